@@ -1,0 +1,181 @@
+# ckpt - Hugging Face Mistral/Mixtral checkpoints -> quantized, signed, verified GGUF.
+#
+#   make            build the tools into build/bin
+#   make demo       install what is missing, build, run the pipeline on the bundled tiny model
+#   make test       the whole test suite (unit, CLI, hostile files, llama.cpp interop)
+#   make asan       the whole test suite under AddressSanitizer + UBSan
+#   make fuzz       run each libFuzzer target for FUZZ_SECONDS (clang)
+#   make bench      throughput figures against the peers found on this machine
+#   make install    PREFIX=/usr/local DESTDIR= (tools and man pages); make uninstall
+#
+# Results must not depend on the build: no -ffast-math, and -ffp-contract=off
+# everywhere (quantizers and the reference forward pass are bit-reproducible).
+
+PKG_CONFIG ?= pkg-config
+CC         ?= cc
+CFLAGS     ?= -O2 -g
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+MANDIR     ?= $(PREFIX)/share/man
+DESTDIR    ?=
+BUILD      ?= build
+SANITIZE   ?=
+FUZZ_SECONDS ?= 60
+VERSION    := 0.1.0
+
+DEP_MODULES  = zlib libcrypto libcjson
+TEST_MODULES = check
+# pkg-config module -> Debian package
+DEB_zlib      = zlib1g-dev
+DEB_libcrypto = libssl-dev
+DEB_libcjson  = libcjson-dev
+DEB_check     = check
+
+# Recursively expanded on purpose: evaluated when a recipe runs, i.e. after
+# the dependency stamp below has installed what was missing.
+DEP_CFLAGS  = $(shell $(PKG_CONFIG) --cflags $(DEP_MODULES) 2>/dev/null)
+DEP_LIBS    = $(shell $(PKG_CONFIG) --libs $(DEP_MODULES) 2>/dev/null)
+TEST_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(TEST_MODULES) 2>/dev/null)
+TEST_LIBS   = $(shell $(PKG_CONFIG) --libs $(TEST_MODULES) 2>/dev/null)
+
+CKPT_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -DCKPT_VERSION='"$(VERSION)"' \
+              -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla \
+              -Wno-unused-parameter -ffp-contract=off -fno-fast-math -pthread -MMD -MP -I.
+ifneq ($(SANITIZE),)
+CKPT_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+SAN_LDFLAGS  = -fsanitize=address,undefined
+endif
+LDLIBS_ALL  = $(DEP_LIBS) -lpthread -lm
+
+LIB_DIRS  = kernels formats convert quant verify
+ALL_SRCS  = $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))
+MAIN_SRCS = $(filter %_main.c,$(ALL_SRCS))
+LIB_SRCS  = $(filter-out %_main.c,$(ALL_SRCS))
+LIB_OBJS  = $(LIB_SRCS:%.c=$(BUILD)/%.o)
+TOOLS     = $(foreach m,$(MAIN_SRCS),$(BUILD)/bin/ckpt-$(patsubst %_main.c,%,$(notdir $(m))))
+LIB       = $(BUILD)/libckpt.a
+
+TEST_SRCS  = $(wildcard tests/check_*.c) tests/testutil.c
+TEST_OBJS  = $(TEST_SRCS:%.c=$(BUILD)/%.o)
+TEST_TOOLS = $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/gen_*.c))
+FUZZ_SRCS  = $(wildcard tests/fuzz_*.c)
+MANPAGES   = $(wildcard man/*.1 man/*.5)
+DEPS_STAMP = $(BUILD)/.deps-ok
+
+# SIMD siblings get their ISA flags per file; the rest stays baseline x86-64.
+$(BUILD)/kernels/%_avx2.o: CKPT_CFLAGS += -mavx2 -mfma -mf16c
+
+.PHONY: all test check unit cli interop asan fuzz bench demo install uninstall clean deps options
+all: $(TOOLS) $(TEST_TOOLS)
+
+options:
+	@echo "CC=$(CC) CFLAGS=$(CFLAGS)"; echo "CKPT_CFLAGS=$(CKPT_CFLAGS) $(DEP_CFLAGS)"; \
+	 echo "LDLIBS=$(LDLIBS_ALL)"; echo "TOOLS=$(TOOLS)"
+
+# ---- dependencies: found with pkg-config, installed with apt-get when we can ----
+deps: $(DEPS_STAMP)
+$(DEPS_STAMP):
+	@mkdir -p $(@D)
+	@CKPT_MODULES="$(DEP_MODULES) $(TEST_MODULES)" \
+	 CKPT_PACKAGES="$(foreach m,$(DEP_MODULES) $(TEST_MODULES),$(m):$(DEB_$(m)))" \
+	 PKG_CONFIG="$(PKG_CONFIG)" sh tests/ensure-deps.sh
+	@touch $@
+
+# ---- build ----
+$(BUILD)/%.o: %.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(CKPT_CFLAGS) $(DEP_CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/bin/ckpt-%: $(BUILD)/convert/%_main.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SAN_LDFLAGS) -pthread $< $(LIB) $(LDLIBS_ALL) -o $@
+$(BUILD)/bin/ckpt-%: $(BUILD)/quant/%_main.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SAN_LDFLAGS) -pthread $< $(LIB) $(LDLIBS_ALL) -o $@
+$(BUILD)/bin/ckpt-%: $(BUILD)/verify/%_main.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SAN_LDFLAGS) -pthread $< $(LIB) $(LDLIBS_ALL) -o $@
+
+# ---- tests ----
+# The suite list is generated from the `Suite *NAME_suite(void)` definitions,
+# so adding tests/check_foo.c is all it takes to add a suite.
+$(BUILD)/tests/suites.h: $(TEST_SRCS) | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	@sed -n 's/^Suite \*\([a-z0-9_]*\)_suite(void).*/CKPT_SUITE(\1)/p' $(TEST_SRCS) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/tests/check_all.o: $(BUILD)/tests/suites.h
+$(BUILD)/tests/%.o: tests/%.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(CKPT_CFLAGS) $(DEP_CFLAGS) $(TEST_CFLAGS) -I$(BUILD)/tests \
+	  -Wno-missing-prototypes -DTESTDATA='"$(CURDIR)/tests/data"' -c $< -o $@
+
+$(BUILD)/tests/check_all: $(TEST_OBJS) $(LIB)
+	$(CC) $(CFLAGS) $(SAN_LDFLAGS) -pthread $(TEST_OBJS) $(LIB) $(TEST_LIBS) $(LDLIBS_ALL) -o $@
+
+$(BUILD)/tests/gen_%: $(BUILD)/tests/gen_%.o $(LIB)
+	$(CC) $(CFLAGS) $(SAN_LDFLAGS) -pthread $< $(LIB) $(LDLIBS_ALL) -o $@
+
+unit: $(BUILD)/tests/check_all $(TOOLS) $(TEST_TOOLS)
+	CKPT_BIN=$(CURDIR)/$(BUILD)/bin CKPT_TESTBIN=$(CURDIR)/$(BUILD)/tests \
+	CK_DEFAULT_TIMEOUT=120 $(BUILD)/tests/check_all
+
+cli: $(TOOLS) $(TEST_TOOLS)
+	sh tests/cli/run.sh $(CURDIR)/$(BUILD)
+
+interop: $(TOOLS) $(TEST_TOOLS)
+	sh tests/interop/run.sh $(CURDIR)/$(BUILD)
+
+test: unit cli interop
+
+check: test
+	@command -v mandoc >/dev/null && mandoc -Tlint -Wwarning $(MANPAGES) || true
+
+asan:
+	$(MAKE) BUILD=build-asan SANITIZE=1 CFLAGS="-O1 -g" unit cli \
+	  CK_FORK=no ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1
+
+# ---- fuzzing (clang + libFuzzer) ----
+FUZZ_BUILD = build-fuzz
+fuzz: | $(DEPS_STAMP)
+	@command -v clang >/dev/null || sh tests/ensure-deps.sh clang
+	@mkdir -p $(FUZZ_BUILD)
+	$(MAKE) BUILD=$(FUZZ_BUILD) CC=clang SANITIZE=1 CFLAGS="-O1 -g -fsanitize=fuzzer-no-link" $(FUZZ_BUILD)/libckpt.a
+	@set -e; for f in $(FUZZ_SRCS); do \
+	  n=$$(basename $$f .c); \
+	  clang -O1 -g -fsanitize=fuzzer,address,undefined -I. $(DEP_CFLAGS) $$f $(FUZZ_BUILD)/libckpt.a $(LDLIBS_ALL) -o $(FUZZ_BUILD)/$$n; \
+	  mkdir -p $(FUZZ_BUILD)/corpus-$$n; \
+	  echo "fuzz: $$n for $(FUZZ_SECONDS)s"; \
+	  $(FUZZ_BUILD)/$$n -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	    $(FUZZ_BUILD)/corpus-$$n tests/fuzz/seeds-$$n 2>&1 | tail -15; \
+	done
+
+# ---- benchmark (prints figures; never a pass/fail test) ----
+bench: all
+	sh tests/bench.sh $(CURDIR)/$(BUILD)
+
+# ---- demo: the pipeline on the bundled tiny Mistral ----
+demo: all
+	sh tests/demo.sh $(CURDIR)/$(BUILD)
+
+# ---- install ----
+install: all
+	[ -d $(DESTDIR)$(BINDIR) ] || install -d -m 755 $(DESTDIR)$(BINDIR)
+	install -m 755 $(TOOLS) $(DESTDIR)$(BINDIR)/
+	[ -d $(DESTDIR)$(MANDIR)/man1 ] || install -d -m 755 $(DESTDIR)$(MANDIR)/man1
+	[ -d $(DESTDIR)$(MANDIR)/man5 ] || install -d -m 755 $(DESTDIR)$(MANDIR)/man5
+	for m in $(MANPAGES); do \
+	  s=$${m##*.}; sed 's/@VERSION@/$(VERSION)/g' $$m > $(DESTDIR)$(MANDIR)/man$$s/$$(basename $$m); \
+	  chmod 644 $(DESTDIR)$(MANDIR)/man$$s/$$(basename $$m); done
+
+uninstall:
+	for t in $(notdir $(TOOLS)); do rm -f $(DESTDIR)$(BINDIR)/$$t; done
+	for m in $(MANPAGES); do s=$${m##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$$(basename $$m); done
+
+clean:
+	rm -rf build build-asan build-fuzz
+
+-include $(LIB_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(MAIN_SRCS:%.c=$(BUILD)/%.d)

@@ -1,0 +1,223 @@
+/*
+ * mapfile.c - mapped input files and the bounds-checked cursor (mapfile.h).
+ */
+#define _GNU_SOURCE
+#include "mapfile.h"
+#include "le.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Copy all of fd `in` into a new unlinked temporary file; return its fd. */
+static int spool_stdin(ckpt_err *err)
+{
+    const char *dir = getenv("TMPDIR");
+    if (!dir || !*dir)
+        dir = "/tmp";
+    char tmpl[4096];
+    if (snprintf(tmpl, sizeof tmpl, "%s/ckpt-stdin-XXXXXX", dir) >= (int)sizeof tmpl) {
+        ckpt_err_set(err, CKPT_E_IO, "-: TMPDIR path too long");
+        return -1;
+    }
+    int fd = mkstemp(tmpl);
+    if (fd < 0) {
+        ckpt_err_errno(err, CKPT_E_IO, errno, "-: cannot create spool file in %s", dir);
+        return -1;
+    }
+    unlink(tmpl);
+    static const size_t bufsize = 1 << 20;
+    char *buf = malloc(bufsize);
+    if (!buf) {
+        close(fd);
+        ckpt_err_set(err, CKPT_E_NOMEM, "-: out of memory spooling stdin");
+        return -1;
+    }
+    for (;;) {
+        ssize_t n = read(STDIN_FILENO, buf, bufsize);
+        if (n == 0)
+            break;
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            ckpt_err_errno(err, CKPT_E_IO, errno, "-: read");
+            goto fail;
+        }
+        for (ssize_t done = 0; done < n;) {
+            ssize_t w = write(fd, buf + done, (size_t)(n - done));
+            if (w < 0) {
+                if (errno == EINTR)
+                    continue;
+                ckpt_err_errno(err, CKPT_E_IO, errno, "-: spooling stdin to %s", dir);
+                goto fail;
+            }
+            done += w;
+        }
+    }
+    free(buf);
+    return fd;
+fail:
+    free(buf);
+    close(fd);
+    return -1;
+}
+
+ckpt_status ckpt_map_open(ckpt_map **out, const char *path, ckpt_err *err)
+{
+    *out = NULL;
+    ckpt_map *m = calloc(1, sizeof *m);
+    if (!m || !(m->path = strdup(path))) {
+        free(m);
+        return ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory", path);
+    }
+    int fd;
+    if (strcmp(path, "-") == 0)
+        fd = spool_stdin(err);
+    else if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+        ckpt_err_errno(err, CKPT_E_IO, errno, "%s", path);
+    if (fd < 0)
+        goto fail;
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        ckpt_err_errno(err, CKPT_E_IO, errno, "%s: stat", path);
+        close(fd);
+        goto fail;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        ckpt_err_set(err, CKPT_E_IO, "%s: %s", path,
+                     S_ISDIR(st.st_mode) ? "is a directory" : "not a regular file");
+        close(fd);
+        goto fail;
+    }
+    if ((uint64_t)st.st_size > SIZE_MAX) {
+        ckpt_err_set(err, CKPT_E_RANGE, "%s: file too large to map", path);
+        close(fd);
+        goto fail;
+    }
+    m->size = (size_t)st.st_size;
+    if (m->size > 0) {
+        void *p = mmap(NULL, m->size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (p == MAP_FAILED) {
+            ckpt_err_errno(err, CKPT_E_IO, errno, "%s: mmap", path);
+            close(fd);
+            goto fail;
+        }
+        m->data = p;
+    }
+    close(fd);
+    *out = m;
+    return CKPT_OK;
+fail:
+    free(m->path);
+    free(m);
+    return err ? err->code : CKPT_E_IO;
+}
+
+void ckpt_map_close(ckpt_map *m)
+{
+    if (!m)
+        return;
+    if (m->data)
+        munmap((void *)m->data, m->size);
+    free(m->path);
+    free(m);
+}
+
+void ckpt_map_advise_sequential(const ckpt_map *m)
+{
+    if (m && m->data)
+        madvise((void *)m->data, m->size, MADV_SEQUENTIAL);
+}
+
+/* Round [off, off+len) inward/outward to whole pages inside the mapping. */
+static bool page_range(const ckpt_map *m, size_t off, size_t len, bool inward, uint8_t **start,
+                       size_t *n)
+{
+    if (!m || !m->data || off >= m->size)
+        return false;
+    if (len > m->size - off)
+        len = m->size - off;
+    size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+    uintptr_t a = (uintptr_t)m->data + off, b = a + len;
+    uintptr_t lo = (uintptr_t)m->data;
+    if (inward) {
+        a = (a + pg - 1) / pg * pg;
+        b = b / pg * pg;
+    } else {
+        a = a / pg * pg;
+        b = (b + pg - 1) / pg * pg;
+        if (a < lo)
+            a = lo;
+    }
+    if (b <= a)
+        return false;
+    *start = (uint8_t *)a;
+    *n = b - a;
+    return true;
+}
+
+void ckpt_map_advise_willneed(const ckpt_map *m, size_t off, size_t len)
+{
+    uint8_t *p;
+    size_t n;
+    if (page_range(m, off, len, false, &p, &n))
+        madvise(p, n, MADV_WILLNEED);
+}
+
+void ckpt_map_release(const ckpt_map *m, size_t off, size_t len)
+{
+    uint8_t *p;
+    size_t n;
+    /* MADV_DONTNEED on a read-only private file mapping just drops the
+     * pages; they are read back from the file if touched again. */
+    if (page_range(m, off, len, true, &p, &n))
+        madvise(p, n, MADV_DONTNEED);
+}
+
+bool ckpt_rd_u8(struct ckpt_rd *rd, uint8_t *v)
+{
+    if (ckpt_rd_left(rd) < 1)
+        return false;
+    *v = *rd->p++;
+    return true;
+}
+
+bool ckpt_rd_u32(struct ckpt_rd *rd, uint32_t *v)
+{
+    if (ckpt_rd_left(rd) < 4)
+        return false;
+    *v = le32dec(rd->p);
+    rd->p += 4;
+    return true;
+}
+
+bool ckpt_rd_u64(struct ckpt_rd *rd, uint64_t *v)
+{
+    if (ckpt_rd_left(rd) < 8)
+        return false;
+    *v = le64dec(rd->p);
+    rd->p += 8;
+    return true;
+}
+
+bool ckpt_rd_skip(struct ckpt_rd *rd, uint64_t n)
+{
+    if (n > ckpt_rd_left(rd))
+        return false;
+    rd->p += n;
+    return true;
+}
+
+bool ckpt_rd_bytes(struct ckpt_rd *rd, uint64_t n, const uint8_t **out)
+{
+    if (n > ckpt_rd_left(rd))
+        return false;
+    *out = rd->p;
+    rd->p += n;
+    return true;
+}

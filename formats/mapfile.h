@@ -1,0 +1,69 @@
+/*
+ * mapfile.h - read-only input files, mapped whole, and a bounds-checked
+ * cursor over bytes.
+ *
+ * A ckpt_map is a regular file mmapped PROT_READ/MAP_PRIVATE (the fd is
+ * closed right after mapping), or standard input ("-") spooled to an
+ * unlinked temporary file first, so there is one reader for both.  The
+ * mapping is never written.  Parsers walk bytes with struct ckpt_rd, whose
+ * helpers compare every length against what remains before touching it.
+ */
+#ifndef CKPT_FORMATS_MAPFILE_H
+#define CKPT_FORMATS_MAPFILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../kernels/err.h"
+
+typedef struct ckpt_map {
+    const uint8_t *data; /* size bytes; NULL when size == 0 */
+    size_t size;
+    char *path;          /* as given by the caller ("-" for stdin); owned */
+} ckpt_map;
+
+/*
+ * Map `path` ("-" = stdin, spooled to a temporary file in $TMPDIR).
+ * Directories, devices and other non-regular files are refused.  An empty
+ * file is mapped with data == NULL, size == 0.  The caller owns *out and
+ * releases it with ckpt_map_close.  Errors: CKPT_E_IO, CKPT_E_NOMEM.
+ */
+ckpt_status ckpt_map_open(ckpt_map **out, const char *path, ckpt_err *err);
+
+/* Unmap and free; NULL is fine. */
+void ckpt_map_close(ckpt_map *m);
+
+/* Hint the kernel about the access pattern (best effort, no error). */
+void ckpt_map_advise_sequential(const ckpt_map *m);
+void ckpt_map_advise_willneed(const ckpt_map *m, size_t off, size_t len);
+
+/* Drop pages of [off, off+len) that have been consumed (best effort). */
+void ckpt_map_release(const ckpt_map *m, size_t off, size_t len);
+
+/* ---- bounds-checked cursor ---- */
+
+struct ckpt_rd {
+    const uint8_t *base; /* start of the buffer (for offsets in messages) */
+    const uint8_t *p;    /* next byte */
+    const uint8_t *end;  /* one past the last byte */
+};
+
+static inline void ckpt_rd_init(struct ckpt_rd *rd, const void *data, size_t size)
+{
+    rd->base = rd->p = (const uint8_t *)data;
+    rd->end = size ? rd->p + size : rd->p;
+}
+
+static inline size_t ckpt_rd_left(const struct ckpt_rd *rd) { return (size_t)(rd->end - rd->p); }
+static inline uint64_t ckpt_rd_pos(const struct ckpt_rd *rd) { return (uint64_t)(rd->p - rd->base); }
+
+/* Each returns false (and moves nothing) when fewer than the needed bytes remain. */
+bool ckpt_rd_u8(struct ckpt_rd *rd, uint8_t *v);
+bool ckpt_rd_u32(struct ckpt_rd *rd, uint32_t *v);
+bool ckpt_rd_u64(struct ckpt_rd *rd, uint64_t *v);
+bool ckpt_rd_skip(struct ckpt_rd *rd, uint64_t n);
+/* Borrow n bytes at the cursor and advance. */
+bool ckpt_rd_bytes(struct ckpt_rd *rd, uint64_t n, const uint8_t **out);
+
+#endif

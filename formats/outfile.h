@@ -1,0 +1,54 @@
+/*
+ * outfile.h - outputs that appear whole or not at all.
+ *
+ * A named output is written to a temporary file in the target directory
+ * (so the final rename stays on one filesystem), fsynced, and renamed into
+ * place by ckpt_out_commit.  ckpt_out_abort (or a failed commit) unlinks
+ * the temporary, so a failure never leaves a partial file behind and
+ * never touches an existing output.  An existing output is replaced only
+ * with `force`.  "-" writes to stdout, where nothing can be taken back.
+ *
+ * Temporary names of open outputs are kept in a process-wide list so that
+ * ckpt_out_cleanup_on_signal can unlink them from a signal handler.
+ */
+#ifndef CKPT_FORMATS_OUTFILE_H
+#define CKPT_FORMATS_OUTFILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../kernels/err.h"
+
+typedef struct ckpt_out ckpt_out;
+
+/*
+ * Open `path` for writing ("-" = stdout).  Fails with CKPT_E_EXISTS if the
+ * file exists and !force, CKPT_E_IO if the directory is not writable.  The
+ * caller owns *out: exactly one of ckpt_out_commit / ckpt_out_abort must
+ * follow.
+ */
+ckpt_status ckpt_out_open(ckpt_out **out, const char *path, bool force, ckpt_err *err);
+
+/* Append n bytes (buffered).  Errors: CKPT_E_IO (disk full, broken pipe). */
+ckpt_status ckpt_out_write(ckpt_out *o, const void *buf, size_t n, ckpt_err *err);
+
+/* Append n zero bytes. */
+ckpt_status ckpt_out_zeros(ckpt_out *o, size_t n, ckpt_err *err);
+
+/* Bytes written so far. */
+uint64_t ckpt_out_tell(const ckpt_out *o);
+
+/* The path given to ckpt_out_open. */
+const char *ckpt_out_path(const ckpt_out *o);
+
+/* Flush, fsync, rename into place (for files), and free o. */
+ckpt_status ckpt_out_commit(ckpt_out *o, ckpt_err *err);
+
+/* Discard: unlink the temporary and free o.  NULL is fine. */
+void ckpt_out_abort(ckpt_out *o);
+
+/* Install SIGINT/SIGTERM/SIGHUP/SIGPIPE handlers that unlink open temporaries. */
+void ckpt_out_install_signal_cleanup(void);
+
+#endif

@@ -1,0 +1,106 @@
+/*
+ * testutil.c - helpers for the Check suites (see testutil.h).
+ */
+#define _GNU_SOURCE
+#include "testutil.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+char *tu_fmt(const char *fmt, ...)
+{
+    va_list ap;
+    char *s = NULL;
+    va_start(ap, fmt);
+    if (vasprintf(&s, fmt, ap) < 0)
+        s = NULL;
+    va_end(ap);
+    return s;
+}
+
+char *tu_data(const char *rel) { return tu_fmt("%s/%s", TESTDATA, rel); }
+
+void *tu_read_file(const char *path, size_t *size)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t cap = 1 << 16, len = 0;
+    char *buf = malloc(cap + 1);
+    for (;;) {
+        if (len == cap) {
+            cap *= 2;
+            buf = realloc(buf, cap + 1);
+        }
+        size_t n = fread(buf + len, 1, cap - len, f);
+        len += n;
+        if (n == 0)
+            break;
+    }
+    fclose(f);
+    buf[len] = '\0';
+    if (size)
+        *size = len;
+    return buf;
+}
+
+int tu_write_file(const char *path, const void *data, size_t size)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return -1;
+    size_t n = size ? fwrite(data, 1, size, f) : 0;
+    return (fclose(f) == 0 && n == size) ? 0 : -1;
+}
+
+char *tu_tmpdir(void)
+{
+    const char *base = getenv("TMPDIR");
+    char *t = tu_fmt("%s/ckpt-test-XXXXXX", base && *base ? base : "/tmp");
+    if (!mkdtemp(t)) {
+        free(t);
+        return NULL;
+    }
+    return t;
+}
+
+void tu_rmtree(const char *path)
+{
+    if (!path || !*path)
+        return;
+    char *cmd = tu_fmt("rm -rf '%s'", path);
+    if (system(cmd) != 0) { /* best effort */
+    }
+    free(cmd);
+}
+
+char *tu_tool(const char *name)
+{
+    const char *bin = getenv("CKPT_BIN");
+    return tu_fmt("%s/%s", bin && *bin ? bin : "build/bin", name);
+}
+
+int tu_run(const char *cmd, char **out, char **errout)
+{
+    char *dir = tu_tmpdir();
+    char *o = tu_fmt("%s/out", dir), *e = tu_fmt("%s/err", dir);
+    char *full = tu_fmt("( %s ) >'%s' 2>'%s' </dev/null", cmd, o, e);
+    int st = system(full);
+    if (out)
+        *out = tu_read_file(o, NULL);
+    if (errout)
+        *errout = tu_read_file(e, NULL);
+    tu_rmtree(dir);
+    free(dir);
+    free(o);
+    free(e);
+    free(full);
+    if (st == -1 || !WIFEXITED(st))
+        return -1;
+    int code = WEXITSTATUS(st);
+    return code >= 128 ? -1 : code; /* the shell reports a signal as 128+n */
+}

@@ -1,0 +1,40 @@
+/*
+ * testutil.h - small helpers shared by the Check suites: test data paths,
+ * whole-file reads, scratch directories, and running a tool with its
+ * stdout/stderr captured.
+ */
+#ifndef CKPT_TESTS_TESTUTIL_H
+#define CKPT_TESTS_TESTUTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Path under tests/data (TESTDATA).  Returns a malloc'd string. */
+char *tu_data(const char *rel);
+
+/* Read a whole file; NULL on error.  *size gets the length; the buffer has
+ * a NUL after the last byte.  Caller frees. */
+void *tu_read_file(const char *path, size_t *size);
+
+/* Write a whole file; 0 on success. */
+int tu_write_file(const char *path, const void *data, size_t size);
+
+/* A fresh scratch directory (malloc'd path), removed by tu_rmtree. */
+char *tu_tmpdir(void);
+void tu_rmtree(const char *path);
+
+/* Path of a built tool: $CKPT_BIN/name (malloc'd). */
+char *tu_tool(const char *name);
+
+/*
+ * Run `cmd` with /bin/sh; capture stdout and stderr (malloc'd, NUL-ended,
+ * may be NULL pointers if not wanted).  Returns the exit status (0-255) or
+ * -1 if the command could not run or died of a signal (128+sig reported
+ * as -1 too, so a crash never passes for an error exit).
+ */
+int tu_run(const char *cmd, char **out, char **errout);
+
+/* printf into a malloc'd string. */
+char *tu_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif
