@@ -1,0 +1,182 @@
+/*
+ * gguf.h - read and write GGUF (v2 read, v3 read/write).
+ *
+ *   u32 magic "GGUF" | u32 version | u64 n_tensors | u64 n_kv
+ *   n_kv x { string key | u32 type | value }        string = u64 len + bytes
+ *   n_tensors x { string name | u32 n_dims | u64 ne[n_dims] | u32 type | u64 offset }
+ *   zero padding to the alignment (general.alignment, default 32)
+ *   tensor data, each tensor padded to the alignment
+ *
+ * Reader: every check of ggml's reader (FORMATS.md §2.1-2.2) against the real
+ * file size before memory is touched; metadata and tensor infos are parsed
+ * once into reader-owned records; tensor data is a zero-copy view.
+ *
+ * Writer: the whole header (metadata and tensor table) is planned first,
+ * since every tensor's size follows from its type and shape; then the data
+ * is streamed in one sequential pass, so the output can be a pipe.
+ */
+#ifndef CKPT_FORMATS_GGUF_H
+#define CKPT_FORMATS_GGUF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../kernels/err.h"
+#include "../kernels/types.h"
+#include "mapfile.h"
+
+#define CKPT_GGUF_MAGIC 0x46554747u /* "GGUF" read as a little-endian u32 */
+#define CKPT_GGUF_VERSION 3
+#define CKPT_GGUF_DEFAULT_ALIGNMENT 32
+#define CKPT_GGUF_MAX_DIMS 4
+#define CKPT_GGUF_MAX_NAME 63 /* bytes in a tensor name (ggml: < GGML_MAX_NAME) */
+
+typedef enum {
+    CKPT_GGUF_UINT8 = 0,
+    CKPT_GGUF_INT8 = 1,
+    CKPT_GGUF_UINT16 = 2,
+    CKPT_GGUF_INT16 = 3,
+    CKPT_GGUF_UINT32 = 4,
+    CKPT_GGUF_INT32 = 5,
+    CKPT_GGUF_FLOAT32 = 6,
+    CKPT_GGUF_BOOL = 7,
+    CKPT_GGUF_STRING = 8,
+    CKPT_GGUF_ARRAY = 9,
+    CKPT_GGUF_UINT64 = 10,
+    CKPT_GGUF_INT64 = 11,
+    CKPT_GGUF_FLOAT64 = 12,
+    CKPT_GGUF_TYPE_COUNT
+} ckpt_gguf_type;
+
+/* "u32", "string", ... */
+const char *ckpt_gguf_type_name(ckpt_gguf_type t);
+
+/* A string as stored: bytes are NOT NUL-terminated in the file; the reader
+ * keeps a NUL-terminated copy in `str` (a NUL inside is an error for keys
+ * and tensor names; string values may contain one, len is authoritative). */
+struct ckpt_gguf_str {
+    uint64_t len;
+    const char *str;
+};
+
+struct ckpt_gguf_kv {
+    const char *key;             /* NUL-terminated copy */
+    ckpt_gguf_type type;
+    ckpt_gguf_type elem_type;    /* for ARRAY */
+    uint64_t n;                  /* array element count (1 for scalars) */
+    union {
+        uint64_t u64;            /* UINT8..UINT64 and BOOL, widened */
+        int64_t i64;             /* INT8..INT64, sign-extended */
+        double f64;              /* FLOAT32/FLOAT64, widened */
+        struct ckpt_gguf_str str;
+    } v;                         /* scalar value */
+    const uint8_t *array_data;   /* numeric arrays: n raw little-endian elements in the mapping */
+    struct ckpt_gguf_str *array_str; /* string arrays: n entries, reader-owned */
+};
+
+struct ckpt_gguf_tensor {
+    const char *name;            /* NUL-terminated copy */
+    uint32_t n_dims;
+    int64_t ne[CKPT_GGUF_MAX_DIMS]; /* ggml order (ne[0] contiguous); unused dims = 1 */
+    ckpt_type type;
+    uint64_t offset;             /* relative to the data section */
+    uint64_t n_elements;
+    uint64_t n_bytes;            /* without padding */
+    const uint8_t *data;         /* n_bytes in the mapping */
+};
+
+typedef struct ckpt_gguf ckpt_gguf;
+
+/* Open and validate `path` ("-" = stdin).  Caller owns *out. */
+ckpt_status ckpt_gguf_open(ckpt_gguf **out, const char *path, ckpt_err *err);
+
+/* Same over bytes the caller keeps alive while the reader lives. */
+ckpt_status ckpt_gguf_open_buffer(ckpt_gguf **out, const char *name, const void *data, size_t size,
+                                  ckpt_err *err);
+
+void ckpt_gguf_close(ckpt_gguf *g);
+
+uint32_t ckpt_gguf_version(const ckpt_gguf *g);
+uint32_t ckpt_gguf_alignment(const ckpt_gguf *g);
+uint64_t ckpt_gguf_data_offset(const ckpt_gguf *g); /* file offset of the data section */
+uint64_t ckpt_gguf_file_size(const ckpt_gguf *g);
+const char *ckpt_gguf_path(const ckpt_gguf *g);
+const ckpt_map *ckpt_gguf_map(const ckpt_gguf *g); /* NULL for buffer readers */
+
+/* Metadata in file order; borrowed until ckpt_gguf_close. */
+size_t ckpt_gguf_n_kv(const ckpt_gguf *g);
+const struct ckpt_gguf_kv *ckpt_gguf_kv_at(const ckpt_gguf *g, size_t i);
+const struct ckpt_gguf_kv *ckpt_gguf_find_kv(const ckpt_gguf *g, const char *key);
+
+/*
+ * Typed getters.  Each returns CKPT_OK and the value, CKPT_E_FORMAT when the
+ * key is absent (message names the key and the file), or CKPT_E_FORMAT when
+ * it has another type.  Integer getters accept any integer type whose value
+ * fits; ckpt_gguf_get_f32 accepts FLOAT32 and FLOAT64.
+ */
+ckpt_status ckpt_gguf_get_u32(const ckpt_gguf *g, const char *key, uint32_t *out, ckpt_err *err);
+ckpt_status ckpt_gguf_get_u64(const ckpt_gguf *g, const char *key, uint64_t *out, ckpt_err *err);
+ckpt_status ckpt_gguf_get_f32(const ckpt_gguf *g, const char *key, float *out, ckpt_err *err);
+ckpt_status ckpt_gguf_get_bool(const ckpt_gguf *g, const char *key, bool *out, ckpt_err *err);
+ckpt_status ckpt_gguf_get_str(const ckpt_gguf *g, const char *key, const char **out, ckpt_err *err);
+
+/* Element i of a numeric array kv, widened (false if out of range / not numeric). */
+bool ckpt_gguf_array_f64(const struct ckpt_gguf_kv *kv, uint64_t i, double *out);
+bool ckpt_gguf_array_i64(const struct ckpt_gguf_kv *kv, uint64_t i, int64_t *out);
+
+/* Tensors in file order; borrowed. */
+size_t ckpt_gguf_n_tensors(const ckpt_gguf *g);
+const struct ckpt_gguf_tensor *ckpt_gguf_tensor(const ckpt_gguf *g, size_t i);
+const struct ckpt_gguf_tensor *ckpt_gguf_find_tensor(const ckpt_gguf *g, const char *name);
+
+/* ---- writer ---- */
+
+typedef struct ckpt_gguf_writer ckpt_gguf_writer;
+
+/* New writer for `path` ("-" = stdout); nothing is created until begin. */
+ckpt_status ckpt_gguf_writer_new(ckpt_gguf_writer **out, const char *path, bool force,
+                                 ckpt_err *err);
+
+/* Metadata, in the order given (setting a key twice is an error). Strings
+ * and arrays are copied. */
+ckpt_status ckpt_gguf_writer_set_u32(ckpt_gguf_writer *w, const char *key, uint32_t v, ckpt_err *err);
+ckpt_status ckpt_gguf_writer_set_i32(ckpt_gguf_writer *w, const char *key, int32_t v, ckpt_err *err);
+ckpt_status ckpt_gguf_writer_set_u64(ckpt_gguf_writer *w, const char *key, uint64_t v, ckpt_err *err);
+ckpt_status ckpt_gguf_writer_set_f32(ckpt_gguf_writer *w, const char *key, float v, ckpt_err *err);
+ckpt_status ckpt_gguf_writer_set_bool(ckpt_gguf_writer *w, const char *key, bool v, ckpt_err *err);
+ckpt_status ckpt_gguf_writer_set_str(ckpt_gguf_writer *w, const char *key, const char *v,
+                                     ckpt_err *err);
+/* Numeric array: n elements of elem_type, raw little-endian in `data`. */
+ckpt_status ckpt_gguf_writer_set_array(ckpt_gguf_writer *w, const char *key,
+                                       ckpt_gguf_type elem_type, const void *data, uint64_t n,
+                                       ckpt_err *err);
+/* String array: n NUL-terminated strings (lens may be NULL => strlen). */
+ckpt_status ckpt_gguf_writer_set_str_array(ckpt_gguf_writer *w, const char *key,
+                                           const char *const *strs, const uint64_t *lens,
+                                           uint64_t n, ckpt_err *err);
+/* Copy a kv from a reader unchanged (used when requantizing). */
+ckpt_status ckpt_gguf_writer_copy_kv(ckpt_gguf_writer *w, const struct ckpt_gguf_kv *kv,
+                                     ckpt_err *err);
+
+/* Declare a tensor (ggml order shape); order of declaration = order of data. */
+ckpt_status ckpt_gguf_writer_add_tensor(ckpt_gguf_writer *w, const char *name, ckpt_type type,
+                                        uint32_t n_dims, const int64_t *ne, ckpt_err *err);
+
+/* Total bytes the file will have (valid after all adds). */
+uint64_t ckpt_gguf_writer_planned_size(const ckpt_gguf_writer *w);
+
+/* Open the output and write header, kvs, tensor infos and padding. */
+ckpt_status ckpt_gguf_writer_begin(ckpt_gguf_writer *w, ckpt_err *err);
+
+/* Append bytes of the current tensor; after its n_bytes, padding is written
+ * and the next tensor starts. */
+ckpt_status ckpt_gguf_writer_write(ckpt_gguf_writer *w, const void *data, size_t n, ckpt_err *err);
+
+/* Check all tensors complete; commit the output; free w (also on error). */
+ckpt_status ckpt_gguf_writer_finish(ckpt_gguf_writer *w, ckpt_err *err);
+
+/* Abandon: remove the partial output and free.  NULL is fine. */
+void ckpt_gguf_writer_free(ckpt_gguf_writer *w);
+
+#endif
