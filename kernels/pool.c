@@ -1,0 +1,152 @@
+/*
+ * pool.c - the worker pool (see pool.h).  One mutex and two condition
+ * variables: workers wait for a new generation of work, the caller waits
+ * for the count of finished workers.  The caller runs slice 0 itself.
+ */
+#include "pool.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+struct ckpt_pool {
+    int n_threads;
+    pthread_t *workers;
+    pthread_mutex_t lock;
+    pthread_cond_t work_ready;
+    pthread_cond_t work_done;
+    uint64_t generation; /* bumped for each run */
+    int pending;         /* workers still busy in this generation */
+    int stopping;
+    ckpt_pool_fn fn;
+    void *ctx;
+    int64_t n_items;
+};
+
+struct worker_arg {
+    ckpt_pool *pool;
+    int index;
+};
+
+int ckpt_pool_default_threads(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
+static void run_slice(ckpt_pool *p, int t)
+{
+    int64_t n = p->n_items, nt = p->n_threads;
+    int64_t chunk = (n + nt - 1) / nt;
+    int64_t begin = chunk * t, end = begin + chunk;
+    if (end > n)
+        end = n;
+    if (begin < end)
+        p->fn(p->ctx, begin, end, t);
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker_arg *wa = arg;
+    ckpt_pool *p = wa->pool;
+    int index = wa->index;
+    free(wa);
+    uint64_t seen = 0;
+    pthread_mutex_lock(&p->lock);
+    for (;;) {
+        while (!p->stopping && p->generation == seen)
+            pthread_cond_wait(&p->work_ready, &p->lock);
+        if (p->stopping)
+            break;
+        seen = p->generation;
+        pthread_mutex_unlock(&p->lock);
+        run_slice(p, index);
+        pthread_mutex_lock(&p->lock);
+        if (--p->pending == 0)
+            pthread_cond_signal(&p->work_done);
+    }
+    pthread_mutex_unlock(&p->lock);
+    return NULL;
+}
+
+ckpt_status ckpt_pool_new(ckpt_pool **out, int n_threads, ckpt_err *err)
+{
+    *out = NULL;
+    if (n_threads <= 0)
+        n_threads = ckpt_pool_default_threads();
+    if (n_threads > 1024)
+        return ckpt_err_set(err, CKPT_E_USAGE, "too many threads: %d (at most 1024)", n_threads);
+    ckpt_pool *p = calloc(1, sizeof *p);
+    if (!p)
+        return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory creating thread pool");
+    p->n_threads = n_threads;
+    pthread_mutex_init(&p->lock, NULL);
+    pthread_cond_init(&p->work_ready, NULL);
+    pthread_cond_init(&p->work_done, NULL);
+    p->workers = calloc((size_t)n_threads, sizeof *p->workers);
+    if (!p->workers) {
+        ckpt_pool_free(p);
+        return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory creating thread pool");
+    }
+    for (int i = 1; i < n_threads; i++) {
+        struct worker_arg *wa = malloc(sizeof *wa);
+        if (wa) {
+            wa->pool = p;
+            wa->index = i;
+        }
+        if (!wa || pthread_create(&p->workers[i], NULL, worker_main, wa) != 0) {
+            free(wa);
+            p->n_threads = i; /* join the ones that started */
+            ckpt_pool_free(p);
+            return ckpt_err_set(err, CKPT_E_NOMEM, "cannot start worker thread %d", i);
+        }
+    }
+    *out = p;
+    return CKPT_OK;
+}
+
+int ckpt_pool_size(const ckpt_pool *p) { return p->n_threads; }
+
+void ckpt_pool_run(ckpt_pool *p, ckpt_pool_fn fn, void *ctx, int64_t n_items)
+{
+    if (n_items <= 0)
+        return;
+    if (p->n_threads == 1) {
+        fn(ctx, 0, n_items, 0);
+        return;
+    }
+    pthread_mutex_lock(&p->lock);
+    p->fn = fn;
+    p->ctx = ctx;
+    p->n_items = n_items;
+    p->pending = p->n_threads - 1;
+    p->generation++;
+    pthread_cond_broadcast(&p->work_ready);
+    pthread_mutex_unlock(&p->lock);
+
+    run_slice(p, 0);
+
+    pthread_mutex_lock(&p->lock);
+    while (p->pending > 0)
+        pthread_cond_wait(&p->work_done, &p->lock);
+    pthread_mutex_unlock(&p->lock);
+}
+
+void ckpt_pool_free(ckpt_pool *p)
+{
+    if (!p)
+        return;
+    if (p->workers) {
+        pthread_mutex_lock(&p->lock);
+        p->stopping = 1;
+        pthread_cond_broadcast(&p->work_ready);
+        pthread_mutex_unlock(&p->lock);
+        for (int i = 1; i < p->n_threads; i++)
+            pthread_join(p->workers[i], NULL);
+        free(p->workers);
+    }
+    pthread_mutex_destroy(&p->lock);
+    pthread_cond_destroy(&p->work_ready);
+    pthread_cond_destroy(&p->work_done);
+    free(p);
+}
