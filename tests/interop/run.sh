@@ -1,2 +1,45 @@
 #!/bin/sh
-exit 0
+# run.sh BUILD_DIR - tests against llama.cpp itself (node-llama-cpp, pinned in
+# package-lock.json, installed from npm into tests/interop/node_modules).
+# Each tests/interop/t_*.sh is run with BIN, TMP, LLAMA (the driver command)
+# and DATA set; it exits 0 on success.  Without node the whole group is
+# skipped, loudly.  Ends with "N passed, N failed".
+set -u
+build=$1
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    echo "################################################################"
+    echo "# SKIPPED: llama.cpp interop tests (node/npm not found)."
+    echo "# Install Node.js (apt-get install nodejs npm) to run them."
+    echo "################################################################"
+    exit 0
+fi
+if [ ! -f "$here/node_modules/node-llama-cpp/package.json" ] ||
+   [ "$here/package-lock.json" -nt "$here/node_modules/.package-lock.json" ]; then
+    echo "interop: installing node-llama-cpp (npm ci)"
+    (cd "$here" && npm ci --omit=optional --ignore-scripts --no-audit --no-fund >/dev/null 2>npm.err) || {
+        echo "interop: npm ci failed:"; cat "$here/npm.err"; rm -f "$here/npm.err"; exit 1; }
+    rm -f "$here/npm.err"
+fi
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/ckpt-interop-XXXXXX")
+trap 'rm -rf "$TMP"' EXIT INT TERM
+BIN=$build/bin
+LLAMA="node $here/llama.mjs"
+DATA=$top/tests/data
+export BIN TMP LLAMA DATA
+pass=0
+fail=0
+for t in "$here"/t_*.sh; do
+    [ -f "$t" ] || continue
+    name=$(basename "$t" .sh)
+    if (cd "$top" && sh "$t") >"$TMP/$name.out" 2>&1; then
+        pass=$((pass + 1))
+        echo "interop: $name ok"
+    else
+        fail=$((fail + 1))
+        echo "FAIL: interop $name:"; tail -n 30 "$TMP/$name.out"
+    fi
+done
+printf '%d passed, %d failed\n' "$pass" "$fail"
+[ "$fail" -eq 0 ]

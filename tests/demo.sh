@@ -1,0 +1,17 @@
+#!/bin/sh
+# demo.sh BUILD_DIR - the pipeline on the bundled tiny Mistral, step by step.
+set -eu
+build=$1
+bin=$build/bin
+model=tests/data/models/tiny-mistral
+out=$build/demo
+mkdir -p "$out"
+step() { printf '\n==> %s\n' "$*"; }
+
+step "ckpt-inspect $model"
+"$bin/ckpt-inspect" -s "$model"
+
+step "ckpt-inspect -t model.embed_tokens.weight $model/model.safetensors"
+"$bin/ckpt-inspect" -s -t model.embed_tokens.weight "$model/model.safetensors"
+
+printf '\ndemo: done (outputs in %s)\n' "$out"
