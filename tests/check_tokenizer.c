@@ -486,6 +486,46 @@ START_TEST(encode_long_input)
 }
 END_TEST
 
+/*
+ * Random strings from pieces of text that stress the edges (spaces,
+ * multi-byte characters in and out of the vocabulary, special-token text):
+ * valid UTF-8 without U+2581 must round-trip; invalid bytes must not crash
+ * and come back as U+FFFD.
+ */
+START_TEST(random_roundtrip)
+{
+    static const char *const bits[] = {"a", "b", "the", " ", "  ", "\n", "\t", "é", "\xED\x95\x9C",
+                                       "\xF0\x9F\x8D\x95", "<s>", "</s", "<unk>", "0", ".", "ing"};
+    ckpt_tok *tok = load(_i);
+    uint32_t seed = 12345;
+    char text[256];
+    for (int round = 0; round < 2000; round++) {
+        size_t len = 0;
+        int parts = (int)((seed = seed * 1103515245u + 12345u) >> 16) % 12;
+        for (int k = 0; k < parts; k++) {
+            const char *b = bits[((seed = seed * 1103515245u + 12345u) >> 16) % 16];
+            memcpy(text + len, b, strlen(b));
+            len += strlen(b);
+        }
+        bool bad = round % 7 == 0 && len > 0;
+        if (bad)
+            text[((seed = seed * 1103515245u + 12345u) >> 16) % len] = '\xff';
+        unsigned flags = round % 2 ? CKPT_TOK_PARSE_SPECIAL : 0;
+        size_t n, back_len;
+        int32_t *ids = encode(tok, text, len, flags, &n);
+        char *back = decode(tok, ids, n, &back_len);
+        if (!bad && !flags)
+            ck_assert_msg(back_len == len && memcmp(back, text, len) == 0, "round %d: \"%.*s\"",
+                          round, (int)len, text);
+        if (bad && !flags)
+            ck_assert_ptr_nonnull(strstr(back, "\xEF\xBF\xBD"));
+        free(back);
+        free(ids);
+    }
+    ckpt_tok_free(tok);
+}
+END_TEST
+
 /* ---- a hand-made SentencePiece model ---- */
 
 struct pb {
@@ -999,6 +1039,7 @@ Suite *tokenizer_suite(void)
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, encode_buffer_too_small);
     tcase_add_loop_test(tc, encode_long_input, 0, 2);
+    tcase_add_loop_test(tc, random_roundtrip, 0, 2);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("corrupt");
