@@ -154,7 +154,10 @@ ckpt_status ckpt_gguf_writer_new(ckpt_gguf_writer **out, const char *path, bool 
                                  ckpt_err *err);
 
 /* Metadata, in the order given (setting a key twice is an error). Strings
- * and arrays are copied. */
+ * and arrays are copied.  general.alignment may only be set as u32, a power
+ * of two up to 1 GiB, and then lays out the data (default 32).  Caller
+ * mistakes (empty key, duplicate, bad alignment, bool not 0/1, after
+ * begin) are CKPT_E_USAGE; the message starts with the output path. */
 ckpt_status ckpt_gguf_writer_set_u32(ckpt_gguf_writer *w, const char *key, uint32_t v, ckpt_err *err);
 ckpt_status ckpt_gguf_writer_set_i32(ckpt_gguf_writer *w, const char *key, int32_t v, ckpt_err *err);
 ckpt_status ckpt_gguf_writer_set_u64(ckpt_gguf_writer *w, const char *key, uint64_t v, ckpt_err *err);
@@ -174,18 +177,22 @@ ckpt_status ckpt_gguf_writer_set_str_array(ckpt_gguf_writer *w, const char *key,
 ckpt_status ckpt_gguf_writer_copy_kv(ckpt_gguf_writer *w, const struct ckpt_gguf_kv *kv,
                                      ckpt_err *err);
 
-/* Declare a tensor (ggml order shape); order of declaration = order of data. */
+/* Declare a tensor (ggml order shape, n_dims 0..4 stored as given, as
+ * llama.cpp's Python writer does); order of declaration = order of data.
+ * CKPT_E_USAGE for a bad name (1..63 bytes, unique), shape or type. */
 ckpt_status ckpt_gguf_writer_add_tensor(ckpt_gguf_writer *w, const char *name, ckpt_type type,
                                         uint32_t n_dims, const int64_t *ne, ckpt_err *err);
 
-/* Total bytes the file will have (valid after all adds). */
+/* Total bytes the file will have (valid after all adds; UINT64_MAX on overflow). */
 uint64_t ckpt_gguf_writer_planned_size(const ckpt_gguf_writer *w);
 
 /* Open the output and write header, kvs, tensor infos and padding. */
 ckpt_status ckpt_gguf_writer_begin(ckpt_gguf_writer *w, ckpt_err *err);
 
 /* Append bytes of the current tensor; after its n_bytes, padding is written
- * and the next tensor starts. */
+ * and the next tensor starts (one call may span tensors).  Bytes beyond the
+ * last tensor are CKPT_E_USAGE; any failure leaves the writer failed, and
+ * finish then removes the partial output. */
 ckpt_status ckpt_gguf_writer_write(ckpt_gguf_writer *w, const void *data, size_t n, ckpt_err *err);
 
 /* Check all tensors complete; commit the output; free w (also on error). */
