@@ -1,0 +1,243 @@
+/*
+ * quant_main.c - ckpt-quant: quantize a model to one of llama-quantize's
+ * mixes, byte for byte what llama-quantize writes.  Parses options, opens
+ * the source, calls ckpt_quant_run, reports.
+ */
+#include "../formats/cli.h"
+#include "../formats/outfile.h"
+#include "../kernels/types.h"
+#include "imatrix.h"
+#include "plan.h"
+#include "quantize.h"
+#include "report_json.h"
+#include "source.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int cmd_quant(int argc, char **argv);
+
+static void usage(FILE *f)
+{
+    fputs("Usage: ckpt-quant -t MIX [-o OUT|-] [-f] [-j N] [--imatrix FILE] [--pure]\n"
+          "                  [--output-tensor-type T] [--token-embedding-type T]\n"
+          "                  [-q|-v] [--json] IN.gguf|-\n"
+          "Quantize a GGUF model (F32, F16 or BF16) to a llama-quantize mix; the output\n"
+          "has the tensors, types, metadata and bytes llama-quantize writes.\n\n"
+          "  -t, --type MIX          the mix (below)\n"
+          "  -o, --output FILE       output file, - for stdout (default: IN-MIX.gguf)\n"
+          "  -f, --force             overwrite the output; write to a terminal\n"
+          "  -j, --threads N         threads (default: all cores); same bytes for any N\n"
+          "      --imatrix FILE      importance matrix (llama-imatrix .dat or GGUF)\n"
+          "      --pure              the mix's base type for every weight matrix\n"
+          "      --output-tensor-type T     type of output.weight (q8_0, q6_K, f16, ...)\n"
+          "      --token-embedding-type T   type of token_embd.weight\n"
+          "      --json              JSON summary with every tensor's type on stdout\n"
+          "  -q, --quiet             errors only\n"
+          "  -v, --verbose           more messages\n"
+          "  -h, --help              this help\n"
+          "  -V, --version           the version\n\nMixes:\n",
+          f);
+    for (int m = 0; m < CKPT_MIX_COUNT; m++)
+        fprintf(f, "  %-7s %s\n", ckpt_mix_name((ckpt_mix)m), ckpt_mix_describe((ckpt_mix)m));
+    fputs("\nExit status: 0 written, 2 usage, input or output error.\n", f);
+}
+
+static void on_progress(void *ctx, const char *tensor, uint64_t done, uint64_t total)
+{
+    ckpt_cli_progress(ctx, tensor, done, total);
+}
+
+static void on_message(void *ctx, int level, const char *msg)
+{
+    ckpt_cli_msg(ctx, level, "%s", msg);
+}
+
+/* IN.gguf -> IN-MIX.gguf next to it. */
+static char *default_output(const char *in, ckpt_mix mix)
+{
+    size_t n = strlen(in);
+    while (n > 1 && in[n - 1] == '/')
+        n--;
+    if (n > 5 && strcmp(in + n - 5, ".gguf") == 0)
+        n -= 5;
+    size_t len = n + strlen(ckpt_mix_name(mix)) + 8;
+    char *out = malloc(len);
+    if (out)
+        snprintf(out, len, "%.*s-%s.gguf", (int)n, in, ckpt_mix_name(mix));
+    return out;
+}
+
+static bool same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    return strcmp(a, "-") && strcmp(b, "-") && stat(a, &sa) == 0 && stat(b, &sb) == 0 &&
+           sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+static bool parse_type(const char *s, int *out)
+{
+    int t = ckpt_type_from_name(s);
+    if (t < 0 || !ckpt_plan_type_storable(t))
+        return false;
+    *out = t;
+    return true;
+}
+
+static void summary(struct ckpt_cli *cli, const struct ckpt_quant_report *rep,
+                    const struct ckpt_quant_opts *o, const char *in)
+{
+    char a[32], b[32];
+    double bpw = rep->params ? 8.0 * (double)rep->bytes_out / (double)rep->params : 0;
+    double mbs = rep->seconds > 0 ? (double)rep->bytes_in / rep->seconds / 1e6 : 0;
+    ckpt_cli_msg(cli, 2, "%s -> %s: %s, %zu tensors, %s -> %s (%.2f bits per weight), %.2f s, "
+                 "%.0f MB/s, %d threads",
+                 in, o->output, ckpt_mix_name(o->mix), rep->n, ckpt_cli_bytes(rep->bytes_in, a, 32),
+                 ckpt_cli_bytes(rep->bytes_out, b, 32), bpw, rep->seconds, mbs, rep->n_threads);
+    for (size_t i = 0; cli->level >= 3 && i < rep->n; i++) {
+        const struct ckpt_quant_tensor *t = &rep->t[i];
+        ckpt_cli_msg(cli, 3, "  %-32s %-7s -> %-7s%s%s", t->name, ckpt_type_name(t->in_type),
+                     ckpt_type_name(t->type), t->type != t->wanted ? " (fallback)" : "",
+                     t->imatrix ? " (imatrix)" : "");
+    }
+}
+
+int cmd_quant(int argc, char **argv)
+{
+    enum { OPT_IMATRIX = 256, OPT_PURE, OPT_OUT_TYPE, OPT_EMB_TYPE, OPT_JSON };
+    static const struct option longopts[] = {
+        {"type", required_argument, NULL, 't'},
+        {"output", required_argument, NULL, 'o'},
+        {"force", no_argument, NULL, 'f'},
+        {"threads", required_argument, NULL, 'j'},
+        {"imatrix", required_argument, NULL, OPT_IMATRIX},
+        {"pure", no_argument, NULL, OPT_PURE},
+        {"output-tensor-type", required_argument, NULL, OPT_OUT_TYPE},
+        {"token-embedding-type", required_argument, NULL, OPT_EMB_TYPE},
+        {"json", no_argument, NULL, OPT_JSON},
+        {"quiet", no_argument, NULL, 'q'},
+        {"verbose", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    struct ckpt_cli cli;
+    ckpt_cli_init(&cli, "ckpt-quant");
+    struct ckpt_quant_opts o = {.mix = CKPT_MIX_COUNT, .output_type = -1, .token_embd_type = -1};
+    const char *imatrix_path = NULL;
+    bool json = false;
+    long l;
+    int c;
+    while ((c = getopt_long(argc, argv, "t:o:fj:qvhV", longopts, NULL)) != -1) {
+        switch (c) {
+        case 't':
+            if ((l = ckpt_mix_from_name(optarg)) < 0)
+                return ckpt_cli_usage_error(&cli, "unknown mix '%s' (see --help)", optarg);
+            o.mix = (ckpt_mix)l;
+            break;
+        case 'o': o.output = optarg; break;
+        case 'f': o.force = true; break;
+        case 'j':
+            if (!ckpt_cli_parse_int(optarg, 1, 1024, &l))
+                return ckpt_cli_usage_error(&cli, "-j: '%s' is not a thread count (1-1024)",
+                                            optarg);
+            o.n_threads = (int)l;
+            break;
+        case OPT_IMATRIX: imatrix_path = optarg; break;
+        case OPT_PURE: o.pure = true; break;
+        case OPT_OUT_TYPE:
+            if (!parse_type(optarg, &o.output_type))
+                return ckpt_cli_usage_error(&cli, "--output-tensor-type: unknown type '%s'", optarg);
+            break;
+        case OPT_EMB_TYPE:
+            if (!parse_type(optarg, &o.token_embd_type))
+                return ckpt_cli_usage_error(&cli, "--token-embedding-type: unknown type '%s'",
+                                            optarg);
+            break;
+        case OPT_JSON: json = true; break;
+        case 'q': cli.level--; break;
+        case 'v': cli.level++; break;
+        case 'h': usage(stdout); return 0;
+        case 'V': printf("ckpt-quant %s\n", CKPT_VERSION); return 0;
+        default: return ckpt_cli_usage_error(&cli, "bad option");
+        }
+    }
+    if (o.mix == CKPT_MIX_COUNT)
+        return ckpt_cli_usage_error(&cli, "no mix given (-t MIX)");
+    if (optind != argc - 1)
+        return ckpt_cli_usage_error(&cli, optind == argc ? "no input given" : "one input only");
+    const char *in = argv[optind];
+    char *derived = NULL;
+    if (!o.output)
+        o.output = strcmp(in, "-") == 0 ? "-" : (derived = default_output(in, o.mix));
+    if (!o.output)
+        return ckpt_cli_usage_error(&cli, "out of memory");
+    int rc = 2;
+    ckpt_err err = {0};
+    struct ckpt_qsrc *src = NULL;
+    ckpt_imatrix *im = NULL;
+    struct ckpt_quant_report rep = {0};
+    const bool to_stdout = strcmp(o.output, "-") == 0;
+    if (json && to_stdout) {
+        rc = ckpt_cli_usage_error(&cli, "--json needs an output file (stdout carries the model)");
+        goto out;
+    }
+    if (to_stdout && isatty(STDOUT_FILENO) && !o.force) {
+        rc = ckpt_cli_usage_error(&cli, "refusing to write a model to a terminal (use -o FILE)");
+        goto out;
+    }
+    if (same_file(in, o.output)) {
+        rc = ckpt_cli_usage_error(&cli, "%s: the output would replace the input", o.output);
+        goto out;
+    }
+    struct stat st;
+    if (strcmp(in, "-") != 0 && stat(in, &st) == 0 && S_ISDIR(st.st_mode)) {
+        rc = ckpt_cli_usage_error(&cli, "%s: a directory; quantize a GGUF file "
+                                  "(ckpt-convert makes one from a model directory)", in);
+        goto out;
+    }
+    if (imatrix_path && ckpt_imatrix_load(&im, imatrix_path, &err) != CKPT_OK) {
+        rc = ckpt_cli_fail(&cli, &err);
+        goto out;
+    }
+    ckpt_out_install_signal_cleanup();
+    if (ckpt_qsrc_open_gguf(&src, in, &err) != CKPT_OK) {
+        rc = ckpt_cli_fail(&cli, &err);
+        goto out;
+    }
+    o.imatrix = im;
+    o.imatrix_name = imatrix_path;
+    o.progress = on_progress;
+    o.message = on_message;
+    o.cb_ctx = &cli;
+    if (ckpt_quant_run(src, &o, &rep, &err) != CKPT_OK) {
+        rc = ckpt_cli_fail(&cli, &err);
+        goto out;
+    }
+    ckpt_cli_progress_clear(&cli);
+    summary(&cli, &rep, &o, in);
+    rc = 0;
+    if (json) {
+        char *s = ckpt_quant_report_json(&rep, &o, in);
+        if (!s || printf("%s\n", s) < 0 || fflush(stdout) != 0) {
+            ckpt_cli_msg(&cli, 1, "cannot write the JSON summary");
+            rc = 2;
+        }
+        free(s);
+    }
+out:
+    ckpt_quant_report_free(&rep);
+    ckpt_qsrc_close(src);
+    ckpt_imatrix_free(im);
+    free(derived);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    return cmd_quant(argc, argv);
+}

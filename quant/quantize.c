@@ -1,0 +1,407 @@
+/*
+ * quantize.c - the quantize driver (see quantize.h): plan, write the
+ * header, then stream every tensor in llama-quantize's order - copied as
+ * stored when its type does not change, otherwise produced as f32 rows in
+ * chunks and re-encoded across the thread pool, one owner per row.
+ */
+#include "quantize.h"
+
+#include "../kernels/pool.h"
+#include "../kernels/quant.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define CHUNK_FLOATS ((int64_t)1 << 21) /* f32 values per chunk: 8 MiB */
+#define COPY_BYTES ((size_t)8 << 20)     /* bytes per piece of a copied tensor */
+
+/* ==== one chunk of rows, shared by the workers ==== */
+
+struct slot {
+    int64_t bad_row; /* first failing row of this worker's range, or -1 */
+    ckpt_err err;
+};
+
+struct chunk {
+    struct ckpt_qsrc *src;
+    size_t ti;
+    const struct ckpt_qsrc_tensor *t;
+    ckpt_type type;
+    const float *imat;  /* NULL, or ne[2]*ne[3] slices of ne[0] weights */
+    int64_t row0;       /* first row of the chunk within the tensor */
+    float *f;           /* rows as f32 */
+    uint8_t *q;         /* rows encoded */
+    size_t out_rb;      /* bytes per encoded row */
+    struct slot *slots; /* one per worker */
+};
+
+static const char *describe(float v)
+{
+    return isnan(v) ? "nan" : v > 0 ? "+inf" : "-inf";
+}
+
+/* "row 17" or, in a stack of matrices, "row 17 (matrix 2, row 5)". */
+static void where(const struct ckpt_qsrc_tensor *t, int64_t row, char *buf, size_t n)
+{
+    if (t->ne[2] * t->ne[3] > 1)
+        snprintf(buf, n, "row %lld (matrix %lld, row %lld)", (long long)row,
+                 (long long)(row / t->ne[1]), (long long)(row % t->ne[1]));
+    else
+        snprintf(buf, n, "row %lld", (long long)row);
+}
+
+static void work(void *ctx, int64_t begin, int64_t end, int thread)
+{
+    struct chunk *c = ctx;
+    struct slot *s = &c->slots[thread];
+    const int64_t ne0 = c->t->ne[0];
+    char at[96];
+    if (c->src->ops->rows(c->src->ctx, c->ti, c->row0 + begin, end - begin, c->f + begin * ne0,
+                          &s->err) != CKPT_OK) {
+        s->bad_row = c->row0 + begin;
+        return;
+    }
+    for (int64_t r = begin; r < end; r++) {
+        const int64_t row = c->row0 + r;
+        const float *x = c->f + r * ne0;
+        uint8_t *y = c->q + (size_t)r * c->out_rb;
+        for (int64_t j = 0; j < ne0; j++) {
+            if (!isfinite(x[j])) {
+                where(c->t, row, at, sizeof at);
+                ckpt_err_set(&s->err, CKPT_E_VALUE, "%s: tensor '%s', %s, column %lld: value is %s",
+                             c->src->name, c->t->name, at, (long long)j, describe(x[j]));
+                s->bad_row = row;
+                return;
+            }
+        }
+        const float *w = c->imat ? c->imat + (row / c->t->ne[1]) * ne0 : NULL;
+        ckpt_quantize_rows_unchecked(c->type, x, y, 1, ne0, w);
+        int64_t b;
+        if (!ckpt_quant_row_scales_ok(c->type, y, ne0, &b)) {
+            where(c->t, row, at, sizeof at);
+            const struct ckpt_type_traits *tr = ckpt_type_traits(c->type);
+            if (tr->block_elems == 1)
+                ckpt_err_set(&s->err, CKPT_E_VALUE,
+                             "%s: tensor '%s', %s, column %lld: value %g overflows %s",
+                             c->src->name, c->t->name, at, (long long)b, (double)x[b], tr->name);
+            else
+                ckpt_err_set(&s->err, CKPT_E_VALUE,
+                             "%s: tensor '%s', %s, block %lld: the %s scale overflows f16 "
+                             "(values too large)",
+                             c->src->name, c->t->name, at, (long long)b, tr->name);
+            s->bad_row = row;
+            return;
+        }
+    }
+}
+
+/* ==== the run ==== */
+
+struct run {
+    struct ckpt_qsrc *src;
+    const struct ckpt_quant_opts *o;
+    struct ckpt_plan_tensor *pt;
+    struct ckpt_plan_choice *pc;
+    size_t *order;
+    const float **imat;     /* per source tensor */
+    ckpt_gguf_writer *w;
+    ckpt_pool *pool;
+    struct slot *slots;
+    float *f;
+    uint8_t *q;
+    uint64_t done, total;   /* elements, for progress */
+};
+
+static void say(const struct ckpt_quant_opts *o, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void say(const struct ckpt_quant_opts *o, int level, const char *fmt, ...)
+{
+    if (!o->message)
+        return;
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    o->message(o->cb_ctx, level, buf);
+}
+
+static uint64_t n_rows_of(const struct ckpt_qsrc_tensor *t)
+{
+    return (uint64_t)t->ne[1] * (uint64_t)t->ne[2] * (uint64_t)t->ne[3];
+}
+
+/* Keys llama-quantize drops from the input (the first two are re-added last). */
+static bool skip_key(const char *key)
+{
+    return strcmp(key, "general.quantization_version") == 0 ||
+           strcmp(key, "general.file_type") == 0 || strcmp(key, "split.no") == 0 ||
+           strcmp(key, "split.count") == 0 || strcmp(key, "split.tensors.count") == 0;
+}
+
+/* ggml_n_dims: trailing dims of size 1 are not written, at least 1. */
+static uint32_t n_dims_of(const int64_t ne[4])
+{
+    for (uint32_t i = 3; i >= 1; i--)
+        if (ne[i] != 1)
+            return i + 1;
+    return 1;
+}
+
+static ckpt_status write_header(struct run *r, ckpt_err *err)
+{
+    const struct ckpt_quant_opts *o = r->o;
+    ckpt_gguf_writer *w = r->w;
+    ckpt_status st;
+    if ((st = r->src->ops->write_kvs(r->src->ctx, w, skip_key, err)) != CKPT_OK ||
+        (st = ckpt_gguf_writer_set_u32(w, "general.quantization_version", 2, err)) != CKPT_OK ||
+        (st = ckpt_gguf_writer_set_u32(w, "general.file_type", ckpt_mix_file_type(o->mix), err)) !=
+            CKPT_OK)
+        return st;
+    if (o->imatrix) {
+        const char *ds = ckpt_imatrix_dataset(o->imatrix);
+        size_t n = ckpt_imatrix_n_entries(o->imatrix);
+        int32_t chunks = ckpt_imatrix_chunks(o->imatrix);
+        if ((st = ckpt_gguf_writer_set_str(w, "quantize.imatrix.file",
+                                           o->imatrix_name ? o->imatrix_name : "", err)) != CKPT_OK ||
+            (ds && (st = ckpt_gguf_writer_set_str(w, "quantize.imatrix.dataset", ds, err)) !=
+                       CKPT_OK) ||
+            (st = ckpt_gguf_writer_set_i32(w, "quantize.imatrix.entries_count",
+                                           n > INT32_MAX ? INT32_MAX : (int32_t)n, err)) != CKPT_OK ||
+            (chunks > 0 && (st = ckpt_gguf_writer_set_i32(w, "quantize.imatrix.chunks_count",
+                                                          chunks, err)) != CKPT_OK))
+            return st;
+    }
+    for (size_t k = 0; k < r->src->n_tensors; k++) {
+        size_t i = r->order[k];
+        const struct ckpt_qsrc_tensor *t = &r->src->tensors[i];
+        if ((st = ckpt_gguf_writer_add_tensor(w, t->name, r->pc[i].type, n_dims_of(t->ne), t->ne,
+                                              err)) != CKPT_OK)
+            return st;
+    }
+    return ckpt_gguf_writer_begin(w, err);
+}
+
+static void progress(struct run *r, const char *name, uint64_t add)
+{
+    r->done += add;
+    if (r->o->progress)
+        r->o->progress(r->o->cb_ctx, name, r->done, r->total);
+}
+
+/* A tensor whose type does not change: its stored bytes, in pieces. */
+static ckpt_status copy_tensor(struct run *r, size_t i, ckpt_err *err)
+{
+    const struct ckpt_qsrc_tensor *t = &r->src->tensors[i];
+    const uint8_t *p = r->src->ops->raw(r->src->ctx, i);
+    size_t rb;
+    if (!ckpt_type_row_bytes(t->type, t->ne[0], &rb))
+        return ckpt_err_set(err, CKPT_E_INTERNAL, "tensor '%s': bad row size", t->name);
+    const int64_t rows = (int64_t)n_rows_of(t);
+    const int64_t per = rb >= COPY_BYTES ? 1 : (int64_t)(COPY_BYTES / rb);
+    for (int64_t row = 0; row < rows; row += per) {
+        int64_t n = rows - row < per ? rows - row : per;
+        ckpt_status st = ckpt_gguf_writer_write(r->w, p + (size_t)row * rb, (size_t)n * rb, err);
+        if (st != CKPT_OK)
+            return st;
+        r->src->ops->release(r->src->ctx, i, row, n);
+        progress(r, t->name, (uint64_t)(n * t->ne[0]));
+    }
+    return CKPT_OK;
+}
+
+/* A tensor re-encoded: chunks of rows through the pool. */
+static ckpt_status convert_tensor(struct run *r, size_t i, ckpt_err *err)
+{
+    const struct ckpt_qsrc_tensor *t = &r->src->tensors[i];
+    const ckpt_type type = r->pc[i].type;
+    size_t out_rb;
+    if (!ckpt_type_row_bytes(type, t->ne[0], &out_rb))
+        return ckpt_err_set(err, CKPT_E_INTERNAL, "tensor '%s': bad row size", t->name);
+    const int64_t rows = (int64_t)n_rows_of(t);
+    const int64_t per = t->ne[0] >= CHUNK_FLOATS ? 1 : CHUNK_FLOATS / t->ne[0];
+    const int nth = ckpt_pool_size(r->pool);
+    struct chunk c = {r->src, i, t, type, r->imat[i], 0, r->f, r->q, out_rb, r->slots};
+    for (int64_t row = 0; row < rows; row += per) {
+        const int64_t n = rows - row < per ? rows - row : per;
+        c.row0 = row;
+        for (int k = 0; k < nth; k++) {
+            r->slots[k].bad_row = -1;
+            ckpt_err_clear(&r->slots[k].err);
+        }
+        ckpt_pool_run(r->pool, work, &c, n);
+        /* the first failing row wins, whatever the thread count */
+        int bad = -1;
+        for (int k = 0; k < nth; k++)
+            if (r->slots[k].bad_row >= 0 && (bad < 0 || r->slots[k].bad_row < r->slots[bad].bad_row))
+                bad = k;
+        if (bad >= 0)
+            return ckpt_err_set(err, r->slots[bad].err.code ? r->slots[bad].err.code : CKPT_E_INTERNAL,
+                                "%s", r->slots[bad].err.msg);
+        ckpt_status st = ckpt_gguf_writer_write(r->w, r->q, (size_t)n * out_rb, err);
+        if (st != CKPT_OK)
+            return st;
+        r->src->ops->release(r->src->ctx, i, row, n);
+        progress(r, t->name, (uint64_t)(n * t->ne[0]));
+    }
+    return CKPT_OK;
+}
+
+/* Everything that can be refused is refused here, before any output exists. */
+static ckpt_status prepare(struct run *r, struct ckpt_quant_report *rep, ckpt_err *err)
+{
+    struct ckpt_qsrc *src = r->src;
+    const struct ckpt_quant_opts *o = r->o;
+    const size_t n = src->n_tensors;
+    for (size_t i = 0; i < n; i++) {
+        const struct ckpt_qsrc_tensor *t = &src->tensors[i];
+        r->pt[i] = (struct ckpt_plan_tensor){t->name, {t->ne[0], t->ne[1], t->ne[2], t->ne[3]},
+                                             t->type};
+    }
+    struct ckpt_plan_opts po = {o->mix, o->pure,
+                                o->imatrix && ckpt_imatrix_n_entries(o->imatrix) > 0,
+                                o->output_type, o->token_embd_type};
+    ckpt_status st = ckpt_plan_make(&src->model, &po, r->pt, n, r->order, r->pc, err);
+    if (st != CKPT_OK)
+        return st;
+    size_t max_floats = 0, max_out = 0;
+    const char *requant = NULL;
+    for (size_t k = 0; k < n; k++) {
+        const size_t i = r->order[k];
+        const struct ckpt_qsrc_tensor *t = &src->tensors[i];
+        const struct ckpt_plan_choice *c = &r->pc[i];
+        struct ckpt_quant_tensor *q = &rep->t[k];
+        *q = (struct ckpt_quant_tensor){t->name, n_dims_of(t->ne), {t->ne[0], t->ne[1], t->ne[2],
+                                        t->ne[3]}, t->type, c->type, c->wanted, c->convert,
+                                        false, 0};
+        size_t rb;
+        if (!ckpt_type_row_bytes(c->type, t->ne[0], &rb))
+            return ckpt_err_set(err, CKPT_E_INTERNAL, "tensor '%s': no row size for %s", t->name,
+                                ckpt_type_name(c->type));
+        q->bytes = rb * n_rows_of(t);
+        rep->bytes_out += q->bytes;
+        rep->params += (uint64_t)t->ne[0] * n_rows_of(t);
+        rep->n_fallback += c->matrix && c->type != c->wanted;
+        if (!c->convert && src->ops->raw(src->ctx, i))
+            continue;
+        if (!ckpt_quant_supported(t->type))
+            return ckpt_err_set(err, CKPT_E_UNSUPPORTED, "%s: tensor '%s': cannot read type %s",
+                                src->name, t->name, ckpt_type_name(t->type));
+        if (!ckpt_quant_supported(c->type))
+            return ckpt_err_set(err, CKPT_E_UNSUPPORTED, "tensor '%s': cannot write type %s",
+                                t->name, ckpt_type_name(c->type));
+        if (ckpt_type_traits(t->type)->is_quantized && c->convert) {
+            rep->n_requantized++;
+            requant = ckpt_type_name(t->type);
+        }
+        if (c->matrix && c->convert && o->imatrix) {
+            st = ckpt_imatrix_for_tensor(o->imatrix, t->name, t->ne[0], t->ne[2] * t->ne[3],
+                                         &r->imat[i], err);
+            if (st != CKPT_OK)
+                return st;
+            q->imatrix = r->imat[i] != NULL;
+            if (!r->imat[i])
+                say(o, 3, "%s: no importance weights, quantized without", t->name);
+        }
+        const int64_t per = t->ne[0] >= CHUNK_FLOATS ? 1 : CHUNK_FLOATS / t->ne[0];
+        const int64_t rows = (int64_t)n_rows_of(t) < per ? (int64_t)n_rows_of(t) : per;
+        if ((size_t)(rows * t->ne[0]) > max_floats)
+            max_floats = (size_t)(rows * t->ne[0]);
+        if ((size_t)rows * rb > max_out)
+            max_out = (size_t)rows * rb;
+    }
+    if (requant)
+        say(o, 2, "%s: %zu tensors are already quantized (%s...): requantizing them loses "
+                  "precision; start from F32/F16/BF16 if you can",
+            src->name, rep->n_requantized, requant);
+    r->f = malloc(max_floats ? max_floats * sizeof *r->f : 1);
+    r->q = malloc(max_out ? max_out : 1);
+    if (!r->f || !r->q)
+        return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory for %zu-value chunks", max_floats);
+    return CKPT_OK;
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+ckpt_status ckpt_quant_run(struct ckpt_qsrc *src, const struct ckpt_quant_opts *opts,
+                           struct ckpt_quant_report *rep, ckpt_err *err)
+{
+    const double t0 = now();
+    struct ckpt_quant_report local = {0};
+    if (!rep)
+        rep = &local;
+    memset(rep, 0, sizeof *rep);
+    const size_t n = src->n_tensors;
+    struct run r = {.src = src, .o = opts};
+    ckpt_status st = CKPT_OK;
+    r.pt = calloc(n + 1, sizeof *r.pt);
+    r.pc = calloc(n + 1, sizeof *r.pc);
+    r.order = calloc(n + 1, sizeof *r.order);
+    r.imat = calloc(n + 1, sizeof *r.imat);
+    rep->t = calloc(n + 1, sizeof *rep->t);
+    rep->n = n;
+    if (!r.pt || !r.pc || !r.order || !r.imat || !rep->t) {
+        st = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory planning %zu tensors", n);
+        goto out;
+    }
+    rep->bytes_in = src->data_bytes;
+    if ((st = prepare(&r, rep, err)) != CKPT_OK)
+        goto out;
+    r.total = rep->params;
+    if ((st = ckpt_pool_new(&r.pool, opts->n_threads, err)) != CKPT_OK)
+        goto out;
+    rep->n_threads = ckpt_pool_size(r.pool);
+    if (!(r.slots = calloc((size_t)rep->n_threads, sizeof *r.slots))) {
+        st = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+        goto out;
+    }
+    if ((st = ckpt_gguf_writer_new(&r.w, opts->output, opts->force, err)) != CKPT_OK ||
+        (st = write_header(&r, err)) != CKPT_OK)
+        goto out;
+    rep->file_bytes = ckpt_gguf_writer_planned_size(r.w);
+    for (size_t k = 0; k < n && st == CKPT_OK; k++) {
+        const size_t i = r.order[k];
+        if (!r.pc[i].convert && src->ops->raw(src->ctx, i))
+            st = copy_tensor(&r, i, err);
+        else
+            st = convert_tensor(&r, i, err);
+        src->ops->release(src->ctx, i, 0, (int64_t)n_rows_of(&src->tensors[i]));
+    }
+    if (st == CKPT_OK) {
+        st = ckpt_gguf_writer_finish(r.w, err);
+        r.w = NULL;
+    }
+out:
+    ckpt_gguf_writer_free(r.w);
+    ckpt_pool_free(r.pool);
+    free(r.slots);
+    free(r.f);
+    free(r.q);
+    free(r.imat);
+    free(r.order);
+    free(r.pc);
+    free(r.pt);
+    rep->seconds = now() - t0;
+    if (st != CKPT_OK || rep == &local)
+        ckpt_quant_report_free(rep);
+    return st;
+}
+
+void ckpt_quant_report_free(struct ckpt_quant_report *rep)
+{
+    if (!rep)
+        return;
+    free(rep->t);
+    rep->t = NULL;
+    rep->n = 0;
+}

@@ -1,0 +1,74 @@
+/*
+ * source.h - where the quantizer's tensors come from.  A source lists its
+ * tensors (name, ggml shape, stored type), produces any rows of one as
+ * f32, writes its metadata into the output, and lets go of a tensor once
+ * it has been written.  The driver (quantize.h) never sees the file
+ * format behind it: a GGUF file (F32/F16/BF16 or already quantized) and a
+ * Hugging Face model directory converted on the fly are both sources.
+ */
+#ifndef CKPT_QUANT_SOURCE_H
+#define CKPT_QUANT_SOURCE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../formats/gguf.h"
+#include "../kernels/err.h"
+#include "../kernels/types.h"
+#include "plan.h"
+
+struct ckpt_qsrc_tensor {
+    const char *name;
+    uint32_t n_dims;
+    int64_t ne[4]; /* ggml order, unused dims 1; rows are ne[1]*ne[2]*ne[3] rows of ne[0] */
+    ckpt_type type; /* as stored; a tensor the plan keeps in this type is copied */
+};
+
+struct ckpt_qsrc_ops {
+    /*
+     * Rows [row, row + n) of tensor i as f32 into dst (n * ne[0] floats).
+     * Called from several threads at once for disjoint rows.  Errors name
+     * the source, the tensor and the problem.
+     */
+    ckpt_status (*rows)(void *ctx, size_t i, int64_t row, int64_t n, float *dst, ckpt_err *err);
+    /* The stored bytes of tensor i (in its stored type), or NULL if the
+     * source has none to copy (the rows are then re-encoded). */
+    const void *(*raw)(void *ctx, size_t i);
+    /* Rows [row, row + n) of tensor i have been written: release what holds
+     * them in memory (best effort). */
+    void (*release)(void *ctx, size_t i, int64_t row, int64_t n);
+    /* Write the source's metadata into w in its order, leaving out every
+     * key for which skip(key) is true. */
+    ckpt_status (*write_kvs)(void *ctx, ckpt_gguf_writer *w, bool (*skip)(const char *key),
+                             ckpt_err *err);
+    void (*close)(void *ctx);
+};
+
+struct ckpt_qsrc {
+    const struct ckpt_qsrc_ops *ops;
+    void *ctx;
+    const char *name;                       /* for messages: the path given */
+    size_t n_tensors;
+    const struct ckpt_qsrc_tensor *tensors; /* n_tensors, in the source's order */
+    struct ckpt_plan_model model;           /* what the mix rules look at */
+    uint64_t data_bytes;                    /* bytes of tensor data as stored */
+};
+
+/*
+ * Open a GGUF file ("-" = stdin, spooled) as a source.  Model facts come
+ * from <general.architecture>.block_count (required),
+ * .attention.head_count, .attention.head_count_kv and .expert_count.
+ * Caller owns *out (ckpt_qsrc_close).  Errors: those of ckpt_gguf_open,
+ * CKPT_E_FORMAT for missing or unusable model keys.
+ */
+ckpt_status ckpt_qsrc_open_gguf(struct ckpt_qsrc **out, const char *path, ckpt_err *err);
+
+/* Close any source; NULL is fine. */
+static inline void ckpt_qsrc_close(struct ckpt_qsrc *src)
+{
+    if (src)
+        src->ops->close(src->ctx);
+}
+
+#endif
