@@ -8,7 +8,9 @@
 #define CKPT_TESTS_QUANT_LISTING_H
 
 #include <check.h>
+#include <openssl/evp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,7 +31,7 @@ struct ql_listing {
 };
 
 /* Parse golden/<kit>/<file> (name, type, shape, sha256 per line); asserts on error. */
-static struct ql_listing ql_load(const char *kit, const char *file)
+static inline struct ql_listing ql_load(const char *kit, const char *file)
 {
     struct ql_listing l = {0};
     char *rel = tu_fmt("golden/%s/%s", kit, file);
@@ -65,7 +67,7 @@ static struct ql_listing ql_load(const char *kit, const char *file)
     return l;
 }
 
-static const struct ql_tensor *ql_find(const struct ql_listing *l, const char *name)
+static inline const struct ql_tensor *ql_find(const struct ql_listing *l, const char *name)
 {
     for (size_t i = 0; i < l->n; i++)
         if (strcmp(l->t[i].name, name) == 0)
@@ -73,7 +75,7 @@ static const struct ql_tensor *ql_find(const struct ql_listing *l, const char *n
     return NULL;
 }
 
-static void ql_free(struct ql_listing *l)
+static inline void ql_free(struct ql_listing *l)
 {
     free(l->t);
     free(l->text);
@@ -81,7 +83,7 @@ static void ql_free(struct ql_listing *l)
 }
 
 /* Value of `key` in golden/<kit>/<file> (a .kv.tsv), malloc'd; NULL if absent. */
-static char *ql_kv(const char *kit, const char *file, const char *key)
+static inline char *ql_kv(const char *kit, const char *file, const char *key)
 {
     char *rel = tu_fmt("golden/%s/%s", kit, file);
     char *path = tu_data(rel);
@@ -108,12 +110,44 @@ static char *ql_kv(const char *kit, const char *file, const char *key)
 }
 
 /* Integer value of a key, or `dflt` when the key is absent. */
-static long ql_kv_int(const char *kit, const char *file, const char *key, long dflt)
+static inline long ql_kv_int(const char *kit, const char *file, const char *key, long dflt)
 {
     char *v = ql_kv(kit, file, key);
     long r = v ? strtol(v, NULL, 10) : dflt;
     free(v);
     return r;
+}
+
+/* Hex SHA-256 of n bytes. */
+static inline void ql_sha256(const void *data, size_t n, char hex[65])
+{
+    unsigned char md[32];
+    unsigned int len = 0;
+    ck_assert(EVP_Digest(data, n, md, &len, EVP_sha256(), NULL) == 1 && len == 32);
+    for (int i = 0; i < 32; i++)
+        snprintf(hex + 2 * i, 3, "%02x", md[i]);
+}
+
+/* Whole-file sha256 of `file` in golden/<kit>/quant-summary.tsv (malloc'd), or NULL. */
+static inline char *ql_summary_sha(const char *kit, const char *file)
+{
+    char *rel = tu_fmt("golden/%s/quant-summary.tsv", kit);
+    char *path = tu_data(rel);
+    char *text = tu_read_file(path, NULL);
+    ck_assert_msg(text != NULL, "cannot read %s", path);
+    char *sha = NULL, *save = NULL;
+    for (char *line = strtok_r(text, "\n", &save); line && !sha; line = strtok_r(NULL, "\n", &save)) {
+        char *t1 = strchr(line, '\t');
+        if (!t1 || (size_t)(t1 - line) != strlen(file) || strncmp(line, file, strlen(file)) != 0)
+            continue;
+        char *t2 = strchr(t1 + 1, '\t');
+        if (t2)
+            sha = strndup(t2 + 1, 64);
+    }
+    free(text);
+    free(path);
+    free(rel);
+    return sha;
 }
 
 #endif
