@@ -15,6 +15,9 @@
  * cJSON converts numbers with strtod, which follows LC_NUMERIC: ckpt never
  * calls setlocale, so the "C" locale (decimal point '.') is in force.  The
  * exact integers read here come from the text and do not depend on it.
+ * cJSON also records the position of its last error in a process-wide
+ * variable; nothing here reads it, but parses on several threads at once
+ * race on that write, so callers parse from one thread at a time.
  */
 #ifndef CKPT_FORMATS_JSON_STRICT_H
 #define CKPT_FORMATS_JSON_STRICT_H
