@@ -1,66 +1,50 @@
 /*
- * dot.c - weight-row dot products (see dot.h): the type table (how a chunk
- * of each type becomes f32), the scalar chunk kernels, and the run-time
- * choice of ISA.  Adding a quantized type is one line in `to_f32_table`.
+ * dot.c - dot products (see dot.h): the scalar kernels, the row loops over
+ * dequantized chunks, and the run-time choice of ISA.  Which types a row
+ * may have is quant.h's table: adding a dequantizer there adds it here.
+ *
+ * The reference row dot dequantizes CKPT_DOT_CHUNK elements at a time and
+ * feeds the same eight-lane accumulator as ckpt_vec_dot_f32; every chunk
+ * starts at a multiple of 8, so each product lands in the same lane, in the
+ * same order, as in a dot over the whole dequantized row.
  */
 #include "dot.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "dot_kernels.h"
-#include "fp16.h"
+#include "quant.h"
 
-/* ==== conversion of a chunk to f32, per type ==== */
+#define LANES 8
+#define ACC_GROUP 32 /* activation vectors accumulated at once by ckpt_dot_rows */
 
-typedef void (*to_f32_fn)(const void *src, float *dst, int64_t n);
+/* ==== scalar kernels ==== */
 
-static void f32_to_f32(const void *src, float *dst, int64_t n)
+/* acc[i % 8] += a[i]*b[i]; n is a multiple of 8 except for a final chunk */
+static void accumulate(float acc[LANES], const float *a, const float *b, int64_t n)
 {
-    memcpy(dst, src, (size_t)n * sizeof(float));
+    int64_t i = 0;
+    for (; i + LANES <= n; i += LANES)
+        for (int l = 0; l < LANES; ++l)
+            acc[l] += a[i + l] * b[i + l];
+    for (int l = 0; i < n; ++i, ++l)
+        acc[l] += a[i] * b[i];
 }
 
-static void f16_to_f32(const void *src, float *dst, int64_t n)
+static float reduce(const float acc[LANES])
 {
-    const uint8_t *p = src;
-    for (int64_t i = 0; i < n; i++)
-        dst[i] = ckpt_f16_to_f32((uint16_t)(p[2 * i] | (p[2 * i + 1] << 8)));
+    return ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]));
 }
 
-static void bf16_to_f32(const void *src, float *dst, int64_t n)
+float ckpt_vec_dot_f32(const float *a, const float *b, int64_t n)
 {
-    const uint8_t *p = src;
-    for (int64_t i = 0; i < n; i++)
-        dst[i] = ckpt_bf16_to_f32((uint16_t)(p[2 * i] | (p[2 * i + 1] << 8)));
-}
-
-/* Indexed by ggml type id; NULL = not supported. */
-static const to_f32_fn to_f32_table[CKPT_TYPE_COUNT] = {
-    [CKPT_TYPE_F32] = f32_to_f32,
-    [CKPT_TYPE_F16] = f16_to_f32,
-    [CKPT_TYPE_BF16] = bf16_to_f32,
-};
-
-bool ckpt_dot_supports(ckpt_type t)
-{
-    return (unsigned)t < CKPT_TYPE_COUNT && to_f32_table[t] != NULL;
-}
-
-void ckpt_dot_to_f32(ckpt_type t, const void *row, float *out, int64_t n)
-{
-    to_f32_table[t](row, out, n);
-}
-
-/* ==== scalar chunk kernels ==== */
-
-float ckpt_dot_f32_ref(const float *w, const float *x, int64_t n)
-{
-    float sum = 0.0f;
-    for (int64_t i = 0; i < n; i++)
-        sum += w[i] * x[i];
-    return sum;
+    float acc[LANES] = {0};
+    accumulate(acc, a, b, n);
+    return reduce(acc);
 }
 
 double ckpt_dot_f32_f64(const float *w, const float *x, int64_t n)
@@ -107,7 +91,7 @@ bool ckpt_isa_available(ckpt_isa isa)
 }
 
 static pthread_once_t default_once = PTHREAD_ONCE_INIT;
-static ckpt_isa default_isa = CKPT_ISA_REF; /* written once under default_once */
+static ckpt_isa default_isa = CKPT_ISA_REF; /* written once, under default_once */
 
 static void pick_default(void)
 {
@@ -127,7 +111,13 @@ ckpt_isa ckpt_isa_default(void)
 
 /* ==== rows ==== */
 
-/* Convert one chunk; F32 rows on a 4-byte boundary are used in place. */
+bool ckpt_dot_supported(ckpt_type t)
+{
+    return ckpt_quant_supported(t);
+}
+
+/* One chunk as f32: F32 rows on a 4-byte boundary are used in place, and
+ * avx2 widens F16/BF16 with F16C (the values are the same: widening is exact). */
 static const float *chunk_f32(ckpt_isa isa, ckpt_type t, const uint8_t *src, float *buf, int64_t n)
 {
     if (t == CKPT_TYPE_F32 && ((uintptr_t)src % sizeof(float)) == 0)
@@ -137,50 +127,53 @@ static const float *chunk_f32(ckpt_isa isa, ckpt_type t, const uint8_t *src, flo
     else if (isa == CKPT_ISA_AVX2 && t == CKPT_TYPE_BF16)
         ckpt_bf16_to_f32_avx2(src, buf, n);
     else
-        to_f32_table[t](src, buf, n);
+        ckpt_dequantize_row(t, src, buf, n);
     return buf;
 }
 
-#define ACC_GROUP 32 /* activation vectors accumulated at once */
-
-void ckpt_dot_rows(ckpt_isa isa, ckpt_type t, const void *row, int64_t n, const float *x,
+void ckpt_dot_rows(ckpt_isa isa, ckpt_type t, const void *wrow, int64_t n, const float *x,
                    int64_t ldx, int64_t m, float *out, int64_t ldo)
 {
-    const struct ckpt_type_traits *tr = ckpt_type_traits(t);
-    int64_t chunk = CKPT_DOT_CHUNK;
-    size_t chunk_bytes = (size_t)(chunk / tr->block_elems) * tr->block_bytes;
+    const struct ckpt_type_traits *tr = ckpt_type_traits((uint32_t)t);
+    const size_t chunk_bytes = (size_t)(CKPT_DOT_CHUNK / tr->block_elems) * tr->block_bytes;
     float buf[CKPT_DOT_CHUNK];
     for (int64_t j0 = 0; j0 < m; j0 += ACC_GROUP) {
-        int64_t mg = m - j0 < ACC_GROUP ? m - j0 : ACC_GROUP;
+        const int64_t mg = m - j0 < ACC_GROUP ? m - j0 : ACC_GROUP;
+        float lanes[ACC_GROUP][LANES] = {{0}};
         float accf[ACC_GROUP] = {0};
         double accd[ACC_GROUP] = {0};
-        const uint8_t *src = row;
-        for (int64_t i = 0; i < n; i += chunk, src += chunk_bytes) {
-            int64_t len = n - i < chunk ? n - i : chunk;
+        const uint8_t *src = wrow;
+        for (int64_t i = 0; i < n; i += CKPT_DOT_CHUNK, src += chunk_bytes) {
+            const int64_t len = n - i < CKPT_DOT_CHUNK ? n - i : CKPT_DOT_CHUNK;
             const float *w = chunk_f32(isa, t, src, buf, len);
             for (int64_t j = 0; j < mg; j++) {
                 const float *xj = x + (j0 + j) * ldx + i;
-                if (isa == CKPT_ISA_F64)
-                    accd[j] += ckpt_dot_f32_f64(w, xj, len);
-                else if (isa == CKPT_ISA_AVX2)
+                if (isa == CKPT_ISA_AVX2)
                     accf[j] += ckpt_dot_f32_avx2(w, xj, len);
+                else if (isa == CKPT_ISA_F64)
+                    accd[j] += ckpt_dot_f32_f64(w, xj, len);
                 else
-                    accf[j] += ckpt_dot_f32_ref(w, xj, len);
+                    accumulate(lanes[j], w, xj, len);
             }
         }
         for (int64_t j = 0; j < mg; j++)
-            out[(j0 + j) * ldo] = isa == CKPT_ISA_F64 ? (float)accd[j] : accf[j];
+            out[(j0 + j) * ldo] = isa == CKPT_ISA_AVX2  ? accf[j]
+                                  : isa == CKPT_ISA_F64 ? (float)accd[j]
+                                                        : reduce(lanes[j]);
     }
 }
 
-float ckpt_dot_row_isa(ckpt_isa isa, ckpt_type t, const void *row, const float *x, int64_t n)
+float ckpt_dot_row_isa(ckpt_isa isa, ckpt_type t, const void *wrow, const float *x, int64_t n)
 {
     float r;
-    ckpt_dot_rows(isa, t, row, n, x, 0, 1, &r, 0);
+    ckpt_dot_rows(isa, t, wrow, n, x, 0, 1, &r, 0);
     return r;
 }
 
-float ckpt_dot_row(ckpt_type t, const void *row, const float *x, int64_t n)
+float ckpt_dot_row(ckpt_type t, const void *wrow, const float *x, int64_t n)
 {
-    return ckpt_dot_row_isa(ckpt_isa_default(), t, row, x, n);
+    const struct ckpt_type_traits *tr = ckpt_type_traits((uint32_t)t);
+    if (!tr || !ckpt_quant_supported(t) || n < 0 || n % tr->block_elems != 0)
+        return NAN;
+    return ckpt_dot_row_isa(CKPT_ISA_REF, t, wrow, x, n);
 }

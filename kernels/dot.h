@@ -1,20 +1,19 @@
 /*
- * dot.h - dot products of one weight row, stored in any supported ggml
- * type, with f32 activations: the inner loop of every matrix product of
- * the reference forward pass.
+ * dot.h - dot products for the reference forward pass: f32 x f32, and a
+ * stored weight row of any supported type (those of quant.h) x f32
+ * activations, dequantized a chunk at a time into a stack buffer, never
+ * the whole row.
  *
- * A row is taken in chunks of CKPT_DOT_CHUNK elements.  Each chunk is
- * converted to f32 (an exact widening for F16/BF16, block-by-block
- * dequantization for quantized types) into a small stack buffer, dotted
- * with the activations by the ISA's chunk kernel, and the chunk sums are
- * added in row order.  Every addition happens in an order fixed by the ISA
- * alone, so a result never depends on the thread count or the batch size.
- *
- * ISAs: "ref" (scalar, f32 accumulation, the oracle), "avx2" (AVX2/FMA/F16C,
- * within the bound documented in tests/check_dot.c of ref) and "f64"
- * (scalar, double accumulation, for strict runs).  The default is avx2 when
- * the CPU has it, else ref; the environment variable CKPT_ISA=ref|avx2|f64
- * overrides it.
+ * Three ISAs compute them, each in an order fixed by the ISA alone, so a
+ * result never depends on the thread count or on the batch size:
+ *   ref   scalar f32, the documented eight-lane order of ckpt_vec_dot_f32
+ *         over the whole dequantized row (the oracle);
+ *   avx2  AVX2/FMA/F16C, rows in chunks of CKPT_DOT_CHUNK elements with
+ *         four 8-lane FMA accumulators each, chunk sums added in row
+ *         order; within 4e-6 * sum|w x| of ref (tests/check_dot.c);
+ *   f64   scalar, products and sums in double, rounded to f32 once.
+ * The default is avx2 when the CPU has AVX2+FMA+F16C, else ref; the
+ * environment variable CKPT_ISA=ref|avx2|f64 overrides it.
  */
 #ifndef CKPT_KERNELS_DOT_H
 #define CKPT_KERNELS_DOT_H
@@ -24,7 +23,7 @@
 
 #include "types.h"
 
-#define CKPT_DOT_CHUNK 256 /* elements per chunk: a multiple of every block size */
+#define CKPT_DOT_CHUNK 256 /* elements converted at once: a multiple of every block size */
 
 typedef enum {
     CKPT_ISA_REF = 0,
@@ -33,45 +32,49 @@ typedef enum {
     CKPT_ISA_COUNT
 } ckpt_isa;
 
-/* "ref", "avx2", "f64". */
+/*
+ * Sum of a[i]*b[i] for i < n (n >= 0) in this fixed order: eight f32
+ * partial sums, lane i%8 accumulating its products in increasing i (no
+ * fused multiply-add), then reduced as
+ *     ((l0 + l4) + (l2 + l6)) + ((l1 + l5) + (l3 + l7)).
+ */
+float ckpt_vec_dot_f32(const float *a, const float *b, int64_t n);
+
+/* True if ckpt_dot_row handles rows of type t (those of quant.h). */
+bool ckpt_dot_supported(ckpt_type t);
+
+/*
+ * Reference dot product of one stored row wrow of type t (n elements, any
+ * alignment) with x[0..n).  Bit-identical to dequantizing the row with
+ * ckpt_dequantize_row and calling ckpt_vec_dot_f32.  Returns NaN if t is
+ * not supported or n is not a multiple of its block size (check with
+ * ckpt_dot_supported and the type table first).
+ */
+float ckpt_dot_row(ckpt_type t, const void *wrow, const float *x, int64_t n);
+
+/* Same with an explicit ISA (ref gives ckpt_dot_row); the ISA must be
+ * available, t supported and n a multiple of the block size. */
+float ckpt_dot_row_isa(ckpt_isa isa, ckpt_type t, const void *wrow, const float *x, int64_t n);
+
+/*
+ * One stored row against m activation vectors: out[j*ldo] = row . x[j*ldx]
+ * for j < m.  Each chunk of the row is dequantized once and used for all m
+ * vectors; out[j*ldo] is bit-identical to ckpt_dot_row_isa on x + j*ldx.
+ * Same preconditions as ckpt_dot_row_isa.
+ */
+void ckpt_dot_rows(ckpt_isa isa, ckpt_type t, const void *wrow, int64_t n, const float *x,
+                   int64_t ldx, int64_t m, float *out, int64_t ldo);
+
+/* "ref", "avx2", "f64" ("?" for anything else). */
 const char *ckpt_isa_name(ckpt_isa isa);
 
-/* ISA from its name; -1 if unknown. */
+/* ISA from its name, case-insensitive; -1 if unknown. */
 int ckpt_isa_from_name(const char *name);
 
 /* True if this CPU can run the ISA's kernels. */
 bool ckpt_isa_available(ckpt_isa isa);
 
-/*
- * The process-wide default ISA: CKPT_ISA from the environment if it names
- * an available ISA, else avx2 if the CPU has AVX2+FMA+F16C, else ref.
- * Decided once (thread-safe).
- */
+/* The process-wide default ISA (see above), decided once, thread-safe. */
 ckpt_isa ckpt_isa_default(void);
-
-/* True if rows of type t can be converted and dotted (F32, F16, BF16 and
- * every quantized type with a dequantizer). */
-bool ckpt_dot_supports(ckpt_type t);
-
-/*
- * Convert n elements of a row of type t to f32 (n a multiple of the block
- * size; row needs no alignment).  The values are exact for F32/F16/BF16 and
- * equal ggml's dequantizer for quantized types.  t must be supported.
- */
-void ckpt_dot_to_f32(ckpt_type t, const void *row, float *out, int64_t n);
-
-/* Dot product of a row of type t (n elements) with x, default ISA. */
-float ckpt_dot_row(ckpt_type t, const void *row, const float *x, int64_t n);
-
-/* Same with an explicit ISA (which must be available). */
-float ckpt_dot_row_isa(ckpt_isa isa, ckpt_type t, const void *row, const float *x, int64_t n);
-
-/*
- * One weight row against m activation vectors: out[j*ldo] = row . x[j*ldx]
- * for j in [0, m).  Each chunk of the row is converted once and used for all
- * m vectors; out[j*ldo] is bit-identical to ckpt_dot_row_isa on x[j*ldx].
- */
-void ckpt_dot_rows(ckpt_isa isa, ckpt_type t, const void *row, int64_t n, const float *x,
-                   int64_t ldx, int64_t m, float *out, int64_t ldo);
 
 #endif

@@ -1,16 +1,14 @@
 /*
- * dot_kernels.h - the per-ISA chunk kernels behind dot.h, for dot.c and the
- * tests.  Every kernel takes any n >= 0 and unaligned pointers.  The avx2
- * functions live in dot_avx2.c (built with -mavx2 -mfma -mf16c) and may
- * only be called when ckpt_isa_available(CKPT_ISA_AVX2).
+ * dot_kernels.h - the per-ISA chunk kernels behind dot.h (the ref kernel is
+ * ckpt_vec_dot_f32), for dot.c, the forward pass and the tests.  Every
+ * kernel takes any n >= 0 and unaligned pointers.  The avx2 functions live
+ * in dot_avx2.c (built with -mavx2 -mfma -mf16c) and may only be called
+ * when ckpt_isa_available(CKPT_ISA_AVX2).
  */
 #ifndef CKPT_KERNELS_DOT_KERNELS_H
 #define CKPT_KERNELS_DOT_KERNELS_H
 
 #include <stdint.h>
-
-/* Scalar oracle: sequential f32 sum of w[i]*x[i], i = 0..n-1 (no FMA). */
-float ckpt_dot_f32_ref(const float *w, const float *x, int64_t n);
 
 /* Scalar, products and sum in double. */
 double ckpt_dot_f32_f64(const float *w, const float *x, int64_t n);
