@@ -140,11 +140,13 @@ static ckpt_status check_config(const struct ckpt_model_config *c, ckpt_err *err
     return CKPT_OK;
 }
 
-static ckpt_status check_weights(const struct ckpt_model_config *c,
-                                 const struct ckpt_model_weights *w, ckpt_err *err)
+ckpt_status ckpt_model_check(const struct ckpt_model_config *c,
+                             const struct ckpt_model_weights *w, ckpt_err *err)
 {
+    ckpt_status st = check_config(c, err);
+    if (st != CKPT_OK)
+        return st;
     int64_t d = c->dim, qd = c->n_heads * c->head_dim, kvd = c->n_kv_heads * c->head_dim;
-    ckpt_status st;
 #define CHECK(v, what, l, a, b)                                                                  \
     do {                                                                                         \
         if ((st = check_view(v, what, l, a, b, err)) != CKPT_OK)                                 \
@@ -221,9 +223,7 @@ ckpt_status ckpt_model_new(ckpt_model **out, const struct ckpt_model_config *cfg
                            const struct ckpt_model_opts *opts, ckpt_err *err)
 {
     *out = NULL;
-    ckpt_status st = check_config(cfg, err);
-    if (st == CKPT_OK)
-        st = check_weights(cfg, weights, err);
+    ckpt_status st = ckpt_model_check(cfg, weights, err);
     if (st != CKPT_OK)
         return st;
     if (opts->n_ctx <= 0 || opts->n_ctx > (int64_t)1 << 24)

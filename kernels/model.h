@@ -110,6 +110,15 @@ struct ckpt_model_opts {
 typedef struct ckpt_model ckpt_model;
 
 /*
+ * Check views against a config: every tensor present, its shape, a type
+ * the dot products support, row lengths that fit the type, Q/K permutation
+ * head counts.  Errors: CKPT_E_FORMAT naming the tensor's role and layer,
+ * CKPT_E_UNSUPPORTED for a type without a kernel.
+ */
+ckpt_status ckpt_model_check(const struct ckpt_model_config *cfg,
+                             const struct ckpt_model_weights *weights, ckpt_err *err);
+
+/*
  * Check the views against the config (shapes, supported types, row
  * lengths) and build a model with an empty KV cache.  The model borrows
  * `weights` (the struct and everything it points to) until ckpt_model_free;
