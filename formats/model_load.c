@@ -153,9 +153,10 @@ static ckpt_status hf_load(ckpt_weights *W, ckpt_err *err)
             VIEW(&L->router, "%s.%lld.block_sparse_moe.gate.weight", p, n);
             for (int64_t e = 0; e < W->cfg.n_experts; e++) {
                 long long x = (long long)e;
-                VIEW(&L->experts[e].gate, "%s.%lld.block_sparse_moe.experts.%lld.w1.weight", p, n, x);
-                VIEW(&L->experts[e].down, "%s.%lld.block_sparse_moe.experts.%lld.w2.weight", p, n, x);
-                VIEW(&L->experts[e].up, "%s.%lld.block_sparse_moe.experts.%lld.w3.weight", p, n, x);
+                const char *ex = "block_sparse_moe.experts";
+                VIEW(&L->experts[e].gate, "%s.%lld.%s.%lld.w1.weight", p, n, ex, x);
+                VIEW(&L->experts[e].down, "%s.%lld.%s.%lld.w2.weight", p, n, ex, x);
+                VIEW(&L->experts[e].up, "%s.%lld.%s.%lld.w3.weight", p, n, ex, x);
             }
         } else {
             VIEW(&L->ffn.gate, "%s.%lld.mlp.gate_proj.weight", p, n);

@@ -206,7 +206,8 @@ START_TEST(gguf_layout_gives_the_same_logits)
             s.bufs[s.n_bufs++] = stack;
             for (int e = 0; e < 4; e++) {
                 const struct ckpt_ffn_views *f = &s.experts[l][e];
-                memcpy(stack + mb * (size_t)e, (k == 0 ? f->gate : k == 1 ? f->up : f->down).data, mb);
+                const struct ckpt_wview *src = k == 0 ? &f->gate : k == 1 ? &f->up : &f->down;
+                memcpy(stack + mb * (size_t)e, src->data, mb);
             }
             struct ckpt_wview st;
             ck_assert(ckpt_wview_init(&st, e0->type, e0->ne[0], e0->ne[1], 4, stack));
