@@ -54,7 +54,7 @@ static ckpt_status decode(const cJSON *v, const char *name, const char *field, u
 static ckpt_status parse_material(const cJSON *root, const char *name, struct ckpt_bundle *b,
                                   ckpt_err *err)
 {
-    const cJSON *vm, *pk, *hint, *tlog, *raw;
+    const cJSON *vm = NULL, *pk = NULL, *hint = NULL, *tlog = NULL, *raw = NULL;
     ckpt_status s = ckpt_json_member(root, "verificationMaterial", cJSON_Object, name,
                                      "bundle", &vm, err);
     if (s != CKPT_OK)
@@ -83,7 +83,7 @@ static ckpt_status parse_material(const cJSON *root, const char *name, struct ck
 static ckpt_status parse_envelope(const cJSON *root, const char *name, struct ckpt_bundle *b,
                                   ckpt_err *err)
 {
-    const cJSON *env, *payload, *ptype, *sigs, *sig, *keyid;
+    const cJSON *env = NULL, *payload = NULL, *ptype = NULL, *sigs = NULL, *sig = NULL, *keyid = NULL;
     ckpt_status s = ckpt_json_member_opt(root, "dsseEnvelope", cJSON_Object, name, "bundle",
                                          &env, err);
     if (s == CKPT_OK && !env)

@@ -246,7 +246,7 @@ static bool has_dotdot(const char *p)
 static ckpt_status parse_serialization(const cJSON *pred, const char *name,
                                        struct ckpt_manifest *m, ckpt_err *err)
 {
-    const cJSON *ser, *sym, *ign;
+    const cJSON *ser = NULL, *sym = NULL, *ign = NULL;
     ckpt_status s = ckpt_json_member(pred, "serialization", cJSON_Object, name, "predicate",
                                      &ser, err);
     if (s == CKPT_OK)
@@ -277,7 +277,7 @@ static ckpt_status parse_serialization(const cJSON *pred, const char *name,
 static ckpt_status parse_resources(const cJSON *pred, const char *name, struct ckpt_manifest *m,
                                    ckpt_err *err)
 {
-    const cJSON *res;
+    const cJSON *res = NULL;
     ckpt_status s = ckpt_json_member(pred, "resources", cJSON_Array, name, "predicate", &res,
                                      err);
     size_t i = 0;
@@ -322,7 +322,7 @@ ckpt_status ckpt_manifest_from_statement(const uint8_t *json, size_t len, const 
                                          struct ckpt_manifest *m, ckpt_err *err)
 {
     cJSON *root = NULL;
-    const cJSON *subj, *one, *sname, *dig, *pred, *ck;
+    const cJSON *subj = NULL, *one = NULL, *sname = NULL, *dig = NULL, *pred = NULL, *ck = NULL;
     ckpt_status s = ckpt_json_parse((const char *)json, len, name, &root, err);
     if (s == CKPT_OK && !cJSON_IsObject(root))
         s = ckpt_err_set(err, CKPT_E_FORMAT, "%s: the statement is not a JSON object", name);
