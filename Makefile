@@ -65,6 +65,7 @@ DEPS_STAMP = $(BUILD)/.deps-ok
 # SIMD siblings get their ISA flags per file; the rest stays baseline x86-64.
 $(BUILD)/kernels/%_avx2.o: CKPT_CFLAGS += -mavx2 -mfma -mf16c
 
+.SECONDARY:
 .PHONY: all test check unit cli interop asan fuzz bench demo install uninstall clean deps options
 all: $(TOOLS) $(TEST_TOOLS)
 

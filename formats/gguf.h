@@ -71,27 +71,37 @@ struct ckpt_gguf_kv {
         double f64;              /* FLOAT32/FLOAT64, widened */
         struct ckpt_gguf_str str;
     } v;                         /* scalar value */
-    const uint8_t *array_data;   /* numeric arrays: n raw little-endian elements in the mapping */
+    const uint8_t *array_data;   /* numeric arrays: n raw little-endian elements in the mapping;
+                                    numeric scalars from a reader: their raw bytes (n = 1) */
     struct ckpt_gguf_str *array_str; /* string arrays: n entries, reader-owned */
 };
 
 struct ckpt_gguf_tensor {
     const char *name;            /* NUL-terminated copy */
-    uint32_t n_dims;
+    uint32_t n_dims;             /* 0..4; 0 (a scalar) is accepted, as ggml does */
     int64_t ne[CKPT_GGUF_MAX_DIMS]; /* ggml order (ne[0] contiguous); unused dims = 1 */
     ckpt_type type;
     uint64_t offset;             /* relative to the data section */
     uint64_t n_elements;
     uint64_t n_bytes;            /* without padding */
-    const uint8_t *data;         /* n_bytes in the mapping */
+    const uint8_t *data;         /* n_bytes in the mapping; NULL when n_bytes == 0 */
 };
 
 typedef struct ckpt_gguf ckpt_gguf;
 
-/* Open and validate `path` ("-" = stdin).  Caller owns *out. */
+/*
+ * Open and validate `path` ("-" = stdin).  Caller owns *out (ckpt_gguf_close).
+ * Errors: CKPT_E_IO (cannot map), CKPT_E_FORMAT (malformed; the message names
+ * the file, the key or tensor, and what was wrong), CKPT_E_UNSUPPORTED
+ * (GGUFv1, a big-endian file, a version above 3), CKPT_E_NOMEM.
+ * Bytes after the last tensor's padded end are accepted (ggml does) and
+ * counted by ckpt_gguf_trailing_bytes; a missing pad after the last
+ * tensor is accepted as long as its data lies inside the file.
+ */
 ckpt_status ckpt_gguf_open(ckpt_gguf **out, const char *path, ckpt_err *err);
 
-/* Same over bytes the caller keeps alive while the reader lives. */
+/* Same over bytes the caller keeps alive while the reader lives; `name`
+ * is used in messages. */
 ckpt_status ckpt_gguf_open_buffer(ckpt_gguf **out, const char *name, const void *data, size_t size,
                                   ckpt_err *err);
 
@@ -103,6 +113,8 @@ uint64_t ckpt_gguf_data_offset(const ckpt_gguf *g); /* file offset of the data s
 uint64_t ckpt_gguf_file_size(const ckpt_gguf *g);
 const char *ckpt_gguf_path(const ckpt_gguf *g);
 const ckpt_map *ckpt_gguf_map(const ckpt_gguf *g); /* NULL for buffer readers */
+/* Bytes after data_offset + the padded size of every tensor (0 if none). */
+uint64_t ckpt_gguf_trailing_bytes(const ckpt_gguf *g);
 
 /* Metadata in file order; borrowed until ckpt_gguf_close. */
 size_t ckpt_gguf_n_kv(const ckpt_gguf *g);
@@ -113,7 +125,8 @@ const struct ckpt_gguf_kv *ckpt_gguf_find_kv(const ckpt_gguf *g, const char *key
  * Typed getters.  Each returns CKPT_OK and the value, CKPT_E_FORMAT when the
  * key is absent (message names the key and the file), or CKPT_E_FORMAT when
  * it has another type.  Integer getters accept any integer type whose value
- * fits; ckpt_gguf_get_f32 accepts FLOAT32 and FLOAT64.
+ * fits (CKPT_E_RANGE when it does not); ckpt_gguf_get_f32 accepts FLOAT32
+ * and FLOAT64; ckpt_gguf_get_str refuses a string with an embedded NUL.
  */
 ckpt_status ckpt_gguf_get_u32(const ckpt_gguf *g, const char *key, uint32_t *out, ckpt_err *err);
 ckpt_status ckpt_gguf_get_u64(const ckpt_gguf *g, const char *key, uint64_t *out, ckpt_err *err);
@@ -121,7 +134,9 @@ ckpt_status ckpt_gguf_get_f32(const ckpt_gguf *g, const char *key, float *out, c
 ckpt_status ckpt_gguf_get_bool(const ckpt_gguf *g, const char *key, bool *out, ckpt_err *err);
 ckpt_status ckpt_gguf_get_str(const ckpt_gguf *g, const char *key, const char **out, ckpt_err *err);
 
-/* Element i of a numeric array kv, widened (false if out of range / not numeric). */
+/* Element i of a numeric array kv (or a reader's numeric scalar, i = 0),
+ * widened (false if out of range / not numeric; i64: floats and u64 values
+ * above INT64_MAX are refused). */
 bool ckpt_gguf_array_f64(const struct ckpt_gguf_kv *kv, uint64_t i, double *out);
 bool ckpt_gguf_array_i64(const struct ckpt_gguf_kv *kv, uint64_t i, int64_t *out);
 
@@ -139,7 +154,10 @@ ckpt_status ckpt_gguf_writer_new(ckpt_gguf_writer **out, const char *path, bool 
                                  ckpt_err *err);
 
 /* Metadata, in the order given (setting a key twice is an error). Strings
- * and arrays are copied. */
+ * and arrays are copied.  general.alignment may only be set as u32, a power
+ * of two up to 1 GiB, and then lays out the data (default 32).  Caller
+ * mistakes (empty key, duplicate, bad alignment, bool not 0/1, after
+ * begin) are CKPT_E_USAGE; the message starts with the output path. */
 ckpt_status ckpt_gguf_writer_set_u32(ckpt_gguf_writer *w, const char *key, uint32_t v, ckpt_err *err);
 ckpt_status ckpt_gguf_writer_set_i32(ckpt_gguf_writer *w, const char *key, int32_t v, ckpt_err *err);
 ckpt_status ckpt_gguf_writer_set_u64(ckpt_gguf_writer *w, const char *key, uint64_t v, ckpt_err *err);
@@ -159,18 +177,22 @@ ckpt_status ckpt_gguf_writer_set_str_array(ckpt_gguf_writer *w, const char *key,
 ckpt_status ckpt_gguf_writer_copy_kv(ckpt_gguf_writer *w, const struct ckpt_gguf_kv *kv,
                                      ckpt_err *err);
 
-/* Declare a tensor (ggml order shape); order of declaration = order of data. */
+/* Declare a tensor (ggml order shape, n_dims 0..4 stored as given, as
+ * llama.cpp's Python writer does); order of declaration = order of data.
+ * CKPT_E_USAGE for a bad name (1..63 bytes, unique), shape or type. */
 ckpt_status ckpt_gguf_writer_add_tensor(ckpt_gguf_writer *w, const char *name, ckpt_type type,
                                         uint32_t n_dims, const int64_t *ne, ckpt_err *err);
 
-/* Total bytes the file will have (valid after all adds). */
+/* Total bytes the file will have (valid after all adds; UINT64_MAX on overflow). */
 uint64_t ckpt_gguf_writer_planned_size(const ckpt_gguf_writer *w);
 
 /* Open the output and write header, kvs, tensor infos and padding. */
 ckpt_status ckpt_gguf_writer_begin(ckpt_gguf_writer *w, ckpt_err *err);
 
 /* Append bytes of the current tensor; after its n_bytes, padding is written
- * and the next tensor starts. */
+ * and the next tensor starts (one call may span tensors).  Bytes beyond the
+ * last tensor are CKPT_E_USAGE; any failure leaves the writer failed, and
+ * finish then removes the partial output. */
 ckpt_status ckpt_gguf_writer_write(ckpt_gguf_writer *w, const void *data, size_t n, ckpt_err *err);
 
 /* Check all tensors complete; commit the output; free w (also on error). */
