@@ -11,7 +11,8 @@
 #include <cjson/cJSON.h>
 
 #include "b64.h"
-#include "json.h"
+#include "json_get.h"
+#include "json_strict.h"
 
 ckpt_status ckpt_bundle_pae(const char *payload_type, const uint8_t *payload, size_t len,
                             uint8_t **out, size_t *out_len, ckpt_err *err)
@@ -123,9 +124,11 @@ ckpt_status ckpt_bundle_parse(const char *json, size_t len, const char *name,
     if (len > CKPT_BUNDLE_MAX_BYTES)
         return ckpt_err_set(err, CKPT_E_RANGE, "%s: %zu bytes is too large for a signature",
                             name, len);
-    cJSON *root = NULL;
-    const cJSON *mt;
-    ckpt_status s = ckpt_json_parse(json, len, name, &root, err);
+    ckpt_json *doc = NULL;
+    const cJSON *root = NULL, *mt = NULL;
+    ckpt_status s = ckpt_json_parse(&doc, json, len, name, NULL, NULL, err);
+    if (s == CKPT_OK)
+        root = ckpt_json_root(doc);
     if (s == CKPT_OK && !cJSON_IsObject(root))
         s = ckpt_err_set(err, CKPT_E_FORMAT, "%s: the bundle is not a JSON object", name);
     if (s == CKPT_OK)
@@ -136,7 +139,7 @@ ckpt_status ckpt_bundle_parse(const char *json, size_t len, const char *name,
         s = parse_material(root, name, b, err);
     if (s == CKPT_OK)
         s = parse_envelope(root, name, b, err);
-    cJSON_Delete(root);
+    ckpt_json_free(doc);
     return s;
 }
 

@@ -7,7 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json.h"
+#include "json_get.h"
+#include "json_strict.h"
 
 /* ==== building ==== */
 
@@ -321,9 +322,11 @@ static ckpt_status parse_resources(const cJSON *pred, const char *name, struct c
 ckpt_status ckpt_manifest_from_statement(const uint8_t *json, size_t len, const char *name,
                                          struct ckpt_manifest *m, ckpt_err *err)
 {
-    cJSON *root = NULL;
-    const cJSON *subj = NULL, *one = NULL, *sname = NULL, *dig = NULL, *pred = NULL, *ck = NULL;
-    ckpt_status s = ckpt_json_parse((const char *)json, len, name, &root, err);
+    ckpt_json *doc = NULL;
+    const cJSON *root = NULL, *subj = NULL, *one = NULL, *sname = NULL, *dig = NULL, *pred = NULL, *ck = NULL;
+    ckpt_status s = ckpt_json_parse(&doc, (const char *)json, len, name, NULL, NULL, err);
+    if (s == CKPT_OK)
+        root = ckpt_json_root(doc);
     if (s == CKPT_OK && !cJSON_IsObject(root))
         s = ckpt_err_set(err, CKPT_E_FORMAT, "%s: the statement is not a JSON object", name);
     if (s == CKPT_OK)
@@ -362,6 +365,6 @@ ckpt_status ckpt_manifest_from_statement(const uint8_t *json, size_t len, const 
             s = ckpt_err_set(err, CKPT_E_MISMATCH,
                              "%s: the subject digest does not match the listed resources", name);
     }
-    cJSON_Delete(root);
+    ckpt_json_free(doc);
     return s;
 }

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "json.h"
+#include "json_strict.h"
 
 struct list {
     char **names;
@@ -93,7 +93,8 @@ static ckpt_status walk(const char *root, const char *rel, int depth,
             s = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory listing files");
             break;
         }
-        if (!ckpt_json_utf8_valid(e->d_name, nl))
+        size_t bad;
+        if (!ckpt_utf8_valid((const uint8_t *)e->d_name, nl, &bad))
             s = ckpt_err_set(err, CKPT_E_UNSUPPORTED, "%s: file name is not UTF-8", full);
         else if (lstat(full, &st) != 0)
             s = ckpt_err_errno(err, CKPT_E_IO, errno, "%s", full);

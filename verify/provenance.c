@@ -5,7 +5,7 @@
 
 #include <string.h>
 
-#include "../formats/json.h"
+#include "../formats/json_strict.h"
 #include "../formats/sha256.h"
 
 #ifndef CKPT_VERSION
@@ -33,7 +33,8 @@ ckpt_status ckpt_provenance_add_param(cJSON *ck, const char *kv, ckpt_err *err)
     const char *eq = strchr(kv, '=');
     if (!eq || eq == kv)
         return ckpt_err_set(err, CKPT_E_USAGE, "--param '%s': expected KEY=VALUE", kv);
-    if (!ckpt_json_utf8_valid(kv, strlen(kv)))
+    size_t bad;
+    if (!ckpt_utf8_valid((const uint8_t *)kv, strlen(kv), &bad))
         return ckpt_err_set(err, CKPT_E_USAGE, "--param: not UTF-8");
     char key[256];
     size_t kl = (size_t)(eq - kv);
