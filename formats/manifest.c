@@ -319,6 +319,17 @@ static ckpt_status parse_resources(const cJSON *pred, const char *name, struct c
     return s;
 }
 
+/* The strict parser keeps a token index in each number's valueint; the copy
+ * handed to callers is a plain cJSON tree again. */
+static void plain_numbers(cJSON *n)
+{
+    for (; n; n = n->next) {
+        if (cJSON_IsNumber(n))
+            cJSON_SetNumberValue(n, n->valuedouble);
+        plain_numbers(n->child);
+    }
+}
+
 ckpt_status ckpt_manifest_from_statement(const uint8_t *json, size_t len, const char *name,
                                          struct ckpt_manifest *m, ckpt_err *err)
 {
@@ -358,6 +369,8 @@ ckpt_status ckpt_manifest_from_statement(const uint8_t *json, size_t len, const 
         s = ckpt_json_member_opt(pred, "ckpt", cJSON_Object, name, "predicate", &ck, err);
     if (s == CKPT_OK && ck && !(m->ckpt = cJSON_Duplicate(ck, 1)))
         s = ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory", name);
+    if (s == CKPT_OK && m->ckpt)
+        plain_numbers(m->ckpt);
     if (s == CKPT_OK) {
         uint8_t root_now[CKPT_SHA256_LEN];
         ckpt_manifest_root(m, root_now);

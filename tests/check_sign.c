@@ -18,7 +18,9 @@
 #include <openssl/evp.h>
 
 #include "formats/b64.h"
+#include "formats/gguf.h"
 #include "formats/manifest.h"
+#include "kernels/types.h"
 #include "verify/check.h"
 #include "verify/key.h"
 #include "verify/sign.h"
@@ -388,7 +390,7 @@ START_TEST(ed25519_and_single_files)
 {
     char *tmp = tu_tmpdir(), *key = make_key(tmp, "ed.pem", true);
     char *a = tu_fmt("%s/a.gguf", tmp), *b = tu_fmt("%s/b.gguf", tmp), *cmd;
-    put(tmp, "a.gguf", "GGUF but not really");
+    put(tmp, "a.gguf", "not a GGUF file");
     put(tmp, "b.gguf", "second");
     ckpt_err err = {0};
     ck_assert_msg(sign(key, a, NULL, NULL, 0, &err) == CKPT_OK, "%s", err.msg);
@@ -547,6 +549,91 @@ START_TEST(tamper_sweep)
 }
 END_TEST
 
+/* ==== GGUF parameters in the provenance ==== */
+
+static cJSON *signed_ckpt_field(const char *key, const char *artifact, const char *sig)
+{
+    ckpt_err err = {0};
+    ck_assert_msg(sign(key, artifact, NULL, NULL, 0, &err) == CKPT_OK, "%s", err.msg);
+    struct ckpt_manifest m = {0};
+    bool no_hint;
+    ck_assert_int_eq(ckpt_check_bundle(sig, NULL, &m, &no_hint, NULL), CKPT_OK);
+    cJSON *ck = cJSON_DetachItemFromObjectCaseSensitive(m.ckpt, "gguf");
+    ckpt_manifest_free(&m);
+    ck_assert_ptr_nonnull(ck);
+    return ck;
+}
+
+START_TEST(gguf_parameters_are_recorded)
+{
+    char *tmp = tu_tmpdir(), *key = make_key(tmp, "k.pem", false);
+    /* the golden Q4_K_M file: counts per type as llama.cpp's listing gives them */
+    char *src = tu_data("golden/tiny-mistral/quant-Q4_K_M.gguf");
+    char *q = tu_fmt("%s/q.gguf", tmp), *qsig = tu_fmt("%s/q.gguf.sig", tmp);
+    char *cmd = tu_fmt("cp '%s' '%s'", src, q);
+    sh(cmd);
+    cJSON *g = signed_ckpt_field(key, q, qsig);
+    ck_assert_int_eq(cJSON_GetArraySize(g), 1);
+    cJSON *e = g->child;
+    ck_assert_str_eq(str_at(e, "name"), "q.gguf");
+    ck_assert_int_eq(cJSON_GetObjectItemCaseSensitive(e, "version")->valueint, 3);
+    ck_assert_int_eq(cJSON_GetObjectItemCaseSensitive(e, "file_type")->valueint, 15);
+    char *tsv = tu_data("golden/tiny-mistral/quant-Q4_K_M.tensors.tsv");
+    char *text = tu_read_file(tsv, NULL);
+    int want[64] = {0}, n_types = 0;
+    for (char *line = text; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+        int t = atoi(strchr(line, '\t') + 1);
+        if (t >= 0 && t < 64 && want[t]++ == 0)
+            n_types++;
+    }
+    cJSON *types = cJSON_GetObjectItemCaseSensitive(e, "tensor_types");
+    ck_assert_int_eq(cJSON_GetArraySize(types), n_types);
+    for (int t = 0; t < 64; t++)
+        if (want[t])
+            ck_assert_int_eq(cJSON_GetObjectItemCaseSensitive(types, ckpt_type_name((uint32_t)t))
+                                 ->valueint, want[t]);
+    cJSON_Delete(g);
+
+    /* a GGUF with importance-matrix and source keys, made with the writer */
+    char *w = tu_fmt("%s/imx.gguf", tmp), *wsig = tu_fmt("%s/imx.gguf.sig", tmp);
+    ckpt_gguf_writer *gw;
+    int64_t ne[1] = {32};
+    float data[32] = {0};
+    ck_assert_int_eq(ckpt_gguf_writer_new(&gw, w, false, NULL), CKPT_OK);
+    ck_assert_int_eq(ckpt_gguf_writer_set_u32(gw, "general.file_type", 7, NULL), CKPT_OK);
+    ck_assert_int_eq(ckpt_gguf_writer_set_str(gw, "general.name", "x", NULL), CKPT_OK);
+    ck_assert_int_eq(ckpt_gguf_writer_set_str(gw, "general.source.url", "https://example.org/m",
+                                              NULL), CKPT_OK);
+    ck_assert_int_eq(ckpt_gguf_writer_set_str(gw, "quantize.imatrix.file", "imatrix.dat", NULL),
+                     CKPT_OK);
+    ck_assert_int_eq(ckpt_gguf_writer_set_i32(gw, "quantize.imatrix.entries_count", 28, NULL),
+                     CKPT_OK);
+    ck_assert_int_eq(ckpt_gguf_writer_add_tensor(gw, "t", CKPT_TYPE_F32, 1, ne, NULL), CKPT_OK);
+    ck_assert_int_eq(ckpt_gguf_writer_begin(gw, NULL), CKPT_OK);
+    ck_assert_int_eq(ckpt_gguf_writer_write(gw, data, sizeof data, NULL), CKPT_OK);
+    ck_assert_int_eq(ckpt_gguf_writer_finish(gw, NULL), CKPT_OK);
+    g = signed_ckpt_field(key, w, wsig);
+    e = g->child;
+    ck_assert_int_eq(cJSON_GetObjectItemCaseSensitive(e, "file_type")->valueint, 7);
+    cJSON *md = cJSON_GetObjectItemCaseSensitive(e, "metadata");
+    ck_assert_int_eq(cJSON_GetArraySize(md), 3); /* general.name is not provenance */
+    ck_assert_str_eq(str_at(md, "general.source.url"), "https://example.org/m");
+    ck_assert_str_eq(str_at(md, "quantize.imatrix.file"), "imatrix.dat");
+    ck_assert_int_eq(cJSON_GetObjectItemCaseSensitive(md, "quantize.imatrix.entries_count")
+                         ->valueint, 28);
+    cJSON_Delete(g);
+    /* a file that says GGUF but is not one is refused, not signed half-described */
+    put(tmp, "bad.gguf", "GGUFnot really");
+    char *bad = tu_fmt("%s/bad.gguf", tmp);
+    ckpt_err err = {0};
+    ck_assert_int_ne(sign(key, bad, NULL, NULL, 0, &err), CKPT_OK);
+    ck_assert_ptr_nonnull(strstr(err.msg, "bad.gguf"));
+    tu_rmtree(tmp);
+    free(tmp), free(key), free(src), free(q), free(qsig), free(cmd), free(tsv), free(text);
+    free(w), free(wsig), free(bad);
+}
+END_TEST
+
 /* ==== keys ==== */
 
 START_TEST(keygen_files_and_passphrases)
@@ -604,6 +691,7 @@ Suite *sign_suite(void)
     tcase_add_test(tc, ed25519_and_single_files);
     tcase_add_test(tc, sha256sums_with_escaped_names);
     tcase_add_test(tc, keygen_files_and_passphrases);
+    tcase_add_test(tc, gguf_parameters_are_recorded);
     suite_add_tcase(s, tc);
     tc = tcase_create("tamper");
     tcase_set_timeout(tc, 60);

@@ -7,7 +7,7 @@
  *    "parameters":{"k":"v",...},                 --param k=v, as given
  *    "source":{"name":DIR,"digest":{"sha256":ROOT},   --source DIR, hashed
  *              "resources":[{"name","algorithm","digest"},...]},
- *    "gguf":[{"name":RESOURCE,"version":3,"file_type":15,
+ *    "gguf":[{"name":FILE,"version":3,"file_type":15,
  *             "tensor_types":{"q4_K":97,...},"metadata":{KEY:VALUE,...}},...]}
  *
  * "source" uses the same resource form and root rule as the model itself.
@@ -39,5 +39,16 @@ ckpt_status ckpt_provenance_add_param(cJSON *ck, const char *kv, ckpt_err *err);
 /* Record the hashed source directory (resources, root, subject name). */
 ckpt_status ckpt_provenance_set_source(cJSON *ck, const struct ckpt_manifest *src,
                                        ckpt_err *err);
+
+/*
+ * If the file at `path` starts with the GGUF magic, read its header and
+ * append what shaped its bytes under "gguf", named `name`: the GGUF
+ * version, general.file_type, the number of tensors per type, and the
+ * quantize.imatrix.* and general.source.* keys.  Other files are left
+ * alone.  A file that says GGUF but does not parse is an error (the GGUF
+ * reader's) rather than signed with half its provenance.
+ */
+ckpt_status ckpt_provenance_add_gguf(cJSON *ck, const char *name, const char *path,
+                                     ckpt_err *err);
 
 #endif

@@ -284,6 +284,10 @@ ckpt_status ckpt_sign_run(const struct ckpt_sign_opts *o, struct ckpt_sign_done 
         s = collect(p, jobs, &d->bytes, err);
         if (s == CKPT_OK && !(p->m.ckpt = cJSON_Duplicate(prov, 1)))
             s = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+        /* GGUF files carry their own parameters: record them */
+        for (size_t k = 0; s == CKPT_OK && k < p->n; k++)
+            s = ckpt_provenance_add_gguf(p->m.ckpt, p->a.is_dir ? p->names[k] : p->a.name,
+                                         paths[p->job0 + k], err);
         if (s == CKPT_OK)
             s = sign_one(p, key, hint, o->force, err);
         if (s != CKPT_OK)
