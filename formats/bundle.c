@@ -84,7 +84,8 @@ static ckpt_status parse_material(const cJSON *root, const char *name, struct ck
 static ckpt_status parse_envelope(const cJSON *root, const char *name, struct ckpt_bundle *b,
                                   ckpt_err *err)
 {
-    const cJSON *env = NULL, *payload = NULL, *ptype = NULL, *sigs = NULL, *sig = NULL, *keyid = NULL;
+    const cJSON *env = NULL, *payload = NULL, *ptype = NULL, *sigs = NULL, *sig = NULL;
+    const cJSON *keyid = NULL;
     ckpt_status s = ckpt_json_member_opt(root, "dsseEnvelope", cJSON_Object, name, "bundle",
                                          &env, err);
     if (s == CKPT_OK && !env)

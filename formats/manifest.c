@@ -334,7 +334,8 @@ ckpt_status ckpt_manifest_from_statement(const uint8_t *json, size_t len, const 
                                          struct ckpt_manifest *m, ckpt_err *err)
 {
     ckpt_json *doc = NULL;
-    const cJSON *root = NULL, *subj = NULL, *one = NULL, *sname = NULL, *dig = NULL, *pred = NULL, *ck = NULL;
+    const cJSON *root = NULL, *subj = NULL, *one = NULL, *sname = NULL, *dig = NULL;
+    const cJSON *pred = NULL, *ck = NULL;
     ckpt_status s = ckpt_json_parse(&doc, (const char *)json, len, name, NULL, NULL, err);
     if (s == CKPT_OK)
         root = ckpt_json_root(doc);

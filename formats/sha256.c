@@ -210,7 +210,8 @@ ckpt_status ckpt_sha256_files(struct ckpt_sha256_job *jobs, size_t n, int n_thre
     }
     for (size_t i = 0; i < n; i++) {
         struct stat st;
-        sized[i].size = lstat(jobs[i].path, &st) == 0 && S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
+        bool reg = lstat(jobs[i].path, &st) == 0 && S_ISREG(st.st_mode);
+        sized[i].size = reg ? (uint64_t)st.st_size : 0;
         sized[i].index = i;
         r.total += sized[i].size;
     }

@@ -337,8 +337,8 @@ START_TEST(hostile_statements_are_refused)
         {STMT_HEAD "\"subject\":[{\"name\":\"m\",\"digest\":{\"sha256\":\"" DIG_A "\"}}],"
                    PTYPE "\"predicate\":{" SER "," RES("a") "}}",
          "does not match the listed resources", CKPT_E_MISMATCH},
-        {STMT_HEAD SUBJ PTYPE "\"predicate\":{" SER "," RES("a") "}} trailing", "trailing characters",
-         CKPT_E_FORMAT},
+        {STMT_HEAD SUBJ PTYPE "\"predicate\":{" SER "," RES("a") "}} trailing",
+         "trailing characters", CKPT_E_FORMAT},
         {STMT_HEAD SUBJ PTYPE "\"predicate\":{" SER "," RES("a") "}", "invalid JSON",
          CKPT_E_FORMAT},
         {STMT_HEAD SUBJ PTYPE "\"predicate\":{" SER "," RES(".") "}}", "single file",

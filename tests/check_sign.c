@@ -581,10 +581,12 @@ START_TEST(gguf_parameters_are_recorded)
     char *tsv = tu_data("golden/tiny-mistral/quant-Q4_K_M.tensors.tsv");
     char *text = tu_read_file(tsv, NULL);
     int want[64] = {0}, n_types = 0;
-    for (char *line = text; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+    for (char *line = text; line && *line;) {
         int t = atoi(strchr(line, '\t') + 1);
         if (t >= 0 && t < 64 && want[t]++ == 0)
             n_types++;
+        line = strchr(line, '\n');
+        line = line ? line + 1 : NULL;
     }
     cJSON *types = cJSON_GetObjectItemCaseSensitive(e, "tensor_types");
     ck_assert_int_eq(cJSON_GetArraySize(types), n_types);
