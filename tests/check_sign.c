@@ -26,7 +26,7 @@
 #include "verify/sign.h"
 #include "testutil.h"
 
-/* ==== helpers ==== */
+/* ==== shared steps ==== */
 
 static void put(const char *dir, const char *name, const char *text)
 {
