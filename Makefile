@@ -25,7 +25,8 @@ VERSION    := 0.1.0
 
 DEP_MODULES  = zlib libcrypto libcjson
 TEST_MODULES = check
-# pkg-config module -> Debian package
+# pkg-config module -> Debian package (the openssl command is checked too: tests use it
+# as an outside oracle for signatures)
 DEB_zlib      = zlib1g-dev
 DEB_libcrypto = libssl-dev
 DEB_libcjson  = libcjson-dev
@@ -65,6 +66,7 @@ DEPS_STAMP = $(BUILD)/.deps-ok
 # SIMD siblings get their ISA flags per file; the rest stays baseline x86-64.
 $(BUILD)/kernels/%_avx2.o: CKPT_CFLAGS += -mavx2 -mfma -mf16c
 
+.SECONDARY:
 .PHONY: all test check unit cli interop asan fuzz bench demo install uninstall clean deps options
 all: $(TOOLS) $(TEST_TOOLS)
 
@@ -78,7 +80,7 @@ $(DEPS_STAMP):
 	@mkdir -p $(@D)
 	@CKPT_MODULES="$(DEP_MODULES) $(TEST_MODULES)" \
 	 CKPT_PACKAGES="$(foreach m,$(DEP_MODULES) $(TEST_MODULES),$(m):$(DEB_$(m)))" \
-	 PKG_CONFIG="$(PKG_CONFIG)" sh tests/ensure-deps.sh
+	 PKG_CONFIG="$(PKG_CONFIG)" sh tests/ensure-deps.sh openssl
 	@touch $@
 
 # ---- build ----

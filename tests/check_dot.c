@@ -1,15 +1,23 @@
 /*
- * check_dot.c - the reference dot products: the documented summation
- * order, accuracy against double precision (including ggml's recorded
- * dot products of the vector rows), and ckpt_dot_row against
- * dequantize-then-dot, bit for bit, for every supported type.
+ * check_dot.c - the dot products: the documented summation order of the
+ * reference, accuracy against double precision (including ggml's recorded
+ * dot products of the vector rows), ckpt_dot_row against
+ * dequantize-then-dot bit for bit for every supported type; then, for each
+ * ISA: F16C widening is exact, a row against many vectors equals one dot
+ * per vector bit for bit, every ISA is within its bound of the exact value,
+ * and avx2 stays within this bound of ref (measured worst case printed at
+ * CK_VERBOSE, 1.3e-7 on the development machine):
+ *
+ *     |avx2 - ref| <= 4e-6 * sum_i |w_i x_i|      (rows up to 4096)
  */
 #include <check.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "kernels/dot.h"
+#include "kernels/dot_kernels.h"
 #include "kernels/fp16.h"
 #include "kernels/quant.h"
 #include "kernels/types.h"
@@ -141,6 +149,161 @@ START_TEST(dot_row_rejects)
 }
 END_TEST
 
+/* ==== per ISA ==== */
+
+static uint32_t rng = 12345;
+static float frand(void)
+{
+    rng = rng * 1664525u + 1013904223u;
+    return (float)((rng >> 8) & 0xffffff) / 16777216.0f * 2.0f - 1.0f;
+}
+
+/* A row of type t holding n values near 0.1 + 2cos(i) (ggml's test data),
+ * stored at an odd address to prove no alignment is assumed; vals gets
+ * the f32 values the row holds. */
+static uint8_t *make_row(ckpt_type t, int64_t n, float *vals, uint8_t **base)
+{
+    size_t rb = 0;
+    ck_assert(ckpt_type_row_bytes(t, n, &rb));
+    *base = malloc(rb + 1);
+    uint8_t *row = *base + 1;
+    for (int64_t i = 0; i < n; i++)
+        vals[i] = 0.1f + 2.0f * cosf((float)i + 0.5f) + 0.01f * frand();
+    ck_assert_uint_eq(ckpt_quantize_rows_unchecked(t, vals, row, 1, n, NULL), rb);
+    ck_assert(ckpt_dequantize_row(t, row, vals, n));
+    return row;
+}
+
+static const int64_t lengths[] = {1, 7, 31, 32, 100, 255, 256, 257, 1000, 4096};
+#define N_LEN (sizeof lengths / sizeof lengths[0])
+#define N_TYPES (sizeof dot_types / sizeof dot_types[0])
+
+static bool fits(ckpt_type t, int64_t n)
+{
+    return n % ckpt_type_traits(t)->block_elems == 0;
+}
+
+START_TEST(isa_names)
+{
+    ck_assert_int_eq(ckpt_isa_from_name("AVX2"), CKPT_ISA_AVX2);
+    ck_assert_int_eq(ckpt_isa_from_name("ref"), CKPT_ISA_REF);
+    ck_assert_int_eq(ckpt_isa_from_name("f64"), CKPT_ISA_F64);
+    ck_assert_int_eq(ckpt_isa_from_name("neon"), -1);
+    ck_assert_str_eq(ckpt_isa_name(CKPT_ISA_COUNT), "?");
+    ck_assert(ckpt_isa_available(ckpt_isa_default()));
+}
+END_TEST
+
+START_TEST(f16c_widening_is_exact)
+{
+    if (!ckpt_isa_available(CKPT_ISA_AVX2))
+        return;
+    static const ckpt_type wide[] = {CKPT_TYPE_F16, CKPT_TYPE_BF16};
+    float vals[4096], got[4096];
+    for (size_t k = 0; k < 2; k++) {
+        uint8_t *base, *row = make_row(wide[k], 4096, vals, &base);
+        for (int64_t n = 1; n <= 4096; n += 333) {
+            memset(got, 0, sizeof got);
+            if (wide[k] == CKPT_TYPE_F16)
+                ckpt_f16_to_f32_avx2(row, got, n);
+            else
+                ckpt_bf16_to_f32_avx2(row, got, n);
+            ck_assert_mem_eq(got, vals, (size_t)n * 4);
+        }
+        free(base);
+    }
+    uint16_t sp[4] = {0x7c00, 0x7e01, 0x0001, 0x8000}; /* inf, nan, subnormal, -0 */
+    float f[4];
+    ckpt_f16_to_f32_avx2(sp, f, 4);
+    ck_assert(isinf(f[0]) && isnan(f[1]) && f[2] == ldexpf(1.0f, -24) && signbit(f[3]));
+}
+END_TEST
+
+/* Loop index = ISA x type. */
+START_TEST(isa_within_bound_of_exact)
+{
+    ckpt_isa isa = (ckpt_isa)(_i / N_TYPES);
+    ckpt_type t = dot_types[_i % N_TYPES];
+    if (!ckpt_isa_available(isa))
+        return;
+    static float vals[4096], x[4096];
+    for (int64_t i = 0; i < 4096; i++)
+        x[i] = frand();
+    for (size_t li = 0; li < N_LEN; li++) {
+        int64_t n = lengths[li];
+        if (!fits(t, n))
+            continue;
+        uint8_t *base, *row = make_row(t, n, vals, &base);
+        double exact = 0, mag = 0;
+        for (int64_t i = 0; i < n; i++) {
+            exact += (double)vals[i] * x[i];
+            mag += fabs((double)vals[i] * x[i]);
+        }
+        double got = ckpt_dot_row_isa(isa, t, row, x, n);
+        double bound = isa == CKPT_ISA_F64 ? 0x1p-24 * fabs(exact) + 1e-12 * mag : 1e-5 * mag;
+        ck_assert_msg(fabs(got - exact) <= bound, "%s %s n=%lld: %.9g vs %.9g", ckpt_isa_name(isa),
+                      ckpt_type_name(t), (long long)n, got, exact);
+        if (isa == CKPT_ISA_REF)
+            ck_assert(ckpt_f32_bits((float)got) == ckpt_f32_bits(ckpt_dot_row(t, row, x, n)));
+        free(base);
+    }
+}
+END_TEST
+
+START_TEST(many_vectors_equal_one_at_a_time)
+{
+    ckpt_isa isa = (ckpt_isa)(_i / N_TYPES);
+    ckpt_type t = dot_types[_i % N_TYPES];
+    if (!ckpt_isa_available(isa))
+        return;
+    enum { M = 45, N = 768, LD = 771 };
+    float *x = malloc(sizeof(float) * M * LD), vals[N], out[M * 3];
+    for (int64_t i = 0; i < M * LD; i++)
+        x[i] = frand();
+    uint8_t *base, *row = make_row(t, N, vals, &base);
+    ckpt_dot_rows(isa, t, row, N, x, LD, M, out, 3);
+    for (int j = 0; j < M; j++) {
+        float one = ckpt_dot_row_isa(isa, t, row, x + j * LD, N);
+        ck_assert(ckpt_f32_bits(out[j * 3]) == ckpt_f32_bits(one));
+    }
+    free(base);
+    free(x);
+}
+END_TEST
+
+START_TEST(avx2_within_bound_of_ref)
+{
+    if (!ckpt_isa_available(CKPT_ISA_AVX2))
+        return;
+    static float vals[4096], x[4096];
+    double worst = 0;
+    for (int rep = 0; rep < 4; rep++) {
+        for (int64_t i = 0; i < 4096; i++)
+            x[i] = frand() * (rep % 2 ? 100.0f : 1.0f);
+        for (size_t k = 0; k < N_TYPES; k++)
+            for (size_t li = 0; li < N_LEN; li++) {
+                int64_t n = lengths[li];
+                if (!fits(dot_types[k], n))
+                    continue;
+                uint8_t *base, *row = make_row(dot_types[k], n, vals, &base);
+                double mag = 0;
+                for (int64_t i = 0; i < n; i++)
+                    mag += fabs((double)vals[i] * x[i]);
+                float r = ckpt_dot_row_isa(CKPT_ISA_REF, dot_types[k], row, x, n);
+                float a = ckpt_dot_row_isa(CKPT_ISA_AVX2, dot_types[k], row, x, n);
+                double rel = fabs((double)a - r) / mag;
+                if (rel > worst)
+                    worst = rel;
+                ck_assert_msg(rel <= 4e-6, "%s n=%lld: avx2 %.9g ref %.9g",
+                              ckpt_type_name(dot_types[k]), (long long)n, a, r);
+                free(base);
+            }
+    }
+    if (getenv("CK_VERBOSE"))
+        fprintf(stderr, "dot: worst |avx2 - ref| / sum|w x| = %.3g\n", worst);
+}
+END_TEST
+
 Suite *dot_suite(void)
 {
     Suite *s = suite_create("dot");
@@ -150,6 +313,11 @@ Suite *dot_suite(void)
     tcase_add_test(tc, vec_dot_matches_ggml_raw_dots);
     tcase_add_loop_test(tc, dot_row_equals_dequantize_then_dot, 0,
                         (int)(sizeof dot_types / sizeof dot_types[0]));
+    tcase_add_test(tc, isa_names);
+    tcase_add_test(tc, f16c_widening_is_exact);
+    tcase_add_loop_test(tc, isa_within_bound_of_exact, 0, (int)(CKPT_ISA_COUNT * N_TYPES));
+    tcase_add_loop_test(tc, many_vectors_equal_one_at_a_time, 0, (int)(CKPT_ISA_COUNT * N_TYPES));
+    tcase_add_test(tc, avx2_within_bound_of_ref);
     suite_add_tcase(s, tc);
     tc = tcase_create("limits");
     tcase_add_test(tc, dot_row_rejects);

@@ -1,0 +1,303 @@
+/*
+ * hfconfig.c - config.json of a Mistral or Mixtral checkpoint (hfdir.h).
+ *
+ * Defaults are those of transformers' MistralConfig / MixtralConfig for a
+ * key that is absent, with two deliberate choices: the core sizes
+ * (hidden_size, intermediate_size, num_hidden_layers, num_attention_heads,
+ * vocab_size) are required, as llama.cpp's converter requires them, rather
+ * than silently taking 7B values; and an absent num_key_value_heads means
+ * one KV head per attention head (what a GGUF without head_count_kv means;
+ * transformers' class default would be 8).
+ */
+#include "hfdir.h"
+#include "json_strict.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#define MAX_DIM (1u << 30)
+
+static const cJSON *get(const cJSON *obj, const char *key)
+{
+    /* keys are unique (json_strict), so the first match is the only one */
+    for (const cJSON *c = obj->child; c; c = c->next)
+        if (strcmp(c->string, key) == 0)
+            return c;
+    return NULL;
+}
+
+/* A size: absent -> *present = false; null -> like absent when null_ok. */
+static ckpt_status get_u32(const ckpt_json *j, const cJSON *obj, const char *name,
+                           const char *key, bool required, bool null_ok, uint32_t *out,
+                           bool *present, ckpt_err *err)
+{
+    const cJSON *v = get(obj, key);
+    *present = false;
+    if (!v || (null_ok && cJSON_IsNull(v))) {
+        if (required)
+            return ckpt_err_set(err, CKPT_E_FORMAT, "%s: %s: missing (required)", name, key);
+        return CKPT_OK;
+    }
+    uint64_t u;
+    if (!ckpt_json_u64(j, v, &u))
+        return ckpt_err_set(err, CKPT_E_FORMAT, "%s: %s: expected a non-negative integer", name,
+                            key);
+    if (u == 0 || u > MAX_DIM)
+        return ckpt_err_set(err, CKPT_E_RANGE, "%s: %s: %llu is out of range (1 to %u)", name, key,
+                            (unsigned long long)u, MAX_DIM);
+    *out = (uint32_t)u;
+    *present = true;
+    return CKPT_OK;
+}
+
+/* A positive finite real; absent or null keeps *out. */
+static ckpt_status get_real(const cJSON *obj, const char *name, const char *key, double *out,
+                            ckpt_err *err)
+{
+    const cJSON *v = get(obj, key);
+    if (!v || cJSON_IsNull(v))
+        return CKPT_OK;
+    if (!cJSON_IsNumber(v))
+        return ckpt_err_set(err, CKPT_E_FORMAT, "%s: %s: expected a number", name, key);
+    if (!isfinite(v->valuedouble) || !(v->valuedouble > 0))
+        return ckpt_err_set(err, CKPT_E_RANGE, "%s: %s: %g is not a positive number", name, key,
+                            v->valuedouble);
+    *out = v->valuedouble;
+    return CKPT_OK;
+}
+
+/* A token id: integer >= 0, null -> -1, a list -> its first element. */
+static ckpt_status get_token(const ckpt_json *j, const cJSON *obj, const char *name,
+                             const char *key, int64_t *out, ckpt_err *err)
+{
+    const cJSON *v = get(obj, key);
+    if (!v)
+        return CKPT_OK;
+    if (cJSON_IsArray(v)) {
+        if (!v->child) {
+            *out = -1;
+            return CKPT_OK;
+        }
+        v = v->child;
+    }
+    if (cJSON_IsNull(v)) {
+        *out = -1;
+        return CKPT_OK;
+    }
+    uint64_t u;
+    if (!ckpt_json_u64(j, v, &u) || u > INT32_MAX)
+        return ckpt_err_set(err, CKPT_E_FORMAT, "%s: %s: expected a token id", name, key);
+    *out = (int64_t)u;
+    return CKPT_OK;
+}
+
+/* A string copied into buf; absent or null leaves buf empty. */
+static ckpt_status get_str(const cJSON *obj, const char *name, const char *key, char *buf,
+                           size_t n, ckpt_err *err)
+{
+    const cJSON *v = get(obj, key);
+    if (!v || cJSON_IsNull(v))
+        return CKPT_OK;
+    if (!cJSON_IsString(v))
+        return ckpt_err_set(err, CKPT_E_FORMAT, "%s: %s: expected a string", name, key);
+    if (strlen(v->valuestring) >= n)
+        return ckpt_err_set(err, CKPT_E_RANGE, "%s: %s: longer than %zu bytes", name, key, n - 1);
+    strcpy(buf, v->valuestring);
+    return CKPT_OK;
+}
+
+const char *ckpt_hf_arch_name(ckpt_hf_arch arch)
+{
+    return arch == CKPT_HF_ARCH_MISTRAL   ? "MistralForCausalLM"
+           : arch == CKPT_HF_ARCH_MIXTRAL ? "MixtralForCausalLM"
+                                          : "?";
+}
+
+static ckpt_status pick_arch(struct ckpt_hf_config *cfg, const cJSON *root, const char *name,
+                             ckpt_err *err)
+{
+    char pbuf[80];
+    const cJSON *a = get(root, "architectures");
+    if (a && !cJSON_IsNull(a)) {
+        if (!cJSON_IsArray(a))
+            return ckpt_err_set(err, CKPT_E_FORMAT, "%s: architectures: expected a list", name);
+        if (a->child) {
+            if (!cJSON_IsString(a->child))
+                return ckpt_err_set(err, CKPT_E_FORMAT, "%s: architectures: expected strings",
+                                    name);
+            const char *s = a->child->valuestring;
+            if (strcmp(s, "MistralForCausalLM") == 0)
+                cfg->arch = CKPT_HF_ARCH_MISTRAL;
+            else if (strcmp(s, "MixtralForCausalLM") == 0)
+                cfg->arch = CKPT_HF_ARCH_MIXTRAL;
+            else
+                return ckpt_err_set(err, CKPT_E_UNSUPPORTED,
+                                    "%s: unsupported architecture %s (supported: "
+                                    "MistralForCausalLM, MixtralForCausalLM)",
+                                    name, ckpt_json_printable(s, pbuf, sizeof pbuf));
+            snprintf(cfg->architecture, sizeof cfg->architecture, "%s", s);
+            return CKPT_OK;
+        }
+    }
+    if (strcmp(cfg->model_type, "mistral") == 0)
+        cfg->arch = CKPT_HF_ARCH_MISTRAL;
+    else if (strcmp(cfg->model_type, "mixtral") == 0)
+        cfg->arch = CKPT_HF_ARCH_MIXTRAL;
+    else
+        return ckpt_err_set(err, CKPT_E_UNSUPPORTED,
+                            "%s: unsupported architecture %s (supported: MistralForCausalLM, "
+                            "MixtralForCausalLM)",
+                            name, cfg->model_type[0] ? cfg->model_type : "(none given)");
+    return CKPT_OK;
+}
+
+/* rope_scaling must be absent or null; newer configs carry the theta in
+ * rope_parameters, whose rope_type must be "default". */
+static ckpt_status rope(struct ckpt_hf_config *cfg, const cJSON *root, const char *name,
+                        ckpt_err *err)
+{
+    const cJSON *rs = get(root, "rope_scaling");
+    if (rs) {
+        if (!cJSON_IsNull(rs))
+            return ckpt_err_set(err, CKPT_E_UNSUPPORTED,
+                                "%s: rope_scaling: RoPE scaling is not supported", name);
+        cfg->has_rope_scaling_key = true;
+    }
+    ckpt_status s = get_real(root, name, "rope_theta", &cfg->rope_theta, err);
+    const cJSON *rp = get(root, "rope_parameters");
+    if (s != CKPT_OK || !rp || cJSON_IsNull(rp))
+        return s;
+    if (!cJSON_IsObject(rp))
+        return ckpt_err_set(err, CKPT_E_FORMAT, "%s: rope_parameters: expected an object", name);
+    char type[32] = "";
+    if ((s = get_str(rp, name, "rope_type", type, sizeof type, err)) != CKPT_OK)
+        return s;
+    if (type[0] && strcmp(type, "default") != 0)
+        return ckpt_err_set(err, CKPT_E_UNSUPPORTED,
+                            "%s: rope_parameters: rope_type '%s' is not supported", name, type);
+    return get_real(rp, name, "rope_theta", &cfg->rope_theta, err);
+}
+
+static ckpt_status parse_root(struct ckpt_hf_config *cfg, const ckpt_json *j, const char *name,
+                              ckpt_err *err)
+{
+    const cJSON *root = ckpt_json_root(j);
+    ckpt_status s;
+    bool present, has_kv, has_hd;
+    if (!cJSON_IsObject(root))
+        return ckpt_err_set(err, CKPT_E_FORMAT, "%s: not a JSON object", name);
+#define TRY(x)                                                                                     \
+    do {                                                                                           \
+        if ((s = (x)) != CKPT_OK)                                                                  \
+            return s;                                                                              \
+    } while (0)
+    TRY(get_str(root, name, "model_type", cfg->model_type, sizeof cfg->model_type, err));
+    TRY(pick_arch(cfg, root, name, err));
+    bool mixtral = cfg->arch == CKPT_HF_ARCH_MIXTRAL;
+
+    cfg->max_position_embeddings = 4096 * 32;
+    cfg->rms_norm_eps = mixtral ? 1e-5 : 1e-6;
+    cfg->rope_theta = mixtral ? 1e6 : 10000.0;
+    cfg->has_sliding_window = !mixtral;
+    cfg->sliding_window = mixtral ? 0 : 4096;
+    cfg->n_experts = mixtral ? 8 : 0;
+    cfg->n_experts_per_tok = mixtral ? 2 : 0;
+    cfg->bos_token_id = 1;
+    cfg->eos_token_id = 2;
+
+    TRY(get_u32(j, root, name, "hidden_size", true, false, &cfg->hidden_size, &present, err));
+    TRY(get_u32(j, root, name, "intermediate_size", true, false, &cfg->intermediate_size,
+                &present, err));
+    TRY(get_u32(j, root, name, "num_hidden_layers", true, false, &cfg->n_layers, &present, err));
+    TRY(get_u32(j, root, name, "num_attention_heads", true, false, &cfg->n_heads, &present, err));
+    TRY(get_u32(j, root, name, "vocab_size", true, false, &cfg->vocab_size, &present, err));
+    TRY(get_u32(j, root, name, "num_key_value_heads", false, true, &cfg->n_kv_heads, &has_kv,
+                err));
+    TRY(get_u32(j, root, name, "head_dim", false, true, &cfg->head_dim, &has_hd, err));
+    uint32_t mpe = 0;
+    TRY(get_u32(j, root, name, "max_position_embeddings", false, true, &mpe, &present, err));
+    if (present)
+        cfg->max_position_embeddings = mpe;
+    TRY(get_real(root, name, "rms_norm_eps", &cfg->rms_norm_eps, err));
+    TRY(rope(cfg, root, name, err));
+
+    const cJSON *sw = get(root, "sliding_window");
+    if (sw && cJSON_IsNull(sw)) {
+        cfg->has_sliding_window = false;
+        cfg->sliding_window = 0;
+    } else if (sw) {
+        TRY(get_u32(j, root, name, "sliding_window", false, false, &cfg->sliding_window,
+                    &present, err));
+        cfg->has_sliding_window = true;
+    }
+    const cJSON *tie = get(root, "tie_word_embeddings");
+    if (tie && !cJSON_IsNull(tie)) {
+        if (!cJSON_IsBool(tie))
+            return ckpt_err_set(err, CKPT_E_FORMAT, "%s: tie_word_embeddings: expected true or "
+                                "false", name);
+        cfg->tie_word_embeddings = cJSON_IsTrue(tie);
+    }
+    if (mixtral) {
+        TRY(get_u32(j, root, name, "num_local_experts", false, true, &cfg->n_experts, &present,
+                    err));
+        TRY(get_u32(j, root, name, "num_experts_per_tok", false, true, &cfg->n_experts_per_tok,
+                    &present, err));
+    }
+    TRY(get_token(j, root, name, "bos_token_id", &cfg->bos_token_id, err));
+    TRY(get_token(j, root, name, "eos_token_id", &cfg->eos_token_id, err));
+    TRY(get_str(root, name, "torch_dtype", cfg->torch_dtype, sizeof cfg->torch_dtype, err));
+    if (!cfg->torch_dtype[0])
+        TRY(get_str(root, name, "dtype", cfg->torch_dtype, sizeof cfg->torch_dtype, err));
+
+    const cJSON *q = get(root, "quantization_config");
+    if (q && !cJSON_IsNull(q)) {
+        if (!cJSON_IsObject(q))
+            return ckpt_err_set(err, CKPT_E_FORMAT, "%s: quantization_config: expected an object",
+                                name);
+        cfg->has_quantization_config = true;
+        TRY(get_str(q, name, "quant_method", cfg->quant_method, sizeof cfg->quant_method, err));
+    }
+#undef TRY
+
+    /* consistency */
+    if (!has_kv)
+        cfg->n_kv_heads = cfg->n_heads;
+    if (cfg->n_heads % cfg->n_kv_heads != 0)
+        return ckpt_err_set(err, CKPT_E_RANGE,
+                            "%s: num_key_value_heads: %u does not divide num_attention_heads %u",
+                            name, cfg->n_kv_heads, cfg->n_heads);
+    if (!has_hd) {
+        if (cfg->hidden_size % cfg->n_heads != 0)
+            return ckpt_err_set(err, CKPT_E_RANGE,
+                                "%s: num_attention_heads: %u does not divide hidden_size %u "
+                                "(and head_dim is not given)",
+                                name, cfg->n_heads, cfg->hidden_size);
+        cfg->head_dim = cfg->hidden_size / cfg->n_heads;
+    }
+    if (cfg->head_dim % 2 != 0)
+        return ckpt_err_set(err, CKPT_E_RANGE, "%s: head_dim: %u is odd (RoPE rotates pairs)",
+                            name, cfg->head_dim);
+    if ((uint64_t)cfg->n_heads * cfg->head_dim > MAX_DIM)
+        return ckpt_err_set(err, CKPT_E_RANGE, "%s: num_attention_heads * head_dim is too large",
+                            name);
+    if (mixtral && cfg->n_experts_per_tok > cfg->n_experts)
+        return ckpt_err_set(err, CKPT_E_RANGE,
+                            "%s: num_experts_per_tok: %u is more than num_local_experts %u", name,
+                            cfg->n_experts_per_tok, cfg->n_experts);
+    return CKPT_OK;
+}
+
+ckpt_status ckpt_hf_config_parse(struct ckpt_hf_config *cfg, const char *text, size_t len,
+                                 const char *name, ckpt_err *err)
+{
+    memset(cfg, 0, sizeof *cfg);
+    const struct ckpt_json_limits lim = {1u << 20, 0};
+    ckpt_json *j = NULL;
+    ckpt_status s = ckpt_json_parse(&j, text, len, name, &lim, NULL, err);
+    if (s != CKPT_OK)
+        return s;
+    s = parse_root(cfg, j, name, err);
+    ckpt_json_free(j);
+    return s;
+}

@@ -1,0 +1,127 @@
+/*
+ * hfdir.h - a Hugging Face model directory as a hub download leaves it:
+ * config.json (Mistral / Mixtral), the weights as model.safetensors, as
+ * shards listed by model.safetensors.index.json, or as a complete series
+ * model-NNNNN-of-MMMMM.safetensors, and the tokenizer files next to them.
+ * A lone FILE.safetensors (or "-") is also a "model": one shard, no config.
+ *
+ * Every shard is opened with the safetensors reader; tensor names must be
+ * unique across shards and agree with the index.  Tensors are then found by
+ * name, or walked in a stable order (shards in name order, each in offset
+ * order).  config.json is parsed with the strict JSON rules of the reader
+ * (no duplicate keys, no NUL, valid UTF-8) and with the defaults of the
+ * transformers configuration classes where a key is absent.
+ */
+#ifndef CKPT_FORMATS_HFDIR_H
+#define CKPT_FORMATS_HFDIR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../kernels/err.h"
+#include "safetensors.h"
+
+typedef enum {
+    CKPT_HF_ARCH_MISTRAL = 1, /* MistralForCausalLM / model_type "mistral" */
+    CKPT_HF_ARCH_MIXTRAL = 2, /* MixtralForCausalLM / model_type "mixtral" */
+} ckpt_hf_arch;
+
+/* config.json, with defaults filled in.  Sizes are capped at 2^30. */
+struct ckpt_hf_config {
+    ckpt_hf_arch arch;
+    char architecture[64];      /* "architectures"[0], or "" when absent */
+    char model_type[32];        /* "" when absent */
+    uint32_t hidden_size;
+    uint32_t intermediate_size; /* FFN width (per expert for Mixtral) */
+    uint32_t n_layers;          /* num_hidden_layers */
+    uint32_t n_heads;           /* num_attention_heads */
+    uint32_t n_kv_heads;        /* num_key_value_heads; absent/null: n_heads */
+    uint32_t head_dim;          /* absent/null: hidden_size / n_heads */
+    uint32_t vocab_size;
+    uint64_t max_position_embeddings; /* default 131072 (4096 * 32) */
+    double rms_norm_eps;        /* default 1e-6 Mistral, 1e-5 Mixtral */
+    double rope_theta;          /* default 10000 Mistral, 1e6 Mixtral */
+    bool has_sliding_window;    /* false: null (or Mixtral's default) */
+    uint32_t sliding_window;    /* absent: 4096 for Mistral */
+    bool tie_word_embeddings;   /* default false */
+    uint32_t n_experts;         /* num_local_experts; Mixtral default 8, Mistral 0 */
+    uint32_t n_experts_per_tok; /* Mixtral default 2, Mistral 0 */
+    int64_t bos_token_id;       /* default 1; -1 when null */
+    int64_t eos_token_id;       /* default 2; -1 when null; first of a list */
+    char torch_dtype[16];       /* "bfloat16"; also read from "dtype"; "" if absent */
+    bool has_rope_scaling_key;  /* "rope_scaling": null was present (non-null is refused) */
+    bool has_quantization_config;
+    char quant_method[32];      /* quantization_config.quant_method, "" if absent */
+};
+
+/*
+ * Parse config.json text (len bytes; no NUL needed).  `name` prefixes
+ * messages ("model/config.json").  Errors: CKPT_E_FORMAT (bad JSON or a key
+ * of the wrong type), CKPT_E_RANGE (a value out of range or inconsistent),
+ * CKPT_E_UNSUPPORTED (another architecture, rope scaling).  cfg is fully
+ * written on success and unspecified on failure.
+ */
+ckpt_status ckpt_hf_config_parse(struct ckpt_hf_config *cfg, const char *text, size_t len,
+                                 const char *name, ckpt_err *err);
+
+/* Name of an architecture ("MistralForCausalLM"). */
+const char *ckpt_hf_arch_name(ckpt_hf_arch arch);
+
+typedef enum {
+    CKPT_HF_LAYOUT_FILE = 1,   /* a lone .safetensors file, no config */
+    CKPT_HF_LAYOUT_SINGLE,     /* dir with model.safetensors */
+    CKPT_HF_LAYOUT_INDEXED,    /* dir with model.safetensors.index.json */
+    CKPT_HF_LAYOUT_SERIES,     /* dir with model-NNNNN-of-MMMMM.safetensors only */
+} ckpt_hf_layout;
+
+/* Optional files found next to the weights (bits of ckpt_hf_files). */
+enum {
+    CKPT_HF_TOKENIZER_MODEL = 1 << 0,    /* tokenizer.model (SentencePiece) */
+    CKPT_HF_TOKENIZER_JSON = 1 << 1,     /* tokenizer.json */
+    CKPT_HF_TOKENIZER_CONFIG = 1 << 2,   /* tokenizer_config.json */
+    CKPT_HF_SPECIAL_TOKENS_MAP = 1 << 3, /* special_tokens_map.json */
+    CKPT_HF_GENERATION_CONFIG = 1 << 4,  /* generation_config.json */
+};
+
+typedef struct ckpt_hf ckpt_hf;
+
+/*
+ * Open a model directory or a single safetensors file ("-" = stdin).  A
+ * directory needs config.json and one of the three weight layouts; every
+ * shard is validated.  The caller owns *out (ckpt_hf_close).  Errors name
+ * the file: CKPT_E_IO (missing files), CKPT_E_FORMAT / CKPT_E_RANGE (bad
+ * config, shards, index), CKPT_E_UNSUPPORTED (architecture), CKPT_E_NOMEM.
+ */
+ckpt_status ckpt_hf_open(ckpt_hf **out, const char *path, ckpt_err *err);
+
+void ckpt_hf_close(ckpt_hf *hf);
+
+/* The path given to ckpt_hf_open, and the layout found there. */
+const char *ckpt_hf_path(const ckpt_hf *hf);
+ckpt_hf_layout ckpt_hf_get_layout(const ckpt_hf *hf);
+
+/* The parsed config, or NULL for a lone file; borrowed. */
+const struct ckpt_hf_config *ckpt_hf_get_config(const ckpt_hf *hf);
+
+/* CKPT_HF_* bits of the optional files present. */
+unsigned ckpt_hf_files(const ckpt_hf *hf);
+
+/* Path of a file in the model directory (malloc'd, caller frees); NULL for
+ * a lone file or on out of memory. */
+char *ckpt_hf_file_path(const ckpt_hf *hf, const char *name);
+
+/* Shards in name order; readers and names are borrowed. */
+size_t ckpt_hf_n_shards(const ckpt_hf *hf);
+const ckpt_st *ckpt_hf_shard(const ckpt_hf *hf, size_t i);
+const char *ckpt_hf_shard_name(const ckpt_hf *hf, size_t i); /* file name, no directory */
+
+/* All tensors: shard by shard, each in offset order.  *shard (if non-NULL)
+ * gets the shard index.  Borrowed until ckpt_hf_close; NULL past the end. */
+size_t ckpt_hf_n_tensors(const ckpt_hf *hf);
+const struct ckpt_st_tensor *ckpt_hf_tensor(const ckpt_hf *hf, size_t i, size_t *shard);
+
+/* A tensor by name across shards, or NULL. */
+const struct ckpt_st_tensor *ckpt_hf_find(const ckpt_hf *hf, const char *name, size_t *shard);
+
+#endif

@@ -1,0 +1,60 @@
+/*
+ * model_load.h - open a model for the reference forward pass: a Hugging
+ * Face directory (config.json + safetensors shards) or a GGUF file, turned
+ * into the hyperparameters and weight views of kernels/model.h.  Weights
+ * stay in the mapped files (views, no copies); only the small per-layer
+ * tables are allocated.
+ *
+ * HF: hyperparameters from config.json (hfdir.h, with the transformers
+ * defaults); tensors by HF name in BF16, F16 or F32.  FP8 (F8_E4M3 with
+ * scale tensors) checkpoints are refused with CKPT_E_UNSUPPORTED for now.
+ *
+ * GGUF (architecture "llama", as llama.cpp's converter writes Mistral and
+ * Mixtral): hyperparameters from the llama.* keys, tensors by GGUF name in
+ * any type the dot products support, attn_q/attn_k rows marked as being in
+ * GGUF order (the forward pass un-permutes their outputs), Mixtral experts
+ * as slices of the stacked ffn_{gate,up,down}_exps tensors.  A GGUF has no
+ * sliding-window key, so the window comes from the caller (none by default).
+ */
+#ifndef CKPT_FORMATS_MODEL_LOAD_H
+#define CKPT_FORMATS_MODEL_LOAD_H
+
+#include <stdint.h>
+
+#include "../kernels/err.h"
+#include "../kernels/model.h"
+
+typedef enum {
+    CKPT_WEIGHTS_HF = 1,   /* Hugging Face directory */
+    CKPT_WEIGHTS_GGUF = 2, /* GGUF file */
+} ckpt_weights_kind;
+
+struct ckpt_weights_opts {
+    /* Sliding window: < 0 = what the source says (config.json; none for a
+     * GGUF), 0 = none, W > 0 = query i sees keys i-W < j <= i. */
+    int64_t sliding_window;
+};
+
+typedef struct ckpt_weights ckpt_weights;
+
+/*
+ * Open `path`: a directory (HF) or a file starting with the GGUF magic.
+ * opts may be NULL (defaults).  The caller owns *out (ckpt_weights_close);
+ * the views stay valid until then.  Errors name the file and tensor:
+ * CKPT_E_IO, CKPT_E_FORMAT (a missing tensor, a shape that does not fit
+ * the config, missing keys), CKPT_E_UNSUPPORTED (architecture, dtype or
+ * tensor type without a kernel), CKPT_E_NOMEM.
+ */
+ckpt_status ckpt_weights_open(ckpt_weights **out, const char *path,
+                              const struct ckpt_weights_opts *opts, ckpt_err *err);
+
+void ckpt_weights_close(ckpt_weights *w);
+
+/* The hyperparameters and views (borrowed, valid until close). */
+const struct ckpt_model_config *ckpt_weights_config(const ckpt_weights *w);
+const struct ckpt_model_weights *ckpt_weights_views(const ckpt_weights *w);
+
+ckpt_weights_kind ckpt_weights_get_kind(const ckpt_weights *w);
+const char *ckpt_weights_path(const ckpt_weights *w);
+
+#endif

@@ -1,0 +1,61 @@
+/*
+ * dot_avx2.c - AVX2/FMA/F16C siblings of the scalar chunk kernels of dot.c
+ * (see dot_kernels.h).  Compiled with -mavx2 -mfma -mf16c; called only
+ * after the run-time CPU check of dot.c.
+ */
+#include "dot_kernels.h"
+
+#include <immintrin.h>
+#include <string.h>
+
+float ckpt_dot_f32_avx2(const float *w, const float *x, int64_t n)
+{
+    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+    __m256 a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
+    int64_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        a0 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i), _mm256_loadu_ps(x + i), a0);
+        a1 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i + 8), _mm256_loadu_ps(x + i + 8), a1);
+        a2 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i + 16), _mm256_loadu_ps(x + i + 16), a2);
+        a3 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i + 24), _mm256_loadu_ps(x + i + 24), a3);
+    }
+    for (; i + 8 <= n; i += 8)
+        a0 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i), _mm256_loadu_ps(x + i), a0);
+    __m256 s = _mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3));
+    __m128 h = _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
+    h = _mm_add_ps(h, _mm_movehl_ps(h, h));
+    h = _mm_add_ss(h, _mm_movehdup_ps(h));
+    float sum = _mm_cvtss_f32(h);
+    for (; i < n; i++)
+        sum += w[i] * x[i];
+    return sum;
+}
+
+void ckpt_f16_to_f32_avx2(const void *src, float *dst, int64_t n)
+{
+    const unsigned char *p = src;
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(p + 2 * i))));
+    for (; i < n; i++) {
+        unsigned short h;
+        memcpy(&h, p + 2 * i, 2);
+        dst[i] = _cvtsh_ss(h);
+    }
+}
+
+void ckpt_bf16_to_f32_avx2(const void *src, float *dst, int64_t n)
+{
+    const unsigned char *p = src;
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256i v = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(p + 2 * i)));
+        _mm256_storeu_ps(dst + i, _mm256_castsi256_ps(_mm256_slli_epi32(v, 16)));
+    }
+    for (; i < n; i++) {
+        unsigned short h;
+        memcpy(&h, p + 2 * i, 2);
+        unsigned int u = (unsigned int)h << 16;
+        memcpy(dst + i, &u, 4);
+    }
+}

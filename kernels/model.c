@@ -1,0 +1,559 @@
+/*
+ * model.c - the reference Mistral/Mixtral forward pass (see model.h).
+ *
+ * One call of ckpt_model_eval walks its tokens in steps of up to max_batch
+ * positions.  Each step is a sequence of matrix products (weight rows split
+ * across the pool, each row dotted with every position of the step) and of
+ * cheap per-position operations run by the calling thread; attention is
+ * split across (position, head) pairs.  Every output value has one owner
+ * and a reduction order that depends only on the ISA, never on the thread
+ * count or on how the tokens were grouped into steps.
+ */
+#include "model.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dot_kernels.h"
+#include "ops.h"
+#include "permute.h"
+#include "quant.h"
+
+struct ckpt_model {
+    struct ckpt_model_config cfg;
+    const struct ckpt_model_weights *w; /* borrowed */
+    ckpt_isa isa;
+    ckpt_pool *pool;
+    bool own_pool;
+    int n_threads;
+    int64_t n_ctx, max_batch, n_past;
+    int64_t q_dim, kv_dim; /* n_heads*head_dim, n_kv_heads*head_dim */
+
+    float *norm_attn;  /* (n_layers, dim) */
+    float *norm_ffn;   /* (n_layers, dim) */
+    float *norm_out;   /* (dim) */
+    float *inv_freq;   /* (head_dim/2) */
+    float *k_cache;    /* (n_layers, n_ctx, kv_dim), RoPE applied */
+    float *v_cache;    /* (n_layers, n_ctx, kv_dim) */
+
+    /* scratch for one step of B <= max_batch positions */
+    float *x;          /* (B, dim) residual stream */
+    float *xn;         /* (B, dim) normalized input of a block */
+    float *q;          /* (B, q_dim) */
+    float *att;        /* (B, q_dim) attention output before wo */
+    float *proj;       /* (B, dim) block output */
+    float *ffn_a;      /* (B, ffn_dim) gate, then silu(gate) * up */
+    float *ffn_b;      /* (B, ffn_dim) up */
+    float *moe_x;      /* (B, dim) inputs routed to one expert */
+    float *moe_y;      /* (B, dim) that expert's outputs */
+    float *router;     /* (B, n_experts) router logits, then probabilities */
+    int32_t *sel;      /* (B, n_experts_used) chosen experts */
+    float *sel_w;      /* (B, n_experts_used) their renormalized weights */
+    int32_t *rows;     /* (B) positions routed to the current expert */
+    float *rows_w;     /* (B) and their weights */
+    float *rope_cos;   /* (B, head_dim/2) */
+    float *rope_sin;   /* (B, head_dim/2) */
+    float *scores;     /* (n_threads, n_ctx) attention scores per thread */
+};
+
+/* ==== views ==== */
+
+bool ckpt_wview_init(struct ckpt_wview *v, ckpt_type t, int64_t ne0, int64_t ne1, int64_t ne2,
+                     const void *data)
+{
+    memset(v, 0, sizeof *v);
+    size_t row, mat;
+    if (ne0 <= 0 || ne1 <= 0 || ne2 <= 0 || !ckpt_type_row_bytes(t, ne0, &row) ||
+        __builtin_mul_overflow(row, (size_t)ne1, &mat) ||
+        __builtin_mul_overflow(mat, (size_t)ne2, &(size_t){0}))
+        return false;
+    v->type = t;
+    v->ne[0] = ne0;
+    v->ne[1] = ne1;
+    v->ne[2] = ne2;
+    v->data = data;
+    v->row_bytes = row;
+    v->mat_bytes = mat;
+    return true;
+}
+
+struct ckpt_wview ckpt_wview_slice(const struct ckpt_wview *v, int64_t i)
+{
+    struct ckpt_wview s = *v;
+    s.ne[2] = 1;
+    s.data = (const uint8_t *)v->data + (size_t)i * v->mat_bytes;
+    return s;
+}
+
+/* ==== checks ==== */
+
+static ckpt_status check_view(const struct ckpt_wview *v, const char *what, int64_t layer,
+                              int64_t ne0, int64_t ne1, ckpt_err *err)
+{
+    char where[48] = "";
+    if (layer >= 0)
+        snprintf(where, sizeof where, "layer %lld: ", (long long)layer);
+    if (!v->data)
+        return ckpt_err_set(err, CKPT_E_FORMAT, "%s%s: missing", where, what);
+    if (v->ne[0] != ne0 || v->ne[1] != ne1 || v->ne[2] != 1)
+        return ckpt_err_set(err, CKPT_E_FORMAT,
+                            "%s%s: shape (%lld, %lld, %lld), expected (%lld, %lld, 1)", where, what,
+                            (long long)v->ne[0], (long long)v->ne[1], (long long)v->ne[2],
+                            (long long)ne0, (long long)ne1);
+    if (!ckpt_dot_supported(v->type))
+        return ckpt_err_set(err, CKPT_E_UNSUPPORTED, "%s%s: tensor type %s is not supported", where,
+                            what, ckpt_type_name(v->type));
+    size_t rb;
+    if (!ckpt_type_row_bytes(v->type, ne0, &rb) || v->row_bytes < rb)
+        return ckpt_err_set(err, CKPT_E_FORMAT, "%s%s: row length %lld does not fit type %s",
+                            where, what, (long long)ne0, ckpt_type_name(v->type));
+    if (v->qk_heads < 0 || (v->qk_heads > 0 && (ne1 % v->qk_heads || (ne1 / v->qk_heads) % 2)))
+        return ckpt_err_set(err, CKPT_E_FORMAT, "%s%s: %lld rows cannot be %d permuted heads",
+                            where, what, (long long)ne1, v->qk_heads);
+    return CKPT_OK;
+}
+
+static ckpt_status check_config(const struct ckpt_model_config *c, ckpt_err *err)
+{
+    if (c->n_vocab <= 0 || c->dim <= 0 || c->n_layers <= 0 || c->n_heads <= 0 ||
+        c->n_kv_heads <= 0 || c->head_dim <= 0 || c->ffn_dim <= 0)
+        return ckpt_err_set(err, CKPT_E_FORMAT, "model config: sizes must be positive");
+    if (c->n_heads % c->n_kv_heads)
+        return ckpt_err_set(err, CKPT_E_FORMAT,
+                            "model config: %lld attention heads not a multiple of %lld kv heads",
+                            (long long)c->n_heads, (long long)c->n_kv_heads);
+    if (c->head_dim % 2)
+        return ckpt_err_set(err, CKPT_E_FORMAT, "model config: head_dim %lld is odd",
+                            (long long)c->head_dim);
+    if (c->arch == CKPT_ARCH_MIXTRAL &&
+        (c->n_experts <= 0 || c->n_experts_used <= 0 || c->n_experts_used > c->n_experts))
+        return ckpt_err_set(err, CKPT_E_FORMAT, "model config: %lld of %lld experts per token",
+                            (long long)c->n_experts_used, (long long)c->n_experts);
+    if (!(c->rms_eps >= 0) || !(c->rope_theta > 0) || c->sliding_window < 0)
+        return ckpt_err_set(err, CKPT_E_FORMAT,
+                            "model config: bad rms_norm_eps, rope_theta or sliding_window");
+    if (c->dim > (int64_t)1 << 24 || c->n_vocab > (int64_t)1 << 31 ||
+        c->n_heads * c->head_dim > (int64_t)1 << 24 || c->ffn_dim > (int64_t)1 << 26)
+        return ckpt_err_set(err, CKPT_E_RANGE, "model config: sizes out of range");
+    return CKPT_OK;
+}
+
+ckpt_status ckpt_model_check(const struct ckpt_model_config *c,
+                             const struct ckpt_model_weights *w, ckpt_err *err)
+{
+    ckpt_status st = check_config(c, err);
+    if (st != CKPT_OK)
+        return st;
+    int64_t d = c->dim, qd = c->n_heads * c->head_dim, kvd = c->n_kv_heads * c->head_dim;
+#define CHECK(v, what, l, a, b)                                                                  \
+    do {                                                                                         \
+        if ((st = check_view(v, what, l, a, b, err)) != CKPT_OK)                                 \
+            return st;                                                                           \
+    } while (0)
+    CHECK(&w->tok_embd, "token embedding", -1, d, c->n_vocab);
+    CHECK(&w->output_norm, "output norm", -1, d, 1);
+    CHECK(&w->output, "output", -1, d, c->n_vocab);
+    if (!w->layers)
+        return ckpt_err_set(err, CKPT_E_FORMAT, "model weights: no layers");
+    for (int64_t l = 0; l < c->n_layers; l++) {
+        const struct ckpt_layer_views *L = &w->layers[l];
+        CHECK(&L->attn_norm, "attn_norm", l, d, 1);
+        CHECK(&L->wq, "attn_q", l, d, qd);
+        CHECK(&L->wk, "attn_k", l, d, kvd);
+        CHECK(&L->wv, "attn_v", l, d, kvd);
+        CHECK(&L->wo, "attn_output", l, qd, d);
+        CHECK(&L->ffn_norm, "ffn_norm", l, d, 1);
+        if (L->wq.qk_heads && L->wq.qk_heads != c->n_heads)
+            return ckpt_err_set(err, CKPT_E_FORMAT, "layer %lld: attn_q permuted for %d heads",
+                                (long long)l, L->wq.qk_heads);
+        if (L->wk.qk_heads && L->wk.qk_heads != c->n_kv_heads)
+            return ckpt_err_set(err, CKPT_E_FORMAT, "layer %lld: attn_k permuted for %d heads",
+                                (long long)l, L->wk.qk_heads);
+        if (c->arch == CKPT_ARCH_MIXTRAL) {
+            CHECK(&L->router, "ffn_gate_inp", l, d, c->n_experts);
+            if (!L->experts)
+                return ckpt_err_set(err, CKPT_E_FORMAT, "layer %lld: no experts", (long long)l);
+            for (int64_t e = 0; e < c->n_experts; e++) {
+                CHECK(&L->experts[e].gate, "expert gate", l, d, c->ffn_dim);
+                CHECK(&L->experts[e].up, "expert up", l, d, c->ffn_dim);
+                CHECK(&L->experts[e].down, "expert down", l, c->ffn_dim, d);
+            }
+        } else {
+            CHECK(&L->ffn.gate, "ffn_gate", l, d, c->ffn_dim);
+            CHECK(&L->ffn.up, "ffn_up", l, d, c->ffn_dim);
+            CHECK(&L->ffn.down, "ffn_down", l, c->ffn_dim, d);
+        }
+    }
+#undef CHECK
+    return CKPT_OK;
+}
+
+/* ==== construction ==== */
+
+static void *alloc_f(int64_t n, bool *ok)
+{
+    if (n <= 0)
+        n = 1;
+    void *p = calloc((size_t)n, sizeof(float));
+    if (!p)
+        *ok = false;
+    return p;
+}
+
+void ckpt_model_free(ckpt_model *m)
+{
+    if (!m)
+        return;
+    if (m->own_pool)
+        ckpt_pool_free(m->pool);
+    float *bufs[] = {m->norm_attn, m->norm_ffn, m->norm_out, m->inv_freq, m->k_cache, m->v_cache,
+                     m->x, m->xn, m->q, m->att, m->proj, m->ffn_a, m->ffn_b, m->moe_x, m->moe_y,
+                     m->router, m->sel_w, m->rows_w, m->rope_cos, m->rope_sin, m->scores};
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
+        free(bufs[i]);
+    free(m->sel);
+    free(m->rows);
+    free(m);
+}
+
+ckpt_status ckpt_model_new(ckpt_model **out, const struct ckpt_model_config *cfg,
+                           const struct ckpt_model_weights *weights,
+                           const struct ckpt_model_opts *opts, ckpt_err *err)
+{
+    *out = NULL;
+    ckpt_status st = ckpt_model_check(cfg, weights, err);
+    if (st != CKPT_OK)
+        return st;
+    if (opts->n_ctx <= 0 || opts->n_ctx > (int64_t)1 << 24)
+        return ckpt_err_set(err, CKPT_E_USAGE, "context size %lld out of range",
+                            (long long)opts->n_ctx);
+    ckpt_isa isa = opts->isa < 0 ? ckpt_isa_default() : (ckpt_isa)opts->isa;
+    if (opts->isa >= CKPT_ISA_COUNT || !ckpt_isa_available(isa))
+        return ckpt_err_set(err, CKPT_E_UNSUPPORTED, "isa %s is not available on this cpu",
+                            ckpt_isa_name(isa));
+
+    ckpt_model *m = calloc(1, sizeof *m);
+    if (!m)
+        return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    m->cfg = *cfg;
+    m->w = weights;
+    m->isa = isa;
+    m->n_ctx = opts->n_ctx;
+    m->max_batch = opts->max_batch > 0 ? opts->max_batch : 64;
+    if (opts->pool) {
+        m->pool = opts->pool;
+    } else {
+        if ((st = ckpt_pool_new(&m->pool, opts->n_threads, err)) != CKPT_OK) {
+            free(m);
+            return st;
+        }
+        m->own_pool = true;
+    }
+    m->n_threads = ckpt_pool_size(m->pool);
+
+    int64_t d = cfg->dim, L = cfg->n_layers, B = m->max_batch, half = cfg->head_dim / 2;
+    int64_t E = cfg->arch == CKPT_ARCH_MIXTRAL ? cfg->n_experts : 0;
+    int64_t K = cfg->arch == CKPT_ARCH_MIXTRAL ? cfg->n_experts_used : 0;
+    m->q_dim = cfg->n_heads * cfg->head_dim;
+    m->kv_dim = cfg->n_kv_heads * cfg->head_dim;
+    int64_t cache;
+    bool ok = !__builtin_mul_overflow(L * m->kv_dim, m->n_ctx, &cache);
+    if (ok) {
+        m->norm_attn = alloc_f(L * d, &ok);
+        m->norm_ffn = alloc_f(L * d, &ok);
+        m->norm_out = alloc_f(d, &ok);
+        m->inv_freq = alloc_f(half, &ok);
+        m->k_cache = alloc_f(cache, &ok);
+        m->v_cache = alloc_f(cache, &ok);
+        m->x = alloc_f(B * d, &ok);
+        m->xn = alloc_f(B * d, &ok);
+        m->q = alloc_f(B * m->q_dim, &ok);
+        m->att = alloc_f(B * m->q_dim, &ok);
+        m->proj = alloc_f(B * d, &ok);
+        m->ffn_a = alloc_f(B * cfg->ffn_dim, &ok);
+        m->ffn_b = alloc_f(B * cfg->ffn_dim, &ok);
+        m->moe_x = alloc_f(E ? B * d : 1, &ok);
+        m->moe_y = alloc_f(E ? B * d : 1, &ok);
+        m->router = alloc_f(B * E, &ok);
+        m->sel = calloc((size_t)(B * K + 1), sizeof(int32_t));
+        m->sel_w = alloc_f(B * K, &ok);
+        m->rows = calloc((size_t)B, sizeof(int32_t));
+        m->rows_w = alloc_f(B, &ok);
+        m->rope_cos = alloc_f(B * half, &ok);
+        m->rope_sin = alloc_f(B * half, &ok);
+        m->scores = alloc_f((int64_t)m->n_threads * m->n_ctx, &ok);
+        ok = ok && m->sel && m->rows;
+    }
+    if (!ok) {
+        ckpt_model_free(m);
+        return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory for a %lld-position context",
+                            (long long)m->n_ctx);
+    }
+    for (int64_t l = 0; l < L; l++) {
+        ckpt_dequantize_row(weights->layers[l].attn_norm.type, weights->layers[l].attn_norm.data,
+                        m->norm_attn + l * d, d);
+        ckpt_dequantize_row(weights->layers[l].ffn_norm.type, weights->layers[l].ffn_norm.data,
+                        m->norm_ffn + l * d, d);
+    }
+    ckpt_dequantize_row(weights->output_norm.type, weights->output_norm.data, m->norm_out, d);
+    ckpt_ops_rope_inv_freq(m->inv_freq, cfg->head_dim, cfg->rope_theta);
+    *out = m;
+    return CKPT_OK;
+}
+
+const struct ckpt_model_config *ckpt_model_get_config(const ckpt_model *m) { return &m->cfg; }
+int64_t ckpt_model_n_past(const ckpt_model *m) { return m->n_past; }
+int64_t ckpt_model_n_ctx(const ckpt_model *m) { return m->n_ctx; }
+ckpt_isa ckpt_model_isa(const ckpt_model *m) { return m->isa; }
+
+void ckpt_model_truncate(ckpt_model *m, int64_t n_past)
+{
+    if (n_past >= 0 && n_past < m->n_past)
+        m->n_past = n_past;
+}
+
+/* ==== matrix products ==== */
+
+struct mm_job {
+    ckpt_isa isa;
+    const struct ckpt_wview *w;
+    const float *x;  /* (nx, ldx) */
+    int64_t ldx, nx;
+    float *out;      /* (nx, ldo): out[j*ldo + row] */
+    int64_t ldo;
+};
+
+static void mm_rows(void *ctx, int64_t begin, int64_t end, int thread)
+{
+    const struct mm_job *j = ctx;
+    const struct ckpt_wview *w = j->w;
+    for (int64_t r = begin; r < end; r++) {
+        /* a GGUF-ordered Q/K row lands where its HF row belongs */
+        int64_t dst = w->qk_heads > 0 ? ckpt_qk_hf_row(r, w->ne[1], w->qk_heads) : r;
+        ckpt_dot_rows(j->isa, w->type, (const uint8_t *)w->data + (size_t)r * w->row_bytes,
+                      w->ne[0], j->x, j->ldx, j->nx, j->out + dst, j->ldo);
+    }
+}
+
+/* out[j][row] = w[row] . x[j] for the nx vectors of x, rows split across the pool. */
+static void matmul(ckpt_model *m, const struct ckpt_wview *w, const float *x, int64_t ldx,
+                   int64_t nx, float *out, int64_t ldo)
+{
+    struct mm_job j = {m->isa, w, x, ldx, nx, out, ldo};
+    ckpt_pool_run(m->pool, mm_rows, &j, w->ne[1]);
+}
+
+static float dot_f32(ckpt_isa isa, const float *a, const float *b, int64_t n)
+{
+    if (isa == CKPT_ISA_AVX2)
+        return ckpt_dot_f32_avx2(a, b, n);
+    if (isa == CKPT_ISA_F64)
+        return (float)ckpt_dot_f32_f64(a, b, n);
+    return ckpt_vec_dot_f32(a, b, n);
+}
+
+/* ==== attention ==== */
+
+struct att_job {
+    ckpt_model *m;
+    int64_t layer, pos0;
+};
+
+/* Items are (position, head) pairs, position-major. */
+static void att_items(void *ctx, int64_t begin, int64_t end, int thread)
+{
+    const struct att_job *j = ctx;
+    ckpt_model *m = j->m;
+    const struct ckpt_model_config *c = &m->cfg;
+    int64_t hd = c->head_dim, rep = c->n_heads / c->n_kv_heads, W = c->sliding_window;
+    const float *kc = m->k_cache + j->layer * m->n_ctx * m->kv_dim;
+    const float *vc = m->v_cache + j->layer * m->n_ctx * m->kv_dim;
+    float *s = m->scores + (int64_t)thread * m->n_ctx;
+    float scale = (float)sqrt((double)hd);
+    for (int64_t it = begin; it < end; it++) {
+        int64_t t = it / c->n_heads, h = it % c->n_heads, kvh = h / rep;
+        int64_t p = j->pos0 + t;
+        int64_t lo = W > 0 && p - W + 1 > 0 ? p - W + 1 : 0;
+        const float *q = m->q + t * m->q_dim + h * hd;
+        for (int64_t k = lo; k <= p; k++)
+            s[k - lo] = dot_f32(m->isa, q, kc + k * m->kv_dim + kvh * hd, hd) / scale;
+        ckpt_ops_softmax(s, p - lo + 1);
+        float *o = m->att + t * m->q_dim + h * hd;
+        if (m->isa == CKPT_ISA_F64) {
+            for (int64_t d = 0; d < hd; d++) {
+                double acc = 0.0;
+                for (int64_t k = lo; k <= p; k++)
+                    acc += (double)s[k - lo] * (double)vc[k * m->kv_dim + kvh * hd + d];
+                o[d] = (float)acc;
+            }
+        } else {
+            for (int64_t d = 0; d < hd; d++)
+                o[d] = 0.0f;
+            for (int64_t k = lo; k <= p; k++) {
+                const float *v = vc + k * m->kv_dim + kvh * hd;
+                for (int64_t d = 0; d < hd; d++)
+                    o[d] += s[k - lo] * v[d];
+            }
+        }
+    }
+}
+
+/* ==== one step of nt positions starting at pos0 ==== */
+
+static void rmsnorm_rows(const ckpt_model *m, const float *w, int64_t nt)
+{
+    for (int64_t t = 0; t < nt; t++)
+        ckpt_ops_rmsnorm(m->xn + t * m->cfg.dim, m->x + t * m->cfg.dim, w, m->cfg.dim,
+                         m->cfg.rms_eps);
+}
+
+static void attention_block(ckpt_model *m, int64_t l, int64_t pos0, int64_t nt)
+{
+    const struct ckpt_model_config *c = &m->cfg;
+    const struct ckpt_layer_views *L = &m->w->layers[l];
+    int64_t d = c->dim, hd = c->head_dim, half = hd / 2;
+    float *kc = m->k_cache + (l * m->n_ctx + pos0) * m->kv_dim;
+    float *vc = m->v_cache + (l * m->n_ctx + pos0) * m->kv_dim;
+
+    rmsnorm_rows(m, m->norm_attn + l * d, nt);
+    matmul(m, &L->wq, m->xn, d, nt, m->q, m->q_dim);
+    matmul(m, &L->wk, m->xn, d, nt, kc, m->kv_dim);
+    matmul(m, &L->wv, m->xn, d, nt, vc, m->kv_dim);
+    for (int64_t t = 0; t < nt; t++) {
+        const float *cs = m->rope_cos + t * half, *sn = m->rope_sin + t * half;
+        for (int64_t h = 0; h < c->n_heads; h++)
+            ckpt_ops_rope_apply(m->q + t * m->q_dim + h * hd, cs, sn, half);
+        for (int64_t h = 0; h < c->n_kv_heads; h++)
+            ckpt_ops_rope_apply(kc + t * m->kv_dim + h * hd, cs, sn, half);
+    }
+    struct att_job j = {m, l, pos0};
+    ckpt_pool_run(m->pool, att_items, &j, nt * c->n_heads);
+    matmul(m, &L->wo, m->att, m->q_dim, nt, m->proj, d);
+    for (int64_t i = 0; i < nt * d; i++)
+        m->x[i] = m->x[i] + m->proj[i];
+}
+
+/* down(silu(gate(x)) * up(x)) for nx rows of x into y (nx, dim). */
+static void swiglu(ckpt_model *m, const struct ckpt_ffn_views *f, const float *x, int64_t nx,
+                   float *y)
+{
+    int64_t d = m->cfg.dim, F = m->cfg.ffn_dim;
+    matmul(m, &f->gate, x, d, nx, m->ffn_a, F);
+    matmul(m, &f->up, x, d, nx, m->ffn_b, F);
+    for (int64_t i = 0; i < nx * F; i++)
+        m->ffn_a[i] = ckpt_ops_silu(m->ffn_a[i]) * m->ffn_b[i];
+    matmul(m, &f->down, m->ffn_a, F, nx, y, d);
+}
+
+static void route(ckpt_model *m, int64_t nt)
+{
+    int64_t E = m->cfg.n_experts, K = m->cfg.n_experts_used;
+    for (int64_t t = 0; t < nt; t++) {
+        float *p = m->router + t * E;
+        int32_t *sel = m->sel + t * K;
+        float *w = m->sel_w + t * K;
+        ckpt_ops_softmax(p, E);
+        ckpt_ops_topk(p, E, (int)K, sel);
+        float sum = 0.0f;
+        for (int64_t k = 0; k < K; k++)
+            sum += p[sel[k]];
+        for (int64_t k = 0; k < K; k++)
+            w[k] = p[sel[k]] / sum;
+    }
+}
+
+static void moe_block(ckpt_model *m, const struct ckpt_layer_views *L, int64_t nt)
+{
+    int64_t d = m->cfg.dim, E = m->cfg.n_experts, K = m->cfg.n_experts_used;
+    matmul(m, &L->router, m->xn, d, nt, m->router, E);
+    route(m, nt);
+    memset(m->proj, 0, (size_t)(nt * d) * sizeof(float));
+    /* experts in index order, each over the positions that chose it, as HF */
+    for (int64_t e = 0; e < E; e++) {
+        int64_t n = 0;
+        for (int64_t t = 0; t < nt; t++)
+            for (int64_t k = 0; k < K; k++)
+                if (m->sel[t * K + k] == e) {
+                    m->rows[n] = (int32_t)t;
+                    m->rows_w[n] = m->sel_w[t * K + k];
+                    memcpy(m->moe_x + n * d, m->xn + t * d, (size_t)d * sizeof(float));
+                    n++;
+                }
+        if (n == 0)
+            continue;
+        swiglu(m, &L->experts[e], m->moe_x, n, m->moe_y);
+        for (int64_t i = 0; i < n; i++) {
+            float *acc = m->proj + m->rows[i] * d;
+            const float *y = m->moe_y + i * d;
+            for (int64_t c = 0; c < d; c++)
+                acc[c] = acc[c] + y[c] * m->rows_w[i];
+        }
+    }
+}
+
+static void ffn_block(ckpt_model *m, int64_t l, int64_t nt)
+{
+    const struct ckpt_layer_views *L = &m->w->layers[l];
+    int64_t d = m->cfg.dim;
+    rmsnorm_rows(m, m->norm_ffn + l * d, nt);
+    if (m->cfg.arch == CKPT_ARCH_MIXTRAL)
+        moe_block(m, L, nt);
+    else
+        swiglu(m, &L->ffn, m->xn, nt, m->proj);
+    for (int64_t i = 0; i < nt * d; i++)
+        m->x[i] = m->x[i] + m->proj[i];
+}
+
+static void step(ckpt_model *m, const int32_t *ids, int64_t nt, float *logits, bool all)
+{
+    const struct ckpt_model_config *c = &m->cfg;
+    const struct ckpt_model_weights *w = m->w;
+    int64_t d = c->dim, half = c->head_dim / 2, pos0 = m->n_past;
+    for (int64_t t = 0; t < nt; t++) {
+        ckpt_dequantize_row(w->tok_embd.type,
+                        (const uint8_t *)w->tok_embd.data + (size_t)ids[t] * w->tok_embd.row_bytes,
+                        m->x + t * d, d);
+        ckpt_ops_rope_cos_sin(m->rope_cos + t * half, m->rope_sin + t * half, m->inv_freq, half,
+                              pos0 + t);
+    }
+    for (int64_t l = 0; l < c->n_layers; l++) {
+        attention_block(m, l, pos0, nt);
+        ffn_block(m, l, nt);
+    }
+    m->n_past += nt;
+    if (!logits)
+        return;
+    /* final norm and output projection of the positions asked for */
+    int64_t first = all ? 0 : nt - 1;
+    for (int64_t t = first; t < nt; t++)
+        ckpt_ops_rmsnorm(m->xn + t * d, m->x + t * d, m->norm_out, d, c->rms_eps);
+    matmul(m, &w->output, m->xn + first * d, d, nt - first, logits, c->n_vocab);
+}
+
+ckpt_status ckpt_model_eval(ckpt_model *m, const int32_t *ids, int64_t n, float *logits, bool all,
+                            ckpt_err *err)
+{
+    if (n <= 0)
+        return ckpt_err_set(err, CKPT_E_USAGE, "no tokens to evaluate");
+    if (n > m->n_ctx - m->n_past)
+        return ckpt_err_set(err, CKPT_E_RANGE,
+                            "context full: %lld positions cached, %lld more do not fit in %lld",
+                            (long long)m->n_past, (long long)n, (long long)m->n_ctx);
+    for (int64_t i = 0; i < n; i++)
+        if (ids[i] < 0 || ids[i] >= m->cfg.n_vocab)
+            return ckpt_err_set(err, CKPT_E_RANGE, "token id %ld out of range (vocabulary %lld)",
+                                (long)ids[i], (long long)m->cfg.n_vocab);
+    for (int64_t done = 0; done < n; done += m->max_batch) {
+        int64_t nt = n - done < m->max_batch ? n - done : m->max_batch;
+        bool last = done + nt == n;
+        float *lg = NULL;
+        if (logits && all)
+            lg = logits + done * m->cfg.n_vocab;
+        else if (logits && last)
+            lg = logits;
+        step(m, ids + done, nt, lg, all);
+    }
+    return CKPT_OK;
+}

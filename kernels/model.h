@@ -1,0 +1,158 @@
+/*
+ * model.h - the reference forward pass of Mistral and Mixtral with Hugging
+ * Face transformers' semantics, over "weight views": borrowed pointers into
+ * mapped checkpoint bytes of any supported type (dequantized chunk by chunk
+ * inside the dot products, never whole).
+ *
+ * Per layer: h = x + attn(rmsnorm(x)); x = h + ffn(rmsnorm(h)); then a
+ * final rmsnorm and the output projection.  Attention has grouped-query
+ * heads, rotate-half RoPE, a causal mask and Mistral's optional sliding
+ * window (query i sees key j iff i - W < j <= i).  The FFN is SwiGLU
+ * down(silu(gate(x)) * up(x)); Mixtral routes each token through the top-k
+ * experts of softmax(router(x)) with the k weights renormalized to sum 1.
+ *
+ * A model keeps a KV cache: ckpt_model_eval appends tokens (one or many;
+ * many are computed as matrix products, in steps of max_batch positions)
+ * and can return the logits of every appended position.  Work is split
+ * over output rows and attention heads with one owner per value and a
+ * fixed reduction order, so logits are bit-identical for any thread count
+ * and any batching of the same tokens.
+ */
+#ifndef CKPT_KERNELS_MODEL_H
+#define CKPT_KERNELS_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dot.h"
+#include "err.h"
+#include "pool.h"
+#include "types.h"
+
+typedef enum {
+    CKPT_ARCH_MISTRAL = 0, /* MistralForCausalLM (and Llama-style dense models) */
+    CKPT_ARCH_MIXTRAL = 1, /* MixtralForCausalLM */
+} ckpt_arch;
+
+/* A matrix (or a stack of matrices, or a vector) of any ggml type. */
+struct ckpt_wview {
+    ckpt_type type;
+    int64_t ne[3];      /* ggml order: (row length = inputs, rows = outputs, matrices) */
+    const void *data;   /* first row; borrowed */
+    size_t row_bytes;   /* stride between rows */
+    size_t mat_bytes;   /* stride between matrices along ne[2] */
+    int32_t qk_heads;   /* > 0: rows are in GGUF Q/K order for this many heads */
+};
+
+/*
+ * A packed view of ne0 x ne1 x ne2 elements of type t at data.  Returns
+ * false if ne0 is not a multiple of the block size or a size overflows.
+ */
+bool ckpt_wview_init(struct ckpt_wview *v, ckpt_type t, int64_t ne0, int64_t ne1, int64_t ne2,
+                     const void *data);
+
+/* Matrix i of a stacked view (ne[2] > i), as a 2-D view. */
+struct ckpt_wview ckpt_wview_slice(const struct ckpt_wview *v, int64_t i);
+
+struct ckpt_model_config {
+    ckpt_arch arch;
+    int64_t n_vocab;
+    int64_t dim;            /* hidden size */
+    int64_t n_layers;
+    int64_t n_heads;
+    int64_t n_kv_heads;
+    int64_t head_dim;       /* config head_dim, else dim / n_heads */
+    int64_t ffn_dim;        /* intermediate size (of one expert for Mixtral) */
+    int64_t n_experts;      /* Mixtral: num_local_experts; 0 for dense */
+    int64_t n_experts_used; /* Mixtral: num_experts_per_tok */
+    float rms_eps;
+    float rope_theta;
+    int64_t sliding_window; /* W > 0: query i sees keys i-W < j <= i; 0: no window */
+    int64_t max_pos;        /* max_position_embeddings (informative; 0 if unknown) */
+    int32_t bos_id, eos_id; /* -1 if unknown */
+};
+
+/* The three matrices of one SwiGLU FFN (one expert of a Mixtral layer). */
+struct ckpt_ffn_views {
+    struct ckpt_wview gate; /* ne (dim, ffn_dim) */
+    struct ckpt_wview up;   /* ne (dim, ffn_dim) */
+    struct ckpt_wview down; /* ne (ffn_dim, dim) */
+};
+
+struct ckpt_layer_views {
+    struct ckpt_wview attn_norm;    /* ne (dim) */
+    struct ckpt_wview wq;           /* ne (dim, n_heads * head_dim) */
+    struct ckpt_wview wk;           /* ne (dim, n_kv_heads * head_dim) */
+    struct ckpt_wview wv;           /* ne (dim, n_kv_heads * head_dim) */
+    struct ckpt_wview wo;           /* ne (n_heads * head_dim, dim) */
+    struct ckpt_wview ffn_norm;     /* ne (dim) */
+    struct ckpt_ffn_views ffn;      /* dense models */
+    struct ckpt_wview router;       /* Mixtral: ne (dim, n_experts) */
+    struct ckpt_ffn_views *experts; /* Mixtral: n_experts entries; borrowed */
+};
+
+struct ckpt_model_weights {
+    struct ckpt_wview tok_embd;       /* ne (dim, n_vocab) */
+    struct ckpt_wview output_norm;    /* ne (dim) */
+    struct ckpt_wview output;         /* ne (dim, n_vocab); the embedding when tied */
+    struct ckpt_layer_views *layers;  /* n_layers entries; borrowed */
+};
+
+struct ckpt_model_opts {
+    int64_t n_ctx;     /* KV cache capacity in positions (> 0) */
+    int64_t max_batch; /* positions computed per step; <= 0: 64 */
+    int n_threads;     /* threads when pool is NULL; <= 0: all CPUs */
+    ckpt_pool *pool;   /* borrowed; NULL: the model starts its own */
+    int isa;           /* a ckpt_isa, or -1 for ckpt_isa_default() */
+};
+
+typedef struct ckpt_model ckpt_model;
+
+/*
+ * Check views against a config: every tensor present, its shape, a type
+ * the dot products support, row lengths that fit the type, Q/K permutation
+ * head counts.  Errors: CKPT_E_FORMAT naming the tensor's role and layer,
+ * CKPT_E_UNSUPPORTED for a type without a kernel.
+ */
+ckpt_status ckpt_model_check(const struct ckpt_model_config *cfg,
+                             const struct ckpt_model_weights *weights, ckpt_err *err);
+
+/*
+ * Check the views against the config (shapes, supported types, row
+ * lengths) and build a model with an empty KV cache.  The model borrows
+ * `weights` (the struct and everything it points to) until ckpt_model_free;
+ * norm vectors are copied to f32.  Caller owns *out.  Errors: CKPT_E_FORMAT
+ * for a shape that does not fit the config, CKPT_E_UNSUPPORTED for a
+ * tensor type without a kernel, CKPT_E_USAGE for bad options, CKPT_E_NOMEM.
+ */
+ckpt_status ckpt_model_new(ckpt_model **out, const struct ckpt_model_config *cfg,
+                           const struct ckpt_model_weights *weights,
+                           const struct ckpt_model_opts *opts, ckpt_err *err);
+
+void ckpt_model_free(ckpt_model *m);
+
+/* The configuration the model was built with (borrowed). */
+const struct ckpt_model_config *ckpt_model_get_config(const ckpt_model *m);
+
+/* Positions in the KV cache, and its capacity. */
+int64_t ckpt_model_n_past(const ckpt_model *m);
+int64_t ckpt_model_n_ctx(const ckpt_model *m);
+
+/* The ISA the dot products use. */
+ckpt_isa ckpt_model_isa(const ckpt_model *m);
+
+/* Forget cached positions from n_past on (0 empties the cache). */
+void ckpt_model_truncate(ckpt_model *m, int64_t n_past);
+
+/*
+ * Append n tokens at positions n_past .. n_past+n-1 and run them through the
+ * model.  logits: NULL for none; else n * n_vocab floats (all = true: row t
+ * is the distribution after ids[t]) or n_vocab floats (all = false: after
+ * the last id).  Errors: CKPT_E_RANGE when an id is out of the vocabulary
+ * or the cache would overflow (nothing is appended then).
+ */
+ckpt_status ckpt_model_eval(ckpt_model *m, const int32_t *ids, int64_t n, float *logits, bool all,
+                            ckpt_err *err);
+
+#endif

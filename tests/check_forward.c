@@ -1,0 +1,369 @@
+/*
+ * check_forward.c - properties of the forward pass on small random models
+ * built in memory (the golden comparisons against the PyTorch reference
+ * are in check_model.c): logits do not depend on the thread count, on
+ * batching or on the KV cache; GGUF-ordered Q/K rows and stacked experts
+ * give the same logits as HF-ordered rows and separate experts; the
+ * sliding window bounds the receptive field exactly; the ISAs agree
+ * closely; and bad weights, ids and context sizes are refused.
+ */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels/fp16.h"
+#include "kernels/model.h"
+#include "kernels/permute.h"
+#include "kernels/quant.h"
+
+struct synth {
+    struct ckpt_model_config cfg;
+    struct ckpt_model_weights w;
+    struct ckpt_layer_views layers[4];
+    struct ckpt_ffn_views experts[4][4];
+    void *bufs[256];
+    int n_bufs;
+};
+
+static uint32_t rng;
+static float frand(void)
+{
+    rng = rng * 1664525u + 1013904223u;
+    return (float)((rng >> 8) & 0xffffff) / 16777216.0f * 2.0f - 1.0f;
+}
+
+/* A rows x cols matrix (ne = (cols, rows)) of type t with random values
+ * scaled by `scale`, plus `offset` (for norm weights). */
+static struct ckpt_wview mat(struct synth *s, ckpt_type t, int64_t cols, int64_t rows,
+                             float scale, float offset)
+{
+    size_t rb;
+    ck_assert(ckpt_type_row_bytes(t, cols, &rb));
+    float *f = malloc(sizeof(float) * (size_t)(cols * rows));
+    for (int64_t i = 0; i < cols * rows; i++)
+        f[i] = offset + scale * frand();
+    void *q = malloc(rb * (size_t)rows);
+    ck_assert_uint_eq(ckpt_quantize_rows_unchecked(t, f, q, rows, cols, NULL), rb * (size_t)rows);
+    free(f);
+    s->bufs[s->n_bufs++] = q;
+    struct ckpt_wview v;
+    ck_assert(ckpt_wview_init(&v, t, cols, rows, 1, q));
+    return v;
+}
+
+static void synth_free(struct synth *s)
+{
+    for (int i = 0; i < s->n_bufs; i++)
+        free(s->bufs[i]);
+}
+
+/* dim 64, 4 heads of 16 over 2 KV heads, FFN 96, vocab 50; Mixtral: 4
+ * experts, top 2. */
+static void synth_build(struct synth *s, ckpt_arch arch, ckpt_type t, int n_layers, int64_t window,
+                        uint32_t seed)
+{
+    memset(s, 0, sizeof *s);
+    rng = seed;
+    struct ckpt_model_config c = {
+        .arch = arch, .n_vocab = 50, .dim = 64, .n_layers = n_layers, .n_heads = 4,
+        .n_kv_heads = 2, .head_dim = 16, .ffn_dim = 96, .rms_eps = 1e-5f,
+        .rope_theta = 10000.0f, .sliding_window = window, .bos_id = 1, .eos_id = 2,
+    };
+    if (arch == CKPT_ARCH_MIXTRAL) {
+        c.n_experts = 4;
+        c.n_experts_used = 2;
+    }
+    s->cfg = c;
+    float sd = 1.0f / 8.0f, sf = 1.0f / sqrtf(96.0f);
+    s->w.tok_embd = mat(s, t, 64, 50, 1.0f, 0.0f);
+    s->w.output_norm = mat(s, CKPT_TYPE_F32, 64, 1, 0.1f, 1.0f);
+    s->w.output = mat(s, t, 64, 50, sd, 0.0f);
+    s->w.layers = s->layers;
+    for (int l = 0; l < n_layers; l++) {
+        struct ckpt_layer_views *L = &s->layers[l];
+        L->attn_norm = mat(s, CKPT_TYPE_F32, 64, 1, 0.1f, 1.0f);
+        L->wq = mat(s, t, 64, 64, sd * 2, 0.0f);
+        L->wk = mat(s, t, 64, 32, sd * 2, 0.0f);
+        L->wv = mat(s, t, 64, 32, sd, 0.0f);
+        L->wo = mat(s, t, 64, 64, sd, 0.0f);
+        L->ffn_norm = mat(s, CKPT_TYPE_F32, 64, 1, 0.1f, 1.0f);
+        if (arch == CKPT_ARCH_MIXTRAL) {
+            L->router = mat(s, CKPT_TYPE_F32, 64, 4, 0.5f, 0.0f);
+            L->experts = s->experts[l];
+            for (int e = 0; e < 4; e++) {
+                L->experts[e].gate = mat(s, t, 64, 96, sd, 0.0f);
+                L->experts[e].up = mat(s, t, 64, 96, sd, 0.0f);
+                L->experts[e].down = mat(s, t, 96, 64, sf, 0.0f);
+            }
+        } else {
+            L->ffn.gate = mat(s, t, 64, 96, sd, 0.0f);
+            L->ffn.up = mat(s, t, 64, 96, sd, 0.0f);
+            L->ffn.down = mat(s, t, 96, 64, sf, 0.0f);
+        }
+    }
+}
+
+static ckpt_model *new_model(struct synth *s, int threads, int64_t max_batch, int isa)
+{
+    struct ckpt_model_opts o = {.n_ctx = 64, .max_batch = max_batch, .n_threads = threads,
+                                .isa = isa};
+    ckpt_model *m;
+    ckpt_err err = {0};
+    ck_assert_msg(ckpt_model_new(&m, &s->cfg, &s->w, &o, &err) == CKPT_OK, "%s", err.msg);
+    return m;
+}
+
+#define T 24
+static const int32_t ids[T] = {1, 7, 3, 9, 4, 22, 49, 0, 13, 13, 13, 2,
+                               5, 8, 31, 17, 40, 6, 11, 12, 45, 3, 30, 21};
+
+/* All logits of ids, in one call. */
+static float *run_all(ckpt_model *m, const int32_t *tok, int64_t n)
+{
+    float *lg = malloc(sizeof(float) * (size_t)(n * 50));
+    ck_assert_int_eq(ckpt_model_eval(m, tok, n, lg, true, NULL), CKPT_OK);
+    return lg;
+}
+
+static void assert_same(const float *a, const float *b, int64_t n)
+{
+    ck_assert_msg(memcmp(a, b, sizeof(float) * (size_t)n) == 0, "logits differ");
+}
+
+/* Loop index: 0 Mistral, 1 Mixtral. */
+START_TEST(batch_cache_and_threads_do_not_matter)
+{
+    ckpt_arch arch = _i ? CKPT_ARCH_MIXTRAL : CKPT_ARCH_MISTRAL;
+    struct synth s;
+    synth_build(&s, arch, CKPT_TYPE_BF16, 3, 0, 42);
+    ckpt_model *m = new_model(&s, 1, 64, -1);
+    float *all = run_all(m, ids, T);
+    ck_assert_int_eq(ckpt_model_n_past(m), T);
+
+    /* one token at a time through the cache, last logits only */
+    ckpt_model_truncate(m, 0);
+    float one[50];
+    for (int t = 0; t < T; t++) {
+        ck_assert_int_eq(ckpt_model_eval(m, ids + t, 1, one, false, NULL), CKPT_OK);
+        assert_same(one, all + t * 50, 50);
+    }
+    /* a prefix, then the rest from a truncated cache */
+    ckpt_model_truncate(m, 10);
+    float *rest = run_all(m, ids + 10, T - 10);
+    assert_same(rest, all + 10 * 50, (T - 10) * 50);
+    free(rest);
+    ckpt_model_free(m);
+
+    /* three threads, steps of 5 positions */
+    m = new_model(&s, 3, 5, -1);
+    float *j3 = run_all(m, ids, T);
+    assert_same(j3, all, T * 50);
+    free(j3);
+    ckpt_model_free(m);
+    free(all);
+    synth_free(&s);
+}
+END_TEST
+
+/* Rows of a matrix moved into GGUF Q/K order (a copy of the view's data). */
+static struct ckpt_wview permuted(struct synth *s, const struct ckpt_wview *v, int heads)
+{
+    uint8_t *p = malloc(v->row_bytes * (size_t)v->ne[1]);
+    for (int64_t r = 0; r < v->ne[1]; r++)
+        memcpy(p + (size_t)r * v->row_bytes,
+               (const uint8_t *)v->data + (size_t)ckpt_qk_hf_row(r, v->ne[1], heads) * v->row_bytes,
+               v->row_bytes);
+    s->bufs[s->n_bufs++] = p;
+    struct ckpt_wview out = *v;
+    out.data = p;
+    out.qk_heads = heads;
+    return out;
+}
+
+START_TEST(gguf_layout_gives_the_same_logits)
+{
+    struct synth s;
+    synth_build(&s, CKPT_ARCH_MIXTRAL, CKPT_TYPE_F16, 2, 0, 7);
+    ckpt_model *m = new_model(&s, 2, 64, -1);
+    float *want = run_all(m, ids, T);
+    ckpt_model_free(m);
+
+    /* Q/K rows in GGUF order, experts stacked in one [in, out, E] block each */
+    struct synth g = s;
+    g.w.layers = g.layers;
+    for (int l = 0; l < 2; l++) {
+        g.layers[l].wq = permuted(&s, &s.layers[l].wq, 4);
+        g.layers[l].wk = permuted(&s, &s.layers[l].wk, 2);
+        g.layers[l].experts = g.experts[l];
+        for (int k = 0; k < 3; k++) {
+            const struct ckpt_wview *e0 = k == 0   ? &s.experts[l][0].gate
+                                          : k == 1 ? &s.experts[l][0].up
+                                                   : &s.experts[l][0].down;
+            size_t mb = e0->mat_bytes;
+            uint8_t *stack = malloc(mb * 4);
+            s.bufs[s.n_bufs++] = stack;
+            for (int e = 0; e < 4; e++) {
+                const struct ckpt_ffn_views *f = &s.experts[l][e];
+                const struct ckpt_wview *src = k == 0 ? &f->gate : k == 1 ? &f->up : &f->down;
+                memcpy(stack + mb * (size_t)e, src->data, mb);
+            }
+            struct ckpt_wview st;
+            ck_assert(ckpt_wview_init(&st, e0->type, e0->ne[0], e0->ne[1], 4, stack));
+            for (int e = 0; e < 4; e++) {
+                struct ckpt_ffn_views *f = &g.experts[l][e];
+                *(k == 0 ? &f->gate : k == 1 ? &f->up : &f->down) = ckpt_wview_slice(&st, e);
+            }
+        }
+    }
+    m = new_model(&g, 2, 7, -1);
+    float *got = run_all(m, ids, T);
+    assert_same(got, want, T * 50);
+    free(got);
+    free(want);
+    ckpt_model_free(m);
+    synth_free(&s);
+}
+END_TEST
+
+/* With 2 layers and window W, position p depends on tokens p-2(W-1)..p only. */
+START_TEST(sliding_window_bounds_the_receptive_field)
+{
+    struct synth s;
+    synth_build(&s, CKPT_ARCH_MISTRAL, CKPT_TYPE_F32, 2, 4, 3);
+    int32_t other[T];
+    memcpy(other, ids, sizeof other);
+    other[0] = 33;
+    ckpt_model *m = new_model(&s, 2, 64, -1);
+    float *a = run_all(m, ids, T);
+    ckpt_model_truncate(m, 0);
+    float *b = run_all(m, other, T);
+    ck_assert(memcmp(a + 6 * 50, b + 6 * 50, 50 * sizeof(float)) != 0);
+    assert_same(a + 7 * 50, b + 7 * 50, (T - 7) * 50);
+    /* a window longer than the sequence masks nothing */
+    ckpt_model_free(m);
+    s.cfg.sliding_window = T;
+    m = new_model(&s, 1, 64, -1);
+    float *c = run_all(m, ids, T);
+    ckpt_model_free(m);
+    s.cfg.sliding_window = 0;
+    m = new_model(&s, 1, 64, -1);
+    float *d = run_all(m, ids, T);
+    assert_same(c, d, T * 50);
+    ck_assert(memcmp(a + 7 * 50, d + 7 * 50, 50 * sizeof(float)) != 0);
+    ckpt_model_free(m);
+    free(a);
+    free(b);
+    free(c);
+    free(d);
+    synth_free(&s);
+}
+END_TEST
+
+START_TEST(isas_agree_closely)
+{
+    struct synth s;
+    synth_build(&s, CKPT_ARCH_MIXTRAL, CKPT_TYPE_BF16, 3, 0, 11);
+    float *lg[CKPT_ISA_COUNT] = {0};
+    for (int isa = 0; isa < CKPT_ISA_COUNT; isa++) {
+        if (!ckpt_isa_available((ckpt_isa)isa))
+            continue;
+        ckpt_model *m = new_model(&s, 2, 64, isa);
+        ck_assert_int_eq(ckpt_model_isa(m), isa);
+        lg[isa] = run_all(m, ids, T);
+        ckpt_model_free(m);
+    }
+    for (int isa = 0; isa < CKPT_ISA_COUNT; isa++) {
+        if (!lg[isa] || isa == CKPT_ISA_F64)
+            continue;
+        double worst = 0;
+        for (int i = 0; i < T * 50; i++)
+            worst = fmax(worst, fabs((double)lg[isa][i] - lg[CKPT_ISA_F64][i]) /
+                                    fmax(1.0, fabs(lg[CKPT_ISA_F64][i])));
+        ck_assert_msg(worst < 1e-4, "%s vs f64: %g", ckpt_isa_name((ckpt_isa)isa), worst);
+        free(lg[isa]);
+    }
+    free(lg[CKPT_ISA_F64]);
+    synth_free(&s);
+}
+END_TEST
+
+/* Quantized weights go through the same code: Q8_0 stays near F32. */
+START_TEST(quantized_weights_run)
+{
+    struct synth f, q;
+    synth_build(&f, CKPT_ARCH_MISTRAL, CKPT_TYPE_F32, 2, 0, 5);
+    synth_build(&q, CKPT_ARCH_MISTRAL, CKPT_TYPE_Q8_0, 2, 0, 5);
+    ckpt_model *mf = new_model(&f, 1, 64, -1), *mq = new_model(&q, 2, 3, -1);
+    float *a = run_all(mf, ids, T), *b = run_all(mq, ids, T);
+    double worst = 0;
+    for (int i = 0; i < T * 50; i++)
+        worst = fmax(worst, fabs((double)a[i] - b[i]));
+    ck_assert_msg(worst > 0 && worst < 0.05, "q8_0 vs f32 logits: %g", worst);
+    ckpt_model_free(mf);
+    ckpt_model_free(mq);
+    free(a);
+    free(b);
+    synth_free(&f);
+    synth_free(&q);
+}
+END_TEST
+
+START_TEST(refuses_bad_input)
+{
+    struct synth s;
+    synth_build(&s, CKPT_ARCH_MISTRAL, CKPT_TYPE_F32, 2, 0, 9);
+    struct ckpt_model_opts o = {.n_ctx = 8, .n_threads = 1, .isa = -1};
+    ckpt_model *m;
+    ckpt_err err = {0};
+
+    s.layers[1].wk.ne[1] = 48;
+    ck_assert_int_eq(ckpt_model_new(&m, &s.cfg, &s.w, &o, &err), CKPT_E_FORMAT);
+    ck_assert_ptr_null(m);
+    ck_assert_msg(strstr(err.msg, "layer 1: attn_k: shape (64, 48, 1)"), "%s", err.msg);
+    s.layers[1].wk.ne[1] = 32;
+
+    ckpt_err_clear(&err);
+    s.layers[0].wv.type = CKPT_TYPE_Q8_1;
+    ck_assert_int_eq(ckpt_model_new(&m, &s.cfg, &s.w, &o, &err), CKPT_E_UNSUPPORTED);
+    ck_assert_msg(strstr(err.msg, "q8_1"), "%s", err.msg);
+    s.layers[0].wv.type = CKPT_TYPE_F32;
+
+    ckpt_err_clear(&err);
+    s.cfg.n_kv_heads = 3;
+    ck_assert_int_eq(ckpt_model_new(&m, &s.cfg, &s.w, &o, &err), CKPT_E_FORMAT);
+    s.cfg.n_kv_heads = 2;
+
+    ckpt_err_clear(&err);
+    ck_assert_int_eq(ckpt_model_new(&m, &s.cfg, &s.w, &o, &err), CKPT_OK);
+    int32_t bad[2] = {3, 50};
+    ck_assert_int_eq(ckpt_model_eval(m, bad, 2, NULL, false, &err), CKPT_E_RANGE);
+    ck_assert_int_eq(ckpt_model_n_past(m), 0);
+    ck_assert_int_eq(ckpt_model_eval(m, ids, 8, NULL, false, NULL), CKPT_OK);
+    ckpt_err_clear(&err);
+    ck_assert_int_eq(ckpt_model_eval(m, ids, 1, NULL, false, &err), CKPT_E_RANGE);
+    ck_assert_msg(strstr(err.msg, "context full"), "%s", err.msg);
+    ck_assert_int_eq(ckpt_model_n_past(m), 8);
+    ckpt_model_free(m);
+    ckpt_model_free(NULL);
+    synth_free(&s);
+}
+END_TEST
+
+Suite *forward_suite(void)
+{
+    Suite *s = suite_create("forward");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 30);
+    tcase_add_loop_test(tc, batch_cache_and_threads_do_not_matter, 0, 2);
+    tcase_add_test(tc, gguf_layout_gives_the_same_logits);
+    tcase_add_test(tc, sliding_window_bounds_the_receptive_field);
+    tcase_add_test(tc, isas_agree_closely);
+    tcase_add_test(tc, quantized_weights_run);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("limits");
+    tcase_add_test(tc, refuses_bad_input);
+    suite_add_tcase(s, tc);
+    return s;
+}

@@ -1,0 +1,102 @@
+/*
+ * check_ops.c - the per-vector operations of the forward pass against
+ * values worked out by hand or in double precision: RMSNorm, RoPE
+ * frequencies and rotation, softmax, SiLU, top-k (ties to the lowest
+ * index) and argmax.
+ */
+#include <check.h>
+#include <math.h>
+
+#include "kernels/ops.h"
+
+START_TEST(rmsnorm_values)
+{
+    float x[4] = {1, 2, 3, 4}, w[4] = {1, 2, 0.5f, -1}, y[4];
+    ckpt_ops_rmsnorm(y, x, w, 4, 0.0f);
+    double r = 1.0 / sqrt(30.0 / 4.0);
+    for (int i = 0; i < 4; i++)
+        ck_assert_double_eq_tol(y[i], x[i] * r * w[i], 1e-6);
+    /* eps counts inside the root; in place; NULL weight */
+    float z[2] = {0, 0};
+    ckpt_ops_rmsnorm(z, z, NULL, 2, 1e-5f);
+    ck_assert(z[0] == 0 && z[1] == 0);
+    float v[2] = {3, 4};
+    ckpt_ops_rmsnorm(v, v, NULL, 2, 0.5f);
+    ck_assert_double_eq_tol(v[0], 3 / sqrt(12.5 + 0.5), 1e-6);
+}
+END_TEST
+
+START_TEST(rope_frequencies_and_rotation)
+{
+    float inv[32];
+    ckpt_ops_rope_inv_freq(inv, 64, 10000.0f);
+    ck_assert(inv[0] == 1.0f);
+    for (int i = 0; i < 32; i++)
+        ck_assert_double_eq_tol(inv[i], pow(10000.0, -2.0 * i / 64), 1e-6 * pow(10000.0, -2.0 * i / 64));
+    float c[32], s[32];
+    ckpt_ops_rope_cos_sin(c, s, inv, 32, 0);
+    ck_assert(c[5] == 1.0f && s[5] == 0.0f);
+    ckpt_ops_rope_cos_sin(c, s, inv, 32, 3);
+    ck_assert_double_eq_tol(c[0], cos(3.0), 1e-7);
+    ck_assert_double_eq_tol(s[0], sin(3.0), 1e-7);
+    /* rotate-half: element i pairs with i + half */
+    float v[64] = {0};
+    v[0] = 1.0f;  /* (x0, x32) = (1, 0) -> (cos, sin) */
+    v[33] = 2.0f; /* (x1, x33) = (0, 2) -> (-2 sin, 2 cos) */
+    ckpt_ops_rope_apply(v, c, s, 32);
+    ck_assert_double_eq_tol(v[0], cos(3.0), 1e-7);
+    ck_assert_double_eq_tol(v[32], sin(3.0), 1e-7);
+    ck_assert_double_eq_tol(v[1], -2 * s[1], 1e-7);
+    ck_assert_double_eq_tol(v[33], 2 * c[1], 1e-7);
+    ck_assert(v[2] == 0 && v[34] == 0);
+}
+END_TEST
+
+START_TEST(softmax_silu)
+{
+    float x[3] = {0.0f, logf(2.0f), -INFINITY};
+    ckpt_ops_softmax(x, 3);
+    ck_assert_double_eq_tol(x[0], 1.0 / 3, 1e-7);
+    ck_assert_double_eq_tol(x[1], 2.0 / 3, 1e-7);
+    ck_assert(x[2] == 0.0f);
+    float big[2] = {1000.0f, 1000.0f}; /* no overflow: max is subtracted */
+    ckpt_ops_softmax(big, 2);
+    ck_assert(big[0] == 0.5f && big[1] == 0.5f);
+    ck_assert(ckpt_ops_silu(0.0f) == 0.0f);
+    ck_assert_double_eq_tol(ckpt_ops_silu(1.0f), 1.0 / (1.0 + exp(-1.0)), 1e-7);
+    ck_assert_double_eq_tol(ckpt_ops_silu(-20.0f), -20.0 / (1.0 + exp(20.0)), 1e-12);
+    ck_assert(ckpt_ops_silu(100.0f) == 100.0f);
+}
+END_TEST
+
+START_TEST(topk_ties_lowest_index)
+{
+    float x[6] = {1, 3, 3, 2, NAN, 3};
+    int32_t idx[4];
+    ckpt_ops_topk(x, 6, 2, idx);
+    ck_assert_int_eq(idx[0], 1);
+    ck_assert_int_eq(idx[1], 2);
+    ckpt_ops_topk(x, 6, 4, idx);
+    ck_assert_int_eq(idx[2], 5);
+    ck_assert_int_eq(idx[3], 3);
+    ck_assert_int_eq(ckpt_ops_argmax(x, 6), 1);
+    float y[3] = {NAN, -1, -1};
+    ck_assert_int_eq(ckpt_ops_argmax(y, 3), 1);
+    ckpt_ops_topk(y, 3, 3, idx);
+    ck_assert_int_eq(idx[0], 1);
+    ck_assert_int_eq(idx[1], 2);
+    ck_assert_int_eq(idx[2], 0);
+}
+END_TEST
+
+Suite *ops_suite(void)
+{
+    Suite *s = suite_create("ops");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, rmsnorm_values);
+    tcase_add_test(tc, rope_frequencies_and_rotation);
+    tcase_add_test(tc, softmax_silu);
+    tcase_add_test(tc, topk_ties_lowest_index);
+    suite_add_tcase(s, tc);
+    return s;
+}

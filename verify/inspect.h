@@ -1,0 +1,31 @@
+/*
+ * inspect.h - describe a safetensors file, a Hugging Face model directory
+ * or a GGUF file: format, metadata, tensor table, totals, and value
+ * statistics of chosen tensors.  The report goes to a caller-given stream
+ * as text or JSON; errors go to the error record, never to the stream.
+ */
+#ifndef CKPT_VERIFY_INSPECT_H
+#define CKPT_VERIFY_INSPECT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "../kernels/err.h"
+
+struct ckpt_inspect_opts {
+    bool all;                /* print long arrays in full */
+    bool json;               /* one JSON document per input */
+    bool no_tensors;         /* omit the tensor table (keeps totals) */
+    const char *const *stats_tensors; /* tensors to compute value statistics for */
+    int n_stats_tensors;
+};
+
+/*
+ * Inspect `path` (a file, "-" for stdin, or a directory) and write the
+ * report to `out`.  Errors (unreadable or malformed input, unknown tensor
+ * name in stats_tensors) are returned with a message naming the file.
+ */
+ckpt_status ckpt_inspect_path(const char *path, const struct ckpt_inspect_opts *opts, FILE *out,
+                              ckpt_err *err);
+
+#endif

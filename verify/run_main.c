@@ -1,0 +1,292 @@
+/*
+ * run_main.c - ckpt-run: generate text (or token ids) from a Hugging Face
+ * model directory or a GGUF file with the reference forward pass.  Greedy
+ * by default; seeded sampling with --temp.  The continuation is streamed
+ * to stdout; statistics go to stderr with -v.
+ */
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "formats/cli.h"
+#include "formats/model_load.h"
+#include "formats/tokenizer.h"
+#include "kernels/model.h"
+#include "verify/run.h"
+
+static const char usage_text[] =
+    "Usage: ckpt-run [options] MODEL -p TEXT\n"
+    "Generate a continuation of TEXT with the reference forward pass.\n"
+    "MODEL is a Hugging Face model directory or a GGUF file.\n"
+    "\n"
+    "  -p, --prompt TEXT        the prompt (token ids with --ids)\n"
+    "  -n, --tokens N           tokens to generate (default 32)\n"
+    "      --ids                read and print token ids instead of text\n"
+    "      --tokenizer PATH     tokenizer directory or file (default: MODEL's directory)\n"
+    "      --temp T             sampling temperature (default 0: greedy)\n"
+    "      --top-k K            sample among the K most likely tokens\n"
+    "      --top-p P            sample among the most likely tokens of mass P\n"
+    "      --seed S             sampling seed (default 0)\n"
+    "      --ignore-eos         do not stop at the end-of-sequence token\n"
+    "      --sliding-window W   attention window (0: none; default: config.json, none for GGUF)\n"
+    "      --isa ISA            dot-product kernels: ref, avx2 or f64\n"
+    "  -j, --threads N          threads (default: all CPUs)\n"
+    "  -q, --quiet              print errors only\n"
+    "  -v, --verbose            print speed and a logits hash on stderr\n"
+    "  -h, --help               print this help and exit\n"
+    "  -V, --version            print the version and exit\n";
+
+enum {
+    OPT_IDS = 256, OPT_TOKENIZER, OPT_TEMP, OPT_TOPK, OPT_TOPP, OPT_SEED, OPT_NOEOS, OPT_SWA,
+    OPT_ISA
+};
+
+static const struct option longopts[] = {
+    {"prompt", required_argument, NULL, 'p'},   {"tokens", required_argument, NULL, 'n'},
+    {"ids", no_argument, NULL, OPT_IDS},
+    {"tokenizer", required_argument, NULL, OPT_TOKENIZER},
+    {"temp", required_argument, NULL, OPT_TEMP}, {"top-k", required_argument, NULL, OPT_TOPK},
+    {"top-p", required_argument, NULL, OPT_TOPP}, {"seed", required_argument, NULL, OPT_SEED},
+    {"ignore-eos", no_argument, NULL, OPT_NOEOS},
+    {"sliding-window", required_argument, NULL, OPT_SWA},
+    {"isa", required_argument, NULL, OPT_ISA},   {"threads", required_argument, NULL, 'j'},
+    {"quiet", no_argument, NULL, 'q'},           {"verbose", no_argument, NULL, 'v'},
+    {"help", no_argument, NULL, 'h'},            {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
+};
+
+/* Streaming state: the decoded text of prompt + generated ids is a prefix-
+ * stable string, so each step prints what it adds (whole UTF-8 characters). */
+struct emitter {
+    bool ids_mode;
+    const ckpt_tok *tok;
+    int32_t *seq;      /* prompt + generated ids */
+    int64_t n_seq;
+    size_t printed;    /* bytes of decoded text already printed (prompt included) */
+    char *buf;
+    size_t cap;
+    bool first;
+};
+
+static size_t complete_utf8(const char *s, size_t n)
+{
+    size_t i = n, back = 0;
+    while (i > 0 && back < 4 && ((unsigned char)s[i - 1] & 0xC0) == 0x80) {
+        i--;
+        back++;
+    }
+    if (i == 0)
+        return n;
+    unsigned char lead = (unsigned char)s[i - 1];
+    size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+    return back + 1 >= need ? n : i - 1;
+}
+
+static bool decode_all(struct emitter *e, size_t *len)
+{
+    for (int tries = 0; tries < 2; tries++) {
+        *len = 0;
+        if (ckpt_tok_decode(e->tok, e->seq, (size_t)e->n_seq, e->buf, e->cap, len, NULL) == CKPT_OK)
+            return true;
+        if (*len <= e->cap) /* a failure other than room */
+            return false;
+        char *nb = realloc(e->buf, *len + 64);
+        if (!nb)
+            return false;
+        e->buf = nb;
+        e->cap = *len + 64;
+    }
+    return false;
+}
+
+static void flush_text(struct emitter *e, bool all)
+{
+    size_t len;
+    if (!decode_all(e, &len))
+        return;
+    size_t upto = all ? len : complete_utf8(e->buf, len);
+    if (upto > e->printed) {
+        fwrite(e->buf + e->printed, 1, upto - e->printed, stdout);
+        e->printed = upto;
+        fflush(stdout);
+    }
+}
+
+static bool emit(void *ctx, int32_t id)
+{
+    struct emitter *e = ctx;
+    e->seq[e->n_seq++] = id;
+    if (e->ids_mode) {
+        printf(e->first ? "%d" : " %d", (int)id);
+        fflush(stdout);
+    } else {
+        flush_text(e, false);
+    }
+    e->first = false;
+    return true;
+}
+
+static bool parse_ids(const char *s, int32_t *ids, int64_t *n, int64_t cap)
+{
+    *n = 0;
+    while (*s) {
+        while (*s == ' ' || *s == ',' || *s == '\t' || *s == '\n')
+            s++;
+        if (!*s)
+            break;
+        char *end;
+        long v = strtol(s, &end, 10);
+        if (end == s || v < 0 || v > INT32_MAX || *n >= cap)
+            return false;
+        ids[(*n)++] = (int32_t)v;
+        s = end;
+    }
+    return *n > 0;
+}
+
+static ckpt_status load_tokenizer(ckpt_tok **tok, const char *path, ckpt_err *err)
+{
+    struct stat sb;
+    size_t n = strlen(path);
+    if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
+        return ckpt_tok_load_dir(tok, path, err);
+    if (n >= 5 && strcmp(path + n - 5, ".json") == 0)
+        return ckpt_tok_load_hf_json(tok, path, err);
+    return ckpt_tok_load_spm(tok, path, err);
+}
+
+int main(int argc, char **argv)
+{
+    struct ckpt_cli cli;
+    ckpt_cli_init(&cli, "ckpt-run");
+    const char *prompt = NULL, *tok_path = NULL;
+    bool ids_mode = false;
+    long n_new = 32, threads = 0, top_k = 0, seed = 0, swa = -1, isa = -1, v;
+    double temp = 0, top_p = 1;
+    bool ignore_eos = false;
+    int c, li = -1;
+    bool ok = true;
+    while ((c = getopt_long(argc, argv, "p:n:j:qvhV", longopts, &li)) != -1) {
+        const char *a = optarg;
+        switch (c) {
+        case 'p': prompt = a; break;
+        case 'n': ok = ckpt_cli_parse_int(a, 0, 1 << 20, &n_new); break;
+        case 'j': ok = ckpt_cli_parse_int(a, 0, 1024, &threads); break;
+        case OPT_IDS: ids_mode = true; break;
+        case OPT_TOKENIZER: tok_path = a; break;
+        case OPT_TEMP: ok = ckpt_cli_parse_double(a, &temp) && temp >= 0; break;
+        case OPT_TOPK: ok = ckpt_cli_parse_int(a, 0, 1L << 30, &top_k); break;
+        case OPT_TOPP: ok = ckpt_cli_parse_double(a, &top_p) && top_p > 0 && top_p <= 1; break;
+        case OPT_SEED: ok = ckpt_cli_parse_int(a, 0, LONG_MAX, &seed); break;
+        case OPT_NOEOS: ignore_eos = true; break;
+        case OPT_SWA: ok = ckpt_cli_parse_int(a, 0, 1L << 30, &swa); break;
+        case OPT_ISA:
+            v = ckpt_isa_from_name(a);
+            ok = v >= 0 && ckpt_isa_available((ckpt_isa)v);
+            isa = v;
+            break;
+        case 'q': cli.level = 1; break;
+        case 'v': cli.level++; break;
+        case 'h': fputs(usage_text, stdout); return 0;
+        case 'V': printf("ckpt-run %s\n", CKPT_VERSION); return 0;
+        default: return ckpt_cli_usage_error(&cli, "bad option");
+        }
+        if (!ok)
+            return ckpt_cli_usage_error(&cli, "bad value '%s' for %s%s", a,
+                                        li >= 0 ? "--" : "-", li >= 0 ? longopts[li].name
+                                                                      : (char[]){(char)c, 0});
+        li = -1;
+    }
+    if (optind != argc - 1)
+        return ckpt_cli_usage_error(&cli, optind < argc ? "one MODEL expected" : "no MODEL given");
+    if (!prompt)
+        return ckpt_cli_usage_error(&cli, "no prompt given (-p TEXT)");
+    const char *model_path = argv[optind];
+
+    ckpt_err err = {0};
+    ckpt_weights *w = NULL;
+    ckpt_tok *tok = NULL;
+    ckpt_model *m = NULL;
+    int32_t *seq = NULL;
+    struct emitter em = {.ids_mode = ids_mode, .first = true};
+    int rc = 2;
+    struct ckpt_weights_opts wo = {.sliding_window = swa};
+    if (ckpt_weights_open(&w, model_path, &wo, &err) != CKPT_OK)
+        goto fail;
+    const struct ckpt_model_config *cfg = ckpt_weights_config(w);
+    size_t plen = strlen(prompt), cap = ids_mode ? plen / 2 + 2 : ckpt_tok_encode_max(plen);
+    if (cap == SIZE_MAX || !(seq = malloc(sizeof(int32_t) * (cap + (size_t)n_new + 1)))) {
+        ckpt_err_set(&err, CKPT_E_NOMEM, "out of memory");
+        goto fail;
+    }
+    int64_t n_prompt = 0;
+    if (ids_mode) {
+        if (!parse_ids(prompt, seq, &n_prompt, (int64_t)cap)) {
+            rc = ckpt_cli_usage_error(&cli, "--ids: the prompt must be token ids separated by "
+                                            "spaces or commas");
+            goto out;
+        }
+    } else {
+        if (!tok_path && ckpt_weights_get_kind(w) == CKPT_WEIGHTS_GGUF) {
+            rc = ckpt_cli_usage_error(&cli, "%s: text needs --tokenizer (or use --ids)",
+                                      model_path);
+            goto out;
+        }
+        size_t n_ids;
+        if (load_tokenizer(&tok, tok_path ? tok_path : model_path, &err) != CKPT_OK ||
+            ckpt_tok_encode(tok, prompt, plen, CKPT_TOK_ADD_SPECIAL, seq, cap, &n_ids, &err) !=
+                CKPT_OK)
+            goto fail;
+        n_prompt = (int64_t)n_ids;
+        if (n_prompt == 0) {
+            rc = ckpt_cli_usage_error(&cli, "the prompt encodes to no tokens");
+            goto out;
+        }
+    }
+    struct ckpt_model_opts mo = {.n_ctx = n_prompt + n_new, .n_threads = (int)threads,
+                                 .isa = (int)isa};
+    if (ckpt_model_new(&m, cfg, ckpt_weights_views(w), &mo, &err) != CKPT_OK)
+        goto fail;
+    em.tok = tok;
+    em.seq = seq;
+    em.n_seq = n_prompt;
+    if (!ids_mode) { /* the prompt's own text is not printed again */
+        size_t len;
+        if (decode_all(&em, &len))
+            em.printed = len;
+    }
+    struct ckpt_run_opts ro = {.n_new = n_new, .temperature = (float)temp, .top_k = (int)top_k,
+                               .top_p = (float)top_p, .seed = (uint64_t)seed,
+                               .stop_id = ignore_eos ? -1 : cfg->eos_id};
+    struct ckpt_run_stats rs;
+    if (n_new > 0 && ckpt_run_generate(m, seq, n_prompt, &ro, emit, &em, &rs, &err) != CKPT_OK)
+        goto fail;
+    if (!ids_mode)
+        flush_text(&em, true);
+    putchar('\n');
+    fflush(stdout);
+    if (n_new > 0)
+        ckpt_cli_msg(&cli, 3,
+                     "prompt %lld tokens in %.3f s (%.1f tok/s); generated %lld tokens in %.3f s "
+                     "(%.1f tok/s); isa %s, threads %d; logits #%08x",
+                     (long long)rs.n_prompt, rs.prompt_s, rs.n_prompt / (rs.prompt_s + 1e-12),
+                     (long long)rs.n_gen, rs.gen_s,
+                     rs.n_gen > 1 ? (rs.n_gen - 1) / (rs.gen_s + 1e-12) : 0.0,
+                     ckpt_isa_name(ckpt_model_isa(m)),
+                     threads > 0 ? (int)threads : ckpt_pool_default_threads(),
+                     rs.logits_hash);
+    rc = 0;
+    goto out;
+fail:
+    rc = ckpt_cli_fail(&cli, &err);
+out:
+    ckpt_model_free(m);
+    ckpt_tok_free(tok);
+    ckpt_weights_close(w);
+    free(seq);
+    free(em.buf);
+    return rc;
+}
