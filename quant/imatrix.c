@@ -155,7 +155,8 @@ static ckpt_status load_dat(ckpt_imatrix *im, const char *file, const uint8_t *d
                                 "%s: entry '%.*s': %d values do not fit in the %zu bytes left",
                                 file, nl, (const char *)name, (int)nval, ckpt_rd_left(&rd));
         struct entry *e;
-        ckpt_status st = add_entry(im, file, (const char *)name, (size_t)len, (size_t)nval, &e, err);
+        ckpt_status st =
+            add_entry(im, file, (const char *)name, (size_t)len, (size_t)nval, &e, err);
         if (st != CKPT_OK)
             return st;
         for (int32_t j = 0; j < nval; j++) {

@@ -151,7 +151,8 @@ int cmd_quant(int argc, char **argv)
         case OPT_PURE: o.pure = true; break;
         case OPT_OUT_TYPE:
             if (!parse_type(optarg, &o.output_type))
-                return ckpt_cli_usage_error(&cli, "--output-tensor-type: unknown type '%s'", optarg);
+                return ckpt_cli_usage_error(&cli, "--output-tensor-type: unknown type '%s'",
+                                            optarg);
             break;
         case OPT_EMB_TYPE:
             if (!parse_type(optarg, &o.token_embd_type))

@@ -163,18 +163,20 @@ static ckpt_status write_header(struct run *r, ckpt_err *err)
         (st = ckpt_gguf_writer_set_u32(w, "general.file_type", ckpt_mix_file_type(o->mix), err)) !=
             CKPT_OK)
         return st;
-    if (o->imatrix) {
+    if (o->imatrix) { /* llama-quantize's overrides, in its order */
+        const char *file = o->imatrix_name ? o->imatrix_name : "";
         const char *ds = ckpt_imatrix_dataset(o->imatrix);
         size_t n = ckpt_imatrix_n_entries(o->imatrix);
+        int32_t entries = n > INT32_MAX ? INT32_MAX : (int32_t)n;
         int32_t chunks = ckpt_imatrix_chunks(o->imatrix);
-        if ((st = ckpt_gguf_writer_set_str(w, "quantize.imatrix.file",
-                                           o->imatrix_name ? o->imatrix_name : "", err)) != CKPT_OK ||
-            (ds && (st = ckpt_gguf_writer_set_str(w, "quantize.imatrix.dataset", ds, err)) !=
-                       CKPT_OK) ||
-            (st = ckpt_gguf_writer_set_i32(w, "quantize.imatrix.entries_count",
-                                           n > INT32_MAX ? INT32_MAX : (int32_t)n, err)) != CKPT_OK ||
-            (chunks > 0 && (st = ckpt_gguf_writer_set_i32(w, "quantize.imatrix.chunks_count",
-                                                          chunks, err)) != CKPT_OK))
+        if ((st = ckpt_gguf_writer_set_str(w, "quantize.imatrix.file", file, err)) != CKPT_OK)
+            return st;
+        if (ds && (st = ckpt_gguf_writer_set_str(w, "quantize.imatrix.dataset", ds, err)))
+            return st;
+        if ((st = ckpt_gguf_writer_set_i32(w, "quantize.imatrix.entries_count", entries, err)))
+            return st;
+        if (chunks > 0 &&
+            (st = ckpt_gguf_writer_set_i32(w, "quantize.imatrix.chunks_count", chunks, err)))
             return st;
     }
     for (size_t k = 0; k < r->src->n_tensors; k++) {
@@ -236,13 +238,13 @@ static ckpt_status convert_tensor(struct run *r, size_t i, ckpt_err *err)
         }
         ckpt_pool_run(r->pool, work, &c, n);
         /* the first failing row wins, whatever the thread count */
-        int bad = -1;
+        const struct slot *bad = NULL;
         for (int k = 0; k < nth; k++)
-            if (r->slots[k].bad_row >= 0 && (bad < 0 || r->slots[k].bad_row < r->slots[bad].bad_row))
-                bad = k;
-        if (bad >= 0)
-            return ckpt_err_set(err, r->slots[bad].err.code ? r->slots[bad].err.code : CKPT_E_INTERNAL,
-                                "%s", r->slots[bad].err.msg);
+            if (r->slots[k].bad_row >= 0 && (!bad || r->slots[k].bad_row < bad->bad_row))
+                bad = &r->slots[k];
+        if (bad)
+            return ckpt_err_set(err, bad->err.code ? bad->err.code : CKPT_E_INTERNAL, "%s",
+                                bad->err.msg);
         ckpt_status st = ckpt_gguf_writer_write(r->w, r->q, (size_t)n * out_rb, err);
         if (st != CKPT_OK)
             return st;

@@ -39,11 +39,12 @@ START_TEST(legacy_golden)
     ckpt_err err = {0};
     ck_assert_msg(ckpt_imatrix_load(&im, path, &err) == CKPT_OK, "%s", err.msg);
     /* what llama-quantize recorded from it */
+    const char *kv = "quant-Q4_K_M-imatrix.kv.tsv";
     ck_assert_int_eq((long)ckpt_imatrix_n_entries(im),
-                     ql_kv_int(kit, "quant-Q4_K_M-imatrix.kv.tsv", "quantize.imatrix.entries_count", -1));
+                     ql_kv_int(kit, kv, "quantize.imatrix.entries_count", -1));
     ck_assert_int_eq(ckpt_imatrix_chunks(im),
-                     ql_kv_int(kit, "quant-Q4_K_M-imatrix.kv.tsv", "quantize.imatrix.chunks_count", -1));
-    char *ds = ql_kv(kit, "quant-Q4_K_M-imatrix.kv.tsv", "quantize.imatrix.dataset");
+                     ql_kv_int(kit, kv, "quantize.imatrix.chunks_count", -1));
+    char *ds = ql_kv(kit, kv, "quantize.imatrix.dataset");
     ck_assert_str_eq(ckpt_imatrix_dataset(im), ds);
     free(ds);
 

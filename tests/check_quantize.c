@@ -245,7 +245,8 @@ START_TEST(gguf_imatrix_same_bytes)
 {
     const char *kit = "tiny-mixtral";
     char *dir = tu_tmpdir();
-    char *a = tu_fmt("%s/a.gguf", dir), *b = tu_fmt("%s/b.gguf", dir), *imp = tu_fmt("%s/i.gguf", dir);
+    char *a = tu_fmt("%s/a.gguf", dir), *b = tu_fmt("%s/b.gguf", dir);
+    char *imp = tu_fmt("%s/i.gguf", dir);
     char *in = kit_path(kit, "convert-f16.gguf"), *dat = kit_path(kit, "imatrix.dat");
     ckpt_imatrix *im = NULL, *im2 = NULL;
     ckpt_err err = {0};
@@ -254,7 +255,8 @@ START_TEST(gguf_imatrix_same_bytes)
     ck_assert_int_eq(ckpt_gguf_writer_new(&w, imp, true, &err), CKPT_OK);
     ck_assert_int_eq(ckpt_gguf_writer_set_str(w, "general.type", "imatrix", &err), CKPT_OK);
     const char *ds[] = {"calib.txt"};
-    ck_assert_int_eq(ckpt_gguf_writer_set_str_array(w, "imatrix.datasets", ds, NULL, 1, &err), CKPT_OK);
+    ck_assert_int_eq(ckpt_gguf_writer_set_str_array(w, "imatrix.datasets", ds, NULL, 1, &err),
+                     CKPT_OK);
     ck_assert_int_eq(ckpt_gguf_writer_set_u32(w, "imatrix.chunk_count", 16, &err), CKPT_OK);
     size_t n = ckpt_imatrix_n_entries(im);
     for (size_t i = 0; i < n; i++) {
@@ -277,7 +279,8 @@ START_TEST(gguf_imatrix_same_bytes)
         for (size_t j = 0; j < nv; j++)
             s[j] = v[j] * 64.0f; /* exact: a power of two */
         ck_assert_int_eq(ckpt_gguf_writer_write(w, s, nv * 4, &err), CKPT_OK);
-        ck_assert_int_eq(ckpt_gguf_writer_write(w, c, strstr(name, "_exps") ? 16 : 4, &err), CKPT_OK);
+        size_t nc = strstr(name, "_exps") ? 16 : 4;
+        ck_assert_int_eq(ckpt_gguf_writer_write(w, c, nc, &err), CKPT_OK);
         free(s);
     }
     ck_assert_int_eq(ckpt_gguf_writer_finish(w, &err), CKPT_OK);
@@ -304,7 +307,8 @@ START_TEST(threads_same_bytes)
 {
     char *dir = tu_tmpdir();
     char *a = tu_fmt("%s/a.gguf", dir), *b = tu_fmt("%s/b.gguf", dir);
-    char *in = kit_path("tiny-mixtral", "convert-f16.gguf"), *dat = kit_path("tiny-mixtral", "imatrix.dat");
+    char *in = kit_path("tiny-mixtral", "convert-f16.gguf");
+    char *dat = kit_path("tiny-mixtral", "imatrix.dat");
     ckpt_imatrix *im = NULL;
     ckpt_err err = {0};
     ck_assert_int_eq(ckpt_imatrix_load(&im, dat, &err), CKPT_OK);
@@ -369,7 +373,8 @@ START_TEST(bad_values_name_tensor_and_row)
         ckpt_mix mix;
         const char *msg;
     } cases[] = {
-        {NAN, false, CKPT_MIX_Q4_K_M, "tensor 'blk.1.attn_q.weight', row 5, column 7: value is nan"},
+        {NAN, false, CKPT_MIX_Q4_K_M,
+         "tensor 'blk.1.attn_q.weight', row 5, column 7: value is nan"},
         {-INFINITY, true, CKPT_MIX_Q8_0,
          "tensor 'blk.1.attn_q.weight', row 21 (matrix 2, row 5), column 7: value is -inf"},
         {1e30f, false, CKPT_MIX_Q8_0, "tensor 'blk.1.attn_q.weight', row 5, block 0"},
@@ -379,7 +384,8 @@ START_TEST(bad_values_name_tensor_and_row)
         write_model(in, cases[k].v, cases[k].stacked);
         for (int threads = 1; threads <= 3; threads += 2) {
             ckpt_err err = {0};
-            ck_assert_int_eq(quantize(in, out, cases[k].mix, NULL, threads, NULL, &err), CKPT_E_VALUE);
+            ck_assert_int_eq(quantize(in, out, cases[k].mix, NULL, threads, NULL, &err),
+                             CKPT_E_VALUE);
             ck_assert_msg(strstr(err.msg, cases[k].msg), "case %zu: %s", k, err.msg);
             ck_assert_msg(strstr(err.msg, in), "no file name: %s", err.msg);
             ck_assert_int_ne(access(out, F_OK), 0);

@@ -295,8 +295,9 @@ START_TEST(mix_table)
         {"F32", 0, CKPT_TYPE_F32},      {"F16", 1, CKPT_TYPE_F16},     {"BF16", 32, CKPT_TYPE_BF16},
         {"Q4_0", 2, CKPT_TYPE_Q4_0},    {"Q4_1", 3, CKPT_TYPE_Q4_1},   {"Q5_0", 8, CKPT_TYPE_Q5_0},
         {"Q5_1", 9, CKPT_TYPE_Q5_1},    {"Q8_0", 7, CKPT_TYPE_Q8_0},   {"Q2_K", 10, CKPT_TYPE_Q2_K},
-        {"Q3_K_S", 11, CKPT_TYPE_Q3_K}, {"Q3_K_M", 12, CKPT_TYPE_Q3_K}, {"Q3_K_L", 13, CKPT_TYPE_Q3_K},
-        {"Q4_K_S", 14, CKPT_TYPE_Q4_K}, {"q4_k_m", 15, CKPT_TYPE_Q4_K}, {"Q5_K_S", 16, CKPT_TYPE_Q5_K},
+        {"Q3_K_S", 11, CKPT_TYPE_Q3_K}, {"Q3_K_M", 12, CKPT_TYPE_Q3_K},
+        {"Q3_K_L", 13, CKPT_TYPE_Q3_K}, {"Q4_K_S", 14, CKPT_TYPE_Q4_K},
+        {"q4_k_m", 15, CKPT_TYPE_Q4_K}, {"Q5_K_S", 16, CKPT_TYPE_Q5_K},
         {"Q5_K_M", 17, CKPT_TYPE_Q5_K}, {"Q6_K", 18, CKPT_TYPE_Q6_K},
     };
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {

@@ -136,7 +136,8 @@ static inline char *ql_summary_sha(const char *kit, const char *file)
     char *text = tu_read_file(path, NULL);
     ck_assert_msg(text != NULL, "cannot read %s", path);
     char *sha = NULL, *save = NULL;
-    for (char *line = strtok_r(text, "\n", &save); line && !sha; line = strtok_r(NULL, "\n", &save)) {
+    for (char *line = strtok_r(text, "\n", &save); line && !sha;
+         line = strtok_r(NULL, "\n", &save)) {
         char *t1 = strchr(line, '\t');
         if (!t1 || (size_t)(t1 - line) != strlen(file) || strncmp(line, file, strlen(file)) != 0)
             continue;

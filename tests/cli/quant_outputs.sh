@@ -12,7 +12,8 @@ cp $k/convert-f16.gguf "$TMP/in.gguf"
 cmp -s $k/convert-f16.gguf "$TMP/in.gguf" || exit 1
 "$q" -t Q6_K $k/quant-Q4_K_M.gguf -o "$TMP/r.gguf" 2>"$TMP/e" || exit 1
 grep -q 'already quantized' "$TMP/e" || exit 1
-"$q" -t Q4_K_M --imatrix $k/imatrix.dat --json $k/convert-f16.gguf -o "$TMP/j.gguf" >"$TMP/j" 2>"$TMP/e" || exit 1
+"$q" -t Q4_K_M --imatrix $k/imatrix.dat --json $k/convert-f16.gguf -o "$TMP/j.gguf" \
+    >"$TMP/j" 2>"$TMP/e" || exit 1
 grep -q 'Q4_K_M, 39 tensors' "$TMP/e" || exit 1
 [ "$(grep -c '"name":' "$TMP/j")" -eq 39 ] || exit 1
 grep -q '"mix":	"Q4_K_M"' "$TMP/j" && grep -q '"entries":	28' "$TMP/j" || exit 1
