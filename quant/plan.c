@@ -67,7 +67,7 @@ const char *ckpt_mix_describe(ckpt_mix m)
     return (unsigned)m < CKPT_MIX_COUNT ? mixes[m].about : NULL;
 }
 
-bool ckpt_plan_type_storable(int type)
+bool ckpt_qplan_type_storable(int type)
 {
     const struct ckpt_type_traits *tr = ckpt_type_traits((uint32_t)type);
     if (!tr || type < 0)
@@ -102,7 +102,7 @@ static bool parse_layer(const char *name, int *layer)
     return true;
 }
 
-int ckpt_plan_compare_names(const char *a, const char *b)
+int ckpt_qplan_compare_names(const char *a, const char *b)
 {
     int la = -1, lb = -1;
     parse_layer(a, &la);
@@ -132,7 +132,7 @@ static int n_dims_of(const int64_t ne[4])
     return 1;
 }
 
-bool ckpt_plan_is_matrix(const struct ckpt_plan_tensor *t)
+bool ckpt_qplan_is_matrix(const struct ckpt_qplan_tensor *t)
 {
     return ends_with(t->name, "weight") && n_dims_of(t->ne) >= 2 &&
            !has(t->name, "_norm.weight") && !has(t->name, "ffn_gate_inp.weight") &&
@@ -143,8 +143,8 @@ bool ckpt_plan_is_matrix(const struct ckpt_plan_tensor *t)
 /* ==== the rules ==== */
 
 struct state {
-    const struct ckpt_plan_model *m;
-    const struct ckpt_plan_opts *o;
+    const struct ckpt_qplan_model *m;
+    const struct ckpt_qplan_opts *o;
     bool has_output;
     int n_attention_wv, i_attention_wv;
     int i_ffn_down, i_ffn_gate, i_ffn_up;
@@ -280,7 +280,7 @@ static ckpt_type fallback(ckpt_type t, int64_t ne0)
 }
 
 /* llama_tensor_get_type: the rules' type for one matrix, counters advanced. */
-static ckpt_status rules(struct state *s, const struct ckpt_plan_tensor *t, ckpt_type *out,
+static ckpt_status rules(struct state *s, const struct ckpt_qplan_tensor *t, ckpt_type *out,
                          ckpt_err *err)
 {
     const char *name = t->name;
@@ -323,10 +323,10 @@ static ckpt_status rules(struct state *s, const struct ckpt_plan_tensor *t, ckpt
 }
 
 /* An explicit type must be storable and divide the row length. */
-static ckpt_status check_explicit(const char *flag, int type, const struct ckpt_plan_tensor *t,
+static ckpt_status check_explicit(const char *flag, int type, const struct ckpt_qplan_tensor *t,
                                   ckpt_err *err)
 {
-    if (!ckpt_plan_type_storable(type))
+    if (!ckpt_qplan_type_storable(type))
         return ckpt_err_set(err, CKPT_E_USAGE, "%s: type %s cannot be written", flag,
                             ckpt_type_name((uint32_t)type));
     if (t->ne[0] % block_of((ckpt_type)type) != 0)
@@ -339,8 +339,8 @@ static ckpt_status check_explicit(const char *flag, int type, const struct ckpt_
 
 /* ==== the whole model ==== */
 
-/* Stable merge sort of tensor indexes by ckpt_plan_compare_names (no globals). */
-static void sort_order(const struct ckpt_plan_tensor *t, size_t *order, size_t *tmp, size_t n)
+/* Stable merge sort of tensor indexes by ckpt_qplan_compare_names (no globals). */
+static void sort_order(const struct ckpt_qplan_tensor *t, size_t *order, size_t *tmp, size_t n)
 {
     if (n < 2)
         return;
@@ -349,7 +349,7 @@ static void sort_order(const struct ckpt_plan_tensor *t, size_t *order, size_t *
     sort_order(t, order + h, tmp, n - h);
     size_t i = 0, j = h, k = 0;
     while (i < h && j < n)
-        tmp[k++] = ckpt_plan_compare_names(t[order[j]].name, t[order[i]].name) < 0 ? order[j++]
+        tmp[k++] = ckpt_qplan_compare_names(t[order[j]].name, t[order[i]].name) < 0 ? order[j++]
                                                                                    : order[i++];
     while (i < h)
         tmp[k++] = order[i++];
@@ -358,16 +358,16 @@ static void sort_order(const struct ckpt_plan_tensor *t, size_t *order, size_t *
     memcpy(order, tmp, n * sizeof *order);
 }
 
-ckpt_status ckpt_plan_make(const struct ckpt_plan_model *model, const struct ckpt_plan_opts *opts,
-                           const struct ckpt_plan_tensor *t, size_t n, size_t *order,
-                           struct ckpt_plan_choice *choice, ckpt_err *err)
+ckpt_status ckpt_qplan_make(const struct ckpt_qplan_model *model, const struct ckpt_qplan_opts *opts,
+                           const struct ckpt_qplan_tensor *t, size_t n, size_t *order,
+                           struct ckpt_qplan_choice *choice, ckpt_err *err)
 {
     if ((unsigned)opts->mix >= CKPT_MIX_COUNT)
         return ckpt_err_set(err, CKPT_E_USAGE, "unknown quantization mix %d", (int)opts->mix);
-    if (opts->output_type >= 0 && !ckpt_plan_type_storable(opts->output_type))
+    if (opts->output_type >= 0 && !ckpt_qplan_type_storable(opts->output_type))
         return ckpt_err_set(err, CKPT_E_USAGE, "--output-tensor-type: type %s cannot be written",
                             ckpt_type_name((uint32_t)opts->output_type));
-    if (opts->token_embd_type >= 0 && !ckpt_plan_type_storable(opts->token_embd_type))
+    if (opts->token_embd_type >= 0 && !ckpt_qplan_type_storable(opts->token_embd_type))
         return ckpt_err_set(err, CKPT_E_USAGE,
                             "--token-embedding-type: type %s cannot be written",
                             ckpt_type_name((uint32_t)opts->token_embd_type));
@@ -390,9 +390,9 @@ ckpt_status ckpt_plan_make(const struct ckpt_plan_model *model, const struct ckp
     const ckpt_type def = ckpt_mix_default_type(opts->mix);
     const bool quantized = ckpt_type_traits((uint32_t)def)->is_quantized;
     for (size_t k = 0; k < n; k++) {
-        const struct ckpt_plan_tensor *ti = &t[order[k]];
-        struct ckpt_plan_choice *c = &choice[order[k]];
-        c->matrix = ckpt_plan_is_matrix(ti);
+        const struct ckpt_qplan_tensor *ti = &t[order[k]];
+        struct ckpt_qplan_choice *c = &choice[order[k]];
+        c->matrix = ckpt_qplan_is_matrix(ti);
         c->type = c->wanted = ti->type;
         if (c->matrix) {
             ckpt_type nt = def;

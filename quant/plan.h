@@ -60,14 +60,14 @@ ckpt_type ckpt_mix_default_type(ckpt_mix m);
 const char *ckpt_mix_describe(ckpt_mix m);
 
 /* The model facts the rules look at (from the GGUF metadata or config.json). */
-struct ckpt_plan_model {
+struct ckpt_qplan_model {
     int n_layer;   /* <arch>.block_count */
     int n_head;    /* <arch>.attention.head_count */
     int n_head_kv; /* <arch>.attention.head_count_kv, or n_head when absent */
     int n_expert;  /* <arch>.expert_count, 0 for a dense model */
 };
 
-struct ckpt_plan_opts {
+struct ckpt_qplan_opts {
     ckpt_mix mix;
     bool pure;            /* every weight matrix gets the default type */
     bool has_imatrix;     /* an importance matrix with at least one entry is used */
@@ -76,14 +76,14 @@ struct ckpt_plan_opts {
 };
 
 /* A tensor as the plan sees it: name, ggml shape (unused dims 1), stored type. */
-struct ckpt_plan_tensor {
+struct ckpt_qplan_tensor {
     const char *name;
     int64_t ne[4];
     ckpt_type type;
 };
 
 /* What the plan decided for one tensor. */
-struct ckpt_plan_choice {
+struct ckpt_qplan_choice {
     ckpt_type type;   /* the type written */
     ckpt_type wanted; /* the rules' choice before the row-length fallback (== type if none) */
     bool matrix;      /* a weight matrix (converted to the mix's types); else copied */
@@ -93,7 +93,7 @@ struct ckpt_plan_choice {
 /*
  * Plan a whole model.  t[0..n) are the tensors in any order; on success
  * order[0..n) holds their indexes in the order llama-quantize writes them
- * (ckpt_plan_compare_names) and choice[i] is the decision for t[i].  The
+ * (ckpt_qplan_compare_names) and choice[i] is the decision for t[i].  The
  * per-layer counters of the rules advance in that order, as in
  * llama-quantize.  The fallback chain applies to the rules' choice, and
  * also under `pure` and to types that have no chain of their own (Q4_0 ..
@@ -107,21 +107,21 @@ struct ckpt_plan_choice {
  * layer cannot be read from its name or is not below n_layer;
  * CKPT_E_NOMEM.
  */
-ckpt_status ckpt_plan_make(const struct ckpt_plan_model *model, const struct ckpt_plan_opts *opts,
-                           const struct ckpt_plan_tensor *t, size_t n, size_t *order,
-                           struct ckpt_plan_choice *choice, ckpt_err *err);
+ckpt_status ckpt_qplan_make(const struct ckpt_qplan_model *model, const struct ckpt_qplan_opts *opts,
+                           const struct ckpt_qplan_tensor *t, size_t n, size_t *order,
+                           struct ckpt_qplan_choice *choice, ckpt_err *err);
 
 /*
  * llama-quantize's tensor order: by the layer number of "blk.N." (tensors
  * outside the blocks count as -1 and come first), then by strcmp.
  * Returns <0, 0, >0 like strcmp.
  */
-int ckpt_plan_compare_names(const char *a, const char *b);
+int ckpt_qplan_compare_names(const char *a, const char *b);
 
 /* Is this a tensor llama-quantize converts at all (a weight matrix)? */
-bool ckpt_plan_is_matrix(const struct ckpt_plan_tensor *t);
+bool ckpt_qplan_is_matrix(const struct ckpt_qplan_tensor *t);
 
 /* True for the types an explicit --output-tensor-type / --token-embedding-type may name. */
-bool ckpt_plan_type_storable(int type);
+bool ckpt_qplan_type_storable(int type);
 
 #endif

@@ -82,7 +82,7 @@ static bool same_file(const char *a, const char *b)
 static bool parse_type(const char *s, int *out)
 {
     int t = ckpt_type_from_name(s);
-    if (t < 0 || !ckpt_plan_type_storable(t))
+    if (t < 0 || !ckpt_qplan_type_storable(t))
         return false;
     *out = t;
     return true;

@@ -104,8 +104,8 @@ static void work(void *ctx, int64_t begin, int64_t end, int thread)
 struct run {
     struct ckpt_qsrc *src;
     const struct ckpt_quant_opts *o;
-    struct ckpt_plan_tensor *pt;
-    struct ckpt_plan_choice *pc;
+    struct ckpt_qplan_tensor *pt;
+    struct ckpt_qplan_choice *pc;
     size_t *order;
     const float **imat;     /* per source tensor */
     ckpt_gguf_writer *w;
@@ -262,13 +262,13 @@ static ckpt_status prepare(struct run *r, struct ckpt_quant_report *rep, ckpt_er
     const size_t n = src->n_tensors;
     for (size_t i = 0; i < n; i++) {
         const struct ckpt_qsrc_tensor *t = &src->tensors[i];
-        r->pt[i] = (struct ckpt_plan_tensor){t->name, {t->ne[0], t->ne[1], t->ne[2], t->ne[3]},
+        r->pt[i] = (struct ckpt_qplan_tensor){t->name, {t->ne[0], t->ne[1], t->ne[2], t->ne[3]},
                                              t->type};
     }
-    struct ckpt_plan_opts po = {o->mix, o->pure,
+    struct ckpt_qplan_opts po = {o->mix, o->pure,
                                 o->imatrix && ckpt_imatrix_n_entries(o->imatrix) > 0,
                                 o->output_type, o->token_embd_type};
-    ckpt_status st = ckpt_plan_make(&src->model, &po, r->pt, n, r->order, r->pc, err);
+    ckpt_status st = ckpt_qplan_make(&src->model, &po, r->pt, n, r->order, r->pc, err);
     if (st != CKPT_OK)
         return st;
     size_t max_floats = 0, max_out = 0;
@@ -276,7 +276,7 @@ static ckpt_status prepare(struct run *r, struct ckpt_quant_report *rep, ckpt_er
     for (size_t k = 0; k < n; k++) {
         const size_t i = r->order[k];
         const struct ckpt_qsrc_tensor *t = &src->tensors[i];
-        const struct ckpt_plan_choice *c = &r->pc[i];
+        const struct ckpt_qplan_choice *c = &r->pc[i];
         struct ckpt_quant_tensor *q = &rep->t[k];
         *q = (struct ckpt_quant_tensor){t->name, n_dims_of(t->ne), {t->ne[0], t->ne[1], t->ne[2],
                                         t->ne[3]}, t->type, c->type, c->wanted, c->convert,

@@ -51,7 +51,7 @@ struct ckpt_qsrc {
     const char *name;                       /* for messages: the path given */
     size_t n_tensors;
     const struct ckpt_qsrc_tensor *tensors; /* n_tensors, in the source's order */
-    struct ckpt_plan_model model;           /* what the mix rules look at */
+    struct ckpt_qplan_model model;           /* what the mix rules look at */
     uint64_t data_bytes;                    /* bytes of tensor data as stored */
 };
 

@@ -118,7 +118,7 @@ ckpt_status ckpt_qsrc_open_gguf(struct ckpt_qsrc **out, const char *path, ckpt_e
         ckpt_map_advise_sequential(ckpt_gguf_map(s->g));
 
     const char *arch;
-    struct ckpt_plan_model *m = &s->src.model;
+    struct ckpt_qplan_model *m = &s->src.model;
     m->n_layer = m->n_head = m->n_expert = 0;
     m->n_head_kv = -1;
     if ((st = ckpt_gguf_get_str(s->g, "general.architecture", &arch, err)) != CKPT_OK ||

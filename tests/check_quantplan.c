@@ -17,10 +17,10 @@
 
 static const char *kits[] = {"tiny-mistral", "tiny-mistral-tokjson", "tiny-mixtral"};
 
-static struct ckpt_plan_model kit_model(const char *kit)
+static struct ckpt_qplan_model kit_model(const char *kit)
 {
     const char *kv = "convert-f32.kv.tsv";
-    struct ckpt_plan_model m;
+    struct ckpt_qplan_model m;
     m.n_layer = (int)ql_kv_int(kit, kv, "llama.block_count", -1);
     m.n_head = (int)ql_kv_int(kit, kv, "llama.attention.head_count", -1);
     m.n_head_kv = (int)ql_kv_int(kit, kv, "llama.attention.head_count_kv", m.n_head);
@@ -36,19 +36,19 @@ static void check_listing(const char *kit, const char *input, const char *want, 
 {
     struct ql_listing in = ql_load(kit, input), out = ql_load(kit, want);
     ck_assert_uint_eq(in.n, out.n);
-    struct ckpt_plan_tensor *t = calloc(in.n, sizeof *t);
-    struct ckpt_plan_choice *c = calloc(in.n, sizeof *c);
+    struct ckpt_qplan_tensor *t = calloc(in.n, sizeof *t);
+    struct ckpt_qplan_choice *c = calloc(in.n, sizeof *c);
     size_t *order = calloc(in.n, sizeof *order);
     for (size_t i = 0; i < in.n; i++) {
         t[i].name = in.t[i].name;
         memcpy(t[i].ne, in.t[i].ne, sizeof t[i].ne);
         t[i].type = (ckpt_type)in.t[i].type;
     }
-    struct ckpt_plan_model m = kit_model(kit);
-    struct ckpt_plan_opts o = {.mix = mix, .has_imatrix = imatrix, .output_type = -1,
+    struct ckpt_qplan_model m = kit_model(kit);
+    struct ckpt_qplan_opts o = {.mix = mix, .has_imatrix = imatrix, .output_type = -1,
                                .token_embd_type = -1};
     ckpt_err err = {0};
-    ck_assert_msg(ckpt_plan_make(&m, &o, t, in.n, order, c, &err) == CKPT_OK, "%s", err.msg);
+    ck_assert_msg(ckpt_qplan_make(&m, &o, t, in.n, order, c, &err) == CKPT_OK, "%s", err.msg);
     for (size_t i = 0; i < in.n; i++) {
         const struct ql_tensor *w = ql_find(&out, t[i].name);
         ck_assert_msg(w != NULL, "%s/%s: no %s", kit, want, t[i].name);
@@ -90,9 +90,9 @@ END_TEST
 /* ---- synthetic models of real sizes ---- */
 
 struct synth {
-    struct ckpt_plan_tensor t[400];
+    struct ckpt_qplan_tensor t[400];
     char names[400][64];
-    struct ckpt_plan_choice c[400];
+    struct ckpt_qplan_choice c[400];
     size_t order[400];
     size_t n;
 };
@@ -102,7 +102,7 @@ static void add(struct synth *s, const char *name, int64_t ne0, int64_t ne1, int
     ck_assert_uint_lt(s->n, 400);
     snprintf(s->names[s->n], 64, "%s", name);
     bool f32 = ne1 == 1 || strstr(name, "ffn_gate_inp"); /* as the converter stores them */
-    s->t[s->n] = (struct ckpt_plan_tensor){s->names[s->n], {ne0, ne1, ne2, 1},
+    s->t[s->n] = (struct ckpt_qplan_tensor){s->names[s->n], {ne0, ne1, ne2, 1},
                                            f32 ? CKPT_TYPE_F32 : CKPT_TYPE_F16};
     s->n++;
 }
@@ -140,14 +140,14 @@ static void build(struct synth *s, int n_layer, int n_expert, bool with_output)
 }
 
 static ckpt_status plan(struct synth *s, int n_layer, int n_expert, ckpt_mix mix,
-                        struct ckpt_plan_opts *opts, ckpt_err *err)
+                        struct ckpt_qplan_opts *opts, ckpt_err *err)
 {
-    struct ckpt_plan_model m = {n_layer, 32, 8, n_expert};
-    struct ckpt_plan_opts o = {.mix = mix, .output_type = -1, .token_embd_type = -1};
+    struct ckpt_qplan_model m = {n_layer, 32, 8, n_expert};
+    struct ckpt_qplan_opts o = {.mix = mix, .output_type = -1, .token_embd_type = -1};
     if (!opts)
         opts = &o;
     opts->mix = mix;
-    return ckpt_plan_make(&m, opts, s->t, s->n, s->order, s->c, err);
+    return ckpt_qplan_make(&m, opts, s->t, s->n, s->order, s->c, err);
 }
 
 static ckpt_type type_of(const struct synth *s, const char *name)
@@ -279,9 +279,9 @@ START_TEST(order_by_layer_then_name)
     ck_assert_str_eq(s.t[s.order[3 + 9]].name, "blk.1.attn_k.weight");
     ck_assert_str_eq(s.t[s.order[3 + 9 * 2]].name, "blk.2.attn_k.weight"); /* not blk.10 */
     ck_assert_str_eq(s.t[s.order[s.n - 1]].name, "blk.11.ffn_up.weight");
-    ck_assert_int_lt(ckpt_plan_compare_names("blk.9.x", "blk.10.x"), 0);
-    ck_assert_int_lt(ckpt_plan_compare_names("zzz", "blk.0.a"), 0);
-    ck_assert_int_eq(ckpt_plan_compare_names("blk.3.a", "blk.3.a"), 0);
+    ck_assert_int_lt(ckpt_qplan_compare_names("blk.9.x", "blk.10.x"), 0);
+    ck_assert_int_lt(ckpt_qplan_compare_names("zzz", "blk.0.a"), 0);
+    ck_assert_int_eq(ckpt_qplan_compare_names("blk.3.a", "blk.3.a"), 0);
 }
 END_TEST
 
@@ -337,12 +337,12 @@ START_TEST(pure_explicit_tied)
     static struct synth s;
     build(&s, 4, 0, true);
     ckpt_err err = {0};
-    struct ckpt_plan_opts o = {.pure = true, .output_type = -1, .token_embd_type = -1};
+    struct ckpt_qplan_opts o = {.pure = true, .output_type = -1, .token_embd_type = -1};
     ck_assert_int_eq(plan(&s, 4, 0, CKPT_MIX_Q4_K_M, &o, &err), CKPT_OK);
     for (size_t i = 0; i < s.n; i++)
         ck_assert_int_eq(s.c[i].type, s.c[i].matrix ? CKPT_TYPE_Q4_K : CKPT_TYPE_F32);
 
-    o = (struct ckpt_plan_opts){.output_type = CKPT_TYPE_Q8_0, .token_embd_type = CKPT_TYPE_Q6_K};
+    o = (struct ckpt_qplan_opts){.output_type = CKPT_TYPE_Q8_0, .token_embd_type = CKPT_TYPE_Q6_K};
     ck_assert_int_eq(plan(&s, 4, 0, CKPT_MIX_Q4_K_M, &o, &err), CKPT_OK);
     ck_assert_int_eq(type_of(&s, "output.weight"), CKPT_TYPE_Q8_0);
     ck_assert_int_eq(type_of(&s, "token_embd.weight"), CKPT_TYPE_Q6_K);
@@ -351,12 +351,12 @@ START_TEST(pure_explicit_tied)
     ck_assert_int_eq(type_of(&s, "output.weight"), CKPT_TYPE_Q8_0);
     ck_assert_int_eq(layer_type(&s, 2, "attn_q"), CKPT_TYPE_F16);
 
-    o = (struct ckpt_plan_opts){.output_type = CKPT_TYPE_Q8_K, .token_embd_type = -1};
+    o = (struct ckpt_qplan_opts){.output_type = CKPT_TYPE_Q8_K, .token_embd_type = -1};
     ck_assert_int_eq(plan(&s, 4, 0, CKPT_MIX_Q4_K_M, &o, &err), CKPT_E_USAGE);
 
     /* tied embeddings: token_embd takes output's rule */
     build(&s, 4, 0, false);
-    o = (struct ckpt_plan_opts){.output_type = -1, .token_embd_type = -1};
+    o = (struct ckpt_qplan_opts){.output_type = -1, .token_embd_type = -1};
     ck_assert_int_eq(plan(&s, 4, 0, CKPT_MIX_Q4_K_M, &o, &err), CKPT_OK);
     ck_assert_int_eq(type_of(&s, "token_embd.weight"), CKPT_TYPE_Q6_K);
 }
@@ -372,7 +372,7 @@ START_TEST(fallbacks)
     add(&s, "blk.0.attn_v.weight", 128, 64, 1);
     add(&s, "blk.0.attn_q.weight", 96, 64, 1);
     ckpt_err err = {0};
-    struct ckpt_plan_opts o = {.pure = true, .output_type = -1, .token_embd_type = -1};
+    struct ckpt_qplan_opts o = {.pure = true, .output_type = -1, .token_embd_type = -1};
     ck_assert_int_eq(plan(&s, 1, 0, CKPT_MIX_Q5_K_S, &o, &err), CKPT_OK);
     ck_assert_int_eq(type_of(&s, "blk.0.attn_v.weight"), CKPT_TYPE_Q5_1);
     ck_assert_int_eq(s.c[2].wanted, CKPT_TYPE_Q5_K);
@@ -385,7 +385,7 @@ START_TEST(fallbacks)
     ck_assert_int_eq(plan(&s, 1, 0, CKPT_MIX_Q4_0, &o, &err), CKPT_OK);
     ck_assert_int_eq(type_of(&s, "blk.0.attn_q.weight"), CKPT_TYPE_F16);
 
-    o = (struct ckpt_plan_opts){.output_type = CKPT_TYPE_Q6_K, .token_embd_type = -1};
+    o = (struct ckpt_qplan_opts){.output_type = CKPT_TYPE_Q6_K, .token_embd_type = -1};
     ck_assert_int_eq(plan(&s, 1, 0, CKPT_MIX_Q4_0, &o, &err), CKPT_E_USAGE);
     ck_assert_ptr_nonnull(strstr(err.msg, "output.weight"));
 }
@@ -396,7 +396,7 @@ START_TEST(imatrix_bumps_legacy_ffn_down)
     static struct synth s;
     build(&s, 16, 0, true);
     ckpt_err err = {0};
-    struct ckpt_plan_opts o = {.has_imatrix = true, .output_type = -1, .token_embd_type = -1};
+    struct ckpt_qplan_opts o = {.has_imatrix = true, .output_type = -1, .token_embd_type = -1};
     ck_assert_int_eq(plan(&s, 16, 0, CKPT_MIX_Q4_0, &o, &err), CKPT_OK);
     for (int l = 0; l < 16; l++)
         ck_assert_int_eq(layer_type(&s, l, "ffn_down"), l < 2 ? CKPT_TYPE_Q4_1 : CKPT_TYPE_Q4_0);
