@@ -136,14 +136,6 @@ static uint64_t n_rows_of(const struct ckpt_qsrc_tensor *t)
     return (uint64_t)t->ne[1] * (uint64_t)t->ne[2] * (uint64_t)t->ne[3];
 }
 
-/* Keys llama-quantize drops from the input (the first two are re-added last). */
-static bool skip_key(const char *key)
-{
-    return strcmp(key, "general.quantization_version") == 0 ||
-           strcmp(key, "general.file_type") == 0 || strcmp(key, "split.no") == 0 ||
-           strcmp(key, "split.count") == 0 || strcmp(key, "split.tensors.count") == 0;
-}
-
 /* ggml_n_dims: trailing dims of size 1 are not written, at least 1. */
 static uint32_t n_dims_of(const int64_t ne[4])
 {
@@ -158,10 +150,7 @@ static ckpt_status write_header(struct run *r, ckpt_err *err)
     const struct ckpt_quant_opts *o = r->o;
     ckpt_gguf_writer *w = r->w;
     ckpt_status st;
-    if ((st = r->src->ops->write_kvs(r->src->ctx, w, skip_key, err)) != CKPT_OK ||
-        (st = ckpt_gguf_writer_set_u32(w, "general.quantization_version", 2, err)) != CKPT_OK ||
-        (st = ckpt_gguf_writer_set_u32(w, "general.file_type", ckpt_mix_file_type(o->mix), err)) !=
-            CKPT_OK)
+    if ((st = r->src->ops->write_kvs(r->src->ctx, w, ckpt_mix_file_type(o->mix), err)) != CKPT_OK)
         return st;
     if (o->imatrix) { /* llama-quantize's overrides, in its order */
         const char *file = o->imatrix_name ? o->imatrix_name : "";

@@ -38,10 +38,11 @@ struct ckpt_qsrc_ops {
     /* Rows [row, row + n) of tensor i have been written: release what holds
      * them in memory (best effort). */
     void (*release)(void *ctx, size_t i, int64_t row, int64_t n);
-    /* Write the source's metadata into w in its order, leaving out every
-     * key for which skip(key) is true. */
-    ckpt_status (*write_kvs)(void *ctx, ckpt_gguf_writer *w, bool (*skip)(const char *key),
-                             ckpt_err *err);
+    /* Write the output's metadata into w as llama-quantize leaves it: the
+     * source's keys in its order, without split.* keys, and
+     * general.quantization_version (2) and general.file_type (file_type)
+     * last, in that order. */
+    ckpt_status (*write_kvs)(void *ctx, ckpt_gguf_writer *w, uint32_t file_type, ckpt_err *err);
     void (*close)(void *ctx);
 };
 

@@ -52,19 +52,26 @@ static void g_release(void *ctx, size_t i, int64_t row, int64_t n)
         ckpt_map_release(m, (size_t)(t->data - m->data) + (size_t)row * rb, (size_t)n * rb);
 }
 
-static ckpt_status g_write_kvs(void *ctx, ckpt_gguf_writer *w, bool (*skip)(const char *key),
-                               ckpt_err *err)
+/* Keys llama-quantize drops from the input (the first two are re-added last). */
+static bool skip_key(const char *key)
+{
+    return strcmp(key, "general.quantization_version") == 0 ||
+           strcmp(key, "general.file_type") == 0 || strcmp(key, "split.no") == 0 ||
+           strcmp(key, "split.count") == 0 || strcmp(key, "split.tensors.count") == 0;
+}
+
+static ckpt_status g_write_kvs(void *ctx, ckpt_gguf_writer *w, uint32_t file_type, ckpt_err *err)
 {
     struct gsrc *s = ctx;
+    ckpt_status st;
     for (size_t i = 0; i < ckpt_gguf_n_kv(s->g); i++) {
         const struct ckpt_gguf_kv *kv = ckpt_gguf_kv_at(s->g, i);
-        if (skip && skip(kv->key))
-            continue;
-        ckpt_status st = ckpt_gguf_writer_copy_kv(w, kv, err);
-        if (st != CKPT_OK)
+        if (!skip_key(kv->key) && (st = ckpt_gguf_writer_copy_kv(w, kv, err)) != CKPT_OK)
             return st;
     }
-    return CKPT_OK;
+    if ((st = ckpt_gguf_writer_set_u32(w, "general.quantization_version", 2, err)) != CKPT_OK)
+        return st;
+    return ckpt_gguf_writer_set_u32(w, "general.file_type", file_type, err);
 }
 
 static void g_close(void *ctx)
