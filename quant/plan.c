@@ -358,9 +358,10 @@ static void sort_order(const struct ckpt_qplan_tensor *t, size_t *order, size_t 
     memcpy(order, tmp, n * sizeof *order);
 }
 
-ckpt_status ckpt_qplan_make(const struct ckpt_qplan_model *model, const struct ckpt_qplan_opts *opts,
-                           const struct ckpt_qplan_tensor *t, size_t n, size_t *order,
-                           struct ckpt_qplan_choice *choice, ckpt_err *err)
+ckpt_status ckpt_qplan_make(const struct ckpt_qplan_model *model,
+                            const struct ckpt_qplan_opts *opts, const struct ckpt_qplan_tensor *t,
+                            size_t n, size_t *order, struct ckpt_qplan_choice *choice,
+                            ckpt_err *err)
 {
     if ((unsigned)opts->mix >= CKPT_MIX_COUNT)
         return ckpt_err_set(err, CKPT_E_USAGE, "unknown quantization mix %d", (int)opts->mix);

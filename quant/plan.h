@@ -107,9 +107,10 @@ struct ckpt_qplan_choice {
  * layer cannot be read from its name or is not below n_layer;
  * CKPT_E_NOMEM.
  */
-ckpt_status ckpt_qplan_make(const struct ckpt_qplan_model *model, const struct ckpt_qplan_opts *opts,
-                           const struct ckpt_qplan_tensor *t, size_t n, size_t *order,
-                           struct ckpt_qplan_choice *choice, ckpt_err *err);
+ckpt_status ckpt_qplan_make(const struct ckpt_qplan_model *model,
+                            const struct ckpt_qplan_opts *opts, const struct ckpt_qplan_tensor *t,
+                            size_t n, size_t *order, struct ckpt_qplan_choice *choice,
+                            ckpt_err *err);
 
 /*
  * llama-quantize's tensor order: by the layer number of "blk.N." (tensors
