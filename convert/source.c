@@ -6,6 +6,7 @@
 #define _GNU_SOURCE /* realpath */
 #include "source.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <openssl/evp.h>
@@ -132,6 +133,36 @@ static ckpt_status read_config(struct ckpt_source *src, bool parse_cfg, ckpt_err
     return s;
 }
 
+/* The converter reads every model*.safetensors of the directory: one that is
+ * not among the shards found (a stray shard, one the index leaves out) would
+ * be read too, so it is an error rather than silently skipped. */
+static ckpt_status check_extra_shards(const struct ckpt_source *src, ckpt_err *err)
+{
+    DIR *d = opendir(src->dir);
+    if (!d)
+        return ckpt_err_errno(err, CKPT_E_IO, errno, "%s", src->dir);
+    ckpt_status s = CKPT_OK;
+    struct dirent *e;
+    while (s == CKPT_OK && (e = readdir(d)) != NULL) {
+        size_t n = strlen(e->d_name);
+        if (n < 17 || strncmp(e->d_name, "model", 5) != 0 ||
+            strcmp(e->d_name + n - 12, ".safetensors") != 0)
+            continue;
+        bool known = false;
+        for (size_t i = 0; i < ckpt_hf_n_shards(src->hf) && !known; i++)
+            known = strcmp(ckpt_hf_shard_name(src->hf, i), e->d_name) == 0;
+        if (!known)
+            s = ckpt_err_set(err, CKPT_E_FORMAT,
+                             "%s: extra shard %s (not part of the checkpoint's %s)", src->dir,
+                             e->d_name,
+                             ckpt_hf_get_layout(src->hf) == CKPT_HF_LAYOUT_INDEXED
+                                 ? "model.safetensors.index.json"
+                                 : "weights");
+    }
+    closedir(d);
+    return s;
+}
+
 ckpt_status ckpt_source_open(struct ckpt_source **out, const char *path, ckpt_err *err)
 {
     *out = NULL;
@@ -154,6 +185,8 @@ ckpt_status ckpt_source_open(struct ckpt_source **out, const char *path, ckpt_er
         s = ckpt_hf_open(&src->hf, path, err);
     if (s == CKPT_OK && is_dir)
         src->cfg = *ckpt_hf_get_config(src->hf);
+    if (s == CKPT_OK && is_dir)
+        s = check_extra_shards(src, err);
     if (s == CKPT_OK)
         s = read_config(src, !is_dir, err);
     if (s != CKPT_OK) {
