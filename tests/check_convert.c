@@ -42,7 +42,7 @@ static const char *const kits[] = {"tiny-mistral", "tiny-mixtral", "tiny-mistral
 static const char *const tnames[] = {"f32", "f16", "bf16"};
 static const int ttypes[] = {CKPT_TYPE_F32, CKPT_TYPE_F16, CKPT_TYPE_BF16};
 
-/* ------------------------------------------------------------ helpers */
+/* ------------------------------------------------------------ utilities */
 
 static void sha256_hex(const void *data, size_t n, char hex[65])
 {
