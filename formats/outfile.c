@@ -20,7 +20,8 @@
 
 struct ckpt_out {
     int fd;
-    bool is_stdout;
+    bool is_stdout; /* a stream written in place: stdout, or a device or FIFO (own_fd) */
+    bool own_fd;
     char *path;     /* final name */
     char *tmp_path; /* temporary in the same directory; NULL for stdout */
     int temp_slot;
@@ -117,6 +118,19 @@ ckpt_status ckpt_out_open(ckpt_out **out, const char *path, bool force, ckpt_err
             out_free(o);
             return ckpt_err_set(err, CKPT_E_IO, "%s: is a directory", path);
         }
+        if (!S_ISREG(st.st_mode)) {
+            /* a device or FIFO (/dev/null, a named pipe): written in place like
+             * stdout; renaming a temporary over it would replace the node */
+            o->fd = open(path, O_WRONLY | O_CLOEXEC);
+            if (o->fd < 0) {
+                ckpt_status s = ckpt_err_errno(err, CKPT_E_IO, errno, "%s", path);
+                out_free(o);
+                return s;
+            }
+            o->is_stdout = o->own_fd = true;
+            *out = o;
+            return CKPT_OK;
+        }
         if (!force) {
             out_free(o);
             return ckpt_err_set(err, CKPT_E_EXISTS, "%s: already exists (use -f to overwrite)",
@@ -158,7 +172,7 @@ static ckpt_status flush_buf(ckpt_out *o, ckpt_err *err)
             if (errno == EINTR)
                 continue;
             return ckpt_err_errno(err, CKPT_E_IO, errno, "%s: write",
-                                  o->is_stdout ? "<stdout>" : o->path);
+                                  o->is_stdout && !o->own_fd ? "<stdout>" : o->path);
         }
         done += (size_t)n;
     }
@@ -211,8 +225,10 @@ ckpt_status ckpt_out_commit(ckpt_out *o, ckpt_err *err)
         return s;
     }
     if (o->is_stdout) {
+        if (o->own_fd && close(o->fd) != 0)
+            s = ckpt_err_errno(err, CKPT_E_IO, errno, "%s: close", o->path);
         out_free(o);
-        return CKPT_OK;
+        return s;
     }
     if (fsync(o->fd) != 0) {
         s = ckpt_err_errno(err, CKPT_E_IO, errno, "%s: fsync", o->path);
@@ -249,6 +265,8 @@ void ckpt_out_abort(ckpt_out *o)
 {
     if (!o)
         return;
+    if (o->own_fd)
+        close(o->fd);
     if (!o->is_stdout) {
         if (o->fd >= 0)
             close(o->fd);

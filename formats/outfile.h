@@ -6,7 +6,9 @@
  * place by ckpt_out_commit.  ckpt_out_abort (or a failed commit) unlinks
  * the temporary, so a failure never leaves a partial file behind and
  * never touches an existing output.  An existing output is replaced only
- * with `force`.  "-" writes to stdout, where nothing can be taken back.
+ * with `force`.  "-" writes to stdout, where nothing can be taken back;
+ * so does an existing device or FIFO (/dev/null, a named pipe), which is
+ * written in place rather than replaced.
  *
  * Temporary names of open outputs are kept in a process-wide list so that
  * ckpt_out_cleanup_on_signal can unlink them from a signal handler.

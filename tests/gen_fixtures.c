@@ -2,8 +2,8 @@
  * gen_fixtures.c - write a tiny Hugging Face model directory with random
  * weights (fixed-seed PRNG, so the bytes are the same on every run).
  *
- *   gen_fixtures [--arch mistral|mixtral] [--dtype bf16|f16|f32] [--shards N]
- *                [--no-index] [--tied] [--seed S]
+ *   gen_fixtures [--arch mistral|mixtral] [--dtype bf16|f16|f32|f8] [--shards N]
+ *                [--f8-scale block|tensor] [--no-index] [--tied] [--seed S]
  *                [--hidden H --layers L --heads A --kv-heads K --ffn F --vocab V
  *                 --experts E --top-k T] [--sliding-window W|null] OUTDIR
  *
@@ -11,6 +11,12 @@
  * names, and the weights with the exact HF tensor names and shapes, as
  * model.safetensors or as N shards model-0000i-of-0000N.safetensors plus
  * model.safetensors.index.json (left out with --no-index).  No tokenizer.
+ * --dtype f8 writes the projection matrices as F8_E4M3 codes (random, NaN
+ * codes excluded) with F32 scales, as FP8 checkpoints do: block scales
+ * NAME.weight_scale_inv [ceil(out/128), ceil(in/128)] (w = q * s of the
+ * block, quantization_config.weight_block_size [128, 128]) or, with
+ * --f8-scale tensor, one NAME.weight_scale of shape [] (w = q * s); the
+ * embeddings, lm_head, router and norms stay BF16.
  * Tensors are generated and streamed in chunks, so a 7B-shaped fixture
  * needs a few MB of memory however large the files are.  Exit 0 / 2.
  */
@@ -28,7 +34,7 @@
 #define CHUNK 65536
 
 struct opts {
-    bool mixtral, tied, no_index;
+    bool mixtral, tied, no_index, f8, f8_tensor;
     ckpt_dtype dtype;
     unsigned long shards, hidden, layers, heads, kv_heads, ffn, vocab, experts, top_k;
     long sliding_window; /* -1: null */
@@ -41,7 +47,12 @@ struct gt {
     uint64_t shape[2];
     bool norm;      /* ones + noise instead of small weights */
     int shard;
+    ckpt_dtype dtype;
+    int f8;         /* 1: F8 codes, 2: their scales */
+    uint64_t fan_in; /* of the weight (for scales) */
 };
+
+#define F8_BLOCK 128
 
 static uint64_t splitmix64(uint64_t *s)
 {
@@ -58,8 +69,8 @@ static int usage(const char *msg)
 {
     if (msg)
         fprintf(stderr, "gen_fixtures: %s\n", msg);
-    fprintf(stderr, "usage: gen_fixtures [--arch mistral|mixtral] [--dtype bf16|f16|f32] "
-                    "[--shards N] [--no-index] [--tied] [--seed S] [--hidden H] [--layers L] "
+    fprintf(stderr, "usage: gen_fixtures [--arch mistral|mixtral] [--dtype bf16|f16|f32|f8] "
+                    "[--f8-scale block|tensor] [--shards N] [--no-index] [--tied] [--seed S] [--hidden H] [--layers L] "
                     "[--heads A] [--kv-heads K] [--ffn F] [--vocab V] [--experts E] [--top-k T] "
                     "[--sliding-window W|null] OUTDIR\n");
     return 2;
@@ -85,6 +96,53 @@ static void add(struct gt *t, size_t *n, const char *name, int nd, uint64_t d0, 
     g->shape[0] = d0;
     g->shape[1] = d1;
     g->norm = norm;
+    g->dtype = CKPT_DT_COUNT; /* set by set_dtypes */
+}
+
+/* Tensor dtypes; with f8, each projection matrix gets its scale tensor after it. */
+static struct gt *set_dtypes(const struct opts *o, struct gt *t, size_t *n)
+{
+    if (!o->f8) {
+        for (size_t i = 0; i < *n; i++)
+            t[i].dtype = o->dtype;
+        return t;
+    }
+    struct gt *r = calloc(2 * *n, sizeof *r);
+    if (!r) {
+        free(t);
+        return NULL;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < *n; i++) {
+        r[k] = t[i];
+        r[k].dtype = CKPT_DT_BF16;
+        bool proj = t[i].n_dims == 2 && strstr(t[i].name, "layers.") &&
+                    !strstr(t[i].name, "block_sparse_moe.gate.");
+        if (!proj) {
+            k++;
+            continue;
+        }
+        r[k].dtype = CKPT_DT_F8_E4M3;
+        r[k].f8 = 1;
+        struct gt *s = &r[k + 1];
+        *s = t[i];
+        size_t base = strlen(t[i].name) - strlen("weight");
+        snprintf(s->name, sizeof s->name, "%.*s%s", (int)base, t[i].name,
+                 o->f8_tensor ? "weight_scale" : "weight_scale_inv");
+        s->dtype = CKPT_DT_F32;
+        s->f8 = 2;
+        s->fan_in = t[i].shape[1];
+        if (o->f8_tensor) {
+            s->n_dims = 0;
+        } else {
+            s->shape[0] = (t[i].shape[0] + F8_BLOCK - 1) / F8_BLOCK;
+            s->shape[1] = (t[i].shape[1] + F8_BLOCK - 1) / F8_BLOCK;
+        }
+        k += 2;
+    }
+    free(t);
+    *n = k;
+    return r;
 }
 
 /* The HF tensor list, in the order transformers builds the modules. */
@@ -131,7 +189,10 @@ static struct gt *tensor_list(const struct opts *o, size_t *count)
     return t;
 }
 
-static uint64_t elems(const struct gt *t) { return t->shape[0] * (t->n_dims > 1 ? t->shape[1] : 1); }
+static uint64_t elems(const struct gt *t)
+{
+    return t->n_dims == 0 ? 1 : t->shape[0] * (t->n_dims > 1 ? t->shape[1] : 1);
+}
 
 /* Stream one tensor's values, generated from (seed, tensor index). */
 static ckpt_status write_tensor(ckpt_st_writer *w, const struct opts *o, const struct gt *t,
@@ -141,16 +202,22 @@ static ckpt_status write_tensor(ckpt_st_writer *w, const struct opts *o, const s
     uint64_t n = elems(t);
     /* weights ~ U(-1,1)/sqrt(fan_in): activations stay O(1) through the layers */
     float scale = t->norm ? 0.1f : 1.0f / sqrtf((float)(t->n_dims > 1 ? t->shape[1] : 1));
-    size_t esz = ckpt_dtype_bits(o->dtype) / 8;
+    size_t esz = ckpt_dtype_bits(t->dtype) / 8;
     for (uint64_t done = 0; done < n;) {
         size_t k = n - done < CHUNK ? (size_t)(n - done) : CHUNK;
         for (size_t i = 0; i < k; i++) {
             float v = unit(&s) * scale + (t->norm ? 1.0f : 0.0f);
             uint8_t *p = buf + i * esz;
-            if (o->dtype == CKPT_DT_F32) {
+            if (t->f8 == 1) { /* any E4M3 code but NaN (0x7F, 0xFF) */
+                uint8_t q = (uint8_t)(splitmix64(&s) >> 56);
+                *p = (q & 0x7f) == 0x7f ? (uint8_t)(q - 1) : q;
+            } else if (t->f8 == 2) { /* |w| up to about 448 * s */
+                v = (0.5f + 0.5f * (unit(&s) + 1.0f)) / (448.0f * sqrtf((float)t->fan_in));
+                memcpy(p, &v, 4);
+            } else if (t->dtype == CKPT_DT_F32) {
                 memcpy(p, &v, 4);
             } else {
-                uint16_t h = o->dtype == CKPT_DT_BF16 ? ckpt_f32_to_bf16(v) : ckpt_f32_to_f16(v);
+                uint16_t h = t->dtype == CKPT_DT_BF16 ? ckpt_f32_to_bf16(v) : ckpt_f32_to_f16(v);
                 memcpy(p, &h, 2);
             }
         }
@@ -201,7 +268,7 @@ static int write_json_files(const char *dir, const struct opts *o, const struct 
     FILE *f = fopen(path, "w");
     if (!f)
         return -1;
-    const char *dt = o->dtype == CKPT_DT_BF16 ? "bfloat16"
+    const char *dt = o->dtype == CKPT_DT_BF16 || o->f8 ? "bfloat16"
                      : o->dtype == CKPT_DT_F16 ? "float16"
                                                : "float32";
     fprintf(f, "{\n  \"architectures\": [\n    \"%s\"\n  ],\n", o->mixtral ? "MixtralForCausalLM"
@@ -228,6 +295,13 @@ static int write_json_files(const char *dir, const struct opts *o, const struct 
     fprintf(f, "  \"tie_word_embeddings\": %s,\n  \"torch_dtype\": \"%s\",\n",
             o->tied ? "true" : "false", dt);
     fprintf(f, "  \"transformers_version\": \"4.46.3\",\n  \"use_cache\": true,\n");
+    if (o->f8 && !o->f8_tensor)
+        fprintf(f, "  \"quantization_config\": {\"activation_scheme\": \"dynamic\", \"fmt\": "
+                   "\"e4m3\", \"quant_method\": \"fp8\", \"weight_block_size\": [%d, %d]},\n",
+                F8_BLOCK, F8_BLOCK);
+    else if (o->f8)
+        fprintf(f, "  \"quantization_config\": {\"quant_method\": \"compressed-tensors\", "
+                   "\"format\": \"float-quantized\"},\n");
     fprintf(f, "  \"vocab_size\": %lu\n}\n", o->vocab);
     if (fclose(f) != 0)
         return -1;
@@ -247,7 +321,7 @@ static int write_json_files(const char *dir, const struct opts *o, const struct 
         return -1;
     uint64_t total = 0;
     for (size_t i = 0; i < n; i++)
-        total += elems(&t[i]) * (ckpt_dtype_bits(o->dtype) / 8);
+        total += elems(&t[i]) * (ckpt_dtype_bits(t[i].dtype) / 8);
     fprintf(f, "{\n  \"metadata\": {\n    \"total_size\": %llu\n  },\n  \"weight_map\": {",
             (unsigned long long)total);
     for (size_t i = 0; i < n; i++) {
@@ -296,8 +370,15 @@ static int parse_args(int argc, char **argv, struct opts *o, const char **dir)
                 o->dtype = CKPT_DT_F16;
             else if (strcmp(v, "f32") == 0)
                 o->dtype = CKPT_DT_F32;
+            else if (strcmp(v, "f8") == 0)
+                o->f8 = true;
             else
-                return usage("--dtype is bf16, f16 or f32");
+                return usage("--dtype is bf16, f16, f32 or f8");
+        } else if (strcmp(a, "--f8-scale") == 0) {
+            if (strcmp(v, "block") == 0 || strcmp(v, "tensor") == 0)
+                o->f8_tensor = strcmp(v, "tensor") == 0;
+            else
+                return usage("--f8-scale is block or tensor");
         } else if (strcmp(a, "--sliding-window") == 0) {
             unsigned long w;
             if (strcmp(v, "null") == 0)
@@ -358,6 +439,8 @@ int main(int argc, char **argv)
     }
     size_t n;
     struct gt *t = tensor_list(&o, &n);
+    if (t)
+        t = set_dtypes(&o, t, &n);
     uint8_t *buf = malloc(CHUNK * 4);
     if (!t || !buf) {
         fprintf(stderr, "gen_fixtures: out of memory\n");
@@ -382,7 +465,7 @@ int main(int argc, char **argv)
             s = ckpt_st_writer_add_metadata(w, "format", "pt", &err);
         for (size_t i = 0; i < n && s == CKPT_OK; i++)
             if (t[i].shard == (int)sh)
-                s = ckpt_st_writer_add_tensor(w, t[i].name, o.dtype, t[i].n_dims, t[i].shape,
+                s = ckpt_st_writer_add_tensor(w, t[i].name, t[i].dtype, t[i].n_dims, t[i].shape,
                                               &err);
         if (s == CKPT_OK)
             s = ckpt_st_writer_begin(w, &err);

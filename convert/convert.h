@@ -1,0 +1,55 @@
+/*
+ * convert.h - one conversion, start to end: a Hugging Face Mistral/Mixtral
+ * checkpoint (directory, or .safetensors with config.json beside it) to a
+ * GGUF file with F32, F16 or BF16 weights, laid out as llama.cpp's converter
+ * lays it out (source.h, plan.h, metadata.h, stream.h), written atomically
+ * or streamed to standard output.
+ */
+#ifndef CKPT_CONVERT_CONVERT_H
+#define CKPT_CONVERT_CONVERT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../kernels/err.h"
+#include "../kernels/types.h"
+#include "stream.h"
+
+struct ckpt_convert_opts {
+    const char *input;          /* model directory or FILE.safetensors */
+    const char *output;         /* file, "-" for stdout, NULL: "<model>-<type>.gguf" here */
+    int type;                   /* CKPT_TYPE_F32, _F16, _BF16 or CKPT_PLAN_AUTO */
+    bool force;                 /* replace an existing output */
+    int n_threads;              /* <= 0: every online CPU */
+    bool provenance;            /* write the general.source.* keys (metadata.h) */
+    ckpt_stream_progress_fn progress; /* NULL: none */
+    void *progress_ctx;
+};
+
+struct ckpt_convert_result {
+    char output[4096];          /* the path written ("-" for stdout) */
+    char model[256];            /* the model's directory name */
+    ckpt_type type;             /* output type (auto resolved) */
+    uint32_t file_type;         /* general.file_type */
+    size_t n_tensors;
+    uint64_t file_bytes;        /* bytes of the GGUF */
+    uint64_t source_bytes;      /* tensor bytes read from the checkpoint */
+    int n_threads;
+    double seconds;             /* wall time of the whole conversion */
+};
+
+/*
+ * Convert.  res (may be NULL) is filled on success.  Nothing is left
+ * behind on failure (a file output is removed; bytes already sent to
+ * stdout cannot be taken back).  Errors: those of ckpt_source_open,
+ * ckpt_plan_build, ckpt_meta_add and ckpt_stream_write; CKPT_E_EXISTS when
+ * the output exists without force.
+ */
+ckpt_status ckpt_convert_run(const struct ckpt_convert_opts *o, struct ckpt_convert_result *res,
+                             ckpt_err *err);
+
+/* The default output name "<model>-<type>.gguf" ("tiny-mistral-f16.gguf"). */
+void ckpt_convert_default_name(char *buf, size_t size, const char *model, ckpt_type type);
+
+#endif

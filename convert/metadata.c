@@ -1,0 +1,148 @@
+/*
+ * metadata.c - the general.* and llama.* keys of a converted GGUF, in the
+ * converter's order (see metadata.h), then the tokenizer keys (vocab.c).
+ */
+#include "metadata.h"
+
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../formats/mapfile.h"
+#include "modelname.h"
+#include "vocab.h"
+
+#define TRY(x)                                                                                     \
+    do {                                                                                           \
+        ckpt_status s_ = (x);                                                                      \
+        if (s_ != CKPT_OK)                                                                         \
+            return s_;                                                                             \
+    } while (0)
+
+static ckpt_status set_str_if(ckpt_gguf_writer *w, const char *key, const char *v, ckpt_err *err)
+{
+    return v[0] ? ckpt_gguf_writer_set_str(w, key, v, err) : CKPT_OK;
+}
+
+/* SHA-256 (hex) of a file of the model directory. */
+static ckpt_status file_sha256(const struct ckpt_source *src, const char *name, char hex[65],
+                               ckpt_err *err)
+{
+    char *path = ckpt_source_file(src, name);
+    ckpt_map *m = NULL;
+    ckpt_status s = path ? ckpt_map_open(&m, path, err)
+                         : ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    if (s == CKPT_OK && (EVP_Digest(m->data ? (const void *)m->data : "", m->size, md, &len,
+                                    EVP_sha256(), NULL) != 1 || len != 32))
+        s = ckpt_err_set(err, CKPT_E_INTERNAL, "%s: SHA-256 failed", path);
+    for (unsigned i = 0; s == CKPT_OK && i < 32; i++)
+        snprintf(hex + 2 * i, 3, "%02x", md[i]);
+    ckpt_map_close(m);
+    free(path);
+    return s;
+}
+
+static ckpt_status provenance(ckpt_gguf_writer *w, const struct ckpt_source *src, ckpt_err *err)
+{
+    if (src->hub_repo[0]) {
+        char url[512];
+        snprintf(url, sizeof url, "https://huggingface.co/%s/tree/%s", src->hub_repo,
+                 src->hub_commit);
+        TRY(ckpt_gguf_writer_set_str(w, "general.source.url", url, err));
+        snprintf(url, sizeof url, "https://huggingface.co/%s", src->hub_repo);
+        TRY(ckpt_gguf_writer_set_str(w, "general.source.repo_url", url, err));
+    }
+    TRY(ckpt_gguf_writer_set_str(w, "general.source.ckpt.name", src->name, err));
+    TRY(ckpt_gguf_writer_set_str(w, "general.source.ckpt.config_sha256", src->config_sha256,
+                                 err));
+    const char *tok = ckpt_vocab_file(src);
+    if (tok) {
+        char hex[65];
+        TRY(file_sha256(src, tok, hex, err));
+        TRY(ckpt_gguf_writer_set_str(w, "general.source.ckpt.tokenizer_sha256", hex, err));
+    }
+    return CKPT_OK;
+}
+
+/* Metadata.set_gguf_meta_model: the naming keys, then the source keys. */
+static ckpt_status general(ckpt_gguf_writer *w, const struct ckpt_source *src,
+                           const struct ckpt_plan *plan, const struct ckpt_meta_opts *o,
+                           ckpt_err *err)
+{
+    const cJSON *nop = ckpt_source_param(src, "_name_or_path");
+    struct ckpt_param_count pc = {plan->n_params, plan->n_shared_params, plan->n_expert_params,
+                                  plan->expert_count};
+    struct ckpt_model_id id;
+    ckpt_model_id_derive(&id, cJSON_IsString(nop) ? nop->valuestring : NULL, src->name, &pc);
+    TRY(ckpt_gguf_writer_set_str(w, "general.name", id.name, err));
+    TRY(set_str_if(w, "general.version", id.version, err));
+    TRY(set_str_if(w, "general.organization", id.organization, err));
+    TRY(set_str_if(w, "general.finetune", id.finetune, err));
+    TRY(set_str_if(w, "general.basename", id.basename, err));
+    TRY(set_str_if(w, "general.size_label", id.size_label, err));
+    return o->provenance ? provenance(w, src, err) : CKPT_OK;
+}
+
+/* Model.set_gguf_parameters + LlamaModel.set_gguf_parameters. */
+static ckpt_status hparams(ckpt_gguf_writer *w, const struct ckpt_source *src,
+                           const struct ckpt_meta_opts *o, ckpt_err *err)
+{
+    const struct ckpt_hf_config *c = &src->cfg;
+    bool moe = c->arch == CKPT_HF_ARCH_MIXTRAL;
+#define HAS(k) (ckpt_source_param(src, k) != NULL)
+    TRY(ckpt_gguf_writer_set_u32(w, "llama.block_count", c->n_layers, err));
+    TRY(ckpt_gguf_writer_set_u32(w, "llama.context_length",
+                                 (uint32_t)(c->max_position_embeddings > UINT32_MAX
+                                                ? UINT32_MAX
+                                                : c->max_position_embeddings),
+                                 err));
+    TRY(ckpt_gguf_writer_set_u32(w, "llama.embedding_length", c->hidden_size, err));
+    TRY(ckpt_gguf_writer_set_u32(w, "llama.feed_forward_length", c->intermediate_size, err));
+    TRY(ckpt_gguf_writer_set_u32(w, "llama.attention.head_count", c->n_heads, err));
+    if (HAS("num_key_value_heads"))
+        TRY(ckpt_gguf_writer_set_u32(w, "llama.attention.head_count_kv", c->n_kv_heads, err));
+    if (HAS("rope_theta") || c->rope_theta != 10000.0)
+        TRY(ckpt_gguf_writer_set_f32(w, "llama.rope.freq_base", (float)c->rope_theta, err));
+    TRY(ckpt_gguf_writer_set_f32(w, "llama.attention.layer_norm_rms_epsilon",
+                                 (float)c->rms_norm_eps, err));
+    static const char *const eps_keys[] = {"layer_norm_eps", "layer_norm_epsilon", "norm_epsilon"};
+    for (int i = 0; i < 3; i++) {
+        const cJSON *v = ckpt_source_param(src, eps_keys[i]);
+        if (cJSON_IsNumber(v)) {
+            TRY(ckpt_gguf_writer_set_f32(w, "llama.attention.layer_norm_epsilon",
+                                         (float)v->valuedouble, err));
+            break;
+        }
+    }
+    if (HAS("num_local_experts") || moe)
+        TRY(ckpt_gguf_writer_set_u32(w, "llama.expert_count", c->n_experts, err));
+    if (HAS("num_experts_per_tok") || moe)
+        TRY(ckpt_gguf_writer_set_u32(w, "llama.expert_used_count", c->n_experts_per_tok, err));
+    if (HAS("head_dim")) {
+        TRY(ckpt_gguf_writer_set_u32(w, "llama.attention.key_length", c->head_dim, err));
+        TRY(ckpt_gguf_writer_set_u32(w, "llama.attention.value_length", c->head_dim, err));
+    }
+#undef HAS
+    if (!o->quantize_order)
+        TRY(ckpt_gguf_writer_set_u32(w, "general.file_type", o->file_type, err));
+    TRY(ckpt_gguf_writer_set_u32(w, "llama.vocab_size", c->vocab_size, err));
+    return ckpt_gguf_writer_set_u32(w, "llama.rope.dimension_count", c->head_dim, err);
+}
+
+ckpt_status ckpt_meta_add(ckpt_gguf_writer *w, const struct ckpt_source *src,
+                          const struct ckpt_plan *plan, const struct ckpt_meta_opts *o,
+                          ckpt_err *err)
+{
+    TRY(ckpt_gguf_writer_set_str(w, "general.architecture", "llama", err));
+    TRY(ckpt_gguf_writer_set_str(w, "general.type", "model", err));
+    TRY(general(w, src, plan, o, err));
+    TRY(hparams(w, src, o, err));
+    TRY(ckpt_vocab_add(w, src, err));
+    TRY(ckpt_gguf_writer_set_u32(w, "general.quantization_version", 2, err));
+    if (o->quantize_order)
+        TRY(ckpt_gguf_writer_set_u32(w, "general.file_type", o->file_type, err));
+    return CKPT_OK;
+}

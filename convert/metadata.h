@@ -1,0 +1,51 @@
+/*
+ * metadata.h - every key/value pair of a GGUF converted from a Hugging Face
+ * Mistral/Mixtral checkpoint, in the order llama.cpp's converter writes them
+ * (LLAMACPP.md §b): general.architecture "llama", general.type, the naming
+ * keys, the llama.* hyperparameters (each only when config.json has it, as
+ * the converter does), general.file_type, llama.vocab_size,
+ * llama.rope.dimension_count, the tokenizer keys (vocab.h), and
+ * general.quantization_version.
+ *
+ * Where config.json leaves out a key that llama.cpp needs, or whose
+ * llama.cpp default differs from transformers' (context length, RMS norm
+ * epsilon; Mixtral's rope_theta and expert counts), the transformers
+ * default is written instead of nothing, so the file always loads and
+ * means what the checkpoint means.
+ *
+ * Provenance (unless turned off) sits where the converter puts
+ * general.source.*, after the naming keys:
+ *   general.source.url, general.source.repo_url  (standard; only for a hub
+ *       cache snapshot: https://huggingface.co/ORG/NAME[/tree/COMMIT])
+ *   general.source.ckpt.name                 model directory name
+ *   general.source.ckpt.config_sha256        SHA-256 (hex) of config.json
+ *   general.source.ckpt.tokenizer_sha256     SHA-256 (hex) of the tokenizer file used
+ */
+#ifndef CKPT_CONVERT_METADATA_H
+#define CKPT_CONVERT_METADATA_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../formats/gguf.h"
+#include "../kernels/err.h"
+#include "plan.h"
+#include "source.h"
+
+struct ckpt_meta_opts {
+    uint32_t file_type;   /* general.file_type (llama_ftype) */
+    bool provenance;      /* write the general.source.* keys above */
+    bool quantize_order;  /* as llama-quantize leaves them: general.quantization_version and
+                             general.file_type moved to the end, in that order */
+};
+
+/*
+ * Add all keys to w (before ckpt_gguf_writer_begin).  Errors: reading
+ * config/tokenizer files (CKPT_E_IO, CKPT_E_FORMAT, CKPT_E_RANGE), the
+ * writer's errors.
+ */
+ckpt_status ckpt_meta_add(ckpt_gguf_writer *w, const struct ckpt_source *src,
+                          const struct ckpt_plan *plan, const struct ckpt_meta_opts *o,
+                          ckpt_err *err);
+
+#endif

@@ -1,0 +1,501 @@
+/*
+ * plan.c - build the conversion plan (see plan.h): walk the checkpoint in
+ * the converter's order, check each tensor against config.json, stack
+ * Mixtral experts, choose output types, and count parameters the way the
+ * converter's size label does.
+ */
+#include "plan.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../kernels/fp16.h"
+
+/* A Hugging Face tensor in walking order. */
+struct item {
+    const struct ckpt_st_tensor *t;
+    size_t shard;
+};
+
+struct builder {
+    const struct ckpt_source *src;
+    const struct ckpt_hf_config *cfg;
+    struct ckpt_plan *plan;
+    size_t cap;
+    struct ckpt_plan_src *experts; /* [layer][expert][w1,w2,w3] */
+    uint32_t *n_experts_seen;      /* per layer */
+    uint64_t expert_sum, n_expert_tensors;
+    ckpt_err *err;
+};
+
+static int cmp_item(const void *a, const void *b)
+{
+    return strcmp(((const struct item *)a)->t->name, ((const struct item *)b)->t->name);
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+static const char *shard_path(const struct builder *b, size_t shard)
+{
+    return ckpt_st_path(ckpt_hf_shard(b->src->hf, shard));
+}
+
+static void shape_str(char *buf, size_t n, int nd, const uint64_t *shape)
+{
+    size_t o = (size_t)snprintf(buf, n, "[");
+    for (int i = 0; i < nd && o < n; i++)
+        o += (size_t)snprintf(buf + o, n - o, "%s%llu", i ? ", " : "",
+                              (unsigned long long)shape[i]);
+    if (o < n)
+        snprintf(buf + o, n - o, "]");
+}
+
+/* The torch shape config.json implies for a role (rows, cols; cols 0 for 1-D). */
+static void expected_shape(const struct ckpt_hf_config *c, ckpt_role role, bool bias,
+                           uint64_t want[2], int *nd)
+{
+    uint64_t h = c->hidden_size, q = (uint64_t)c->n_heads * c->head_dim,
+             kv = (uint64_t)c->n_kv_heads * c->head_dim, f = c->intermediate_size;
+    uint64_t rows = 0, cols = 0;
+    switch (role) {
+    case CKPT_ROLE_TOKEN_EMBD:
+    case CKPT_ROLE_OUTPUT: rows = c->vocab_size, cols = h; break;
+    case CKPT_ROLE_OUTPUT_NORM:
+    case CKPT_ROLE_ATTN_NORM:
+    case CKPT_ROLE_FFN_NORM: rows = h; break;
+    case CKPT_ROLE_ATTN_Q: rows = q, cols = h; break;
+    case CKPT_ROLE_ATTN_K:
+    case CKPT_ROLE_ATTN_V: rows = kv, cols = h; break;
+    case CKPT_ROLE_ATTN_OUTPUT: rows = h, cols = q; break;
+    case CKPT_ROLE_FFN_GATE:
+    case CKPT_ROLE_FFN_UP:
+    case CKPT_ROLE_FFN_GATE_EXPS:
+    case CKPT_ROLE_FFN_UP_EXPS: rows = f, cols = h; break;
+    case CKPT_ROLE_FFN_DOWN:
+    case CKPT_ROLE_FFN_DOWN_EXPS: rows = h, cols = f; break;
+    case CKPT_ROLE_FFN_GATE_INP: rows = c->n_experts, cols = h; break;
+    default: break;
+    }
+    if (bias)
+        cols = 0;
+    want[0] = rows;
+    want[1] = cols;
+    *nd = cols ? 2 : 1;
+}
+
+/* Is this role part of the declared architecture (and a bias allowed)? */
+static bool role_expected(const struct ckpt_hf_config *c, const struct ckpt_hf_name *n)
+{
+    bool moe = c->arch == CKPT_HF_ARCH_MIXTRAL, bias = strcmp(n->suffix, "bias") == 0;
+    if (n->layer >= 0 && (uint32_t)n->layer >= c->n_layers)
+        return false;
+    if (n->expert >= 0 && (uint32_t)n->expert >= c->n_experts)
+        return false;
+    switch (n->role) {
+    case CKPT_ROLE_FFN_GATE:
+    case CKPT_ROLE_FFN_UP:
+    case CKPT_ROLE_FFN_DOWN: return !moe && !bias;
+    case CKPT_ROLE_FFN_GATE_INP:
+    case CKPT_ROLE_FFN_GATE_EXPS:
+    case CKPT_ROLE_FFN_DOWN_EXPS:
+    case CKPT_ROLE_FFN_UP_EXPS: return moe && !bias;
+    case CKPT_ROLE_ATTN_Q:
+    case CKPT_ROLE_ATTN_K:
+    case CKPT_ROLE_ATTN_V:
+    case CKPT_ROLE_ATTN_OUTPUT: return true; /* llama.cpp takes optional biases here */
+    case CKPT_ROLE_OUTPUT: return !bias;
+    default: return !bias && n->role != CKPT_ROLE_UNKNOWN && n->role != CKPT_ROLE_IGNORED;
+    }
+}
+
+static bool dtype_ok(ckpt_dtype d)
+{
+    return d == CKPT_DT_F32 || d == CKPT_DT_F16 || d == CKPT_DT_BF16 || d == CKPT_DT_F8_E4M3 ||
+           d == CKPT_DT_F8_E5M2;
+}
+
+static bool is_f8(ckpt_dtype d) { return d == CKPT_DT_F8_E4M3 || d == CKPT_DT_F8_E5M2; }
+
+/* Find and check the scale of an F8 weight. */
+static ckpt_status attach_scale(struct builder *b, const struct item *it, struct ckpt_plan_src *ps)
+{
+    const struct ckpt_st_tensor *t = it->t;
+    char name[300];
+    size_t base = strlen(t->name) - strlen("weight");
+    static const char *const suffixes[] = {"weight_scale_inv", "weight_scale"};
+    if (t->n_dims != 2)
+        return ckpt_err_set(b->err, CKPT_E_UNSUPPORTED,
+                            "%s: tensor '%s': %s is supported for 2-D weights only",
+                            shard_path(b, it->shard), t->name, ckpt_dtype_name(t->dtype));
+    for (int k = 0; k < 2 && !ps->scale; k++) {
+        snprintf(name, sizeof name, "%.*s%s", (int)base, t->name, suffixes[k]);
+        size_t sh;
+        const struct ckpt_st_tensor *s = ckpt_hf_find(b->src->hf, name, &sh);
+        if (!s)
+            continue;
+        char have[96];
+        shape_str(have, sizeof have, s->n_dims, s->shape);
+        if (s->dtype != CKPT_DT_F32 && s->dtype != CKPT_DT_BF16 && s->dtype != CKPT_DT_F16)
+            return ckpt_err_set(b->err, CKPT_E_UNSUPPORTED,
+                                "%s: tensor '%s': scale dtype %s is not supported (F32, BF16, F16)",
+                                shard_path(b, sh), name, ckpt_dtype_name(s->dtype));
+        uint64_t out = t->shape[0], in = t->shape[1];
+        uint64_t b0 = b->plan->f8_block[0], b1 = b->plan->f8_block[1];
+        if (s->n_elements == 1)
+            ps->scale_kind = CKPT_SCALE_TENSOR;
+        else if (k == 1 && ((s->n_dims == 1 && s->shape[0] == out) ||
+                            (s->n_dims == 2 && s->shape[0] == out && s->shape[1] == 1)))
+            ps->scale_kind = CKPT_SCALE_ROW;
+        else if (k == 0 && s->n_dims == 2 && s->shape[0] == (out + b0 - 1) / b0 &&
+                 s->shape[1] == (in + b1 - 1) / b1)
+            ps->scale_kind = CKPT_SCALE_BLOCK;
+        else
+            return ckpt_err_set(b->err, CKPT_E_FORMAT,
+                                "%s: tensor '%s' has shape %s, which does not fit weight [%llu, "
+                                "%llu] (%s)",
+                                shard_path(b, sh), name, have, (unsigned long long)out,
+                                (unsigned long long)in,
+                                k == 0 ? "blocks of weight_block_size" : "one scale or one per row");
+        ps->scale = s;
+    }
+    if (!ps->scale)
+        return ckpt_err_set(b->err, CKPT_E_FORMAT,
+                            "%s: tensor '%s' is %s but has no weight_scale or weight_scale_inv",
+                            shard_path(b, it->shard), t->name, ckpt_dtype_name(t->dtype));
+    return CKPT_OK;
+}
+
+static ckpt_status check_tensor(struct builder *b, const struct item *it,
+                                const struct ckpt_hf_name *n, struct ckpt_plan_src *ps)
+{
+    const struct ckpt_st_tensor *t = it->t;
+    if (!dtype_ok(t->dtype))
+        return ckpt_err_set(b->err, CKPT_E_UNSUPPORTED,
+                            "%s: tensor '%s': dtype %s is not supported (BF16, F16, F32, or "
+                            "F8_E4M3/F8_E5M2 with scales)",
+                            shard_path(b, it->shard), t->name, ckpt_dtype_name(t->dtype));
+    uint64_t want[2];
+    int nd;
+    expected_shape(b->cfg, n->role, strcmp(n->suffix, "bias") == 0, want, &nd);
+    if (t->n_dims != nd || t->shape[0] != want[0] || (nd == 2 && t->shape[1] != want[1])) {
+        char have[96], exp[96];
+        shape_str(have, sizeof have, t->n_dims, t->shape);
+        shape_str(exp, sizeof exp, nd, want);
+        return ckpt_err_set(b->err, CKPT_E_FORMAT,
+                            "%s: tensor '%s' has shape %s, config.json implies %s",
+                            shard_path(b, it->shard), t->name, have, exp);
+    }
+    ps->t = t;
+    ps->shard = ckpt_hf_shard(b->src->hf, it->shard);
+    return is_f8(t->dtype) ? attach_scale(b, it, ps) : CKPT_OK;
+}
+
+static ckpt_type resolve_type(int out_type, ckpt_dtype first)
+{
+    if (out_type != CKPT_PLAN_AUTO)
+        return (ckpt_type)out_type;
+    return first == CKPT_DT_F16 ? CKPT_TYPE_F16 : first == CKPT_DT_F32 ? CKPT_TYPE_F32
+                                                                       : CKPT_TYPE_BF16;
+}
+
+/* Append a planned tensor fed by n_src sources (stacked when n_src > 1). */
+static ckpt_status emit(struct builder *b, const struct ckpt_hf_name *n,
+                        const struct ckpt_plan_src *srcs, uint32_t n_src, bool stacked)
+{
+    struct ckpt_plan *p = b->plan;
+    if (p->n == b->cap) {
+        size_t cap = b->cap ? 2 * b->cap : 64;
+        struct ckpt_plan_tensor *nt = realloc(p->t, cap * sizeof *nt);
+        if (!nt)
+            return ckpt_err_set(b->err, CKPT_E_NOMEM, "out of memory");
+        p->t = nt;
+        b->cap = cap;
+    }
+    struct ckpt_plan_tensor *t = &p->t[p->n];
+    memset(t, 0, sizeof *t);
+    t->src = malloc(n_src * sizeof *t->src);
+    if (!t->src)
+        return ckpt_err_set(b->err, CKPT_E_NOMEM, "out of memory");
+    memcpy(t->src, srcs, n_src * sizeof *srcs);
+    t->n_src = n_src;
+    p->n++;
+    const struct ckpt_st_tensor *s0 = srcs[0].t;
+    for (uint32_t e = 1; e < n_src; e++)
+        if (srcs[e].t->dtype != s0->dtype)
+            return ckpt_err_set(b->err, CKPT_E_UNSUPPORTED,
+                                "%s: tensors '%s' and '%s' have different dtypes (%s, %s); "
+                                "experts of a layer must share one",
+                                ckpt_st_path(srcs[e].shard), s0->name, srcs[e].t->name,
+                                ckpt_dtype_name(s0->dtype), ckpt_dtype_name(srcs[e].t->dtype));
+    if (!ckpt_name_gguf(n->role, n->layer, n->suffix, t->name, sizeof t->name))
+        return ckpt_err_set(b->err, CKPT_E_INTERNAL, "%s: no GGUF name", s0->name);
+    t->role = n->role;
+    t->layer = n->layer;
+    t->dtype = s0->dtype;
+    if (s0->n_dims == 2 && s0->shape[1] == 1)
+        return ckpt_err_set(b->err, CKPT_E_UNSUPPORTED,
+                            "%s: tensor '%s': rows of one value are not supported",
+                            ckpt_st_path(srcs[0].shard), s0->name);
+    t->src_rows = s0->n_dims == 2 ? (int64_t)s0->shape[0] : 1;
+    t->cols = s0->n_dims == 2 ? (int64_t)s0->shape[1] : (int64_t)s0->shape[0];
+
+    /* torch shape, then numpy's squeeze(), then reversed into ggml order */
+    uint64_t shape[3];
+    int nd = 0;
+    if (stacked)
+        shape[nd++] = n_src;
+    for (int i = 0; i < s0->n_dims; i++)
+        shape[nd++] = s0->shape[i];
+    uint64_t sq[3];
+    int nsq = 0;
+    for (int i = 0; i < nd; i++)
+        if (shape[i] != 1)
+            sq[nsq++] = shape[i];
+    if (nsq == 0) {
+        memcpy(sq, shape, sizeof shape);
+        nsq = nd;
+    }
+    t->n_dims = (uint32_t)nsq;
+    for (int i = 0; i < 4; i++)
+        t->ne[i] = i < nsq ? (int64_t)sq[nsq - 1 - i] : 1;
+
+    bool weight = ends_with(t->name, ".weight");
+    t->keep_f32 = nsq <= 1 || ends_with(t->name, "_norm.weight") ||
+                  n->role == CKPT_ROLE_FFN_GATE_INP || !weight;
+    t->type = t->keep_f32 ? CKPT_TYPE_F32 : p->out_type;
+    if (n->role == CKPT_ROLE_ATTN_Q)
+        t->permute_heads = b->cfg->n_heads;
+    else if (n->role == CKPT_ROLE_ATTN_K)
+        t->permute_heads = b->cfg->n_kv_heads;
+
+    uint64_t size = 1;
+    for (int i = 0; i < nsq; i++)
+        size *= sq[i];
+    if (strstr(t->name, "_exps.") && nsq >= 3) {
+        p->n_expert_params += size / sq[nsq - 3];
+        b->expert_sum += sq[nsq - 3];
+        b->n_expert_tensors++;
+    } else {
+        p->n_shared_params += size;
+    }
+    p->n_params += size;
+    p->data_bytes += ckpt_plan_bytes(t);
+    for (uint32_t e = 0; e < n_src; e++)
+        p->source_bytes += srcs[e].t->end - srcs[e].t->begin;
+    return CKPT_OK;
+}
+
+/* An expert tensor: keep it until the layer has all 3*E, then emit w1, w2, w3. */
+static ckpt_status add_expert(struct builder *b, const struct ckpt_hf_name *n,
+                              const struct ckpt_plan_src *ps)
+{
+    uint32_t E = b->cfg->n_experts, w = n->role == CKPT_ROLE_FFN_GATE_EXPS   ? 0
+                                        : n->role == CKPT_ROLE_FFN_DOWN_EXPS ? 1
+                                                                             : 2;
+    struct ckpt_plan_src *layer = b->experts + (size_t)n->layer * E * 3;
+    layer[(size_t)n->expert * 3 + w] = *ps;
+    if (++b->n_experts_seen[n->layer] < 3 * E)
+        return CKPT_OK;
+    struct ckpt_plan_src *stack = malloc(E * sizeof *stack);
+    if (!stack)
+        return ckpt_err_set(b->err, CKPT_E_NOMEM, "out of memory");
+    static const ckpt_role roles[3] = {CKPT_ROLE_FFN_GATE_EXPS, CKPT_ROLE_FFN_DOWN_EXPS,
+                                       CKPT_ROLE_FFN_UP_EXPS};
+    ckpt_status s = CKPT_OK;
+    for (int k = 0; k < 3 && s == CKPT_OK; k++) {
+        for (uint32_t e = 0; e < E; e++)
+            stack[e] = layer[(size_t)e * 3 + (size_t)k];
+        struct ckpt_hf_name sn = {roles[k], n->layer, -1, "weight"};
+        s = emit(b, &sn, stack, E, true);
+    }
+    free(stack);
+    return s;
+}
+
+/* F8 companions: a scale goes with its weight, an activation scale is dropped. */
+static int companion(const char *name)
+{
+    return ends_with(name, ".weight_scale_inv") || ends_with(name, ".weight_scale")   ? 1
+           : ends_with(name, ".input_scale") || ends_with(name, ".activation_scale") ? 2
+                                                                                      : 0;
+}
+
+static ckpt_status walk(struct builder *b, struct item *items, size_t n_items)
+{
+    for (size_t i = 0; i < n_items; i++) {
+        const struct ckpt_st_tensor *t = items[i].t;
+        if (companion(t->name)) {
+            char base[300];
+            snprintf(base, sizeof base, "%.*s.weight", (int)(strrchr(t->name, '.') - t->name),
+                     t->name);
+            if (ckpt_hf_find(b->src->hf, base, NULL))
+                continue;
+            return ckpt_err_set(b->err, CKPT_E_FORMAT,
+                                "%s: unexpected tensor '%s' (no weight '%s' for it)",
+                                shard_path(b, items[i].shard), t->name, base);
+        }
+        struct ckpt_hf_name n = ckpt_name_parse_hf(t->name);
+        if (n.role == CKPT_ROLE_IGNORED)
+            continue;
+        if (!role_expected(b->cfg, &n))
+            return ckpt_err_set(b->err, CKPT_E_FORMAT,
+                                "%s: unexpected tensor '%s' for %s with %u layers%s",
+                                shard_path(b, items[i].shard), t->name,
+                                ckpt_hf_arch_name(b->cfg->arch), b->cfg->n_layers,
+                                b->cfg->arch == CKPT_HF_ARCH_MIXTRAL ? " and its experts" : "");
+        struct ckpt_plan_src ps = {0};
+        ckpt_status s = check_tensor(b, &items[i], &n, &ps);
+        if (s == CKPT_OK)
+            s = n.expert >= 0 ? add_expert(b, &n, &ps) : emit(b, &n, &ps, 1, false);
+        if (s != CKPT_OK)
+            return s;
+    }
+    return CKPT_OK;
+}
+
+/* Every tensor the architecture needs must have been planned. */
+static ckpt_status check_complete(struct builder *b)
+{
+    const struct ckpt_hf_config *c = b->cfg;
+    bool moe = c->arch == CKPT_HF_ARCH_MIXTRAL;
+    static const char *const dense[] = {
+        "input_layernorm", "self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj",
+        "self_attn.o_proj", "post_attention_layernorm", "mlp.gate_proj", "mlp.up_proj",
+        "mlp.down_proj"};
+    char name[160];
+    const char *missing = NULL;
+    if (!ckpt_hf_find(b->src->hf, "model.embed_tokens.weight", NULL))
+        missing = "model.embed_tokens.weight";
+    else if (!ckpt_hf_find(b->src->hf, "model.norm.weight", NULL))
+        missing = "model.norm.weight";
+    else if (!c->tie_word_embeddings && !ckpt_hf_find(b->src->hf, "lm_head.weight", NULL))
+        missing = "lm_head.weight";
+    for (uint32_t l = 0; !missing && l < c->n_layers; l++) {
+        size_t nd = moe ? 6 : 9;
+        for (size_t k = 0; !missing && k < nd + (moe ? 1 : 0); k++) {
+            snprintf(name, sizeof name, "model.layers.%u.%s.weight", l,
+                     k < nd ? dense[k] : "block_sparse_moe.gate");
+            if (!ckpt_hf_find(b->src->hf, name, NULL))
+                missing = name;
+        }
+        for (uint32_t e = 0; moe && !missing && e < c->n_experts; e++)
+            for (int w = 1; w <= 3 && !missing; w++) {
+                snprintf(name, sizeof name, "model.layers.%u.block_sparse_moe.experts.%u.w%d.weight",
+                         l, e, w);
+                if (!ckpt_hf_find(b->src->hf, name, NULL))
+                    missing = name;
+            }
+    }
+    if (missing)
+        return ckpt_err_set(b->err, CKPT_E_FORMAT,
+                            "%s: tensor '%s' is missing (%s with %u layers needs it)",
+                            ckpt_hf_path(b->src->hf), missing, ckpt_hf_arch_name(c->arch),
+                            c->n_layers);
+    return CKPT_OK;
+}
+
+/* quantization_config.weight_block_size of config.json, if given. */
+static ckpt_status block_size(struct builder *b)
+{
+    b->plan->f8_block[0] = b->plan->f8_block[1] = 128;
+    const cJSON *q = ckpt_source_param(b->src, "quantization_config");
+    const cJSON *bs = q ? cJSON_GetObjectItemCaseSensitive(q, "weight_block_size") : NULL;
+    if (!bs || cJSON_IsNull(bs))
+        return CKPT_OK;
+    if (!cJSON_IsArray(bs) || cJSON_GetArraySize(bs) != 2)
+        return ckpt_err_set(b->err, CKPT_E_FORMAT,
+                            "%s/config.json: quantization_config.weight_block_size: expected two "
+                            "numbers", b->src->dir);
+    for (int i = 0; i < 2; i++) {
+        const cJSON *v = cJSON_GetArrayItem(bs, i);
+        if (!cJSON_IsNumber(v) || v->valuedouble < 1 || v->valuedouble > 65536 ||
+            v->valuedouble != (double)(uint32_t)v->valuedouble)
+            return ckpt_err_set(b->err, CKPT_E_FORMAT,
+                                "%s/config.json: quantization_config.weight_block_size: expected "
+                                "two positive integers", b->src->dir);
+        b->plan->f8_block[i] = (uint32_t)v->valuedouble;
+    }
+    return CKPT_OK;
+}
+
+ckpt_status ckpt_plan_build(struct ckpt_plan **out, const struct ckpt_source *src, int out_type,
+                            ckpt_err *err)
+{
+    *out = NULL;
+    if (out_type != CKPT_PLAN_AUTO && out_type != CKPT_TYPE_F32 && out_type != CKPT_TYPE_F16 &&
+        out_type != CKPT_TYPE_BF16)
+        return ckpt_err_set(err, CKPT_E_USAGE, "output type %s is not f32, f16 or bf16",
+                            ckpt_type_name((uint32_t)out_type));
+    const ckpt_hf *hf = src->hf;
+    struct builder b = {.src = src, .cfg = &src->cfg, .err = err};
+    struct item *items = NULL;
+    size_t n_items = ckpt_hf_n_tensors(hf), k = 0;
+    b.plan = calloc(1, sizeof *b.plan);
+    items = calloc(n_items ? n_items : 1, sizeof *items);
+    b.n_experts_seen = calloc(src->cfg.n_layers + 1, sizeof *b.n_experts_seen);
+    b.experts = calloc((size_t)src->cfg.n_layers * src->cfg.n_experts * 3 + 1, sizeof *b.experts);
+    ckpt_status s = CKPT_OK;
+    if (!b.plan || !items || !b.n_experts_seen || !b.experts) {
+        s = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+        goto out;
+    }
+    /* shards in name order, each sorted by tensor name (safe_open().keys()) */
+    for (size_t sh = 0; sh < ckpt_hf_n_shards(hf); sh++) {
+        const ckpt_st *st = ckpt_hf_shard(hf, sh);
+        size_t first = k;
+        for (size_t i = 0; i < ckpt_st_n_tensors(st); i++)
+            items[k++] = (struct item){ckpt_st_tensor(st, i), sh};
+        qsort(items + first, k - first, sizeof *items, cmp_item);
+    }
+    ckpt_dtype first = CKPT_DT_BF16;
+    for (size_t i = 0; i < k; i++)
+        if (!companion(items[i].t->name)) {
+            first = items[i].t->dtype;
+            break;
+        }
+    b.plan->out_type = resolve_type(out_type, first);
+    b.plan->file_type = ckpt_plan_file_type(b.plan->out_type);
+    for (int v = 0; v < 256; v++) {
+        b.plan->f8_lut[0][v] = ckpt_f8_e4m3_to_f32((uint8_t)v);
+        b.plan->f8_lut[1][v] = ckpt_f8_e5m2_to_f32((uint8_t)v);
+    }
+    s = block_size(&b);
+    if (s == CKPT_OK)
+        s = walk(&b, items, k);
+    if (s == CKPT_OK)
+        s = check_complete(&b);
+    if (s == CKPT_OK)
+        b.plan->expert_count =
+            b.n_expert_tensors ? (uint32_t)(b.expert_sum / b.n_expert_tensors) : 0;
+out:
+    free(items);
+    free(b.n_experts_seen);
+    free(b.experts);
+    if (s != CKPT_OK) {
+        ckpt_plan_free(b.plan);
+        return s;
+    }
+    *out = b.plan;
+    return CKPT_OK;
+}
+
+void ckpt_plan_free(struct ckpt_plan *plan)
+{
+    if (!plan)
+        return;
+    for (size_t i = 0; i < plan->n; i++)
+        free(plan->t[i].src);
+    free(plan->t);
+    free(plan);
+}
+
+uint32_t ckpt_plan_file_type(ckpt_type type)
+{
+    return type == CKPT_TYPE_F32 ? 0 : type == CKPT_TYPE_F16 ? 1 : type == CKPT_TYPE_BF16 ? 32
+                                                                                       : UINT32_MAX;
+}

@@ -1,0 +1,174 @@
+/*
+ * stream.c - the threaded row conversion and sequential writing of a plan's
+ * tensor data (see stream.h).
+ */
+#include "stream.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../formats/le.h"
+#include "../kernels/fp16.h"
+#include "../kernels/permute.h"
+
+#define CHUNK_BYTES (8u << 20) /* output bytes converted per pool run */
+
+/* The first value of a thread's rows that does not fit the output type. */
+struct bad {
+    int64_t row, col;
+    float value;
+};
+
+struct job {
+    const struct ckpt_plan *plan;
+    const struct ckpt_plan_tensor *t;
+    int64_t row0;      /* first row of the chunk */
+    size_t row_bytes;  /* output bytes per row */
+    uint8_t *out;      /* chunk buffer */
+    float *scratch;    /* cols floats per thread */
+    int64_t cols;
+    struct bad *bad;   /* per thread */
+};
+
+/* Convert one row of f32 values; returns the first column that overflows, or -1. */
+static int64_t narrow(ckpt_type type, const float *x, uint8_t *out, int64_t n)
+{
+    int64_t first = -1;
+    if (type == CKPT_TYPE_F32) {
+        memcpy(out, x, (size_t)n * 4);
+    } else if (type == CKPT_TYPE_F16) {
+        for (int64_t i = 0; i < n; i++) {
+            uint16_t h = ckpt_f32_to_f16(x[i]);
+            if ((h & 0x7fff) == 0x7c00 && first < 0 && !isinf(x[i]))
+                first = i;
+            le16enc(out + 2 * i, h);
+        }
+    } else {
+        for (int64_t i = 0; i < n; i++) {
+            uint16_t h = ckpt_f32_to_bf16(x[i]);
+            if ((h & 0x7fff) == 0x7f80 && first < 0 && !isinf(x[i]))
+                first = i;
+            le16enc(out + 2 * i, h);
+        }
+    }
+    return first;
+}
+
+static void convert_rows(void *ctx, int64_t begin, int64_t end, int thread)
+{
+    struct job *j = ctx;
+    float *x = j->scratch + (size_t)thread * (size_t)j->cols;
+    for (int64_t r = begin; r < end; r++) {
+        int64_t row = j->row0 + r;
+        uint8_t *out = j->out + (size_t)r * j->row_bytes;
+        const uint8_t *raw = ckpt_plan_row_bytes(j->t, row);
+        if (raw) {
+            memcpy(out, raw, j->row_bytes);
+            continue;
+        }
+        ckpt_plan_read_f32(j->plan, j->t, row, x);
+        int64_t c = narrow(j->t->type, x, out, j->cols);
+        if (c >= 0) {
+            j->bad[thread] = (struct bad){row, c, x[c]};
+            return;
+        }
+    }
+}
+
+static ckpt_status overflow_error(const struct ckpt_plan_tensor *t, const struct bad *b,
+                                  ckpt_err *err)
+{
+    int64_t e = b->row / t->src_rows, r = b->row % t->src_rows;
+    if (t->permute_heads && t->src_rows > 1)
+        r = ckpt_qk_hf_row(r, t->src_rows, t->permute_heads);
+    return ckpt_err_set(err, CKPT_E_VALUE,
+                        "%s: tensor '%s': value %g at row %lld, column %lld does not fit %s "
+                        "(tensor '%s' of the output); convert to bf16 or f32 instead",
+                        ckpt_st_path(t->src[e].shard), t->src[e].t->name, (double)b->value,
+                        (long long)r, (long long)b->col, ckpt_type_name(t->type), t->name);
+}
+
+/* Rows per chunk: about CHUNK_BYTES, whole row groups, at least one group. */
+static int64_t chunk_rows(const struct ckpt_plan_tensor *t, size_t row_bytes)
+{
+    int64_t g = ckpt_plan_row_group(t);
+    int64_t n = (int64_t)(CHUNK_BYTES / (row_bytes ? row_bytes : 1)) / g * g;
+    return n > g ? n : g;
+}
+
+ckpt_status ckpt_stream_write(ckpt_gguf_writer *w, const struct ckpt_plan *plan, ckpt_pool *pool,
+                              ckpt_stream_progress_fn progress, void *progress_ctx,
+                              ckpt_err *err)
+{
+    size_t buf_bytes = 0;
+    int64_t max_cols = 1;
+    for (size_t i = 0; i < plan->n; i++) {
+        const struct ckpt_plan_tensor *t = &plan->t[i];
+        size_t rb;
+        if ((t->type != CKPT_TYPE_F32 && t->type != CKPT_TYPE_F16 &&
+             t->type != CKPT_TYPE_BF16) ||
+            !ckpt_type_row_bytes(t->type, t->ne[0], &rb))
+            return ckpt_err_set(err, CKPT_E_UNSUPPORTED, "tensor '%s': type %s is not written here",
+                                t->name, ckpt_type_name(t->type));
+        int64_t n = chunk_rows(t, rb);
+        if (n > ckpt_plan_rows(t))
+            n = ckpt_plan_rows(t);
+        if ((size_t)n * rb > buf_bytes)
+            buf_bytes = (size_t)n * rb;
+        if (t->cols > max_cols)
+            max_cols = t->cols;
+    }
+    int nth = ckpt_pool_size(pool);
+    uint8_t *buf = malloc(buf_bytes ? buf_bytes : 1);
+    float *scratch = malloc((size_t)nth * (size_t)max_cols * sizeof *scratch);
+    struct bad *bad = malloc((size_t)nth * sizeof *bad);
+    if (!buf || !scratch || !bad) {
+        free(buf);
+        free(scratch);
+        free(bad);
+        return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory (%zu bytes of buffers)", buf_bytes);
+    }
+    ckpt_status s = CKPT_OK;
+    uint64_t done = 0;
+    for (size_t i = 0; i < plan->n && s == CKPT_OK; i++) {
+        const struct ckpt_plan_tensor *t = &plan->t[i];
+        size_t rb;
+        ckpt_type_row_bytes(t->type, t->ne[0], &rb);
+        int64_t rows = ckpt_plan_rows(t), per = chunk_rows(t, rb);
+        struct job j = {plan, t, 0, rb, buf, scratch, t->cols, bad};
+        for (int64_t r0 = 0; r0 < rows && s == CKPT_OK;) {
+            /* never across two stacked experts: one source tensor per chunk */
+            int64_t src_end = (r0 / t->src_rows + 1) * t->src_rows;
+            int64_t r1 = r0 + per < src_end ? r0 + per : src_end;
+            if (r1 > rows)
+                r1 = rows;
+            if (r1 < rows)
+                ckpt_plan_prefetch(t, r1, r1 + per < rows ? r1 + per : rows);
+            for (int k = 0; k < nth; k++)
+                bad[k].row = -1;
+            j.row0 = r0;
+            ckpt_pool_run(pool, convert_rows, &j, r1 - r0);
+            const struct bad *first = NULL;
+            for (int k = 0; k < nth; k++)
+                if (bad[k].row >= 0 && (!first || bad[k].row < first->row))
+                    first = &bad[k];
+            if (first) {
+                s = overflow_error(t, first, err);
+                break;
+            }
+            s = ckpt_gguf_writer_write(w, buf, (size_t)(r1 - r0) * rb, err);
+            ckpt_plan_release(t, r0, r1);
+            done += (uint64_t)(r1 - r0) * rb;
+            if (progress)
+                progress(progress_ctx, done, plan->data_bytes);
+            r0 = r1;
+        }
+        for (uint32_t e = 0; e < t->n_src; e++) /* pages at chunk edges */
+            ckpt_plan_release(t, (int64_t)e * t->src_rows, (int64_t)(e + 1) * t->src_rows);
+    }
+    free(buf);
+    free(scratch);
+    free(bad);
+    return s;
+}

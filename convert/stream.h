@@ -1,0 +1,33 @@
+/*
+ * stream.h - write the tensor data of a conversion plan to a GGUF writer:
+ * tensor by tensor in plan order, each in chunks of rows converted by the
+ * thread pool (every row has one owner, so the bytes do not depend on the
+ * thread count), written in order, after which the chunk's source pages are
+ * dropped.  Resident memory stays at one chunk buffer plus the pages being
+ * converted, whatever the size of the model.
+ */
+#ifndef CKPT_CONVERT_STREAM_H
+#define CKPT_CONVERT_STREAM_H
+
+#include <stdint.h>
+
+#include "../formats/gguf.h"
+#include "../kernels/err.h"
+#include "../kernels/pool.h"
+#include "plan.h"
+
+/* Called after each chunk with the tensor bytes written so far and in all. */
+typedef void (*ckpt_stream_progress_fn)(void *ctx, uint64_t done, uint64_t total);
+
+/*
+ * Write every planned tensor's data to w (after ckpt_gguf_writer_begin),
+ * converting to each tensor's type (F32, F16 or BF16).  Errors: CKPT_E_VALUE
+ * when a value does not fit the output type (the message names the tensor,
+ * its source and the position), the writer's errors (CKPT_E_IO for a full
+ * disk or a closed pipe), CKPT_E_NOMEM, CKPT_E_UNSUPPORTED for other types.
+ */
+ckpt_status ckpt_stream_write(ckpt_gguf_writer *w, const struct ckpt_plan *plan, ckpt_pool *pool,
+                              ckpt_stream_progress_fn progress, void *progress_ctx,
+                              ckpt_err *err);
+
+#endif

@@ -1,0 +1,32 @@
+/*
+ * vocab.h - the tokenizer.* keys of a converted GGUF, as llama.cpp's
+ * converter writes them for a Mistral/Mixtral checkpoint (LLAMACPP.md §c):
+ * tokenizer.ggml.model "llama", .pre "default", .tokens, .scores,
+ * .token_type padded to config.json's vocab_size, then the special token
+ * ids, add_bos/add_eos, the chat template (gguf.SpecialVocab's order), and
+ * add_space_prefix when tokenizer_config.json says add_prefix_space.
+ *
+ * The vocabulary comes from tokenizer.model when present, else from
+ * tokenizer.json.  For tokenizer.json the scores are the ones derived from
+ * its merge ranks (formats/tokenizer.h), not the converter's flat -1000, so
+ * that llama.cpp tokenizes such a GGUF as SentencePiece does.
+ */
+#ifndef CKPT_CONVERT_VOCAB_H
+#define CKPT_CONVERT_VOCAB_H
+
+#include "../formats/gguf.h"
+#include "../kernels/err.h"
+#include "source.h"
+
+/* Name of the file the vocabulary comes from ("tokenizer.model" or
+ * "tokenizer.json"), or NULL when the model has neither. */
+const char *ckpt_vocab_file(const struct ckpt_source *src);
+
+/*
+ * Add the tokenizer keys to w, in the converter's order.  Errors: CKPT_E_IO
+ * (no tokenizer file), the tokenizer loaders' errors, CKPT_E_RANGE (more
+ * pieces than vocab_size, a negative special id), the writer's errors.
+ */
+ckpt_status ckpt_vocab_add(ckpt_gguf_writer *w, const struct ckpt_source *src, ckpt_err *err);
+
+#endif
