@@ -25,9 +25,10 @@ static void usage(FILE *f)
 {
     fputs("Usage: ckpt-quant -t MIX [-o OUT|-] [-f] [-j N] [--imatrix FILE] [--pure]\n"
           "                  [--output-tensor-type T] [--token-embedding-type T]\n"
-          "                  [-q|-v] [--json] IN.gguf|-\n"
-          "Quantize a GGUF model (F32, F16 or BF16) to a llama-quantize mix; the output\n"
-          "has the tensors, types, metadata and bytes llama-quantize writes.\n\n"
+          "                  [--no-provenance] [-q|-v] [--json] IN.gguf|MODEL_DIR|-\n"
+          "Quantize a GGUF model (F32, F16 or BF16), or a Hugging Face model directory\n"
+          "converted on the fly, to a llama-quantize mix; the output has the tensors,\n"
+          "types, metadata and bytes llama-quantize writes.\n\n"
           "  -t, --type MIX          the mix (below)\n"
           "  -o, --output FILE       output file, - for stdout (default: IN-MIX.gguf)\n"
           "  -f, --force             overwrite the output; write to a terminal\n"
@@ -36,6 +37,7 @@ static void usage(FILE *f)
           "      --pure              the mix's base type for every weight matrix\n"
           "      --output-tensor-type T     type of output.weight (q8_0, q6_K, f16, ...)\n"
           "      --token-embedding-type T   type of token_embd.weight\n"
+          "      --no-provenance     MODEL_DIR: leave out the general.source.* keys\n"
           "      --json              JSON summary with every tensor's type on stdout\n"
           "  -q, --quiet             errors only\n"
           "  -v, --verbose           more messages\n"
@@ -79,6 +81,15 @@ static bool same_file(const char *a, const char *b)
            sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
+/* A Hugging Face model: a directory, or a .safetensors file beside config.json. */
+static bool is_model_dir(const char *in)
+{
+    struct stat st;
+    size_t n = strlen(in);
+    return (stat(in, &st) == 0 && S_ISDIR(st.st_mode)) ||
+           (n > 12 && strcmp(in + n - 12, ".safetensors") == 0);
+}
+
 static bool parse_type(const char *s, int *out)
 {
     int t = ckpt_type_from_name(s);
@@ -108,7 +119,7 @@ static void summary(struct ckpt_cli *cli, const struct ckpt_quant_report *rep,
 
 int cmd_quant(int argc, char **argv)
 {
-    enum { OPT_IMATRIX = 256, OPT_PURE, OPT_OUT_TYPE, OPT_EMB_TYPE, OPT_JSON };
+    enum { OPT_IMATRIX = 256, OPT_PURE, OPT_OUT_TYPE, OPT_EMB_TYPE, OPT_JSON, OPT_NO_PROV };
     static const struct option longopts[] = {
         {"type", required_argument, NULL, 't'},
         {"output", required_argument, NULL, 'o'},
@@ -119,6 +130,7 @@ int cmd_quant(int argc, char **argv)
         {"output-tensor-type", required_argument, NULL, OPT_OUT_TYPE},
         {"token-embedding-type", required_argument, NULL, OPT_EMB_TYPE},
         {"json", no_argument, NULL, OPT_JSON},
+        {"no-provenance", no_argument, NULL, OPT_NO_PROV},
         {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
@@ -129,7 +141,7 @@ int cmd_quant(int argc, char **argv)
     ckpt_cli_init(&cli, "ckpt-quant");
     struct ckpt_quant_opts o = {.mix = CKPT_MIX_COUNT, .output_type = -1, .token_embd_type = -1};
     const char *imatrix_path = NULL;
-    bool json = false;
+    bool json = false, provenance = true;
     long l;
     int c;
     while ((c = getopt_long(argc, argv, "t:o:fj:qvhV", longopts, NULL)) != -1) {
@@ -160,6 +172,7 @@ int cmd_quant(int argc, char **argv)
                                             optarg);
             break;
         case OPT_JSON: json = true; break;
+        case OPT_NO_PROV: provenance = false; break;
         case 'q': cli.level--; break;
         case 'v': cli.level++; break;
         case 'h': usage(stdout); return 0;
@@ -195,18 +208,13 @@ int cmd_quant(int argc, char **argv)
         rc = ckpt_cli_usage_error(&cli, "%s: the output would replace the input", o.output);
         goto out;
     }
-    struct stat st;
-    if (strcmp(in, "-") != 0 && stat(in, &st) == 0 && S_ISDIR(st.st_mode)) {
-        rc = ckpt_cli_usage_error(&cli, "%s: a directory; quantize a GGUF file "
-                                  "(ckpt-convert makes one from a model directory)", in);
-        goto out;
-    }
     if (imatrix_path && ckpt_imatrix_load(&im, imatrix_path, &err) != CKPT_OK) {
         rc = ckpt_cli_fail(&cli, &err);
         goto out;
     }
     ckpt_out_install_signal_cleanup();
-    if (ckpt_qsrc_open_gguf(&src, in, &err) != CKPT_OK) {
+    if ((is_model_dir(in) ? ckpt_qsrc_open_hf(&src, in, provenance, &err)
+                          : ckpt_qsrc_open_gguf(&src, in, &err)) != CKPT_OK) {
         rc = ckpt_cli_fail(&cli, &err);
         goto out;
     }

@@ -3,8 +3,9 @@
  * tensors (name, ggml shape, stored type), produces any rows of one as
  * f32, writes its metadata into the output, and lets go of a tensor once
  * it has been written.  The driver (quantize.h) never sees the file
- * format behind it: a GGUF file (F32/F16/BF16 or already quantized) and a
- * Hugging Face model directory converted on the fly are both sources.
+ * format behind it: a GGUF file (F32/F16/BF16 or already quantized,
+ * source_gguf.c) and a Hugging Face model directory converted on the fly
+ * (source_hf.c) are both sources.
  */
 #ifndef CKPT_QUANT_SOURCE_H
 #define CKPT_QUANT_SOURCE_H
@@ -64,6 +65,17 @@ struct ckpt_qsrc {
  * CKPT_E_FORMAT for missing or unusable model keys.
  */
 ckpt_status ckpt_qsrc_open_gguf(struct ckpt_qsrc **out, const char *path, ckpt_err *err);
+
+/*
+ * Open a Hugging Face model directory (or FILE.safetensors with config.json
+ * beside it) as a source: the tensors, order and metadata of llama.cpp's
+ * converter at --outtype f32 (convert/plan.h, convert/metadata.h), so the
+ * result equals converting to an f32 GGUF and quantizing that.
+ * `provenance` adds the converter's general.source.* keys.  Caller owns
+ * *out.  Errors: those of ckpt_source_open and ckpt_plan_build.
+ */
+ckpt_status ckpt_qsrc_open_hf(struct ckpt_qsrc **out, const char *path, bool provenance,
+                              ckpt_err *err);
 
 /* Close any source; NULL is fine. */
 static inline void ckpt_qsrc_close(struct ckpt_qsrc *src)

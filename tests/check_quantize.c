@@ -1,13 +1,14 @@
 /*
  * check_quantize.c - the quantize driver against llama-quantize's own
  * outputs:
- *   golden:  Q4_K_M of each kit's convert-f16.gguf is byte-identical, whole
- *            file, to llama-quantize's (quant-summary.tsv); every mix of the
- *            listings, with and without the imatrix, gives llama-quantize's
- *            types, shapes and bytes (SHA-256) for every tensor - from the
- *            f16 GGUF, the one known f16 rounding effect aside; metadata
- *            keys and the values llama-quantize adds; the same bytes through
- *            a GGUF imatrix;
+ *   golden:  Q4_K_M of each kit's convert-f16.gguf, and of its model
+ *            directory directly, is byte-identical, whole file, to
+ *            llama-quantize's (quant-summary.tsv); every mix of the
+ *            listings, with and without the imatrix, from the f32 GGUF and
+ *            from the model directory in one pass, gives llama-quantize's
+ *            types, shapes and bytes (SHA-256) for every tensor, and its
+ *            metadata keys and the values it adds; the same bytes through a
+ *            GGUF imatrix;
  *   driver:  identical bytes for 1 and 4 threads; NaN/Inf rows and values
  *            too large for the output type fail naming tensor and row and
  *            leave no file; existing outputs; requantizing with a warning;
@@ -18,8 +19,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "convert/convert.h"
 #include "formats/gguf.h"
 #include "formats/le.h"
 #include "kernels/quant.h"
@@ -43,7 +46,10 @@ static ckpt_status quantize(const char *in, const char *out, ckpt_mix mix, const
                             int threads, struct ckpt_quant_report *rep, ckpt_err *err)
 {
     struct ckpt_qsrc *src = NULL;
-    ckpt_status st = ckpt_qsrc_open_gguf(&src, in, err);
+    struct stat sb;
+    ckpt_status st = stat(in, &sb) == 0 && S_ISDIR(sb.st_mode)
+                         ? ckpt_qsrc_open_hf(&src, in, false, err)
+                         : ckpt_qsrc_open_gguf(&src, in, err);
     if (st != CKPT_OK)
         return st;
     struct ckpt_quant_opts o = {.mix = mix, .output_type = -1, .token_embd_type = -1,
@@ -93,40 +99,8 @@ START_TEST(q4km_from_f16_whole_file)
 }
 END_TEST
 
-/* Names of the tensors whose f16 data widens exactly to the f32 listing. */
-static bool *exact_inputs(const char *kit, const ckpt_gguf *g)
-{
-    struct ql_listing f32 = ql_load(kit, "convert-f32.tensors.tsv");
-    bool *exact = calloc(ckpt_gguf_n_tensors(g), sizeof *exact);
-    for (size_t i = 0; i < ckpt_gguf_n_tensors(g); i++) {
-        const struct ckpt_gguf_tensor *t = ckpt_gguf_tensor(g, i);
-        float *f = malloc(t->n_elements * sizeof *f);
-        ck_assert(ckpt_dequantize_row(t->type, t->data, f, (int64_t)t->n_elements));
-        char hex[65];
-        ql_sha256(f, t->n_elements * sizeof *f, hex);
-        const struct ql_tensor *w = ql_find(&f32, t->name);
-        exact[i] = w && strcmp(w->sha, hex) == 0;
-        free(f);
-    }
-    ql_free(&f32);
-    return exact;
-}
-
-/*
- * The tensors where quantizing the f16 GGUF cannot give llama-quantize's
- * bytes from the f32 GGUF: tiny Mistral's blk.0.ffn_gate.weight holds BF16
- * values below f16's normal range, and in q4_K that changes blocks (the
- * README's "1 of 39 tensors"; quant-Q4_K_M-from-f16 has the f16 bytes).
- */
-static bool f16_difference(const char *kit, const char *stem, const char *tensor)
-{
-    return strncmp(kit, "tiny-mistral", 12) == 0 && strcmp(tensor, "blk.0.ffn_gate.weight") == 0 &&
-           (strcmp(stem, "quant-Q4_K_M") == 0 || strcmp(stem, "quant-Q4_K_S") == 0);
-}
-
 /* Compare the GGUF at out with golden/<kit>/<stem>.{tensors,kv}.tsv. */
-static size_t compare(const char *kit, const char *stem, const char *out, const ckpt_gguf *in,
-                      const bool *exact)
+static void compare(const char *kit, const char *stem, const char *out)
 {
     char *lname = tu_fmt("%s.tensors.tsv", stem), *kvname = tu_fmt("%s.kv.tsv", stem);
     struct ql_listing want = ql_load(kit, lname);
@@ -134,7 +108,6 @@ static size_t compare(const char *kit, const char *stem, const char *out, const 
     ckpt_err err = {0};
     ck_assert_msg(ckpt_gguf_open(&g, out, &err) == CKPT_OK, "%s", err.msg);
     ck_assert_uint_eq(ckpt_gguf_n_tensors(g), want.n);
-    size_t compared = 0;
     for (size_t i = 0; i < ckpt_gguf_n_tensors(g); i++) {
         const struct ckpt_gguf_tensor *t = ckpt_gguf_tensor(g, i);
         if (i > 0)
@@ -145,17 +118,10 @@ static size_t compare(const char *kit, const char *stem, const char *out, const 
                       t->name, ckpt_type_name(t->type), ckpt_type_name((uint32_t)w->type));
         for (int d = 0; d < 4; d++)
             ck_assert_int_eq(t->ne[d], w->ne[d]);
-        const struct ckpt_gguf_tensor *src = ckpt_gguf_find_tensor(in, t->name);
         char hex[65];
         ql_sha256(t->data, t->n_bytes, hex);
-        if (strcmp(hex, w->sha) == 0) {
-            compared++;
-            continue;
-        }
-        /* allowed only where the f16 input is not the f32 one and it shows */
-        ck_assert_msg(!exact[src - ckpt_gguf_tensor(in, 0)] && f16_difference(kit, stem, t->name),
-                      "%s %s: %s (%s) differs from llama-quantize's", kit, stem, t->name,
-                      ckpt_type_name(t->type));
+        ck_assert_msg(strcmp(hex, w->sha) == 0, "%s %s: %s (%s) differs from llama-quantize's", kit,
+                      stem, t->name, ckpt_type_name(t->type));
     }
     /* metadata: the same keys; the last two as llama-quantize appends them */
     size_t nkv = ckpt_gguf_n_kv(g);
@@ -194,29 +160,44 @@ static size_t compare(const char *kit, const char *stem, const char *out, const 
     ql_free(&want);
     free(lname);
     free(kvname);
-    return compared;
 }
 
-START_TEST(every_mix_from_f16)
+/* An f32 GGUF of the kit's checkpoint, as ckpt-convert writes it
+ * (llama.cpp's convert-f32 tensors), at path. */
+static void convert_f32(const char *kit, const char *path)
+{
+    char *rel = tu_fmt("models/%s", kit), *dir = tu_data(rel);
+    struct ckpt_convert_opts o = {.input = dir, .output = path, .type = CKPT_TYPE_F32,
+                                  .force = true, .n_threads = 2};
+    ckpt_err err = {0};
+    ck_assert_msg(ckpt_convert_run(&o, NULL, &err) == CKPT_OK, "%s", err.msg);
+    free(dir);
+    free(rel);
+}
+
+/* Every mix of the listings, with and without the imatrix, from the f32
+ * GGUF (_i even) and from the model directory directly (_i odd). */
+START_TEST(every_mix)
 {
     static const char *mixes[] = {"Q8_0", "Q4_0",   "Q4_1",   "Q5_0",   "Q5_1",
                                   "Q2_K", "Q3_K_S", "Q3_K_M", "Q3_K_L", "Q4_K_S",
                                   "Q4_K_M", "Q5_K_S", "Q5_K_M", "Q6_K"};
-    const char *kit = kits[_i * 2]; /* tiny-mistral-tokjson has tiny-mistral's tensors */
+    /* tiny-mistral-tokjson has tiny-mistral's tensors: once is enough */
+    const char *kit = _i < 2 ? "tiny-mistral" : "tiny-mixtral";
+    const bool from_dir = _i % 2;
     char *dir = tu_tmpdir();
-    char *out = tu_fmt("%s/q.gguf", dir);
-    char *in = kit_path(kit, "convert-f16.gguf"), *imp = kit_path(kit, "imatrix.dat");
-    ckpt_gguf *g = NULL;
+    char *out = tu_fmt("%s/q.gguf", dir), *imp = kit_path(kit, "imatrix.dat"), *in;
+    if (from_dir) {
+        char *rel = tu_fmt("models/%s", kit);
+        in = tu_data(rel);
+        free(rel);
+    } else {
+        in = tu_fmt("%s/f32.gguf", dir);
+        convert_f32(kit, in);
+    }
     ckpt_imatrix *im = NULL;
     ckpt_err err = {0};
-    ck_assert_int_eq(ckpt_gguf_open(&g, in, &err), CKPT_OK);
     ck_assert_int_eq(ckpt_imatrix_load(&im, imp, &err), CKPT_OK);
-    bool *exact = exact_inputs(kit, g);
-    size_t n_exact = 0;
-    for (size_t i = 0; i < ckpt_gguf_n_tensors(g); i++)
-        n_exact += exact[i];
-    /* the README: 1 of 39 Mistral tensors loses bits in f16, no Mixtral tensor does */
-    ck_assert_uint_ge(n_exact, _i < 2 ? 10 : 19);
     for (size_t k = 0; k < sizeof mixes / sizeof mixes[0]; k++) {
         for (int with = 0; with < 2; with++) {
             if (with && k != 5 && k != 7 && k != 10)
@@ -224,16 +205,42 @@ START_TEST(every_mix_from_f16)
             char *stem = tu_fmt("quant-%s%s", mixes[k], with ? "-imatrix" : "");
             ck_assert_msg(quantize(in, out, (ckpt_mix)ckpt_mix_from_name(mixes[k]),
                                    with ? im : NULL, 2, NULL, &err) == CKPT_OK, "%s", err.msg);
-            size_t same = compare(kit, stem, out, g, exact);
-            ck_assert_uint_ge(same, ckpt_gguf_n_tensors(g) - 1);
+            compare(kit, stem, out);
             free(stem);
         }
     }
-    free(exact);
     ckpt_imatrix_free(im);
-    ckpt_gguf_close(g);
     free(imp);
     free(in);
+    free(out);
+    tu_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
+/* From the model directory, without provenance keys: llama-quantize's whole
+ * Q4_K_M file (made from llama.cpp's f32 conversion), byte for byte -
+ * except tiny-mistral-tokjson, whose vocabulary scores ckpt-convert keeps
+ * from tokenizer.json on purpose: its tensors are compared instead. */
+START_TEST(q4km_from_dir_whole_file)
+{
+    const char *kit = kits[_i];
+    char *dir = tu_tmpdir();
+    char *out = tu_fmt("%s/q.gguf", dir), *rel = tu_fmt("models/%s", kit), *in = tu_data(rel);
+    ckpt_err err = {0};
+    ck_assert_msg(quantize(in, out, CKPT_MIX_Q4_K_M, NULL, 2, NULL, &err) == CKPT_OK, "%s",
+                  err.msg);
+    if (strcmp(kit, "tiny-mistral-tokjson") == 0) {
+        compare(kit, "quant-Q4_K_M", out);
+    } else {
+        char *want = ql_summary_sha(kit, "quant-Q4_K_M.gguf"), *got = file_sha(out);
+        ck_assert_ptr_nonnull(want);
+        ck_assert_str_eq(got, want);
+        free(got);
+        free(want);
+    }
+    free(in);
+    free(rel);
     free(out);
     tu_rmtree(dir);
     free(dir);
@@ -520,7 +527,8 @@ Suite *quantize_suite(void)
     TCase *tc = tcase_create("golden");
     tcase_set_timeout(tc, 60);
     tcase_add_loop_test(tc, q4km_from_f16_whole_file, 0, 3);
-    tcase_add_loop_test(tc, every_mix_from_f16, 0, 2);
+    tcase_add_loop_test(tc, q4km_from_dir_whole_file, 0, 3);
+    tcase_add_loop_test(tc, every_mix, 0, 4);
     tcase_add_test(tc, gguf_imatrix_same_bytes);
     suite_add_tcase(s, tc);
     tc = tcase_create("driver");

@@ -8,7 +8,8 @@ in=tests/data/golden/tiny-mixtral/convert-f16.gguf
 "$q" -t Q4_K_M --output-tensor-type q9_K "$in" 2>/dev/null; [ $? -eq 2 ] || exit 1
 "$q" -t Q4_K_M --json -o - "$in" 2>"$TMP/e" >/dev/null
 [ $? -eq 2 ] && grep -q -- '--json' "$TMP/e" || exit 1
-"$q" -t Q4_K_M tests/data/golden 2>"$TMP/e"; [ $? -eq 2 ] && grep -q 'directory' "$TMP/e" || exit 1
+"$q" -t Q4_K_M tests/data/golden -o "$TMP/x.gguf" 2>"$TMP/e"
+[ $? -eq 2 ] && grep -q 'config.json' "$TMP/e" && [ ! -e "$TMP/x.gguf" ] || exit 1
 "$q" -t Q4_K_M /nonexistent/in.gguf -o "$TMP/x.gguf" 2>"$TMP/e"
 [ $? -eq 2 ] && grep -q '/nonexistent/in.gguf' "$TMP/e" || exit 1
 "$q" --help >"$TMP/h" || exit 1

@@ -1,0 +1,108 @@
+/*
+ * source_hf.c - a Hugging Face model directory as a quantizer source (see
+ * source.h): the converter's plan at F32 (convert/plan.h) lists the
+ * tensors llama.cpp's converter writes for --outtype f32, Q/K rows
+ * permuted and experts stacked; rows are read as f32 straight from the
+ * shards and the metadata is the converter's (convert/metadata.h), the
+ * two keys llama-quantize moves placed last.  Converting and quantizing
+ * in one pass thus gives the bytes of an f32 conversion quantized, with
+ * no intermediate file.
+ */
+#include "source.h"
+
+#include "../convert/metadata.h"
+#include "../convert/plan.h"
+#include "../convert/source.h"
+#include "../formats/mapfile.h"
+
+#include <stdlib.h>
+
+struct hsrc {
+    struct ckpt_qsrc src;
+    struct ckpt_source *cs;
+    struct ckpt_plan *plan;
+    struct ckpt_qsrc_tensor *t;
+    bool provenance;
+};
+
+static ckpt_status h_rows(void *ctx, size_t i, int64_t row, int64_t n, float *dst, ckpt_err *err)
+{
+    (void)err; /* the plan checked every size: reading cannot fail */
+    struct hsrc *s = ctx;
+    const struct ckpt_plan_tensor *t = &s->plan->t[i];
+    for (int64_t r = 0; r < n; r++)
+        ckpt_plan_read_f32(s->plan, t, row + r, dst + r * t->ne[0]);
+    return CKPT_OK;
+}
+
+static const void *h_raw(void *ctx, size_t i)
+{
+    (void)ctx;
+    (void)i;
+    return NULL; /* stored as BF16/F16/F8 in the shards: always re-encoded */
+}
+
+static void h_release(void *ctx, size_t i, int64_t row, int64_t n)
+{
+    struct hsrc *s = ctx;
+    ckpt_plan_release(&s->plan->t[i], row, row + n);
+}
+
+static ckpt_status h_write_kvs(void *ctx, ckpt_gguf_writer *w, uint32_t file_type, ckpt_err *err)
+{
+    struct hsrc *s = ctx;
+    struct ckpt_meta_opts mo = {.file_type = file_type, .provenance = s->provenance,
+                                .quantize_order = true};
+    return ckpt_meta_add(w, s->cs, s->plan, &mo, err);
+}
+
+static void h_close(void *ctx)
+{
+    struct hsrc *s = ctx;
+    ckpt_plan_free(s->plan);
+    ckpt_source_close(s->cs);
+    free(s->t);
+    free(s);
+}
+
+static const struct ckpt_qsrc_ops hf_ops = {h_rows, h_raw, h_release, h_write_kvs, h_close};
+
+ckpt_status ckpt_qsrc_open_hf(struct ckpt_qsrc **out, const char *path, bool provenance,
+                              ckpt_err *err)
+{
+    *out = NULL;
+    struct hsrc *s = calloc(1, sizeof *s);
+    if (!s)
+        return ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory", path);
+    ckpt_status st = ckpt_source_open(&s->cs, path, err);
+    if (st == CKPT_OK)
+        st = ckpt_plan_build(&s->plan, s->cs, CKPT_TYPE_F32, err);
+    if (st == CKPT_OK && !(s->t = calloc(s->plan->n + 1, sizeof *s->t)))
+        st = ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory", path);
+    if (st != CKPT_OK) {
+        h_close(s);
+        return st;
+    }
+    const struct ckpt_plan *p = s->plan;
+    for (size_t i = 0; i < p->n; i++) {
+        const struct ckpt_plan_tensor *t = &p->t[i];
+        s->t[i] = (struct ckpt_qsrc_tensor){t->name, t->n_dims,
+                                            {t->ne[0], t->ne[1], t->ne[2], t->ne[3]}, t->type};
+    }
+    for (size_t sh = 0; sh < ckpt_hf_n_shards(s->cs->hf); sh++)
+        ckpt_map_advise_sequential(ckpt_st_map(ckpt_hf_shard(s->cs->hf, sh)));
+    const struct ckpt_hf_config *cfg = &s->cs->cfg;
+    s->provenance = provenance;
+    s->src = (struct ckpt_qsrc){
+        .ops = &hf_ops,
+        .ctx = s,
+        .name = ckpt_hf_path(s->cs->hf),
+        .n_tensors = p->n,
+        .tensors = s->t,
+        .model = {(int)cfg->n_layers, (int)cfg->n_heads, (int)cfg->n_kv_heads,
+                  (int)cfg->n_experts},
+        .data_bytes = p->source_bytes,
+    };
+    *out = &s->src;
+    return CKPT_OK;
+}
