@@ -111,7 +111,8 @@ static void compare(const char *kit, const char *stem, const char *out)
     for (size_t i = 0; i < ckpt_gguf_n_tensors(g); i++) {
         const struct ckpt_gguf_tensor *t = ckpt_gguf_tensor(g, i);
         if (i > 0)
-            ck_assert_int_lt(ckpt_qplan_compare_names(ckpt_gguf_tensor(g, i - 1)->name, t->name), 0);
+            ck_assert_int_lt(
+                ckpt_qplan_compare_names(ckpt_gguf_tensor(g, i - 1)->name, t->name), 0);
         const struct ql_tensor *w = ql_find(&want, t->name);
         ck_assert_msg(w != NULL, "%s %s: unexpected %s", kit, stem, t->name);
         ck_assert_msg((int)t->type == w->type, "%s %s: %s is %s, llama-quantize %s", kit, stem,
