@@ -252,11 +252,11 @@ static ckpt_status prepare(struct run *r, struct ckpt_quant_report *rep, ckpt_er
     for (size_t i = 0; i < n; i++) {
         const struct ckpt_qsrc_tensor *t = &src->tensors[i];
         r->pt[i] = (struct ckpt_qplan_tensor){t->name, {t->ne[0], t->ne[1], t->ne[2], t->ne[3]},
-                                             t->type};
+                                              t->type};
     }
     struct ckpt_qplan_opts po = {o->mix, o->pure,
-                                o->imatrix && ckpt_imatrix_n_entries(o->imatrix) > 0,
-                                o->output_type, o->token_embd_type};
+                                 o->imatrix && ckpt_imatrix_n_entries(o->imatrix) > 0,
+                                 o->output_type, o->token_embd_type};
     ckpt_status st = ckpt_qplan_make(&src->model, &po, r->pt, n, r->order, r->pc, err);
     if (st != CKPT_OK)
         return st;
