@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "formats/cli.h"
 #include "formats/model_load.h"
@@ -25,7 +24,8 @@ static const char usage_text[] =
     "  -p, --prompt TEXT        the prompt (token ids with --ids)\n"
     "  -n, --tokens N           tokens to generate (default 32)\n"
     "      --ids                read and print token ids instead of text\n"
-    "      --tokenizer PATH     tokenizer directory or file (default: MODEL's directory)\n"
+    "      --tokenizer PATH     tokenizer directory or file, or a GGUF (default: MODEL's\n"
+    "                           directory, or the GGUF's own vocabulary)\n"
     "      --temp T             sampling temperature (default 0: greedy)\n"
     "      --top-k K            sample among the K most likely tokens\n"
     "      --top-p P            sample among the most likely tokens of mass P\n"
@@ -147,17 +147,6 @@ static bool parse_ids(const char *s, int32_t *ids, int64_t *n, int64_t cap)
     return *n > 0;
 }
 
-static ckpt_status load_tokenizer(ckpt_tok **tok, const char *path, ckpt_err *err)
-{
-    struct stat sb;
-    size_t n = strlen(path);
-    if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
-        return ckpt_tok_load_dir(tok, path, err);
-    if (n >= 5 && strcmp(path + n - 5, ".json") == 0)
-        return ckpt_tok_load_hf_json(tok, path, err);
-    return ckpt_tok_load_spm(tok, path, err);
-}
-
 int main(int argc, char **argv)
 {
     struct ckpt_cli cli;
@@ -230,13 +219,8 @@ int main(int argc, char **argv)
             goto out;
         }
     } else {
-        if (!tok_path && ckpt_weights_get_kind(w) == CKPT_WEIGHTS_GGUF) {
-            rc = ckpt_cli_usage_error(&cli, "%s: text needs --tokenizer (or use --ids)",
-                                      model_path);
-            goto out;
-        }
         size_t n_ids;
-        if (load_tokenizer(&tok, tok_path ? tok_path : model_path, &err) != CKPT_OK ||
+        if (ckpt_tok_load_any(&tok, tok_path ? tok_path : model_path, &err) != CKPT_OK ||
             ckpt_tok_encode(tok, prompt, plen, CKPT_TOK_ADD_SPECIAL, seq, cap, &n_ids, &err) !=
                 CKPT_OK)
             goto fail;
