@@ -25,7 +25,8 @@ VERSION    := 0.1.0
 
 DEP_MODULES  = zlib libcrypto libcjson
 TEST_MODULES = check
-# pkg-config module -> Debian package
+# pkg-config module -> Debian package (the openssl command is checked too: tests use it
+# as an outside oracle for signatures)
 DEB_zlib      = zlib1g-dev
 DEB_libcrypto = libssl-dev
 DEB_libcjson  = libcjson-dev
@@ -79,7 +80,7 @@ $(DEPS_STAMP):
 	@mkdir -p $(@D)
 	@CKPT_MODULES="$(DEP_MODULES) $(TEST_MODULES)" \
 	 CKPT_PACKAGES="$(foreach m,$(DEP_MODULES) $(TEST_MODULES),$(m):$(DEB_$(m)))" \
-	 PKG_CONFIG="$(PKG_CONFIG)" sh tests/ensure-deps.sh
+	 PKG_CONFIG="$(PKG_CONFIG)" sh tests/ensure-deps.sh openssl
 	@touch $@
 
 # ---- build ----

@@ -24,6 +24,7 @@ struct ckpt_out {
     char *path;     /* final name */
     char *tmp_path; /* temporary in the same directory; NULL for stdout */
     int temp_slot;
+    int mode;       /* final file mode; -1: 0666 less the umask */
     uint8_t *buf;
     size_t used;
     uint64_t written;
@@ -97,6 +98,7 @@ ckpt_status ckpt_out_open(ckpt_out **out, const char *path, bool force, ckpt_err
         return ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory", path);
     o->fd = -1;
     o->temp_slot = -1;
+    o->mode = -1;
     o->path = strdup(path);
     o->buf = malloc(OUT_BUFSIZE);
     if (!o->path || !o->buf) {
@@ -197,6 +199,8 @@ ckpt_status ckpt_out_zeros(ckpt_out *o, size_t n, ckpt_err *err)
 
 uint64_t ckpt_out_tell(const ckpt_out *o) { return o->written; }
 
+void ckpt_out_set_mode(ckpt_out *o, unsigned mode) { o->mode = (int)(mode & 07777); }
+
 const char *ckpt_out_path(const ckpt_out *o) { return o->path; }
 
 ckpt_status ckpt_out_commit(ckpt_out *o, ckpt_err *err)
@@ -215,10 +219,15 @@ ckpt_status ckpt_out_commit(ckpt_out *o, ckpt_err *err)
         ckpt_out_abort(o);
         return s;
     }
-    /* mkstemp creates 0600; give the result the usual umask-based mode */
-    mode_t mask = umask(0);
-    umask(mask);
-    fchmod(o->fd, 0666 & ~mask);
+    /* mkstemp creates 0600; give the result the usual umask-based mode
+     * unless the caller asked for one (a private key stays 0600 throughout) */
+    if (o->mode >= 0) {
+        fchmod(o->fd, (mode_t)o->mode);
+    } else {
+        mode_t mask = umask(0);
+        umask(mask);
+        fchmod(o->fd, 0666 & ~mask);
+    }
     if (close(o->fd) != 0) {
         o->fd = -1;
         s = ckpt_err_errno(err, CKPT_E_IO, errno, "%s: close", o->path);

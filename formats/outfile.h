@@ -39,6 +39,10 @@ ckpt_status ckpt_out_zeros(ckpt_out *o, size_t n, ckpt_err *err);
 /* Bytes written so far. */
 uint64_t ckpt_out_tell(const ckpt_out *o);
 
+/* Give the committed file this mode (e.g. 0600 for a private key) instead
+ * of 0666 less the umask; the temporary is 0600 from its creation on. */
+void ckpt_out_set_mode(ckpt_out *o, unsigned mode);
+
 /* The path given to ckpt_out_open. */
 const char *ckpt_out_path(const ckpt_out *o);
 

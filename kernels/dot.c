@@ -12,6 +12,9 @@
 
 #include <math.h>
 #include <pthread.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -72,6 +75,16 @@ int ckpt_isa_from_name(const char *name)
     return -1;
 }
 
+#if defined(__x86_64__) || defined(__i386__)
+/* F16C is CPUID leaf 1, ECX bit 29 (asked directly: not every compiler's
+ * __builtin_cpu_supports knows the name). */
+static bool cpu_has_f16c(void)
+{
+    unsigned a, b, c, d;
+    return __get_cpuid(1, &a, &b, &c, &d) && (c & (1u << 29));
+}
+#endif
+
 bool ckpt_isa_available(ckpt_isa isa)
 {
     switch (isa) {
@@ -80,8 +93,7 @@ bool ckpt_isa_available(ckpt_isa isa)
         return true;
     case CKPT_ISA_AVX2:
 #if defined(__x86_64__) || defined(__i386__)
-        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-               __builtin_cpu_supports("f16c");
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && cpu_has_f16c();
 #else
         return false;
 #endif

@@ -14,4 +14,8 @@ step "ckpt-inspect $model"
 step "ckpt-inspect -t model.embed_tokens.weight $model/model.safetensors"
 "$bin/ckpt-inspect" -s -t model.embed_tokens.weight "$model/model.safetensors"
 
+step "ckpt-run $model -p 'The kernel module is loaded at boot time and'"
+"$bin/ckpt-run" "$model" -n 24 -p "The kernel module is loaded at boot time and"
+echo
+
 printf '\ndemo: done (outputs in %s)\n' "$out"

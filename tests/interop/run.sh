@@ -17,9 +17,11 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
 fi
 if [ ! -f "$here/node_modules/node-llama-cpp/package.json" ] ||
    [ "$here/package-lock.json" -nt "$here/node_modules/.package-lock.json" ]; then
-    echo "interop: installing node-llama-cpp (npm ci)"
-    (cd "$here" && npm ci --omit=optional --ignore-scripts --no-audit --no-fund >/dev/null 2>npm.err) || {
-        echo "interop: npm ci failed:"; cat "$here/npm.err"; rm -f "$here/npm.err"; exit 1; }
+    # npm install (not npm ci) because npm ci refuses a lock file without the
+    # other platforms' optional binary packages; versions still come from the lock.
+    echo "interop: installing node-llama-cpp from npm"
+    (cd "$here" && npm install --omit=optional --ignore-scripts --no-audit --no-fund >/dev/null 2>npm.err) || {
+        echo "interop: npm install failed:"; cat "$here/npm.err"; rm -f "$here/npm.err"; exit 1; }
     rm -f "$here/npm.err"
 fi
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/ckpt-interop-XXXXXX")

@@ -1,0 +1,149 @@
+/*
+ * show.c - print a signed statement for people and programs (show.h).
+ */
+#include "show.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../formats/sha256.h"
+
+/* A JSON scalar as text: strings bare, the rest as JSON. */
+static void put_value(FILE *f, const cJSON *v)
+{
+    if (cJSON_IsString(v)) {
+        fputs(v->valuestring, f);
+        return;
+    }
+    char *t = cJSON_PrintUnformatted(v);
+    fputs(t ? t : "?", f);
+    free(t);
+}
+
+static void put_resources(FILE *f, const cJSON *res, const char *indent)
+{
+    for (const cJSON *r = res ? res->child : NULL; r; r = r->next) {
+        const cJSON *d = cJSON_GetObjectItemCaseSensitive(r, "digest");
+        const cJSON *n = cJSON_GetObjectItemCaseSensitive(r, "name");
+        fprintf(f, "%s%s  %s\n", indent, cJSON_IsString(d) ? d->valuestring : "?",
+                cJSON_IsString(n) ? n->valuestring : "?");
+    }
+}
+
+static void put_provenance(FILE *f, const cJSON *ck)
+{
+    const cJSON *tool = cJSON_GetObjectItemCaseSensitive(ck, "tool");
+    const cJSON *params = cJSON_GetObjectItemCaseSensitive(ck, "parameters");
+    const cJSON *src = cJSON_GetObjectItemCaseSensitive(ck, "source");
+    const cJSON *gguf = cJSON_GetObjectItemCaseSensitive(ck, "gguf");
+    fputs("provenance:\n", f);
+    if (cJSON_IsObject(tool)) {
+        fputs("  tool: ", f);
+        put_value(f, cJSON_GetObjectItemCaseSensitive(tool, "name"));
+        fputc(' ', f);
+        put_value(f, cJSON_GetObjectItemCaseSensitive(tool, "version"));
+        fputc('\n', f);
+    }
+    for (const cJSON *p = cJSON_IsObject(params) ? params->child : NULL; p; p = p->next) {
+        fprintf(f, "  parameter %s = ", p->string);
+        put_value(f, p);
+        fputc('\n', f);
+    }
+    if (cJSON_IsObject(src)) {
+        const cJSON *dig = cJSON_GetObjectItemCaseSensitive(src, "digest");
+        fputs("  source: ", f);
+        put_value(f, cJSON_GetObjectItemCaseSensitive(src, "name"));
+        fputs(" (sha256 ", f);
+        put_value(f, cJSON_GetObjectItemCaseSensitive(dig, "sha256"));
+        fputs(")\n", f);
+        put_resources(f, cJSON_GetObjectItemCaseSensitive(src, "resources"), "    ");
+    }
+    for (const cJSON *g = cJSON_IsArray(gguf) ? gguf->child : NULL; g; g = g->next) {
+        fputs("  gguf ", f);
+        put_value(f, cJSON_GetObjectItemCaseSensitive(g, "name"));
+        fputs(":\n", f);
+        for (const cJSON *e = g->child; e; e = e->next) {
+            if (!e->string || cJSON_IsObject(e) || cJSON_IsArray(e) ||
+                !strcmp(e->string, "name"))
+                continue;
+            fprintf(f, "    %s: ", e->string);
+            put_value(f, e);
+            fputc('\n', f);
+        }
+        const cJSON *tt = cJSON_GetObjectItemCaseSensitive(g, "tensor_types");
+        for (const cJSON *t = cJSON_IsObject(tt) ? tt->child : NULL; t; t = t->next) {
+            fprintf(f, "    tensors %s: ", t->string);
+            put_value(f, t);
+            fputc('\n', f);
+        }
+        const cJSON *md = cJSON_GetObjectItemCaseSensitive(g, "metadata");
+        for (const cJSON *k = cJSON_IsObject(md) ? md->child : NULL; k; k = k->next) {
+            fprintf(f, "    %s = ", k->string);
+            put_value(f, k);
+            fputc('\n', f);
+        }
+    }
+}
+
+ckpt_status ckpt_show_text(const struct ckpt_manifest *m, char **out, ckpt_err *err)
+{
+    *out = NULL;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f)
+        return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    char hex[CKPT_SHA256_HEX];
+    ckpt_sha256_hex(m->root, hex);
+    fprintf(f, "subject: %s\nroot sha256: %s\nserialization: files, sha256\n",
+            m->subject ? m->subject : "", hex);
+    for (size_t i = 0; i < m->n_ignore; i++)
+        fprintf(f, "ignored: %s\n", m->ignore[i]);
+    fprintf(f, "resources: %zu\n", m->n_res);
+    for (size_t i = 0; i < m->n_res; i++) {
+        ckpt_sha256_hex(m->res[i].digest, hex);
+        fprintf(f, "  %s  %s\n", hex, m->res[i].name);
+    }
+    if (m->ckpt)
+        put_provenance(f, m->ckpt);
+    else
+        fputs("provenance: none (not signed by ckpt)\n", f);
+    if (fclose(f) != 0 || !buf) {
+        free(buf);
+        return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    }
+    *out = buf;
+    return CKPT_OK;
+}
+
+cJSON *ckpt_show_json(const struct ckpt_manifest *m)
+{
+    char hex[CKPT_SHA256_HEX];
+    cJSON *j = cJSON_CreateObject(), *ign, *res;
+    ckpt_sha256_hex(m->root, hex);
+    bool ok = j && cJSON_AddStringToObject(j, "subject", m->subject ? m->subject : "") &&
+              cJSON_AddStringToObject(j, "root_sha256", hex) &&
+              (ign = cJSON_AddArrayToObject(j, "ignore_paths")) &&
+              (res = cJSON_AddArrayToObject(j, "resources"));
+    for (size_t i = 0; ok && i < m->n_ignore; i++) {
+        cJSON *s = cJSON_CreateString(m->ignore[i]);
+        ok = s && cJSON_AddItemToArray(ign, s);
+    }
+    for (size_t i = 0; ok && i < m->n_res; i++) {
+        cJSON *r = cJSON_CreateObject();
+        ckpt_sha256_hex(m->res[i].digest, hex);
+        ok = r && cJSON_AddItemToArray(res, r) &&
+             cJSON_AddStringToObject(r, "name", m->res[i].name) &&
+             cJSON_AddStringToObject(r, "digest", hex);
+    }
+    if (ok) {
+        cJSON *c = m->ckpt ? cJSON_Duplicate(m->ckpt, 1) : cJSON_CreateNull();
+        ok = c && cJSON_AddItemToObject(j, "ckpt", c);
+    }
+    if (!ok) {
+        cJSON_Delete(j);
+        return NULL;
+    }
+    return j;
+}

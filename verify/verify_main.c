@@ -1,0 +1,222 @@
+/*
+ * verify_main.c - ckpt-verify: check signed models.  Each mode is one
+ * entry of the table below (options are parsed once into struct args; a
+ * mode reads what it needs), so later modes such as a behavioural
+ * comparison with the source or a rebuild from it are new entries, not a
+ * rewrite.
+ */
+#define _GNU_SOURCE /* getopt_long */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "formats/cli.h"
+#include "verify/check.h"
+#include "verify/show.h"
+
+static void usage(FILE *f)
+{
+    fputs("Usage: ckpt-verify [-qv] [-T n] -p KEY.pub [-s SIG] [--ignore PATH]... [--json]\n"
+          "                   ARTIFACT...\n"
+          "       ckpt-verify --show [-p KEY.pub] [--json] SIG\n"
+          "Check signed models: the signature over the statement, then every file re-hashed\n"
+          "and reported as ok, modified, missing or unexpected.\n"
+          "\n"
+          "  -p, --public-key FILE   the signer's public key (PEM)\n"
+          "  -s, --signature FILE    the signature (default ARTIFACT.sig, DIR/model.sig)\n"
+          "      --ignore PATH       leave PATH inside the directory unchecked (repeatable)\n"
+          "      --json              print a JSON report on stdout\n"
+          "      --show              print the signed statement and provenance of SIG\n"
+          "  -T, --threads N         hashing threads (0 = all CPUs, the default)\n"
+          "  -q, --quiet             print errors only\n"
+          "  -v, --verbose           list every file, not only the ones that differ\n"
+          "  -h, --help              print this help\n"
+          "  -V, --version           print the version\n"
+          "Exit status: 0 verified, 1 a check failed, 2 usage error or unreadable input.\n",
+          f);
+}
+
+struct args {
+    struct ckpt_cli cli;
+    const char *pubkey, *sig;
+    const char **ignore;
+    size_t n_ignore;
+    bool json;
+    int threads;
+    char **operands;
+    int n_operands;
+};
+
+/* Worst exit code wins: 2 (error) over 1 (mismatch) over 0. */
+static int worse(int a, int b) { return a > b ? a : b; }
+
+static void progress(void *ctx, uint64_t done, uint64_t total)
+{
+    ckpt_cli_progress(ctx, "hashing", done, total);
+}
+
+static int load_key(struct args *a, ckpt_key **key)
+{
+    ckpt_err err = {0};
+    *key = NULL;
+    if (a->pubkey && ckpt_key_load_public(key, a->pubkey, &err) != CKPT_OK)
+        return ckpt_cli_fail(&a->cli, &err);
+    return 0;
+}
+
+static void print_text(struct args *a, const struct ckpt_check_report *r, ckpt_status s,
+                       const ckpt_err *err)
+{
+    for (size_t i = 0; i < r->n_files; i++) {
+        const struct ckpt_check_file *f = &r->files[i];
+        if (f->state != CKPT_CHECK_OK || a->cli.level >= 3)
+            printf("%s: %s: %s\n", r->artifact, f->name, ckpt_check_state_name(f->state));
+    }
+    if (s == CKPT_OK) {
+        char hex[CKPT_SHA256_HEX];
+        ckpt_sha256_hex(r->manifest.root, hex);
+        if (a->cli.level >= 2)
+            printf("%s: verified (%zu file(s), root %.16s)\n", r->artifact, r->n_files, hex);
+    } else if (s == CKPT_E_MISMATCH) {
+        printf("FAILED: %s\n", err->msg);
+    }
+}
+
+/* Default mode: signature and files of each operand. */
+static int mode_check(struct args *a)
+{
+    if (!a->pubkey || a->n_operands == 0)
+        return ckpt_cli_usage_error(&a->cli, !a->pubkey ? "no public key (-p KEY.pub)"
+                                                        : "no artifact to verify");
+    if (a->sig && a->n_operands > 1)
+        return ckpt_cli_usage_error(&a->cli, "-s names one signature, for one artifact");
+    ckpt_key *key;
+    int rc = load_key(a, &key);
+    if (rc)
+        return rc;
+    cJSON *all = a->json ? cJSON_CreateArray() : NULL;
+    for (int i = 0; i < a->n_operands; i++) {
+        struct ckpt_check_opts o = {.artifact = a->operands[i], .sig_path = a->sig, .key = key,
+                                    .ignore = a->ignore, .n_ignore = a->n_ignore,
+                                    .threads = a->threads, .progress = progress,
+                                    .progress_ctx = &a->cli};
+        struct ckpt_check_report r = {0};
+        ckpt_err err = {0};
+        ckpt_status s = ckpt_check_run(&o, &r, &err);
+        ckpt_cli_progress_clear(&a->cli);
+        if (r.hint_absent)
+            ckpt_cli_msg(&a->cli, 2, "%s: warning: the bundle does not name its key (older "
+                                     "signer)", r.sig_path);
+        if (all) {
+            cJSON *j = ckpt_check_report_json(&r, s, &err);
+            if (j)
+                cJSON_AddItemToArray(all, j);
+        } else {
+            print_text(a, &r, s, &err);
+        }
+        if (s != CKPT_OK && s != CKPT_E_MISMATCH)
+            ckpt_cli_fail(&a->cli, &err);
+        rc = worse(rc, ckpt_status_exit_code(s));
+        ckpt_check_report_free(&r);
+    }
+    if (all) {
+        cJSON *doc = cJSON_CreateObject();
+        cJSON_AddBoolToObject(doc, "verified", rc == 0);
+        cJSON_AddItemToObject(doc, "artifacts", all);
+        char *t = cJSON_Print(doc);
+        if (t)
+            puts(t);
+        free(t);
+        cJSON_Delete(doc);
+    }
+    ckpt_key_free(key);
+    return rc;
+}
+
+/* --show: the statement of one bundle, verified first when -p is given. */
+static int mode_show(struct args *a)
+{
+    if (a->n_operands != 1 || a->sig || a->n_ignore)
+        return ckpt_cli_usage_error(&a->cli, "--show takes one signature file");
+    ckpt_key *key;
+    int rc = load_key(a, &key);
+    if (rc)
+        return rc;
+    struct ckpt_manifest m = {0};
+    ckpt_err err = {0};
+    bool no_hint;
+    ckpt_status s = ckpt_check_bundle(a->operands[0], key, &m, &no_hint, &err);
+    if (s == CKPT_OK && !key)
+        ckpt_cli_msg(&a->cli, 2, "%s: signature not checked (no -p KEY.pub)", a->operands[0]);
+    if (s == CKPT_OK && a->json) {
+        cJSON *j = ckpt_show_json(&m);
+        char *t = j ? cJSON_Print(j) : NULL;
+        if (t)
+            puts(t);
+        free(t);
+        cJSON_Delete(j);
+    } else if (s == CKPT_OK) {
+        char *t = NULL;
+        if ((s = ckpt_show_text(&m, &t, &err)) == CKPT_OK)
+            fputs(t, stdout);
+        free(t);
+    }
+    ckpt_manifest_free(&m);
+    ckpt_key_free(key);
+    return s == CKPT_OK ? 0 : ckpt_cli_fail(&a->cli, &err);
+}
+
+static const struct mode {
+    const char *name;
+    int (*run)(struct args *);
+} modes[] = {
+    {"check", mode_check},
+    {"show", mode_show},
+};
+
+enum { OPT_IGNORE = 256, OPT_JSON, OPT_SHOW };
+
+int main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"public-key", required_argument, NULL, 'p'}, {"signature", required_argument, NULL, 's'},
+        {"ignore", required_argument, NULL, OPT_IGNORE}, {"json", no_argument, NULL, OPT_JSON},
+        {"show", no_argument, NULL, OPT_SHOW},        {"threads", required_argument, NULL, 'T'},
+        {"quiet", no_argument, NULL, 'q'},            {"verbose", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},             {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0}};
+    struct args a = {0};
+    const struct mode *mode = &modes[0];
+    ckpt_cli_init(&a.cli, "ckpt-verify");
+    if (!(a.ignore = calloc((size_t)argc + 1, sizeof *a.ignore)))
+        return 2;
+    int c, rc = -1;
+    long v;
+    while (rc < 0 && (c = getopt_long(argc, argv, "p:s:T:qvhV", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'p': a.pubkey = optarg; break;
+        case 's': a.sig = optarg; break;
+        case OPT_IGNORE: a.ignore[a.n_ignore++] = optarg; break;
+        case OPT_JSON: a.json = true; break;
+        case OPT_SHOW: mode = &modes[1]; break;
+        case 'T':
+            if (!ckpt_cli_parse_int(optarg, 0, 4096, &v))
+                rc = ckpt_cli_usage_error(&a.cli, "-T %s: expected a thread count", optarg);
+            a.threads = (int)v;
+            break;
+        case 'q': a.cli.level--; break;
+        case 'v': a.cli.level++; break;
+        case 'h': usage(stdout); rc = 0; break;
+        case 'V': printf("ckpt-verify %s\n", CKPT_VERSION); rc = 0; break;
+        default: rc = ckpt_cli_usage_error(&a.cli, "invalid option"); break;
+        }
+    }
+    if (rc < 0) {
+        a.operands = argv + optind;
+        a.n_operands = argc - optind;
+        rc = mode->run(&a);
+    }
+    free(a.ignore);
+    return rc;
+}
