@@ -8,9 +8,10 @@
  * from the published llama.cpp figures (top-1 agreement and mean KLD
  * against F16: Q8_0 97.7-98.8% / 0.0004-0.0014, Q6_K 96-97.5% / 0.002-0.005,
  * Q4_K_M 92-95% / 0.013-0.031, Q2_K 71-86% / 0.11-0.45 on Llama 2/3 8B)
- * with room for small models, whose top-1/top-2 margins are narrow (the
- * bundled tiny models measure lower agreement than 7B models at each
- * type); float artifacts must reproduce every greedy token.
+ * with about 3x room on KLD for other models and prompts.  The bundled tiny
+ * Mistral measures (16 tokens on the built-in prompts): Q8_0 0.997 / 0.00004,
+ * Q6_K 0.976 / 0.0005, Q4_K_M 0.935 / 0.0042, Q2_K 0.70 / 0.144, and F16
+ * 1.0 / 0: float artifacts must reproduce every greedy token.
  */
 #include <stdio.h>
 #include <string.h>
@@ -39,12 +40,13 @@ static const struct {
     int tokens_equal;
     double min_top1, max_kld;
 } LIMITS[] = {
-    {"F32 F16 BF16 ", 1, 0.98, 0.001},
-    {"Q8_0 FP8 ", 0, 0.90, 0.01},
-    {"Q6_K Q5_K_M Q5_K_S Q5_K Q5_0 Q5_1 ", 0, 0.85, 0.03},
-    {"Q4_K_M Q4_K_S Q4_K Q4_0 Q4_1 IQ4_NL ", 0, 0.75, 0.10},
-    {"Q3_K_L Q3_K_M Q3_K_S Q3_K ", 0, 0.60, 0.30},
-    {"Q2_K Q2_K_S ", 0, 0.40, 1.00},
+    {"F32 F16 BF16", 1, 0.98, 0.001},
+    {"Q8_0 FP8", 0, 0.95, 0.005},
+    {"Q6_K", 0, 0.92, 0.02},
+    {"Q5_K_M Q5_K_S Q5_K Q5_0 Q5_1", 0, 0.90, 0.04},
+    {"Q4_K_M Q4_K_S Q4_K Q4_0 Q4_1 IQ4_NL", 0, 0.80, 0.10},
+    {"Q3_K_L Q3_K_M Q3_K_S Q3_K", 0, 0.70, 0.30},
+    {"Q2_K Q2_K_S", 0, 0.55, 0.60},
 };
 
 #define TIE_MARGIN 0.02 /* logits; near-ties a change of f32 summation order can flip */
