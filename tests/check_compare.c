@@ -2,8 +2,9 @@
  * check_compare.c - the behavioural comparison (verify/compare.h) on the
  * kit models against llama.cpp's own files: convert-f16.gguf (llama.cpp's
  * converter) must pass with every greedy token equal; quant-Q4_K_M.gguf
- * (llama-quantize) must pass its limits; GGUFs requantized here from
- * convert-f16.gguf with the quantizers (pure Q8_0, Q6_K, Q2_K) must order
+ * (llama-quantize) must pass its limits; GGUFs requantized from
+ * convert-f16.gguf with the library's quantizers (tests/gen_requant: pure
+ * Q8_0, Q6_K, Q2_K) must order
  * by KL divergence Q8_0 < Q6_K < Q4_K_M < Q2_K; a copy with damaged weights
  * must fail; a model of another shape is a mismatch.  Figures go to stderr
  * when CK_VERBOSE is set.
@@ -14,73 +15,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "formats/gguf.h"
-#include "kernels/quant.h"
 #include "testutil.h"
 #include "verify/compare.h"
 
-/* llama_ftype of each pure type written below. */
-static uint32_t ftype_of(ckpt_type t)
+/* Write dst from src with tests/gen_requant: every matrix requantized to
+ * `type` (a name), the first `damage` rows of every ffn_down zeroed. */
+static void requant(const char *src, const char *dst, const char *type, int damage)
 {
-    return t == CKPT_TYPE_Q8_0 ? 7 : t == CKPT_TYPE_Q6_K ? 18 : t == CKPT_TYPE_Q2_K ? 10 : 1;
-}
-
-/*
- * Write `dst`: src (a GGUF) with every matrix but the router requantized to
- * `type` (F16 keeps the type), general.file_type set to match.  damage > 0
- * zeroes the first `damage` rows of every ffn_down.
- */
-static void requant(const char *src, const char *dst, ckpt_type type, int damage)
-{
-    ckpt_gguf *g;
-    ckpt_gguf_writer *w;
-    ckpt_err e = {0};
-    ck_assert_msg(ckpt_gguf_open(&g, src, &e) == CKPT_OK, "%s", e.msg);
-    ck_assert(ckpt_gguf_writer_new(&w, dst, true, &e) == CKPT_OK);
-    for (size_t i = 0; i < ckpt_gguf_n_kv(g); i++) {
-        const struct ckpt_gguf_kv *kv = ckpt_gguf_kv_at(g, i);
-        if (strcmp(kv->key, "general.file_type") == 0)
-            ck_assert(ckpt_gguf_writer_set_u32(w, kv->key, ftype_of(type), &e) == CKPT_OK);
-        else
-            ck_assert_msg(ckpt_gguf_writer_copy_kv(w, kv, &e) == CKPT_OK, "%s", e.msg);
-    }
-    size_t n = ckpt_gguf_n_tensors(g);
-    ckpt_type *types = calloc(n, sizeof *types);
-    for (size_t i = 0; i < n; i++) {
-        const struct ckpt_gguf_tensor *t = ckpt_gguf_tensor(g, i);
-        bool matrix = t->n_dims >= 2 && !strstr(t->name, "ffn_gate_inp");
-        types[i] = matrix ? type : t->type;
-        ck_assert(ckpt_gguf_writer_add_tensor(w, t->name, types[i], t->n_dims, t->ne, &e) ==
-                  CKPT_OK);
-    }
-    ck_assert(ckpt_gguf_writer_begin(w, &e) == CKPT_OK);
-    for (size_t i = 0; i < n; i++) {
-        const struct ckpt_gguf_tensor *t = ckpt_gguf_tensor(g, i);
-        int64_t ne0 = t->ne[0], rows = (int64_t)(t->n_elements / (uint64_t)ne0);
-        size_t in_row, out_row;
-        ck_assert(ckpt_type_row_bytes(t->type, ne0, &in_row));
-        ck_assert(ckpt_type_row_bytes(types[i], ne0, &out_row));
-        float *f = malloc(sizeof(float) * (size_t)ne0);
-        uint8_t *q = malloc(out_row);
-        for (int64_t r = 0; r < rows; r++) {
-            if (types[i] == t->type && !(damage && strstr(t->name, "ffn_down"))) {
-                ck_assert(ckpt_gguf_writer_write(w, t->data + (size_t)r * in_row, in_row, &e) ==
-                          CKPT_OK);
-                continue;
-            }
-            ck_assert(ckpt_dequantize_row(t->type, t->data + (size_t)r * in_row, f, ne0));
-            if (damage && strstr(t->name, "ffn_down") && r % t->ne[1] < damage)
-                memset(f, 0, sizeof(float) * (size_t)ne0);
-            ck_assert_msg(ckpt_quantize_rows(types[i], f, q, 1, ne0, NULL, &e) == CKPT_OK, "%s",
-                          e.msg);
-            ck_assert(ckpt_gguf_writer_write(w, q, out_row, &e) == CKPT_OK);
-        }
-        free(f);
-        free(q);
-    }
-    ck_assert_msg(ckpt_gguf_writer_finish(w, &e) == CKPT_OK, "%s", e.msg);
-    free(types);
-    ckpt_gguf_close(g);
+    const char *bin = getenv("CKPT_TESTBIN");
+    char *cmd = tu_fmt("'%s/gen_requant' --damage %d %s '%s' '%s'",
+                       bin && *bin ? bin : "build/tests", damage, type, src, dst);
+    char *err = NULL;
+    ck_assert_msg(tu_run(cmd, NULL, &err) == 0, "%s: %s", cmd, err ? err : "");
+    free(err);
+    free(cmd);
 }
 
 static char *kit_path(const char *kit, const char *file)
@@ -144,7 +92,7 @@ START_TEST(kld_order)
     const char *kit = "tiny-mistral"; /* rows of 256 and 512: every k-quant applies */
     char *src = kit_path(kit, NULL), *f16 = kit_path(kit, "convert-f16.gguf");
     char *dir = tu_tmpdir();
-    static const ckpt_type types[] = {CKPT_TYPE_Q8_0, CKPT_TYPE_Q6_K, 0, CKPT_TYPE_Q2_K};
+    static const char *const types[] = {"q8_0", "q6_K", NULL, "q2_K"};
     static const char *const names[] = {"Q8_0", "Q6_K", "Q4_K_M", "Q2_K"};
     double kld[4], top1[4];
     for (int i = 0; i < 4; i++) {
@@ -177,7 +125,7 @@ START_TEST(damaged_fails)
 {
     char *src = kit_path(KITS[_i], NULL), *f16 = kit_path(KITS[_i], "convert-f16.gguf");
     char *dir = tu_tmpdir(), *art = tu_fmt("%s/damaged.gguf", dir);
-    requant(f16, art, CKPT_TYPE_F16, 16);
+    requant(f16, art, "f16", 16);
     struct ckpt_compare_report r;
     ckpt_err err = {0};
     ck_assert_int_eq(compare(src, art, 32, &r, &err), CKPT_E_MISMATCH);
