@@ -149,7 +149,8 @@ END_TEST
  * names the limit. */
 START_TEST(limits_override)
 {
-    char *src = kit_path("tiny-mistral", NULL), *art = kit_path("tiny-mistral", "quant-Q4_K_M.gguf");
+    char *src = kit_path("tiny-mistral", NULL);
+    char *art = kit_path("tiny-mistral", "quant-Q4_K_M.gguf");
     struct ckpt_compare_opts o = {.source = src, .artifact = art, .n_new = 8,
                                   .limits = {-1, 0.999, -1, -1}, .threads = 2, .isa = -1};
     struct ckpt_compare_report r;
@@ -176,7 +177,8 @@ END_TEST
 START_TEST(prompts_and_text)
 {
     char *dir = tu_tmpdir(), *pf = tu_fmt("%s/prompts.txt", dir), *tf = tu_fmt("%s/t.txt", dir);
-    static const char body[] = "first line\r\n\n  second\\twith a tab\\nand a newline\nthird \\\\ x\n";
+    static const char body[] =
+        "first line\r\n\n  second\\twith a tab\\nand a newline\nthird \\\\ x\n";
     ck_assert_int_eq(tu_write_file(pf, body, sizeof body - 1), 0);
     char **p;
     size_t n;

@@ -121,7 +121,8 @@ static void add_linear(struct gt *t, size_t *n, const struct opts *o, const char
     snprintf(sn, sizeof sn, "%s%s", name, o->fp8 == FP8_BLOCK ? "_scale_inv" : "_scale");
     struct gt *s = o->fp8 == FP8_TENSOR ? add(t, n, sn, 0, 1, 0, false)
                    : o->fp8 == FP8_ROW  ? add(t, n, sn, 2, out, 1, false)
-                                        : add(t, n, sn, 2, (out + 127) / 128, (in + 127) / 128, false);
+                                        : add(t, n, sn, 2, (out + 127) / 128, (in + 127) / 128,
+                                              false);
     s->fp8 = 2;
     s->dtype = o->fp8 == FP8_ROW ? CKPT_DT_BF16 : CKPT_DT_F32;
     s->w_shape[0] = out;
@@ -178,14 +179,19 @@ static struct gt *tensor_list(const struct opts *o, size_t *count)
     return t;
 }
 
-static uint64_t elems(const struct gt *t) { return t->shape[0] * (t->n_dims > 1 ? t->shape[1] : 1); }
+static uint64_t elems(const struct gt *t)
+{
+    return t->shape[0] * (t->n_dims > 1 ? t->shape[1] : 1);
+}
 
 /* The FP8 scale of weight element (r, c): the range / 448 times a factor in
  * [1, 2) that varies by tensor, row or 128 x 128 block, rounded to bf16 so
  * that F32 and BF16 scale tensors hold the same value. */
 static float fp8_scale(const struct opts *o, double range, uint64_t r, uint64_t c)
 {
-    uint64_t k = o->fp8 == FP8_ROW ? r % 7 : o->fp8 == FP8_BLOCK ? ((r / 128) * 3 + c / 128) % 5 : 2;
+    uint64_t k = o->fp8 == FP8_ROW     ? r % 7
+                 : o->fp8 == FP8_BLOCK ? ((r / 128) * 3 + c / 128) % 5
+                                       : 2;
     return ckpt_bf16_to_f32(ckpt_f32_to_bf16((float)(range / 448.0 * (1.0 + (double)k / 8.0))));
 }
 
@@ -331,7 +337,9 @@ static int write_json_files(const char *dir, const struct opts *o, const struct 
             o->tied ? "true" : "false", dt);
     if (o->fp8 != FP8_NONE && !o->fp8_dequant)
         fprintf(f, "  \"quantization_config\": {\n    \"quant_method\": \"%s\"%s\n  },\n",
-                o->fp8 == FP8_BLOCK ? "fp8" : o->fp8 == FP8_ROW ? "fbgemm_fp8" : "compressed-tensors",
+                o->fp8 == FP8_BLOCK ? "fp8"
+                : o->fp8 == FP8_ROW ? "fbgemm_fp8"
+                                    : "compressed-tensors",
                 o->fp8 == FP8_BLOCK ? ",\n    \"weight_block_size\": [128, 128]" : "");
     fprintf(f, "  \"transformers_version\": \"4.46.3\",\n  \"use_cache\": true,\n");
     fprintf(f, "  \"vocab_size\": %lu\n}\n", o->vocab);

@@ -236,7 +236,8 @@ int main(int argc, char **argv)
             goto out;
         }
     }
-    struct ckpt_model_opts mo = {.n_ctx = n_prompt + (argmax ? 0 : n_new), .n_threads = (int)threads,
+    struct ckpt_model_opts mo = {.n_ctx = n_prompt + (argmax ? 0 : n_new),
+                                 .n_threads = (int)threads,
                                  .isa = (int)isa};
     if (ckpt_model_new(&m, cfg, ckpt_weights_views(w), &mo, &err) != CKPT_OK)
         goto fail;

@@ -18,7 +18,8 @@ dd if=/dev/zero of="$TMP/bad.gguf" bs=1024 seek=1535 count=256 conv=notrunc 2>/d
 grep -q '^FAIL: ' "$TMP/out" && grep -q 'bad.gguf: ' "$TMP/err" || exit 1
 "$BIN/ckpt-verify" -n 8 --json --against "$M" "$TMP/bad.gguf" >"$TMP/json" 2>/dev/null
 [ $? -eq 1 ] && grep -q '"pass":[[:space:]]*false' "$TMP/json" || exit 1
-printf 'The kernel module is loaded at boot time and\r\n\nTo install the program, type\n' >"$TMP/p.txt"
+printf 'The kernel module is loaded at boot time and\r\n\nTo install the program, type\n' \
+    >"$TMP/p.txt"
 "$BIN/ckpt-verify" -n 4 -P "$TMP/p.txt" --against "$M" "$G" >"$TMP/out" || exit 1
 grep -q '2 of 2 prompts equal' "$TMP/out" || exit 1
 # usage errors and unreadable inputs: exit 2

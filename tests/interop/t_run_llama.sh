@@ -40,7 +40,8 @@ for kit in tiny-mistral tiny-mixtral; do
         let same = 0;
         theirs.forEach((t, i) => { if (t.join(" ") === ours[i]) same++;
             else console.log(`prompt ${i}: ckpt ${ours[i]}\n          llama ${t.join(" ")}`); });
-        console.log(`# ${process.argv[3]} f16: greedy tokens equal on ${same}/${theirs.length} prompts`);
+        console.log(`# ${process.argv[3]} f16: greedy tokens equal on ` +
+                    `${same}/${theirs.length} prompts`);
         process.exit(same === theirs.length && ours.length === theirs.length ? 0 : 1);
     ' "$TMP/ours.txt" "$TMP/theirs.json" "$kit"
 
