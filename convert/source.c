@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE /* realpath */
 #include "source.h"
+#include "../formats/path.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -16,18 +17,6 @@
 #include <sys/stat.h>
 
 #include "../formats/mapfile.h"
-
-static char *join(const char *dir, const char *name)
-{
-    size_t a = strlen(dir), b = strlen(name);
-    char *p = malloc(a + b + 2);
-    if (p) {
-        memcpy(p, dir, a);
-        p[a] = '/';
-        memcpy(p + a + 1, name, b + 1);
-    }
-    return p;
-}
 
 /* The directory part of a file path ("." when there is none). */
 static char *dir_of(const char *path)
@@ -101,7 +90,7 @@ static void hub_snapshot(struct ckpt_source *src)
 
 static ckpt_status read_config(struct ckpt_source *src, bool parse_cfg, ckpt_err *err)
 {
-    char *path = join(src->dir, "config.json");
+    char *path = ckpt_path_join(src->dir, "config.json");
     if (!path)
         return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
     struct stat sb;
@@ -217,5 +206,5 @@ const cJSON *ckpt_source_param(const struct ckpt_source *src, const char *key)
 
 char *ckpt_source_file(const struct ckpt_source *src, const char *name)
 {
-    return join(src->dir, name);
+    return ckpt_path_join(src->dir, name);
 }

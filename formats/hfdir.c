@@ -4,6 +4,7 @@
  * against model.safetensors.index.json, and index tensors by name.
  */
 #include "hfdir.h"
+#include "path.h"
 #include "json_strict.h"
 #include "mapfile.h"
 
@@ -37,28 +38,10 @@ struct ckpt_hf {
     struct ref *by_name; /* sorted by name */
 };
 
-static char *join(const char *dir, const char *name)
-{
-    size_t a = strlen(dir), b = strlen(name);
-    char *p = malloc(a + b + 2);
-    if (p) {
-        memcpy(p, dir, a);
-        p[a] = '/';
-        memcpy(p + a + 1, name, b + 1);
-    }
-    return p;
-}
-
-static bool is_file(const char *path)
-{
-    struct stat sb;
-    return stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
-}
-
 static bool in_dir(const ckpt_hf *hf, const char *name)
 {
-    char *p = join(hf->path, name);
-    bool r = p && is_file(p);
+    char *p = ckpt_path_join(hf->path, name);
+    bool r = p && ckpt_path_is_file(p);
     free(p);
     return r;
 }
@@ -81,10 +64,10 @@ static ckpt_status read_json(const char *path, ckpt_map **map, ckpt_err *err)
 
 static ckpt_status load_config(ckpt_hf *hf, ckpt_err *err)
 {
-    char *path = join(hf->path, "config.json");
+    char *path = ckpt_path_join(hf->path, "config.json");
     if (!path)
         return ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory", hf->path);
-    if (!is_file(path)) {
+    if (!ckpt_path_is_file(path)) {
         ckpt_status s = ckpt_err_set(err, CKPT_E_IO, "%s: missing (a model directory needs "
                                      "config.json)", path);
         free(path);
@@ -299,7 +282,7 @@ static ckpt_status open_shards(ckpt_hf *hf, ckpt_err *err)
         return ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory", hf->path);
     size_t total = 0;
     for (size_t i = 0; i < hf->n_shards; i++) {
-        char *p = hf->is_dir ? join(hf->path, hf->shard_names[i]) : strdup(hf->path);
+        char *p = hf->is_dir ? ckpt_path_join(hf->path, hf->shard_names[i]) : strdup(hf->path);
         if (!p)
             return ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory", hf->path);
         ckpt_status s = ckpt_st_open(&hf->shards[i], p, NULL, err);
@@ -355,10 +338,10 @@ static ckpt_status open_dir(ckpt_hf *hf, ckpt_err *err)
             return s;
         return open_shards(hf, err);
     }
-    char *ipath = join(hf->path, INDEX_NAME);
+    char *ipath = ckpt_path_join(hf->path, INDEX_NAME);
     if (!ipath)
         return ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory", hf->path);
-    if (!is_file(ipath)) {
+    if (!ckpt_path_is_file(ipath)) {
         free(ipath);
         if ((s = find_series(hf, err)) != CKPT_OK)
             return s;
@@ -437,7 +420,7 @@ unsigned ckpt_hf_files(const ckpt_hf *hf) { return hf->files; }
 
 char *ckpt_hf_file_path(const ckpt_hf *hf, const char *name)
 {
-    return hf->is_dir ? join(hf->path, name) : NULL;
+    return hf->is_dir ? ckpt_path_join(hf->path, name) : NULL;
 }
 
 size_t ckpt_hf_n_shards(const ckpt_hf *hf) { return hf->n_shards; }

@@ -3,6 +3,8 @@
  * views of the reference forward pass (see model_load.h).  The readers
  * (hfdir.h, gguf.h) validate the files; this file maps names and
  * hyperparameters, and leaves the shape checks to ckpt_model_check.
+ * FP8 weights are the one exception to "views, no copies": they are
+ * dequantized at open into f32 buffers the weights object owns.
  */
 #include "model_load.h"
 
@@ -12,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "fp8.h"
 #include "gguf.h"
 #include "hfdir.h"
 
@@ -24,6 +27,8 @@ struct ckpt_weights {
     struct ckpt_model_weights w;
     struct ckpt_layer_views *layers; /* (n_layers) */
     struct ckpt_ffn_views *experts;  /* (n_layers, n_experts) */
+    float **owned;                   /* dequantized FP8 tensors (n_owned) */
+    size_t n_owned;
 };
 
 void ckpt_weights_close(ckpt_weights *w)
@@ -34,6 +39,9 @@ void ckpt_weights_close(ckpt_weights *w)
     ckpt_gguf_close(w->gguf);
     free(w->layers);
     free(w->experts);
+    for (size_t i = 0; i < w->n_owned; i++)
+        free(w->owned[i]);
+    free(w->owned);
     free(w->path);
     free(w);
 }
@@ -58,6 +66,45 @@ static ckpt_status alloc_layers(ckpt_weights *W, ckpt_err *err)
 
 /* ==== Hugging Face directory ==== */
 
+/* An F8_E4M3 weight with its scale tensor, dequantized into an owned f32
+ * buffer (see fp8.h for the layouts). */
+static ckpt_status hf_fp8_view(ckpt_weights *W, const struct ckpt_st_tensor *t,
+                               struct ckpt_wview *v, ckpt_err *err)
+{
+    char sname[160];
+    snprintf(sname, sizeof sname, "%s%s", t->name, CKPT_FP8_SCALE_SUFFIX);
+    const struct ckpt_st_tensor *s = ckpt_hf_find(W->hf, sname, NULL);
+    bool inv = false;
+    if (!s) {
+        snprintf(sname, sizeof sname, "%s%s", t->name, CKPT_FP8_SCALE_INV_SUFFIX);
+        s = ckpt_hf_find(W->hf, sname, NULL);
+        inv = true;
+    }
+    if (!s)
+        return ckpt_err_set(err, CKPT_E_FORMAT, "%s: tensor '%s': FP8 weights without a "
+                            "'%s%s' or '%s%s' tensor", W->path, t->name, t->name,
+                            CKPT_FP8_SCALE_SUFFIX, t->name, CKPT_FP8_SCALE_INV_SUFFIX);
+    if (t->n_dims != 2 || t->shape[0] > (uint64_t)INT64_MAX / 4 / (t->shape[1] ? t->shape[1] : 1))
+        return ckpt_err_set(err, CKPT_E_FORMAT, "%s: tensor '%s': FP8 weights must be 2-D",
+                            W->path, t->name);
+    float **owned = realloc(W->owned, (W->n_owned + 1) * sizeof *owned);
+    if (!owned)
+        return ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory", W->path);
+    W->owned = owned;
+    float *buf = malloc(sizeof(float) * (size_t)(t->n_elements ? t->n_elements : 1));
+    if (!buf)
+        return ckpt_err_set(err, CKPT_E_NOMEM, "%s: tensor '%s': out of memory for %llu "
+                            "dequantized values", W->path, t->name,
+                            (unsigned long long)t->n_elements);
+    W->owned[W->n_owned++] = buf;
+    ckpt_status st = ckpt_fp8_dequantize(t, s, inv, buf, W->path, err);
+    if (st != CKPT_OK)
+        return st;
+    if (!ckpt_wview_init(v, CKPT_TYPE_F32, (int64_t)t->shape[1], (int64_t)t->shape[0], 1, buf))
+        return ckpt_err_set(err, CKPT_E_FORMAT, "%s: tensor '%s': bad shape", W->path, t->name);
+    return CKPT_OK;
+}
+
 static ckpt_status hf_view(ckpt_weights *W, const char *name, struct ckpt_wview *v, ckpt_err *err)
 {
     const struct ckpt_st_tensor *t = ckpt_hf_find(W->hf, name, NULL);
@@ -68,10 +115,7 @@ static ckpt_status hf_view(ckpt_weights *W, const char *name, struct ckpt_wview 
     case CKPT_DT_BF16: type = CKPT_TYPE_BF16; break;
     case CKPT_DT_F16: type = CKPT_TYPE_F16; break;
     case CKPT_DT_F32: type = CKPT_TYPE_F32; break;
-    case CKPT_DT_F8_E4M3:
-        return ckpt_err_set(err, CKPT_E_UNSUPPORTED,
-                            "%s: tensor '%s': F8_E4M3 weights are not supported by the reference "
-                            "forward pass (convert to GGUF first)", W->path, name);
+    case CKPT_DT_F8_E4M3: return hf_fp8_view(W, t, v, err);
     default:
         return ckpt_err_set(err, CKPT_E_UNSUPPORTED, "%s: tensor '%s': dtype %s is not supported",
                             W->path, name, ckpt_dtype_name(t->dtype));
@@ -92,7 +136,11 @@ static ckpt_status hf_config(ckpt_weights *W, ckpt_err *err)
     if (!h)
         return ckpt_err_set(err, CKPT_E_UNSUPPORTED,
                             "%s: a lone safetensors file has no config.json", W->path);
-    if (h->has_quantization_config)
+    /* FP8 checkpoints are read (their weights dequantized); other
+     * quantized formats are not */
+    if (h->has_quantization_config && strcmp(h->quant_method, "fp8") != 0 &&
+        strcmp(h->quant_method, "fbgemm_fp8") != 0 &&
+        strcmp(h->quant_method, "compressed-tensors") != 0)
         return ckpt_err_set(err, CKPT_E_UNSUPPORTED,
                             "%s: quantized checkpoints (%s) are not supported by the reference "
                             "forward pass", W->path, h->quant_method[0] ? h->quant_method : "?");

@@ -6,8 +6,12 @@
  * tables are allocated.
  *
  * HF: hyperparameters from config.json (hfdir.h, with the transformers
- * defaults); tensors by HF name in BF16, F16 or F32.  FP8 (F8_E4M3 with
- * scale tensors) checkpoints are refused with CKPT_E_UNSUPPORTED for now.
+ * defaults); tensors by HF name in BF16, F16 or F32, viewed in place, or
+ * F8_E4M3 with a weight_scale / weight_scale_inv tensor (fp8.h: per tensor,
+ * per row or per 128x128 block; quant_method "fp8", "fbgemm_fp8" or
+ * "compressed-tensors"), dequantized at open into f32 buffers owned by the
+ * weights object (4 bytes per FP8 weight of memory).  Activation scales
+ * (input_scale) are ignored: activations stay f32.
  *
  * GGUF (architecture "llama", as llama.cpp's converter writes Mistral and
  * Mixtral): hyperparameters from the llama.* keys, tensors by GGUF name in

@@ -5,6 +5,7 @@
  * tokenizer_encode.c and tokenizer_decode.c.
  */
 #include "tokenizer_impl.h"
+#include "path.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -297,40 +298,25 @@ bool ckpt_tok_add_dummy_prefix(const ckpt_tok *t) { return t->add_dummy_prefix; 
 
 /* ---- a model directory ---- */
 
-static bool is_file(const char *path)
-{
-    struct stat sb;
-    return stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
-}
-
-static char *join(const char *dir, const char *file)
-{
-    size_t n = strlen(dir) + strlen(file) + 2;
-    char *p = malloc(n);
-    if (p)
-        snprintf(p, n, "%s/%s", dir, file);
-    return p;
-}
-
 ckpt_status ckpt_tok_load_dir(ckpt_tok **out, const char *dir, ckpt_err *err)
 {
     *out = NULL;
     ckpt_status st = CKPT_OK;
     ckpt_tok *tok = NULL;
-    char *spm = join(dir, "tokenizer.model");
-    char *hf = join(dir, "tokenizer.json");
-    char *cfg = join(dir, "tokenizer_config.json");
+    char *spm = ckpt_path_join(dir, "tokenizer.model");
+    char *hf = ckpt_path_join(dir, "tokenizer.json");
+    char *cfg = ckpt_path_join(dir, "tokenizer_config.json");
     if (!spm || !hf || !cfg) {
         st = ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory", dir);
         goto out;
     }
-    if (is_file(spm))
+    if (ckpt_path_is_file(spm))
         st = ckpt_tok_load_spm(&tok, spm, err);
-    else if (is_file(hf))
+    else if (ckpt_path_is_file(hf))
         st = ckpt_tok_load_hf_json(&tok, hf, err);
     else
         st = ckpt_err_set(err, CKPT_E_IO, "%s: neither tokenizer.model nor tokenizer.json", dir);
-    if (st == CKPT_OK && is_file(cfg))
+    if (st == CKPT_OK && ckpt_path_is_file(cfg))
         st = ckpt_tok_apply_config(tok, cfg, err);
 out:
     if (st == CKPT_OK)

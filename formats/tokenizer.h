@@ -38,6 +38,7 @@ enum ckpt_tok_type {
 enum ckpt_tok_source {
     CKPT_TOK_SRC_SPM = 1,     /* tokenizer.model */
     CKPT_TOK_SRC_HF_JSON = 2, /* tokenizer.json */
+    CKPT_TOK_SRC_GGUF = 3,    /* a GGUF's tokenizer.ggml.* arrays */
 };
 
 /* Encode flags. */
@@ -96,6 +97,30 @@ ckpt_status ckpt_tok_parse_config(ckpt_tok *tok, const char *json, size_t len, c
  * CKPT_E_IO when neither tokenizer file exists.
  */
 ckpt_status ckpt_tok_load_dir(ckpt_tok **out, const char *dir, ckpt_err *err);
+
+/*
+ * Load the vocabulary a GGUF carries (tokenizer.ggml.model "llama", i.e.
+ * SentencePiece BPE): tokens, scores, token_type, the bos/eos/unknown/
+ * padding ids, add_bos_token / add_eos_token (llama.cpp's defaults when
+ * absent: BOS yes, EOS no), add_space_prefix (default true) and
+ * chat_template.  Encoding then follows the scores as stored, which is
+ * what llama.cpp does with the same file: for a vocabulary converted from
+ * tokenizer.json the converter writes a flat -1000 and merges become
+ * leftmost-first.  ckpt_tok_from_gguf borrows nothing from g.  Errors:
+ * CKPT_E_FORMAT (missing or mistyped arrays, lengths that differ, a bad
+ * token type or id), CKPT_E_UNSUPPORTED (another tokenizer model),
+ * CKPT_E_NOMEM, and for _load_gguf those of ckpt_gguf_open.
+ */
+struct ckpt_gguf;
+ckpt_status ckpt_tok_from_gguf(ckpt_tok **out, const struct ckpt_gguf *g, ckpt_err *err);
+ckpt_status ckpt_tok_load_gguf(ckpt_tok **out, const char *path, ckpt_err *err);
+
+/*
+ * Load a tokenizer from a path of any kind: a model directory
+ * (ckpt_tok_load_dir), a GGUF file (by its magic), a .json file
+ * (tokenizer.json) or a SentencePiece tokenizer.model.
+ */
+ckpt_status ckpt_tok_load_any(ckpt_tok **out, const char *path, ckpt_err *err);
 
 /* Free a model; NULL is fine. */
 void ckpt_tok_free(ckpt_tok *tok);

@@ -2,6 +2,7 @@
  * tree.c - list the regular files of a directory tree (see tree.h).
  */
 #include "tree.h"
+#include "path.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -33,23 +34,6 @@ static ckpt_status push(struct list *l, char *name, ckpt_err *err)
     return CKPT_OK;
 }
 
-/* root/rel as a new string (root itself for an empty rel); NULL if out of memory. */
-static char *join(const char *root, const char *rel)
-{
-    size_t a = strlen(root), b = strlen(rel);
-    char *p = malloc(a + b + 2);
-    if (!p)
-        return NULL;
-    memcpy(p, root, a);
-    if (b) {
-        p[a] = '/';
-        memcpy(p + a + 1, rel, b + 1);
-    } else {
-        p[a] = '\0';
-    }
-    return p;
-}
-
 /* Walk root/rel (rel "" for the root itself). */
 static ckpt_status walk(const char *root, const char *rel, int depth,
                         const struct ckpt_manifest *ignore, struct list *l, ckpt_err *err)
@@ -57,7 +41,7 @@ static ckpt_status walk(const char *root, const char *rel, int depth,
     if (depth > CKPT_TREE_MAX_DEPTH)
         return ckpt_err_set(err, CKPT_E_RANGE, "%s/%s: directories nested too deeply", root,
                             rel);
-    char *dirpath = join(root, rel);
+    char *dirpath = ckpt_path_join(root, rel);
     if (!dirpath)
         return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory listing files");
     DIR *d = opendir(dirpath);
@@ -86,7 +70,7 @@ static ckpt_status walk(const char *root, const char *rel, int depth,
             free(child);
             continue;
         }
-        char *full = join(root, child);
+        char *full = ckpt_path_join(root, child);
         struct stat st;
         if (!full) {
             free(child);

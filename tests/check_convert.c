@@ -420,8 +420,8 @@ static void verify_source(const char *gguf_path, const char *dir)
                 float want = source_value(t, r * cols + c);
                 if (blk)
                     want *= source_value(blk, (r / 128) * blk->shape[1] + c / 128);
-                if (one)
-                    want *= source_value(one, 0);
+                if (one) /* one scale, or one per row ([out] or [out, 1]) */
+                    want *= source_value(one, one->n_elements == 1 ? 0 : r);
                 float got = lef32dec(gt->data + 4 * ((base + gr) * cols + c));
                 if (memcmp(&got, &want, 4) != 0) /* (ck_assert per value is a syscall) */
                     ck_abort_msg("%s[%llu][%llu]: %g, want %g", t->name, (unsigned long long)r,
@@ -467,12 +467,13 @@ START_TEST(values_and_threads)
 }
 END_TEST
 
-/* F8_E4M3 weights are dequantized with block and per-tensor scales. */
+/* F8_E4M3 weights are dequantized with block, per-tensor and per-row scales. */
 START_TEST(values_f8)
 {
     static const char *const args[] = {
-        "--dtype f8 --hidden 256 --heads 4 --kv-heads 2 --ffn 384",
-        "--dtype f8 --f8-scale tensor --arch mixtral --shards 2",
+        "--fp8 block --hidden 256 --heads 4 --kv-heads 2 --ffn 384",
+        "--fp8 tensor --arch mixtral --shards 2",
+        "--fp8 row --hidden 256 --heads 4 --kv-heads 2 --ffn 384",
     };
     char *tmp = tu_tmpdir(), *dir = fixture(tmp, "m", args[_i]), *a = tu_fmt("%s/a.gguf", tmp);
     convert_ok(dir, a, CKPT_TYPE_F32, 2, true);
@@ -671,7 +672,7 @@ Suite *convert_suite(void)
     tc = tcase_create("values");
     tcase_set_timeout(tc, 60);
     tcase_add_loop_test(tc, values_and_threads, 0, 2);
-    tcase_add_loop_test(tc, values_f8, 0, 2);
+    tcase_add_loop_test(tc, values_f8, 0, 3);
     tcase_add_test(tc, names_and_labels);
     suite_add_tcase(s, tc);
     tc = tcase_create("errors");

@@ -2,8 +2,8 @@
  * gen_fixtures.c - write a tiny Hugging Face model directory with random
  * weights (fixed-seed PRNG, so the bytes are the same on every run).
  *
- *   gen_fixtures [--arch mistral|mixtral] [--dtype bf16|f16|f32|f8] [--shards N]
- *                [--f8-scale block|tensor] [--no-index] [--tied] [--seed S]
+ *   gen_fixtures [--arch mistral|mixtral] [--dtype bf16|f16|f32] [--shards N]
+ *                [--no-index] [--tied] [--seed S]
  *                [--hidden H --layers L --heads A --kv-heads K --ffn F --vocab V
  *                 --experts E --top-k T] [--sliding-window W|null] OUTDIR
  *
@@ -11,14 +11,16 @@
  * names, and the weights with the exact HF tensor names and shapes, as
  * model.safetensors or as N shards model-0000i-of-0000N.safetensors plus
  * model.safetensors.index.json (left out with --no-index).  No tokenizer.
- * --dtype f8 writes the projection matrices as F8_E4M3 codes (random, NaN
- * codes excluded) with F32 scales, as FP8 checkpoints do: block scales
- * NAME.weight_scale_inv [ceil(out/128), ceil(in/128)] (w = q * s of the
- * block, quantization_config.weight_block_size [128, 128]) or, with
- * --f8-scale tensor, one NAME.weight_scale of shape [] (w = q * s); the
- * embeddings, lm_head, router and norms stay BF16.
  * Tensors are generated and streamed in chunks, so a 7B-shaped fixture
- * needs a few MB of memory however large the files are.  Exit 0 / 2.
+ * needs a few MB of memory however large the files are.
+ *
+ * --fp8 stores the linear weights (attention, FFN, experts; not the
+ * embedding, lm_head, router or norms) as F8_E4M3 with a scale tensor per
+ * weight: X.weight_scale scalar (tensor), X.weight_scale [out, 1] BF16
+ * (row), or X.weight_scale_inv [ceil(out/128), ceil(in/128)] (block), and a
+ * quantization_config in config.json.  --fp8-dequant writes the same model
+ * with those weights as F32 holding exactly f32(fp8) * scale, the values a
+ * reader must dequantize to.  Exit 0 / 2.
  */
 #include <errno.h>
 #include <math.h>
@@ -33,8 +35,11 @@
 
 #define CHUNK 65536
 
+enum { FP8_NONE, FP8_TENSOR, FP8_ROW, FP8_BLOCK };
+
 struct opts {
-    bool mixtral, tied, no_index, f8, f8_tensor;
+    bool mixtral, tied, no_index, fp8_dequant;
+    int fp8;
     ckpt_dtype dtype;
     unsigned long shards, hidden, layers, heads, kv_heads, ffn, vocab, experts, top_k;
     long sliding_window; /* -1: null */
@@ -42,17 +47,17 @@ struct opts {
 };
 
 struct gt {
-    char name[128];
+    char name[176];
     int n_dims;
     uint64_t shape[2];
     bool norm;      /* ones + noise instead of small weights */
     int shard;
+    int fp8;        /* 1: FP8 weight; 2: the scale tensor of the weight before it */
     ckpt_dtype dtype;
-    int f8;         /* 1: F8 codes, 2: their scales */
-    uint64_t fan_in; /* of the weight (for scales) */
+    uint64_t w_shape[2]; /* scale tensors: the weight's [out, in] */
+    double w_range;      /* weight values lie in (-w_range, w_range) */
+    size_t seq;          /* index among the non-scale tensors: seeds the values */
 };
-
-#define F8_BLOCK 128
 
 static uint64_t splitmix64(uint64_t *s)
 {
@@ -69,10 +74,11 @@ static int usage(const char *msg)
 {
     if (msg)
         fprintf(stderr, "gen_fixtures: %s\n", msg);
-    fprintf(stderr, "usage: gen_fixtures [--arch mistral|mixtral] [--dtype bf16|f16|f32|f8] "
-                    "[--f8-scale block|tensor] [--shards N] [--no-index] [--tied] [--seed S] [--hidden H] [--layers L] "
+    fprintf(stderr, "usage: gen_fixtures [--arch mistral|mixtral] [--dtype bf16|f16|f32] "
+                    "[--shards N] [--no-index] [--tied] [--seed S] [--hidden H] [--layers L] "
                     "[--heads A] [--kv-heads K] [--ffn F] [--vocab V] [--experts E] [--top-k T] "
-                    "[--sliding-window W|null] OUTDIR\n");
+                    "[--sliding-window W|null] [--fp8 tensor|row|block [--fp8-dequant]] "
+                    "OUTDIR\n");
     return 2;
 }
 
@@ -87,8 +93,8 @@ static bool num(const char *s, unsigned long *out)
     return true;
 }
 
-static void add(struct gt *t, size_t *n, const char *name, int nd, uint64_t d0, uint64_t d1,
-                bool norm)
+static struct gt *add(struct gt *t, size_t *n, const char *name, int nd, uint64_t d0, uint64_t d1,
+                      bool norm)
 {
     struct gt *g = &t[(*n)++];
     snprintf(g->name, sizeof g->name, "%s", name);
@@ -96,60 +102,39 @@ static void add(struct gt *t, size_t *n, const char *name, int nd, uint64_t d0, 
     g->shape[0] = d0;
     g->shape[1] = d1;
     g->norm = norm;
-    g->dtype = CKPT_DT_COUNT; /* set by set_dtypes */
+    return g;
 }
 
-/* Tensor dtypes; with f8, each projection matrix gets its scale tensor after it. */
-static struct gt *set_dtypes(const struct opts *o, struct gt *t, size_t *n)
+/* A linear weight: FP8 with its scale tensor next to it when asked. */
+static void add_linear(struct gt *t, size_t *n, const struct opts *o, const char *name,
+                       uint64_t out, uint64_t in)
 {
-    if (!o->f8) {
-        for (size_t i = 0; i < *n; i++)
-            t[i].dtype = o->dtype;
-        return t;
-    }
-    struct gt *r = calloc(2 * *n, sizeof *r);
-    if (!r) {
-        free(t);
-        return NULL;
-    }
-    size_t k = 0;
-    for (size_t i = 0; i < *n; i++) {
-        r[k] = t[i];
-        r[k].dtype = CKPT_DT_BF16;
-        bool proj = t[i].n_dims == 2 && strstr(t[i].name, "layers.") &&
-                    !strstr(t[i].name, "block_sparse_moe.gate.");
-        if (!proj) {
-            k++;
-            continue;
-        }
-        r[k].dtype = CKPT_DT_F8_E4M3;
-        r[k].f8 = 1;
-        struct gt *s = &r[k + 1];
-        *s = t[i];
-        size_t base = strlen(t[i].name) - strlen("weight");
-        snprintf(s->name, sizeof s->name, "%.*s%s", (int)base, t[i].name,
-                 o->f8_tensor ? "weight_scale" : "weight_scale_inv");
-        s->dtype = CKPT_DT_F32;
-        s->f8 = 2;
-        s->fan_in = t[i].shape[1];
-        if (o->f8_tensor) {
-            s->n_dims = 0;
-        } else {
-            s->shape[0] = (t[i].shape[0] + F8_BLOCK - 1) / F8_BLOCK;
-            s->shape[1] = (t[i].shape[1] + F8_BLOCK - 1) / F8_BLOCK;
-        }
-        k += 2;
-    }
-    free(t);
-    *n = k;
-    return r;
+    struct gt *w = add(t, n, name, 2, out, in, false);
+    if (o->fp8 == FP8_NONE)
+        return;
+    w->fp8 = 1;
+    w->dtype = o->fp8_dequant ? CKPT_DT_F32 : CKPT_DT_F8_E4M3;
+    w->w_range = 1.0 / sqrt((double)in);
+    if (o->fp8_dequant)
+        return;
+    char sn[160];
+    snprintf(sn, sizeof sn, "%s%s", name, o->fp8 == FP8_BLOCK ? "_scale_inv" : "_scale");
+    struct gt *s = o->fp8 == FP8_TENSOR ? add(t, n, sn, 0, 1, 0, false)
+                   : o->fp8 == FP8_ROW  ? add(t, n, sn, 2, out, 1, false)
+                                        : add(t, n, sn, 2, (out + 127) / 128, (in + 127) / 128,
+                                              false);
+    s->fp8 = 2;
+    s->dtype = o->fp8 == FP8_ROW ? CKPT_DT_BF16 : CKPT_DT_F32;
+    s->w_shape[0] = out;
+    s->w_shape[1] = in;
+    s->w_range = w->w_range;
 }
 
 /* The HF tensor list, in the order transformers builds the modules. */
 static struct gt *tensor_list(const struct opts *o, size_t *count)
 {
     size_t per = o->mixtral ? 7 + 3 * o->experts : 9;
-    struct gt *t = calloc(3 + o->layers * per, sizeof *t);
+    struct gt *t = calloc(3 + o->layers * per * 2, sizeof *t);
     if (!t)
         return NULL;
     size_t n = 0;
@@ -158,24 +143,24 @@ static struct gt *tensor_list(const struct opts *o, size_t *count)
     add(t, &n, "model.embed_tokens.weight", 2, o->vocab, h, false);
     for (unsigned long l = 0; l < o->layers; l++) {
 #define L(s) (snprintf(nm, sizeof nm, "model.layers.%lu.%s", l, s), nm)
-        add(t, &n, L("self_attn.q_proj.weight"), 2, q, h, false);
-        add(t, &n, L("self_attn.k_proj.weight"), 2, kv, h, false);
-        add(t, &n, L("self_attn.v_proj.weight"), 2, kv, h, false);
-        add(t, &n, L("self_attn.o_proj.weight"), 2, h, q, false);
+        add_linear(t, &n, o, L("self_attn.q_proj.weight"), q, h);
+        add_linear(t, &n, o, L("self_attn.k_proj.weight"), kv, h);
+        add_linear(t, &n, o, L("self_attn.v_proj.weight"), kv, h);
+        add_linear(t, &n, o, L("self_attn.o_proj.weight"), h, q);
         if (!o->mixtral) {
-            add(t, &n, L("mlp.gate_proj.weight"), 2, o->ffn, h, false);
-            add(t, &n, L("mlp.up_proj.weight"), 2, o->ffn, h, false);
-            add(t, &n, L("mlp.down_proj.weight"), 2, h, o->ffn, false);
+            add_linear(t, &n, o, L("mlp.gate_proj.weight"), o->ffn, h);
+            add_linear(t, &n, o, L("mlp.up_proj.weight"), o->ffn, h);
+            add_linear(t, &n, o, L("mlp.down_proj.weight"), h, o->ffn);
         } else {
             add(t, &n, L("block_sparse_moe.gate.weight"), 2, o->experts, h, false);
             for (unsigned long e = 0; e < o->experts; e++) {
                 char ex[64];
                 snprintf(ex, sizeof ex, "block_sparse_moe.experts.%lu.w1.weight", e);
-                add(t, &n, L(ex), 2, o->ffn, h, false);
+                add_linear(t, &n, o, L(ex), o->ffn, h);
                 snprintf(ex, sizeof ex, "block_sparse_moe.experts.%lu.w2.weight", e);
-                add(t, &n, L(ex), 2, h, o->ffn, false);
+                add_linear(t, &n, o, L(ex), h, o->ffn);
                 snprintf(ex, sizeof ex, "block_sparse_moe.experts.%lu.w3.weight", e);
-                add(t, &n, L(ex), 2, o->ffn, h, false);
+                add_linear(t, &n, o, L(ex), o->ffn, h);
             }
         }
         add(t, &n, L("input_layernorm.weight"), 1, h, 0, true);
@@ -185,20 +170,62 @@ static struct gt *tensor_list(const struct opts *o, size_t *count)
     add(t, &n, "model.norm.weight", 1, h, 0, true);
     if (!o->tied)
         add(t, &n, "lm_head.weight", 2, o->vocab, h, false);
+    for (size_t i = 0, seq = 0; i < n; i++) {
+        if (!t[i].fp8)
+            t[i].dtype = o->dtype;
+        t[i].seq = t[i].fp8 == 2 ? seq - 1 : seq++;
+    }
     *count = n;
     return t;
 }
 
 static uint64_t elems(const struct gt *t)
 {
-    return t->n_dims == 0 ? 1 : t->shape[0] * (t->n_dims > 1 ? t->shape[1] : 1);
+    return t->shape[0] * (t->n_dims > 1 ? t->shape[1] : 1);
+}
+
+/* The FP8 scale of weight element (r, c): the range / 448 times a factor in
+ * [1, 2) that varies by tensor, row or 128 x 128 block, rounded to bf16 so
+ * that F32 and BF16 scale tensors hold the same value. */
+static float fp8_scale(const struct opts *o, double range, uint64_t r, uint64_t c)
+{
+    uint64_t k = o->fp8 == FP8_ROW     ? r % 7
+                 : o->fp8 == FP8_BLOCK ? ((r / 128) * 3 + c / 128) % 5
+                                       : 2;
+    return ckpt_bf16_to_f32(ckpt_f32_to_bf16((float)(range / 448.0 * (1.0 + (double)k / 8.0))));
+}
+
+/* f32 -> F8_E4M3 (fn): the nearest code, ties to the even code, saturating
+ * at +-448 (no infinities in the format). */
+static uint8_t to_e4m3(float x)
+{
+    static float val[0x7f]; /* codes 0..0x7e: the non-negative finite values, increasing */
+    if (val[1] == 0)
+        for (int c = 0; c < 0x7f; c++)
+            val[c] = ckpt_f8_e4m3_to_f32((uint8_t)c);
+    uint8_t sign = signbit(x) ? 0x80 : 0;
+    float a = fabsf(x);
+    if (isnan(a))
+        return 0x7f;
+    int lo = 0, hi = 0x7e; /* the last code <= a, by bisection */
+    if (a >= val[hi])
+        return sign | 0x7e;
+    while (hi - lo > 1) {
+        int mid = (lo + hi) / 2;
+        if (val[mid] <= a)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    float dl = a - val[lo], dh = val[hi] - a;
+    return sign | (uint8_t)(dl < dh || (dl == dh && !(lo & 1)) ? lo : hi);
 }
 
 /* Stream one tensor's values, generated from (seed, tensor index). */
 static ckpt_status write_tensor(ckpt_st_writer *w, const struct opts *o, const struct gt *t,
                                 size_t index, uint8_t *buf, ckpt_err *err)
 {
-    uint64_t s = o->seed * 0x100000001B3ull + index;
+    uint64_t s = o->seed * 0x100000001B3ull + t->seq;
     uint64_t n = elems(t);
     /* weights ~ U(-1,1)/sqrt(fan_in): activations stay O(1) through the layers */
     float scale = t->norm ? 0.1f : 1.0f / sqrtf((float)(t->n_dims > 1 ? t->shape[1] : 1));
@@ -208,13 +235,27 @@ static ckpt_status write_tensor(ckpt_st_writer *w, const struct opts *o, const s
         for (size_t i = 0; i < k; i++) {
             float v = unit(&s) * scale + (t->norm ? 1.0f : 0.0f);
             uint8_t *p = buf + i * esz;
-            if (t->f8 == 1) { /* any E4M3 code but NaN (0x7F, 0xFF) */
-                uint8_t q = (uint8_t)(splitmix64(&s) >> 56);
-                *p = (q & 0x7f) == 0x7f ? (uint8_t)(q - 1) : q;
-            } else if (t->f8 == 2) { /* |w| up to about 448 * s */
-                v = (0.5f + 0.5f * (unit(&s) + 1.0f)) / (448.0f * sqrtf((float)t->fan_in));
-                memcpy(p, &v, 4);
-            } else if (t->dtype == CKPT_DT_F32) {
+            uint64_t idx = done + i;
+            if (t->fp8 == 1) { /* FP8 weight, or its exact dequantized value */
+                uint64_t r = idx / t->shape[1], c = idx % t->shape[1];
+                float sc = fp8_scale(o, t->w_range, r, c);
+                uint8_t q = to_e4m3(v / sc);
+                v = ckpt_f8_e4m3_to_f32(q) * sc;
+                if (t->dtype == CKPT_DT_F8_E4M3)
+                    *p = q;
+                else
+                    memcpy(p, &v, 4);
+                continue;
+            }
+            if (t->fp8 == 2) { /* a scale: element idx of the scale tensor */
+                uint64_t r = 0, c = 0;
+                if (o->fp8 == FP8_ROW)
+                    r = idx;
+                else if (o->fp8 == FP8_BLOCK)
+                    r = idx / t->shape[1] * 128, c = idx % t->shape[1] * 128;
+                v = fp8_scale(o, t->w_range, r, c);
+            }
+            if (t->dtype == CKPT_DT_F32) {
                 memcpy(p, &v, 4);
             } else {
                 uint16_t h = t->dtype == CKPT_DT_BF16 ? ckpt_f32_to_bf16(v) : ckpt_f32_to_f16(v);
@@ -268,7 +309,7 @@ static int write_json_files(const char *dir, const struct opts *o, const struct 
     FILE *f = fopen(path, "w");
     if (!f)
         return -1;
-    const char *dt = o->dtype == CKPT_DT_BF16 || o->f8 ? "bfloat16"
+    const char *dt = o->dtype == CKPT_DT_BF16 ? "bfloat16"
                      : o->dtype == CKPT_DT_F16 ? "float16"
                                                : "float32";
     fprintf(f, "{\n  \"architectures\": [\n    \"%s\"\n  ],\n", o->mixtral ? "MixtralForCausalLM"
@@ -294,14 +335,13 @@ static int write_json_files(const char *dir, const struct opts *o, const struct 
         fprintf(f, "  \"sliding_window\": %ld,\n", o->sliding_window);
     fprintf(f, "  \"tie_word_embeddings\": %s,\n  \"torch_dtype\": \"%s\",\n",
             o->tied ? "true" : "false", dt);
+    if (o->fp8 != FP8_NONE && !o->fp8_dequant)
+        fprintf(f, "  \"quantization_config\": {\n    \"quant_method\": \"%s\"%s\n  },\n",
+                o->fp8 == FP8_BLOCK ? "fp8"
+                : o->fp8 == FP8_ROW ? "fbgemm_fp8"
+                                    : "compressed-tensors",
+                o->fp8 == FP8_BLOCK ? ",\n    \"weight_block_size\": [128, 128]" : "");
     fprintf(f, "  \"transformers_version\": \"4.46.3\",\n  \"use_cache\": true,\n");
-    if (o->f8 && !o->f8_tensor)
-        fprintf(f, "  \"quantization_config\": {\"activation_scheme\": \"dynamic\", \"fmt\": "
-                   "\"e4m3\", \"quant_method\": \"fp8\", \"weight_block_size\": [%d, %d]},\n",
-                F8_BLOCK, F8_BLOCK);
-    else if (o->f8)
-        fprintf(f, "  \"quantization_config\": {\"quant_method\": \"compressed-tensors\", "
-                   "\"format\": \"float-quantized\"},\n");
     fprintf(f, "  \"vocab_size\": %lu\n}\n", o->vocab);
     if (fclose(f) != 0)
         return -1;
@@ -346,6 +386,10 @@ static int parse_args(int argc, char **argv, struct opts *o, const char **dir)
             o->tied = true;
             continue;
         }
+        if (strcmp(a, "--fp8-dequant") == 0) {
+            o->fp8_dequant = true;
+            continue;
+        }
         if (strcmp(a, "--no-index") == 0) {
             o->no_index = true;
             continue;
@@ -370,15 +414,17 @@ static int parse_args(int argc, char **argv, struct opts *o, const char **dir)
                 o->dtype = CKPT_DT_F16;
             else if (strcmp(v, "f32") == 0)
                 o->dtype = CKPT_DT_F32;
-            else if (strcmp(v, "f8") == 0)
-                o->f8 = true;
             else
-                return usage("--dtype is bf16, f16, f32 or f8");
-        } else if (strcmp(a, "--f8-scale") == 0) {
-            if (strcmp(v, "block") == 0 || strcmp(v, "tensor") == 0)
-                o->f8_tensor = strcmp(v, "tensor") == 0;
+                return usage("--dtype is bf16, f16 or f32");
+        } else if (strcmp(a, "--fp8") == 0) {
+            if (strcmp(v, "tensor") == 0)
+                o->fp8 = FP8_TENSOR;
+            else if (strcmp(v, "row") == 0)
+                o->fp8 = FP8_ROW;
+            else if (strcmp(v, "block") == 0)
+                o->fp8 = FP8_BLOCK;
             else
-                return usage("--f8-scale is block or tensor");
+                return usage("--fp8 is tensor, row or block");
         } else if (strcmp(a, "--sliding-window") == 0) {
             unsigned long w;
             if (strcmp(v, "null") == 0)
@@ -422,6 +468,8 @@ static int parse_args(int argc, char **argv, struct opts *o, const char **dir)
         o->sliding_window = o->mixtral ? -1 : 4096;
     if (o->hidden % o->heads || o->heads % o->kv_heads || (o->hidden / o->heads) % 2)
         return usage("heads must divide hidden (into an even head size), kv-heads divide heads");
+    if (o->fp8_dequant && o->fp8 == FP8_NONE)
+        return usage("--fp8-dequant needs --fp8");
     if (o->mixtral && o->top_k > o->experts)
         return usage("top-k is at most experts");
     return 0;
@@ -439,8 +487,6 @@ int main(int argc, char **argv)
     }
     size_t n;
     struct gt *t = tensor_list(&o, &n);
-    if (t)
-        t = set_dtypes(&o, t, &n);
     uint8_t *buf = malloc(CHUNK * 4);
     if (!t || !buf) {
         fprintf(stderr, "gen_fixtures: out of memory\n");

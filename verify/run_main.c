@@ -9,12 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "formats/cli.h"
 #include "formats/model_load.h"
 #include "formats/tokenizer.h"
 #include "kernels/model.h"
+#include "kernels/ops.h"
 #include "verify/run.h"
 
 static const char usage_text[] =
@@ -25,7 +25,10 @@ static const char usage_text[] =
     "  -p, --prompt TEXT        the prompt (token ids with --ids)\n"
     "  -n, --tokens N           tokens to generate (default 32)\n"
     "      --ids                read and print token ids instead of text\n"
-    "      --tokenizer PATH     tokenizer directory or file (default: MODEL's directory)\n"
+    "      --argmax             with --ids: print the most likely next token after each\n"
+    "                           prompt position (teacher-forced) instead of generating\n"
+    "      --tokenizer PATH     tokenizer directory or file, or a GGUF (default: MODEL's\n"
+    "                           directory, or the GGUF's own vocabulary)\n"
     "      --temp T             sampling temperature (default 0: greedy)\n"
     "      --top-k K            sample among the K most likely tokens\n"
     "      --top-p P            sample among the most likely tokens of mass P\n"
@@ -41,12 +44,12 @@ static const char usage_text[] =
 
 enum {
     OPT_IDS = 256, OPT_TOKENIZER, OPT_TEMP, OPT_TOPK, OPT_TOPP, OPT_SEED, OPT_NOEOS, OPT_SWA,
-    OPT_ISA
+    OPT_ISA, OPT_ARGMAX
 };
 
 static const struct option longopts[] = {
     {"prompt", required_argument, NULL, 'p'},   {"tokens", required_argument, NULL, 'n'},
-    {"ids", no_argument, NULL, OPT_IDS},
+    {"ids", no_argument, NULL, OPT_IDS},         {"argmax", no_argument, NULL, OPT_ARGMAX},
     {"tokenizer", required_argument, NULL, OPT_TOKENIZER},
     {"temp", required_argument, NULL, OPT_TEMP}, {"top-k", required_argument, NULL, OPT_TOPK},
     {"top-p", required_argument, NULL, OPT_TOPP}, {"seed", required_argument, NULL, OPT_SEED},
@@ -147,23 +150,12 @@ static bool parse_ids(const char *s, int32_t *ids, int64_t *n, int64_t cap)
     return *n > 0;
 }
 
-static ckpt_status load_tokenizer(ckpt_tok **tok, const char *path, ckpt_err *err)
-{
-    struct stat sb;
-    size_t n = strlen(path);
-    if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
-        return ckpt_tok_load_dir(tok, path, err);
-    if (n >= 5 && strcmp(path + n - 5, ".json") == 0)
-        return ckpt_tok_load_hf_json(tok, path, err);
-    return ckpt_tok_load_spm(tok, path, err);
-}
-
 int main(int argc, char **argv)
 {
     struct ckpt_cli cli;
     ckpt_cli_init(&cli, "ckpt-run");
     const char *prompt = NULL, *tok_path = NULL;
-    bool ids_mode = false;
+    bool ids_mode = false, argmax = false;
     long n_new = 32, threads = 0, top_k = 0, seed = 0, swa = -1, isa = -1, v;
     double temp = 0, top_p = 1;
     bool ignore_eos = false;
@@ -176,6 +168,7 @@ int main(int argc, char **argv)
         case 'n': ok = ckpt_cli_parse_int(a, 0, 1 << 20, &n_new); break;
         case 'j': ok = ckpt_cli_parse_int(a, 0, 1024, &threads); break;
         case OPT_IDS: ids_mode = true; break;
+        case OPT_ARGMAX: argmax = true; break;
         case OPT_TOKENIZER: tok_path = a; break;
         case OPT_TEMP: ok = ckpt_cli_parse_double(a, &temp) && temp >= 0; break;
         case OPT_TOPK: ok = ckpt_cli_parse_int(a, 0, 1L << 30, &top_k); break;
@@ -204,6 +197,8 @@ int main(int argc, char **argv)
         return ckpt_cli_usage_error(&cli, optind < argc ? "one MODEL expected" : "no MODEL given");
     if (!prompt)
         return ckpt_cli_usage_error(&cli, "no prompt given (-p TEXT)");
+    if (argmax && !ids_mode)
+        return ckpt_cli_usage_error(&cli, "--argmax needs --ids");
     const char *model_path = argv[optind];
 
     ckpt_err err = {0};
@@ -230,13 +225,8 @@ int main(int argc, char **argv)
             goto out;
         }
     } else {
-        if (!tok_path && ckpt_weights_get_kind(w) == CKPT_WEIGHTS_GGUF) {
-            rc = ckpt_cli_usage_error(&cli, "%s: text needs --tokenizer (or use --ids)",
-                                      model_path);
-            goto out;
-        }
         size_t n_ids;
-        if (load_tokenizer(&tok, tok_path ? tok_path : model_path, &err) != CKPT_OK ||
+        if (ckpt_tok_load_any(&tok, tok_path ? tok_path : model_path, &err) != CKPT_OK ||
             ckpt_tok_encode(tok, prompt, plen, CKPT_TOK_ADD_SPECIAL, seq, cap, &n_ids, &err) !=
                 CKPT_OK)
             goto fail;
@@ -246,7 +236,8 @@ int main(int argc, char **argv)
             goto out;
         }
     }
-    struct ckpt_model_opts mo = {.n_ctx = n_prompt + n_new, .n_threads = (int)threads,
+    struct ckpt_model_opts mo = {.n_ctx = n_prompt + (argmax ? 0 : n_new),
+                                 .n_threads = (int)threads,
                                  .isa = (int)isa};
     if (ckpt_model_new(&m, cfg, ckpt_weights_views(w), &mo, &err) != CKPT_OK)
         goto fail;
@@ -262,6 +253,20 @@ int main(int argc, char **argv)
                                .top_p = (float)top_p, .seed = (uint64_t)seed,
                                .stop_id = ignore_eos ? -1 : cfg->eos_id};
     struct ckpt_run_stats rs;
+    if (argmax) { /* teacher-forced: one batched evaluation, every row */
+        float *lg = malloc(sizeof(float) * (size_t)n_prompt * (size_t)cfg->n_vocab);
+        if (!lg || ckpt_model_eval(m, seq, n_prompt, lg, true, &err) != CKPT_OK) {
+            free(lg);
+            ckpt_err_set(&err, CKPT_E_NOMEM, "out of memory");
+            goto fail;
+        }
+        for (int64_t t = 0; t < n_prompt; t++)
+            printf(t ? " %d" : "%d", (int)ckpt_ops_argmax(lg + t * cfg->n_vocab, cfg->n_vocab));
+        free(lg);
+        putchar('\n');
+        rc = 0;
+        goto out;
+    }
     if (n_new > 0 && ckpt_run_generate(m, seq, n_prompt, &ro, emit, &em, &rs, &err) != CKPT_OK)
         goto fail;
     if (!ids_mode)

@@ -4,6 +4,7 @@
  * in one parallel run, so small files never wait behind a large one.
  */
 #include "sign.h"
+#include "../formats/path.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,18 +32,6 @@ struct plan {
     size_t n;
     size_t job0;                 /* index of names[0]'s job */
 };
-
-static char *join(const char *dir, const char *name)
-{
-    size_t a = strlen(dir), b = strlen(name);
-    char *p = malloc(a + b + 2);
-    if (p) {
-        memcpy(p, dir, a);
-        p[a] = '/';
-        memcpy(p + a + 1, name, b + 1);
-    }
-    return p;
-}
 
 static bool exists(const char *path)
 {
@@ -265,7 +254,7 @@ ckpt_status ckpt_sign_run(const struct ckpt_sign_opts *o, struct ckpt_sign_done 
     for (size_t i = 0; s == CKPT_OK && i < np; i++) {
         for (size_t k = 0; s == CKPT_OK && k < plans[i].n; k++) {
             size_t j = plans[i].job0 + k;
-            paths[j] = plans[i].a.is_dir ? join(plans[i].a.path, plans[i].names[k])
+            paths[j] = plans[i].a.is_dir ? ckpt_path_join(plans[i].a.path, plans[i].names[k])
                                          : strdup(plans[i].a.path);
             if (!paths[j])
                 s = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");

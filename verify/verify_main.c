@@ -3,7 +3,7 @@
  * entry of the table below (options are parsed once into struct args; a
  * mode reads what it needs), so later modes such as a behavioural
  * comparison with the source or a rebuild from it are new entries, not a
- * rewrite.
+ * rewrite.  --against SOURCE is the behavioural comparison (compare.h).
  */
 #define _GNU_SOURCE /* getopt_long */
 #include <getopt.h>
@@ -13,6 +13,7 @@
 
 #include "formats/cli.h"
 #include "verify/check.h"
+#include "verify/compare.h"
 #include "verify/show.h"
 
 static void usage(FILE *f)
@@ -20,15 +21,24 @@ static void usage(FILE *f)
     fputs("Usage: ckpt-verify [-qv] [-T n] -p KEY.pub [-s SIG] [--ignore PATH]... [--json]\n"
           "                   ARTIFACT...\n"
           "       ckpt-verify --show [-p KEY.pub] [--json] SIG\n"
+          "       ckpt-verify --against SOURCE [-P PROMPTS] [-n N] [--text FILE] [--min-top1 X]\n"
+          "                   [--max-kld X] [--json] [-j n] ARTIFACT\n"
           "Check signed models: the signature over the statement, then every file re-hashed\n"
-          "and reported as ok, modified, missing or unexpected.\n"
+          "and reported as ok, modified, missing or unexpected.  With --against, check that\n"
+          "ARTIFACT behaves like SOURCE: greedy tokens and teacher-forced agreement.\n"
           "\n"
           "  -p, --public-key FILE   the signer's public key (PEM)\n"
           "  -s, --signature FILE    the signature (default ARTIFACT.sig, DIR/model.sig)\n"
           "      --ignore PATH       leave PATH inside the directory unchecked (repeatable)\n"
           "      --json              print a JSON report on stdout\n"
           "      --show              print the signed statement and provenance of SIG\n"
-          "  -T, --threads N         hashing threads (0 = all CPUs, the default)\n"
+          "      --against SOURCE    compare ARTIFACT with SOURCE, a model directory\n"
+          "  -P, --prompts FILE      prompts, one per line (default: a built-in set of 8)\n"
+          "  -n, --tokens N          greedy tokens per prompt (default 32)\n"
+          "      --text FILE         also score FILE teacher-forced, in chunks of 512 tokens\n"
+          "      --min-top1 X        least top-1 agreement (default: by artifact type)\n"
+          "      --max-kld X         largest mean KL divergence (default: by artifact type)\n"
+          "  -T, -j, --threads N     threads (0 = all CPUs, the default)\n"
           "  -q, --quiet             print errors only\n"
           "  -v, --verbose           list every file, not only the ones that differ\n"
           "  -h, --help              print this help\n"
@@ -44,6 +54,9 @@ struct args {
     size_t n_ignore;
     bool json;
     int threads;
+    const char *source, *prompts, *text; /* --against */
+    long n_new;
+    double min_top1, max_kld;
     char **operands;
     int n_operands;
 };
@@ -167,15 +180,57 @@ static int mode_show(struct args *a)
     return s == CKPT_OK ? 0 : ckpt_cli_fail(&a->cli, &err);
 }
 
+static void compare_progress(void *ctx, const char *what, uint64_t done, uint64_t total)
+{
+    ckpt_cli_progress(ctx, what, done, total);
+}
+
+/* --against SOURCE ARTIFACT: the behavioural comparison. */
+static int mode_against(struct args *a)
+{
+    if (a->n_operands != 1 || a->pubkey || a->sig || a->n_ignore)
+        return ckpt_cli_usage_error(&a->cli, "--against SOURCE takes one ARTIFACT");
+    ckpt_err err = {0};
+    char **prompts = NULL;
+    size_t n_prompts = 0;
+    if (a->prompts && ckpt_compare_read_prompts(a->prompts, &prompts, &n_prompts, &err))
+        return ckpt_cli_fail(&a->cli, &err);
+    struct ckpt_compare_opts o = {
+        .source = a->source, .artifact = a->operands[0], .n_new = a->n_new,
+        .prompts = (const char *const *)prompts, .n_prompts = n_prompts, .text_path = a->text,
+        .limits = {.tokens_equal = -1, .min_top1 = a->min_top1, .max_kld = a->max_kld,
+                   .tie_margin = -1},
+        .threads = a->threads, .isa = -1, .progress = compare_progress, .progress_ctx = &a->cli};
+    struct ckpt_compare_report r;
+    ckpt_status s = ckpt_compare_run(&o, &r, &err);
+    ckpt_cli_progress_clear(&a->cli);
+    if (r.complete) {
+        cJSON *j = a->json ? ckpt_compare_report_json(&r, s) : NULL;
+        char *t = j ? cJSON_Print(j) : a->json ? NULL : ckpt_compare_report_text(&r);
+        if (t)
+            printf("%s%s", t, j ? "\n" : "");
+        free(t);
+        cJSON_Delete(j);
+    }
+    if (s != CKPT_OK && s != CKPT_E_MISMATCH)
+        ckpt_cli_fail(&a->cli, &err);
+    else if (s == CKPT_E_MISMATCH)
+        ckpt_cli_msg(&a->cli, 2, "%s", err.msg);
+    ckpt_compare_report_free(&r);
+    ckpt_compare_prompts_free(prompts, n_prompts);
+    return ckpt_status_exit_code(s);
+}
+
 static const struct mode {
     const char *name;
     int (*run)(struct args *);
 } modes[] = {
     {"check", mode_check},
     {"show", mode_show},
+    {"against", mode_against},
 };
 
-enum { OPT_IGNORE = 256, OPT_JSON, OPT_SHOW };
+enum { OPT_IGNORE = 256, OPT_JSON, OPT_SHOW, OPT_AGAINST, OPT_TEXT, OPT_MIN_TOP1, OPT_MAX_KLD };
 
 int main(int argc, char **argv)
 {
@@ -185,21 +240,43 @@ int main(int argc, char **argv)
         {"show", no_argument, NULL, OPT_SHOW},        {"threads", required_argument, NULL, 'T'},
         {"quiet", no_argument, NULL, 'q'},            {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},             {"version", no_argument, NULL, 'V'},
+        {"against", required_argument, NULL, OPT_AGAINST},
+        {"prompts", required_argument, NULL, 'P'},    {"tokens", required_argument, NULL, 'n'},
+        {"text", required_argument, NULL, OPT_TEXT},
+        {"min-top1", required_argument, NULL, OPT_MIN_TOP1},
+        {"max-kld", required_argument, NULL, OPT_MAX_KLD},
         {NULL, 0, NULL, 0}};
-    struct args a = {0};
+    struct args a = {.min_top1 = -1, .max_kld = -1};
     const struct mode *mode = &modes[0];
     ckpt_cli_init(&a.cli, "ckpt-verify");
     if (!(a.ignore = calloc((size_t)argc + 1, sizeof *a.ignore)))
         return 2;
     int c, rc = -1;
     long v;
-    while (rc < 0 && (c = getopt_long(argc, argv, "p:s:T:qvhV", longopts, NULL)) != -1) {
+    while (rc < 0 && (c = getopt_long(argc, argv, "p:s:T:j:P:n:qvhV", longopts, NULL)) != -1) {
         switch (c) {
         case 'p': a.pubkey = optarg; break;
         case 's': a.sig = optarg; break;
         case OPT_IGNORE: a.ignore[a.n_ignore++] = optarg; break;
         case OPT_JSON: a.json = true; break;
         case OPT_SHOW: mode = &modes[1]; break;
+        case OPT_AGAINST: a.source = optarg; mode = &modes[2]; break;
+        case 'P': a.prompts = optarg; break;
+        case OPT_TEXT: a.text = optarg; break;
+        case 'n':
+            if (!ckpt_cli_parse_int(optarg, 1, 1 << 20, &a.n_new))
+                rc = ckpt_cli_usage_error(&a.cli, "-n %s: expected a token count", optarg);
+            break;
+        case OPT_MIN_TOP1:
+        case OPT_MAX_KLD: {
+            double *d = c == OPT_MIN_TOP1 ? &a.min_top1 : &a.max_kld;
+            if (!ckpt_cli_parse_double(optarg, d) || *d < 0 || (c == OPT_MIN_TOP1 && *d > 1))
+                rc = ckpt_cli_usage_error(&a.cli, "%s %s: expected a number%s",
+                                          c == OPT_MIN_TOP1 ? "--min-top1" : "--max-kld", optarg,
+                                          c == OPT_MIN_TOP1 ? " from 0 to 1" : " >= 0");
+            break;
+        }
+        case 'j':
         case 'T':
             if (!ckpt_cli_parse_int(optarg, 0, 4096, &v))
                 rc = ckpt_cli_usage_error(&a.cli, "-T %s: expected a thread count", optarg);

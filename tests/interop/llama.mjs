@@ -4,6 +4,10 @@
 //   node llama.mjs load MODEL.gguf            -> {"train_ctx":...}: llama.cpp loaded the file
 //   node llama.mjs greedy MODEL.gguf JOBS     -> JOBS is a JSON file [{"ids":[...],"n":N}, ...];
 //                                                prints [[ids...], ...]: greedy continuations
+//   node llama.mjs argmax MODEL.gguf JOBS     -> JOBS is a JSON file [{"ids":[...]}, ...];
+//                                                prints [[ids...], ...]: teacher-forced, the
+//                                                greedy next token after every position (one
+//                                                batched evaluation, controlledEvaluate)
 //   node llama.mjs tokenize MODEL.gguf TEXTS  -> TEXTS is a JSON file ["...", ...];
 //                                                prints [[ids...], ...] (special text not parsed,
 //                                                BOS as the GGUF's add_bos_token says)
@@ -30,6 +34,18 @@ try {
                 if (out.length >= job.n) break;
             }
             results.push(out);
+            await ctx.dispose();
+        }
+        console.log(JSON.stringify(results));
+    } else if (cmd === "argmax") {
+        const jobs = JSON.parse(readFileSync(arg, "utf8"));
+        const results = [];
+        for (const job of jobs) {
+            const ctx = await model.createContext({contextSize: 512, batchSize: 512, threads: 2});
+            const seq = ctx.getSequence();
+            const next = {generateNext: {token: true, options: {temperature: 0}}};
+            const out = await seq.controlledEvaluate(job.ids.map((t) => [t, next]));
+            results.push(out.map((o) => o?.next?.token ?? -1));
             await ctx.dispose();
         }
         console.log(JSON.stringify(results));

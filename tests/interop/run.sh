@@ -1,8 +1,9 @@
 #!/bin/sh
 # run.sh BUILD_DIR - tests against llama.cpp itself (node-llama-cpp, pinned in
 # package-lock.json, installed from npm into tests/interop/node_modules).
-# Each tests/interop/t_*.sh is run with BIN, TMP, LLAMA (the driver command)
-# and DATA set; it exits 0 on success.  Without node the whole group is
+# Each tests/interop/t_*.sh is run with BIN, TESTBIN (the test tools), TMP,
+# LLAMA (the driver command) and DATA set; it exits 0 on success, and lines
+# it prints starting with "# " (measured figures) are shown.  Without node the whole group is
 # skipped, loudly.  Ends with "N passed, N failed".
 set -u
 build=$1
@@ -27,9 +28,10 @@ fi
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/ckpt-interop-XXXXXX")
 trap 'rm -rf "$TMP"' EXIT INT TERM
 BIN=$build/bin
+TESTBIN=$build/tests
 LLAMA="node $here/llama.mjs"
 DATA=$top/tests/data
-export BIN TMP LLAMA DATA
+export BIN TESTBIN TMP LLAMA DATA
 pass=0
 fail=0
 for t in "$here"/t_*.sh; do
@@ -38,6 +40,7 @@ for t in "$here"/t_*.sh; do
     if (cd "$top" && sh "$t") >"$TMP/$name.out" 2>&1; then
         pass=$((pass + 1))
         echo "interop: $name ok"
+        sed -n 's/^# /interop:   /p' "$TMP/$name.out"
     else
         fail=$((fail + 1))
         echo "FAIL: interop $name:"; tail -n 30 "$TMP/$name.out"
