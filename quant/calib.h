@@ -22,7 +22,9 @@
  * dropped such a tensor's entry instead (it was then quantized without
  * weights).  Sums are kept in double, and the forward pass runs on the
  * reference kernels: the result does not depend on the machine or the
- * thread count.
+ * thread count.  The model runs as model_load.h opens it: a directory's
+ * sliding window applies (a GGUF has none, nor does llama.cpp), which
+ * matters only for chunks longer than the window.
  */
 #ifndef CKPT_QUANT_CALIB_H
 #define CKPT_QUANT_CALIB_H
