@@ -56,6 +56,10 @@ struct ckpt_model {
     float *rope_cos;   /* (B, head_dim/2) */
     float *rope_sin;   /* (B, head_dim/2) */
     float *scores;     /* (n_threads, n_ctx) attention scores per thread */
+    int64_t step_n;    /* positions in the step being computed */
+
+    ckpt_model_observer observer; /* NULL: none */
+    void *observer_ctx;
 };
 
 /* ==== views ==== */
@@ -308,6 +312,12 @@ int64_t ckpt_model_n_past(const ckpt_model *m) { return m->n_past; }
 int64_t ckpt_model_n_ctx(const ckpt_model *m) { return m->n_ctx; }
 ckpt_isa ckpt_model_isa(const ckpt_model *m) { return m->isa; }
 
+void ckpt_model_set_observer(ckpt_model *m, ckpt_model_observer fn, void *ctx)
+{
+    m->observer = fn;
+    m->observer_ctx = fn ? ctx : NULL;
+}
+
 void ckpt_model_truncate(ckpt_model *m, int64_t n_past)
 {
     if (n_past >= 0 && n_past < m->n_past)
@@ -335,6 +345,17 @@ static void mm_rows(void *ctx, int64_t begin, int64_t end, int thread)
         ckpt_dot_rows(j->isa, w->type, (const uint8_t *)w->data + (size_t)r * w->row_bytes,
                       w->ne[0], j->x, j->ldx, j->nx, j->out + dst, j->ldo);
     }
+}
+
+/* Show the n input rows of a product with weight wt (of expert e, or -1)
+ * to the observer, if there is one. */
+static void observe(const ckpt_model *m, enum ckpt_mm_weight wt, int64_t layer, int64_t e,
+                    const float *x, int64_t n, int64_t ncols)
+{
+    if (!m->observer)
+        return;
+    struct ckpt_mm_input in = {wt, layer, e, x, n, ncols, e >= 0 ? m->rows : NULL, m->step_n};
+    m->observer(m->observer_ctx, &in);
 }
 
 /* out[j][row] = w[row] . x[j] for the nx vectors of x, rows split across the pool. */
@@ -418,6 +439,9 @@ static void attention_block(ckpt_model *m, int64_t l, int64_t pos0, int64_t nt)
     float *vc = m->v_cache + (l * m->n_ctx + pos0) * m->kv_dim;
 
     rmsnorm_rows(m, m->norm_attn + l * d, nt);
+    observe(m, CKPT_MM_ATTN_Q, l, -1, m->xn, nt, d);
+    observe(m, CKPT_MM_ATTN_K, l, -1, m->xn, nt, d);
+    observe(m, CKPT_MM_ATTN_V, l, -1, m->xn, nt, d);
     matmul(m, &L->wq, m->xn, d, nt, m->q, m->q_dim);
     matmul(m, &L->wk, m->xn, d, nt, kc, m->kv_dim);
     matmul(m, &L->wv, m->xn, d, nt, vc, m->kv_dim);
@@ -430,20 +454,25 @@ static void attention_block(ckpt_model *m, int64_t l, int64_t pos0, int64_t nt)
     }
     struct att_job j = {m, l, pos0};
     ckpt_pool_run(m->pool, att_items, &j, nt * c->n_heads);
+    observe(m, CKPT_MM_ATTN_OUTPUT, l, -1, m->att, nt, m->q_dim);
     matmul(m, &L->wo, m->att, m->q_dim, nt, m->proj, d);
     for (int64_t i = 0; i < nt * d; i++)
         m->x[i] = m->x[i] + m->proj[i];
 }
 
-/* down(silu(gate(x)) * up(x)) for nx rows of x into y (nx, dim). */
-static void swiglu(ckpt_model *m, const struct ckpt_ffn_views *f, const float *x, int64_t nx,
-                   float *y)
+/* down(silu(gate(x)) * up(x)) for nx rows of x into y (nx, dim): the FFN
+ * of layer l, or its expert e (>= 0, rows routed as m->rows says). */
+static void swiglu(ckpt_model *m, const struct ckpt_ffn_views *f, int64_t l, int64_t e,
+                   const float *x, int64_t nx, float *y)
 {
     int64_t d = m->cfg.dim, F = m->cfg.ffn_dim;
+    observe(m, CKPT_MM_FFN_GATE, l, e, x, nx, d);
+    observe(m, CKPT_MM_FFN_UP, l, e, x, nx, d);
     matmul(m, &f->gate, x, d, nx, m->ffn_a, F);
     matmul(m, &f->up, x, d, nx, m->ffn_b, F);
     for (int64_t i = 0; i < nx * F; i++)
         m->ffn_a[i] = ckpt_ops_silu(m->ffn_a[i]) * m->ffn_b[i];
+    observe(m, CKPT_MM_FFN_DOWN, l, e, m->ffn_a, nx, F);
     matmul(m, &f->down, m->ffn_a, F, nx, y, d);
 }
 
@@ -464,9 +493,11 @@ static void route(ckpt_model *m, int64_t nt)
     }
 }
 
-static void moe_block(ckpt_model *m, const struct ckpt_layer_views *L, int64_t nt)
+static void moe_block(ckpt_model *m, int64_t l, int64_t nt)
 {
+    const struct ckpt_layer_views *L = &m->w->layers[l];
     int64_t d = m->cfg.dim, E = m->cfg.n_experts, K = m->cfg.n_experts_used;
+    observe(m, CKPT_MM_FFN_GATE_INP, l, -1, m->xn, nt, d);
     matmul(m, &L->router, m->xn, d, nt, m->router, E);
     route(m, nt);
     memset(m->proj, 0, (size_t)(nt * d) * sizeof(float));
@@ -483,7 +514,7 @@ static void moe_block(ckpt_model *m, const struct ckpt_layer_views *L, int64_t n
                 }
         if (n == 0)
             continue;
-        swiglu(m, &L->experts[e], m->moe_x, n, m->moe_y);
+        swiglu(m, &L->experts[e], l, e, m->moe_x, n, m->moe_y);
         for (int64_t i = 0; i < n; i++) {
             float *acc = m->proj + m->rows[i] * d;
             const float *y = m->moe_y + i * d;
@@ -495,13 +526,12 @@ static void moe_block(ckpt_model *m, const struct ckpt_layer_views *L, int64_t n
 
 static void ffn_block(ckpt_model *m, int64_t l, int64_t nt)
 {
-    const struct ckpt_layer_views *L = &m->w->layers[l];
     int64_t d = m->cfg.dim;
     rmsnorm_rows(m, m->norm_ffn + l * d, nt);
     if (m->cfg.arch == CKPT_ARCH_MIXTRAL)
-        moe_block(m, L, nt);
+        moe_block(m, l, nt);
     else
-        swiglu(m, &L->ffn, m->xn, nt, m->proj);
+        swiglu(m, &m->w->layers[l].ffn, l, -1, m->xn, nt, m->proj);
     for (int64_t i = 0; i < nt * d; i++)
         m->x[i] = m->x[i] + m->proj[i];
 }
@@ -511,6 +541,7 @@ static void step(ckpt_model *m, const int32_t *ids, int64_t nt, float *logits, b
     const struct ckpt_model_config *c = &m->cfg;
     const struct ckpt_model_weights *w = m->w;
     int64_t d = c->dim, half = c->head_dim / 2, pos0 = m->n_past;
+    m->step_n = nt;
     for (int64_t t = 0; t < nt; t++) {
         ckpt_dequantize_row(w->tok_embd.type,
                         (const uint8_t *)w->tok_embd.data + (size_t)ids[t] * w->tok_embd.row_bytes,
@@ -529,6 +560,7 @@ static void step(ckpt_model *m, const int32_t *ids, int64_t nt, float *logits, b
     int64_t first = all ? 0 : nt - 1;
     for (int64_t t = first; t < nt; t++)
         ckpt_ops_rmsnorm(m->xn + t * d, m->x + t * d, m->norm_out, d, c->rms_eps);
+    observe(m, CKPT_MM_OUTPUT, -1, -1, m->xn + first * d, nt - first, d);
     matmul(m, &w->output, m->xn + first * d, d, nt - first, logits, c->n_vocab);
 }
 

@@ -17,6 +17,10 @@
  * over output rows and attention heads with one owner per value and a
  * fixed reduction order, so logits are bit-identical for any thread count
  * and any batching of the same tokens.
+ *
+ * An observer, when set, sees the f32 input rows of every product with a
+ * weight matrix before it is computed (for importance matrices); without
+ * one the forward pass does nothing more than test a pointer.
  */
 #ifndef CKPT_KERNELS_MODEL_H
 #define CKPT_KERNELS_MODEL_H
@@ -154,5 +158,44 @@ void ckpt_model_truncate(ckpt_model *m, int64_t n_past);
  */
 ckpt_status ckpt_model_eval(ckpt_model *m, const int32_t *ids, int64_t n, float *logits, bool all,
                             ckpt_err *err);
+
+/* ==== observing the matrix products ==== */
+
+/* The weight matrices the forward pass multiplies by.  llama.cpp names them
+ * blk.N.<name>.weight with the names given here (ffn_*_exps for the stacked
+ * experts of a Mixtral layer) and output.weight. */
+enum ckpt_mm_weight {
+    CKPT_MM_ATTN_Q,       /* attn_q */
+    CKPT_MM_ATTN_K,       /* attn_k */
+    CKPT_MM_ATTN_V,       /* attn_v */
+    CKPT_MM_ATTN_OUTPUT,  /* attn_output */
+    CKPT_MM_FFN_GATE_INP, /* ffn_gate_inp: the Mixtral router */
+    CKPT_MM_FFN_GATE,     /* ffn_gate, or one expert of ffn_gate_exps */
+    CKPT_MM_FFN_UP,       /* ffn_up, or one expert of ffn_up_exps */
+    CKPT_MM_FFN_DOWN,     /* ffn_down, or one expert of ffn_down_exps */
+    CKPT_MM_OUTPUT,       /* output (computed only for the positions logits are asked for) */
+    CKPT_MM_COUNT
+};
+
+/* The inputs of one matrix product. */
+struct ckpt_mm_input {
+    enum ckpt_mm_weight weight;
+    int64_t layer;      /* 0-based; -1 for CKPT_MM_OUTPUT */
+    int64_t expert;     /* an expert of a Mixtral layer's FFN; -1 for any other weight */
+    const float *x;     /* (n, ncols), row after row; borrowed for the call */
+    int64_t n, ncols;
+    const int32_t *pos; /* experts: the step row (0 .. n_step-1) each row was routed from;
+                           NULL otherwise (row i is step row i) */
+    int64_t n_step;     /* positions computed in this step */
+};
+
+/* Called on the thread that runs ckpt_model_eval, in the order the
+ * products are computed: per layer q, k, v, attention output, [router],
+ * then gate, up, down (per expert in index order, experts without rows
+ * skipped); output last. */
+typedef void (*ckpt_model_observer)(void *ctx, const struct ckpt_mm_input *in);
+
+/* Set (fn != NULL) or clear the observer; ctx is handed to fn as is. */
+void ckpt_model_set_observer(ckpt_model *m, ckpt_model_observer fn, void *ctx);
 
 #endif

@@ -6,6 +6,7 @@
 #include "../formats/cli.h"
 #include "../formats/outfile.h"
 #include "../kernels/types.h"
+#include "calib.h"
 #include "imatrix.h"
 #include "plan.h"
 #include "quantize.h"
@@ -13,6 +14,7 @@
 #include "source.h"
 
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +26,8 @@ int cmd_quant(int argc, char **argv);
 static void usage(FILE *f)
 {
     fputs("Usage: ckpt-quant -t MIX [-o OUT|-] [-f] [-j N] [--imatrix FILE] [--pure]\n"
+          "                  [--calib TEXT [--calib-ctx N] [--calib-chunks N]\n"
+          "                  [--imatrix-out FILE]]\n"
           "                  [--output-tensor-type T] [--token-embedding-type T]\n"
           "                  [--no-provenance] [-q|-v] [--json] IN.gguf|MODEL_DIR|-\n"
           "Quantize a GGUF model (F32, F16 or BF16), or a Hugging Face model directory\n"
@@ -34,6 +38,11 @@ static void usage(FILE *f)
           "  -f, --force             overwrite the output; write to a terminal\n"
           "  -j, --threads N         threads (default: all cores); same bytes for any N\n"
           "      --imatrix FILE      importance matrix (llama-imatrix .dat or GGUF)\n"
+          "      --calib TEXT        compute the importance matrix: the input model\n"
+          "                          run over the text TEXT (as llama-imatrix does)\n"
+          "      --calib-ctx N       tokens per chunk of TEXT (default 512)\n"
+          "      --calib-chunks N    use at most N chunks (default: all)\n"
+          "      --imatrix-out FILE  save the computed matrix (llama-imatrix .dat)\n"
           "      --pure              the mix's base type for every weight matrix\n"
           "      --output-tensor-type T     type of output.weight (q8_0, q6_K, f16, ...)\n"
           "      --token-embedding-type T   type of token_embd.weight\n"
@@ -57,6 +66,43 @@ static void on_progress(void *ctx, const char *tensor, uint64_t done, uint64_t t
 static void on_message(void *ctx, int level, const char *msg)
 {
     ckpt_cli_msg(ctx, level, "%s", msg);
+}
+
+/* A regular file that only -f may replace (checked before a calibration
+ * run, not to find out after it; the writers check again). */
+static bool kept_file(const char *path, bool force)
+{
+    struct stat st;
+    return !force && strcmp(path, "-") && stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* --calib: the importance matrix of the input model over a text, saved to
+ * imatrix_out (if not NULL); its imatrix goes into o. */
+static ckpt_status calibrate(struct ckpt_cli *cli, const char *in, struct ckpt_calib_opts *co,
+                             const char *imatrix_out, struct ckpt_quant_opts *o,
+                             struct ckpt_calib *cal, ckpt_err *err)
+{
+    const char *kept = kept_file(o->output, o->force) ? o->output : imatrix_out;
+    if (kept && kept_file(kept, o->force))
+        return ckpt_err_set(err, CKPT_E_EXISTS, "%s: already exists (use -f to overwrite)", kept);
+    co->n_threads = o->n_threads;
+    co->progress = on_progress;
+    co->message = on_message;
+    co->cb_ctx = cli;
+    double t0 = ckpt_cli_now();
+    ckpt_status st = ckpt_calib_run(cal, in, co, err);
+    if (st != CKPT_OK)
+        return st;
+    ckpt_cli_msg(cli, 2, "%s: importance matrix of %zu entries from %d chunks of %lld tokens "
+                 "(%lld in the text), %.2f s",
+                 co->text, ckpt_imatrix_n_entries(cal->imatrix), (int)cal->n_chunks,
+                 (long long)(co->n_ctx > 0 ? co->n_ctx : CKPT_CALIB_CTX),
+                 (long long)cal->n_tokens, ckpt_cli_now() - t0);
+    if (imatrix_out && (st = ckpt_calib_save(cal, imatrix_out, o->force, err)) != CKPT_OK)
+        return st;
+    o->imatrix = cal->imatrix;
+    o->imatrix_name = imatrix_out ? imatrix_out : co->text;
+    return CKPT_OK;
 }
 
 /* IN.gguf -> IN-MIX.gguf next to it. */
@@ -119,13 +165,20 @@ static void summary(struct ckpt_cli *cli, const struct ckpt_quant_report *rep,
 
 int cmd_quant(int argc, char **argv)
 {
-    enum { OPT_IMATRIX = 256, OPT_PURE, OPT_OUT_TYPE, OPT_EMB_TYPE, OPT_JSON, OPT_NO_PROV };
+    enum {
+        OPT_IMATRIX = 256, OPT_PURE, OPT_OUT_TYPE, OPT_EMB_TYPE, OPT_JSON, OPT_NO_PROV,
+        OPT_CALIB, OPT_CALIB_CTX, OPT_CALIB_CHUNKS, OPT_IMATRIX_OUT
+    };
     static const struct option longopts[] = {
         {"type", required_argument, NULL, 't'},
         {"output", required_argument, NULL, 'o'},
         {"force", no_argument, NULL, 'f'},
         {"threads", required_argument, NULL, 'j'},
         {"imatrix", required_argument, NULL, OPT_IMATRIX},
+        {"calib", required_argument, NULL, OPT_CALIB},
+        {"calib-ctx", required_argument, NULL, OPT_CALIB_CTX},
+        {"calib-chunks", required_argument, NULL, OPT_CALIB_CHUNKS},
+        {"imatrix-out", required_argument, NULL, OPT_IMATRIX_OUT},
         {"pure", no_argument, NULL, OPT_PURE},
         {"output-tensor-type", required_argument, NULL, OPT_OUT_TYPE},
         {"token-embedding-type", required_argument, NULL, OPT_EMB_TYPE},
@@ -140,7 +193,9 @@ int cmd_quant(int argc, char **argv)
     struct ckpt_cli cli;
     ckpt_cli_init(&cli, "ckpt-quant");
     struct ckpt_quant_opts o = {.mix = CKPT_MIX_COUNT, .output_type = -1, .token_embd_type = -1};
-    const char *imatrix_path = NULL;
+    const char *imatrix_path = NULL, *imatrix_out = NULL;
+    struct ckpt_calib_opts co = {0};
+    struct ckpt_calib cal = {0};
     bool json = false, provenance = true;
     long l;
     int c;
@@ -160,6 +215,20 @@ int cmd_quant(int argc, char **argv)
             o.n_threads = (int)l;
             break;
         case OPT_IMATRIX: imatrix_path = optarg; break;
+        case OPT_CALIB: co.text = optarg; break;
+        case OPT_CALIB_CTX:
+            if (!ckpt_cli_parse_int(optarg, 1, 1L << 20, &l))
+                return ckpt_cli_usage_error(&cli, "--calib-ctx: '%s' is not a token count "
+                                            "(1-1048576)", optarg);
+            co.n_ctx = l;
+            break;
+        case OPT_CALIB_CHUNKS:
+            if (!ckpt_cli_parse_int(optarg, 1, INT32_MAX, &l))
+                return ckpt_cli_usage_error(&cli, "--calib-chunks: '%s' is not a chunk count",
+                                            optarg);
+            co.max_chunks = l;
+            break;
+        case OPT_IMATRIX_OUT: imatrix_out = optarg; break;
         case OPT_PURE: o.pure = true; break;
         case OPT_OUT_TYPE:
             if (!parse_type(optarg, &o.output_type))
@@ -185,6 +254,16 @@ int cmd_quant(int argc, char **argv)
     if (optind != argc - 1)
         return ckpt_cli_usage_error(&cli, optind == argc ? "no input given" : "one input only");
     const char *in = argv[optind];
+    if (co.text && imatrix_path)
+        return ckpt_cli_usage_error(&cli, "--calib and --imatrix exclude each other");
+    if (!co.text && (co.n_ctx || co.max_chunks || imatrix_out))
+        return ckpt_cli_usage_error(&cli, "--calib-ctx, --calib-chunks and --imatrix-out need "
+                                    "--calib");
+    if (co.text && strcmp(in, "-") == 0)
+        return ckpt_cli_usage_error(&cli, "--calib needs the input model as a file or "
+                                    "directory, not standard input");
+    if (imatrix_out && strcmp(imatrix_out, "-") == 0)
+        return ckpt_cli_usage_error(&cli, "--imatrix-out needs a file name");
     char *derived = NULL;
     if (!o.output)
         o.output = strcmp(in, "-") == 0 ? "-" : (derived = default_output(in, o.mix));
@@ -213,13 +292,19 @@ int cmd_quant(int argc, char **argv)
         goto out;
     }
     ckpt_out_install_signal_cleanup();
+    if (co.text && calibrate(&cli, in, &co, imatrix_out, &o, &cal, &err) != CKPT_OK) {
+        rc = ckpt_cli_fail(&cli, &err);
+        goto out;
+    }
     if ((is_model_dir(in) ? ckpt_qsrc_open_hf(&src, in, provenance, &err)
                           : ckpt_qsrc_open_gguf(&src, in, &err)) != CKPT_OK) {
         rc = ckpt_cli_fail(&cli, &err);
         goto out;
     }
-    o.imatrix = im;
-    o.imatrix_name = imatrix_path;
+    if (im) {
+        o.imatrix = im;
+        o.imatrix_name = imatrix_path;
+    }
     o.progress = on_progress;
     o.message = on_message;
     o.cb_ctx = &cli;
@@ -242,6 +327,7 @@ out:
     ckpt_quant_report_free(&rep);
     ckpt_qsrc_close(src);
     ckpt_imatrix_free(im);
+    ckpt_calib_free(&cal);
     free(derived);
     return rc;
 }

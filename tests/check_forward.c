@@ -5,7 +5,8 @@
  * batching or on the KV cache; GGUF-ordered Q/K rows and stacked experts
  * give the same logits as HF-ordered rows and separate experts; the
  * sliding window bounds the receptive field exactly; the ISAs agree
- * closely; and bad weights, ids and context sizes are refused.
+ * closely; an observer sees the inputs of every matrix product; and bad
+ * weights, ids and context sizes are refused.
  */
 #include <check.h>
 #include <math.h>
@@ -15,6 +16,7 @@
 
 #include "kernels/fp16.h"
 #include "kernels/model.h"
+#include "kernels/ops.h"
 #include "kernels/permute.h"
 #include "kernels/quant.h"
 
@@ -164,6 +166,131 @@ START_TEST(batch_cache_and_threads_do_not_matter)
     ckpt_model_free(m);
     free(all);
     synth_free(&s);
+}
+END_TEST
+
+/* What an observer records: every product's inputs, copied. */
+struct seen {
+    struct ckpt_mm_input in[256];
+    float *x[256];
+    int32_t *pos[256];
+    int n;
+};
+
+static void record(void *ctx, const struct ckpt_mm_input *in)
+{
+    struct seen *s = ctx;
+    ck_assert_int_lt(s->n, 256);
+    size_t nx = (size_t)(in->n * in->ncols);
+    s->in[s->n] = *in;
+    s->x[s->n] = malloc(nx * sizeof(float));
+    memcpy(s->x[s->n], in->x, nx * sizeof(float));
+    s->pos[s->n] = NULL;
+    if (in->pos) {
+        s->pos[s->n] = malloc((size_t)in->n * sizeof(int32_t));
+        memcpy(s->pos[s->n], in->pos, (size_t)in->n * sizeof(int32_t));
+    }
+    s->n++;
+}
+
+/* Loop index: 0 Mistral, 1 Mixtral.  The observer sees each product's
+ * inputs in order, and the logits do not change. */
+START_TEST(observer_sees_every_product)
+{
+    ckpt_arch arch = _i ? CKPT_ARCH_MIXTRAL : CKPT_ARCH_MISTRAL;
+    struct synth sy;
+    synth_build(&sy, arch, CKPT_TYPE_BF16, 2, 0, 7);
+    ckpt_model *m = new_model(&sy, 2, 64, -1);
+    float *plain = run_all(m, ids, T);
+    static struct seen s;
+    memset(&s, 0, sizeof s);
+    ckpt_model_truncate(m, 0);
+    ckpt_model_set_observer(m, record, &s);
+    float *seen = run_all(m, ids, T);
+    assert_same(plain, seen, T * 50);
+
+    int k = 0;
+    for (int64_t l = 0; l < 2; l++) {
+        const enum ckpt_mm_weight attn[] = {CKPT_MM_ATTN_Q, CKPT_MM_ATTN_K, CKPT_MM_ATTN_V,
+                                            CKPT_MM_ATTN_OUTPUT};
+        for (int a = 0; a < 4; a++, k++) {
+            ck_assert_int_eq(s.in[k].weight, attn[a]);
+            ck_assert_int_eq(s.in[k].layer, l);
+            ck_assert_int_eq(s.in[k].expert, -1);
+            ck_assert_int_eq(s.in[k].n, T);
+            ck_assert_int_eq(s.in[k].ncols, 64);
+            ck_assert_int_eq(s.in[k].n_step, T);
+            ck_assert_ptr_null(s.pos[k]);
+        }
+        /* q, k and v share their input: the normalized residual */
+        ck_assert_mem_eq(s.x[k - 4], s.x[k - 3], sizeof(float) * T * 64);
+        ck_assert_mem_eq(s.x[k - 4], s.x[k - 2], sizeof(float) * T * 64);
+        if (l == 0) { /* rmsnorm of the embeddings, by hand */
+            float e[64], w[64], want[64];
+            for (int t = 0; t < T; t++) {
+                ckpt_dequantize_row(CKPT_TYPE_BF16, (const uint8_t *)sy.w.tok_embd.data +
+                                    (size_t)ids[t] * sy.w.tok_embd.row_bytes, e, 64);
+                ckpt_dequantize_row(CKPT_TYPE_F32, sy.layers[0].attn_norm.data, w, 64);
+                ckpt_ops_rmsnorm(want, e, w, 64, 1e-5f);
+                ck_assert_mem_eq(want, s.x[0] + t * 64, sizeof want);
+            }
+        }
+        if (arch == CKPT_ARCH_MISTRAL) {
+            const enum ckpt_mm_weight ffn[] = {CKPT_MM_FFN_GATE, CKPT_MM_FFN_UP,
+                                               CKPT_MM_FFN_DOWN};
+            for (int f = 0; f < 3; f++, k++) {
+                ck_assert_int_eq(s.in[k].weight, ffn[f]);
+                ck_assert_int_eq(s.in[k].layer, l);
+                ck_assert_int_eq(s.in[k].n, T);
+                ck_assert_int_eq(s.in[k].ncols, f == 2 ? 96 : 64);
+            }
+            continue;
+        }
+        /* Mixtral: the router over every position, then each expert over the
+         * positions routed to it, two per position in all */
+        int router = k++;
+        ck_assert_int_eq(s.in[router].weight, CKPT_MM_FFN_GATE_INP);
+        ck_assert_int_eq(s.in[router].n, T);
+        int routed[T] = {0}, last_e = -1;
+        while (k < s.n && s.in[k].layer == l && s.in[k].expert >= 0) {
+            ck_assert_int_gt(s.in[k].expert, last_e);
+            last_e = (int)s.in[k].expert;
+            for (int f = 0; f < 3; f++) {
+                const struct ckpt_mm_input *in = &s.in[k + f];
+                ck_assert_int_eq(in->weight, CKPT_MM_FFN_GATE + f);
+                ck_assert_int_eq(in->expert, last_e);
+                ck_assert_int_eq(in->n, s.in[k].n);
+                ck_assert_ptr_nonnull(s.pos[k + f]);
+            }
+            for (int64_t r = 0; r < s.in[k].n; r++) {
+                int32_t p = s.pos[k][r];
+                ck_assert(p >= 0 && p < T);
+                routed[p]++;
+                ck_assert_mem_eq(s.x[k] + r * 64, s.x[router] + p * 64, sizeof(float) * 64);
+            }
+            k += 3;
+        }
+        for (int t = 0; t < T; t++)
+            ck_assert_int_eq(routed[t], 2);
+    }
+    ck_assert_int_eq(s.in[k].weight, CKPT_MM_OUTPUT);
+    ck_assert_int_eq(s.in[k].layer, -1);
+    ck_assert_int_eq(s.in[k].n, T);
+    ck_assert_int_eq(k + 1, s.n);
+
+    /* cleared: nothing more is seen */
+    ckpt_model_set_observer(m, NULL, NULL);
+    ckpt_model_truncate(m, 0);
+    free(run_all(m, ids, 3));
+    ck_assert_int_eq(k + 1, s.n);
+    for (int i = 0; i < s.n; i++) {
+        free(s.x[i]);
+        free(s.pos[i]);
+    }
+    free(plain);
+    free(seen);
+    ckpt_model_free(m);
+    synth_free(&sy);
 }
 END_TEST
 
@@ -357,6 +484,7 @@ Suite *forward_suite(void)
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 30);
     tcase_add_loop_test(tc, batch_cache_and_threads_do_not_matter, 0, 2);
+    tcase_add_loop_test(tc, observer_sees_every_product, 0, 2);
     tcase_add_test(tc, gguf_layout_gives_the_same_logits);
     tcase_add_test(tc, sliding_window_bounds_the_receptive_field);
     tcase_add_test(tc, isas_agree_closely);

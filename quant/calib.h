@@ -1,0 +1,82 @@
+/*
+ * calib.h - an importance matrix computed with the reference forward pass
+ * (kernels/model.h) over a calibration text, the way llama-imatrix
+ * computes one, for the quantizer and as a legacy .dat file.
+ *
+ * The text (one trailing newline dropped, as llama.cpp reads -f files) is
+ * tokenized with the model's tokenizer, BOS first when the tokenizer adds
+ * one, and cut into chunks of n_ctx tokens; a tail shorter than a chunk is
+ * not used.  Each chunk starts with BOS in place of its first token and
+ * runs from an empty cache, in pieces of at most 512 positions
+ * (llama.cpp's default micro-batch).  For every weight matrix blk.N.*
+ * the inputs of its product are summed as x^2 per column, with the number
+ * of rows; a product over fewer than 16 rows is skipped, except for the
+ * experts of a Mixtral layer, which get the rows routed to them in any
+ * number.  output.weight is not collected.  The router (ffn_gate_inp) is,
+ * as llama-imatrix does, though the quantizer keeps it in f32.
+ *
+ * Entry values are the mean of x^2 per column (per expert for *_exps,
+ * expert-major).  An expert that no row was routed to gets 1.0 for its
+ * slice, as a GGUF imatrix's zero-count experts do in imatrix.h and as
+ * newer llama-imatrix writes legacy files; llama-imatrix of early 2025
+ * dropped such a tensor's entry instead (it was then quantized without
+ * weights).  Sums are kept in double, and the forward pass runs on the
+ * reference kernels: the result does not depend on the machine or the
+ * thread count.  The model runs as model_load.h opens it: a directory's
+ * sliding window applies (a GGUF has none, nor does llama.cpp), which
+ * matters only for chunks longer than the window.
+ */
+#ifndef CKPT_QUANT_CALIB_H
+#define CKPT_QUANT_CALIB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../kernels/err.h"
+#include "imatrix.h"
+
+#define CKPT_CALIB_CTX 512 /* default tokens per chunk, llama-imatrix's */
+
+struct ckpt_calib_opts {
+    const char *text;   /* calibration text path ("-" = stdin); recorded as the dataset */
+    int64_t n_ctx;      /* tokens per chunk; <= 0: CKPT_CALIB_CTX */
+    int64_t max_chunks; /* use at most this many chunks; <= 0: all */
+    int n_threads;      /* <= 0: all online CPUs */
+    /* Optional callbacks, called from the calling thread. */
+    void (*progress)(void *ctx, const char *what, uint64_t done, uint64_t total);
+    void (*message)(void *ctx, int level, const char *msg); /* 2 warning, 3 info */
+    void *cb_ctx;
+};
+
+struct ckpt_calib {
+    ckpt_imatrix *imatrix; /* owned: the entries as the quantizer takes them */
+    uint8_t *dat;          /* owned: the same as llama.cpp's legacy .dat (dat_size bytes);
+                              imatrix is what ckpt_imatrix_load reads from these bytes */
+    size_t dat_size;
+    int64_t n_tokens;      /* tokens of the whole text, BOS included */
+    int32_t n_chunks;      /* chunks run */
+    size_t n_partial;      /* entries with an expert no row was routed to */
+};
+
+/*
+ * Compute the importance matrix of the model at `model` (a Hugging Face
+ * directory or a GGUF file, ckpt_weights_open; the tokenizer comes from
+ * the same place) over o->text.  On success *out owns what it points to
+ * (ckpt_calib_free).  Errors: those of ckpt_weights_open, ckpt_tok_load_any
+ * and ckpt_model_new; CKPT_E_IO for an unreadable text, CKPT_E_RANGE for a
+ * text shorter than one chunk, CKPT_E_USAGE for bad options, CKPT_E_VALUE
+ * for a non-finite activation, CKPT_E_NOMEM.
+ */
+ckpt_status ckpt_calib_run(struct ckpt_calib *out, const char *model,
+                           const struct ckpt_calib_opts *o, ckpt_err *err);
+
+/* Write c->dat to `path` whole or not at all (formats/outfile.h; an
+ * existing file only with force).  Errors: CKPT_E_EXISTS, CKPT_E_IO. */
+ckpt_status ckpt_calib_save(const struct ckpt_calib *c, const char *path, bool force,
+                            ckpt_err *err);
+
+/* Free what c owns and zero it; NULL is fine. */
+void ckpt_calib_free(struct ckpt_calib *c);
+
+#endif
