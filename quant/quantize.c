@@ -31,6 +31,7 @@ struct chunk {
     size_t ti;
     const struct ckpt_qsrc_tensor *t;
     ckpt_type type;
+    ckpt_isa isa;       /* whose quantizer kernels */
     const float *imat;  /* NULL, or ne[2]*ne[3] slices of ne[0] weights */
     int64_t row0;       /* first row of the chunk within the tensor */
     float *f;           /* rows as f32 */
@@ -54,6 +55,29 @@ static void where(const struct ckpt_qsrc_tensor *t, int64_t row, char *buf, size
         snprintf(buf, n, "row %lld", (long long)row);
 }
 
+/* Index of the first inf or NaN in x[0..n), or -1: a branch-free pass
+ * over the exponent bits, 64 values at a time (a loop the compiler
+ * vectorizes), then a scan only when there is something to find. */
+static int64_t first_non_finite(const float *x, int64_t n)
+{
+    uint32_t bad = 0;
+    int64_t j = 0;
+    for (; j + 64 <= n; j += 64) {
+        uint32_t u[64];
+        memcpy(u, x + j, sizeof u);
+        for (int k = 0; k < 64; k++)
+            bad |= (u[k] & 0x7f800000u) == 0x7f800000u;
+    }
+    for (; j < n; j++)
+        bad |= !isfinite(x[j]);
+    if (!bad)
+        return -1;
+    for (j = 0; j < n; j++)
+        if (!isfinite(x[j]))
+            return j;
+    return -1;
+}
+
 static void work(void *ctx, int64_t begin, int64_t end, int thread)
 {
     struct chunk *c = ctx;
@@ -69,17 +93,16 @@ static void work(void *ctx, int64_t begin, int64_t end, int thread)
         const int64_t row = c->row0 + r;
         const float *x = c->f + r * ne0;
         uint8_t *y = c->q + (size_t)r * c->out_rb;
-        for (int64_t j = 0; j < ne0; j++) {
-            if (!isfinite(x[j])) {
-                where(c->t, row, at, sizeof at);
-                ckpt_err_set(&s->err, CKPT_E_VALUE, "%s: tensor '%s', %s, column %lld: value is %s",
-                             c->src->name, c->t->name, at, (long long)j, describe(x[j]));
-                s->bad_row = row;
-                return;
-            }
+        const int64_t j = first_non_finite(x, ne0);
+        if (j >= 0) {
+            where(c->t, row, at, sizeof at);
+            ckpt_err_set(&s->err, CKPT_E_VALUE, "%s: tensor '%s', %s, column %lld: value is %s",
+                         c->src->name, c->t->name, at, (long long)j, describe(x[j]));
+            s->bad_row = row;
+            return;
         }
         const float *w = c->imat ? c->imat + (row / c->t->ne[1]) * ne0 : NULL;
-        ckpt_quantize_rows_unchecked(c->type, x, y, 1, ne0, w);
+        ckpt_quantize_rows_isa(c->isa, c->type, x, y, 1, ne0, w);
         int64_t b;
         if (!ckpt_quant_row_scales_ok(c->type, y, ne0, &b)) {
             where(c->t, row, at, sizeof at);
@@ -217,7 +240,8 @@ static ckpt_status convert_tensor(struct run *r, size_t i, ckpt_err *err)
     const int64_t rows = (int64_t)n_rows_of(t);
     const int64_t per = t->ne[0] >= CHUNK_FLOATS ? 1 : CHUNK_FLOATS / t->ne[0];
     const int nth = ckpt_pool_size(r->pool);
-    struct chunk c = {r->src, i, t, type, r->imat[i], 0, r->f, r->q, out_rb, r->slots};
+    const ckpt_isa isa = r->o->ref_kernels ? CKPT_ISA_REF : ckpt_isa_default();
+    struct chunk c = {r->src, i, t, type, isa, r->imat[i], 0, r->f, r->q, out_rb, r->slots};
     for (int64_t row = 0; row < rows; row += per) {
         const int64_t n = rows - row < per ? rows - row : per;
         c.row0 = row;
