@@ -58,7 +58,8 @@ LIB       = $(BUILD)/libckpt.a
 
 TEST_SRCS  = $(wildcard tests/check_*.c) tests/testutil.c
 TEST_OBJS  = $(TEST_SRCS:%.c=$(BUILD)/%.o)
-TEST_TOOLS = $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/gen_*.c))
+TEST_TOOLS = $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/gen_*.c)) \
+             $(BUILD)/tests/bench_llama_quantize
 FUZZ_SRCS  = $(wildcard tests/fuzz_*.c)
 MANPAGES   = $(wildcard man/*.1 man/*.5)
 DEPS_STAMP = $(BUILD)/.deps-ok
@@ -120,6 +121,10 @@ $(BUILD)/tests/check_all: $(TEST_OBJS) $(LIB)
 
 $(BUILD)/tests/gen_%: $(BUILD)/tests/gen_%.o $(LIB)
 	$(CC) $(CFLAGS) $(SAN_LDFLAGS) -pthread $< $(LIB) $(LDLIBS_ALL) -o $@
+
+# llama.cpp's quantizer as a benchmark peer: loaded with dlopen, never linked
+$(BUILD)/tests/bench_llama_quantize: $(BUILD)/tests/bench_llama_quantize.o
+	$(CC) $(CFLAGS) $(SAN_LDFLAGS) $< -ldl -o $@
 
 unit: $(BUILD)/tests/check_all $(TOOLS) $(TEST_TOOLS)
 	CKPT_BIN=$(CURDIR)/$(BUILD)/bin CKPT_TESTBIN=$(CURDIR)/$(BUILD)/tests \

@@ -2,10 +2,12 @@
  * quant.c - the quantization dispatch table (one entry per type id) and
  * the validating front end ckpt_quantize_rows (see quant.h).  Block sizes
  * and byte sizes come from the type table in types.c; this table adds
- * the kernels and where each block keeps its scales.
+ * the kernels and where each block keeps its scales.  Where a type has an
+ * AVX2 sibling of its kernel (same bytes), ckpt_isa_default() picks it.
  */
 #include "quant.h"
 
+#include "dot.h"
 #include "fp16.h"
 #include "quant_blocks.h"
 #include "quant_kernels.h"
@@ -15,14 +17,17 @@
 
 enum scale_kind { SCALE_NONE, SCALE_F16, SCALE_BF16, SCALE_F32 };
 
+/* nrow rows of n_per_row; imatrix NULL or n_per_row weights; returns bytes */
+typedef size_t (*quantize_fn)(const float *src, void *dst, int64_t nrow, int64_t n_per_row,
+                              const float *imatrix);
+
 struct quant_entry {
-    /* nrow rows of n_per_row; imatrix NULL or n_per_row weights; returns bytes */
-    size_t (*quantize)(const float *src, void *dst, int64_t nrow, int64_t n_per_row,
-                       const float *imatrix);
+    quantize_fn quantize;
     void (*to_float)(const void *src, float *dst, int64_t n);
     enum scale_kind scale_kind; /* type of the scale fields of a block */
     uint8_t n_scales;           /* how many (0..2) */
     uint16_t scale_off[2];      /* their byte offsets inside the block */
+    quantize_fn quantize_avx2;  /* the same bytes, faster with AVX2; NULL if none */
 };
 
 /* ---- plain types: conversions with the quantizer signature ---- */
@@ -108,11 +113,11 @@ static const struct quant_entry quant_table[CKPT_TYPE_COUNT] = {
     [CKPT_TYPE_Q3_K] = {ckpt_quantize_q3_K, ckpt_dequantize_row_q3_K, SCALE_F16, 1,
                         {OFF(block_q3_K, d), 0}},
     [CKPT_TYPE_Q4_K] = {ckpt_quantize_q4_K, ckpt_dequantize_row_q4_K, SCALE_F16, 2,
-                        {OFF(block_q4_K, d), OFF(block_q4_K, dmin)}},
+                        {OFF(block_q4_K, d), OFF(block_q4_K, dmin)}, ckpt_quantize_q4_K_avx2},
     [CKPT_TYPE_Q5_K] = {ckpt_quantize_q5_K, ckpt_dequantize_row_q5_K, SCALE_F16, 2,
-                        {OFF(block_q5_K, d), OFF(block_q5_K, dmin)}},
+                        {OFF(block_q5_K, d), OFF(block_q5_K, dmin)}, ckpt_quantize_q5_K_avx2},
     [CKPT_TYPE_Q6_K] = {ckpt_quantize_q6_K, ckpt_dequantize_row_q6_K, SCALE_F16, 1,
-                        {OFF(block_q6_K, d), 0}},
+                        {OFF(block_q6_K, d), 0}, ckpt_quantize_q6_K_avx2},
     [CKPT_TYPE_Q8_K] = {ckpt_quantize_q8_K, ckpt_dequantize_row_q8_K, SCALE_F32, 1,
                         {OFF(block_q8_K, d), 0}},
     [CKPT_TYPE_IQ4_NL] = {ckpt_quantize_iq4_nl, ckpt_dequantize_row_iq4_nl, SCALE_F16, 1,
@@ -173,14 +178,26 @@ bool ckpt_quant_row_scales_ok(ckpt_type t, const void *row, int64_t n, int64_t *
     return true;
 }
 
-size_t ckpt_quantize_rows_unchecked(ckpt_type t, const float *src, void *dst, int64_t n_rows,
-                                    int64_t n_per_row, const float *imatrix)
+/* The kernel of e for isa: the AVX2 sibling if there is one, else the reference. */
+static quantize_fn kernel_of(const struct quant_entry *e, ckpt_isa isa)
+{
+    return isa == CKPT_ISA_AVX2 && e->quantize_avx2 ? e->quantize_avx2 : e->quantize;
+}
+
+size_t ckpt_quantize_rows_isa(ckpt_isa isa, ckpt_type t, const float *src, void *dst,
+                              int64_t n_rows, int64_t n_per_row, const float *imatrix)
 {
     const struct ckpt_type_traits *tr;
     const struct quant_entry *e = entry_of(t, &tr);
     if (!e || n_rows < 0 || n_per_row <= 0 || n_per_row % tr->block_elems != 0)
         return 0;
-    return e->quantize(src, dst, n_rows, n_per_row, imatrix);
+    return kernel_of(e, isa)(src, dst, n_rows, n_per_row, imatrix);
+}
+
+size_t ckpt_quantize_rows_unchecked(ckpt_type t, const float *src, void *dst, int64_t n_rows,
+                                    int64_t n_per_row, const float *imatrix)
+{
+    return ckpt_quantize_rows_isa(ckpt_isa_default(), t, src, dst, n_rows, n_per_row, imatrix);
 }
 
 /* First non-finite value of x[0..n), or -1. */
@@ -219,6 +236,7 @@ ckpt_status ckpt_quantize_rows(ckpt_type t, const float *src, void *dst, int64_t
                                 name, (long long)c, describe(imatrix[c]));
     }
     const size_t row_bytes = (size_t)(n_per_row / tr->block_elems) * tr->block_bytes;
+    const quantize_fn quantize = kernel_of(e, ckpt_isa_default());
     for (int64_t r = 0; r < n_rows; ++r) {
         const float *x = src + r * n_per_row;
         uint8_t *y = (uint8_t *)dst + (size_t)r * row_bytes;
@@ -226,7 +244,7 @@ ckpt_status ckpt_quantize_rows(ckpt_type t, const float *src, void *dst, int64_t
         if (c >= 0)
             return ckpt_err_set(err, CKPT_E_VALUE, "%s: row %lld, column %lld: value is %s",
                                 name, (long long)r, (long long)c, describe(x[c]));
-        e->quantize(x, y, 1, n_per_row, imatrix);
+        quantize(x, y, 1, n_per_row, imatrix);
         int64_t b;
         if (!ckpt_quant_row_scales_ok(t, y, n_per_row, &b)) {
             if (tr->block_elems == 1)

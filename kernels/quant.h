@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dot.h"
 #include "err.h"
 #include "types.h"
 
@@ -48,6 +49,16 @@ ckpt_status ckpt_quantize_rows(ckpt_type t, const float *src, void *dst, int64_t
  */
 size_t ckpt_quantize_rows_unchecked(ckpt_type t, const float *src, void *dst, int64_t n_rows,
                                     int64_t n_per_row, const float *imatrix);
+
+/*
+ * ckpt_quantize_rows_unchecked with the kernels of one ISA: CKPT_ISA_AVX2
+ * takes the AVX2 sibling where a type has one (q4_K, q5_K, q6_K; the same
+ * bytes: the tests hold them to it), anything else the scalar reference.
+ * The ISA must be available (ckpt_isa_available).  The other entry points
+ * use ckpt_isa_default(), so CKPT_ISA=ref forces the reference.
+ */
+size_t ckpt_quantize_rows_isa(ckpt_isa isa, ckpt_type t, const float *src, void *dst,
+                              int64_t n_rows, int64_t n_per_row, const float *imatrix);
 
 /*
  * Dequantize one row of n elements of type t from src (any alignment)

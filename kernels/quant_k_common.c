@@ -410,3 +410,25 @@ float ckpt_make_qp_quants(int n, int nmax, const float *x, uint8_t *L, const flo
      * validating front end rejects such rows */
     return sumlx / suml2;
 }
+
+/* ---- eight groups at once, as scalar loops (the reference) ---- */
+
+static void qkx_x8_ref(int n, int nmax, const float *x, const float *w, uint8_t *L,
+                       float scale[8], float the_min[8], float rmin, float rdelta, int nstep,
+                       bool use_mad)
+{
+    uint8_t Laux[32];
+    for (int g = 0; g < 8; ++g)
+        scale[g] = ckpt_make_qkx2_quants(n, nmax, x + g * n, w + g * n, L + g * n, &the_min[g],
+                                         Laux, rmin, rdelta, nstep, use_mad);
+}
+
+static void qx_x8_ref(int n, int nmax, const float *x, int8_t *L, int rmse_type, const float *qw,
+                      float scale[8])
+{
+    for (int g = 0; g < 8; ++g)
+        scale[g] = ckpt_make_qx_quants(n, nmax, x + g * n, L + g * n, rmse_type,
+                                       qw ? qw + g * n : NULL);
+}
+
+const struct ckpt_kq_kernels ckpt_kq_ref = {qkx_x8_ref, qx_x8_ref, ckpt_requantize_k4};

@@ -3,7 +3,8 @@
  * k-quants, and the legacy types when they get importance weights).
  * They reproduce ggml's reference searches operation for operation, so
  * the bytes match ggml's; they are compiled with -ffp-contract=off.
- * Internal to kernels/: nothing outside the quantizers calls these.
+ * Internal to kernels/: nothing outside the quantizers (and the tests)
+ * calls these.
  */
 #ifndef CKPT_KERNELS_QUANT_K_COMMON_H
 #define CKPT_KERNELS_QUANT_K_COMMON_H
@@ -100,5 +101,35 @@ float ckpt_make_qkx3_quants(int n, int nmax, const float *x, const float *weight
  * NaN when every weight is 0 (as in ggml).
  */
 float ckpt_make_qp_quants(int n, int nmax, const float *x, uint8_t *L, const float *qw);
+
+/* ---- the kernels a quantizer can take from a SIMD sibling ---- */
+
+/*
+ * The searches above on 8 groups of n values at once (group g is
+ * x[g*n .. g*n+n), with its weights and quants at the same offsets); the
+ * quantizers call them through a struct ckpt_kq_kernels so that a SIMD
+ * sibling can stand in for the scalar loop.  Every sibling must give the
+ * bytes and floats of the scalar loop exactly, for any input.
+ *
+ * qkx: scale[g] and the_min[g] of ckpt_make_qkx2_quants on group g, with
+ *      its weights w (never NULL; with weights, make_qkx3_quants is the
+ *      same search); n is a multiple of 8, at most 32.
+ * qx:  scale[g] of ckpt_make_qx_quants(n, nmax, group g, L, rmse_type,
+ *      qw ? qw + g*n : NULL); same n.
+ * requantize_k4: ckpt_requantize_k4.
+ */
+struct ckpt_kq_kernels {
+    void (*qkx)(int n, int nmax, const float *x, const float *w, uint8_t *L, float scale[8],
+                float the_min[8], float rmin, float rdelta, int nstep, bool use_mad);
+    void (*qx)(int n, int nmax, const float *x, int8_t *L, int rmse_type, const float *qw,
+               float scale[8]);
+    void (*requantize_k4)(const float *x, const uint8_t scales[12], uint16_t d, uint16_t dmin,
+                          int nmax, uint8_t *L);
+};
+
+/* The scalar loops (the reference), and the AVX2 siblings
+ * (quant_k_avx2.c: only when ckpt_isa_available(CKPT_ISA_AVX2)). */
+extern const struct ckpt_kq_kernels ckpt_kq_ref;
+extern const struct ckpt_kq_kernels ckpt_kq_avx2;
 
 #endif

@@ -4,7 +4,8 @@
  * super-scale.  Both paths fit each sub-block with make_qx_quants (nmax
  * 32); the weighted path passes the importance weights themselves (no
  * sigma^2 term).  A super-block whose largest scale is below 1e-15 is
- * written as all zero bytes.
+ * written as all zero bytes.  The sub-block searches go 8 at a time
+ * through struct ckpt_kq_kernels (scalar, or the AVX2 sibling: same bytes).
  */
 #include "quant_blocks.h"
 #include "quant_k_common.h"
@@ -16,17 +17,19 @@
 
 #define QK_K 256
 
-/* One super-block; qw is NULL (reference) or the 256 weights of this block. */
-static void quantize_block_q6_K(const float *x, block_q6_K *b, const float *qw)
+/* One super-block; qw is NULL (reference) or the 256 weights of this
+ * block; s is the scale search (8 sub-blocks a call). */
+static void quantize_block_q6_K(const float *x, block_q6_K *b, const float *qw,
+                                const struct ckpt_kq_kernels *s)
 {
     int8_t L[QK_K];
     float scales[QK_K / 16];
     float max_scale = 0, max_abs_scale = 0;
 
+    for (int h = 0; h < QK_K; h += 128)
+        s->qx(16, 32, x + h, L + h, 1, qw ? qw + h : NULL, scales + h / 16);
     for (int ib = 0; ib < QK_K / 16; ++ib) {
-        const float scale =
-            ckpt_make_qx_quants(16, 32, x + 16 * ib, L + 16 * ib, 1, qw ? qw + 16 * ib : NULL);
-        scales[ib] = scale;
+        const float scale = scales[ib];
         if (fabsf(scale) > max_abs_scale) {
             max_abs_scale = fabsf(scale);
             max_scale = scale;
@@ -67,34 +70,36 @@ static void quantize_block_q6_K(const float *x, block_q6_K *b, const float *qw)
     }
 }
 
-void ckpt_quantize_row_q6_K_ref(const float *x, void *vy, int64_t k)
+static size_t quantize_q6_K(const float *src, void *dst, int64_t nrow, int64_t n_per_row,
+                            const float *imatrix, const struct ckpt_kq_kernels *s)
 {
-    uint8_t *y = vy;
-    for (int64_t i = 0; i < k / QK_K; i++, x += QK_K, y += sizeof(block_q6_K)) {
-        block_q6_K b;
-        quantize_block_q6_K(x, &b, NULL);
-        memcpy(y, &b, sizeof b);
+    const int64_t nb = n_per_row / QK_K;
+    uint8_t *y = dst;
+    for (int64_t r = 0; r < nrow; ++r) {
+        for (int64_t i = 0; i < nb; ++i, src += QK_K, y += sizeof(block_q6_K)) {
+            block_q6_K b;
+            quantize_block_q6_K(src, &b, imatrix ? imatrix + QK_K * i : NULL, s);
+            memcpy(y, &b, sizeof b);
+        }
     }
+    return (size_t)nrow * (size_t)nb * sizeof(block_q6_K);
+}
+
+void ckpt_quantize_row_q6_K_ref(const float *x, void *y, int64_t k)
+{
+    quantize_q6_K(x, y, 1, k, NULL, &ckpt_kq_ref);
 }
 
 size_t ckpt_quantize_q6_K(const float *src, void *dst, int64_t nrow, int64_t n_per_row,
                           const float *imatrix)
 {
-    const int64_t nb = n_per_row / QK_K;
-    const size_t row_bytes = (size_t)nb * sizeof(block_q6_K);
-    if (!imatrix) {
-        ckpt_quantize_row_q6_K_ref(src, dst, nrow * n_per_row);
-        return (size_t)nrow * row_bytes;
-    }
-    uint8_t *y = dst;
-    for (int64_t r = 0; r < nrow; ++r) {
-        for (int64_t i = 0; i < nb; ++i, src += QK_K, y += sizeof(block_q6_K)) {
-            block_q6_K b;
-            quantize_block_q6_K(src, &b, imatrix + QK_K * i);
-            memcpy(y, &b, sizeof b);
-        }
-    }
-    return (size_t)nrow * row_bytes;
+    return quantize_q6_K(src, dst, nrow, n_per_row, imatrix, &ckpt_kq_ref);
+}
+
+size_t ckpt_quantize_q6_K_avx2(const float *src, void *dst, int64_t nrow, int64_t n_per_row,
+                               const float *imatrix)
+{
+    return quantize_q6_K(src, dst, nrow, n_per_row, imatrix, &ckpt_kq_avx2);
 }
 
 void ckpt_dequantize_row_q6_K(const void *vx, float *y, int64_t k)

@@ -2,7 +2,9 @@
  * quantize.c - the quantize driver (see quantize.h): plan, write the
  * header, then stream every tensor in llama-quantize's order - copied as
  * stored when its type does not change, otherwise produced as f32 rows in
- * chunks and re-encoded across the thread pool, one owner per row.
+ * chunks and re-encoded across the thread pool, one owner per row.  A
+ * writer thread writes each encoded chunk while the pool works on the
+ * next one (two output buffers, one write in flight).
  */
 #include "quantize.h"
 
@@ -10,6 +12,7 @@
 #include "../kernels/quant.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +34,7 @@ struct chunk {
     size_t ti;
     const struct ckpt_qsrc_tensor *t;
     ckpt_type type;
+    ckpt_isa isa;       /* whose quantizer kernels */
     const float *imat;  /* NULL, or ne[2]*ne[3] slices of ne[0] weights */
     int64_t row0;       /* first row of the chunk within the tensor */
     float *f;           /* rows as f32 */
@@ -54,6 +58,29 @@ static void where(const struct ckpt_qsrc_tensor *t, int64_t row, char *buf, size
         snprintf(buf, n, "row %lld", (long long)row);
 }
 
+/* Index of the first inf or NaN in x[0..n), or -1: a branch-free pass
+ * over the exponent bits, 64 values at a time (a loop the compiler
+ * vectorizes), then a scan only when there is something to find. */
+static int64_t first_non_finite(const float *x, int64_t n)
+{
+    uint32_t bad = 0;
+    int64_t j = 0;
+    for (; j + 64 <= n; j += 64) {
+        uint32_t u[64];
+        memcpy(u, x + j, sizeof u);
+        for (int k = 0; k < 64; k++)
+            bad |= (u[k] & 0x7f800000u) == 0x7f800000u;
+    }
+    for (; j < n; j++)
+        bad |= !isfinite(x[j]);
+    if (!bad)
+        return -1;
+    for (j = 0; j < n; j++)
+        if (!isfinite(x[j]))
+            return j;
+    return -1;
+}
+
 static void work(void *ctx, int64_t begin, int64_t end, int thread)
 {
     struct chunk *c = ctx;
@@ -69,17 +96,16 @@ static void work(void *ctx, int64_t begin, int64_t end, int thread)
         const int64_t row = c->row0 + r;
         const float *x = c->f + r * ne0;
         uint8_t *y = c->q + (size_t)r * c->out_rb;
-        for (int64_t j = 0; j < ne0; j++) {
-            if (!isfinite(x[j])) {
-                where(c->t, row, at, sizeof at);
-                ckpt_err_set(&s->err, CKPT_E_VALUE, "%s: tensor '%s', %s, column %lld: value is %s",
-                             c->src->name, c->t->name, at, (long long)j, describe(x[j]));
-                s->bad_row = row;
-                return;
-            }
+        const int64_t j = first_non_finite(x, ne0);
+        if (j >= 0) {
+            where(c->t, row, at, sizeof at);
+            ckpt_err_set(&s->err, CKPT_E_VALUE, "%s: tensor '%s', %s, column %lld: value is %s",
+                         c->src->name, c->t->name, at, (long long)j, describe(x[j]));
+            s->bad_row = row;
+            return;
         }
         const float *w = c->imat ? c->imat + (row / c->t->ne[1]) * ne0 : NULL;
-        ckpt_quantize_rows_unchecked(c->type, x, y, 1, ne0, w);
+        ckpt_quantize_rows_isa(c->isa, c->type, x, y, 1, ne0, w);
         int64_t b;
         if (!ckpt_quant_row_scales_ok(c->type, y, ne0, &b)) {
             where(c->t, row, at, sizeof at);
@@ -99,6 +125,104 @@ static void work(void *ctx, int64_t begin, int64_t end, int thread)
     }
 }
 
+/* ==== writing behind: one write in flight on a thread of its own ==== */
+
+struct behind {
+    ckpt_gguf_writer *w;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t cv;
+    const uint8_t *p; /* the pending write, or NULL */
+    size_t n;
+    bool stop;
+    ckpt_status st;   /* the first failure; nothing is written after one */
+    ckpt_err err;
+};
+
+static void *behind_main(void *arg)
+{
+    struct behind *b = arg;
+    pthread_mutex_lock(&b->lock);
+    for (;;) {
+        while (!b->p && !b->stop)
+            pthread_cond_wait(&b->cv, &b->lock);
+        if (!b->p)
+            break;
+        const uint8_t *p = b->p;
+        const size_t n = b->n;
+        const bool failed = b->st != CKPT_OK;
+        pthread_mutex_unlock(&b->lock);
+        ckpt_err e = {0};
+        ckpt_status st = failed ? CKPT_OK : ckpt_gguf_writer_write(b->w, p, n, &e);
+        pthread_mutex_lock(&b->lock);
+        if (st != CKPT_OK) {
+            b->st = st;
+            b->err = e;
+        }
+        b->p = NULL;
+        pthread_cond_broadcast(&b->cv);
+    }
+    pthread_mutex_unlock(&b->lock);
+    return NULL;
+}
+
+static ckpt_status behind_start(struct behind *b, ckpt_gguf_writer *w, ckpt_err *err)
+{
+    *b = (struct behind){.w = w};
+    pthread_mutex_init(&b->lock, NULL);
+    pthread_cond_init(&b->cv, NULL);
+    if (pthread_create(&b->thread, NULL, behind_main, b) != 0) {
+        pthread_mutex_destroy(&b->lock);
+        pthread_cond_destroy(&b->cv);
+        b->w = NULL;
+        return ckpt_err_set(err, CKPT_E_NOMEM, "cannot start the writer thread");
+    }
+    return CKPT_OK;
+}
+
+/* Wait until nothing is in flight; the first failure so far, if any. */
+static ckpt_status behind_wait(struct behind *b, ckpt_err *err)
+{
+    pthread_mutex_lock(&b->lock);
+    while (b->p)
+        pthread_cond_wait(&b->cv, &b->lock);
+    ckpt_status st = b->st;
+    if (st != CKPT_OK)
+        ckpt_err_set(err, st, "%s", b->err.msg);
+    pthread_mutex_unlock(&b->lock);
+    return st;
+}
+
+/* Queue p[0..n) (which must stay valid and unchanged until the next
+ * behind_wait or behind_write returns), after the write in flight. */
+static ckpt_status behind_write(struct behind *b, const uint8_t *p, size_t n, ckpt_err *err)
+{
+    ckpt_status st = behind_wait(b, err);
+    if (st != CKPT_OK)
+        return st;
+    pthread_mutex_lock(&b->lock);
+    b->p = p;
+    b->n = n;
+    pthread_cond_broadcast(&b->cv);
+    pthread_mutex_unlock(&b->lock);
+    return CKPT_OK;
+}
+
+/* Finish the write in flight and join the thread; a never-started b is fine. */
+static void behind_stop(struct behind *b)
+{
+    if (!b->w)
+        return;
+    pthread_mutex_lock(&b->lock);
+    b->stop = true;
+    pthread_cond_broadcast(&b->cv);
+    pthread_mutex_unlock(&b->lock);
+    pthread_join(b->thread, NULL);
+    pthread_mutex_destroy(&b->lock);
+    pthread_cond_destroy(&b->cv);
+    b->w = NULL;
+}
+
 /* ==== the run ==== */
 
 struct run {
@@ -109,10 +233,12 @@ struct run {
     size_t *order;
     const float **imat;     /* per source tensor */
     ckpt_gguf_writer *w;
+    struct behind out;      /* writes the data after the header */
     ckpt_pool *pool;
     struct slot *slots;
     float *f;
-    uint8_t *q;
+    uint8_t *q[2];          /* encoded chunks: one being filled, one being written */
+    int next_q;             /* the one to fill next */
     uint64_t done, total;   /* elements, for progress */
 };
 
@@ -197,7 +323,9 @@ static ckpt_status copy_tensor(struct run *r, size_t i, ckpt_err *err)
     const int64_t per = rb >= COPY_BYTES ? 1 : (int64_t)(COPY_BYTES / rb);
     for (int64_t row = 0; row < rows; row += per) {
         int64_t n = rows - row < per ? rows - row : per;
-        ckpt_status st = ckpt_gguf_writer_write(r->w, p + (size_t)row * rb, (size_t)n * rb, err);
+        ckpt_status st = behind_write(&r->out, p + (size_t)row * rb, (size_t)n * rb, err);
+        if (st == CKPT_OK)
+            st = behind_wait(&r->out, err); /* before the pages are released */
         if (st != CKPT_OK)
             return st;
         r->src->ops->release(r->src->ctx, i, row, n);
@@ -217,10 +345,13 @@ static ckpt_status convert_tensor(struct run *r, size_t i, ckpt_err *err)
     const int64_t rows = (int64_t)n_rows_of(t);
     const int64_t per = t->ne[0] >= CHUNK_FLOATS ? 1 : CHUNK_FLOATS / t->ne[0];
     const int nth = ckpt_pool_size(r->pool);
-    struct chunk c = {r->src, i, t, type, r->imat[i], 0, r->f, r->q, out_rb, r->slots};
+    const ckpt_isa isa = r->o->ref_kernels ? CKPT_ISA_REF : ckpt_isa_default();
+    struct chunk c = {r->src, i, t, type, isa, r->imat[i], 0, r->f, NULL, out_rb, r->slots};
     for (int64_t row = 0; row < rows; row += per) {
         const int64_t n = rows - row < per ? rows - row : per;
         c.row0 = row;
+        c.q = r->q[r->next_q]; /* the other one may still be being written */
+        r->next_q ^= 1;
         for (int k = 0; k < nth; k++) {
             r->slots[k].bad_row = -1;
             ckpt_err_clear(&r->slots[k].err);
@@ -234,7 +365,7 @@ static ckpt_status convert_tensor(struct run *r, size_t i, ckpt_err *err)
         if (bad)
             return ckpt_err_set(err, bad->err.code ? bad->err.code : CKPT_E_INTERNAL, "%s",
                                 bad->err.msg);
-        ckpt_status st = ckpt_gguf_writer_write(r->w, r->q, (size_t)n * out_rb, err);
+        ckpt_status st = behind_write(&r->out, c.q, (size_t)n * out_rb, err);
         if (st != CKPT_OK)
             return st;
         r->src->ops->release(r->src->ctx, i, row, n);
@@ -311,8 +442,9 @@ static ckpt_status prepare(struct run *r, struct ckpt_quant_report *rep, ckpt_er
                   "precision; start from F32/F16/BF16 if you can",
             src->name, rep->n_requantized, requant);
     r->f = malloc(max_floats ? max_floats * sizeof *r->f : 1);
-    r->q = malloc(max_out ? max_out : 1);
-    if (!r->f || !r->q)
+    r->q[0] = malloc(max_out ? max_out : 1);
+    r->q[1] = malloc(max_out ? max_out : 1);
+    if (!r->f || !r->q[0] || !r->q[1])
         return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory for %zu-value chunks", max_floats);
     return CKPT_OK;
 }
@@ -360,6 +492,8 @@ ckpt_status ckpt_quant_run(struct ckpt_qsrc *src, const struct ckpt_quant_opts *
         (st = write_header(&r, err)) != CKPT_OK)
         goto out;
     rep->file_bytes = ckpt_gguf_writer_planned_size(r.w);
+    if ((st = behind_start(&r.out, r.w, err)) != CKPT_OK)
+        goto out;
     for (size_t k = 0; k < n && st == CKPT_OK; k++) {
         const size_t i = r.order[k];
         if (!r.pc[i].convert && src->ops->raw(src->ctx, i))
@@ -368,16 +502,21 @@ ckpt_status ckpt_quant_run(struct ckpt_qsrc *src, const struct ckpt_quant_opts *
             st = convert_tensor(&r, i, err);
         src->ops->release(src->ctx, i, 0, (int64_t)n_rows_of(&src->tensors[i]));
     }
+    if (st == CKPT_OK)
+        st = behind_wait(&r.out, err);
+    behind_stop(&r.out);
     if (st == CKPT_OK) {
         st = ckpt_gguf_writer_finish(r.w, err);
         r.w = NULL;
     }
 out:
+    behind_stop(&r.out);
     ckpt_gguf_writer_free(r.w);
     ckpt_pool_free(r.pool);
     free(r.slots);
     free(r.f);
-    free(r.q);
+    free(r.q[0]);
+    free(r.q[1]);
     free(r.imat);
     free(r.order);
     free(r.pc);

@@ -32,6 +32,9 @@ struct ckpt_quant_opts {
     const char *output;           /* path, or "-" for stdout */
     bool force;                   /* replace an existing output */
     int n_threads;                /* <= 0: all online CPUs */
+    bool ref_kernels;             /* the scalar reference quantizers even where a faster
+                                     sibling with the same bytes exists (default: the
+                                     kernels of ckpt_isa_default()) */
     /* Optional callbacks (never called from worker threads). */
     void (*progress)(void *ctx, const char *tensor, uint64_t done, uint64_t total);
     void (*message)(void *ctx, int level, const char *msg); /* 2 warning, 3 info */

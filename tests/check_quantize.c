@@ -8,11 +8,15 @@
  *            from the model directory in one pass, gives llama-quantize's
  *            types, shapes and bytes (SHA-256) for every tensor, and its
  *            metadata keys and the values it adds; the same bytes through a
- *            GGUF imatrix;
- *   driver:  identical bytes for 1 and 4 threads; NaN/Inf rows and values
- *            too large for the output type fail naming tensor and row and
- *            leave no file; existing outputs; requantizing with a warning;
- *            an imatrix entry of the wrong size.
+ *            GGUF imatrix.  These run on the default kernels (the AVX2
+ *            ones where the CPU has AVX2), the Q4_K_M files on the scalar
+ *            reference as well;
+ *   driver:  identical bytes for 1 and 4 threads, and for the default and
+ *            the reference kernels (with and without the imatrix);
+ *            NaN/Inf rows and values too large for the output type fail
+ *            naming tensor and row and leave no file; existing outputs;
+ *            requantizing with a warning; an imatrix entry of the wrong
+ *            size.
  */
 #include <check.h>
 #include <math.h>
@@ -42,8 +46,11 @@ static char *kit_path(const char *kit, const char *file)
     return p;
 }
 
-static ckpt_status quantize(const char *in, const char *out, ckpt_mix mix, const ckpt_imatrix *im,
-                            int threads, struct ckpt_quant_report *rep, ckpt_err *err)
+/* ref: the scalar reference kernels; otherwise those of ckpt_isa_default(),
+ * i.e. the AVX2 siblings on a CPU that has AVX2 (unless CKPT_ISA=ref). */
+static ckpt_status quantize_isa(const char *in, const char *out, ckpt_mix mix,
+                                const ckpt_imatrix *im, int threads, bool ref,
+                                struct ckpt_quant_report *rep, ckpt_err *err)
 {
     struct ckpt_qsrc *src = NULL;
     struct stat sb;
@@ -54,10 +61,16 @@ static ckpt_status quantize(const char *in, const char *out, ckpt_mix mix, const
         return st;
     struct ckpt_quant_opts o = {.mix = mix, .output_type = -1, .token_embd_type = -1,
                                 .imatrix = im, .imatrix_name = "imatrix.dat", .output = out,
-                                .force = true, .n_threads = threads};
+                                .force = true, .n_threads = threads, .ref_kernels = ref};
     st = ckpt_quant_run(src, &o, rep, err);
     ckpt_qsrc_close(src);
     return st;
+}
+
+static ckpt_status quantize(const char *in, const char *out, ckpt_mix mix, const ckpt_imatrix *im,
+                            int threads, struct ckpt_quant_report *rep, ckpt_err *err)
+{
+    return quantize_isa(in, out, mix, im, threads, false, rep, err);
 }
 
 static char *file_sha(const char *path)
@@ -71,16 +84,18 @@ static char *file_sha(const char *path)
     return hex;
 }
 
+/* _i < 3 with the default kernels (the AVX2 ones where the CPU has AVX2),
+ * then with the scalar reference */
 START_TEST(q4km_from_f16_whole_file)
 {
-    const char *kit = kits[_i];
+    const char *kit = kits[_i % 3];
     char *dir = tu_tmpdir();
     char *out = tu_fmt("%s/q.gguf", dir);
     char *in = kit_path(kit, "convert-f16.gguf");
     ckpt_err err = {0};
     struct ckpt_quant_report rep;
-    ck_assert_msg(quantize(in, out, CKPT_MIX_Q4_K_M, NULL, 2, &rep, &err) == CKPT_OK, "%s",
-                  err.msg);
+    ck_assert_msg(quantize_isa(in, out, CKPT_MIX_Q4_K_M, NULL, 2, _i >= 3, &rep, &err) == CKPT_OK,
+                  "%s", err.msg);
     char *want = ql_summary_sha(kit, "quant-Q4_K_M-from-f16.gguf");
     char *got = file_sha(out);
     ck_assert_ptr_nonnull(want);
@@ -339,6 +354,42 @@ START_TEST(threads_same_bytes)
 }
 END_TEST
 
+/* The default kernels (AVX2 where the CPU has it) and the scalar reference
+ * write the same files, with and without the imatrix: Q4_K_M and Q5_K_M
+ * between them use every quantizer that has an AVX2 sibling. */
+START_TEST(ref_kernels_same_bytes)
+{
+    static const char *mixes[] = {"Q4_K_M", "Q5_K_M"};
+    char *dir = tu_tmpdir();
+    char *a = tu_fmt("%s/a.gguf", dir), *b = tu_fmt("%s/b.gguf", dir);
+    char *in = kit_path("tiny-mistral", "convert-f16.gguf");
+    char *dat = kit_path("tiny-mistral", "imatrix.dat");
+    ckpt_imatrix *im = NULL;
+    ckpt_err err = {0};
+    ck_assert_int_eq(ckpt_imatrix_load(&im, dat, &err), CKPT_OK);
+    for (size_t k = 0; k < sizeof mixes / sizeof mixes[0]; k++) {
+        for (int with = 0; with < 2; with++) {
+            const ckpt_mix mix = (ckpt_mix)ckpt_mix_from_name(mixes[k]);
+            const ckpt_imatrix *w = with ? im : NULL;
+            ck_assert_int_eq(quantize_isa(in, a, mix, w, 2, true, NULL, &err), CKPT_OK);
+            ck_assert_int_eq(quantize_isa(in, b, mix, w, 2, false, NULL, &err), CKPT_OK);
+            char *ha = file_sha(a), *hb = file_sha(b);
+            ck_assert_msg(strcmp(ha, hb) == 0, "%s%s: reference and default kernels differ",
+                          mixes[k], with ? " with the imatrix" : "");
+            free(ha);
+            free(hb);
+        }
+    }
+    ckpt_imatrix_free(im);
+    free(in);
+    free(dat);
+    free(a);
+    free(b);
+    tu_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
 /* ---- a small model with a planted value ---- */
 
 /* A 2-layer llama GGUF (f32, rows of 256) with `bad` at row 5, column 7 of
@@ -527,13 +578,14 @@ Suite *quantize_suite(void)
     Suite *s = suite_create("quantize");
     TCase *tc = tcase_create("golden");
     tcase_set_timeout(tc, 60);
-    tcase_add_loop_test(tc, q4km_from_f16_whole_file, 0, 3);
+    tcase_add_loop_test(tc, q4km_from_f16_whole_file, 0, 6);
     tcase_add_loop_test(tc, q4km_from_dir_whole_file, 0, 3);
     tcase_add_loop_test(tc, every_mix, 0, 4);
     tcase_add_test(tc, gguf_imatrix_same_bytes);
     suite_add_tcase(s, tc);
     tc = tcase_create("driver");
     tcase_add_test(tc, threads_same_bytes);
+    tcase_add_test(tc, ref_kernels_same_bytes);
     tcase_add_test(tc, bad_values_name_tensor_and_row);
     tcase_add_test(tc, existing_output);
     tcase_add_test(tc, requantize_warns);
