@@ -89,6 +89,10 @@ struct ckpt_gguf_tensor {
 
 typedef struct ckpt_gguf ckpt_gguf;
 
+/* True if the file at `path` starts with the GGUF magic (false if it cannot
+ * be read); for choosing a reader before opening one. */
+bool ckpt_gguf_has_magic(const char *path);
+
 /*
  * Open and validate `path` ("-" = stdin).  Caller owns *out (ckpt_gguf_close).
  * Errors: CKPT_E_IO (cannot map), CKPT_E_FORMAT (malformed; the message names

@@ -233,3 +233,14 @@ void ckpt_gguf_arena_free(struct ckpt_gguf_arena *a)
         a->head = next;
     }
 }
+
+bool ckpt_gguf_has_magic(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return false;
+    unsigned char m[4] = {0};
+    size_t n = fread(m, 1, 4, f);
+    fclose(f);
+    return n == 4 && memcmp(m, "GGUF", 4) == 0;
+}

@@ -371,17 +371,6 @@ static ckpt_status gguf_load(ckpt_weights *W, ckpt_err *err)
 
 /* ==== entry ==== */
 
-static bool is_gguf_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return false;
-    unsigned char m[4] = {0};
-    size_t n = fread(m, 1, 4, f);
-    fclose(f);
-    return n == 4 && memcmp(m, "GGUF", 4) == 0;
-}
-
 ckpt_status ckpt_weights_open(ckpt_weights **out, const char *path,
                               const struct ckpt_weights_opts *opts, ckpt_err *err)
 {
@@ -393,7 +382,7 @@ ckpt_status ckpt_weights_open(ckpt_weights **out, const char *path,
     }
     struct stat sb;
     ckpt_status st;
-    if (stat(path, &sb) == 0 && !S_ISDIR(sb.st_mode) && is_gguf_file(path)) {
+    if (stat(path, &sb) == 0 && !S_ISDIR(sb.st_mode) && ckpt_gguf_has_magic(path)) {
         W->kind = CKPT_WEIGHTS_GGUF;
         st = gguf_load(W, err);
     } else {

@@ -154,24 +154,13 @@ ckpt_status ckpt_tok_load_gguf(ckpt_tok **out, const char *path, ckpt_err *err)
     return st;
 }
 
-static bool has_gguf_magic(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return false;
-    unsigned char m[4] = {0};
-    size_t n = fread(m, 1, 4, f);
-    fclose(f);
-    return n == 4 && memcmp(m, "GGUF", 4) == 0;
-}
-
 ckpt_status ckpt_tok_load_any(ckpt_tok **out, const char *path, ckpt_err *err)
 {
     struct stat sb;
     size_t n = strlen(path);
     if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
         return ckpt_tok_load_dir(out, path, err);
-    if (has_gguf_magic(path))
+    if (ckpt_gguf_has_magic(path))
         return ckpt_tok_load_gguf(out, path, err);
     if (n >= 5 && strcmp(path + n - 5, ".json") == 0)
         return ckpt_tok_load_hf_json(out, path, err);

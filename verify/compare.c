@@ -135,17 +135,6 @@ static void tick(struct ctx *c, const char *what, uint64_t steps)
         c->o->progress(c->o->progress_ctx, what, c->done, c->total);
 }
 
-static bool is_gguf(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return false;
-    char m[4] = {0};
-    size_t n = fread(m, 1, 4, f);
-    fclose(f);
-    return n == 4 && memcmp(m, "GGUF", 4) == 0;
-}
-
 /* Same architecture and shapes, or the comparison means nothing. */
 static ckpt_status same_shape(struct ctx *c)
 {
@@ -171,7 +160,7 @@ static ckpt_status open_all(struct ctx *c)
     ckpt_status st = ckpt_weights_open(&c->ws, o->source, NULL, c->err);
     if (st)
         return st;
-    bool gguf = is_gguf(o->artifact);
+    bool gguf = ckpt_gguf_has_magic(o->artifact);
     /* a GGUF records no window: it gets the source's */
     struct ckpt_weights_opts wo = {.sliding_window =
                                        gguf ? ckpt_weights_config(c->ws)->sliding_window : -1};
