@@ -8,7 +8,7 @@
 #   make bench      throughput figures against the peers found on this machine
 #   make install    PREFIX=/usr/local DESTDIR= (tools and man pages); make uninstall
 #
-# Results must not depend on the build: no -ffast-math, and -ffp-contract=off
+# Results must not depend on the build: no fast-math flags, and -ffp-contract=off
 # everywhere (quantizers and the reference forward pass are bit-reproducible).
 
 PKG_CONFIG ?= pkg-config
