@@ -44,30 +44,6 @@ static const int ttypes[] = {CKPT_TYPE_F32, CKPT_TYPE_F16, CKPT_TYPE_BF16};
 
 /* ------------------------------------------------------------ utilities */
 
-static void sha256_hex(const void *data, size_t n, char hex[65])
-{
-    unsigned char md[32];
-    unsigned int len = 0;
-    ck_assert(EVP_Digest(n ? data : "", n, md, &len, EVP_sha256(), NULL) == 1 && len == 32);
-    for (int i = 0; i < 32; i++)
-        snprintf(hex + 2 * i, 3, "%02x", md[i]);
-}
-
-static char *next_line(char **cursor)
-{
-    char *s = *cursor;
-    if (!s || !*s)
-        return NULL;
-    char *nl = strchr(s, '\n');
-    if (nl) {
-        *nl = '\0';
-        *cursor = nl + 1;
-    } else {
-        *cursor = s + strlen(s);
-    }
-    return s;
-}
-
 /* Convert input to out; returns the status, err filled. */
 static ckpt_status convert(const char *input, const char *out, int type, int threads, bool prov,
                            ckpt_err *err)
@@ -119,7 +95,7 @@ static void format_kv(const struct ckpt_gguf_kv *kv, struct sbuf *b)
         }
         sb_puts(&r, "]");
         char hex[65];
-        sha256_hex(r.p, r.n, hex);
+        ck_assert(tu_sha256_hex(r.p, r.n, hex) == 0);
         sb_printf(b, "[%llu] %.16s", (unsigned long long)kv->n, hex);
         sb_free(&r);
         return;
@@ -202,7 +178,7 @@ START_TEST(golden_listings)
     char *text = tu_read_file(path, NULL), *cur = text, *line;
     ck_assert_ptr_nonnull(text);
     size_t n = 0;
-    while ((line = next_line(&cur))) {
+    while ((line = tu_next_line(&cur))) {
         char *name = strtok(line, "\t"), *type = strtok(NULL, "\t"), *shape = strtok(NULL, "\t"),
              *sha = strtok(NULL, "\t");
         const struct ckpt_gguf_tensor *t = ckpt_gguf_find_tensor(g, name);
@@ -215,7 +191,7 @@ START_TEST(golden_listings)
                      (long long)t->ne[j]);
         ck_assert_msg(strcmp(dims, shape) == 0, "%s %s: %s shape %s, want %s", kit, tn, name,
                       dims, shape);
-        sha256_hex(t->data, t->n_bytes, hex);
+        ck_assert(tu_sha256_hex(t->data, t->n_bytes, hex) == 0);
         ck_assert_msg(strcmp(hex, sha) == 0, "%s %s: %s data differs", kit, tn, name);
         n++;
     }
@@ -254,7 +230,7 @@ START_TEST(golden_listings)
     ck_assert_ptr_nonnull(text);
     ck_assert_ptr_nonnull(own_text);
     cur = text;
-    while ((line = next_line(&cur))) {
+    while ((line = tu_next_line(&cur))) {
         char *tab = strchr(line, '\t');
         *tab = '\0';
         if (tokjson && strcmp(line, "general.name") == 0)
@@ -295,10 +271,10 @@ START_TEST(golden_bytes)
     size_t size;
     void *bytes = tu_read_file(out, &size);
     char hex[65], *path = golden(kit, "quant-summary.tsv");
-    sha256_hex(bytes, size, hex);
+    ck_assert(tu_sha256_hex(bytes, size, hex) == 0);
     char *text = tu_read_file(path, NULL), *cur = text, *line, *want = tu_fmt("convert-%s.gguf", tn);
     bool found = false;
-    while ((line = next_line(&cur))) {
+    while ((line = tu_next_line(&cur))) {
         char *f = strtok(line, "\t"), *nb = strtok(NULL, "\t"), *sha = strtok(NULL, "\t");
         if (f && strcmp(f, want) == 0) {
             found = true;
@@ -332,9 +308,9 @@ START_TEST(golden_tokjson_vocab)
     char *path = golden("tiny-mistral", "gguf-vocab.tsv");
     char *text = tu_read_file(path, NULL), *cur = text, *line;
     ck_assert_ptr_nonnull(text);
-    next_line(&cur); /* header */
+    tu_next_line(&cur); /* header */
     uint64_t n = 0, fractional = 0;
-    while ((line = next_line(&cur))) {
+    while ((line = tu_next_line(&cur))) {
         char *id = strtok(line, "\t"), *piece = strtok(NULL, "\t"), *score = strtok(NULL, "\t"),
              *type = strtok(NULL, "\t");
         uint64_t i = strtoull(id, NULL, 10);

@@ -34,31 +34,6 @@ static const char *const golden_files[] = {
 };
 #define N_GOLDEN ((int)(sizeof golden_files / sizeof golden_files[0]))
 
-static void sha256_hex(const void *data, size_t n, char hex[65])
-{
-    unsigned char md[32];
-    unsigned int len = 0;
-    ck_assert(EVP_Digest(data, n, md, &len, EVP_sha256(), NULL) == 1 && len == 32);
-    for (int i = 0; i < 32; i++)
-        snprintf(hex + 2 * i, 3, "%02x", md[i]);
-}
-
-/* Next line of a text buffer (modified in place); NULL at the end. */
-static char *next_line(char **cursor)
-{
-    char *s = *cursor;
-    if (!s || !*s)
-        return NULL;
-    char *nl = strchr(s, '\n');
-    if (nl) {
-        *nl = '\0';
-        *cursor = nl + 1;
-    } else {
-        *cursor = s + strlen(s);
-    }
-    return s;
-}
-
 static char *golden_path(int i, const char *suffix)
 {
     char *rel = tu_fmt("golden/%s%s", golden_files[i], suffix);
@@ -88,7 +63,7 @@ START_TEST(golden_tensors)
     char *text = tu_read_file(path, NULL), *cur = text, *line;
     ck_assert_ptr_nonnull(text);
     size_t n = 0;
-    while ((line = next_line(&cur))) {
+    while ((line = tu_next_line(&cur))) {
         char *name = strtok(line, "\t"), *type = strtok(NULL, "\t"), *shape = strtok(NULL, "\t"),
              *sha = strtok(NULL, "\t");
         ck_assert_ptr_nonnull(sha);
@@ -103,7 +78,7 @@ START_TEST(golden_tensors)
         ck_assert_msg(strcmp(dims, shape) == 0, "%s: %s shape %s, listing %s", golden_files[_i],
                       name, dims, shape);
         char hex[65];
-        sha256_hex(t->data, t->n_bytes, hex);
+        ck_assert(tu_sha256_hex(t->data, t->n_bytes, hex) == 0);
         ck_assert_msg(strcmp(hex, sha) == 0, "%s: %s data sha256 %s, listing %s", golden_files[_i],
                       name, hex, sha);
         n++;
@@ -173,7 +148,7 @@ static void format_kv(const struct ckpt_gguf_kv *kv, struct sbuf *b)
         struct sbuf r = {0};
         ck_assert_msg(repr_array(kv, &r), "key %s: an element is not valid UTF-8", kv->key);
         char hex[65];
-        sha256_hex(r.p, r.n, hex);
+        ck_assert(tu_sha256_hex(r.p, r.n, hex) == 0);
         sb_printf(b, "[%llu] %.16s", (unsigned long long)kv->n, hex);
         sb_free(&r);
         break;
@@ -189,7 +164,7 @@ START_TEST(golden_kv)
     char *text = tu_read_file(path, NULL), *cur = text, *line;
     ck_assert_ptr_nonnull(text);
     size_t n = 0, arrays = 0;
-    while ((line = next_line(&cur))) {
+    while ((line = tu_next_line(&cur))) {
         char *tab = strchr(line, '\t');
         ck_assert_ptr_nonnull(tab);
         *tab = '\0';
@@ -234,7 +209,7 @@ START_TEST(golden_file_sha)
     void *bytes = tu_read_file(path, &size);
     ck_assert_ptr_nonnull(bytes);
     char hex[65];
-    sha256_hex(bytes, size, hex);
+    ck_assert(tu_sha256_hex(bytes, size, hex) == 0);
     /* quant-summary.tsv of the kit: file, bytes, sha256, ... */
     char *kit = strdup(golden_files[_i]);
     char *slash = strchr(kit, '/');
@@ -245,7 +220,7 @@ START_TEST(golden_file_sha)
     ck_assert_ptr_nonnull(text);
     char *want_name = tu_fmt("%s.gguf", slash + 1);
     bool found = false;
-    while ((line = next_line(&cur))) {
+    while ((line = tu_next_line(&cur))) {
         char *file = strtok(line, "\t"), *nbytes = strtok(NULL, "\t"), *sha = strtok(NULL, "\t");
         if (!file || strcmp(file, want_name) != 0)
             continue;

@@ -79,7 +79,7 @@ static char *file_sha(const char *path)
     void *d = tu_read_file(path, &n);
     ck_assert_ptr_nonnull(d);
     char *hex = malloc(65);
-    ql_sha256(d, n, hex);
+    ck_assert(tu_sha256_hex(d, n, hex) == 0);
     free(d);
     return hex;
 }
@@ -135,7 +135,7 @@ static void compare(const char *kit, const char *stem, const char *out)
         for (int d = 0; d < 4; d++)
             ck_assert_int_eq(t->ne[d], w->ne[d]);
         char hex[65];
-        ql_sha256(t->data, t->n_bytes, hex);
+        ck_assert(tu_sha256_hex(t->data, t->n_bytes, hex) == 0);
         ck_assert_msg(strcmp(hex, w->sha) == 0, "%s %s: %s (%s) differs from llama-quantize's", kit,
                       stem, t->name, ckpt_type_name(t->type));
     }

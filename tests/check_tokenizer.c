@@ -61,21 +61,6 @@ static char *read_kit(const char *model, const char *file)
     return s;
 }
 
-/* Next line of a NUL-terminated buffer (the line is cut in place). */
-static char *next_line(char **cur)
-{
-    char *s = *cur;
-    if (!s || !*s)
-        return NULL;
-    char *nl = strchr(s, '\n');
-    if (nl) {
-        *nl = '\0';
-        *cur = nl + 1;
-    } else
-        *cur = s + strlen(s);
-    return s;
-}
-
 /* A JSON string literal -> malloc'd bytes. */
 static char *json_string(const char *lit, size_t *len)
 {
@@ -134,9 +119,9 @@ static struct vocab_row *read_vocab(const char *model)
 {
     char *text = read_kit(model, "gguf-vocab.tsv"), *cur = text, *line;
     struct vocab_row *rows = calloc(N_VOCAB, sizeof *rows);
-    ck_assert_str_eq(next_line(&cur), "id\ttoken\tscore\ttoken_type");
+    ck_assert_str_eq(tu_next_line(&cur), "id\ttoken\tscore\ttoken_type");
     int n = 0;
-    while ((line = next_line(&cur))) {
+    while ((line = tu_next_line(&cur))) {
         char *f[4];
         for (int k = 0; k < 4; k++) {
             f[k] = line;
@@ -284,9 +269,9 @@ static struct golden *read_golden(const char *model)
 {
     char *all = read_kit(model, "tokenizer.tsv"), *cur = all, *line;
     struct golden *g = calloc(1, sizeof *g);
-    ck_assert_str_eq(next_line(&cur), "text\tids");
+    ck_assert_str_eq(tu_next_line(&cur), "text\tids");
     int n = 0;
-    while ((line = next_line(&cur))) {
+    while ((line = tu_next_line(&cur))) {
         ck_assert_int_lt(n, N_STRINGS);
         char *tab = strrchr(line, '\t');
         ck_assert_ptr_nonnull(tab);

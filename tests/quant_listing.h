@@ -118,16 +118,6 @@ static inline long ql_kv_int(const char *kit, const char *file, const char *key,
     return r;
 }
 
-/* Hex SHA-256 of n bytes. */
-static inline void ql_sha256(const void *data, size_t n, char hex[65])
-{
-    unsigned char md[32];
-    unsigned int len = 0;
-    ck_assert(EVP_Digest(data, n, md, &len, EVP_sha256(), NULL) == 1 && len == 32);
-    for (int i = 0; i < 32; i++)
-        snprintf(hex + 2 * i, 3, "%02x", md[i]);
-}
-
 /* Whole-file sha256 of `file` in golden/<kit>/quant-summary.tsv (malloc'd), or NULL. */
 static inline char *ql_summary_sha(const char *kit, const char *file)
 {

@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include "testutil.h"
 
+#include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,4 +104,30 @@ int tu_run(const char *cmd, char **out, char **errout)
         return -1;
     int code = WEXITSTATUS(st);
     return code >= 128 ? -1 : code; /* the shell reports a signal as 128+n */
+}
+
+int tu_sha256_hex(const void *data, size_t n, char hex[65])
+{
+    unsigned char md[32];
+    unsigned int len = 0;
+    if (EVP_Digest(n ? data : "", n, md, &len, EVP_sha256(), NULL) != 1 || len != 32)
+        return -1;
+    for (int i = 0; i < 32; i++)
+        snprintf(hex + 2 * i, 3, "%02x", md[i]);
+    return 0;
+}
+
+char *tu_next_line(char **cursor)
+{
+    char *s = *cursor;
+    if (!s || !*s)
+        return NULL;
+    char *nl = strchr(s, '\n');
+    if (nl) {
+        *nl = '\0';
+        *cursor = nl + 1;
+    } else {
+        *cursor = s + strlen(s);
+    }
+    return s;
 }

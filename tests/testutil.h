@@ -34,6 +34,13 @@ char *tu_tool(const char *name);
  */
 int tu_run(const char *cmd, char **out, char **errout);
 
+/* Lowercase hex SHA-256 of n bytes (OpenSSL EVP directly, independent of
+ * the library's own hasher); returns 0, or -1 if OpenSSL failed. */
+int tu_sha256_hex(const void *data, size_t n, char hex[65]);
+
+/* Next line of a NUL-terminated buffer, cut in place; NULL at the end. */
+char *tu_next_line(char **cursor);
+
 /* printf into a malloc'd string. */
 char *tu_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
