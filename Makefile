@@ -4,6 +4,7 @@
 #   make demo       install what is missing, build, run the pipeline on the bundled tiny model
 #   make test       the whole test suite (unit, CLI, hostile files, llama.cpp interop)
 #   make asan       the whole test suite under AddressSanitizer + UBSan
+#   make clang      build everything with clang as well (warnings are errors: WERROR=)
 #   make fuzz       run each libFuzzer target for FUZZ_SECONDS (clang)
 #   make bench      throughput figures against the peers found on this machine
 #   make install    PREFIX=/usr/local DESTDIR= (tools and man pages); make uninstall
@@ -20,6 +21,7 @@ MANDIR     ?= $(PREFIX)/share/man
 DESTDIR    ?=
 BUILD      ?= build
 SANITIZE   ?=
+WERROR     ?= -Werror
 FUZZ_SECONDS ?= 60
 VERSION    := 0.1.0
 
@@ -41,7 +43,7 @@ TEST_LIBS   = $(shell $(PKG_CONFIG) --libs $(TEST_MODULES) 2>/dev/null)
 
 CKPT_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -DCKPT_VERSION='"$(VERSION)"' \
               -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla \
-              -Wno-unused-parameter -ffp-contract=off -fno-fast-math -pthread -MMD -MP -I.
+              -Wno-unused-parameter $(WERROR) -ffp-contract=off -fno-fast-math -pthread -MMD -MP -I.
 ifneq ($(SANITIZE),)
 CKPT_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 SAN_LDFLAGS  = -fsanitize=address,undefined
@@ -68,7 +70,7 @@ DEPS_STAMP = $(BUILD)/.deps-ok
 $(BUILD)/kernels/%_avx2.o: CKPT_CFLAGS += -mavx2 -mfma -mf16c
 
 .SECONDARY:
-.PHONY: all test check unit cli interop asan fuzz bench demo install uninstall clean deps options
+.PHONY: all test check unit cli interop asan clang fuzz bench demo install uninstall clean deps options
 all: $(TOOLS) $(TEST_TOOLS)
 
 options:
@@ -145,6 +147,11 @@ asan:
 	$(MAKE) BUILD=build-asan SANITIZE=1 CFLAGS="-O1 -g" unit cli \
 	  CK_FORK=no ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1
 
+# The same sources, warning-free under clang too (CI builds both compilers at -Werror).
+clang: | $(DEPS_STAMP)
+	@command -v clang >/dev/null || sh tests/ensure-deps.sh clang
+	$(MAKE) BUILD=build-clang CC=clang all build-clang/tests/check_all
+
 # ---- fuzzing (clang + libFuzzer) ----
 FUZZ_BUILD = build-fuzz
 fuzz: | $(DEPS_STAMP)
@@ -183,6 +190,6 @@ uninstall:
 	for m in $(MANPAGES); do s=$${m##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$$(basename $$m); done
 
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-fuzz build-clang
 
 -include $(LIB_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(MAIN_SRCS:%.c=$(BUILD)/%.d)

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../formats/gguf.h"
 #include "../formats/model_load.h"
 #include "../formats/tokenizer.h"
 #include "../kernels/model.h"
