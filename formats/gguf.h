@@ -190,6 +190,15 @@ ckpt_status ckpt_gguf_writer_add_tensor(ckpt_gguf_writer *w, const char *name, c
 /* Total bytes the file will have (valid after all adds; UINT64_MAX on overflow). */
 uint64_t ckpt_gguf_writer_planned_size(const ckpt_gguf_writer *w);
 
+/*
+ * The metadata set so far as a GGUF image without tensors (header and
+ * kvs, no data): for keeping a list of keys built with the setters above
+ * and reading it back with ckpt_gguf_open_buffer.  Nothing is written to
+ * the output.  Caller frees *out.  Errors: CKPT_E_NOMEM.
+ */
+ckpt_status ckpt_gguf_writer_meta_image(const ckpt_gguf_writer *w, uint8_t **out, size_t *size,
+                                        ckpt_err *err);
+
 /* Open the output and write header, kvs, tensor infos and padding. */
 ckpt_status ckpt_gguf_writer_begin(ckpt_gguf_writer *w, ckpt_err *err);
 

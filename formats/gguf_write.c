@@ -467,6 +467,25 @@ static ckpt_status set_failed(ckpt_gguf_writer *w, ckpt_status s)
     return s;
 }
 
+ckpt_status ckpt_gguf_writer_meta_image(const ckpt_gguf_writer *w, uint8_t **out, size_t *size,
+                                        ckpt_err *err)
+{
+    *out = NULL;
+    *size = 0;
+    uint8_t *b = w->kv_len <= SIZE_MAX - 24 ? malloc(24 + w->kv_len) : NULL;
+    if (!b)
+        return ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory for the metadata", w->path);
+    le32enc(b, CKPT_GGUF_MAGIC);
+    le32enc(b + 4, CKPT_GGUF_VERSION);
+    le64enc(b + 8, 0);
+    le64enc(b + 16, w->n_kv);
+    if (w->kv_len)
+        memcpy(b + 24, w->kv, w->kv_len);
+    *out = b;
+    *size = 24 + w->kv_len;
+    return CKPT_OK;
+}
+
 ckpt_status ckpt_gguf_writer_begin(ckpt_gguf_writer *w, ckpt_err *err)
 {
     if (w->state != W_PLAN)

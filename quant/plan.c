@@ -6,7 +6,10 @@
  */
 #include "plan.h"
 
+#include "overrides.h"
+
 #include <ctype.h>
+#include <stdio.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +53,69 @@ int ckpt_mix_from_name(const char *name)
         if (strcasecmp(name, mixes[m].name) == 0)
             return m;
     return -1;
+}
+
+/* llama-quantize's aliases for three mixes. */
+static const struct {
+    const char *name;
+    ckpt_mix mix;
+} aliases[] = {{"Q3_K", CKPT_MIX_Q3_K_M}, {"Q4_K", CKPT_MIX_Q4_K_M}, {"Q5_K", CKPT_MIX_Q5_K_M}};
+
+/* What llama-quantize offers and ckpt does not write, with its ids. */
+static const struct {
+    const char *name;
+    int id; /* llama_ftype, -1 when it has none of its own */
+} foreign[] = {
+    {"IQ2_XXS", 19}, {"IQ2_XS", 20}, {"Q2_K_S", 21}, {"IQ3_XS", 22},   {"IQ3_XXS", 23},
+    {"IQ1_S", 24},   {"IQ4_NL", 25}, {"IQ3_S", 26},  {"IQ3_M", 27},    {"IQ2_S", 28},
+    {"IQ2_M", 29},   {"IQ4_XS", 30}, {"IQ1_M", 31},  {"TQ1_0", 36},    {"TQ2_0", 37},
+    {"MXFP4_MOE", 38}, {"COPY", -1},
+};
+
+int ckpt_mix_parse(const char *arg)
+{
+    int m = ckpt_mix_from_name(arg);
+    if (m >= 0)
+        return m;
+    for (size_t i = 0; i < sizeof aliases / sizeof aliases[0]; i++)
+        if (strcasecmp(arg, aliases[i].name) == 0)
+            return (int)aliases[i].mix;
+    char *end;
+    errno = 0;
+    long id = strtol(arg, &end, 10);
+    if (errno || end == arg || *end || !isdigit((unsigned char)arg[0]))
+        return -1;
+    for (m = 0; m < CKPT_MIX_COUNT; m++)
+        if ((long)mixes[m].file_type == id)
+            return m;
+    return -1;
+}
+
+char *ckpt_mix_explain(const char *arg, char *buf, size_t n)
+{
+    size_t k = 0;
+    char *end;
+    long id = strtol(arg, &end, 10);
+    const bool numeric = end != arg && !*end;
+    int f = -1;
+    for (size_t i = 0; i < sizeof foreign / sizeof foreign[0] && f < 0; i++)
+        if (numeric ? foreign[i].id == id : strcasecmp(arg, foreign[i].name) == 0)
+            f = (int)i;
+    if (f >= 0)
+        k = (size_t)snprintf(buf, n, "llama-quantize's %s is not produced by ckpt; ",
+                             foreign[f].name);
+    else
+        k = (size_t)snprintf(buf, n, "unknown mix '%s'; ", arg);
+    k += (size_t)snprintf(buf + (k < n ? k : n), k < n ? n - k : 0, "valid:");
+    for (int m = 0; m < CKPT_MIX_COUNT; m++)
+        k += (size_t)snprintf(buf + (k < n ? k : n), k < n ? n - k : 0, " %s (%u)",
+                              mixes[m].name, mixes[m].file_type);
+    k += (size_t)snprintf(buf + (k < n ? k : n), k < n ? n - k : 0,
+                          ", aliases Q3_K, Q4_K, Q5_K; not made by ckpt:");
+    for (size_t i = 0; i < sizeof foreign / sizeof foreign[0]; i++)
+        k += (size_t)snprintf(buf + (k < n ? k : n), k < n ? n - k : 0, "%s%s",
+                              i ? ", " : " ", foreign[i].name);
+    return buf;
 }
 
 uint32_t ckpt_mix_file_type(ckpt_mix m)
@@ -393,11 +459,15 @@ ckpt_status ckpt_qplan_make(const struct ckpt_qplan_model *model,
     for (size_t k = 0; k < n; k++) {
         const struct ckpt_qplan_tensor *ti = &t[order[k]];
         struct ckpt_qplan_choice *c = &choice[order[k]];
-        c->matrix = ckpt_qplan_is_matrix(ti);
+        c->matrix = ckpt_qplan_is_matrix(ti) &&
+                    !(opts->leave_output && strcmp(ti->name, "output.weight") == 0);
         c->type = c->wanted = ti->type;
         if (c->matrix) {
             ckpt_type nt = def;
-            if (quantized && !opts->pure) {
+            const int manual = quantized ? ckpt_qtt_match(opts->tensor_types, ti->name) : -1;
+            if (manual >= 0) {
+                nt = (ckpt_type)manual;
+            } else if (quantized && !opts->pure) {
                 ckpt_status st = rules(&s, ti, &nt, err);
                 if (st != CKPT_OK)
                     return st;

@@ -50,6 +50,21 @@ const char *ckpt_mix_name(ckpt_mix m);
 /* Mix from its name, case-insensitive ("q4_k_m"); -1 if none. */
 int ckpt_mix_from_name(const char *name);
 
+/*
+ * Mix as llama-quantize's type argument names it: a name as above, one of
+ * its aliases Q3_K, Q4_K, Q5_K (the _M mixes), or its numeric id, the
+ * llama_ftype (15 = Q4_K_M, 7 = Q8_0, 0 = F32); -1 if none.
+ */
+int ckpt_mix_parse(const char *arg);
+
+/*
+ * Why `arg` is not a mix, for a message: "llama-quantize's IQ4_XS (30) is
+ * not produced by ckpt" for a type llama-quantize knows, else "unknown
+ * mix"; then the mixes ckpt makes and the llama.cpp types it never writes.
+ * Writes at most n bytes to buf (NUL-terminated); returns buf.
+ */
+char *ckpt_mix_explain(const char *arg, char *buf, size_t n);
+
 /* general.file_type of the mix (llama_ftype: Q4_K_M 15, F16 1, BF16 32). */
 uint32_t ckpt_mix_file_type(ckpt_mix m);
 
@@ -67,12 +82,17 @@ struct ckpt_qplan_model {
     int n_expert;  /* <arch>.expert_count, 0 for a dense model */
 };
 
+struct ckpt_qtt; /* --tensor-type patterns, overrides.h */
+
 struct ckpt_qplan_opts {
     ckpt_mix mix;
     bool pure;            /* every weight matrix gets the default type */
     bool has_imatrix;     /* an importance matrix with at least one entry is used */
     int output_type;      /* ckpt_type for output.weight, or -1 for the rules */
     int token_embd_type;  /* ckpt_type for token_embd.weight, or -1 for the rules */
+    const struct ckpt_qtt *tensor_types; /* NULL, or patterns whose type replaces the rules'
+                                            (and --pure's) for the matrices they match */
+    bool leave_output;    /* --leave-output-tensor: output.weight is copied as it is */
 };
 
 /* A tensor as the plan sees it: name, ggml shape (unused dims 1), stored type. */
@@ -99,7 +119,9 @@ struct ckpt_qplan_choice {
  * also under `pure` and to types that have no chain of their own (Q4_0 ..
  * Q8_0, which go to F16): llama-quantize stops with an error there, ckpt
  * writes a valid file instead.  Explicit output/token types are taken as
- * given.
+ * given.  A --tensor-type pattern, in a quantized mix, replaces the rules
+ * for the tensors it matches (whose counters then do not advance, as in
+ * llama-quantize); the fallback chain still applies to its type.
  *
  * Errors: CKPT_E_USAGE for an explicit output/token type that is not a
  * storable type or does not divide the row length (message names the

@@ -1,10 +1,11 @@
 /*
- * quantize.c - the quantize driver (see quantize.h): plan, write the
- * header, then stream every tensor in llama-quantize's order - copied as
- * stored when its type does not change, otherwise produced as f32 rows in
- * chunks and re-encoded across the thread pool, one owner per row.  A
- * writer thread writes each encoded chunk while the pool works on the
- * next one (two output buffers, one write in flight).
+ * quantize.c - the quantize driver (see quantize.h): plan, declare every
+ * tensor to the sink, then stream every tensor in llama-quantize's order -
+ * copied as stored when the sink wants it in its stored type, otherwise
+ * produced as f32 rows in chunks and encoded across the thread pool, one
+ * owner per row.  A writer thread hands each encoded chunk to the sink
+ * while the pool works on the next one (two output buffers, one write in
+ * flight).
  */
 #include "quantize.h"
 
@@ -128,12 +129,14 @@ static void work(void *ctx, int64_t begin, int64_t end, int thread)
 /* ==== writing behind: one write in flight on a thread of its own ==== */
 
 struct behind {
-    ckpt_gguf_writer *w;
+    struct ckpt_qsink *sink;
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t cv;
-    const uint8_t *p; /* the pending write, or NULL */
-    size_t n;
+    const uint8_t *p; /* the pending write, or NULL: */
+    size_t n;         /* n bytes holding rows [row, row + rows) of tensor k */
+    size_t k;
+    int64_t row, rows;
     bool stop;
     ckpt_status st;   /* the first failure; nothing is written after one */
     ckpt_err err;
@@ -149,11 +152,13 @@ static void *behind_main(void *arg)
         if (!b->p)
             break;
         const uint8_t *p = b->p;
-        const size_t n = b->n;
+        const size_t n = b->n, k = b->k;
+        const int64_t row = b->row, rows = b->rows;
         const bool failed = b->st != CKPT_OK;
         pthread_mutex_unlock(&b->lock);
         ckpt_err e = {0};
-        ckpt_status st = failed ? CKPT_OK : ckpt_gguf_writer_write(b->w, p, n, &e);
+        ckpt_status st =
+            failed ? CKPT_OK : b->sink->ops->rows(b->sink->ctx, k, row, rows, p, n, &e);
         pthread_mutex_lock(&b->lock);
         if (st != CKPT_OK) {
             b->st = st;
@@ -166,15 +171,15 @@ static void *behind_main(void *arg)
     return NULL;
 }
 
-static ckpt_status behind_start(struct behind *b, ckpt_gguf_writer *w, ckpt_err *err)
+static ckpt_status behind_start(struct behind *b, struct ckpt_qsink *sink, ckpt_err *err)
 {
-    *b = (struct behind){.w = w};
+    *b = (struct behind){.sink = sink};
     pthread_mutex_init(&b->lock, NULL);
     pthread_cond_init(&b->cv, NULL);
     if (pthread_create(&b->thread, NULL, behind_main, b) != 0) {
         pthread_mutex_destroy(&b->lock);
         pthread_cond_destroy(&b->cv);
-        b->w = NULL;
+        b->sink = NULL;
         return ckpt_err_set(err, CKPT_E_NOMEM, "cannot start the writer thread");
     }
     return CKPT_OK;
@@ -193,9 +198,11 @@ static ckpt_status behind_wait(struct behind *b, ckpt_err *err)
     return st;
 }
 
-/* Queue p[0..n) (which must stay valid and unchanged until the next
- * behind_wait or behind_write returns), after the write in flight. */
-static ckpt_status behind_write(struct behind *b, const uint8_t *p, size_t n, ckpt_err *err)
+/* Queue p[0..n), rows [row, row + rows) of tensor k (which must stay
+ * valid and unchanged until the next behind_wait or behind_write
+ * returns), after the write in flight. */
+static ckpt_status behind_write(struct behind *b, size_t k, int64_t row, int64_t rows,
+                                const uint8_t *p, size_t n, ckpt_err *err)
 {
     ckpt_status st = behind_wait(b, err);
     if (st != CKPT_OK)
@@ -203,6 +210,9 @@ static ckpt_status behind_write(struct behind *b, const uint8_t *p, size_t n, ck
     pthread_mutex_lock(&b->lock);
     b->p = p;
     b->n = n;
+    b->k = k;
+    b->row = row;
+    b->rows = rows;
     pthread_cond_broadcast(&b->cv);
     pthread_mutex_unlock(&b->lock);
     return CKPT_OK;
@@ -211,7 +221,7 @@ static ckpt_status behind_write(struct behind *b, const uint8_t *p, size_t n, ck
 /* Finish the write in flight and join the thread; a never-started b is fine. */
 static void behind_stop(struct behind *b)
 {
-    if (!b->w)
+    if (!b->sink)
         return;
     pthread_mutex_lock(&b->lock);
     b->stop = true;
@@ -220,7 +230,7 @@ static void behind_stop(struct behind *b)
     pthread_join(b->thread, NULL);
     pthread_mutex_destroy(&b->lock);
     pthread_cond_destroy(&b->cv);
-    b->w = NULL;
+    b->sink = NULL;
 }
 
 /* ==== the run ==== */
@@ -232,8 +242,10 @@ struct run {
     struct ckpt_qplan_choice *pc;
     size_t *order;
     const float **imat;     /* per source tensor */
-    ckpt_gguf_writer *w;
-    struct behind out;      /* writes the data after the header */
+    ckpt_type *rows_type;   /* per source tensor: the type the sink takes its rows in */
+    struct ckpt_qsink *sink;
+    size_t k;               /* declaration index of the tensor being streamed */
+    struct behind out;      /* hands the rows to the sink */
     ckpt_pool *pool;
     struct slot *slots;
     float *f;
@@ -271,37 +283,29 @@ static uint32_t n_dims_of(const int64_t ne[4])
     return 1;
 }
 
-static ckpt_status write_header(struct run *r, ckpt_err *err)
+/* Every tensor to the sink, in output order; then begin. */
+static ckpt_status declare(struct run *r, uint64_t *planned, ckpt_err *err)
 {
-    const struct ckpt_quant_opts *o = r->o;
-    ckpt_gguf_writer *w = r->w;
     ckpt_status st;
-    if ((st = r->src->ops->write_kvs(r->src->ctx, w, ckpt_mix_file_type(o->mix), err)) != CKPT_OK)
-        return st;
-    if (o->imatrix) { /* llama-quantize's overrides, in its order */
-        const char *file = o->imatrix_name ? o->imatrix_name : "";
-        const char *ds = ckpt_imatrix_dataset(o->imatrix);
-        size_t n = ckpt_imatrix_n_entries(o->imatrix);
-        int32_t entries = n > INT32_MAX ? INT32_MAX : (int32_t)n;
-        int32_t chunks = ckpt_imatrix_chunks(o->imatrix);
-        if ((st = ckpt_gguf_writer_set_str(w, "quantize.imatrix.file", file, err)) != CKPT_OK)
-            return st;
-        if (ds && (st = ckpt_gguf_writer_set_str(w, "quantize.imatrix.dataset", ds, err)))
-            return st;
-        if ((st = ckpt_gguf_writer_set_i32(w, "quantize.imatrix.entries_count", entries, err)))
-            return st;
-        if (chunks > 0 &&
-            (st = ckpt_gguf_writer_set_i32(w, "quantize.imatrix.chunks_count", chunks, err)))
-            return st;
-    }
     for (size_t k = 0; k < r->src->n_tensors; k++) {
-        size_t i = r->order[k];
+        const size_t i = r->order[k];
         const struct ckpt_qsrc_tensor *t = &r->src->tensors[i];
-        if ((st = ckpt_gguf_writer_add_tensor(w, t->name, r->pc[i].type, n_dims_of(t->ne), t->ne,
-                                              err)) != CKPT_OK)
+        const struct ckpt_qsink_tensor d = {t->name, t->hf_name, n_dims_of(t->ne),
+                                            {t->ne[0], t->ne[1], t->ne[2], t->ne[3]},
+                                            r->pc[i].type, t->type, r->pc[i].matrix};
+        if ((st = r->sink->ops->declare(r->sink->ctx, k, &d, &r->rows_type[i], err)) != CKPT_OK)
             return st;
+        if (!ckpt_quant_supported(r->rows_type[i]))
+            return ckpt_err_set(err, CKPT_E_UNSUPPORTED, "tensor '%s': cannot write type %s",
+                                t->name, ckpt_type_name(r->rows_type[i]));
     }
-    return ckpt_gguf_writer_begin(w, err);
+    return r->sink->ops->begin(r->sink->ctx, planned, err);
+}
+
+/* Whether tensor i goes to the sink as stored (else its rows are encoded). */
+static bool copied(const struct run *r, size_t i)
+{
+    return r->rows_type[i] == r->src->tensors[i].type && r->src->ops->raw(r->src->ctx, i);
 }
 
 static void progress(struct run *r, const char *name, uint64_t add)
@@ -323,7 +327,8 @@ static ckpt_status copy_tensor(struct run *r, size_t i, ckpt_err *err)
     const int64_t per = rb >= COPY_BYTES ? 1 : (int64_t)(COPY_BYTES / rb);
     for (int64_t row = 0; row < rows; row += per) {
         int64_t n = rows - row < per ? rows - row : per;
-        ckpt_status st = behind_write(&r->out, p + (size_t)row * rb, (size_t)n * rb, err);
+        ckpt_status st =
+            behind_write(&r->out, r->k, row, n, p + (size_t)row * rb, (size_t)n * rb, err);
         if (st == CKPT_OK)
             st = behind_wait(&r->out, err); /* before the pages are released */
         if (st != CKPT_OK)
@@ -338,7 +343,7 @@ static ckpt_status copy_tensor(struct run *r, size_t i, ckpt_err *err)
 static ckpt_status convert_tensor(struct run *r, size_t i, ckpt_err *err)
 {
     const struct ckpt_qsrc_tensor *t = &r->src->tensors[i];
-    const ckpt_type type = r->pc[i].type;
+    const ckpt_type type = r->rows_type[i];
     size_t out_rb;
     if (!ckpt_type_row_bytes(type, t->ne[0], &out_rb))
         return ckpt_err_set(err, CKPT_E_INTERNAL, "tensor '%s': bad row size", t->name);
@@ -365,7 +370,7 @@ static ckpt_status convert_tensor(struct run *r, size_t i, ckpt_err *err)
         if (bad)
             return ckpt_err_set(err, bad->err.code ? bad->err.code : CKPT_E_INTERNAL, "%s",
                                 bad->err.msg);
-        ckpt_status st = behind_write(&r->out, c.q, (size_t)n * out_rb, err);
+        ckpt_status st = behind_write(&r->out, r->k, row, n, c.q, (size_t)n * out_rb, err);
         if (st != CKPT_OK)
             return st;
         r->src->ops->release(r->src->ctx, i, row, n);
@@ -387,11 +392,11 @@ static ckpt_status prepare(struct run *r, struct ckpt_quant_report *rep, ckpt_er
     }
     struct ckpt_qplan_opts po = {o->mix, o->pure,
                                  o->imatrix && ckpt_imatrix_n_entries(o->imatrix) > 0,
-                                 o->output_type, o->token_embd_type};
+                                 o->output_type, o->token_embd_type, o->tensor_types,
+                                 o->leave_output};
     ckpt_status st = ckpt_qplan_make(&src->model, &po, r->pt, n, r->order, r->pc, err);
     if (st != CKPT_OK)
         return st;
-    size_t max_floats = 0, max_out = 0;
     const char *requant = NULL;
     for (size_t k = 0; k < n; k++) {
         const size_t i = r->order[k];
@@ -418,6 +423,12 @@ static ckpt_status prepare(struct run *r, struct ckpt_quant_report *rep, ckpt_er
             return ckpt_err_set(err, CKPT_E_UNSUPPORTED, "tensor '%s': cannot write type %s",
                                 t->name, ckpt_type_name(c->type));
         if (ckpt_type_traits(t->type)->is_quantized && c->convert) {
+            if (o->refuse_requantize)
+                return ckpt_err_set(err, CKPT_E_USAGE,
+                                    "%s: tensor '%s' is already quantized (%s): requantizing "
+                                    "loses precision; start from F32/F16/BF16, or allow it "
+                                    "with --allow-requantize",
+                                    src->name, t->name, ckpt_type_name(t->type));
             rep->n_requantized++;
             requant = ckpt_type_name(t->type);
         }
@@ -430,6 +441,27 @@ static ckpt_status prepare(struct run *r, struct ckpt_quant_report *rep, ckpt_er
             if (!r->imat[i])
                 say(o, 3, "%s: no importance weights, quantized without", t->name);
         }
+    }
+    if (requant)
+        say(o, 2, "%s: %zu tensors are already quantized (%s...): requantizing them loses "
+                  "precision; start from F32/F16/BF16 if you can",
+            src->name, rep->n_requantized, requant);
+    return CKPT_OK;
+}
+
+/* The chunk buffers, for the largest chunk any encoded tensor needs in
+ * the type the sink takes it in. */
+static ckpt_status buffers(struct run *r, ckpt_err *err)
+{
+    size_t max_floats = 0, max_out = 0;
+    for (size_t i = 0; i < r->src->n_tensors; i++) {
+        const struct ckpt_qsrc_tensor *t = &r->src->tensors[i];
+        size_t rb;
+        if (copied(r, i))
+            continue;
+        if (!ckpt_type_row_bytes(r->rows_type[i], t->ne[0], &rb))
+            return ckpt_err_set(err, CKPT_E_INTERNAL, "tensor '%s': no row size for %s",
+                                t->name, ckpt_type_name(r->rows_type[i]));
         const int64_t per = t->ne[0] >= CHUNK_FLOATS ? 1 : CHUNK_FLOATS / t->ne[0];
         const int64_t rows = (int64_t)n_rows_of(t) < per ? (int64_t)n_rows_of(t) : per;
         if ((size_t)(rows * t->ne[0]) > max_floats)
@@ -437,10 +469,6 @@ static ckpt_status prepare(struct run *r, struct ckpt_quant_report *rep, ckpt_er
         if ((size_t)rows * rb > max_out)
             max_out = (size_t)rows * rb;
     }
-    if (requant)
-        say(o, 2, "%s: %zu tensors are already quantized (%s...): requantizing them loses "
-                  "precision; start from F32/F16/BF16 if you can",
-            src->name, rep->n_requantized, requant);
     r->f = malloc(max_floats ? max_floats * sizeof *r->f : 1);
     r->q[0] = malloc(max_out ? max_out : 1);
     r->q[1] = malloc(max_out ? max_out : 1);
@@ -456,8 +484,9 @@ static double now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-ckpt_status ckpt_quant_run(struct ckpt_qsrc *src, const struct ckpt_quant_opts *opts,
-                           struct ckpt_quant_report *rep, ckpt_err *err)
+ckpt_status ckpt_quant_run_sink(struct ckpt_qsrc *src, const struct ckpt_quant_opts *opts,
+                                struct ckpt_qsink *sink, struct ckpt_quant_report *rep,
+                                ckpt_err *err)
 {
     const double t0 = now();
     struct ckpt_quant_report local = {0};
@@ -465,15 +494,16 @@ ckpt_status ckpt_quant_run(struct ckpt_qsrc *src, const struct ckpt_quant_opts *
         rep = &local;
     memset(rep, 0, sizeof *rep);
     const size_t n = src->n_tensors;
-    struct run r = {.src = src, .o = opts};
+    struct run r = {.src = src, .o = opts, .sink = sink};
     ckpt_status st = CKPT_OK;
     r.pt = calloc(n + 1, sizeof *r.pt);
     r.pc = calloc(n + 1, sizeof *r.pc);
     r.order = calloc(n + 1, sizeof *r.order);
     r.imat = calloc(n + 1, sizeof *r.imat);
+    r.rows_type = calloc(n + 1, sizeof *r.rows_type);
     rep->t = calloc(n + 1, sizeof *rep->t);
     rep->n = n;
-    if (!r.pt || !r.pc || !r.order || !r.imat || !rep->t) {
+    if (!r.pt || !r.pc || !r.order || !r.imat || !r.rows_type || !rep->t) {
         st = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory planning %zu tensors", n);
         goto out;
     }
@@ -488,35 +518,32 @@ ckpt_status ckpt_quant_run(struct ckpt_qsrc *src, const struct ckpt_quant_opts *
         st = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
         goto out;
     }
-    if ((st = ckpt_gguf_writer_new(&r.w, opts->output, opts->force, err)) != CKPT_OK ||
-        (st = write_header(&r, err)) != CKPT_OK)
+    if ((st = declare(&r, &rep->file_bytes, err)) != CKPT_OK ||
+        (st = buffers(&r, err)) != CKPT_OK ||
+        (st = behind_start(&r.out, sink, err)) != CKPT_OK)
         goto out;
-    rep->file_bytes = ckpt_gguf_writer_planned_size(r.w);
-    if ((st = behind_start(&r.out, r.w, err)) != CKPT_OK)
-        goto out;
-    for (size_t k = 0; k < n && st == CKPT_OK; k++) {
-        const size_t i = r.order[k];
-        if (!r.pc[i].convert && src->ops->raw(src->ctx, i))
-            st = copy_tensor(&r, i, err);
-        else
-            st = convert_tensor(&r, i, err);
+    for (r.k = 0; r.k < n && st == CKPT_OK; r.k++) {
+        const size_t i = r.order[r.k];
+        st = copied(&r, i) ? copy_tensor(&r, i, err) : convert_tensor(&r, i, err);
         src->ops->release(src->ctx, i, 0, (int64_t)n_rows_of(&src->tensors[i]));
     }
     if (st == CKPT_OK)
         st = behind_wait(&r.out, err);
     behind_stop(&r.out);
     if (st == CKPT_OK) {
-        st = ckpt_gguf_writer_finish(r.w, err);
-        r.w = NULL;
+        st = sink->ops->finish(sink->ctx, err);
+        sink = NULL;
     }
 out:
     behind_stop(&r.out);
-    ckpt_gguf_writer_free(r.w);
+    if (sink)
+        sink->ops->abort(sink->ctx);
     ckpt_pool_free(r.pool);
     free(r.slots);
     free(r.f);
     free(r.q[0]);
     free(r.q[1]);
+    free(r.rows_type);
     free(r.imat);
     free(r.order);
     free(r.pc);
@@ -525,6 +552,100 @@ out:
     if (st != CKPT_OK || rep == &local)
         ckpt_quant_report_free(rep);
     return st;
+}
+
+ckpt_status ckpt_quant_meta_make(struct ckpt_quant_meta *m, const struct ckpt_qsrc *src,
+                                 const struct ckpt_quant_opts *o, ckpt_err *err)
+{
+    *m = (struct ckpt_quant_meta){{src->meta, ckpt_mix_file_type(o->mix), NULL, 0}, NULL};
+    if (!(m->own = calloc(o->n_kv + 4, sizeof *m->own)))
+        return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    size_t n = 0;
+    for (size_t i = 0; i < o->n_kv; i++)
+        m->own[n++] = o->kv[i];
+    if (o->imatrix) { /* llama-quantize adds these after the user's overrides */
+        const char *ds = ckpt_imatrix_dataset(o->imatrix);
+        const size_t entries = ckpt_imatrix_n_entries(o->imatrix);
+        const int32_t chunks = ckpt_imatrix_chunks(o->imatrix);
+        m->own[n++] = (struct ckpt_qsink_kv){"quantize.imatrix.file", CKPT_GGUF_STRING,
+                                             {.str = o->imatrix_name ? o->imatrix_name : ""}};
+        if (ds)
+            m->own[n++] = (struct ckpt_qsink_kv){"quantize.imatrix.dataset", CKPT_GGUF_STRING,
+                                                 {.str = ds}};
+        m->own[n++] = (struct ckpt_qsink_kv){
+            "quantize.imatrix.entries_count", CKPT_GGUF_INT32,
+            {.i32 = entries > INT32_MAX ? INT32_MAX : (int32_t)entries}};
+        if (chunks > 0)
+            m->own[n++] = (struct ckpt_qsink_kv){"quantize.imatrix.chunks_count",
+                                                 CKPT_GGUF_INT32, {.i32 = chunks}};
+    }
+    m->meta.set = m->own;
+    m->meta.n_set = n;
+    return CKPT_OK;
+}
+
+void ckpt_quant_meta_free(struct ckpt_quant_meta *m)
+{
+    free(m->own);
+    m->own = NULL;
+}
+
+ckpt_status ckpt_quant_run(struct ckpt_qsrc *src, const struct ckpt_quant_opts *opts,
+                           struct ckpt_quant_report *rep, ckpt_err *err)
+{
+    struct ckpt_quant_meta m;
+    struct ckpt_qsink *sink = NULL;
+    ckpt_status st = ckpt_quant_meta_make(&m, src, opts, err);
+    if (st == CKPT_OK)
+        st = ckpt_qsink_open_gguf(&sink, opts->output, opts->force, &m.meta, err);
+    if (st == CKPT_OK)
+        st = ckpt_quant_run_sink(src, opts, sink, rep, err);
+    else if (rep)
+        memset(rep, 0, sizeof *rep);
+    ckpt_quant_meta_free(&m);
+    return st;
+}
+
+/* "q2_K->iq4_nl" pairs and how often each occurs, in order of appearance. */
+struct pair {
+    ckpt_type from, to;
+    size_t n;
+};
+
+size_t ckpt_quant_report_fallbacks(const struct ckpt_quant_report *rep, char *buf, size_t n)
+{
+    struct pair pairs[16];
+    size_t np = 0, count = 0;
+    int64_t block = 0; /* the block the rows missed, if all share one; else -1 */
+    if (n)
+        buf[0] = '\0';
+    for (size_t i = 0; i < rep->n; i++) {
+        const struct ckpt_quant_tensor *t = &rep->t[i];
+        if (t->type == t->wanted || !t->converted)
+            continue;
+        count++;
+        const int64_t b = ckpt_type_traits(t->wanted)->block_elems;
+        block = block == 0 || block == b ? b : -1;
+        size_t j = 0;
+        while (j < np && !(pairs[j].from == t->wanted && pairs[j].to == t->type))
+            j++;
+        if (j == np && np < sizeof pairs / sizeof pairs[0])
+            pairs[np++] = (struct pair){t->wanted, t->type, 0};
+        if (j < np)
+            pairs[j].n++;
+    }
+    if (!count)
+        return 0;
+    char why[48] = "the block size";
+    if (block > 0)
+        snprintf(why, sizeof why, "%lld", (long long)block);
+    size_t k = (size_t)snprintf(buf, n, "%zu tensor%s fell back to another type (rows not a "
+                                "multiple of %s):", count, count == 1 ? "" : "s", why);
+    for (size_t j = 0; j < np; j++)
+        k += (size_t)snprintf(buf + (k < n ? k : n), k < n ? n - k : 0, "%s %zu %s->%s",
+                              j ? "," : "", pairs[j].n, ckpt_type_name(pairs[j].from),
+                              ckpt_type_name(pairs[j].to));
+    return count;
 }
 
 void ckpt_quant_report_free(struct ckpt_quant_report *rep)

@@ -1,13 +1,15 @@
 /*
- * quantize.h - the quantizer: a source's tensors -> a GGUF file of a mix,
- * the file llama-quantize writes for the same input (its tensor order,
- * its metadata, its bytes).
+ * quantize.h - the quantizer: a source's tensors (source.h) -> a sink
+ * (sink.h) under a mix; with the GGUF sink, the file llama-quantize writes
+ * for the same input (its tensor order, its metadata, its bytes).
  *
- * The whole output header is planned first (types from plan.h, sizes
- * follow), then each tensor is streamed: its rows are produced as f32 in
- * bounded chunks, quantized by a thread pool whose static split gives
- * each row one owner (identical bytes for any thread count), written, and
- * released from memory.  Resident memory is a few chunks, not the model.
+ * Every tensor's type is planned first (plan.h) and declared to the sink,
+ * which plans its output; then each tensor is streamed: its rows are
+ * produced as f32 in bounded chunks, encoded by a thread pool whose static
+ * split gives each row one owner (identical bytes for any thread count),
+ * handed to the sink from a writer thread while the pool encodes the next
+ * chunk, and released from memory.  Resident memory is a few chunks, not
+ * the model.
  */
 #ifndef CKPT_QUANT_QUANTIZE_H
 #define CKPT_QUANT_QUANTIZE_H
@@ -20,6 +22,7 @@
 #include "../kernels/types.h"
 #include "imatrix.h"
 #include "plan.h"
+#include "sink.h"
 #include "source.h"
 
 struct ckpt_quant_opts {
@@ -27,6 +30,12 @@ struct ckpt_quant_opts {
     bool pure;                    /* --pure: the mix's default type for every matrix */
     int output_type;              /* ckpt_type or -1 */
     int token_embd_type;          /* ckpt_type or -1 */
+    const struct ckpt_qtt *tensor_types; /* --tensor-type patterns (overrides.h), or NULL */
+    bool leave_output;            /* --leave-output-tensor: output.weight copied as it is */
+    bool refuse_requantize;       /* llama-quantize without --allow-requantize: an input
+                                     tensor already quantized may only be copied */
+    const struct ckpt_qsink_kv *kv; /* n_kv --override-kv keys for the output, in order */
+    size_t n_kv;
     const ckpt_imatrix *imatrix;  /* NULL for none */
     const char *imatrix_name;     /* recorded as quantize.imatrix.file (as given) */
     const char *output;           /* path, or "-" for stdout */
@@ -78,6 +87,38 @@ struct ckpt_quant_report {
  */
 ckpt_status ckpt_quant_run(struct ckpt_qsrc *src, const struct ckpt_quant_opts *opts,
                            struct ckpt_quant_report *rep, ckpt_err *err);
+
+/* The metadata a sink gets for src under o: the source's keys, the mix's
+ * file type, then o->kv and the quantize.imatrix.* keys llama-quantize
+ * adds with an imatrix (in its order, the counts as i32).  m->set points
+ * into m->own; everything else is borrowed from src and o. */
+struct ckpt_quant_meta {
+    struct ckpt_qsink_meta meta;
+    struct ckpt_qsink_kv *own; /* freed by ckpt_quant_meta_free */
+};
+ckpt_status ckpt_quant_meta_make(struct ckpt_quant_meta *m, const struct ckpt_qsrc *src,
+                                 const struct ckpt_quant_opts *o, ckpt_err *err);
+void ckpt_quant_meta_free(struct ckpt_quant_meta *m);
+
+/*
+ * ckpt_quant_run into a sink the caller opened (with ckpt_quant_meta_make's
+ * metadata); opts->output and opts->force are the sink's business and not
+ * looked at.  The sink is finished on success and aborted on failure:
+ * either way it is gone when this returns.  CKPT_E_USAGE for an input
+ * tensor already quantized under refuse_requantize (naming the tensor and
+ * --allow-requantize).
+ */
+ckpt_status ckpt_quant_run_sink(struct ckpt_qsrc *src, const struct ckpt_quant_opts *opts,
+                                struct ckpt_qsink *sink, struct ckpt_quant_report *rep,
+                                ckpt_err *err);
+
+/*
+ * The tensors whose type fell back for their row length, for a summary:
+ * "25 tensors fell back to another type (rows not a multiple of 256):
+ * 21 q2_K->iq4_nl, 4 q3_K->iq4_nl" into buf (at most n bytes); returns
+ * the count (0: buf is "").
+ */
+size_t ckpt_quant_report_fallbacks(const struct ckpt_quant_report *rep, char *buf, size_t n);
 
 /* Free what a report owns; NULL is fine. */
 void ckpt_quant_report_free(struct ckpt_quant_report *rep);

@@ -1,8 +1,9 @@
 /*
  * source.h - where the quantizer's tensors come from.  A source lists its
  * tensors (name, ggml shape, stored type), produces any rows of one as
- * f32, writes its metadata into the output, and lets go of a tensor once
- * it has been written.  The driver (quantize.h) never sees the file
+ * f32, shows its metadata read-only (what the output makes of it is the
+ * sink's business, sink.h), and lets go of a tensor once it has been
+ * written.  The driver (quantize.h) never sees the file
  * format behind it: a GGUF file (F32/F16/BF16 or already quantized,
  * source_gguf.c) and a Hugging Face model directory converted on the fly
  * (source_hf.c) are both sources.
@@ -21,6 +22,8 @@
 
 struct ckpt_qsrc_tensor {
     const char *name;
+    const char *hf_name; /* the Hugging Face tensor it is made of (the first expert's for a
+                            stack), or NULL for a GGUF source */
     uint32_t n_dims;
     int64_t ne[4]; /* ggml order, unused dims 1; rows are ne[1]*ne[2]*ne[3] rows of ne[0] */
     ckpt_type type; /* as stored; a tensor the plan keeps in this type is copied */
@@ -39,11 +42,6 @@ struct ckpt_qsrc_ops {
     /* Rows [row, row + n) of tensor i have been written: release what holds
      * them in memory (best effort). */
     void (*release)(void *ctx, size_t i, int64_t row, int64_t n);
-    /* Write the output's metadata into w as llama-quantize leaves it: the
-     * source's keys in its order, without split.* keys, and
-     * general.quantization_version (2) and general.file_type (file_type)
-     * last, in that order. */
-    ckpt_status (*write_kvs)(void *ctx, ckpt_gguf_writer *w, uint32_t file_type, ckpt_err *err);
     void (*close)(void *ctx);
 };
 
@@ -55,6 +53,9 @@ struct ckpt_qsrc {
     const struct ckpt_qsrc_tensor *tensors; /* n_tensors, in the source's order */
     struct ckpt_qplan_model model;           /* what the mix rules look at */
     uint64_t data_bytes;                    /* bytes of tensor data as stored */
+    const ckpt_gguf *meta;                  /* the source's metadata keys, in its order: a
+                                               GGUF's own, or those llama.cpp's converter
+                                               writes for a model directory; read-only */
 };
 
 /*
@@ -62,7 +63,8 @@ struct ckpt_qsrc {
  * from <general.architecture>.block_count (required),
  * .attention.head_count, .attention.head_count_kv and .expert_count.
  * Caller owns *out (ckpt_qsrc_close).  Errors: those of ckpt_gguf_open,
- * CKPT_E_FORMAT for missing or unusable model keys.
+ * CKPT_E_FORMAT for missing or unusable model keys, CKPT_E_UNSUPPORTED
+ * for one shard of a split model (split.count > 1).
  */
 ckpt_status ckpt_qsrc_open_gguf(struct ckpt_qsrc **out, const char *path, ckpt_err *err);
 

@@ -12,7 +12,6 @@
 
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 struct gsrc {
     struct ckpt_qsrc src;
@@ -60,26 +59,19 @@ static void g_release(void *ctx, size_t i, int64_t row, int64_t n)
         ckpt_map_release(m, (size_t)(t->data - m->data) + (size_t)row * rb, (size_t)n * rb);
 }
 
-/* Keys llama-quantize drops from the input (the first two are re-added last). */
-static bool skip_key(const char *key)
+/* One shard of a split model holds only some of the tensors: quantizing
+ * it alone would write a model with tensors missing. */
+static ckpt_status refuse_split(const struct gsrc *s, ckpt_err *err)
 {
-    return strcmp(key, "general.quantization_version") == 0 ||
-           strcmp(key, "general.file_type") == 0 || strcmp(key, "split.no") == 0 ||
-           strcmp(key, "split.count") == 0 || strcmp(key, "split.tensors.count") == 0;
-}
-
-static ckpt_status g_write_kvs(void *ctx, ckpt_gguf_writer *w, uint32_t file_type, ckpt_err *err)
-{
-    struct gsrc *s = ctx;
-    ckpt_status st;
-    for (size_t i = 0; i < ckpt_gguf_n_kv(s->g); i++) {
-        const struct ckpt_gguf_kv *kv = ckpt_gguf_kv_at(s->g, i);
-        if (!skip_key(kv->key) && (st = ckpt_gguf_writer_copy_kv(w, kv, err)) != CKPT_OK)
-            return st;
-    }
-    if ((st = ckpt_gguf_writer_set_u32(w, "general.quantization_version", 2, err)) != CKPT_OK)
-        return st;
-    return ckpt_gguf_writer_set_u32(w, "general.file_type", file_type, err);
+    uint32_t n = 1;
+    if (!ckpt_gguf_find_kv(s->g, "split.count"))
+        return CKPT_OK;
+    ckpt_status st = ckpt_gguf_get_u32(s->g, "split.count", &n, err);
+    if (st == CKPT_OK && n > 1)
+        st = ckpt_err_set(err, CKPT_E_UNSUPPORTED,
+                          "%s: one shard of a model split in %u files; merge the shards into "
+                          "one file first (llama-gguf-split --merge)", s->src.name, n);
+    return st;
 }
 
 static void g_close(void *ctx)
@@ -90,7 +82,7 @@ static void g_close(void *ctx)
     free(s);
 }
 
-static const struct ckpt_qsrc_ops gguf_ops = {g_rows, g_raw, g_release, g_write_kvs, g_close};
+static const struct ckpt_qsrc_ops gguf_ops = {g_rows, g_raw, g_release, g_close};
 
 /* <arch>.<key> as an int; *out keeps dflt when the key is absent (unless required). */
 static ckpt_status arch_int(const struct gsrc *s, const char *arch, const char *key, bool required,
@@ -129,6 +121,7 @@ ckpt_status ckpt_qsrc_open_gguf(struct ckpt_qsrc **out, const char *path, ckpt_e
     s->src.ops = &gguf_ops;
     s->src.ctx = s;
     s->src.name = ckpt_gguf_path(s->g);
+    s->src.meta = s->g;
     if (ckpt_gguf_map(s->g))
         ckpt_map_advise_sequential(ckpt_gguf_map(s->g));
 
@@ -145,6 +138,8 @@ ckpt_status ckpt_qsrc_open_gguf(struct ckpt_qsrc **out, const char *path, ckpt_e
         goto fail;
     if (m->n_head_kv < 0)
         m->n_head_kv = m->n_head;
+    if ((st = refuse_split(s, err)) != CKPT_OK)
+        goto fail;
 
     size_t n = ckpt_gguf_n_tensors(s->g);
     s->t = calloc(n ? n : 1, sizeof *s->t);
@@ -154,8 +149,8 @@ ckpt_status ckpt_qsrc_open_gguf(struct ckpt_qsrc **out, const char *path, ckpt_e
     }
     for (size_t i = 0; i < n; i++) {
         const struct ckpt_gguf_tensor *t = ckpt_gguf_tensor(s->g, i);
-        s->t[i] = (struct ckpt_qsrc_tensor){t->name, t->n_dims, {t->ne[0], t->ne[1], t->ne[2],
-                                            t->ne[3]}, t->type};
+        s->t[i] = (struct ckpt_qsrc_tensor){t->name, NULL, t->n_dims, {t->ne[0], t->ne[1],
+                                            t->ne[2], t->ne[3]}, t->type};
         s->src.data_bytes += t->n_bytes;
     }
     s->src.n_tensors = n;

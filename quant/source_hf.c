@@ -3,10 +3,10 @@
  * source.h): the converter's plan at F32 (convert/plan.h) lists the
  * tensors llama.cpp's converter writes for --outtype f32, Q/K rows
  * permuted and experts stacked; rows are read as f32 straight from the
- * shards and the metadata is the converter's (convert/metadata.h), the
- * two keys llama-quantize moves placed last.  Converting and quantizing
- * in one pass thus gives the bytes of an f32 conversion quantized, with
- * no intermediate file.
+ * shards and the metadata is the converter's (convert/metadata.h), kept
+ * as the keys of an f32 conversion would read back.  Converting and
+ * quantizing in one pass thus gives the bytes of an f32 conversion
+ * quantized, with no intermediate file.
  */
 #include "source.h"
 
@@ -22,7 +22,8 @@ struct hsrc {
     struct ckpt_source *cs;
     struct ckpt_plan *plan;
     struct ckpt_qsrc_tensor *t;
-    bool provenance;
+    uint8_t *meta_image; /* the converter's keys as a GGUF header, read by meta */
+    ckpt_gguf *meta;
 };
 
 static ckpt_status h_rows(void *ctx, size_t i, int64_t row, int64_t n, float *dst, ckpt_err *err)
@@ -48,24 +49,36 @@ static void h_release(void *ctx, size_t i, int64_t row, int64_t n)
     ckpt_plan_release(&s->plan->t[i], row, row + n);
 }
 
-static ckpt_status h_write_kvs(void *ctx, ckpt_gguf_writer *w, uint32_t file_type, ckpt_err *err)
+/* The keys llama.cpp's converter writes for --outtype f32, set on a writer
+ * that never opens its output, and read back as a GGUF reader's list. */
+static ckpt_status load_meta(struct hsrc *s, const char *path, bool provenance, ckpt_err *err)
 {
-    struct hsrc *s = ctx;
-    struct ckpt_meta_opts mo = {.file_type = file_type, .provenance = s->provenance,
-                                .quantize_order = true};
-    return ckpt_meta_add(w, s->cs, s->plan, &mo, err);
+    ckpt_gguf_writer *w = NULL;
+    struct ckpt_meta_opts mo = {.file_type = s->plan->file_type, .provenance = provenance};
+    size_t size = 0;
+    ckpt_status st = ckpt_gguf_writer_new(&w, path, false, err);
+    if (st == CKPT_OK)
+        st = ckpt_meta_add(w, s->cs, s->plan, &mo, err);
+    if (st == CKPT_OK)
+        st = ckpt_gguf_writer_meta_image(w, &s->meta_image, &size, err);
+    if (st == CKPT_OK)
+        st = ckpt_gguf_open_buffer(&s->meta, path, s->meta_image, size, err);
+    ckpt_gguf_writer_free(w);
+    return st;
 }
 
 static void h_close(void *ctx)
 {
     struct hsrc *s = ctx;
+    ckpt_gguf_close(s->meta);
+    free(s->meta_image);
     ckpt_plan_free(s->plan);
     ckpt_source_close(s->cs);
     free(s->t);
     free(s);
 }
 
-static const struct ckpt_qsrc_ops hf_ops = {h_rows, h_raw, h_release, h_write_kvs, h_close};
+static const struct ckpt_qsrc_ops hf_ops = {h_rows, h_raw, h_release, h_close};
 
 ckpt_status ckpt_qsrc_open_hf(struct ckpt_qsrc **out, const char *path, bool provenance,
                               ckpt_err *err)
@@ -79,6 +92,8 @@ ckpt_status ckpt_qsrc_open_hf(struct ckpt_qsrc **out, const char *path, bool pro
         st = ckpt_plan_build(&s->plan, s->cs, CKPT_TYPE_F32, err);
     if (st == CKPT_OK && !(s->t = calloc(s->plan->n + 1, sizeof *s->t)))
         st = ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory", path);
+    if (st == CKPT_OK)
+        st = load_meta(s, path, provenance, err);
     if (st != CKPT_OK) {
         h_close(s);
         return st;
@@ -86,13 +101,13 @@ ckpt_status ckpt_qsrc_open_hf(struct ckpt_qsrc **out, const char *path, bool pro
     const struct ckpt_plan *p = s->plan;
     for (size_t i = 0; i < p->n; i++) {
         const struct ckpt_plan_tensor *t = &p->t[i];
-        s->t[i] = (struct ckpt_qsrc_tensor){t->name, t->n_dims,
-                                            {t->ne[0], t->ne[1], t->ne[2], t->ne[3]}, t->type};
+        s->t[i] = (struct ckpt_qsrc_tensor){t->name, t->n_src ? t->src[0].t->name : NULL,
+                                            t->n_dims, {t->ne[0], t->ne[1], t->ne[2], t->ne[3]},
+                                            t->type};
     }
     for (size_t sh = 0; sh < ckpt_hf_n_shards(s->cs->hf); sh++)
         ckpt_map_advise_sequential(ckpt_st_map(ckpt_hf_shard(s->cs->hf, sh)));
     const struct ckpt_hf_config *cfg = &s->cs->cfg;
-    s->provenance = provenance;
     s->src = (struct ckpt_qsrc){
         .ops = &hf_ops,
         .ctx = s,
@@ -102,6 +117,7 @@ ckpt_status ckpt_qsrc_open_hf(struct ckpt_qsrc **out, const char *path, bool pro
         .model = {(int)cfg->n_layers, (int)cfg->n_heads, (int)cfg->n_kv_heads,
                   (int)cfg->n_experts},
         .data_bytes = p->source_bytes,
+        .meta = s->meta,
     };
     *out = &s->src;
     return CKPT_OK;
