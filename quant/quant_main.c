@@ -8,7 +8,9 @@
 #include "../kernels/types.h"
 #include "calib.h"
 #include "imatrix.h"
+#include "overrides.h"
 #include "plan.h"
+#include "qargs.h"
 #include "quantize.h"
 #include "report_json.h"
 #include "source.h"
@@ -29,7 +31,10 @@ static void usage(FILE *f)
           "                  [--calib TEXT [--calib-ctx N] [--calib-chunks N]\n"
           "                  [--imatrix-out FILE]]\n"
           "                  [--output-tensor-type T] [--token-embedding-type T]\n"
+          "                  [--tensor-type NAME=T]... [--override-kv KEY=TYPE:VALUE]...\n"
+          "                  [--leave-output-tensor] [--allow-requantize]\n"
           "                  [--no-provenance] [-q|-v] [--json] IN.gguf|MODEL_DIR|-\n"
+          "       ckpt-quant [options] IN [OUT] TYPE [THREADS]   (llama-quantize's form)\n"
           "Quantize a GGUF model (F32, F16 or BF16), or a Hugging Face model directory\n"
           "converted on the fly, to a llama-quantize mix; the output has the tensors,\n"
           "types, metadata and bytes llama-quantize writes.\n\n"
@@ -46,6 +51,13 @@ static void usage(FILE *f)
           "      --pure              the mix's base type for every weight matrix\n"
           "      --output-tensor-type T     type of output.weight (q8_0, q6_K, f16, ...)\n"
           "      --token-embedding-type T   type of token_embd.weight\n"
+          "      --tensor-type NAME=T       type T for the tensors whose name matches the\n"
+          "                          pattern NAME (first match wins; e.g. attn_v=q8_0)\n"
+          "      --override-kv KEY=TYPE:VALUE   set a metadata key (TYPE int, float,\n"
+          "                          bool or str), as llama-quantize does\n"
+          "      --leave-output-tensor      copy output.weight as it is\n"
+          "      --allow-requantize  re-encode tensors the input has already quantized\n"
+          "      --keep-split        (llama-quantize's; not applicable: one file in and out)\n"
           "      --no-provenance     MODEL_DIR: leave out the general.source.* keys\n"
           "      --json              JSON summary with every tensor's type on stdout\n"
           "  -q, --quiet             errors only\n"
@@ -54,8 +66,10 @@ static void usage(FILE *f)
           "  -V, --version           the version\n\nMixes:\n",
           f);
     for (int m = 0; m < CKPT_MIX_COUNT; m++)
-        fprintf(f, "  %-7s %s\n", ckpt_mix_name((ckpt_mix)m), ckpt_mix_describe((ckpt_mix)m));
-    fputs("\nExit status: 0 written, 2 usage, input or output error.\n", f);
+        fprintf(f, "  %-7s %s (%u)\n", ckpt_mix_name((ckpt_mix)m),
+                ckpt_mix_describe((ckpt_mix)m), ckpt_mix_file_type((ckpt_mix)m));
+    fputs("TYPE may also be the number in parentheses, or Q3_K, Q4_K, Q5_K for the _M mixes.\n"
+          "\nExit status: 0 written, 2 usage, input or output error.\n", f);
 }
 
 static void on_progress(void *ctx, const char *tensor, uint64_t done, uint64_t total)
@@ -148,7 +162,9 @@ static bool parse_type(const char *s, int *out)
 static void summary(struct ckpt_cli *cli, const struct ckpt_quant_report *rep,
                     const struct ckpt_quant_opts *o, const char *in)
 {
-    char a[32], b[32];
+    char a[32], b[32], fb[512];
+    if (ckpt_quant_report_fallbacks(rep, fb, sizeof fb))
+        ckpt_cli_msg(cli, 2, "%s", fb);
     double bpw = rep->params ? 8.0 * (double)rep->bytes_out / (double)rep->params : 0;
     double mbs = rep->seconds > 0 ? (double)rep->bytes_in / rep->seconds / 1e6 : 0;
     ckpt_cli_msg(cli, 2, "%s -> %s: %s, %zu tensors, %s -> %s (%.2f bits per weight), %.2f s, "
@@ -167,7 +183,8 @@ int cmd_quant(int argc, char **argv)
 {
     enum {
         OPT_IMATRIX = 256, OPT_PURE, OPT_OUT_TYPE, OPT_EMB_TYPE, OPT_JSON, OPT_NO_PROV,
-        OPT_CALIB, OPT_CALIB_CTX, OPT_CALIB_CHUNKS, OPT_IMATRIX_OUT
+        OPT_CALIB, OPT_CALIB_CTX, OPT_CALIB_CHUNKS, OPT_IMATRIX_OUT, OPT_TENSOR_TYPE,
+        OPT_OVERRIDE_KV, OPT_LEAVE_OUTPUT, OPT_ALLOW_REQUANT, OPT_KEEP_SPLIT
     };
     static const struct option longopts[] = {
         {"type", required_argument, NULL, 't'},
@@ -184,6 +201,11 @@ int cmd_quant(int argc, char **argv)
         {"token-embedding-type", required_argument, NULL, OPT_EMB_TYPE},
         {"json", no_argument, NULL, OPT_JSON},
         {"no-provenance", no_argument, NULL, OPT_NO_PROV},
+        {"tensor-type", required_argument, NULL, OPT_TENSOR_TYPE},
+        {"override-kv", required_argument, NULL, OPT_OVERRIDE_KV},
+        {"leave-output-tensor", no_argument, NULL, OPT_LEAVE_OUTPUT},
+        {"allow-requantize", no_argument, NULL, OPT_ALLOW_REQUANT},
+        {"keep-split", no_argument, NULL, OPT_KEEP_SPLIT},
         {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
@@ -197,13 +219,20 @@ int cmd_quant(int argc, char **argv)
     struct ckpt_calib_opts co = {0};
     struct ckpt_calib cal = {0};
     bool json = false, provenance = true;
+    ckpt_qtt *tensor_types = NULL;
+    struct ckpt_quant_kvs kvs = {0};
+    struct ckpt_quant_operands ops = {0};
+    char why[1024];
     long l;
-    int c;
+    int c, rc = 2;
+    ckpt_err err = {0};
+    o.refuse_requantize = true;
     while ((c = getopt_long(argc, argv, "t:o:fj:qvhV", longopts, NULL)) != -1) {
         switch (c) {
         case 't':
-            if ((l = ckpt_mix_from_name(optarg)) < 0)
-                return ckpt_cli_usage_error(&cli, "unknown mix '%s' (see --help)", optarg);
+            if ((l = ckpt_mix_parse(optarg)) < 0)
+                return ckpt_cli_usage_error(&cli, "%s",
+                                            ckpt_mix_explain(optarg, why, sizeof why));
             o.mix = (ckpt_mix)l;
             break;
         case 'o': o.output = optarg; break;
@@ -242,6 +271,20 @@ int cmd_quant(int argc, char **argv)
             break;
         case OPT_JSON: json = true; break;
         case OPT_NO_PROV: provenance = false; break;
+        case OPT_TENSOR_TYPE:
+            if (ckpt_qtt_add(&tensor_types, optarg, &err) != CKPT_OK)
+                goto usage;
+            break;
+        case OPT_OVERRIDE_KV:
+            if (ckpt_quant_kvs_add(&kvs, optarg, &err) != CKPT_OK)
+                goto usage;
+            break;
+        case OPT_LEAVE_OUTPUT: o.leave_output = true; break;
+        case OPT_ALLOW_REQUANT: o.refuse_requantize = false; break;
+        case OPT_KEEP_SPLIT:
+            ckpt_err_set(&err, CKPT_E_USAGE, "--keep-split: not applicable: ckpt-quant reads "
+                         "one GGUF file (or a model directory) and writes one file");
+            goto usage;
         case 'q': cli.level--; break;
         case 'v': cli.level++; break;
         case 'h': usage(stdout); return 0;
@@ -249,28 +292,42 @@ int cmd_quant(int argc, char **argv)
         default: return ckpt_cli_usage_error(&cli, "bad option");
         }
     }
-    if (o.mix == CKPT_MIX_COUNT)
-        return ckpt_cli_usage_error(&cli, "no mix given (-t MIX)");
-    if (optind != argc - 1)
-        return ckpt_cli_usage_error(&cli, optind == argc ? "no input given" : "one input only");
-    const char *in = argv[optind];
+    if (ckpt_quant_operands_read(&ops, argc - optind, argv + optind, o.mix != CKPT_MIX_COUNT,
+                                 &err) != CKPT_OK)
+        goto usage;
+    if (ops.mix >= 0)
+        o.mix = (ckpt_mix)ops.mix;
+    if (ops.output && o.output) {
+        ckpt_err_set(&err, CKPT_E_USAGE, "-o and an OUT operand: give the output once");
+        goto usage;
+    }
+    if (ops.output)
+        o.output = ops.output;
+    if (ops.n_threads >= 0 && o.n_threads) {
+        ckpt_err_set(&err, CKPT_E_USAGE, "-j and a THREADS operand: give the threads once");
+        goto usage;
+    }
+    if (ops.n_threads > 0)
+        o.n_threads = ops.n_threads;
+    o.tensor_types = tensor_types;
+    o.kv = kvs.kv;
+    o.n_kv = kvs.n;
+    const char *in = ops.input;
     if (co.text && imatrix_path)
-        return ckpt_cli_usage_error(&cli, "--calib and --imatrix exclude each other");
+        ckpt_err_set(&err, CKPT_E_USAGE, "--calib and --imatrix exclude each other");
     if (!co.text && (co.n_ctx || co.max_chunks || imatrix_out))
-        return ckpt_cli_usage_error(&cli, "--calib-ctx, --calib-chunks and --imatrix-out need "
-                                    "--calib");
+        ckpt_err_set(&err, CKPT_E_USAGE, "--calib-ctx, --calib-chunks and --imatrix-out need "
+                     "--calib");
     if (co.text && strcmp(in, "-") == 0)
-        return ckpt_cli_usage_error(&cli, "--calib needs the input model as a file or "
-                                    "directory, not standard input");
+        ckpt_err_set(&err, CKPT_E_USAGE, "--calib needs the input model as a file or "
+                     "directory, not standard input");
     if (imatrix_out && strcmp(imatrix_out, "-") == 0)
-        return ckpt_cli_usage_error(&cli, "--imatrix-out needs a file name");
+        ckpt_err_set(&err, CKPT_E_USAGE, "--imatrix-out needs a file name");
+    if (err.code)
+        goto usage;
     char *derived = NULL;
     if (!o.output)
         o.output = strcmp(in, "-") == 0 ? "-" : (derived = default_output(in, o.mix));
-    if (!o.output)
-        return ckpt_cli_usage_error(&cli, "out of memory");
-    int rc = 2;
-    ckpt_err err = {0};
     struct ckpt_qsrc *src = NULL;
     ckpt_imatrix *im = NULL;
     struct ckpt_quant_report rep = {0};
@@ -329,6 +386,13 @@ out:
     ckpt_imatrix_free(im);
     ckpt_calib_free(&cal);
     free(derived);
+    goto done;
+usage:
+    rc = ckpt_cli_usage_error(&cli, "%s", err.msg);
+done:
+    ckpt_qtt_free(tensor_types);
+    ckpt_quant_kvs_free(&kvs);
+    ckpt_quant_operands_free(&ops);
     return rc;
 }
 
