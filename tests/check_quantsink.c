@@ -44,17 +44,6 @@ static char *golden(const char *kit, const char *file)
     return p;
 }
 
-static char *file_sha(const char *path)
-{
-    size_t n;
-    void *d = tu_read_file(path, &n);
-    ck_assert_ptr_nonnull(d);
-    char *hex = malloc(65);
-    ck_assert(tu_sha256_hex(d, n, hex) == 0);
-    free(d);
-    return hex;
-}
-
 static struct ckpt_qsrc *open_src(const char *path)
 {
     struct ckpt_qsrc *src = NULL;
@@ -96,7 +85,7 @@ START_TEST(tensor_types_make_another_mix)
                                 .kv = kvs.kv, .n_kv = kvs.n, .output = out, .n_threads = 2};
     ck_assert_msg(ckpt_quant_run(src, &o, NULL, &err) == CKPT_OK, "%s", err.msg);
     char *want_name = tu_fmt("quant-%s.gguf", morphs[m].to);
-    char *want = ql_summary_sha(kit, want_name), *got = file_sha(out);
+    char *want = ql_summary_sha(kit, want_name), *got = ql_file_sha(out);
     ck_assert_ptr_nonnull(want);
     ck_assert_msg(strcmp(got, want) == 0, "%s: %s with patterns is not llama-quantize's %s", kit,
                   morphs[m].from, morphs[m].to);

@@ -118,6 +118,18 @@ static inline long ql_kv_int(const char *kit, const char *file, const char *key,
     return r;
 }
 
+/* sha256 (hex, malloc'd) of the whole file at path; asserts it can be read. */
+static inline char *ql_file_sha(const char *path)
+{
+    size_t n;
+    void *d = tu_read_file(path, &n);
+    ck_assert_msg(d != NULL, "cannot read %s", path);
+    char *hex = malloc(65);
+    ck_assert(tu_sha256_hex(d, n, hex) == 0);
+    free(d);
+    return hex;
+}
+
 /* Whole-file sha256 of `file` in golden/<kit>/quant-summary.tsv (malloc'd), or NULL. */
 static inline char *ql_summary_sha(const char *kit, const char *file)
 {
