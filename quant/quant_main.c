@@ -25,6 +25,13 @@
 
 int cmd_quant(int argc, char **argv);
 
+/* In cmd_quant: a usage error once the lists below may hold something. */
+#define FAIL_USAGE(...)                                                                            \
+    do {                                                                                           \
+        rc = ckpt_cli_usage_error(&cli, __VA_ARGS__);                                              \
+        goto done;                                                                                 \
+    } while (0)
+
 static void usage(FILE *f)
 {
     fputs("Usage: ckpt-quant -t MIX [-o OUT|-] [-f] [-j N] [--imatrix FILE] [--pure]\n"
@@ -231,43 +238,37 @@ int cmd_quant(int argc, char **argv)
         switch (c) {
         case 't':
             if ((l = ckpt_mix_parse(optarg)) < 0)
-                return ckpt_cli_usage_error(&cli, "%s",
-                                            ckpt_mix_explain(optarg, why, sizeof why));
+                FAIL_USAGE("%s", ckpt_mix_explain(optarg, why, sizeof why));
             o.mix = (ckpt_mix)l;
             break;
         case 'o': o.output = optarg; break;
         case 'f': o.force = true; break;
         case 'j':
             if (!ckpt_cli_parse_int(optarg, 1, 1024, &l))
-                return ckpt_cli_usage_error(&cli, "-j: '%s' is not a thread count (1-1024)",
-                                            optarg);
+                FAIL_USAGE("-j: '%s' is not a thread count (1-1024)", optarg);
             o.n_threads = (int)l;
             break;
         case OPT_IMATRIX: imatrix_path = optarg; break;
         case OPT_CALIB: co.text = optarg; break;
         case OPT_CALIB_CTX:
             if (!ckpt_cli_parse_int(optarg, 1, 1L << 20, &l))
-                return ckpt_cli_usage_error(&cli, "--calib-ctx: '%s' is not a token count "
-                                            "(1-1048576)", optarg);
+                FAIL_USAGE("--calib-ctx: '%s' is not a token count (1-1048576)", optarg);
             co.n_ctx = l;
             break;
         case OPT_CALIB_CHUNKS:
             if (!ckpt_cli_parse_int(optarg, 1, INT32_MAX, &l))
-                return ckpt_cli_usage_error(&cli, "--calib-chunks: '%s' is not a chunk count",
-                                            optarg);
+                FAIL_USAGE("--calib-chunks: '%s' is not a chunk count", optarg);
             co.max_chunks = l;
             break;
         case OPT_IMATRIX_OUT: imatrix_out = optarg; break;
         case OPT_PURE: o.pure = true; break;
         case OPT_OUT_TYPE:
             if (!parse_type(optarg, &o.output_type))
-                return ckpt_cli_usage_error(&cli, "--output-tensor-type: unknown type '%s'",
-                                            optarg);
+                FAIL_USAGE("--output-tensor-type: unknown type '%s'", optarg);
             break;
         case OPT_EMB_TYPE:
             if (!parse_type(optarg, &o.token_embd_type))
-                return ckpt_cli_usage_error(&cli, "--token-embedding-type: unknown type '%s'",
-                                            optarg);
+                FAIL_USAGE("--token-embedding-type: unknown type '%s'", optarg);
             break;
         case OPT_JSON: json = true; break;
         case OPT_NO_PROV: provenance = false; break;
@@ -289,7 +290,7 @@ int cmd_quant(int argc, char **argv)
         case 'v': cli.level++; break;
         case 'h': usage(stdout); return 0;
         case 'V': printf("ckpt-quant %s\n", CKPT_VERSION); return 0;
-        default: return ckpt_cli_usage_error(&cli, "bad option");
+        default: FAIL_USAGE("bad option");
         }
     }
     if (ckpt_quant_operands_read(&ops, argc - optind, argv + optind, o.mix != CKPT_MIX_COUNT,
@@ -297,12 +298,12 @@ int cmd_quant(int argc, char **argv)
         goto usage;
     if (ops.mix >= 0)
         o.mix = (ckpt_mix)ops.mix;
-    if (ops.output && o.output) {
+    if (ops.output && o.output && !ops.derived) {
         ckpt_err_set(&err, CKPT_E_USAGE, "-o and an OUT operand: give the output once");
         goto usage;
     }
-    if (ops.output)
-        o.output = ops.output;
+    if (!o.output)
+        o.output = ops.output; /* IN TYPE alone: llama-quantize's name, unless -o */
     if (ops.n_threads >= 0 && o.n_threads) {
         ckpt_err_set(&err, CKPT_E_USAGE, "-j and a THREADS operand: give the threads once");
         goto usage;
@@ -328,6 +329,8 @@ int cmd_quant(int argc, char **argv)
     char *derived = NULL;
     if (!o.output)
         o.output = strcmp(in, "-") == 0 ? "-" : (derived = default_output(in, o.mix));
+    if (!o.output)
+        FAIL_USAGE("out of memory");
     struct ckpt_qsrc *src = NULL;
     ckpt_imatrix *im = NULL;
     struct ckpt_quant_report rep = {0};

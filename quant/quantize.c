@@ -621,7 +621,7 @@ size_t ckpt_quant_report_fallbacks(const struct ckpt_quant_report *rep, char *bu
         buf[0] = '\0';
     for (size_t i = 0; i < rep->n; i++) {
         const struct ckpt_quant_tensor *t = &rep->t[i];
-        if (t->type == t->wanted || !t->converted)
+        if (t->type == t->wanted) /* only a matrix's plan has a wanted type of its own */
             continue;
         count++;
         const int64_t b = ckpt_type_traits(t->wanted)->block_elems;

@@ -17,6 +17,7 @@ cmp -s "$TMP/a.gguf" "$TMP/ggml-model-Q4_K_M.gguf" || exit 1
 # the same mix twice is a usage error, as is an OUT beside -o
 "$q" $k/convert-f16.gguf "$TMP/c.gguf" Q4_K_M -o "$TMP/d.gguf" 2>"$TMP/e"
 [ $? -eq 2 ] && grep -q 'output once' "$TMP/e" || exit 1
+"$q" -q -o "$TMP/o.gguf" $k/convert-f16.gguf 7 && [ -e "$TMP/o.gguf" ] || exit 1
 "$q" $k/convert-f16.gguf "$TMP/c.gguf" IQ4_XS 2>"$TMP/e"
 [ $? -eq 2 ] && grep -q "IQ4_XS is not produced by ckpt" "$TMP/e" || exit 1
 grep -q 'Q4_K_M (15)' "$TMP/e" && grep -q 'TQ2_0' "$TMP/e" || exit 1
