@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "../formats/filekind.h"
 #include "../formats/gguf.h"
 #include "../formats/hfdir.h"
 #include "../formats/le.h"
@@ -785,10 +786,14 @@ ckpt_status ckpt_inspect_path(const char *path, const struct ckpt_inspect_opts *
      * an error, not a cue to try safetensors); otherwise the magic decides. */
     size_t len = strlen(path);
     bool named_gguf = len >= 5 && strcmp(path + len - 5, ".gguf") == 0;
-    if (named_gguf || (m->size >= 4 && memcmp(m->data, "GGUF", 4) == 0))
+    ckpt_file_kind kind = ckpt_file_kind_of(m->data, m->size < 65536 ? m->size : 65536, m->size);
+    if (named_gguf || kind == CKPT_KIND_GGUF)
         s = inspect_gguf(path, m, o, out, err);
-    else
+    else if (kind == CKPT_KIND_SAFETENSORS || kind == CKPT_KIND_UNKNOWN ||
+             kind == CKPT_KIND_EMPTY)
         s = inspect_safetensors(path, m, o, out, err);
+    else
+        s = ckpt_file_refuse(path, kind, "a model (GGUF, safetensors or a model directory)", err);
     ckpt_map_close(m);
     return s;
 }
