@@ -4,6 +4,7 @@
  * the source, calls ckpt_quant_run, reports.
  */
 #include "../formats/cli.h"
+#include "../formats/hubcache.h"
 #include "../formats/outfile.h"
 #include "../kernels/types.h"
 #include "calib.h"
@@ -103,21 +104,6 @@ static ckpt_status calibrate(struct ckpt_cli *cli, const char *in, struct ckpt_c
     o->imatrix = cal->imatrix;
     o->imatrix_name = imatrix_out ? imatrix_out : co->text;
     return CKPT_OK;
-}
-
-/* IN.gguf -> IN-MIX.gguf next to it. */
-static char *default_output(const char *in, ckpt_mix mix)
-{
-    size_t n = strlen(in);
-    while (n > 1 && in[n - 1] == '/')
-        n--;
-    if (n > 5 && strcmp(in + n - 5, ".gguf") == 0)
-        n -= 5;
-    size_t len = n + strlen(ckpt_mix_name(mix)) + 8;
-    char *out = malloc(len);
-    if (out)
-        snprintf(out, len, "%.*s-%s.gguf", (int)n, in, ckpt_mix_name(mix));
-    return out;
 }
 
 static bool same_file(const char *a, const char *b)
@@ -266,7 +252,7 @@ int cmd_quant(int argc, char **argv)
         return ckpt_cli_usage_error(&cli, "--imatrix-out needs a file name");
     char *derived = NULL;
     if (!o.output)
-        o.output = strcmp(in, "-") == 0 ? "-" : (derived = default_output(in, o.mix));
+        o.output = strcmp(in, "-") == 0 ? "-" : (derived = ckpt_hub_default_output(in, ckpt_mix_name(o.mix)));
     if (!o.output)
         return ckpt_cli_usage_error(&cli, "out of memory");
     int rc = 2;
