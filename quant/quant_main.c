@@ -4,6 +4,7 @@
  * the source, calls ckpt_quant_run, reports.
  */
 #include "../formats/cli.h"
+#include "../formats/filekind.h"
 #include "../formats/hubcache.h"
 #include "../formats/outfile.h"
 #include "../kernels/types.h"
@@ -113,13 +114,12 @@ static bool same_file(const char *a, const char *b)
            sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
-/* A Hugging Face model: a directory, or a .safetensors file beside config.json. */
+/* A Hugging Face model: a directory, or safetensors weights beside config.json. */
 static bool is_model_dir(const char *in)
 {
-    struct stat st;
-    size_t n = strlen(in);
-    return (stat(in, &st) == 0 && S_ISDIR(st.st_mode)) ||
-           (n > 12 && strcmp(in + n - 12, ".safetensors") == 0);
+    ckpt_file_kind k; /* told by the bytes, not the name */
+    return ckpt_file_sniff(in, &k, NULL) == CKPT_OK &&
+           (k == CKPT_KIND_DIRECTORY || k == CKPT_KIND_SAFETENSORS);
 }
 
 static bool parse_type(const char *s, int *out)

@@ -23,3 +23,6 @@ want "$m/tokenizer.json: not a GGUF file: looks like a tokenizer.json" \
 want "$m/config.json is a model's config" "$BIN/ckpt-run" -n 1 -p hi "$m/config.json"
 want "$m/config.json is a model's config" "$BIN/ckpt-inspect" "$m/config.json"
 [ ! -e "$TMP/x.gguf" ] || { echo "output left behind"; exit 1; }
+# ckpt-quant reads a GGUF as a GGUF whatever its name says
+cp "$g" "$TMP/misnamed.safetensors" || exit 1
+"$BIN/ckpt-quant" -q -t Q8_0 -o "$TMP/q.gguf" "$TMP/misnamed.safetensors" || exit 1
