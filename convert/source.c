@@ -19,17 +19,6 @@
 
 #include "../formats/mapfile.h"
 
-/* The directory part of a file path ("." when there is none). */
-static char *dir_of(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    if (!slash)
-        return strdup(".");
-    if (slash == path)
-        return strdup("/");
-    return strndup(path, (size_t)(slash - path));
-}
-
 /* Last component of a path, trailing slashes ignored, as Python's
  * Path(p).name; "." and ".." are resolved so that the name says something. */
 static char *last_component(const char *path)
@@ -133,7 +122,7 @@ ckpt_status ckpt_source_open(struct ckpt_source **out, const char *path, ckpt_er
     if (!src)
         return ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory", path);
     bool is_dir = S_ISDIR(sb.st_mode);
-    src->dir = is_dir ? strdup(path) : dir_of(path);
+    src->dir = is_dir ? strdup(path) : ckpt_path_dirname(path);
     src->name = last_component(src->dir);
     ckpt_status s = (src->dir && src->name) ? CKPT_OK
                                             : ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");

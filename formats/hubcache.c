@@ -3,6 +3,7 @@
  */
 #define _GNU_SOURCE /* realpath */
 #include "hubcache.h"
+#include "path.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,10 +24,7 @@ static char *real_dir(const char *path)
     struct stat sb;
     if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
         return realpath(path, NULL);
-    const char *slash = strrchr(path, '/');
-    if (!slash)
-        return realpath(".", NULL);
-    char *dir = slash == path ? strdup("/") : strndup(path, (size_t)(slash - path));
+    char *dir = ckpt_path_dirname(path);
     char *real = dir ? realpath(dir, NULL) : NULL;
     free(dir);
     return real;

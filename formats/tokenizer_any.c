@@ -7,16 +7,8 @@
 #include <string.h>
 
 #include "filekind.h"
+#include "path.h"
 #include "tokenizer.h"
-
-/* The directory of a file path ("." when there is none); malloc'd. */
-static char *dir_of(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    if (!slash)
-        return strdup(".");
-    return slash == path ? strdup("/") : strndup(path, (size_t)(slash - path));
-}
 
 ckpt_status ckpt_tok_load_any(ckpt_tok **out, const char *path, ckpt_err *err)
 {
@@ -34,7 +26,7 @@ ckpt_status ckpt_tok_load_any(ckpt_tok **out, const char *path, ckpt_err *err)
     case CKPT_KIND_UNKNOWN: return ckpt_tok_load_spm(out, path, err);
     case CKPT_KIND_SAFETENSORS:
     case CKPT_KIND_HF_CONFIG: { /* a file of a model directory: its tokenizer */
-        char *dir = dir_of(path);
+        char *dir = ckpt_path_dirname(path);
         s = dir ? ckpt_tok_load_dir(out, dir, err)
                 : ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory", path);
         free(dir);
