@@ -59,6 +59,16 @@ bool ckpt_hub_snapshot(const char *path, struct ckpt_hub_ref *ref)
     return found;
 }
 
+/* A file of blobs/ named by its hash, reached without its snapshot link. */
+static bool in_blobs(const char *path)
+{
+    char *real = real_dir(path);
+    size_t n = real ? strlen(real) : 0;
+    bool in = n > 6 && strcmp(real + n - 6, "/blobs") == 0 && strstr(real, "/models--");
+    free(real);
+    return in;
+}
+
 char *ckpt_hub_default_output(const char *in, const char *tag)
 {
     struct ckpt_hub_ref ref;
@@ -67,7 +77,11 @@ char *ckpt_hub_default_output(const char *in, const char *tag)
     size_t n = strlen(in);
     while (n > 1 && in[n - 1] == '/')
         n--;
-    if (ckpt_hub_snapshot(in, &ref)) {
+    if (in_blobs(in)) {
+        const char *slash = strrchr(in, '/');
+        base = slash ? slash + 1 : in;
+        n = strlen(base);
+    } else if (ckpt_hub_snapshot(in, &ref)) {
         if (stat(in, &sb) == 0 && S_ISDIR(sb.st_mode)) {
             base = ref.name;
             n = strlen(base);

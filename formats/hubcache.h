@@ -30,7 +30,7 @@ bool ckpt_hub_snapshot(const char *path, struct ckpt_hub_ref *ref);
  * input, with a trailing ".gguf" or "/" of IN dropped; but for an input in
  * a hub cache snapshot, "NAME-TAG.gguf" in the current directory, where
  * NAME is the repository's name for the snapshot itself and the file's
- * name (without .gguf) for a file in it.
+ * name (without .gguf) for a file in it (or in the cache's blobs/).
  */
 char *ckpt_hub_default_output(const char *in, const char *tag);
 

@@ -217,8 +217,8 @@ ckpt_status ckpt_check_run(const struct ckpt_check_opts *o, struct ckpt_check_re
     struct stat sb;
     if (s == CKPT_OK && !o->sig_path && stat(sig, &sb) != 0 && errno == ENOENT)
         s = ckpt_err_set(err, CKPT_E_IO,
-                         "%s: no signature next to %s (sign it with ckpt-sign, or name the "
-                         "signature with -s SIG)", sig, a.path);
+                         "%s: no signature %s %s (sign it with ckpt-sign, or name the "
+                         "signature with -s SIG)", sig, a.is_dir ? "in" : "next to", a.path);
     if (s == CKPT_OK)
         s = ckpt_check_bundle(sig, o->key, &r->manifest, &r->hint_absent, err);
     r->signature_ok = s == CKPT_OK;

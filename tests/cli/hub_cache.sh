@@ -35,4 +35,7 @@ kv "$out" general.source.url | grep -q "huggingface.co/acme/Tiny-Mistral-7B-v0.1
 [ "$(find "$TMP/hub" -type f | wc -l)" -eq 8 ] || { echo "cache changed: $(find "$TMP/hub" -type f)"; exit 1; }
 # outside a cache the default stays next to the input
 cp "$top/tests/data/golden/tiny-mistral/convert-f16.gguf" "$TMP/plain.gguf" || exit 1
-"$BIN/ckpt-quant" -q -t Q8_0 "$TMP/plain.gguf" && [ -f "$TMP/plain-Q8_0.gguf" ]
+"$BIN/ckpt-quant" -q -t Q8_0 "$TMP/plain.gguf" && [ -f "$TMP/plain-Q8_0.gguf" ] || exit 1
+# a blob reached without its snapshot link: still not written into the cache
+(cd "$TMP/work" && "$BIN/ckpt-quant" -q -t Q8_0 "$repo/blobs/g") || exit 1
+[ -f "$TMP/work/g-Q8_0.gguf" ] && [ ! -e "$repo/blobs/g-Q8_0.gguf" ]
