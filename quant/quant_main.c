@@ -252,7 +252,9 @@ int cmd_quant(int argc, char **argv)
         return ckpt_cli_usage_error(&cli, "--imatrix-out needs a file name");
     char *derived = NULL;
     if (!o.output)
-        o.output = strcmp(in, "-") == 0 ? "-" : (derived = ckpt_hub_default_output(in, ckpt_mix_name(o.mix)));
+        o.output = strcmp(in, "-") == 0
+                       ? "-"
+                       : (derived = ckpt_hub_default_output(in, ckpt_mix_name(o.mix)));
     if (!o.output)
         return ckpt_cli_usage_error(&cli, "out of memory");
     int rc = 2;
