@@ -76,7 +76,10 @@ static ckpt_status general(ckpt_gguf_writer *w, const struct ckpt_source *src,
     struct ckpt_param_count pc = {plan->n_params, plan->n_shared_params, plan->n_expert_params,
                                   plan->expert_count};
     struct ckpt_model_id id;
-    ckpt_model_id_derive(&id, cJSON_IsString(nop) ? nop->valuestring : NULL, src->name, &pc);
+    /* a hub snapshot stands for its repository, which names the model as
+     * the converter names one given by its hub id ("org/name") */
+    ckpt_model_id_derive(&id, cJSON_IsString(nop) ? nop->valuestring : NULL,
+                         src->hub_repo[0] ? src->hub_repo : src->name, &pc);
     TRY(ckpt_gguf_writer_set_str(w, "general.name", id.name, err));
     TRY(set_str_if(w, "general.version", id.version, err));
     TRY(set_str_if(w, "general.organization", id.organization, err));

@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE /* realpath */
 #include "source.h"
+#include "../formats/hubcache.h"
 #include "../formats/path.h"
 
 #include <dirent.h>
@@ -17,17 +18,6 @@
 #include <sys/stat.h>
 
 #include "../formats/mapfile.h"
-
-/* The directory part of a file path ("." when there is none). */
-static char *dir_of(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    if (!slash)
-        return strdup(".");
-    if (slash == path)
-        return strdup("/");
-    return strndup(path, (size_t)(slash - path));
-}
 
 /* Last component of a path, trailing slashes ignored, as Python's
  * Path(p).name; "." and ".." are resolved so that the name says something. */
@@ -52,40 +42,6 @@ static char *last_component(const char *path)
             name = strdup("model");
     }
     return name;
-}
-
-static bool all_hex(const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-            return false;
-    return s[n] == '\0';
-}
-
-/* A hub cache snapshot is .../models--ORG--NAME/snapshots/<commit>. */
-static void hub_snapshot(struct ckpt_source *src)
-{
-    char *real = realpath(src->dir, NULL);
-    if (!real)
-        return;
-    char *commit = strrchr(real, '/');
-    if (commit && commit - real > 10 && all_hex(commit + 1, 40)) {
-        *commit = '\0';
-        char *snap = strrchr(real, '/');
-        if (snap && strcmp(snap, "/snapshots") == 0) {
-            *snap = '\0';
-            char *repo = strrchr(real, '/');
-            repo = repo ? repo + 1 : real;
-            char *sep = strncmp(repo, "models--", 8) == 0 ? strstr(repo + 8, "--") : NULL;
-            if (sep && sep > repo + 8 && sep[2] &&
-                strlen(repo) < sizeof src->hub_repo) {
-                snprintf(src->hub_repo, sizeof src->hub_repo, "%.*s/%s",
-                         (int)(sep - (repo + 8)), repo + 8, sep + 2);
-                memcpy(src->hub_commit, commit + 1, 41);
-            }
-        }
-    }
-    free(real);
 }
 
 static ckpt_status read_config(struct ckpt_source *src, bool parse_cfg, ckpt_err *err)
@@ -166,7 +122,7 @@ ckpt_status ckpt_source_open(struct ckpt_source **out, const char *path, ckpt_er
     if (!src)
         return ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory", path);
     bool is_dir = S_ISDIR(sb.st_mode);
-    src->dir = is_dir ? strdup(path) : dir_of(path);
+    src->dir = is_dir ? strdup(path) : ckpt_path_dirname(path);
     src->name = last_component(src->dir);
     ckpt_status s = (src->dir && src->name) ? CKPT_OK
                                             : ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
@@ -182,7 +138,20 @@ ckpt_status ckpt_source_open(struct ckpt_source **out, const char *path, ckpt_er
         ckpt_source_close(src);
         return s;
     }
-    hub_snapshot(src);
+    /* a hub snapshot's directory is named after the commit: the model is
+     * named after its repository instead */
+    struct ckpt_hub_ref ref;
+    if (ckpt_hub_snapshot(src->dir, &ref)) {
+        char *name = strdup(ref.name);
+        if (!name) {
+            ckpt_source_close(src);
+            return ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory", path);
+        }
+        free(src->name);
+        src->name = name;
+        memcpy(src->hub_repo, ref.repo, sizeof src->hub_repo);
+        memcpy(src->hub_commit, ref.commit, sizeof src->hub_commit);
+    }
     *out = src;
     return CKPT_OK;
 }

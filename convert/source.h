@@ -24,7 +24,8 @@ struct ckpt_source {
     struct ckpt_hf_config cfg;        /* config.json with transformers' defaults */
     cJSON *config;                    /* config.json as written (owned) */
     char *dir;                        /* directory of config.json and the tokenizer (owned) */
-    char *name;                       /* "tiny-mistral": the path's last component (owned) */
+    char *name;                       /* "tiny-mistral": the path's last component, or the
+                                         repository's name for a hub snapshot (owned) */
     char config_sha256[65];           /* hex digest of config.json */
     char hub_repo[256];               /* "org/name" of a hub cache snapshot, else "" */
     char hub_commit[41];              /* its commit (40 hex digits), else "" */

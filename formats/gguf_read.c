@@ -10,6 +10,7 @@
  * 1, keys and names may not contain NUL, alignment is capped at 1 GiB.
  * Accessors and typed getters live in gguf_meta.c.
  */
+#include "filekind.h"
 #include "gguf_internal.h"
 #include "le.h"
 
@@ -74,18 +75,16 @@ static ckpt_status bad_magic(struct parser *ps)
 {
     const uint8_t *d = ps->g->data;
     size_t n = ps->g->size;
-    static const char lfs[] = "version https://git-lfs";
     if (n == 0)
         return fail(ps, CKPT_E_FORMAT, "not a GGUF file: the file is empty");
-    if (n >= sizeof lfs - 1 && memcmp(d, lfs, sizeof lfs - 1) == 0)
-        return fail(ps, CKPT_E_FORMAT,
-                    "not a GGUF file: this is a Git LFS pointer, not the model (run git lfs pull)");
-    if (n >= 9 && d[8] == '{' && le64dec(d) <= n - 8)
-        return fail(ps, CKPT_E_FORMAT, "not a GGUF file: looks like a safetensors file");
-    if (n >= 4 && memcmp(d, "PK\x03\x04", 4) == 0)
-        return fail(ps, CKPT_E_FORMAT, "not a GGUF file: looks like a zip (PyTorch) archive");
     if (n < 4)
         return fail(ps, CKPT_E_FORMAT, "not a GGUF file: only %zu bytes", n);
+    ckpt_file_kind kind = ckpt_file_kind_of(d, n < 65536 ? n : 65536, n);
+    if (kind != CKPT_KIND_UNKNOWN) {
+        const char *hint = ckpt_file_kind_hint(kind);
+        return fail(ps, CKPT_E_FORMAT, "not a GGUF file: looks like %s%s%s",
+                    ckpt_file_kind_name(kind), hint[0] ? ": " : "", hint);
+    }
     return fail(ps, CKPT_E_FORMAT, "not a GGUF file: bad magic %02x %02x %02x %02x", d[0], d[1],
                 d[2], d[3]);
 }

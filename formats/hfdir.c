@@ -5,6 +5,7 @@
  */
 #include "hfdir.h"
 #include "path.h"
+#include "filekind.h"
 #include "json_strict.h"
 #include "mapfile.h"
 
@@ -379,7 +380,10 @@ ckpt_status ckpt_hf_open(ckpt_hf **out, const char *path, ckpt_err *err)
     } else {
         hf->layout = CKPT_HF_LAYOUT_FILE;
         const char *base = strrchr(path, '/');
-        s = add_shard_name(hf, base ? base + 1 : path, err);
+        s = ckpt_file_expect(path, CKPT_KIND_BIT(CKPT_KIND_SAFETENSORS), "safetensors weights",
+                             err);
+        if (s == CKPT_OK)
+            s = add_shard_name(hf, base ? base + 1 : path, err);
         if (s == CKPT_OK)
             s = open_shards(hf, err);
     }

@@ -23,6 +23,14 @@ char *ckpt_path_join(const char *dir, const char *name)
     return p;
 }
 
+char *ckpt_path_dirname(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        return strdup(".");
+    return slash == path ? strdup("/") : strndup(path, (size_t)(slash - path));
+}
+
 bool ckpt_path_is_file(const char *path)
 {
     struct stat sb;

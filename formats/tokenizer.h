@@ -116,9 +116,11 @@ ckpt_status ckpt_tok_from_gguf(ckpt_tok **out, const struct ckpt_gguf *g, ckpt_e
 ckpt_status ckpt_tok_load_gguf(ckpt_tok **out, const char *path, ckpt_err *err);
 
 /*
- * Load a tokenizer from a path of any kind: a model directory
- * (ckpt_tok_load_dir), a GGUF file (by its magic), a .json file
- * (tokenizer.json) or a SentencePiece tokenizer.model.
+ * Load a tokenizer from a path of any kind, told by its bytes: a model
+ * directory (ckpt_tok_load_dir), a GGUF file (vocab-only ones too), a
+ * tokenizer.json or a SentencePiece tokenizer.model; for the weights or
+ * config.json of a model directory, that directory.  Another kind of file
+ * (a bundle, a key, text) is CKPT_E_FORMAT naming what it is.
  */
 ckpt_status ckpt_tok_load_any(ckpt_tok **out, const char *path, ckpt_err *err);
 

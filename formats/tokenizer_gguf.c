@@ -153,16 +153,3 @@ ckpt_status ckpt_tok_load_gguf(ckpt_tok **out, const char *path, ckpt_err *err)
     ckpt_gguf_close(g);
     return st;
 }
-
-ckpt_status ckpt_tok_load_any(ckpt_tok **out, const char *path, ckpt_err *err)
-{
-    struct stat sb;
-    size_t n = strlen(path);
-    if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
-        return ckpt_tok_load_dir(out, path, err);
-    if (ckpt_gguf_has_magic(path))
-        return ckpt_tok_load_gguf(out, path, err);
-    if (n >= 5 && strcmp(path + n - 5, ".json") == 0)
-        return ckpt_tok_load_hf_json(out, path, err);
-    return ckpt_tok_load_spm(out, path, err);
-}

@@ -123,6 +123,14 @@ uint32_t ckpt_mix_file_type(ckpt_mix m)
     return (unsigned)m < CKPT_MIX_COUNT ? mixes[m].file_type : 0;
 }
 
+int ckpt_mix_from_file_type(uint32_t file_type)
+{
+    for (int m = 0; m < CKPT_MIX_COUNT; m++)
+        if (mixes[m].file_type == file_type)
+            return m;
+    return -1;
+}
+
 ckpt_type ckpt_mix_default_type(ckpt_mix m)
 {
     return (unsigned)m < CKPT_MIX_COUNT ? mixes[m].type : CKPT_TYPE_F32;

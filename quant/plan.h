@@ -68,6 +68,9 @@ char *ckpt_mix_explain(const char *arg, char *buf, size_t n);
 /* general.file_type of the mix (llama_ftype: Q4_K_M 15, F16 1, BF16 32). */
 uint32_t ckpt_mix_file_type(ckpt_mix m);
 
+/* The mix whose general.file_type this is; -1 if none. */
+int ckpt_mix_from_file_type(uint32_t file_type);
+
 /* The type most tensors of the mix get (Q4_K for Q4_K_S/M). */
 ckpt_type ckpt_mix_default_type(ckpt_mix m);
 

@@ -4,6 +4,8 @@
  * the source, calls ckpt_quant_run, reports.
  */
 #include "../formats/cli.h"
+#include "../formats/filekind.h"
+#include "../formats/hubcache.h"
 #include "../formats/outfile.h"
 #include "../kernels/types.h"
 #include "calib.h"
@@ -126,21 +128,6 @@ static ckpt_status calibrate(struct ckpt_cli *cli, const char *in, struct ckpt_c
     return CKPT_OK;
 }
 
-/* IN.gguf -> IN-MIX.gguf next to it. */
-static char *default_output(const char *in, ckpt_mix mix)
-{
-    size_t n = strlen(in);
-    while (n > 1 && in[n - 1] == '/')
-        n--;
-    if (n > 5 && strcmp(in + n - 5, ".gguf") == 0)
-        n -= 5;
-    size_t len = n + strlen(ckpt_mix_name(mix)) + 8;
-    char *out = malloc(len);
-    if (out)
-        snprintf(out, len, "%.*s-%s.gguf", (int)n, in, ckpt_mix_name(mix));
-    return out;
-}
-
 static bool same_file(const char *a, const char *b)
 {
     struct stat sa, sb;
@@ -148,13 +135,12 @@ static bool same_file(const char *a, const char *b)
            sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
-/* A Hugging Face model: a directory, or a .safetensors file beside config.json. */
+/* A Hugging Face model: a directory, or safetensors weights beside config.json. */
 static bool is_model_dir(const char *in)
 {
-    struct stat st;
-    size_t n = strlen(in);
-    return (stat(in, &st) == 0 && S_ISDIR(st.st_mode)) ||
-           (n > 12 && strcmp(in + n - 12, ".safetensors") == 0);
+    ckpt_file_kind k; /* told by the bytes, not the name */
+    return ckpt_file_sniff(in, &k, NULL) == CKPT_OK &&
+           (k == CKPT_KIND_DIRECTORY || k == CKPT_KIND_SAFETENSORS);
 }
 
 static bool parse_type(const char *s, int *out)
@@ -328,7 +314,9 @@ int cmd_quant(int argc, char **argv)
         goto usage;
     char *derived = NULL;
     if (!o.output)
-        o.output = strcmp(in, "-") == 0 ? "-" : (derived = default_output(in, o.mix));
+        o.output = strcmp(in, "-") == 0
+                       ? "-"
+                       : (derived = ckpt_hub_default_output(in, ckpt_mix_name(o.mix)));
     if (!o.output)
         FAIL_USAGE("out of memory");
     struct ckpt_qsrc *src = NULL;

@@ -3,9 +3,11 @@
  */
 #include "check.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "../formats/mapfile.h"
 #include "../formats/tree.h"
@@ -197,7 +199,8 @@ static ckpt_status check_file(const struct ckpt_check_opts *o, const struct ckpt
         s = ckpt_err_set(err, job.status, "%s", job.err.msg);
     if (s == CKPT_OK) {
         bool same = memcmp(job.digest, m->res[0].digest, CKPT_SHA256_LEN) == 0;
-        s = add_file(r, ".", same ? CKPT_CHECK_OK : CKPT_CHECK_MODIFIED, m->res[0].digest,
+        /* the signed name is "." (model_signing's layout); people see the file's */
+        s = add_file(r, a->name, same ? CKPT_CHECK_OK : CKPT_CHECK_MODIFIED, m->res[0].digest,
                      job.digest, err);
     }
     return s;
@@ -211,6 +214,11 @@ ckpt_status ckpt_check_run(const struct ckpt_check_opts *o, struct ckpt_check_re
     const char *sig = o->sig_path ? o->sig_path : a.sig;
     if (!(r->artifact = strdup(o->artifact)) || (sig && !(r->sig_path = strdup(sig))))
         s = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    struct stat sb;
+    if (s == CKPT_OK && !o->sig_path && stat(sig, &sb) != 0 && errno == ENOENT)
+        s = ckpt_err_set(err, CKPT_E_IO,
+                         "%s: no signature %s %s (sign it with ckpt-sign, or name the "
+                         "signature with -s SIG)", sig, a.is_dir ? "in" : "next to", a.path);
     if (s == CKPT_OK)
         s = ckpt_check_bundle(sig, o->key, &r->manifest, &r->hint_absent, err);
     r->signature_ok = s == CKPT_OK;

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "../formats/filekind.h"
 #include "../formats/gguf.h"
 #include "../formats/hfdir.h"
 #include "../formats/le.h"
@@ -456,20 +457,38 @@ static ckpt_status write_text_tensors(FILE *out, const char *path, const struct 
     for (size_t i = 0; i < nh; i++)
         fprintf(out, "%s %s %" PRIu64, i ? "," : "", h[i].type, h[i].tensors);
     fputc('\n', out);
-    for (int k = 0; k < o->n_stats_tensors; k++) {
+    return CKPT_OK;
+}
+
+/* Every -t name must be a tensor of the input: checked before any
+ * statistics are computed, so an unknown name fails at once. */
+static ckpt_status check_stats_names(const char *path, const struct table *t,
+                                     const struct ckpt_inspect_opts *o, ckpt_err *err)
+{
+    for (int k = 0; k < o->n_stats_tensors; k++)
+        if (!find_row(t, o->stats_tensors[k]))
+            return ckpt_err_set(err, CKPT_E_USAGE, "%s: no tensor named '%s'", path,
+                                o->stats_tensors[k]);
+    return CKPT_OK;
+}
+
+/* -t NAME in text: only the statistics lines, nothing else of the report. */
+static ckpt_status write_text_stats(FILE *out, const char *path, const struct table *t,
+                                    const struct ckpt_inspect_opts *o, ckpt_err *err)
+{
+    ckpt_status st = check_stats_names(path, t, o, err);
+    for (int k = 0; st == CKPT_OK && k < o->n_stats_tensors; k++) {
         const struct tensor_row *r = find_row(t, o->stats_tensors[k]);
-        if (!r)
-            return ckpt_err_set(err, CKPT_E_USAGE, "%s: no tensor named '%s'", path, o->stats_tensors[k]);
         struct stats s;
-        if (tensor_stats(path, r, &s, err) != CKPT_OK)
-            return err->code;
+        if ((st = tensor_stats(path, r, &s, err)) != CKPT_OK)
+            break;
         double mean = s.count ? s.sum / (double)s.count : 0;
         double var = s.count ? s.sumsq / (double)s.count - mean * mean : 0;
         fprintf(out, "stats %s: elements %" PRIu64 ", min %.9g, max %.9g, mean %.9g, std %.9g, nan %" PRIu64
                 ", inf %" PRIu64 "\n", r->name, r->n_elements, s.min, s.max, mean, var > 0 ? sqrt(var) : 0.0,
                 s.nan, s.inf);
     }
-    return CKPT_OK;
+    return st;
 }
 
 static cJSON *json_number_u64(uint64_t v)
@@ -514,6 +533,9 @@ static ckpt_status json_tensors(cJSON *root, const char *path, const struct tabl
     for (size_t i = 0; i < nh; i++)
         cJSON_AddItemToObject(types, h[i].type, json_number_u64(h[i].tensors));
     if (o->n_stats_tensors) {
+        ckpt_status cs = check_stats_names(path, t, o, err);
+        if (cs != CKPT_OK)
+            return cs;
         cJSON *st = cJSON_AddObjectToObject(root, "stats");
         for (int k = 0; k < o->n_stats_tensors; k++) {
             const struct tensor_row *r = find_row(t, o->stats_tensors[k]);
@@ -578,6 +600,10 @@ static ckpt_status inspect_gguf(const char *path, const ckpt_map *m,
         }
         if ((s = json_tensors(root, path, &t, o, err)) == CKPT_OK)
             s = emit_json(out, root, path, err);
+        goto out;
+    }
+    if (o->n_stats_tensors) {
+        s = write_text_stats(out, path, &t, o, err);
         goto out;
     }
     fprintf(out, "%s: GGUF v%u, alignment %u, %zu metadata keys, %zu tensors, %" PRIu64 " bytes\n", path,
@@ -647,6 +673,10 @@ static ckpt_status inspect_safetensors(const char *path, const ckpt_map *m,
         json_st_metadata(root, st);
         if ((s = json_tensors(root, path, &t, o, err)) == CKPT_OK)
             s = emit_json(out, root, path, err);
+        goto out;
+    }
+    if (o->n_stats_tensors) {
+        s = write_text_stats(out, path, &t, o, err);
         goto out;
     }
     fprintf(out, "%s: safetensors, header %" PRIu64 " bytes, %zu tensors, %" PRIu64 " bytes\n", path,
@@ -748,6 +778,10 @@ static ckpt_status inspect_model_dir(const char *path, const struct ckpt_inspect
             s = emit_json(out, root, path, err);
         goto out;
     }
+    if (o->n_stats_tensors) {
+        s = write_text_stats(out, path, &t, o, err);
+        goto out;
+    }
     fprintf(out, "%s: Hugging Face model, %s, %zu shard%s, %zu tensors\n", path,
             layouts[ckpt_hf_get_layout(hf)], ckpt_hf_n_shards(hf), ckpt_hf_n_shards(hf) == 1 ? "" : "s",
             t.n);
@@ -770,8 +804,8 @@ out:
 
 /* ---- dispatch ---- */
 
-ckpt_status ckpt_inspect_path(const char *path, const struct ckpt_inspect_opts *o, FILE *out,
-                              ckpt_err *err)
+static ckpt_status inspect_any(const char *path, const struct ckpt_inspect_opts *o, FILE *out,
+                               ckpt_err *err)
 {
     struct stat sb;
     if (strcmp(path, "-") != 0 && stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
@@ -785,10 +819,34 @@ ckpt_status ckpt_inspect_path(const char *path, const struct ckpt_inspect_opts *
      * an error, not a cue to try safetensors); otherwise the magic decides. */
     size_t len = strlen(path);
     bool named_gguf = len >= 5 && strcmp(path + len - 5, ".gguf") == 0;
-    if (named_gguf || (m->size >= 4 && memcmp(m->data, "GGUF", 4) == 0))
+    ckpt_file_kind kind = ckpt_file_kind_of(m->data, m->size < 65536 ? m->size : 65536, m->size);
+    if (named_gguf || kind == CKPT_KIND_GGUF)
         s = inspect_gguf(path, m, o, out, err);
-    else
+    else if (kind == CKPT_KIND_SAFETENSORS || kind == CKPT_KIND_UNKNOWN ||
+             kind == CKPT_KIND_EMPTY)
         s = inspect_safetensors(path, m, o, out, err);
+    else
+        s = ckpt_file_refuse(path, kind, "a model (GGUF, safetensors or a model directory)", err);
     ckpt_map_close(m);
+    return s;
+}
+
+ckpt_status ckpt_inspect_path(const char *path, const struct ckpt_inspect_opts *o, FILE *out,
+                              ckpt_err *err)
+{
+    /* The report is made in memory and written only once the whole input
+     * has been read, so a failure (an unknown -t name, a bad tensor) leaves
+     * nothing half-printed; quiet keeps the checks and drops the report. */
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&buf, &len);
+    if (!mem)
+        return ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory", path);
+    ckpt_status s = inspect_any(path, o, mem, err);
+    if (fclose(mem) != 0 && s == CKPT_OK)
+        s = ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory", path);
+    if (s == CKPT_OK && !o->quiet && len && fwrite(buf, 1, len, out) != len)
+        s = ckpt_err_set(err, CKPT_E_IO, "%s: cannot write the report", path);
+    free(buf);
     return s;
 }

@@ -16,14 +16,18 @@ struct ckpt_inspect_opts {
     bool all;                /* print long arrays in full */
     bool json;               /* one JSON document per input */
     bool no_tensors;         /* omit the tensor table (keeps totals) */
+    bool quiet;              /* read and check everything, write nothing */
     const char *const *stats_tensors; /* tensors to compute value statistics for */
     int n_stats_tensors;
 };
 
 /*
  * Inspect `path` (a file, "-" for stdin, or a directory) and write the
- * report to `out`.  Errors (unreadable or malformed input, unknown tensor
- * name in stats_tensors) are returned with a message naming the file.
+ * report to `out`: with stats_tensors, in text, only their statistics.
+ * The report is written whole once the input has been read, or not at all:
+ * errors (unreadable or malformed input, a file of another kind, unknown
+ * tensor name in stats_tensors) leave `out` untouched and are returned
+ * with a message naming the file.
  */
 ckpt_status ckpt_inspect_path(const char *path, const struct ckpt_inspect_opts *opts, FILE *out,
                               ckpt_err *err);

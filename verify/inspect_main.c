@@ -16,11 +16,11 @@ static const char usage_text[] =
     "model directories and GGUF files. FILE may be '-' for standard input.\n"
     "\n"
     "  -a, --all            print long arrays and strings in full\n"
-    "  -t, --tensor NAME    print value statistics of tensor NAME (repeatable):\n"
+    "  -t, --tensor NAME    print only the value statistics of tensor NAME (repeatable):\n"
     "                       min, max, mean, std, NaN and Inf counts after dequantization\n"
     "  -s, --summary        omit the tensor table (metadata and totals only)\n"
     "      --json           one JSON document per input, for programs\n"
-    "  -q, --quiet          print errors only\n"
+    "  -q, --quiet          print errors only (exit status: is every input readable)\n"
     "  -v, --verbose        more messages\n"
     "  -h, --help           print this help and exit\n"
     "  -V, --version        print the version and exit\n"
@@ -50,7 +50,7 @@ int main(int argc, char **argv)
         case 't': tensors[opts.n_stats_tensors++] = optarg; break;
         case 's': opts.no_tensors = true; break;
         case OPT_JSON: opts.json = true; break;
-        case 'q': cli.level--; break;
+        case 'q': cli.level--; opts.quiet = true; break;
         case 'v': cli.level++; break;
         case 'h': fputs(usage_text, stdout); free(tensors); return 0;
         case 'V': printf("ckpt-inspect %s\n", CKPT_VERSION); free(tensors); return 0;
@@ -71,7 +71,7 @@ int main(int argc, char **argv)
             if (code > rc)
                 rc = code;
         }
-        if (i + 1 < argc && !opts.json)
+        if (i + 1 < argc && !opts.json && !opts.quiet)
             fputc('\n', stdout);
     }
     if (fflush(stdout) != 0) {

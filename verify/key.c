@@ -15,6 +15,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
+#include "../formats/filekind.h"
 #include "../formats/outfile.h"
 
 #define KEY_FILE_MAX (1u << 20)
@@ -160,7 +161,10 @@ static ckpt_status slurp(const char *path, char **out, size_t *len, ckpt_err *er
     bool bad = ferror(f);
     fclose(f);
     if (bad || n > KEY_FILE_MAX) {
+        ckpt_file_kind kind = bad ? CKPT_KIND_UNKNOWN : ckpt_file_kind_of(buf, n, n);
         OPENSSL_secure_clear_free(buf, KEY_FILE_MAX + 1);
+        if (kind != CKPT_KIND_UNKNOWN && kind != CKPT_KIND_TEXT) /* a model given for a key */
+            return ckpt_file_refuse(path, kind, "a key file", err);
         return bad ? ckpt_err_set(err, CKPT_E_IO, "%s: read error", path)
                    : ckpt_err_set(err, CKPT_E_RANGE, "%s: too large for a key file", path);
     }
@@ -189,6 +193,28 @@ static int pass_cb(char *buf, int size, int rwflag, void *u)
     return (int)n;
 }
 
+/* A key file OpenSSL refused: when it is another kind of file (the other
+ * half of the pair, a bundle, a model), say which instead of the decoder's
+ * text.  CKPT_OK when the kind says nothing more than OpenSSL would. */
+static ckpt_status wrong_kind(const char *path, const char *text, size_t len, bool want_public,
+                              ckpt_err *err)
+{
+    ckpt_file_kind kind = ckpt_file_kind_of(text, len, len);
+    if (kind == CKPT_KIND_PRIVATE_KEY && want_public)
+        return ckpt_err_set(err, CKPT_E_FORMAT,
+                            "%s is a private key: give the public key (ckpt-sign --keygen "
+                            "wrote %s.pub)", path, path);
+    if (kind == CKPT_KIND_PUBLIC_KEY && !want_public)
+        return ckpt_err_set(err, CKPT_E_FORMAT,
+                            "%s is a public key: give the private key (ckpt-sign --keygen wrote "
+                            "it as the name without .pub)", path);
+    if (kind == CKPT_KIND_TEXT || kind == CKPT_KIND_PRIVATE_KEY || kind == CKPT_KIND_PUBLIC_KEY ||
+        kind == CKPT_KIND_UNKNOWN)
+        return CKPT_OK; /* a damaged key: OpenSSL's reason is the useful one */
+    return ckpt_file_refuse(path, kind, want_public ? "a PEM public key" : "a PEM private key",
+                            err);
+}
+
 ckpt_status ckpt_key_load_private(ckpt_key **out, const char *path, const char *passphrase,
                                   ckpt_err *err)
 {
@@ -202,7 +228,11 @@ ckpt_status ckpt_key_load_private(ckpt_key **out, const char *path, const char *
     struct pass p = {passphrase, false};
     EVP_PKEY *pkey = bio ? PEM_read_bio_PrivateKey(bio, NULL, pass_cb, &p) : NULL;
     BIO_free(bio);
+    if (!pkey && !p.asked && (s = wrong_kind(path, text, len, false, err)) != CKPT_OK)
+        ERR_clear_error();
     OPENSSL_secure_clear_free(text, KEY_FILE_MAX + 1);
+    if (s != CKPT_OK)
+        return s;
     if (!pkey) {
         if (p.asked && !passphrase) {
             ERR_clear_error();
@@ -230,7 +260,11 @@ ckpt_status ckpt_key_load_public(ckpt_key **out, const char *path, ckpt_err *err
     BIO *bio = BIO_new_mem_buf(text, (int)len);
     EVP_PKEY *pkey = bio ? PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL) : NULL;
     BIO_free(bio);
+    if (!pkey && (s = wrong_kind(path, text, len, true, err)) != CKPT_OK)
+        ERR_clear_error();
     OPENSSL_secure_clear_free(text, KEY_FILE_MAX + 1);
+    if (s != CKPT_OK)
+        return s;
     if (!pkey) {
         char what[600];
         snprintf(what, sizeof what, "%s: not a PEM public key", path);

@@ -16,15 +16,19 @@
 #include "kernels/model.h"
 #include "kernels/ops.h"
 #include "verify/run.h"
+#include "verify/tokenize.h"
 
 static const char usage_text[] =
     "Usage: ckpt-run [options] MODEL -p TEXT\n"
+    "       ckpt-run --tokenize -p TEXT MODEL|TOKENIZER\n"
     "Generate a continuation of TEXT with the reference forward pass.\n"
     "MODEL is a Hugging Face model directory or a GGUF file.\n"
     "\n"
     "  -p, --prompt TEXT        the prompt (token ids with --ids)\n"
     "  -n, --tokens N           tokens to generate (default 32)\n"
     "      --ids                read and print token ids instead of text\n"
+    "      --tokenize           print the token ids of TEXT on one line and exit (no\n"
+    "                           weights are read: a vocab-only GGUF or a tokenizer will do)\n"
     "      --argmax             with --ids: print the most likely next token after each\n"
     "                           prompt position (teacher-forced) instead of generating\n"
     "      --tokenizer PATH     tokenizer directory or file, or a GGUF (default: MODEL's\n"
@@ -44,12 +48,13 @@ static const char usage_text[] =
 
 enum {
     OPT_IDS = 256, OPT_TOKENIZER, OPT_TEMP, OPT_TOPK, OPT_TOPP, OPT_SEED, OPT_NOEOS, OPT_SWA,
-    OPT_ISA, OPT_ARGMAX
+    OPT_ISA, OPT_ARGMAX, OPT_TOKENIZE
 };
 
 static const struct option longopts[] = {
     {"prompt", required_argument, NULL, 'p'},   {"tokens", required_argument, NULL, 'n'},
     {"ids", no_argument, NULL, OPT_IDS},         {"argmax", no_argument, NULL, OPT_ARGMAX},
+    {"tokenize", no_argument, NULL, OPT_TOKENIZE},
     {"tokenizer", required_argument, NULL, OPT_TOKENIZER},
     {"temp", required_argument, NULL, OPT_TEMP}, {"top-k", required_argument, NULL, OPT_TOPK},
     {"top-p", required_argument, NULL, OPT_TOPP}, {"seed", required_argument, NULL, OPT_SEED},
@@ -155,7 +160,7 @@ int main(int argc, char **argv)
     struct ckpt_cli cli;
     ckpt_cli_init(&cli, "ckpt-run");
     const char *prompt = NULL, *tok_path = NULL;
-    bool ids_mode = false, argmax = false;
+    bool ids_mode = false, argmax = false, tokenize = false;
     long n_new = 32, threads = 0, top_k = 0, seed = 0, swa = -1, isa = -1, v;
     double temp = 0, top_p = 1;
     bool ignore_eos = false;
@@ -169,6 +174,7 @@ int main(int argc, char **argv)
         case 'j': ok = ckpt_cli_parse_int(a, 0, 1024, &threads); break;
         case OPT_IDS: ids_mode = true; break;
         case OPT_ARGMAX: argmax = true; break;
+        case OPT_TOKENIZE: tokenize = true; break;
         case OPT_TOKENIZER: tok_path = a; break;
         case OPT_TEMP: ok = ckpt_cli_parse_double(a, &temp) && temp >= 0; break;
         case OPT_TOPK: ok = ckpt_cli_parse_int(a, 0, 1L << 30, &top_k); break;
@@ -202,6 +208,10 @@ int main(int argc, char **argv)
     const char *model_path = argv[optind];
 
     ckpt_err err = {0};
+    if (tokenize)
+        return ckpt_run_tokenize(tok_path ? tok_path : model_path, prompt, stdout, &err) != CKPT_OK
+                   ? ckpt_cli_fail(&cli, &err)
+                   : fflush(stdout) != 0 ? 2 : 0;
     ckpt_weights *w = NULL;
     ckpt_tok *tok = NULL;
     ckpt_model *m = NULL;

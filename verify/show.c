@@ -7,7 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../formats/filekind.h"
 #include "../formats/sha256.h"
+#include "../quant/plan.h"
+#include "artifact.h"
 
 /* A JSON scalar as text: strings bare, the rest as JSON. */
 static void put_value(FILE *f, const cJSON *v)
@@ -67,6 +70,15 @@ static void put_provenance(FILE *f, const cJSON *ck)
             if (!e->string || cJSON_IsObject(e) || cJSON_IsArray(e) ||
                 !strcmp(e->string, "name"))
                 continue;
+            /* a mix is known by its llama-quantize name, not its number */
+            int mix = !strcmp(e->string, "file_type") && cJSON_IsNumber(e) && e->valuedouble >= 0
+                          ? ckpt_mix_from_file_type((uint32_t)e->valuedouble)
+                          : -1;
+            if (mix >= 0) {
+                fprintf(f, "    mix: %s (file_type %u)\n", ckpt_mix_name((ckpt_mix)mix),
+                        (unsigned)e->valuedouble);
+                continue;
+            }
             fprintf(f, "    %s: ", e->string);
             put_value(f, e);
             fputc('\n', f);
@@ -86,6 +98,35 @@ static void put_provenance(FILE *f, const cJSON *ck)
     }
 }
 
+const char *ckpt_show_resource_name(const struct ckpt_manifest *m, size_t i)
+{
+    /* model_signing names the one file of a single-file artifact "." */
+    if (m->n_res == 1 && strcmp(m->res[0].name, ".") == 0 && m->subject && m->subject[0])
+        return m->subject;
+    return m->res[i].name;
+}
+
+ckpt_status ckpt_show_sig_path(const char *operand, char **sig, ckpt_err *err)
+{
+    *sig = NULL;
+    ckpt_file_kind kind;
+    ckpt_status s = ckpt_file_sniff(operand, &kind, err);
+    if (s == CKPT_OK && kind == CKPT_KIND_SIGSTORE_BUNDLE) {
+        if (!(*sig = strdup(operand)))
+            s = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+        return s;
+    }
+    if (s != CKPT_OK)
+        return s;
+    struct ckpt_artifact a; /* an artifact: its signature's usual place */
+    if ((s = ckpt_artifact_open(&a, operand, err)) == CKPT_OK) {
+        *sig = a.sig;
+        a.sig = NULL;
+    }
+    ckpt_artifact_free(&a);
+    return s;
+}
+
 ckpt_status ckpt_show_text(const struct ckpt_manifest *m, char **out, ckpt_err *err)
 {
     *out = NULL;
@@ -103,7 +144,7 @@ ckpt_status ckpt_show_text(const struct ckpt_manifest *m, char **out, ckpt_err *
     fprintf(f, "resources: %zu\n", m->n_res);
     for (size_t i = 0; i < m->n_res; i++) {
         ckpt_sha256_hex(m->res[i].digest, hex);
-        fprintf(f, "  %s  %s\n", hex, m->res[i].name);
+        fprintf(f, "  %s  %s\n", hex, ckpt_show_resource_name(m, i));
     }
     if (m->ckpt)
         put_provenance(f, m->ckpt);

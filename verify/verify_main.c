@@ -20,7 +20,7 @@ static void usage(FILE *f)
 {
     fputs("Usage: ckpt-verify [-qv] [-T n] -p KEY.pub [-s SIG] [--ignore PATH]... [--json]\n"
           "                   ARTIFACT...\n"
-          "       ckpt-verify --show [-p KEY.pub] [--json] SIG\n"
+          "       ckpt-verify --show [-p KEY.pub] [--json] SIG|ARTIFACT\n"
           "       ckpt-verify --against SOURCE [-P PROMPTS] [-n N] [--text FILE] [--min-top1 X]\n"
           "                   [--max-kld X] [--json] [-j n] ARTIFACT\n"
           "Check signed models: the signature over the statement, then every file re-hashed\n"
@@ -159,9 +159,13 @@ static int mode_show(struct args *a)
     struct ckpt_manifest m = {0};
     ckpt_err err = {0};
     bool no_hint;
-    ckpt_status s = ckpt_check_bundle(a->operands[0], key, &m, &no_hint, &err);
+    char *sig = NULL;
+    ckpt_status s = ckpt_show_sig_path(a->operands[0], &sig, &err);
+    if (s == CKPT_OK)
+        s = ckpt_check_bundle(sig, key, &m, &no_hint, &err);
     if (s == CKPT_OK && !key)
-        ckpt_cli_msg(&a->cli, 2, "%s: signature not checked (no -p KEY.pub)", a->operands[0]);
+        ckpt_cli_msg(&a->cli, 2, "%s: signature not checked (no -p KEY.pub)", sig);
+    free(sig);
     if (s == CKPT_OK && a->json) {
         cJSON *j = ckpt_show_json(&m);
         char *t = j ? cJSON_Print(j) : NULL;

@@ -1,0 +1,22 @@
+/*
+ * tokenize.h - ckpt-run --tokenize: the token ids a text becomes, as the
+ * model is fed them, without loading any weights.
+ */
+#ifndef CKPT_VERIFY_TOKENIZE_H
+#define CKPT_VERIFY_TOKENIZE_H
+
+#include <stdio.h>
+
+#include "../kernels/err.h"
+
+/*
+ * Encode text with the tokenizer of source (anything ckpt_tok_load_any
+ * takes: a model directory, a GGUF with or without tensors, tokenizer.json,
+ * tokenizer.model) exactly as ckpt-run encodes a prompt (BOS when the
+ * tokenizer adds one; special-token text stays text), and write the ids to
+ * out on one line, separated by spaces.  Errors: those of the loader and
+ * the encoder, CKPT_E_IO when out cannot be written.
+ */
+ckpt_status ckpt_run_tokenize(const char *source, const char *text, FILE *out, ckpt_err *err);
+
+#endif
