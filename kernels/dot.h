@@ -10,7 +10,7 @@
  *         over the whole dequantized row (the oracle);
  *   avx2  AVX2/FMA/F16C, rows in chunks of CKPT_DOT_CHUNK elements with
  *         four 8-lane FMA accumulators each, chunk sums added in row
- *         order; within 4e-6 * sum|w x| of ref (tests/check_dot.c);
+ *         order; within 4e-6 * sum|w x| of ref (tests/kernels/check_dot.c);
  *   f64   scalar, products and sums in double, rounded to f32 once.
  * The default is avx2 when the CPU has AVX2+FMA+F16C, else ref; the
  * environment variable CKPT_ISA=ref|avx2|f64 overrides it.
