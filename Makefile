@@ -138,7 +138,10 @@ cli: $(TOOLS) $(TEST_TOOLS)
 interop: $(TOOLS) $(TEST_TOOLS)
 	sh tests/interop/run.sh $(CURDIR)/$(BUILD)
 
-test: unit cli interop
+# The three groups run at once (they share nothing but the built tools);
+# each one's output is printed whole, in this order.
+test: $(BUILD)/tests/check_all $(TOOLS) $(TEST_TOOLS)
+	@sh tests/groups.sh "$(MAKE) -s --no-print-directory" unit cli interop
 
 check: test
 	@command -v mandoc >/dev/null && mandoc -Tlint -Wwarning $(MANPAGES) || true
