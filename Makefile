@@ -58,11 +58,11 @@ LIB_OBJS  = $(LIB_SRCS:%.c=$(BUILD)/%.o)
 TOOLS     = $(foreach m,$(MAIN_SRCS),$(BUILD)/bin/ckpt-$(patsubst %_main.c,%,$(notdir $(m))))
 LIB       = $(BUILD)/libckpt.a
 
-TEST_SRCS  = $(wildcard tests/check_*.c) tests/testutil.c
+TEST_SRCS  = $(wildcard tests/check_*.c tests/*/check_*.c) tests/testutil.c
 TEST_OBJS  = $(TEST_SRCS:%.c=$(BUILD)/%.o)
 TEST_TOOLS = $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/gen_*.c)) \
              $(BUILD)/tests/bench_llama_quantize
-FUZZ_SRCS  = $(wildcard tests/fuzz_*.c)
+FUZZ_SRCS  = $(wildcard tests/fuzz/fuzz_*.c)
 MANPAGES   = $(wildcard man/*.1 man/*.5)
 DEPS_STAMP = $(BUILD)/.deps-ok
 
@@ -107,7 +107,7 @@ $(BUILD)/bin/ckpt-%: $(BUILD)/verify/%_main.o $(LIB)
 
 # ---- tests ----
 # The suite list is generated from the `Suite *NAME_suite(void)` definitions,
-# so adding tests/check_foo.c is all it takes to add a suite.
+# so adding tests/<part>/check_foo.c is all it takes to add a suite.
 $(BUILD)/tests/suites.h: $(TEST_SRCS) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	@sed -n 's/^Suite \*\([a-z0-9_]*\)_suite(void).*/CKPT_SUITE(\1)/p' $(TEST_SRCS) > $@.tmp && mv $@.tmp $@
@@ -115,7 +115,7 @@ $(BUILD)/tests/suites.h: $(TEST_SRCS) | $(DEPS_STAMP)
 $(BUILD)/tests/check_all.o: $(BUILD)/tests/suites.h
 $(BUILD)/tests/%.o: tests/%.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(CKPT_CFLAGS) $(DEP_CFLAGS) $(TEST_CFLAGS) -I$(BUILD)/tests \
+	$(CC) $(CFLAGS) $(CKPT_CFLAGS) $(DEP_CFLAGS) $(TEST_CFLAGS) -Itests -I$(BUILD)/tests \
 	  -Wno-missing-prototypes -DTESTDATA='"$(CURDIR)/tests/data"' -c $< -o $@
 
 $(BUILD)/tests/check_all: $(TEST_OBJS) $(LIB)
@@ -138,7 +138,10 @@ cli: $(TOOLS) $(TEST_TOOLS)
 interop: $(TOOLS) $(TEST_TOOLS)
 	sh tests/interop/run.sh $(CURDIR)/$(BUILD)
 
-test: unit cli interop
+# The three groups run at once (they share nothing but the built tools);
+# each one's output is printed whole, in this order.
+test: $(BUILD)/tests/check_all $(TOOLS) $(TEST_TOOLS)
+	@sh tests/groups.sh "$(MAKE) -s --no-print-directory" unit cli interop
 
 check: test
 	@command -v mandoc >/dev/null && mandoc -Tlint -Wwarning $(MANPAGES) || true

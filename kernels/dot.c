@@ -1,7 +1,8 @@
 /*
- * dot.c - dot products (see dot.h): the scalar kernels, the row loops over
- * dequantized chunks, and the run-time choice of ISA.  Which types a row
- * may have is quant.h's table: adding a dequantizer there adds it here.
+ * dot.c - dot products (see dot.h): the scalar kernels, and the row loops
+ * over dequantized chunks, which take their per-ISA kernels from the
+ * tables of dispatch.c.  Which types a row may have is quant.h's table:
+ * adding a dequantizer there adds it here.
  *
  * The reference row dot dequantizes CKPT_DOT_CHUNK elements at a time and
  * feeds the same eight-lane accumulator as ckpt_vec_dot_f32; every chunk
@@ -11,13 +12,7 @@
 #include "dot.h"
 
 #include <math.h>
-#include <pthread.h>
-#if defined(__x86_64__) || defined(__i386__)
-#include <cpuid.h>
-#endif
-#include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "dot_kernels.h"
 #include "quant.h"
@@ -50,6 +45,16 @@ float ckpt_vec_dot_f32(const float *a, const float *b, int64_t n)
     return reduce(acc);
 }
 
+void ckpt_dot_chunk_ref(struct ckpt_dot_acc *acc, const float *w, const float *x, int64_t n)
+{
+    accumulate(acc->lanes, w, x, n);
+}
+
+float ckpt_dot_sum_ref(const struct ckpt_dot_acc *acc)
+{
+    return reduce(acc->lanes);
+}
+
 double ckpt_dot_f32_f64(const float *w, const float *x, int64_t n)
 {
     double sum = 0.0;
@@ -58,67 +63,40 @@ double ckpt_dot_f32_f64(const float *w, const float *x, int64_t n)
     return sum;
 }
 
-/* ==== ISA choice ==== */
-
-static const char *const isa_names[CKPT_ISA_COUNT] = {"ref", "avx2", "f64"};
-
-const char *ckpt_isa_name(ckpt_isa isa)
+float ckpt_dot_f32_f64_f(const float *w, const float *x, int64_t n)
 {
-    return (unsigned)isa < CKPT_ISA_COUNT ? isa_names[isa] : "?";
+    return (float)ckpt_dot_f32_f64(w, x, n);
 }
 
-int ckpt_isa_from_name(const char *name)
+void ckpt_dot_chunk_f64(struct ckpt_dot_acc *acc, const float *w, const float *x, int64_t n)
 {
-    for (int i = 0; i < CKPT_ISA_COUNT; i++)
-        if (name && strcasecmp(name, isa_names[i]) == 0)
-            return i;
-    return -1;
+    acc->wide += ckpt_dot_f32_f64(w, x, n);
 }
 
-#if defined(__x86_64__) || defined(__i386__)
-/* F16C is CPUID leaf 1, ECX bit 29 (asked directly: not every compiler's
- * __builtin_cpu_supports knows the name). */
-static bool cpu_has_f16c(void)
+float ckpt_dot_sum_f64(const struct ckpt_dot_acc *acc)
 {
-    unsigned a, b, c, d;
-    return __get_cpuid(1, &a, &b, &c, &d) && (c & (1u << 29));
+    return (float)acc->wide;
 }
-#endif
 
-bool ckpt_isa_available(ckpt_isa isa)
+void ckpt_weighted_sum_f32(float *o, const float *s, const float *v, int64_t n, int64_t ldv,
+                           int64_t hd)
 {
-    switch (isa) {
-    case CKPT_ISA_REF:
-    case CKPT_ISA_F64:
-        return true;
-    case CKPT_ISA_AVX2:
-#if defined(__x86_64__) || defined(__i386__)
-        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && cpu_has_f16c();
-#else
-        return false;
-#endif
-    default:
-        return false;
+    for (int64_t d = 0; d < hd; d++)
+        o[d] = 0.0f;
+    for (int64_t k = 0; k < n; k++)
+        for (int64_t d = 0; d < hd; d++)
+            o[d] += s[k] * v[k * ldv + d];
+}
+
+void ckpt_weighted_sum_f64(float *o, const float *s, const float *v, int64_t n, int64_t ldv,
+                           int64_t hd)
+{
+    for (int64_t d = 0; d < hd; d++) {
+        double acc = 0.0;
+        for (int64_t k = 0; k < n; k++)
+            acc += (double)s[k] * (double)v[k * ldv + d];
+        o[d] = (float)acc;
     }
-}
-
-static pthread_once_t default_once = PTHREAD_ONCE_INIT;
-static ckpt_isa default_isa = CKPT_ISA_REF; /* written once, under default_once */
-
-static void pick_default(void)
-{
-    const char *env = getenv("CKPT_ISA");
-    int want = env ? ckpt_isa_from_name(env) : -1;
-    if (want >= 0 && ckpt_isa_available((ckpt_isa)want))
-        default_isa = (ckpt_isa)want;
-    else
-        default_isa = ckpt_isa_available(CKPT_ISA_AVX2) ? CKPT_ISA_AVX2 : CKPT_ISA_REF;
-}
-
-ckpt_isa ckpt_isa_default(void)
-{
-    pthread_once(&default_once, pick_default);
-    return default_isa;
 }
 
 /* ==== rows ==== */
@@ -129,15 +107,17 @@ bool ckpt_dot_supported(ckpt_type t)
 }
 
 /* One chunk as f32: F32 rows on a 4-byte boundary are used in place, and
- * avx2 widens F16/BF16 with F16C (the values are the same: widening is exact). */
-static const float *chunk_f32(ckpt_isa isa, ckpt_type t, const uint8_t *src, float *buf, int64_t n)
+ * F16/BF16 are widened by the table's kernel (F16C in avx2: the values are
+ * the same, widening is exact). */
+static const float *chunk_f32(const struct ckpt_kernels *k, ckpt_type t, const uint8_t *src,
+                              float *buf, int64_t n)
 {
     if (t == CKPT_TYPE_F32 && ((uintptr_t)src % sizeof(float)) == 0)
         return (const float *)(const void *)src;
-    if (isa == CKPT_ISA_AVX2 && t == CKPT_TYPE_F16)
-        ckpt_f16_to_f32_avx2(src, buf, n);
-    else if (isa == CKPT_ISA_AVX2 && t == CKPT_TYPE_BF16)
-        ckpt_bf16_to_f32_avx2(src, buf, n);
+    if (t == CKPT_TYPE_F16)
+        k->f16_to_f32(src, buf, n);
+    else if (t == CKPT_TYPE_BF16)
+        k->bf16_to_f32(src, buf, n);
     else
         ckpt_dequantize_row(t, src, buf, n);
     return buf;
@@ -146,32 +126,23 @@ static const float *chunk_f32(ckpt_isa isa, ckpt_type t, const uint8_t *src, flo
 void ckpt_dot_rows(ckpt_isa isa, ckpt_type t, const void *wrow, int64_t n, const float *x,
                    int64_t ldx, int64_t m, float *out, int64_t ldo)
 {
+    const struct ckpt_kernels *k = ckpt_kernels_of(isa);
     const struct ckpt_type_traits *tr = ckpt_type_traits((uint32_t)t);
     const size_t chunk_bytes = (size_t)(CKPT_DOT_CHUNK / tr->block_elems) * tr->block_bytes;
     float buf[CKPT_DOT_CHUNK];
     for (int64_t j0 = 0; j0 < m; j0 += ACC_GROUP) {
         const int64_t mg = m - j0 < ACC_GROUP ? m - j0 : ACC_GROUP;
-        float lanes[ACC_GROUP][LANES] = {{0}};
-        float accf[ACC_GROUP] = {0};
-        double accd[ACC_GROUP] = {0};
+        struct ckpt_dot_acc acc[ACC_GROUP];
+        memset(acc, 0, sizeof acc);
         const uint8_t *src = wrow;
         for (int64_t i = 0; i < n; i += CKPT_DOT_CHUNK, src += chunk_bytes) {
             const int64_t len = n - i < CKPT_DOT_CHUNK ? n - i : CKPT_DOT_CHUNK;
-            const float *w = chunk_f32(isa, t, src, buf, len);
-            for (int64_t j = 0; j < mg; j++) {
-                const float *xj = x + (j0 + j) * ldx + i;
-                if (isa == CKPT_ISA_AVX2)
-                    accf[j] += ckpt_dot_f32_avx2(w, xj, len);
-                else if (isa == CKPT_ISA_F64)
-                    accd[j] += ckpt_dot_f32_f64(w, xj, len);
-                else
-                    accumulate(lanes[j], w, xj, len);
-            }
+            const float *w = chunk_f32(k, t, src, buf, len);
+            for (int64_t j = 0; j < mg; j++)
+                k->dot_chunk(&acc[j], w, x + (j0 + j) * ldx + i, len);
         }
         for (int64_t j = 0; j < mg; j++)
-            out[(j0 + j) * ldo] = isa == CKPT_ISA_AVX2  ? accf[j]
-                                  : isa == CKPT_ISA_F64 ? (float)accd[j]
-                                                        : reduce(lanes[j]);
+            out[(j0 + j) * ldo] = k->dot_sum(&acc[j]);
     }
 }
 

@@ -4,16 +4,15 @@
  * activations, dequantized a chunk at a time into a stack buffer, never
  * the whole row.
  *
- * Three ISAs compute them, each in an order fixed by the ISA alone, so a
- * result never depends on the thread count or on the batch size:
+ * Three ISAs compute them (dispatch.h), each in an order fixed by the ISA
+ * alone, so a result never depends on the thread count or on the batch
+ * size:
  *   ref   scalar f32, the documented eight-lane order of ckpt_vec_dot_f32
  *         over the whole dequantized row (the oracle);
  *   avx2  AVX2/FMA/F16C, rows in chunks of CKPT_DOT_CHUNK elements with
  *         four 8-lane FMA accumulators each, chunk sums added in row
- *         order; within 4e-6 * sum|w x| of ref (tests/check_dot.c);
+ *         order; within 4e-6 * sum|w x| of ref (tests/kernels/check_dot.c);
  *   f64   scalar, products and sums in double, rounded to f32 once.
- * The default is avx2 when the CPU has AVX2+FMA+F16C, else ref; the
- * environment variable CKPT_ISA=ref|avx2|f64 overrides it.
  */
 #ifndef CKPT_KERNELS_DOT_H
 #define CKPT_KERNELS_DOT_H
@@ -21,16 +20,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "dispatch.h"
 #include "types.h"
 
 #define CKPT_DOT_CHUNK 256 /* elements converted at once: a multiple of every block size */
-
-typedef enum {
-    CKPT_ISA_REF = 0,
-    CKPT_ISA_AVX2 = 1,
-    CKPT_ISA_F64 = 2,
-    CKPT_ISA_COUNT
-} ckpt_isa;
 
 /*
  * Sum of a[i]*b[i] for i < n (n >= 0) in this fixed order: eight f32
@@ -64,17 +57,5 @@ float ckpt_dot_row_isa(ckpt_isa isa, ckpt_type t, const void *wrow, const float 
  */
 void ckpt_dot_rows(ckpt_isa isa, ckpt_type t, const void *wrow, int64_t n, const float *x,
                    int64_t ldx, int64_t m, float *out, int64_t ldo);
-
-/* "ref", "avx2", "f64" ("?" for anything else). */
-const char *ckpt_isa_name(ckpt_isa isa);
-
-/* ISA from its name, case-insensitive; -1 if unknown. */
-int ckpt_isa_from_name(const char *name);
-
-/* True if this CPU can run the ISA's kernels. */
-bool ckpt_isa_available(ckpt_isa isa);
-
-/* The process-wide default ISA (see above), decided once, thread-safe. */
-ckpt_isa ckpt_isa_default(void);
 
 #endif

@@ -1,7 +1,7 @@
 /*
  * dot_avx2.c - AVX2/FMA/F16C siblings of the scalar chunk kernels of dot.c
  * (see dot_kernels.h).  Compiled with -mavx2 -mfma -mf16c; called only
- * after the run-time CPU check of dot.c.
+ * through the avx2 table of dispatch.c, after its run-time CPU check.
  */
 #include "dot_kernels.h"
 
@@ -29,6 +29,16 @@ float ckpt_dot_f32_avx2(const float *w, const float *x, int64_t n)
     for (; i < n; i++)
         sum += w[i] * x[i];
     return sum;
+}
+
+void ckpt_dot_chunk_avx2(struct ckpt_dot_acc *acc, const float *w, const float *x, int64_t n)
+{
+    acc->lanes[0] += ckpt_dot_f32_avx2(w, x, n);
+}
+
+float ckpt_dot_sum_avx2(const struct ckpt_dot_acc *acc)
+{
+    return acc->lanes[0];
 }
 
 void ckpt_f16_to_f32_avx2(const void *src, float *dst, int64_t n)

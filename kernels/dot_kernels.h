@@ -1,23 +1,49 @@
 /*
- * dot_kernels.h - the per-ISA chunk kernels behind dot.h (the ref kernel is
- * ckpt_vec_dot_f32), for dot.c, the forward pass and the tests.  Every
- * kernel takes any n >= 0 and unaligned pointers.  The avx2 functions live
- * in dot_avx2.c (built with -mavx2 -mfma -mf16c) and may only be called
- * when ckpt_isa_available(CKPT_ISA_AVX2).
+ * dot_kernels.h - the per-ISA kernels that dispatch.c puts in its tables
+ * (struct ckpt_kernels; the ref f32 dot is ckpt_vec_dot_f32 of dot.h).
+ * Every kernel takes any n >= 0 and unaligned pointers.  The avx2
+ * functions live in dot_avx2.c (built with -mavx2 -mfma -mf16c) and may
+ * only be called when ckpt_isa_available(CKPT_ISA_AVX2).
+ *
+ * Private to kernels/: everything else goes through dispatch.h (tests
+ * reach this header through kernels_test.h).
  */
 #ifndef CKPT_KERNELS_DOT_KERNELS_H
 #define CKPT_KERNELS_DOT_KERNELS_H
 
 #include <stdint.h>
 
-/* Scalar, products and sum in double. */
+#include "dispatch.h"
+
+/* ref: acc->lanes[i % 8] += w[i]*x[i] (the order of ckpt_vec_dot_f32; a
+ * chunk of a row starts at a multiple of 8), reduced as ckpt_vec_dot_f32. */
+void ckpt_dot_chunk_ref(struct ckpt_dot_acc *acc, const float *w, const float *x, int64_t n);
+float ckpt_dot_sum_ref(const struct ckpt_dot_acc *acc);
+
+/* f64: products and sums in double (acc->wide), rounded to f32 once. */
 double ckpt_dot_f32_f64(const float *w, const float *x, int64_t n);
+float ckpt_dot_f32_f64_f(const float *w, const float *x, int64_t n);
+void ckpt_dot_chunk_f64(struct ckpt_dot_acc *acc, const float *w, const float *x, int64_t n);
+float ckpt_dot_sum_f64(const struct ckpt_dot_acc *acc);
 
 /* AVX2+FMA: four 8-lane FMA accumulators over 32-element steps, a fixed
- * horizontal reduction, then a sequential scalar tail. */
+ * horizontal reduction, then a sequential scalar tail; a row's chunk sums
+ * are added in f32, in row order (acc->lanes[0]). */
 float ckpt_dot_f32_avx2(const float *w, const float *x, int64_t n);
+void ckpt_dot_chunk_avx2(struct ckpt_dot_acc *acc, const float *w, const float *x, int64_t n);
+float ckpt_dot_sum_avx2(const struct ckpt_dot_acc *acc);
 
-/* F16C / AVX2 widening of n little-endian f16 / bf16 values (exact). */
+/* Attention's weighted sum (struct ckpt_kernels.weighted_sum) in f32, and
+ * in double rounded once. */
+void ckpt_weighted_sum_f32(float *o, const float *s, const float *v, int64_t n, int64_t ldv,
+                           int64_t hd);
+void ckpt_weighted_sum_f64(float *o, const float *s, const float *v, int64_t n, int64_t ldv,
+                           int64_t hd);
+
+/* Widening of n little-endian f16 / bf16 values (exact): scalar (fp16.c)
+ * and F16C / AVX2. */
+void ckpt_f16_to_f32_ref(const void *src, float *dst, int64_t n);
+void ckpt_bf16_to_f32_ref(const void *src, float *dst, int64_t n);
 void ckpt_f16_to_f32_avx2(const void *src, float *dst, int64_t n);
 void ckpt_bf16_to_f32_avx2(const void *src, float *dst, int64_t n);
 

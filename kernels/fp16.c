@@ -5,6 +5,8 @@
  */
 #include "fp16.h"
 
+#include "dot_kernels.h"
+
 float ckpt_f16_to_f32(uint16_t h)
 {
     uint32_t sign = (uint32_t)(h & 0x8000) << 16;
@@ -106,4 +108,25 @@ void ckpt_f32_to_bf16_row(const float *src, uint16_t *dst, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         dst[i] = ckpt_f32_to_bf16(src[i]);
+}
+
+/* n 2-byte values from src (any alignment), widened one by one by f */
+static void widen_row(const void *src, float *dst, int64_t n, float (*f)(uint16_t))
+{
+    const uint8_t *x = src;
+    for (int64_t i = 0; i < n; ++i) {
+        uint16_t h;
+        memcpy(&h, x + 2 * i, 2);
+        dst[i] = f(h);
+    }
+}
+
+void ckpt_f16_to_f32_ref(const void *src, float *dst, int64_t n)
+{
+    widen_row(src, dst, n, ckpt_f16_to_f32);
+}
+
+void ckpt_bf16_to_f32_ref(const void *src, float *dst, int64_t n)
+{
+    widen_row(src, dst, n, ckpt_bf16_to_f32);
 }

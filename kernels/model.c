@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dot_kernels.h"
+#include "dispatch.h"
 #include "ops.h"
 #include "permute.h"
 #include "quant.h"
@@ -25,6 +25,7 @@ struct ckpt_model {
     struct ckpt_model_config cfg;
     const struct ckpt_model_weights *w; /* borrowed */
     ckpt_isa isa;
+    const struct ckpt_kernels *k; /* isa's table */
     ckpt_pool *pool;
     bool own_pool;
     int n_threads;
@@ -234,7 +235,8 @@ ckpt_status ckpt_model_new(ckpt_model **out, const struct ckpt_model_config *cfg
         return ckpt_err_set(err, CKPT_E_USAGE, "context size %lld out of range",
                             (long long)opts->n_ctx);
     ckpt_isa isa = opts->isa < 0 ? ckpt_isa_default() : (ckpt_isa)opts->isa;
-    if (opts->isa >= CKPT_ISA_COUNT || !ckpt_isa_available(isa))
+    const struct ckpt_kernels *k = ckpt_kernels_of(isa);
+    if (!k)
         return ckpt_err_set(err, CKPT_E_UNSUPPORTED, "isa %s is not available on this cpu",
                             ckpt_isa_name(isa));
 
@@ -244,6 +246,7 @@ ckpt_status ckpt_model_new(ckpt_model **out, const struct ckpt_model_config *cfg
     m->cfg = *cfg;
     m->w = weights;
     m->isa = isa;
+    m->k = k;
     m->n_ctx = opts->n_ctx;
     m->max_batch = opts->max_batch > 0 ? opts->max_batch : 64;
     if (opts->pool) {
@@ -366,15 +369,6 @@ static void matmul(ckpt_model *m, const struct ckpt_wview *w, const float *x, in
     ckpt_pool_run(m->pool, mm_rows, &j, w->ne[1]);
 }
 
-static float dot_f32(ckpt_isa isa, const float *a, const float *b, int64_t n)
-{
-    if (isa == CKPT_ISA_AVX2)
-        return ckpt_dot_f32_avx2(a, b, n);
-    if (isa == CKPT_ISA_F64)
-        return (float)ckpt_dot_f32_f64(a, b, n);
-    return ckpt_vec_dot_f32(a, b, n);
-}
-
 /* ==== attention ==== */
 
 struct att_job {
@@ -399,25 +393,10 @@ static void att_items(void *ctx, int64_t begin, int64_t end, int thread)
         int64_t lo = W > 0 && p - W + 1 > 0 ? p - W + 1 : 0;
         const float *q = m->q + t * m->q_dim + h * hd;
         for (int64_t k = lo; k <= p; k++)
-            s[k - lo] = dot_f32(m->isa, q, kc + k * m->kv_dim + kvh * hd, hd) / scale;
+            s[k - lo] = m->k->dot_f32(q, kc + k * m->kv_dim + kvh * hd, hd) / scale;
         ckpt_ops_softmax(s, p - lo + 1);
         float *o = m->att + t * m->q_dim + h * hd;
-        if (m->isa == CKPT_ISA_F64) {
-            for (int64_t d = 0; d < hd; d++) {
-                double acc = 0.0;
-                for (int64_t k = lo; k <= p; k++)
-                    acc += (double)s[k - lo] * (double)vc[k * m->kv_dim + kvh * hd + d];
-                o[d] = (float)acc;
-            }
-        } else {
-            for (int64_t d = 0; d < hd; d++)
-                o[d] = 0.0f;
-            for (int64_t k = lo; k <= p; k++) {
-                const float *v = vc + k * m->kv_dim + kvh * hd;
-                for (int64_t d = 0; d < hd; d++)
-                    o[d] += s[k - lo] * v[d];
-            }
-        }
+        m->k->weighted_sum(o, s, vc + lo * m->kv_dim + kvh * hd, p - lo + 1, m->kv_dim, hd);
     }
 }
 

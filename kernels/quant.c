@@ -2,14 +2,17 @@
  * quant.c - the quantization dispatch table (one entry per type id) and
  * the validating front end ckpt_quantize_rows (see quant.h).  Block sizes
  * and byte sizes come from the type table in types.c; this table adds
- * the kernels and where each block keeps its scales.  Where a type has an
- * AVX2 sibling of its kernel (same bytes), ckpt_isa_default() picks it.
+ * the kernels and where each block keeps its scales.  Where a type's
+ * kernel can take its scale searches from the dispatch table (the same
+ * bytes in every ISA), it gets those of ckpt_kernels_get().
  */
 #include "quant.h"
 
-#include "dot.h"
+#include "dispatch.h"
+#include "dot_kernels.h"
 #include "fp16.h"
 #include "quant_blocks.h"
+#include "quant_k_common.h"
 #include "quant_kernels.h"
 
 #include <math.h>
@@ -20,6 +23,9 @@ enum scale_kind { SCALE_NONE, SCALE_F16, SCALE_BF16, SCALE_F32 };
 /* nrow rows of n_per_row; imatrix NULL or n_per_row weights; returns bytes */
 typedef size_t (*quantize_fn)(const float *src, void *dst, int64_t nrow, int64_t n_per_row,
                               const float *imatrix);
+/* the same, with the scale searches of a kernel table */
+typedef size_t (*quantize_kq_fn)(const float *src, void *dst, int64_t nrow, int64_t n_per_row,
+                                 const float *imatrix, const struct ckpt_kq_kernels *kq);
 
 struct quant_entry {
     quantize_fn quantize;
@@ -27,7 +33,7 @@ struct quant_entry {
     enum scale_kind scale_kind; /* type of the scale fields of a block */
     uint8_t n_scales;           /* how many (0..2) */
     uint16_t scale_off[2];      /* their byte offsets inside the block */
-    quantize_fn quantize_avx2;  /* the same bytes, faster with AVX2; NULL if none */
+    quantize_kq_fn quantize_kq; /* quantize with the searches of a kernel table; NULL if none */
 };
 
 /* ---- plain types: conversions with the quantizer signature ---- */
@@ -58,16 +64,6 @@ static size_t quantize_f16(const float *src, void *dst, int64_t nrow, int64_t n_
     return (size_t)(nrow * n_per_row) * 2;
 }
 
-static void f16_to_float(const void *src, float *dst, int64_t n)
-{
-    const uint8_t *x = src;
-    for (int64_t i = 0; i < n; ++i) {
-        uint16_t h;
-        memcpy(&h, x + 2 * i, 2);
-        dst[i] = ckpt_f16_to_f32(h);
-    }
-}
-
 static size_t quantize_bf16(const float *src, void *dst, int64_t nrow, int64_t n_per_row,
                             const float *imatrix)
 {
@@ -80,24 +76,14 @@ static size_t quantize_bf16(const float *src, void *dst, int64_t nrow, int64_t n
     return (size_t)(nrow * n_per_row) * 2;
 }
 
-static void bf16_to_float(const void *src, float *dst, int64_t n)
-{
-    const uint8_t *x = src;
-    for (int64_t i = 0; i < n; ++i) {
-        uint16_t h;
-        memcpy(&h, x + 2 * i, 2);
-        dst[i] = ckpt_bf16_to_f32(h);
-    }
-}
-
 /* ---- the table ---- */
 
 #define OFF(T, field) ((uint16_t)offsetof(T, field))
 
 static const struct quant_entry quant_table[CKPT_TYPE_COUNT] = {
     [CKPT_TYPE_F32] = {quantize_f32, f32_to_float, SCALE_NONE, 0, {0, 0}, NULL},
-    [CKPT_TYPE_F16] = {quantize_f16, f16_to_float, SCALE_F16, 1, {0, 0}, NULL},
-    [CKPT_TYPE_BF16] = {quantize_bf16, bf16_to_float, SCALE_BF16, 1, {0, 0}, NULL},
+    [CKPT_TYPE_F16] = {quantize_f16, ckpt_f16_to_f32_ref, SCALE_F16, 1, {0, 0}, NULL},
+    [CKPT_TYPE_BF16] = {quantize_bf16, ckpt_bf16_to_f32_ref, SCALE_BF16, 1, {0, 0}, NULL},
     [CKPT_TYPE_Q4_0] = {ckpt_quantize_q4_0, ckpt_dequantize_row_q4_0, SCALE_F16, 1,
                         {OFF(block_q4_0, d), 0}, NULL},
     [CKPT_TYPE_Q4_1] = {ckpt_quantize_q4_1, ckpt_dequantize_row_q4_1, SCALE_F16, 2,
@@ -113,11 +99,11 @@ static const struct quant_entry quant_table[CKPT_TYPE_COUNT] = {
     [CKPT_TYPE_Q3_K] = {ckpt_quantize_q3_K, ckpt_dequantize_row_q3_K, SCALE_F16, 1,
                         {OFF(block_q3_K, d), 0}, NULL},
     [CKPT_TYPE_Q4_K] = {ckpt_quantize_q4_K, ckpt_dequantize_row_q4_K, SCALE_F16, 2,
-                        {OFF(block_q4_K, d), OFF(block_q4_K, dmin)}, ckpt_quantize_q4_K_avx2},
+                        {OFF(block_q4_K, d), OFF(block_q4_K, dmin)}, ckpt_quantize_q4_K_kq},
     [CKPT_TYPE_Q5_K] = {ckpt_quantize_q5_K, ckpt_dequantize_row_q5_K, SCALE_F16, 2,
-                        {OFF(block_q5_K, d), OFF(block_q5_K, dmin)}, ckpt_quantize_q5_K_avx2},
+                        {OFF(block_q5_K, d), OFF(block_q5_K, dmin)}, ckpt_quantize_q5_K_kq},
     [CKPT_TYPE_Q6_K] = {ckpt_quantize_q6_K, ckpt_dequantize_row_q6_K, SCALE_F16, 1,
-                        {OFF(block_q6_K, d), 0}, ckpt_quantize_q6_K_avx2},
+                        {OFF(block_q6_K, d), 0}, ckpt_quantize_q6_K_kq},
     [CKPT_TYPE_Q8_K] = {ckpt_quantize_q8_K, ckpt_dequantize_row_q8_K, SCALE_F32, 1,
                         {OFF(block_q8_K, d), 0}, NULL},
     [CKPT_TYPE_IQ4_NL] = {ckpt_quantize_iq4_nl, ckpt_dequantize_row_iq4_nl, SCALE_F16, 1,
@@ -178,10 +164,14 @@ bool ckpt_quant_row_scales_ok(ckpt_type t, const void *row, int64_t n, int64_t *
     return true;
 }
 
-/* The kernel of e for isa: the AVX2 sibling if there is one, else the reference. */
-static quantize_fn kernel_of(const struct quant_entry *e, ckpt_isa isa)
+/* Quantize with e's kernel, taking the scale searches from table k where
+ * the type has a choice (the same bytes either way). */
+static size_t run_kernel(const struct quant_entry *e, const struct ckpt_kernels *k,
+                         const float *src, void *dst, int64_t n_rows, int64_t n_per_row,
+                         const float *imatrix)
 {
-    return isa == CKPT_ISA_AVX2 && e->quantize_avx2 ? e->quantize_avx2 : e->quantize;
+    return e->quantize_kq ? e->quantize_kq(src, dst, n_rows, n_per_row, imatrix, k->kq)
+                          : e->quantize(src, dst, n_rows, n_per_row, imatrix);
 }
 
 size_t ckpt_quantize_rows_isa(ckpt_isa isa, ckpt_type t, const float *src, void *dst,
@@ -189,9 +179,10 @@ size_t ckpt_quantize_rows_isa(ckpt_isa isa, ckpt_type t, const float *src, void 
 {
     const struct ckpt_type_traits *tr;
     const struct quant_entry *e = entry_of(t, &tr);
-    if (!e || n_rows < 0 || n_per_row <= 0 || n_per_row % tr->block_elems != 0)
+    const struct ckpt_kernels *k = ckpt_kernels_of(isa);
+    if (!e || !k || n_rows < 0 || n_per_row <= 0 || n_per_row % tr->block_elems != 0)
         return 0;
-    return kernel_of(e, isa)(src, dst, n_rows, n_per_row, imatrix);
+    return run_kernel(e, k, src, dst, n_rows, n_per_row, imatrix);
 }
 
 size_t ckpt_quantize_rows_unchecked(ckpt_type t, const float *src, void *dst, int64_t n_rows,
@@ -236,7 +227,7 @@ ckpt_status ckpt_quantize_rows(ckpt_type t, const float *src, void *dst, int64_t
                                 name, (long long)c, describe(imatrix[c]));
     }
     const size_t row_bytes = (size_t)(n_per_row / tr->block_elems) * tr->block_bytes;
-    const quantize_fn quantize = kernel_of(e, ckpt_isa_default());
+    const struct ckpt_kernels *k = ckpt_kernels_get();
     for (int64_t r = 0; r < n_rows; ++r) {
         const float *x = src + r * n_per_row;
         uint8_t *y = (uint8_t *)dst + (size_t)r * row_bytes;
@@ -244,7 +235,7 @@ ckpt_status ckpt_quantize_rows(ckpt_type t, const float *src, void *dst, int64_t
         if (c >= 0)
             return ckpt_err_set(err, CKPT_E_VALUE, "%s: row %lld, column %lld: value is %s",
                                 name, (long long)r, (long long)c, describe(x[c]));
-        quantize(x, y, 1, n_per_row, imatrix);
+        run_kernel(e, k, x, y, 1, n_per_row, imatrix);
         int64_t b;
         if (!ckpt_quant_row_scales_ok(t, y, n_per_row, &b)) {
             if (tr->block_elems == 1)

@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "dot.h"
+#include "dispatch.h"
 #include "err.h"
 #include "types.h"
 
@@ -54,8 +54,9 @@ size_t ckpt_quantize_rows_unchecked(ckpt_type t, const float *src, void *dst, in
  * ckpt_quantize_rows_unchecked with the kernels of one ISA: CKPT_ISA_AVX2
  * takes the AVX2 sibling where a type has one (q4_K, q5_K, q6_K; the same
  * bytes: the tests hold them to it), anything else the scalar reference.
- * The ISA must be available (ckpt_isa_available).  The other entry points
- * use ckpt_isa_default(), so CKPT_ISA=ref forces the reference.
+ * Returns 0 if the ISA is not available (ckpt_isa_available).  The other
+ * entry points use the table of ckpt_kernels_get() (dispatch.h), so
+ * CKPT_ISA=ref forces the reference.
  */
 size_t ckpt_quantize_rows_isa(ckpt_isa isa, ckpt_type t, const float *src, void *dst,
                               int64_t n_rows, int64_t n_per_row, const float *imatrix);

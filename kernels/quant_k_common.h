@@ -3,8 +3,8 @@
  * k-quants, and the legacy types when they get importance weights).
  * They reproduce ggml's reference searches operation for operation, so
  * the bytes match ggml's; they are compiled with -ffp-contract=off.
- * Internal to kernels/: nothing outside the quantizers (and the tests)
- * calls these.
+ * Private to kernels/: nothing outside the quantizers and dispatch.c
+ * calls these (tests reach them through kernels_test.h).
  */
 #ifndef CKPT_KERNELS_QUANT_K_COMMON_H
 #define CKPT_KERNELS_QUANT_K_COMMON_H
@@ -127,8 +127,9 @@ struct ckpt_kq_kernels {
                           int nmax, uint8_t *L);
 };
 
-/* The scalar loops (the reference), and the AVX2 siblings
- * (quant_k_avx2.c: only when ckpt_isa_available(CKPT_ISA_AVX2)). */
+/* The scalar loops (the reference), and the AVX2 siblings (quant_k_avx2.c:
+ * only when ckpt_isa_available(CKPT_ISA_AVX2)); dispatch.c's tables say
+ * which one an ISA uses. */
 extern const struct ckpt_kq_kernels ckpt_kq_ref;
 extern const struct ckpt_kq_kernels ckpt_kq_avx2;
 

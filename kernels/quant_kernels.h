@@ -17,15 +17,19 @@
  * should be finite: NaN/Inf give unspecified (but memory-safe) bytes.
  * All functions are pure and thread-safe.
  *
- * ckpt_quantize_T_avx2 (q4_K, q5_K, q6_K) has ckpt_quantize_T's signature
- * and bytes, with the scale searches in AVX2; call it only when
- * ckpt_isa_available(CKPT_ISA_AVX2).
+ * ckpt_quantize_T_kq (q4_K, q5_K, q6_K) is ckpt_quantize_T with the scale
+ * searches of kq (quant_k_common.h): the same bytes with any of them; the
+ * table of dispatch.h says which one this CPU runs.
+ *
+ * Private to kernels/ (tests reach it through kernels_test.h).
  */
 #ifndef CKPT_KERNELS_QUANT_KERNELS_H
 #define CKPT_KERNELS_QUANT_KERNELS_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+struct ckpt_kq_kernels;
 
 /* q4_0 */
 void ckpt_quantize_row_q4_0_ref(const float *x, void *y, int64_t k);
@@ -73,24 +77,24 @@ void ckpt_dequantize_row_q3_K(const void *x, float *y, int64_t k);
 void ckpt_quantize_row_q4_K_ref(const float *x, void *y, int64_t k);
 size_t ckpt_quantize_q4_K(const float *src, void *dst, int64_t nrow, int64_t n_per_row,
                           const float *imatrix);
-size_t ckpt_quantize_q4_K_avx2(const float *src, void *dst, int64_t nrow, int64_t n_per_row,
-                               const float *imatrix);
+size_t ckpt_quantize_q4_K_kq(const float *src, void *dst, int64_t nrow, int64_t n_per_row,
+                          const float *imatrix, const struct ckpt_kq_kernels *kq);
 void ckpt_dequantize_row_q4_K(const void *x, float *y, int64_t k);
 
 /* q5_K */
 void ckpt_quantize_row_q5_K_ref(const float *x, void *y, int64_t k);
 size_t ckpt_quantize_q5_K(const float *src, void *dst, int64_t nrow, int64_t n_per_row,
                           const float *imatrix);
-size_t ckpt_quantize_q5_K_avx2(const float *src, void *dst, int64_t nrow, int64_t n_per_row,
-                               const float *imatrix);
+size_t ckpt_quantize_q5_K_kq(const float *src, void *dst, int64_t nrow, int64_t n_per_row,
+                          const float *imatrix, const struct ckpt_kq_kernels *kq);
 void ckpt_dequantize_row_q5_K(const void *x, float *y, int64_t k);
 
 /* q6_K */
 void ckpt_quantize_row_q6_K_ref(const float *x, void *y, int64_t k);
 size_t ckpt_quantize_q6_K(const float *src, void *dst, int64_t nrow, int64_t n_per_row,
                           const float *imatrix);
-size_t ckpt_quantize_q6_K_avx2(const float *src, void *dst, int64_t nrow, int64_t n_per_row,
-                               const float *imatrix);
+size_t ckpt_quantize_q6_K_kq(const float *src, void *dst, int64_t nrow, int64_t n_per_row,
+                          const float *imatrix, const struct ckpt_kq_kernels *kq);
 void ckpt_dequantize_row_q6_K(const void *x, float *y, int64_t k);
 
 /* q8_K: ignores imatrix (ggml has no weighted q8_K) */

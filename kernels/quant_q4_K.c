@@ -9,8 +9,8 @@
  * scales and the 8 mins (make_qkx3_quants with weights is the same search
  * as make_qkx2_quants).  Both finish with ckpt_requantize_k4.  The 8
  * sub-block searches of a super-block are one struct ckpt_kq_kernels call:
- * the scalar loop for the ckpt_quantize_*_q4_K entries, the AVX2 sibling
- * for ckpt_quantize_q4_K_avx2, with the same bytes.
+ * the scalar loop for the ckpt_quantize_*_q4_K entries, whichever the
+ * dispatch table holds for ckpt_quantize_q4_K_kq (the same bytes).
  */
 #include "quant_blocks.h"
 #include "quant_k_common.h"
@@ -107,8 +107,8 @@ static void quantize_q4_K_weighted(const float *x, uint8_t *y, int64_t n_per_row
     }
 }
 
-static size_t quantize_q4_K(const float *src, void *dst, int64_t nrow, int64_t n_per_row,
-                            const float *imatrix, const struct ckpt_kq_kernels *s)
+size_t ckpt_quantize_q4_K_kq(const float *src, void *dst, int64_t nrow, int64_t n_per_row,
+                          const float *imatrix, const struct ckpt_kq_kernels *s)
 {
     const size_t row_bytes = (size_t)(n_per_row / QK_K) * sizeof(block_q4_K);
     if (!imatrix) {
@@ -129,13 +129,7 @@ void ckpt_quantize_row_q4_K_ref(const float *x, void *y, int64_t k)
 size_t ckpt_quantize_q4_K(const float *src, void *dst, int64_t nrow, int64_t n_per_row,
                           const float *imatrix)
 {
-    return quantize_q4_K(src, dst, nrow, n_per_row, imatrix, &ckpt_kq_ref);
-}
-
-size_t ckpt_quantize_q4_K_avx2(const float *src, void *dst, int64_t nrow, int64_t n_per_row,
-                               const float *imatrix)
-{
-    return quantize_q4_K(src, dst, nrow, n_per_row, imatrix, &ckpt_kq_avx2);
+    return ckpt_quantize_q4_K_kq(src, dst, nrow, n_per_row, imatrix, &ckpt_kq_ref);
 }
 
 void ckpt_dequantize_row_q4_K(const void *vx, float *y, int64_t k)

@@ -118,8 +118,8 @@ static void quantize_q5_K_weighted(const float *x, uint8_t *y, int64_t n_per_row
     }
 }
 
-static size_t quantize_q5_K(const float *src, void *dst, int64_t nrow, int64_t n_per_row,
-                            const float *imatrix, const struct ckpt_kq_kernels *s)
+size_t ckpt_quantize_q5_K_kq(const float *src, void *dst, int64_t nrow, int64_t n_per_row,
+                          const float *imatrix, const struct ckpt_kq_kernels *s)
 {
     const size_t row_bytes = (size_t)(n_per_row / QK_K) * sizeof(block_q5_K);
     if (!imatrix) {
@@ -140,13 +140,7 @@ void ckpt_quantize_row_q5_K_ref(const float *x, void *y, int64_t k)
 size_t ckpt_quantize_q5_K(const float *src, void *dst, int64_t nrow, int64_t n_per_row,
                           const float *imatrix)
 {
-    return quantize_q5_K(src, dst, nrow, n_per_row, imatrix, &ckpt_kq_ref);
-}
-
-size_t ckpt_quantize_q5_K_avx2(const float *src, void *dst, int64_t nrow, int64_t n_per_row,
-                               const float *imatrix)
-{
-    return quantize_q5_K(src, dst, nrow, n_per_row, imatrix, &ckpt_kq_avx2);
+    return ckpt_quantize_q5_K_kq(src, dst, nrow, n_per_row, imatrix, &ckpt_kq_ref);
 }
 
 void ckpt_dequantize_row_q5_K(const void *vx, float *y, int64_t k)

@@ -70,8 +70,8 @@ static void quantize_block_q6_K(const float *x, block_q6_K *b, const float *qw,
     }
 }
 
-static size_t quantize_q6_K(const float *src, void *dst, int64_t nrow, int64_t n_per_row,
-                            const float *imatrix, const struct ckpt_kq_kernels *s)
+size_t ckpt_quantize_q6_K_kq(const float *src, void *dst, int64_t nrow, int64_t n_per_row,
+                          const float *imatrix, const struct ckpt_kq_kernels *s)
 {
     const int64_t nb = n_per_row / QK_K;
     uint8_t *y = dst;
@@ -87,19 +87,13 @@ static size_t quantize_q6_K(const float *src, void *dst, int64_t nrow, int64_t n
 
 void ckpt_quantize_row_q6_K_ref(const float *x, void *y, int64_t k)
 {
-    quantize_q6_K(x, y, 1, k, NULL, &ckpt_kq_ref);
+    ckpt_quantize_q6_K_kq(x, y, 1, k, NULL, &ckpt_kq_ref);
 }
 
 size_t ckpt_quantize_q6_K(const float *src, void *dst, int64_t nrow, int64_t n_per_row,
                           const float *imatrix)
 {
-    return quantize_q6_K(src, dst, nrow, n_per_row, imatrix, &ckpt_kq_ref);
-}
-
-size_t ckpt_quantize_q6_K_avx2(const float *src, void *dst, int64_t nrow, int64_t n_per_row,
-                               const float *imatrix)
-{
-    return quantize_q6_K(src, dst, nrow, n_per_row, imatrix, &ckpt_kq_avx2);
+    return ckpt_quantize_q6_K_kq(src, dst, nrow, n_per_row, imatrix, &ckpt_kq_ref);
 }
 
 void ckpt_dequantize_row_q6_K(const void *vx, float *y, int64_t k)

@@ -7,7 +7,7 @@
 #include "source.h"
 
 #include "../formats/mapfile.h"
-#include "../kernels/dot_kernels.h"
+#include "../kernels/dispatch.h"
 #include "../kernels/quant.h"
 
 #include <stdio.h>
@@ -27,14 +27,14 @@ static ckpt_status g_rows(void *ctx, size_t i, int64_t row, int64_t n, float *ds
     if (!ckpt_type_row_bytes(t->type, t->ne[0], &rb))
         return ckpt_err_set(err, CKPT_E_INTERNAL, "%s: tensor '%s': bad row size", s->src.name,
                             t->name);
-    /* F16C gives the same floats, except that a signalling NaN comes out
-     * quiet: the driver refuses NaN rows either way */
-    const bool f16c = t->type == CKPT_TYPE_F16 && ckpt_isa_default() == CKPT_ISA_AVX2;
+    /* the table's widening (F16C on avx2) gives the same floats, except that
+     * a signalling NaN comes out quiet: the driver refuses NaN rows either way */
+    const struct ckpt_kernels *k = ckpt_kernels_get();
     for (int64_t r = 0; r < n; r++) {
         const uint8_t *src = t->data + (size_t)(row + r) * rb;
         float *out = dst + r * t->ne[0];
-        if (f16c)
-            ckpt_f16_to_f32_avx2(src, out, t->ne[0]);
+        if (t->type == CKPT_TYPE_F16)
+            k->f16_to_f32(src, out, t->ne[0]);
         else if (!ckpt_dequantize_row(t->type, src, out, t->ne[0]))
             return ckpt_err_set(err, CKPT_E_UNSUPPORTED,
                                 "%s: tensor '%s': cannot read type %s", s->src.name, t->name,

@@ -1,6 +1,6 @@
 /*
  * check_all.c - the one Check runner: every suite defined in a
- * tests/check_*.c file (the list is generated into suites.h), one summary
+ * tests/<part>/check_*.c file (the list is generated into suites.h), one summary
  * line at the end.  CK_RUN_SUITE / CK_RUN_CASE select a subset.
  */
 #include <check.h>

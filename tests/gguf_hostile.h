@@ -2,7 +2,7 @@
  * gguf_hostile.h - crafted GGUF files, built byte by byte: a valid small
  * file that uses every value type, and the hostile corpus (FORMATS.md §2.6
  * and every other check of the reader), each case with the message
- * substring the reader must report.  Shared by tests/check_gguf.c and
+ * substring the reader must report.  Shared by tests/formats/check_gguf.c and
  * tests/gen_hostile_gguf.c (which writes the corpus out for the CLI tests),
  * so it is a header of static functions.
  */

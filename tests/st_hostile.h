@@ -1,7 +1,7 @@
 /*
  * st_hostile.h - the hostile safetensors corpus: every case of FORMATS.md
  * §1.8 plus the cJSON-specific ones (§1.7), each with the check, status and
- * message substring the reader must report.  Shared by check_safetensors.c
+ * message substring the reader must report.  Shared by tests/formats/check_safetensors.c
  * (in memory) and gen_hostile_st.c (files + manifest for the CLI tests),
  * so both feed the same bytes.  Header-only: a table and two builders.
  */

@@ -1,10 +1,13 @@
 #!/bin/sh
 # run.sh BUILD_DIR - tests against llama.cpp itself (node-llama-cpp, pinned in
-# package-lock.json, installed from npm into tests/interop/node_modules).
+# package.json and package-lock.json, the source of truth, and installed from
+# npm into BUILD_DIR/interop/node_modules once per lock file).
 # Each tests/interop/t_*.sh is run with BIN, TESTBIN (the test tools), TMP,
 # LLAMA (the driver command) and DATA set; it exits 0 on success, and lines
-# it prints starting with "# " (measured figures) are shown.  Without node the whole group is
-# skipped, loudly.  Ends with "N passed, N failed".
+# it prints starting with "# " (measured figures) are shown.  INTEROP_JOBS
+# cases (default 2) run at once, each with its own TMP; the output is
+# printed in case order.  Without node the whole group is skipped, loudly.
+# Ends with "N passed, N failed".
 set -u
 build=$1
 here=$(cd "$(dirname "$0")" && pwd)
@@ -16,28 +19,61 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
     echo "################################################################"
     exit 0
 fi
-if [ ! -f "$here/node_modules/node-llama-cpp/package.json" ] ||
-   [ "$here/package-lock.json" -nt "$here/node_modules/.package-lock.json" ]; then
-    # npm install (not npm ci) because npm ci refuses a lock file without the
-    # other platforms' optional binary packages; versions still come from the lock.
-    echo "interop: installing node-llama-cpp from npm"
-    (cd "$here" && npm install --omit=optional --ignore-scripts --no-audit --no-fund >/dev/null 2>npm.err) || {
-        echo "interop: npm install failed:"; cat "$here/npm.err"; rm -f "$here/npm.err"; exit 1; }
-    rm -f "$here/npm.err"
+# The driver runs from the build directory, so that node finds the modules
+# installed there.  A node_modules already next to the sources with the
+# pinned node-llama-cpp is used as it is (no second download).
+dir=$build/interop
+mkdir -p "$dir"
+cp "$here/llama.mjs" "$here/package.json" "$here/package-lock.json" "$dir/"
+want=$(node -p 'require(process.argv[1]).dependencies["node-llama-cpp"]' "$here/package.json")
+have() { node -p 'require(process.argv[1]).version' "$1/node-llama-cpp/package.json" 2>/dev/null; }
+if ! cmp -s "$here/package-lock.json" "$dir/node_modules/.ckpt-lock" &&
+   ! { [ -L "$dir/node_modules" ] && [ "$(have "$dir/node_modules")" = "$want" ]; }; then
+    rm -rf "$dir/node_modules"
+    if [ "$(have "$here/node_modules")" = "$want" ]; then
+        ln -s "$here/node_modules" "$dir/node_modules"
+    else
+        # npm install (not npm ci) because npm ci refuses a lock file without the
+        # other platforms' optional binary packages; versions still come from the lock.
+        echo "interop: installing node-llama-cpp $want from npm into $dir"
+        (cd "$dir" && npm install --omit=optional --ignore-scripts --no-audit --no-fund >/dev/null 2>npm.err) || {
+            echo "interop: npm install failed:"; cat "$dir/npm.err"; exit 1; }
+        rm -f "$dir/npm.err"
+        cp "$here/package-lock.json" "$dir/node_modules/.ckpt-lock"
+    fi
 fi
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/ckpt-interop-XXXXXX")
 trap 'rm -rf "$TMP"' EXIT INT TERM
 BIN=$build/bin
 TESTBIN=$build/tests
-LLAMA="node $here/llama.mjs"
+LLAMA="node $dir/llama.mjs"
 DATA=$top/tests/data
-export BIN TESTBIN TMP LLAMA DATA
+export BIN TESTBIN LLAMA DATA
+jobs=${INTEROP_JOBS:-2}
+
+# start case $1 in the background; its status goes to $TMP/$name.rc
+start() {
+    name=$(basename "$1" .sh)
+    mkdir -p "$TMP/$name"
+    (cd "$top" && TMP=$TMP/$name sh "$1" >"$TMP/$name.out" 2>&1; echo $? >"$TMP/$name.rc") &
+}
+running=0
+for t in "$here"/t_*.sh; do
+    [ -f "$t" ] || continue
+    if [ "$running" -ge "$jobs" ]; then
+        wait
+        running=0
+    fi
+    start "$t"
+    running=$((running + 1))
+done
+wait
 pass=0
 fail=0
 for t in "$here"/t_*.sh; do
     [ -f "$t" ] || continue
     name=$(basename "$t" .sh)
-    if (cd "$top" && sh "$t") >"$TMP/$name.out" 2>&1; then
+    if [ "$(cat "$TMP/$name.rc" 2>/dev/null)" = 0 ]; then
         pass=$((pass + 1))
         echo "interop: $name ok"
         sed -n 's/^# /interop:   /p' "$TMP/$name.out"

@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "kernels/dot.h"
-#include "kernels/dot_kernels.h"
+#include "kernels/kernels_test.h"
 #include "kernels/fp16.h"
 #include "kernels/quant.h"
 #include "kernels/types.h"

@@ -13,8 +13,7 @@
 #include "kernels/err.h"
 #include "kernels/fp16.h"
 #include "kernels/quant.h"
-#include "kernels/quant_blocks.h"
-#include "kernels/quant_kernels.h"
+#include "kernels/kernels_test.h"
 #include "kernels/types.h"
 #include "testutil.h"
 

@@ -20,7 +20,7 @@
 
 #include "kernels/dot.h"
 #include "kernels/quant.h"
-#include "kernels/quant_k_common.h"
+#include "kernels/kernels_test.h"
 #include "kernels/types.h"
 #include "testutil.h"
 

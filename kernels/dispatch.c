@@ -1,0 +1,112 @@
+/*
+ * dispatch.c - the kernel tables and the choice among them (see
+ * dispatch.h).  The kernels themselves live with their kind: dot.c and
+ * dot_avx2.c (dot_kernels.h), fp16.c, quant_k_common.c and quant_k_avx2.c
+ * (quant_k_common.h).  A table names the ISA's kernel where it has one
+ * and the scalar one elsewhere, so callers never test the ISA.
+ */
+#include "dispatch.h"
+
+#include <pthread.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
+#include <stdlib.h>
+#include <strings.h>
+
+#include "dot.h"
+#include "dot_kernels.h"
+#include "quant_k_common.h"
+
+static const struct ckpt_kernels tables[CKPT_ISA_COUNT] = {
+    [CKPT_ISA_REF] = {CKPT_ISA_REF, ckpt_dot_chunk_ref, ckpt_dot_sum_ref, ckpt_vec_dot_f32,
+                      ckpt_weighted_sum_f32, ckpt_f16_to_f32_ref, ckpt_bf16_to_f32_ref,
+                      &ckpt_kq_ref},
+    [CKPT_ISA_AVX2] = {CKPT_ISA_AVX2, ckpt_dot_chunk_avx2, ckpt_dot_sum_avx2, ckpt_dot_f32_avx2,
+                       ckpt_weighted_sum_f32, ckpt_f16_to_f32_avx2, ckpt_bf16_to_f32_avx2,
+                       &ckpt_kq_avx2},
+    [CKPT_ISA_F64] = {CKPT_ISA_F64, ckpt_dot_chunk_f64, ckpt_dot_sum_f64, ckpt_dot_f32_f64_f,
+                      ckpt_weighted_sum_f64, ckpt_f16_to_f32_ref, ckpt_bf16_to_f32_ref,
+                      &ckpt_kq_ref},
+};
+
+static const char *const isa_names[CKPT_ISA_COUNT] = {"ref", "avx2", "f64"};
+
+const char *ckpt_isa_name(ckpt_isa isa)
+{
+    return (unsigned)isa < CKPT_ISA_COUNT ? isa_names[isa] : "?";
+}
+
+int ckpt_isa_from_name(const char *name)
+{
+    for (int i = 0; i < CKPT_ISA_COUNT; i++)
+        if (name && strcasecmp(name, isa_names[i]) == 0)
+            return i;
+    return -1;
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+/* F16C is CPUID leaf 1, ECX bit 29 (asked directly: not every compiler's
+ * __builtin_cpu_supports knows the name). */
+static bool cpu_has_f16c(void)
+{
+    unsigned a, b, c, d;
+    return __get_cpuid(1, &a, &b, &c, &d) && (c & (1u << 29));
+}
+#endif
+
+/* Asked once: CPUID is slow (in a virtual machine it traps to the host). */
+static bool cpu_runs(ckpt_isa isa)
+{
+    switch (isa) {
+    case CKPT_ISA_REF:
+    case CKPT_ISA_F64:
+        return true;
+    case CKPT_ISA_AVX2:
+#if defined(__x86_64__) || defined(__i386__)
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && cpu_has_f16c();
+#else
+        return false;
+#endif
+    default:
+        return false;
+    }
+}
+
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+/* written once, under once */
+static bool available[CKPT_ISA_COUNT];
+static const struct ckpt_kernels *default_table;
+
+static void decide(void)
+{
+    for (int i = 0; i < CKPT_ISA_COUNT; i++)
+        available[i] = cpu_runs((ckpt_isa)i);
+    const char *env = getenv("CKPT_ISA");
+    int want = env ? ckpt_isa_from_name(env) : -1;
+    if (want < 0 || !available[want])
+        want = available[CKPT_ISA_AVX2] ? CKPT_ISA_AVX2 : CKPT_ISA_REF;
+    default_table = &tables[want];
+}
+
+bool ckpt_isa_available(ckpt_isa isa)
+{
+    pthread_once(&once, decide);
+    return (unsigned)isa < CKPT_ISA_COUNT && available[isa];
+}
+
+const struct ckpt_kernels *ckpt_kernels_of(ckpt_isa isa)
+{
+    return ckpt_isa_available(isa) ? &tables[isa] : NULL;
+}
+
+const struct ckpt_kernels *ckpt_kernels_get(void)
+{
+    pthread_once(&once, decide);
+    return default_table;
+}
+
+ckpt_isa ckpt_isa_default(void)
+{
+    return ckpt_kernels_get()->isa;
+}

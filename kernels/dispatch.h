@@ -1,0 +1,79 @@
+/*
+ * dispatch.h - the one place that decides which instruction set computes:
+ * one table of kernels per ISA, and the process-wide choice among them.
+ * Dot products (dot.c, the forward pass), quantizers (quant.c) and f16
+ * widening (readers of F16 tensors) take their kernels from a table, never
+ * from a CPU test of their own.
+ *
+ * ISAs:
+ *   ref   scalar f32 in the documented orders of dot.h (the oracle);
+ *   avx2  AVX2/FMA/F16C siblings: the same floats and bytes where dot.h
+ *         and quant.h say so (widening and quantizers), within the bound
+ *         of dot.h for dot products;
+ *   f64   scalar, dot products and attention sums in double.
+ * The default is avx2 when the CPU has AVX2+FMA+F16C, else ref; the
+ * environment variable CKPT_ISA=ref|avx2|f64 overrides it (an unknown or
+ * unavailable name is ignored).  Decided once, under pthread_once; the
+ * tables are constant, so every function here is thread-safe.
+ */
+#ifndef CKPT_KERNELS_DISPATCH_H
+#define CKPT_KERNELS_DISPATCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef enum {
+    CKPT_ISA_REF = 0,
+    CKPT_ISA_AVX2 = 1,
+    CKPT_ISA_F64 = 2,
+    CKPT_ISA_COUNT
+} ckpt_isa;
+
+struct ckpt_kq_kernels; /* quant_k_common.h, private to kernels/ */
+
+/* The running sum of one dot product, fed chunk after chunk in row order;
+ * zero-initialise it.  Each ISA uses the fields it needs. */
+struct ckpt_dot_acc {
+    float lanes[8];
+    double wide;
+};
+
+struct ckpt_kernels {
+    ckpt_isa isa;
+    /* acc += w[0..n) . x[0..n), one chunk of a row (n >= 0, any alignment) */
+    void (*dot_chunk)(struct ckpt_dot_acc *acc, const float *w, const float *x, int64_t n);
+    /* the finished dot product of the chunks fed to acc */
+    float (*dot_sum)(const struct ckpt_dot_acc *acc);
+    /* a[0..n) . b[0..n) in one go (attention scores) */
+    float (*dot_f32)(const float *a, const float *b, int64_t n);
+    /* o[d] = sum over k < n of s[k] * v[k*ldv + d], for d < hd, k in order
+     * (attention's weighted sum of values) */
+    void (*weighted_sum)(float *o, const float *s, const float *v, int64_t n, int64_t ldv,
+                         int64_t hd);
+    /* n little-endian f16 / bf16 values to f32: exact, the same floats in
+     * every ISA (F16C quiets a signalling NaN) */
+    void (*f16_to_f32)(const void *src, float *dst, int64_t n);
+    void (*bf16_to_f32)(const void *src, float *dst, int64_t n);
+    /* the quantizers' scale searches: the same bytes in every ISA */
+    const struct ckpt_kq_kernels *kq;
+};
+
+/* The table of the default ISA (see above).  Never NULL. */
+const struct ckpt_kernels *ckpt_kernels_get(void);
+
+/* The table of isa, or NULL if this CPU cannot run it (or isa is unknown). */
+const struct ckpt_kernels *ckpt_kernels_of(ckpt_isa isa);
+
+/* The default ISA: ckpt_kernels_get()->isa. */
+ckpt_isa ckpt_isa_default(void);
+
+/* True if this CPU can run the ISA's kernels. */
+bool ckpt_isa_available(ckpt_isa isa);
+
+/* "ref", "avx2", "f64" ("?" for anything else). */
+const char *ckpt_isa_name(ckpt_isa isa);
+
+/* ISA from its name, case-insensitive; -1 if unknown. */
+int ckpt_isa_from_name(const char *name);
+
+#endif
