@@ -3,8 +3,7 @@
  * mixes, byte for byte what llama-quantize writes.  Parses options, opens
  * the source, calls ckpt_quant_run, reports.
  */
-#include "../formats/cli.h"
-#include "../formats/outfile.h"
+#include "../cli/cli.h"
 #include "../kernels/types.h"
 #include "calib.h"
 #include "imatrix.h"
@@ -23,50 +22,56 @@
 
 int cmd_quant(int argc, char **argv);
 
-static void usage(FILE *f)
+enum {
+    OPT_IMATRIX = 256, OPT_PURE, OPT_OUT_TYPE, OPT_EMB_TYPE, OPT_NO_PROV, OPT_CALIB,
+    OPT_CALIB_CTX, OPT_CALIB_CHUNKS, OPT_IMATRIX_OUT
+};
+
+static const struct option longopts[] = {
+    {"type", required_argument, NULL, 't'},
+    {"imatrix", required_argument, NULL, OPT_IMATRIX},
+    {"calib", required_argument, NULL, OPT_CALIB},
+    {"calib-ctx", required_argument, NULL, OPT_CALIB_CTX},
+    {"calib-chunks", required_argument, NULL, OPT_CALIB_CHUNKS},
+    {"imatrix-out", required_argument, NULL, OPT_IMATRIX_OUT},
+    {"pure", no_argument, NULL, OPT_PURE},
+    {"output-tensor-type", required_argument, NULL, OPT_OUT_TYPE},
+    {"token-embedding-type", required_argument, NULL, OPT_EMB_TYPE},
+    {"no-provenance", no_argument, NULL, OPT_NO_PROV},
+    {NULL, 0, NULL, 0},
+};
+
+static void list_mixes(FILE *f)
 {
-    fputs("Usage: ckpt-quant -t MIX [-o OUT|-] [-f] [-j N] [--imatrix FILE] [--pure]\n"
-          "                  [--calib TEXT [--calib-ctx N] [--calib-chunks N]\n"
-          "                  [--imatrix-out FILE]]\n"
-          "                  [--output-tensor-type T] [--token-embedding-type T]\n"
-          "                  [--no-provenance] [-q|-v] [--json] IN.gguf|MODEL_DIR|-\n"
-          "Quantize a GGUF model (F32, F16 or BF16), or a Hugging Face model directory\n"
-          "converted on the fly, to a llama-quantize mix; the output has the tensors,\n"
-          "types, metadata and bytes llama-quantize writes.\n\n"
-          "  -t, --type MIX          the mix (below)\n"
-          "  -o, --output FILE       output file, - for stdout (default: IN-MIX.gguf)\n"
-          "  -f, --force             overwrite the output; write to a terminal\n"
-          "  -j, --threads N         threads (default: all cores); same bytes for any N\n"
-          "      --imatrix FILE      importance matrix (llama-imatrix .dat or GGUF)\n"
-          "      --calib TEXT        compute the importance matrix: the input model\n"
-          "                          run over the text TEXT (as llama-imatrix does)\n"
-          "      --calib-ctx N       tokens per chunk of TEXT (default 512)\n"
-          "      --calib-chunks N    use at most N chunks (default: all)\n"
-          "      --imatrix-out FILE  save the computed matrix (llama-imatrix .dat)\n"
-          "      --pure              the mix's base type for every weight matrix\n"
-          "      --output-tensor-type T     type of output.weight (q8_0, q6_K, f16, ...)\n"
-          "      --token-embedding-type T   type of token_embd.weight\n"
-          "      --no-provenance     MODEL_DIR: leave out the general.source.* keys\n"
-          "      --json              JSON summary with every tensor's type on stdout\n"
-          "  -q, --quiet             errors only\n"
-          "  -v, --verbose           more messages\n"
-          "  -h, --help              this help\n"
-          "  -V, --version           the version\n\nMixes:\n",
-          f);
+    fputs("\nMixes:\n", f);
     for (int m = 0; m < CKPT_MIX_COUNT; m++)
         fprintf(f, "  %-7s %s\n", ckpt_mix_name((ckpt_mix)m), ckpt_mix_describe((ckpt_mix)m));
-    fputs("\nExit status: 0 written, 2 usage, input or output error.\n", f);
 }
 
-static void on_progress(void *ctx, const char *tensor, uint64_t done, uint64_t total)
-{
-    ckpt_cli_progress(ctx, tensor, done, total);
-}
-
-static void on_message(void *ctx, int level, const char *msg)
-{
-    ckpt_cli_msg(ctx, level, "%s", msg);
-}
+static const struct ckpt_cli_tool tool = {
+    .name = "ckpt-quant",
+    .usage = "ckpt-quant [OPTION]... -t MIX IN.gguf|MODEL_DIR|-",
+    .about = "Quantize a GGUF model (F32, F16 or BF16), or a Hugging Face model directory\n"
+             "converted on the fly, to a llama-quantize mix; the output has the tensors,\n"
+             "types, metadata and bytes llama-quantize writes.",
+    .options = "  -t, --type MIX          the mix (below)\n"
+               "      --imatrix FILE      importance matrix (llama-imatrix .dat or GGUF)\n"
+               "      --calib TEXT        compute the importance matrix: the input model\n"
+               "                          run over the text TEXT (as llama-imatrix does)\n"
+               "      --calib-ctx N       tokens per chunk of TEXT (default 512)\n"
+               "      --calib-chunks N    use at most N chunks (default: all)\n"
+               "      --imatrix-out FILE  save the computed matrix (llama-imatrix .dat)\n"
+               "      --pure              the mix's base type for every weight matrix\n"
+               "      --output-tensor-type T     type of output.weight (q8_0, q6_K, f16, ...)\n"
+               "      --token-embedding-type T   type of token_embd.weight\n"
+               "      --no-provenance     MODEL_DIR: leave out the general.source.* keys\n",
+    .shortopts = "t:",
+    .longopts = longopts,
+    .common = CKPT_CLI_OUTPUT | CKPT_CLI_STDOUT | CKPT_CLI_FORCE | CKPT_CLI_JSON,
+    .output_help = "  -o, --output FILE       output file, - for stdout (default: IN-MIX.gguf)\n",
+    .exit_status = "0 written, 2 usage, input or output error.",
+    .help_more = list_mixes,
+};
 
 /* A regular file that only -f may replace (checked before a calibration
  * run, not to find out after it; the writers check again). */
@@ -86,8 +91,8 @@ static ckpt_status calibrate(struct ckpt_cli *cli, const char *in, struct ckpt_c
     if (kept && kept_file(kept, o->force))
         return ckpt_err_set(err, CKPT_E_EXISTS, "%s: already exists (use -f to overwrite)", kept);
     co->n_threads = o->n_threads;
-    co->progress = on_progress;
-    co->message = on_message;
+    co->progress = ckpt_cli_progress(cli);
+    co->message = ckpt_cli_on_message;
     co->cb_ctx = cli;
     double t0 = ckpt_cli_now();
     ckpt_status st = ckpt_calib_run(cal, in, co, err);
@@ -163,173 +168,128 @@ static void summary(struct ckpt_cli *cli, const struct ckpt_quant_report *rep,
     }
 }
 
-int cmd_quant(int argc, char **argv)
+static int quantize(struct ckpt_cli *cli, const char *in, struct ckpt_quant_opts *o,
+                    const char *imatrix_path, struct ckpt_calib_opts *co,
+                    const char *imatrix_out, bool provenance)
 {
-    enum {
-        OPT_IMATRIX = 256, OPT_PURE, OPT_OUT_TYPE, OPT_EMB_TYPE, OPT_JSON, OPT_NO_PROV,
-        OPT_CALIB, OPT_CALIB_CTX, OPT_CALIB_CHUNKS, OPT_IMATRIX_OUT
-    };
-    static const struct option longopts[] = {
-        {"type", required_argument, NULL, 't'},
-        {"output", required_argument, NULL, 'o'},
-        {"force", no_argument, NULL, 'f'},
-        {"threads", required_argument, NULL, 'j'},
-        {"imatrix", required_argument, NULL, OPT_IMATRIX},
-        {"calib", required_argument, NULL, OPT_CALIB},
-        {"calib-ctx", required_argument, NULL, OPT_CALIB_CTX},
-        {"calib-chunks", required_argument, NULL, OPT_CALIB_CHUNKS},
-        {"imatrix-out", required_argument, NULL, OPT_IMATRIX_OUT},
-        {"pure", no_argument, NULL, OPT_PURE},
-        {"output-tensor-type", required_argument, NULL, OPT_OUT_TYPE},
-        {"token-embedding-type", required_argument, NULL, OPT_EMB_TYPE},
-        {"json", no_argument, NULL, OPT_JSON},
-        {"no-provenance", no_argument, NULL, OPT_NO_PROV},
-        {"quiet", no_argument, NULL, 'q'},
-        {"verbose", no_argument, NULL, 'v'},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
-        {NULL, 0, NULL, 0},
-    };
-    struct ckpt_cli cli;
-    ckpt_cli_init(&cli, "ckpt-quant");
-    struct ckpt_quant_opts o = {.mix = CKPT_MIX_COUNT, .output_type = -1, .token_embd_type = -1};
-    const char *imatrix_path = NULL, *imatrix_out = NULL;
-    struct ckpt_calib_opts co = {0};
-    struct ckpt_calib cal = {0};
-    bool json = false, provenance = true;
-    long l;
-    int c;
-    while ((c = getopt_long(argc, argv, "t:o:fj:qvhV", longopts, NULL)) != -1) {
-        switch (c) {
-        case 't':
-            if ((l = ckpt_mix_from_name(optarg)) < 0)
-                return ckpt_cli_usage_error(&cli, "unknown mix '%s' (see --help)", optarg);
-            o.mix = (ckpt_mix)l;
-            break;
-        case 'o': o.output = optarg; break;
-        case 'f': o.force = true; break;
-        case 'j':
-            if (!ckpt_cli_parse_int(optarg, 1, 1024, &l))
-                return ckpt_cli_usage_error(&cli, "-j: '%s' is not a thread count (1-1024)",
-                                            optarg);
-            o.n_threads = (int)l;
-            break;
-        case OPT_IMATRIX: imatrix_path = optarg; break;
-        case OPT_CALIB: co.text = optarg; break;
-        case OPT_CALIB_CTX:
-            if (!ckpt_cli_parse_int(optarg, 1, 1L << 20, &l))
-                return ckpt_cli_usage_error(&cli, "--calib-ctx: '%s' is not a token count "
-                                            "(1-1048576)", optarg);
-            co.n_ctx = l;
-            break;
-        case OPT_CALIB_CHUNKS:
-            if (!ckpt_cli_parse_int(optarg, 1, INT32_MAX, &l))
-                return ckpt_cli_usage_error(&cli, "--calib-chunks: '%s' is not a chunk count",
-                                            optarg);
-            co.max_chunks = l;
-            break;
-        case OPT_IMATRIX_OUT: imatrix_out = optarg; break;
-        case OPT_PURE: o.pure = true; break;
-        case OPT_OUT_TYPE:
-            if (!parse_type(optarg, &o.output_type))
-                return ckpt_cli_usage_error(&cli, "--output-tensor-type: unknown type '%s'",
-                                            optarg);
-            break;
-        case OPT_EMB_TYPE:
-            if (!parse_type(optarg, &o.token_embd_type))
-                return ckpt_cli_usage_error(&cli, "--token-embedding-type: unknown type '%s'",
-                                            optarg);
-            break;
-        case OPT_JSON: json = true; break;
-        case OPT_NO_PROV: provenance = false; break;
-        case 'q': cli.level--; break;
-        case 'v': cli.level++; break;
-        case 'h': usage(stdout); return 0;
-        case 'V': printf("ckpt-quant %s\n", CKPT_VERSION); return 0;
-        default: return ckpt_cli_usage_error(&cli, "bad option");
-        }
-    }
-    if (o.mix == CKPT_MIX_COUNT)
-        return ckpt_cli_usage_error(&cli, "no mix given (-t MIX)");
-    if (optind != argc - 1)
-        return ckpt_cli_usage_error(&cli, optind == argc ? "no input given" : "one input only");
-    const char *in = argv[optind];
-    if (co.text && imatrix_path)
-        return ckpt_cli_usage_error(&cli, "--calib and --imatrix exclude each other");
-    if (!co.text && (co.n_ctx || co.max_chunks || imatrix_out))
-        return ckpt_cli_usage_error(&cli, "--calib-ctx, --calib-chunks and --imatrix-out need "
+    if (co->text && imatrix_path)
+        return ckpt_cli_usage_error(cli, "--calib and --imatrix exclude each other");
+    if (!co->text && (co->n_ctx || co->max_chunks || imatrix_out))
+        return ckpt_cli_usage_error(cli, "--calib-ctx, --calib-chunks and --imatrix-out need "
                                     "--calib");
-    if (co.text && strcmp(in, "-") == 0)
-        return ckpt_cli_usage_error(&cli, "--calib needs the input model as a file or "
+    if (co->text && strcmp(in, "-") == 0)
+        return ckpt_cli_usage_error(cli, "--calib needs the input model as a file or "
                                     "directory, not standard input");
     if (imatrix_out && strcmp(imatrix_out, "-") == 0)
-        return ckpt_cli_usage_error(&cli, "--imatrix-out needs a file name");
+        return ckpt_cli_usage_error(cli, "--imatrix-out needs a file name");
     char *derived = NULL;
-    if (!o.output)
-        o.output = strcmp(in, "-") == 0 ? "-" : (derived = default_output(in, o.mix));
-    if (!o.output)
-        return ckpt_cli_usage_error(&cli, "out of memory");
+    if (!o->output)
+        o->output = strcmp(in, "-") == 0 ? "-" : (derived = default_output(in, o->mix));
+    if (!o->output)
+        return ckpt_cli_usage_error(cli, "out of memory");
     int rc = 2;
     ckpt_err err = {0};
     struct ckpt_qsrc *src = NULL;
     ckpt_imatrix *im = NULL;
+    struct ckpt_calib cal = {0};
     struct ckpt_quant_report rep = {0};
-    const bool to_stdout = strcmp(o.output, "-") == 0;
-    if (json && to_stdout) {
-        rc = ckpt_cli_usage_error(&cli, "--json needs an output file (stdout carries the model)");
-        goto out;
-    }
-    if (to_stdout && isatty(STDOUT_FILENO) && !o.force) {
-        rc = ckpt_cli_usage_error(&cli, "refusing to write a model to a terminal (use -o FILE)");
-        goto out;
-    }
-    if (same_file(in, o.output)) {
-        rc = ckpt_cli_usage_error(&cli, "%s: the output would replace the input", o.output);
-        goto out;
-    }
-    if (imatrix_path && ckpt_imatrix_load(&im, imatrix_path, &err) != CKPT_OK) {
-        rc = ckpt_cli_fail(&cli, &err);
-        goto out;
-    }
-    ckpt_out_install_signal_cleanup();
-    if (co.text && calibrate(&cli, in, &co, imatrix_out, &o, &cal, &err) != CKPT_OK) {
-        rc = ckpt_cli_fail(&cli, &err);
-        goto out;
-    }
-    if ((is_model_dir(in) ? ckpt_qsrc_open_hf(&src, in, provenance, &err)
-                          : ckpt_qsrc_open_gguf(&src, in, &err)) != CKPT_OK) {
-        rc = ckpt_cli_fail(&cli, &err);
-        goto out;
-    }
-    if (im) {
-        o.imatrix = im;
-        o.imatrix_name = imatrix_path;
-    }
-    o.progress = on_progress;
-    o.message = on_message;
-    o.cb_ctx = &cli;
-    if (ckpt_quant_run(src, &o, &rep, &err) != CKPT_OK) {
-        rc = ckpt_cli_fail(&cli, &err);
-        goto out;
-    }
-    ckpt_cli_progress_clear(&cli);
-    summary(&cli, &rep, &o, in);
-    rc = 0;
-    if (json) {
-        char *s = ckpt_quant_report_json(&rep, &o, in);
-        if (!s || printf("%s\n", s) < 0 || fflush(stdout) != 0) {
-            ckpt_cli_msg(&cli, 1, "cannot write the JSON summary");
-            rc = 2;
+    const bool to_stdout = strcmp(o->output, "-") == 0;
+    if (cli->json && to_stdout)
+        rc = ckpt_cli_usage_error(cli, "--json needs an output file (stdout carries the model)");
+    else if (to_stdout && ckpt_cli_check_binary_stdout(cli, "a model"))
+        rc = 2;
+    else if (same_file(in, o->output))
+        rc = ckpt_cli_usage_error(cli, "%s: the output would replace the input", o->output);
+    else if (imatrix_path && ckpt_imatrix_load(&im, imatrix_path, &err) != CKPT_OK)
+        rc = ckpt_cli_fail(cli, &err);
+    else if (co->text && calibrate(cli, in, co, imatrix_out, o, &cal, &err) != CKPT_OK)
+        rc = ckpt_cli_fail(cli, &err);
+    else if ((is_model_dir(in) ? ckpt_qsrc_open_hf(&src, in, provenance, &err)
+                               : ckpt_qsrc_open_gguf(&src, in, &err)) != CKPT_OK)
+        rc = ckpt_cli_fail(cli, &err);
+    else {
+        if (im) {
+            o->imatrix = im;
+            o->imatrix_name = imatrix_path;
         }
-        free(s);
+        o->progress = ckpt_cli_progress(cli);
+        o->message = ckpt_cli_on_message;
+        o->cb_ctx = cli;
+        if (ckpt_quant_run(src, o, &rep, &err) != CKPT_OK) {
+            rc = ckpt_cli_fail(cli, &err);
+        } else {
+            summary(cli, &rep, o, in);
+            rc = cli->json && !ckpt_cli_json(cli, ckpt_quant_report_json(&rep, o, in)) ? 2 : 0;
+        }
     }
-out:
     ckpt_quant_report_free(&rep);
     ckpt_qsrc_close(src);
     ckpt_imatrix_free(im);
     ckpt_calib_free(&cal);
     free(derived);
     return rc;
+}
+
+int cmd_quant(int argc, char **argv)
+{
+    struct ckpt_cli cli;
+    if (!ckpt_cli_init(&cli, &tool))
+        return 2;
+    struct ckpt_quant_opts o = {.mix = CKPT_MIX_COUNT, .output_type = -1, .token_embd_type = -1};
+    const char *imatrix_path = NULL, *imatrix_out = NULL;
+    struct ckpt_calib_opts co = {0};
+    bool provenance = true;
+    long l;
+    int c, rc = -1;
+    while (rc < 0 && (c = ckpt_cli_getopt(&cli, argc, argv)) >= 0) {
+        switch (c) {
+        case 't':
+            if ((l = ckpt_mix_from_name(optarg)) < 0)
+                rc = ckpt_cli_usage_error(&cli, "unknown mix '%s' (see --help)", optarg);
+            o.mix = (ckpt_mix)l;
+            break;
+        case OPT_IMATRIX: imatrix_path = optarg; break;
+        case OPT_CALIB: co.text = optarg; break;
+        case OPT_CALIB_CTX:
+            if (!ckpt_cli_parse_int(optarg, 1, 1L << 20, &l))
+                rc = ckpt_cli_usage_error(&cli, "--calib-ctx: '%s' is not a token count "
+                                          "(1-1048576)", optarg);
+            co.n_ctx = l;
+            break;
+        case OPT_CALIB_CHUNKS:
+            if (!ckpt_cli_parse_int(optarg, 1, INT32_MAX, &l))
+                rc = ckpt_cli_usage_error(&cli, "--calib-chunks: '%s' is not a chunk count",
+                                          optarg);
+            co.max_chunks = l;
+            break;
+        case OPT_IMATRIX_OUT: imatrix_out = optarg; break;
+        case OPT_PURE: o.pure = true; break;
+        case OPT_OUT_TYPE:
+            if (!parse_type(optarg, &o.output_type))
+                rc = ckpt_cli_usage_error(&cli, "--output-tensor-type: unknown type '%s'",
+                                          optarg);
+            break;
+        case OPT_EMB_TYPE:
+            if (!parse_type(optarg, &o.token_embd_type))
+                rc = ckpt_cli_usage_error(&cli, "--token-embedding-type: unknown type '%s'",
+                                          optarg);
+            break;
+        case OPT_NO_PROV: provenance = false; break;
+        }
+    }
+    if (rc < 0 && c == CKPT_CLI_EXIT)
+        rc = cli.exit;
+    else if (rc < 0 && o.mix == CKPT_MIX_COUNT)
+        rc = ckpt_cli_usage_error(&cli, "no mix given (-t MIX)");
+    else if (rc < 0 && optind != argc - 1)
+        rc = ckpt_cli_usage_error(&cli, optind == argc ? "no input given" : "one input only");
+    if (rc < 0) {
+        o.output = cli.output;
+        o.force = cli.force;
+        o.n_threads = cli.threads;
+        rc = quantize(&cli, argv[optind], &o, imatrix_path, &co, imatrix_out, provenance);
+    }
+    return ckpt_cli_finish(&cli, rc);
 }
 
 int main(int argc, char **argv)

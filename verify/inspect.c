@@ -770,7 +770,7 @@ out:
 
 /* ---- dispatch ---- */
 
-ckpt_status ckpt_inspect_path(const char *path, const struct ckpt_inspect_opts *o, FILE *out,
+static ckpt_status inspect_to(const char *path, const struct ckpt_inspect_opts *o, FILE *out,
                               ckpt_err *err)
 {
     struct stat sb;
@@ -791,4 +791,28 @@ ckpt_status ckpt_inspect_path(const char *path, const struct ckpt_inspect_opts *
         s = inspect_safetensors(path, m, o, out, err);
     ckpt_map_close(m);
     return s;
+}
+
+ckpt_status ckpt_inspect_path(const char *path, const struct ckpt_inspect_opts *o, char **text,
+                              size_t *len, ckpt_err *err)
+{
+    /* The report is built in memory: the library never writes to the
+     * caller's streams, and a failed report leaves nothing half-printed. */
+    *text = NULL;
+    *len = 0;
+    char *buf = NULL;
+    size_t n = 0;
+    FILE *out = open_memstream(&buf, &n);
+    if (!out)
+        return ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory", path);
+    ckpt_status s = inspect_to(path, o, out, err);
+    if (fclose(out) != 0 && s == CKPT_OK)
+        s = ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory for the report", path);
+    if (s != CKPT_OK) {
+        free(buf);
+        return s;
+    }
+    *text = buf;
+    *len = n;
+    return CKPT_OK;
 }
