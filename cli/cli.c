@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../formats/gguf.h"
 #include "../formats/mapfile.h"
 #include "../formats/outfile.h"
 
@@ -139,4 +140,15 @@ const char *ckpt_cli_stdin_file(struct ckpt_cli *cli)
     cli->stdin_fd = fd;
     snprintf(cli->stdin_path, sizeof cli->stdin_path, "/dev/fd/%d", fd);
     return cli->stdin_path;
+}
+
+const char *ckpt_cli_stdin_gguf(struct ckpt_cli *cli)
+{
+    const char *path = ckpt_cli_stdin_file(cli);
+    if (path && !ckpt_gguf_has_magic(path)) {
+        ckpt_cli_msg(cli, 1, "-: standard input is not a GGUF file (a model read from standard "
+                             "input must be a GGUF; give a model directory by name)");
+        return NULL;
+    }
+    return path;
 }

@@ -152,6 +152,9 @@ int ckpt_cli_check_binary_stdout(struct ckpt_cli *cli, const char *what);
  * model loader sniffs, then maps).  NULL on error (reported).
  */
 const char *ckpt_cli_stdin_file(struct ckpt_cli *cli);
+/* The same for a model: standard input must hold a GGUF (a model directory
+ * cannot come through a pipe); anything else is reported, NULL. */
+const char *ckpt_cli_stdin_gguf(struct ckpt_cli *cli);
 
 /* ---- values ---- */
 

@@ -166,7 +166,7 @@ static int run(struct ckpt_cli *cli, const char *model_path, const struct params
     const long n_new = p->n_new;
     if (strcmp(model_path, "-") == 0) {
         /* a GGUF on stdin: spooled, then both the weights and the vocabulary read it */
-        if (!(model_path = ckpt_cli_stdin_file(cli)))
+        if (!(model_path = ckpt_cli_stdin_gguf(cli)))
             return 2;
     }
     ckpt_err err = {0};

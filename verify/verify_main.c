@@ -183,7 +183,7 @@ static int mode_against(struct args *a)
     if (a->n_operands != 1 || a->pubkey || a->sig || a->n_ignore)
         return ckpt_cli_usage_error(&a->cli, "--against SOURCE takes one ARTIFACT");
     const char *artifact = a->operands[0];
-    if (strcmp(artifact, "-") == 0 && !(artifact = ckpt_cli_stdin_file(&a->cli)))
+    if (strcmp(artifact, "-") == 0 && !(artifact = ckpt_cli_stdin_gguf(&a->cli)))
         return 2;
     ckpt_err err = {0};
     char **prompts = NULL;
