@@ -199,9 +199,16 @@ install: all
 	  s=$${m##*.}; sed 's/@VERSION@/$(VERSION)/g' $$m > $(DESTDIR)$(MANDIR)/man$$s/$$(basename $$m); \
 	  chmod 644 $(DESTDIR)$(MANDIR)/man$$s/$$(basename $$m); done
 
+# The folders install created go too: each one, and the parents install -d
+# made for it, while they are empty (anything else there is not ours),
+# never DESTDIR itself.
 uninstall:
 	for t in $(notdir $(TOOLS)); do rm -f $(DESTDIR)$(BINDIR)/$$t; done
 	for m in $(MANPAGES); do s=$${m##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$$(basename $$m); done
+	for d in $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(BINDIR); do \
+	  while [ "$$d" != "$(DESTDIR)" ] && [ "$$d" != / ]; do \
+	    if [ -d "$$d" ]; then [ -z "$$(ls -A "$$d")" ] && rmdir "$$d" || break; fi; \
+	    d=$$(dirname "$$d"); done; done
 
 clean:
 	rm -rf build build-asan build-fuzz build-clang
