@@ -54,7 +54,10 @@ try {
         await llama.dispose();
         process.exit(0);
     }
-    const model = await llama.loadModel({modelPath});
+    /* tokenize needs the vocabulary only, which is all a --vocab-only file
+     * has (node-llama-cpp's memory estimate still tries the tensors first
+     * and logs that they are missing; the vocab-only load that follows works) */
+    const model = await llama.loadModel({modelPath, vocabOnly: cmd === "tokenize"});
     if (cmd === "load") {
         console.log(JSON.stringify({train_ctx: model.trainContextSize}));
     } else if (cmd === "greedy") {
