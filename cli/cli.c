@@ -6,7 +6,6 @@
 
 #include <errno.h>
 #include <math.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <time.h>
@@ -14,20 +13,6 @@
 
 #include "../formats/gguf.h"
 #include "../formats/mapfile.h"
-#include "../formats/outfile.h"
-
-bool ckpt_cli_init(struct ckpt_cli *cli, const struct ckpt_cli_tool *tool)
-{
-    *cli = (struct ckpt_cli){.tool = tool, .prog = tool->name, .level = 2, .stdin_fd = -1};
-    cli->tty = isatty(STDERR_FILENO);
-    /* The cleanup handlers first (they cover SIGPIPE too), then SIGPIPE
-     * ignored on top: a reader that goes away is reported as EPIPE by the
-     * write that meets it, the same way in every tool, and the temporaries
-     * are removed by the ordinary error path. */
-    ckpt_out_install_signal_cleanup();
-    signal(SIGPIPE, SIG_IGN);
-    return true;
-}
 
 static void vmsg(struct ckpt_cli *cli, const char *fmt, va_list ap)
 {

@@ -80,7 +80,9 @@ struct ckpt_cli {
  * Set up for `tool`: display level 2, progress iff stderr is a terminal;
  * temporaries are removed on a fatal signal and SIGPIPE is ignored, so
  * that a closed pipe is an ordinary write error (EPIPE) in every tool.
- * Returns false when out of memory (reported; exit 2).
+ * Returns false when out of memory (reported; exit 2).  A tool's own
+ * option codes must leave the common ones alone: the letters c f h j o q T
+ * v V, and codes from 0x1000 up.
  */
 bool ckpt_cli_init(struct ckpt_cli *cli, const struct ckpt_cli_tool *tool);
 

@@ -1,12 +1,16 @@
 /*
- * options.c - the common options merged with a tool's own, one getopt_long
- * loop, one help layout, one message for a bad option (cli.h).
+ * options.c - a tool's set-up: the common options merged with its own, one
+ * getopt_long loop, one help layout, one message for a bad option (cli.h).
  */
 #define _GNU_SOURCE
 #include "cli.h"
 
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "../formats/outfile.h"
 
 /* Codes of the long-only common options, above any tool's own codes. */
 enum { OPT_JSON = 0x1000 };
@@ -76,6 +80,23 @@ static bool merge(struct ckpt_cli *cli)
     return true;
 }
 
+bool ckpt_cli_init(struct ckpt_cli *cli, const struct ckpt_cli_tool *tool)
+{
+    *cli = (struct ckpt_cli){.tool = tool, .prog = tool->name, .level = 2, .stdin_fd = -1};
+    cli->tty = isatty(STDERR_FILENO);
+    /* The cleanup handlers first (they cover SIGPIPE too), then SIGPIPE
+     * ignored on top: a reader that goes away is reported as EPIPE by the
+     * write that meets it, the same way in every tool, and the temporaries
+     * are removed by the ordinary error path. */
+    ckpt_out_install_signal_cleanup();
+    signal(SIGPIPE, SIG_IGN);
+    if (!merge(cli)) {
+        fprintf(stderr, "%s: out of memory\n", cli->prog);
+        return false;
+    }
+    return true;
+}
+
 void ckpt_cli_help(const struct ckpt_cli *cli, FILE *out)
 {
     const struct ckpt_cli_tool *t = cli->tool;
@@ -99,11 +120,6 @@ void ckpt_cli_help(const struct ckpt_cli *cli, FILE *out)
 
 int ckpt_cli_getopt(struct ckpt_cli *cli, int argc, char **argv)
 {
-    if (!cli->lopts && !merge(cli)) {
-        fprintf(stderr, "%s: out of memory\n", cli->prog);
-        cli->exit = 2;
-        return CKPT_CLI_EXIT;
-    }
     opterr = 0;
     for (;;) {
         int c = getopt_long(argc, argv, cli->sopts, cli->lopts, NULL);
