@@ -34,6 +34,8 @@ enum {
     CKPT_CLI_STDOUT = 1 << 1, /* -c, the same as -o - */
     CKPT_CLI_FORCE = 1 << 2,  /* -f */
     CKPT_CLI_JSON = 1 << 3,   /* --json */
+    CKPT_CLI_REPORT = 1 << 4, /* -o FILE takes what goes to standard output (the report),
+                                 written whole or not at all; needs CKPT_CLI_OUTPUT */
 };
 
 /* ckpt_cli_getopt's answer when the tool should return cli->exit now
@@ -67,8 +69,10 @@ struct ckpt_cli {
     double last_draw, phase_start;
     uint64_t last_done;
     bool line_dirty;
-    /* standard output */
+    /* standard output, or the -o FILE of a report (CKPT_CLI_REPORT) */
     int out_errno;        /* first failed write, 0 while all went well */
+    struct ckpt_out *report; /* -o FILE of a report, NULL: standard output */
+    ckpt_err report_err;  /* what failed writing it */
     int stdin_fd;         /* the spool of ckpt_cli_stdin_file, -1 none */
     char stdin_path[32];
     /* the merged option tables (owned) */
@@ -100,7 +104,9 @@ void ckpt_cli_help(const struct ckpt_cli *cli, FILE *out);
  * End of a tool: clear progress, flush and close standard output.  A
  * failed write anywhere on it (full disk, closed pipe) is reported once
  * ("prog: write error: standard output: Broken pipe") and makes the exit
- * code 2.  Frees what ckpt_cli_init took.  Returns the exit code.
+ * code 2.  A report's -o FILE is put in place when rc is 0 or 1 (a check
+ * that failed still has its report) and removed otherwise.  Frees what
+ * ckpt_cli_init took.  Returns the exit code.
  */
 int ckpt_cli_finish(struct ckpt_cli *cli, int rc);
 
@@ -129,7 +135,7 @@ ckpt_progress_fn ckpt_cli_progress(const struct ckpt_cli *cli);
 /* Clear the progress line (messages do it themselves). */
 void ckpt_cli_progress_clear(struct ckpt_cli *cli);
 
-/* ---- standard output: every write checked ---- */
+/* ---- standard output (or -o FILE of a report): every write checked ---- */
 
 /* false once any write to stdout failed (the rest is skipped then, and
  * ckpt_cli_finish reports it). */

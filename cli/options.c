@@ -118,6 +118,19 @@ void ckpt_cli_help(const struct ckpt_cli *cli, FILE *out)
     fprintf(out, "\nExit status: %s\n", t->exit_status);
 }
 
+/* A report tool's -o FILE: opened once the options are read, so that an
+ * existing file without -f is refused before any work. */
+static bool open_report(struct ckpt_cli *cli)
+{
+    if (!(cli->tool->common & CKPT_CLI_REPORT) || !cli->output || strcmp(cli->output, "-") == 0)
+        return true;
+    ckpt_err err = {0};
+    if (ckpt_out_open(&cli->report, cli->output, cli->force, &err) == CKPT_OK)
+        return true;
+    cli->exit = ckpt_cli_fail(cli, &err);
+    return false;
+}
+
 int ckpt_cli_getopt(struct ckpt_cli *cli, int argc, char **argv)
 {
     opterr = 0;
@@ -157,6 +170,8 @@ int ckpt_cli_getopt(struct ckpt_cli *cli, int argc, char **argv)
             else
                 ckpt_cli_usage_error(cli, "unknown option '%s'", argv[optind - 1]);
             return CKPT_CLI_EXIT;
+        case -1:
+            return open_report(cli) ? -1 : CKPT_CLI_EXIT;
         default:
             return c;
         }

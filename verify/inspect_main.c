@@ -27,7 +27,9 @@ static const struct ckpt_cli_tool tool = {
                "  -s, --summary           omit the tensor table (metadata and totals only)\n",
     .shortopts = "at:s",
     .longopts = longopts,
-    .common = CKPT_CLI_JSON,
+    .common = CKPT_CLI_OUTPUT | CKPT_CLI_STDOUT | CKPT_CLI_FORCE | CKPT_CLI_JSON | CKPT_CLI_REPORT,
+    .output_help = "  -o, --output FILE       write the report to FILE, whole or not at all\n"
+                   "                          ('-': standard output, the default)\n",
     .exit_status = "0 all inputs read, 2 usage error or an unreadable or malformed input.",
 };
 

@@ -57,6 +57,9 @@ static const struct ckpt_cli_tool tool = {
         "      --isa ISA           dot-product kernels: ref, avx2 or f64\n",
     .shortopts = "p:n:",
     .longopts = longopts,
+    .common = CKPT_CLI_OUTPUT | CKPT_CLI_STDOUT | CKPT_CLI_FORCE | CKPT_CLI_REPORT,
+    .output_help = "  -o, --output FILE       write the continuation to FILE, whole or not at all\n"
+                   "                          ('-': standard output, the default)\n",
     .exit_status = "0 generated, 2 usage error, unreadable model or I/O error\n"
                    "(standard output included).",
 };

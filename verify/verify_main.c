@@ -49,7 +49,9 @@ static const struct ckpt_cli_tool tool = {
                "      --max-kld X         largest mean KL divergence (default: by artifact type)\n",
     .shortopts = "p:s:P:n:",
     .longopts = longopts,
-    .common = CKPT_CLI_JSON,
+    .common = CKPT_CLI_OUTPUT | CKPT_CLI_STDOUT | CKPT_CLI_FORCE | CKPT_CLI_JSON | CKPT_CLI_REPORT,
+    .output_help = "  -o, --output FILE       write the report to FILE, whole or not at all\n"
+                   "                          ('-': standard output, the default)\n",
     .exit_status = "0 verified, 1 a check failed, 2 usage error or unreadable input.",
 };
 
