@@ -33,15 +33,14 @@ static const struct {
 };
 #define N_TOOLS (sizeof tools / sizeof tools[0])
 
-static const struct ckpt_cli_tool front = {
-    .name = "ckpt",
-    .usage = "ckpt [--version] [--help] COMMAND [ARG]...",
-    .exit_status = "that of the command; 2 for an unknown command.",
-};
+/* Only the message prefix and checked output are taken from cli/: the
+ * arguments after COMMAND belong to the tool, so there is no option parsing. */
+static const struct ckpt_cli_tool front = {.name = "ckpt"};
 
 static void list(FILE *out)
 {
-    fputs("usage: ckpt [--version] [--help] COMMAND [ARG]...\n\ncommands:\n", out);
+    fputs("Usage: ckpt [--version] [--help] COMMAND [ARG]...\nRun the ckpt tool COMMAND "
+          "(ckpt-COMMAND) with the ARGs.\n\nCommands:\n", out);
     for (size_t i = 0; i < N_TOOLS; i++)
         fprintf(out, "  %-8s %s\n", tools[i].name, tools[i].what);
     fputs("  help     list the commands; 'ckpt help COMMAND' shows its manual\n"

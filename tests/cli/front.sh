@@ -21,11 +21,11 @@ done
 grep -q "'frobnicate' is not a ckpt command" "$TMP/e" && grep -q '^  verify ' "$TMP/e" &&
     [ ! -s "$TMP/o" ] || fail "unknown command: $(cat "$TMP/e")"
 "$BIN/ckpt" 2>"$TMP/e"; [ $? -eq 2 ] && grep -q 'no command given' "$TMP/e" || fail "no command"
-# install and uninstall into a staging tree
-make -s install uninstall >/dev/null 2>&1 DESTDIR="$TMP/root" PREFIX=/opt/ck BUILD="${BIN%/bin}" ||
+# install and uninstall into a staging tree, of the tools as built (-o all: never rebuilt here)
+make -s -o all install uninstall >/dev/null 2>&1 DESTDIR="$TMP/root" PREFIX=/opt/ck BUILD="${BIN%/bin}" ||
     fail "make install uninstall"
 [ -z "$(ls -A "$TMP/root")" ] || fail "uninstall left: $(cd "$TMP/root" && find .)"
-make -s install >/dev/null 2>&1 DESTDIR="$TMP/root" PREFIX=/opt/ck BUILD="${BIN%/bin}" ||
+make -s -o all install >/dev/null 2>&1 DESTDIR="$TMP/root" PREFIX=/opt/ck BUILD="${BIN%/bin}" ||
     fail "make install"
 [ -x "$TMP/root/opt/ck/bin/ckpt" ] && [ -f "$TMP/root/opt/ck/share/man/man1/ckpt.1" ] ||
     fail "ckpt and ckpt.1 installed"
