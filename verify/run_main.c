@@ -300,9 +300,11 @@ int main(int argc, char **argv)
             p.isa = v;
             break;
         }
-        if (!ok)
+        if (!ok) { /* the option is the word before its value, or the word holding both */
+            const char *opt = argv[optind - 1] == a ? argv[optind - 2] : argv[optind - 1];
             return ckpt_cli_finish(&cli, ckpt_cli_usage_error(&cli, "bad value '%s' for %s", a,
-                                                              argv[optind - 1]));
+                                                              opt));
+        }
     }
     if (c == CKPT_CLI_EXIT)
         return ckpt_cli_finish(&cli, cli.exit);
