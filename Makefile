@@ -55,8 +55,14 @@ ALL_SRCS  = $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))
 MAIN_SRCS = $(filter %_main.c,$(ALL_SRCS))
 LIB_SRCS  = $(filter-out %_main.c,$(ALL_SRCS))
 LIB_OBJS  = $(LIB_SRCS:%.c=$(BUILD)/%.o)
-TOOLS     = $(foreach m,$(MAIN_SRCS),$(BUILD)/bin/ckpt-$(patsubst %_main.c,%,$(notdir $(m))))
+TOOLS     = $(foreach m,$(MAIN_SRCS),$(BUILD)/bin/ckpt-$(patsubst %_main.c,%,$(notdir $(m)))) \
+            $(BUILD)/bin/ckpt
 LIB       = $(BUILD)/libckpt.a
+# The tools' layer (options, messages, progress, checked stdout): linked into
+# the tools only, never into libckpt.a, since it prints and the library must not.
+CLI_SRCS  = $(filter-out %_main.c,$(wildcard cli/*.c))
+CLI_OBJS  = $(CLI_SRCS:%.c=$(BUILD)/%.o)
+CLI_LIB   = $(BUILD)/libckpt-cli.a
 
 TEST_SRCS  = $(wildcard tests/check_*.c tests/*/check_*.c) tests/testutil.c
 TEST_OBJS  = $(TEST_SRCS:%.c=$(BUILD)/%.o)
@@ -95,15 +101,23 @@ $(LIB): $(LIB_OBJS)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(BUILD)/bin/ckpt-%: $(BUILD)/convert/%_main.o $(LIB)
+$(CLI_LIB): $(CLI_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/bin/ckpt-%: $(BUILD)/convert/%_main.o $(CLI_LIB) $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(SAN_LDFLAGS) -pthread $< $(LIB) $(LDLIBS_ALL) -o $@
-$(BUILD)/bin/ckpt-%: $(BUILD)/quant/%_main.o $(LIB)
+	$(CC) $(CFLAGS) $(SAN_LDFLAGS) -pthread $< $(CLI_LIB) $(LIB) $(LDLIBS_ALL) -o $@
+$(BUILD)/bin/ckpt-%: $(BUILD)/quant/%_main.o $(CLI_LIB) $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(SAN_LDFLAGS) -pthread $< $(LIB) $(LDLIBS_ALL) -o $@
-$(BUILD)/bin/ckpt-%: $(BUILD)/verify/%_main.o $(LIB)
+	$(CC) $(CFLAGS) $(SAN_LDFLAGS) -pthread $< $(CLI_LIB) $(LIB) $(LDLIBS_ALL) -o $@
+$(BUILD)/bin/ckpt-%: $(BUILD)/verify/%_main.o $(CLI_LIB) $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(SAN_LDFLAGS) -pthread $< $(LIB) $(LDLIBS_ALL) -o $@
+	$(CC) $(CFLAGS) $(SAN_LDFLAGS) -pthread $< $(CLI_LIB) $(LIB) $(LDLIBS_ALL) -o $@
+# the front: `ckpt quant ...` runs ckpt-quant (cli/ckpt_main.c says why it execs)
+$(BUILD)/bin/ckpt: $(BUILD)/cli/ckpt_main.o $(CLI_LIB) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SAN_LDFLAGS) -pthread $< $(CLI_LIB) $(LIB) $(LDLIBS_ALL) -o $@
 
 # ---- tests ----
 # The suite list is generated from the `Suite *NAME_suite(void)` definitions,
@@ -188,11 +202,19 @@ install: all
 	  s=$${m##*.}; sed 's/@VERSION@/$(VERSION)/g' $$m > $(DESTDIR)$(MANDIR)/man$$s/$$(basename $$m); \
 	  chmod 644 $(DESTDIR)$(MANDIR)/man$$s/$$(basename $$m); done
 
+# The folders install created go too: each one, and the parents install -d
+# made for it, while they are empty (anything else there is not ours),
+# never DESTDIR itself.
 uninstall:
 	for t in $(notdir $(TOOLS)); do rm -f $(DESTDIR)$(BINDIR)/$$t; done
 	for m in $(MANPAGES); do s=$${m##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$$(basename $$m); done
+	for d in $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(BINDIR); do \
+	  while [ "$$d" != "$(DESTDIR)" ] && [ "$$d" != / ]; do \
+	    if [ -d "$$d" ]; then [ -z "$$(ls -A "$$d")" ] && rmdir "$$d" || break; fi; \
+	    d=$$(dirname "$$d"); done; done
 
 clean:
 	rm -rf build build-asan build-fuzz build-clang
 
--include $(LIB_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(MAIN_SRCS:%.c=$(BUILD)/%.d)
+-include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(MAIN_SRCS:%.c=$(BUILD)/%.d) \
+         $(BUILD)/cli/ckpt_main.d

@@ -43,28 +43,38 @@ ckpt_status ckpt_convert_run(const struct ckpt_convert_opts *o, struct ckpt_conv
         goto out;
     if (o->output)
         snprintf(path, sizeof path, "%s", o->output);
+    else if (o->vocab_only)
+        snprintf(path, sizeof path, "%s-vocab.gguf", src->name);
     else
         ckpt_convert_default_name(path, sizeof path, src->name, plan->out_type);
-    struct ckpt_meta_opts mo = {plan->file_type, o->provenance, false};
+    struct ckpt_meta_opts mo = {plan->file_type, o->provenance, false, o->vocab_only};
+    const size_t n_tensors = o->vocab_only ? 0 : plan->n;
     s = ckpt_gguf_writer_new(&w, path, o->force, err);
     if (s == CKPT_OK)
         s = ckpt_meta_add(w, src, plan, &mo, err);
-    for (size_t i = 0; s == CKPT_OK && i < plan->n; i++)
-        s = ckpt_gguf_writer_add_tensor(w, plan->t[i].name, plan->t[i].type, plan->t[i].n_dims,
-                                        plan->t[i].ne, err);
-    if (s == CKPT_OK)
+    for (size_t i = 0; s == CKPT_OK && i < n_tensors; i++) {
+        const struct ckpt_plan_tensor *t = &plan->t[i];
+        s = ckpt_gguf_writer_add_tensor(w, t->name, t->type, t->n_dims, t->ne, err);
+        size_t row = 0; /* the writer accepted the shape, so the row size is defined */
+        if (s == CKPT_OK && o->on_tensor && ckpt_type_row_bytes(t->type, t->ne[0], &row))
+            o->on_tensor(o->progress_ctx, t->name, t->type, t->n_dims, t->ne,
+                         (uint64_t)row * (uint64_t)(t->ne[1] * t->ne[2] * t->ne[3]));
+    }
+    if (s == CKPT_OK && !o->dry_run)
         s = ckpt_pool_new(&pool, o->n_threads, err);
     if (s != CKPT_OK)
         goto out;
-    for (size_t sh = 0; sh < ckpt_hf_n_shards(src->hf); sh++)
-        ckpt_map_advise_sequential(ckpt_st_map(ckpt_hf_shard(src->hf, sh)));
     uint64_t size = ckpt_gguf_writer_planned_size(w);
-    s = ckpt_gguf_writer_begin(w, err);
-    if (s == CKPT_OK)
-        s = ckpt_stream_write(w, plan, pool, o->progress, o->progress_ctx, err);
-    if (s == CKPT_OK) {
-        s = ckpt_gguf_writer_finish(w, err);
-        w = NULL;
+    if (!o->dry_run) {
+        for (size_t sh = 0; sh < ckpt_hf_n_shards(src->hf); sh++)
+            ckpt_map_advise_sequential(ckpt_st_map(ckpt_hf_shard(src->hf, sh)));
+        s = ckpt_gguf_writer_begin(w, err);
+        if (s == CKPT_OK && n_tensors)
+            s = ckpt_stream_write(w, plan, pool, o->progress, o->progress_ctx, err);
+        if (s == CKPT_OK) {
+            s = ckpt_gguf_writer_finish(w, err);
+            w = NULL;
+        }
     }
     if (s == CKPT_OK && res) {
         memset(res, 0, sizeof *res);
@@ -72,10 +82,10 @@ ckpt_status ckpt_convert_run(const struct ckpt_convert_opts *o, struct ckpt_conv
         snprintf(res->model, sizeof res->model, "%s", src->name);
         res->type = plan->out_type;
         res->file_type = plan->file_type;
-        res->n_tensors = plan->n;
+        res->n_tensors = n_tensors;
         res->file_bytes = size;
-        res->source_bytes = plan->source_bytes;
-        res->n_threads = ckpt_pool_size(pool);
+        res->source_bytes = n_tensors ? plan->source_bytes : 0;
+        res->n_threads = pool ? ckpt_pool_size(pool) : 0;
         res->seconds = now() - t0;
     }
 out:

@@ -23,8 +23,14 @@ struct ckpt_convert_opts {
     bool force;                 /* replace an existing output */
     int n_threads;              /* <= 0: every online CPU */
     bool provenance;            /* write the general.source.* keys (metadata.h) */
-    ckpt_stream_progress_fn progress; /* NULL: none */
-    void *progress_ctx;
+    bool vocab_only;            /* metadata and vocabulary, no tensors (--vocab-only) */
+    bool dry_run;               /* plan and describe, write nothing */
+    ckpt_progress_fn progress;  /* NULL: none; tensor bytes written */
+    /* Called once per tensor the file holds, in file order, before any data
+     * is written (NULL: none): what --dry-run lists. */
+    void (*on_tensor)(void *ctx, const char *name, ckpt_type type, uint32_t n_dims,
+                      const int64_t ne[4], uint64_t bytes);
+    void *progress_ctx;         /* ctx of progress and on_tensor */
 };
 
 struct ckpt_convert_result {
@@ -40,7 +46,8 @@ struct ckpt_convert_result {
 };
 
 /*
- * Convert.  res (may be NULL) is filled on success.  Nothing is left
+ * Convert.  res (may be NULL) is filled on success (with dry_run: what
+ * would be written; nothing is created).  Nothing is left
  * behind on failure (a file output is removed; bytes already sent to
  * stdout cannot be taken back).  Errors: those of ckpt_source_open,
  * ckpt_plan_build, ckpt_meta_add and ckpt_stream_write; CKPT_E_EXISTS when

@@ -1,168 +1,203 @@
 /*
  * convert_main.c - ckpt-convert: a Hugging Face Mistral/Mixtral checkpoint
- * to GGUF (F32, F16, BF16) as llama.cpp's converter writes it.
+ * to GGUF (F32, F16, BF16) as llama.cpp's converter writes it.  Takes the
+ * converter's own spellings too (--outtype, --outfile, --vocab-only), so
+ * that scripts written for convert_hf_to_gguf.py keep working.
  */
-#include <getopt.h>
-#include <signal.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+#include <strings.h>
 
+#include "cli/cli.h"
 #include "convert/convert.h"
-#include "formats/cli.h"
-#include "formats/outfile.h"
 
-static const char usage_text[] =
-    "Usage: ckpt-convert [OPTION]... MODEL_DIR|FILE.safetensors\n"
-    "Convert a Hugging Face Mistral or Mixtral checkpoint (BF16, F16, F32, or F8 with\n"
-    "scales) to GGUF, laid out as llama.cpp's convert_hf_to_gguf.py lays it out.\n"
-    "A FILE.safetensors needs config.json and the tokenizer files beside it.\n"
-    "\n"
-    "  -t, --type TYPE      f16 (default), bf16, f32, or auto (f16 for F16 weights,\n"
-    "                       f32 for F32, bf16 for BF16 and F8)\n"
-    "  -o, --output FILE    the GGUF to write; '-' for standard output\n"
-    "                       (default: MODEL-TYPE.gguf in the current directory)\n"
-    "  -f, --force          overwrite FILE; allow GGUF bytes on a terminal\n"
-    "  -j, --threads N      conversion threads (default: every CPU); the bytes written\n"
-    "                       are the same for any N\n"
-    "      --no-provenance  leave out the general.source.* keys, so that the file is\n"
-    "                       byte for byte the one llama.cpp's converter writes\n"
-    "      --json           print a JSON summary on standard output (file outputs)\n"
-    "  -q, --quiet          print errors only\n"
-    "  -v, --verbose        more messages\n"
-    "  -h, --help           print this help and exit\n"
-    "  -V, --version        print the version and exit\n"
-    "\n"
-    "Exit status: 0 converted, 2 usage error, unreadable or invalid checkpoint, a value\n"
-    "that does not fit the output type, or an I/O error.\n";
+enum { OPT_NO_PROV = 256, OPT_OUTFILE, OPT_VOCAB_ONLY, OPT_DRY_RUN };
 
-static void on_progress(void *ctx, uint64_t done, uint64_t total)
-{
-    ckpt_cli_progress(ctx, "converting", done, total);
-}
+static const struct option longopts[] = {
+    {"type", required_argument, NULL, 't'},
+    {"outtype", required_argument, NULL, 't'},
+    {"outfile", required_argument, NULL, OPT_OUTFILE},
+    {"vocab-only", no_argument, NULL, OPT_VOCAB_ONLY},
+    {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+    {"no-provenance", no_argument, NULL, OPT_NO_PROV},
+    {NULL, 0, NULL, 0},
+};
+
+static const struct ckpt_cli_tool tool = {
+    .name = "ckpt-convert",
+    .usage = "ckpt-convert [OPTION]... MODEL_DIR|FILE.safetensors",
+    .about = "Convert a Hugging Face Mistral or Mixtral checkpoint (BF16, F16, F32, or F8 with\n"
+             "scales) to GGUF, laid out as llama.cpp's convert_hf_to_gguf.py lays it out.\n"
+             "A FILE.safetensors needs config.json and the tokenizer files beside it.",
+    .options =
+        "  -t, --type, --outtype TYPE\n"
+        "                          f16 (default), bf16, f32, or auto (f16 for F16 weights,\n"
+        "                          f32 for F32, bf16 for BF16 and F8)\n"
+        "      --outfile FILE      the same as -o FILE\n"
+        "      --vocab-only        write the metadata and the vocabulary only, no tensors\n"
+        "                          (default name MODEL-vocab.gguf)\n"
+        "      --dry-run           list the tensors, types and sizes that would be written;\n"
+        "                          write nothing\n"
+        "      --no-provenance     leave out the general.source.* keys, so that the file is\n"
+        "                          byte for byte the one llama.cpp's converter writes\n",
+    .shortopts = "t:",
+    .longopts = longopts,
+    .common = CKPT_CLI_OUTPUT | CKPT_CLI_STDOUT | CKPT_CLI_FORCE | CKPT_CLI_JSON,
+    .output_help = "  -o, --output FILE       the GGUF to write; '-' for standard output\n"
+                   "                          (default: MODEL-TYPE.gguf in the current directory)\n",
+    .exit_status = "0 converted, 2 usage error, unreadable or invalid checkpoint, a value\n"
+                   "that does not fit the output type, or an I/O error.",
+};
+
+/* Output types by name, as convert_hf_to_gguf.py's --outtype spells them;
+ * -2: a type ckpt writes with another tool. */
+static const struct {
+    const char *name;
+    int type;
+} types[] = {
+    {"auto", CKPT_PLAN_AUTO}, {"f32", CKPT_TYPE_F32}, {"f16", CKPT_TYPE_F16},
+    {"bf16", CKPT_TYPE_BF16}, {"q8_0", -2},
+};
 
 static int parse_type(const char *s)
 {
-    if (strcmp(s, "auto") == 0)
-        return CKPT_PLAN_AUTO;
-    if (strcmp(s, "f32") == 0 || strcmp(s, "F32") == 0)
-        return CKPT_TYPE_F32;
-    if (strcmp(s, "f16") == 0 || strcmp(s, "F16") == 0)
-        return CKPT_TYPE_F16;
-    if (strcmp(s, "bf16") == 0 || strcmp(s, "BF16") == 0)
-        return CKPT_TYPE_BF16;
-    return -2;
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+        if (strcasecmp(s, types[i].name) == 0)
+            return types[i].type;
+    return -3;
 }
 
-/* A JSON string literal of s (paths are the only strings printed). */
-static void json_str(FILE *f, const char *s)
+struct listing {
+    struct ckpt_cli *cli;
+    cJSON *json; /* --json: the tensors array, else NULL (text) */
+};
+
+static void on_tensor(void *ctx, const char *name, ckpt_type type, uint32_t n_dims,
+                      const int64_t ne[4], uint64_t bytes)
 {
-    fputc('"', f);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(f, "\\%c", c);
-        else if (c < 0x20)
-            fprintf(f, "\\u%04x", c);
-        else
-            fputc(c, f);
+    struct listing *l = ctx;
+    if (l->json) {
+        cJSON *t = cJSON_CreateObject(), *shape = cJSON_CreateArray();
+        cJSON_AddStringToObject(t, "name", name);
+        cJSON_AddStringToObject(t, "type", ckpt_type_name(type));
+        for (uint32_t d = 0; d < n_dims; d++)
+            cJSON_AddItemToArray(shape, cJSON_CreateNumber((double)ne[d]));
+        cJSON_AddItemToObject(t, "shape", shape);
+        cJSON_AddNumberToObject(t, "bytes", (double)bytes);
+        cJSON_AddItemToArray(l->json, t);
+        return;
     }
-    fputc('"', f);
+    char dims[96];
+    int n = 0;
+    for (uint32_t d = 0; d < n_dims; d++)
+        n += snprintf(dims + n, sizeof dims - (size_t)n, d ? " x %" PRId64 : "%" PRId64, ne[d]);
+    ckpt_cli_printf(l->cli, "%-32s %-5s %-22s %12" PRIu64 "\n", name, ckpt_type_name(type),
+                    dims, bytes);
 }
 
-static void print_json(const struct ckpt_convert_result *r, const char *input)
+static cJSON *result_json(const struct ckpt_convert_result *r, const char *input, cJSON *plan)
 {
-    printf("{\"input\": ");
-    json_str(stdout, input);
-    printf(", \"model\": ");
-    json_str(stdout, r->model);
-    printf(", \"output\": ");
-    json_str(stdout, r->output);
-    printf(", \"type\": \"%s\", \"file_type\": %u, \"tensors\": %zu, \"bytes\": %llu, "
-           "\"source_bytes\": %llu, \"threads\": %d, \"seconds\": %.3f, \"mb_per_s\": %.1f}\n",
-           ckpt_type_name(r->type), r->file_type, r->n_tensors,
-           (unsigned long long)r->file_bytes, (unsigned long long)r->source_bytes, r->n_threads,
-           r->seconds, r->seconds > 0 ? (double)r->source_bytes / 1e6 / r->seconds : 0.0);
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "input", input);
+    cJSON_AddStringToObject(j, "model", r->model);
+    cJSON_AddStringToObject(j, "output", r->output);
+    cJSON_AddStringToObject(j, "type", ckpt_type_name(r->type));
+    cJSON_AddNumberToObject(j, "file_type", r->file_type);
+    cJSON_AddNumberToObject(j, "tensors", (double)r->n_tensors);
+    cJSON_AddNumberToObject(j, "bytes", (double)r->file_bytes);
+    cJSON_AddNumberToObject(j, "source_bytes", (double)r->source_bytes);
+    cJSON_AddNumberToObject(j, "threads", r->n_threads);
+    cJSON_AddNumberToObject(j, "seconds", r->seconds);
+    cJSON_AddNumberToObject(j, "mb_per_s",
+                            r->seconds > 0 ? (double)r->source_bytes / 1e6 / r->seconds : 0.0);
+    if (plan) {
+        cJSON_AddBoolToObject(j, "dry_run", true);
+        cJSON_AddItemToObject(j, "plan", plan);
+    }
+    return j;
+}
+
+static int run(struct ckpt_cli *cli, struct ckpt_convert_opts *o)
+{
+    const bool to_stdout = o->output && strcmp(o->output, "-") == 0;
+    if (to_stdout && cli->json && !o->dry_run)
+        return ckpt_cli_usage_error(cli, "--json needs a file output (standard output carries "
+                                         "the GGUF)");
+    if (to_stdout && !o->dry_run && ckpt_cli_check_binary_stdout(cli, "GGUF bytes"))
+        return 2;
+    struct listing l = {cli, o->dry_run && cli->json ? cJSON_CreateArray() : NULL};
+    if (o->dry_run) {
+        o->on_tensor = on_tensor;
+        o->progress_ctx = &l;
+    } else {
+        o->progress = ckpt_cli_progress(cli);
+        o->progress_ctx = cli;
+    }
+    struct ckpt_convert_result r;
+    ckpt_err err = {0};
+    if (ckpt_convert_run(o, &r, &err) != CKPT_OK) {
+        cJSON_Delete(l.json);
+        return ckpt_cli_fail(cli, &err);
+    }
+    char size[32];
+    if (o->dry_run)
+        ckpt_cli_msg(cli, 2, "%s would write %s%s: %s, %zu tensors, %s (nothing written)",
+                     o->input, to_stdout ? "standard output" : r.output,
+                     o->output ? "" : " (default name)", ckpt_type_name(r.type), r.n_tensors,
+                     ckpt_cli_bytes(r.file_bytes, size, 32));
+    else
+        ckpt_cli_msg(cli, 2, "%s -> %s%s: %s, %zu tensors, %s in %.2f s (%.0f MB/s read)",
+                     o->input, to_stdout ? "standard output" : r.output,
+                     o->output ? "" : " (default name)", ckpt_type_name(r.type), r.n_tensors,
+                     ckpt_cli_bytes(r.file_bytes, size, 32), r.seconds,
+                     r.seconds > 0 ? (double)r.source_bytes / 1e6 / r.seconds : 0.0);
+    if (cli->json)
+        return ckpt_cli_json(cli, result_json(&r, o->input, l.json)) ? 0 : 2;
+    if (o->dry_run)
+        ckpt_cli_printf(cli, "%zu tensors, %" PRIu64 " bytes in all\n", r.n_tensors,
+                        r.file_bytes);
+    return 0;
 }
 
 int main(int argc, char **argv)
 {
     struct ckpt_cli cli;
-    ckpt_cli_init(&cli, "ckpt-convert");
+    if (!ckpt_cli_init(&cli, &tool))
+        return 2;
     struct ckpt_convert_opts o = {.type = CKPT_TYPE_F16, .provenance = true};
-    bool json = false;
-    long threads = 0;
-    enum { OPT_JSON = 256, OPT_NO_PROV };
-    static const struct option longopts[] = {
-        {"type", required_argument, NULL, 't'},   {"output", required_argument, NULL, 'o'},
-        {"force", no_argument, NULL, 'f'},        {"threads", required_argument, NULL, 'j'},
-        {"no-provenance", no_argument, NULL, OPT_NO_PROV},
-        {"json", no_argument, NULL, OPT_JSON},    {"quiet", no_argument, NULL, 'q'},
-        {"verbose", no_argument, NULL, 'v'},      {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0},
-    };
     int c;
-    while ((c = getopt_long(argc, argv, "t:o:fj:qvhV", longopts, NULL)) != -1) {
+    while ((c = ckpt_cli_getopt(&cli, argc, argv)) >= 0) {
         switch (c) {
         case 't':
-            if ((o.type = parse_type(optarg)) == -2)
-                return ckpt_cli_usage_error(&cli, "-t: '%s' is not f32, f16, bf16 or auto",
-                                            optarg);
+            if ((o.type = parse_type(optarg)) == -3)
+                return ckpt_cli_finish(&cli, ckpt_cli_usage_error(
+                    &cli, "-t: '%s' is not f32, f16, bf16 or auto", optarg));
+            if (o.type == -2)
+                return ckpt_cli_finish(&cli, ckpt_cli_usage_error(
+                    &cli, "-t %s: convert to f16 (or bf16, f32) and quantize with ckpt-quant "
+                          "-t Q8_0, which writes llama.cpp's bytes", optarg));
             break;
-        case 'o': o.output = optarg; break;
-        case 'f': o.force = true; break;
-        case 'j':
-            if (!ckpt_cli_parse_int(optarg, 1, 1024, &threads))
-                return ckpt_cli_usage_error(&cli, "-j: '%s' is not a thread count (1-1024)",
-                                            optarg);
-            break;
+        case OPT_OUTFILE: cli.output = optarg; break;
+        case OPT_VOCAB_ONLY: o.vocab_only = true; break;
+        case OPT_DRY_RUN: o.dry_run = true; break;
         case OPT_NO_PROV: o.provenance = false; break;
-        case OPT_JSON: json = true; break;
-        case 'q': cli.level--; break;
-        case 'v': cli.level++; break;
-        case 'h': fputs(usage_text, stdout); return 0;
-        case 'V': printf("ckpt-convert %s\n", CKPT_VERSION); return 0;
-        default: return ckpt_cli_usage_error(&cli, "invalid option");
         }
     }
+    if (c == CKPT_CLI_EXIT)
+        return ckpt_cli_finish(&cli, cli.exit);
+    int rc;
     if (optind >= argc)
-        return ckpt_cli_usage_error(&cli, "no model given");
-    if (optind + 1 < argc)
-        return ckpt_cli_usage_error(&cli, "one model at a time ('%s' is extra)", argv[optind + 1]);
-    o.input = argv[optind];
-    bool to_stdout = o.output && strcmp(o.output, "-") == 0;
-    if (to_stdout && json)
-        return ckpt_cli_usage_error(&cli, "--json needs a file output (standard output carries "
-                                          "the GGUF)");
-    if (to_stdout && !o.force && isatty(STDOUT_FILENO))
-        return ckpt_cli_usage_error(&cli, "refusing to write GGUF bytes to a terminal (use -o "
-                                          "FILE, or -f)");
-    o.n_threads = (int)threads;
-    if (cli.progress && cli.level >= 2) {
-        o.progress = on_progress;
-        o.progress_ctx = &cli;
+        rc = ckpt_cli_usage_error(&cli, "no model given");
+    else if (optind + 1 < argc)
+        rc = ckpt_cli_usage_error(&cli, "one model at a time ('%s' is extra)", argv[optind + 1]);
+    else {
+        o.input = argv[optind];
+        o.output = cli.output;
+        o.force = cli.force;
+        o.n_threads = cli.threads;
+        rc = run(&cli, &o);
     }
-    /* temporaries go on a fatal signal; a closed pipe is an ordinary error (EPIPE) */
-    ckpt_out_install_signal_cleanup();
-    signal(SIGPIPE, SIG_IGN);
-
-    struct ckpt_convert_result r;
-    ckpt_err err;
-    ckpt_err_clear(&err);
-    if (ckpt_convert_run(&o, &r, &err) != CKPT_OK)
-        return ckpt_cli_fail(&cli, &err);
-    ckpt_cli_progress_clear(&cli);
-    char size[32];
-    ckpt_cli_msg(&cli, 2, "%s -> %s%s: %s, %zu tensors, %s in %.2f s (%.0f MB/s read)", o.input,
-                 to_stdout ? "standard output" : r.output, o.output ? "" : " (default name)",
-                 ckpt_type_name(r.type), r.n_tensors, ckpt_cli_bytes(r.file_bytes, size, 32),
-                 r.seconds, r.seconds > 0 ? (double)r.source_bytes / 1e6 / r.seconds : 0.0);
-    if (json)
-        print_json(&r, o.input);
-    if (fflush(stdout) != 0) {
-        perror("ckpt-convert: stdout");
-        return 2;
-    }
-    return 0;
+    return ckpt_cli_finish(&cli, rc);
 }

@@ -75,6 +75,8 @@ static ckpt_status general(ckpt_gguf_writer *w, const struct ckpt_source *src,
     const cJSON *nop = ckpt_source_param(src, "_name_or_path");
     struct ckpt_param_count pc = {plan->n_params, plan->n_shared_params, plan->n_expert_params,
                                   plan->expert_count};
+    if (o->vocab_only)
+        pc = (struct ckpt_param_count){0};
     struct ckpt_model_id id;
     /* a hub snapshot stands for its repository, which names the model as
      * the converter names one given by its hub id ("org/name") */

@@ -98,7 +98,7 @@ static int64_t chunk_rows(const struct ckpt_plan_tensor *t, size_t row_bytes)
 }
 
 ckpt_status ckpt_stream_write(ckpt_gguf_writer *w, const struct ckpt_plan *plan, ckpt_pool *pool,
-                              ckpt_stream_progress_fn progress, void *progress_ctx,
+                              ckpt_progress_fn progress, void *progress_ctx,
                               ckpt_err *err)
 {
     size_t buf_bytes = 0;
@@ -161,7 +161,7 @@ ckpt_status ckpt_stream_write(ckpt_gguf_writer *w, const struct ckpt_plan *plan,
             ckpt_plan_release(t, r0, r1);
             done += (uint64_t)(r1 - r0) * rb;
             if (progress)
-                progress(progress_ctx, done, plan->data_bytes);
+                progress(progress_ctx, "converting", done, plan->data_bytes, CKPT_PROGRESS_BYTES);
             r0 = r1;
         }
         for (uint32_t e = 0; e < t->n_src; e++) /* pages at chunk edges */

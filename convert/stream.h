@@ -13,11 +13,10 @@
 
 #include "../formats/gguf.h"
 #include "../kernels/err.h"
+#include "../kernels/progress.h"
 #include "../kernels/pool.h"
 #include "plan.h"
 
-/* Called after each chunk with the tensor bytes written so far and in all. */
-typedef void (*ckpt_stream_progress_fn)(void *ctx, uint64_t done, uint64_t total);
 
 /*
  * Write every planned tensor's data to w (after ckpt_gguf_writer_begin),
@@ -27,7 +26,7 @@ typedef void (*ckpt_stream_progress_fn)(void *ctx, uint64_t done, uint64_t total
  * disk or a closed pipe), CKPT_E_NOMEM, CKPT_E_UNSUPPORTED for other types.
  */
 ckpt_status ckpt_stream_write(ckpt_gguf_writer *w, const struct ckpt_plan *plan, ckpt_pool *pool,
-                              ckpt_stream_progress_fn progress, void *progress_ctx,
+                              ckpt_progress_fn progress, void *progress_ctx,
                               ckpt_err *err);
 
 #endif

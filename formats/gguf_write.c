@@ -395,11 +395,13 @@ static uint64_t header_bytes(const ckpt_gguf_writer *w)
     return n;
 }
 
-/* Data offset and total size; false when the sizes overflow. */
+/* Data offset and total size; false when the sizes overflow.  A file
+ * without tensors ends with its metadata: gguf-py pads only in front of
+ * tensor data (its --vocab-only files have none), and so does this. */
 static bool plan(const ckpt_gguf_writer *w, uint64_t *data_offset, uint64_t *total)
 {
-    uint64_t off, sum = 0, padded;
-    if (!ckpt_gguf_pad(header_bytes(w), w->alignment, &off))
+    uint64_t off = header_bytes(w), sum = 0, padded;
+    if (w->n_tensors && !ckpt_gguf_pad(off, w->alignment, &off))
         return false;
     for (size_t i = 0; i < w->n_tensors; i++)
         if (!ckpt_gguf_pad(w->tensors[i].n_bytes, w->alignment, &padded) ||
@@ -443,7 +445,7 @@ static ckpt_status put_header(ckpt_gguf_writer *w, ckpt_err *err)
         ckpt_gguf_pad(t->n_bytes, w->alignment, &padded); /* checked by plan() */
         offset += padded;
     }
-    if (s == CKPT_OK) {
+    if (s == CKPT_OK && w->n_tensors) { /* see plan() */
         uint64_t at = ckpt_out_tell(w->out), data_start;
         ckpt_gguf_pad(at, w->alignment, &data_start);
         s = ckpt_out_zeros(w->out, (size_t)(data_start - at), err);

@@ -14,8 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Copy all of fd `in` into a new unlinked temporary file; return its fd. */
-static int spool_stdin(ckpt_err *err)
+int ckpt_map_spool_stdin(ckpt_err *err)
 {
     const char *dir = getenv("TMPDIR");
     if (!dir || !*dir)
@@ -77,7 +76,7 @@ ckpt_status ckpt_map_open(ckpt_map **out, const char *path, ckpt_err *err)
     }
     int fd;
     if (strcmp(path, "-") == 0)
-        fd = spool_stdin(err);
+        fd = ckpt_map_spool_stdin(err);
     else if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
         ckpt_err_errno(err, CKPT_E_IO, errno, "%s", path);
     if (fd < 0)

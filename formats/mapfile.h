@@ -31,6 +31,14 @@ typedef struct ckpt_map {
  */
 ckpt_status ckpt_map_open(ckpt_map **out, const char *path, ckpt_err *err);
 
+/*
+ * Copy all of standard input into a new, already unlinked temporary file in
+ * $TMPDIR (else /tmp) and return its descriptor (the caller closes it), or
+ * -1 with err set (CKPT_E_IO, CKPT_E_NOMEM).  Nothing is left on disk once
+ * the descriptor is closed, whatever happens to the process.
+ */
+int ckpt_map_spool_stdin(ckpt_err *err);
+
 /* Unmap and free; NULL is fine. */
 void ckpt_map_close(ckpt_map *m);
 

@@ -147,7 +147,7 @@ struct run {
     const EVP_MD *md;
     pthread_mutex_t lock; /* guards next, done and progress calls */
     uint64_t done, total;
-    ckpt_sha256_progress progress;
+    ckpt_progress_fn progress;
     void *progress_ctx;
     bool nomem;
 };
@@ -158,7 +158,7 @@ static void step(void *ctx, uint64_t n)
     pthread_mutex_lock(&r->lock);
     r->done += n;
     if (r->progress)
-        r->progress(r->progress_ctx, r->done, r->total);
+        r->progress(r->progress_ctx, "hashing", r->done, r->total, CKPT_PROGRESS_BYTES);
     pthread_mutex_unlock(&r->lock);
 }
 
@@ -196,7 +196,7 @@ static int by_size_desc(const void *a, const void *b)
 }
 
 ckpt_status ckpt_sha256_files(struct ckpt_sha256_job *jobs, size_t n, int n_threads,
-                              ckpt_sha256_progress progress, void *progress_ctx, ckpt_err *err)
+                              ckpt_progress_fn progress, void *progress_ctx, ckpt_err *err)
 {
     struct run r = {.jobs = jobs, .n = n, .progress = progress, .progress_ctx = progress_ctx};
     if (n == 0)

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "../kernels/err.h"
+#include "../kernels/progress.h"
 
 #define CKPT_SHA256_LEN 32
 #define CKPT_SHA256_HEX 65 /* 64 hex digits and a NUL */
@@ -45,9 +46,6 @@ struct ckpt_sha256_job {
     ckpt_err err;                     /* this file's error, if any */
 };
 
-/* Progress: bytes hashed so far of the total; called from worker threads,
- * one call at a time. */
-typedef void (*ckpt_sha256_progress)(void *ctx, uint64_t done, uint64_t total);
 
 /*
  * Hash every job's file on n_threads (<= 0: all CPUs).  Each job gets its
@@ -55,7 +53,7 @@ typedef void (*ckpt_sha256_progress)(void *ctx, uint64_t done, uint64_t total);
  * thread creation).  A failed job does not stop the others.
  */
 ckpt_status ckpt_sha256_files(struct ckpt_sha256_job *jobs, size_t n, int n_threads,
-                              ckpt_sha256_progress progress, void *progress_ctx, ckpt_err *err);
+                              ckpt_progress_fn progress, void *progress_ctx, ckpt_err *err);
 
 /* Lowercase hex of a digest. */
 void ckpt_sha256_hex(const uint8_t d[CKPT_SHA256_LEN], char hex[CKPT_SHA256_HEX]);

@@ -360,7 +360,8 @@ ckpt_status ckpt_calib_run(struct ckpt_calib *out, const char *model,
             goto out;
         }
         if (o->progress)
-            o->progress(o->cb_ctx, "calibration", (uint64_t)(i + 1), (uint64_t)n_chunks);
+            o->progress(o->cb_ctx, "calibration", (uint64_t)((i + 1) * n_ctx),
+                        (uint64_t)(n_chunks * n_ctx), CKPT_PROGRESS_TOKENS);
     }
     out->n_chunks = (int32_t)n_chunks;
     st = write_dat(&c, out, err);

@@ -34,6 +34,7 @@
 #include <stdint.h>
 
 #include "../kernels/err.h"
+#include "../kernels/progress.h"
 #include "imatrix.h"
 
 #define CKPT_CALIB_CTX 512 /* default tokens per chunk, llama-imatrix's */
@@ -44,7 +45,7 @@ struct ckpt_calib_opts {
     int64_t max_chunks; /* use at most this many chunks; <= 0: all */
     int n_threads;      /* <= 0: all online CPUs */
     /* Optional callbacks, called from the calling thread. */
-    void (*progress)(void *ctx, const char *what, uint64_t done, uint64_t total);
+    ckpt_progress_fn progress; /* tokens of the chunks run */
     void (*message)(void *ctx, int level, const char *msg); /* 2 warning, 3 info */
     void *cb_ctx;
 };

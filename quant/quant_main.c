@@ -3,10 +3,9 @@
  * mixes, byte for byte what llama-quantize writes.  Parses options, opens
  * the source, calls ckpt_quant_run, reports.
  */
-#include "../formats/cli.h"
+#include "../cli/cli.h"
 #include "../formats/filekind.h"
 #include "../formats/hubcache.h"
-#include "../formats/outfile.h"
 #include "../kernels/types.h"
 #include "calib.h"
 #include "imatrix.h"
@@ -27,69 +26,73 @@
 
 int cmd_quant(int argc, char **argv);
 
-/* In cmd_quant: a usage error once the lists below may hold something. */
-#define FAIL_USAGE(...)                                                                            \
-    do {                                                                                           \
-        rc = ckpt_cli_usage_error(&cli, __VA_ARGS__);                                              \
-        goto done;                                                                                 \
-    } while (0)
+enum {
+    OPT_IMATRIX = 256, OPT_PURE, OPT_OUT_TYPE, OPT_EMB_TYPE, OPT_NO_PROV, OPT_CALIB,
+    OPT_CALIB_CTX, OPT_CALIB_CHUNKS, OPT_IMATRIX_OUT, OPT_TENSOR_TYPE, OPT_OVERRIDE_KV,
+    OPT_LEAVE_OUTPUT, OPT_ALLOW_REQUANT, OPT_KEEP_SPLIT
+};
 
-static void usage(FILE *f)
+static const struct option longopts[] = {
+    {"type", required_argument, NULL, 't'},
+    {"imatrix", required_argument, NULL, OPT_IMATRIX},
+    {"calib", required_argument, NULL, OPT_CALIB},
+    {"calib-ctx", required_argument, NULL, OPT_CALIB_CTX},
+    {"calib-chunks", required_argument, NULL, OPT_CALIB_CHUNKS},
+    {"imatrix-out", required_argument, NULL, OPT_IMATRIX_OUT},
+    {"pure", no_argument, NULL, OPT_PURE},
+    {"output-tensor-type", required_argument, NULL, OPT_OUT_TYPE},
+    {"token-embedding-type", required_argument, NULL, OPT_EMB_TYPE},
+    {"no-provenance", no_argument, NULL, OPT_NO_PROV},
+    {"tensor-type", required_argument, NULL, OPT_TENSOR_TYPE},
+    {"override-kv", required_argument, NULL, OPT_OVERRIDE_KV},
+    {"leave-output-tensor", no_argument, NULL, OPT_LEAVE_OUTPUT},
+    {"allow-requantize", no_argument, NULL, OPT_ALLOW_REQUANT},
+    {"keep-split", no_argument, NULL, OPT_KEEP_SPLIT},
+    {NULL, 0, NULL, 0},
+};
+
+static void list_mixes(FILE *f)
 {
-    fputs("Usage: ckpt-quant -t MIX [-o OUT|-] [-f] [-j N] [--imatrix FILE] [--pure]\n"
-          "                  [--calib TEXT [--calib-ctx N] [--calib-chunks N]\n"
-          "                  [--imatrix-out FILE]]\n"
-          "                  [--output-tensor-type T] [--token-embedding-type T]\n"
-          "                  [--tensor-type NAME=T]... [--override-kv KEY=TYPE:VALUE]...\n"
-          "                  [--leave-output-tensor] [--allow-requantize]\n"
-          "                  [--no-provenance] [-q|-v] [--json] IN.gguf|MODEL_DIR|-\n"
-          "       ckpt-quant [options] IN [OUT] TYPE [THREADS]   (llama-quantize's form)\n"
-          "Quantize a GGUF model (F32, F16 or BF16), or a Hugging Face model directory\n"
-          "converted on the fly, to a llama-quantize mix; the output has the tensors,\n"
-          "types, metadata and bytes llama-quantize writes.\n\n"
-          "  -t, --type MIX          the mix (below)\n"
-          "  -o, --output FILE       output file, - for stdout (default: IN-MIX.gguf)\n"
-          "  -f, --force             overwrite the output; write to a terminal\n"
-          "  -j, --threads N         threads (default: all cores); same bytes for any N\n"
-          "      --imatrix FILE      importance matrix (llama-imatrix .dat or GGUF)\n"
-          "      --calib TEXT        compute the importance matrix: the input model\n"
-          "                          run over the text TEXT (as llama-imatrix does)\n"
-          "      --calib-ctx N       tokens per chunk of TEXT (default 512)\n"
-          "      --calib-chunks N    use at most N chunks (default: all)\n"
-          "      --imatrix-out FILE  save the computed matrix (llama-imatrix .dat)\n"
-          "      --pure              the mix's base type for every weight matrix\n"
-          "      --output-tensor-type T     type of output.weight (q8_0, q6_K, f16, ...)\n"
-          "      --token-embedding-type T   type of token_embd.weight\n"
-          "      --tensor-type NAME=T       type T for the tensors whose name matches the\n"
-          "                          pattern NAME (first match wins; e.g. attn_v=q8_0)\n"
-          "      --override-kv KEY=TYPE:VALUE   set a metadata key (TYPE int, float,\n"
-          "                          bool or str), as llama-quantize does\n"
-          "      --leave-output-tensor      copy output.weight as it is\n"
-          "      --allow-requantize  re-encode tensors the input has already quantized\n"
-          "      --keep-split        (llama-quantize's; not applicable: one file in and out)\n"
-          "      --no-provenance     MODEL_DIR: leave out the general.source.* keys\n"
-          "      --json              JSON summary with every tensor's type on stdout\n"
-          "  -q, --quiet             errors only\n"
-          "  -v, --verbose           more messages\n"
-          "  -h, --help              this help\n"
-          "  -V, --version           the version\n\nMixes:\n",
-          f);
+    fputs("\nMixes:\n", f);
     for (int m = 0; m < CKPT_MIX_COUNT; m++)
         fprintf(f, "  %-7s %s (%u)\n", ckpt_mix_name((ckpt_mix)m),
                 ckpt_mix_describe((ckpt_mix)m), ckpt_mix_file_type((ckpt_mix)m));
-    fputs("TYPE may also be the number in parentheses, or Q3_K, Q4_K, Q5_K for the _M mixes.\n"
-          "\nExit status: 0 written, 2 usage, input or output error.\n", f);
+    fputs("TYPE may also be the number in parentheses, or Q3_K, Q4_K, Q5_K for the _M mixes.\n",
+          f);
 }
 
-static void on_progress(void *ctx, const char *tensor, uint64_t done, uint64_t total)
-{
-    ckpt_cli_progress(ctx, tensor, done, total);
-}
-
-static void on_message(void *ctx, int level, const char *msg)
-{
-    ckpt_cli_msg(ctx, level, "%s", msg);
-}
+static const struct ckpt_cli_tool tool = {
+    .name = "ckpt-quant",
+    .usage = "ckpt-quant [OPTION]... -t MIX IN.gguf|MODEL_DIR|-\n"
+             "       ckpt-quant [OPTION]... IN [OUT] TYPE [THREADS]   (llama-quantize's form)",
+    .about = "Quantize a GGUF model (F32, F16 or BF16), or a Hugging Face model directory\n"
+             "converted on the fly, to a llama-quantize mix; the output has the tensors,\n"
+             "types, metadata and bytes llama-quantize writes.",
+    .options = "  -t, --type MIX          the mix (below)\n"
+               "      --imatrix FILE      importance matrix (llama-imatrix .dat or GGUF)\n"
+               "      --calib TEXT        compute the importance matrix: the input model\n"
+               "                          run over the text TEXT (as llama-imatrix does)\n"
+               "      --calib-ctx N       tokens per chunk of TEXT (default 512)\n"
+               "      --calib-chunks N    use at most N chunks (default: all)\n"
+               "      --imatrix-out FILE  save the computed matrix (llama-imatrix .dat)\n"
+               "      --pure              the mix's base type for every weight matrix\n"
+               "      --output-tensor-type T     type of output.weight (q8_0, q6_K, f16, ...)\n"
+               "      --token-embedding-type T   type of token_embd.weight\n"
+               "      --tensor-type NAME=T       type T for the tensors whose name matches the\n"
+               "                          pattern NAME (first match wins; e.g. attn_v=q8_0)\n"
+               "      --override-kv KEY=TYPE:VALUE   set a metadata key (TYPE int, float,\n"
+               "                          bool or str), as llama-quantize does\n"
+               "      --leave-output-tensor      copy output.weight as it is\n"
+               "      --allow-requantize  re-encode tensors the input has already quantized\n"
+               "      --keep-split        (llama-quantize's; not applicable: one file in and out)\n"
+               "      --no-provenance     MODEL_DIR: leave out the general.source.* keys\n",
+    .shortopts = "t:",
+    .longopts = longopts,
+    .common = CKPT_CLI_OUTPUT | CKPT_CLI_STDOUT | CKPT_CLI_FORCE | CKPT_CLI_JSON,
+    .output_help = "  -o, --output FILE       output file, - for stdout (default: IN-MIX.gguf)\n",
+    .exit_status = "0 written, 2 usage, input or output error.",
+    .help_more = list_mixes,
+};
 
 /* A regular file that only -f may replace (checked before a calibration
  * run, not to find out after it; the writers check again). */
@@ -109,8 +112,8 @@ static ckpt_status calibrate(struct ckpt_cli *cli, const char *in, struct ckpt_c
     if (kept && kept_file(kept, o->force))
         return ckpt_err_set(err, CKPT_E_EXISTS, "%s: already exists (use -f to overwrite)", kept);
     co->n_threads = o->n_threads;
-    co->progress = on_progress;
-    co->message = on_message;
+    co->progress = ckpt_cli_progress(cli);
+    co->message = ckpt_cli_on_message;
     co->cb_ctx = cli;
     double t0 = ckpt_cli_now();
     ckpt_status st = ckpt_calib_run(cal, in, co, err);
@@ -135,7 +138,7 @@ static bool same_file(const char *a, const char *b)
            sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
-/* A Hugging Face model: a directory, or safetensors weights beside config.json. */
+/* A Hugging Face model: a directory, or a .safetensors file beside config.json. */
 static bool is_model_dir(const char *in)
 {
     ckpt_file_kind k; /* told by the bytes, not the name */
@@ -172,219 +175,161 @@ static void summary(struct ckpt_cli *cli, const struct ckpt_quant_report *rep,
     }
 }
 
+static int quantize(struct ckpt_cli *cli, const char *in, struct ckpt_quant_opts *o,
+                    const char *imatrix_path, struct ckpt_calib_opts *co,
+                    const char *imatrix_out, bool provenance)
+{
+    if (co->text && imatrix_path)
+        return ckpt_cli_usage_error(cli, "--calib and --imatrix exclude each other");
+    if (!co->text && (co->n_ctx || co->max_chunks || imatrix_out))
+        return ckpt_cli_usage_error(cli, "--calib-ctx, --calib-chunks and --imatrix-out need "
+                                    "--calib");
+    if (co->text && strcmp(in, "-") == 0)
+        return ckpt_cli_usage_error(cli, "--calib needs the input model as a file or "
+                                    "directory, not standard input");
+    if (imatrix_out && strcmp(imatrix_out, "-") == 0)
+        return ckpt_cli_usage_error(cli, "--imatrix-out needs a file name");
+    char *derived = NULL;
+    if (!o->output)
+        o->output = strcmp(in, "-") == 0 ? "-" : (derived = ckpt_hub_default_output(in, ckpt_mix_name(o->mix)));
+    if (!o->output)
+        return ckpt_cli_usage_error(cli, "out of memory");
+    int rc = 2;
+    ckpt_err err = {0};
+    struct ckpt_qsrc *src = NULL;
+    ckpt_imatrix *im = NULL;
+    struct ckpt_calib cal = {0};
+    struct ckpt_quant_report rep = {0};
+    const bool to_stdout = strcmp(o->output, "-") == 0;
+    if (cli->json && to_stdout)
+        rc = ckpt_cli_usage_error(cli, "--json needs an output file (stdout carries the model)");
+    else if (to_stdout && ckpt_cli_check_binary_stdout(cli, "a model"))
+        rc = 2;
+    else if (same_file(in, o->output))
+        rc = ckpt_cli_usage_error(cli, "%s: the output would replace the input", o->output);
+    else if (imatrix_path && ckpt_imatrix_load(&im, imatrix_path, &err) != CKPT_OK)
+        rc = ckpt_cli_fail(cli, &err);
+    else if (co->text && calibrate(cli, in, co, imatrix_out, o, &cal, &err) != CKPT_OK)
+        rc = ckpt_cli_fail(cli, &err);
+    else if ((is_model_dir(in) ? ckpt_qsrc_open_hf(&src, in, provenance, &err)
+                               : ckpt_qsrc_open_gguf(&src, in, &err)) != CKPT_OK)
+        rc = ckpt_cli_fail(cli, &err);
+    else {
+        if (im) {
+            o->imatrix = im;
+            o->imatrix_name = imatrix_path;
+        }
+        o->progress = ckpt_cli_progress(cli);
+        o->message = ckpt_cli_on_message;
+        o->cb_ctx = cli;
+        if (ckpt_quant_run(src, o, &rep, &err) != CKPT_OK) {
+            rc = ckpt_cli_fail(cli, &err);
+        } else {
+            summary(cli, &rep, o, in);
+            rc = cli->json && !ckpt_cli_json(cli, ckpt_quant_report_json(&rep, o, in)) ? 2 : 0;
+        }
+    }
+    ckpt_quant_report_free(&rep);
+    ckpt_qsrc_close(src);
+    ckpt_imatrix_free(im);
+    ckpt_calib_free(&cal);
+    free(derived);
+    return rc;
+}
+
 int cmd_quant(int argc, char **argv)
 {
-    enum {
-        OPT_IMATRIX = 256, OPT_PURE, OPT_OUT_TYPE, OPT_EMB_TYPE, OPT_JSON, OPT_NO_PROV,
-        OPT_CALIB, OPT_CALIB_CTX, OPT_CALIB_CHUNKS, OPT_IMATRIX_OUT, OPT_TENSOR_TYPE,
-        OPT_OVERRIDE_KV, OPT_LEAVE_OUTPUT, OPT_ALLOW_REQUANT, OPT_KEEP_SPLIT
-    };
-    static const struct option longopts[] = {
-        {"type", required_argument, NULL, 't'},
-        {"output", required_argument, NULL, 'o'},
-        {"force", no_argument, NULL, 'f'},
-        {"threads", required_argument, NULL, 'j'},
-        {"imatrix", required_argument, NULL, OPT_IMATRIX},
-        {"calib", required_argument, NULL, OPT_CALIB},
-        {"calib-ctx", required_argument, NULL, OPT_CALIB_CTX},
-        {"calib-chunks", required_argument, NULL, OPT_CALIB_CHUNKS},
-        {"imatrix-out", required_argument, NULL, OPT_IMATRIX_OUT},
-        {"pure", no_argument, NULL, OPT_PURE},
-        {"output-tensor-type", required_argument, NULL, OPT_OUT_TYPE},
-        {"token-embedding-type", required_argument, NULL, OPT_EMB_TYPE},
-        {"json", no_argument, NULL, OPT_JSON},
-        {"no-provenance", no_argument, NULL, OPT_NO_PROV},
-        {"tensor-type", required_argument, NULL, OPT_TENSOR_TYPE},
-        {"override-kv", required_argument, NULL, OPT_OVERRIDE_KV},
-        {"leave-output-tensor", no_argument, NULL, OPT_LEAVE_OUTPUT},
-        {"allow-requantize", no_argument, NULL, OPT_ALLOW_REQUANT},
-        {"keep-split", no_argument, NULL, OPT_KEEP_SPLIT},
-        {"quiet", no_argument, NULL, 'q'},
-        {"verbose", no_argument, NULL, 'v'},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
-        {NULL, 0, NULL, 0},
-    };
     struct ckpt_cli cli;
-    ckpt_cli_init(&cli, "ckpt-quant");
+    if (!ckpt_cli_init(&cli, &tool))
+        return 2;
     struct ckpt_quant_opts o = {.mix = CKPT_MIX_COUNT, .output_type = -1, .token_embd_type = -1};
     const char *imatrix_path = NULL, *imatrix_out = NULL;
     struct ckpt_calib_opts co = {0};
-    struct ckpt_calib cal = {0};
-    bool json = false, provenance = true;
+    bool provenance = true;
     ckpt_qtt *tensor_types = NULL;
     struct ckpt_quant_kvs kvs = {0};
     struct ckpt_quant_operands ops = {0};
+    ckpt_err err = {0};
     char why[1024];
     long l;
-    int c, rc = 2;
-    ckpt_err err = {0};
+    int c, rc = -1;
     o.refuse_requantize = true;
-    while ((c = getopt_long(argc, argv, "t:o:fj:qvhV", longopts, NULL)) != -1) {
+    while (rc < 0 && !err.code && (c = ckpt_cli_getopt(&cli, argc, argv)) >= 0) {
         switch (c) {
         case 't':
             if ((l = ckpt_mix_parse(optarg)) < 0)
-                FAIL_USAGE("%s", ckpt_mix_explain(optarg, why, sizeof why));
+                rc = ckpt_cli_usage_error(&cli, "%s", ckpt_mix_explain(optarg, why, sizeof why));
             o.mix = (ckpt_mix)l;
-            break;
-        case 'o': o.output = optarg; break;
-        case 'f': o.force = true; break;
-        case 'j':
-            if (!ckpt_cli_parse_int(optarg, 1, 1024, &l))
-                FAIL_USAGE("-j: '%s' is not a thread count (1-1024)", optarg);
-            o.n_threads = (int)l;
             break;
         case OPT_IMATRIX: imatrix_path = optarg; break;
         case OPT_CALIB: co.text = optarg; break;
         case OPT_CALIB_CTX:
             if (!ckpt_cli_parse_int(optarg, 1, 1L << 20, &l))
-                FAIL_USAGE("--calib-ctx: '%s' is not a token count (1-1048576)", optarg);
+                rc = ckpt_cli_usage_error(&cli, "--calib-ctx: '%s' is not a token count "
+                                          "(1-1048576)", optarg);
             co.n_ctx = l;
             break;
         case OPT_CALIB_CHUNKS:
             if (!ckpt_cli_parse_int(optarg, 1, INT32_MAX, &l))
-                FAIL_USAGE("--calib-chunks: '%s' is not a chunk count", optarg);
+                rc = ckpt_cli_usage_error(&cli, "--calib-chunks: '%s' is not a chunk count",
+                                          optarg);
             co.max_chunks = l;
             break;
         case OPT_IMATRIX_OUT: imatrix_out = optarg; break;
         case OPT_PURE: o.pure = true; break;
         case OPT_OUT_TYPE:
             if (!parse_type(optarg, &o.output_type))
-                FAIL_USAGE("--output-tensor-type: unknown type '%s'", optarg);
+                rc = ckpt_cli_usage_error(&cli, "--output-tensor-type: unknown type '%s'",
+                                          optarg);
             break;
         case OPT_EMB_TYPE:
             if (!parse_type(optarg, &o.token_embd_type))
-                FAIL_USAGE("--token-embedding-type: unknown type '%s'", optarg);
+                rc = ckpt_cli_usage_error(&cli, "--token-embedding-type: unknown type '%s'",
+                                          optarg);
             break;
-        case OPT_JSON: json = true; break;
         case OPT_NO_PROV: provenance = false; break;
-        case OPT_TENSOR_TYPE:
-            if (ckpt_qtt_add(&tensor_types, optarg, &err) != CKPT_OK)
-                goto usage;
-            break;
-        case OPT_OVERRIDE_KV:
-            if (ckpt_quant_kvs_add(&kvs, optarg, &err) != CKPT_OK)
-                goto usage;
-            break;
+        case OPT_TENSOR_TYPE: ckpt_qtt_add(&tensor_types, optarg, &err); break;
+        case OPT_OVERRIDE_KV: ckpt_quant_kvs_add(&kvs, optarg, &err); break;
         case OPT_LEAVE_OUTPUT: o.leave_output = true; break;
         case OPT_ALLOW_REQUANT: o.refuse_requantize = false; break;
         case OPT_KEEP_SPLIT:
             ckpt_err_set(&err, CKPT_E_USAGE, "--keep-split: not applicable: ckpt-quant reads "
                          "one GGUF file (or a model directory) and writes one file");
-            goto usage;
-        case 'q': cli.level--; break;
-        case 'v': cli.level++; break;
-        case 'h': usage(stdout); return 0;
-        case 'V': printf("ckpt-quant %s\n", CKPT_VERSION); return 0;
-        default: FAIL_USAGE("bad option");
+            break;
         }
     }
-    if (ckpt_quant_operands_read(&ops, argc - optind, argv + optind, o.mix != CKPT_MIX_COUNT,
-                                 &err) != CKPT_OK)
-        goto usage;
-    if (ops.mix >= 0)
-        o.mix = (ckpt_mix)ops.mix;
-    if (ops.output && o.output && !ops.derived) {
-        ckpt_err_set(&err, CKPT_E_USAGE, "-o and an OUT operand: give the output once");
-        goto usage;
+    if (rc < 0 && c == CKPT_CLI_EXIT)
+        rc = cli.exit;
+    /* llama-quantize's operands (IN [OUT] TYPE [THREADS]) or ckpt's (-t MIX IN) */
+    if (rc < 0 && !err.code)
+        ckpt_quant_operands_read(&ops, argc - optind, argv + optind, o.mix != CKPT_MIX_COUNT,
+                                 &err);
+    if (rc < 0 && !err.code) {
+        if (ops.mix >= 0)
+            o.mix = (ckpt_mix)ops.mix;
+        o.output = cli.output;
+        if (ops.output && o.output && !ops.derived)
+            ckpt_err_set(&err, CKPT_E_USAGE, "-o and an OUT operand: give the output once");
+        if (!o.output)
+            o.output = ops.output; /* IN TYPE alone: llama-quantize's name, unless -o */
+        o.n_threads = cli.threads;
+        if (ops.n_threads >= 0 && o.n_threads)
+            ckpt_err_set(&err, CKPT_E_USAGE, "-j and a THREADS operand: give the threads once");
+        if (ops.n_threads > 0)
+            o.n_threads = ops.n_threads;
+        o.force = cli.force;
+        o.tensor_types = tensor_types;
+        o.kv = kvs.kv;
+        o.n_kv = kvs.n;
     }
-    if (!o.output)
-        o.output = ops.output; /* IN TYPE alone: llama-quantize's name, unless -o */
-    if (ops.n_threads >= 0 && o.n_threads) {
-        ckpt_err_set(&err, CKPT_E_USAGE, "-j and a THREADS operand: give the threads once");
-        goto usage;
-    }
-    if (ops.n_threads > 0)
-        o.n_threads = ops.n_threads;
-    o.tensor_types = tensor_types;
-    o.kv = kvs.kv;
-    o.n_kv = kvs.n;
-    const char *in = ops.input;
-    if (co.text && imatrix_path)
-        ckpt_err_set(&err, CKPT_E_USAGE, "--calib and --imatrix exclude each other");
-    if (!co.text && (co.n_ctx || co.max_chunks || imatrix_out))
-        ckpt_err_set(&err, CKPT_E_USAGE, "--calib-ctx, --calib-chunks and --imatrix-out need "
-                     "--calib");
-    if (co.text && strcmp(in, "-") == 0)
-        ckpt_err_set(&err, CKPT_E_USAGE, "--calib needs the input model as a file or "
-                     "directory, not standard input");
-    if (imatrix_out && strcmp(imatrix_out, "-") == 0)
-        ckpt_err_set(&err, CKPT_E_USAGE, "--imatrix-out needs a file name");
-    if (err.code)
-        goto usage;
-    char *derived = NULL;
-    if (!o.output)
-        o.output = strcmp(in, "-") == 0
-                       ? "-"
-                       : (derived = ckpt_hub_default_output(in, ckpt_mix_name(o.mix)));
-    if (!o.output)
-        FAIL_USAGE("out of memory");
-    struct ckpt_qsrc *src = NULL;
-    ckpt_imatrix *im = NULL;
-    struct ckpt_quant_report rep = {0};
-    const bool to_stdout = strcmp(o.output, "-") == 0;
-    if (json && to_stdout) {
-        rc = ckpt_cli_usage_error(&cli, "--json needs an output file (stdout carries the model)");
-        goto out;
-    }
-    if (to_stdout && isatty(STDOUT_FILENO) && !o.force) {
-        rc = ckpt_cli_usage_error(&cli, "refusing to write a model to a terminal (use -o FILE)");
-        goto out;
-    }
-    if (same_file(in, o.output)) {
-        rc = ckpt_cli_usage_error(&cli, "%s: the output would replace the input", o.output);
-        goto out;
-    }
-    if (imatrix_path && ckpt_imatrix_load(&im, imatrix_path, &err) != CKPT_OK) {
-        rc = ckpt_cli_fail(&cli, &err);
-        goto out;
-    }
-    ckpt_out_install_signal_cleanup();
-    if (co.text && calibrate(&cli, in, &co, imatrix_out, &o, &cal, &err) != CKPT_OK) {
-        rc = ckpt_cli_fail(&cli, &err);
-        goto out;
-    }
-    if ((is_model_dir(in) ? ckpt_qsrc_open_hf(&src, in, provenance, &err)
-                          : ckpt_qsrc_open_gguf(&src, in, &err)) != CKPT_OK) {
-        rc = ckpt_cli_fail(&cli, &err);
-        goto out;
-    }
-    if (im) {
-        o.imatrix = im;
-        o.imatrix_name = imatrix_path;
-    }
-    o.progress = on_progress;
-    o.message = on_message;
-    o.cb_ctx = &cli;
-    if (ckpt_quant_run(src, &o, &rep, &err) != CKPT_OK) {
-        rc = ckpt_cli_fail(&cli, &err);
-        goto out;
-    }
-    ckpt_cli_progress_clear(&cli);
-    summary(&cli, &rep, &o, in);
-    rc = 0;
-    if (json) {
-        char *s = ckpt_quant_report_json(&rep, &o, in);
-        if (!s || printf("%s\n", s) < 0 || fflush(stdout) != 0) {
-            ckpt_cli_msg(&cli, 1, "cannot write the JSON summary");
-            rc = 2;
-        }
-        free(s);
-    }
-out:
-    ckpt_quant_report_free(&rep);
-    ckpt_qsrc_close(src);
-    ckpt_imatrix_free(im);
-    ckpt_calib_free(&cal);
-    free(derived);
-    goto done;
-usage:
-    rc = ckpt_cli_usage_error(&cli, "%s", err.msg);
-done:
+    if (rc < 0 && err.code)
+        rc = ckpt_cli_usage_error(&cli, "%s", err.msg);
+    if (rc < 0)
+        rc = quantize(&cli, ops.input, &o, imatrix_path, &co, imatrix_out, provenance);
     ckpt_qtt_free(tensor_types);
     ckpt_quant_kvs_free(&kvs);
     ckpt_quant_operands_free(&ops);
-    return rc;
+    return ckpt_cli_finish(&cli, rc);
 }
 
 int main(int argc, char **argv)

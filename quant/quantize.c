@@ -312,7 +312,7 @@ static void progress(struct run *r, const char *name, uint64_t add)
 {
     r->done += add;
     if (r->o->progress)
-        r->o->progress(r->o->cb_ctx, name, r->done, r->total);
+        r->o->progress(r->o->cb_ctx, name, r->done, r->total, CKPT_PROGRESS_WEIGHTS);
 }
 
 /* A tensor whose type does not change: its stored bytes, in pieces. */

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "../kernels/err.h"
+#include "../kernels/progress.h"
 #include "../kernels/types.h"
 #include "imatrix.h"
 #include "plan.h"
@@ -45,7 +46,7 @@ struct ckpt_quant_opts {
                                      sibling with the same bytes exists (default: the
                                      kernels of ckpt_isa_default()) */
     /* Optional callbacks (never called from worker threads). */
-    void (*progress)(void *ctx, const char *tensor, uint64_t done, uint64_t total);
+    ckpt_progress_fn progress;    /* the tensor's name, weights done of all */
     void (*message)(void *ctx, int level, const char *msg); /* 2 warning, 3 info */
     void *cb_ctx;
 };

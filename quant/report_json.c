@@ -16,7 +16,7 @@ static cJSON *shape(const struct ckpt_quant_tensor *t)
     return a;
 }
 
-char *ckpt_quant_report_json(const struct ckpt_quant_report *rep,
+cJSON *ckpt_quant_report_json(const struct ckpt_quant_report *rep,
                              const struct ckpt_quant_opts *o, const char *input)
 {
     cJSON *root = cJSON_CreateObject();
@@ -66,7 +66,5 @@ char *ckpt_quant_report_json(const struct ckpt_quant_report *rep,
         cJSON_AddBoolToObject(j, "imatrix", t->imatrix);
         cJSON_AddItemToArray(ts, j);
     }
-    char *s = cJSON_Print(root);
-    cJSON_Delete(root);
-    return s;
+    return root;
 }

@@ -44,7 +44,7 @@ struct ckpt_check_opts {
     const char *const *ignore;         /* --ignore paths */
     size_t n_ignore;
     int threads;
-    ckpt_sha256_progress progress;
+    ckpt_progress_fn progress;
     void *progress_ctx;
 };
 

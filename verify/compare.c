@@ -133,7 +133,7 @@ static void tick(struct ctx *c, const char *what, uint64_t steps)
 {
     c->done += steps;
     if (c->o->progress)
-        c->o->progress(c->o->progress_ctx, what, c->done, c->total);
+        c->o->progress(c->o->progress_ctx, what, c->done, c->total, CKPT_PROGRESS_TOKENS);
 }
 
 /* Same architecture and shapes, or the comparison means nothing. */

@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "../kernels/err.h"
+#include "../kernels/progress.h"
 
 /* Pass criteria.  A negative number (or -1 for tokens_equal) means "the
  * default for the artifact's type" in ckpt_compare_opts.limits. */
@@ -37,9 +38,6 @@ struct ckpt_compare_limits {
                             reported, not counted against tokens_equal */
 };
 
-/* Progress: `done` of `total` forward-pass steps; what = "source", ... */
-typedef void (*ckpt_compare_progress_fn)(void *ctx, const char *what, uint64_t done,
-                                         uint64_t total);
 
 struct ckpt_compare_opts {
     const char *source;             /* HF model directory */
@@ -52,7 +50,7 @@ struct ckpt_compare_opts {
     struct ckpt_compare_limits limits; /* overrides; negative: per-type defaults */
     int threads;                    /* <= 0: all CPUs */
     int isa;                        /* a ckpt_isa, or -1 for the default */
-    ckpt_compare_progress_fn progress; /* may be NULL */
+    ckpt_progress_fn progress;      /* may be NULL; token positions; what = "source", ... */
     void *progress_ctx;
 };
 

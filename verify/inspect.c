@@ -831,22 +831,26 @@ static ckpt_status inspect_any(const char *path, const struct ckpt_inspect_opts 
     return s;
 }
 
-ckpt_status ckpt_inspect_path(const char *path, const struct ckpt_inspect_opts *o, FILE *out,
-                              ckpt_err *err)
+ckpt_status ckpt_inspect_path(const char *path, const struct ckpt_inspect_opts *o, char **text,
+                              size_t *len, ckpt_err *err)
 {
-    /* The report is made in memory and written only once the whole input
-     * has been read, so a failure (an unknown -t name, a bad tensor) leaves
-     * nothing half-printed; quiet keeps the checks and drops the report. */
+    /* The report is built in memory: the library never writes to the
+     * caller's streams, and a failed report leaves nothing half-printed. */
+    *text = NULL;
+    *len = 0;
     char *buf = NULL;
-    size_t len = 0;
-    FILE *mem = open_memstream(&buf, &len);
-    if (!mem)
+    size_t n = 0;
+    FILE *out = open_memstream(&buf, &n);
+    if (!out)
         return ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory", path);
-    ckpt_status s = inspect_any(path, o, mem, err);
-    if (fclose(mem) != 0 && s == CKPT_OK)
-        s = ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory", path);
-    if (s == CKPT_OK && !o->quiet && len && fwrite(buf, 1, len, out) != len)
-        s = ckpt_err_set(err, CKPT_E_IO, "%s: cannot write the report", path);
-    free(buf);
-    return s;
+    ckpt_status s = inspect_any(path, o, out, err);
+    if (fclose(out) != 0 && s == CKPT_OK)
+        s = ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory for the report", path);
+    if (s != CKPT_OK) {
+        free(buf);
+        return s;
+    }
+    *text = buf;
+    *len = n;
+    return CKPT_OK;
 }

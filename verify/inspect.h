@@ -1,8 +1,8 @@
 /*
  * inspect.h - describe a safetensors file, a Hugging Face model directory
  * or a GGUF file: format, metadata, tensor table, totals, and value
- * statistics of chosen tensors.  The report goes to a caller-given stream
- * as text or JSON; errors go to the error record, never to the stream.
+ * statistics of chosen tensors.  The report comes back as text or JSON in
+ * memory; errors go to the error record, never into the report.
  */
 #ifndef CKPT_VERIFY_INSPECT_H
 #define CKPT_VERIFY_INSPECT_H
@@ -22,14 +22,14 @@ struct ckpt_inspect_opts {
 };
 
 /*
- * Inspect `path` (a file, "-" for stdin, or a directory) and write the
- * report to `out`: with stats_tensors, in text, only their statistics.
- * The report is written whole once the input has been read, or not at all:
- * errors (unreadable or malformed input, a file of another kind, unknown
- * tensor name in stats_tensors) leave `out` untouched and are returned
- * with a message naming the file.
+ * Inspect `path` (a file, "-" for stdin, or a directory): the report, text
+ * or JSON, in *text (len bytes, NUL-terminated, caller frees; NULL on
+ * failure); with stats_tensors, in text, only their statistics.  The
+ * report exists whole once the input has been read, or not at all: errors
+ * (unreadable or malformed input, a file of another kind, unknown tensor
+ * name in stats_tensors) are returned with a message naming the file.
  */
-ckpt_status ckpt_inspect_path(const char *path, const struct ckpt_inspect_opts *opts, FILE *out,
-                              ckpt_err *err);
+ckpt_status ckpt_inspect_path(const char *path, const struct ckpt_inspect_opts *opts, char **text,
+                              size_t *len, ckpt_err *err);
 
 #endif

@@ -4,47 +4,18 @@
  * by default; seeded sampling with --temp.  The continuation is streamed
  * to stdout; statistics go to stderr with -v.
  */
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "formats/cli.h"
+#include "cli/cli.h"
 #include "formats/model_load.h"
 #include "formats/tokenizer.h"
 #include "kernels/model.h"
 #include "kernels/ops.h"
 #include "verify/run.h"
 #include "verify/tokenize.h"
-
-static const char usage_text[] =
-    "Usage: ckpt-run [options] MODEL -p TEXT\n"
-    "       ckpt-run --tokenize -p TEXT MODEL|TOKENIZER\n"
-    "Generate a continuation of TEXT with the reference forward pass.\n"
-    "MODEL is a Hugging Face model directory or a GGUF file.\n"
-    "\n"
-    "  -p, --prompt TEXT        the prompt (token ids with --ids)\n"
-    "  -n, --tokens N           tokens to generate (default 32)\n"
-    "      --ids                read and print token ids instead of text\n"
-    "      --tokenize           print the token ids of TEXT on one line and exit (no\n"
-    "                           weights are read: a vocab-only GGUF or a tokenizer will do)\n"
-    "      --argmax             with --ids: print the most likely next token after each\n"
-    "                           prompt position (teacher-forced) instead of generating\n"
-    "      --tokenizer PATH     tokenizer directory or file, or a GGUF (default: MODEL's\n"
-    "                           directory, or the GGUF's own vocabulary)\n"
-    "      --temp T             sampling temperature (default 0: greedy)\n"
-    "      --top-k K            sample among the K most likely tokens\n"
-    "      --top-p P            sample among the most likely tokens of mass P\n"
-    "      --seed S             sampling seed (default 0)\n"
-    "      --ignore-eos         do not stop at the end-of-sequence token\n"
-    "      --sliding-window W   attention window (0: none; default: config.json, none for GGUF)\n"
-    "      --isa ISA            dot-product kernels: ref, avx2 or f64\n"
-    "  -j, --threads N          threads (default: all CPUs)\n"
-    "  -q, --quiet              print errors only\n"
-    "  -v, --verbose            print speed and a logits hash on stderr\n"
-    "  -h, --help               print this help and exit\n"
-    "  -V, --version            print the version and exit\n";
 
 enum {
     OPT_IDS = 256, OPT_TOKENIZER, OPT_TEMP, OPT_TOPK, OPT_TOPP, OPT_SEED, OPT_NOEOS, OPT_SWA,
@@ -60,10 +31,42 @@ static const struct option longopts[] = {
     {"top-p", required_argument, NULL, OPT_TOPP}, {"seed", required_argument, NULL, OPT_SEED},
     {"ignore-eos", no_argument, NULL, OPT_NOEOS},
     {"sliding-window", required_argument, NULL, OPT_SWA},
-    {"isa", required_argument, NULL, OPT_ISA},   {"threads", required_argument, NULL, 'j'},
-    {"quiet", no_argument, NULL, 'q'},           {"verbose", no_argument, NULL, 'v'},
-    {"help", no_argument, NULL, 'h'},            {"version", no_argument, NULL, 'V'},
+    {"isa", required_argument, NULL, OPT_ISA},
     {NULL, 0, NULL, 0},
+};
+
+static const struct ckpt_cli_tool tool = {
+    .name = "ckpt-run",
+    .usage = "ckpt-run [OPTION]... MODEL|- -p TEXT\n"
+             "       ckpt-run --tokenize -p TEXT MODEL|TOKENIZER",
+    .about = "Generate a continuation of TEXT with the reference forward pass.\n"
+             "MODEL is a Hugging Face model directory or a GGUF file ('-': a GGUF on\n"
+             "standard input).",
+    .options =
+        "  -p, --prompt TEXT       the prompt (token ids with --ids)\n"
+        "  -n, --tokens N          tokens to generate (default 32)\n"
+        "      --ids               read and print token ids instead of text\n"
+        "      --tokenize          print the token ids of TEXT on one line and exit (no\n"
+        "                          weights are read: a vocab-only GGUF or a tokenizer will do)\n"
+        "      --argmax            with --ids: print the most likely next token after each\n"
+        "                          prompt position (teacher-forced) instead of generating\n"
+        "      --tokenizer PATH    tokenizer directory or file, or a GGUF (default: MODEL's\n"
+        "                          directory, or the GGUF's own vocabulary)\n"
+        "      --temp T            sampling temperature (default 0: greedy)\n"
+        "      --top-k K           sample among the K most likely tokens\n"
+        "      --top-p P           sample among the most likely tokens of mass P\n"
+        "      --seed S            sampling seed (default 0)\n"
+        "      --ignore-eos        do not stop at the end-of-sequence token\n"
+        "      --sliding-window W  attention window (0: none; default: config.json, none\n"
+        "                          for GGUF)\n"
+        "      --isa ISA           dot-product kernels: ref, avx2 or f64\n",
+    .shortopts = "p:n:",
+    .longopts = longopts,
+    .common = CKPT_CLI_OUTPUT | CKPT_CLI_STDOUT | CKPT_CLI_FORCE | CKPT_CLI_REPORT,
+    .output_help = "  -o, --output FILE       write the continuation to FILE, whole or not at all\n"
+                   "                          ('-': standard output, the default)\n",
+    .exit_status = "0 generated, 2 usage error, unreadable model or I/O error\n"
+                   "(standard output included).",
 };
 
 /* Streaming state: the decoded text of prompt + generated ids is a prefix-
@@ -77,6 +80,7 @@ struct emitter {
     char *buf;
     size_t cap;
     bool first;
+    struct ckpt_cli *cli;
 };
 
 static size_t complete_utf8(const char *s, size_t n)
@@ -110,31 +114,31 @@ static bool decode_all(struct emitter *e, size_t *len)
     return false;
 }
 
-static void flush_text(struct emitter *e, bool all)
+/* false once standard output failed: generation stops there. */
+static bool flush_text(struct emitter *e, bool all)
 {
     size_t len;
     if (!decode_all(e, &len))
-        return;
+        return true;
     size_t upto = all ? len : complete_utf8(e->buf, len);
     if (upto > e->printed) {
-        fwrite(e->buf + e->printed, 1, upto - e->printed, stdout);
+        bool ok = ckpt_cli_write(e->cli, e->buf + e->printed, upto - e->printed) &&
+                  ckpt_cli_flush(e->cli);
         e->printed = upto;
-        fflush(stdout);
+        return ok;
     }
+    return true;
 }
 
 static bool emit(void *ctx, int32_t id)
 {
     struct emitter *e = ctx;
     e->seq[e->n_seq++] = id;
-    if (e->ids_mode) {
-        printf(e->first ? "%d" : " %d", (int)id);
-        fflush(stdout);
-    } else {
-        flush_text(e, false);
-    }
+    bool ok = e->ids_mode ? ckpt_cli_printf(e->cli, e->first ? "%d" : " %d", (int)id) &&
+                                ckpt_cli_flush(e->cli)
+                          : flush_text(e, false);
     e->first = false;
-    return true;
+    return ok;
 }
 
 static bool parse_ids(const char *s, int32_t *ids, int64_t *n, int64_t cap)
@@ -155,70 +159,49 @@ static bool parse_ids(const char *s, int32_t *ids, int64_t *n, int64_t cap)
     return *n > 0;
 }
 
-int main(int argc, char **argv)
-{
-    struct ckpt_cli cli;
-    ckpt_cli_init(&cli, "ckpt-run");
-    const char *prompt = NULL, *tok_path = NULL;
-    bool ids_mode = false, argmax = false, tokenize = false;
-    long n_new = 32, threads = 0, top_k = 0, seed = 0, swa = -1, isa = -1, v;
-    double temp = 0, top_p = 1;
-    bool ignore_eos = false;
-    int c, li = -1;
-    bool ok = true;
-    while ((c = getopt_long(argc, argv, "p:n:j:qvhV", longopts, &li)) != -1) {
-        const char *a = optarg;
-        switch (c) {
-        case 'p': prompt = a; break;
-        case 'n': ok = ckpt_cli_parse_int(a, 0, 1 << 20, &n_new); break;
-        case 'j': ok = ckpt_cli_parse_int(a, 0, 1024, &threads); break;
-        case OPT_IDS: ids_mode = true; break;
-        case OPT_ARGMAX: argmax = true; break;
-        case OPT_TOKENIZE: tokenize = true; break;
-        case OPT_TOKENIZER: tok_path = a; break;
-        case OPT_TEMP: ok = ckpt_cli_parse_double(a, &temp) && temp >= 0; break;
-        case OPT_TOPK: ok = ckpt_cli_parse_int(a, 0, 1L << 30, &top_k); break;
-        case OPT_TOPP: ok = ckpt_cli_parse_double(a, &top_p) && top_p > 0 && top_p <= 1; break;
-        case OPT_SEED: ok = ckpt_cli_parse_int(a, 0, LONG_MAX, &seed); break;
-        case OPT_NOEOS: ignore_eos = true; break;
-        case OPT_SWA: ok = ckpt_cli_parse_int(a, 0, 1L << 30, &swa); break;
-        case OPT_ISA:
-            v = ckpt_isa_from_name(a);
-            ok = v >= 0 && ckpt_isa_available((ckpt_isa)v);
-            isa = v;
-            break;
-        case 'q': cli.level = 1; break;
-        case 'v': cli.level++; break;
-        case 'h': fputs(usage_text, stdout); return 0;
-        case 'V': printf("ckpt-run %s\n", CKPT_VERSION); return 0;
-        default: return ckpt_cli_usage_error(&cli, "bad option");
-        }
-        if (!ok)
-            return ckpt_cli_usage_error(&cli, "bad value '%s' for %s%s", a,
-                                        li >= 0 ? "--" : "-", li >= 0 ? longopts[li].name
-                                                                      : (char[]){(char)c, 0});
-        li = -1;
-    }
-    if (optind != argc - 1)
-        return ckpt_cli_usage_error(&cli, optind < argc ? "one MODEL expected" : "no MODEL given");
-    if (!prompt)
-        return ckpt_cli_usage_error(&cli, "no prompt given (-p TEXT)");
-    if (argmax && !ids_mode)
-        return ckpt_cli_usage_error(&cli, "--argmax needs --ids");
-    const char *model_path = argv[optind];
+struct params {
+    const char *prompt, *tok_path;
+    bool ids_mode, argmax, ignore_eos, tokenize;
+    long n_new, top_k, seed, swa, isa;
+    double temp, top_p;
+};
 
+/* --tokenize: the ids of the prompt on one line; no weights are read. */
+static int print_token_ids(struct ckpt_cli *cli, const char *source, const char *text)
+{
     ckpt_err err = {0};
-    if (tokenize)
-        return ckpt_run_tokenize(tok_path ? tok_path : model_path, prompt, stdout, &err) != CKPT_OK
-                   ? ckpt_cli_fail(&cli, &err)
-                   : fflush(stdout) != 0 ? 2 : 0;
+    int32_t *ids;
+    size_t n;
+    if (ckpt_run_tokenize(source, text, &ids, &n, &err) != CKPT_OK)
+        return ckpt_cli_fail(cli, &err);
+    for (size_t i = 0; i < n; i++)
+        ckpt_cli_printf(cli, i ? " %d" : "%d", (int)ids[i]);
+    ckpt_cli_write(cli, "\n", 1);
+    free(ids);
+    return 0;
+}
+
+/* Load MODEL, encode the prompt, generate (or score) and print. */
+static int run(struct ckpt_cli *cli, const char *model_path, const struct params *p)
+{
+    const char *prompt = p->prompt, *tok_path = p->tok_path;
+    const bool ids_mode = p->ids_mode, argmax = p->argmax;
+    const long n_new = p->n_new;
+    if (strcmp(model_path, "-") == 0) {
+        /* a GGUF on stdin: spooled, then both the weights and the vocabulary read it */
+        if (!(model_path = ckpt_cli_stdin_gguf(cli)))
+            return 2;
+    }
+    ckpt_err err = {0};
+    if (p->tokenize)
+        return print_token_ids(cli, tok_path ? tok_path : model_path, prompt);
     ckpt_weights *w = NULL;
     ckpt_tok *tok = NULL;
     ckpt_model *m = NULL;
     int32_t *seq = NULL;
-    struct emitter em = {.ids_mode = ids_mode, .first = true};
+    struct emitter em = {.ids_mode = ids_mode, .first = true, .cli = cli};
     int rc = 2;
-    struct ckpt_weights_opts wo = {.sliding_window = swa};
+    struct ckpt_weights_opts wo = {.sliding_window = p->swa};
     if (ckpt_weights_open(&w, model_path, &wo, &err) != CKPT_OK)
         goto fail;
     const struct ckpt_model_config *cfg = ckpt_weights_config(w);
@@ -230,7 +213,7 @@ int main(int argc, char **argv)
     int64_t n_prompt = 0;
     if (ids_mode) {
         if (!parse_ids(prompt, seq, &n_prompt, (int64_t)cap)) {
-            rc = ckpt_cli_usage_error(&cli, "--ids: the prompt must be token ids separated by "
+            rc = ckpt_cli_usage_error(cli, "--ids: the prompt must be token ids separated by "
                                             "spaces or commas");
             goto out;
         }
@@ -242,13 +225,13 @@ int main(int argc, char **argv)
             goto fail;
         n_prompt = (int64_t)n_ids;
         if (n_prompt == 0) {
-            rc = ckpt_cli_usage_error(&cli, "the prompt encodes to no tokens");
+            rc = ckpt_cli_usage_error(cli, "the prompt encodes to no tokens");
             goto out;
         }
     }
     struct ckpt_model_opts mo = {.n_ctx = n_prompt + (argmax ? 0 : n_new),
-                                 .n_threads = (int)threads,
-                                 .isa = (int)isa};
+                                 .n_threads = cli->threads,
+                                 .isa = (int)p->isa};
     if (ckpt_model_new(&m, cfg, ckpt_weights_views(w), &mo, &err) != CKPT_OK)
         goto fail;
     em.tok = tok;
@@ -259,9 +242,10 @@ int main(int argc, char **argv)
         if (decode_all(&em, &len))
             em.printed = len;
     }
-    struct ckpt_run_opts ro = {.n_new = n_new, .temperature = (float)temp, .top_k = (int)top_k,
-                               .top_p = (float)top_p, .seed = (uint64_t)seed,
-                               .stop_id = ignore_eos ? -1 : cfg->eos_id};
+    struct ckpt_run_opts ro = {.n_new = n_new, .temperature = (float)p->temp,
+                               .top_k = (int)p->top_k, .top_p = (float)p->top_p,
+                               .seed = (uint64_t)p->seed,
+                               .stop_id = p->ignore_eos ? -1 : cfg->eos_id};
     struct ckpt_run_stats rs;
     if (argmax) { /* teacher-forced: one batched evaluation, every row */
         float *lg = malloc(sizeof(float) * (size_t)n_prompt * (size_t)cfg->n_vocab);
@@ -271,32 +255,33 @@ int main(int argc, char **argv)
             goto fail;
         }
         for (int64_t t = 0; t < n_prompt; t++)
-            printf(t ? " %d" : "%d", (int)ckpt_ops_argmax(lg + t * cfg->n_vocab, cfg->n_vocab));
+            ckpt_cli_printf(cli, t ? " %d" : "%d",
+                            (int)ckpt_ops_argmax(lg + t * cfg->n_vocab, cfg->n_vocab));
         free(lg);
-        putchar('\n');
+        ckpt_cli_printf(cli, "\n");
         rc = 0;
         goto out;
     }
-    if (n_new > 0 && ckpt_run_generate(m, seq, n_prompt, &ro, emit, &em, &rs, &err) != CKPT_OK)
+    if (n_new > 0 && ckpt_run_generate(m, seq, n_prompt, &ro, emit, &em, &rs, &err) != CKPT_OK &&
+        !cli->out_errno) /* a reader that went away stops generation: finish reports it */
         goto fail;
     if (!ids_mode)
         flush_text(&em, true);
-    putchar('\n');
-    fflush(stdout);
-    if (n_new > 0)
-        ckpt_cli_msg(&cli, 3,
+    ckpt_cli_printf(cli, "\n");
+    if (n_new > 0 && !cli->out_errno)
+        ckpt_cli_msg(cli, 3,
                      "prompt %lld tokens in %.3f s (%.1f tok/s); generated %lld tokens in %.3f s "
                      "(%.1f tok/s); isa %s, threads %d; logits #%08x",
                      (long long)rs.n_prompt, rs.prompt_s, rs.n_prompt / (rs.prompt_s + 1e-12),
                      (long long)rs.n_gen, rs.gen_s,
                      rs.n_gen > 1 ? (rs.n_gen - 1) / (rs.gen_s + 1e-12) : 0.0,
                      ckpt_isa_name(ckpt_model_isa(m)),
-                     threads > 0 ? (int)threads : ckpt_pool_default_threads(),
+                     cli->threads > 0 ? cli->threads : ckpt_pool_default_threads(),
                      rs.logits_hash);
     rc = 0;
     goto out;
 fail:
-    rc = ckpt_cli_fail(&cli, &err);
+    rc = ckpt_cli_fail(cli, &err);
 out:
     ckpt_model_free(m);
     ckpt_tok_free(tok);
@@ -304,4 +289,55 @@ out:
     free(seq);
     free(em.buf);
     return rc;
+}
+
+int main(int argc, char **argv)
+{
+    struct ckpt_cli cli;
+    if (!ckpt_cli_init(&cli, &tool))
+        return 2;
+    struct params p = {.n_new = 32, .swa = -1, .isa = -1, .top_p = 1};
+    long v;
+    int c;
+    bool ok = true;
+    while (ok && (c = ckpt_cli_getopt(&cli, argc, argv)) >= 0) {
+        const char *a = optarg;
+        switch (c) {
+        case 'p': p.prompt = a; break;
+        case 'n': ok = ckpt_cli_parse_int(a, 0, 1 << 20, &p.n_new); break;
+        case OPT_IDS: p.ids_mode = true; break;
+        case OPT_ARGMAX: p.argmax = true; break;
+        case OPT_TOKENIZE: p.tokenize = true; break;
+        case OPT_TOKENIZER: p.tok_path = a; break;
+        case OPT_TEMP: ok = ckpt_cli_parse_double(a, &p.temp) && p.temp >= 0; break;
+        case OPT_TOPK: ok = ckpt_cli_parse_int(a, 0, 1L << 30, &p.top_k); break;
+        case OPT_TOPP:
+            ok = ckpt_cli_parse_double(a, &p.top_p) && p.top_p > 0 && p.top_p <= 1;
+            break;
+        case OPT_SEED: ok = ckpt_cli_parse_int(a, 0, LONG_MAX, &p.seed); break;
+        case OPT_NOEOS: p.ignore_eos = true; break;
+        case OPT_SWA: ok = ckpt_cli_parse_int(a, 0, 1L << 30, &p.swa); break;
+        case OPT_ISA:
+            v = ckpt_isa_from_name(a);
+            ok = v >= 0 && ckpt_isa_available((ckpt_isa)v);
+            p.isa = v;
+            break;
+        }
+        if (!ok) { /* the option is the word before its value, or the word holding both */
+            const char *opt = argv[optind - 1] == a ? argv[optind - 2] : argv[optind - 1];
+            return ckpt_cli_finish(&cli, ckpt_cli_usage_error(&cli, "bad value '%s' for %s", a,
+                                                              opt));
+        }
+    }
+    if (c == CKPT_CLI_EXIT)
+        return ckpt_cli_finish(&cli, cli.exit);
+    if (optind != argc - 1)
+        return ckpt_cli_finish(&cli, ckpt_cli_usage_error(&cli, optind < argc
+                                                                    ? "one MODEL expected"
+                                                                    : "no MODEL given"));
+    if (!p.prompt)
+        return ckpt_cli_finish(&cli, ckpt_cli_usage_error(&cli, "no prompt given (-p TEXT)"));
+    if (p.argmax && !p.ids_mode)
+        return ckpt_cli_finish(&cli, ckpt_cli_usage_error(&cli, "--argmax needs --ids"));
+    return ckpt_cli_finish(&cli, run(&cli, argv[optind], &p));
 }

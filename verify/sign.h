@@ -23,7 +23,7 @@ struct ckpt_sign_opts {
     const char *sig_path;             /* -o; only with one artifact; NULL: default */
     bool force;                       /* replace existing signatures */
     int threads;                      /* <= 0: all CPUs */
-    ckpt_sha256_progress progress;    /* may be NULL */
+    ckpt_progress_fn progress;        /* may be NULL */
     void *progress_ctx;
 };
 

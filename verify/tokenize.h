@@ -5,7 +5,8 @@
 #ifndef CKPT_VERIFY_TOKENIZE_H
 #define CKPT_VERIFY_TOKENIZE_H
 
-#include <stdio.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "../kernels/err.h"
 
@@ -13,10 +14,11 @@
  * Encode text with the tokenizer of source (anything ckpt_tok_load_any
  * takes: a model directory, a GGUF with or without tensors, tokenizer.json,
  * tokenizer.model) exactly as ckpt-run encodes a prompt (BOS when the
- * tokenizer adds one; special-token text stays text), and write the ids to
- * out on one line, separated by spaces.  Errors: those of the loader and
- * the encoder, CKPT_E_IO when out cannot be written.
+ * tokenizer adds one; special-token text stays text).  On success *ids
+ * holds *n ids (caller frees *ids; NULL when *n is 0 is possible).
+ * Errors: those of the loader and the encoder, CKPT_E_NOMEM.
  */
-ckpt_status ckpt_run_tokenize(const char *source, const char *text, FILE *out, ckpt_err *err);
+ckpt_status ckpt_run_tokenize(const char *source, const char *text, int32_t **ids, size_t *n,
+                              ckpt_err *err);
 
 #endif

@@ -5,55 +5,62 @@
  * comparison with the source or a rebuild from it are new entries, not a
  * rewrite.  --against SOURCE is the behavioural comparison (compare.h).
  */
-#define _GNU_SOURCE /* getopt_long */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "formats/cli.h"
+#include "cli/cli.h"
 #include "verify/check.h"
 #include "verify/compare.h"
 #include "verify/show.h"
 
-static void usage(FILE *f)
-{
-    fputs("Usage: ckpt-verify [-qv] [-T n] -p KEY.pub [-s SIG] [--ignore PATH]... [--json]\n"
-          "                   ARTIFACT...\n"
-          "       ckpt-verify --show [-p KEY.pub] [--json] SIG|ARTIFACT\n"
-          "       ckpt-verify --against SOURCE [-P PROMPTS] [-n N] [--text FILE] [--min-top1 X]\n"
-          "                   [--max-kld X] [--json] [-j n] ARTIFACT\n"
-          "Check signed models: the signature over the statement, then every file re-hashed\n"
-          "and reported as ok, modified, missing or unexpected.  With --against, check that\n"
-          "ARTIFACT behaves like SOURCE: greedy tokens and teacher-forced agreement.\n"
-          "\n"
-          "  -p, --public-key FILE   the signer's public key (PEM)\n"
-          "  -s, --signature FILE    the signature (default ARTIFACT.sig, DIR/model.sig)\n"
-          "      --ignore PATH       leave PATH inside the directory unchecked (repeatable)\n"
-          "      --json              print a JSON report on stdout\n"
-          "      --show              print the signed statement and provenance of SIG\n"
-          "      --against SOURCE    compare ARTIFACT with SOURCE, a model directory\n"
-          "  -P, --prompts FILE      prompts, one per line (default: a built-in set of 8)\n"
-          "  -n, --tokens N          greedy tokens per prompt (default 32)\n"
-          "      --text FILE         also score FILE teacher-forced, in chunks of 512 tokens\n"
-          "      --min-top1 X        least top-1 agreement (default: by artifact type)\n"
-          "      --max-kld X         largest mean KL divergence (default: by artifact type)\n"
-          "  -T, -j, --threads N     threads (0 = all CPUs, the default)\n"
-          "  -q, --quiet             print errors only\n"
-          "  -v, --verbose           list every file, not only the ones that differ\n"
-          "  -h, --help              print this help\n"
-          "  -V, --version           print the version\n"
-          "Exit status: 0 verified, 1 a check failed, 2 usage error or unreadable input.\n",
-          f);
-}
+enum { OPT_IGNORE = 256, OPT_SHOW, OPT_AGAINST, OPT_TEXT, OPT_MIN_TOP1, OPT_MAX_KLD };
+
+static const struct option longopts[] = {
+    {"public-key", required_argument, NULL, 'p'},   {"signature", required_argument, NULL, 's'},
+    {"ignore", required_argument, NULL, OPT_IGNORE}, {"show", no_argument, NULL, OPT_SHOW},
+    {"against", required_argument, NULL, OPT_AGAINST},
+    {"prompts", required_argument, NULL, 'P'},      {"tokens", required_argument, NULL, 'n'},
+    {"text", required_argument, NULL, OPT_TEXT},
+    {"min-top1", required_argument, NULL, OPT_MIN_TOP1},
+    {"max-kld", required_argument, NULL, OPT_MAX_KLD},
+    {NULL, 0, NULL, 0},
+};
+
+static const struct ckpt_cli_tool tool = {
+    .name = "ckpt-verify",
+    .usage = "ckpt-verify [-qv] [-j N] -p KEY.pub [-s SIG] [--ignore PATH]... [--json]\n"
+             "                   ARTIFACT...\n"
+             "       ckpt-verify --show [-p KEY.pub] [--json] SIG|ARTIFACT\n"
+             "       ckpt-verify --against SOURCE [-P PROMPTS] [-n N] [--text FILE]\n"
+             "                   [--min-top1 X] [--max-kld X] [--json] [-j N] ARTIFACT|-",
+    .about = "Check signed models: the signature over the statement, then every file re-hashed\n"
+             "and reported as ok, modified, missing or unexpected.  With --against, check that\n"
+             "ARTIFACT behaves like SOURCE: greedy tokens and teacher-forced agreement.",
+    .options = "  -p, --public-key FILE   the signer's public key (PEM)\n"
+               "  -s, --signature FILE    the signature (default ARTIFACT.sig, DIR/model.sig)\n"
+               "      --ignore PATH       leave PATH inside the directory unchecked (repeatable)\n"
+               "      --show              print the signed statement and provenance of SIG\n"
+               "                          (or of ARTIFACT's signature)\n"
+               "      --against SOURCE    compare ARTIFACT with SOURCE, a model directory\n"
+               "  -P, --prompts FILE      prompts, one per line (default: a built-in set of 8)\n"
+               "  -n, --tokens N          greedy tokens per prompt (default 32)\n"
+               "      --text FILE         also score FILE teacher-forced, in chunks of 512 tokens\n"
+               "      --min-top1 X        least top-1 agreement (default: by artifact type)\n"
+               "      --max-kld X         largest mean KL divergence (default: by artifact type)\n",
+    .shortopts = "p:s:P:n:",
+    .longopts = longopts,
+    .common = CKPT_CLI_OUTPUT | CKPT_CLI_STDOUT | CKPT_CLI_FORCE | CKPT_CLI_JSON | CKPT_CLI_REPORT,
+    .output_help = "  -o, --output FILE       write the report to FILE, whole or not at all\n"
+                   "                          ('-': standard output, the default)\n",
+    .exit_status = "0 verified, 1 a check failed, 2 usage error or unreadable input.",
+};
 
 struct args {
     struct ckpt_cli cli;
     const char *pubkey, *sig;
     const char **ignore;
     size_t n_ignore;
-    bool json;
-    int threads;
     const char *source, *prompts, *text; /* --against */
     long n_new;
     double min_top1, max_kld;
@@ -63,11 +70,6 @@ struct args {
 
 /* Worst exit code wins: 2 (error) over 1 (mismatch) over 0. */
 static int worse(int a, int b) { return a > b ? a : b; }
-
-static void progress(void *ctx, uint64_t done, uint64_t total)
-{
-    ckpt_cli_progress(ctx, "hashing", done, total);
-}
 
 static int load_key(struct args *a, ckpt_key **key)
 {
@@ -84,15 +86,17 @@ static void print_text(struct args *a, const struct ckpt_check_report *r, ckpt_s
     for (size_t i = 0; i < r->n_files; i++) {
         const struct ckpt_check_file *f = &r->files[i];
         if (f->state != CKPT_CHECK_OK || a->cli.level >= 3)
-            printf("%s: %s: %s\n", r->artifact, f->name, ckpt_check_state_name(f->state));
+            ckpt_cli_printf(&a->cli, "%s: %s: %s\n", r->artifact, f->name,
+                            ckpt_check_state_name(f->state));
     }
     if (s == CKPT_OK) {
         char hex[CKPT_SHA256_HEX];
         ckpt_sha256_hex(r->manifest.root, hex);
         if (a->cli.level >= 2)
-            printf("%s: verified (%zu file(s), root %.16s)\n", r->artifact, r->n_files, hex);
+            ckpt_cli_printf(&a->cli, "%s: verified (%zu file(s), root %.16s)\n", r->artifact,
+                            r->n_files, hex);
     } else if (s == CKPT_E_MISMATCH) {
-        printf("FAILED: %s\n", err->msg);
+        ckpt_cli_printf(&a->cli, "FAILED: %s\n", err->msg);
     }
 }
 
@@ -102,22 +106,26 @@ static int mode_check(struct args *a)
     if (!a->pubkey || a->n_operands == 0)
         return ckpt_cli_usage_error(&a->cli, !a->pubkey ? "no public key (-p KEY.pub)"
                                                         : "no artifact to verify");
+    for (int i = 0; i < a->n_operands; i++)
+        if (strcmp(a->operands[i], "-") == 0)
+            return ckpt_cli_usage_error(&a->cli, "cannot check standard input: the signature "
+                                        "is found next to the artifact, so name the file");
     if (a->sig && a->n_operands > 1)
         return ckpt_cli_usage_error(&a->cli, "-s names one signature, for one artifact");
     ckpt_key *key;
     int rc = load_key(a, &key);
     if (rc)
         return rc;
-    cJSON *all = a->json ? cJSON_CreateArray() : NULL;
+    cJSON *all = a->cli.json ? cJSON_CreateArray() : NULL;
     for (int i = 0; i < a->n_operands; i++) {
         struct ckpt_check_opts o = {.artifact = a->operands[i], .sig_path = a->sig, .key = key,
                                     .ignore = a->ignore, .n_ignore = a->n_ignore,
-                                    .threads = a->threads, .progress = progress,
+                                    .threads = a->cli.threads,
+                                    .progress = ckpt_cli_progress(&a->cli),
                                     .progress_ctx = &a->cli};
         struct ckpt_check_report r = {0};
         ckpt_err err = {0};
         ckpt_status s = ckpt_check_run(&o, &r, &err);
-        ckpt_cli_progress_clear(&a->cli);
         if (r.hint_absent)
             ckpt_cli_msg(&a->cli, 2, "%s: warning: the bundle does not name its key (older "
                                      "signer)", r.sig_path);
@@ -137,11 +145,8 @@ static int mode_check(struct args *a)
         cJSON *doc = cJSON_CreateObject();
         cJSON_AddBoolToObject(doc, "verified", rc == 0);
         cJSON_AddItemToObject(doc, "artifacts", all);
-        char *t = cJSON_Print(doc);
-        if (t)
-            puts(t);
-        free(t);
-        cJSON_Delete(doc);
+        if (!ckpt_cli_json(&a->cli, doc))
+            rc = 2;
     }
     ckpt_key_free(key);
     return rc;
@@ -166,27 +171,17 @@ static int mode_show(struct args *a)
     if (s == CKPT_OK && !key)
         ckpt_cli_msg(&a->cli, 2, "%s: signature not checked (no -p KEY.pub)", sig);
     free(sig);
-    if (s == CKPT_OK && a->json) {
-        cJSON *j = ckpt_show_json(&m);
-        char *t = j ? cJSON_Print(j) : NULL;
-        if (t)
-            puts(t);
-        free(t);
-        cJSON_Delete(j);
+    if (s == CKPT_OK && a->cli.json) {
+        rc = ckpt_cli_json(&a->cli, ckpt_show_json(&m)) ? 0 : 2;
     } else if (s == CKPT_OK) {
         char *t = NULL;
         if ((s = ckpt_show_text(&m, &t, &err)) == CKPT_OK)
-            fputs(t, stdout);
+            ckpt_cli_write(&a->cli, t, strlen(t));
         free(t);
     }
     ckpt_manifest_free(&m);
     ckpt_key_free(key);
-    return s == CKPT_OK ? 0 : ckpt_cli_fail(&a->cli, &err);
-}
-
-static void compare_progress(void *ctx, const char *what, uint64_t done, uint64_t total)
-{
-    ckpt_cli_progress(ctx, what, done, total);
+    return s == CKPT_OK ? rc : ckpt_cli_fail(&a->cli, &err);
 }
 
 /* --against SOURCE ARTIFACT: the behavioural comparison. */
@@ -194,27 +189,30 @@ static int mode_against(struct args *a)
 {
     if (a->n_operands != 1 || a->pubkey || a->sig || a->n_ignore)
         return ckpt_cli_usage_error(&a->cli, "--against SOURCE takes one ARTIFACT");
+    const char *artifact = a->operands[0];
+    if (strcmp(artifact, "-") == 0 && !(artifact = ckpt_cli_stdin_gguf(&a->cli)))
+        return 2;
     ckpt_err err = {0};
     char **prompts = NULL;
     size_t n_prompts = 0;
     if (a->prompts && ckpt_compare_read_prompts(a->prompts, &prompts, &n_prompts, &err))
         return ckpt_cli_fail(&a->cli, &err);
     struct ckpt_compare_opts o = {
-        .source = a->source, .artifact = a->operands[0], .n_new = a->n_new,
+        .source = a->source, .artifact = artifact, .n_new = a->n_new,
         .prompts = (const char *const *)prompts, .n_prompts = n_prompts, .text_path = a->text,
         .limits = {.tokens_equal = -1, .min_top1 = a->min_top1, .max_kld = a->max_kld,
                    .tie_margin = -1},
-        .threads = a->threads, .isa = -1, .progress = compare_progress, .progress_ctx = &a->cli};
+        .threads = a->cli.threads, .isa = -1, .progress = ckpt_cli_progress(&a->cli),
+        .progress_ctx = &a->cli};
     struct ckpt_compare_report r;
     ckpt_status s = ckpt_compare_run(&o, &r, &err);
-    ckpt_cli_progress_clear(&a->cli);
-    if (r.complete) {
-        cJSON *j = a->json ? ckpt_compare_report_json(&r, s) : NULL;
-        char *t = j ? cJSON_Print(j) : a->json ? NULL : ckpt_compare_report_text(&r);
+    if (r.complete && a->cli.json) {
+        ckpt_cli_json(&a->cli, ckpt_compare_report_json(&r, s));
+    } else if (r.complete) {
+        char *t = ckpt_compare_report_text(&r);
         if (t)
-            printf("%s%s", t, j ? "\n" : "");
+            ckpt_cli_write(&a->cli, t, strlen(t));
         free(t);
-        cJSON_Delete(j);
     }
     if (s != CKPT_OK && s != CKPT_E_MISMATCH)
         ckpt_cli_fail(&a->cli, &err);
@@ -234,35 +232,20 @@ static const struct mode {
     {"against", mode_against},
 };
 
-enum { OPT_IGNORE = 256, OPT_JSON, OPT_SHOW, OPT_AGAINST, OPT_TEXT, OPT_MIN_TOP1, OPT_MAX_KLD };
-
 int main(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"public-key", required_argument, NULL, 'p'}, {"signature", required_argument, NULL, 's'},
-        {"ignore", required_argument, NULL, OPT_IGNORE}, {"json", no_argument, NULL, OPT_JSON},
-        {"show", no_argument, NULL, OPT_SHOW},        {"threads", required_argument, NULL, 'T'},
-        {"quiet", no_argument, NULL, 'q'},            {"verbose", no_argument, NULL, 'v'},
-        {"help", no_argument, NULL, 'h'},             {"version", no_argument, NULL, 'V'},
-        {"against", required_argument, NULL, OPT_AGAINST},
-        {"prompts", required_argument, NULL, 'P'},    {"tokens", required_argument, NULL, 'n'},
-        {"text", required_argument, NULL, OPT_TEXT},
-        {"min-top1", required_argument, NULL, OPT_MIN_TOP1},
-        {"max-kld", required_argument, NULL, OPT_MAX_KLD},
-        {NULL, 0, NULL, 0}};
     struct args a = {.min_top1 = -1, .max_kld = -1};
     const struct mode *mode = &modes[0];
-    ckpt_cli_init(&a.cli, "ckpt-verify");
-    if (!(a.ignore = calloc((size_t)argc + 1, sizeof *a.ignore)))
+    if (!ckpt_cli_init(&a.cli, &tool))
         return 2;
+    if (!(a.ignore = calloc((size_t)argc + 1, sizeof *a.ignore)))
+        return ckpt_cli_finish(&a.cli, 2);
     int c, rc = -1;
-    long v;
-    while (rc < 0 && (c = getopt_long(argc, argv, "p:s:T:j:P:n:qvhV", longopts, NULL)) != -1) {
+    while (rc < 0 && (c = ckpt_cli_getopt(&a.cli, argc, argv)) >= 0) {
         switch (c) {
         case 'p': a.pubkey = optarg; break;
         case 's': a.sig = optarg; break;
         case OPT_IGNORE: a.ignore[a.n_ignore++] = optarg; break;
-        case OPT_JSON: a.json = true; break;
         case OPT_SHOW: mode = &modes[1]; break;
         case OPT_AGAINST: a.source = optarg; mode = &modes[2]; break;
         case 'P': a.prompts = optarg; break;
@@ -280,24 +263,15 @@ int main(int argc, char **argv)
                                           c == OPT_MIN_TOP1 ? " from 0 to 1" : " >= 0");
             break;
         }
-        case 'j':
-        case 'T':
-            if (!ckpt_cli_parse_int(optarg, 0, 4096, &v))
-                rc = ckpt_cli_usage_error(&a.cli, "-T %s: expected a thread count", optarg);
-            a.threads = (int)v;
-            break;
-        case 'q': a.cli.level--; break;
-        case 'v': a.cli.level++; break;
-        case 'h': usage(stdout); rc = 0; break;
-        case 'V': printf("ckpt-verify %s\n", CKPT_VERSION); rc = 0; break;
-        default: rc = ckpt_cli_usage_error(&a.cli, "invalid option"); break;
         }
     }
+    if (rc < 0 && c == CKPT_CLI_EXIT)
+        rc = a.cli.exit;
     if (rc < 0) {
         a.operands = argv + optind;
         a.n_operands = argc - optind;
         rc = mode->run(&a);
     }
     free(a.ignore);
-    return rc;
+    return ckpt_cli_finish(&a.cli, rc);
 }

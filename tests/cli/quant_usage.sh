@@ -4,7 +4,10 @@ in=tests/data/golden/tiny-mixtral/convert-f16.gguf
 "$q" 2>"$TMP/e"; [ $? -eq 2 ] && grep -q "Try 'ckpt-quant --help'" "$TMP/e" || exit 1
 "$q" "$in" 2>"$TMP/e"; [ $? -eq 2 ] && grep -q 'no mix' "$TMP/e" || exit 1
 "$q" -t Q4_K_X "$in" 2>"$TMP/e"; [ $? -eq 2 ] && grep -q "unknown mix 'Q4_K_X'" "$TMP/e" || exit 1
-"$q" -t Q4_K_M -j 0 "$in" 2>/dev/null; [ $? -eq 2 ] || exit 1
+"$q" -t Q4_K_M -j -1 "$in" 2>/dev/null; [ $? -eq 2 ] || exit 1
+"$q" -t Q4_K_M --foo "$in" 2>"$TMP/e"; [ $? -eq 2 ] || exit 1
+[ "$(cat "$TMP/e")" = "ckpt-quant: unknown option '--foo'
+Try 'ckpt-quant --help'." ] || exit 1
 "$q" -t Q4_K_M --output-tensor-type q9_K "$in" 2>/dev/null; [ $? -eq 2 ] || exit 1
 "$q" -t Q4_K_M --json -o - "$in" 2>"$TMP/e" >/dev/null
 [ $? -eq 2 ] && grep -q -- '--json' "$TMP/e" || exit 1

@@ -94,13 +94,18 @@ try {
     }
     const llama = await getLlama({gpu: false, build: "never", logLevel: LlamaLogLevel.error});
     const results = [];
-    let model = null;
+    let model = null, loadedVocabOnly = false;
     for (const job of jobs) {
         if (!ops[job.op]) throw new Error(`unknown op ${job.op}`);
-        if (job.model !== current || !model) {
+        /* tokenize needs the vocabulary only, which is all a --vocab-only file
+         * has (node-llama-cpp's memory estimate still tries the tensors first
+         * and logs that they are missing; the vocab-only load that follows works) */
+        const vocabOnly = job.op === "tokenize";
+        if (job.model !== current || !model || vocabOnly !== loadedVocabOnly) {
             if (model) await model.dispose();
             current = job.model;
-            model = await llama.loadModel({modelPath: job.model});
+            model = await llama.loadModel({modelPath: job.model, vocabOnly});
+            loadedVocabOnly = vocabOnly;
         }
         results.push(await ops[job.op](model, job));
     }
