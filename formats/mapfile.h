@@ -7,6 +7,15 @@
  * unlinked temporary file first, so there is one reader for both.  The
  * mapping is never written.  Parsers walk bytes with struct ckpt_rd, whose
  * helpers compare every length against what remains before touching it.
+ *
+ * A mapping outlives the bytes when another process truncates the file
+ * while we read it: touching a page past the new end raises SIGBUS.  Every
+ * mapping of an input is registered in a process-wide table, and a SIGBUS
+ * handler (installed once, by the first registration) that finds the fault
+ * inside a registered mapping removes the open output temporaries, prints
+ * "<tool>: <file>: file shrank while being read" and exits with status 2.
+ * That is the one place where libckpt writes to stderr and exits: there is
+ * no way back into the faulting code that would keep mapped reads fast.
  */
 #ifndef CKPT_FORMATS_MAPFILE_H
 #define CKPT_FORMATS_MAPFILE_H
@@ -21,6 +30,7 @@ typedef struct ckpt_map {
     const uint8_t *data; /* size bytes; NULL when size == 0 */
     size_t size;
     char *path;          /* as given by the caller ("-" for stdin); owned */
+    int guard_slot;      /* SIGBUS guard registration, -1 if none */
 } ckpt_map;
 
 /*
@@ -33,6 +43,15 @@ ckpt_status ckpt_map_open(ckpt_map **out, const char *path, ckpt_err *err);
 
 /* Unmap and free; NULL is fine. */
 void ckpt_map_close(ckpt_map *m);
+
+/*
+ * Register [base, base+size) as a mapping of `path` (borrowed: it must stay
+ * valid until ckpt_map_guard_remove) for the SIGBUS guard above.  Returns a
+ * slot for ckpt_map_guard_remove, or -1 when the table is full (the fault is
+ * then reported without the file's name).
+ */
+int ckpt_map_guard_add(const void *base, size_t size, const char *path);
+void ckpt_map_guard_remove(int slot);
 
 /* Hint the kernel about the access pattern (best effort, no error). */
 void ckpt_map_advise_sequential(const ckpt_map *m);

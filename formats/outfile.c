@@ -26,6 +26,7 @@ struct ckpt_out {
     char *tmp_path; /* temporary in the same directory; NULL for stdout */
     int temp_slot;
     int mode;       /* final file mode; -1: 0666 less the umask */
+    bool force;     /* may replace an existing file (not one of this run) */
     uint8_t *buf;
     size_t used;
     uint64_t written;
@@ -62,11 +63,16 @@ static void unregister_temp(int slot)
     pthread_mutex_unlock(&temp_lock);
 }
 
-static void on_fatal_signal(int sig)
+void ckpt_out_unlink_temps(void)
 {
     for (int i = 0; i < MAX_OPEN_TEMPS; i++)
         if (temp_used[i])
             unlink(temp_names[i]);
+}
+
+static void on_fatal_signal(int sig)
+{
+    ckpt_out_unlink_temps();
     signal(sig, SIG_DFL);
     raise(sig);
 }
@@ -83,6 +89,99 @@ void ckpt_out_install_signal_cleanup(void)
     }
 }
 
+/* ==== files of this run that no output may replace ==== */
+
+struct file_id {
+    uint64_t dev, ino;
+};
+static struct file_id *protected_ids; /* under temp_lock */
+static size_t n_protected, cap_protected;
+
+void ckpt_out_protect_id(uint64_t dev, uint64_t ino)
+{
+    pthread_mutex_lock(&temp_lock);
+    bool known = false;
+    for (size_t i = 0; i < n_protected && !known; i++)
+        known = protected_ids[i].dev == dev && protected_ids[i].ino == ino;
+    if (!known && n_protected == cap_protected) {
+        size_t cap = cap_protected ? 2 * cap_protected : 32;
+        struct file_id *p = realloc(protected_ids, cap * sizeof *p);
+        if (p) {
+            protected_ids = p;
+            cap_protected = cap;
+        }
+    }
+    /* out of memory: the guard is lost for this file, nothing else */
+    if (!known && n_protected < cap_protected)
+        protected_ids[n_protected++] = (struct file_id){dev, ino};
+    pthread_mutex_unlock(&temp_lock);
+}
+
+void ckpt_out_protect(const char *path)
+{
+    struct stat st;
+    if (path && strcmp(path, "-") != 0 && stat(path, &st) == 0)
+        ckpt_out_protect_id((uint64_t)st.st_dev, (uint64_t)st.st_ino);
+}
+
+void ckpt_out_unprotect(const char *path)
+{
+    struct stat st;
+    if (!path || stat(path, &st) != 0)
+        return;
+    pthread_mutex_lock(&temp_lock);
+    for (size_t i = 0; i < n_protected; i++) {
+        if (protected_ids[i].dev == (uint64_t)st.st_dev &&
+            protected_ids[i].ino == (uint64_t)st.st_ino)
+            protected_ids[i--] = protected_ids[--n_protected];
+    }
+    pthread_mutex_unlock(&temp_lock);
+}
+
+static bool is_protected(const struct stat *st)
+{
+    bool hit = false;
+    pthread_mutex_lock(&temp_lock);
+    for (size_t i = 0; i < n_protected && !hit; i++)
+        hit = protected_ids[i].dev == (uint64_t)st->st_dev &&
+              protected_ids[i].ino == (uint64_t)st->st_ino;
+    pthread_mutex_unlock(&temp_lock);
+    return hit;
+}
+
+/* Refuse to publish over a file of this run; `path` need not exist. */
+static ckpt_status check_not_protected(const char *path, ckpt_err *err)
+{
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && is_protected(&st))
+        return ckpt_err_set(err, CKPT_E_USAGE,
+                            "%s: is also an input or output of this run; refusing to "
+                            "overwrite it (choose another output name)",
+                            path);
+    return CKPT_OK;
+}
+
+/* A file size limit (ulimit -f) must fail a write with EFBIG, which is
+ * reported and cleaned up like a full disk, not kill the process. */
+static void ignore_sigxfsz(void) { signal(SIGXFSZ, SIG_IGN); }
+
+/* Move tmp to path; without force, never over a file that exists now. */
+static int publish(const char *tmp, const char *path, bool force)
+{
+    if (force)
+        return rename(tmp, path);
+    if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) == 0)
+        return 0;
+    if (errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
+        return -1;
+    /* a filesystem without RENAME_NOREPLACE: link(2) refuses an existing
+     * target too */
+    if (link(tmp, path) != 0)
+        return -1;
+    unlink(tmp);
+    return 0;
+}
+
 static void out_free(ckpt_out *o)
 {
     free(o->path);
@@ -97,9 +196,12 @@ ckpt_status ckpt_out_open(ckpt_out **out, const char *path, bool force, ckpt_err
     ckpt_out *o = calloc(1, sizeof *o);
     if (!o)
         return ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory", path);
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, ignore_sigxfsz);
     o->fd = -1;
     o->temp_slot = -1;
     o->mode = -1;
+    o->force = force;
     o->path = strdup(path);
     o->buf = malloc(OUT_BUFSIZE);
     if (!o->path || !o->buf) {
@@ -131,10 +233,13 @@ ckpt_status ckpt_out_open(ckpt_out **out, const char *path, bool force, ckpt_err
             *out = o;
             return CKPT_OK;
         }
-        if (!force) {
+        ckpt_status s = check_not_protected(path, err);
+        if (s == CKPT_OK && !force)
+            s = ckpt_err_set(err, CKPT_E_EXISTS, "%s: already exists (use -f to overwrite)",
+                             path);
+        if (s != CKPT_OK) {
             out_free(o);
-            return ckpt_err_set(err, CKPT_E_EXISTS, "%s: already exists (use -f to overwrite)",
-                                path);
+            return s;
         }
     }
     char *dup = strdup(path);
@@ -251,11 +356,23 @@ ckpt_status ckpt_out_commit(ckpt_out *o, ckpt_err *err)
         return s;
     }
     o->fd = -1;
-    if (rename(o->tmp_path, o->path) != 0) {
-        s = ckpt_err_errno(err, CKPT_E_IO, errno, "%s: rename", o->path);
+    s = check_not_protected(o->path, err);
+    if (s != CKPT_OK) {
         ckpt_out_abort(o);
         return s;
     }
+    if (publish(o->tmp_path, o->path, o->force) != 0) {
+        if (errno == EEXIST)
+            s = ckpt_err_set(err, CKPT_E_EXISTS,
+                             "%s: appeared while this run was writing it (another writer?); "
+                             "use -f to overwrite",
+                             o->path);
+        else
+            s = ckpt_err_errno(err, CKPT_E_IO, errno, "%s: rename", o->path);
+        ckpt_out_abort(o);
+        return s;
+    }
+    ckpt_out_protect(o->path);
     unregister_temp(o->temp_slot);
     out_free(o);
     return CKPT_OK;

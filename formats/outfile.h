@@ -10,6 +10,15 @@
  * so does an existing device or FIFO (/dev/null, a named pipe), which is
  * written in place rather than replaced.
  *
+ * Publishing never replaces a file that appeared meanwhile (another run
+ * writing the same name) unless `force`: the rename refuses an existing
+ * target.  Nor does it ever replace, even with `force`, a file this run
+ * reads or has written: every input (each mapped or hashed file, the signing
+ * key, the importance matrix) and every published output is recorded by
+ * device and inode in a process-wide list, so `-f -o model.safetensors` or
+ * `-o X --imatrix-out X` fail instead of destroying data.  SIGXFSZ is
+ * ignored, so a file size limit is a write error (EFBIG) like a full disk.
+ *
  * Temporary names of open outputs are kept in a process-wide list so that
  * ckpt_out_cleanup_on_signal can unlink them from a signal handler.
  */
@@ -53,6 +62,21 @@ ckpt_status ckpt_out_commit(ckpt_out *o, ckpt_err *err);
 
 /* Discard: unlink the temporary and free o.  NULL is fine. */
 void ckpt_out_abort(ckpt_out *o);
+
+/*
+ * Record a file read by this run (by device and inode, so other names and
+ * hard links of it count too): no output is published over it.
+ * ckpt_out_protect stats `path` and ignores a file that does not exist.
+ */
+void ckpt_out_protect_id(uint64_t dev, uint64_t ino);
+void ckpt_out_protect(const char *path);
+
+/* Forget `path` as an input and output of this run: for a file the run
+ * reads and then rewrites on purpose (SHA256SUMS updated line by line). */
+void ckpt_out_unprotect(const char *path);
+
+/* Unlink every open temporary; async-signal-safe (for fatal-signal handlers). */
+void ckpt_out_unlink_temps(void);
 
 /* Install SIGINT/SIGTERM/SIGHUP/SIGPIPE handlers that unlink open temporaries. */
 void ckpt_out_install_signal_cleanup(void);

@@ -18,6 +18,8 @@
 #include <openssl/evp.h>
 
 #include "../kernels/pool.h"
+#include "mapfile.h"
+#include "outfile.h"
 
 #define CHUNK ((size_t)8 << 20)  /* bytes hashed between madvise calls */
 #define AHEAD 4                  /* chunks the kernel is asked to read ahead */
@@ -59,6 +61,7 @@ static ckpt_status hash_fd(int fd, const char *path, uint64_t size, EVP_MD_CTX *
     uint8_t *base = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0);
     if (base == MAP_FAILED)
         return ckpt_err_errno(err, CKPT_E_IO, errno, "%s: mmap", path);
+    int guard = ckpt_map_guard_add(base, (size_t)size, path);
     madvise(base, (size_t)size, MADV_SEQUENTIAL);
     advise(base, (size_t)size, 0, CHUNK * AHEAD, MADV_WILLNEED);
     ckpt_status s = CKPT_OK;
@@ -74,6 +77,7 @@ static ckpt_status hash_fd(int fd, const char *path, uint64_t size, EVP_MD_CTX *
         if (step)
             step(step_ctx, n);
     }
+    ckpt_map_guard_remove(guard);
     munmap(base, (size_t)size);
     return s;
 }
@@ -102,6 +106,7 @@ static int open_regular(const char *path, uint64_t *size, ckpt_err *err)
         return -1;
     }
     *size = (uint64_t)st.st_size;
+    ckpt_out_protect_id((uint64_t)st.st_dev, (uint64_t)st.st_ino);
     return fd;
 }
 

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "../formats/bundle.h"
+#include "../formats/keyfile.h"
 #include "../formats/manifest.h"
 #include "../formats/mapfile.h"
 #include "../formats/outfile.h"
@@ -130,6 +131,7 @@ static ckpt_status write_file_sums(const struct plan *p, bool force, ckpt_err *e
         ckpt_map_close(map);
         if (s != CKPT_OK)
             return s;
+        ckpt_out_unprotect(p->a.sums); /* read to be rewritten, not an input */
     }
     const char *base = ckpt_artifact_basename(p->a.path);
     size_t k = 0;
@@ -233,6 +235,9 @@ ckpt_status ckpt_sign_run(const struct ckpt_sign_opts *o, struct ckpt_sign_done 
     cJSON *prov = NULL;
     char hint[CKPT_SHA256_HEX];
     ckpt_status s = plans ? CKPT_OK : ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    if (s == CKPT_OK && !o->insecure_key_perms)
+        s = ckpt_keyfile_check_perms(o->key_path, err);
+    ckpt_out_protect(o->key_path); /* no output of this run may replace the key */
     if (s == CKPT_OK)
         s = ckpt_key_load_private(&key, o->key_path, o->passphrase, err);
     if (s == CKPT_OK)

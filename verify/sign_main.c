@@ -31,6 +31,7 @@ static void usage(FILE *f)
           "                          model_signing verifies)\n"
           "      --passphrase-file F the key's passphrase is the first line of F\n"
           "      --passphrase-env V  the key's passphrase is in environment variable V\n"
+          "      --insecure-key-perms  use a key that group or others can access\n"
           "  -f, --force             overwrite existing signatures, SHA256SUMS or keys\n"
           "  -T, --threads N         hashing threads (0 = all CPUs, the default)\n"
           "  -q, --quiet             print errors only\n"
@@ -40,7 +41,8 @@ static void usage(FILE *f)
           f);
 }
 
-enum { OPT_SOURCE = 256, OPT_PARAM, OPT_KEYGEN, OPT_ED25519, OPT_PASSFILE, OPT_PASSENV };
+enum { OPT_SOURCE = 256, OPT_PARAM, OPT_KEYGEN, OPT_ED25519, OPT_PASSFILE, OPT_PASSENV,
+       OPT_INSECURE_PERMS };
 
 struct args {
     struct ckpt_sign_opts o;
@@ -104,6 +106,7 @@ int main(int argc, char **argv)
         {"ed25519", no_argument, NULL, OPT_ED25519},
         {"passphrase-file", required_argument, NULL, OPT_PASSFILE},
         {"passphrase-env", required_argument, NULL, OPT_PASSENV},
+        {"insecure-key-perms", no_argument, NULL, OPT_INSECURE_PERMS},
         {"force", no_argument, NULL, 'f'},           {"threads", required_argument, NULL, 'T'},
         {"quiet", no_argument, NULL, 'q'},           {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},            {"version", no_argument, NULL, 'V'},
@@ -125,6 +128,7 @@ int main(int argc, char **argv)
         case OPT_ED25519: a.ed25519 = true; break;
         case OPT_PASSFILE: a.pass_file = optarg; break;
         case OPT_PASSENV: a.pass_env = optarg; break;
+        case OPT_INSECURE_PERMS: a.o.insecure_key_perms = true; break;
         case 'f': a.o.force = true; break;
         case 'T':
             if (!ckpt_cli_parse_int(optarg, 0, 4096, &v)) {

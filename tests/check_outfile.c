@@ -1,0 +1,161 @@
+/*
+ * check_outfile.c - inputs that shrink under a mapping, and outputs that
+ * never replace what they must not: a file that appeared meanwhile (another
+ * writer), a file this run reads, or another output of this run.
+ */
+#define _GNU_SOURCE
+#include <check.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "formats/mapfile.h"
+#include "formats/outfile.h"
+#include "testutil.h"
+
+/* Number of ".ckpt-tmp-*" files in dir. */
+static int temps_in(const char *dir)
+{
+    DIR *d = opendir(dir);
+    int n = 0;
+    for (struct dirent *e; d && (e = readdir(d));)
+        n += strncmp(e->d_name, ".ckpt-tmp-", 10) == 0;
+    if (d)
+        closedir(d);
+    return n;
+}
+
+/* A child maps a file, opens an output, then the file shrinks and the child
+ * reads past the new end: it must exit 2 naming the file, with the
+ * temporary gone, instead of dying of SIGBUS. */
+START_TEST(shrinking_input_is_an_error)
+{
+    char *dir = tu_tmpdir();
+    char *in = tu_fmt("%s/in.bin", dir), *out = tu_fmt("%s/out.bin", dir);
+    char *errf = tu_fmt("%s/stderr", dir);
+    size_t size = 1 << 20;
+    uint8_t *junk = calloc(1, size);
+    ck_assert_int_eq(tu_write_file(in, junk, size), 0);
+    free(junk);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        int fd = open(errf, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        dup2(fd, STDERR_FILENO);
+        ckpt_map *m;
+        ckpt_out *o;
+        if (ckpt_map_open(&m, in, NULL) != CKPT_OK || ckpt_out_open(&o, out, false, NULL))
+            _exit(10);
+        ckpt_out_write(o, "x", 1, NULL);
+        if (truncate(in, 0) != 0)
+            _exit(11);
+        volatile uint8_t sum = 0;
+        for (size_t i = 0; i < m->size; i += 4096)
+            sum += m->data[i];
+        _exit(12 + (sum & 1));
+    }
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(WIFEXITED(status), "child died of signal %d", WTERMSIG(status));
+    ck_assert_int_eq(WEXITSTATUS(status), 2);
+    char *msg = tu_read_file(errf, NULL);
+    ck_assert_ptr_nonnull(msg);
+    ck_assert_msg(strstr(msg, "in.bin: file shrank while being read"), "message: %s", msg);
+    ck_assert_int_eq(temps_in(dir), 0);
+    ck_assert_int_ne(access(out, F_OK), 0);
+    free(msg);
+    tu_rmtree(dir);
+    free(dir), free(in), free(out), free(errf);
+}
+END_TEST
+
+static ckpt_status write_text(const char *path, const char *text, bool force, ckpt_out **keep)
+{
+    ckpt_out *o;
+    ckpt_status s = ckpt_out_open(&o, path, force, NULL);
+    if (s != CKPT_OK)
+        return s;
+    ckpt_out_write(o, text, strlen(text), NULL);
+    if (keep) {
+        *keep = o;
+        return CKPT_OK;
+    }
+    return ckpt_out_commit(o, NULL);
+}
+
+/* Two writers of one new name, neither with force: the one that publishes
+ * second fails instead of silently replacing the other one's file (the
+ * other writer is another process, here played by a plain write). */
+START_TEST(second_writer_does_not_replace)
+{
+    char *dir = tu_tmpdir();
+    char *path = tu_fmt("%s/out.gguf", dir);
+    ckpt_out *b;
+    ck_assert_int_eq(write_text(path, "second", false, &b), CKPT_OK);
+    ck_assert_int_eq(tu_write_file(path, "first", 5), 0);
+    ckpt_err err = {0};
+    ck_assert_int_eq(ckpt_out_commit(b, &err), CKPT_E_EXISTS);
+    ck_assert_msg(strstr(err.msg, "out.gguf"), "%s", err.msg);
+    char *got = tu_read_file(path, NULL);
+    ck_assert_str_eq(got, "first");
+    ck_assert_int_eq(temps_in(dir), 0);
+    free(got);
+    tu_rmtree(dir);
+    free(dir), free(path);
+}
+END_TEST
+
+/* With force an existing file is replaced, but never one this run maps, nor
+ * another name (hard link) of it, nor an earlier output of the run. */
+START_TEST(inputs_and_outputs_of_the_run_are_kept)
+{
+    char *dir = tu_tmpdir();
+    char *in = tu_fmt("%s/in.bin", dir), *ln = tu_fmt("%s/link.bin", dir);
+    char *other = tu_fmt("%s/other.bin", dir), *out = tu_fmt("%s/out.bin", dir);
+    ck_assert_int_eq(tu_write_file(in, "input", 5), 0);
+    ck_assert_int_eq(tu_write_file(other, "old", 3), 0);
+    ck_assert_int_eq(link(in, ln), 0);
+    ckpt_map *m;
+    ck_assert_int_eq(ckpt_map_open(&m, in, NULL), CKPT_OK);
+    ckpt_map_close(m);
+    ckpt_err err = {0};
+    ckpt_out *o;
+    ck_assert_int_eq(ckpt_out_open(&o, in, true, &err), CKPT_E_USAGE);
+    ck_assert_msg(strstr(err.msg, "in.bin: is also an input"), "%s", err.msg);
+    ck_assert_int_eq(write_text(ln, "x", true, NULL), CKPT_E_USAGE);
+    ck_assert_int_eq(write_text(other, "new", true, NULL), CKPT_OK);
+    ck_assert_int_eq(write_text(out, "one", false, NULL), CKPT_OK);
+    ck_assert_int_eq(write_text(out, "two", true, NULL), CKPT_E_USAGE);
+    /* an output opened before the other one is published */
+    char *late = tu_fmt("%s/late.bin", dir);
+    ck_assert_int_eq(write_text(late, "a", true, &o), CKPT_OK);
+    ck_assert_int_eq(write_text(late, "b", true, NULL), CKPT_OK);
+    ck_assert_int_eq(ckpt_out_commit(o, NULL), CKPT_E_USAGE);
+    char *got = tu_read_file(in, NULL);
+    ck_assert_str_eq(got, "input");
+    free(got);
+    got = tu_read_file(out, NULL);
+    ck_assert_str_eq(got, "one");
+    free(got);
+    /* a file read to be rewritten on purpose */
+    ckpt_out_unprotect(out);
+    ck_assert_int_eq(write_text(out, "three", true, NULL), CKPT_OK);
+    ck_assert_int_eq(temps_in(dir), 0);
+    tu_rmtree(dir);
+    free(dir), free(in), free(ln), free(other), free(out), free(late);
+}
+END_TEST
+
+Suite *outfile_suite(void)
+{
+    Suite *s = suite_create("outfile");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, shrinking_input_is_an_error);
+    tcase_add_test(tc, second_writer_does_not_replace);
+    tcase_add_test(tc, inputs_and_outputs_of_the_run_are_kept);
+    suite_add_tcase(s, tc);
+    return s;
+}
