@@ -192,7 +192,9 @@ ckpt_status ckpt_map_open(ckpt_map **out, const char *path, ckpt_err *err)
         goto fail;
     }
     m->size = (size_t)st.st_size;
-    ckpt_out_protect_id((uint64_t)st.st_dev, (uint64_t)st.st_ino);
+    m->dev = (uint64_t)st.st_dev;
+    m->ino = (uint64_t)st.st_ino;
+    ckpt_out_protect_id(m->dev, m->ino);
     if (m->size > 0) {
         void *p = mmap(NULL, m->size, PROT_READ, MAP_PRIVATE, fd, 0);
         if (p == MAP_FAILED) {
@@ -217,6 +219,7 @@ void ckpt_map_close(ckpt_map *m)
     if (!m)
         return;
     ckpt_map_guard_remove(m->guard_slot);
+    ckpt_out_unprotect_id(m->dev, m->ino);
     if (m->data)
         munmap((void *)m->data, m->size);
     free(m->path);

@@ -31,6 +31,7 @@ typedef struct ckpt_map {
     size_t size;
     char *path;          /* as given by the caller ("-" for stdin); owned */
     int guard_slot;      /* SIGBUS guard registration, -1 if none */
+    uint64_t dev, ino;   /* identity, protected from outputs while mapped */
 } ckpt_map;
 
 /*

@@ -17,6 +17,7 @@
 
 #define OUT_BUFSIZE (4u << 20)
 #define MAX_OPEN_TEMPS 16
+#define STICKY UINT32_MAX /* a protection held until the process ends */
 
 struct ckpt_out {
     int fd;
@@ -93,17 +94,19 @@ void ckpt_out_install_signal_cleanup(void)
 
 struct file_id {
     uint64_t dev, ino;
+    unsigned refs;
 };
 static struct file_id *protected_ids; /* under temp_lock */
 static size_t n_protected, cap_protected;
 
-void ckpt_out_protect_id(uint64_t dev, uint64_t ino)
+/* Add a reference to (dev, ino); sticky entries are never released. */
+static void protect_ref(uint64_t dev, uint64_t ino, unsigned refs)
 {
     pthread_mutex_lock(&temp_lock);
-    bool known = false;
-    for (size_t i = 0; i < n_protected && !known; i++)
-        known = protected_ids[i].dev == dev && protected_ids[i].ino == ino;
-    if (!known && n_protected == cap_protected) {
+    size_t i = 0;
+    while (i < n_protected && !(protected_ids[i].dev == dev && protected_ids[i].ino == ino))
+        i++;
+    if (i == n_protected && n_protected == cap_protected) {
         size_t cap = cap_protected ? 2 * cap_protected : 32;
         struct file_id *p = realloc(protected_ids, cap * sizeof *p);
         if (p) {
@@ -111,9 +114,25 @@ void ckpt_out_protect_id(uint64_t dev, uint64_t ino)
             cap_protected = cap;
         }
     }
-    /* out of memory: the guard is lost for this file, nothing else */
-    if (!known && n_protected < cap_protected)
-        protected_ids[n_protected++] = (struct file_id){dev, ino};
+    if (i < n_protected) {
+        if (protected_ids[i].refs != STICKY)
+            protected_ids[i].refs = refs == STICKY ? STICKY : protected_ids[i].refs + 1;
+    } else if (n_protected < cap_protected) { /* out of memory: this guard is lost */
+        protected_ids[n_protected++] = (struct file_id){dev, ino, refs};
+    }
+    pthread_mutex_unlock(&temp_lock);
+}
+
+void ckpt_out_protect_id(uint64_t dev, uint64_t ino) { protect_ref(dev, ino, 1); }
+
+void ckpt_out_unprotect_id(uint64_t dev, uint64_t ino)
+{
+    pthread_mutex_lock(&temp_lock);
+    for (size_t i = 0; i < n_protected; i++) {
+        struct file_id *f = &protected_ids[i];
+        if (f->dev == dev && f->ino == ino && f->refs != STICKY && --f->refs == 0)
+            *f = protected_ids[--n_protected];
+    }
     pthread_mutex_unlock(&temp_lock);
 }
 
@@ -121,21 +140,7 @@ void ckpt_out_protect(const char *path)
 {
     struct stat st;
     if (path && strcmp(path, "-") != 0 && stat(path, &st) == 0)
-        ckpt_out_protect_id((uint64_t)st.st_dev, (uint64_t)st.st_ino);
-}
-
-void ckpt_out_unprotect(const char *path)
-{
-    struct stat st;
-    if (!path || stat(path, &st) != 0)
-        return;
-    pthread_mutex_lock(&temp_lock);
-    for (size_t i = 0; i < n_protected; i++) {
-        if (protected_ids[i].dev == (uint64_t)st.st_dev &&
-            protected_ids[i].ino == (uint64_t)st.st_ino)
-            protected_ids[i--] = protected_ids[--n_protected];
-    }
-    pthread_mutex_unlock(&temp_lock);
+        protect_ref((uint64_t)st.st_dev, (uint64_t)st.st_ino, STICKY);
 }
 
 static bool is_protected(const struct stat *st)
@@ -372,7 +377,6 @@ ckpt_status ckpt_out_commit(ckpt_out *o, ckpt_err *err)
         ckpt_out_abort(o);
         return s;
     }
-    ckpt_out_protect(o->path);
     unregister_temp(o->temp_slot);
     out_free(o);
     return CKPT_OK;

@@ -12,11 +12,12 @@
  *
  * Publishing never replaces a file that appeared meanwhile (another run
  * writing the same name) unless `force`: the rename refuses an existing
- * target.  Nor does it ever replace, even with `force`, a file this run
- * reads or has written: every input (each mapped or hashed file, the signing
- * key, the importance matrix) and every published output is recorded by
- * device and inode in a process-wide list, so `-f -o model.safetensors` or
- * `-o X --imatrix-out X` fail instead of destroying data.  SIGXFSZ is
+ * target.  Nor does it ever replace, even with `force`, a file the run
+ * reads: every open input (each mapped or hashed file) and what a run
+ * names explicitly (the signing key, signed files, a written importance
+ * matrix) is recorded by device and inode in a process-wide list, so
+ * `-f -o model.safetensors` or `-o X --imatrix-out X` fail instead of
+ * destroying data.  SIGXFSZ is
  * ignored, so a file size limit is a write error (EFBIG) like a full disk.
  *
  * Temporary names of open outputs are kept in a process-wide list so that
@@ -64,16 +65,16 @@ ckpt_status ckpt_out_commit(ckpt_out *o, ckpt_err *err);
 void ckpt_out_abort(ckpt_out *o);
 
 /*
- * Record a file read by this run (by device and inode, so other names and
- * hard links of it count too): no output is published over it.
- * ckpt_out_protect stats `path` and ignores a file that does not exist.
+ * Files no output may replace, by device and inode (so other names and hard
+ * links count too).  ckpt_out_protect_id takes a reference that
+ * ckpt_out_unprotect_id drops (an input while it is open: ckpt_map does
+ * this).  ckpt_out_protect holds `path` until the process ends (a signing
+ * key, the files a signature covers, an importance matrix written by this
+ * run); a path that does not exist is ignored.
  */
 void ckpt_out_protect_id(uint64_t dev, uint64_t ino);
+void ckpt_out_unprotect_id(uint64_t dev, uint64_t ino);
 void ckpt_out_protect(const char *path);
-
-/* Forget `path` as an input and output of this run: for a file the run
- * reads and then rewrites on purpose (SHA256SUMS updated line by line). */
-void ckpt_out_unprotect(const char *path);
 
 /* Unlink every open temporary; async-signal-safe (for fatal-signal handlers). */
 void ckpt_out_unlink_temps(void);

@@ -106,7 +106,6 @@ static int open_regular(const char *path, uint64_t *size, ckpt_err *err)
         return -1;
     }
     *size = (uint64_t)st.st_size;
-    ckpt_out_protect_id((uint64_t)st.st_dev, (uint64_t)st.st_ino);
     return fd;
 }
 
@@ -120,12 +119,18 @@ static ckpt_status hash_path(const char *path, const EVP_MD *md, EVP_MD_CTX *ctx
         return err ? err->code : CKPT_E_IO;
     ckpt_status s = CKPT_OK;
     unsigned int len = 0;
+    struct stat st; /* no output replaces the file while it is hashed */
+    bool known = fstat(fd, &st) == 0;
+    if (known)
+        ckpt_out_protect_id((uint64_t)st.st_dev, (uint64_t)st.st_ino);
     if (!EVP_DigestInit_ex2(ctx, md, NULL))
         s = ckpt_err_set(err, CKPT_E_INTERNAL, "%s: sha256 init failed", path);
     if (s == CKPT_OK)
         s = hash_fd(fd, path, size, ctx, step, step_ctx, err);
     if (s == CKPT_OK && (!EVP_DigestFinal_ex(ctx, out, &len) || len != CKPT_SHA256_LEN))
         s = ckpt_err_set(err, CKPT_E_INTERNAL, "%s: sha256 final failed", path);
+    if (known)
+        ckpt_out_unprotect_id((uint64_t)st.st_dev, (uint64_t)st.st_ino);
     close(fd);
     if (s == CKPT_OK && size_out)
         *size_out = size;

@@ -387,7 +387,9 @@ ckpt_status ckpt_calib_save(const struct ckpt_calib *c, const char *path, bool f
         ckpt_out_abort(f);
         return st;
     }
-    return ckpt_out_commit(f, err);
+    if ((st = ckpt_out_commit(f, err)) == CKPT_OK)
+        ckpt_out_protect(path); /* the model output must not replace it (-o X --imatrix-out X) */
+    return st;
 }
 
 void ckpt_calib_free(struct ckpt_calib *c)

@@ -320,7 +320,7 @@ static ckpt_status copy_tensor(struct run *r, size_t i, ckpt_err *err)
     if (!ckpt_type_row_bytes(t->type, t->ne[0], &rb))
         return ckpt_err_set(err, CKPT_E_INTERNAL, "tensor '%s': bad row size", t->name);
     const int64_t rows = (int64_t)n_rows_of(t);
-    const int64_t per = rb >= COPY_BYTES ? 1 : (int64_t)(COPY_BYTES / rb);
+    const int64_t per = rb >= COPY_BYTES || rb == 0 ? 1 : (int64_t)(COPY_BYTES / rb);
     for (int64_t row = 0; row < rows; row += per) {
         int64_t n = rows - row < per ? rows - row : per;
         ckpt_status st = behind_write(&r->out, p + (size_t)row * rb, (size_t)n * rb, err);
@@ -343,7 +343,7 @@ static ckpt_status convert_tensor(struct run *r, size_t i, ckpt_err *err)
     if (!ckpt_type_row_bytes(type, t->ne[0], &out_rb))
         return ckpt_err_set(err, CKPT_E_INTERNAL, "tensor '%s': bad row size", t->name);
     const int64_t rows = (int64_t)n_rows_of(t);
-    const int64_t per = t->ne[0] >= CHUNK_FLOATS ? 1 : CHUNK_FLOATS / t->ne[0];
+    const int64_t per = t->ne[0] >= CHUNK_FLOATS || t->ne[0] == 0 ? 1 : CHUNK_FLOATS / t->ne[0];
     const int nth = ckpt_pool_size(r->pool);
     const ckpt_isa isa = r->o->ref_kernels ? CKPT_ISA_REF : ckpt_isa_default();
     struct chunk c = {r->src, i, t, type, isa, r->imat[i], 0, r->f, NULL, out_rb, r->slots};
@@ -430,7 +430,7 @@ static ckpt_status prepare(struct run *r, struct ckpt_quant_report *rep, ckpt_er
             if (!r->imat[i])
                 say(o, 3, "%s: no importance weights, quantized without", t->name);
         }
-        const int64_t per = t->ne[0] >= CHUNK_FLOATS ? 1 : CHUNK_FLOATS / t->ne[0];
+        const int64_t per = t->ne[0] >= CHUNK_FLOATS || t->ne[0] == 0 ? 1 : CHUNK_FLOATS / t->ne[0];
         const int64_t rows = (int64_t)n_rows_of(t) < per ? (int64_t)n_rows_of(t) : per;
         if ((size_t)(rows * t->ne[0]) > max_floats)
             max_floats = (size_t)(rows * t->ne[0]);

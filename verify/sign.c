@@ -69,6 +69,8 @@ static ckpt_status plan_artifact(struct plan *p, const char *path, const char *s
     if (s != CKPT_OK)
         return s;
     p->sig = sig_path ? sig_path : p->a.sig;
+    if (!p->a.is_dir)
+        ckpt_out_protect(path); /* no output of this run may replace what it signs */
     if (!force && exists(p->sig))
         return ckpt_err_set(err, CKPT_E_EXISTS, "%s: already exists (use -f to overwrite)",
                             p->sig);
@@ -131,7 +133,6 @@ static ckpt_status write_file_sums(const struct plan *p, bool force, ckpt_err *e
         ckpt_map_close(map);
         if (s != CKPT_OK)
             return s;
-        ckpt_out_unprotect(p->a.sums); /* read to be rewritten, not an input */
     }
     const char *base = ckpt_artifact_basename(p->a.path);
     size_t k = 0;
