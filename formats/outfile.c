@@ -238,10 +238,9 @@ ckpt_status ckpt_out_open(ckpt_out **out, const char *path, bool force, ckpt_err
             *out = o;
             return CKPT_OK;
         }
-        ckpt_status s = check_not_protected(path, err);
-        if (s == CKPT_OK && !force)
-            s = ckpt_err_set(err, CKPT_E_EXISTS, "%s: already exists (use -f to overwrite)",
-                             path);
+        ckpt_status s = force ? check_not_protected(path, err)
+                              : ckpt_err_set(err, CKPT_E_EXISTS,
+                                             "%s: already exists (use -f to overwrite)", path);
         if (s != CKPT_OK) {
             out_free(o);
             return s;

@@ -24,7 +24,7 @@ notemp m; notemp .
 "$BIN/ckpt-quant" -q -f -t Q8_0 -o m/model.safetensors m 2>e; [ $? -eq 2 ] || fail "quant over input"
 cmp -s m/model.safetensors keep.st || fail "quant destroyed its input"
 "$BIN/ckpt-quant" -q -t Q4_K_M --calib "$m/../../golden/tiny-mistral/calib.txt" --calib-chunks 1 \
-    --calib-ctx 16 --imatrix-out same.gguf -o same.gguf m 2>e
+    --calib-ctx 16 --imatrix-out same.gguf -f -o same.gguf m 2>e
 [ $? -eq 2 ] || fail "quant -o X --imatrix-out X: $(cat e)"
 grep -q 'same.gguf' e || fail "quant same-name message: $(cat e)"
 
