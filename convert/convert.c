@@ -61,7 +61,8 @@ ckpt_status ckpt_convert_run(const struct ckpt_convert_opts *o, struct ckpt_conv
     uint64_t size = ckpt_gguf_writer_planned_size(w);
     s = ckpt_gguf_writer_begin(w, err);
     if (s == CKPT_OK)
-        s = ckpt_stream_write(w, plan, pool, o->progress, o->progress_ctx, err);
+        s = ckpt_stream_write(w, plan, pool, o->allow_nonfinite, o->progress, o->progress_ctx,
+                              err);
     if (s == CKPT_OK) {
         s = ckpt_gguf_writer_finish(w, err);
         w = NULL;

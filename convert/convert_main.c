@@ -26,6 +26,7 @@ static const char usage_text[] =
     "  -f, --force          overwrite FILE; allow GGUF bytes on a terminal\n"
     "  -j, --threads N      conversion threads (default: every CPU); the bytes written\n"
     "                       are the same for any N\n"
+    "      --allow-nonfinite  copy NaN and Inf weights instead of refusing them\n"
     "      --no-provenance  leave out the general.source.* keys, so that the file is\n"
     "                       byte for byte the one llama.cpp's converter writes\n"
     "      --json           print a JSON summary on standard output (file outputs)\n"
@@ -93,11 +94,12 @@ int main(int argc, char **argv)
     struct ckpt_convert_opts o = {.type = CKPT_TYPE_F16, .provenance = true};
     bool json = false;
     long threads = 0;
-    enum { OPT_JSON = 256, OPT_NO_PROV };
+    enum { OPT_JSON = 256, OPT_NO_PROV, OPT_NONFINITE };
     static const struct option longopts[] = {
         {"type", required_argument, NULL, 't'},   {"output", required_argument, NULL, 'o'},
         {"force", no_argument, NULL, 'f'},        {"threads", required_argument, NULL, 'j'},
         {"no-provenance", no_argument, NULL, OPT_NO_PROV},
+        {"allow-nonfinite", no_argument, NULL, OPT_NONFINITE},
         {"json", no_argument, NULL, OPT_JSON},    {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},      {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0},
@@ -118,6 +120,7 @@ int main(int argc, char **argv)
                                             optarg);
             break;
         case OPT_NO_PROV: o.provenance = false; break;
+        case OPT_NONFINITE: o.allow_nonfinite = true; break;
         case OPT_JSON: json = true; break;
         case 'q': cli.level--; break;
         case 'v': cli.level++; break;
