@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "../formats/mapfile.h"
+#include "../formats/path.h"
+#include "../formats/sums.h"
 #include "../formats/tree.h"
 #include "artifact.h"
 
@@ -203,6 +205,22 @@ static ckpt_status check_file(const struct ckpt_check_opts *o, const struct ckpt
     return s;
 }
 
+/* SHA256SUMS, outside the signature, must say what the signature says:
+ * people check it with sha256sum alone. */
+static ckpt_status check_sums(const struct ckpt_artifact *a, const struct ckpt_manifest *m,
+                              ckpt_err *err)
+{
+    if (!a->sums || !ckpt_path_is_file(a->sums))
+        return CKPT_OK;
+    ckpt_map *map = NULL;
+    ckpt_status s = ckpt_map_open(&map, a->sums, err);
+    if (s == CKPT_OK)
+        s = ckpt_sums_check((const char *)map->data, map->size, a->sums, m,
+                            a->is_dir ? NULL : ckpt_artifact_basename(a->path), err);
+    ckpt_map_close(map);
+    return s;
+}
+
 ckpt_status ckpt_check_run(const struct ckpt_check_opts *o, struct ckpt_check_report *r,
                            ckpt_err *err)
 {
@@ -221,6 +239,8 @@ ckpt_status ckpt_check_run(const struct ckpt_check_opts *o, struct ckpt_check_re
                          "%s: %zu modified, %zu missing, %zu unexpected file(s)", a.path,
                          r->count[CKPT_CHECK_MODIFIED], r->count[CKPT_CHECK_MISSING],
                          r->count[CKPT_CHECK_UNEXPECTED]);
+    if (s == CKPT_OK)
+        s = check_sums(&a, &r->manifest, err);
     ckpt_artifact_free(&a);
     return s;
 }
