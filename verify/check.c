@@ -229,9 +229,15 @@ ckpt_status ckpt_check_run(const struct ckpt_check_opts *o, struct ckpt_check_re
     const char *sig = o->sig_path ? o->sig_path : a.sig;
     if (!(r->artifact = strdup(o->artifact)) || (sig && !(r->sig_path = strdup(sig))))
         s = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    if (s == CKPT_OK && !(r->name = strdup(a.name)))
+        s = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
     if (s == CKPT_OK)
         s = ckpt_check_bundle(sig, o->key, &r->manifest, &r->hint_absent, err);
     r->signature_ok = s == CKPT_OK;
+    /* The subject name is informational in model_signing: a signature moved
+     * to the same bytes under another name still verifies, so say so. */
+    if (s == CKPT_OK)
+        r->name_differs = !r->manifest.subject || strcmp(r->manifest.subject, a.name) != 0;
     if (s == CKPT_OK)
         s = a.is_dir ? check_dir(o, &a, sig, r, err) : check_file(o, &a, sig, r, err);
     if (s == CKPT_OK && r->count[CKPT_CHECK_OK] != r->n_files)
@@ -254,6 +260,7 @@ void ckpt_check_report_free(struct ckpt_check_report *r)
     free(r->files);
     free(r->artifact);
     free(r->sig_path);
+    free(r->name);
     ckpt_manifest_free(&r->manifest);
     memset(r, 0, sizeof *r);
 }
@@ -274,7 +281,8 @@ cJSON *ckpt_check_report_json(const struct ckpt_check_report *r, ckpt_status sta
     if (ok && r->signature_ok) {
         ckpt_sha256_hex(r->manifest.root, hex);
         ok = cJSON_AddStringToObject(j, "subject", r->manifest.subject) &&
-             cJSON_AddStringToObject(j, "root_sha256", hex);
+             cJSON_AddStringToObject(j, "root_sha256", hex) &&
+             cJSON_AddBoolToObject(j, "subject_matches_name", !r->name_differs);
     }
     if (ok)
         ok = (files = cJSON_AddArrayToObject(j, "files")) != NULL;
