@@ -12,8 +12,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "formats/gguf.h"
 #include "formats/mapfile.h"
 #include "formats/outfile.h"
+#include "quant/quantize.h"
+#include "quant/source.h"
 #include "testutil.h"
 
 /* Number of ".ckpt-tmp-*" files in dir. */
@@ -69,6 +72,55 @@ START_TEST(shrinking_input_is_an_error)
     free(msg);
     tu_rmtree(dir);
     free(dir), free(in), free(out), free(errf);
+}
+END_TEST
+
+/* The quantizer's streaming path: the GGUF input is opened (header parsed,
+ * data mapped), then cut after its header before a tensor byte is read; the
+ * run must end in exit 2 naming the input, with no temporary left. */
+START_TEST(quant_input_shrinks_mid_run)
+{
+    char *dir = tu_tmpdir();
+    char *golden = tu_data("golden/tiny-mistral/convert-f16.gguf");
+    char *in = tu_fmt("%s/in.gguf", dir), *out = tu_fmt("%s/out.gguf", dir);
+    char *errf = tu_fmt("%s/stderr", dir);
+    size_t n;
+    void *d = tu_read_file(golden, &n);
+    ck_assert_int_eq(tu_write_file(in, d, n), 0);
+    free(d);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        int fd = open(errf, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        dup2(fd, STDERR_FILENO);
+        struct ckpt_qsrc *src = NULL;
+        ckpt_err err = {0};
+        if (ckpt_qsrc_open_gguf(&src, in, &err) != CKPT_OK)
+            _exit(10);
+        ckpt_gguf *g;
+        if (ckpt_gguf_open(&g, in, &err) != CKPT_OK)
+            _exit(11);
+        uint64_t data_at = ckpt_gguf_data_offset(g);
+        ckpt_gguf_close(g);
+        if (truncate(in, (off_t)data_at) != 0)
+            _exit(12);
+        struct ckpt_quant_opts o = {.mix = CKPT_MIX_Q8_0, .output_type = -1,
+                                    .token_embd_type = -1, .output = out, .n_threads = 2};
+        ckpt_status st = ckpt_quant_run(src, &o, NULL, &err);
+        _exit(st == CKPT_OK ? 13 : 14);
+    }
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(WIFEXITED(status), "child died of signal %d", WTERMSIG(status));
+    ck_assert_int_eq(WEXITSTATUS(status), 2);
+    char *msg = tu_read_file(errf, NULL);
+    ck_assert_msg(msg && strstr(msg, "in.gguf: file shrank while being read"), "message: %s",
+                  msg ? msg : "");
+    ck_assert_int_eq(temps_in(dir), 0);
+    ck_assert_int_ne(access(out, F_OK), 0);
+    free(msg);
+    tu_rmtree(dir);
+    free(dir), free(golden), free(in), free(out), free(errf);
 }
 END_TEST
 
@@ -155,6 +207,7 @@ Suite *outfile_suite(void)
     Suite *s = suite_create("outfile");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, shrinking_input_is_an_error);
+    tcase_add_test(tc, quant_input_shrinks_mid_run);
     tcase_add_test(tc, second_writer_does_not_replace);
     tcase_add_test(tc, inputs_of_the_run_are_kept);
     suite_add_tcase(s, tc);
