@@ -31,6 +31,49 @@ static int temps_in(const char *dir)
     return n;
 }
 
+/* Run child(arg) in a child process with stderr going to dir/stderr; it
+ * must exit with status 2 (not die of a signal) and say "<file>: file
+ * shrank while being read", and dir must hold no temporary and no out. */
+static void expect_shrink_exit(const char *dir, const char *file, const char *out,
+                               void (*child)(const char *), const char *arg)
+{
+    char *errf = tu_fmt("%s/stderr", dir);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        int fd = open(errf, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        dup2(fd, STDERR_FILENO);
+        child(arg);
+        _exit(20);
+    }
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(WIFEXITED(status), "child died of signal %d", WTERMSIG(status));
+    ck_assert_int_eq(WEXITSTATUS(status), 2);
+    char *msg = tu_read_file(errf, NULL), *want = tu_fmt("%s: file shrank while being read", file);
+    ck_assert_msg(msg && strstr(msg, want), "message: %s", msg ? msg : "");
+    ck_assert_int_eq(temps_in(dir), 0);
+    ck_assert_int_ne(access(out, F_OK), 0);
+    free(msg), free(want), free(errf);
+}
+
+/* Map dir/in.bin, open dir/out.bin, cut the input, read past its new end. */
+static void map_then_shrink(const char *dir)
+{
+    char *in = tu_fmt("%s/in.bin", dir), *out = tu_fmt("%s/out.bin", dir);
+    ckpt_map *m;
+    ckpt_out *o;
+    if (ckpt_map_open(&m, in, NULL) != CKPT_OK || ckpt_out_open(&o, out, false, NULL))
+        _exit(10);
+    ckpt_out_write(o, "x", 1, NULL);
+    if (truncate(in, 0) != 0)
+        _exit(11);
+    volatile uint8_t sum = 0;
+    for (size_t i = 0; i < m->size; i += 4096)
+        sum += m->data[i];
+    _exit(12 + (sum & 1));
+}
+
 /* A child maps a file, opens an output, then the file shrinks and the child
  * reads past the new end: it must exit 2 naming the file, with the
  * temporary gone, instead of dying of SIGBUS. */
@@ -38,42 +81,33 @@ START_TEST(shrinking_input_is_an_error)
 {
     char *dir = tu_tmpdir();
     char *in = tu_fmt("%s/in.bin", dir), *out = tu_fmt("%s/out.bin", dir);
-    char *errf = tu_fmt("%s/stderr", dir);
     size_t size = 1 << 20;
     uint8_t *junk = calloc(1, size);
     ck_assert_int_eq(tu_write_file(in, junk, size), 0);
     free(junk);
-    pid_t pid = fork();
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0) {
-        int fd = open(errf, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        dup2(fd, STDERR_FILENO);
-        ckpt_map *m;
-        ckpt_out *o;
-        if (ckpt_map_open(&m, in, NULL) != CKPT_OK || ckpt_out_open(&o, out, false, NULL))
-            _exit(10);
-        ckpt_out_write(o, "x", 1, NULL);
-        if (truncate(in, 0) != 0)
-            _exit(11);
-        volatile uint8_t sum = 0;
-        for (size_t i = 0; i < m->size; i += 4096)
-            sum += m->data[i];
-        _exit(12 + (sum & 1));
-    }
-    int status;
-    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-    ck_assert_msg(WIFEXITED(status), "child died of signal %d", WTERMSIG(status));
-    ck_assert_int_eq(WEXITSTATUS(status), 2);
-    char *msg = tu_read_file(errf, NULL);
-    ck_assert_ptr_nonnull(msg);
-    ck_assert_msg(strstr(msg, "in.bin: file shrank while being read"), "message: %s", msg);
-    ck_assert_int_eq(temps_in(dir), 0);
-    ck_assert_int_ne(access(out, F_OK), 0);
-    free(msg);
+    expect_shrink_exit(dir, "in.bin", out, map_then_shrink, dir);
     tu_rmtree(dir);
-    free(dir), free(in), free(out), free(errf);
+    free(dir), free(in), free(out);
 }
 END_TEST
+
+/* Open dir/in.gguf for quantizing, cut it after its header, quantize. */
+static void quantize_then_shrink(const char *dir)
+{
+    char *in = tu_fmt("%s/in.gguf", dir), *out = tu_fmt("%s/out.gguf", dir);
+    struct ckpt_qsrc *src = NULL;
+    ckpt_err err = {0};
+    ckpt_gguf *g;
+    if (ckpt_qsrc_open_gguf(&src, in, &err) != CKPT_OK || ckpt_gguf_open(&g, in, &err))
+        _exit(10);
+    uint64_t data_at = ckpt_gguf_data_offset(g);
+    ckpt_gguf_close(g);
+    if (truncate(in, (off_t)data_at) != 0)
+        _exit(11);
+    struct ckpt_quant_opts o = {.mix = CKPT_MIX_Q8_0, .output_type = -1, .token_embd_type = -1,
+                                .output = out, .n_threads = 2};
+    _exit(ckpt_quant_run(src, &o, NULL, &err) == CKPT_OK ? 12 : 13);
+}
 
 /* The quantizer's streaming path: the GGUF input is opened (header parsed,
  * data mapped), then cut after its header before a tensor byte is read; the
@@ -83,44 +117,13 @@ START_TEST(quant_input_shrinks_mid_run)
     char *dir = tu_tmpdir();
     char *golden = tu_data("golden/tiny-mistral/convert-f16.gguf");
     char *in = tu_fmt("%s/in.gguf", dir), *out = tu_fmt("%s/out.gguf", dir);
-    char *errf = tu_fmt("%s/stderr", dir);
     size_t n;
     void *d = tu_read_file(golden, &n);
     ck_assert_int_eq(tu_write_file(in, d, n), 0);
     free(d);
-    pid_t pid = fork();
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0) {
-        int fd = open(errf, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        dup2(fd, STDERR_FILENO);
-        struct ckpt_qsrc *src = NULL;
-        ckpt_err err = {0};
-        if (ckpt_qsrc_open_gguf(&src, in, &err) != CKPT_OK)
-            _exit(10);
-        ckpt_gguf *g;
-        if (ckpt_gguf_open(&g, in, &err) != CKPT_OK)
-            _exit(11);
-        uint64_t data_at = ckpt_gguf_data_offset(g);
-        ckpt_gguf_close(g);
-        if (truncate(in, (off_t)data_at) != 0)
-            _exit(12);
-        struct ckpt_quant_opts o = {.mix = CKPT_MIX_Q8_0, .output_type = -1,
-                                    .token_embd_type = -1, .output = out, .n_threads = 2};
-        ckpt_status st = ckpt_quant_run(src, &o, NULL, &err);
-        _exit(st == CKPT_OK ? 13 : 14);
-    }
-    int status;
-    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-    ck_assert_msg(WIFEXITED(status), "child died of signal %d", WTERMSIG(status));
-    ck_assert_int_eq(WEXITSTATUS(status), 2);
-    char *msg = tu_read_file(errf, NULL);
-    ck_assert_msg(msg && strstr(msg, "in.gguf: file shrank while being read"), "message: %s",
-                  msg ? msg : "");
-    ck_assert_int_eq(temps_in(dir), 0);
-    ck_assert_int_ne(access(out, F_OK), 0);
-    free(msg);
+    expect_shrink_exit(dir, "in.gguf", out, quantize_then_shrink, dir);
     tu_rmtree(dir);
-    free(dir), free(golden), free(in), free(out), free(errf);
+    free(dir), free(golden), free(in), free(out);
 }
 END_TEST
 

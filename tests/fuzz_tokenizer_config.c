@@ -28,12 +28,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ckpt_err_clear(&err);
     if (ckpt_tok_parse_hf_json(&tok, base_json, sizeof base_json - 1, "base", &err) != CKPT_OK)
         abort(); /* the fixed tokenizer must load */
-    char *copy = malloc(size ? size : 1);
+    char *copy = fuzz_copy(data, size);
     if (!copy) {
         ckpt_tok_free(tok);
         return 0;
     }
-    memcpy(copy, data, size);
     ckpt_err_clear(&err);
     if (ckpt_tok_parse_config(tok, copy, size, "tokenizer_config.json", &err) == CKPT_OK)
         fuzz_tok_workout(tok);

@@ -11,10 +11,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    uint8_t *copy = malloc(size ? size : 1);
+    uint8_t *copy = fuzz_copy(data, size);
     if (!copy)
         return 0;
-    memcpy(copy, data, size);
     ckpt_gguf *g = NULL;
     ckpt_tok *tok = NULL;
     ckpt_err err;

@@ -9,10 +9,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    uint8_t *copy = malloc(size ? size : 1);
+    uint8_t *copy = fuzz_copy(data, size);
     if (!copy)
         return 0;
-    memcpy(copy, data, size);
     ckpt_tok *tok = NULL;
     ckpt_err err;
     ckpt_err_clear(&err);

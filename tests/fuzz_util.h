@@ -16,6 +16,16 @@
 
 #include "formats/tokenizer.h"
 
+/* The input in a buffer of exactly its size (so ASan sees any overread),
+ * or NULL when out of memory; the caller frees it. */
+static inline void *fuzz_copy(const uint8_t *data, size_t size)
+{
+    void *p = malloc(size ? size : 1);
+    if (p && size)
+        memcpy(p, data, size);
+    return p;
+}
+
 static char fuzz_path[4096];
 
 /* Remove dir and what is in it, two levels deep (all fuzz_dir holds). */
