@@ -264,6 +264,7 @@ static ckpt_status tokenize(const ckpt_tok *tok, const char *path, int32_t **ids
     ckpt_status st = ckpt_map_open(&map, path, err);
     if (st != CKPT_OK)
         return st;
+    ckpt_out_protect(path); /* an input of the run to its end */
     const char *text = map->size ? (const char *)map->data : "";
     size_t len = map->size;
     if (len > 0 && text[len - 1] == '\n')

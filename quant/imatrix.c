@@ -12,6 +12,7 @@
 #include "imatrix.h"
 
 #include "../formats/gguf.h"
+#include "../formats/outfile.h"
 #include "../formats/le.h"
 #include "../formats/mapfile.h"
 
@@ -364,6 +365,7 @@ ckpt_status ckpt_imatrix_load(ckpt_imatrix **out, const char *path, ckpt_err *er
         return st;
     st = ckpt_imatrix_load_buffer(out, path, m->data, m->size, err);
     ckpt_map_close(m);
+    ckpt_out_protect(path); /* read now, still an input: no output replaces it */
     return st;
 }
 

@@ -28,6 +28,12 @@ cmp -s m/model.safetensors keep.st || fail "quant destroyed its input"
 [ $? -eq 2 ] || fail "quant -o X --imatrix-out X: $(cat e)"
 grep -q 'same.gguf' e || fail "quant same-name message: $(cat e)"
 
+cp "$m/../../golden/tiny-mistral/imatrix.dat" im.dat && cp im.dat im.keep
+"$BIN/ckpt-quant" -q -f -t Q4_K_M --imatrix im.dat -o im.dat m 2>e
+[ $? -eq 2 ] || fail "quant over its imatrix"
+cmp -s im.dat im.keep || fail "quant destroyed its imatrix"
+notemp .
+
 # sign: the key and the artifact are inputs
 "$BIN/ckpt-sign" -q --keygen -o k.pem || fail keygen
 cp k.pem k.keep && printf a > a.gguf
