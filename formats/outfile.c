@@ -180,11 +180,19 @@ static int publish(const char *tmp, const char *path, bool force)
     if (errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
         return -1;
     /* a filesystem without RENAME_NOREPLACE: link(2) refuses an existing
-     * target too */
-    if (link(tmp, path) != 0)
+     * target too; one without hard links gets the check and the rename */
+    if (link(tmp, path) == 0) {
+        unlink(tmp);
+        return 0;
+    }
+    if (errno != EPERM && errno != EOPNOTSUPP && errno != ENOSYS)
         return -1;
-    unlink(tmp);
-    return 0;
+    struct stat st;
+    if (lstat(path, &st) == 0) {
+        errno = EEXIST;
+        return -1;
+    }
+    return rename(tmp, path);
 }
 
 static void out_free(ckpt_out *o)
