@@ -122,6 +122,7 @@ static int spool_stdin(ckpt_err *err)
         return -1;
     }
     unlink(tmpl);
+    ckpt_out_ignore_sigxfsz();
     static const size_t bufsize = 1 << 20;
     char *buf = malloc(bufsize);
     if (!buf) {

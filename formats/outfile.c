@@ -166,9 +166,13 @@ static ckpt_status check_not_protected(const char *path, ckpt_err *err)
     return CKPT_OK;
 }
 
-/* A file size limit (ulimit -f) must fail a write with EFBIG, which is
- * reported and cleaned up like a full disk, not kill the process. */
 static void ignore_sigxfsz(void) { signal(SIGXFSZ, SIG_IGN); }
+
+void ckpt_out_ignore_sigxfsz(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, ignore_sigxfsz);
+}
 
 /* Move tmp to path; without force, never over a file that exists now. */
 static int publish(const char *tmp, const char *path, bool force)
@@ -209,8 +213,7 @@ ckpt_status ckpt_out_open(ckpt_out **out, const char *path, bool force, ckpt_err
     ckpt_out *o = calloc(1, sizeof *o);
     if (!o)
         return ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory", path);
-    static pthread_once_t once = PTHREAD_ONCE_INIT;
-    pthread_once(&once, ignore_sigxfsz);
+    ckpt_out_ignore_sigxfsz();
     o->fd = -1;
     o->temp_slot = -1;
     o->mode = -1;

@@ -76,6 +76,12 @@ void ckpt_out_protect_id(uint64_t dev, uint64_t ino);
 void ckpt_out_unprotect_id(uint64_t dev, uint64_t ino);
 void ckpt_out_protect(const char *path);
 
+/* Ignore SIGXFSZ from now on (once per process): a file size limit (ulimit
+ * -f) then fails a write with EFBIG, reported and cleaned up like a full
+ * disk, instead of killing the process.  ckpt_out_open calls it; so does
+ * anything else that writes a file. */
+void ckpt_out_ignore_sigxfsz(void);
+
 /* Unlink every open temporary; async-signal-safe (for fatal-signal handlers). */
 void ckpt_out_unlink_temps(void);
 

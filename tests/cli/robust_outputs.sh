@@ -52,4 +52,9 @@ grep -q 'big.gguf' e || fail "ulimit message: $(cat e)"
 [ $rc -eq 2 ] || fail "quant under ulimit -f: exit $rc"
 [ ! -e big.gguf ] || fail "partial quant output"
 notemp .
+# spooling stdin meets the limit too
+(ulimit -f 8; exec "$BIN/ckpt-inspect" - < "$m/../../golden/tiny-mistral/convert-f16.gguf") \
+    >/dev/null 2>e
+rc=$?
+[ $rc -eq 2 ] && grep -q 'spooling stdin' e || fail "stdin spool under ulimit -f: exit $rc: $(cat e)"
 exit 0
