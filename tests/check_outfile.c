@@ -15,6 +15,7 @@
 #include "formats/gguf.h"
 #include "formats/mapfile.h"
 #include "formats/outfile.h"
+#include "formats/sha256.h"
 #include "quant/quantize.h"
 #include "quant/source.h"
 #include "testutil.h"
@@ -127,6 +128,40 @@ START_TEST(quant_input_shrinks_mid_run)
 }
 END_TEST
 
+/* Cut the file being hashed to 0 bytes on the first progress report. */
+static void cut_on_progress(void *ctx, uint64_t done, uint64_t total)
+{
+    if (done > 0 && truncate((const char *)ctx, 0) != 0)
+        _exit(11);
+}
+
+/* Hash dir/big.bin (three hashing chunks), cutting it after the first. */
+static void hash_then_shrink(const char *dir)
+{
+    char *in = tu_fmt("%s/big.bin", dir), *out = tu_fmt("%s/out.bin", dir);
+    ckpt_out *o;
+    if (ckpt_out_open(&o, out, false, NULL) != CKPT_OK)
+        _exit(10);
+    struct ckpt_sha256_job job = {.path = in};
+    ckpt_sha256_files(&job, 1, 1, cut_on_progress, in, NULL);
+    _exit(12);
+}
+
+/* The hashing path of ckpt-sign and ckpt-verify. */
+START_TEST(hashed_input_shrinks_mid_run)
+{
+    char *dir = tu_tmpdir();
+    char *in = tu_fmt("%s/big.bin", dir), *out = tu_fmt("%s/out.bin", dir);
+    size_t size = (size_t)20 << 20;
+    uint8_t *junk = calloc(1, size);
+    ck_assert_int_eq(tu_write_file(in, junk, size), 0);
+    free(junk);
+    expect_shrink_exit(dir, "big.bin", out, hash_then_shrink, dir);
+    tu_rmtree(dir);
+    free(dir), free(in), free(out);
+}
+END_TEST
+
 static ckpt_status write_text(const char *path, const char *text, bool force, ckpt_out **keep)
 {
     ckpt_out *o;
@@ -211,6 +246,7 @@ Suite *outfile_suite(void)
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, shrinking_input_is_an_error);
     tcase_add_test(tc, quant_input_shrinks_mid_run);
+    tcase_add_test(tc, hashed_input_shrinks_mid_run);
     tcase_add_test(tc, second_writer_does_not_replace);
     tcase_add_test(tc, inputs_of_the_run_are_kept);
     suite_add_tcase(s, tc);
