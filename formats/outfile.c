@@ -94,15 +94,39 @@ void ckpt_out_install_signal_cleanup(void)
 
 struct file_id {
     uint64_t dev, ino;
-    unsigned refs;
+    unsigned refs; /* STICKY, or the references of open inputs */
+    int fd;        /* STICKY: an O_PATH descriptor that keeps the inode from
+                      being reused by another file while it is listed */
 };
 static struct file_id *protected_ids; /* under temp_lock */
 static size_t n_protected, cap_protected;
 
-/* Add a reference to (dev, ino); sticky entries are never released. */
-static void protect_ref(uint64_t dev, uint64_t ino, unsigned refs)
+/* Drop entry i (under temp_lock). */
+static void drop(size_t i)
+{
+    if (protected_ids[i].fd >= 0)
+        close(protected_ids[i].fd);
+    protected_ids[i] = protected_ids[--n_protected];
+}
+
+/* Sticky entries whose file was deleted can no longer be named by a path:
+ * drop them, so a long-lived process does not hold them forever. */
+static void purge_deleted(void)
+{
+    for (size_t i = 0; i < n_protected; i++) {
+        struct stat st;
+        if (protected_ids[i].fd >= 0 &&
+            (fstat(protected_ids[i].fd, &st) != 0 || st.st_nlink == 0))
+            drop(i--);
+    }
+}
+
+/* Add a reference to (dev, ino); fd >= 0 makes the entry sticky (and is
+ * owned by the list from now on). */
+static void protect_ref(uint64_t dev, uint64_t ino, int fd)
 {
     pthread_mutex_lock(&temp_lock);
+    purge_deleted();
     size_t i = 0;
     while (i < n_protected && !(protected_ids[i].dev == dev && protected_ids[i].ino == ino))
         i++;
@@ -115,15 +139,24 @@ static void protect_ref(uint64_t dev, uint64_t ino, unsigned refs)
         }
     }
     if (i < n_protected) {
-        if (protected_ids[i].refs != STICKY)
-            protected_ids[i].refs = refs == STICKY ? STICKY : protected_ids[i].refs + 1;
+        struct file_id *f = &protected_ids[i];
+        if (fd >= 0 && f->fd < 0) {
+            f->refs = STICKY;
+            f->fd = fd;
+            fd = -1;
+        } else if (f->refs != STICKY) {
+            f->refs++;
+        }
     } else if (n_protected < cap_protected) { /* out of memory: this guard is lost */
-        protected_ids[n_protected++] = (struct file_id){dev, ino, refs};
+        protected_ids[n_protected++] = (struct file_id){dev, ino, fd >= 0 ? STICKY : 1, fd};
+        fd = -1;
     }
+    if (fd >= 0)
+        close(fd);
     pthread_mutex_unlock(&temp_lock);
 }
 
-void ckpt_out_protect_id(uint64_t dev, uint64_t ino) { protect_ref(dev, ino, 1); }
+void ckpt_out_protect_id(uint64_t dev, uint64_t ino) { protect_ref(dev, ino, -1); }
 
 void ckpt_out_unprotect_id(uint64_t dev, uint64_t ino)
 {
@@ -131,7 +164,7 @@ void ckpt_out_unprotect_id(uint64_t dev, uint64_t ino)
     for (size_t i = 0; i < n_protected; i++) {
         struct file_id *f = &protected_ids[i];
         if (f->dev == dev && f->ino == ino && f->refs != STICKY && --f->refs == 0)
-            *f = protected_ids[--n_protected];
+            drop(i--);
     }
     pthread_mutex_unlock(&temp_lock);
 }
@@ -139,14 +172,18 @@ void ckpt_out_unprotect_id(uint64_t dev, uint64_t ino)
 void ckpt_out_protect(const char *path)
 {
     struct stat st;
-    if (path && strcmp(path, "-") != 0 && stat(path, &st) == 0)
-        protect_ref((uint64_t)st.st_dev, (uint64_t)st.st_ino, STICKY);
+    int fd = path && strcmp(path, "-") != 0 ? open(path, O_PATH | O_CLOEXEC) : -1;
+    if (fd >= 0 && fstat(fd, &st) == 0)
+        protect_ref((uint64_t)st.st_dev, (uint64_t)st.st_ino, fd);
+    else if (fd >= 0)
+        close(fd);
 }
 
 static bool is_protected(const struct stat *st)
 {
     bool hit = false;
     pthread_mutex_lock(&temp_lock);
+    purge_deleted();
     for (size_t i = 0; i < n_protected && !hit; i++)
         hit = protected_ids[i].dev == (uint64_t)st->st_dev &&
               protected_ids[i].ino == (uint64_t)st->st_ino;

@@ -68,9 +68,11 @@ void ckpt_out_abort(ckpt_out *o);
  * Files no output may replace, by device and inode (so other names and hard
  * links count too).  ckpt_out_protect_id takes a reference that
  * ckpt_out_unprotect_id drops (an input while it is open: ckpt_map does
- * this).  ckpt_out_protect holds `path` until the process ends (a signing
+ * this; the mapping keeps the inode from being reused).  ckpt_out_protect
+ * holds `path` until the process ends or the file is deleted (a signing
  * key, the files a signature covers, an importance matrix written by this
- * run); a path that does not exist is ignored.
+ * run), through an O_PATH descriptor, so that no other file can take its
+ * inode number meanwhile; a path that does not exist is ignored.
  */
 void ckpt_out_protect_id(uint64_t dev, uint64_t ino);
 void ckpt_out_unprotect_id(uint64_t dev, uint64_t ino);
