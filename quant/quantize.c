@@ -8,6 +8,7 @@
  */
 #include "quantize.h"
 
+#include "../formats/outfile.h"
 #include "../kernels/pool.h"
 #include "../kernels/quant.h"
 
@@ -467,6 +468,10 @@ ckpt_status ckpt_quant_run(struct ckpt_qsrc *src, const struct ckpt_quant_opts *
     const size_t n = src->n_tensors;
     struct run r = {.src = src, .o = opts};
     ckpt_status st = CKPT_OK;
+    uint64_t im_dev, im_ino; /* the matrix stays an input to the end */
+    const bool im_file = ckpt_imatrix_file(opts->imatrix, &im_dev, &im_ino);
+    if (im_file)
+        ckpt_out_protect_id(im_dev, im_ino);
     r.pt = calloc(n + 1, sizeof *r.pt);
     r.pc = calloc(n + 1, sizeof *r.pc);
     r.order = calloc(n + 1, sizeof *r.order);
@@ -510,6 +515,8 @@ ckpt_status ckpt_quant_run(struct ckpt_qsrc *src, const struct ckpt_quant_opts *
         r.w = NULL;
     }
 out:
+    if (im_file)
+        ckpt_out_unprotect_id(im_dev, im_ino);
     behind_stop(&r.out);
     ckpt_gguf_writer_free(r.w);
     ckpt_pool_free(r.pool);
