@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../formats/mapfile.h"
 #include "../formats/outfile.h"
 
 /* Codes of the long-only common options, above any tool's own codes. */
@@ -80,6 +81,32 @@ static bool merge(struct ckpt_cli *cli)
     return true;
 }
 
+/* ---- an input that shrinks under its mapping (see formats/mapfile.h) ---- */
+
+static const char *shrink_prog = "ckpt";
+
+static void put_stderr(const char *s)
+{
+    size_t n = strlen(s);
+    while (n > 0) {
+        ssize_t w = write(STDERR_FILENO, s, n);
+        if (w <= 0)
+            return;
+        s += w;
+        n -= (size_t)w;
+    }
+}
+
+/* From the SIGBUS handler, after the temporaries are gone: signal-safe calls only. */
+static void on_input_shrank(const char *path)
+{
+    put_stderr(shrink_prog);
+    put_stderr(": ");
+    put_stderr(path);
+    put_stderr(": file shrank while being read (changed by another process?)\n");
+    _exit(2);
+}
+
 bool ckpt_cli_init(struct ckpt_cli *cli, const struct ckpt_cli_tool *tool)
 {
     *cli = (struct ckpt_cli){.tool = tool, .prog = tool->name, .level = 2, .stdin_fd = -1};
@@ -90,6 +117,8 @@ bool ckpt_cli_init(struct ckpt_cli *cli, const struct ckpt_cli_tool *tool)
      * are removed by the ordinary error path. */
     ckpt_out_install_signal_cleanup();
     signal(SIGPIPE, SIG_IGN);
+    shrink_prog = tool->name;
+    ckpt_map_on_shrink(on_input_shrank);
     if (!merge(cli)) {
         fprintf(stderr, "%s: out of memory\n", cli->prog);
         return false;

@@ -70,7 +70,8 @@ ckpt_status ckpt_convert_run(const struct ckpt_convert_opts *o, struct ckpt_conv
             ckpt_map_advise_sequential(ckpt_st_map(ckpt_hf_shard(src->hf, sh)));
         s = ckpt_gguf_writer_begin(w, err);
         if (s == CKPT_OK && n_tensors)
-            s = ckpt_stream_write(w, plan, pool, o->progress, o->progress_ctx, err);
+            s = ckpt_stream_write(w, plan, pool, o->allow_nonfinite, o->progress,
+                                      o->progress_ctx, err);
         if (s == CKPT_OK) {
             s = ckpt_gguf_writer_finish(w, err);
             w = NULL;

@@ -23,6 +23,7 @@ struct ckpt_convert_opts {
     bool force;                 /* replace an existing output */
     int n_threads;              /* <= 0: every online CPU */
     bool provenance;            /* write the general.source.* keys (metadata.h) */
+    bool allow_nonfinite;       /* copy NaN and ±Inf weights instead of refusing them */
     bool vocab_only;            /* metadata and vocabulary, no tensors (--vocab-only) */
     bool dry_run;               /* plan and describe, write nothing */
     ckpt_progress_fn progress;  /* NULL: none; tensor bytes written */

@@ -13,7 +13,7 @@
 #include "cli/cli.h"
 #include "convert/convert.h"
 
-enum { OPT_NO_PROV = 256, OPT_OUTFILE, OPT_VOCAB_ONLY, OPT_DRY_RUN };
+enum { OPT_NO_PROV = 256, OPT_OUTFILE, OPT_VOCAB_ONLY, OPT_DRY_RUN, OPT_NONFINITE };
 
 static const struct option longopts[] = {
     {"type", required_argument, NULL, 't'},
@@ -22,6 +22,7 @@ static const struct option longopts[] = {
     {"vocab-only", no_argument, NULL, OPT_VOCAB_ONLY},
     {"dry-run", no_argument, NULL, OPT_DRY_RUN},
     {"no-provenance", no_argument, NULL, OPT_NO_PROV},
+    {"allow-nonfinite", no_argument, NULL, OPT_NONFINITE},
     {NULL, 0, NULL, 0},
 };
 
@@ -40,6 +41,7 @@ static const struct ckpt_cli_tool tool = {
         "                          (default name MODEL-vocab.gguf)\n"
         "      --dry-run           list the tensors, types and sizes that would be written;\n"
         "                          write nothing\n"
+        "      --allow-nonfinite   copy NaN and Inf weights instead of refusing them\n"
         "      --no-provenance     leave out the general.source.* keys, so that the file is\n"
         "                          byte for byte the one llama.cpp's converter writes\n",
     .shortopts = "t:",
@@ -183,6 +185,7 @@ int main(int argc, char **argv)
         case OPT_VOCAB_ONLY: o.vocab_only = true; break;
         case OPT_DRY_RUN: o.dry_run = true; break;
         case OPT_NO_PROV: o.provenance = false; break;
+        case OPT_NONFINITE: o.allow_nonfinite = true; break;
         }
     }
     if (c == CKPT_CLI_EXIT)

@@ -91,7 +91,8 @@ static void expected_shape(const struct ckpt_hf_config *c, ckpt_role role, bool 
 /* Is this role part of the declared architecture (and a bias allowed)? */
 static bool role_expected(const struct ckpt_hf_config *c, const struct ckpt_hf_name *n)
 {
-    bool moe = c->arch == CKPT_HF_ARCH_MIXTRAL, bias = strcmp(n->suffix, "bias") == 0;
+    /* an unknown name has no suffix */
+    bool moe = c->arch == CKPT_HF_ARCH_MIXTRAL, bias = n->suffix && strcmp(n->suffix, "bias") == 0;
     if (n->layer >= 0 && (uint32_t)n->layer >= c->n_layers)
         return false;
     if (n->expert >= 0 && (uint32_t)n->expert >= c->n_experts)

@@ -14,10 +14,12 @@
 
 #define CHUNK_BYTES (8u << 20) /* output bytes converted per pool run */
 
-/* The first value of a thread's rows that does not fit the output type. */
+/* The first value of a thread's rows that is not finite (unless allowed)
+ * or does not fit the output type. */
 struct bad {
     int64_t row, col;
     float value;
+    bool nonfinite;
 };
 
 struct job {
@@ -29,6 +31,7 @@ struct job {
     float *scratch;    /* cols floats per thread */
     int64_t cols;
     struct bad *bad;   /* per thread */
+    bool check_finite; /* NaN and ±Inf are errors */
 };
 
 /* Convert one row of f32 values; returns the first column that overflows, or -1. */
@@ -55,6 +58,36 @@ static int64_t narrow(ckpt_type type, const float *x, uint8_t *out, int64_t n)
     return first;
 }
 
+/* First column of a row of f32/f16 bytes that is NaN or ±Inf, or -1 (the
+ * exponent bits all ones, read from the bytes: no value is widened). */
+static int64_t first_nonfinite_raw(ckpt_type type, const uint8_t *p, int64_t n, float *value)
+{
+    for (int64_t i = 0; i < n; i++) {
+        if (type == CKPT_TYPE_F32) {
+            uint32_t u = le32dec(p + 4 * i);
+            if ((u & 0x7f800000u) == 0x7f800000u) {
+                *value = ckpt_f32_from_bits(u);
+                return i;
+            }
+        } else {
+            uint16_t h = le16dec(p + 2 * i);
+            if ((h & 0x7c00) == 0x7c00) {
+                *value = ckpt_f16_to_f32(h);
+                return i;
+            }
+        }
+    }
+    return -1;
+}
+
+static int64_t first_nonfinite(const float *x, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++)
+        if (!isfinite(x[i]))
+            return i;
+    return -1;
+}
+
 static void convert_rows(void *ctx, int64_t begin, int64_t end, int thread)
 {
     struct job *j = ctx;
@@ -63,14 +96,24 @@ static void convert_rows(void *ctx, int64_t begin, int64_t end, int thread)
         int64_t row = j->row0 + r;
         uint8_t *out = j->out + (size_t)r * j->row_bytes;
         const uint8_t *raw = ckpt_plan_row_bytes(j->t, row);
+        int64_t c;
+        float v;
         if (raw) {
             memcpy(out, raw, j->row_bytes);
+            if (j->check_finite && (c = first_nonfinite_raw(j->t->type, out, j->cols, &v)) >= 0) {
+                j->bad[thread] = (struct bad){row, c, v, true};
+                return;
+            }
             continue;
         }
         ckpt_plan_read_f32(j->plan, j->t, row, x);
-        int64_t c = narrow(j->t->type, x, out, j->cols);
+        if (j->check_finite && (c = first_nonfinite(x, j->cols)) >= 0) {
+            j->bad[thread] = (struct bad){row, c, x[c], true};
+            return;
+        }
+        c = narrow(j->t->type, x, out, j->cols);
         if (c >= 0) {
-            j->bad[thread] = (struct bad){row, c, x[c]};
+            j->bad[thread] = (struct bad){row, c, x[c], false};
             return;
         }
     }
@@ -82,6 +125,12 @@ static ckpt_status overflow_error(const struct ckpt_plan_tensor *t, const struct
     int64_t e = b->row / t->src_rows, r = b->row % t->src_rows;
     if (t->permute_heads && t->src_rows > 1)
         r = ckpt_qk_hf_row(r, t->src_rows, t->permute_heads);
+    if (b->nonfinite)
+        return ckpt_err_set(err, CKPT_E_VALUE,
+                            "%s: tensor '%s': value %g at row %lld, column %lld is not finite "
+                            "(tensor '%s' of the output); --allow-nonfinite converts it anyway",
+                            ckpt_st_path(t->src[e].shard), t->src[e].t->name, (double)b->value,
+                            (long long)r, (long long)b->col, t->name);
     return ckpt_err_set(err, CKPT_E_VALUE,
                         "%s: tensor '%s': value %g at row %lld, column %lld does not fit %s "
                         "(tensor '%s' of the output); convert to bf16 or f32 instead",
@@ -98,8 +147,8 @@ static int64_t chunk_rows(const struct ckpt_plan_tensor *t, size_t row_bytes)
 }
 
 ckpt_status ckpt_stream_write(ckpt_gguf_writer *w, const struct ckpt_plan *plan, ckpt_pool *pool,
-                              ckpt_progress_fn progress, void *progress_ctx,
-                              ckpt_err *err)
+                              bool allow_nonfinite, ckpt_progress_fn progress,
+                              void *progress_ctx, ckpt_err *err)
 {
     size_t buf_bytes = 0;
     int64_t max_cols = 1;
@@ -136,7 +185,7 @@ ckpt_status ckpt_stream_write(ckpt_gguf_writer *w, const struct ckpt_plan *plan,
         size_t rb;
         ckpt_type_row_bytes(t->type, t->ne[0], &rb);
         int64_t rows = ckpt_plan_rows(t), per = chunk_rows(t, rb);
-        struct job j = {plan, t, 0, rb, buf, scratch, t->cols, bad};
+        struct job j = {plan, t, 0, rb, buf, scratch, t->cols, bad, !allow_nonfinite};
         for (int64_t r0 = 0; r0 < rows && s == CKPT_OK;) {
             /* never across two stacked experts: one source tensor per chunk */
             int64_t src_end = (r0 / t->src_rows + 1) * t->src_rows;

@@ -21,12 +21,14 @@
 /*
  * Write every planned tensor's data to w (after ckpt_gguf_writer_begin),
  * converting to each tensor's type (F32, F16 or BF16).  Errors: CKPT_E_VALUE
- * when a value does not fit the output type (the message names the tensor,
- * its source and the position), the writer's errors (CKPT_E_IO for a full
+ * when a value is NaN or ±Inf (unless allow_nonfinite: a model with them
+ * produces garbage, and llama.cpp only finds out at run time) or does not
+ * fit the output type (the message names the tensor, its source and the
+ * position), the writer's errors (CKPT_E_IO for a full
  * disk or a closed pipe), CKPT_E_NOMEM, CKPT_E_UNSUPPORTED for other types.
  */
 ckpt_status ckpt_stream_write(ckpt_gguf_writer *w, const struct ckpt_plan *plan, ckpt_pool *pool,
-                              ckpt_progress_fn progress, void *progress_ctx,
-                              ckpt_err *err);
+                              bool allow_nonfinite, ckpt_progress_fn progress,
+                              void *progress_ctx, ckpt_err *err);
 
 #endif

@@ -350,6 +350,14 @@ static ckpt_status parse_tensor_info(struct parser *ps, uint64_t i)
         if (!ckpt_rd_u64(&ps->rd, &v))
             return truncated(ps, what);
         t->ne[j] = (int64_t)v;
+        /* An empty tensor is ne[0] = 0, which gguf.cpp reads; a zero in a
+         * higher dimension makes gguf.cpp divide by it, so no GGUF reader in
+         * the ecosystem can load the file: refuse it here, for every tool. */
+        if (j > 0 && v == 0)
+            return fail(ps, CKPT_E_FORMAT,
+                        "tensor '%s': dimension %u is 0 (only the first may be, in an empty "
+                        "tensor)",
+                        t->name, j);
     }
     uint32_t type;
     snprintf(what, sizeof what, "the type and offset of tensor '%s'", t->name);

@@ -8,6 +8,7 @@
 #include "filekind.h"
 #include "json_strict.h"
 #include "mapfile.h"
+#include "outfile.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -362,6 +363,21 @@ static ckpt_status open_dir(ckpt_hf *hf, ckpt_err *err)
     return s;
 }
 
+/* Every file of a model directory is input to the run, read now or later
+ * (config, tokenizer, shards): no output of the run may replace one. */
+static void protect_dir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    for (struct dirent *e; d && (e = readdir(d));) {
+        char *p = e->d_name[0] == '.' ? NULL : ckpt_path_join(dir, e->d_name);
+        if (p && ckpt_path_is_file(p))
+            ckpt_out_protect(p);
+        free(p);
+    }
+    if (d)
+        closedir(d);
+}
+
 ckpt_status ckpt_hf_open(ckpt_hf **out, const char *path, ckpt_err *err)
 {
     *out = NULL;
@@ -376,6 +392,7 @@ ckpt_status ckpt_hf_open(ckpt_hf **out, const char *path, ckpt_err *err)
         s = ckpt_err_errno(err, CKPT_E_IO, errno, "%s", path);
     } else if (strcmp(path, "-") != 0 && S_ISDIR(sb.st_mode)) {
         hf->is_dir = true;
+        protect_dir(path);
         s = open_dir(hf, err);
     } else {
         hf->layout = CKPT_HF_LAYOUT_FILE;

@@ -8,6 +8,7 @@
  */
 #include "json_strict.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -249,7 +250,12 @@ static ckpt_status lex(struct lexer *lx, ckpt_json_fail *fail, ckpt_err *err)
         if (is_ws(c) || c == ',') {
             /* nothing */
         } else if (c == '{' || c == '[') {
-            lx->depth++;
+            /* deeper than cJSON goes: cJSON would fail, and its NULL would
+             * read as out of memory below */
+            if (++lx->depth > CJSON_NESTING_LIMIT)
+                return lex_fail(fail, CKPT_JSON_BAD_SYNTAX, err, CKPT_E_FORMAT,
+                                "%s: invalid JSON at byte %zu: nested deeper than %d levels",
+                                lx->what, i, CJSON_NESTING_LIMIT);
             value = true;
         } else if (c == '}' || c == ']') {
             if (lx->depth > 0)
@@ -355,6 +361,26 @@ size_t ckpt_json_count(const cJSON *item)
     return n;
 }
 
+/* cJSON returns NULL for bad syntax and for a failed allocation alike; its
+ * allocator, wrapped once for the process, tells the two apart (per
+ * thread).  The hooks keep malloc and free semantics for every cJSON user. */
+static _Thread_local bool alloc_failed;
+static pthread_once_t hooks_once = PTHREAD_ONCE_INIT;
+
+static void *hook_malloc(size_t n)
+{
+    void *p = malloc(n);
+    if (!p)
+        alloc_failed = true;
+    return p;
+}
+
+static void install_hooks(void)
+{
+    cJSON_Hooks h = {hook_malloc, free};
+    cJSON_InitHooks(&h);
+}
+
 ckpt_status ckpt_json_parse(ckpt_json **out, const char *text, size_t len, const char *what,
                             const struct ckpt_json_limits *lim, ckpt_json_fail *fail,
                             ckpt_err *err)
@@ -393,7 +419,16 @@ ckpt_status ckpt_json_parse(ckpt_json **out, const char *text, size_t len, const
     }
 
     const char *end = NULL;
+    pthread_once(&hooks_once, install_hooks);
+    alloc_failed = false;
     cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+    if (!root && alloc_failed) {
+        free(lx.nums);
+        if (fail)
+            *fail = CKPT_JSON_BAD_SYNTAX;
+        return ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory parsing %zu bytes of JSON",
+                            what, len);
+    }
     if (!root) {
         free(lx.nums);
         size_t at = (end && end >= text && end <= text + len) ? (size_t)(end - text) : 0;

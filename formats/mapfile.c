@@ -4,9 +4,12 @@
 #define _GNU_SOURCE
 #include "mapfile.h"
 #include "le.h"
+#include "outfile.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +17,90 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* ==== SIGBUS guard (see mapfile.h) ==== */
+
+#define MAX_GUARDS 256
+
+/* Written under guard_lock, read by the handler.  A slot is published by
+ * setting `used` last and retired by clearing it first. */
+static struct {
+    const uint8_t *volatile base;
+    volatile size_t size;
+    const char *volatile path;
+    volatile sig_atomic_t used;
+} guards[MAX_GUARDS];
+static pthread_mutex_t guard_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t guard_once = PTHREAD_ONCE_INIT;
+
+static volatile ckpt_map_shrink_fn shrink_fn;
+
+void ckpt_map_on_shrink(ckpt_map_shrink_fn fn)
+{
+    shrink_fn = fn;
+}
+
+static void on_sigbus(int sig, siginfo_t *si, void *uctx)
+{
+    (void)uctx;
+    const uint8_t *a = si ? (const uint8_t *)si->si_addr : NULL;
+    int hit = -1;
+    for (int i = 0; i < MAX_GUARDS && a; i++)
+        if (guards[i].used && a >= guards[i].base && (size_t)(a - guards[i].base) < guards[i].size)
+            hit = i;
+    if (hit < 0) { /* not ours: die as we would have */
+        signal(sig, SIG_DFL);
+        raise(sig);
+        return;
+    }
+    ckpt_out_unlink_temps();
+    ckpt_map_shrink_fn fn = shrink_fn;
+    if (fn)
+        fn(guards[hit].path ? guards[hit].path : "input");
+    signal(sig, SIG_DFL); /* no handler, or one that returned: die as we would have */
+    raise(sig);
+}
+
+static void install_guard(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_sigbus;
+    sa.sa_flags = SA_SIGINFO;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGBUS, &sa, NULL);
+}
+
+int ckpt_map_guard_add(const void *base, size_t size, const char *path)
+{
+    pthread_once(&guard_once, install_guard);
+    int slot = -1;
+    pthread_mutex_lock(&guard_lock);
+    for (int i = 0; i < MAX_GUARDS; i++) {
+        if (!guards[i].used) {
+            guards[i].base = base;
+            guards[i].size = size;
+            guards[i].path = path;
+            guards[i].used = 1;
+            slot = i;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&guard_lock);
+    return slot;
+}
+
+void ckpt_map_guard_remove(int slot)
+{
+    if (slot < 0 || slot >= MAX_GUARDS)
+        return;
+    pthread_mutex_lock(&guard_lock);
+    guards[slot].used = 0;
+    pthread_mutex_unlock(&guard_lock);
+}
+
+/* ==== mapping ==== */
+
+/* Copy all of fd `in` into a new unlinked temporary file; return its fd. */
 int ckpt_map_spool_stdin(ckpt_err *err)
 {
     const char *dir = getenv("TMPDIR");
@@ -30,6 +117,7 @@ int ckpt_map_spool_stdin(ckpt_err *err)
         return -1;
     }
     unlink(tmpl);
+    ckpt_out_ignore_sigxfsz();
     static const size_t bufsize = 1 << 20;
     char *buf = malloc(bufsize);
     if (!buf) {
@@ -74,6 +162,7 @@ ckpt_status ckpt_map_open(ckpt_map **out, const char *path, ckpt_err *err)
         free(m);
         return ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory", path);
     }
+    m->guard_slot = -1;
     int fd;
     if (strcmp(path, "-") == 0)
         fd = ckpt_map_spool_stdin(err);
@@ -99,6 +188,9 @@ ckpt_status ckpt_map_open(ckpt_map **out, const char *path, ckpt_err *err)
         goto fail;
     }
     m->size = (size_t)st.st_size;
+    m->dev = (uint64_t)st.st_dev;
+    m->ino = (uint64_t)st.st_ino;
+    ckpt_out_protect_id(m->dev, m->ino);
     if (m->size > 0) {
         void *p = mmap(NULL, m->size, PROT_READ, MAP_PRIVATE, fd, 0);
         if (p == MAP_FAILED) {
@@ -107,6 +199,7 @@ ckpt_status ckpt_map_open(ckpt_map **out, const char *path, ckpt_err *err)
             goto fail;
         }
         m->data = p;
+        m->guard_slot = ckpt_map_guard_add(p, m->size, m->path);
     }
     close(fd);
     *out = m;
@@ -121,6 +214,8 @@ void ckpt_map_close(ckpt_map *m)
 {
     if (!m)
         return;
+    ckpt_map_guard_remove(m->guard_slot);
+    ckpt_out_unprotect_id(m->dev, m->ino);
     if (m->data)
         munmap((void *)m->data, m->size);
     free(m->path);

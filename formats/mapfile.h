@@ -7,6 +7,16 @@
  * unlinked temporary file first, so there is one reader for both.  The
  * mapping is never written.  Parsers walk bytes with struct ckpt_rd, whose
  * helpers compare every length against what remains before touching it.
+ *
+ * A mapping outlives the bytes when another process truncates the file
+ * while we read it: touching a page past the new end raises SIGBUS.  Every
+ * mapping of an input is registered in a process-wide table, and a SIGBUS
+ * handler (installed once, by the first registration) that finds the fault
+ * inside a registered mapping removes the open output temporaries and
+ * calls the tool's handler (ckpt_map_on_shrink), which reports the file
+ * and ends the process: there is no way back into the faulting code that
+ * would keep mapped reads fast.  The library itself never prints; without
+ * a handler the process dies of the SIGBUS as it would have.
  */
 #ifndef CKPT_FORMATS_MAPFILE_H
 #define CKPT_FORMATS_MAPFILE_H
@@ -21,6 +31,8 @@ typedef struct ckpt_map {
     const uint8_t *data; /* size bytes; NULL when size == 0 */
     size_t size;
     char *path;          /* as given by the caller ("-" for stdin); owned */
+    int guard_slot;      /* SIGBUS guard registration, -1 if none */
+    uint64_t dev, ino;   /* identity, protected from outputs while mapped */
 } ckpt_map;
 
 /*
@@ -41,6 +53,24 @@ int ckpt_map_spool_stdin(ckpt_err *err);
 
 /* Unmap and free; NULL is fine. */
 void ckpt_map_close(ckpt_map *m);
+
+/*
+ * Register [base, base+size) as a mapping of `path` (borrowed: it must stay
+ * valid until ckpt_map_guard_remove) for the SIGBUS guard above.  Returns a
+ * slot for ckpt_map_guard_remove, or -1 when the table is full (the fault is
+ * then reported without the file's name).
+ */
+int ckpt_map_guard_add(const void *base, size_t size, const char *path);
+
+/*
+ * What a tool does when an input shrinks under a mapping: called from the
+ * SIGBUS handler (after the output temporaries are removed) with the file's
+ * path; it must only use async-signal-safe calls and must not return (it
+ * reports and calls _exit).  Set once, before any input is opened.
+ */
+typedef void (*ckpt_map_shrink_fn)(const char *path);
+void ckpt_map_on_shrink(ckpt_map_shrink_fn fn);
+void ckpt_map_guard_remove(int slot);
 
 /* Hint the kernel about the access pattern (best effort, no error). */
 void ckpt_map_advise_sequential(const ckpt_map *m);

@@ -51,8 +51,36 @@ const struct ckpt_model_weights *ckpt_weights_views(const ckpt_weights *w) { ret
 ckpt_weights_kind ckpt_weights_get_kind(const ckpt_weights *w) { return w->kind; }
 const char *ckpt_weights_path(const ckpt_weights *w) { return w->path; }
 
+/*
+ * Counts come from the file (block_count, expert_count): bound them by
+ * what the file holds before anything is allocated from them.  A layer has
+ * at least 6 tensors of its own; an expert of a layer is 3 tensors of an HF
+ * checkpoint, or at least one byte of a stacked GGUF tensor.
+ */
+static ckpt_status check_counts(const ckpt_weights *W, ckpt_err *err)
+{
+    int64_t L = W->cfg.n_layers, E = W->cfg.n_experts;
+    bool gguf = W->kind == CKPT_WEIGHTS_GGUF;
+    uint64_t tensors = gguf ? ckpt_gguf_n_tensors(W->gguf) : ckpt_hf_n_tensors(W->hf);
+    uint64_t experts = gguf ? ckpt_gguf_file_size(W->gguf) : tensors / 3;
+    const char *lkey = gguf ? "llama.block_count" : "num_hidden_layers";
+    const char *ekey = gguf ? "llama.expert_count" : "num_local_experts";
+    if (L < 0 || (uint64_t)L > tensors / 6)
+        return ckpt_err_set(err, CKPT_E_RANGE,
+                            "%s: %s %lld needs more tensors than the %llu the file holds",
+                            W->path, lkey, (long long)L, (unsigned long long)tensors);
+    if (E < 0 || (L > 0 && (uint64_t)E > experts / (uint64_t)L))
+        return ckpt_err_set(err, CKPT_E_RANGE,
+                            "%s: %s %lld in %lld layers is more than the file can hold",
+                            W->path, ekey, (long long)E, (long long)L);
+    return CKPT_OK;
+}
+
 static ckpt_status alloc_layers(ckpt_weights *W, ckpt_err *err)
 {
+    ckpt_status st = check_counts(W, err);
+    if (st != CKPT_OK)
+        return st;
     int64_t L = W->cfg.n_layers, E = W->cfg.n_experts;
     W->layers = calloc((size_t)L, sizeof *W->layers);
     W->experts = calloc((size_t)(L * (E > 0 ? E : 1)), sizeof *W->experts);

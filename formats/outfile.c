@@ -17,6 +17,7 @@
 
 #define OUT_BUFSIZE (4u << 20)
 #define MAX_OPEN_TEMPS 16
+#define STICKY UINT32_MAX /* a protection held until the process ends */
 
 struct ckpt_out {
     int fd;
@@ -26,6 +27,7 @@ struct ckpt_out {
     char *tmp_path; /* temporary in the same directory; NULL for stdout */
     int temp_slot;
     int mode;       /* final file mode; -1: 0666 less the umask */
+    bool force;     /* may replace an existing file (not one of this run) */
     uint8_t *buf;
     size_t used;
     uint64_t written;
@@ -62,11 +64,16 @@ static void unregister_temp(int slot)
     pthread_mutex_unlock(&temp_lock);
 }
 
-static void on_fatal_signal(int sig)
+void ckpt_out_unlink_temps(void)
 {
     for (int i = 0; i < MAX_OPEN_TEMPS; i++)
         if (temp_used[i])
             unlink(temp_names[i]);
+}
+
+static void on_fatal_signal(int sig)
+{
+    ckpt_out_unlink_temps();
     signal(sig, SIG_DFL);
     raise(sig);
 }
@@ -83,6 +90,152 @@ void ckpt_out_install_signal_cleanup(void)
     }
 }
 
+/* ==== files of this run that no output may replace ==== */
+
+struct file_id {
+    uint64_t dev, ino;
+    unsigned refs; /* STICKY, or the references of open inputs */
+    int fd;        /* STICKY: an O_PATH descriptor that keeps the inode from
+                      being reused by another file while it is listed */
+};
+static struct file_id *protected_ids; /* under temp_lock */
+static size_t n_protected, cap_protected;
+
+/* Drop entry i (under temp_lock). */
+static void drop(size_t i)
+{
+    if (protected_ids[i].fd >= 0)
+        close(protected_ids[i].fd);
+    protected_ids[i] = protected_ids[--n_protected];
+}
+
+/* Sticky entries whose file was deleted can no longer be named by a path:
+ * drop them, so a long-lived process does not hold them forever. */
+static void purge_deleted(void)
+{
+    for (size_t i = 0; i < n_protected; i++) {
+        struct stat st;
+        if (protected_ids[i].fd >= 0 &&
+            (fstat(protected_ids[i].fd, &st) != 0 || st.st_nlink == 0))
+            drop(i--);
+    }
+}
+
+/* Add a reference to (dev, ino); fd >= 0 makes the entry sticky (and is
+ * owned by the list from now on). */
+static void protect_ref(uint64_t dev, uint64_t ino, int fd)
+{
+    pthread_mutex_lock(&temp_lock);
+    purge_deleted();
+    size_t i = 0;
+    while (i < n_protected && !(protected_ids[i].dev == dev && protected_ids[i].ino == ino))
+        i++;
+    if (i == n_protected && n_protected == cap_protected) {
+        size_t cap = cap_protected ? 2 * cap_protected : 32;
+        struct file_id *p = realloc(protected_ids, cap * sizeof *p);
+        if (p) {
+            protected_ids = p;
+            cap_protected = cap;
+        }
+    }
+    if (i < n_protected) {
+        struct file_id *f = &protected_ids[i];
+        if (fd >= 0 && f->fd < 0) {
+            f->refs = STICKY;
+            f->fd = fd;
+            fd = -1;
+        } else if (f->refs != STICKY) {
+            f->refs++;
+        }
+    } else if (n_protected < cap_protected) { /* out of memory: this guard is lost */
+        protected_ids[n_protected++] = (struct file_id){dev, ino, fd >= 0 ? STICKY : 1, fd};
+        fd = -1;
+    }
+    if (fd >= 0)
+        close(fd);
+    pthread_mutex_unlock(&temp_lock);
+}
+
+void ckpt_out_protect_id(uint64_t dev, uint64_t ino) { protect_ref(dev, ino, -1); }
+
+void ckpt_out_unprotect_id(uint64_t dev, uint64_t ino)
+{
+    pthread_mutex_lock(&temp_lock);
+    for (size_t i = 0; i < n_protected; i++) {
+        struct file_id *f = &protected_ids[i];
+        if (f->dev == dev && f->ino == ino && f->refs != STICKY && --f->refs == 0)
+            drop(i--);
+    }
+    pthread_mutex_unlock(&temp_lock);
+}
+
+void ckpt_out_protect(const char *path)
+{
+    struct stat st;
+    int fd = path && strcmp(path, "-") != 0 ? open(path, O_PATH | O_CLOEXEC) : -1;
+    if (fd >= 0 && fstat(fd, &st) == 0)
+        protect_ref((uint64_t)st.st_dev, (uint64_t)st.st_ino, fd);
+    else if (fd >= 0)
+        close(fd);
+}
+
+static bool is_protected(const struct stat *st)
+{
+    bool hit = false;
+    pthread_mutex_lock(&temp_lock);
+    purge_deleted();
+    for (size_t i = 0; i < n_protected && !hit; i++)
+        hit = protected_ids[i].dev == (uint64_t)st->st_dev &&
+              protected_ids[i].ino == (uint64_t)st->st_ino;
+    pthread_mutex_unlock(&temp_lock);
+    return hit;
+}
+
+/* Refuse to publish over a file of this run; `path` need not exist. */
+static ckpt_status check_not_protected(const char *path, ckpt_err *err)
+{
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && is_protected(&st))
+        return ckpt_err_set(err, CKPT_E_USAGE,
+                            "%s: is also an input or output of this run; refusing to "
+                            "overwrite it (choose another output name)",
+                            path);
+    return CKPT_OK;
+}
+
+static void ignore_sigxfsz(void) { signal(SIGXFSZ, SIG_IGN); }
+
+void ckpt_out_ignore_sigxfsz(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, ignore_sigxfsz);
+}
+
+/* Move tmp to path; without force, never over a file that exists now. */
+static int publish(const char *tmp, const char *path, bool force)
+{
+    if (force)
+        return rename(tmp, path);
+    if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) == 0)
+        return 0;
+    if (errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
+        return -1;
+    /* a filesystem without RENAME_NOREPLACE: link(2) refuses an existing
+     * target too; one without hard links gets the check and the rename */
+    if (link(tmp, path) == 0) {
+        unlink(tmp);
+        return 0;
+    }
+    if (errno != EPERM && errno != EOPNOTSUPP && errno != ENOSYS)
+        return -1;
+    struct stat st;
+    if (lstat(path, &st) == 0) {
+        errno = EEXIST;
+        return -1;
+    }
+    return rename(tmp, path);
+}
+
 static void out_free(ckpt_out *o)
 {
     free(o->path);
@@ -97,9 +250,11 @@ ckpt_status ckpt_out_open(ckpt_out **out, const char *path, bool force, ckpt_err
     ckpt_out *o = calloc(1, sizeof *o);
     if (!o)
         return ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory", path);
+    ckpt_out_ignore_sigxfsz();
     o->fd = -1;
     o->temp_slot = -1;
     o->mode = -1;
+    o->force = force;
     o->path = strdup(path);
     o->buf = malloc(OUT_BUFSIZE);
     if (!o->path || !o->buf) {
@@ -131,10 +286,12 @@ ckpt_status ckpt_out_open(ckpt_out **out, const char *path, bool force, ckpt_err
             *out = o;
             return CKPT_OK;
         }
-        if (!force) {
+        ckpt_status s = force ? check_not_protected(path, err)
+                              : ckpt_err_set(err, CKPT_E_EXISTS,
+                                             "%s: already exists (use -f to overwrite)", path);
+        if (s != CKPT_OK) {
             out_free(o);
-            return ckpt_err_set(err, CKPT_E_EXISTS, "%s: already exists (use -f to overwrite)",
-                                path);
+            return s;
         }
     }
     char *dup = strdup(path);
@@ -251,8 +408,19 @@ ckpt_status ckpt_out_commit(ckpt_out *o, ckpt_err *err)
         return s;
     }
     o->fd = -1;
-    if (rename(o->tmp_path, o->path) != 0) {
-        s = ckpt_err_errno(err, CKPT_E_IO, errno, "%s: rename", o->path);
+    s = check_not_protected(o->path, err);
+    if (s != CKPT_OK) {
+        ckpt_out_abort(o);
+        return s;
+    }
+    if (publish(o->tmp_path, o->path, o->force) != 0) {
+        if (errno == EEXIST)
+            s = ckpt_err_set(err, CKPT_E_EXISTS,
+                             "%s: appeared while this run was writing it (another writer?); "
+                             "use -f to overwrite",
+                             o->path);
+        else
+            s = ckpt_err_errno(err, CKPT_E_IO, errno, "%s: rename", o->path);
         ckpt_out_abort(o);
         return s;
     }

@@ -10,6 +10,16 @@
  * so does an existing device or FIFO (/dev/null, a named pipe), which is
  * written in place rather than replaced.
  *
+ * Publishing never replaces a file that appeared meanwhile (another run
+ * writing the same name) unless `force`: the rename refuses an existing
+ * target.  Nor does it ever replace, even with `force`, a file the run
+ * reads: every open input (each mapped or hashed file) and what a run
+ * names explicitly (the signing key, signed files, a written importance
+ * matrix) is recorded by device and inode in a process-wide list, so
+ * `-f -o model.safetensors` or `-o X --imatrix-out X` fail instead of
+ * destroying data.  SIGXFSZ is
+ * ignored, so a file size limit is a write error (EFBIG) like a full disk.
+ *
  * Temporary names of open outputs are kept in a process-wide list so that
  * ckpt_out_cleanup_on_signal can unlink them from a signal handler.
  */
@@ -53,6 +63,29 @@ ckpt_status ckpt_out_commit(ckpt_out *o, ckpt_err *err);
 
 /* Discard: unlink the temporary and free o.  NULL is fine. */
 void ckpt_out_abort(ckpt_out *o);
+
+/*
+ * Files no output may replace, by device and inode (so other names and hard
+ * links count too).  ckpt_out_protect_id takes a reference that
+ * ckpt_out_unprotect_id drops (an input while it is open: ckpt_map does
+ * this; the mapping keeps the inode from being reused).  ckpt_out_protect
+ * holds `path` until the process ends or the file is deleted (a signing
+ * key, the files a signature covers, an importance matrix written by this
+ * run), through an O_PATH descriptor, so that no other file can take its
+ * inode number meanwhile; a path that does not exist is ignored.
+ */
+void ckpt_out_protect_id(uint64_t dev, uint64_t ino);
+void ckpt_out_unprotect_id(uint64_t dev, uint64_t ino);
+void ckpt_out_protect(const char *path);
+
+/* Ignore SIGXFSZ from now on (once per process): a file size limit (ulimit
+ * -f) then fails a write with EFBIG, reported and cleaned up like a full
+ * disk, instead of killing the process.  ckpt_out_open calls it; so does
+ * anything else that writes a file. */
+void ckpt_out_ignore_sigxfsz(void);
+
+/* Unlink every open temporary; async-signal-safe (for fatal-signal handlers). */
+void ckpt_out_unlink_temps(void);
 
 /* Install SIGINT/SIGTERM/SIGHUP/SIGPIPE handlers that unlink open temporaries. */
 void ckpt_out_install_signal_cleanup(void);

@@ -18,6 +18,8 @@
 #include <openssl/evp.h>
 
 #include "../kernels/pool.h"
+#include "mapfile.h"
+#include "outfile.h"
 
 #define CHUNK ((size_t)8 << 20)  /* bytes hashed between madvise calls */
 #define AHEAD 4                  /* chunks the kernel is asked to read ahead */
@@ -59,6 +61,7 @@ static ckpt_status hash_fd(int fd, const char *path, uint64_t size, EVP_MD_CTX *
     uint8_t *base = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0);
     if (base == MAP_FAILED)
         return ckpt_err_errno(err, CKPT_E_IO, errno, "%s: mmap", path);
+    int guard = ckpt_map_guard_add(base, (size_t)size, path);
     madvise(base, (size_t)size, MADV_SEQUENTIAL);
     advise(base, (size_t)size, 0, CHUNK * AHEAD, MADV_WILLNEED);
     ckpt_status s = CKPT_OK;
@@ -74,6 +77,7 @@ static ckpt_status hash_fd(int fd, const char *path, uint64_t size, EVP_MD_CTX *
         if (step)
             step(step_ctx, n);
     }
+    ckpt_map_guard_remove(guard);
     munmap(base, (size_t)size);
     return s;
 }
@@ -115,12 +119,18 @@ static ckpt_status hash_path(const char *path, const EVP_MD *md, EVP_MD_CTX *ctx
         return err ? err->code : CKPT_E_IO;
     ckpt_status s = CKPT_OK;
     unsigned int len = 0;
+    struct stat st; /* no output replaces the file while it is hashed */
+    bool known = fstat(fd, &st) == 0;
+    if (known)
+        ckpt_out_protect_id((uint64_t)st.st_dev, (uint64_t)st.st_ino);
     if (!EVP_DigestInit_ex2(ctx, md, NULL))
         s = ckpt_err_set(err, CKPT_E_INTERNAL, "%s: sha256 init failed", path);
     if (s == CKPT_OK)
         s = hash_fd(fd, path, size, ctx, step, step_ctx, err);
     if (s == CKPT_OK && (!EVP_DigestFinal_ex(ctx, out, &len) || len != CKPT_SHA256_LEN))
         s = ckpt_err_set(err, CKPT_E_INTERNAL, "%s: sha256 final failed", path);
+    if (known)
+        ckpt_out_unprotect_id((uint64_t)st.st_dev, (uint64_t)st.st_ino);
     close(fd);
     if (s == CKPT_OK && size_out)
         *size_out = size;

@@ -128,6 +128,44 @@ ckpt_status ckpt_sums_parse(const char *text, size_t len, const char *path,
     return CKPT_OK;
 }
 
+/* The signed digest of `name`, or NULL if the statement has no such file. */
+static const uint8_t *signed_digest(const struct ckpt_manifest *m, const char *name,
+                                    const char *file_name)
+{
+    if (file_name)
+        return strcmp(name, file_name) == 0 && m->n_res == 1 ? m->res[0].digest : NULL;
+    for (size_t i = 0; i < m->n_res; i++)
+        if (strcmp(m->res[i].name, name) == 0)
+            return m->res[i].digest;
+    return NULL;
+}
+
+ckpt_status ckpt_sums_check(const char *text, size_t len, const char *path,
+                            const struct ckpt_manifest *m, const char *file_name, ckpt_err *err)
+{
+    struct ckpt_sums_entry *e = NULL;
+    size_t n = 0;
+    ckpt_err perr = {0};
+    ckpt_status s = ckpt_sums_parse(text, len, path, &e, &n, &perr);
+    if (s == CKPT_E_NOMEM)
+        return ckpt_err_set(err, s, "%s", perr.msg);
+    if (s != CKPT_OK)
+        return ckpt_err_set(err, CKPT_E_MISMATCH, "%s (it is not what was signed)", perr.msg);
+    for (size_t i = 0; s == CKPT_OK && i < n; i++) {
+        const uint8_t *want = signed_digest(m, e[i].name, file_name);
+        if (!want && !file_name)
+            s = ckpt_err_set(err, CKPT_E_MISMATCH,
+                             "%s: lists '%s', which the signature does not cover", path,
+                             e[i].name);
+        else if (want && memcmp(want, e[i].digest, CKPT_SHA256_LEN) != 0)
+            s = ckpt_err_set(err, CKPT_E_MISMATCH,
+                             "%s: the digest listed for '%s' is not the signed one", path,
+                             e[i].name);
+    }
+    ckpt_sums_free(e, n);
+    return s;
+}
+
 static int by_name(const void *a, const void *b)
 {
     return ckpt_manifest_name_cmp(((const struct ckpt_sums_entry *)a)->name,

@@ -40,4 +40,19 @@ ckpt_status ckpt_sums_write(const char *path, struct ckpt_sums_entry *e, size_t 
 
 void ckpt_sums_free(struct ckpt_sums_entry *e, size_t n);
 
+struct ckpt_manifest;
+
+/*
+ * Check a SHA256SUMS text (`path` prefixes messages) against a verified
+ * signed statement m, so that what `sha256sum -c` would accept is what the
+ * signature covers.  Every line must parse.  For a directory artifact
+ * (file_name NULL) every line must name a signed file and carry its signed
+ * digest.  For a single file, the file's own line (name file_name), if
+ * present, must carry the digest of m's one resource; lines of other files
+ * are other signatures' business.  Errors: CKPT_E_MISMATCH naming the line
+ * and the file (an edited SHA256SUMS is a failed check), CKPT_E_NOMEM.
+ */
+ckpt_status ckpt_sums_check(const char *text, size_t len, const char *path,
+                            const struct ckpt_manifest *m, const char *file_name, ckpt_err *err);
+
 #endif

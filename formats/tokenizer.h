@@ -184,4 +184,8 @@ ckpt_status ckpt_tok_encode(const ckpt_tok *tok, const char *text, size_t len, u
 ckpt_status ckpt_tok_decode(const ckpt_tok *tok, const int32_t *ids, size_t n, char *buf,
                             size_t cap, size_t *len, ckpt_err *err);
 
+/* Most JSON values a tokenizer.json or tokenizer_config.json may hold
+ * (see ckpt_tok_json_parse): a bound on the memory a hostile file costs. */
+#define CKPT_TOK_JSON_MAX_VALUES ((size_t)4 << 20)
+
 #endif

@@ -201,14 +201,15 @@ static ckpt_status parse_root(struct cfg_ctx *c, const cJSON *root)
 ckpt_status ckpt_tok_parse_config(ckpt_tok *tok, const char *json, size_t len, const char *name,
                                   ckpt_err *err)
 {
-    cJSON *root = cJSON_ParseWithLength(json, len);
-    if (!root)
-        return ckpt_err_set(err, CKPT_E_FORMAT, "%s: not valid JSON", name);
+    ckpt_json *doc = NULL;
+    ckpt_status st = ckpt_tok_json_parse(&doc, json, len, name, err);
+    if (st != CKPT_OK)
+        return st;
+    const cJSON *root = ckpt_json_root(doc);
     struct cfg_ctx c = {tok, name, err};
-    ckpt_status st = cJSON_IsObject(root)
-                         ? parse_root(&c, root)
-                         : ckpt_err_set(err, CKPT_E_FORMAT, "%s: not a JSON object", name);
-    cJSON_Delete(root);
+    st = cJSON_IsObject(root) ? parse_root(&c, root)
+                              : ckpt_err_set(err, CKPT_E_FORMAT, "%s: not a JSON object", name);
+    ckpt_json_free(doc);
     return st;
 }
 

@@ -10,6 +10,7 @@
 #ifndef CKPT_FORMATS_TOKENIZER_IMPL_H
 #define CKPT_FORMATS_TOKENIZER_IMPL_H
 
+#include "json_strict.h"
 #include "tokenizer.h"
 
 struct ckpt_tok_piece {
@@ -87,5 +88,18 @@ static inline const char *ckpt_tok_text(const ckpt_tok *tok, uint32_t id)
 
 /* Parse "<0xNN>" (either hex case); returns the byte or -1. */
 int ckpt_tok_byte_piece(const char *s, size_t len);
+
+/*
+ * The tokenizer's JSON files (tokenizer.json, tokenizer_config.json), read
+ * with the strict parser and a cap on the number of values, checked before
+ * cJSON allocates anything: a cJSON node costs ~100 bytes whatever the text
+ * was, so 10 M merges of two letters ask for over 1 GB.  The largest
+ * published tokenizer.json files (Llama 3, Qwen 2) hold about 1.3 M values.
+ * Errors: CKPT_E_FORMAT ("not valid JSON"), CKPT_E_RANGE (more than
+ * CKPT_TOK_JSON_MAX_VALUES values), CKPT_E_NOMEM.  The caller owns *out
+ * (ckpt_json_free).
+ */
+ckpt_status ckpt_tok_json_parse(ckpt_json **out, const char *json, size_t len, const char *name,
+                                ckpt_err *err);
 
 #endif

@@ -421,22 +421,42 @@ static ckpt_status parse_root(struct json_ctx *c, const cJSON *root)
     return ckpt_tok_build_finish(t, c->name, c->err);
 }
 
+ckpt_status ckpt_tok_json_parse(ckpt_json **out, const char *json, size_t len, const char *name,
+                                ckpt_err *err)
+{
+    static const struct ckpt_json_limits lim = {CKPT_TOK_JSON_MAX_VALUES, 0};
+    ckpt_err inner = {0};
+    ckpt_status st = ckpt_json_parse(out, json, len, name, &lim, NULL, &inner);
+    if (st == CKPT_OK)
+        return st;
+    /* inner messages start with the name; keep one "name: " */
+    size_t skip = strncmp(inner.msg, name, strlen(name)) == 0 ? strlen(name) : 0;
+    const char *why = inner.msg + skip + (inner.msg[skip] == ':' ? 2 : 0);
+    if (st == CKPT_E_FORMAT)
+        return ckpt_err_set(err, st, "%s: not valid JSON (%s)", name, why);
+    if (st == CKPT_E_RANGE)
+        return ckpt_err_set(err, st, "%s: %s; more than %zu values is not a tokenizer ckpt reads",
+                            name, why, CKPT_TOK_JSON_MAX_VALUES);
+    return ckpt_err_set(err, st, "%s", inner.msg);
+}
+
 ckpt_status ckpt_tok_parse_hf_json(ckpt_tok **out, const char *json, size_t len, const char *name,
                                    ckpt_err *err)
 {
     *out = NULL;
-    cJSON *root = cJSON_ParseWithLength(json, len);
-    if (!root)
-        return ckpt_err_set(err, CKPT_E_FORMAT, "%s: not valid JSON", name);
+    ckpt_json *doc = NULL;
+    ckpt_status st = ckpt_tok_json_parse(&doc, json, len, name, err);
+    if (st != CKPT_OK)
+        return st;
+    const cJSON *root = ckpt_json_root(doc);
     struct json_ctx c = {ckpt_tok_build_new(CKPT_TOK_SRC_HF_JSON), name, err};
-    ckpt_status st;
     if (!c.tok)
         st = ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory", name);
     else if (!cJSON_IsObject(root))
         st = ckpt_err_set(err, CKPT_E_FORMAT, "%s: not a JSON object", name);
     else
         st = parse_root(&c, root);
-    cJSON_Delete(root);
+    ckpt_json_free(doc);
     if (st) {
         ckpt_tok_free(c.tok);
         return st;

@@ -12,7 +12,10 @@
  *                    bool add_dummy_prefix = 3 [true]; bool remove_extra_whitespaces = 4 [true];
  *                    bool escape_whitespaces = 5 [true]; }
  * Everything else is skipped.  The unknown id is the one UNKNOWN piece, as
- * SentencePiece itself takes it.
+ * SentencePiece itself takes it.  SentencePiece writes the pieces first and
+ * both specs after them, always: a file without either spec was cut short
+ * (a truncation at a piece boundary parses cleanly otherwise, and would
+ * leave a shorter vocabulary padded out by the converter).
  */
 #include "tokenizer_impl.h"
 
@@ -210,6 +213,7 @@ ckpt_status ckpt_tok_parse_spm(ckpt_tok **out, const void *data, size_t size, co
     if (!c.tok)
         return ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory", name);
     int32_t ids[3] = {1, 2, -1}; /* bos, eos, pad: the proto defaults */
+    bool seen[4] = {false};      /* by field number: pieces, trainer_spec, normalizer_spec */
     struct ckpt_rd rd;
     ckpt_rd_init(&rd, data, size);
     ckpt_status st = CKPT_OK;
@@ -219,6 +223,8 @@ ckpt_status ckpt_tok_parse_spm(ckpt_tok **out, const void *data, size_t size, co
         struct ckpt_rd sub;
         if ((st = next_key(&c, &rd, &f, &w)))
             break;
+        if (f < 4)
+            seen[f] = true;
         switch (f) {
         case 1:
             if ((st = want_len(&c, &rd, f, w, "model", &sub)) == CKPT_OK)
@@ -246,6 +252,11 @@ ckpt_status ckpt_tok_parse_spm(ckpt_tok **out, const void *data, size_t size, co
         c.tok->pad = ids[2] < 0 ? -1 : ids[2];
         st = ckpt_tok_build_finish(c.tok, name, err);
     }
+    if (st == CKPT_OK && (!seen[2] || !seen[3]))
+        st = ckpt_err_set(err, CKPT_E_FORMAT,
+                          "%s: no %s after %u pieces (the file is truncated; download it again)",
+                          name, !seen[2] ? "trainer_spec" : "normalizer_spec", ckpt_tok_n_vocab(c.tok));
+
     if (st) {
         ckpt_tok_free(c.tok);
         return st;

@@ -43,13 +43,15 @@ static size_t quantize_f32(const float *src, void *dst, int64_t nrow, int64_t n_
 {
     (void)imatrix;
     size_t bytes = (size_t)(nrow * n_per_row) * sizeof(float);
-    memcpy(dst, src, bytes);
+    if (bytes) /* an empty tensor may have no data pointer at all */
+        memcpy(dst, src, bytes);
     return bytes;
 }
 
 static void f32_to_float(const void *src, float *dst, int64_t n)
 {
-    memcpy(dst, src, (size_t)n * sizeof(float));
+    if (n > 0)
+        memcpy(dst, src, (size_t)n * sizeof(float));
 }
 
 static size_t quantize_f16(const float *src, void *dst, int64_t nrow, int64_t n_per_row,

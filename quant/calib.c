@@ -264,6 +264,7 @@ static ckpt_status tokenize(const ckpt_tok *tok, const char *path, int32_t **ids
     ckpt_status st = ckpt_map_open(&map, path, err);
     if (st != CKPT_OK)
         return st;
+    ckpt_out_protect(path); /* an input of the run to its end */
     const char *text = map->size ? (const char *)map->data : "";
     size_t len = map->size;
     if (len > 0 && text[len - 1] == '\n')
@@ -388,7 +389,9 @@ ckpt_status ckpt_calib_save(const struct ckpt_calib *c, const char *path, bool f
         ckpt_out_abort(f);
         return st;
     }
-    return ckpt_out_commit(f, err);
+    if ((st = ckpt_out_commit(f, err)) == CKPT_OK)
+        ckpt_out_protect(path); /* the model output must not replace it (-o X --imatrix-out X) */
+    return st;
 }
 
 void ckpt_calib_free(struct ckpt_calib *c)

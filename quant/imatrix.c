@@ -40,6 +40,8 @@ struct ckpt_imatrix {
     struct byname *sorted; /* entries by name, for lookups */
     char *dataset;
     int32_t chunks;
+    bool from_file;        /* loaded from a file: its identity follows */
+    uint64_t dev, ino;
 };
 
 void ckpt_imatrix_free(ckpt_imatrix *im)
@@ -363,8 +365,22 @@ ckpt_status ckpt_imatrix_load(ckpt_imatrix **out, const char *path, ckpt_err *er
     if (st != CKPT_OK)
         return st;
     st = ckpt_imatrix_load_buffer(out, path, m->data, m->size, err);
+    if (st == CKPT_OK) {
+        (*out)->from_file = true;
+        (*out)->dev = m->dev;
+        (*out)->ino = m->ino;
+    }
     ckpt_map_close(m);
     return st;
+}
+
+bool ckpt_imatrix_file(const ckpt_imatrix *im, uint64_t *dev, uint64_t *ino)
+{
+    if (!im || !im->from_file)
+        return false;
+    *dev = im->dev;
+    *ino = im->ino;
+    return true;
 }
 
 ckpt_status ckpt_imatrix_for_tensor(const ckpt_imatrix *im, const char *name, int64_t ne0,

@@ -16,6 +16,7 @@
 #ifndef CKPT_QUANT_IMATRIX_H
 #define CKPT_QUANT_IMATRIX_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -39,6 +40,10 @@ ckpt_status ckpt_imatrix_load_buffer(ckpt_imatrix **out, const char *name, const
 
 /* NULL is fine. */
 void ckpt_imatrix_free(ckpt_imatrix *im);
+
+/* The device and inode of the file a matrix was loaded from (false for a
+ * buffer): a run that uses it keeps outputs off that file. */
+bool ckpt_imatrix_file(const ckpt_imatrix *im, uint64_t *dev, uint64_t *ino);
 
 /* Number of entries. */
 size_t ckpt_imatrix_n_entries(const ckpt_imatrix *im);

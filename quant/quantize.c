@@ -9,6 +9,7 @@
  */
 #include "quantize.h"
 
+#include "../formats/outfile.h"
 #include "../kernels/pool.h"
 #include "../kernels/quant.h"
 
@@ -324,7 +325,7 @@ static ckpt_status copy_tensor(struct run *r, size_t i, ckpt_err *err)
     if (!ckpt_type_row_bytes(t->type, t->ne[0], &rb))
         return ckpt_err_set(err, CKPT_E_INTERNAL, "tensor '%s': bad row size", t->name);
     const int64_t rows = (int64_t)n_rows_of(t);
-    const int64_t per = rb >= COPY_BYTES ? 1 : (int64_t)(COPY_BYTES / rb);
+    const int64_t per = rb >= COPY_BYTES || rb == 0 ? 1 : (int64_t)(COPY_BYTES / rb);
     for (int64_t row = 0; row < rows; row += per) {
         int64_t n = rows - row < per ? rows - row : per;
         ckpt_status st =
@@ -348,7 +349,7 @@ static ckpt_status convert_tensor(struct run *r, size_t i, ckpt_err *err)
     if (!ckpt_type_row_bytes(type, t->ne[0], &out_rb))
         return ckpt_err_set(err, CKPT_E_INTERNAL, "tensor '%s': bad row size", t->name);
     const int64_t rows = (int64_t)n_rows_of(t);
-    const int64_t per = t->ne[0] >= CHUNK_FLOATS ? 1 : CHUNK_FLOATS / t->ne[0];
+    const int64_t per = t->ne[0] >= CHUNK_FLOATS || t->ne[0] == 0 ? 1 : CHUNK_FLOATS / t->ne[0];
     const int nth = ckpt_pool_size(r->pool);
     const ckpt_isa isa = r->o->ref_kernels ? CKPT_ISA_REF : ckpt_isa_default();
     struct chunk c = {r->src, i, t, type, isa, r->imat[i], 0, r->f, NULL, out_rb, r->slots};
@@ -462,7 +463,7 @@ static ckpt_status buffers(struct run *r, ckpt_err *err)
         if (!ckpt_type_row_bytes(r->rows_type[i], t->ne[0], &rb))
             return ckpt_err_set(err, CKPT_E_INTERNAL, "tensor '%s': no row size for %s",
                                 t->name, ckpt_type_name(r->rows_type[i]));
-        const int64_t per = t->ne[0] >= CHUNK_FLOATS ? 1 : CHUNK_FLOATS / t->ne[0];
+        const int64_t per = t->ne[0] >= CHUNK_FLOATS || t->ne[0] == 0 ? 1 : CHUNK_FLOATS / t->ne[0];
         const int64_t rows = (int64_t)n_rows_of(t) < per ? (int64_t)n_rows_of(t) : per;
         if ((size_t)(rows * t->ne[0]) > max_floats)
             max_floats = (size_t)(rows * t->ne[0]);
@@ -496,6 +497,10 @@ ckpt_status ckpt_quant_run_sink(struct ckpt_qsrc *src, const struct ckpt_quant_o
     const size_t n = src->n_tensors;
     struct run r = {.src = src, .o = opts, .sink = sink};
     ckpt_status st = CKPT_OK;
+    uint64_t im_dev, im_ino; /* the matrix stays an input to the end */
+    const bool im_file = ckpt_imatrix_file(opts->imatrix, &im_dev, &im_ino);
+    if (im_file)
+        ckpt_out_protect_id(im_dev, im_ino);
     r.pt = calloc(n + 1, sizeof *r.pt);
     r.pc = calloc(n + 1, sizeof *r.pc);
     r.order = calloc(n + 1, sizeof *r.order);
@@ -535,6 +540,8 @@ ckpt_status ckpt_quant_run_sink(struct ckpt_qsrc *src, const struct ckpt_quant_o
         sink = NULL;
     }
 out:
+    if (im_file)
+        ckpt_out_unprotect_id(im_dev, im_ino);
     behind_stop(&r.out);
     if (sink)
         sink->ops->abort(sink->ctx);

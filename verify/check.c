@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 
 #include "../formats/mapfile.h"
+#include "../formats/path.h"
+#include "../formats/sums.h"
 #include "../formats/tree.h"
 #include "artifact.h"
 
@@ -206,6 +208,22 @@ static ckpt_status check_file(const struct ckpt_check_opts *o, const struct ckpt
     return s;
 }
 
+/* SHA256SUMS, outside the signature, must say what the signature says:
+ * people check it with sha256sum alone. */
+static ckpt_status check_sums(const struct ckpt_artifact *a, const struct ckpt_manifest *m,
+                              ckpt_err *err)
+{
+    if (!a->sums || !ckpt_path_is_file(a->sums))
+        return CKPT_OK;
+    ckpt_map *map = NULL;
+    ckpt_status s = ckpt_map_open(&map, a->sums, err);
+    if (s == CKPT_OK)
+        s = ckpt_sums_check((const char *)map->data, map->size, a->sums, m,
+                            a->is_dir ? NULL : ckpt_artifact_basename(a->path), err);
+    ckpt_map_close(map);
+    return s;
+}
+
 ckpt_status ckpt_check_run(const struct ckpt_check_opts *o, struct ckpt_check_report *r,
                            ckpt_err *err)
 {
@@ -219,9 +237,15 @@ ckpt_status ckpt_check_run(const struct ckpt_check_opts *o, struct ckpt_check_re
         s = ckpt_err_set(err, CKPT_E_IO,
                          "%s: no signature %s %s (sign it with ckpt-sign, or name the "
                          "signature with -s SIG)", sig, a.is_dir ? "in" : "next to", a.path);
+    if (s == CKPT_OK && !(r->name = strdup(a.name)))
+        s = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
     if (s == CKPT_OK)
         s = ckpt_check_bundle(sig, o->key, &r->manifest, &r->hint_absent, err);
     r->signature_ok = s == CKPT_OK;
+    /* The subject name is informational in model_signing: a signature moved
+     * to the same bytes under another name still verifies, so say so. */
+    if (s == CKPT_OK)
+        r->name_differs = !r->manifest.subject || strcmp(r->manifest.subject, a.name) != 0;
     if (s == CKPT_OK)
         s = a.is_dir ? check_dir(o, &a, sig, r, err) : check_file(o, &a, sig, r, err);
     if (s == CKPT_OK && r->count[CKPT_CHECK_OK] != r->n_files)
@@ -229,6 +253,8 @@ ckpt_status ckpt_check_run(const struct ckpt_check_opts *o, struct ckpt_check_re
                          "%s: %zu modified, %zu missing, %zu unexpected file(s)", a.path,
                          r->count[CKPT_CHECK_MODIFIED], r->count[CKPT_CHECK_MISSING],
                          r->count[CKPT_CHECK_UNEXPECTED]);
+    if (s == CKPT_OK)
+        s = check_sums(&a, &r->manifest, err);
     ckpt_artifact_free(&a);
     return s;
 }
@@ -242,6 +268,7 @@ void ckpt_check_report_free(struct ckpt_check_report *r)
     free(r->files);
     free(r->artifact);
     free(r->sig_path);
+    free(r->name);
     ckpt_manifest_free(&r->manifest);
     memset(r, 0, sizeof *r);
 }
@@ -262,7 +289,8 @@ cJSON *ckpt_check_report_json(const struct ckpt_check_report *r, ckpt_status sta
     if (ok && r->signature_ok) {
         ckpt_sha256_hex(r->manifest.root, hex);
         ok = cJSON_AddStringToObject(j, "subject", r->manifest.subject) &&
-             cJSON_AddStringToObject(j, "root_sha256", hex);
+             cJSON_AddStringToObject(j, "root_sha256", hex) &&
+             cJSON_AddBoolToObject(j, "subject_matches_name", !r->name_differs);
     }
     if (ok)
         ok = (files = cJSON_AddArrayToObject(j, "files")) != NULL;

@@ -53,6 +53,10 @@ struct ckpt_check_report {
     bool hint_absent;                   /* the bundle names no key (older signer) */
     bool signature_ok;                  /* signature and statement are good */
     struct ckpt_manifest manifest;      /* the signed statement (when parsed) */
+    char *name;                         /* the artifact's name now (its subject
+                                           name, were it signed now); owned */
+    bool name_differs;                  /* signed under another name: the bytes
+                                           were signed, the name was not checked */
     struct ckpt_check_file *files;      /* sorted by name */
     size_t n_files;
     size_t count[4];                    /* files per state */

@@ -94,6 +94,19 @@ int32_t ckpt_run_pick(const float *logits, int64_t n, const struct ckpt_run_opts
     return pick;
 }
 
+/* NaN or Inf logits mean NaN or Inf weights (or an overflow): every token
+ * picked from them would be noise, so stop instead of printing it. */
+static ckpt_status check_logits(const float *lg, int64_t n, int64_t pos, ckpt_err *err)
+{
+    for (int64_t i = 0; i < n; i++)
+        if (!isfinite(lg[i]))
+            return ckpt_err_set(err, CKPT_E_VALUE,
+                                "logit %lld at position %lld is %g: the model computes "
+                                "non-finite values (NaN or Inf weights?)",
+                                (long long)i, (long long)pos, (double)lg[i]);
+    return CKPT_OK;
+}
+
 ckpt_status ckpt_run_generate(ckpt_model *m, const int32_t *prompt, int64_t n_prompt,
                               const struct ckpt_run_opts *o, ckpt_run_emit_fn emit, void *ctx,
                               struct ckpt_run_stats *stats, ckpt_err *err)
@@ -111,7 +124,8 @@ ckpt_status ckpt_run_generate(ckpt_model *m, const int32_t *prompt, int64_t n_pr
     uint64_t rng = o->seed;
     ckpt_model_truncate(m, 0);
     double t0 = now();
-    if ((st = ckpt_model_eval(m, prompt, n_prompt, lg, false, err)) != CKPT_OK)
+    if ((st = ckpt_model_eval(m, prompt, n_prompt, lg, false, err)) != CKPT_OK ||
+        (st = check_logits(lg, V, n_prompt - 1, err)) != CKPT_OK)
         goto out;
     s.n_prompt = n_prompt;
     s.prompt_s = now() - t0;
@@ -124,7 +138,8 @@ ckpt_status ckpt_run_generate(ckpt_model *m, const int32_t *prompt, int64_t n_pr
         bool go_on = emit ? emit(ctx, tok) : true;
         if (!go_on || tok == o->stop_id || k + 1 == o->n_new)
             break;
-        if ((st = ckpt_model_eval(m, &tok, 1, lg, false, err)) != CKPT_OK)
+        if ((st = ckpt_model_eval(m, &tok, 1, lg, false, err)) != CKPT_OK ||
+            (st = check_logits(lg, V, n_prompt + k, err)) != CKPT_OK)
             goto out;
     }
     s.gen_s = now() - t0;

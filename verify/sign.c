@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "../formats/bundle.h"
+#include "../formats/keyfile.h"
 #include "../formats/manifest.h"
 #include "../formats/mapfile.h"
 #include "../formats/outfile.h"
@@ -68,6 +69,8 @@ static ckpt_status plan_artifact(struct plan *p, const char *path, const char *s
     if (s != CKPT_OK)
         return s;
     p->sig = sig_path ? sig_path : p->a.sig;
+    if (!p->a.is_dir)
+        ckpt_out_protect(path); /* no output of this run may replace what it signs */
     if (!force && exists(p->sig))
         return ckpt_err_set(err, CKPT_E_EXISTS, "%s: already exists (use -f to overwrite)",
                             p->sig);
@@ -233,8 +236,13 @@ ckpt_status ckpt_sign_run(const struct ckpt_sign_opts *o, struct ckpt_sign_done 
     cJSON *prov = NULL;
     char hint[CKPT_SHA256_HEX];
     ckpt_status s = plans ? CKPT_OK : ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    ckpt_out_protect(o->key_path); /* no output of this run may replace the key */
+    /* loaded first, so that a file of another kind (a public key, a model) is
+     * named as such; then its permissions, before anything is signed */
     if (s == CKPT_OK)
         s = ckpt_key_load_private(&key, o->key_path, o->passphrase, err);
+    if (s == CKPT_OK && !o->insecure_key_perms)
+        s = ckpt_keyfile_check_perms(o->key_path, err);
     if (s == CKPT_OK)
         s = ckpt_key_hint(key, hint, err);
     for (size_t i = 0; s == CKPT_OK && i < o->n_artifacts; i++)

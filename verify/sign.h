@@ -22,6 +22,7 @@ struct ckpt_sign_opts {
     size_t n_artifacts;
     const char *sig_path;             /* -o; only with one artifact; NULL: default */
     bool force;                       /* replace existing signatures */
+    bool insecure_key_perms;          /* use a key readable by group or others */
     int threads;                      /* <= 0: all CPUs */
     ckpt_progress_fn progress;        /* may be NULL */
     void *progress_ctx;

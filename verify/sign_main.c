@@ -11,7 +11,8 @@
 #include "verify/key.h"
 #include "verify/sign.h"
 
-enum { OPT_SOURCE = 256, OPT_PARAM, OPT_KEYGEN, OPT_ED25519, OPT_PASSFILE, OPT_PASSENV };
+enum { OPT_SOURCE = 256, OPT_PARAM, OPT_KEYGEN, OPT_ED25519, OPT_PASSFILE, OPT_PASSENV,
+       OPT_INSECURE_PERMS };
 
 static const struct option longopts[] = {
     {"key", required_argument, NULL, 'k'},
@@ -21,6 +22,7 @@ static const struct option longopts[] = {
     {"ed25519", no_argument, NULL, OPT_ED25519},
     {"passphrase-file", required_argument, NULL, OPT_PASSFILE},
     {"passphrase-env", required_argument, NULL, OPT_PASSENV},
+    {"insecure-key-perms", no_argument, NULL, OPT_INSECURE_PERMS},
     {NULL, 0, NULL, 0},
 };
 
@@ -40,7 +42,8 @@ static const struct ckpt_cli_tool tool = {
                "      --ed25519           generate an Ed25519 key (default ECDSA P-256, the kind\n"
                "                          model_signing verifies)\n"
                "      --passphrase-file F the key's passphrase is the first line of F\n"
-               "      --passphrase-env V  the key's passphrase is in environment variable V\n",
+               "      --passphrase-env V  the key's passphrase is in environment variable V\n"
+               "      --insecure-key-perms  use a key that group or others can access\n",
     .shortopts = "k:",
     .longopts = longopts,
     .common = CKPT_CLI_OUTPUT | CKPT_CLI_FORCE,
@@ -157,6 +160,7 @@ int main(int argc, char **argv)
         case OPT_ED25519: a.ed25519 = true; break;
         case OPT_PASSFILE: a.pass_file = optarg; break;
         case OPT_PASSENV: a.pass_env = optarg; break;
+        case OPT_INSECURE_PERMS: a.o.insecure_key_perms = true; break;
         }
     }
     int rc = c == CKPT_CLI_EXIT ? cli.exit : 0;

@@ -89,12 +89,17 @@ static void print_text(struct args *a, const struct ckpt_check_report *r, ckpt_s
             ckpt_cli_printf(&a->cli, "%s: %s: %s\n", r->artifact, f->name,
                             ckpt_check_state_name(f->state));
     }
+    if (r->signature_ok && r->name_differs)
+        ckpt_cli_msg(&a->cli, 2, "warning: %s: signed under the name '%s', not '%s' (the bytes "
+                     "are as signed; the name is not)", r->artifact,
+                     r->manifest.subject ? r->manifest.subject : "", r->name ? r->name : "");
     if (s == CKPT_OK) {
         char hex[CKPT_SHA256_HEX];
         ckpt_sha256_hex(r->manifest.root, hex);
         if (a->cli.level >= 2)
-            ckpt_cli_printf(&a->cli, "%s: verified (%zu file(s), root %.16s)\n", r->artifact,
-                            r->n_files, hex);
+            ckpt_cli_printf(&a->cli, "%s: verified (%zu file(s), root %.16s, signed as '%s')\n",
+                            r->artifact, r->n_files, hex,
+                            r->manifest.subject ? r->manifest.subject : "");
     } else if (s == CKPT_E_MISMATCH) {
         ckpt_cli_printf(&a->cli, "FAILED: %s\n", err->msg);
     }

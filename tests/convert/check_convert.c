@@ -551,6 +551,68 @@ static void poke_large(const char *dir)
     free(p);
 }
 
+/* Write the raw value bits `bits` (size bytes) over element `elem` of a tensor. */
+static void poke_bits(const char *dir, const char *tensor, long elem, const void *bits,
+                      size_t size)
+{
+    char *p = tu_fmt("%s/model.safetensors", dir);
+    ckpt_st *st = NULL;
+    ckpt_err err;
+    ckpt_err_clear(&err);
+    ck_assert(ckpt_st_open(&st, p, NULL, &err) == CKPT_OK);
+    const struct ckpt_st_tensor *t = ckpt_st_find(st, tensor);
+    long off = (long)(ckpt_st_data_offset(st) + t->begin) + elem * (long)size;
+    ckpt_st_close(st);
+    FILE *f = fopen(p, "r+b");
+    ck_assert(f && fseek(f, off, SEEK_SET) == 0 && fwrite(bits, size, 1, f) == 1 &&
+              fclose(f) == 0);
+    free(p);
+}
+
+/* NaN and ±Inf weights, in every source dtype and to every output type, are
+ * refused with the tensor, row and column (row 3, column 5 of a 64-wide
+ * down_proj); --allow-nonfinite copies them. */
+START_TEST(nonfinite_refused)
+{
+    static const struct {
+        const char *dtype;
+        uint32_t bits; /* little-endian, the low `size` bytes */
+        size_t size;
+        const char *value;
+    } cases[] = {
+        {"f32", 0x7fc00000u, 4, "nan"}, {"f32", 0xff800000u, 4, "-inf"},
+        {"f16", 0x7e00u, 2, "nan"},     {"f16", 0x7c00u, 2, "inf"},
+        {"bf16", 0x7fc0u, 2, "nan"},    {"bf16", 0xff80u, 2, "-inf"},
+    };
+    static const int types[] = {CKPT_TYPE_F32, CKPT_TYPE_F16, CKPT_TYPE_BF16};
+    char *tmp = tu_tmpdir(), *args = tu_fmt("--dtype %s", cases[_i].dtype);
+    char *dir = fixture(tmp, "m", args), *out = tu_fmt("%s/x.gguf", tmp);
+    const char *name = "model.layers.1.mlp.down_proj.weight";
+    uint8_t b[4];
+    for (size_t k = 0; k < cases[_i].size; k++)
+        b[k] = (uint8_t)(cases[_i].bits >> (8 * k));
+    poke_bits(dir, name, 3 * 128 + 5, b, cases[_i].size);
+    for (size_t t = 0; t < sizeof types / sizeof types[0]; t++) {
+        ckpt_err err;
+        ckpt_status s = convert(dir, out, types[t], 2, true, &err);
+        char *want = tu_fmt("tensor '%s': value %s at row 3, column 5 is not finite", name,
+                            cases[_i].value);
+        ck_assert_msg(s == CKPT_E_VALUE && strstr(err.msg, want) &&
+                          strstr(err.msg, "--allow-nonfinite"),
+                      "%s to %s: %d %s", cases[_i].dtype, ckpt_type_name(types[t]), s, err.msg);
+        ck_assert_int_ne(access(out, F_OK), 0);
+        free(want);
+        struct ckpt_convert_opts o = {.input = dir, .output = out, .type = types[t],
+                                      .n_threads = 2, .force = true, .allow_nonfinite = true};
+        ckpt_err_clear(&err);
+        ck_assert_msg(ckpt_convert_run(&o, NULL, &err) == CKPT_OK, "%s", err.msg);
+        ck_assert_int_eq(unlink(out), 0);
+    }
+    tu_rmtree(tmp);
+    free(tmp), free(args), free(dir), free(out);
+}
+END_TEST
+
 START_TEST(errors)
 {
     static const struct {
@@ -653,6 +715,7 @@ Suite *convert_suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("errors");
     tcase_set_timeout(tc, 60);
+    tcase_add_loop_test(tc, nonfinite_refused, 0, 6);
     tcase_add_loop_test(tc, errors, 0, 9);
     tcase_add_test(tc, errors_exists);
     suite_add_tcase(s, tc);

@@ -19,6 +19,7 @@
  *  - logits are bit-identical with 1 and 2 threads.
  * Measured figures are printed on stderr when CK_VERBOSE is set.
  */
+#define _GNU_SOURCE
 #include <check.h>
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -306,6 +307,34 @@ START_TEST(load_errors)
 }
 END_TEST
 
+/* A count from the file larger than the file can hold fails before any
+ * allocation sized by it (2^31 layers once asked for 1.39 TB). */
+START_TEST(counts_bounded_by_file)
+{
+    static const char *const keys[] = {"llama.block_count", "llama.expert_count"};
+    char *src = tu_data(_i ? "golden/tiny-mixtral/convert-f16.gguf"
+                           : "golden/tiny-mistral/convert-f16.gguf");
+    size_t n;
+    uint8_t *d = tu_read_file(src, &n);
+    ck_assert_ptr_nonnull(d);
+    const char *key = keys[_i];
+    size_t klen = strlen(key);
+    uint8_t *at = memmem(d, n, key, klen);
+    ck_assert_ptr_nonnull(at);
+    ck_assert_int_eq(at[klen], 4); /* GGUF_TYPE_UINT32 */
+    static const uint8_t huge[4] = {0x00, 0x00, 0x00, 0x80}; /* 2^31 */
+    memcpy(at + klen + 4, huge, 4);
+    char *dir = tu_tmpdir(), *path = tu_fmt("%s/m.gguf", dir);
+    ck_assert_int_eq(tu_write_file(path, d, n), 0);
+    ckpt_weights *w;
+    ckpt_err err = {0};
+    ck_assert_int_eq(ckpt_weights_open(&w, path, NULL, &err), CKPT_E_RANGE);
+    ck_assert_msg(strstr(err.msg, key) && strstr(err.msg, "m.gguf"), "%s", err.msg);
+    tu_rmtree(dir);
+    free(dir), free(path), free(d), free(src);
+}
+END_TEST
+
 Suite *model_suite(void)
 {
     Suite *s = suite_create("model");
@@ -318,6 +347,7 @@ Suite *model_suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("limits");
     tcase_add_test(tc, load_errors);
+    tcase_add_loop_test(tc, counts_bounded_by_file, 0, 2);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -467,6 +467,65 @@ START_TEST(bad_values_name_tensor_and_row)
 }
 END_TEST
 
+/* An empty tensor (ne0 = 0; gguf.cpp reads those) is quantized to nothing:
+ * no division by a zero row size anywhere, the same tensor table out. */
+START_TEST(empty_tensor_is_kept)
+{
+    char *dir = tu_tmpdir();
+    char *in = tu_fmt("%s/m.gguf", dir), *out = tu_fmt("%s/o.gguf", dir);
+    ckpt_gguf_writer *w = NULL;
+    ckpt_err err = {0};
+    ck_assert_int_eq(ckpt_gguf_writer_new(&w, in, true, &err), CKPT_OK);
+    ck_assert_int_eq(ckpt_gguf_writer_set_str(w, "general.architecture", "llama", &err), CKPT_OK);
+    ck_assert_int_eq(ckpt_gguf_writer_set_u32(w, "llama.block_count", 1, &err), CKPT_OK);
+    ck_assert_int_eq(ckpt_gguf_writer_set_u32(w, "general.file_type", 0, &err), CKPT_OK);
+    int64_t ne_w[2] = {256, 4}, ne_e[1] = {0}, ne_m[2] = {0, 3};
+    ck_assert_int_eq(ckpt_gguf_writer_add_tensor(w, "blk.0.attn_q.weight", CKPT_TYPE_F32, 2, ne_w,
+                                                 &err), CKPT_OK);
+    ck_assert_int_eq(ckpt_gguf_writer_add_tensor(w, "blk.0.attn_norm.weight", CKPT_TYPE_F32, 1,
+                                                 ne_e, &err), CKPT_OK);
+    ck_assert_int_eq(ckpt_gguf_writer_add_tensor(w, "blk.0.attn_k.weight", CKPT_TYPE_F32, 2, ne_m,
+                                                 &err), CKPT_OK);
+    ck_assert_int_eq(ckpt_gguf_writer_begin(w, &err), CKPT_OK);
+    float f[1024];
+    for (int j = 0; j < 1024; j++)
+        f[j] = 0.01f * (float)(j % 201 - 100);
+    ck_assert_int_eq(ckpt_gguf_writer_write(w, f, sizeof f, &err), CKPT_OK);
+    ck_assert_int_eq(ckpt_gguf_writer_finish(w, &err), CKPT_OK);
+    static const ckpt_mix mixes[] = {CKPT_MIX_Q8_0, CKPT_MIX_Q4_K_M, CKPT_MIX_F16};
+    for (size_t k = 0; k < sizeof mixes / sizeof mixes[0]; k++) {
+        ckpt_err_clear(&err);
+        ck_assert_msg(quantize(in, out, mixes[k], NULL, 2, NULL, &err) == CKPT_OK, "%s", err.msg);
+        ckpt_gguf *g;
+        ck_assert_int_eq(ckpt_gguf_open(&g, out, &err), CKPT_OK);
+        ck_assert_uint_eq(ckpt_gguf_n_tensors(g), 3);
+        for (size_t i = 0; i < 3; i++) {
+            const struct ckpt_gguf_tensor *t = ckpt_gguf_tensor(g, i);
+            ck_assert_uint_eq(t->n_bytes == 0, t->ne[0] == 0);
+        }
+        ckpt_gguf_close(g);
+    }
+    /* a zero in a higher dimension: refused by the reader, for every tool */
+    ck_assert_int_eq(ckpt_gguf_writer_new(&w, in, true, &err), CKPT_OK);
+    ck_assert_int_eq(ckpt_gguf_writer_set_str(w, "general.architecture", "llama", &err), CKPT_OK);
+    int64_t ne_z[2] = {256, 0};
+    ck_assert_int_eq(ckpt_gguf_writer_add_tensor(w, "blk.0.attn_q.weight", CKPT_TYPE_F32, 2, ne_z,
+                                                 &err), CKPT_OK);
+    ck_assert_int_eq(ckpt_gguf_writer_begin(w, &err), CKPT_OK);
+    ck_assert_int_eq(ckpt_gguf_writer_finish(w, &err), CKPT_OK);
+    ckpt_gguf *g;
+    ckpt_err_clear(&err);
+    ck_assert_int_eq(ckpt_gguf_open(&g, in, &err), CKPT_E_FORMAT);
+    ck_assert_msg(strstr(err.msg, "'blk.0.attn_q.weight': dimension 1 is 0"), "%s", err.msg);
+    char *tool = tu_tool("ckpt-inspect"), *cmd = tu_fmt("%s %s", tool, in);
+    ck_assert_int_eq(tu_run(cmd, NULL, NULL), 2);
+    free(tool), free(cmd);
+    free(in), free(out);
+    tu_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
 START_TEST(existing_output)
 {
     char *dir = tu_tmpdir();
@@ -587,6 +646,7 @@ Suite *quantize_suite(void)
     tcase_add_test(tc, threads_same_bytes);
     tcase_add_test(tc, ref_kernels_same_bytes);
     tcase_add_test(tc, bad_values_name_tensor_and_row);
+    tcase_add_test(tc, empty_tensor_is_kept);
     tcase_add_test(tc, existing_output);
     tcase_add_test(tc, requantize_warns);
     tcase_add_test(tc, imatrix_wrong_size);

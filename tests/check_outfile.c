@@ -1,0 +1,264 @@
+/*
+ * check_outfile.c - inputs that shrink under a mapping, and outputs that
+ * never replace what they must not: a file that appeared meanwhile (another
+ * writer), a file this run reads, or another output of this run.
+ */
+#define _GNU_SOURCE
+#include <check.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "formats/gguf.h"
+#include "formats/mapfile.h"
+#include "formats/outfile.h"
+#include "formats/sha256.h"
+#include "quant/quantize.h"
+#include "quant/source.h"
+#include "testutil.h"
+
+/* Number of ".ckpt-tmp-*" files in dir. */
+static int temps_in(const char *dir)
+{
+    DIR *d = opendir(dir);
+    int n = 0;
+    for (struct dirent *e; d && (e = readdir(d));)
+        n += strncmp(e->d_name, ".ckpt-tmp-", 10) == 0;
+    if (d)
+        closedir(d);
+    return n;
+}
+
+/* Run child(arg) in a child process with stderr going to dir/stderr; it
+ * must exit with status 2 (not die of a signal) and say "<file>: file
+ * shrank while being read", and dir must hold no temporary and no out. */
+/* What a tool's handler does (cli/options.c): report the file, exit 2. */
+static void on_shrink(const char *path)
+{
+    dprintf(STDERR_FILENO, "test: %s: file shrank while being read\n", path);
+    _exit(2);
+}
+
+static void expect_shrink_exit(const char *dir, const char *file, const char *out,
+                               void (*child)(const char *), const char *arg)
+{
+    char *errf = tu_fmt("%s/stderr", dir);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        int fd = open(errf, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        dup2(fd, STDERR_FILENO);
+        ckpt_map_on_shrink(on_shrink);
+        child(arg);
+        _exit(20);
+    }
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(WIFEXITED(status), "child died of signal %d", WTERMSIG(status));
+    ck_assert_int_eq(WEXITSTATUS(status), 2);
+    char *msg = tu_read_file(errf, NULL), *want = tu_fmt("%s: file shrank while being read", file);
+    ck_assert_msg(msg && strstr(msg, want), "message: %s", msg ? msg : "");
+    ck_assert_int_eq(temps_in(dir), 0);
+    ck_assert_int_ne(access(out, F_OK), 0);
+    free(msg), free(want), free(errf);
+}
+
+/* Map dir/in.bin, open dir/out.bin, cut the input, read past its new end. */
+static void map_then_shrink(const char *dir)
+{
+    char *in = tu_fmt("%s/in.bin", dir), *out = tu_fmt("%s/out.bin", dir);
+    ckpt_map *m;
+    ckpt_out *o;
+    if (ckpt_map_open(&m, in, NULL) != CKPT_OK || ckpt_out_open(&o, out, false, NULL))
+        _exit(10);
+    ckpt_out_write(o, "x", 1, NULL);
+    if (truncate(in, 0) != 0)
+        _exit(11);
+    volatile uint8_t sum = 0;
+    for (size_t i = 0; i < m->size; i += 4096)
+        sum += m->data[i];
+    _exit(12 + (sum & 1));
+}
+
+/* A child maps a file, opens an output, then the file shrinks and the child
+ * reads past the new end: it must exit 2 naming the file, with the
+ * temporary gone, instead of dying of SIGBUS. */
+START_TEST(shrinking_input_is_an_error)
+{
+    char *dir = tu_tmpdir();
+    char *in = tu_fmt("%s/in.bin", dir), *out = tu_fmt("%s/out.bin", dir);
+    size_t size = 1 << 20;
+    uint8_t *junk = calloc(1, size);
+    ck_assert_int_eq(tu_write_file(in, junk, size), 0);
+    free(junk);
+    expect_shrink_exit(dir, "in.bin", out, map_then_shrink, dir);
+    tu_rmtree(dir);
+    free(dir), free(in), free(out);
+}
+END_TEST
+
+/* Open dir/in.gguf for quantizing, cut it after its header, quantize. */
+static void quantize_then_shrink(const char *dir)
+{
+    char *in = tu_fmt("%s/in.gguf", dir), *out = tu_fmt("%s/out.gguf", dir);
+    struct ckpt_qsrc *src = NULL;
+    ckpt_err err = {0};
+    ckpt_gguf *g;
+    if (ckpt_qsrc_open_gguf(&src, in, &err) != CKPT_OK || ckpt_gguf_open(&g, in, &err))
+        _exit(10);
+    uint64_t data_at = ckpt_gguf_data_offset(g);
+    ckpt_gguf_close(g);
+    if (truncate(in, (off_t)data_at) != 0)
+        _exit(11);
+    struct ckpt_quant_opts o = {.mix = CKPT_MIX_Q8_0, .output_type = -1, .token_embd_type = -1,
+                                .output = out, .n_threads = 2};
+    _exit(ckpt_quant_run(src, &o, NULL, &err) == CKPT_OK ? 12 : 13);
+}
+
+/* The quantizer's streaming path: the GGUF input is opened (header parsed,
+ * data mapped), then cut after its header before a tensor byte is read; the
+ * run must end in exit 2 naming the input, with no temporary left. */
+START_TEST(quant_input_shrinks_mid_run)
+{
+    char *dir = tu_tmpdir();
+    char *golden = tu_data("golden/tiny-mistral/convert-f16.gguf");
+    char *in = tu_fmt("%s/in.gguf", dir), *out = tu_fmt("%s/out.gguf", dir);
+    size_t n;
+    void *d = tu_read_file(golden, &n);
+    ck_assert_int_eq(tu_write_file(in, d, n), 0);
+    free(d);
+    expect_shrink_exit(dir, "in.gguf", out, quantize_then_shrink, dir);
+    tu_rmtree(dir);
+    free(dir), free(golden), free(in), free(out);
+}
+END_TEST
+
+/* Cut the file being hashed to 0 bytes on the first progress report. */
+static void cut_on_progress(void *ctx, const char *what, uint64_t done, uint64_t total,
+                            ckpt_progress_unit unit)
+{
+    if (done > 0 && truncate((const char *)ctx, 0) != 0)
+        _exit(11);
+}
+
+/* Hash dir/big.bin (three hashing chunks), cutting it after the first. */
+static void hash_then_shrink(const char *dir)
+{
+    char *in = tu_fmt("%s/big.bin", dir), *out = tu_fmt("%s/out.bin", dir);
+    ckpt_out *o;
+    if (ckpt_out_open(&o, out, false, NULL) != CKPT_OK)
+        _exit(10);
+    struct ckpt_sha256_job job = {.path = in};
+    ckpt_sha256_files(&job, 1, 1, cut_on_progress, in, NULL);
+    _exit(12);
+}
+
+/* The hashing path of ckpt-sign and ckpt-verify. */
+START_TEST(hashed_input_shrinks_mid_run)
+{
+    char *dir = tu_tmpdir();
+    char *in = tu_fmt("%s/big.bin", dir), *out = tu_fmt("%s/out.bin", dir);
+    size_t size = (size_t)20 << 20;
+    uint8_t *junk = calloc(1, size);
+    ck_assert_int_eq(tu_write_file(in, junk, size), 0);
+    free(junk);
+    expect_shrink_exit(dir, "big.bin", out, hash_then_shrink, dir);
+    tu_rmtree(dir);
+    free(dir), free(in), free(out);
+}
+END_TEST
+
+static ckpt_status write_text(const char *path, const char *text, bool force, ckpt_out **keep)
+{
+    ckpt_out *o;
+    ckpt_status s = ckpt_out_open(&o, path, force, NULL);
+    if (s != CKPT_OK)
+        return s;
+    ckpt_out_write(o, text, strlen(text), NULL);
+    if (keep) {
+        *keep = o;
+        return CKPT_OK;
+    }
+    return ckpt_out_commit(o, NULL);
+}
+
+/* Two writers of one new name, neither with force: the one that publishes
+ * second fails instead of silently replacing the other one's file (the
+ * other writer is another process, here played by a plain write). */
+START_TEST(second_writer_does_not_replace)
+{
+    char *dir = tu_tmpdir();
+    char *path = tu_fmt("%s/out.gguf", dir);
+    ckpt_out *b;
+    ck_assert_int_eq(write_text(path, "second", false, &b), CKPT_OK);
+    ck_assert_int_eq(tu_write_file(path, "first", 5), 0);
+    ckpt_err err = {0};
+    ck_assert_int_eq(ckpt_out_commit(b, &err), CKPT_E_EXISTS);
+    ck_assert_msg(strstr(err.msg, "out.gguf"), "%s", err.msg);
+    char *got = tu_read_file(path, NULL);
+    ck_assert_str_eq(got, "first");
+    ck_assert_int_eq(temps_in(dir), 0);
+    free(got);
+    tu_rmtree(dir);
+    free(dir), free(path);
+}
+END_TEST
+
+/* With force an existing file is replaced, but never one this run has
+ * open as an input, nor another name (hard link) of it, nor a file the run
+ * holds (a key, a written importance matrix); a closed input is free. */
+START_TEST(inputs_of_the_run_are_kept)
+{
+    char *dir = tu_tmpdir();
+    char *in = tu_fmt("%s/in.bin", dir), *ln = tu_fmt("%s/link.bin", dir);
+    char *other = tu_fmt("%s/other.bin", dir), *key = tu_fmt("%s/key.pem", dir);
+    ck_assert_int_eq(tu_write_file(in, "input", 5), 0);
+    ck_assert_int_eq(tu_write_file(other, "old", 3), 0);
+    ck_assert_int_eq(tu_write_file(key, "key", 3), 0);
+    ck_assert_int_eq(link(in, ln), 0);
+    ckpt_map *m;
+    ck_assert_int_eq(ckpt_map_open(&m, in, NULL), CKPT_OK);
+    ckpt_err err = {0};
+    ckpt_out *o;
+    ck_assert_int_eq(ckpt_out_open(&o, in, true, &err), CKPT_E_USAGE);
+    ck_assert_msg(strstr(err.msg, "in.bin: is also an input"), "%s", err.msg);
+    ck_assert_int_eq(write_text(ln, "x", true, NULL), CKPT_E_USAGE);
+    ck_assert_int_eq(write_text(other, "new", true, NULL), CKPT_OK);
+    /* an output opened before the input was */
+    ckpt_map *m2;
+    ck_assert_int_eq(write_text(other, "newer", true, &o), CKPT_OK);
+    ck_assert_int_eq(ckpt_map_open(&m2, other, NULL), CKPT_OK);
+    ck_assert_int_eq(ckpt_out_commit(o, NULL), CKPT_E_USAGE);
+    ckpt_map_close(m2);
+    char *got = tu_read_file(in, NULL);
+    ck_assert_str_eq(got, "input");
+    free(got);
+    ckpt_map_close(m);
+    ck_assert_int_eq(write_text(in, "rewritten", true, NULL), CKPT_OK);
+    ckpt_out_protect(key);
+    ck_assert_int_eq(write_text(key, "x", true, NULL), CKPT_E_USAGE);
+    got = tu_read_file(key, NULL);
+    ck_assert_str_eq(got, "key");
+    free(got);
+    ck_assert_int_eq(temps_in(dir), 0);
+    tu_rmtree(dir);
+    free(dir), free(in), free(ln), free(other), free(key);
+}
+END_TEST
+
+Suite *outfile_suite(void)
+{
+    Suite *s = suite_create("outfile");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, shrinking_input_is_an_error);
+    tcase_add_test(tc, quant_input_shrinks_mid_run);
+    tcase_add_test(tc, hashed_input_shrinks_mid_run);
+    tcase_add_test(tc, second_writer_does_not_replace);
+    tcase_add_test(tc, inputs_of_the_run_are_kept);
+    suite_add_tcase(s, tc);
+    return s;
+}
