@@ -26,10 +26,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../arch/arch.h"
 #include "../formats/safetensors.h"
 #include "../kernels/err.h"
 #include "../kernels/types.h"
-#include "names.h"
 #include "source.h"
 
 #define CKPT_PLAN_AUTO (-1) /* output type: f16 for F16 weights, f32 for F32, else bf16 */

@@ -29,7 +29,6 @@
 
 #include "convert/convert.h"
 #include "convert/modelname.h"
-#include "convert/names.h"
 #include "formats/gguf.h"
 #include "formats/hfdir.h"
 #include "formats/le.h"
@@ -373,9 +372,9 @@ static void verify_source(const char *gguf_path, const char *dir)
         const struct ckpt_st_tensor *t = ckpt_hf_tensor(hf, k, NULL);
         if (strstr(t->name, "weight_scale"))
             continue;
-        struct ckpt_hf_name n = ckpt_name_parse_hf(t->name);
+        struct ckpt_arch_match n = ckpt_arch_match_hf(cfg->arch, &cfg->arch->schemes[0], t->name);
         char gname[64];
-        ck_assert(ckpt_name_gguf(n.role, n.layer, n.suffix, gname, sizeof gname));
+        ck_assert(ckpt_arch_gguf_name(cfg->arch, n.role, n.layer, n.suffix, gname, sizeof gname));
         const struct ckpt_gguf_tensor *gt = ckpt_gguf_find_tensor(g, gname);
         ck_assert_msg(gt && gt->type == CKPT_TYPE_F32, "%s", gname);
         uint64_t rows = t->n_dims == 2 ? t->shape[0] : 1, cols = t->n_dims == 2 ? t->shape[1]
@@ -571,8 +570,8 @@ START_TEST(errors)
         {"shape", "", "\"intermediate_size\": 128", "\"intermediate_size\": 96", NULL,
          CKPT_TYPE_F16, CKPT_E_FORMAT, "tensor 'model.layers.0.mlp.down_proj.weight' has shape [64, 128], config.json "
          "implies [64, 96]"},
-        {"architecture", "", "MistralForCausalLM", "LlamaForCausalLM", NULL, CKPT_TYPE_F16,
-         CKPT_E_UNSUPPORTED, "unsupported architecture LlamaForCausalLM"},
+        {"architecture", "", "MistralForCausalLM", "GemmaForCausalLM", NULL, CKPT_TYPE_F16,
+         CKPT_E_UNSUPPORTED, "unsupported architecture GemmaForCausalLM"},
         {"no tokenizer", "", NULL, NULL, "rm %s/tokenizer.model %s/tokenizer.json", CKPT_TYPE_F16,
          CKPT_E_IO, "neither tokenizer.model nor tokenizer.json"},
         {"f16 overflow", "--dtype f32", NULL, NULL, NULL, CKPT_TYPE_F16, CKPT_E_VALUE,
@@ -580,6 +579,11 @@ START_TEST(errors)
          "fit f16 (tensor 'blk.1.ffn_down.weight' of the output); convert to bf16 or f32"},
         {"dtype", NULL, NULL, NULL, NULL, CKPT_TYPE_F16, CKPT_E_UNSUPPORTED,
          "tensor 'model.embed_tokens.weight': dtype I8 is not supported"},
+        /* a name without a dot (the header keeps its length: JSON spaces) */
+        {"name without a dot", "", NULL, NULL,
+         "sed -i 's/\"lm_head[.]weight\"/\"lm_head\"       /' %s/model.safetensors",
+         CKPT_TYPE_F16, CKPT_E_FORMAT, "model.safetensors: unexpected tensor 'lm_head' for "
+         "MistralForCausalLM"},
     };
     char *tmp = tu_tmpdir(), *outdir = tu_fmt("%s/out", tmp), *out = tu_fmt("%s/x.gguf", outdir);
     ck_assert_int_eq(mkdir(outdir, 0777), 0);
@@ -653,7 +657,7 @@ Suite *convert_suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("errors");
     tcase_set_timeout(tc, 60);
-    tcase_add_loop_test(tc, errors, 0, 9);
+    tcase_add_loop_test(tc, errors, 0, 10);
     tcase_add_test(tc, errors_exists);
     suite_add_tcase(s, tc);
     return s;
