@@ -76,7 +76,8 @@ static const struct ckpt_arch_scheme hf_schemes[] = {
 
 /*
  * MistralConfig: window 4096; MixtralConfig: 8 experts, top 2, theta 1e6,
- * no window unless given.
+ * no window unless given; LlamaConfig: no window at all (Llama's attention
+ * has none, so a stray sliding_window key is not honoured).
  */
 static const struct ckpt_arch archs[] = {
     {.hf_class = "MistralForCausalLM", .model_type = "mistral", LLAMA_FAMILY,
@@ -87,6 +88,9 @@ static const struct ckpt_arch archs[] = {
                  CKPT_FEAT_ATTN_BIAS,
      .defaults = {.rms_norm_eps = 1e-5, .rope_theta = 1e6, .n_experts = 8,
                   .n_experts_per_tok = 2}},
+    {.hf_class = "LlamaForCausalLM", .model_type = "llama", LLAMA_FAMILY,
+     .features = CKPT_FEAT_TIED_EMBD | CKPT_FEAT_ATTN_BIAS,
+     .defaults = {.rms_norm_eps = 1e-6, .rope_theta = 10000.0}},
 };
 
 const struct ckpt_arch *ckpt_arch_at(size_t i) { return i < ARRAY_LEN(archs) ? &archs[i] : NULL; }

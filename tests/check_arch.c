@@ -139,6 +139,7 @@ START_TEST(descriptors)
     } want[] = {
         {"MistralForCausalLM", "mistral", CKPT_FEAT_SLIDING_WINDOW, CKPT_FEAT_EXPERTS},
         {"MixtralForCausalLM", "mixtral", CKPT_FEAT_EXPERTS | CKPT_FEAT_SLIDING_WINDOW, 0},
+        {"LlamaForCausalLM", "llama", 0, CKPT_FEAT_EXPERTS | CKPT_FEAT_SLIDING_WINDOW},
     };
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
         const struct ckpt_arch *a = ckpt_arch_by_hf_class(want[i].cls);

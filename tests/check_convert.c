@@ -37,7 +37,10 @@
 #include "pyrepr.h"
 #include "testutil.h"
 
-static const char *const kits[] = {"tiny-mistral", "tiny-mixtral", "tiny-mistral-tokjson"};
+/* tiny-llama: tiny-mistral as a LlamaForCausalLM checkpoint (tests/llama_fixture.sh),
+ * checked against tiny-mistral's listings */
+static const char *const kits[] = {"tiny-mistral", "tiny-mixtral", "tiny-mistral-tokjson",
+                                   "tiny-llama"};
 static const char *const tnames[] = {"f32", "f16", "bf16"};
 static const int ttypes[] = {CKPT_TYPE_F32, CKPT_TYPE_F16, CKPT_TYPE_BF16};
 
@@ -164,16 +167,26 @@ static char *fixture(const char *dir, const char *name, const char *args)
 
 /* ------------------------------------------------------------ golden */
 
+/*
+ * tiny-llama against tiny-mistral's listings: the converter registers
+ * LlamaForCausalLM and MistralForCausalLM on one class (LlamaModel) and
+ * writes no sliding-window key, so the only key that differs is
+ * general.name, which gguf-py's metadata heuristics take from the directory
+ * name ("tiny-llama" -> "Tiny Llama").
+ */
 START_TEST(golden_listings)
 {
     const char *kit = kits[_i / 3], *tn = tnames[_i % 3];
-    char *tmp = tu_tmpdir(), *out = tu_fmt("%s/out.gguf", tmp), *in = model(kit);
+    bool tokjson = strcmp(kit, "tiny-mistral-tokjson") == 0, llama = strcmp(kit, "tiny-llama") == 0;
+    const char *listed = llama ? "tiny-mistral" : kit; /* whose listings */
+    char *tmp = tu_tmpdir(), *out = tu_fmt("%s/out.gguf", tmp);
+    char *in = llama ? tu_llama_fixture(tmp) : model(kit);
+    ck_assert_ptr_nonnull(in);
     convert_ok(in, out, ttypes[_i % 3], 2, true);
     ckpt_gguf *g = open_gguf(out);
-    bool tokjson = strcmp(kit, "tiny-mistral-tokjson") == 0;
 
     /* tensors: name, type, shape, data */
-    char *file = tu_fmt("convert-%s.tensors.tsv", tn), *path = golden(kit, file);
+    char *file = tu_fmt("convert-%s.tensors.tsv", tn), *path = golden(listed, file);
     char *text = tu_read_file(path, NULL), *cur = text, *line;
     ck_assert_ptr_nonnull(text);
     size_t n = 0;
@@ -200,7 +213,7 @@ START_TEST(golden_listings)
     free(file);
 
     /* order of tensors and keys: the converter's own file of the kit */
-    path = golden(kit, "convert-f16.gguf");
+    path = golden(listed, "convert-f16.gguf");
     ckpt_gguf *ref = open_gguf(path);
     for (size_t i = 0; i < ckpt_gguf_n_tensors(ref); i++)
         ck_assert_str_eq(ckpt_gguf_tensor(g, i)->name, ckpt_gguf_tensor(ref, i)->name);
@@ -222,8 +235,8 @@ START_TEST(golden_listings)
 
     /* values of every listed key; tokjson's scores are checked in golden_tokjson_vocab */
     file = tu_fmt("convert-%s.kv.tsv", tn);
-    path = golden(tokjson ? "tiny-mistral" : kit, file);
-    char *own = golden(kit, file);
+    path = golden(tokjson ? "tiny-mistral" : listed, file);
+    char *own = golden(listed, file);
     text = tu_read_file(path, NULL);
     char *own_text = tu_read_file(own, NULL);
     ck_assert_ptr_nonnull(text);
@@ -232,7 +245,7 @@ START_TEST(golden_listings)
     while ((line = tu_next_line(&cur))) {
         char *tab = strchr(line, '\t');
         *tab = '\0';
-        if (tokjson && strcmp(line, "general.name") == 0)
+        if ((tokjson || llama) && strcmp(line, "general.name") == 0)
             continue; /* the directory name differs from tiny-mistral's */
         const struct ckpt_gguf_kv *kv = ckpt_gguf_find_kv(g, line);
         ck_assert_msg(kv != NULL, "%s %s: key %s missing", kit, tn, line);
@@ -247,6 +260,13 @@ START_TEST(golden_listings)
         ck_assert_ptr_nonnull(kv);
         ck_assert_ptr_nonnull(strstr(own_text, "general.name\tTiny Mistral Tokjson\n"));
         ck_assert_str_eq(kv->v.str.str, "Tiny Mistral Tokjson");
+    }
+    if (llama) {
+        const struct ckpt_gguf_kv *kv = ckpt_gguf_find_kv(g, "general.name");
+        ck_assert_ptr_nonnull(kv);
+        ck_assert_str_eq(kv->v.str.str, "Tiny Llama");
+        kv = ckpt_gguf_find_kv(g, "general.architecture");
+        ck_assert_str_eq(kv->v.str.str, "llama");
     }
     free(text);
     free(own_text);
@@ -645,7 +665,7 @@ Suite *convert_suite(void)
     Suite *s = suite_create("convert");
     TCase *tc = tcase_create("golden");
     tcase_set_timeout(tc, 60);
-    tcase_add_loop_test(tc, golden_listings, 0, 9);
+    tcase_add_loop_test(tc, golden_listings, 0, 12);
     tcase_add_loop_test(tc, golden_bytes, 0, 6); /* tokjson's scores differ on purpose */
     tcase_add_test(tc, golden_tokjson_vocab);
     suite_add_tcase(s, tc);
