@@ -86,59 +86,7 @@ static bool role_expected(const struct builder *b, const struct ckpt_arch_match 
 
 static bool dtype_ok(ckpt_dtype d)
 {
-    return d == CKPT_DT_F32 || d == CKPT_DT_F16 || d == CKPT_DT_BF16 || d == CKPT_DT_F8_E4M3 ||
-           d == CKPT_DT_F8_E5M2;
-}
-
-static bool is_f8(ckpt_dtype d) { return d == CKPT_DT_F8_E4M3 || d == CKPT_DT_F8_E5M2; }
-
-/* Find and check the scale of an F8 weight. */
-static ckpt_status attach_scale(struct builder *b, const struct item *it, struct ckpt_plan_src *ps)
-{
-    const struct ckpt_st_tensor *t = it->t;
-    char name[300];
-    size_t base = strlen(t->name) - strlen("weight");
-    static const char *const suffixes[] = {"weight_scale_inv", "weight_scale"};
-    if (t->n_dims != 2)
-        return ckpt_err_set(b->err, CKPT_E_UNSUPPORTED,
-                            "%s: tensor '%s': %s is supported for 2-D weights only",
-                            shard_path(b, it->shard), t->name, ckpt_dtype_name(t->dtype));
-    for (int k = 0; k < 2 && !ps->scale; k++) {
-        snprintf(name, sizeof name, "%.*s%s", (int)base, t->name, suffixes[k]);
-        size_t sh;
-        const struct ckpt_st_tensor *s = ckpt_hf_find(b->src->hf, name, &sh);
-        if (!s)
-            continue;
-        char have[96];
-        shape_str(have, sizeof have, s->n_dims, s->shape);
-        if (s->dtype != CKPT_DT_F32 && s->dtype != CKPT_DT_BF16 && s->dtype != CKPT_DT_F16)
-            return ckpt_err_set(b->err, CKPT_E_UNSUPPORTED,
-                                "%s: tensor '%s': scale dtype %s is not supported (F32, BF16, F16)",
-                                shard_path(b, sh), name, ckpt_dtype_name(s->dtype));
-        uint64_t out = t->shape[0], in = t->shape[1];
-        uint64_t b0 = b->plan->f8_block[0], b1 = b->plan->f8_block[1];
-        if (s->n_elements == 1)
-            ps->scale_kind = CKPT_SCALE_TENSOR;
-        else if (k == 1 && ((s->n_dims == 1 && s->shape[0] == out) ||
-                            (s->n_dims == 2 && s->shape[0] == out && s->shape[1] == 1)))
-            ps->scale_kind = CKPT_SCALE_ROW;
-        else if (k == 0 && s->n_dims == 2 && s->shape[0] == (out + b0 - 1) / b0 &&
-                 s->shape[1] == (in + b1 - 1) / b1)
-            ps->scale_kind = CKPT_SCALE_BLOCK;
-        else
-            return ckpt_err_set(b->err, CKPT_E_FORMAT,
-                                "%s: tensor '%s' has shape %s, which does not fit weight [%llu, "
-                                "%llu] (%s)",
-                                shard_path(b, sh), name, have, (unsigned long long)out,
-                                (unsigned long long)in,
-                                k == 0 ? "blocks of weight_block_size" : "one scale or one per row");
-        ps->scale = s;
-    }
-    if (!ps->scale)
-        return ckpt_err_set(b->err, CKPT_E_FORMAT,
-                            "%s: tensor '%s' is %s but has no weight_scale or weight_scale_inv",
-                            shard_path(b, it->shard), t->name, ckpt_dtype_name(t->dtype));
-    return CKPT_OK;
+    return d == CKPT_DT_F32 || d == CKPT_DT_F16 || d == CKPT_DT_BF16 || ckpt_fp8_is_fp8(d);
 }
 
 static ckpt_status check_tensor(struct builder *b, const struct item *it,
@@ -163,7 +111,11 @@ static ckpt_status check_tensor(struct builder *b, const struct item *it,
     }
     ps->t = t;
     ps->shard = ckpt_hf_shard(b->src->hf, it->shard);
-    return is_f8(t->dtype) ? attach_scale(b, it, ps) : CKPT_OK;
+    if (!ckpt_fp8_is_fp8(t->dtype))
+        return CKPT_OK;
+    ps->fp8 = true;
+    return ckpt_fp8_open(&ps->fp8w, b->src->hf, t, b->cfg->weight_block_size,
+                         &b->plan->f8_luts, shard_path(b, it->shard), b->err);
 }
 
 static ckpt_type resolve_type(int out_type, ckpt_dtype first)
@@ -378,30 +330,6 @@ static ckpt_status check_complete(struct builder *b)
     return CKPT_OK;
 }
 
-/* quantization_config.weight_block_size of config.json, if given. */
-static ckpt_status block_size(struct builder *b)
-{
-    b->plan->f8_block[0] = b->plan->f8_block[1] = 128;
-    const cJSON *q = ckpt_source_param(b->src, "quantization_config");
-    const cJSON *bs = q ? cJSON_GetObjectItemCaseSensitive(q, "weight_block_size") : NULL;
-    if (!bs || cJSON_IsNull(bs))
-        return CKPT_OK;
-    if (!cJSON_IsArray(bs) || cJSON_GetArraySize(bs) != 2)
-        return ckpt_err_set(b->err, CKPT_E_FORMAT,
-                            "%s/config.json: quantization_config.weight_block_size: expected two "
-                            "numbers", b->src->dir);
-    for (int i = 0; i < 2; i++) {
-        const cJSON *v = cJSON_GetArrayItem(bs, i);
-        if (!cJSON_IsNumber(v) || v->valuedouble < 1 || v->valuedouble > 65536 ||
-            v->valuedouble != (double)(uint32_t)v->valuedouble)
-            return ckpt_err_set(b->err, CKPT_E_FORMAT,
-                                "%s/config.json: quantization_config.weight_block_size: expected "
-                                "two positive integers", b->src->dir);
-        b->plan->f8_block[i] = (uint32_t)v->valuedouble;
-    }
-    return CKPT_OK;
-}
-
 ckpt_status ckpt_plan_build(struct ckpt_plan **out, const struct ckpt_source *src, int out_type,
                             ckpt_err *err)
 {
@@ -444,13 +372,8 @@ ckpt_status ckpt_plan_build(struct ckpt_plan **out, const struct ckpt_source *sr
         }
     b.plan->out_type = resolve_type(out_type, first);
     b.plan->file_type = ckpt_plan_file_type(b.plan->out_type);
-    for (int v = 0; v < 256; v++) {
-        b.plan->f8_lut[0][v] = ckpt_f8_e4m3_to_f32((uint8_t)v);
-        b.plan->f8_lut[1][v] = ckpt_f8_e5m2_to_f32((uint8_t)v);
-    }
-    s = block_size(&b);
-    if (s == CKPT_OK)
-        s = walk(&b, items, k);
+    ckpt_fp8_luts_init(&b.plan->f8_luts);
+    s = walk(&b, items, k);
     if (s == CKPT_OK)
         s = check_complete(&b);
     if (s == CKPT_OK)

@@ -152,6 +152,29 @@ static ckpt_status pick_arch(struct ckpt_hf_config *cfg, const cJSON *root, cons
     return CKPT_OK;
 }
 
+/* quantization_config.weight_block_size of FP8 checkpoints: two sizes or
+ * null/absent. */
+static ckpt_status block_size(struct ckpt_hf_config *cfg, const ckpt_json *j, const cJSON *q,
+                              const char *name, ckpt_err *err)
+{
+    const cJSON *bs = get(q, "weight_block_size");
+    if (!bs || cJSON_IsNull(bs))
+        return CKPT_OK;
+    if (!cJSON_IsArray(bs) || cJSON_GetArraySize(bs) != 2)
+        return ckpt_err_set(err, CKPT_E_FORMAT,
+                            "%s: quantization_config.weight_block_size: expected two numbers",
+                            name);
+    for (int i = 0; i < 2; i++) {
+        uint64_t u;
+        if (!ckpt_json_u64(j, cJSON_GetArrayItem(bs, i), &u) || u < 1 || u > 65536)
+            return ckpt_err_set(err, CKPT_E_FORMAT,
+                                "%s: quantization_config.weight_block_size: expected two "
+                                "integers from 1 to 65536", name);
+        cfg->weight_block_size[i] = (uint32_t)u;
+    }
+    return CKPT_OK;
+}
+
 /* rope_scaling must be absent or null; newer configs carry the theta in
  * rope_parameters, whose rope_type must be "default". */
 static ckpt_status rope(struct ckpt_hf_config *cfg, const cJSON *root, const char *name,
@@ -261,6 +284,7 @@ static ckpt_status parse_root(struct ckpt_hf_config *cfg, const ckpt_json *j, co
                                 name);
         cfg->has_quantization_config = true;
         TRY(get_str(q, name, "quant_method", cfg->quant_method, sizeof cfg->quant_method, err));
+        TRY(block_size(cfg, j, q, name, err));
     }
 #undef TRY
 

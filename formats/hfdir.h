@@ -49,6 +49,7 @@ struct ckpt_hf_config {
     bool has_rope_scaling_key;  /* "rope_scaling": null was present (non-null is refused) */
     bool has_quantization_config;
     char quant_method[32];      /* quantization_config.quant_method, "" if absent */
+    uint32_t weight_block_size[2]; /* quantization_config.weight_block_size; {0, 0} if absent */
 };
 
 /*

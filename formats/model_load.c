@@ -120,27 +120,20 @@ static bool output_tied(const ckpt_weights *W, const struct ckpt_arch_role *r, c
 
 /* ==== Hugging Face directory ==== */
 
-/* An F8_E4M3 weight with its scale tensor, dequantized into an owned f32
- * buffer (see fp8.h for the layouts). */
+/* An FP8 weight with its scale tensor, dequantized into an owned f32
+ * buffer by the converter's reader (fp8.h). */
 static ckpt_status hf_fp8_view(ckpt_weights *W, const struct ckpt_st_tensor *t,
                                struct ckpt_wview *v, ckpt_err *err)
 {
-    char sname[160];
-    snprintf(sname, sizeof sname, "%s%s", t->name, CKPT_FP8_SCALE_SUFFIX);
-    const struct ckpt_st_tensor *s = ckpt_hf_find(W->hf, sname, NULL);
-    bool inv = false;
-    if (!s) {
-        snprintf(sname, sizeof sname, "%s%s", t->name, CKPT_FP8_SCALE_INV_SUFFIX);
-        s = ckpt_hf_find(W->hf, sname, NULL);
-        inv = true;
-    }
-    if (!s)
-        return ckpt_err_set(err, CKPT_E_FORMAT, "%s: tensor '%s': FP8 weights without a "
-                            "'%s%s' or '%s%s' tensor", W->path, t->name, t->name,
-                            CKPT_FP8_SCALE_SUFFIX, t->name, CKPT_FP8_SCALE_INV_SUFFIX);
-    if (t->n_dims != 2 || t->shape[0] > (uint64_t)INT64_MAX / 4 / (t->shape[1] ? t->shape[1] : 1))
-        return ckpt_err_set(err, CKPT_E_FORMAT, "%s: tensor '%s': FP8 weights must be 2-D",
-                            W->path, t->name);
+    struct ckpt_fp8_luts luts;
+    struct ckpt_fp8 f;
+    ckpt_fp8_luts_init(&luts);
+    ckpt_status st = ckpt_fp8_open(&f, W->hf, t, ckpt_hf_get_config(W->hf)->weight_block_size,
+                                   &luts, W->path, err);
+    if (st != CKPT_OK)
+        return st;
+    if (t->shape[0] > (uint64_t)INT64_MAX / 4 / (t->shape[1] ? t->shape[1] : 1))
+        return ckpt_err_set(err, CKPT_E_FORMAT, "%s: tensor '%s': too large", W->path, t->name);
     float **owned = realloc(W->owned, (W->n_owned + 1) * sizeof *owned);
     if (!owned)
         return ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory", W->path);
@@ -151,9 +144,8 @@ static ckpt_status hf_fp8_view(ckpt_weights *W, const struct ckpt_st_tensor *t,
                             "dequantized values", W->path, t->name,
                             (unsigned long long)t->n_elements);
     W->owned[W->n_owned++] = buf;
-    ckpt_status st = ckpt_fp8_dequantize(t, s, inv, buf, W->path, err);
-    if (st != CKPT_OK)
-        return st;
+    for (uint64_t r = 0; r < t->shape[0]; r++)
+        ckpt_fp8_row(&f, r, buf + r * t->shape[1]);
     if (!ckpt_wview_init(v, CKPT_TYPE_F32, (int64_t)t->shape[1], (int64_t)t->shape[0], 1, buf))
         return ckpt_err_set(err, CKPT_E_FORMAT, "%s: tensor '%s': bad shape", W->path, t->name);
     return CKPT_OK;
@@ -169,7 +161,8 @@ static ckpt_status hf_view(ckpt_weights *W, const char *name, struct ckpt_wview 
     case CKPT_DT_BF16: type = CKPT_TYPE_BF16; break;
     case CKPT_DT_F16: type = CKPT_TYPE_F16; break;
     case CKPT_DT_F32: type = CKPT_TYPE_F32; break;
-    case CKPT_DT_F8_E4M3: return hf_fp8_view(W, t, v, err);
+    case CKPT_DT_F8_E4M3:
+    case CKPT_DT_F8_E5M2: return hf_fp8_view(W, t, v, err);
     default:
         return ckpt_err_set(err, CKPT_E_UNSUPPORTED, "%s: tensor '%s': dtype %s is not supported",
                             W->path, name, ckpt_dtype_name(t->dtype));

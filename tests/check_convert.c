@@ -373,6 +373,7 @@ static float source_value(const struct ckpt_st_tensor *t, uint64_t i)
     case CKPT_DT_F16: return ckpt_f16_to_f32(le16dec(t->data + 2 * i));
     case CKPT_DT_BF16: return ckpt_bf16_to_f32(le16dec(t->data + 2 * i));
     case CKPT_DT_F8_E4M3: return ckpt_f8_e4m3_to_f32(t->data[i]);
+    case CKPT_DT_F8_E5M2: return ckpt_f8_e5m2_to_f32(t->data[i]);
     default: ck_abort_msg("dtype %s", ckpt_dtype_name(t->dtype)); return 0;
     }
 }
@@ -408,7 +409,8 @@ static void verify_source(const char *gguf_path, const char *dir)
         const struct ckpt_st_tensor *blk = ckpt_hf_find(hf, sname, NULL);
         snprintf(sname, sizeof sname, "%.*sweight_scale", (int)stem, t->name);
         const struct ckpt_st_tensor *one = ckpt_hf_find(hf, sname, NULL);
-        ck_assert_msg((t->dtype == CKPT_DT_F8_E4M3) == (blk || one), "%s", t->name);
+        ck_assert_msg((t->dtype == CKPT_DT_F8_E4M3 || t->dtype == CKPT_DT_F8_E5M2) == (blk || one),
+                      "%s", t->name);
         for (uint64_t r = 0; r < rows; r++) {
             uint64_t gr = heads ? (uint64_t)ckpt_qk_gguf_row((int64_t)r, (int64_t)rows, heads) : r;
             for (uint64_t c = 0; c < cols; c++) {
@@ -462,13 +464,16 @@ START_TEST(values_and_threads)
 }
 END_TEST
 
-/* F8_E4M3 weights are dequantized with block, per-tensor and per-row scales. */
+/* F8_E4M3 and F8_E5M2 weights are dequantized with block, per-tensor and
+ * per-row scales. */
 START_TEST(values_f8)
 {
     static const char *const args[] = {
         "--fp8 block --hidden 256 --heads 4 --kv-heads 2 --ffn 384",
         "--fp8 tensor --arch mixtral --shards 2",
         "--fp8 row --hidden 256 --heads 4 --kv-heads 2 --ffn 384",
+        "--fp8 block --fp8-format e5m2 --hidden 256 --heads 4 --kv-heads 2 --ffn 384",
+        "--fp8 row --fp8-format e5m2 --arch mixtral",
     };
     char *tmp = tu_tmpdir(), *dir = fixture(tmp, "m", args[_i]), *a = tu_fmt("%s/a.gguf", tmp);
     convert_ok(dir, a, CKPT_TYPE_F32, 2, true);
@@ -672,7 +677,7 @@ Suite *convert_suite(void)
     tc = tcase_create("values");
     tcase_set_timeout(tc, 60);
     tcase_add_loop_test(tc, values_and_threads, 0, 2);
-    tcase_add_loop_test(tc, values_f8, 0, 3);
+    tcase_add_loop_test(tc, values_f8, 0, 5);
     tcase_add_test(tc, names_and_labels);
     suite_add_tcase(s, tc);
     tc = tcase_create("errors");
