@@ -64,6 +64,16 @@
 #define CKPT_KEY_TOK_ADD_EOS "tokenizer.ggml.add_eos_token"
 #define CKPT_KEY_TOK_ADD_SPACE_PREFIX "tokenizer.ggml.add_space_prefix"
 
+/* quantize.* (llama-quantize's record of an importance matrix) and split.* */
+#define CKPT_KEY_IMATRIX_PREFIX "quantize.imatrix."
+#define CKPT_KEY_IMATRIX_FILE "quantize.imatrix.file"
+#define CKPT_KEY_IMATRIX_DATASET "quantize.imatrix.dataset"
+#define CKPT_KEY_IMATRIX_ENTRIES "quantize.imatrix.entries_count"
+#define CKPT_KEY_IMATRIX_CHUNKS "quantize.imatrix.chunks_count"
+#define CKPT_KEY_SPLIT_NO "split.no"
+#define CKPT_KEY_SPLIT_COUNT "split.count"
+#define CKPT_KEY_SPLIT_TENSORS_COUNT "split.tensors.count"
+
 /* Longest key ckpt_gguf_key forms, with its NUL. */
 #define CKPT_GGUF_KEY_MAX 96
 

@@ -355,10 +355,13 @@ static ckpt_status gguf_config(ckpt_weights *W, ckpt_err *err)
         return ckpt_err_set(err, CKPT_E_UNSUPPORTED,
                             "%s: architecture '%s' is not supported (expected 'llama')", W->path,
                             a);
-    const struct ckpt_gguf_tensor *emb = ckpt_gguf_find_tensor(g, "token_embd.weight");
+    /* the vocabulary size falls back to the embedding's rows, as in llama.cpp */
+    char emb_name[64];
+    ckpt_arch_gguf_name(ckpt_arch_by_gguf(a, false), CKPT_ROLE_TOKEN_EMBD, -1, "weight", emb_name,
+                        sizeof emb_name);
+    const struct ckpt_gguf_tensor *emb = ckpt_gguf_find_tensor(g, emb_name);
     if (!emb)
-        return ckpt_err_set(err, CKPT_E_FORMAT, "%s: tensor 'token_embd.weight' is missing",
-                            W->path);
+        return ckpt_err_set(err, CKPT_E_FORMAT, "%s: tensor '%s' is missing", W->path, emb_name);
     int64_t rope_dims;
     if ((st = gguf_u32(W, K(CKPT_KEY_BLOCK_COUNT), -1, &c->n_layers, err)) ||
         (st = gguf_u32(W, K(CKPT_KEY_EMBEDDING_LENGTH), -1, &c->dim, err)) ||
