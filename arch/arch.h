@@ -15,7 +15,16 @@
  *             prefix ("language_model." for a multimodal wrapper) and
  *             whether its Q/K rows are in rotate-half order.
  * Patterns hold "{L}" for a layer and "{E}" for an expert index; names map
- * both ways (ckpt_arch_match_* and ckpt_arch_*_name).
+ * both ways (ckpt_arch_match_* and ckpt_arch_*_name), so that a writer of
+ * another checkpoint format can ask for the HF name of each role.
+ *
+ * Adding an architecture of the llama family is one descriptor in
+ * arch_llama.c.  A new layout of the same tensors is one more scheme: for
+ * Mistral's own consolidated files ("layers.{L}.attention.wq",
+ * "tok_embeddings", "norm", "output", "layers.{L}.feed_forward.experts.{E}.w1")
+ * with rotate_half false, since those Q/K rows are already in GGUF order; a
+ * multimodal wrapper (Mistral3ForConditionalGeneration) is the HF scheme
+ * with prefix "language_model." and its config read from "text_config".
  *
  * Everything is static data: descriptors are borrowed for the process.
  */
