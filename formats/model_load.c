@@ -273,6 +273,10 @@ static ckpt_status load_roles(ckpt_weights *W, const struct ckpt_arch_scheme *sc
                     continue;
                 }
                 struct ckpt_wview *v = slot(W, r->role, l, e);
+                if (!v) /* a role the forward pass has no place for */
+                    return ckpt_err_set(err, CKPT_E_UNSUPPORTED,
+                                        "%s: tensor '%s' has no place in the reference model",
+                                        W->path, name);
                 if ((st = view(W, name, v, err)) != CKPT_OK)
                     return st;
                 if (gguf_order)
