@@ -82,6 +82,7 @@ struct ckpt_arch_role {
     bool keep_f32;      /* the converter writes it F32 whatever the output type */
     bool stacked;       /* one HF tensor per expert ({E}) -> one GGUF tensor */
     bool tied_optional; /* may be absent when tie_word_embeddings */
+    bool bias_ok;       /* may carry a ".bias" (with CKPT_FEAT_ATTN_BIAS), as llama.cpp allows */
     unsigned requires;  /* CKPT_FEAT_* bits the model must have for the role to exist */
     unsigned excludes;  /* ... and must not have */
 };

@@ -12,7 +12,8 @@
 /*
  * Roles in the converter's order within a layer.  Q/K rows are permuted
  * over their own head counts (K with the KV heads); norms and the router
- * stay F32; experts are stacked as w1 (gate), w2 (down), w3 (up).
+ * stay F32; experts are stacked as w1 (gate), w2 (down), w3 (up); the
+ * attention projections may have biases (llama.cpp loads them if present).
  */
 #define ROLE(r, name, rows_, cols_)                                                                \
     .role = CKPT_ROLE_##r, .gguf = name, .rows = CKPT_DIM_##rows_, .cols = CKPT_DIM_##cols_
@@ -24,10 +25,10 @@ static const struct ckpt_arch_role llama_roles[] = {
     {ROLE(OUTPUT_NORM, "output_norm", HIDDEN, NONE), .keep_f32 = true},
     {ROLE(OUTPUT, "output", VOCAB, HIDDEN), .tied_optional = true},
     {ROLE(ATTN_NORM, "blk.{L}.attn_norm", HIDDEN, NONE), .keep_f32 = true},
-    {ROLE(ATTN_Q, "blk.{L}.attn_q", Q, HIDDEN), .permute = CKPT_DIM_HEADS},
-    {ROLE(ATTN_K, "blk.{L}.attn_k", KV, HIDDEN), .permute = CKPT_DIM_KV_HEADS},
-    {ROLE(ATTN_V, "blk.{L}.attn_v", KV, HIDDEN)},
-    {ROLE(ATTN_OUTPUT, "blk.{L}.attn_output", HIDDEN, Q)},
+    {ROLE(ATTN_Q, "blk.{L}.attn_q", Q, HIDDEN), .permute = CKPT_DIM_HEADS, .bias_ok = true},
+    {ROLE(ATTN_K, "blk.{L}.attn_k", KV, HIDDEN), .permute = CKPT_DIM_KV_HEADS, .bias_ok = true},
+    {ROLE(ATTN_V, "blk.{L}.attn_v", KV, HIDDEN), .bias_ok = true},
+    {ROLE(ATTN_OUTPUT, "blk.{L}.attn_output", HIDDEN, Q), .bias_ok = true},
     {ROLE(FFN_NORM, "blk.{L}.ffn_norm", HIDDEN, NONE), .keep_f32 = true},
     {ROLE(FFN_GATE, "blk.{L}.ffn_gate", FFN, HIDDEN), DENSE},
     {ROLE(FFN_UP, "blk.{L}.ffn_up", FFN, HIDDEN), DENSE},

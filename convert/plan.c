@@ -77,11 +77,8 @@ static bool role_expected(const struct builder *b, const struct ckpt_arch_match 
         return false;
     if (n->expert >= 0 && (uint32_t)n->expert >= c->n_experts)
         return false;
-    /* llama.cpp takes optional biases on the attention projections only */
-    bool bias_ok = (c->arch->features & CKPT_FEAT_ATTN_BIAS) &&
-                   (n->role == CKPT_ROLE_ATTN_Q || n->role == CKPT_ROLE_ATTN_K ||
-                    n->role == CKPT_ROLE_ATTN_V || n->role == CKPT_ROLE_ATTN_OUTPUT);
-    return strcmp(n->suffix, "bias") != 0 || bias_ok;
+    return strcmp(n->suffix, "bias") != 0 ||
+           (n->spec->bias_ok && (c->arch->features & CKPT_FEAT_ATTN_BIAS));
 }
 
 static bool dtype_ok(ckpt_dtype d)
