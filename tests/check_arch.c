@@ -174,6 +174,10 @@ START_TEST(roles_by_feature)
     ck_assert_int_eq(ckpt_arch_permute_heads(ckpt_arch_role(a, CKPT_ROLE_ATTN_Q), dims), 32);
     ck_assert_int_eq(ckpt_arch_permute_heads(ckpt_arch_role(a, CKPT_ROLE_ATTN_K), dims), 8);
     ck_assert_int_eq(ckpt_arch_permute_heads(ckpt_arch_role(a, CKPT_ROLE_ATTN_V), dims), 0);
+    /* llama.cpp loads optional biases of the attention projections only */
+    for (int r = CKPT_ROLE_TOKEN_EMBD; r < CKPT_ROLE_COUNT; r++)
+        ck_assert_int_eq(ckpt_arch_role(a, (ckpt_role)r)->bias_ok,
+                         r >= CKPT_ROLE_ATTN_Q && r <= CKPT_ROLE_ATTN_OUTPUT);
 }
 END_TEST
 
