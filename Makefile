@@ -50,7 +50,7 @@ SAN_LDFLAGS  = -fsanitize=address,undefined
 endif
 LDLIBS_ALL  = $(DEP_LIBS) -lpthread -lm
 
-LIB_DIRS  = kernels formats convert quant verify
+LIB_DIRS  = kernels arch formats convert quant verify
 ALL_SRCS  = $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))
 MAIN_SRCS = $(filter %_main.c,$(ALL_SRCS))
 LIB_SRCS  = $(filter-out %_main.c,$(ALL_SRCS))

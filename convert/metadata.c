@@ -1,6 +1,7 @@
 /*
- * metadata.c - the general.* and llama.* keys of a converted GGUF, in the
- * converter's order (see metadata.h), then the tokenizer keys (vocab.c).
+ * metadata.c - the general.* and <arch>.* keys of a converted GGUF (the
+ * descriptor's GGUF architecture, "llama" for the whole llama family), in
+ * the converter's order (see metadata.h), then the tokenizer keys (vocab.c).
  */
 #include "metadata.h"
 
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../arch/gguf_keys.h"
 #include "../formats/mapfile.h"
 #include "modelname.h"
 #include "vocab.h"
@@ -51,18 +53,18 @@ static ckpt_status provenance(ckpt_gguf_writer *w, const struct ckpt_source *src
         char url[512];
         snprintf(url, sizeof url, "https://huggingface.co/%s/tree/%s", src->hub_repo,
                  src->hub_commit);
-        TRY(ckpt_gguf_writer_set_str(w, "general.source.url", url, err));
+        TRY(ckpt_gguf_writer_set_str(w, CKPT_KEY_SOURCE_URL, url, err));
         snprintf(url, sizeof url, "https://huggingface.co/%s", src->hub_repo);
-        TRY(ckpt_gguf_writer_set_str(w, "general.source.repo_url", url, err));
+        TRY(ckpt_gguf_writer_set_str(w, CKPT_KEY_SOURCE_REPO_URL, url, err));
     }
-    TRY(ckpt_gguf_writer_set_str(w, "general.source.ckpt.name", src->name, err));
-    TRY(ckpt_gguf_writer_set_str(w, "general.source.ckpt.config_sha256", src->config_sha256,
+    TRY(ckpt_gguf_writer_set_str(w, CKPT_KEY_SOURCE_CKPT_NAME, src->name, err));
+    TRY(ckpt_gguf_writer_set_str(w, CKPT_KEY_SOURCE_CONFIG_SHA256, src->config_sha256,
                                  err));
     const char *tok = ckpt_vocab_file(src);
     if (tok) {
         char hex[65];
         TRY(file_sha256(src, tok, hex, err));
-        TRY(ckpt_gguf_writer_set_str(w, "general.source.ckpt.tokenizer_sha256", hex, err));
+        TRY(ckpt_gguf_writer_set_str(w, CKPT_KEY_SOURCE_TOKENIZER_SHA256, hex, err));
     }
     return CKPT_OK;
 }
@@ -82,12 +84,12 @@ static ckpt_status general(ckpt_gguf_writer *w, const struct ckpt_source *src,
      * the converter names one given by its hub id ("org/name") */
     ckpt_model_id_derive(&id, cJSON_IsString(nop) ? nop->valuestring : NULL,
                          src->hub_repo[0] ? src->hub_repo : src->name, &pc);
-    TRY(ckpt_gguf_writer_set_str(w, "general.name", id.name, err));
-    TRY(set_str_if(w, "general.version", id.version, err));
-    TRY(set_str_if(w, "general.organization", id.organization, err));
-    TRY(set_str_if(w, "general.finetune", id.finetune, err));
-    TRY(set_str_if(w, "general.basename", id.basename, err));
-    TRY(set_str_if(w, "general.size_label", id.size_label, err));
+    TRY(ckpt_gguf_writer_set_str(w, CKPT_KEY_NAME, id.name, err));
+    TRY(set_str_if(w, CKPT_KEY_VERSION, id.version, err));
+    TRY(set_str_if(w, CKPT_KEY_ORGANIZATION, id.organization, err));
+    TRY(set_str_if(w, CKPT_KEY_FINETUNE, id.finetune, err));
+    TRY(set_str_if(w, CKPT_KEY_BASENAME, id.basename, err));
+    TRY(set_str_if(w, CKPT_KEY_SIZE_LABEL, id.size_label, err));
     return o->provenance ? provenance(w, src, err) : CKPT_OK;
 }
 
@@ -96,58 +98,61 @@ static ckpt_status hparams(ckpt_gguf_writer *w, const struct ckpt_source *src,
                            const struct ckpt_meta_opts *o, ckpt_err *err)
 {
     const struct ckpt_hf_config *c = &src->cfg;
-    bool moe = c->arch == CKPT_HF_ARCH_MIXTRAL;
+    bool moe = c->arch->features & CKPT_FEAT_EXPERTS;
+    char kb[CKPT_GGUF_KEY_MAX];
 #define HAS(k) (ckpt_source_param(src, k) != NULL)
-    TRY(ckpt_gguf_writer_set_u32(w, "llama.block_count", c->n_layers, err));
-    TRY(ckpt_gguf_writer_set_u32(w, "llama.context_length",
+#define K(suffix) ckpt_gguf_key(kb, c->arch->gguf_arch, suffix)
+    TRY(ckpt_gguf_writer_set_u32(w, K(CKPT_KEY_BLOCK_COUNT), c->n_layers, err));
+    TRY(ckpt_gguf_writer_set_u32(w, K(CKPT_KEY_CONTEXT_LENGTH),
                                  (uint32_t)(c->max_position_embeddings > UINT32_MAX
                                                 ? UINT32_MAX
                                                 : c->max_position_embeddings),
                                  err));
-    TRY(ckpt_gguf_writer_set_u32(w, "llama.embedding_length", c->hidden_size, err));
-    TRY(ckpt_gguf_writer_set_u32(w, "llama.feed_forward_length", c->intermediate_size, err));
-    TRY(ckpt_gguf_writer_set_u32(w, "llama.attention.head_count", c->n_heads, err));
+    TRY(ckpt_gguf_writer_set_u32(w, K(CKPT_KEY_EMBEDDING_LENGTH), c->hidden_size, err));
+    TRY(ckpt_gguf_writer_set_u32(w, K(CKPT_KEY_FEED_FORWARD_LENGTH), c->intermediate_size, err));
+    TRY(ckpt_gguf_writer_set_u32(w, K(CKPT_KEY_HEAD_COUNT), c->n_heads, err));
     if (HAS("num_key_value_heads"))
-        TRY(ckpt_gguf_writer_set_u32(w, "llama.attention.head_count_kv", c->n_kv_heads, err));
+        TRY(ckpt_gguf_writer_set_u32(w, K(CKPT_KEY_HEAD_COUNT_KV), c->n_kv_heads, err));
     if (HAS("rope_theta") || c->rope_theta != 10000.0)
-        TRY(ckpt_gguf_writer_set_f32(w, "llama.rope.freq_base", (float)c->rope_theta, err));
-    TRY(ckpt_gguf_writer_set_f32(w, "llama.attention.layer_norm_rms_epsilon",
+        TRY(ckpt_gguf_writer_set_f32(w, K(CKPT_KEY_ROPE_FREQ_BASE), (float)c->rope_theta, err));
+    TRY(ckpt_gguf_writer_set_f32(w, K(CKPT_KEY_RMS_EPS),
                                  (float)c->rms_norm_eps, err));
     static const char *const eps_keys[] = {"layer_norm_eps", "layer_norm_epsilon", "norm_epsilon"};
     for (int i = 0; i < 3; i++) {
         const cJSON *v = ckpt_source_param(src, eps_keys[i]);
         if (cJSON_IsNumber(v)) {
-            TRY(ckpt_gguf_writer_set_f32(w, "llama.attention.layer_norm_epsilon",
+            TRY(ckpt_gguf_writer_set_f32(w, K(CKPT_KEY_NORM_EPS),
                                          (float)v->valuedouble, err));
             break;
         }
     }
     if (HAS("num_local_experts") || moe)
-        TRY(ckpt_gguf_writer_set_u32(w, "llama.expert_count", c->n_experts, err));
+        TRY(ckpt_gguf_writer_set_u32(w, K(CKPT_KEY_EXPERT_COUNT), c->n_experts, err));
     if (HAS("num_experts_per_tok") || moe)
-        TRY(ckpt_gguf_writer_set_u32(w, "llama.expert_used_count", c->n_experts_per_tok, err));
+        TRY(ckpt_gguf_writer_set_u32(w, K(CKPT_KEY_EXPERT_USED_COUNT), c->n_experts_per_tok, err));
     if (HAS("head_dim")) {
-        TRY(ckpt_gguf_writer_set_u32(w, "llama.attention.key_length", c->head_dim, err));
-        TRY(ckpt_gguf_writer_set_u32(w, "llama.attention.value_length", c->head_dim, err));
+        TRY(ckpt_gguf_writer_set_u32(w, K(CKPT_KEY_KEY_LENGTH), c->head_dim, err));
+        TRY(ckpt_gguf_writer_set_u32(w, K(CKPT_KEY_VALUE_LENGTH), c->head_dim, err));
     }
 #undef HAS
     if (!o->quantize_order)
-        TRY(ckpt_gguf_writer_set_u32(w, "general.file_type", o->file_type, err));
-    TRY(ckpt_gguf_writer_set_u32(w, "llama.vocab_size", c->vocab_size, err));
-    return ckpt_gguf_writer_set_u32(w, "llama.rope.dimension_count", c->head_dim, err);
+        TRY(ckpt_gguf_writer_set_u32(w, CKPT_KEY_FILE_TYPE, o->file_type, err));
+    TRY(ckpt_gguf_writer_set_u32(w, K(CKPT_KEY_VOCAB_SIZE), c->vocab_size, err));
+    return ckpt_gguf_writer_set_u32(w, K(CKPT_KEY_ROPE_DIMS), c->head_dim, err);
+#undef K
 }
 
 ckpt_status ckpt_meta_add(ckpt_gguf_writer *w, const struct ckpt_source *src,
                           const struct ckpt_plan *plan, const struct ckpt_meta_opts *o,
                           ckpt_err *err)
 {
-    TRY(ckpt_gguf_writer_set_str(w, "general.architecture", "llama", err));
-    TRY(ckpt_gguf_writer_set_str(w, "general.type", "model", err));
+    TRY(ckpt_gguf_writer_set_str(w, CKPT_KEY_ARCHITECTURE, src->cfg.arch->gguf_arch, err));
+    TRY(ckpt_gguf_writer_set_str(w, CKPT_KEY_TYPE, "model", err));
     TRY(general(w, src, plan, o, err));
     TRY(hparams(w, src, o, err));
     TRY(ckpt_vocab_add(w, src, err));
-    TRY(ckpt_gguf_writer_set_u32(w, "general.quantization_version", 2, err));
+    TRY(ckpt_gguf_writer_set_u32(w, CKPT_KEY_QUANT_VERSION, 2, err));
     if (o->quantize_order)
-        TRY(ckpt_gguf_writer_set_u32(w, "general.file_type", o->file_type, err));
+        TRY(ckpt_gguf_writer_set_u32(w, CKPT_KEY_FILE_TYPE, o->file_type, err));
     return CKPT_OK;
 }

@@ -21,6 +21,8 @@ struct item {
 struct builder {
     const struct ckpt_source *src;
     const struct ckpt_hf_config *cfg;
+    const struct ckpt_arch_scheme *scheme;
+    uint64_t dims[CKPT_DIM_COUNT];  /* config sizes of the role table's shapes */
     struct ckpt_plan *plan;
     size_t cap;
     struct ckpt_plan_src *experts; /* [layer][expert][w1,w2,w3] */
@@ -56,123 +58,36 @@ static void shape_str(char *buf, size_t n, int nd, const uint64_t *shape)
 }
 
 /* The torch shape config.json implies for a role (rows, cols; cols 0 for 1-D). */
-static void expected_shape(const struct ckpt_hf_config *c, ckpt_role role, bool bias,
+static void expected_shape(const struct builder *b, const struct ckpt_arch_match *n,
                            uint64_t want[2], int *nd)
 {
-    uint64_t h = c->hidden_size, q = (uint64_t)c->n_heads * c->head_dim,
-             kv = (uint64_t)c->n_kv_heads * c->head_dim, f = c->intermediate_size;
-    uint64_t rows = 0, cols = 0;
-    switch (role) {
-    case CKPT_ROLE_TOKEN_EMBD:
-    case CKPT_ROLE_OUTPUT: rows = c->vocab_size, cols = h; break;
-    case CKPT_ROLE_OUTPUT_NORM:
-    case CKPT_ROLE_ATTN_NORM:
-    case CKPT_ROLE_FFN_NORM: rows = h; break;
-    case CKPT_ROLE_ATTN_Q: rows = q, cols = h; break;
-    case CKPT_ROLE_ATTN_K:
-    case CKPT_ROLE_ATTN_V: rows = kv, cols = h; break;
-    case CKPT_ROLE_ATTN_OUTPUT: rows = h, cols = q; break;
-    case CKPT_ROLE_FFN_GATE:
-    case CKPT_ROLE_FFN_UP:
-    case CKPT_ROLE_FFN_GATE_EXPS:
-    case CKPT_ROLE_FFN_UP_EXPS: rows = f, cols = h; break;
-    case CKPT_ROLE_FFN_DOWN:
-    case CKPT_ROLE_FFN_DOWN_EXPS: rows = h, cols = f; break;
-    case CKPT_ROLE_FFN_GATE_INP: rows = c->n_experts, cols = h; break;
-    default: break;
-    }
-    if (bias)
-        cols = 0;
-    want[0] = rows;
-    want[1] = cols;
-    *nd = cols ? 2 : 1;
+    bool bias = strcmp(n->suffix, "bias") == 0;
+    want[0] = b->dims[n->spec->rows];
+    want[1] = bias ? 0 : b->dims[n->spec->cols];
+    *nd = want[1] ? 2 : 1;
 }
 
-/* Is this role part of the declared architecture (and a bias allowed)? */
-static bool role_expected(const struct ckpt_hf_config *c, const struct ckpt_hf_name *n)
+/* Is this tensor part of the declared model (and a bias allowed)? */
+static bool role_expected(const struct builder *b, const struct ckpt_arch_match *n)
 {
-    /* an unknown name has no suffix */
-    bool moe = c->arch == CKPT_HF_ARCH_MIXTRAL, bias = n->suffix && strcmp(n->suffix, "bias") == 0;
+    const struct ckpt_hf_config *c = b->cfg;
+    if (!n->spec || !ckpt_arch_role_present(n->spec, c->arch->features))
+        return false;
     if (n->layer >= 0 && (uint32_t)n->layer >= c->n_layers)
         return false;
     if (n->expert >= 0 && (uint32_t)n->expert >= c->n_experts)
         return false;
-    switch (n->role) {
-    case CKPT_ROLE_FFN_GATE:
-    case CKPT_ROLE_FFN_UP:
-    case CKPT_ROLE_FFN_DOWN: return !moe && !bias;
-    case CKPT_ROLE_FFN_GATE_INP:
-    case CKPT_ROLE_FFN_GATE_EXPS:
-    case CKPT_ROLE_FFN_DOWN_EXPS:
-    case CKPT_ROLE_FFN_UP_EXPS: return moe && !bias;
-    case CKPT_ROLE_ATTN_Q:
-    case CKPT_ROLE_ATTN_K:
-    case CKPT_ROLE_ATTN_V:
-    case CKPT_ROLE_ATTN_OUTPUT: return true; /* llama.cpp takes optional biases here */
-    case CKPT_ROLE_OUTPUT: return !bias;
-    default: return !bias && n->role != CKPT_ROLE_UNKNOWN && n->role != CKPT_ROLE_IGNORED;
-    }
+    return strcmp(n->suffix, "bias") != 0 ||
+           (n->spec->bias_ok && (c->arch->features & CKPT_FEAT_ATTN_BIAS));
 }
 
 static bool dtype_ok(ckpt_dtype d)
 {
-    return d == CKPT_DT_F32 || d == CKPT_DT_F16 || d == CKPT_DT_BF16 || d == CKPT_DT_F8_E4M3 ||
-           d == CKPT_DT_F8_E5M2;
-}
-
-static bool is_f8(ckpt_dtype d) { return d == CKPT_DT_F8_E4M3 || d == CKPT_DT_F8_E5M2; }
-
-/* Find and check the scale of an F8 weight. */
-static ckpt_status attach_scale(struct builder *b, const struct item *it, struct ckpt_plan_src *ps)
-{
-    const struct ckpt_st_tensor *t = it->t;
-    char name[300];
-    size_t base = strlen(t->name) - strlen("weight");
-    static const char *const suffixes[] = {"weight_scale_inv", "weight_scale"};
-    if (t->n_dims != 2)
-        return ckpt_err_set(b->err, CKPT_E_UNSUPPORTED,
-                            "%s: tensor '%s': %s is supported for 2-D weights only",
-                            shard_path(b, it->shard), t->name, ckpt_dtype_name(t->dtype));
-    for (int k = 0; k < 2 && !ps->scale; k++) {
-        snprintf(name, sizeof name, "%.*s%s", (int)base, t->name, suffixes[k]);
-        size_t sh;
-        const struct ckpt_st_tensor *s = ckpt_hf_find(b->src->hf, name, &sh);
-        if (!s)
-            continue;
-        char have[96];
-        shape_str(have, sizeof have, s->n_dims, s->shape);
-        if (s->dtype != CKPT_DT_F32 && s->dtype != CKPT_DT_BF16 && s->dtype != CKPT_DT_F16)
-            return ckpt_err_set(b->err, CKPT_E_UNSUPPORTED,
-                                "%s: tensor '%s': scale dtype %s is not supported (F32, BF16, F16)",
-                                shard_path(b, sh), name, ckpt_dtype_name(s->dtype));
-        uint64_t out = t->shape[0], in = t->shape[1];
-        uint64_t b0 = b->plan->f8_block[0], b1 = b->plan->f8_block[1];
-        if (s->n_elements == 1)
-            ps->scale_kind = CKPT_SCALE_TENSOR;
-        else if (k == 1 && ((s->n_dims == 1 && s->shape[0] == out) ||
-                            (s->n_dims == 2 && s->shape[0] == out && s->shape[1] == 1)))
-            ps->scale_kind = CKPT_SCALE_ROW;
-        else if (k == 0 && s->n_dims == 2 && s->shape[0] == (out + b0 - 1) / b0 &&
-                 s->shape[1] == (in + b1 - 1) / b1)
-            ps->scale_kind = CKPT_SCALE_BLOCK;
-        else
-            return ckpt_err_set(b->err, CKPT_E_FORMAT,
-                                "%s: tensor '%s' has shape %s, which does not fit weight [%llu, "
-                                "%llu] (%s)",
-                                shard_path(b, sh), name, have, (unsigned long long)out,
-                                (unsigned long long)in,
-                                k == 0 ? "blocks of weight_block_size" : "one scale or one per row");
-        ps->scale = s;
-    }
-    if (!ps->scale)
-        return ckpt_err_set(b->err, CKPT_E_FORMAT,
-                            "%s: tensor '%s' is %s but has no weight_scale or weight_scale_inv",
-                            shard_path(b, it->shard), t->name, ckpt_dtype_name(t->dtype));
-    return CKPT_OK;
+    return d == CKPT_DT_F32 || d == CKPT_DT_F16 || d == CKPT_DT_BF16 || ckpt_fp8_is_fp8(d);
 }
 
 static ckpt_status check_tensor(struct builder *b, const struct item *it,
-                                const struct ckpt_hf_name *n, struct ckpt_plan_src *ps)
+                                const struct ckpt_arch_match *n, struct ckpt_plan_src *ps)
 {
     const struct ckpt_st_tensor *t = it->t;
     if (!dtype_ok(t->dtype))
@@ -182,7 +97,7 @@ static ckpt_status check_tensor(struct builder *b, const struct item *it,
                             shard_path(b, it->shard), t->name, ckpt_dtype_name(t->dtype));
     uint64_t want[2];
     int nd;
-    expected_shape(b->cfg, n->role, strcmp(n->suffix, "bias") == 0, want, &nd);
+    expected_shape(b, n, want, &nd);
     if (t->n_dims != nd || t->shape[0] != want[0] || (nd == 2 && t->shape[1] != want[1])) {
         char have[96], exp[96];
         shape_str(have, sizeof have, t->n_dims, t->shape);
@@ -193,7 +108,11 @@ static ckpt_status check_tensor(struct builder *b, const struct item *it,
     }
     ps->t = t;
     ps->shard = ckpt_hf_shard(b->src->hf, it->shard);
-    return is_f8(t->dtype) ? attach_scale(b, it, ps) : CKPT_OK;
+    if (!ckpt_fp8_is_fp8(t->dtype))
+        return CKPT_OK;
+    ps->fp8 = true;
+    return ckpt_fp8_open(&ps->fp8w, b->src->hf, t, b->cfg->weight_block_size,
+                         &b->plan->f8_luts, shard_path(b, it->shard), b->err);
 }
 
 static ckpt_type resolve_type(int out_type, ckpt_dtype first)
@@ -205,7 +124,7 @@ static ckpt_type resolve_type(int out_type, ckpt_dtype first)
 }
 
 /* Append a planned tensor fed by n_src sources (stacked when n_src > 1). */
-static ckpt_status emit(struct builder *b, const struct ckpt_hf_name *n,
+static ckpt_status emit(struct builder *b, const struct ckpt_arch_match *n,
                         const struct ckpt_plan_src *srcs, uint32_t n_src, bool stacked)
 {
     struct ckpt_plan *p = b->plan;
@@ -233,7 +152,7 @@ static ckpt_status emit(struct builder *b, const struct ckpt_hf_name *n,
                                 "experts of a layer must share one",
                                 ckpt_st_path(srcs[e].shard), s0->name, srcs[e].t->name,
                                 ckpt_dtype_name(s0->dtype), ckpt_dtype_name(srcs[e].t->dtype));
-    if (!ckpt_name_gguf(n->role, n->layer, n->suffix, t->name, sizeof t->name))
+    if (!ckpt_arch_gguf_name(b->cfg->arch, n->role, n->layer, n->suffix, t->name, sizeof t->name))
         return ckpt_err_set(b->err, CKPT_E_INTERNAL, "%s: no GGUF name", s0->name);
     t->role = n->role;
     t->layer = n->layer;
@@ -265,19 +184,14 @@ static ckpt_status emit(struct builder *b, const struct ckpt_hf_name *n,
     for (int i = 0; i < 4; i++)
         t->ne[i] = i < nsq ? (int64_t)sq[nsq - 1 - i] : 1;
 
-    bool weight = ends_with(t->name, ".weight");
-    t->keep_f32 = nsq <= 1 || ends_with(t->name, "_norm.weight") ||
-                  n->role == CKPT_ROLE_FFN_GATE_INP || !weight;
+    t->keep_f32 = ckpt_arch_keep_f32(t->name, (uint32_t)nsq);
     t->type = t->keep_f32 ? CKPT_TYPE_F32 : p->out_type;
-    if (n->role == CKPT_ROLE_ATTN_Q)
-        t->permute_heads = b->cfg->n_heads;
-    else if (n->role == CKPT_ROLE_ATTN_K)
-        t->permute_heads = b->cfg->n_kv_heads;
+    t->permute_heads = b->scheme->rotate_half ? ckpt_arch_permute_heads(n->spec, b->dims) : 0;
 
     uint64_t size = 1;
     for (int i = 0; i < nsq; i++)
         size *= sq[i];
-    if (strstr(t->name, "_exps.") && nsq >= 3) {
+    if (n->spec->stacked && nsq >= 3) {
         p->n_expert_params += size / sq[nsq - 3];
         b->expert_sum += sq[nsq - 3];
         b->n_expert_tensors++;
@@ -291,28 +205,44 @@ static ckpt_status emit(struct builder *b, const struct ckpt_hf_name *n,
     return CKPT_OK;
 }
 
-/* An expert tensor: keep it until the layer has all 3*E, then emit w1, w2, w3. */
-static ckpt_status add_expert(struct builder *b, const struct ckpt_hf_name *n,
+/* Index of a stacked role among the stacked roles (w1, w2, w3 order). */
+static uint32_t stack_slot(const struct ckpt_arch *a, ckpt_role role, uint32_t *n_stacked)
+{
+    uint32_t k = 0, slot = 0;
+    for (size_t i = 0; i < a->n_roles; i++)
+        if (a->roles[i].stacked) {
+            if (a->roles[i].role == role)
+                slot = k;
+            k++;
+        }
+    *n_stacked = k;
+    return slot;
+}
+
+/* An expert tensor: keep it until the layer has all of its experts' tensors,
+ * then emit one stacked tensor per stacked role, in the role table's order. */
+static ckpt_status add_expert(struct builder *b, const struct ckpt_arch_match *n,
                               const struct ckpt_plan_src *ps)
 {
-    uint32_t E = b->cfg->n_experts, w = n->role == CKPT_ROLE_FFN_GATE_EXPS   ? 0
-                                        : n->role == CKPT_ROLE_FFN_DOWN_EXPS ? 1
-                                                                             : 2;
-    struct ckpt_plan_src *layer = b->experts + (size_t)n->layer * E * 3;
-    layer[(size_t)n->expert * 3 + w] = *ps;
-    if (++b->n_experts_seen[n->layer] < 3 * E)
+    const struct ckpt_arch *a = b->cfg->arch;
+    uint32_t E = b->cfg->n_experts, W, w = stack_slot(a, n->role, &W);
+    struct ckpt_plan_src *layer = b->experts + (size_t)n->layer * E * W;
+    layer[(size_t)n->expert * W + w] = *ps;
+    if (++b->n_experts_seen[n->layer] < W * E)
         return CKPT_OK;
     struct ckpt_plan_src *stack = malloc(E * sizeof *stack);
     if (!stack)
         return ckpt_err_set(b->err, CKPT_E_NOMEM, "out of memory");
-    static const ckpt_role roles[3] = {CKPT_ROLE_FFN_GATE_EXPS, CKPT_ROLE_FFN_DOWN_EXPS,
-                                       CKPT_ROLE_FFN_UP_EXPS};
     ckpt_status s = CKPT_OK;
-    for (int k = 0; k < 3 && s == CKPT_OK; k++) {
+    uint32_t k = 0;
+    for (size_t i = 0; i < a->n_roles && s == CKPT_OK; i++) {
+        if (!a->roles[i].stacked)
+            continue;
         for (uint32_t e = 0; e < E; e++)
-            stack[e] = layer[(size_t)e * 3 + (size_t)k];
-        struct ckpt_hf_name sn = {roles[k], n->layer, -1, "weight"};
+            stack[e] = layer[(size_t)e * W + k];
+        struct ckpt_arch_match sn = {a->roles[i].role, n->layer, -1, "weight", &a->roles[i]};
         s = emit(b, &sn, stack, E, true);
+        k++;
     }
     free(stack);
     return s;
@@ -340,15 +270,19 @@ static ckpt_status walk(struct builder *b, struct item *items, size_t n_items)
                                 "%s: unexpected tensor '%s' (no weight '%s' for it)",
                                 shard_path(b, items[i].shard), t->name, base);
         }
-        struct ckpt_hf_name n = ckpt_name_parse_hf(t->name);
+        struct ckpt_arch_match n = ckpt_arch_match_hf(b->cfg->arch, b->scheme, t->name);
         if (n.role == CKPT_ROLE_IGNORED)
             continue;
-        if (!role_expected(b->cfg, &n))
+        /* an unknown name (one without a dot included) stops here, before
+         * anything looks at its suffix */
+        if (!role_expected(b, &n))
             return ckpt_err_set(b->err, CKPT_E_FORMAT,
-                                "%s: unexpected tensor '%s' for %s with %u layers%s",
-                                shard_path(b, items[i].shard), t->name,
-                                ckpt_hf_arch_name(b->cfg->arch), b->cfg->n_layers,
-                                b->cfg->arch == CKPT_HF_ARCH_MIXTRAL ? " and its experts" : "");
+                                "%s: unexpected tensor '%s' for %s with %u layers%s (rename or "
+                                "remove it)",
+                                shard_path(b, items[i].shard), t->name, b->cfg->arch->hf_class,
+                                b->cfg->n_layers,
+                                b->cfg->arch->features & CKPT_FEAT_EXPERTS ? " and its experts"
+                                                                           : "");
         struct ckpt_plan_src ps = {0};
         ckpt_status s = check_tensor(b, &items[i], &n, &ps);
         if (s == CKPT_OK)
@@ -359,67 +293,36 @@ static ckpt_status walk(struct builder *b, struct item *items, size_t n_items)
     return CKPT_OK;
 }
 
+/* The first weight of a role missing from the checkpoint, into name. */
+static bool find_missing(const struct builder *b, const struct ckpt_arch_role *r, char *name,
+                         size_t size)
+{
+    const struct ckpt_hf_config *c = b->cfg;
+    bool per_layer = ckpt_arch_role_per_layer(r);
+    uint32_t n_l = per_layer ? c->n_layers : 1, n_e = r->stacked ? c->n_experts : 1;
+    for (uint32_t l = 0; l < n_l; l++)
+        for (uint32_t e = 0; e < n_e; e++)
+            if (ckpt_arch_hf_name(b->scheme, r->role, per_layer ? (int)l : -1,
+                                  r->stacked ? (int)e : -1, "weight", name, size) &&
+                !ckpt_hf_find(b->src->hf, name, NULL))
+                return true;
+    return false;
+}
+
 /* Every tensor the architecture needs must have been planned. */
 static ckpt_status check_complete(struct builder *b)
 {
     const struct ckpt_hf_config *c = b->cfg;
-    bool moe = c->arch == CKPT_HF_ARCH_MIXTRAL;
-    static const char *const dense[] = {
-        "input_layernorm", "self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj",
-        "self_attn.o_proj", "post_attention_layernorm", "mlp.gate_proj", "mlp.up_proj",
-        "mlp.down_proj"};
     char name[160];
-    const char *missing = NULL;
-    if (!ckpt_hf_find(b->src->hf, "model.embed_tokens.weight", NULL))
-        missing = "model.embed_tokens.weight";
-    else if (!ckpt_hf_find(b->src->hf, "model.norm.weight", NULL))
-        missing = "model.norm.weight";
-    else if (!c->tie_word_embeddings && !ckpt_hf_find(b->src->hf, "lm_head.weight", NULL))
-        missing = "lm_head.weight";
-    for (uint32_t l = 0; !missing && l < c->n_layers; l++) {
-        size_t nd = moe ? 6 : 9;
-        for (size_t k = 0; !missing && k < nd + (moe ? 1 : 0); k++) {
-            snprintf(name, sizeof name, "model.layers.%u.%s.weight", l,
-                     k < nd ? dense[k] : "block_sparse_moe.gate");
-            if (!ckpt_hf_find(b->src->hf, name, NULL))
-                missing = name;
-        }
-        for (uint32_t e = 0; moe && !missing && e < c->n_experts; e++)
-            for (int w = 1; w <= 3 && !missing; w++) {
-                snprintf(name, sizeof name, "model.layers.%u.block_sparse_moe.experts.%u.w%d.weight",
-                         l, e, w);
-                if (!ckpt_hf_find(b->src->hf, name, NULL))
-                    missing = name;
-            }
-    }
-    if (missing)
-        return ckpt_err_set(b->err, CKPT_E_FORMAT,
-                            "%s: tensor '%s' is missing (%s with %u layers needs it)",
-                            ckpt_hf_path(b->src->hf), missing, ckpt_hf_arch_name(c->arch),
-                            c->n_layers);
-    return CKPT_OK;
-}
-
-/* quantization_config.weight_block_size of config.json, if given. */
-static ckpt_status block_size(struct builder *b)
-{
-    b->plan->f8_block[0] = b->plan->f8_block[1] = 128;
-    const cJSON *q = ckpt_source_param(b->src, "quantization_config");
-    const cJSON *bs = q ? cJSON_GetObjectItemCaseSensitive(q, "weight_block_size") : NULL;
-    if (!bs || cJSON_IsNull(bs))
-        return CKPT_OK;
-    if (!cJSON_IsArray(bs) || cJSON_GetArraySize(bs) != 2)
-        return ckpt_err_set(b->err, CKPT_E_FORMAT,
-                            "%s/config.json: quantization_config.weight_block_size: expected two "
-                            "numbers", b->src->dir);
-    for (int i = 0; i < 2; i++) {
-        const cJSON *v = cJSON_GetArrayItem(bs, i);
-        if (!cJSON_IsNumber(v) || v->valuedouble < 1 || v->valuedouble > 65536 ||
-            v->valuedouble != (double)(uint32_t)v->valuedouble)
+    for (size_t i = 0; i < c->arch->n_roles; i++) {
+        const struct ckpt_arch_role *r = &c->arch->roles[i];
+        if (!ckpt_arch_role_present(r, c->arch->features) ||
+            (r->tied_optional && c->tie_word_embeddings))
+            continue;
+        if (find_missing(b, r, name, sizeof name))
             return ckpt_err_set(b->err, CKPT_E_FORMAT,
-                                "%s/config.json: quantization_config.weight_block_size: expected "
-                                "two positive integers", b->src->dir);
-        b->plan->f8_block[i] = (uint32_t)v->valuedouble;
+                                "%s: tensor '%s' is missing (%s with %u layers needs it)",
+                                ckpt_hf_path(b->src->hf), name, c->arch->hf_class, c->n_layers);
     }
     return CKPT_OK;
 }
@@ -433,13 +336,18 @@ ckpt_status ckpt_plan_build(struct ckpt_plan **out, const struct ckpt_source *sr
         return ckpt_err_set(err, CKPT_E_USAGE, "output type %s is not f32, f16 or bf16",
                             ckpt_type_name((uint32_t)out_type));
     const ckpt_hf *hf = src->hf;
-    struct builder b = {.src = src, .cfg = &src->cfg, .err = err};
+    struct builder b = {.src = src, .cfg = &src->cfg, .scheme = &src->cfg.arch->schemes[0],
+                        .err = err};
+    ckpt_hf_config_dims(&src->cfg, b.dims);
     struct item *items = NULL;
     size_t n_items = ckpt_hf_n_tensors(hf), k = 0;
     b.plan = calloc(1, sizeof *b.plan);
     items = calloc(n_items ? n_items : 1, sizeof *items);
     b.n_experts_seen = calloc(src->cfg.n_layers + 1, sizeof *b.n_experts_seen);
-    b.experts = calloc((size_t)src->cfg.n_layers * src->cfg.n_experts * 3 + 1, sizeof *b.experts);
+    uint32_t n_stacked;
+    stack_slot(src->cfg.arch, CKPT_ROLE_UNKNOWN, &n_stacked);
+    b.experts = calloc((size_t)src->cfg.n_layers * src->cfg.n_experts * n_stacked + 1,
+                       sizeof *b.experts);
     ckpt_status s = CKPT_OK;
     if (!b.plan || !items || !b.n_experts_seen || !b.experts) {
         s = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
@@ -461,13 +369,8 @@ ckpt_status ckpt_plan_build(struct ckpt_plan **out, const struct ckpt_source *sr
         }
     b.plan->out_type = resolve_type(out_type, first);
     b.plan->file_type = ckpt_plan_file_type(b.plan->out_type);
-    for (int v = 0; v < 256; v++) {
-        b.plan->f8_lut[0][v] = ckpt_f8_e4m3_to_f32((uint8_t)v);
-        b.plan->f8_lut[1][v] = ckpt_f8_e5m2_to_f32((uint8_t)v);
-    }
-    s = block_size(&b);
-    if (s == CKPT_OK)
-        s = walk(&b, items, k);
+    ckpt_fp8_luts_init(&b.plan->f8_luts);
+    s = walk(&b, items, k);
     if (s == CKPT_OK)
         s = check_complete(&b);
     if (s == CKPT_OK)

@@ -26,28 +26,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../arch/arch.h"
+#include "../formats/fp8.h"
 #include "../formats/safetensors.h"
 #include "../kernels/err.h"
 #include "../kernels/types.h"
-#include "names.h"
 #include "source.h"
 
 #define CKPT_PLAN_AUTO (-1) /* output type: f16 for F16 weights, f32 for F32, else bf16 */
-
-/* How an F8 weight's scale tensor applies. */
-enum ckpt_plan_scale {
-    CKPT_SCALE_NONE = 0,
-    CKPT_SCALE_TENSOR, /* weight_scale with one element: w = q * s */
-    CKPT_SCALE_ROW,    /* weight_scale [out] or [out, 1]: one per output row */
-    CKPT_SCALE_BLOCK,  /* weight_scale_inv [ceil(out/b0), ceil(in/b1)]: w = q * s[r/b0][c/b1] */
-};
 
 /* One Hugging Face tensor feeding a planned tensor (borrowed pointers). */
 struct ckpt_plan_src {
     const struct ckpt_st_tensor *t;
     const ckpt_st *shard;
-    const struct ckpt_st_tensor *scale; /* F8 only, else NULL */
-    enum ckpt_plan_scale scale_kind;
+    bool fp8;              /* F8 weight: rows come through fp8 (formats/fp8.h) */
+    struct ckpt_fp8 fp8w;  /* its scale and layout, when fp8 */
 };
 
 struct ckpt_plan_tensor {
@@ -76,8 +69,7 @@ struct ckpt_plan {
     /* the converter's parameter counts, for general.size_label */
     uint64_t n_params, n_shared_params, n_expert_params;
     uint32_t expert_count;
-    float f8_lut[2][256];       /* E4M3, E5M2 decode tables */
-    uint32_t f8_block[2];       /* block scale size (rows, cols), default 128 x 128 */
+    struct ckpt_fp8_luts f8_luts; /* decode tables the F8 sources borrow */
 };
 
 /*

@@ -1,7 +1,7 @@
 /*
  * rows.c - read planned tensors row by row (see plan.h): find the source
- * row (expert stacking, Q/K permutation), widen its values to f32, apply F8
- * scales; and tell the kernel which source pages are wanted or done with.
+ * row (expert stacking, Q/K permutation), widen its values to f32 (F8 rows
+ * through formats/fp8.h, the loader's reader too); and tell the kernel which source pages are wanted or done with.
  * Mapped data may be unaligned, so every load goes through memcpy.
  */
 #include <string.h>
@@ -39,18 +39,8 @@ static const struct ckpt_plan_src *locate(const struct ckpt_plan_tensor *t, int6
     return &t->src[e];
 }
 
-static float load_scale(const struct ckpt_st_tensor *s, uint64_t i)
-{
-    const uint8_t *p = s->data + i * elem_size(s->dtype);
-    switch (s->dtype) {
-    case CKPT_DT_BF16: return ckpt_bf16_to_f32(le16dec(p));
-    case CKPT_DT_F16: return ckpt_f16_to_f32(le16dec(p));
-    default: return ckpt_f32_from_bits(le32dec(p));
-    }
-}
-
-/* Values [c0, c0+n) of a row in dtype d, widened. */
-static void widen(ckpt_dtype d, const uint8_t *p, float *dst, int64_t n, const float *lut)
+/* n values of dtype d (F32, F16, BF16) at p, widened. */
+static void widen(ckpt_dtype d, const uint8_t *p, float *dst, int64_t n)
 {
     switch (d) {
     case CKPT_DT_F32:
@@ -60,13 +50,9 @@ static void widen(ckpt_dtype d, const uint8_t *p, float *dst, int64_t n, const f
         for (int64_t i = 0; i < n; i++)
             dst[i] = ckpt_f16_to_f32(le16dec(p + 2 * i));
         break;
-    case CKPT_DT_BF16:
+    default: /* BF16 */
         for (int64_t i = 0; i < n; i++)
             dst[i] = ckpt_bf16_to_f32(le16dec(p + 2 * i));
-        break;
-    default: /* F8 */
-        for (int64_t i = 0; i < n; i++)
-            dst[i] = lut[p[i]];
         break;
     }
 }
@@ -74,40 +60,21 @@ static void widen(ckpt_dtype d, const uint8_t *p, float *dst, int64_t n, const f
 void ckpt_plan_read_f32(const struct ckpt_plan *plan, const struct ckpt_plan_tensor *t,
                         int64_t row, float *dst)
 {
-    const float *lut = plan->f8_lut[t->dtype == CKPT_DT_F8_E5M2];
     size_t es = elem_size(t->dtype);
     if (t->src_rows == 1 && t->permute_heads) {
-        /* a 1-D Q/K bias: its values are the rows */
+        /* a 1-D Q/K bias: its values are the rows (never F8: that is 2-D only) */
         const struct ckpt_st_tensor *s = t->src[0].t;
         for (int64_t i = 0; i < t->cols; i++)
             widen(t->dtype, s->data + (size_t)ckpt_qk_hf_row(i, t->cols, t->permute_heads) * es,
-                  dst + i, 1, lut);
+                  dst + i, 1);
         return;
     }
     int64_t r;
     const struct ckpt_plan_src *ps = locate(t, row, &r);
-    widen(t->dtype, ps->t->data + (size_t)r * (size_t)t->cols * es, dst, t->cols, lut);
-    switch (ps->scale_kind) {
-    case CKPT_SCALE_NONE: break;
-    case CKPT_SCALE_TENSOR:
-    case CKPT_SCALE_ROW: {
-        float s = load_scale(ps->scale, ps->scale_kind == CKPT_SCALE_ROW ? (uint64_t)r : 0);
-        for (int64_t i = 0; i < t->cols; i++)
-            dst[i] *= s;
-        break;
-    }
-    case CKPT_SCALE_BLOCK: {
-        int64_t b0 = plan->f8_block[0], b1 = plan->f8_block[1];
-        uint64_t base = (uint64_t)(r / b0) * ps->scale->shape[1];
-        for (int64_t c0 = 0; c0 < t->cols; c0 += b1) {
-            float s = load_scale(ps->scale, base + (uint64_t)(c0 / b1));
-            int64_t c1 = c0 + b1 < t->cols ? c0 + b1 : t->cols;
-            for (int64_t i = c0; i < c1; i++)
-                dst[i] *= s;
-        }
-        break;
-    }
-    }
+    if (ps->fp8)
+        ckpt_fp8_row(&ps->fp8w, (uint64_t)r, dst);
+    else
+        widen(t->dtype, ps->t->data + (size_t)r * (size_t)t->cols * es, dst, t->cols);
 }
 
 const uint8_t *ckpt_plan_row_bytes(const struct ckpt_plan_tensor *t, int64_t row)

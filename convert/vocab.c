@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "../arch/gguf_keys.h"
 #include "../formats/mapfile.h"
 #include "../formats/tokenizer.h"
 
@@ -21,10 +22,8 @@ static const char *const special_types[N_TYPES] = {"bos", "eos", "unk", "sep",
                                                    "pad", "cls", "mask"};
 /* GGUF keys of the ids; cls has no writer in the converter. */
 static const char *const id_keys[N_TYPES] = {
-    "tokenizer.ggml.bos_token_id",       "tokenizer.ggml.eos_token_id",
-    "tokenizer.ggml.unknown_token_id",   "tokenizer.ggml.seperator_token_id",
-    "tokenizer.ggml.padding_token_id",   NULL,
-    "tokenizer.ggml.mask_token_id"};
+    CKPT_KEY_TOK_BOS_ID, CKPT_KEY_TOK_EOS_ID, CKPT_KEY_TOK_UNK_ID,  CKPT_KEY_TOK_SEP_ID,
+    CKPT_KEY_TOK_PAD_ID, NULL,                CKPT_KEY_TOK_MASK_ID};
 
 static bool exists(const struct ckpt_source *src, const char *name)
 {
@@ -200,16 +199,16 @@ static ckpt_status arrays(ckpt_gguf_writer *w, const ckpt_tok *tok, uint32_t n, 
             types[i] = CKPT_TOK_UNUSED;
         }
     }
-    st = ckpt_gguf_writer_set_str(w, "tokenizer.ggml.model", "llama", err);
+    st = ckpt_gguf_writer_set_str(w, CKPT_KEY_TOK_MODEL, "llama", err);
     if (st == CKPT_OK)
-        st = ckpt_gguf_writer_set_str(w, "tokenizer.ggml.pre", "default", err);
+        st = ckpt_gguf_writer_set_str(w, CKPT_KEY_TOK_PRE, "default", err);
     if (st == CKPT_OK)
-        st = ckpt_gguf_writer_set_str_array(w, "tokenizer.ggml.tokens", strs, lens, n, err);
+        st = ckpt_gguf_writer_set_str_array(w, CKPT_KEY_TOK_TOKENS, strs, lens, n, err);
     if (st == CKPT_OK)
-        st = ckpt_gguf_writer_set_array(w, "tokenizer.ggml.scores", CKPT_GGUF_FLOAT32, scores, n,
+        st = ckpt_gguf_writer_set_array(w, CKPT_KEY_TOK_SCORES, CKPT_GGUF_FLOAT32, scores, n,
                                         err);
     if (st == CKPT_OK)
-        st = ckpt_gguf_writer_set_array(w, "tokenizer.ggml.token_type", CKPT_GGUF_INT32, types, n,
+        st = ckpt_gguf_writer_set_array(w, CKPT_KEY_TOK_TYPES, CKPT_GGUF_INT32, types, n,
                                         err);
 out:
     free(strs);
@@ -257,14 +256,14 @@ ckpt_status ckpt_vocab_add(ckpt_gguf_writer *w, const struct ckpt_source *src, c
             st = ckpt_gguf_writer_set_u32(w, id_keys[sp.order[i]], (uint32_t)sp.id[sp.order[i]],
                                           err);
     if (st == CKPT_OK && sp.add[0] >= 0)
-        st = ckpt_gguf_writer_set_bool(w, "tokenizer.ggml.add_bos_token", sp.add[0] == 1, err);
+        st = ckpt_gguf_writer_set_bool(w, CKPT_KEY_TOK_ADD_BOS, sp.add[0] == 1, err);
     if (st == CKPT_OK && sp.add[1] >= 0)
-        st = ckpt_gguf_writer_set_bool(w, "tokenizer.ggml.add_eos_token", sp.add[1] == 1, err);
+        st = ckpt_gguf_writer_set_bool(w, CKPT_KEY_TOK_ADD_EOS, sp.add[1] == 1, err);
     if (st == CKPT_OK && tcfg)
         st = chat_template(w, cJSON_GetObjectItemCaseSensitive(tcfg, "chat_template"), err);
     const cJSON *asp = tcfg ? cJSON_GetObjectItemCaseSensitive(tcfg, "add_prefix_space") : NULL;
     if (st == CKPT_OK && asp)
-        st = ckpt_gguf_writer_set_bool(w, "tokenizer.ggml.add_space_prefix", cJSON_IsTrue(asp),
+        st = ckpt_gguf_writer_set_bool(w, CKPT_KEY_TOK_ADD_SPACE_PREFIX, cJSON_IsTrue(asp),
                                        err);
     cJSON_Delete(tcfg);
     ckpt_tok_free(tok);

@@ -12,6 +12,8 @@
  */
 #include "filekind.h"
 #include "gguf_internal.h"
+
+#include "../arch/gguf_keys.h"
 #include "le.h"
 
 #include <stdarg.h>
@@ -284,7 +286,7 @@ static ckpt_status parse_alignment(struct parser *ps)
 {
     ckpt_gguf *g = ps->g;
     g->alignment = CKPT_GGUF_DEFAULT_ALIGNMENT;
-    size_t i = ckpt_gguf_set_find(&g->kv_set, "general.alignment");
+    size_t i = ckpt_gguf_set_find(&g->kv_set, CKPT_KEY_ALIGNMENT);
     if (i == SIZE_MAX)
         return CKPT_OK;
     const struct ckpt_gguf_kv *kv = &g->kvs[i];

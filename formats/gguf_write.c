@@ -12,6 +12,8 @@
  * may be a pipe.  Files are atomic (outfile.h).
  */
 #include "gguf_internal.h"
+
+#include "../arch/gguf_keys.h"
 #include "le.h"
 #include "outfile.h"
 
@@ -138,7 +140,7 @@ static ckpt_status kv_begin(ckpt_gguf_writer *w, const char *key, ckpt_gguf_type
     size_t len = strlen(key);
     if (len > CKPT_GGUF_MAX_KEY)
         return usage(w, err, "key longer than 65535 bytes", key);
-    if (strcmp(key, "general.alignment") == 0 && type != CKPT_GGUF_UINT32)
+    if (strcmp(key, CKPT_KEY_ALIGNMENT) == 0 && type != CKPT_GGUF_UINT32)
         return usage(w, err, "must be u32", key);
     if (ckpt_gguf_set_find(&w->keys, key) != SIZE_MAX)
         return usage(w, err, "set twice", key);
@@ -168,7 +170,7 @@ static ckpt_status set_scalar(ckpt_gguf_writer *w, const char *key, ckpt_gguf_ty
 {
     if (type == CKPT_GGUF_BOOL && raw[0] > 1)
         return usage(w, err, "bool value is not 0 or 1", key);
-    if (key && strcmp(key, "general.alignment") == 0 && type == CKPT_GGUF_UINT32) {
+    if (key && strcmp(key, CKPT_KEY_ALIGNMENT) == 0 && type == CKPT_GGUF_UINT32) {
         uint32_t a = le32dec(raw);
         if (!ckpt_gguf_alignment_ok(a))
             return usage(w, err, "alignment must be a power of two up to 1 GiB", key);
@@ -176,7 +178,7 @@ static ckpt_status set_scalar(ckpt_gguf_writer *w, const char *key, ckpt_gguf_ty
     ckpt_status s = kv_begin(w, key, type, err);
     if (s != CKPT_OK)
         return s;
-    if (strcmp(key, "general.alignment") == 0)
+    if (strcmp(key, CKPT_KEY_ALIGNMENT) == 0)
         w->alignment = le32dec(raw);
     return kv_end(w, kv_put(w, raw, ckpt_gguf_type_size(type)), err);
 }

@@ -1,8 +1,9 @@
 /*
- * hfconfig.c - config.json of a Mistral or Mixtral checkpoint (hfdir.h).
+ * hfconfig.c - config.json of a checkpoint whose architecture has a
+ * descriptor (arch/arch.h; hfdir.h).
  *
- * Defaults are those of transformers' MistralConfig / MixtralConfig for a
- * key that is absent, with two deliberate choices: the core sizes
+ * Defaults are the descriptor's (those of transformers' config class) for
+ * a key that is absent, with two deliberate choices: the core sizes
  * (hidden_size, intermediate_size, num_hidden_layers, num_attention_heads,
  * vocab_size) are required, as llama.cpp's converter requires them, rather
  * than silently taking 7B values; and an absent num_key_value_heads means
@@ -107,17 +108,24 @@ static ckpt_status get_str(const cJSON *obj, const char *name, const char *key, 
     return CKPT_OK;
 }
 
-const char *ckpt_hf_arch_name(ckpt_hf_arch arch)
+void ckpt_hf_config_dims(const struct ckpt_hf_config *c, uint64_t dims[CKPT_DIM_COUNT])
 {
-    return arch == CKPT_HF_ARCH_MISTRAL   ? "MistralForCausalLM"
-           : arch == CKPT_HF_ARCH_MIXTRAL ? "MixtralForCausalLM"
-                                          : "?";
+    dims[CKPT_DIM_NONE] = 0;
+    dims[CKPT_DIM_VOCAB] = c->vocab_size;
+    dims[CKPT_DIM_HIDDEN] = c->hidden_size;
+    dims[CKPT_DIM_Q] = (uint64_t)c->n_heads * c->head_dim;
+    dims[CKPT_DIM_KV] = (uint64_t)c->n_kv_heads * c->head_dim;
+    dims[CKPT_DIM_FFN] = c->intermediate_size;
+    dims[CKPT_DIM_EXPERTS] = c->n_experts;
+    dims[CKPT_DIM_HEADS] = c->n_heads;
+    dims[CKPT_DIM_KV_HEADS] = c->n_kv_heads;
 }
 
+/* The descriptor from "architectures"[0], else from "model_type". */
 static ckpt_status pick_arch(struct ckpt_hf_config *cfg, const cJSON *root, const char *name,
                              ckpt_err *err)
 {
-    char pbuf[80];
+    char pbuf[80], supported[160];
     const cJSON *a = get(root, "architectures");
     if (a && !cJSON_IsNull(a)) {
         if (!cJSON_IsArray(a))
@@ -127,28 +135,43 @@ static ckpt_status pick_arch(struct ckpt_hf_config *cfg, const cJSON *root, cons
                 return ckpt_err_set(err, CKPT_E_FORMAT, "%s: architectures: expected strings",
                                     name);
             const char *s = a->child->valuestring;
-            if (strcmp(s, "MistralForCausalLM") == 0)
-                cfg->arch = CKPT_HF_ARCH_MISTRAL;
-            else if (strcmp(s, "MixtralForCausalLM") == 0)
-                cfg->arch = CKPT_HF_ARCH_MIXTRAL;
-            else
+            if (!(cfg->arch = ckpt_arch_by_hf_class(s)))
                 return ckpt_err_set(err, CKPT_E_UNSUPPORTED,
-                                    "%s: unsupported architecture %s (supported: "
-                                    "MistralForCausalLM, MixtralForCausalLM)",
-                                    name, ckpt_json_printable(s, pbuf, sizeof pbuf));
+                                    "%s: unsupported architecture %s (supported: %s)", name,
+                                    ckpt_json_printable(s, pbuf, sizeof pbuf),
+                                    ckpt_arch_supported(supported, sizeof supported));
             snprintf(cfg->architecture, sizeof cfg->architecture, "%s", s);
             return CKPT_OK;
         }
     }
-    if (strcmp(cfg->model_type, "mistral") == 0)
-        cfg->arch = CKPT_HF_ARCH_MISTRAL;
-    else if (strcmp(cfg->model_type, "mixtral") == 0)
-        cfg->arch = CKPT_HF_ARCH_MIXTRAL;
-    else
+    if (!(cfg->arch = ckpt_arch_by_model_type(cfg->model_type)))
         return ckpt_err_set(err, CKPT_E_UNSUPPORTED,
-                            "%s: unsupported architecture %s (supported: MistralForCausalLM, "
-                            "MixtralForCausalLM)",
-                            name, cfg->model_type[0] ? cfg->model_type : "(none given)");
+                            "%s: unsupported architecture %s (supported: %s)", name,
+                            cfg->model_type[0] ? cfg->model_type : "(none given)",
+                            ckpt_arch_supported(supported, sizeof supported));
+    return CKPT_OK;
+}
+
+/* quantization_config.weight_block_size of FP8 checkpoints: two sizes or
+ * null/absent. */
+static ckpt_status block_size(struct ckpt_hf_config *cfg, const ckpt_json *j, const cJSON *q,
+                              const char *name, ckpt_err *err)
+{
+    const cJSON *bs = get(q, "weight_block_size");
+    if (!bs || cJSON_IsNull(bs))
+        return CKPT_OK;
+    if (!cJSON_IsArray(bs) || cJSON_GetArraySize(bs) != 2)
+        return ckpt_err_set(err, CKPT_E_FORMAT,
+                            "%s: quantization_config.weight_block_size: expected two numbers",
+                            name);
+    for (int i = 0; i < 2; i++) {
+        uint64_t u;
+        if (!ckpt_json_u64(j, cJSON_GetArrayItem(bs, i), &u) || u < 1 || u > 65536)
+            return ckpt_err_set(err, CKPT_E_FORMAT,
+                                "%s: quantization_config.weight_block_size: expected two "
+                                "integers from 1 to 65536", name);
+        cfg->weight_block_size[i] = (uint32_t)u;
+    }
     return CKPT_OK;
 }
 
@@ -194,15 +217,17 @@ static ckpt_status parse_root(struct ckpt_hf_config *cfg, const ckpt_json *j, co
     } while (0)
     TRY(get_str(root, name, "model_type", cfg->model_type, sizeof cfg->model_type, err));
     TRY(pick_arch(cfg, root, name, err));
-    bool mixtral = cfg->arch == CKPT_HF_ARCH_MIXTRAL;
+    const struct ckpt_arch_defaults *d = &cfg->arch->defaults;
+    const unsigned feat = cfg->arch->features;
+    const bool experts = feat & CKPT_FEAT_EXPERTS;
 
     cfg->max_position_embeddings = 4096 * 32;
-    cfg->rms_norm_eps = mixtral ? 1e-5 : 1e-6;
-    cfg->rope_theta = mixtral ? 1e6 : 10000.0;
-    cfg->has_sliding_window = !mixtral;
-    cfg->sliding_window = mixtral ? 0 : 4096;
-    cfg->n_experts = mixtral ? 8 : 0;
-    cfg->n_experts_per_tok = mixtral ? 2 : 0;
+    cfg->rms_norm_eps = d->rms_norm_eps;
+    cfg->rope_theta = d->rope_theta;
+    cfg->has_sliding_window = d->sliding_window > 0;
+    cfg->sliding_window = d->sliding_window;
+    cfg->n_experts = d->n_experts;
+    cfg->n_experts_per_tok = d->n_experts_per_tok;
     cfg->bos_token_id = 1;
     cfg->eos_token_id = 2;
 
@@ -222,7 +247,9 @@ static ckpt_status parse_root(struct ckpt_hf_config *cfg, const ckpt_json *j, co
     TRY(get_real(root, name, "rms_norm_eps", &cfg->rms_norm_eps, err));
     TRY(rope(cfg, root, name, err));
 
-    const cJSON *sw = get(root, "sliding_window");
+    /* an architecture without windowed attention ignores the key, as
+     * transformers' config class does */
+    const cJSON *sw = feat & CKPT_FEAT_SLIDING_WINDOW ? get(root, "sliding_window") : NULL;
     if (sw && cJSON_IsNull(sw)) {
         cfg->has_sliding_window = false;
         cfg->sliding_window = 0;
@@ -238,7 +265,7 @@ static ckpt_status parse_root(struct ckpt_hf_config *cfg, const ckpt_json *j, co
                                 "false", name);
         cfg->tie_word_embeddings = cJSON_IsTrue(tie);
     }
-    if (mixtral) {
+    if (experts) {
         TRY(get_u32(j, root, name, "num_local_experts", false, true, &cfg->n_experts, &present,
                     err));
         TRY(get_u32(j, root, name, "num_experts_per_tok", false, true, &cfg->n_experts_per_tok,
@@ -257,6 +284,7 @@ static ckpt_status parse_root(struct ckpt_hf_config *cfg, const ckpt_json *j, co
                                 name);
         cfg->has_quantization_config = true;
         TRY(get_str(q, name, "quant_method", cfg->quant_method, sizeof cfg->quant_method, err));
+        TRY(block_size(cfg, j, q, name, err));
     }
 #undef TRY
 
@@ -281,7 +309,7 @@ static ckpt_status parse_root(struct ckpt_hf_config *cfg, const ckpt_json *j, co
     if ((uint64_t)cfg->n_heads * cfg->head_dim > MAX_DIM)
         return ckpt_err_set(err, CKPT_E_RANGE, "%s: num_attention_heads * head_dim is too large",
                             name);
-    if (mixtral && cfg->n_experts_per_tok > cfg->n_experts)
+    if (experts && cfg->n_experts_per_tok > cfg->n_experts)
         return ckpt_err_set(err, CKPT_E_RANGE,
                             "%s: num_experts_per_tok: %u is more than num_local_experts %u", name,
                             cfg->n_experts_per_tok, cfg->n_experts);

@@ -19,17 +19,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../arch/arch.h"
 #include "../kernels/err.h"
 #include "safetensors.h"
 
-typedef enum {
-    CKPT_HF_ARCH_MISTRAL = 1, /* MistralForCausalLM / model_type "mistral" */
-    CKPT_HF_ARCH_MIXTRAL = 2, /* MixtralForCausalLM / model_type "mixtral" */
-} ckpt_hf_arch;
-
 /* config.json, with defaults filled in.  Sizes are capped at 2^30. */
 struct ckpt_hf_config {
-    ckpt_hf_arch arch;
+    const struct ckpt_arch *arch; /* descriptor of the architecture (static) */
     char architecture[64];      /* "architectures"[0], or "" when absent */
     char model_type[32];        /* "" when absent */
     uint32_t hidden_size;
@@ -40,19 +36,20 @@ struct ckpt_hf_config {
     uint32_t head_dim;          /* absent/null: hidden_size / n_heads */
     uint32_t vocab_size;
     uint64_t max_position_embeddings; /* default 131072 (4096 * 32) */
-    double rms_norm_eps;        /* default 1e-6 Mistral, 1e-5 Mixtral */
-    double rope_theta;          /* default 10000 Mistral, 1e6 Mixtral */
-    bool has_sliding_window;    /* false: null (or Mixtral's default) */
-    uint32_t sliding_window;    /* absent: 4096 for Mistral */
+    double rms_norm_eps;        /* default: the descriptor's */
+    double rope_theta;          /* default: the descriptor's */
+    bool has_sliding_window;    /* false: null, absent without a default, or no window feature */
+    uint32_t sliding_window;    /* absent: the descriptor's default (4096 for Mistral) */
     bool tie_word_embeddings;   /* default false */
-    uint32_t n_experts;         /* num_local_experts; Mixtral default 8, Mistral 0 */
-    uint32_t n_experts_per_tok; /* Mixtral default 2, Mistral 0 */
+    uint32_t n_experts;         /* num_local_experts; 0 without the experts feature */
+    uint32_t n_experts_per_tok; /* num_experts_per_tok; 0 without the experts feature */
     int64_t bos_token_id;       /* default 1; -1 when null */
     int64_t eos_token_id;       /* default 2; -1 when null; first of a list */
     char torch_dtype[16];       /* "bfloat16"; also read from "dtype"; "" if absent */
     bool has_rope_scaling_key;  /* "rope_scaling": null was present (non-null is refused) */
     bool has_quantization_config;
     char quant_method[32];      /* quantization_config.quant_method, "" if absent */
+    uint32_t weight_block_size[2]; /* quantization_config.weight_block_size; {0, 0} if absent */
 };
 
 /*
@@ -65,8 +62,8 @@ struct ckpt_hf_config {
 ckpt_status ckpt_hf_config_parse(struct ckpt_hf_config *cfg, const char *text, size_t len,
                                  const char *name, ckpt_err *err);
 
-/* Name of an architecture ("MistralForCausalLM"). */
-const char *ckpt_hf_arch_name(ckpt_hf_arch arch);
+/* The config sizes a role table's shapes are written in (arch.h). */
+void ckpt_hf_config_dims(const struct ckpt_hf_config *cfg, uint64_t dims[CKPT_DIM_COUNT]);
 
 typedef enum {
     CKPT_HF_LAYOUT_FILE = 1,   /* a lone .safetensors file, no config */

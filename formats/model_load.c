@@ -8,18 +8,22 @@
  */
 #include "model_load.h"
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "../arch/gguf_keys.h"
 #include "fp8.h"
 #include "gguf.h"
 #include "hfdir.h"
 
 struct ckpt_weights {
     ckpt_weights_kind kind;
+    const struct ckpt_arch *arch;     /* descriptor of the model (static) */
+    uint64_t dims[CKPT_DIM_COUNT];    /* config sizes of the role table */
     char *path;
     ckpt_hf *hf;
     ckpt_gguf *gguf;
@@ -92,29 +96,72 @@ static ckpt_status alloc_layers(ckpt_weights *W, ckpt_err *err)
     return CKPT_OK;
 }
 
+/* Where the view of each role goes: the model, a layer, or one expert. */
+enum { AT_MODEL = 1, AT_LAYER, AT_EXPERT };
+static const struct {
+    unsigned char at;
+    size_t off;
+} slots[CKPT_ROLE_COUNT] = {
+    [CKPT_ROLE_TOKEN_EMBD] = {AT_MODEL, offsetof(struct ckpt_model_weights, tok_embd)},
+    [CKPT_ROLE_OUTPUT_NORM] = {AT_MODEL, offsetof(struct ckpt_model_weights, output_norm)},
+    [CKPT_ROLE_OUTPUT] = {AT_MODEL, offsetof(struct ckpt_model_weights, output)},
+    [CKPT_ROLE_ATTN_NORM] = {AT_LAYER, offsetof(struct ckpt_layer_views, attn_norm)},
+    [CKPT_ROLE_ATTN_Q] = {AT_LAYER, offsetof(struct ckpt_layer_views, wq)},
+    [CKPT_ROLE_ATTN_K] = {AT_LAYER, offsetof(struct ckpt_layer_views, wk)},
+    [CKPT_ROLE_ATTN_V] = {AT_LAYER, offsetof(struct ckpt_layer_views, wv)},
+    [CKPT_ROLE_ATTN_OUTPUT] = {AT_LAYER, offsetof(struct ckpt_layer_views, wo)},
+    [CKPT_ROLE_FFN_NORM] = {AT_LAYER, offsetof(struct ckpt_layer_views, ffn_norm)},
+    [CKPT_ROLE_FFN_GATE] = {AT_LAYER, offsetof(struct ckpt_layer_views, ffn.gate)},
+    [CKPT_ROLE_FFN_UP] = {AT_LAYER, offsetof(struct ckpt_layer_views, ffn.up)},
+    [CKPT_ROLE_FFN_DOWN] = {AT_LAYER, offsetof(struct ckpt_layer_views, ffn.down)},
+    [CKPT_ROLE_FFN_GATE_INP] = {AT_LAYER, offsetof(struct ckpt_layer_views, router)},
+    [CKPT_ROLE_FFN_GATE_EXPS] = {AT_EXPERT, offsetof(struct ckpt_ffn_views, gate)},
+    [CKPT_ROLE_FFN_DOWN_EXPS] = {AT_EXPERT, offsetof(struct ckpt_ffn_views, down)},
+    [CKPT_ROLE_FFN_UP_EXPS] = {AT_EXPERT, offsetof(struct ckpt_ffn_views, up)},
+};
+
+/* The view a role of layer l (expert e) fills; NULL for a role the
+ * forward pass does not take. */
+static struct ckpt_wview *slot(ckpt_weights *W, ckpt_role role, int64_t l, int64_t e)
+{
+    unsigned char *base = slots[role].at == AT_MODEL   ? (unsigned char *)&W->w
+                          : slots[role].at == AT_LAYER  ? (unsigned char *)&W->layers[l]
+                          : slots[role].at == AT_EXPERT ? (unsigned char *)&W->layers[l].experts[e]
+                                                        : NULL;
+    return base ? (struct ckpt_wview *)(base + slots[role].off) : NULL;
+}
+
+/* Reads one tensor by name into a view (hf_view, gguf_view). */
+typedef ckpt_status (*view_fn)(ckpt_weights *W, const char *name, struct ckpt_wview *v,
+                               ckpt_err *err);
+
+/* Does the file hold a tensor of this name? */
+typedef bool (*has_fn)(const ckpt_weights *W, const char *name);
+
+/* The tied output: absent when tie_word_embeddings (HF) or simply absent
+ * (GGUF, as llama.cpp falls back to the embedding). */
+static bool output_tied(const ckpt_weights *W, const struct ckpt_arch_role *r, const char *name,
+                        has_fn has, bool tied)
+{
+    return r->tied_optional && tied && !has(W, name);
+}
+
 /* ==== Hugging Face directory ==== */
 
-/* An F8_E4M3 weight with its scale tensor, dequantized into an owned f32
- * buffer (see fp8.h for the layouts). */
+/* An FP8 weight with its scale tensor, dequantized into an owned f32
+ * buffer by the converter's reader (fp8.h). */
 static ckpt_status hf_fp8_view(ckpt_weights *W, const struct ckpt_st_tensor *t,
                                struct ckpt_wview *v, ckpt_err *err)
 {
-    char sname[160];
-    snprintf(sname, sizeof sname, "%s%s", t->name, CKPT_FP8_SCALE_SUFFIX);
-    const struct ckpt_st_tensor *s = ckpt_hf_find(W->hf, sname, NULL);
-    bool inv = false;
-    if (!s) {
-        snprintf(sname, sizeof sname, "%s%s", t->name, CKPT_FP8_SCALE_INV_SUFFIX);
-        s = ckpt_hf_find(W->hf, sname, NULL);
-        inv = true;
-    }
-    if (!s)
-        return ckpt_err_set(err, CKPT_E_FORMAT, "%s: tensor '%s': FP8 weights without a "
-                            "'%s%s' or '%s%s' tensor", W->path, t->name, t->name,
-                            CKPT_FP8_SCALE_SUFFIX, t->name, CKPT_FP8_SCALE_INV_SUFFIX);
-    if (t->n_dims != 2 || t->shape[0] > (uint64_t)INT64_MAX / 4 / (t->shape[1] ? t->shape[1] : 1))
-        return ckpt_err_set(err, CKPT_E_FORMAT, "%s: tensor '%s': FP8 weights must be 2-D",
-                            W->path, t->name);
+    struct ckpt_fp8_luts luts;
+    struct ckpt_fp8 f;
+    ckpt_fp8_luts_init(&luts);
+    ckpt_status st = ckpt_fp8_open(&f, W->hf, t, ckpt_hf_get_config(W->hf)->weight_block_size,
+                                   &luts, W->path, err);
+    if (st != CKPT_OK)
+        return st;
+    if (t->shape[0] > (uint64_t)INT64_MAX / 4 / (t->shape[1] ? t->shape[1] : 1))
+        return ckpt_err_set(err, CKPT_E_FORMAT, "%s: tensor '%s': too large", W->path, t->name);
     float **owned = realloc(W->owned, (W->n_owned + 1) * sizeof *owned);
     if (!owned)
         return ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory", W->path);
@@ -125,9 +172,8 @@ static ckpt_status hf_fp8_view(ckpt_weights *W, const struct ckpt_st_tensor *t,
                             "dequantized values", W->path, t->name,
                             (unsigned long long)t->n_elements);
     W->owned[W->n_owned++] = buf;
-    ckpt_status st = ckpt_fp8_dequantize(t, s, inv, buf, W->path, err);
-    if (st != CKPT_OK)
-        return st;
+    for (uint64_t r = 0; r < t->shape[0]; r++)
+        ckpt_fp8_row(&f, r, buf + r * t->shape[1]);
     if (!ckpt_wview_init(v, CKPT_TYPE_F32, (int64_t)t->shape[1], (int64_t)t->shape[0], 1, buf))
         return ckpt_err_set(err, CKPT_E_FORMAT, "%s: tensor '%s': bad shape", W->path, t->name);
     return CKPT_OK;
@@ -143,7 +189,8 @@ static ckpt_status hf_view(ckpt_weights *W, const char *name, struct ckpt_wview 
     case CKPT_DT_BF16: type = CKPT_TYPE_BF16; break;
     case CKPT_DT_F16: type = CKPT_TYPE_F16; break;
     case CKPT_DT_F32: type = CKPT_TYPE_F32; break;
-    case CKPT_DT_F8_E4M3: return hf_fp8_view(W, t, v, err);
+    case CKPT_DT_F8_E4M3:
+    case CKPT_DT_F8_E5M2: return hf_fp8_view(W, t, v, err);
     default:
         return ckpt_err_set(err, CKPT_E_UNSUPPORTED, "%s: tensor '%s': dtype %s is not supported",
                             W->path, name, ckpt_dtype_name(t->dtype));
@@ -173,7 +220,10 @@ static ckpt_status hf_config(ckpt_weights *W, ckpt_err *err)
                             "%s: quantized checkpoints (%s) are not supported by the reference "
                             "forward pass", W->path, h->quant_method[0] ? h->quant_method : "?");
     struct ckpt_model_config *c = &W->cfg;
-    c->arch = h->arch == CKPT_HF_ARCH_MIXTRAL ? CKPT_ARCH_MIXTRAL : CKPT_ARCH_MISTRAL;
+    W->arch = h->arch;
+    ckpt_hf_config_dims(h, W->dims);
+    c->features = h->arch->features;
+    bool experts = c->features & CKPT_FEAT_EXPERTS;
     c->n_vocab = h->vocab_size;
     c->dim = h->hidden_size;
     c->n_layers = h->n_layers;
@@ -181,14 +231,87 @@ static ckpt_status hf_config(ckpt_weights *W, ckpt_err *err)
     c->n_kv_heads = h->n_kv_heads;
     c->head_dim = h->head_dim;
     c->ffn_dim = h->intermediate_size;
-    c->n_experts = c->arch == CKPT_ARCH_MIXTRAL ? h->n_experts : 0;
-    c->n_experts_used = c->arch == CKPT_ARCH_MIXTRAL ? h->n_experts_per_tok : 0;
+    c->n_experts = experts ? h->n_experts : 0;
+    c->n_experts_used = experts ? h->n_experts_per_tok : 0;
     c->rms_eps = (float)h->rms_norm_eps;
     c->rope_theta = (float)h->rope_theta;
     c->sliding_window = h->has_sliding_window ? h->sliding_window : 0;
     c->max_pos = (int64_t)h->max_position_embeddings;
     c->bos_id = (int32_t)h->bos_token_id;
     c->eos_id = (int32_t)h->eos_token_id;
+    return CKPT_OK;
+}
+
+static bool hf_has(const ckpt_weights *W, const char *name)
+{
+    return ckpt_hf_find(W->hf, name, NULL) != NULL;
+}
+
+/* Name of a role's tensor in a checkpoint scheme, or in GGUF (scheme NULL). */
+static bool role_name(const ckpt_weights *W, const struct ckpt_arch_scheme *sc, ckpt_role role,
+                      int64_t l, int64_t e, char *name, size_t n)
+{
+    return sc ? ckpt_arch_hf_name(sc, role, (int)l, (int)e, "weight", name, n)
+              : ckpt_arch_gguf_name(W->arch, role, (int)l, "weight", name, n);
+}
+
+static ckpt_status gguf_view(ckpt_weights *W, const char *name, struct ckpt_wview *v,
+                             ckpt_err *err);
+static bool gguf_has(const ckpt_weights *W, const char *name);
+
+/*
+ * Every role of the architecture into its view, named by scheme sc (NULL:
+ * GGUF names, experts stacked).  Q/K rows stored in GGUF order are marked
+ * with their head count, so the forward pass undoes the permutation.
+ */
+static ckpt_status load_roles(ckpt_weights *W, const struct ckpt_arch_scheme *sc, bool tied,
+                              ckpt_err *err)
+{
+    view_fn view = sc ? hf_view : gguf_view;
+    has_fn has = sc ? hf_has : gguf_has;
+    bool gguf_order = !sc || !sc->rotate_half;
+    char name[192];
+    ckpt_status st;
+    for (size_t i = 0; i < W->arch->n_roles; i++) {
+        const struct ckpt_arch_role *r = &W->arch->roles[i];
+        if (!ckpt_arch_role_present(r, W->cfg.features))
+            continue;
+        int64_t n_l = ckpt_arch_role_per_layer(r) ? W->cfg.n_layers : 1;
+        int64_t n_e = r->stacked && sc ? W->cfg.n_experts : 1;
+        for (int64_t l = 0; l < n_l; l++) {
+            int64_t layer = ckpt_arch_role_per_layer(r) ? l : -1;
+            for (int64_t e = 0; e < n_e; e++) {
+                if (!role_name(W, sc, r->role, layer, r->stacked && sc ? e : -1, name,
+                               sizeof name))
+                    return ckpt_err_set(err, CKPT_E_INTERNAL, "%s: no name for a role", W->path);
+                if (output_tied(W, r, name, has, tied || !sc)) {
+                    W->w.output = W->w.tok_embd;
+                    continue;
+                }
+                if (r->stacked && !sc) { /* one GGUF tensor holds every expert */
+                    struct ckpt_wview all;
+                    if ((st = view(W, name, &all, err)) != CKPT_OK)
+                        return st;
+                    if (all.ne[2] != W->cfg.n_experts)
+                        return ckpt_err_set(err, CKPT_E_FORMAT,
+                                            "%s: tensor '%s' does not hold %lld experts",
+                                            W->path, name, (long long)W->cfg.n_experts);
+                    for (int64_t x = 0; x < W->cfg.n_experts; x++)
+                        *slot(W, r->role, l, x) = ckpt_wview_slice(&all, x);
+                    continue;
+                }
+                struct ckpt_wview *v = slot(W, r->role, l, e);
+                if (!v) /* a role the forward pass has no place for */
+                    return ckpt_err_set(err, CKPT_E_UNSUPPORTED,
+                                        "%s: tensor '%s' has no place in the reference model",
+                                        W->path, name);
+                if ((st = view(W, name, v, err)) != CKPT_OK)
+                    return st;
+                if (gguf_order)
+                    v->qk_heads = (int32_t)ckpt_arch_permute_heads(r, W->dims);
+            }
+        }
+    }
     return CKPT_OK;
 }
 
@@ -202,49 +325,24 @@ static ckpt_status hf_load(ckpt_weights *W, ckpt_err *err)
     if (st != CKPT_OK)
         return st;
     const struct ckpt_hf_config *h = ckpt_hf_get_config(W->hf);
-    char name[128];
-#define VIEW(dst, ...)                                                                           \
-    do {                                                                                         \
-        snprintf(name, sizeof name, __VA_ARGS__);                                                \
-        if ((st = hf_view(W, name, dst, err)) != CKPT_OK)                                        \
-            return st;                                                                           \
-    } while (0)
-    VIEW(&W->w.tok_embd, "model.embed_tokens.weight");
-    VIEW(&W->w.output_norm, "model.norm.weight");
-    if (ckpt_hf_find(W->hf, "lm_head.weight", NULL) || !h->tie_word_embeddings)
-        VIEW(&W->w.output, "lm_head.weight");
-    else
-        W->w.output = W->w.tok_embd;
-    for (int64_t l = 0; l < W->cfg.n_layers; l++) {
-        struct ckpt_layer_views *L = &W->layers[l];
-        const char *p = "model.layers";
-        long long n = (long long)l;
-        VIEW(&L->attn_norm, "%s.%lld.input_layernorm.weight", p, n);
-        VIEW(&L->wq, "%s.%lld.self_attn.q_proj.weight", p, n);
-        VIEW(&L->wk, "%s.%lld.self_attn.k_proj.weight", p, n);
-        VIEW(&L->wv, "%s.%lld.self_attn.v_proj.weight", p, n);
-        VIEW(&L->wo, "%s.%lld.self_attn.o_proj.weight", p, n);
-        VIEW(&L->ffn_norm, "%s.%lld.post_attention_layernorm.weight", p, n);
-        if (W->cfg.arch == CKPT_ARCH_MIXTRAL) {
-            VIEW(&L->router, "%s.%lld.block_sparse_moe.gate.weight", p, n);
-            for (int64_t e = 0; e < W->cfg.n_experts; e++) {
-                long long x = (long long)e;
-                const char *ex = "block_sparse_moe.experts";
-                VIEW(&L->experts[e].gate, "%s.%lld.%s.%lld.w1.weight", p, n, ex, x);
-                VIEW(&L->experts[e].down, "%s.%lld.%s.%lld.w2.weight", p, n, ex, x);
-                VIEW(&L->experts[e].up, "%s.%lld.%s.%lld.w3.weight", p, n, ex, x);
-            }
-        } else {
-            VIEW(&L->ffn.gate, "%s.%lld.mlp.gate_proj.weight", p, n);
-            VIEW(&L->ffn.up, "%s.%lld.mlp.up_proj.weight", p, n);
-            VIEW(&L->ffn.down, "%s.%lld.mlp.down_proj.weight", p, n);
-        }
-    }
-#undef VIEW
-    return CKPT_OK;
+    return load_roles(W, &h->arch->schemes[0], h->tie_word_embeddings, err);
 }
 
 /* ==== GGUF ==== */
+
+/* The role table's dims from the hyperparameters read from the keys. */
+static void model_dims(const struct ckpt_model_config *c, uint64_t dims[CKPT_DIM_COUNT])
+{
+    dims[CKPT_DIM_NONE] = 0;
+    dims[CKPT_DIM_VOCAB] = (uint64_t)c->n_vocab;
+    dims[CKPT_DIM_HIDDEN] = (uint64_t)c->dim;
+    dims[CKPT_DIM_Q] = (uint64_t)(c->n_heads * c->head_dim);
+    dims[CKPT_DIM_KV] = (uint64_t)(c->n_kv_heads * c->head_dim);
+    dims[CKPT_DIM_FFN] = (uint64_t)c->ffn_dim;
+    dims[CKPT_DIM_EXPERTS] = (uint64_t)c->n_experts;
+    dims[CKPT_DIM_HEADS] = (uint64_t)c->n_heads;
+    dims[CKPT_DIM_KV_HEADS] = (uint64_t)c->n_kv_heads;
+}
 
 static bool has_key(const ckpt_gguf *g, const char *key)
 {
@@ -273,58 +371,71 @@ static ckpt_status gguf_u32(ckpt_weights *W, const char *key, int64_t dflt, int6
     return st;
 }
 
+/* The <arch>.* keys into the config; the descriptor from the architecture
+ * and whether the file declares experts. */
 static ckpt_status gguf_config(ckpt_weights *W, ckpt_err *err)
 {
     const ckpt_gguf *g = W->gguf;
     struct ckpt_model_config *c = &W->cfg;
-    const char *arch;
-    ckpt_status st = ckpt_gguf_get_str(g, "general.architecture", &arch, err);
+    const char *a;
+    char kb[CKPT_GGUF_KEY_MAX];
+#define K(suffix) ckpt_gguf_key(kb, a, suffix)
+    ckpt_status st = ckpt_gguf_get_str(g, CKPT_KEY_ARCHITECTURE, &a, err);
     if (st != CKPT_OK)
         return st;
-    if (strcmp(arch, "llama") != 0)
+    if (!ckpt_arch_by_gguf(a, false))
         return ckpt_err_set(err, CKPT_E_UNSUPPORTED,
                             "%s: architecture '%s' is not supported (expected 'llama')", W->path,
-                            arch);
-    const struct ckpt_gguf_tensor *emb = ckpt_gguf_find_tensor(g, "token_embd.weight");
+                            a);
+    /* the vocabulary size falls back to the embedding's rows, as in llama.cpp */
+    char emb_name[64];
+    ckpt_arch_gguf_name(ckpt_arch_by_gguf(a, false), CKPT_ROLE_TOKEN_EMBD, -1, "weight", emb_name,
+                        sizeof emb_name);
+    const struct ckpt_gguf_tensor *emb = ckpt_gguf_find_tensor(g, emb_name);
     if (!emb)
-        return ckpt_err_set(err, CKPT_E_FORMAT, "%s: tensor 'token_embd.weight' is missing",
-                            W->path);
+        return ckpt_err_set(err, CKPT_E_FORMAT, "%s: tensor '%s' is missing", W->path, emb_name);
     int64_t rope_dims;
-    if ((st = gguf_u32(W, "llama.block_count", -1, &c->n_layers, err)) ||
-        (st = gguf_u32(W, "llama.embedding_length", -1, &c->dim, err)) ||
-        (st = gguf_u32(W, "llama.feed_forward_length", -1, &c->ffn_dim, err)) ||
-        (st = gguf_u32(W, "llama.attention.head_count", -1, &c->n_heads, err)) ||
-        (st = gguf_u32(W, "llama.attention.head_count_kv", c->n_heads, &c->n_kv_heads, err)) ||
-        (st = gguf_u32(W, "llama.expert_count", 0, &c->n_experts, err)) ||
-        (st = gguf_u32(W, "llama.expert_used_count", 0, &c->n_experts_used, err)) ||
-        (st = gguf_u32(W, "llama.vocab_size", emb->ne[1], &c->n_vocab, err)) ||
-        (st = gguf_u32(W, "llama.context_length", 0, &c->max_pos, err)))
+    if ((st = gguf_u32(W, K(CKPT_KEY_BLOCK_COUNT), -1, &c->n_layers, err)) ||
+        (st = gguf_u32(W, K(CKPT_KEY_EMBEDDING_LENGTH), -1, &c->dim, err)) ||
+        (st = gguf_u32(W, K(CKPT_KEY_FEED_FORWARD_LENGTH), -1, &c->ffn_dim, err)) ||
+        (st = gguf_u32(W, K(CKPT_KEY_HEAD_COUNT), -1, &c->n_heads, err)) ||
+        (st = gguf_u32(W, K(CKPT_KEY_HEAD_COUNT_KV), c->n_heads, &c->n_kv_heads, err)) ||
+        (st = gguf_u32(W, K(CKPT_KEY_EXPERT_COUNT), 0, &c->n_experts, err)) ||
+        (st = gguf_u32(W, K(CKPT_KEY_EXPERT_USED_COUNT), 0, &c->n_experts_used, err)) ||
+        (st = gguf_u32(W, K(CKPT_KEY_VOCAB_SIZE), emb->ne[1], &c->n_vocab, err)) ||
+        (st = gguf_u32(W, K(CKPT_KEY_CONTEXT_LENGTH), 0, &c->max_pos, err)))
         return st;
     if (c->n_heads == 0)
-        return ckpt_err_set(err, CKPT_E_FORMAT, "%s: llama.attention.head_count is 0", W->path);
-    if ((st = gguf_u32(W, "llama.attention.key_length", c->dim / c->n_heads, &c->head_dim, err)) ||
-        (st = gguf_u32(W, "llama.rope.dimension_count", c->head_dim, &rope_dims, err)))
+        return ckpt_err_set(err, CKPT_E_FORMAT, "%s: %s is 0", W->path, K(CKPT_KEY_HEAD_COUNT));
+    if ((st = gguf_u32(W, K(CKPT_KEY_KEY_LENGTH), c->dim / c->n_heads, &c->head_dim, err)) ||
+        (st = gguf_u32(W, K(CKPT_KEY_ROPE_DIMS), c->head_dim, &rope_dims, err)))
         return st;
     if (rope_dims != c->head_dim)
         return ckpt_err_set(err, CKPT_E_UNSUPPORTED,
                             "%s: rope over %lld of %lld head dimensions is not supported", W->path,
                             (long long)rope_dims, (long long)c->head_dim);
     const char *scaling;
-    if (has_key(g, "llama.rope.scaling.type") &&
-        ckpt_gguf_get_str(g, "llama.rope.scaling.type", &scaling, NULL) == CKPT_OK &&
+    if (has_key(g, K(CKPT_KEY_ROPE_SCALING_TYPE)) &&
+        ckpt_gguf_get_str(g, K(CKPT_KEY_ROPE_SCALING_TYPE), &scaling, NULL) == CKPT_OK &&
         strcmp(scaling, "none") != 0)
         return ckpt_err_set(err, CKPT_E_UNSUPPORTED, "%s: rope scaling '%s' is not supported",
                             W->path, scaling);
-    if ((st = ckpt_gguf_get_f32(g, "llama.attention.layer_norm_rms_epsilon", &c->rms_eps, err)))
+    if ((st = ckpt_gguf_get_f32(g, K(CKPT_KEY_RMS_EPS), &c->rms_eps, err)))
         return st;
     c->rope_theta = 10000.0f;
-    if (has_key(g, "llama.rope.freq_base") &&
-        (st = ckpt_gguf_get_f32(g, "llama.rope.freq_base", &c->rope_theta, err)))
+    if (has_key(g, K(CKPT_KEY_ROPE_FREQ_BASE)) &&
+        (st = ckpt_gguf_get_f32(g, K(CKPT_KEY_ROPE_FREQ_BASE), &c->rope_theta, err)))
         return st;
-    c->bos_id = opt_id(g, "tokenizer.ggml.bos_token_id");
-    c->eos_id = opt_id(g, "tokenizer.ggml.eos_token_id");
-    c->arch = c->n_experts > 0 ? CKPT_ARCH_MIXTRAL : CKPT_ARCH_MISTRAL;
+#undef K
+    c->bos_id = opt_id(g, CKPT_KEY_TOK_BOS_ID);
+    c->eos_id = opt_id(g, CKPT_KEY_TOK_EOS_ID);
+    W->arch = ckpt_arch_by_gguf(a, c->n_experts > 0);
+    if (!W->arch)
+        return ckpt_err_set(err, CKPT_E_UNSUPPORTED, "%s: '%s' with%s experts is not supported",
+                            W->path, a, c->n_experts > 0 ? "" : "out");
+    c->features = W->arch->features;
     c->sliding_window = 0; /* not recorded in GGUF */
+    model_dims(c, W->dims);
     return CKPT_OK;
 }
 
@@ -338,6 +449,11 @@ static ckpt_status gguf_view(ckpt_weights *W, const char *name, struct ckpt_wvie
     return CKPT_OK;
 }
 
+static bool gguf_has(const ckpt_weights *W, const char *name)
+{
+    return ckpt_gguf_find_tensor(W->gguf, name) != NULL;
+}
+
 static ckpt_status gguf_load(ckpt_weights *W, ckpt_err *err)
 {
     ckpt_status st = ckpt_gguf_open(&W->gguf, W->path, err);
@@ -345,56 +461,7 @@ static ckpt_status gguf_load(ckpt_weights *W, ckpt_err *err)
         st = gguf_config(W, err);
     if (st == CKPT_OK)
         st = alloc_layers(W, err);
-    if (st != CKPT_OK)
-        return st;
-    char name[96];
-#define VIEW(dst, ...)                                                                           \
-    do {                                                                                         \
-        snprintf(name, sizeof name, __VA_ARGS__);                                                \
-        if ((st = gguf_view(W, name, dst, err)) != CKPT_OK)                                      \
-            return st;                                                                           \
-    } while (0)
-    VIEW(&W->w.tok_embd, "token_embd.weight");
-    VIEW(&W->w.output_norm, "output_norm.weight");
-    if (ckpt_gguf_find_tensor(W->gguf, "output.weight"))
-        VIEW(&W->w.output, "output.weight");
-    else
-        W->w.output = W->w.tok_embd; /* tied, as llama.cpp falls back */
-    for (int64_t l = 0; l < W->cfg.n_layers; l++) {
-        struct ckpt_layer_views *L = &W->layers[l];
-        long long n = (long long)l;
-        VIEW(&L->attn_norm, "blk.%lld.attn_norm.weight", n);
-        VIEW(&L->wq, "blk.%lld.attn_q.weight", n);
-        VIEW(&L->wk, "blk.%lld.attn_k.weight", n);
-        VIEW(&L->wv, "blk.%lld.attn_v.weight", n);
-        VIEW(&L->wo, "blk.%lld.attn_output.weight", n);
-        VIEW(&L->ffn_norm, "blk.%lld.ffn_norm.weight", n);
-        L->wq.qk_heads = (int32_t)W->cfg.n_heads;
-        L->wk.qk_heads = (int32_t)W->cfg.n_kv_heads;
-        if (W->cfg.arch == CKPT_ARCH_MIXTRAL) {
-            struct ckpt_wview gate, up, down;
-            VIEW(&L->router, "blk.%lld.ffn_gate_inp.weight", n);
-            VIEW(&gate, "blk.%lld.ffn_gate_exps.weight", n);
-            VIEW(&up, "blk.%lld.ffn_up_exps.weight", n);
-            VIEW(&down, "blk.%lld.ffn_down_exps.weight", n);
-            if (gate.ne[2] != W->cfg.n_experts || up.ne[2] != W->cfg.n_experts ||
-                down.ne[2] != W->cfg.n_experts)
-                return ckpt_err_set(err, CKPT_E_FORMAT,
-                                    "%s: layer %lld: stacked experts do not hold %lld experts",
-                                    W->path, n, (long long)W->cfg.n_experts);
-            for (int64_t e = 0; e < W->cfg.n_experts; e++) {
-                L->experts[e].gate = ckpt_wview_slice(&gate, e);
-                L->experts[e].up = ckpt_wview_slice(&up, e);
-                L->experts[e].down = ckpt_wview_slice(&down, e);
-            }
-        } else {
-            VIEW(&L->ffn.gate, "blk.%lld.ffn_gate.weight", n);
-            VIEW(&L->ffn.up, "blk.%lld.ffn_up.weight", n);
-            VIEW(&L->ffn.down, "blk.%lld.ffn_down.weight", n);
-        }
-    }
-#undef VIEW
-    return CKPT_OK;
+    return st == CKPT_OK ? load_roles(W, NULL, true, err) : st;
 }
 
 /* ==== entry ==== */

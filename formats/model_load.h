@@ -7,10 +7,10 @@
  *
  * HF: hyperparameters from config.json (hfdir.h, with the transformers
  * defaults); tensors by HF name in BF16, F16 or F32, viewed in place, or
- * F8_E4M3 with a weight_scale / weight_scale_inv tensor (fp8.h: per tensor,
- * per row or per 128x128 block; quant_method "fp8", "fbgemm_fp8" or
- * "compressed-tensors"), dequantized at open into f32 buffers owned by the
- * weights object (4 bytes per FP8 weight of memory).  Activation scales
+ * F8_E4M3 or F8_E5M2 with a weight_scale / weight_scale_inv tensor (fp8.h,
+ * the converter's reader: per tensor, per row or per block; quant_method
+ * "fp8", "fbgemm_fp8" or "compressed-tensors"), dequantized at open into f32
+ * buffers owned by the weights object (4 bytes per FP8 weight of memory).  Activation scales
  * (input_scale) are ignored: activations stay f32.
  *
  * GGUF (architecture "llama", as llama.cpp's converter writes Mistral and

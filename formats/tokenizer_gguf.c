@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "../arch/gguf_keys.h"
 #include "gguf.h"
 #include "tokenizer_impl.h"
 
@@ -55,7 +56,7 @@ static ckpt_status opt_bool(const ckpt_gguf *g, const char *key, bool *v, ckpt_e
 static ckpt_status fill(ckpt_tok *t, const ckpt_gguf *g, const char *name, ckpt_err *err)
 {
     const char *model;
-    ckpt_status st = ckpt_gguf_get_str(g, "tokenizer.ggml.model", &model, err);
+    ckpt_status st = ckpt_gguf_get_str(g, CKPT_KEY_TOK_MODEL, &model, err);
     if (st)
         return st;
     if (strcmp(model, "llama") != 0)
@@ -64,9 +65,9 @@ static ckpt_status fill(ckpt_tok *t, const ckpt_gguf *g, const char *name, ckpt_
                             name, model);
     const struct ckpt_gguf_kv *tokens, *scores, *types;
     /* llama.cpp takes scores and types as optional (0 and NORMAL) */
-    if ((st = array_kv(g, "tokenizer.ggml.tokens", true, true, &tokens, name, err)) ||
-        (st = array_kv(g, "tokenizer.ggml.scores", false, false, &scores, name, err)) ||
-        (st = array_kv(g, "tokenizer.ggml.token_type", false, false, &types, name, err)))
+    if ((st = array_kv(g, CKPT_KEY_TOK_TOKENS, true, true, &tokens, name, err)) ||
+        (st = array_kv(g, CKPT_KEY_TOK_SCORES, false, false, &scores, name, err)) ||
+        (st = array_kv(g, CKPT_KEY_TOK_TYPES, false, false, &types, name, err)))
         return st;
     uint64_t n = tokens->n;
     if (n == 0 || n > CKPT_TOK_MAX_PIECES)
@@ -104,13 +105,13 @@ static ckpt_status fill(ckpt_tok *t, const ckpt_gguf *g, const char *name, ckpt_
     t->add_bos = true;
     t->add_eos = false;
     uint32_t nv = (uint32_t)n;
-    if ((st = opt_id(g, "tokenizer.ggml.bos_token_id", nv, &t->bos, name, err)) ||
-        (st = opt_id(g, "tokenizer.ggml.eos_token_id", nv, &t->eos, name, err)) ||
-        (st = opt_id(g, "tokenizer.ggml.unknown_token_id", nv, &t->unk, name, err)) ||
-        (st = opt_id(g, "tokenizer.ggml.padding_token_id", nv, &t->pad, name, err)) ||
-        (st = opt_bool(g, "tokenizer.ggml.add_bos_token", &t->add_bos, err)) ||
-        (st = opt_bool(g, "tokenizer.ggml.add_eos_token", &t->add_eos, err)) ||
-        (st = opt_bool(g, "tokenizer.ggml.add_space_prefix", &t->add_dummy_prefix, err)))
+    if ((st = opt_id(g, CKPT_KEY_TOK_BOS_ID, nv, &t->bos, name, err)) ||
+        (st = opt_id(g, CKPT_KEY_TOK_EOS_ID, nv, &t->eos, name, err)) ||
+        (st = opt_id(g, CKPT_KEY_TOK_UNK_ID, nv, &t->unk, name, err)) ||
+        (st = opt_id(g, CKPT_KEY_TOK_PAD_ID, nv, &t->pad, name, err)) ||
+        (st = opt_bool(g, CKPT_KEY_TOK_ADD_BOS, &t->add_bos, err)) ||
+        (st = opt_bool(g, CKPT_KEY_TOK_ADD_EOS, &t->add_eos, err)) ||
+        (st = opt_bool(g, CKPT_KEY_TOK_ADD_SPACE_PREFIX, &t->add_dummy_prefix, err)))
         return st;
     if (ckpt_gguf_find_kv(g, "tokenizer.chat_template")) {
         const char *tmpl;

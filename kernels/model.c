@@ -132,7 +132,7 @@ static ckpt_status check_config(const struct ckpt_model_config *c, ckpt_err *err
     if (c->head_dim % 2)
         return ckpt_err_set(err, CKPT_E_FORMAT, "model config: head_dim %lld is odd",
                             (long long)c->head_dim);
-    if (c->arch == CKPT_ARCH_MIXTRAL &&
+    if ((c->features & CKPT_FEAT_EXPERTS) &&
         (c->n_experts <= 0 || c->n_experts_used <= 0 || c->n_experts_used > c->n_experts))
         return ckpt_err_set(err, CKPT_E_FORMAT, "model config: %lld of %lld experts per token",
                             (long long)c->n_experts_used, (long long)c->n_experts);
@@ -176,7 +176,7 @@ ckpt_status ckpt_model_check(const struct ckpt_model_config *c,
         if (L->wk.qk_heads && L->wk.qk_heads != c->n_kv_heads)
             return ckpt_err_set(err, CKPT_E_FORMAT, "layer %lld: attn_k permuted for %d heads",
                                 (long long)l, L->wk.qk_heads);
-        if (c->arch == CKPT_ARCH_MIXTRAL) {
+        if (c->features & CKPT_FEAT_EXPERTS) {
             CHECK(&L->router, "ffn_gate_inp", l, d, c->n_experts);
             if (!L->experts)
                 return ckpt_err_set(err, CKPT_E_FORMAT, "layer %lld: no experts", (long long)l);
@@ -261,8 +261,8 @@ ckpt_status ckpt_model_new(ckpt_model **out, const struct ckpt_model_config *cfg
     m->n_threads = ckpt_pool_size(m->pool);
 
     int64_t d = cfg->dim, L = cfg->n_layers, B = m->max_batch, half = cfg->head_dim / 2;
-    int64_t E = cfg->arch == CKPT_ARCH_MIXTRAL ? cfg->n_experts : 0;
-    int64_t K = cfg->arch == CKPT_ARCH_MIXTRAL ? cfg->n_experts_used : 0;
+    int64_t E = (cfg->features & CKPT_FEAT_EXPERTS) ? cfg->n_experts : 0;
+    int64_t K = (cfg->features & CKPT_FEAT_EXPERTS) ? cfg->n_experts_used : 0;
     m->q_dim = cfg->n_heads * cfg->head_dim;
     m->kv_dim = cfg->n_kv_heads * cfg->head_dim;
     int64_t cache;
@@ -507,7 +507,7 @@ static void ffn_block(ckpt_model *m, int64_t l, int64_t nt)
 {
     int64_t d = m->cfg.dim;
     rmsnorm_rows(m, m->norm_ffn + l * d, nt);
-    if (m->cfg.arch == CKPT_ARCH_MIXTRAL)
+    if (m->cfg.features & CKPT_FEAT_EXPERTS)
         moe_block(m, l, nt);
     else
         swiglu(m, &m->w->layers[l].ffn, l, -1, m->xn, nt, m->proj);

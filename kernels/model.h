@@ -31,13 +31,9 @@
 
 #include "dot.h"
 #include "err.h"
+#include "features.h"
 #include "pool.h"
 #include "types.h"
-
-typedef enum {
-    CKPT_ARCH_MISTRAL = 0, /* MistralForCausalLM (and Llama-style dense models) */
-    CKPT_ARCH_MIXTRAL = 1, /* MixtralForCausalLM */
-} ckpt_arch;
 
 /* A matrix (or a stack of matrices, or a vector) of any ggml type. */
 struct ckpt_wview {
@@ -60,7 +56,7 @@ bool ckpt_wview_init(struct ckpt_wview *v, ckpt_type t, int64_t ne0, int64_t ne1
 struct ckpt_wview ckpt_wview_slice(const struct ckpt_wview *v, int64_t i);
 
 struct ckpt_model_config {
-    ckpt_arch arch;
+    unsigned features;      /* CKPT_FEAT_*: EXPERTS selects the router + experts FFN */
     int64_t n_vocab;
     int64_t dim;            /* hidden size */
     int64_t n_layers;
@@ -68,8 +64,8 @@ struct ckpt_model_config {
     int64_t n_kv_heads;
     int64_t head_dim;       /* config head_dim, else dim / n_heads */
     int64_t ffn_dim;        /* intermediate size (of one expert for Mixtral) */
-    int64_t n_experts;      /* Mixtral: num_local_experts; 0 for dense */
-    int64_t n_experts_used; /* Mixtral: num_experts_per_tok */
+    int64_t n_experts;      /* with CKPT_FEAT_EXPERTS: num_local_experts; else 0 */
+    int64_t n_experts_used; /* with CKPT_FEAT_EXPERTS: num_experts_per_tok */
     float rms_eps;
     float rope_theta;
     int64_t sliding_window; /* W > 0: query i sees keys i-W < j <= i; 0: no window */

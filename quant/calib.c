@@ -7,6 +7,7 @@
  */
 #include "calib.h"
 
+#include "../arch/arch.h"
 #include "../formats/le.h"
 #include "../formats/mapfile.h"
 #include "../formats/model_load.h"
@@ -23,17 +24,18 @@
 #define UBATCH 512  /* positions per forward step: llama.cpp's default n_ubatch */
 #define MIN_ROWS 16 /* llama-imatrix skips dense products over fewer rows */
 
-/* llama.cpp's names of the observed weights: blk.N.<name>.weight */
-static const char *const names[CKPT_MM_COUNT] = {
-    [CKPT_MM_ATTN_Q] = "attn_q",
-    [CKPT_MM_ATTN_K] = "attn_k",
-    [CKPT_MM_ATTN_V] = "attn_v",
-    [CKPT_MM_ATTN_OUTPUT] = "attn_output",
-    [CKPT_MM_FFN_GATE_INP] = "ffn_gate_inp",
-    [CKPT_MM_FFN_GATE] = "ffn_gate",
-    [CKPT_MM_FFN_UP] = "ffn_up",
-    [CKPT_MM_FFN_DOWN] = "ffn_down",
-    [CKPT_MM_OUTPUT] = "output",
+/* The role of each observed weight, dense and with experts (GGUF names
+ * from the role table: blk.N.attn_q.weight, blk.N.ffn_up_exps.weight). */
+static const ckpt_role roles[CKPT_MM_COUNT][2] = {
+    [CKPT_MM_ATTN_Q] = {CKPT_ROLE_ATTN_Q, CKPT_ROLE_ATTN_Q},
+    [CKPT_MM_ATTN_K] = {CKPT_ROLE_ATTN_K, CKPT_ROLE_ATTN_K},
+    [CKPT_MM_ATTN_V] = {CKPT_ROLE_ATTN_V, CKPT_ROLE_ATTN_V},
+    [CKPT_MM_ATTN_OUTPUT] = {CKPT_ROLE_ATTN_OUTPUT, CKPT_ROLE_ATTN_OUTPUT},
+    [CKPT_MM_FFN_GATE_INP] = {CKPT_ROLE_FFN_GATE_INP, CKPT_ROLE_FFN_GATE_INP},
+    [CKPT_MM_FFN_GATE] = {CKPT_ROLE_FFN_GATE, CKPT_ROLE_FFN_GATE_EXPS},
+    [CKPT_MM_FFN_UP] = {CKPT_ROLE_FFN_UP, CKPT_ROLE_FFN_UP_EXPS},
+    [CKPT_MM_FFN_DOWN] = {CKPT_ROLE_FFN_DOWN, CKPT_ROLE_FFN_DOWN_EXPS},
+    [CKPT_MM_OUTPUT] = {CKPT_ROLE_OUTPUT, CKPT_ROLE_OUTPUT},
 };
 
 /* The sums of one weight matrix (or stack of experts). */
@@ -84,7 +86,9 @@ static void free_accs(struct calib *c)
  * that the observer never allocates. */
 static ckpt_status alloc_accs(struct calib *c, const struct ckpt_model_config *cfg, ckpt_err *err)
 {
-    const bool moe = cfg->arch == CKPT_ARCH_MIXTRAL;
+    const bool moe = cfg->features & CKPT_FEAT_EXPERTS;
+    /* the names llama-imatrix records: the GGUF names of the llama family */
+    const struct ckpt_arch *arch = ckpt_arch_by_gguf("llama", moe);
     const int64_t cols[CKPT_MM_COUNT] = {
         [CKPT_MM_ATTN_Q] = cfg->dim,
         [CKPT_MM_ATTN_K] = cfg->dim,
@@ -104,10 +108,12 @@ static ckpt_status alloc_accs(struct calib *c, const struct ckpt_model_config *c
             struct acc *a = &c->acc[l * CKPT_MM_COUNT + w];
             if (!cols[w])
                 continue;
-            bool exps = moe && (w == CKPT_MM_FFN_GATE || w == CKPT_MM_FFN_UP ||
-                                w == CKPT_MM_FFN_DOWN);
-            snprintf(a->name, sizeof a->name, "blk.%lld.%s%s.weight", (long long)l, names[w],
-                     exps ? "_exps" : "");
+            const struct ckpt_arch_role *r = ckpt_arch_role(arch, roles[w][moe]);
+            bool exps = r && r->stacked;
+            if (!ckpt_arch_gguf_name(arch, roles[w][moe], (int)l, "weight", a->name,
+                                     sizeof a->name))
+                return ckpt_err_set(err, CKPT_E_INTERNAL, "no GGUF name for layer %lld",
+                                    (long long)l);
             a->ncols = cols[w];
             a->n_mat = exps ? cfg->n_experts : 1;
             a->sum2 = calloc((size_t)(a->n_mat * a->ncols), sizeof *a->sum2);

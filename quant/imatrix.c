@@ -11,6 +11,7 @@
  */
 #include "imatrix.h"
 
+#include "../arch/gguf_keys.h"
 #include "../formats/gguf.h"
 #include "../formats/le.h"
 #include "../formats/mapfile.h"
@@ -267,8 +268,8 @@ static ckpt_status load_gguf(ckpt_imatrix *im, const char *file, const void *dat
     if (st != CKPT_OK)
         return st;
     const char *type;
-    const struct ckpt_gguf_kv *kv = ckpt_gguf_find_kv(g, "general.type");
-    if (kv && (ckpt_gguf_get_str(g, "general.type", &type, NULL) != CKPT_OK ||
+    const struct ckpt_gguf_kv *kv = ckpt_gguf_find_kv(g, CKPT_KEY_TYPE);
+    if (kv && (ckpt_gguf_get_str(g, CKPT_KEY_TYPE, &type, NULL) != CKPT_OK ||
                strcmp(type, "imatrix") != 0)) {
         st = ckpt_err_set(err, CKPT_E_FORMAT, "%s: a GGUF file but not an imatrix "
                           "(general.type is not \"imatrix\")", file);

@@ -6,6 +6,7 @@
  */
 #include "plan.h"
 
+#include "../arch/arch.h"
 #include "overrides.h"
 
 #include <ctype.h>
@@ -186,12 +187,6 @@ int ckpt_qplan_compare_names(const char *a, const char *b)
     return strcmp(a, b);
 }
 
-static bool ends_with(const char *s, const char *suffix)
-{
-    size_t n = strlen(s), m = strlen(suffix);
-    return n >= m && memcmp(s + n - m, suffix, m) == 0;
-}
-
 static bool has(const char *s, const char *part)
 {
     return strstr(s, part) != NULL;
@@ -208,8 +203,8 @@ static int n_dims_of(const int64_t ne[4])
 
 bool ckpt_qplan_is_matrix(const struct ckpt_qplan_tensor *t)
 {
-    return ends_with(t->name, "weight") && n_dims_of(t->ne) >= 2 &&
-           !has(t->name, "_norm.weight") && !has(t->name, "ffn_gate_inp.weight") &&
+    /* llama-quantize also leaves these two of other architectures alone */
+    return !ckpt_arch_keep_f32(t->name, (uint32_t)n_dims_of(t->ne)) &&
            strcmp(t->name, "position_embd.weight") != 0 &&
            strcmp(t->name, "token_types.weight") != 0;
 }

@@ -20,7 +20,8 @@
  * (row), or X.weight_scale_inv [ceil(out/128), ceil(in/128)] (block), and a
  * quantization_config in config.json.  --fp8-dequant writes the same model
  * with those weights as F32 holding exactly f32(fp8) * scale, the values a
- * reader must dequantize to.  Exit 0 / 2.
+ * reader must dequantize to.  --fp8-format e5m2 stores F8_E5M2 codes
+ * instead of F8_E4M3 (the default, e4m3).  Exit 0 / 2.
  */
 #include <errno.h>
 #include <math.h>
@@ -38,7 +39,7 @@
 enum { FP8_NONE, FP8_TENSOR, FP8_ROW, FP8_BLOCK };
 
 struct opts {
-    bool mixtral, tied, no_index, fp8_dequant;
+    bool mixtral, tied, no_index, fp8_dequant, e5m2;
     int fp8;
     ckpt_dtype dtype;
     unsigned long shards, hidden, layers, heads, kv_heads, ffn, vocab, experts, top_k;
@@ -77,7 +78,8 @@ static int usage(const char *msg)
     fprintf(stderr, "usage: gen_fixtures [--arch mistral|mixtral] [--dtype bf16|f16|f32] "
                     "[--shards N] [--no-index] [--tied] [--seed S] [--hidden H] [--layers L] "
                     "[--heads A] [--kv-heads K] [--ffn F] [--vocab V] [--experts E] [--top-k T] "
-                    "[--sliding-window W|null] [--fp8 tensor|row|block [--fp8-dequant]] "
+                    "[--sliding-window W|null] [--fp8 tensor|row|block [--fp8-dequant] "
+                    "[--fp8-format e4m3|e5m2]] "
                     "OUTDIR\n");
     return 2;
 }
@@ -113,7 +115,7 @@ static void add_linear(struct gt *t, size_t *n, const struct opts *o, const char
     if (o->fp8 == FP8_NONE)
         return;
     w->fp8 = 1;
-    w->dtype = o->fp8_dequant ? CKPT_DT_F32 : CKPT_DT_F8_E4M3;
+    w->dtype = o->fp8_dequant ? CKPT_DT_F32 : o->e5m2 ? CKPT_DT_F8_E5M2 : CKPT_DT_F8_E4M3;
     w->w_range = 1.0 / sqrt((double)in);
     if (o->fp8_dequant)
         return;
@@ -195,29 +197,37 @@ static float fp8_scale(const struct opts *o, double range, uint64_t r, uint64_t 
     return ckpt_bf16_to_f32(ckpt_f32_to_bf16((float)(range / 448.0 * (1.0 + (double)k / 8.0))));
 }
 
-/* f32 -> F8_E4M3 (fn): the nearest code, ties to the even code, saturating
- * at +-448 (no infinities in the format). */
-static uint8_t to_e4m3(float x)
+static float fp8_decode(bool e5m2, uint8_t c)
 {
-    static float val[0x7f]; /* codes 0..0x7e: the non-negative finite values, increasing */
-    if (val[1] == 0)
-        for (int c = 0; c < 0x7f; c++)
-            val[c] = ckpt_f8_e4m3_to_f32((uint8_t)c);
+    return e5m2 ? ckpt_f8_e5m2_to_f32(c) : ckpt_f8_e4m3_to_f32(c);
+}
+
+/* f32 -> F8_E4M3 (fn) or F8_E5M2: the nearest code, ties to the even code,
+ * saturating at the largest finite value (+-448, +-57344). */
+static uint8_t to_fp8(float x, bool e5m2)
+{
+    /* codes 0..top: the non-negative finite values, increasing */
+    static float val[2][0x7f];
+    const int top = e5m2 ? 0x7b : 0x7e;
+    float *v = val[e5m2];
+    if (v[1] == 0)
+        for (int c = 0; c <= top; c++)
+            v[c] = fp8_decode(e5m2, (uint8_t)c);
     uint8_t sign = signbit(x) ? 0x80 : 0;
     float a = fabsf(x);
     if (isnan(a))
         return 0x7f;
-    int lo = 0, hi = 0x7e; /* the last code <= a, by bisection */
-    if (a >= val[hi])
-        return sign | 0x7e;
+    int lo = 0, hi = top; /* the last code <= a, by bisection */
+    if (a >= v[hi])
+        return sign | (uint8_t)top;
     while (hi - lo > 1) {
         int mid = (lo + hi) / 2;
-        if (val[mid] <= a)
+        if (v[mid] <= a)
             lo = mid;
         else
             hi = mid;
     }
-    float dl = a - val[lo], dh = val[hi] - a;
+    float dl = a - v[lo], dh = v[hi] - a;
     return sign | (uint8_t)(dl < dh || (dl == dh && !(lo & 1)) ? lo : hi);
 }
 
@@ -239,9 +249,9 @@ static ckpt_status write_tensor(ckpt_st_writer *w, const struct opts *o, const s
             if (t->fp8 == 1) { /* FP8 weight, or its exact dequantized value */
                 uint64_t r = idx / t->shape[1], c = idx % t->shape[1];
                 float sc = fp8_scale(o, t->w_range, r, c);
-                uint8_t q = to_e4m3(v / sc);
-                v = ckpt_f8_e4m3_to_f32(q) * sc;
-                if (t->dtype == CKPT_DT_F8_E4M3)
+                uint8_t q = to_fp8(v / sc, o->e5m2);
+                v = fp8_decode(o->e5m2, q) * sc;
+                if (t->dtype != CKPT_DT_F32)
                     *p = q;
                 else
                     memcpy(p, &v, 4);
@@ -425,6 +435,10 @@ static int parse_args(int argc, char **argv, struct opts *o, const char **dir)
                 o->fp8 = FP8_BLOCK;
             else
                 return usage("--fp8 is tensor, row or block");
+        } else if (strcmp(a, "--fp8-format") == 0) {
+            if (strcmp(v, "e4m3") != 0 && strcmp(v, "e5m2") != 0)
+                return usage("--fp8-format is e4m3 or e5m2");
+            o->e5m2 = strcmp(v, "e5m2") == 0;
         } else if (strcmp(a, "--sliding-window") == 0) {
             unsigned long w;
             if (strcmp(v, "null") == 0)

@@ -85,6 +85,19 @@ char *tu_tool(const char *name)
     return tu_fmt("%s/%s", bin && *bin ? bin : "build/bin", name);
 }
 
+char *tu_llama_fixture(const char *dir)
+{
+    char *out = tu_fmt("%s/tiny-llama", dir);
+    char *cmd = tu_fmt("sh '%s/../llama_fixture.sh' '%s/models/tiny-mistral' '%s'", TESTDATA,
+                       TESTDATA, out);
+    if (tu_run(cmd, NULL, NULL) != 0) {
+        free(out);
+        out = NULL;
+    }
+    free(cmd);
+    return out;
+}
+
 int tu_run(const char *cmd, char **out, char **errout)
 {
     char *dir = tu_tmpdir();

@@ -41,6 +41,10 @@ int tu_sha256_hex(const void *data, size_t n, char hex[65]);
 /* Next line of a NUL-terminated buffer, cut in place; NULL at the end. */
 char *tu_next_line(char **cursor);
 
+/* tests/llama_fixture.sh: tiny-mistral as a LlamaForCausalLM checkpoint in
+ * dir/tiny-llama (malloc'd path); NULL if the script failed. */
+char *tu_llama_fixture(const char *dir);
+
 /* printf into a malloc'd string. */
 char *tu_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

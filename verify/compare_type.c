@@ -18,6 +18,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "../arch/gguf_keys.h"
 #include "../formats/gguf.h"
 #include "../formats/hfdir.h"
 #include "compare.h"
@@ -91,12 +92,12 @@ static ckpt_status gguf_type(const char *path, struct ckpt_compare_report *r, ck
     if (st)
         return st;
     uint32_t ft;
-    if (ckpt_gguf_find_kv(g, "general.file_type") &&
-        ckpt_gguf_get_u32(g, "general.file_type", &ft, NULL) == CKPT_OK) {
+    if (ckpt_gguf_find_kv(g, CKPT_KEY_FILE_TYPE) &&
+        ckpt_gguf_get_u32(g, CKPT_KEY_FILE_TYPE, &ft, NULL) == CKPT_OK) {
         for (size_t i = 0; i < sizeof FTYPES / sizeof FTYPES[0]; i++)
             if (FTYPES[i].ftype == ft) {
                 snprintf(r->type_name, sizeof r->type_name, "%s", FTYPES[i].name);
-                snprintf(r->type_from, sizeof r->type_from, "general.file_type");
+                snprintf(r->type_from, sizeof r->type_from, CKPT_KEY_FILE_TYPE);
                 ckpt_gguf_close(g);
                 return CKPT_OK;
             }

@@ -698,7 +698,7 @@ static const char *tokenizer_files[] = {"tokenizer.model", "tokenizer.json", "to
 static void json_hf_config(cJSON *root, const struct ckpt_hf_config *c)
 {
     cJSON *j = cJSON_AddObjectToObject(root, "config");
-    cJSON_AddStringToObject(j, "architecture", ckpt_hf_arch_name(c->arch));
+    cJSON_AddStringToObject(j, "architecture", c->arch->hf_class);
     cJSON_AddItemToObject(j, "hidden_size", json_number_u64(c->hidden_size));
     cJSON_AddItemToObject(j, "intermediate_size", json_number_u64(c->intermediate_size));
     cJSON_AddItemToObject(j, "num_hidden_layers", json_number_u64(c->n_layers));
@@ -714,7 +714,7 @@ static void json_hf_config(cJSON *root, const struct ckpt_hf_config *c)
     else
         cJSON_AddNullToObject(j, "sliding_window");
     cJSON_AddBoolToObject(j, "tie_word_embeddings", c->tie_word_embeddings);
-    if (c->arch == CKPT_HF_ARCH_MIXTRAL) {
+    if (c->arch->features & CKPT_FEAT_EXPERTS) {
         cJSON_AddItemToObject(j, "num_local_experts", json_number_u64(c->n_experts));
         cJSON_AddItemToObject(j, "num_experts_per_tok", json_number_u64(c->n_experts_per_tok));
     }
@@ -729,7 +729,7 @@ static void json_hf_config(cJSON *root, const struct ckpt_hf_config *c)
 static void text_hf_config(FILE *out, const struct ckpt_hf_config *c)
 {
     fprintf(out, "config: %s, hidden %u, layers %u, heads %u (kv %u, head_dim %u), ffn %u, vocab %u\n",
-            ckpt_hf_arch_name(c->arch), c->hidden_size, c->n_layers, c->n_heads, c->n_kv_heads,
+            c->arch->hf_class, c->hidden_size, c->n_layers, c->n_heads, c->n_kv_heads,
             c->head_dim, c->intermediate_size, c->vocab_size);
     fprintf(out, "  rms_norm_eps %g, rope_theta %g, context %" PRIu64 ", sliding_window ", c->rms_norm_eps,
             c->rope_theta, c->max_position_embeddings);
@@ -738,7 +738,7 @@ static void text_hf_config(FILE *out, const struct ckpt_hf_config *c)
     else
         fputs("none", out);
     fprintf(out, ", tied embeddings %s", c->tie_word_embeddings ? "yes" : "no");
-    if (c->arch == CKPT_HF_ARCH_MIXTRAL)
+    if (c->arch->features & CKPT_FEAT_EXPERTS)
         fprintf(out, ", experts %u (top %u)", c->n_experts, c->n_experts_per_tok);
     fprintf(out, "\n  bos %" PRId64 ", eos %" PRId64 "%s%s%s%s\n", c->bos_token_id, c->eos_token_id,
             c->torch_dtype[0] ? ", dtype " : "", c->torch_dtype,

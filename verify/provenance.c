@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../arch/gguf_keys.h"
 #include "../formats/gguf.h"
 #include "../formats/json_strict.h"
 #include "../formats/sha256.h"
@@ -152,7 +153,8 @@ static cJSON *kv_value(const struct ckpt_gguf_kv *kv)
 
 static bool wanted_key(const char *key)
 {
-    return strncmp(key, "quantize.imatrix.", 17) == 0 || strncmp(key, "general.source.", 15) == 0;
+    return strncmp(key, CKPT_KEY_IMATRIX_PREFIX, strlen(CKPT_KEY_IMATRIX_PREFIX)) == 0 ||
+           strncmp(key, CKPT_KEY_SOURCE_PREFIX, strlen(CKPT_KEY_SOURCE_PREFIX)) == 0;
 }
 
 ckpt_status ckpt_provenance_add_gguf(cJSON *ck, const char *name, const char *path,
@@ -167,7 +169,7 @@ ckpt_status ckpt_provenance_add_gguf(cJSON *ck, const char *name, const char *pa
     cJSON *o = cJSON_CreateObject(), *types = NULL, *meta = NULL, *list;
     bool ok = o && cJSON_AddStringToObject(o, "name", name) &&
               cJSON_AddNumberToObject(o, "version", ckpt_gguf_version(g));
-    const struct ckpt_gguf_kv *ft = ckpt_gguf_find_kv(g, "general.file_type");
+    const struct ckpt_gguf_kv *ft = ckpt_gguf_find_kv(g, CKPT_KEY_FILE_TYPE);
     if (ok && ft && ft->type != CKPT_GGUF_ARRAY && ft->type != CKPT_GGUF_STRING)
         ok = cJSON_AddItemToObject(o, "file_type", scalar(ft->type, ft));
     if (ok)

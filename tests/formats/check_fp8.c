@@ -1,5 +1,5 @@
 /*
- * check_fp8.c - FP8 (F8_E4M3) checkpoints in the model loader.  The
+ * check_fp8.c - FP8 (F8_E4M3, F8_E5M2) checkpoints in the model loader.  The
  * fixture generator writes the same random model twice: once with FP8
  * linear weights and their scale tensors (per tensor, per row, per
  * 128 x 128 block), once with those weights as F32 holding f32(fp8) *
@@ -46,13 +46,16 @@ static float *all_logits(const char *dir, int64_t *n_vocab)
 
 static const char *const LAYOUTS[] = {"tensor", "row", "block"};
 
+/* Loop index: layout (i % 3) and format (i / 3: E4M3, E5M2). */
+
 START_TEST(fp8_logits_equal_dequantized_f32)
 {
     for (int arch = 0; arch < 2; arch++) {
         char *dir = tu_tmpdir(), *a = tu_fmt("%s/fp8", dir), *b = tu_fmt("%s/f32", dir);
         /* 320 = 2.5 blocks of 128: partial blocks along both dimensions */
-        char *args = tu_fmt("--arch %s --hidden 256 --ffn 320 --heads 4 --kv-heads 2 --fp8 %s",
-                            arch ? "mixtral" : "mistral", LAYOUTS[_i]);
+        char *args = tu_fmt("--arch %s --hidden 256 --ffn 320 --heads 4 --kv-heads 2 --fp8 %s "
+                            "--fp8-format %s",
+                            arch ? "mixtral" : "mistral", LAYOUTS[_i % 3], _i < 3 ? "e4m3" : "e5m2");
         char *args_d = tu_fmt("%s --fp8-dequant", args);
         gen(args, a);
         gen(args_d, b);
@@ -60,7 +63,7 @@ START_TEST(fp8_logits_equal_dequantized_f32)
         float *la = all_logits(a, &va), *lb = all_logits(b, &vb);
         ck_assert_int_eq(va, vb);
         ck_assert_msg(memcmp(la, lb, sizeof(float) * 10 * (size_t)va) == 0,
-                      "%s %s: logits differ", arch ? "mixtral" : "mistral", LAYOUTS[_i]);
+                      "%s %s: logits differ", arch ? "mixtral" : "mistral", args);
         free(la);
         free(lb);
         tu_rmtree(dir);
@@ -84,6 +87,20 @@ static struct ckpt_st_tensor tensor(const char *name, ckpt_dtype dt, int nd, uin
     return t;
 }
 
+/* w times scale s (found under the _scale_inv name when inv) into out,
+ * through the reader the converter and the loader share. */
+static ckpt_status dequant(const struct ckpt_st_tensor *w, const struct ckpt_st_tensor *s, bool inv,
+                           const uint32_t block[2], float *out, ckpt_err *err)
+{
+    struct ckpt_fp8_luts luts;
+    struct ckpt_fp8 f;
+    ckpt_fp8_luts_init(&luts);
+    ckpt_status st = ckpt_fp8_layout_of(&f, w, s, inv, block, &luts, "m", err);
+    for (uint64_t r = 0; st == CKPT_OK && r < w->shape[0]; r++)
+        ckpt_fp8_row(&f, r, out + r * w->shape[1]);
+    return st;
+}
+
 /* 0x38 = 1.0, 0x40 = 2.0, 0xC0 = -2.0, 0x7E = 448, 0x01 = 2^-9 (subnormal) */
 START_TEST(fp8_values)
 {
@@ -93,20 +110,34 @@ START_TEST(fp8_values)
     static const float sb[4] = {1, 2, 4, 8};
     struct ckpt_st_tensor w = tensor("x.weight", CKPT_DT_F8_E4M3, 2, 3, 3, q);
     struct ckpt_st_tensor s = tensor("x.weight_scale_inv", CKPT_DT_F32, 2, 2, 2, sb);
-    ck_assert(ckpt_fp8_dequantize(&w, &s, true, out, "m", NULL) == CKPT_OK);
+    ck_assert(dequant(&w, &s, true, NULL, out, NULL) == CKPT_OK);
     static const float want_b[9] = {1, 2, -4, 448, 0x1p-9f, 2, 8, 4, 8};
     ck_assert(memcmp(out, want_b, sizeof out) == 0);
     /* per row, BF16 scales 0.5, 1, 0.25 (0x3F00, 0x3F80, 0x3E80) */
     static const uint16_t sr[3] = {0x3F00, 0x3F80, 0x3E80};
     s = tensor("x.weight_scale", CKPT_DT_BF16, 2, 3, 1, sr);
-    ck_assert(ckpt_fp8_dequantize(&w, &s, false, out, "m", NULL) == CKPT_OK);
+    ck_assert(dequant(&w, &s, false, NULL, out, NULL) == CKPT_OK);
     static const float want_r[9] = {0.5f, 1, -1, 448, 0x1p-9f, 1, 0.5f, 0.25f, 0.25f};
     ck_assert(memcmp(out, want_r, sizeof out) == 0);
     /* one scalar */
     static const float st[1] = {3};
     s = tensor("x.weight_scale", CKPT_DT_F32, 0, 1, 0, st);
-    ck_assert(ckpt_fp8_dequantize(&w, &s, false, out, "m", NULL) == CKPT_OK);
+    ck_assert(dequant(&w, &s, false, NULL, out, NULL) == CKPT_OK);
     ck_assert(out[0] == 3 && out[3] == 1344 && out[4] == 3 * 0x1p-9f);
+    /* blocks: weight_block_size [2, 2] as config.json gives it; [1, 1] does not fit */
+    s = tensor("x.weight_scale_inv", CKPT_DT_F32, 2, 2, 2, sb);
+    static const uint32_t b22[2] = {2, 2}, b11[2] = {1, 1};
+    ck_assert(dequant(&w, &s, true, b22, out, NULL) == CKPT_OK);
+    ck_assert(memcmp(out, want_b, sizeof out) == 0);
+    ck_assert(dequant(&w, &s, true, b11, out, NULL) == CKPT_E_FORMAT);
+    /* E5M2: 0x3C = 1.0, 0x40 = 2.0, 0xC0 = -2.0, 0x7B = 57344, 0x01 = 2^-16 */
+    static const uint8_t q5[2 * 3] = {0x3C, 0x40, 0xC0, 0x7B, 0x01, 0x3C};
+    static const float half[1] = {0.5f};
+    struct ckpt_st_tensor w5 = tensor("x.weight", CKPT_DT_F8_E5M2, 2, 2, 3, q5);
+    s = tensor("x.weight_scale", CKPT_DT_F32, 0, 1, 0, half);
+    ck_assert(dequant(&w5, &s, false, NULL, out, NULL) == CKPT_OK);
+    static const float want5[6] = {0.5f, 1, -1, 28672, 0x1p-17f, 0.5f};
+    ck_assert(memcmp(out, want5, sizeof want5) == 0);
 }
 END_TEST
 
@@ -121,26 +152,28 @@ START_TEST(fp8_bad_layouts)
         uint64_t d0, d1;
         ckpt_dtype dt;
         bool inv;
+        ckpt_status code;
         const char *msg;
     } cases[] = {
-        {2, 3, 1, CKPT_DT_F32, false, "shape [3, 1] does not fit weights [4, 4]"},
-        {1, 2, 0, CKPT_DT_F32, false, "shape [2] does not fit"},
-        {2, 5, 1, CKPT_DT_F32, true, "shape [5, 1] does not fit"},
-        {1, 4, 0, CKPT_DT_F32, true, "shape [4] does not fit"},
-        {1, 4, 0, CKPT_DT_I32, false, "scale dtype I32"},
+        {2, 3, 1, CKPT_DT_F32, false, CKPT_E_FORMAT, "shape [3, 1] does not fit weights [4, 4]"},
+        {1, 2, 0, CKPT_DT_F32, false, CKPT_E_FORMAT, "shape [2] does not fit"},
+        {2, 5, 1, CKPT_DT_F32, true, CKPT_E_FORMAT, "shape [5, 1] does not fit"},
+        {1, 4, 0, CKPT_DT_F32, true, CKPT_E_FORMAT, "shape [4] does not fit"},
+        /* a scale dtype is unsupported (not malformed), as a weight dtype is */
+        {1, 4, 0, CKPT_DT_I32, false, CKPT_E_UNSUPPORTED, "scale dtype I32"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct ckpt_st_tensor s = tensor(cases[i].inv ? "x.weight_scale_inv" : "x.weight_scale",
                                          cases[i].dt, cases[i].nd, cases[i].d0, cases[i].d1, sc);
         ckpt_err err = {0};
-        ck_assert_int_eq(ckpt_fp8_dequantize(&w, &s, cases[i].inv, out, "m", &err),
-                         CKPT_E_FORMAT);
+        ck_assert_int_eq(dequant(&w, &s, cases[i].inv, NULL, out, &err), cases[i].code);
         ck_assert_msg(strstr(err.msg, cases[i].msg), "case %zu: %s", i, err.msg);
     }
-    struct ckpt_st_tensor w5 = tensor("x.weight", CKPT_DT_F8_E5M2, 2, 4, 4, q);
+    /* FP8 readers take F8_E4M3 and F8_E5M2 only */
+    struct ckpt_st_tensor w8 = tensor("x.weight", CKPT_DT_F8_E8M0, 2, 4, 4, q);
     struct ckpt_st_tensor s = tensor("x.weight_scale", CKPT_DT_F32, 0, 1, 0, sc);
     ckpt_err err = {0};
-    ck_assert_int_eq(ckpt_fp8_dequantize(&w5, &s, false, out, "m", &err), CKPT_E_UNSUPPORTED);
+    ck_assert_int_eq(dequant(&w8, &s, false, NULL, out, &err), CKPT_E_UNSUPPORTED);
 }
 END_TEST
 
@@ -161,7 +194,7 @@ START_TEST(fp8_missing_scale)
     ckpt_weights *w;
     ckpt_err err = {0};
     ck_assert_int_eq(ckpt_weights_open(&w, a, NULL, &err), CKPT_E_FORMAT);
-    ck_assert_msg(strstr(err.msg, "q_proj.weight': FP8 weights without a") &&
+    ck_assert_msg(strstr(err.msg, "q_proj.weight' is F8_E4M3 but has no") &&
                       strstr(err.msg, "q_proj.weight_scale_inv"), "%s", err.msg);
     free(bytes);
     free(path);
@@ -176,7 +209,7 @@ Suite *fp8_suite(void)
     Suite *s = suite_create("fp8");
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 30);
-    tcase_add_loop_test(tc, fp8_logits_equal_dequantized_f32, 0, 3);
+    tcase_add_loop_test(tc, fp8_logits_equal_dequantized_f32, 0, 6);
     tcase_add_test(tc, fp8_values);
     suite_add_tcase(s, tc);
     tc = tcase_create("corrupt");

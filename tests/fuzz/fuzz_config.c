@@ -24,7 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (ckpt_hf_config_parse(&c, copy, size, "config.json", &err) == CKPT_OK) {
         if (c.hidden_size == 0 || c.n_heads == 0 || c.n_kv_heads == 0 ||
             c.n_heads % c.n_kv_heads != 0 || c.head_dim == 0 ||
-            (c.arch == CKPT_HF_ARCH_MIXTRAL && c.n_experts_per_tok > c.n_experts) ||
+            ((c.arch->features & CKPT_FEAT_EXPERTS) && c.n_experts_per_tok > c.n_experts) ||
             !(c.rms_norm_eps > 0) || !(c.rope_theta > 0))
             abort();
     } else if (strncmp(err.msg, "config.json: ", 13) != 0) {

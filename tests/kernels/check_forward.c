@@ -63,17 +63,17 @@ static void synth_free(struct synth *s)
 
 /* dim 64, 4 heads of 16 over 2 KV heads, FFN 96, vocab 50; Mixtral: 4
  * experts, top 2. */
-static void synth_build(struct synth *s, ckpt_arch arch, ckpt_type t, int n_layers, int64_t window,
+static void synth_build(struct synth *s, unsigned features, ckpt_type t, int n_layers, int64_t window,
                         uint32_t seed)
 {
     memset(s, 0, sizeof *s);
     rng = seed;
     struct ckpt_model_config c = {
-        .arch = arch, .n_vocab = 50, .dim = 64, .n_layers = n_layers, .n_heads = 4,
+        .features = features, .n_vocab = 50, .dim = 64, .n_layers = n_layers, .n_heads = 4,
         .n_kv_heads = 2, .head_dim = 16, .ffn_dim = 96, .rms_eps = 1e-5f,
         .rope_theta = 10000.0f, .sliding_window = window, .bos_id = 1, .eos_id = 2,
     };
-    if (arch == CKPT_ARCH_MIXTRAL) {
+    if (features & CKPT_FEAT_EXPERTS) {
         c.n_experts = 4;
         c.n_experts_used = 2;
     }
@@ -91,7 +91,7 @@ static void synth_build(struct synth *s, ckpt_arch arch, ckpt_type t, int n_laye
         L->wv = mat(s, t, 64, 32, sd, 0.0f);
         L->wo = mat(s, t, 64, 64, sd, 0.0f);
         L->ffn_norm = mat(s, CKPT_TYPE_F32, 64, 1, 0.1f, 1.0f);
-        if (arch == CKPT_ARCH_MIXTRAL) {
+        if (features & CKPT_FEAT_EXPERTS) {
             L->router = mat(s, CKPT_TYPE_F32, 64, 4, 0.5f, 0.0f);
             L->experts = s->experts[l];
             for (int e = 0; e < 4; e++) {
@@ -137,9 +137,9 @@ static void assert_same(const float *a, const float *b, int64_t n)
 /* Loop index: 0 Mistral, 1 Mixtral. */
 START_TEST(batch_cache_and_threads_do_not_matter)
 {
-    ckpt_arch arch = _i ? CKPT_ARCH_MIXTRAL : CKPT_ARCH_MISTRAL;
+    unsigned features = _i ? CKPT_FEAT_EXPERTS : 0;
     struct synth s;
-    synth_build(&s, arch, CKPT_TYPE_BF16, 3, 0, 42);
+    synth_build(&s, features, CKPT_TYPE_BF16, 3, 0, 42);
     ckpt_model *m = new_model(&s, 1, 64, -1);
     float *all = run_all(m, ids, T);
     ck_assert_int_eq(ckpt_model_n_past(m), T);
@@ -197,9 +197,9 @@ static void record(void *ctx, const struct ckpt_mm_input *in)
  * inputs in order, and the logits do not change. */
 START_TEST(observer_sees_every_product)
 {
-    ckpt_arch arch = _i ? CKPT_ARCH_MIXTRAL : CKPT_ARCH_MISTRAL;
+    unsigned features = _i ? CKPT_FEAT_EXPERTS : 0;
     struct synth sy;
-    synth_build(&sy, arch, CKPT_TYPE_BF16, 2, 0, 7);
+    synth_build(&sy, features, CKPT_TYPE_BF16, 2, 0, 7);
     ckpt_model *m = new_model(&sy, 2, 64, -1);
     float *plain = run_all(m, ids, T);
     static struct seen s;
@@ -235,7 +235,7 @@ START_TEST(observer_sees_every_product)
                 ck_assert_mem_eq(want, s.x[0] + t * 64, sizeof want);
             }
         }
-        if (arch == CKPT_ARCH_MISTRAL) {
+        if (!(features & CKPT_FEAT_EXPERTS)) {
             const enum ckpt_mm_weight ffn[] = {CKPT_MM_FFN_GATE, CKPT_MM_FFN_UP,
                                                CKPT_MM_FFN_DOWN};
             for (int f = 0; f < 3; f++, k++) {
@@ -312,7 +312,7 @@ static struct ckpt_wview permuted(struct synth *s, const struct ckpt_wview *v, i
 START_TEST(gguf_layout_gives_the_same_logits)
 {
     struct synth s;
-    synth_build(&s, CKPT_ARCH_MIXTRAL, CKPT_TYPE_F16, 2, 0, 7);
+    synth_build(&s, CKPT_FEAT_EXPERTS, CKPT_TYPE_F16, 2, 0, 7);
     ckpt_model *m = new_model(&s, 2, 64, -1);
     float *want = run_all(m, ids, T);
     ckpt_model_free(m);
@@ -358,7 +358,7 @@ END_TEST
 START_TEST(sliding_window_bounds_the_receptive_field)
 {
     struct synth s;
-    synth_build(&s, CKPT_ARCH_MISTRAL, CKPT_TYPE_F32, 2, 4, 3);
+    synth_build(&s, 0, CKPT_TYPE_F32, 2, 4, 3);
     int32_t other[T];
     memcpy(other, ids, sizeof other);
     other[0] = 33;
@@ -391,7 +391,7 @@ END_TEST
 START_TEST(isas_agree_closely)
 {
     struct synth s;
-    synth_build(&s, CKPT_ARCH_MIXTRAL, CKPT_TYPE_BF16, 3, 0, 11);
+    synth_build(&s, CKPT_FEAT_EXPERTS, CKPT_TYPE_BF16, 3, 0, 11);
     float *lg[CKPT_ISA_COUNT] = {0};
     for (int isa = 0; isa < CKPT_ISA_COUNT; isa++) {
         if (!ckpt_isa_available((ckpt_isa)isa))
@@ -420,8 +420,8 @@ END_TEST
 START_TEST(quantized_weights_run)
 {
     struct synth f, q;
-    synth_build(&f, CKPT_ARCH_MISTRAL, CKPT_TYPE_F32, 2, 0, 5);
-    synth_build(&q, CKPT_ARCH_MISTRAL, CKPT_TYPE_Q8_0, 2, 0, 5);
+    synth_build(&f, 0, CKPT_TYPE_F32, 2, 0, 5);
+    synth_build(&q, 0, CKPT_TYPE_Q8_0, 2, 0, 5);
     ckpt_model *mf = new_model(&f, 1, 64, -1), *mq = new_model(&q, 2, 3, -1);
     float *a = run_all(mf, ids, T), *b = run_all(mq, ids, T);
     double worst = 0;
@@ -440,7 +440,7 @@ END_TEST
 START_TEST(refuses_bad_input)
 {
     struct synth s;
-    synth_build(&s, CKPT_ARCH_MISTRAL, CKPT_TYPE_F32, 2, 0, 9);
+    synth_build(&s, 0, CKPT_TYPE_F32, 2, 0, 9);
     struct ckpt_model_opts o = {.n_ctx = 8, .n_threads = 1, .isa = -1};
     ckpt_model *m;
     ckpt_err err = {0};

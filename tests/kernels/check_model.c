@@ -186,6 +186,53 @@ START_TEST(hf_dir_matches_golden)
 }
 END_TEST
 
+/*
+ * tiny-mistral as LlamaForCausalLM (tests/llama_fixture.sh): a Mistral block
+ * without a sliding window.  Every prompt that fits the golden's 64-token
+ * window gives the golden tokens; the prompt that exceeds it must differ
+ * from the windowed golden (the window is not applied) and give what no
+ * window gives (generated_ids_no_window).
+ */
+START_TEST(llama_without_window)
+{
+    struct golden g;
+    golden_load(&g, "tiny-mistral");
+    char *tmp = tu_tmpdir(), *dir = tu_llama_fixture(tmp);
+    ck_assert_ptr_nonnull(dir);
+    struct ckpt_weights_opts o = {.sliding_window = -1};
+    ckpt_weights *w;
+    ckpt_err err = {0};
+    ck_assert_msg(ckpt_weights_open(&w, dir, &o, &err) == CKPT_OK, "%s", err.msg);
+    ck_assert_int_eq(ckpt_weights_config(w)->sliding_window, 0);
+    ckpt_model *m = new_model(w, 2, 256);
+    struct tally in = {0}, out = {0}, none = {0};
+    const cJSON *p;
+    cJSON_ArrayForEach(p, g.prompts)
+    {
+        if (!exceeds_window(p)) {
+            greedy_one(m, p, "generated_ids", &in);
+            continue;
+        }
+        greedy_one(m, p, "generated_ids", &out);
+        greedy_one(m, p, "generated_ids_no_window", &none);
+    }
+    report("tiny-llama", "hf", &in);
+    ck_assert_int_gt(in.prompts, 0);
+    ck_assert_int_eq(in.greedy_equal, in.prompts);
+    ck_assert_int_eq(in.argmax_equal, in.positions);
+    ck_assert_msg(in.max_rel <= 1e-3, "top-5 logits: max relative error %g", in.max_rel);
+    ck_assert_int_gt(out.prompts, 0);
+    ck_assert_int_eq(out.greedy_equal, 0);
+    ck_assert_int_eq(none.greedy_equal, none.prompts);
+    ckpt_model_free(m);
+    ckpt_weights_close(w);
+    cJSON_Delete(g.root);
+    tu_rmtree(tmp);
+    free(tmp);
+    free(dir);
+}
+END_TEST
+
 /* Loop index: kit (the tokjson kit has no GGUF of its own). */
 START_TEST(f16_gguf_matches_golden)
 {
@@ -342,6 +389,7 @@ Suite *model_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_loop_test(tc, hf_dir_matches_golden, 0, 3);
     tcase_add_loop_test(tc, f16_gguf_matches_golden, 0, 2);
+    tcase_add_test(tc, llama_without_window);
     tcase_add_loop_test(tc, q4_k_m_gguf_agreement, 0, 2);
     tcase_add_loop_test(tc, threads_do_not_change_logits, 0, 2);
     suite_add_tcase(s, tc);
