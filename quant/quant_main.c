@@ -252,7 +252,7 @@ int cmd_quant(int argc, char **argv)
     ckpt_err err = {0};
     char why[1024];
     long l;
-    int c, rc = -1;
+    int c = 0, rc = -1;
     o.refuse_requantize = true;
     while (rc < 0 && !err.code && (c = ckpt_cli_getopt(&cli, argc, argv)) >= 0) {
         switch (c) {
