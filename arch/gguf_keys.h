@@ -63,6 +63,9 @@
 #define CKPT_KEY_TOK_ADD_BOS "tokenizer.ggml.add_bos_token"
 #define CKPT_KEY_TOK_ADD_EOS "tokenizer.ggml.add_eos_token"
 #define CKPT_KEY_TOK_ADD_SPACE_PREFIX "tokenizer.ggml.add_space_prefix"
+#define CKPT_KEY_CHAT_TEMPLATE "tokenizer.chat_template"
+#define CKPT_KEY_CHAT_TEMPLATE_PREFIX "tokenizer.chat_template." /* + a named template */
+#define CKPT_KEY_CHAT_TEMPLATES "tokenizer.chat_templates"
 
 /* quantize.* (llama-quantize's record of an importance matrix) and split.* */
 #define CKPT_KEY_IMATRIX_PREFIX "quantize.imatrix."

@@ -132,7 +132,7 @@ static ckpt_status special_vocab(struct special *sp, const struct ckpt_source *s
 static ckpt_status chat_template(ckpt_gguf_writer *w, const cJSON *v, ckpt_err *err)
 {
     if (cJSON_IsString(v))
-        return ckpt_gguf_writer_set_str(w, "tokenizer.chat_template", v->valuestring, err);
+        return ckpt_gguf_writer_set_str(w, CKPT_KEY_CHAT_TEMPLATE, v->valuestring, err);
     if (!cJSON_IsArray(v))
         return CKPT_OK;
     const char *def = NULL, *names[64];
@@ -152,19 +152,19 @@ static ckpt_status chat_template(ckpt_gguf_writer *w, const cJSON *v, ckpt_err *
         if (n == 64)
             break;
         char *k = keys[n];
-        int o = snprintf(k, sizeof keys[0], "tokenizer.chat_template.");
+        int o = snprintf(k, sizeof keys[0], CKPT_KEY_CHAT_TEMPLATE_PREFIX);
         for (const char *c = nm->valuestring; *c && o < (int)sizeof keys[0] - 1; c++)
             k[o++] = ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
                       (*c >= '0' && *c <= '9')) ? *c : '_';
         k[o] = '\0';
-        names[n++] = k + strlen("tokenizer.chat_template.");
+        names[n++] = k + strlen(CKPT_KEY_CHAT_TEMPLATE_PREFIX);
         if ((st = ckpt_gguf_writer_set_str(w, k, tp->valuestring, err)) != CKPT_OK)
             return st;
     }
     if (n)
-        st = ckpt_gguf_writer_set_str_array(w, "tokenizer.chat_templates", names, NULL, n, err);
+        st = ckpt_gguf_writer_set_str_array(w, CKPT_KEY_CHAT_TEMPLATES, names, NULL, n, err);
     if (st == CKPT_OK && def)
-        st = ckpt_gguf_writer_set_str(w, "tokenizer.chat_template", def, err);
+        st = ckpt_gguf_writer_set_str(w, CKPT_KEY_CHAT_TEMPLATE, def, err);
     return st;
 }
 

@@ -67,8 +67,11 @@ static ckpt_status check_counts(const ckpt_weights *W, ckpt_err *err)
     bool gguf = W->kind == CKPT_WEIGHTS_GGUF;
     uint64_t tensors = gguf ? ckpt_gguf_n_tensors(W->gguf) : ckpt_hf_n_tensors(W->hf);
     uint64_t experts = gguf ? ckpt_gguf_file_size(W->gguf) : tensors / 3;
-    const char *lkey = gguf ? "llama.block_count" : "num_hidden_layers";
-    const char *ekey = gguf ? "llama.expert_count" : "num_local_experts";
+    char lbuf[CKPT_GGUF_KEY_MAX], ebuf[CKPT_GGUF_KEY_MAX];
+    const char *lkey = gguf ? ckpt_gguf_key(lbuf, W->arch->gguf_arch, CKPT_KEY_BLOCK_COUNT)
+                            : "num_hidden_layers";
+    const char *ekey = gguf ? ckpt_gguf_key(ebuf, W->arch->gguf_arch, CKPT_KEY_EXPERT_COUNT)
+                            : "num_local_experts";
     if (L < 0 || (uint64_t)L > tensors / 6)
         return ckpt_err_set(err, CKPT_E_RANGE,
                             "%s: %s %lld needs more tensors than the %llu the file holds",

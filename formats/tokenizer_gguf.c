@@ -113,9 +113,9 @@ static ckpt_status fill(ckpt_tok *t, const ckpt_gguf *g, const char *name, ckpt_
         (st = opt_bool(g, CKPT_KEY_TOK_ADD_EOS, &t->add_eos, err)) ||
         (st = opt_bool(g, CKPT_KEY_TOK_ADD_SPACE_PREFIX, &t->add_dummy_prefix, err)))
         return st;
-    if (ckpt_gguf_find_kv(g, "tokenizer.chat_template")) {
+    if (ckpt_gguf_find_kv(g, CKPT_KEY_CHAT_TEMPLATE)) {
         const char *tmpl;
-        if ((st = ckpt_gguf_get_str(g, "tokenizer.chat_template", &tmpl, err)))
+        if ((st = ckpt_gguf_get_str(g, CKPT_KEY_CHAT_TEMPLATE, &tmpl, err)))
             return st;
         if (!(t->chat_template = strdup(tmpl)))
             return ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory", name);

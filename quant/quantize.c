@@ -8,6 +8,7 @@
  * flight).
  */
 #include "quantize.h"
+#include "../arch/gguf_keys.h"
 
 #include "../formats/outfile.h"
 #include "../kernels/pool.h"
@@ -574,16 +575,16 @@ ckpt_status ckpt_quant_meta_make(struct ckpt_quant_meta *m, const struct ckpt_qs
         const char *ds = ckpt_imatrix_dataset(o->imatrix);
         const size_t entries = ckpt_imatrix_n_entries(o->imatrix);
         const int32_t chunks = ckpt_imatrix_chunks(o->imatrix);
-        m->own[n++] = (struct ckpt_qsink_kv){"quantize.imatrix.file", CKPT_GGUF_STRING,
+        m->own[n++] = (struct ckpt_qsink_kv){CKPT_KEY_IMATRIX_FILE, CKPT_GGUF_STRING,
                                              {.str = o->imatrix_name ? o->imatrix_name : ""}};
         if (ds)
-            m->own[n++] = (struct ckpt_qsink_kv){"quantize.imatrix.dataset", CKPT_GGUF_STRING,
+            m->own[n++] = (struct ckpt_qsink_kv){CKPT_KEY_IMATRIX_DATASET, CKPT_GGUF_STRING,
                                                  {.str = ds}};
         m->own[n++] = (struct ckpt_qsink_kv){
-            "quantize.imatrix.entries_count", CKPT_GGUF_INT32,
+            CKPT_KEY_IMATRIX_ENTRIES, CKPT_GGUF_INT32,
             {.i32 = entries > INT32_MAX ? INT32_MAX : (int32_t)entries}};
         if (chunks > 0)
-            m->own[n++] = (struct ckpt_qsink_kv){"quantize.imatrix.chunks_count",
+            m->own[n++] = (struct ckpt_qsink_kv){CKPT_KEY_IMATRIX_CHUNKS,
                                                  CKPT_GGUF_INT32, {.i32 = chunks}};
     }
     m->meta.set = m->own;

@@ -9,6 +9,7 @@
  * planned whole and the rows streamed behind it (gguf_write.c).
  */
 #include "sink.h"
+#include "../arch/gguf_keys.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -30,8 +31,8 @@ struct gsink {
 /* split.* describe the input's shards, not the output (one file). */
 static bool skip_key(const char *key)
 {
-    return strcmp(key, "split.no") == 0 || strcmp(key, "split.count") == 0 ||
-           strcmp(key, "split.tensors.count") == 0;
+    return strcmp(key, CKPT_KEY_SPLIT_NO) == 0 || strcmp(key, CKPT_KEY_SPLIT_COUNT) == 0 ||
+           strcmp(key, CKPT_KEY_SPLIT_TENSORS_COUNT) == 0;
 }
 
 /* gguf_set_val_*: drop the key where it is, append it. */
@@ -78,8 +79,8 @@ static ckpt_status write_meta(struct gsink *s, ckpt_err *err)
         if (!skip_key(kv->key))
             e[n++] = (struct entry){kv->key, kv, {0}};
     }
-    const struct ckpt_qsink_kv qv = {"general.quantization_version", CKPT_GGUF_UINT32, {.u32 = 2}};
-    const struct ckpt_qsink_kv ft = {"general.file_type", CKPT_GGUF_UINT32, {.u32 = m->file_type}};
+    const struct ckpt_qsink_kv qv = {CKPT_KEY_QUANT_VERSION, CKPT_GGUF_UINT32, {.u32 = 2}};
+    const struct ckpt_qsink_kv ft = {CKPT_KEY_FILE_TYPE, CKPT_GGUF_UINT32, {.u32 = m->file_type}};
     set_last(e, &n, &qv);
     set_last(e, &n, &ft);
     for (size_t i = 0; i < m->n_set; i++)

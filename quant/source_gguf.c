@@ -5,6 +5,7 @@
  * the pages of each written tensor are dropped from memory.
  */
 #include "source.h"
+#include "../arch/gguf_keys.h"
 
 #include "../formats/mapfile.h"
 #include "../kernels/dispatch.h"
@@ -64,9 +65,9 @@ static void g_release(void *ctx, size_t i, int64_t row, int64_t n)
 static ckpt_status refuse_split(const struct gsrc *s, ckpt_err *err)
 {
     uint32_t n = 1;
-    if (!ckpt_gguf_find_kv(s->g, "split.count"))
+    if (!ckpt_gguf_find_kv(s->g, CKPT_KEY_SPLIT_COUNT))
         return CKPT_OK;
-    ckpt_status st = ckpt_gguf_get_u32(s->g, "split.count", &n, err);
+    ckpt_status st = ckpt_gguf_get_u32(s->g, CKPT_KEY_SPLIT_COUNT, &n, err);
     if (st == CKPT_OK && n > 1)
         st = ckpt_err_set(err, CKPT_E_UNSUPPORTED,
                           "%s: one shard of a model split in %u files; merge the shards into "
@@ -129,7 +130,7 @@ ckpt_status ckpt_qsrc_open_gguf(struct ckpt_qsrc **out, const char *path, ckpt_e
     struct ckpt_qplan_model *m = &s->src.model;
     m->n_layer = m->n_head = m->n_expert = 0;
     m->n_head_kv = -1;
-    if ((st = ckpt_gguf_get_str(s->g, "general.architecture", &arch, err)) != CKPT_OK ||
+    if ((st = ckpt_gguf_get_str(s->g, CKPT_KEY_ARCHITECTURE, &arch, err)) != CKPT_OK ||
         (st = arch_int(s, arch, "block_count", true, &m->n_layer, err)) != CKPT_OK ||
         (st = arch_int(s, arch, "attention.head_count", false, &m->n_head, err)) != CKPT_OK ||
         (st = arch_int(s, arch, "attention.head_count_kv", false, &m->n_head_kv, err)) !=
