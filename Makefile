@@ -5,7 +5,7 @@
 #   make test       the whole test suite (unit, CLI, hostile files, llama.cpp interop)
 #   make asan       the whole test suite under AddressSanitizer + UBSan
 #   make clang      build everything with clang as well (warnings are errors: WERROR=)
-#   make fuzz       run each libFuzzer target for FUZZ_SECONDS (clang)
+#   make fuzz       run each libFuzzer target for FUZZ_SECONDS, FUZZ_JOBS at a time (clang)
 #   make bench      throughput figures against the peers found on this machine
 #   make install    PREFIX=/usr/local DESTDIR= (tools and man pages); make uninstall
 #
@@ -23,6 +23,7 @@ BUILD      ?= build
 SANITIZE   ?=
 WERROR     ?= -Werror
 FUZZ_SECONDS ?= 60
+FUZZ_JOBS  ?= 1
 VERSION    := 0.1.0
 
 DEP_MODULES  = zlib libcrypto libcjson
@@ -176,13 +177,10 @@ fuzz: | $(DEPS_STAMP)
 	@mkdir -p $(FUZZ_BUILD)
 	$(MAKE) BUILD=$(FUZZ_BUILD) CC=clang SANITIZE=1 CFLAGS="-O1 -g -fsanitize=fuzzer-no-link" $(FUZZ_BUILD)/libckpt.a
 	@set -e; for f in $(FUZZ_SRCS); do \
-	  n=$$(basename $$f .c); \
-	  clang -O1 -g -fsanitize=fuzzer,address,undefined -I. $(DEP_CFLAGS) $$f $(FUZZ_BUILD)/libckpt.a $(LDLIBS_ALL) -o $(FUZZ_BUILD)/$$n; \
-	  mkdir -p $(FUZZ_BUILD)/corpus-$$n; \
-	  echo "fuzz: $$n for $(FUZZ_SECONDS)s"; \
-	  $(FUZZ_BUILD)/$$n -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
-	    $(FUZZ_BUILD)/corpus-$$n tests/fuzz/seeds-$$n 2>&1 | tail -15; \
+	  clang -O1 -g -fsanitize=fuzzer,address,undefined -I. -Itests/fuzz $(DEP_CFLAGS) $$f \
+	    $(FUZZ_BUILD)/libckpt.a $(LDLIBS_ALL) -o $(FUZZ_BUILD)/$$(basename $$f .c); \
 	done
+	sh tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_JOBS)
 
 # ---- benchmark (prints figures; never a pass/fail test) ----
 bench: all
