@@ -42,6 +42,7 @@ struct node {
 struct out {
     int32_t *ids;
     size_t cap, n;
+    bool no_piece; /* text met no piece, no byte piece and no <unk> */
 };
 
 /* Scratch of one encode call; arrays grow on demand and are reused by
@@ -79,6 +80,10 @@ static bool grow(void **p, size_t *cap, size_t need, size_t size)
 
 static void emit(struct out *o, int32_t id)
 {
+    if (id < 0) { /* <unk> wanted, but the vocabulary has none: never an id */
+        o->no_piece = true;
+        return;
+    }
     if (o->n < o->cap)
         o->ids[o->n] = id;
     o->n++;
@@ -377,7 +382,7 @@ ckpt_status ckpt_tok_encode(const ckpt_tok *t, const char *text, size_t len, uns
     /* normalized text: at most 3 bytes per input byte, plus a prefix */
     if (len > (size_t)INT32_MAX / 4)
         return ckpt_err_set(err, CKPT_E_RANGE, "tokenizer: %zu bytes of text is too long", len);
-    struct out o = {ids, cap, 0};
+    struct out o = {ids, cap, 0, false};
     struct enc e = {.tok = t};
     ckpt_status st = CKPT_OK;
     bool specials = (flags & CKPT_TOK_ADD_SPECIAL) != 0;
@@ -404,6 +409,10 @@ ckpt_status ckpt_tok_encode(const ckpt_tok *t, const char *text, size_t len, uns
     if (!st && specials && t->add_eos && t->eos >= 0)
         emit(&o, t->eos);
     *n_ids = o.n;
+    if (!st && o.no_piece)
+        st = ckpt_err_set(err, CKPT_E_UNSUPPORTED,
+                          "tokenizer: the text has characters that no piece covers, and the "
+                          "vocabulary has no unknown token to stand for them");
     if (!st && o.n > cap)
         st = ckpt_err_set(err, CKPT_E_RANGE, "tokenizer: %zu ids do not fit in %zu", o.n, cap);
     free(e.buf);

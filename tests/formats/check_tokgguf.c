@@ -183,6 +183,43 @@ START_TEST(gguf_vocab_corrupt)
 }
 END_TEST
 
+/* A vocabulary with no <unk> and no byte pieces cannot stand for text it
+ * has no piece for: encoding it fails instead of yielding id -1 (which the
+ * model would have used as an embedding row; found by fuzz_tokenizer_gguf). */
+START_TEST(gguf_vocab_without_unk)
+{
+    char *dir = tu_tmpdir(), *path = tu_fmt("%s/v.gguf", dir);
+    ckpt_gguf_writer *w;
+    ckpt_err e = {0};
+    ck_assert(ckpt_gguf_writer_new(&w, path, true, &e) == CKPT_OK);
+    const char *toks[] = {"<s>", "</s>", "\xe2\x96\x81", "a", "b", "ab"}; /* U+2581: the space */
+    float scores[] = {0, 0, -1, -1, -2, -3};
+    int32_t types[] = {3, 3, 1, 1, 1, 1};
+    ck_assert(ckpt_gguf_writer_set_str(w, "tokenizer.ggml.model", "llama", &e) == CKPT_OK);
+    ck_assert(ckpt_gguf_writer_set_str_array(w, "tokenizer.ggml.tokens", toks, NULL, 6, &e) ==
+              CKPT_OK);
+    ck_assert(ckpt_gguf_writer_set_array(w, "tokenizer.ggml.scores", CKPT_GGUF_FLOAT32, scores, 6,
+                                         &e) == CKPT_OK);
+    ck_assert(ckpt_gguf_writer_set_array(w, "tokenizer.ggml.token_type", CKPT_GGUF_INT32, types,
+                                         6, &e) == CKPT_OK);
+    ck_assert(ckpt_gguf_writer_begin(w, &e) == CKPT_OK);
+    ck_assert_msg(ckpt_gguf_writer_finish(w, &e) == CKPT_OK, "%s", e.msg);
+    ckpt_tok *tok = NULL;
+    ck_assert_msg(ckpt_tok_load_gguf(&tok, path, &e) == CKPT_OK, "%s", e.msg);
+    ck_assert_int_lt(ckpt_tok_unk_id(tok), 0);
+    int32_t ids[16];
+    size_t n = 0;
+    ck_assert_msg(ckpt_tok_encode(tok, "ab", 2, 0, ids, 16, &n, &e) == CKPT_OK, "%s", e.msg);
+    ck_assert_msg(ckpt_tok_encode(tok, "abc", 3, 0, ids, 16, &n, &e) == CKPT_E_UNSUPPORTED,
+                  "an id for 'c': n=%zu", n);
+    ck_assert_msg(strstr(e.msg, "no unknown token"), "%s", e.msg);
+    ckpt_tok_free(tok);
+    tu_rmtree(dir);
+    free(dir);
+    free(path);
+}
+END_TEST
+
 Suite *tokgguf_suite(void)
 {
     Suite *s = suite_create("tokgguf");
@@ -193,6 +230,7 @@ Suite *tokgguf_suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("corrupt");
     tcase_add_test(tc, gguf_vocab_corrupt);
+    tcase_add_test(tc, gguf_vocab_without_unk);
     suite_add_tcase(s, tc);
     return s;
 }
