@@ -5,7 +5,8 @@
 #   make test       the whole test suite (unit, CLI, hostile files, llama.cpp interop)
 #   make asan       the whole test suite under AddressSanitizer + UBSan
 #   make clang      build everything with clang as well (warnings are errors: WERROR=)
-#   make fuzz       run each libFuzzer target for FUZZ_SECONDS, FUZZ_JOBS at a time (clang)
+#   make fuzz       run each libFuzzer target for FUZZ_SECONDS, FUZZ_JOBS at a time (clang;
+#                   FUZZ_SRCS=tests/fuzz/fuzz_x.c for some)
 #   make bench      throughput figures against the peers found on this machine
 #   make install    PREFIX=/usr/local DESTDIR= (tools and man pages); make uninstall
 #
@@ -180,7 +181,7 @@ fuzz: | $(DEPS_STAMP)
 	  clang -O1 -g -fsanitize=fuzzer,address,undefined -I. -Itests/fuzz $(DEP_CFLAGS) $$f \
 	    $(FUZZ_BUILD)/libckpt.a $(LDLIBS_ALL) -o $(FUZZ_BUILD)/$$(basename $$f .c); \
 	done
-	sh tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_JOBS)
+	sh tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_JOBS) $(notdir $(FUZZ_SRCS:.c=))
 
 # ---- benchmark (prints figures; never a pass/fail test) ----
 bench: all
