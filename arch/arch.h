@@ -142,6 +142,10 @@ const struct ckpt_arch *ckpt_arch_by_gguf(const char *gguf_arch, bool experts);
  * into buf of size n, for messages; returns buf. */
 const char *ckpt_arch_supported(char *buf, size_t n);
 
+/* The scheme of a descriptor called name ("hf", "mistral"), or NULL. */
+const struct ckpt_arch_scheme *ckpt_arch_scheme_by_name(const struct ckpt_arch *a,
+                                                        const char *name);
+
 /* The role table entry of a role, or NULL when the architecture lacks it. */
 const struct ckpt_arch_role *ckpt_arch_role(const struct ckpt_arch *a, ckpt_role role);
 

@@ -336,7 +336,7 @@ ckpt_status ckpt_plan_build(struct ckpt_plan **out, const struct ckpt_source *sr
         return ckpt_err_set(err, CKPT_E_USAGE, "output type %s is not f32, f16 or bf16",
                             ckpt_type_name((uint32_t)out_type));
     const ckpt_hf *hf = src->hf;
-    struct builder b = {.src = src, .cfg = &src->cfg, .scheme = &src->cfg.arch->schemes[0],
+    struct builder b = {.src = src, .cfg = &src->cfg, .scheme = src->cfg.scheme,
                         .err = err};
     ckpt_hf_config_dims(&src->cfg, b.dims);
     struct item *items = NULL;

@@ -46,7 +46,7 @@ static char *last_component(const char *path)
 
 static ckpt_status read_config(struct ckpt_source *src, bool parse_cfg, ckpt_err *err)
 {
-    char *path = ckpt_path_join(src->dir, "config.json");
+    char *path = ckpt_path_join(src->dir, ckpt_hf_config_file(src->hf));
     if (!path)
         return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
     struct stat sb;
@@ -88,9 +88,11 @@ static ckpt_status check_extra_shards(const struct ckpt_source *src, ckpt_err *e
         return ckpt_err_errno(err, CKPT_E_IO, errno, "%s", src->dir);
     ckpt_status s = CKPT_OK;
     struct dirent *e;
+    const char *stem = ckpt_hf_weights_stem(src->hf);
+    size_t n_stem = strlen(stem);
     while (s == CKPT_OK && (e = readdir(d)) != NULL) {
         size_t n = strlen(e->d_name);
-        if (n < 17 || strncmp(e->d_name, "model", 5) != 0 ||
+        if (n < n_stem + 12 || strncmp(e->d_name, stem, n_stem) != 0 ||
             strcmp(e->d_name + n - 12, ".safetensors") != 0)
             continue;
         bool known = false;
@@ -101,7 +103,7 @@ static ckpt_status check_extra_shards(const struct ckpt_source *src, ckpt_err *e
                              "%s: extra shard %s (not part of the checkpoint's %s)", src->dir,
                              e->d_name,
                              ckpt_hf_get_layout(src->hf) == CKPT_HF_LAYOUT_INDEXED
-                                 ? "model.safetensors.index.json"
+                                 ? "weight index"
                                  : "weights");
     }
     closedir(d);

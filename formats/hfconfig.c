@@ -327,5 +327,7 @@ ckpt_status ckpt_hf_config_parse(struct ckpt_hf_config *cfg, const char *text, s
         return s;
     s = parse_root(cfg, j, name, err);
     ckpt_json_free(j);
+    if (s == CKPT_OK)
+        cfg->scheme = &cfg->arch->schemes[0];
     return s;
 }

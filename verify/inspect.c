@@ -773,7 +773,8 @@ static ckpt_status inspect_model_dir(const char *path, const struct ckpt_inspect
         cJSON *tf = cJSON_AddArrayToObject(root, "files");
         for (unsigned b = 0; b < 5; b++)
             if (files & (1u << b))
-                cJSON_AddItemToArray(tf, cJSON_CreateString(tokenizer_files[b]));
+                cJSON_AddItemToArray(tf, cJSON_CreateString(b ? tokenizer_files[b]
+                                                               : ckpt_hf_spm_file(hf)));
         if ((s = json_tensors(root, path, &t, o, err)) == CKPT_OK)
             s = emit_json(out, root, path, err);
         goto out;
@@ -792,7 +793,7 @@ static ckpt_status inspect_model_dir(const char *path, const struct ckpt_inspect
         fprintf(out, " %s", ckpt_hf_shard_name(hf, i));
     for (unsigned b = 0; b < 5; b++)
         if (files & (1u << b))
-            fprintf(out, " %s", tokenizer_files[b]);
+            fprintf(out, " %s", b ? tokenizer_files[b] : ckpt_hf_spm_file(hf));
     fputc('\n', out);
     s = write_text_tensors(out, path, &t, o, "shape", err);
 out:
