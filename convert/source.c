@@ -59,8 +59,16 @@ static ckpt_status read_config(struct ckpt_source *src, bool parse_cfg, ckpt_err
     ckpt_status s = ckpt_map_open(&m, path, err);
     if (s == CKPT_OK && parse_cfg)
         s = ckpt_hf_config_parse(&src->cfg, (const char *)m->data, m->size, path, err);
+    /* Mistral's params.json: its config.json equivalent, for the keys the
+     * converter looks up by name */
+    char *as_config = NULL;
+    bool params = strcmp(ckpt_hf_config_file(src->hf), "params.json") == 0;
+    if (s == CKPT_OK && params)
+        s = ckpt_hf_params_config(&as_config, (const char *)m->data, m->size, path, err);
     if (s == CKPT_OK) {
-        src->config = cJSON_ParseWithLength((const char *)m->data, m->size);
+        src->config = params ? cJSON_Parse(as_config)
+                             : cJSON_ParseWithLength((const char *)m->data, m->size);
+        free(as_config);
         if (!src->config || !cJSON_IsObject(src->config))
             s = ckpt_err_set(err, CKPT_E_FORMAT, "%s: not a JSON object", path);
     }

@@ -77,6 +77,11 @@ ckpt_status ckpt_hf_config_parse(struct ckpt_hf_config *cfg, const char *text, s
 ckpt_status ckpt_hf_params_parse(struct ckpt_hf_config *cfg, const char *text, size_t len,
                                  const char *name, ckpt_err *err);
 
+/* The config.json text params.json stands for (what ckpt_hf_params_parse
+ * parses), into *out (malloc'd, NUL-terminated; the caller frees). */
+ckpt_status ckpt_hf_params_config(char **out, const char *text, size_t len, const char *name,
+                                  ckpt_err *err);
+
 /* The config sizes a role table's shapes are written in (arch.h). */
 void ckpt_hf_config_dims(const struct ckpt_hf_config *cfg, uint64_t dims[CKPT_DIM_COUNT]);
 

@@ -100,10 +100,10 @@ static cJSON *translate(const cJSON *root, const char *name, ckpt_status *st, ck
     return cfg;
 }
 
-ckpt_status ckpt_hf_params_parse(struct ckpt_hf_config *cfg, const char *text, size_t len,
-                                 const char *name, ckpt_err *err)
+ckpt_status ckpt_hf_params_config(char **out, const char *text, size_t len, const char *name,
+                                  ckpt_err *err)
 {
-    memset(cfg, 0, sizeof *cfg);
+    *out = NULL;
     const struct ckpt_json_limits lim = {1u << 20, 0};
     ckpt_json *j = NULL;
     ckpt_status s = ckpt_json_parse(&j, text, len, name, &lim, NULL, err);
@@ -113,10 +113,19 @@ ckpt_status ckpt_hf_params_parse(struct ckpt_hf_config *cfg, const char *text, s
     ckpt_json_free(j);
     if (!hf)
         return s;
-    char *as_config = cJSON_PrintUnformatted(hf);
+    *out = cJSON_PrintUnformatted(hf);
     cJSON_Delete(hf);
-    if (!as_config)
-        return ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory", name);
+    return *out ? CKPT_OK : ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory", name);
+}
+
+ckpt_status ckpt_hf_params_parse(struct ckpt_hf_config *cfg, const char *text, size_t len,
+                                 const char *name, ckpt_err *err)
+{
+    memset(cfg, 0, sizeof *cfg);
+    char *as_config = NULL;
+    ckpt_status s = ckpt_hf_params_config(&as_config, text, len, name, err);
+    if (s != CKPT_OK)
+        return s;
     s = ckpt_hf_config_parse(cfg, as_config, strlen(as_config), name, err);
     free(as_config);
     if (s == CKPT_OK)

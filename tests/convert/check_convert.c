@@ -294,7 +294,8 @@ END_TEST
  * consolidated.safetensors with Q/K rows in Mistral's interleaved order,
  * tokenizer.model.v3) converts to the tensors llama.cpp's converter writes
  * for the Hugging Face layout of the same model: same names, types, shapes
- * and bytes, so no Q/K permutation is applied to this layout.
+ * and bytes, so no Q/K permutation is applied to this layout; and the same
+ * llama.* hyperparameter keys.
  */
 START_TEST(golden_mistral_layout)
 {
@@ -305,9 +306,29 @@ START_TEST(golden_mistral_layout)
     convert_ok(in, out, ttypes[_i % 3], 2, true);
     ckpt_gguf *g = open_gguf(out);
     check_tensor_listing(g, kit, tn, in);
-    const struct ckpt_gguf_kv *kv = ckpt_gguf_find_kv(g, "llama.rope.freq_base");
-    ck_assert_ptr_nonnull(kv);
-    ck_assert_double_eq(kv->v.f64, _i / 3 ? 1e6 : 1e4);
+    /* the hyperparameters, from params.json: every llama.* key listed */
+    char *file = tu_fmt("convert-%s.kv.tsv", tn), *path = golden(kit, file);
+    char *text = tu_read_file(path, NULL), *cur = text, *line;
+    ck_assert_ptr_nonnull(text);
+    int n = 0;
+    while ((line = tu_next_line(&cur))) {
+        char *tab = strchr(line, '\t');
+        *tab = '\0';
+        if (strncmp(line, "llama.", 6) != 0)
+            continue;
+        const struct ckpt_gguf_kv *kv = ckpt_gguf_find_kv(g, line);
+        ck_assert_msg(kv != NULL, "%s %s: key %s missing", in, tn, line);
+        struct sbuf b = {0};
+        format_kv(kv, &b);
+        ck_assert_msg(strcmp(b.p, tab + 1) == 0, "%s %s: %s = %s, want %s", in, tn, line, b.p,
+                      tab + 1);
+        sb_free(&b);
+        n++;
+    }
+    ck_assert_int_ge(n, 9);
+    free(text);
+    free(path);
+    free(file);
     ckpt_gguf_close(g);
     tu_rmtree(tmp);
     free(in);
