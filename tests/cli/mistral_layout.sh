@@ -7,9 +7,10 @@
 # names the layout's files; ckpt-sign signs it.  A directory with only
 # tekken.json is refused with a clear message (exit 2).
 set -u
+TMP=$TMP/mistral_layout && mkdir -p "$TMP" || exit 1
 fail() { echo "FAIL: $*" >&2; exit 1; }
 for kit in tiny-mistral tiny-mixtral; do
-    d=$TMP/mistral/$kit g=tests/data/golden/$kit
+    d=$TMP/$kit g=tests/data/golden/$kit
     mkdir -p "$d" && "$BIN/../tests/gen_mistral_layout" tests/data/models/$kit "$d" || fail "$kit fixture"
     list() { sed -n "s/^ *\"$1\": \[\(.*\)\],*\$/\1/p" "$g/ref-greedy.json" | tr -d ,; }
     list ids >"$TMP/ids"
@@ -28,7 +29,7 @@ for kit in tiny-mistral tiny-mixtral; do
 done
 # ckpt-quant straight from the directory: the tensors (everything after the
 # metadata) of the quantization from the Hugging Face layout
-d=$TMP/mistral/tiny-mistral
+d=$TMP/tiny-mistral
 "$BIN/ckpt-quant" -q -t Q4_K_M "$d" -o "$TMP/m.gguf" || fail quant
 "$BIN/ckpt-quant" -q -t Q4_K_M tests/data/models/tiny-mistral -o "$TMP/h.gguf" || fail "quant hf"
 # (offsets are absolute: the data from each file's first tensor on)
@@ -41,7 +42,7 @@ data() { # GGUF -> its tensor table without offsets, then the bytes of its tenso
 "$BIN/ckpt-sign" -q --keygen -o "$TMP/key.pem" && "$BIN/ckpt-sign" -q -k "$TMP/key.pem" "$d" &&
     "$BIN/ckpt-verify" -q -p "$TMP/key.pem.pub" "$d" || fail sign
 # Tekken tokenizers: not yet
-t=$TMP/mistral/tekken
+t=$TMP/tekken
 mkdir -p "$t" && cp "$d/params.json" "$d/consolidated.safetensors" "$t"/ && echo '{}' >"$t/tekken.json"
 "$BIN/ckpt-convert" -q -t f16 "$t" -o "$TMP/t.gguf" 2>"$TMP/err"
 [ $? -eq 2 ] || fail "tekken exit"
