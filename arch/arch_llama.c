@@ -92,9 +92,19 @@ static const struct ckpt_arch_name mistral_names[] = {
     {CKPT_ROLE_FFN_UP_EXPS, "layers.{L}.feed_forward.experts.{E}.w3"},
 };
 
+/*
+ * Mistral3ForConditionalGeneration: the language model's HF names under
+ * "language_model.", beside a vision tower and its projector, which
+ * llama.cpp's converter leaves out of the text model's GGUF.
+ */
+static const char *const vision_prefixes[] = {"vision_tower.", "multi_modal_projector."};
+
 static const struct ckpt_arch_scheme hf_schemes[] = {
-    {"hf", "", true, hf_names, ARRAY_LEN(hf_names), hf_ignored, ARRAY_LEN(hf_ignored)},
-    {"mistral", "", false, mistral_names, ARRAY_LEN(mistral_names), NULL, 0},
+    {"hf", "", true, hf_names, ARRAY_LEN(hf_names), hf_ignored, ARRAY_LEN(hf_ignored), NULL,
+     NULL, 0},
+    {"hf-language-model", "language_model.", true, hf_names, ARRAY_LEN(hf_names), hf_ignored,
+     ARRAY_LEN(hf_ignored), "the vision tower", vision_prefixes, ARRAY_LEN(vision_prefixes)},
+    {"mistral", "", false, mistral_names, ARRAY_LEN(mistral_names), NULL, 0, NULL, NULL, 0},
 };
 
 #define LLAMA_FAMILY                                                                               \

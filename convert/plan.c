@@ -270,6 +270,11 @@ static ckpt_status walk(struct builder *b, struct item *items, size_t n_items)
                                 "%s: unexpected tensor '%s' (no weight '%s' for it)",
                                 shard_path(b, items[i].shard), t->name, base);
         }
+        if (ckpt_arch_dropped(b->scheme, t->name)) {
+            b->plan->n_dropped++;
+            b->plan->dropped = b->scheme->dropped;
+            continue;
+        }
         struct ckpt_arch_match n = ckpt_arch_match_hf(b->cfg->arch, b->scheme, t->name);
         if (n.role == CKPT_ROLE_IGNORED)
             continue;

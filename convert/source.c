@@ -44,6 +44,22 @@ static char *last_component(const char *path)
     return name;
 }
 
+/* A multimodal wrapper's language-model config over the top-level keys,
+ * as llama.cpp's converter merges text_config into its hyperparameters. */
+static bool merge_text_config(cJSON *config)
+{
+    cJSON *sub = cJSON_DetachItemFromObjectCaseSensitive(config, "text_config");
+    bool ok = true;
+    for (cJSON *c = sub ? sub->child : NULL; c && ok; c = c->next) {
+        cJSON *dup = cJSON_Duplicate(c, true);
+        ok = dup && (cJSON_GetObjectItemCaseSensitive(config, c->string)
+                         ? cJSON_ReplaceItemInObjectCaseSensitive(config, c->string, dup)
+                         : cJSON_AddItemToObject(config, c->string, dup));
+    }
+    cJSON_Delete(sub);
+    return ok;
+}
+
 static ckpt_status read_config(struct ckpt_source *src, bool parse_cfg, ckpt_err *err)
 {
     char *path = ckpt_path_join(src->dir, ckpt_hf_config_file(src->hf));
@@ -71,6 +87,9 @@ static ckpt_status read_config(struct ckpt_source *src, bool parse_cfg, ckpt_err
         free(as_config);
         if (!src->config || !cJSON_IsObject(src->config))
             s = ckpt_err_set(err, CKPT_E_FORMAT, "%s: not a JSON object", path);
+        else if (src->cfg.scheme && src->cfg.scheme->prefix[0] &&
+                 !merge_text_config(src->config))
+            s = ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory", path);
     }
     if (s == CKPT_OK) {
         unsigned char md[EVP_MAX_MD_SIZE];

@@ -12,6 +12,12 @@
  *
  *   gen_mistral_layout HF_DIR OUT_DIR
  *
+ * With --mistral3 first, a Mistral3ForConditionalGeneration checkpoint
+ * instead: config.json with the original as text_config and a small
+ * vision_config, the tensors under "language_model." (Q/K rows untouched),
+ * four small deterministic vision_tower.* / multi_modal_projector.*
+ * tensors after them, and the tokenizer files copied.
+ *
  * The names and the row order are written out here on their own, from
  * transformers' convert_mistral_weights_to_hf.py (its permute views a
  * matrix as [heads, hd/2, 2, cols] and swaps the middle axes), not taken
@@ -124,6 +130,118 @@ static int write_params(const cJSON *cfg, const char *out)
     return ok ? 0 : die("cannot write params.json");
 }
 
+/* ---- --mistral3 ---- */
+
+static int copy_file(const char *from, const char *to)
+{
+    size_t n;
+    char *text = slurp(from, &n);
+    FILE *f = text ? fopen(to, "wb") : NULL;
+    int ok = f && fwrite(text, 1, n, f) == n;
+    ok = (f && fclose(f) == 0) && ok;
+    free(text);
+    return ok ? 0 : die(from);
+}
+
+static int write_mistral3_config(const char *in, const char *out)
+{
+    size_t n;
+    char *text = slurp(in, &n);
+    cJSON *text_cfg = text ? cJSON_Parse(text) : NULL;
+    free(text);
+    if (!text_cfg)
+        return die("cannot read config.json");
+    cJSON_DeleteItemFromObjectCaseSensitive(text_cfg, "architectures");
+    cJSON *root = cJSON_CreateObject(), *arch = cJSON_AddArrayToObject(root, "architectures");
+    cJSON_AddItemToArray(arch, cJSON_CreateString("Mistral3ForConditionalGeneration"));
+    cJSON_AddStringToObject(root, "model_type", "mistral3");
+    cJSON_AddItemToObject(root, "text_config", text_cfg);
+    cJSON *v = cJSON_AddObjectToObject(root, "vision_config");
+    cJSON_AddStringToObject(v, "model_type", "pixtral");
+    cJSON_AddNumberToObject(v, "hidden_size", 8);
+    cJSON_AddNumberToObject(v, "num_hidden_layers", 1);
+    cJSON_AddNumberToObject(v, "patch_size", 2);
+    cJSON_AddStringToObject(root, "torch_dtype", "bfloat16");
+    text = cJSON_Print(root);
+    cJSON_Delete(root);
+    FILE *f = text ? fopen(out, "wb") : NULL;
+    int ok = f && fputs(text, f) >= 0 && fputc('\n', f) != EOF;
+    ok = (f && fclose(f) == 0) && ok;
+    free(text);
+    return ok ? 0 : die("cannot write config.json");
+}
+
+/* The vision tensors (F32, value i / 64 for element i). */
+static const struct {
+    const char *name;
+    int n_dims;
+    uint64_t shape[4];
+} vision[] = {
+    {"vision_tower.patch_conv.weight", 4, {8, 3, 2, 2}},
+    {"vision_tower.transformer.layers.0.attention.q_proj.weight", 2, {8, 8}},
+    {"multi_modal_projector.linear_1.weight", 2, {16, 8}},
+    {"multi_modal_projector.norm.weight", 1, {8}},
+};
+
+static int mistral3(const char *in, const char *out)
+{
+    static const char *const files[] = {"tokenizer.model", "tokenizer.json", "tokenizer_config.json",
+                                        "special_tokens_map.json", "generation_config.json"};
+    char path[4096], to[4096];
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", in, files[i]);
+        snprintf(to, sizeof to, "%s/%s", out, files[i]);
+        FILE *f = fopen(path, "rb");
+        if (f && fclose(f) == 0 && copy_file(path, to) != 0)
+            return 2;
+    }
+    snprintf(path, sizeof path, "%s/config.json", in);
+    snprintf(to, sizeof to, "%s/config.json", out);
+    if (write_mistral3_config(path, to) != 0)
+        return 2;
+    ckpt_err err = {0};
+    ckpt_st *st = NULL;
+    ckpt_st_writer *w = NULL;
+    snprintf(path, sizeof path, "%s/model.safetensors", in);
+    snprintf(to, sizeof to, "%s/model.safetensors", out);
+    if (ckpt_st_open(&st, path, NULL, &err) != CKPT_OK ||
+        ckpt_st_writer_new(&w, to, true, &err) != CKPT_OK)
+        return die(err.msg);
+    size_t nt = ckpt_st_n_tensors(st), nv = sizeof vision / sizeof vision[0];
+    for (size_t i = 0; i < nt; i++) {
+        const struct ckpt_st_tensor *t = ckpt_st_tensor(st, i);
+        char name[300];
+        snprintf(name, sizeof name, "language_model.%s", t->name);
+        if (ckpt_st_writer_add_tensor(w, name, t->dtype, t->n_dims, t->shape, &err) != CKPT_OK)
+            return die(err.msg);
+    }
+    for (size_t i = 0; i < nv; i++)
+        if (ckpt_st_writer_add_tensor(w, vision[i].name, CKPT_DT_F32, vision[i].n_dims,
+                                      vision[i].shape, &err) != CKPT_OK)
+            return die(err.msg);
+    if (ckpt_st_writer_begin(w, &err) != CKPT_OK)
+        return die(err.msg);
+    for (size_t i = 0; i < nt; i++) {
+        const struct ckpt_st_tensor *t = ckpt_st_tensor(st, i);
+        if (ckpt_st_writer_write(w, t->data, (size_t)(t->end - t->begin), &err) != CKPT_OK)
+            return die(err.msg);
+    }
+    for (size_t i = 0; i < nv; i++) {
+        uint64_t n = 1;
+        for (int d = 0; d < vision[i].n_dims; d++)
+            n *= vision[i].shape[d];
+        for (uint64_t k = 0; k < n; k++) {
+            float x = (float)k / 64.0f;
+            if (ckpt_st_writer_write(w, &x, sizeof x, &err) != CKPT_OK)
+                return die(err.msg);
+        }
+    }
+    if (ckpt_st_writer_finish(w, &err) != CKPT_OK)
+        return die(err.msg);
+    ckpt_st_close(st);
+    return 0;
+}
+
 static long cfg_int(const cJSON *cfg, const char *key)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(cfg, key);
@@ -132,8 +250,10 @@ static long cfg_int(const cJSON *cfg, const char *key)
 
 int main(int argc, char **argv)
 {
+    if (argc == 4 && strcmp(argv[1], "--mistral3") == 0)
+        return mistral3(argv[2], argv[3]);
     if (argc != 3)
-        return die("usage: gen_mistral_layout HF_DIR OUT_DIR");
+        return die("usage: gen_mistral_layout [--mistral3] HF_DIR OUT_DIR");
     char path[4096], out[4096];
     size_t n;
     snprintf(path, sizeof path, "%s/config.json", argv[1]);

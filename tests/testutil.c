@@ -112,6 +112,20 @@ char *tu_mistral_layout(const char *dir, const char *kit)
     return out;
 }
 
+char *tu_mistral3(const char *dir, const char *kit)
+{
+    const char *bin = getenv("CKPT_TESTBIN");
+    char *out = tu_fmt("%s/%s", dir, kit);
+    char *cmd = tu_fmt("mkdir -p '%s' && '%s/gen_mistral_layout' --mistral3 '%s/models/%s' '%s'",
+                       out, bin && *bin ? bin : "build/tests", TESTDATA, kit, out);
+    if (tu_run(cmd, NULL, NULL) != 0) {
+        free(out);
+        out = NULL;
+    }
+    free(cmd);
+    return out;
+}
+
 int tu_run(const char *cmd, char **out, char **errout)
 {
     char *dir = tu_tmpdir();
