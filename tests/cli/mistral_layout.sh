@@ -5,13 +5,18 @@
 # from params.json); ckpt-verify --against the directory passes llama.cpp's
 # own F16 conversion; ckpt-quant reads the directory in one pass; ckpt-inspect
 # names the layout's files; ckpt-sign signs it.  A directory with only
-# tekken.json is refused with a clear message (exit 2).
+# tekken.json is refused with a clear message (exit 2).  The same model
+# wrapped as Mistral3ForConditionalGeneration (gen_mistral_layout --mistral3)
+# converts with one message for the vision tower it leaves out, and runs to
+# the same golden ids.
 set -u
 TMP=$TMP/mistral_layout && mkdir -p "$TMP" || exit 1
 fail() { echo "FAIL: $*" >&2; exit 1; }
 for kit in tiny-mistral tiny-mixtral; do
-    d=$TMP/$kit g=tests/data/golden/$kit
+    d=$TMP/$kit g=tests/data/golden/$kit w=$TMP/mistral3/$kit
     mkdir -p "$d" && "$BIN/../tests/gen_mistral_layout" tests/data/models/$kit "$d" || fail "$kit fixture"
+    mkdir -p "$w" && "$BIN/../tests/gen_mistral_layout" --mistral3 tests/data/models/$kit "$w" ||
+        fail "$kit mistral3 fixture"
     list() { sed -n "s/^ *\"$1\": \[\(.*\)\],*\$/\1/p" "$g/ref-greedy.json" | tr -d ,; }
     list ids >"$TMP/ids"
     list generated_ids >"$TMP/want"
@@ -21,11 +26,17 @@ for kit in tiny-mistral tiny-mixtral; do
         i=$((i + 1))
         got=$("$BIN/ckpt-run" --ids -n 32 -j 2 "$d" -p "$ids") || fail "$kit run $i"
         [ "$got" = "$(sed -n "${i}p" "$TMP/want")" ] || fail "$kit prompt $i: got $got"
+        got=$("$BIN/ckpt-run" --ids -n 32 -j 2 "$w" -p "$ids") || fail "$kit mistral3 run $i"
+        [ "$got" = "$(sed -n "${i}p" "$TMP/want")" ] || fail "$kit mistral3 prompt $i: got $got"
     done <"$TMP/ids"
     "$BIN/ckpt-verify" -j 2 -n 8 --against "$d" "$g/convert-f16.gguf" >"$TMP/out" || fail "$kit verify"
     grep -q '^PASS$' "$TMP/out" || fail "$kit verify output"
     "$BIN/ckpt-inspect" "$d" >"$TMP/out" || fail "$kit inspect"
     grep -q '^files: consolidated.safetensors tokenizer.model.v3$' "$TMP/out" || fail "$kit files"
+    "$BIN/ckpt-convert" -f -t f16 "$w" -o "$TMP/w.gguf" 2>"$TMP/err" || fail "$kit mistral3 convert"
+    [ "$(grep -c 'is left out' "$TMP/err")" -eq 1 ] &&
+        grep -q "^ckpt-convert: the vision tower (4 tensors) is left out: the GGUF holds the language model, as llama.cpp's converter writes the text model$" "$TMP/err" ||
+        fail "$kit vision message: $(cat "$TMP/err")"
 done
 # ckpt-quant straight from the directory: the tensors (everything after the
 # metadata) of the quantization from the Hugging Face layout
