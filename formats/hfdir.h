@@ -94,7 +94,7 @@ typedef enum {
 
 /* Optional files found next to the weights (bits of ckpt_hf_files). */
 enum {
-    CKPT_HF_TOKENIZER_MODEL = 1 << 0,    /* tokenizer.model (SentencePiece) */
+    CKPT_HF_TOKENIZER_MODEL = 1 << 0,    /* tokenizer.model (.v3): SentencePiece */
     CKPT_HF_TOKENIZER_JSON = 1 << 1,     /* tokenizer.json */
     CKPT_HF_TOKENIZER_CONFIG = 1 << 2,   /* tokenizer_config.json */
     CKPT_HF_SPECIAL_TOKENS_MAP = 1 << 3, /* special_tokens_map.json */
