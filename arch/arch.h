@@ -101,6 +101,9 @@ struct ckpt_arch_scheme {
     size_t n_names;
     const char *const *ignored;          /* whole names (no suffix) dropped: (n_ignored) */
     size_t n_ignored;
+    const char *dropped;                 /* what the names below are, for messages: "the vision tower" */
+    const char *const *dropped_prefixes; /* other models in the checkpoint, left out: (n_dropped) */
+    size_t n_dropped;
 };
 
 /* config.json values an absent key takes (the transformers config class). */
@@ -141,6 +144,13 @@ const struct ckpt_arch *ckpt_arch_by_gguf(const char *gguf_arch, bool experts);
 /* "MistralForCausalLM, MixtralForCausalLM, ..." (every descriptor's class)
  * into buf of size n, for messages; returns buf. */
 const char *ckpt_arch_supported(char *buf, size_t n);
+
+/* The scheme of a descriptor called name ("hf", "mistral"), or NULL. */
+const struct ckpt_arch_scheme *ckpt_arch_scheme_by_name(const struct ckpt_arch *a,
+                                                        const char *name);
+
+/* Is a tensor name one the scheme leaves out whole (a vision tower)? */
+bool ckpt_arch_dropped(const struct ckpt_arch_scheme *s, const char *name);
 
 /* The role table entry of a role, or NULL when the architecture lacks it. */
 const struct ckpt_arch_role *ckpt_arch_role(const struct ckpt_arch *a, ckpt_role role);

@@ -67,8 +67,44 @@ static const struct ckpt_arch_name hf_names[] = {
 /* Buffers older exports saved with the weights; the converter drops them. */
 static const char *const hf_ignored[] = {"model.layers.{L}.self_attn.rotary_emb.inv_freq"};
 
+/*
+ * Mistral's own consolidated files (params.json beside them): w1 is the
+ * gate, w2 down, w3 up.  Their Q/K rows are in the interleaved order GGUF
+ * uses (the permute of transformers' conversion script was never applied),
+ * so the scheme is not rotate-half.
+ */
+static const struct ckpt_arch_name mistral_names[] = {
+    {CKPT_ROLE_TOKEN_EMBD, "tok_embeddings"},
+    {CKPT_ROLE_OUTPUT_NORM, "norm"},
+    {CKPT_ROLE_OUTPUT, "output"},
+    {CKPT_ROLE_ATTN_NORM, "layers.{L}.attention_norm"},
+    {CKPT_ROLE_ATTN_Q, "layers.{L}.attention.wq"},
+    {CKPT_ROLE_ATTN_K, "layers.{L}.attention.wk"},
+    {CKPT_ROLE_ATTN_V, "layers.{L}.attention.wv"},
+    {CKPT_ROLE_ATTN_OUTPUT, "layers.{L}.attention.wo"},
+    {CKPT_ROLE_FFN_NORM, "layers.{L}.ffn_norm"},
+    {CKPT_ROLE_FFN_GATE, "layers.{L}.feed_forward.w1"},
+    {CKPT_ROLE_FFN_UP, "layers.{L}.feed_forward.w3"},
+    {CKPT_ROLE_FFN_DOWN, "layers.{L}.feed_forward.w2"},
+    {CKPT_ROLE_FFN_GATE_INP, "layers.{L}.feed_forward.gate"},
+    {CKPT_ROLE_FFN_GATE_EXPS, "layers.{L}.feed_forward.experts.{E}.w1"},
+    {CKPT_ROLE_FFN_DOWN_EXPS, "layers.{L}.feed_forward.experts.{E}.w2"},
+    {CKPT_ROLE_FFN_UP_EXPS, "layers.{L}.feed_forward.experts.{E}.w3"},
+};
+
+/*
+ * Mistral3ForConditionalGeneration: the language model's HF names under
+ * "language_model.", beside a vision tower and its projector, which
+ * llama.cpp's converter leaves out of the text model's GGUF.
+ */
+static const char *const vision_prefixes[] = {"vision_tower.", "multi_modal_projector."};
+
 static const struct ckpt_arch_scheme hf_schemes[] = {
-    {"hf", "", true, hf_names, ARRAY_LEN(hf_names), hf_ignored, ARRAY_LEN(hf_ignored)},
+    {"hf", "", true, hf_names, ARRAY_LEN(hf_names), hf_ignored, ARRAY_LEN(hf_ignored), NULL,
+     NULL, 0},
+    {"hf-language-model", "language_model.", true, hf_names, ARRAY_LEN(hf_names), hf_ignored,
+     ARRAY_LEN(hf_ignored), "the vision tower", vision_prefixes, ARRAY_LEN(vision_prefixes)},
+    {"mistral", "", false, mistral_names, ARRAY_LEN(mistral_names), NULL, 0, NULL, NULL, 0},
 };
 
 #define LLAMA_FAMILY                                                                               \

@@ -54,6 +54,23 @@ const char *ckpt_arch_supported(char *buf, size_t n)
     return buf;
 }
 
+const struct ckpt_arch_scheme *ckpt_arch_scheme_by_name(const struct ckpt_arch *a,
+                                                        const char *name)
+{
+    for (size_t i = 0; i < a->n_schemes; i++)
+        if (strcmp(a->schemes[i].name, name) == 0)
+            return &a->schemes[i];
+    return NULL;
+}
+
+bool ckpt_arch_dropped(const struct ckpt_arch_scheme *s, const char *name)
+{
+    for (size_t i = 0; i < s->n_dropped; i++)
+        if (strncmp(name, s->dropped_prefixes[i], strlen(s->dropped_prefixes[i])) == 0)
+            return true;
+    return false;
+}
+
 const struct ckpt_arch_role *ckpt_arch_role(const struct ckpt_arch *a, ckpt_role role)
 {
     for (size_t i = 0; i < a->n_roles; i++)

@@ -88,6 +88,8 @@ ckpt_status ckpt_convert_run(const struct ckpt_convert_opts *o, struct ckpt_conv
         res->source_bytes = n_tensors ? plan->source_bytes : 0;
         res->n_threads = pool ? ckpt_pool_size(pool) : 0;
         res->seconds = now() - t0;
+        res->n_dropped = plan->n_dropped;
+        res->dropped = plan->dropped;
     }
 out:
     ckpt_gguf_writer_free(w);

@@ -44,6 +44,8 @@ struct ckpt_convert_result {
     uint64_t source_bytes;      /* tensor bytes read from the checkpoint */
     int n_threads;
     double seconds;             /* wall time of the whole conversion */
+    size_t n_dropped;           /* tensors of another model left out (a vision tower) */
+    const char *dropped;        /* what they are, "the vision tower" (static); NULL if none */
 };
 
 /*

@@ -144,6 +144,9 @@ static int run(struct ckpt_cli *cli, struct ckpt_convert_opts *o)
         return ckpt_cli_fail(cli, &err);
     }
     char size[32];
+    if (r.n_dropped)
+        ckpt_cli_msg(cli, 2, "%s (%zu tensors) is left out: the GGUF holds the language model, "
+                     "as llama.cpp's converter writes the text model", r.dropped, r.n_dropped);
     if (o->dry_run)
         ckpt_cli_msg(cli, 2, "%s would write %s%s: %s, %zu tensors, %s (nothing written)",
                      o->input, to_stdout ? "standard output" : r.output,

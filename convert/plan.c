@@ -270,6 +270,11 @@ static ckpt_status walk(struct builder *b, struct item *items, size_t n_items)
                                 "%s: unexpected tensor '%s' (no weight '%s' for it)",
                                 shard_path(b, items[i].shard), t->name, base);
         }
+        if (ckpt_arch_dropped(b->scheme, t->name)) {
+            b->plan->n_dropped++;
+            b->plan->dropped = b->scheme->dropped;
+            continue;
+        }
         struct ckpt_arch_match n = ckpt_arch_match_hf(b->cfg->arch, b->scheme, t->name);
         if (n.role == CKPT_ROLE_IGNORED)
             continue;
@@ -336,7 +341,7 @@ ckpt_status ckpt_plan_build(struct ckpt_plan **out, const struct ckpt_source *sr
         return ckpt_err_set(err, CKPT_E_USAGE, "output type %s is not f32, f16 or bf16",
                             ckpt_type_name((uint32_t)out_type));
     const ckpt_hf *hf = src->hf;
-    struct builder b = {.src = src, .cfg = &src->cfg, .scheme = &src->cfg.arch->schemes[0],
+    struct builder b = {.src = src, .cfg = &src->cfg, .scheme = src->cfg.scheme,
                         .err = err};
     ckpt_hf_config_dims(&src->cfg, b.dims);
     struct item *items = NULL;

@@ -69,6 +69,8 @@ struct ckpt_plan {
     /* the converter's parameter counts, for general.size_label */
     uint64_t n_params, n_shared_params, n_expert_params;
     uint32_t expert_count;
+    size_t n_dropped;           /* tensors of other models left out (a vision tower) */
+    const char *dropped;        /* what they are, "the vision tower" (static); NULL if none */
     struct ckpt_fp8_luts f8_luts; /* decode tables the F8 sources borrow */
 };
 

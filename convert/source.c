@@ -44,9 +44,25 @@ static char *last_component(const char *path)
     return name;
 }
 
+/* A multimodal wrapper's language-model config over the top-level keys,
+ * as llama.cpp's converter merges text_config into its hyperparameters. */
+static bool merge_text_config(cJSON *config)
+{
+    cJSON *sub = cJSON_DetachItemFromObjectCaseSensitive(config, "text_config");
+    bool ok = true;
+    for (cJSON *c = sub ? sub->child : NULL; c && ok; c = c->next) {
+        cJSON *dup = cJSON_Duplicate(c, true);
+        ok = dup && (cJSON_GetObjectItemCaseSensitive(config, c->string)
+                         ? cJSON_ReplaceItemInObjectCaseSensitive(config, c->string, dup)
+                         : cJSON_AddItemToObject(config, c->string, dup));
+    }
+    cJSON_Delete(sub);
+    return ok;
+}
+
 static ckpt_status read_config(struct ckpt_source *src, bool parse_cfg, ckpt_err *err)
 {
-    char *path = ckpt_path_join(src->dir, "config.json");
+    char *path = ckpt_path_join(src->dir, ckpt_hf_config_file(src->hf));
     if (!path)
         return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
     struct stat sb;
@@ -59,10 +75,21 @@ static ckpt_status read_config(struct ckpt_source *src, bool parse_cfg, ckpt_err
     ckpt_status s = ckpt_map_open(&m, path, err);
     if (s == CKPT_OK && parse_cfg)
         s = ckpt_hf_config_parse(&src->cfg, (const char *)m->data, m->size, path, err);
+    /* Mistral's params.json: its config.json equivalent, for the keys the
+     * converter looks up by name */
+    char *as_config = NULL;
+    bool params = strcmp(ckpt_hf_config_file(src->hf), "params.json") == 0;
+    if (s == CKPT_OK && params)
+        s = ckpt_hf_params_config(&as_config, (const char *)m->data, m->size, path, err);
     if (s == CKPT_OK) {
-        src->config = cJSON_ParseWithLength((const char *)m->data, m->size);
+        src->config = params ? cJSON_Parse(as_config)
+                             : cJSON_ParseWithLength((const char *)m->data, m->size);
+        free(as_config);
         if (!src->config || !cJSON_IsObject(src->config))
             s = ckpt_err_set(err, CKPT_E_FORMAT, "%s: not a JSON object", path);
+        else if (src->cfg.scheme && src->cfg.scheme->prefix[0] &&
+                 !merge_text_config(src->config))
+            s = ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory", path);
     }
     if (s == CKPT_OK) {
         unsigned char md[EVP_MAX_MD_SIZE];
@@ -88,9 +115,11 @@ static ckpt_status check_extra_shards(const struct ckpt_source *src, ckpt_err *e
         return ckpt_err_errno(err, CKPT_E_IO, errno, "%s", src->dir);
     ckpt_status s = CKPT_OK;
     struct dirent *e;
+    const char *stem = ckpt_hf_weights_stem(src->hf);
+    size_t n_stem = strlen(stem);
     while (s == CKPT_OK && (e = readdir(d)) != NULL) {
         size_t n = strlen(e->d_name);
-        if (n < 17 || strncmp(e->d_name, "model", 5) != 0 ||
+        if (n < n_stem + 12 || strncmp(e->d_name, stem, n_stem) != 0 ||
             strcmp(e->d_name + n - 12, ".safetensors") != 0)
             continue;
         bool known = false;
@@ -101,7 +130,7 @@ static ckpt_status check_extra_shards(const struct ckpt_source *src, ckpt_err *e
                              "%s: extra shard %s (not part of the checkpoint's %s)", src->dir,
                              e->d_name,
                              ckpt_hf_get_layout(src->hf) == CKPT_HF_LAYOUT_INDEXED
-                                 ? "model.safetensors.index.json"
+                                 ? "weight index"
                                  : "weights");
     }
     closedir(d);

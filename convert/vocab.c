@@ -36,7 +36,8 @@ static bool exists(const struct ckpt_source *src, const char *name)
 
 const char *ckpt_vocab_file(const struct ckpt_source *src)
 {
-    return exists(src, "tokenizer.model") ? "tokenizer.model"
+    const char *spm = ckpt_hf_spm_file(src->hf); /* tokenizer.model(.v3) */
+    return exists(src, spm)              ? spm
            : exists(src, "tokenizer.json") ? "tokenizer.json"
                                            : NULL;
 }
@@ -230,7 +231,7 @@ ckpt_status ckpt_vocab_add(ckpt_gguf_writer *w, const struct ckpt_source *src, c
     ckpt_tok *tok = NULL;
     cJSON *tcfg = NULL;
     ckpt_status st = !path ? ckpt_err_set(err, CKPT_E_NOMEM, "out of memory")
-                     : strcmp(file, "tokenizer.model") == 0 ? ckpt_tok_load_spm(&tok, path, err)
+                     : strcmp(file, "tokenizer.json") != 0 ? ckpt_tok_load_spm(&tok, path, err)
                                                             : ckpt_tok_load_hf_json(&tok, path, err);
     uint32_t n = src->cfg.vocab_size;
     if (st == CKPT_OK && ckpt_tok_n_vocab(tok) > n)

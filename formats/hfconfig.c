@@ -121,6 +121,28 @@ void ckpt_hf_config_dims(const struct ckpt_hf_config *c, uint64_t dims[CKPT_DIM_
     dims[CKPT_DIM_KV_HEADS] = c->n_kv_heads;
 }
 
+/*
+ * Multimodal wrappers whose language model is an architecture of ours:
+ * its config is the object `sub`, its tensors the scheme `scheme` (the
+ * other models' tensors are left out, as llama.cpp's converter does).
+ */
+static const struct wrapper {
+    const char *hf_class, *sub, *scheme;
+} wrappers[] = {
+    {"Mistral3ForConditionalGeneration", "text_config", "hf-language-model"},
+};
+
+static const struct wrapper *wrapper_of(const cJSON *root)
+{
+    const cJSON *a = cJSON_IsObject(root) ? get(root, "architectures") : NULL;
+    if (!cJSON_IsArray(a) || !cJSON_IsString(a->child))
+        return NULL;
+    for (size_t i = 0; i < sizeof wrappers / sizeof wrappers[0]; i++)
+        if (strcmp(a->child->valuestring, wrappers[i].hf_class) == 0)
+            return &wrappers[i];
+    return NULL;
+}
+
 /* The descriptor from "architectures"[0], else from "model_type". */
 static ckpt_status pick_arch(struct ckpt_hf_config *cfg, const cJSON *root, const char *name,
                              ckpt_err *err)
@@ -202,10 +224,9 @@ static ckpt_status rope(struct ckpt_hf_config *cfg, const cJSON *root, const cha
     return get_real(rp, name, "rope_theta", &cfg->rope_theta, err);
 }
 
-static ckpt_status parse_root(struct ckpt_hf_config *cfg, const ckpt_json *j, const char *name,
-                              ckpt_err *err)
+static ckpt_status parse_root(struct ckpt_hf_config *cfg, const ckpt_json *j, const cJSON *root,
+                              const char *name, ckpt_err *err)
 {
-    const cJSON *root = ckpt_json_root(j);
     ckpt_status s;
     bool present, has_kv, has_hd;
     if (!cJSON_IsObject(root))
@@ -325,7 +346,19 @@ ckpt_status ckpt_hf_config_parse(struct ckpt_hf_config *cfg, const char *text, s
     ckpt_status s = ckpt_json_parse(&j, text, len, name, &lim, NULL, err);
     if (s != CKPT_OK)
         return s;
-    s = parse_root(cfg, j, name, err);
+    const cJSON *root = ckpt_json_root(j);
+    const struct wrapper *w = wrapper_of(root);
+    const cJSON *sub = w ? get(root, w->sub) : NULL;
+    if (w && !cJSON_IsObject(sub))
+        s = ckpt_err_set(err, CKPT_E_FORMAT, "%s: %s: expected an object (the %s's language "
+                         "model)", name, w->sub, w->hf_class);
+    else
+        s = parse_root(cfg, j, w ? sub : root, name, err);
     ckpt_json_free(j);
+    if (s == CKPT_OK)
+        cfg->scheme = w ? ckpt_arch_scheme_by_name(cfg->arch, w->scheme) : &cfg->arch->schemes[0];
+    if (s == CKPT_OK && !cfg->scheme)
+        s = ckpt_err_set(err, CKPT_E_UNSUPPORTED, "%s: a %s around a %s is not supported", name,
+                         w->hf_class, cfg->arch->hf_class);
     return s;
 }

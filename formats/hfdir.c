@@ -18,7 +18,13 @@
 #include <sys/stat.h>
 
 #define CONFIG_MAX (16u << 20) /* config.json and the index: far above any real one */
-#define INDEX_NAME "model.safetensors.index.json"
+
+/* The two layouts: Hugging Face's, and Mistral's own (params.json beside
+ * consolidated*.safetensors and a tokenizer.model.v3). */
+static const struct layout_names {
+    const char *config, *stem, *spm;
+} hf_names = {"config.json", "model", "tokenizer.model"},
+  mistral_names = {"params.json", "consolidated", "tokenizer.model.v3"};
 
 struct ref {
     const struct ckpt_st_tensor *t;
@@ -30,6 +36,7 @@ struct ckpt_hf {
     bool is_dir;
     ckpt_hf_layout layout;
     bool has_config;
+    const struct layout_names *names;
     struct ckpt_hf_config cfg;
     unsigned files;
     size_t n_shards;
@@ -64,21 +71,25 @@ static ckpt_status read_json(const char *path, ckpt_map **map, ckpt_err *err)
     return CKPT_OK;
 }
 
+/* config.json, else Mistral's params.json (which sets hf->names). */
 static ckpt_status load_config(ckpt_hf *hf, ckpt_err *err)
 {
-    char *path = ckpt_path_join(hf->path, "config.json");
+    hf->names = !in_dir(hf, hf_names.config) && in_dir(hf, mistral_names.config) ? &mistral_names
+                                                                                 : &hf_names;
+    char *path = ckpt_path_join(hf->path, hf->names->config);
     if (!path)
         return ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory", hf->path);
     if (!ckpt_path_is_file(path)) {
         ckpt_status s = ckpt_err_set(err, CKPT_E_IO, "%s: missing (a model directory needs "
-                                     "config.json)", path);
+                                     "config.json, or Mistral's params.json)", path);
         free(path);
         return s;
     }
     ckpt_map *m = NULL;
     ckpt_status s = read_json(path, &m, err);
     if (s == CKPT_OK)
-        s = ckpt_hf_config_parse(&hf->cfg, (const char *)m->data, m->size, path, err);
+        s = (hf->names == &mistral_names ? ckpt_hf_params_parse : ckpt_hf_config_parse)(
+            &hf->cfg, (const char *)m->data, m->size, path, err);
     hf->has_config = s == CKPT_OK;
     ckpt_map_close(m);
     free(path);
@@ -104,15 +115,19 @@ static int cmp_pstr(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* "model-00002-of-00003.safetensors" -> 2, 3; false for any other name. */
-static bool series_name(const char *s, unsigned *k, unsigned *m)
+/* "model-00002-of-00003.safetensors" (stem "model") -> 2, 3; false for any
+ * other name. */
+static bool series_name(const char *s, const char *stem, unsigned *k, unsigned *m)
 {
-    static const char pre[] = "model-", mid[] = "-of-", suf[] = ".safetensors";
-    if (strlen(s) != 6 + 5 + 4 + 5 + 12 || strncmp(s, pre, 6) != 0 ||
-        strncmp(s + 11, mid, 4) != 0 || strcmp(s + 20, suf) != 0)
+    static const char mid[] = "-of-", suf[] = ".safetensors";
+    size_t n = strlen(stem);
+    if (strlen(s) != n + 1 + 5 + 4 + 5 + 12 || strncmp(s, stem, n) != 0 || s[n] != '-')
+        return false;
+    s += n + 1;
+    if (strncmp(s + 5, mid, 4) != 0 || strcmp(s + 14, suf) != 0)
         return false;
     unsigned v[2] = {0, 0};
-    const char *d[2] = {s + 6, s + 15};
+    const char *d[2] = {s, s + 9};
     for (int f = 0; f < 2; f++)
         for (int i = 0; i < 5; i++) {
             if (d[f][i] < '0' || d[f][i] > '9')
@@ -135,7 +150,7 @@ static ckpt_status find_series(ckpt_hf *hf, ckpt_err *err)
     struct dirent *e;
     while (s == CKPT_OK && (e = readdir(d)) != NULL) {
         unsigned k, m;
-        if (!series_name(e->d_name, &k, &m))
+        if (!series_name(e->d_name, hf->names->stem, &k, &m))
             continue;
         if (total && m != total)
             s = ckpt_err_set(err, CKPT_E_FORMAT,
@@ -152,22 +167,23 @@ static ckpt_status find_series(ckpt_hf *hf, ckpt_err *err)
     closedir(d);
     if (s != CKPT_OK)
         return s;
+    const char *stem = hf->names->stem;
     if (hf->n_shards == 0)
         return ckpt_err_set(err, CKPT_E_IO,
-                            "%s: no weights (model.safetensors, " INDEX_NAME
-                            " or model-NNNNN-of-NNNNN.safetensors)",
-                            hf->path);
+                            "%s: no weights (%s.safetensors, %s.safetensors.index.json or "
+                            "%s-NNNNN-of-NNNNN.safetensors)",
+                            hf->path, stem, stem, stem);
     qsort(hf->shard_names, hf->n_shards, sizeof *hf->shard_names, cmp_pstr);
     /* sorted, distinct names 1..M: the i-th must be number i+1 */
     for (unsigned i = 0; i < total; i++) {
         unsigned k = 0, m;
         if (i < hf->n_shards)
-            series_name(hf->shard_names[i], &k, &m);
+            series_name(hf->shard_names[i], stem, &k, &m);
         if (k != i + 1)
             return ckpt_err_set(err, CKPT_E_IO,
-                                "%s: incomplete shard series: model-%05u-of-%05u.safetensors is "
+                                "%s: incomplete shard series: %s-%05u-of-%05u.safetensors is "
                                 "missing",
-                                hf->path, i + 1, total);
+                                hf->path, stem, i + 1, total);
     }
     hf->layout = CKPT_HF_LAYOUT_SERIES;
     return CKPT_OK;
@@ -330,17 +346,25 @@ static ckpt_status open_dir(ckpt_hf *hf, ckpt_err *err)
     if (s != CKPT_OK)
         return s;
     for (size_t i = 0; i < sizeof optional / sizeof optional[0]; i++)
-        if (in_dir(hf, optional[i].name))
+        if (in_dir(hf, i == 0 ? hf->names->spm : optional[i].name))
             hf->files |= optional[i].bit;
+    if (hf->names == &mistral_names && !(hf->files & CKPT_HF_TOKENIZER_MODEL) &&
+        in_dir(hf, "tekken.json"))
+        return ckpt_err_set(err, CKPT_E_UNSUPPORTED,
+                            "%s: tekken.json tokenizers are not supported yet (ckpt reads a "
+                            "Mistral-layout directory with tokenizer.model.v3)", hf->path);
 
     /* transformers looks for the single file first, then the index */
-    if (in_dir(hf, "model.safetensors")) {
+    char single[64], index[64];
+    snprintf(single, sizeof single, "%s.safetensors", hf->names->stem);
+    snprintf(index, sizeof index, "%s.safetensors.index.json", hf->names->stem);
+    if (in_dir(hf, single)) {
         hf->layout = CKPT_HF_LAYOUT_SINGLE;
-        if ((s = add_shard_name(hf, "model.safetensors", err)) != CKPT_OK)
+        if ((s = add_shard_name(hf, single, err)) != CKPT_OK)
             return s;
         return open_shards(hf, err);
     }
-    char *ipath = ckpt_path_join(hf->path, INDEX_NAME);
+    char *ipath = ckpt_path_join(hf->path, index);
     if (!ipath)
         return ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory", hf->path);
     if (!ckpt_path_is_file(ipath)) {
@@ -386,6 +410,7 @@ ckpt_status ckpt_hf_open(ckpt_hf **out, const char *path, ckpt_err *err)
         free(hf);
         return ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory", path);
     }
+    hf->names = &hf_names;
     struct stat sb;
     ckpt_status s;
     if (strcmp(path, "-") != 0 && stat(path, &sb) != 0) {
@@ -438,6 +463,10 @@ const struct ckpt_hf_config *ckpt_hf_get_config(const ckpt_hf *hf)
 }
 
 unsigned ckpt_hf_files(const ckpt_hf *hf) { return hf->files; }
+
+const char *ckpt_hf_config_file(const ckpt_hf *hf) { return hf->names->config; }
+const char *ckpt_hf_weights_stem(const ckpt_hf *hf) { return hf->names->stem; }
+const char *ckpt_hf_spm_file(const ckpt_hf *hf) { return hf->names->spm; }
 
 char *ckpt_hf_file_path(const ckpt_hf *hf, const char *name)
 {

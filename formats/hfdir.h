@@ -3,6 +3,9 @@
  * config.json (Mistral / Mixtral), the weights as model.safetensors, as
  * shards listed by model.safetensors.index.json, or as a complete series
  * model-NNNNN-of-MMMMM.safetensors, and the tokenizer files next to them.
+ * Mistral's own layout is read the same way: params.json instead of
+ * config.json, "consolidated" instead of "model" in the weight names,
+ * tokenizer.model.v3 as the SentencePiece model (tekken.json is refused).
  * A lone FILE.safetensors (or "-") is also a "model": one shard, no config.
  *
  * Every shard is opened with the safetensors reader; tensor names must be
@@ -26,6 +29,8 @@
 /* config.json, with defaults filled in.  Sizes are capped at 2^30. */
 struct ckpt_hf_config {
     const struct ckpt_arch *arch; /* descriptor of the architecture (static) */
+    const struct ckpt_arch_scheme *scheme; /* how the tensors are named (static): "hf", or
+                                              "mistral" for params.json */
     char architecture[64];      /* "architectures"[0], or "" when absent */
     char model_type[32];        /* "" when absent */
     uint32_t hidden_size;
@@ -62,6 +67,21 @@ struct ckpt_hf_config {
 ckpt_status ckpt_hf_config_parse(struct ckpt_hf_config *cfg, const char *text, size_t len,
                                  const char *name, ckpt_err *err);
 
+/*
+ * Parse Mistral's params.json (dim, n_layers, head_dim, hidden_dim, n_heads,
+ * n_kv_heads, norm_eps, vocab_size, rope_theta, sliding_window, moe,
+ * max_position_embeddings / max_seq_len) into the same record, with the
+ * "mistral" naming scheme.  Errors as ckpt_hf_config_parse; messages about
+ * a value's range use the config.json name of its key.
+ */
+ckpt_status ckpt_hf_params_parse(struct ckpt_hf_config *cfg, const char *text, size_t len,
+                                 const char *name, ckpt_err *err);
+
+/* The config.json text params.json stands for (what ckpt_hf_params_parse
+ * parses), into *out (malloc'd, NUL-terminated; the caller frees). */
+ckpt_status ckpt_hf_params_config(char **out, const char *text, size_t len, const char *name,
+                                  ckpt_err *err);
+
 /* The config sizes a role table's shapes are written in (arch.h). */
 void ckpt_hf_config_dims(const struct ckpt_hf_config *cfg, uint64_t dims[CKPT_DIM_COUNT]);
 
@@ -74,7 +94,7 @@ typedef enum {
 
 /* Optional files found next to the weights (bits of ckpt_hf_files). */
 enum {
-    CKPT_HF_TOKENIZER_MODEL = 1 << 0,    /* tokenizer.model (SentencePiece) */
+    CKPT_HF_TOKENIZER_MODEL = 1 << 0,    /* tokenizer.model (.v3): SentencePiece */
     CKPT_HF_TOKENIZER_JSON = 1 << 1,     /* tokenizer.json */
     CKPT_HF_TOKENIZER_CONFIG = 1 << 2,   /* tokenizer_config.json */
     CKPT_HF_SPECIAL_TOKENS_MAP = 1 << 3, /* special_tokens_map.json */
@@ -103,6 +123,16 @@ const struct ckpt_hf_config *ckpt_hf_get_config(const ckpt_hf *hf);
 
 /* CKPT_HF_* bits of the optional files present. */
 unsigned ckpt_hf_files(const ckpt_hf *hf);
+
+/*
+ * File names of the directory's layout: Hugging Face's ("config.json",
+ * weights "model*.safetensors", "tokenizer.model") or Mistral's own
+ * ("params.json", "consolidated*.safetensors", "tokenizer.model.v3").
+ * Static strings; the Hugging Face ones for a lone file.
+ */
+const char *ckpt_hf_config_file(const ckpt_hf *hf);
+const char *ckpt_hf_weights_stem(const ckpt_hf *hf);
+const char *ckpt_hf_spm_file(const ckpt_hf *hf); /* the CKPT_HF_TOKENIZER_MODEL file */
 
 /* Path of a file in the model directory (malloc'd, caller frees); NULL for
  * a lone file or on out of memory. */

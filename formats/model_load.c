@@ -328,7 +328,7 @@ static ckpt_status hf_load(ckpt_weights *W, ckpt_err *err)
     if (st != CKPT_OK)
         return st;
     const struct ckpt_hf_config *h = ckpt_hf_get_config(W->hf);
-    return load_roles(W, &h->arch->schemes[0], h->tie_word_embeddings, err);
+    return load_roles(W, h->scheme, h->tie_word_embeddings, err);
 }
 
 /* ==== GGUF ==== */

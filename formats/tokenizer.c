@@ -303,10 +303,16 @@ ckpt_status ckpt_tok_load_dir(ckpt_tok **out, const char *dir, ckpt_err *err)
     *out = NULL;
     ckpt_status st = CKPT_OK;
     ckpt_tok *tok = NULL;
+    /* Mistral's own layout names its SentencePiece model tokenizer.model.v3 */
     char *spm = ckpt_path_join(dir, "tokenizer.model");
+    if (spm && !ckpt_path_is_file(spm)) {
+        free(spm);
+        spm = ckpt_path_join(dir, "tokenizer.model.v3");
+    }
     char *hf = ckpt_path_join(dir, "tokenizer.json");
     char *cfg = ckpt_path_join(dir, "tokenizer_config.json");
-    if (!spm || !hf || !cfg) {
+    char *tekken = ckpt_path_join(dir, "tekken.json");
+    if (!spm || !hf || !cfg || !tekken) {
         st = ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory", dir);
         goto out;
     }
@@ -314,6 +320,9 @@ ckpt_status ckpt_tok_load_dir(ckpt_tok **out, const char *dir, ckpt_err *err)
         st = ckpt_tok_load_spm(&tok, spm, err);
     else if (ckpt_path_is_file(hf))
         st = ckpt_tok_load_hf_json(&tok, hf, err);
+    else if (tekken && ckpt_path_is_file(tekken))
+        st = ckpt_err_set(err, CKPT_E_UNSUPPORTED,
+                          "%s: tekken.json tokenizers are not supported yet", dir);
     else
         st = ckpt_err_set(err, CKPT_E_IO, "%s: neither tokenizer.model nor tokenizer.json", dir);
     if (st == CKPT_OK && ckpt_path_is_file(cfg))
@@ -326,5 +335,6 @@ out:
     free(spm);
     free(hf);
     free(cfg);
+    free(tekken);
     return st;
 }

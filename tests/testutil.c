@@ -98,6 +98,28 @@ char *tu_llama_fixture(const char *dir)
     return out;
 }
 
+/* gen_mistral_layout [flag] KIT dir/KIT */
+static char *mistral_fixture(const char *dir, const char *kit, const char *flag)
+{
+    const char *bin = getenv("CKPT_TESTBIN");
+    char *out = tu_fmt("%s/%s", dir, kit);
+    char *cmd = tu_fmt("mkdir -p '%s' && '%s/gen_mistral_layout' %s '%s/models/%s' '%s'", out,
+                       bin && *bin ? bin : "build/tests", flag, TESTDATA, kit, out);
+    if (tu_run(cmd, NULL, NULL) != 0) {
+        free(out);
+        out = NULL;
+    }
+    free(cmd);
+    return out;
+}
+
+char *tu_mistral_layout(const char *dir, const char *kit) { return mistral_fixture(dir, kit, ""); }
+
+char *tu_mistral3(const char *dir, const char *kit)
+{
+    return mistral_fixture(dir, kit, "--mistral3");
+}
+
 int tu_run(const char *cmd, char **out, char **errout)
 {
     char *dir = tu_tmpdir();

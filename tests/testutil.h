@@ -45,6 +45,15 @@ char *tu_next_line(char **cursor);
  * dir/tiny-llama (malloc'd path); NULL if the script failed. */
 char *tu_llama_fixture(const char *dir);
 
+/* Mistral's own layout of the kit model `kit` (tests/gen_mistral_layout.c:
+ * params.json, consolidated.safetensors, tokenizer.model.v3) in dir/kit,
+ * keeping the kit's directory name; malloc'd path, NULL on failure. */
+char *tu_mistral_layout(const char *dir, const char *kit);
+
+/* The kit model wrapped as Mistral3ForConditionalGeneration (gen_mistral_layout
+ * --mistral3) in dir/kit; malloc'd path, NULL on failure. */
+char *tu_mistral3(const char *dir, const char *kit);
+
 /* printf into a malloc'd string. */
 char *tu_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

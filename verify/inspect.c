@@ -760,11 +760,14 @@ static ckpt_status inspect_model_dir(const char *path, const struct ckpt_inspect
     const struct ckpt_hf_config *cfg = ckpt_hf_get_config(hf);
     unsigned files = ckpt_hf_files(hf);
     static const char *layouts[] = {"", "file", "model.safetensors", "indexed shards", "shard series"};
+    /* a single file by its own name: consolidated.safetensors in Mistral's layout */
+    const char *layout = ckpt_hf_get_layout(hf) == CKPT_HF_LAYOUT_SINGLE ? ckpt_hf_shard_name(hf, 0)
+                                                                         : layouts[ckpt_hf_get_layout(hf)];
     if (o->json) {
         root = cJSON_CreateObject();
         cJSON_AddStringToObject(root, "file", path);
         cJSON_AddStringToObject(root, "format", "huggingface");
-        cJSON_AddStringToObject(root, "layout", layouts[ckpt_hf_get_layout(hf)]);
+        cJSON_AddStringToObject(root, "layout", layout);
         if (cfg)
             json_hf_config(root, cfg);
         cJSON *sh = cJSON_AddArrayToObject(root, "shards");
@@ -773,7 +776,8 @@ static ckpt_status inspect_model_dir(const char *path, const struct ckpt_inspect
         cJSON *tf = cJSON_AddArrayToObject(root, "files");
         for (unsigned b = 0; b < 5; b++)
             if (files & (1u << b))
-                cJSON_AddItemToArray(tf, cJSON_CreateString(tokenizer_files[b]));
+                cJSON_AddItemToArray(tf, cJSON_CreateString(b ? tokenizer_files[b]
+                                                               : ckpt_hf_spm_file(hf)));
         if ((s = json_tensors(root, path, &t, o, err)) == CKPT_OK)
             s = emit_json(out, root, path, err);
         goto out;
@@ -782,8 +786,10 @@ static ckpt_status inspect_model_dir(const char *path, const struct ckpt_inspect
         s = write_text_stats(out, path, &t, o, err);
         goto out;
     }
-    fprintf(out, "%s: Hugging Face model, %s, %zu shard%s, %zu tensors\n", path,
-            layouts[ckpt_hf_get_layout(hf)], ckpt_hf_n_shards(hf), ckpt_hf_n_shards(hf) == 1 ? "" : "s",
+    bool own = strcmp(ckpt_hf_config_file(hf), "params.json") == 0;
+    fprintf(out, "%s: %s, %s, %zu shard%s, %zu tensors\n", path,
+            own ? "Mistral model (Mistral's own layout)" : "Hugging Face model",
+            layout, ckpt_hf_n_shards(hf), ckpt_hf_n_shards(hf) == 1 ? "" : "s",
             t.n);
     if (cfg)
         text_hf_config(out, cfg);
@@ -792,7 +798,7 @@ static ckpt_status inspect_model_dir(const char *path, const struct ckpt_inspect
         fprintf(out, " %s", ckpt_hf_shard_name(hf, i));
     for (unsigned b = 0; b < 5; b++)
         if (files & (1u << b))
-            fprintf(out, " %s", tokenizer_files[b]);
+            fprintf(out, " %s", b ? tokenizer_files[b] : ckpt_hf_spm_file(hf));
     fputc('\n', out);
     s = write_text_tensors(out, path, &t, o, "shape", err);
 out:

@@ -167,6 +167,38 @@ static char *fixture(const char *dir, const char *name, const char *args)
 
 /* ------------------------------------------------------------ golden */
 
+/* Every tensor of g as listed in the kit's convert-<tn>.tensors.tsv
+ * (name, type, shape, data SHA-256) and no other; `what` names the case. */
+static void check_tensor_listing(ckpt_gguf *g, const char *listed, const char *tn,
+                                 const char *what)
+{
+    char *file = tu_fmt("convert-%s.tensors.tsv", tn), *path = golden(listed, file);
+    char *text = tu_read_file(path, NULL), *cur = text, *line;
+    ck_assert_ptr_nonnull(text);
+    size_t n = 0;
+    while ((line = tu_next_line(&cur))) {
+        char *name = strtok(line, "\t"), *type = strtok(NULL, "\t"), *shape = strtok(NULL, "\t"),
+             *sha = strtok(NULL, "\t");
+        const struct ckpt_gguf_tensor *t = ckpt_gguf_find_tensor(g, name);
+        ck_assert_msg(t != NULL, "%s %s: tensor %s missing", what, tn, name);
+        ck_assert_msg((long)t->type == atol(type), "%s %s: %s type %d, want %s", what, tn, name,
+                      (int)t->type, type);
+        char dims[128] = "", hex[65];
+        for (uint32_t j = 0; j < t->n_dims; j++)
+            snprintf(dims + strlen(dims), sizeof dims - strlen(dims), "%s%lld", j ? "," : "",
+                     (long long)t->ne[j]);
+        ck_assert_msg(strcmp(dims, shape) == 0, "%s %s: %s shape %s, want %s", what, tn, name,
+                      dims, shape);
+        ck_assert(tu_sha256_hex(t->data, t->n_bytes, hex) == 0);
+        ck_assert_msg(strcmp(hex, sha) == 0, "%s %s: %s data differs", what, tn, name);
+        n++;
+    }
+    ck_assert_uint_eq(n, ckpt_gguf_n_tensors(g));
+    free(text);
+    free(path);
+    free(file);
+}
+
 /*
  * tiny-llama against tiny-mistral's listings: the converter registers
  * LlamaForCausalLM and MistralForCausalLM on one class (LlamaModel) and
@@ -186,34 +218,10 @@ START_TEST(golden_listings)
     ckpt_gguf *g = open_gguf(out);
 
     /* tensors: name, type, shape, data */
-    char *file = tu_fmt("convert-%s.tensors.tsv", tn), *path = golden(listed, file);
-    char *text = tu_read_file(path, NULL), *cur = text, *line;
-    ck_assert_ptr_nonnull(text);
-    size_t n = 0;
-    while ((line = tu_next_line(&cur))) {
-        char *name = strtok(line, "\t"), *type = strtok(NULL, "\t"), *shape = strtok(NULL, "\t"),
-             *sha = strtok(NULL, "\t");
-        const struct ckpt_gguf_tensor *t = ckpt_gguf_find_tensor(g, name);
-        ck_assert_msg(t != NULL, "%s %s: tensor %s missing", kit, tn, name);
-        ck_assert_msg((long)t->type == atol(type), "%s %s: %s type %d, want %s", kit, tn, name,
-                      (int)t->type, type);
-        char dims[128] = "", hex[65];
-        for (uint32_t j = 0; j < t->n_dims; j++)
-            snprintf(dims + strlen(dims), sizeof dims - strlen(dims), "%s%lld", j ? "," : "",
-                     (long long)t->ne[j]);
-        ck_assert_msg(strcmp(dims, shape) == 0, "%s %s: %s shape %s, want %s", kit, tn, name,
-                      dims, shape);
-        ck_assert(tu_sha256_hex(t->data, t->n_bytes, hex) == 0);
-        ck_assert_msg(strcmp(hex, sha) == 0, "%s %s: %s data differs", kit, tn, name);
-        n++;
-    }
-    ck_assert_uint_eq(n, ckpt_gguf_n_tensors(g));
-    free(text);
-    free(path);
-    free(file);
+    check_tensor_listing(g, listed, tn, kit);
 
     /* order of tensors and keys: the converter's own file of the kit */
-    path = golden(listed, "convert-f16.gguf");
+    char *file, *text, *cur, *line, *path = golden(listed, "convert-f16.gguf");
     ckpt_gguf *ref = open_gguf(path);
     for (size_t i = 0; i < ckpt_gguf_n_tensors(ref); i++)
         ck_assert_str_eq(ckpt_gguf_tensor(g, i)->name, ckpt_gguf_tensor(ref, i)->name);
@@ -278,6 +286,58 @@ START_TEST(golden_listings)
     free(tmp);
     free(out);
     free(in);
+}
+END_TEST
+
+/*
+ * Mistral's own layout of tiny-mistral and tiny-mixtral (params.json,
+ * consolidated.safetensors with Q/K rows in Mistral's interleaved order,
+ * tokenizer.model.v3) converts to the tensors llama.cpp's converter writes
+ * for the Hugging Face layout of the same model: same names, types, shapes
+ * and bytes, so no Q/K permutation is applied to this layout; and the same
+ * llama.* hyperparameter keys.  The same for the Mistral3ForConditionalGeneration
+ * wrapping of each (text_config, language_model.* tensors, a vision tower
+ * left out), whose tokenizer files are the kit's: there every key listed
+ * must match, as llama.cpp's converter writes the text model as "llama".
+ */
+START_TEST(golden_mistral_layout)
+{
+    const char *kit = (_i / 3) % 2 ? "tiny-mixtral" : "tiny-mistral", *tn = tnames[_i % 3];
+    bool wrapped = _i >= 6;
+    char *tmp = tu_tmpdir(), *out = tu_fmt("%s/out.gguf", tmp);
+    char *in = wrapped ? tu_mistral3(tmp, kit) : tu_mistral_layout(tmp, kit);
+    ck_assert_ptr_nonnull(in);
+    convert_ok(in, out, ttypes[_i % 3], 2, true);
+    ckpt_gguf *g = open_gguf(out);
+    check_tensor_listing(g, kit, tn, in);
+    /* the hyperparameters, from params.json: every llama.* key listed */
+    char *file = tu_fmt("convert-%s.kv.tsv", tn), *path = golden(kit, file);
+    char *text = tu_read_file(path, NULL), *cur = text, *line;
+    ck_assert_ptr_nonnull(text);
+    int n = 0;
+    while ((line = tu_next_line(&cur))) {
+        char *tab = strchr(line, '\t');
+        *tab = '\0';
+        if (!wrapped && strncmp(line, "llama.", 6) != 0)
+            continue;
+        const struct ckpt_gguf_kv *kv = ckpt_gguf_find_kv(g, line);
+        ck_assert_msg(kv != NULL, "%s %s: key %s missing", in, tn, line);
+        struct sbuf b = {0};
+        format_kv(kv, &b);
+        ck_assert_msg(strcmp(b.p, tab + 1) == 0, "%s %s: %s = %s, want %s", in, tn, line, b.p,
+                      tab + 1);
+        sb_free(&b);
+        n++;
+    }
+    ck_assert_int_ge(n, 9);
+    free(text);
+    free(path);
+    free(file);
+    ckpt_gguf_close(g);
+    tu_rmtree(tmp);
+    free(in);
+    free(out);
+    free(tmp);
 }
 END_TEST
 
@@ -733,6 +793,7 @@ Suite *convert_suite(void)
     TCase *tc = tcase_create("golden");
     tcase_set_timeout(tc, 60);
     tcase_add_loop_test(tc, golden_listings, 0, 12);
+    tcase_add_loop_test(tc, golden_mistral_layout, 0, 12);
     tcase_add_loop_test(tc, golden_bytes, 0, 6); /* tokjson's scores differ on purpose */
     tcase_add_test(tc, golden_tokjson_vocab);
     suite_add_tcase(s, tc);

@@ -611,6 +611,72 @@ START_TEST(broken_dirs)
 }
 END_TEST
 
+/*
+ * Mistral's params.json: renamed keys, Mistral's defaults where absent (no
+ * window, theta 10000), moe -> Mixtral, max_seq_len as the context, the
+ * "mistral" scheme without rotate-half; a missing size is named by its
+ * params.json key.  And a Mistral3ForConditionalGeneration config.json:
+ * text_config read, names under language_model.
+ */
+START_TEST(params_and_wrapper)
+{
+    static const char dense[] = "{\"dim\":64,\"n_layers\":2,\"head_dim\":8,\"hidden_dim\":96,"
+                                "\"n_heads\":4,\"n_kv_heads\":2,\"norm_eps\":1e-05,"
+                                "\"vocab_size\":256,\"max_seq_len\":512}";
+    static const char moe[] = "{\"dim\":64,\"n_layers\":2,\"hidden_dim\":96,\"n_heads\":4,"
+                              "\"vocab_size\":256,\"rope_theta\":1e6,\"sliding_window\":null,"
+                              "\"moe\":{\"num_experts\":4,\"num_experts_per_tok\":2}}";
+    struct ckpt_hf_config c;
+    ckpt_err err = {0};
+    ck_assert_msg(ckpt_hf_params_parse(&c, dense, strlen(dense), "p.json", &err) == CKPT_OK,
+                  "%s", err.msg);
+    ck_assert_str_eq(c.arch->hf_class, "MistralForCausalLM");
+    ck_assert_str_eq(c.scheme->name, "mistral");
+    ck_assert(!c.scheme->rotate_half);
+    ck_assert_uint_eq(c.hidden_size, 64);
+    ck_assert_uint_eq(c.intermediate_size, 96);
+    ck_assert_uint_eq(c.n_kv_heads, 2);
+    ck_assert_uint_eq(c.head_dim, 8);
+    ck_assert_uint_eq(c.max_position_embeddings, 512);
+    ck_assert(c.rope_theta == 10000.0);
+    ck_assert(c.rms_norm_eps == 1e-5);
+    ck_assert(!c.has_sliding_window);
+    struct ckpt_arch_match m = ckpt_arch_match_hf(c.arch, c.scheme, "layers.1.feed_forward.w3.weight");
+    ck_assert_int_eq(m.role, CKPT_ROLE_FFN_UP);
+    ck_assert_int_eq(m.layer, 1);
+
+    ck_assert_msg(ckpt_hf_params_parse(&c, moe, strlen(moe), "p.json", &err) == CKPT_OK, "%s",
+                  err.msg);
+    ck_assert_str_eq(c.arch->hf_class, "MixtralForCausalLM");
+    ck_assert_uint_eq(c.n_experts, 4);
+    ck_assert_uint_eq(c.n_experts_per_tok, 2);
+    ck_assert_uint_eq(c.n_kv_heads, 4);
+    ck_assert(c.rope_theta == 1e6);
+    m = ckpt_arch_match_hf(c.arch, c.scheme, "layers.0.feed_forward.experts.3.w2.weight");
+    ck_assert_int_eq(m.role, CKPT_ROLE_FFN_DOWN_EXPS);
+    ck_assert_int_eq(m.expert, 3);
+
+    static const char nodim[] = "{\"n_layers\":2,\"hidden_dim\":96,\"n_heads\":4,\"vocab_size\":8}";
+    ck_assert_int_eq(ckpt_hf_params_parse(&c, nodim, strlen(nodim), "p.json", &err),
+                     CKPT_E_FORMAT);
+    ck_assert_str_eq(err.msg, "p.json: dim: missing (required)");
+
+    struct ckpt_hf_config w;
+    ck_assert_msg(parse("{\"architectures\":[\"Mistral3ForConditionalGeneration\"],"
+                        "\"text_config\":{\"model_type\":\"mistral\"," CORE "},"
+                        "\"vision_config\":{\"hidden_size\":8}}", &w, &err) == CKPT_OK,
+                  "%s", err.msg);
+    ck_assert_str_eq(w.arch->hf_class, "MistralForCausalLM");
+    ck_assert_str_eq(w.scheme->prefix, "language_model.");
+    ck_assert(w.scheme->rotate_half);
+    ck_assert_uint_eq(w.hidden_size, 64);
+    ck_assert(ckpt_arch_dropped(w.scheme, "vision_tower.patch_conv.weight"));
+    ck_assert(!ckpt_arch_dropped(w.scheme, "language_model.model.norm.weight"));
+    ck_assert_int_eq(parse("{\"architectures\":[\"Mistral3ForConditionalGeneration\"]}", &w, &err),
+                     CKPT_E_FORMAT);
+}
+END_TEST
+
 Suite *hfdir_suite(void)
 {
     Suite *s = suite_create("hfdir");
@@ -620,6 +686,7 @@ Suite *hfdir_suite(void)
     tcase_add_test(tc, shared_mixtral);
     tcase_add_test(tc, lone_file);
     tcase_add_test(tc, config_defaults);
+    tcase_add_test(tc, params_and_wrapper);
     tcase_add_loop_test(tc, fixture_defaults_open, 0, 2);
     tcase_add_test(tc, fixture_options);
     tcase_add_loop_test(tc, sharded_layouts, 0, 4);
