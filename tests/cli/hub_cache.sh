@@ -4,7 +4,7 @@
 # by its hub id: general.name, the default output name and the source keys
 # say NAME, never the commit; default outputs go to the current directory,
 # never into the cache.
-TMP=$TMP/hub_cache && mkdir -p "$TMP/work" || exit 1
+TMP=$TMP/hub_cache && mkdir -p "$TMP/cwd" || exit 1
 top=$(pwd)
 m=$top/tests/data/models/tiny-mistral
 commit=0123456789abcdef0123456789abcdef01234567
@@ -18,7 +18,7 @@ done
 cp "$top/tests/data/golden/tiny-mistral/convert-f16.gguf" "$repo/blobs/g" &&
     ln -s ../../blobs/g "$snap/tiny-f16.gguf" || exit 1
 kv() { "$BIN/ckpt-inspect" --json "$1" | tr ',' '\n' | grep -A2 "\"key\":\"$2\"" | grep value; }
-cd "$TMP/work" || exit 1
+cd "$TMP/cwd" || exit 1
 "$BIN/ckpt-convert" -q "$snap" || exit 1
 out=Tiny-Mistral-7B-v0.1-f16.gguf
 [ -f "$out" ] || { echo "no $out in the current directory: $(ls)"; exit 1; }
@@ -31,11 +31,11 @@ kv "$out" general.source.url | grep -q "huggingface.co/acme/Tiny-Mistral-7B-v0.1
 [ -f Tiny-Mistral-7B-v0.1-Q8_0.gguf ] || { echo "quant of the snapshot: $(ls)"; exit 1; }
 "$BIN/ckpt-quant" -q -t Q8_0 "$snap/tiny-f16.gguf" || exit 1
 [ -f tiny-f16-Q8_0.gguf ] || { echo "quant of a cached GGUF: $(ls)"; exit 1; }
-[ -z "$(find "$TMP/hub" -newer "$TMP/work/$out" -type f)" ] || { echo "wrote into the cache"; exit 1; }
+[ -z "$(find "$TMP/hub" -newer "$TMP/cwd/$out" -type f)" ] || { echo "wrote into the cache"; exit 1; }
 [ "$(find "$TMP/hub" -type f | wc -l)" -eq 8 ] || { echo "cache changed: $(find "$TMP/hub" -type f)"; exit 1; }
 # outside a cache the default stays next to the input
 cp "$top/tests/data/golden/tiny-mistral/convert-f16.gguf" "$TMP/plain.gguf" || exit 1
 "$BIN/ckpt-quant" -q -t Q8_0 "$TMP/plain.gguf" && [ -f "$TMP/plain-Q8_0.gguf" ] || exit 1
 # a blob reached without its snapshot link: still not written into the cache
-(cd "$TMP/work" && "$BIN/ckpt-quant" -q -t Q8_0 "$repo/blobs/g") || exit 1
-[ -f "$TMP/work/g-Q8_0.gguf" ] && [ ! -e "$repo/blobs/g-Q8_0.gguf" ]
+(cd "$TMP/cwd" && "$BIN/ckpt-quant" -q -t Q8_0 "$repo/blobs/g") || exit 1
+[ -f "$TMP/cwd/g-Q8_0.gguf" ] && [ ! -e "$repo/blobs/g-Q8_0.gguf" ]
