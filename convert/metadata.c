@@ -135,8 +135,7 @@ static ckpt_status hparams(ckpt_gguf_writer *w, const struct ckpt_source *src,
         TRY(ckpt_gguf_writer_set_u32(w, K(CKPT_KEY_VALUE_LENGTH), c->head_dim, err));
     }
 #undef HAS
-    if (!o->quantize_order)
-        TRY(ckpt_gguf_writer_set_u32(w, CKPT_KEY_FILE_TYPE, o->file_type, err));
+    TRY(ckpt_gguf_writer_set_u32(w, CKPT_KEY_FILE_TYPE, o->file_type, err));
     TRY(ckpt_gguf_writer_set_u32(w, K(CKPT_KEY_VOCAB_SIZE), c->vocab_size, err));
     return ckpt_gguf_writer_set_u32(w, K(CKPT_KEY_ROPE_DIMS), c->head_dim, err);
 #undef K
@@ -151,8 +150,5 @@ ckpt_status ckpt_meta_add(ckpt_gguf_writer *w, const struct ckpt_source *src,
     TRY(general(w, src, plan, o, err));
     TRY(hparams(w, src, o, err));
     TRY(ckpt_vocab_add(w, src, err));
-    TRY(ckpt_gguf_writer_set_u32(w, CKPT_KEY_QUANT_VERSION, 2, err));
-    if (o->quantize_order)
-        TRY(ckpt_gguf_writer_set_u32(w, CKPT_KEY_FILE_TYPE, o->file_type, err));
-    return CKPT_OK;
+    return ckpt_gguf_writer_set_u32(w, CKPT_KEY_QUANT_VERSION, 2, err);
 }

@@ -35,8 +35,6 @@
 struct ckpt_meta_opts {
     uint32_t file_type;   /* general.file_type (llama_ftype) */
     bool provenance;      /* write the general.source.* keys above */
-    bool quantize_order;  /* as llama-quantize leaves them: general.quantization_version and
-                             general.file_type moved to the end, in that order */
     bool vocab_only;      /* a file without tensors, as the converter's --vocab-only writes
                              it: no parameters counted, hence no general.size_label */
 };
