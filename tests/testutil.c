@@ -4,6 +4,8 @@
 #define _GNU_SOURCE
 #include "testutil.h"
 
+#include <check.h>
+
 #include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -165,4 +167,17 @@ char *tu_next_line(char **cursor)
         *cursor = s + strlen(s);
     }
     return s;
+}
+
+void *tu_ggml_vector(const char *name, size_t want)
+{
+    char *rel = tu_fmt("vectors/ggml-quants/%s", name);
+    char *p = tu_data(rel);
+    size_t n = 0;
+    void *buf = tu_read_file(p, &n);
+    ck_assert_msg(buf != NULL, "cannot read %s", p);
+    ck_assert_msg(n == want, "%s: %zu bytes, expected %zu", name, n, want);
+    free(p);
+    free(rel);
+    return buf;
 }

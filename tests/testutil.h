@@ -57,4 +57,8 @@ char *tu_mistral3(const char *dir, const char *kit);
 /* printf into a malloc'd string. */
 char *tu_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* tests/data/vectors/ggml-quants/NAME, which must be exactly `want` bytes
+ * (asserted); caller frees. */
+void *tu_ggml_vector(const char *name, size_t want);
+
 #endif

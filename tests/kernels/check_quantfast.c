@@ -58,18 +58,8 @@ static float gauss(uint64_t *s)
 
 /* ---- vectors ---- */
 
-static void *load(const char *name, size_t want)
-{
-    char *rel = tu_fmt("vectors/ggml-quants/%s", name);
-    char *p = tu_data(rel);
-    size_t n = 0;
-    void *buf = tu_read_file(p, &n);
-    ck_assert_msg(buf != NULL, "cannot read %s", p);
-    ck_assert_msg(n == want, "%s: %zu bytes, expected %zu", name, n, want);
-    free(p);
-    free(rel);
-    return buf;
-}
+/* A ggml vector file of exactly `want` bytes (caller frees). */
+#define load tu_ggml_vector
 
 static const struct {
     const char *name;
