@@ -27,13 +27,14 @@ FUZZ_SECONDS ?= 60
 FUZZ_JOBS  ?= 1
 VERSION    := 0.1.0
 
-DEP_MODULES  = zlib libcrypto libcjson
+DEP_MODULES  = zlib libcrypto libcjson libpcre2-8
 TEST_MODULES = check
 # pkg-config module -> Debian package (the openssl command is checked too: tests use it
 # as an outside oracle for signatures)
 DEB_zlib      = zlib1g-dev
 DEB_libcrypto = libssl-dev
 DEB_libcjson  = libcjson-dev
+DEB_libpcre2-8 = libpcre2-dev
 DEB_check     = check
 
 # Recursively expanded on purpose: evaluated when a recipe runs, i.e. after

@@ -25,8 +25,9 @@ fi
 dir=$build/interop
 mkdir -p "$dir"
 cp "$here/llama.mjs" "$here/package.json" "$here/package-lock.json" "$dir/"
-want=$(node -p 'require(process.argv[1]).dependencies["node-llama-cpp"]' "$here/package.json")
-have() { node -p 'require(process.argv[1]).version' "$1/node-llama-cpp/package.json" 2>/dev/null; }
+# every pinned package, as "name@version" lines, and the same read from a node_modules
+want=$(node -e 'const d=require(process.argv[1]).dependencies; for (const k of Object.keys(d).sort()) console.log(k+"@"+d[k])' "$here/package.json")
+have() { node -e 'const d=require(process.argv[1]).dependencies; for (const k of Object.keys(d).sort()) { let v="missing"; try { v=require(process.argv[2]+"/"+k+"/package.json").version } catch (e) {} console.log(k+"@"+v) }' "$here/package.json" "$1" 2>/dev/null; }
 if ! cmp -s "$here/package-lock.json" "$dir/node_modules/.ckpt-lock" &&
    ! { [ -L "$dir/node_modules" ] && [ "$(have "$dir/node_modules")" = "$want" ]; }; then
     rm -rf "$dir/node_modules"
@@ -35,7 +36,7 @@ if ! cmp -s "$here/package-lock.json" "$dir/node_modules/.ckpt-lock" &&
     else
         # npm install (not npm ci) because npm ci refuses a lock file without the
         # other platforms' optional binary packages; versions still come from the lock.
-        echo "interop: installing node-llama-cpp $want from npm into $dir"
+        echo "interop: installing the pinned npm packages into $dir"
         (cd "$dir" && npm install --omit=optional --ignore-scripts --no-audit --no-fund >/dev/null 2>npm.err) || {
             echo "interop: npm install failed:"; cat "$dir/npm.err"; exit 1; }
         rm -f "$dir/npm.err"
