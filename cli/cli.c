@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -94,6 +95,30 @@ bool ckpt_cli_parse_double(const char *s, double *out)
         return false;
     *out = v;
     return true;
+}
+
+bool ckpt_cli_parse_size(const char *s, uint64_t *out)
+{
+    static const struct {
+        char suffix;
+        uint64_t scale;
+    } units[] = {{'K', 1000}, {'M', 1000 * 1000}, {'G', 1000 * 1000 * 1000}};
+    size_t len = s ? strlen(s) : 0, digits = len;
+    uint64_t scale = 1;
+    for (size_t i = 0; len && i < sizeof units / sizeof units[0]; i++)
+        if (s[len - 1] == units[i].suffix) {
+            scale = units[i].scale;
+            digits = len - 1;
+        }
+    if (digits == 0 || digits > 19)
+        return false;
+    uint64_t v = 0;
+    for (size_t i = 0; i < digits; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+        v = v * 10 + (uint64_t)(s[i] - '0'); /* 19 digits cannot wrap */
+    }
+    return !__builtin_mul_overflow(v, scale, out);
 }
 
 const char *ckpt_cli_bytes(uint64_t n, char *buf, int size)

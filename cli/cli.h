@@ -36,6 +36,8 @@ enum {
     CKPT_CLI_JSON = 1 << 3,   /* --json */
     CKPT_CLI_REPORT = 1 << 4, /* -o FILE takes what goes to standard output (the report),
                                  written whole or not at all; needs CKPT_CLI_OUTPUT */
+    CKPT_CLI_SPLIT = 1 << 5,  /* --split-max-size SIZE, --split-max-tensors N (a GGUF
+                                 writer's split set, formats/gguf.h) */
 };
 
 /* ckpt_cli_getopt's answer when the tool should return cli->exit now
@@ -63,6 +65,8 @@ struct ckpt_cli {
     const char *output;   /* -o/-c; NULL when not given */
     bool force;           /* -f */
     bool json;            /* --json */
+    uint64_t split_bytes; /* --split-max-size; 0: not given */
+    uint64_t split_tensors; /* --split-max-tensors; 0: not given */
     int exit;             /* the exit code when ckpt_cli_getopt says CKPT_CLI_EXIT */
     /* progress (only when stderr is a terminal) */
     bool tty;
@@ -169,6 +173,9 @@ const char *ckpt_cli_stdin_gguf(struct ckpt_cli *cli);
 /* Checked parsing: the whole string, in range.  false on error. */
 bool ckpt_cli_parse_int(const char *s, long min, long max, long *out);
 bool ckpt_cli_parse_double(const char *s, double *out);
+/* A byte count as llama.cpp's converter takes --split-max-size: digits,
+ * optionally followed by K, M or G (10^3, 10^6, 10^9). */
+bool ckpt_cli_parse_size(const char *s, uint64_t *out);
 
 /* Monotonic seconds. */
 double ckpt_cli_now(void);

@@ -6,6 +6,7 @@
 #include "cli.h"
 
 #include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -14,7 +15,7 @@
 #include "../formats/outfile.h"
 
 /* Codes of the long-only common options, above any tool's own codes. */
-enum { OPT_JSON = 0x1000 };
+enum { OPT_JSON = 0x1000, OPT_SPLIT_SIZE, OPT_SPLIT_TENSORS };
 
 /* The common options: which tools take them (0: all), getopt spelling, help. */
 static const struct common {
@@ -35,6 +36,14 @@ static const struct common {
      "                          the same for any N\n"},
     {CKPT_CLI_JSON, NULL, {"json", no_argument, NULL, OPT_JSON},
      "      --json              print a JSON report on standard output\n"},
+    {CKPT_CLI_SPLIT, NULL, {"split-max-size", required_argument, NULL, OPT_SPLIT_SIZE},
+     "      --split-max-size SIZE\n"
+     "                          write a split set (llama.cpp's -00001-of-0000N.gguf\n"
+     "                          files): a new file before the tensor data would pass\n"
+     "                          SIZE bytes (K, M, G: powers of 1000)\n"},
+    {CKPT_CLI_SPLIT, NULL, {"split-max-tensors", required_argument, NULL, OPT_SPLIT_TENSORS},
+     "      --split-max-tensors N\n"
+     "                          write a split set of at most N tensors per file\n"},
     {0, "q", {"quiet", no_argument, NULL, 'q'},
      "  -q, --quiet             print errors only (twice: nothing)\n"},
     {0, "v", {"verbose", no_argument, NULL, 'v'},
@@ -180,6 +189,21 @@ int ckpt_cli_getopt(struct ckpt_cli *cli, int argc, char **argv)
             cli->threads = (int)v;
             continue;
         case OPT_JSON: cli->json = true; continue;
+        case OPT_SPLIT_SIZE:
+            if (!ckpt_cli_parse_size(optarg, &cli->split_bytes) || cli->split_bytes == 0) {
+                ckpt_cli_usage_error(cli, "--split-max-size: '%s' is not a size (a number of "
+                                          "bytes, optionally followed by K, M or G)", optarg);
+                return CKPT_CLI_EXIT;
+            }
+            continue;
+        case OPT_SPLIT_TENSORS:
+            if (!ckpt_cli_parse_int(optarg, 1, INT32_MAX, &v)) {
+                ckpt_cli_usage_error(cli, "--split-max-tensors: '%s' is not a tensor count "
+                                          "(1 or more)", optarg);
+                return CKPT_CLI_EXIT;
+            }
+            cli->split_tensors = (uint64_t)v;
+            continue;
         case 'q': cli->level--; continue;
         case 'v': cli->level++; continue;
         case 'h':

@@ -51,6 +51,8 @@ ckpt_status ckpt_convert_run(const struct ckpt_convert_opts *o, struct ckpt_conv
     const size_t n_tensors = o->vocab_only ? 0 : plan->n;
     s = ckpt_gguf_writer_new(&w, path, o->force, err);
     if (s == CKPT_OK)
+        s = ckpt_gguf_writer_set_split(w, o->split_bytes, o->split_tensors, err);
+    if (s == CKPT_OK)
         s = ckpt_meta_add(w, src, plan, &mo, err);
     for (size_t i = 0; s == CKPT_OK && i < n_tensors; i++) {
         const struct ckpt_plan_tensor *t = &plan->t[i];
@@ -65,6 +67,12 @@ ckpt_status ckpt_convert_run(const struct ckpt_convert_opts *o, struct ckpt_conv
     if (s != CKPT_OK)
         goto out;
     uint64_t size = ckpt_gguf_writer_planned_size(w);
+    const size_t n_files = ckpt_gguf_writer_n_parts(w);
+    char first[sizeof path];
+    if (n_files > 1 && !ckpt_gguf_split_path(first, sizeof first, path, 0, (unsigned)n_files)) {
+        s = ckpt_err_set(err, CKPT_E_USAGE, "%s: name too long for a split set", path);
+        goto out;
+    }
     if (!o->dry_run) {
         for (size_t sh = 0; sh < ckpt_hf_n_shards(src->hf); sh++)
             ckpt_map_advise_sequential(ckpt_st_map(ckpt_hf_shard(src->hf, sh)));
@@ -79,8 +87,9 @@ ckpt_status ckpt_convert_run(const struct ckpt_convert_opts *o, struct ckpt_conv
     }
     if (s == CKPT_OK && res) {
         memset(res, 0, sizeof *res);
-        snprintf(res->output, sizeof res->output, "%s", path);
+        snprintf(res->output, sizeof res->output, "%s", n_files > 1 ? first : path);
         snprintf(res->model, sizeof res->model, "%s", src->name);
+        res->n_files = n_files;
         res->type = plan->out_type;
         res->file_type = plan->file_type;
         res->n_tensors = n_tensors;

@@ -26,6 +26,8 @@ struct ckpt_convert_opts {
     bool allow_nonfinite;       /* copy NaN and ±Inf weights instead of refusing them */
     bool vocab_only;            /* metadata and vocabulary, no tensors (--vocab-only) */
     bool dry_run;               /* plan and describe, write nothing */
+    uint64_t split_bytes;       /* a split set of files of at most this much tensor data */
+    uint64_t split_tensors;     /* ... or this many tensors (0, 0: one file; gguf.h) */
     ckpt_progress_fn progress;  /* NULL: none; tensor bytes written */
     /* Called once per tensor the file holds, in file order, before any data
      * is written (NULL: none): what --dry-run lists. */
@@ -35,12 +37,13 @@ struct ckpt_convert_opts {
 };
 
 struct ckpt_convert_result {
-    char output[4096];          /* the path written ("-" for stdout) */
+    char output[4096];          /* the path written ("-" for stdout); a split set's first file */
+    size_t n_files;             /* 1, or the files of a split set */
     char model[256];            /* the model's directory name */
     ckpt_type type;             /* output type (auto resolved) */
     uint32_t file_type;         /* general.file_type */
     size_t n_tensors;
-    uint64_t file_bytes;        /* bytes of the GGUF */
+    uint64_t file_bytes;        /* bytes of the GGUF (of every file of a split set) */
     uint64_t source_bytes;      /* tensor bytes read from the checkpoint */
     int n_threads;
     double seconds;             /* wall time of the whole conversion */

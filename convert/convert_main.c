@@ -46,9 +46,11 @@ static const struct ckpt_cli_tool tool = {
         "                          byte for byte the one llama.cpp's converter writes\n",
     .shortopts = "t:",
     .longopts = longopts,
-    .common = CKPT_CLI_OUTPUT | CKPT_CLI_STDOUT | CKPT_CLI_FORCE | CKPT_CLI_JSON,
+    .common = CKPT_CLI_OUTPUT | CKPT_CLI_STDOUT | CKPT_CLI_FORCE | CKPT_CLI_JSON | CKPT_CLI_SPLIT,
     .output_help = "  -o, --output FILE       the GGUF to write; '-' for standard output\n"
-                   "                          (default: MODEL-TYPE.gguf in the current directory)\n",
+                   "                          (default: MODEL-TYPE.gguf in the current directory);\n"
+                   "                          a split set is named FILE less .gguf, then\n"
+                   "                          -00001-of-0000N.gguf ...\n",
     .exit_status = "0 converted, 2 usage error, unreadable or invalid checkpoint, a value\n"
                    "that does not fit the output type, or an I/O error.",
 };
@@ -107,6 +109,7 @@ static cJSON *result_json(const struct ckpt_convert_result *r, const char *input
     cJSON_AddStringToObject(j, "output", r->output);
     cJSON_AddStringToObject(j, "type", ckpt_type_name(r->type));
     cJSON_AddNumberToObject(j, "file_type", r->file_type);
+    cJSON_AddNumberToObject(j, "files", (double)r->n_files);
     cJSON_AddNumberToObject(j, "tensors", (double)r->n_tensors);
     cJSON_AddNumberToObject(j, "bytes", (double)r->file_bytes);
     cJSON_AddNumberToObject(j, "source_bytes", (double)r->source_bytes);
@@ -143,18 +146,20 @@ static int run(struct ckpt_cli *cli, struct ckpt_convert_opts *o)
         cJSON_Delete(l.json);
         return ckpt_cli_fail(cli, &err);
     }
-    char size[32];
+    char size[32], files[48] = "";
+    if (r.n_files > 1)
+        snprintf(files, sizeof files, " (and %zu more files)", r.n_files - 1);
     if (r.n_dropped)
         ckpt_cli_msg(cli, 2, "%s (%zu tensors) is left out: the GGUF holds the language model, "
                      "as llama.cpp's converter writes the text model", r.dropped, r.n_dropped);
     if (o->dry_run)
-        ckpt_cli_msg(cli, 2, "%s would write %s%s: %s, %zu tensors, %s (nothing written)",
-                     o->input, to_stdout ? "standard output" : r.output,
+        ckpt_cli_msg(cli, 2, "%s would write %s%s%s: %s, %zu tensors, %s (nothing written)",
+                     o->input, to_stdout ? "standard output" : r.output, files,
                      o->output ? "" : " (default name)", ckpt_type_name(r.type), r.n_tensors,
                      ckpt_cli_bytes(r.file_bytes, size, 32));
     else
-        ckpt_cli_msg(cli, 2, "%s -> %s%s: %s, %zu tensors, %s in %.2f s (%.0f MB/s read)",
-                     o->input, to_stdout ? "standard output" : r.output,
+        ckpt_cli_msg(cli, 2, "%s -> %s%s%s: %s, %zu tensors, %s in %.2f s (%.0f MB/s read)",
+                     o->input, to_stdout ? "standard output" : r.output, files,
                      o->output ? "" : " (default name)", ckpt_type_name(r.type), r.n_tensors,
                      ckpt_cli_bytes(r.file_bytes, size, 32), r.seconds,
                      r.seconds > 0 ? (double)r.source_bytes / 1e6 / r.seconds : 0.0);
@@ -203,6 +208,8 @@ int main(int argc, char **argv)
         o.output = cli.output;
         o.force = cli.force;
         o.n_threads = cli.threads;
+        o.split_bytes = cli.split_bytes;
+        o.split_tensors = cli.split_tensors;
         rc = run(&cli, &o);
     }
     return ckpt_cli_finish(&cli, rc);

@@ -14,6 +14,13 @@
  * Writer: the whole header (metadata and tensor table) is planned first,
  * since every tensor's size follows from its type and shape; then the data
  * is streamed in one sequential pass, so the output can be a pipe.
+ *
+ * Split sets (llama.cpp's layout for models larger than one file):
+ * <prefix>-00001-of-0000N.gguf ... <prefix>-0000N-of-0000N.gguf, each a
+ * complete GGUF holding some of the tensors, in order; the first file has
+ * the metadata, every file split.no (u16, 0-based), split.count (u16) and
+ * split.tensors.count (i32, the set's total).  The writer writes one when
+ * given limits per file; the reader reads one given its first file.
  */
 #ifndef CKPT_FORMATS_GGUF_H
 #define CKPT_FORMATS_GGUF_H
@@ -85,6 +92,7 @@ struct ckpt_gguf_tensor {
     uint64_t n_elements;
     uint64_t n_bytes;            /* without padding */
     const uint8_t *data;         /* n_bytes in the mapping; NULL when n_bytes == 0 */
+    uint32_t part;               /* the file of a split set it is in (0: the first) */
 };
 
 typedef struct ckpt_gguf ckpt_gguf;
@@ -94,7 +102,15 @@ typedef struct ckpt_gguf ckpt_gguf;
 bool ckpt_gguf_has_magic(const char *path);
 
 /*
- * Open and validate `path` ("-" = stdin).  Caller owns *out (ckpt_gguf_close).
+ * Open and validate `path` ("-" = stdin), and when it is the first file of
+ * a split set (split.count > 1), the set: the other parts are found by
+ * name beside it, each checked (split.no its place, split.count and
+ * split.tensors.count the first file's, no tensor named twice, the total
+ * the announced one); the tensor list is then the set's, in part order,
+ * each tensor's `part` saying where its data and offset are; metadata is
+ * the first file's.  A later part given alone is CKPT_E_USAGE (naming the
+ * first file); a missing part CKPT_E_IO; a part of another set, a bad
+ * name or count CKPT_E_FORMAT.  Caller owns *out (ckpt_gguf_close).
  * Errors: CKPT_E_IO (cannot map), CKPT_E_FORMAT (malformed; the message names
  * the file, the key or tensor, and what was wrong), CKPT_E_UNSUPPORTED
  * (GGUFv1, a big-endian file, a version above 3), CKPT_E_NOMEM.
@@ -104,12 +120,28 @@ bool ckpt_gguf_has_magic(const char *path);
  */
 ckpt_status ckpt_gguf_open(ckpt_gguf **out, const char *path, ckpt_err *err);
 
+/* One file alone, whatever its split.* keys say (a part of a set, as a file). */
+ckpt_status ckpt_gguf_open_file(ckpt_gguf **out, const char *path, ckpt_err *err);
+
 /* Same over bytes the caller keeps alive while the reader lives; `name`
  * is used in messages. */
 ckpt_status ckpt_gguf_open_buffer(ckpt_gguf **out, const char *name, const void *data, size_t size,
                                   ckpt_err *err);
 
 void ckpt_gguf_close(ckpt_gguf *g);
+
+/* Files of an open reader: 1, or a split set's count.  Part 0 is g itself;
+ * the layout accessors below answer for the file they are given. */
+size_t ckpt_gguf_n_parts(const ckpt_gguf *g);
+const ckpt_gguf *ckpt_gguf_part(const ckpt_gguf *g, size_t i);
+/* Bytes of every file of the set together. */
+uint64_t ckpt_gguf_set_size(const ckpt_gguf *g);
+
+/* Name of part `no` (0-based) of a set of `count`: "<prefix>-%05u-of-%05u.gguf",
+ * where prefix is `path` less a part suffix of that form or a ".gguf" it
+ * ends with (so a first file's name or a plain output name both work, as
+ * llama.cpp's tools take them).  false if it does not fit in size. */
+bool ckpt_gguf_split_path(char *buf, size_t size, const char *path, unsigned no, unsigned count);
 
 uint32_t ckpt_gguf_version(const ckpt_gguf *g);
 uint32_t ckpt_gguf_alignment(const ckpt_gguf *g);
@@ -187,7 +219,29 @@ ckpt_status ckpt_gguf_writer_copy_kv(ckpt_gguf_writer *w, const struct ckpt_gguf
 ckpt_status ckpt_gguf_writer_add_tensor(ckpt_gguf_writer *w, const char *name, ckpt_type type,
                                         uint32_t n_dims, const int64_t *ne, ckpt_err *err);
 
-/* Total bytes the file will have (valid after all adds; UINT64_MAX on overflow). */
+/*
+ * Write a split set: a new file whenever the current one has max_tensors
+ * tensors or the next tensor's bytes would take its tensor data over
+ * max_bytes (0: no such limit; a file holds at least one tensor), as
+ * llama.cpp's converter (--split-max-size, --split-max-tensors) does.
+ * When that makes more than one file, they are named by
+ * ckpt_gguf_split_path from the writer's path, none appears until all
+ * are complete (finish publishes them; an existing one is refused
+ * before anything is written, unless force), and standard output is
+ * refused; one file is written as without limits.  Before begin.
+ */
+ckpt_status ckpt_gguf_writer_set_split(ckpt_gguf_writer *w, uint64_t max_bytes,
+                                       uint64_t max_tensors, ckpt_err *err);
+
+/* Files the output will take with the tensors added so far (1 without limits). */
+size_t ckpt_gguf_writer_n_parts(const ckpt_gguf_writer *w);
+
+/* After begin: the files being written, in order (NULL past the end). */
+size_t ckpt_gguf_writer_part_count(const ckpt_gguf_writer *w);
+const char *ckpt_gguf_writer_part_path(const ckpt_gguf_writer *w, size_t i);
+
+/* Total bytes the output will have, every file of a split set together
+ * (valid after all adds; UINT64_MAX on overflow). */
 uint64_t ckpt_gguf_writer_planned_size(const ckpt_gguf_writer *w);
 
 /*

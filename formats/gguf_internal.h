@@ -57,6 +57,11 @@ struct ckpt_gguf {
     struct ckpt_gguf_set kv_set;      /* key -> index */
     struct ckpt_gguf_set tensor_set;  /* name -> index */
     struct ckpt_gguf_arena arena;     /* keys, names, strings, string arrays */
+    /* a split set opened from its first file (gguf_split.c): parts[0] is
+     * this file, parts[k] part k, owned; tensors then lists every part's,
+     * names borrowed from the part's arena.  NULL for a single file. */
+    struct ckpt_gguf **parts;
+    size_t n_parts;
 };
 
 /* Bytes of one value of a fixed-size type; 0 for STRING, ARRAY and invalid ids. */

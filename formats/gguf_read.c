@@ -509,7 +509,7 @@ ckpt_status ckpt_gguf_open_buffer(ckpt_gguf **out, const char *name, const void 
     return open_bytes(out, name, NULL, data, size, err);
 }
 
-ckpt_status ckpt_gguf_open(ckpt_gguf **out, const char *path, ckpt_err *err)
+ckpt_status ckpt_gguf_open_file(ckpt_gguf **out, const char *path, ckpt_err *err)
 {
     *out = NULL;
     ckpt_map *map;
@@ -523,6 +523,9 @@ void ckpt_gguf_close(ckpt_gguf *g)
 {
     if (!g)
         return;
+    for (size_t i = 1; i < g->n_parts; i++)
+        ckpt_gguf_close(g->parts[i]);
+    free(g->parts);
     ckpt_gguf_set_free(&g->kv_set);
     ckpt_gguf_set_free(&g->tensor_set);
     ckpt_gguf_arena_free(&g->arena);

@@ -10,6 +10,17 @@
  * padded with zeros to the alignment, the last one too - the layout of
  * llama.cpp's Python and C writers, byte for byte.  No seeks: the output
  * may be a pipe.  Files are atomic (outfile.h).
+ *
+ * A split set (ckpt_gguf_writer_set_split) is gguf-py's layout: tensors
+ * go to parts in declaration order, a new part starting when the current
+ * one has its tensor count or its tensor bytes would pass the limit (a
+ * part always takes at least one tensor); every part is a complete GGUF
+ * whose offsets start at its own data section; the first part has all the
+ * metadata, then split.no (u16), split.count (u16) and split.tensors.count
+ * (i32, the whole set's); later parts only those three.  A limit that
+ * yields one part writes the plain single file, as gguf-py does.  Each
+ * part is sealed when its last tensor is written and all are published
+ * together by finish, so a failure leaves no part behind.
  */
 #include "gguf_internal.h"
 
@@ -17,8 +28,10 @@
 #include "le.h"
 #include "outfile.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 enum wstate { W_PLAN, W_DATA, W_FAILED };
 
@@ -28,6 +41,14 @@ struct wtensor {
     int64_t ne[CKPT_GGUF_MAX_DIMS];
     uint32_t type;
     uint64_t n_bytes;
+};
+
+/* One file of the output: tensors [first, end). */
+struct wpart {
+    size_t first, end;
+    char *path;           /* the output path, or the part's name in a split set */
+    ckpt_out *out;        /* open from its first byte until published */
+    uint64_t planned;     /* its size */
 };
 
 struct ckpt_gguf_writer {
@@ -43,10 +64,14 @@ struct ckpt_gguf_writer {
     size_t n_tensors, tensors_cap;
     enum wstate state;
     ckpt_status failure;   /* why the writer is W_FAILED */
-    ckpt_out *out;
-    size_t cur;            /* tensor being streamed */
-    uint64_t cur_done;     /* its bytes written so far */
-    uint64_t planned;
+    uint64_t split_bytes;   /* limits per part; both 0: one file */
+    uint64_t split_tensors;
+    struct wpart *parts;    /* from begin */
+    size_t n_parts;
+    size_t part;            /* part being streamed */
+    ckpt_out *out;          /* parts[part].out */
+    size_t cur;             /* tensor being streamed */
+    uint64_t cur_done;      /* its bytes written so far */
 };
 
 ckpt_status ckpt_gguf_writer_new(ckpt_gguf_writer **out, const char *path, bool force,
@@ -64,11 +89,23 @@ ckpt_status ckpt_gguf_writer_new(ckpt_gguf_writer **out, const char *path, bool 
     return CKPT_OK;
 }
 
+static void free_parts(ckpt_gguf_writer *w)
+{
+    for (size_t i = 0; i < w->n_parts; i++) {
+        ckpt_out_abort(w->parts[i].out);
+        free(w->parts[i].path);
+    }
+    free(w->parts);
+    w->parts = NULL;
+    w->n_parts = 0;
+    w->out = NULL;
+}
+
 void ckpt_gguf_writer_free(ckpt_gguf_writer *w)
 {
     if (!w)
         return;
-    ckpt_out_abort(w->out);
+    free_parts(w);
     ckpt_gguf_set_free(&w->keys);
     ckpt_gguf_set_free(&w->names);
     ckpt_gguf_arena_free(&w->arena);
@@ -388,24 +425,108 @@ ckpt_status ckpt_gguf_writer_add_tensor(ckpt_gguf_writer *w, const char *name, c
     return CKPT_OK;
 }
 
-/* Bytes of the header up to the end of the tensor infos. */
-static uint64_t header_bytes(const ckpt_gguf_writer *w)
+ckpt_status ckpt_gguf_writer_set_split(ckpt_gguf_writer *w, uint64_t max_bytes,
+                                       uint64_t max_tensors, ckpt_err *err)
 {
-    uint64_t n = 4 + 4 + 8 + 8 + (uint64_t)w->kv_len;
-    for (size_t i = 0; i < w->n_tensors; i++)
+    if (w->state != W_PLAN)
+        return ckpt_err_set(err, CKPT_E_USAGE, "%s: split limits set after the header was written",
+                            w->path);
+    w->split_bytes = max_bytes;
+    w->split_tensors = max_tensors;
+    return CKPT_OK;
+}
+
+/* End of the part that starts at tensor `first` (gguf-py's add_tensor_info:
+ * a part takes tensors until the next would pass a limit, and at least one;
+ * sizes without padding, metadata not counted). */
+static size_t part_end(const ckpt_gguf_writer *w, size_t first)
+{
+    uint64_t bytes = 0;
+    size_t i = first;
+    for (; i < w->n_tensors; i++) {
+        uint64_t nb = w->tensors[i].n_bytes;
+        if (i > first && ((w->split_tensors && i - first >= w->split_tensors) ||
+                          (w->split_bytes && (bytes > w->split_bytes || nb > w->split_bytes - bytes))))
+            break;
+        bytes += nb; /* cannot wrap: plan() bounds the sum */
+    }
+    return i;
+}
+
+/* Number of files the output takes (1 without limits or without tensors). */
+static size_t count_parts(const ckpt_gguf_writer *w)
+{
+    size_t n = 0, i = 0;
+    do {
+        i = part_end(w, i);
+        n++;
+    } while (i < w->n_tensors);
+    return n;
+}
+
+size_t ckpt_gguf_writer_n_parts(const ckpt_gguf_writer *w) { return count_parts(w); }
+
+/* Append a kv record to b at *n (b has room: keys are short constants). */
+static void put_kv(uint8_t *b, size_t *n, const char *key, ckpt_gguf_type type, uint64_t v)
+{
+    size_t len = strlen(key), vs = ckpt_gguf_type_size(type);
+    le64enc(b + *n, len);
+    memcpy(b + *n + 8, key, len);
+    le32enc(b + *n + 8 + len, (uint32_t)type);
+    uint8_t raw[8];
+    le64enc(raw, v);
+    memcpy(b + *n + 12 + len, raw, vs); /* the low bytes: little-endian */
+    *n += 12 + len + vs;
+}
+
+#define SPLIT_KV_MAX 256 /* bytes of the records below, generously */
+
+/*
+ * The kv records a part has besides the shared metadata: in a split set,
+ * split.no, split.count, split.tensors.count; a later part also repeats a
+ * general.alignment other than the default, since its data follows it
+ * (gguf-py leaves it out there; a reader would then assume 32).
+ */
+static size_t split_kvs(const ckpt_gguf_writer *w, size_t no, size_t count, uint8_t *b,
+                        uint64_t *n_kv)
+{
+    size_t n = 0;
+    *n_kv = 0;
+    if (count < 2)
+        return 0;
+    if (no > 0 && w->alignment != CKPT_GGUF_DEFAULT_ALIGNMENT) {
+        put_kv(b, &n, CKPT_KEY_ALIGNMENT, CKPT_GGUF_UINT32, w->alignment);
+        ++*n_kv;
+    }
+    put_kv(b, &n, CKPT_KEY_SPLIT_NO, CKPT_GGUF_UINT16, no);
+    put_kv(b, &n, CKPT_KEY_SPLIT_COUNT, CKPT_GGUF_UINT16, count);
+    put_kv(b, &n, CKPT_KEY_SPLIT_TENSORS_COUNT, CKPT_GGUF_INT32, w->n_tensors);
+    *n_kv += 3;
+    return n;
+}
+
+/* Bytes of part no's header up to the end of its tensor infos. */
+static uint64_t header_bytes(const ckpt_gguf_writer *w, size_t no, size_t count, size_t first,
+                             size_t end)
+{
+    uint8_t b[SPLIT_KV_MAX];
+    uint64_t n_kv;
+    uint64_t n = 4 + 4 + 8 + 8 + (no == 0 ? (uint64_t)w->kv_len : 0) + split_kvs(w, no, count, b, &n_kv);
+    for (size_t i = first; i < end; i++)
         n += 8 + strlen(w->tensors[i].name) + 4 + 8 * (uint64_t)w->tensors[i].n_dims + 4 + 8;
     return n;
 }
 
-/* Data offset and total size; false when the sizes overflow.  A file
+/* Data offset and size of part no; false when the sizes overflow.  A file
  * without tensors ends with its metadata: gguf-py pads only in front of
  * tensor data (its --vocab-only files have none), and so does this. */
-static bool plan(const ckpt_gguf_writer *w, uint64_t *data_offset, uint64_t *total)
+static bool plan(const ckpt_gguf_writer *w, size_t no, size_t count, size_t first, size_t end,
+                 uint64_t *data_offset, uint64_t *total)
 {
-    uint64_t off = header_bytes(w), sum = 0, padded;
-    if (w->n_tensors && !ckpt_gguf_pad(off, w->alignment, &off))
+    uint64_t off = header_bytes(w, no, count, first, end), sum = 0, padded;
+    if (end > first && !ckpt_gguf_pad(off, w->alignment, &off))
         return false;
-    for (size_t i = 0; i < w->n_tensors; i++)
+    for (size_t i = first; i < end; i++)
         if (!ckpt_gguf_pad(w->tensors[i].n_bytes, w->alignment, &padded) ||
             __builtin_add_overflow(sum, padded, &sum))
             return false;
@@ -415,22 +536,35 @@ static bool plan(const ckpt_gguf_writer *w, uint64_t *data_offset, uint64_t *tot
 
 uint64_t ckpt_gguf_writer_planned_size(const ckpt_gguf_writer *w)
 {
-    uint64_t off, total;
-    return plan(w, &off, &total) ? total : UINT64_MAX;
+    size_t count = count_parts(w), first = 0;
+    uint64_t all = 0, off, total;
+    for (size_t no = 0; no < count; no++) {
+        size_t end = part_end(w, first);
+        if (!plan(w, no, count, first, end, &off, &total) ||
+            __builtin_add_overflow(all, total, &all))
+            return UINT64_MAX;
+        first = end;
+    }
+    return all;
 }
 
 static ckpt_status put_header(ckpt_gguf_writer *w, ckpt_err *err)
 {
-    uint8_t b[8 + CKPT_GGUF_MAX_NAME + 4 + 8 * CKPT_GGUF_MAX_DIMS + 4 + 8];
+    const struct wpart *p = &w->parts[w->part];
+    uint8_t b[8 + CKPT_GGUF_MAX_NAME + 4 + 8 * CKPT_GGUF_MAX_DIMS + 4 + 8], extra[SPLIT_KV_MAX];
+    uint64_t n_extra;
+    size_t extra_len = split_kvs(w, w->part, w->n_parts, extra, &n_extra);
     le32enc(b, CKPT_GGUF_MAGIC);
     le32enc(b + 4, CKPT_GGUF_VERSION);
-    le64enc(b + 8, w->n_tensors);
-    le64enc(b + 16, w->n_kv);
+    le64enc(b + 8, p->end - p->first);
+    le64enc(b + 16, (w->part == 0 ? w->n_kv : 0) + n_extra);
     ckpt_status s = ckpt_out_write(w->out, b, 24, err);
-    if (s == CKPT_OK)
+    if (s == CKPT_OK && w->part == 0)
         s = ckpt_out_write(w->out, w->kv, w->kv_len, err);
+    if (s == CKPT_OK)
+        s = ckpt_out_write(w->out, extra, extra_len, err);
     uint64_t offset = 0, padded;
-    for (size_t i = 0; s == CKPT_OK && i < w->n_tensors; i++) {
+    for (size_t i = p->first; s == CKPT_OK && i < p->end; i++) {
         const struct wtensor *t = &w->tensors[i];
         size_t len = strlen(t->name), n = 0;
         le64enc(b, len);
@@ -447,7 +581,7 @@ static ckpt_status put_header(ckpt_gguf_writer *w, ckpt_err *err)
         ckpt_gguf_pad(t->n_bytes, w->alignment, &padded); /* checked by plan() */
         offset += padded;
     }
-    if (s == CKPT_OK && w->n_tensors) { /* see plan() */
+    if (s == CKPT_OK && p->end > p->first) { /* see plan() */
         uint64_t at = ckpt_out_tell(w->out), data_start;
         ckpt_gguf_pad(at, w->alignment, &data_start);
         s = ckpt_out_zeros(w->out, (size_t)(data_start - at), err);
@@ -455,19 +589,58 @@ static ckpt_status put_header(ckpt_gguf_writer *w, ckpt_err *err)
     return s;
 }
 
-/* Skip tensors that have no bytes: nothing to wait for. */
-static void skip_empty(ckpt_gguf_writer *w)
-{
-    while (w->cur < w->n_tensors && w->tensors[w->cur].n_bytes == 0)
-        w->cur++;
-}
-
 static ckpt_status set_failed(ckpt_gguf_writer *w, ckpt_status s)
 {
     w->state = W_FAILED;
     w->failure = s;
-    ckpt_out_abort(w->out);
-    w->out = NULL;
+    free_parts(w);
+    return s;
+}
+
+/* Part w->part is complete: its size must be the planned one; keep it,
+ * unpublished, until the whole set is. */
+static ckpt_status seal_part(ckpt_gguf_writer *w, ckpt_err *err)
+{
+    const struct wpart *p = &w->parts[w->part];
+    if (ckpt_out_tell(p->out) != p->planned)
+        return ckpt_err_set(err, CKPT_E_INTERNAL, "%s: wrote %llu bytes, planned %llu", p->path,
+                            (unsigned long long)ckpt_out_tell(p->out),
+                            (unsigned long long)p->planned);
+    return ckpt_out_seal(p->out, err);
+}
+
+/* Open part w->part and write its header. */
+static ckpt_status open_part(ckpt_gguf_writer *w, ckpt_err *err)
+{
+    struct wpart *p = &w->parts[w->part];
+    uint64_t data_offset;
+    plan(w, w->part, w->n_parts, p->first, p->end, &data_offset, &p->planned); /* checked in begin */
+    ckpt_status s = ckpt_out_open(&p->out, p->path, w->force, err);
+    if (s != CKPT_OK)
+        return s;
+    w->out = p->out;
+    if ((s = put_header(w, err)) != CKPT_OK)
+        return s;
+    if (ckpt_out_tell(w->out) != data_offset)
+        return ckpt_err_set(err, CKPT_E_INTERNAL, "%s: header size %llu, planned %llu", p->path,
+                            (unsigned long long)ckpt_out_tell(w->out),
+                            (unsigned long long)data_offset);
+    return CKPT_OK;
+}
+
+/* Skip tensors that have no bytes, and move on to the next part when the
+ * current one is complete (the last part stays open for finish). */
+static ckpt_status advance(ckpt_gguf_writer *w, ckpt_err *err)
+{
+    while (w->cur < w->n_tensors && w->tensors[w->cur].n_bytes == 0)
+        w->cur++;
+    ckpt_status s = CKPT_OK;
+    while (s == CKPT_OK && w->part + 1 < w->n_parts && w->cur >= w->parts[w->part].end) {
+        if ((s = seal_part(w, err)) == CKPT_OK) {
+            w->part++;
+            s = open_part(w, err);
+        }
+    }
     return s;
 }
 
@@ -490,27 +663,69 @@ ckpt_status ckpt_gguf_writer_meta_image(const ckpt_gguf_writer *w, uint8_t **out
     return CKPT_OK;
 }
 
+/* Lay out the parts and name them. */
+static ckpt_status make_parts(ckpt_gguf_writer *w, ckpt_err *err)
+{
+    size_t count = count_parts(w);
+    if (count > UINT16_MAX)
+        return ckpt_err_set(err, CKPT_E_USAGE,
+                            "%s: the split limits make %zu files, more than split.count can "
+                            "hold (65535); raise --split-max-size or --split-max-tensors",
+                            w->path, count);
+    if (count > 1 && strcmp(w->path, "-") == 0)
+        return ckpt_err_set(err, CKPT_E_USAGE,
+                            "a split set of %zu files cannot go to standard output; name the "
+                            "first file or a prefix with -o",
+                            count);
+    if (!(w->parts = calloc(count, sizeof *w->parts)))
+        return ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory", w->path);
+    w->n_parts = count;
+    size_t first = 0;
+    for (size_t no = 0; no < count; no++) {
+        struct wpart *p = &w->parts[no];
+        uint64_t off;
+        p->first = first;
+        p->end = first = part_end(w, first);
+        if (!plan(w, no, count, p->first, p->end, &off, &p->planned))
+            return ckpt_err_set(err, CKPT_E_RANGE, "%s: file size overflows", w->path);
+        char name[4096];
+        if (count == 1)
+            snprintf(name, sizeof name, "%s", w->path);
+        else if (!ckpt_gguf_split_path(name, sizeof name, w->path, (unsigned)no, (unsigned)count))
+            return ckpt_err_set(err, CKPT_E_USAGE, "%s: name too long for a split set", w->path);
+        if (!(p->path = strdup(name)))
+            return ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory", w->path);
+    }
+    /* every name is checked now, so that an existing later part is found
+     * before anything is written (each open checks again) */
+    for (size_t no = 1; no < count && !w->force; no++)
+        if (access(w->parts[no].path, F_OK) == 0)
+            return ckpt_err_set(err, CKPT_E_EXISTS, "%s: already exists (use -f to overwrite)",
+                                w->parts[no].path);
+    return CKPT_OK;
+}
+
 ckpt_status ckpt_gguf_writer_begin(ckpt_gguf_writer *w, ckpt_err *err)
 {
     if (w->state != W_PLAN)
         return ckpt_err_set(err, CKPT_E_USAGE, "%s: begin called twice", w->path);
-    uint64_t data_offset;
-    if (!plan(w, &data_offset, &w->planned))
-        return set_failed(w, ckpt_err_set(err, CKPT_E_RANGE, "%s: file size overflows", w->path));
-    ckpt_status s = ckpt_out_open(&w->out, w->path, w->force, err);
+    ckpt_status s = make_parts(w, err);
     if (s != CKPT_OK)
         return set_failed(w, s);
-    if ((s = put_header(w, err)) != CKPT_OK)
-        return set_failed(w, s);
-    if (ckpt_out_tell(w->out) != data_offset)
-        return set_failed(w, ckpt_err_set(err, CKPT_E_INTERNAL, "%s: header size %llu, planned %llu",
-                                          w->path, (unsigned long long)ckpt_out_tell(w->out),
-                                          (unsigned long long)data_offset));
-    w->state = W_DATA;
+    w->part = 0;
     w->cur = 0;
     w->cur_done = 0;
-    skip_empty(w);
+    if ((s = open_part(w, err)) != CKPT_OK || (s = advance(w, err)) != CKPT_OK)
+        return set_failed(w, s);
+    w->state = W_DATA;
     return CKPT_OK;
+}
+
+size_t ckpt_gguf_writer_part_count(const ckpt_gguf_writer *w) { return w->n_parts; }
+
+const char *ckpt_gguf_writer_part_path(const ckpt_gguf_writer *w, size_t i)
+{
+    return i < w->n_parts ? w->parts[i].path : NULL;
 }
 
 ckpt_status ckpt_gguf_writer_write(ckpt_gguf_writer *w, const void *data, size_t n, ckpt_err *err)
@@ -541,7 +756,8 @@ ckpt_status ckpt_gguf_writer_write(ckpt_gguf_writer *w, const void *data, size_t
                 return set_failed(w, s);
             w->cur++;
             w->cur_done = 0;
-            skip_empty(w);
+            if ((s = advance(w, err)) != CKPT_OK)
+                return set_failed(w, s);
         }
     }
     return CKPT_OK;
@@ -561,13 +777,13 @@ ckpt_status ckpt_gguf_writer_finish(ckpt_gguf_writer *w, ckpt_err *err)
                          "tensors complete)",
                          w->path, t->name, (unsigned long long)w->cur_done,
                          (unsigned long long)t->n_bytes, w->cur, w->n_tensors);
-    } else if (ckpt_out_tell(w->out) != w->planned) {
-        s = ckpt_err_set(err, CKPT_E_INTERNAL, "%s: wrote %llu bytes, planned %llu", w->path,
-                         (unsigned long long)ckpt_out_tell(w->out),
-                         (unsigned long long)w->planned);
-    } else {
-        s = ckpt_out_commit(w->out, err);
-        w->out = NULL; /* commit frees it, also on failure */
+    } else if ((s = seal_part(w, err)) == CKPT_OK) {
+        /* all parts are complete: publish them, the first last, so that a
+         * set whose first file exists is whole (a reader starts there) */
+        for (size_t i = w->n_parts; i-- > 0 && s == CKPT_OK;) {
+            s = ckpt_out_commit(w->parts[i].out, err);
+            w->parts[i].out = NULL; /* commit frees it, also on failure */
+        }
     }
     ckpt_gguf_writer_free(w);
     return s;

@@ -28,9 +28,10 @@ struct ckpt_out {
     int temp_slot;
     int mode;       /* final file mode; -1: 0666 less the umask */
     bool force;     /* may replace an existing file (not one of this run) */
-    uint8_t *buf;
+    uint8_t *buf;   /* NULL once sealed */
     size_t used;
     uint64_t written;
+    bool sealed;    /* complete on disk, waiting for commit */
 };
 
 /* Temporaries to unlink on a fatal signal.  Written only under the lock,
@@ -374,40 +375,54 @@ void ckpt_out_set_mode(ckpt_out *o, unsigned mode) { o->mode = (int)(mode & 0777
 
 const char *ckpt_out_path(const ckpt_out *o) { return o->path; }
 
+ckpt_status ckpt_out_seal(ckpt_out *o, ckpt_err *err)
+{
+    if (o->sealed)
+        return CKPT_OK;
+    ckpt_status s = flush_buf(o, err);
+    if (s != CKPT_OK)
+        return s;
+    if (o->is_stdout) {
+        if (o->own_fd && close(o->fd) != 0)
+            s = ckpt_err_errno(err, CKPT_E_IO, errno, "%s: close", o->path);
+        o->own_fd = false; /* closed, or failed for good */
+    } else {
+        if (fsync(o->fd) != 0)
+            return ckpt_err_errno(err, CKPT_E_IO, errno, "%s: fsync", o->path);
+        /* mkstemp creates 0600; give the result the usual umask-based mode
+         * unless the caller asked for one (a private key stays 0600 throughout) */
+        if (o->mode >= 0) {
+            fchmod(o->fd, (mode_t)o->mode);
+        } else {
+            mode_t mask = umask(0);
+            umask(mask);
+            fchmod(o->fd, 0666 & ~mask);
+        }
+        int rc = close(o->fd);
+        o->fd = -1;
+        if (rc != 0)
+            return ckpt_err_errno(err, CKPT_E_IO, errno, "%s: close", o->path);
+    }
+    if (s == CKPT_OK) {
+        /* nothing more is written: the buffer can go before the commit */
+        free(o->buf);
+        o->buf = NULL;
+        o->sealed = true;
+    }
+    return s;
+}
+
 ckpt_status ckpt_out_commit(ckpt_out *o, ckpt_err *err)
 {
-    ckpt_status s = flush_buf(o, err);
+    ckpt_status s = ckpt_out_seal(o, err);
     if (s != CKPT_OK) {
         ckpt_out_abort(o);
         return s;
     }
     if (o->is_stdout) {
-        if (o->own_fd && close(o->fd) != 0)
-            s = ckpt_err_errno(err, CKPT_E_IO, errno, "%s: close", o->path);
         out_free(o);
-        return s;
+        return CKPT_OK;
     }
-    if (fsync(o->fd) != 0) {
-        s = ckpt_err_errno(err, CKPT_E_IO, errno, "%s: fsync", o->path);
-        ckpt_out_abort(o);
-        return s;
-    }
-    /* mkstemp creates 0600; give the result the usual umask-based mode
-     * unless the caller asked for one (a private key stays 0600 throughout) */
-    if (o->mode >= 0) {
-        fchmod(o->fd, (mode_t)o->mode);
-    } else {
-        mode_t mask = umask(0);
-        umask(mask);
-        fchmod(o->fd, 0666 & ~mask);
-    }
-    if (close(o->fd) != 0) {
-        o->fd = -1;
-        s = ckpt_err_errno(err, CKPT_E_IO, errno, "%s: close", o->path);
-        ckpt_out_abort(o);
-        return s;
-    }
-    o->fd = -1;
     s = check_not_protected(o->path, err);
     if (s != CKPT_OK) {
         ckpt_out_abort(o);

@@ -58,7 +58,17 @@ void ckpt_out_set_mode(ckpt_out *o, unsigned mode);
 /* The path given to ckpt_out_open. */
 const char *ckpt_out_path(const ckpt_out *o);
 
-/* Flush, fsync, rename into place (for files), and free o. */
+/*
+ * Flush, fsync and close the temporary without publishing it (the first
+ * half of commit): for outputs that appear together, each sealed as it is
+ * complete and all committed at the end, so that a failure on the last
+ * one leaves none of them.  Nothing more may be written; commit or abort
+ * must still follow (abort still removes the temporary).  Errors:
+ * CKPT_E_IO; o stays the caller's either way.
+ */
+ckpt_status ckpt_out_seal(ckpt_out *o, ckpt_err *err);
+
+/* Seal (if not yet), rename into place (for files), and free o. */
 ckpt_status ckpt_out_commit(ckpt_out *o, ckpt_err *err);
 
 /* Discard: unlink the temporary and free o.  NULL is fine. */

@@ -84,12 +84,15 @@ static const struct ckpt_cli_tool tool = {
                "                          bool or str), as llama-quantize does\n"
                "      --leave-output-tensor      copy output.weight as it is\n"
                "      --allow-requantize  re-encode tensors the input has already quantized\n"
-               "      --keep-split        (llama-quantize's; not applicable: one file in and out)\n"
+               "      --keep-split        (llama-quantize's; use --split-max-size or\n"
+               "                          --split-max-tensors to write a split set)\n"
                "      --no-provenance     MODEL_DIR: leave out the general.source.* keys\n",
     .shortopts = "t:",
     .longopts = longopts,
-    .common = CKPT_CLI_OUTPUT | CKPT_CLI_STDOUT | CKPT_CLI_FORCE | CKPT_CLI_JSON,
-    .output_help = "  -o, --output FILE       output file, - for stdout (default: IN-MIX.gguf)\n",
+    .common = CKPT_CLI_OUTPUT | CKPT_CLI_STDOUT | CKPT_CLI_FORCE | CKPT_CLI_JSON | CKPT_CLI_SPLIT,
+    .output_help = "  -o, --output FILE       output file, - for stdout (default: IN-MIX.gguf);\n"
+                   "                          a split set is named FILE less .gguf, then\n"
+                   "                          -00001-of-0000N.gguf ...\n",
     .exit_status = "0 written, 2 usage, input or output error.",
     .help_more = list_mixes,
 };
@@ -158,14 +161,16 @@ static bool parse_type(const char *s, int *out)
 static void summary(struct ckpt_cli *cli, const struct ckpt_quant_report *rep,
                     const struct ckpt_quant_opts *o, const char *in)
 {
-    char a[32], b[32], fb[512];
+    char a[32], b[32], fb[512], files[48] = "";
     if (ckpt_quant_report_fallbacks(rep, fb, sizeof fb))
         ckpt_cli_msg(cli, 2, "%s", fb);
     double bpw = rep->params ? 8.0 * (double)rep->bytes_out / (double)rep->params : 0;
     double mbs = rep->seconds > 0 ? (double)rep->bytes_in / rep->seconds / 1e6 : 0;
-    ckpt_cli_msg(cli, 2, "%s -> %s: %s, %zu tensors, %s -> %s (%.2f bits per weight), %.2f s, "
+    if (rep->n_files > 1)
+        snprintf(files, sizeof files, " (and %zu more files)", rep->n_files - 1);
+    ckpt_cli_msg(cli, 2, "%s -> %s%s: %s, %zu tensors, %s -> %s (%.2f bits per weight), %.2f s, "
                  "%.0f MB/s, %d threads",
-                 in, o->output, ckpt_mix_name(o->mix), rep->n, ckpt_cli_bytes(rep->bytes_in, a, 32),
+                 in, rep->first_file[0] ? rep->first_file : o->output, files, ckpt_mix_name(o->mix), rep->n, ckpt_cli_bytes(rep->bytes_in, a, 32),
                  ckpt_cli_bytes(rep->bytes_out, b, 32), bpw, rep->seconds, mbs, rep->n_threads);
     for (size_t i = 0; cli->level >= 3 && i < rep->n; i++) {
         const struct ckpt_quant_tensor *t = &rep->t[i];
@@ -293,8 +298,9 @@ int cmd_quant(int argc, char **argv)
         case OPT_LEAVE_OUTPUT: o.leave_output = true; break;
         case OPT_ALLOW_REQUANT: o.refuse_requantize = false; break;
         case OPT_KEEP_SPLIT:
-            ckpt_err_set(&err, CKPT_E_USAGE, "--keep-split: not applicable: ckpt-quant reads "
-                         "one GGUF file (or a model directory) and writes one file");
+            ckpt_err_set(&err, CKPT_E_USAGE, "--keep-split: not applicable (the split of the "
+                         "input is not kept); write a split set with --split-max-size or "
+                         "--split-max-tensors");
             break;
         }
     }
@@ -318,6 +324,8 @@ int cmd_quant(int argc, char **argv)
         if (ops.n_threads > 0)
             o.n_threads = ops.n_threads;
         o.force = cli.force;
+        o.split_bytes = cli.split_bytes;
+        o.split_tensors = cli.split_tensors;
         o.tensor_types = tensor_types;
         o.kv = kvs.kv;
         o.n_kv = kvs.n;

@@ -603,11 +603,17 @@ ckpt_status ckpt_quant_run(struct ckpt_qsrc *src, const struct ckpt_quant_opts *
 {
     struct ckpt_quant_meta m;
     struct ckpt_qsink *sink = NULL;
+    struct ckpt_qsink_files files = {1, ""};
     ckpt_status st = ckpt_quant_meta_make(&m, src, opts, err);
     if (st == CKPT_OK)
-        st = ckpt_qsink_open_gguf(&sink, opts->output, opts->force, &m.meta, err);
+        st = ckpt_qsink_open_gguf_split(&sink, opts->output, opts->force, opts->split_bytes,
+                                        opts->split_tensors, &files, &m.meta, err);
     if (st == CKPT_OK)
         st = ckpt_quant_run_sink(src, opts, sink, rep, err);
+    if (st == CKPT_OK && rep) {
+        rep->n_files = files.n;
+        memcpy(rep->first_file, files.first, sizeof files.first);
+    }
     else if (rep)
         memset(rep, 0, sizeof *rep);
     ckpt_quant_meta_free(&m);

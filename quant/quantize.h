@@ -41,6 +41,8 @@ struct ckpt_quant_opts {
     const char *imatrix_name;     /* recorded as quantize.imatrix.file (as given) */
     const char *output;           /* path, or "-" for stdout */
     bool force;                   /* replace an existing output */
+    uint64_t split_bytes;         /* a split set of files of at most this much tensor data */
+    uint64_t split_tensors;       /* ... or this many tensors (0, 0: one file; gguf.h) */
     int n_threads;                /* <= 0: all online CPUs */
     bool ref_kernels;             /* the scalar reference quantizers even where a faster
                                      sibling with the same bytes exists (default: the
@@ -69,7 +71,9 @@ struct ckpt_quant_report {
     size_t n;
     uint64_t params;              /* elements of all tensors */
     uint64_t bytes_in, bytes_out; /* tensor data before and after */
-    uint64_t file_bytes;          /* size of the output file */
+    uint64_t file_bytes;          /* size of the output file (all files of a split set) */
+    size_t n_files;               /* 1, or the files of a split set (ckpt_quant_run) */
+    char first_file[4096];        /* the (first) file written (ckpt_quant_run) */
     size_t n_fallback;            /* tensors whose type fell back for their row length */
     size_t n_requantized;         /* already-quantized tensors re-encoded */
     int n_threads;

@@ -23,7 +23,8 @@ cJSON *ckpt_quant_report_json(const struct ckpt_quant_report *rep,
     if (!root)
         return NULL;
     cJSON_AddStringToObject(root, "input", input);
-    cJSON_AddStringToObject(root, "output", o->output);
+    cJSON_AddStringToObject(root, "output", rep->first_file[0] ? rep->first_file : o->output);
+    cJSON_AddNumberToObject(root, "files", (double)(rep->n_files ? rep->n_files : 1));
     cJSON_AddStringToObject(root, "mix", ckpt_mix_name(o->mix));
     cJSON_AddNumberToObject(root, "file_type", ckpt_mix_file_type(o->mix));
     cJSON_AddBoolToObject(root, "pure", o->pure);

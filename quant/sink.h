@@ -100,12 +100,29 @@ struct ckpt_qsink_meta {
 /*
  * A GGUF sink writing `path` ("-" = stdout; an existing file only with
  * force): the file llama-quantize writes.  Metadata: the source's keys in
- * their order without split.*, then general.quantization_version (2) and
+ * their order without split.* (a split input's, which describe its files), then general.quantization_version (2) and
  * general.file_type, then meta->set, each moved to the end if it was
  * there already.  Rows are taken in the declared type.  Caller owns *out
  * until finish or abort.  Errors: CKPT_E_NOMEM.
  */
 ckpt_status ckpt_qsink_open_gguf(struct ckpt_qsink **out, const char *path, bool force,
                                  const struct ckpt_qsink_meta *meta, ckpt_err *err);
+
+/* What a GGUF sink wrote, known from begin on: 1 file (`path`), or a split set. */
+struct ckpt_qsink_files {
+    size_t n;
+    char first[4096]; /* the (first) file's name */
+};
+
+/*
+ * The same writing a split set under these limits (gguf.h,
+ * ckpt_gguf_writer_set_split; 0, 0: one file), llama-quantize's metadata
+ * in the first file with split.* after it.  *files (NULL: not wanted) is
+ * filled at begin.
+ */
+ckpt_status ckpt_qsink_open_gguf_split(struct ckpt_qsink **out, const char *path, bool force,
+                                       uint64_t max_bytes, uint64_t max_tensors,
+                                       struct ckpt_qsink_files *files,
+                                       const struct ckpt_qsink_meta *meta, ckpt_err *err);
 
 #endif

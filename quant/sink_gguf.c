@@ -11,6 +11,7 @@
 #include "sink.h"
 #include "../arch/gguf_keys.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,9 +27,11 @@ struct gsink {
     ckpt_gguf_writer *w;
     const struct ckpt_qsink_meta *meta;
     bool meta_done; /* the keys go in before the first tensor */
+    struct ckpt_qsink_files *files; /* or NULL */
 };
 
-/* split.* describe the input's shards, not the output (one file). */
+/* split.* describe the input's files, not the output's (the writer adds
+ * its own when it writes a split set). */
 static bool skip_key(const char *key)
 {
     return strcmp(key, CKPT_KEY_SPLIT_NO) == 0 || strcmp(key, CKPT_KEY_SPLIT_COUNT) == 0 ||
@@ -111,7 +114,13 @@ static ckpt_status g_begin(void *ctx, uint64_t *planned, ckpt_err *err)
     if ((st = write_meta(s, err)) != CKPT_OK) /* a model without tensors */
         return st;
     *planned = ckpt_gguf_writer_planned_size(s->w);
-    return ckpt_gguf_writer_begin(s->w, err);
+    st = ckpt_gguf_writer_begin(s->w, err);
+    if (st == CKPT_OK && s->files) {
+        s->files->n = ckpt_gguf_writer_part_count(s->w);
+        snprintf(s->files->first, sizeof s->files->first, "%s",
+                 ckpt_gguf_writer_part_path(s->w, 0));
+    }
+    return st;
 }
 
 static ckpt_status g_rows(void *ctx, size_t k, int64_t row, int64_t n, const void *data,
@@ -144,15 +153,27 @@ static const struct ckpt_qsink_ops gguf_ops = {g_declare, g_begin, g_rows, g_fin
 ckpt_status ckpt_qsink_open_gguf(struct ckpt_qsink **out, const char *path, bool force,
                                  const struct ckpt_qsink_meta *meta, ckpt_err *err)
 {
+    return ckpt_qsink_open_gguf_split(out, path, force, 0, 0, NULL, meta, err);
+}
+
+ckpt_status ckpt_qsink_open_gguf_split(struct ckpt_qsink **out, const char *path, bool force,
+                                       uint64_t max_bytes, uint64_t max_tensors,
+                                       struct ckpt_qsink_files *files,
+                                       const struct ckpt_qsink_meta *meta, ckpt_err *err)
+{
     *out = NULL;
     struct gsink *s = calloc(1, sizeof *s);
     if (!s)
         return ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory", path);
     ckpt_status st = ckpt_gguf_writer_new(&s->w, path, force, err);
+    if (st == CKPT_OK)
+        st = ckpt_gguf_writer_set_split(s->w, max_bytes, max_tensors, err);
     if (st != CKPT_OK) {
+        ckpt_gguf_writer_free(s->w);
         free(s);
         return st;
     }
+    s->files = files;
     s->meta = meta;
     s->sink = (struct ckpt_qsink){&gguf_ops, s};
     *out = &s->sink;

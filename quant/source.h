@@ -62,9 +62,9 @@ struct ckpt_qsrc {
  * Open a GGUF file ("-" = stdin, spooled) as a source.  Model facts come
  * from <general.architecture>.block_count (required),
  * .attention.head_count, .attention.head_count_kv and .expert_count.
+ * The first file of a split set stands for the set (ckpt_gguf_open).
  * Caller owns *out (ckpt_qsrc_close).  Errors: those of ckpt_gguf_open,
- * CKPT_E_FORMAT for missing or unusable model keys, CKPT_E_UNSUPPORTED
- * for one shard of a split model (split.count > 1).
+ * CKPT_E_FORMAT for missing or unusable model keys.
  */
 ckpt_status ckpt_qsrc_open_gguf(struct ckpt_qsrc **out, const char *path, ckpt_err *err);
 

@@ -53,26 +53,11 @@ static const void *g_raw(void *ctx, size_t i)
 static void g_release(void *ctx, size_t i, int64_t row, int64_t n)
 {
     struct gsrc *s = ctx;
-    const ckpt_map *m = ckpt_gguf_map(s->g);
     const struct ckpt_gguf_tensor *t = ckpt_gguf_tensor(s->g, i);
+    const ckpt_map *m = ckpt_gguf_map(ckpt_gguf_part(s->g, t->part));
     size_t rb;
     if (m && t->data && ckpt_type_row_bytes(t->type, t->ne[0], &rb))
         ckpt_map_release(m, (size_t)(t->data - m->data) + (size_t)row * rb, (size_t)n * rb);
-}
-
-/* One shard of a split model holds only some of the tensors: quantizing
- * it alone would write a model with tensors missing. */
-static ckpt_status refuse_split(const struct gsrc *s, ckpt_err *err)
-{
-    uint32_t n = 1;
-    if (!ckpt_gguf_find_kv(s->g, CKPT_KEY_SPLIT_COUNT))
-        return CKPT_OK;
-    ckpt_status st = ckpt_gguf_get_u32(s->g, CKPT_KEY_SPLIT_COUNT, &n, err);
-    if (st == CKPT_OK && n > 1)
-        st = ckpt_err_set(err, CKPT_E_UNSUPPORTED,
-                          "%s: one shard of a model split in %u files; merge the shards into "
-                          "one file first (llama-gguf-split --merge)", s->src.name, n);
-    return st;
 }
 
 static void g_close(void *ctx)
@@ -123,8 +108,9 @@ ckpt_status ckpt_qsrc_open_gguf(struct ckpt_qsrc **out, const char *path, ckpt_e
     s->src.ctx = s;
     s->src.name = ckpt_gguf_path(s->g);
     s->src.meta = s->g;
-    if (ckpt_gguf_map(s->g))
-        ckpt_map_advise_sequential(ckpt_gguf_map(s->g));
+    for (size_t i = 0; i < ckpt_gguf_n_parts(s->g); i++) /* every file of a split set */
+        if (ckpt_gguf_map(ckpt_gguf_part(s->g, i)))
+            ckpt_map_advise_sequential(ckpt_gguf_map(ckpt_gguf_part(s->g, i)));
 
     const char *arch;
     struct ckpt_qplan_model *m = &s->src.model;
@@ -139,8 +125,6 @@ ckpt_status ckpt_qsrc_open_gguf(struct ckpt_qsrc **out, const char *path, ckpt_e
         goto fail;
     if (m->n_head_kv < 0)
         m->n_head_kv = m->n_head;
-    if ((st = refuse_split(s, err)) != CKPT_OK)
-        goto fail;
 
     size_t n = ckpt_gguf_n_tensors(s->g);
     s->t = calloc(n ? n : 1, sizeof *s->t);

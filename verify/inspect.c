@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "../arch/gguf_keys.h"
 #include "../formats/filekind.h"
 #include "../formats/gguf.h"
 #include "../formats/hfdir.h"
@@ -374,10 +375,12 @@ static ckpt_status add_gguf_tensors(struct table *t, const ckpt_gguf *g, ckpt_er
 {
     for (size_t i = 0; i < ckpt_gguf_n_tensors(g); i++) {
         const struct ckpt_gguf_tensor *x = ckpt_gguf_tensor(g, i);
+        const ckpt_gguf *part = ckpt_gguf_part(g, x->part); /* its file in a split set */
         struct tensor_row r = {
             .name = x->name, .type = ckpt_type_name(x->type), .n_dims = (int)x->n_dims,
+            .file = ckpt_gguf_n_parts(g) > 1 ? ckpt_gguf_path(part) : NULL,
             .n_elements = x->n_elements, .n_bytes = x->n_bytes,
-            .offset = ckpt_gguf_data_offset(g) + x->offset, .kind = KIND_GGML,
+            .offset = ckpt_gguf_data_offset(part) + x->offset, .kind = KIND_GGML,
             .type_id = (int)x->type, .data = x->data,
         };
         for (uint32_t d = 0; d < x->n_dims; d++)
@@ -579,6 +582,17 @@ static ckpt_status inspect_gguf(const char *path, const ckpt_map *m,
     ckpt_status s = ckpt_gguf_open_buffer(&g, path, m->data, m->size, err);
     if (s != CKPT_OK)
         return s;
+    /* the first file of a split set stands for the set (a later part is
+     * shown alone, as the file it is) */
+    const struct ckpt_gguf_kv *no = ckpt_gguf_find_kv(g, CKPT_KEY_SPLIT_NO);
+    const struct ckpt_gguf_kv *count = ckpt_gguf_find_kv(g, CKPT_KEY_SPLIT_COUNT);
+    int64_t v;
+    if (count && ckpt_gguf_array_i64(count, 0, &v) && v > 1 &&
+        (!no || (ckpt_gguf_array_i64(no, 0, &v) && v == 0))) {
+        ckpt_gguf_close(g);
+        if ((s = ckpt_gguf_open(&g, path, err)) != CKPT_OK)
+            return s;
+    }
     if ((s = add_gguf_tensors(&t, g, err)) != CKPT_OK)
         goto out;
     if (o->json) {
@@ -589,6 +603,12 @@ static ckpt_status inspect_gguf(const char *path, const ckpt_map *m,
         cJSON_AddItemToObject(root, "alignment", json_number_u64(ckpt_gguf_alignment(g)));
         cJSON_AddItemToObject(root, "data_offset", json_number_u64(ckpt_gguf_data_offset(g)));
         cJSON_AddItemToObject(root, "file_size", json_number_u64(ckpt_gguf_file_size(g)));
+        if (ckpt_gguf_n_parts(g) > 1) {
+            cJSON *files = cJSON_AddArrayToObject(root, "split_files");
+            for (size_t i = 0; i < ckpt_gguf_n_parts(g); i++)
+                cJSON_AddItemToArray(files, cJSON_CreateString(ckpt_gguf_path(ckpt_gguf_part(g, i))));
+            cJSON_AddItemToObject(root, "split_size", json_number_u64(ckpt_gguf_set_size(g)));
+        }
         cJSON *md = cJSON_AddArrayToObject(root, "metadata");
         for (size_t i = 0; i < ckpt_gguf_n_kv(g); i++) {
             const struct ckpt_gguf_kv *kv = ckpt_gguf_kv_at(g, i);
@@ -609,6 +629,9 @@ static ckpt_status inspect_gguf(const char *path, const ckpt_map *m,
     fprintf(out, "%s: GGUF v%u, alignment %u, %zu metadata keys, %zu tensors, %" PRIu64 " bytes\n", path,
             ckpt_gguf_version(g), ckpt_gguf_alignment(g), ckpt_gguf_n_kv(g), ckpt_gguf_n_tensors(g),
             ckpt_gguf_file_size(g));
+    if (ckpt_gguf_n_parts(g) > 1)
+        fprintf(out, "split set: %zu files, %" PRIu64 " bytes in all; tensors list their file\n",
+                ckpt_gguf_n_parts(g), ckpt_gguf_set_size(g));
     fputs("metadata:\n", out);
     for (size_t i = 0; i < ckpt_gguf_n_kv(g); i++) {
         const struct ckpt_gguf_kv *kv = ckpt_gguf_kv_at(g, i);
