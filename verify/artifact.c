@@ -4,9 +4,12 @@
  */
 #define _XOPEN_SOURCE 700 /* realpath */
 #include "artifact.h"
+#include "../arch/gguf_keys.h"
+#include "../formats/gguf.h"
 
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,7 +52,53 @@ void ckpt_artifact_free(struct ckpt_artifact *a)
     free(a->name);
     free(a->sig);
     free(a->sums);
+    for (size_t i = 0; i < a->n_parts; i++)
+        free(a->parts[i]);
+    free(a->parts);
+    free(a->dir);
     memset(a, 0, sizeof *a);
+}
+
+/* An integer split.* key of g, or -1. */
+static int64_t split_key(const ckpt_gguf *g, const char *key)
+{
+    int64_t v;
+    const struct ckpt_gguf_kv *kv = ckpt_gguf_find_kv(g, key);
+    return kv && ckpt_gguf_array_i64(kv, 0, &v) && v >= 0 && v <= UINT16_MAX ? v : -1;
+}
+
+/* A split GGUF set's first file: list the set's files (by name, as every
+ * reader finds them). */
+static ckpt_status find_set(struct ckpt_artifact *a, ckpt_err *err)
+{
+    ckpt_gguf *g;
+    if (!ckpt_gguf_has_magic(a->path) || ckpt_gguf_open_file(&g, a->path, NULL) != CKPT_OK)
+        return CKPT_OK; /* not a GGUF, or a broken one: a file like any other */
+    int64_t no = split_key(g, CKPT_KEY_SPLIT_NO), count = split_key(g, CKPT_KEY_SPLIT_COUNT);
+    ckpt_gguf_close(g);
+    if (count < 2)
+        return CKPT_OK;
+    char name[4096];
+    if (no != 0)
+        return ckpt_err_set(err, CKPT_E_FORMAT,
+                            "%s: file %lld of a split set of %lld: give the set's first file",
+                            a->path, (long long)no + 1, (long long)count);
+    if (!ckpt_gguf_split_path(name, sizeof name, a->path, 0, (unsigned)count) ||
+        strcmp(name, a->path) != 0)
+        return ckpt_err_set(err, CKPT_E_FORMAT,
+                            "%s: the first file of a split set of %lld must be named "
+                            "<prefix>-00001-of-%05lld.gguf (the other files are found by that "
+                            "name)",
+                            a->path, (long long)count, (long long)count);
+    if (!(a->parts = calloc((size_t)count, sizeof *a->parts)) ||
+        !(a->dir = ckpt_artifact_dirname(a->path)))
+        return ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory", a->path);
+    for (a->n_parts = 0; a->n_parts < (size_t)count; a->n_parts++) {
+        ckpt_gguf_split_path(name, sizeof name, a->path, (unsigned)a->n_parts, (unsigned)count);
+        if (!(a->parts[a->n_parts] = strdup(ckpt_artifact_basename(name))))
+            return ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory", a->path);
+    }
+    return CKPT_OK;
 }
 
 ckpt_status ckpt_artifact_open(struct ckpt_artifact *a, const char *path, ckpt_err *err)
@@ -87,7 +136,7 @@ ckpt_status ckpt_artifact_open(struct ckpt_artifact *a, const char *path, ckpt_e
     }
     if (!a->name || !a->sig || !a->sums)
         return ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory", a->path);
-    return CKPT_OK;
+    return a->is_dir ? CKPT_OK : find_set(a, err);
 }
 
 bool ckpt_artifact_inside(const struct ckpt_artifact *a, const char *path, char **rel)

@@ -7,6 +7,11 @@
  *   DIR   -> DIR/model.sig and DIR/SHA256SUMS (all of DIR's files); both
  *            are left out of the signed manifest (serialization.ignore_paths)
  *
+ *   SET   -> the first file of a split GGUF set (NAME-00001-of-0000N.gguf,
+ *            split.count N): FIRST.sig names every file of the set by its
+ *            base name (the layout of a directory manifest, over these
+ *            files only), and their lines go into SHA256SUMS beside them
+ *
  * Several files given together are several artifacts, each with its own
  * signature: a set of files that belong together is a directory.
  */
@@ -14,6 +19,7 @@
 #define CKPT_VERIFY_ARTIFACT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "../kernels/err.h"
 
@@ -27,12 +33,19 @@ struct ckpt_artifact {
     char *name;     /* subject name: the base name of real */
     char *sig;      /* default signature path */
     char *sums;     /* SHA256SUMS path */
+    char **parts;   /* SET: the base names of its files in order, n_parts >= 2;
+                       else NULL */
+    size_t n_parts;
+    char *dir;      /* SET: the directory of its files */
 };
 
 /*
  * Resolve `path`: a directory or a regular file; a symbolic link is refused
- * (model_signing does not follow them either).  Errors: CKPT_E_IO,
- * CKPT_E_UNSUPPORTED.  Free with ckpt_artifact_free.
+ * (model_signing does not follow them either).  A GGUF file that is the
+ * first of a split set is the SET (its files need not all exist: a missing
+ * one is for the caller to report).  Errors: CKPT_E_IO, CKPT_E_UNSUPPORTED,
+ * CKPT_E_FORMAT (a later file of a set, or a first file not named as one).
+ * Free with ckpt_artifact_free.
  */
 ckpt_status ckpt_artifact_open(struct ckpt_artifact *a, const char *path, ckpt_err *err);
 

@@ -119,10 +119,29 @@ static int cmp_resource(const void *x, const void *y)
                                   ((const struct ckpt_resource *)y)->name);
 }
 
-/* Compare a directory with the signed manifest. */
+/* The files of a split set that exist, by base name, in order (a missing
+ * one is then reported missing against the manifest). */
+static ckpt_status list_set(const struct ckpt_artifact *a, char ***names, size_t *n,
+                            ckpt_err *err)
+{
+    *n = 0;
+    if (!(*names = calloc(a->n_parts, sizeof **names)))
+        return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    for (size_t i = 0; i < a->n_parts; i++) {
+        char *f = ckpt_path_join(a->dir, a->parts[i]);
+        bool there = f && ckpt_path_is_file(f);
+        free(f);
+        if (there && !((*names)[(*n)++] = strdup(a->parts[i])))
+            return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    }
+    return CKPT_OK;
+}
+
+/* Compare a directory (or a split set's files) with the signed manifest. */
 static ckpt_status check_dir(const struct ckpt_check_opts *o, const struct ckpt_artifact *a,
                              const char *sig, struct ckpt_check_report *r, ckpt_err *err)
 {
+    const char *base = a->n_parts ? a->dir : a->path;
     struct ckpt_manifest ign = {0};
     const struct ckpt_manifest *m = &r->manifest;
     char **names = NULL, **paths = NULL;
@@ -131,23 +150,25 @@ static ckpt_status check_dir(const struct ckpt_check_opts *o, const struct ckpt_
     struct ckpt_resource *want = malloc(m->n_res * sizeof *want);
     ckpt_status s = want ? CKPT_OK : ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
     if (s == CKPT_OK && m->n_res == 1 && strcmp(m->res[0].name, ".") == 0)
-        s = ckpt_err_set(err, CKPT_E_MISMATCH, "%s: signs a single file, not a directory",
-                         sig);
-    if (s == CKPT_OK)
+        s = ckpt_err_set(err, CKPT_E_MISMATCH, "%s: signs a single file, not %s", sig,
+                         a->n_parts ? "a split set" : "a directory");
+    if (s == CKPT_OK && a->n_parts)
+        s = list_set(a, &names, &n, err);
+    else if (s == CKPT_OK)
         s = ignores(o, a, sig, m, &ign, err);
-    if (s == CKPT_OK)
+    if (s == CKPT_OK && !a->n_parts)
         s = ckpt_tree_list(a->path, &ign, &names, &n, err);
     if (s == CKPT_OK && (!(jobs = calloc(n + 1, sizeof *jobs)) ||
                          !(paths = calloc(n + 1, sizeof *paths)) ||
                          !(r->files = calloc(n + m->n_res + 1, sizeof *r->files))))
         s = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
     for (size_t i = 0; s == CKPT_OK && i < n; i++) {
-        size_t la = strlen(a->path), ln = strlen(names[i]);
+        size_t la = strlen(base), ln = strlen(names[i]);
         if (!(paths[i] = malloc(la + ln + 2))) {
             s = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
             break;
         }
-        snprintf(paths[i], la + ln + 2, "%s/%s", a->path, names[i]);
+        snprintf(paths[i], la + ln + 2, "%s/%s", base, names[i]);
         jobs[i].path = paths[i];
     }
     if (s == CKPT_OK)
@@ -208,6 +229,25 @@ static ckpt_status check_file(const struct ckpt_check_opts *o, const struct ckpt
     return s;
 }
 
+/* A split set's lines in SHA256SUMS: each line naming a signed file must
+ * carry its signed digest (lines of other files are other signatures'). */
+static ckpt_status check_set_sums(const ckpt_map *map, const struct ckpt_artifact *a,
+                                  const struct ckpt_manifest *m, ckpt_err *err)
+{
+    struct ckpt_sums_entry *e = NULL;
+    size_t n = 0;
+    ckpt_status s = ckpt_sums_parse((const char *)map->data, map->size, a->sums, &e, &n, err);
+    for (size_t i = 0; s == CKPT_OK && i < n; i++)
+        for (size_t k = 0; s == CKPT_OK && k < m->n_res; k++)
+            if (strcmp(e[i].name, m->res[k].name) == 0 &&
+                memcmp(e[i].digest, m->res[k].digest, CKPT_SHA256_LEN) != 0)
+                s = ckpt_err_set(err, CKPT_E_MISMATCH,
+                                 "%s: the line for %s differs from the signature", a->sums,
+                                 e[i].name);
+    ckpt_sums_free(e, n);
+    return s;
+}
+
 /* SHA256SUMS, outside the signature, must say what the signature says:
  * people check it with sha256sum alone. */
 static ckpt_status check_sums(const struct ckpt_artifact *a, const struct ckpt_manifest *m,
@@ -217,7 +257,9 @@ static ckpt_status check_sums(const struct ckpt_artifact *a, const struct ckpt_m
         return CKPT_OK;
     ckpt_map *map = NULL;
     ckpt_status s = ckpt_map_open(&map, a->sums, err);
-    if (s == CKPT_OK)
+    if (s == CKPT_OK && a->n_parts)
+        s = check_set_sums(map, a, m, err);
+    else if (s == CKPT_OK)
         s = ckpt_sums_check((const char *)map->data, map->size, a->sums, m,
                             a->is_dir ? NULL : ckpt_artifact_basename(a->path), err);
     ckpt_map_close(map);
@@ -247,7 +289,7 @@ ckpt_status ckpt_check_run(const struct ckpt_check_opts *o, struct ckpt_check_re
     if (s == CKPT_OK)
         r->name_differs = !r->manifest.subject || strcmp(r->manifest.subject, a.name) != 0;
     if (s == CKPT_OK)
-        s = a.is_dir ? check_dir(o, &a, sig, r, err) : check_file(o, &a, sig, r, err);
+        s = a.is_dir || a.n_parts ? check_dir(o, &a, sig, r, err) : check_file(o, &a, sig, r, err);
     if (s == CKPT_OK && r->count[CKPT_CHECK_OK] != r->n_files)
         s = ckpt_err_set(err, CKPT_E_MISMATCH,
                          "%s: %zu modified, %zu missing, %zu unexpected file(s)", a.path,

@@ -43,6 +43,14 @@ static bool exists(const char *path)
 /* List an artifact's files (after its ignore paths are set). */
 static ckpt_status list_files(struct plan *p, ckpt_err *err)
 {
+    if (p->a.n_parts) { /* a split set: its files by name */
+        if (!(p->names = calloc(p->a.n_parts, sizeof *p->names)))
+            return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+        for (; p->n < p->a.n_parts; p->n++)
+            if (!(p->names[p->n] = strdup(p->a.parts[p->n])))
+                return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+        return CKPT_OK;
+    }
     if (!p->a.is_dir) {
         p->names = malloc(sizeof *p->names);
         if (!p->names || !(p->names[0] = strdup(".")))
@@ -71,6 +79,18 @@ static ckpt_status plan_artifact(struct plan *p, const char *path, const char *s
     p->sig = sig_path ? sig_path : p->a.sig;
     if (!p->a.is_dir)
         ckpt_out_protect(path); /* no output of this run may replace what it signs */
+    for (size_t i = 0; i < p->a.n_parts; i++) {
+        char *f = ckpt_path_join(p->a.dir, p->a.parts[i]);
+        if (!f)
+            return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+        bool there = exists(f);
+        if (there)
+            ckpt_out_protect(f);
+        free(f);
+        if (!there)
+            return ckpt_err_set(err, CKPT_E_IO, "%s: file %zu of the split set %s is missing",
+                                p->a.parts[i], i + 1, path);
+    }
     if (!force && exists(p->sig))
         return ckpt_err_set(err, CKPT_E_EXISTS, "%s: already exists (use -f to overwrite)",
                             p->sig);
@@ -116,8 +136,9 @@ static ckpt_status collect(struct plan *p, const struct ckpt_sha256_job *jobs, u
     return ckpt_manifest_set_subject(&p->m, p->a.name, err);
 }
 
-/* SHA256SUMS of a single file: its line replaces any line for the same name
- * in the directory's SHA256SUMS, so signing files one by one builds it up. */
+/* SHA256SUMS of a single file (or of a split set's files): its line
+ * replaces any line for the same name in the directory's SHA256SUMS, so
+ * signing files one by one builds it up. */
 static ckpt_status write_file_sums(const struct plan *p, bool force, ckpt_err *err)
 {
     struct ckpt_sums_entry *e = NULL;
@@ -134,22 +155,33 @@ static ckpt_status write_file_sums(const struct plan *p, bool force, ckpt_err *e
         if (s != CKPT_OK)
             return s;
     }
+    /* the signed files: the one file (resource ".") or the set's (by name) */
     const char *base = ckpt_artifact_basename(p->a.path);
+    const size_t n_new = p->a.n_parts ? p->m.n_res : 1;
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
-        if (strcmp(e[i].name, base) == 0)
+        bool replaced = false;
+        for (size_t j = 0; j < n_new && !replaced; j++)
+            replaced = strcmp(e[i].name, p->a.n_parts ? p->m.res[j].name : base) == 0;
+        if (replaced)
             free(e[i].name);
         else
             e[k++] = e[i];
     }
-    struct ckpt_sums_entry *r = realloc(e, (k + 1) * sizeof *e);
-    if (!r || !(r[k].name = strdup(base))) {
-        ckpt_sums_free(r ? r : e, k);
+    struct ckpt_sums_entry *r = realloc(e, (k + n_new) * sizeof *e);
+    if (!r) {
+        ckpt_sums_free(e, k);
         return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
     }
-    memcpy(r[k].digest, p->m.res[0].digest, CKPT_SHA256_LEN);
-    s = ckpt_sums_write(p->a.sums, r, k + 1, true, err);
-    ckpt_sums_free(r, k + 1);
+    for (size_t j = 0; j < n_new; j++, k++) {
+        if (!(r[k].name = strdup(p->a.n_parts ? p->m.res[j].name : base))) {
+            ckpt_sums_free(r, k);
+            return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+        }
+        memcpy(r[k].digest, p->m.res[j].digest, CKPT_SHA256_LEN);
+    }
+    s = ckpt_sums_write(p->a.sums, r, k, true, err);
+    ckpt_sums_free(r, k);
     return s;
 }
 
@@ -262,8 +294,10 @@ ckpt_status ckpt_sign_run(const struct ckpt_sign_opts *o, struct ckpt_sign_done 
     for (size_t i = 0; s == CKPT_OK && i < np; i++) {
         for (size_t k = 0; s == CKPT_OK && k < plans[i].n; k++) {
             size_t j = plans[i].job0 + k;
-            paths[j] = plans[i].a.is_dir ? ckpt_path_join(plans[i].a.path, plans[i].names[k])
-                                         : strdup(plans[i].a.path);
+            const struct ckpt_artifact *a = &plans[i].a;
+            paths[j] = a->is_dir     ? ckpt_path_join(a->path, plans[i].names[k])
+                       : a->n_parts ? ckpt_path_join(a->dir, plans[i].names[k])
+                                     : strdup(a->path);
             if (!paths[j])
                 s = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
             jobs[j].path = paths[j];
@@ -281,9 +315,11 @@ ckpt_status ckpt_sign_run(const struct ckpt_sign_opts *o, struct ckpt_sign_done 
         s = collect(p, jobs, &d->bytes, err);
         if (s == CKPT_OK && !(p->m.ckpt = cJSON_Duplicate(prov, 1)))
             s = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
-        /* GGUF files carry their own parameters: record them */
-        for (size_t k = 0; s == CKPT_OK && k < p->n; k++)
-            s = ckpt_provenance_add_gguf(p->m.ckpt, p->a.is_dir ? p->names[k] : p->a.name,
+        /* GGUF files carry their own parameters: record them (a split
+         * set's are in its first file, which opens as the whole set) */
+        for (size_t k = 0; s == CKPT_OK && k < (p->a.n_parts ? 1 : p->n); k++)
+            s = ckpt_provenance_add_gguf(p->m.ckpt,
+                                         p->a.is_dir || p->a.n_parts ? p->names[k] : p->a.name,
                                          paths[p->job0 + k], err);
         if (s == CKPT_OK)
             s = sign_one(p, key, hint, o->force, err);

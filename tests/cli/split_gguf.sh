@@ -32,6 +32,21 @@ a=$("$BIN/ckpt-run" -q --tokenize "$first" -p "$p") || fail "tokenize set"
 cmp -s "$TMP/q1.gguf" "$TMP/q2.gguf" || fail "quant of the set differs"
 "$BIN/ckpt-quant" -q -t Q8_0 --split-max-size 1M -o "$TMP/q8.gguf" "$first" || fail "quant split"
 ls "$TMP"/q8-00001-of-0000*.gguf >/dev/null 2>&1 || fail "quant split names"
+# ckpt-sign signs the set given its first file: one signature naming every
+# file, their lines in SHA256SUMS (sha256sum -c agrees); ckpt-verify checks
+# every file, and reports one changed as modified (exit 1)
+(cd "$TMP" && "$BIN/ckpt-sign" -q --keygen -o key.pem &&
+    "$BIN/ckpt-sign" -q -k key.pem s-00001-of-00004.gguf) || fail sign
+"$BIN/ckpt-verify" --show "$first.sig" | grep -c '  [0-9a-f]\{64\}  s-0000[1-4]-of-00004.gguf' |
+    grep -qx 4 || fail "signature names the 4 files"
+(cd "$TMP" && sha256sum -c --quiet SHA256SUMS) || fail "SHA256SUMS"
+"$BIN/ckpt-verify" -q -p "$TMP/key.pem.pub" "$first" || fail verify
+"$BIN/ckpt-sign" -q -k "$TMP/key.pem" "$TMP/s-00002-of-00004.gguf" 2>"$TMP/e"
+[ $? -eq 2 ] && grep -q "give the set's first file" "$TMP/e" || fail "sign a later file"
+cp "$TMP/s-00004-of-00004.gguf" "$TMP/keep" && printf x >>"$TMP/s-00004-of-00004.gguf"
+"$BIN/ckpt-verify" -p "$TMP/key.pem.pub" "$first" >"$TMP/o" 2>&1
+[ $? -eq 1 ] && grep -q 's-00004-of-00004.gguf: modified' "$TMP/o" || fail "verify modified"
+mv "$TMP/keep" "$TMP/s-00004-of-00004.gguf"
 # a later file alone
 "$BIN/ckpt-run" -q "$TMP/s-00002-of-00004.gguf" -p x 2>"$TMP/e"
 [ $? -eq 2 ] && grep -q 'part 2 of a split set of 4: give the first file' "$TMP/e" &&
