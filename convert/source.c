@@ -202,6 +202,11 @@ const cJSON *ckpt_source_param(const struct ckpt_source *src, const char *key)
     return v && !cJSON_IsNull(v) ? v : NULL;
 }
 
+bool ckpt_source_mistral_layout(const struct ckpt_source *src)
+{
+    return src->cfg.scheme && strcmp(src->cfg.scheme->name, "mistral") == 0;
+}
+
 char *ckpt_source_file(const struct ckpt_source *src, const char *name)
 {
     return ckpt_path_join(src->dir, name);

@@ -44,6 +44,10 @@ void ckpt_source_close(struct ckpt_source *src);
 /* config.json's value of key, or NULL when absent or null (borrowed). */
 const cJSON *ckpt_source_param(const struct ckpt_source *src, const char *key);
 
+/* True for Mistral's own layout (params.json, consolidated*.safetensors,
+ * tokenizer.model.v3), which llama.cpp converts with --mistral-format. */
+bool ckpt_source_mistral_layout(const struct ckpt_source *src);
+
 /* Path of a file next to config.json (malloc'd; NULL on out of memory). */
 char *ckpt_source_file(const struct ckpt_source *src, const char *name);
 

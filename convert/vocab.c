@@ -169,8 +169,7 @@ static ckpt_status chat_template(ckpt_gguf_writer *w, const cJSON *v, ckpt_err *
     return st;
 }
 
-/* tokens / scores / token_type, padded or cut to n pieces as the converter does. */
-static ckpt_status arrays(ckpt_gguf_writer *w, const ckpt_tok *tok, uint32_t n, ckpt_err *err)
+ckpt_status ckpt_vocab_arrays(ckpt_gguf_writer *w, const ckpt_tok *tok, uint32_t n, ckpt_err *err)
 {
     const char **strs = calloc(n ? n : 1, sizeof *strs);
     uint64_t *lens = calloc(n ? n : 1, sizeof *lens);
@@ -200,11 +199,7 @@ static ckpt_status arrays(ckpt_gguf_writer *w, const ckpt_tok *tok, uint32_t n, 
             types[i] = CKPT_TOK_UNUSED;
         }
     }
-    st = ckpt_gguf_writer_set_str(w, CKPT_KEY_TOK_MODEL, "llama", err);
-    if (st == CKPT_OK)
-        st = ckpt_gguf_writer_set_str(w, CKPT_KEY_TOK_PRE, "default", err);
-    if (st == CKPT_OK)
-        st = ckpt_gguf_writer_set_str_array(w, CKPT_KEY_TOK_TOKENS, strs, lens, n, err);
+    st = ckpt_gguf_writer_set_str_array(w, CKPT_KEY_TOK_TOKENS, strs, lens, n, err);
     if (st == CKPT_OK)
         st = ckpt_gguf_writer_set_array(w, CKPT_KEY_TOK_SCORES, CKPT_GGUF_FLOAT32, scores, n,
                                         err);
@@ -222,6 +217,8 @@ out:
 
 ckpt_status ckpt_vocab_add(ckpt_gguf_writer *w, const struct ckpt_source *src, ckpt_err *err)
 {
+    if (ckpt_source_mistral_layout(src))
+        return ckpt_vocab_add_mistral(w, src, err);
     const char *file = ckpt_vocab_file(src);
     if (!file)
         return ckpt_err_set(err, CKPT_E_IO,
@@ -241,14 +238,18 @@ ckpt_status ckpt_vocab_add(ckpt_gguf_writer *w, const struct ckpt_source *src, c
     if (st == CKPT_OK)
         tcfg = load_json(src, "tokenizer_config.json", &st, err);
     if (st == CKPT_OK && tcfg) {
-        /* added_tokens_decoder ids past vocab_size are dropped (arrays() cuts them) */
+        /* added_tokens_decoder ids past vocab_size are dropped (ckpt_vocab_arrays cuts them) */
         char *cpath = ckpt_source_file(src, "tokenizer_config.json");
         st = cpath ? ckpt_tok_apply_config(tok, cpath, err)
                    : ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
         free(cpath);
     }
     if (st == CKPT_OK)
-        st = arrays(w, tok, n, err);
+        st = ckpt_gguf_writer_set_str(w, CKPT_KEY_TOK_MODEL, "llama", err);
+    if (st == CKPT_OK)
+        st = ckpt_gguf_writer_set_str(w, CKPT_KEY_TOK_PRE, "default", err);
+    if (st == CKPT_OK)
+        st = ckpt_vocab_arrays(w, tok, n, err);
     struct special sp;
     if (st == CKPT_OK)
         st = special_vocab(&sp, src, tcfg, n, err);

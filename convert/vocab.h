@@ -29,4 +29,17 @@ const char *ckpt_vocab_file(const struct ckpt_source *src);
  */
 ckpt_status ckpt_vocab_add(ckpt_gguf_writer *w, const struct ckpt_source *src, ckpt_err *err);
 
+/*
+ * The same for Mistral's own layout, as llama.cpp's converter writes it
+ * with --mistral-format (vocab_mistral.c); ckpt_vocab_add calls it.
+ */
+ckpt_status ckpt_vocab_add_mistral(ckpt_gguf_writer *w, const struct ckpt_source *src,
+                                   ckpt_err *err);
+
+/* tokenizer.ggml.tokens, .scores and .token_type of tok, padded ("[PAD<id>]",
+ * -10000, UNUSED) or cut to n pieces as the converter does. */
+struct ckpt_tok;
+ckpt_status ckpt_vocab_arrays(ckpt_gguf_writer *w, const struct ckpt_tok *tok, uint32_t n,
+                              ckpt_err *err);
+
 #endif
