@@ -19,13 +19,14 @@
 
 enum {
     OPT_IDS = 256, OPT_TOKENIZER, OPT_TEMP, OPT_TOPK, OPT_TOPP, OPT_SEED, OPT_NOEOS, OPT_SWA,
-    OPT_ISA, OPT_ARGMAX, OPT_TOKENIZE
+    OPT_ISA, OPT_ARGMAX, OPT_TOKENIZE, OPT_PARSE_SPECIAL
 };
 
 static const struct option longopts[] = {
     {"prompt", required_argument, NULL, 'p'},   {"tokens", required_argument, NULL, 'n'},
     {"ids", no_argument, NULL, OPT_IDS},         {"argmax", no_argument, NULL, OPT_ARGMAX},
     {"tokenize", no_argument, NULL, OPT_TOKENIZE},
+    {"parse-special", no_argument, NULL, OPT_PARSE_SPECIAL},
     {"tokenizer", required_argument, NULL, OPT_TOKENIZER},
     {"temp", required_argument, NULL, OPT_TEMP}, {"top-k", required_argument, NULL, OPT_TOPK},
     {"top-p", required_argument, NULL, OPT_TOPP}, {"seed", required_argument, NULL, OPT_SEED},
@@ -48,6 +49,8 @@ static const struct ckpt_cli_tool tool = {
         "      --ids               read and print token ids instead of text\n"
         "      --tokenize          print the token ids of TEXT on one line and exit (no\n"
         "                          weights are read: a vocab-only GGUF or a tokenizer will do)\n"
+        "      --parse-special     the text of control tokens ([INST], <s>, ...) in the\n"
+        "                          prompt becomes their ids (default: it stays text)\n"
         "      --argmax            with --ids: print the most likely next token after each\n"
         "                          prompt position (teacher-forced) instead of generating\n"
         "      --tokenizer PATH    tokenizer directory or file, or a GGUF (default: MODEL's\n"
@@ -161,18 +164,19 @@ static bool parse_ids(const char *s, int32_t *ids, int64_t *n, int64_t cap)
 
 struct params {
     const char *prompt, *tok_path;
-    bool ids_mode, argmax, ignore_eos, tokenize;
+    bool ids_mode, argmax, ignore_eos, tokenize, parse_special;
     long n_new, top_k, seed, swa, isa;
     double temp, top_p;
 };
 
 /* --tokenize: the ids of the prompt on one line; no weights are read. */
-static int print_token_ids(struct ckpt_cli *cli, const char *source, const char *text)
+static int print_token_ids(struct ckpt_cli *cli, const char *source, const char *text,
+                           unsigned flags)
 {
     ckpt_err err = {0};
     int32_t *ids;
     size_t n;
-    if (ckpt_run_tokenize(source, text, &ids, &n, &err) != CKPT_OK)
+    if (ckpt_run_tokenize(source, text, flags, &ids, &n, &err) != CKPT_OK)
         return ckpt_cli_fail(cli, &err);
     for (size_t i = 0; i < n; i++)
         ckpt_cli_printf(cli, i ? " %d" : "%d", (int)ids[i]);
@@ -186,6 +190,9 @@ static int run(struct ckpt_cli *cli, const char *model_path, const struct params
 {
     const char *prompt = p->prompt, *tok_path = p->tok_path;
     const bool ids_mode = p->ids_mode, argmax = p->argmax;
+    /* the prompt as the model is fed it: BOS as the tokenizer says, control
+     * token text parsed only when asked */
+    const unsigned flags = CKPT_TOK_ADD_SPECIAL | (p->parse_special ? CKPT_TOK_PARSE_SPECIAL : 0);
     const long n_new = p->n_new;
     if (strcmp(model_path, "-") == 0) {
         /* a GGUF on stdin: spooled, then both the weights and the vocabulary read it */
@@ -194,7 +201,7 @@ static int run(struct ckpt_cli *cli, const char *model_path, const struct params
     }
     ckpt_err err = {0};
     if (p->tokenize)
-        return print_token_ids(cli, tok_path ? tok_path : model_path, prompt);
+        return print_token_ids(cli, tok_path ? tok_path : model_path, prompt, flags);
     ckpt_weights *w = NULL;
     ckpt_tok *tok = NULL;
     ckpt_model *m = NULL;
@@ -220,7 +227,7 @@ static int run(struct ckpt_cli *cli, const char *model_path, const struct params
     } else {
         size_t n_ids;
         if (ckpt_tok_load_any(&tok, tok_path ? tok_path : model_path, &err) != CKPT_OK ||
-            ckpt_tok_encode(tok, prompt, plen, CKPT_TOK_ADD_SPECIAL, seq, cap, &n_ids, &err) !=
+            ckpt_tok_encode(tok, prompt, plen, flags, seq, cap, &n_ids, &err) !=
                 CKPT_OK)
             goto fail;
         n_prompt = (int64_t)n_ids;
@@ -308,6 +315,7 @@ int main(int argc, char **argv)
         case OPT_IDS: p.ids_mode = true; break;
         case OPT_ARGMAX: p.argmax = true; break;
         case OPT_TOKENIZE: p.tokenize = true; break;
+        case OPT_PARSE_SPECIAL: p.parse_special = true; break;
         case OPT_TOKENIZER: p.tok_path = a; break;
         case OPT_TEMP: ok = ckpt_cli_parse_double(a, &p.temp) && p.temp >= 0; break;
         case OPT_TOPK: ok = ckpt_cli_parse_int(a, 0, 1L << 30, &p.top_k); break;

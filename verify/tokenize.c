@@ -9,8 +9,8 @@
 
 #include "../formats/tokenizer.h"
 
-ckpt_status ckpt_run_tokenize(const char *source, const char *text, int32_t **out, size_t *n,
-                              ckpt_err *err)
+ckpt_status ckpt_run_tokenize(const char *source, const char *text, unsigned flags, int32_t **out,
+                              size_t *n, ckpt_err *err)
 {
     ckpt_tok *tok = NULL;
     int32_t *ids = NULL;
@@ -22,7 +22,7 @@ ckpt_status ckpt_run_tokenize(const char *source, const char *text, int32_t **ou
         s = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
     /* the flags of ckpt-run's prompt, so that the ids shown are the ids fed */
     if (s == CKPT_OK)
-        s = ckpt_tok_encode(tok, text, len, CKPT_TOK_ADD_SPECIAL, ids, cap, n, err);
+        s = ckpt_tok_encode(tok, text, len, flags, ids, cap, n, err);
     ckpt_tok_free(tok);
     if (s != CKPT_OK) {
         free(ids);

@@ -13,12 +13,13 @@
 /*
  * Encode text with the tokenizer of source (anything ckpt_tok_load_any
  * takes: a model directory, a GGUF with or without tensors, tokenizer.json,
- * tokenizer.model) exactly as ckpt-run encodes a prompt (BOS when the
- * tokenizer adds one; special-token text stays text).  On success *ids
+ * tokenizer.model) exactly as ckpt-run encodes a prompt under flags
+ * (CKPT_TOK_ADD_SPECIAL: BOS when the tokenizer adds one;
+ * CKPT_TOK_PARSE_SPECIAL: control-token text becomes ids).  On success *ids
  * holds *n ids (caller frees *ids; NULL when *n is 0 is possible).
  * Errors: those of the loader and the encoder, CKPT_E_NOMEM.
  */
-ckpt_status ckpt_run_tokenize(const char *source, const char *text, int32_t **ids, size_t *n,
-                              ckpt_err *err);
+ckpt_status ckpt_run_tokenize(const char *source, const char *text, unsigned flags, int32_t **ids,
+                              size_t *n, ckpt_err *err);
 
 #endif
