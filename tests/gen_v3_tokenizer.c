@@ -36,6 +36,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "formats/mapfile.h"
 #include "formats/protobuf.h"
 #include "formats/safetensors.h"
 #include "kernels/fp16.h"
@@ -62,21 +63,20 @@ static void control(int id, char *buf, size_t n)
         snprintf(buf, n, "[control_%d]", id - 2);
 }
 
+/* A whole file, NUL-terminated (through the library's bounded reader). */
 static char *slurp(const char *path, size_t *n)
 {
-    FILE *f = fopen(path, "rb");
-    char *buf = NULL;
-    long len;
-    if (f && fseek(f, 0, SEEK_END) == 0 && (len = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
-        (buf = malloc((size_t)len + 1)) && fread(buf, 1, (size_t)len, f) == (size_t)len) {
-        buf[len] = 0;
-        *n = (size_t)len;
-    } else {
-        free(buf);
-        buf = NULL;
+    ckpt_map *m = NULL;
+    if (ckpt_map_open(&m, path, NULL) != CKPT_OK)
+        return NULL;
+    char *buf = malloc(m->size + 1);
+    if (buf) {
+        if (m->size)
+            memcpy(buf, m->data, m->size);
+        buf[m->size] = 0;
+        *n = m->size;
     }
-    if (f)
-        fclose(f);
+    ckpt_map_close(m);
     return buf;
 }
 
