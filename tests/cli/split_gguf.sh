@@ -4,8 +4,9 @@
 # the tokenizer comes from the set, quant of the set writes the single
 # file's bytes, verify --against the source passes), and what is wrong is
 # said plainly with exit 2: a later file given alone (naming the first), a
-# missing file, an existing output without -f (nothing written), a set on
-# standard output, sizes that are not sizes.
+# file copied over another or taken from another set, a missing file, an
+# existing output without -f (nothing written), a set on standard output,
+# sizes that are not sizes.
 set -u
 TMP=$TMP/split_gguf && mkdir -p "$TMP" || exit 1
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -67,6 +68,24 @@ for v in 10X 0 "" -5 1.5G; do
 done
 "$BIN/ckpt-quant" -q -t Q8_0 --split-max-tensors 0 -o "$TMP/x.gguf" "$first" 2>"$TMP/e"
 [ $? -eq 2 ] && grep -q 'not a tensor count' "$TMP/e" || fail "tensors 0"
+# a file of the set copied over another, a file of a set of another count,
+# a file of a set with another tensor count: each named, exit 2
+"$BIN/ckpt-convert" -q --split-max-tensors 8 -o "$TMP/o.gguf" "$m" || fail "convert 5"
+"$BIN/ckpt-convert" -q --split-max-tensors 15 -o "$TMP/x.gguf" tests/data/models/tiny-mixtral ||
+    fail "convert mixtral"
+"$BIN/ckpt-convert" -q --split-max-tensors 13 -o "$TMP/y.gguf" "$m" || fail "convert 3"
+cp "$TMP/s-00004-of-00004.gguf" "$TMP/keep"
+hostile() { # FILE-TO-COPY FIRST EXPECTED-MESSAGE
+    "$BIN/ckpt-inspect" "$2" >/dev/null 2>"$TMP/e"
+    [ $? -eq 2 ] && grep -q "$3" "$TMP/e" || fail "hostile $1: $(cat "$TMP/e")"
+}
+cp "$TMP/s-00003-of-00004.gguf" "$TMP/s-00004-of-00004.gguf"
+hostile copied "$first" 's-00004-of-00004.gguf: split.no is 2 where part 4 of the set'
+cp "$TMP/o-00004-of-00005.gguf" "$TMP/s-00004-of-00004.gguf"
+hostile count "$first" 'split.count is 5, the first file .* says 4'
+cp "$TMP/x-00003-of-00003.gguf" "$TMP/y-00003-of-00003.gguf"
+hostile tensors "$TMP/y-00001-of-00003.gguf" 'split.tensors.count is 43, the first file .* says 39'
+mv "$TMP/keep" "$TMP/s-00004-of-00004.gguf"
 # a missing file
 rm "$TMP/s-00003-of-00004.gguf"
 "$BIN/ckpt-inspect" "$first" 2>"$TMP/e"
