@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #define OUT_BUFSIZE (4u << 20)
-#define MAX_OPEN_TEMPS 16
+#define MAX_OPEN_TEMPS 64 /* a split GGUF set keeps every part open until the last is done */
 #define STICKY UINT32_MAX /* a protection held until the process ends */
 
 struct ckpt_out {
