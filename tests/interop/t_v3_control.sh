@@ -13,7 +13,9 @@
 #  - the GGUF ckpt writes from the same model in Mistral's layout
 #    (tokenizer.model.v3) tokenizes the same way in llama.cpp;
 #  - the resized model computes what tiny-mistral did: ckpt-run's greedy ids
-#    are the PyTorch golden ones with every id above 2 moved up by 765.
+#    are the PyTorch golden ones with every id above 2 moved up by 765, and
+#    llama.cpp's on the converted f32 GGUF are its own goldens moved the same
+#    way (prompts within the sliding window, which llama.cpp does not have).
 set -eu
 mkdir -p "$TMP/v3" "$TMP/v3ml"
 "$TESTBIN/gen_v3_tokenizer" "$DATA/models/tiny-mistral" "$TMP/v3"
@@ -100,3 +102,22 @@ while IFS='	' read -r ids want; do
     n=$((n + 1))
 done <"$TMP/greedy.tsv"
 echo "# resized model: golden greedy ids on $n prompts"
+node -e '
+    const fs = require("fs");
+    const [tmp, data] = process.argv.slice(1);
+    const r = JSON.parse(fs.readFileSync(`${data}/golden/tiny-mistral/ref-greedy.json`, "utf8"));
+    const g = JSON.parse(fs.readFileSync(`${data}/golden/tiny-mistral/llamacpp-greedy.json`, "utf8"));
+    const up = (a) => a.map((t) => (t > 2 ? t + 765 : t));
+    const jobs = r.prompts.filter((q) => !q.exceeds_window).map((p) => ({op: "greedy",
+        model: `${tmp}/v3.gguf`, ids: up(p.ids), n: r.n_new_tokens, want: up(g.f32[p.index])}));
+    fs.writeFileSync(`${tmp}/jobs.json`, JSON.stringify(jobs));
+' "$TMP" "$DATA"
+$LLAMA multi "$TMP/jobs.json" >"$TMP/got.json"
+node -e '
+    const fs = require("fs");
+    const jobs = JSON.parse(fs.readFileSync(`${process.argv[1]}/jobs.json`, "utf8"));
+    const got = JSON.parse(fs.readFileSync(`${process.argv[1]}/got.json`, "utf8"));
+    const bad = jobs.filter((j, i) => JSON.stringify(got[i]) !== JSON.stringify(j.want)).length;
+    console.log(`# llama.cpp on the v3 GGUF: its golden greedy ids, moved, on ${jobs.length - bad}/${jobs.length} prompts`);
+    process.exit(bad ? 1 : 0);
+' "$TMP"
