@@ -143,6 +143,9 @@ uint64_t ckpt_gguf_set_size(const ckpt_gguf *g);
  * llama.cpp's tools take them).  false if it does not fit in size. */
 bool ckpt_gguf_split_path(char *buf, size_t size, const char *path, unsigned no, unsigned count);
 
+/* Length of that prefix: `path` less a "-NNNNN-of-NNNNN.gguf" or ".gguf" end. */
+size_t ckpt_gguf_stem_len(const char *path);
+
 uint32_t ckpt_gguf_version(const ckpt_gguf *g);
 uint32_t ckpt_gguf_alignment(const ckpt_gguf *g);
 uint64_t ckpt_gguf_data_offset(const ckpt_gguf *g); /* file offset of the data section */

@@ -38,14 +38,18 @@ static bool part_suffix(const char *path, unsigned *no1, unsigned *count)
     return true;
 }
 
-bool ckpt_gguf_split_path(char *buf, size_t size, const char *path, unsigned no, unsigned count)
+size_t ckpt_gguf_stem_len(const char *path)
 {
     unsigned a, b;
     size_t len = strlen(path);
     if (part_suffix(path, &a, &b))
-        len -= PART_SUFFIX_LEN;
-    else if (len >= 5 && strcmp(path + len - 5, ".gguf") == 0)
-        len -= 5;
+        return len - PART_SUFFIX_LEN;
+    return len >= 5 && strcmp(path + len - 5, ".gguf") == 0 ? len - 5 : len;
+}
+
+bool ckpt_gguf_split_path(char *buf, size_t size, const char *path, unsigned no, unsigned count)
+{
+    size_t len = ckpt_gguf_stem_len(path);
     if (len > INT32_MAX)
         return false;
     int n = snprintf(buf, size, "%.*s-%05u-of-%05u.gguf", (int)len, path, no + 1, count);

@@ -3,6 +3,7 @@
  */
 #define _GNU_SOURCE /* realpath */
 #include "hubcache.h"
+#include "gguf.h"
 #include "path.h"
 
 #include <stdio.h>
@@ -91,8 +92,12 @@ char *ckpt_hub_default_output(const char *in, const char *tag)
             n = strlen(base);
         }
     }
-    if (n > 5 && strncmp(base + n - 5, ".gguf", 5) == 0)
-        n -= 5;
+    /* "m.gguf" and a split set's "m-00001-of-00003.gguf" both give "m" */
+    char *stem = strndup(base, n);
+    if (!stem)
+        return NULL;
+    n = ckpt_gguf_stem_len(stem);
+    free(stem);
     size_t len = n + strlen(tag) + 8;
     char *out = malloc(len);
     if (out)

@@ -27,7 +27,8 @@ bool ckpt_hub_snapshot(const char *path, struct ckpt_hub_ref *ref);
 /*
  * The default output for input `in` and a tag ("Q4_K_M"), as a new string
  * the caller frees (NULL when out of memory): "IN-TAG.gguf" next to the
- * input, with a trailing ".gguf" or "/" of IN dropped; but for an input in
+ * input, with a trailing ".gguf" (a split set's "-00001-of-0000N.gguf") or
+ * "/" of IN dropped; but for an input in
  * a hub cache snapshot, "NAME-TAG.gguf" in the current directory, where
  * NAME is the repository's name for the snapshot itself and the file's
  * name (without .gguf) for a file in it (or in the cache's blobs/).

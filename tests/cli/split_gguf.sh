@@ -32,6 +32,9 @@ a=$("$BIN/ckpt-run" -q --tokenize "$first" -p "$p") || fail "tokenize set"
 "$BIN/ckpt-quant" -q -t Q4_K_M -o "$TMP/q2.gguf" "$first" || fail "quant set"
 cmp -s "$TMP/q1.gguf" "$TMP/q2.gguf" || fail "quant of the set differs"
 "$BIN/ckpt-quant" -q -t Q8_0 --split-max-size 1M -o "$TMP/q8.gguf" "$first" || fail "quant split"
+# the default name of a quantized set is the set's name, not its first file's
+(cd "$TMP" && "$BIN/ckpt-quant" -q -t Q4_0 s-00001-of-00004.gguf) && [ -f "$TMP/s-Q4_0.gguf" ] ||
+    fail "default name"
 ls "$TMP"/q8-00001-of-0000*.gguf >/dev/null 2>&1 || fail "quant split names"
 # ckpt-sign signs the set given its first file: one signature naming every
 # file, their lines in SHA256SUMS (sha256sum -c agrees); ckpt-verify checks
