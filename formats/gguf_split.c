@@ -119,6 +119,13 @@ static ckpt_status open_part(ckpt_gguf *g, uint32_t k, int64_t count, int64_t to
         (s = split_key(p, CKPT_KEY_SPLIT_COUNT, -1, &n, err)) != CKPT_OK ||
         (s = split_key(p, CKPT_KEY_SPLIT_TENSORS_COUNT, -1, &tc, err)) != CKPT_OK)
         return s;
+    if (no < 0 || n < 0 || tc < 0)
+        return ckpt_err_set(err, CKPT_E_FORMAT,
+                            "%s: no %s: not a file of a split set (part %u of %s)", path,
+                            no < 0 ? CKPT_KEY_SPLIT_NO
+                            : n < 0 ? CKPT_KEY_SPLIT_COUNT
+                                    : CKPT_KEY_SPLIT_TENSORS_COUNT,
+                            k + 1, g->path);
     if (no != k)
         return ckpt_err_set(err, CKPT_E_FORMAT,
                             "%s: split.no is %lld where part %u of the set %s belongs (a part "

@@ -286,6 +286,9 @@ START_TEST(split_hostile)
     ck_assert_int_eq(copy_file(a3, save), 0);
     ck_assert_int_eq(copy_file(a2, a3), 0);
     refused(a1, CKPT_E_FORMAT, "split.no is 1");
+    /* a plain GGUF in a part's place */
+    ck_assert_int_eq(write_set(a3, 0, 0, true, &err), CKPT_OK);
+    refused(a1, CKPT_E_FORMAT, "no split.no: not a file of a split set");
     /* a missing part */
     unlink(a3);
     refused(a1, CKPT_E_IO, "part 3 of 3");
