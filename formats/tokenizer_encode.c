@@ -371,6 +371,8 @@ ckpt_status ckpt_tok_encode(const ckpt_tok *t, const char *text, size_t len, uns
                             int32_t *ids, size_t cap, size_t *n_ids, ckpt_err *err)
 {
     *n_ids = 0;
+    if (t->kind == CKPT_TOK_KIND_BYTE_BPE)
+        return ckpt_tok_bpe_encode(t, text, len, flags, ids, cap, n_ids, err);
     if (t->model_type != 2)
         return ckpt_err_set(err, CKPT_E_UNSUPPORTED,
                             "tokenizer: model type %d is not BPE; only BPE models can encode",

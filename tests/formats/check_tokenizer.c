@@ -1002,7 +1002,7 @@ START_TEST(json_hostile)
         {"{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0}, \"merges\": []},"
          " \"normalizer\": {\"type\": \"NFKC\"}}", CKPT_E_UNSUPPORTED, "normalizer 'NFKC'"},
         {"{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0}, \"merges\": []},"
-         " \"pre_tokenizer\": {\"type\": \"ByteLevel\"}}", CKPT_E_UNSUPPORTED, "pre_tokenizer 'ByteLevel'"},
+         " \"pre_tokenizer\": {\"type\": \"ByteLevel\"}}", CKPT_E_UNSUPPORTED, "ByteLevel pre_tokenizer needs add_prefix_space false"},
         {"{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0}, \"merges\": []},"
          " \"pre_tokenizer\": {\"type\": \"Metaspace\", \"replacement\": \"\\u2581\", \"split\": true}}",
          CKPT_E_UNSUPPORTED, "split"},
