@@ -333,11 +333,11 @@ ckpt_status ckpt_tok_load_dir(ckpt_tok **out, const char *dir, ckpt_err *err)
         st = ckpt_tok_load_spm(&tok, spm, err);
     else if (ckpt_path_is_file(hf))
         st = ckpt_tok_load_hf_json(&tok, hf, err);
-    else if (tekken && ckpt_path_is_file(tekken))
-        st = ckpt_err_set(err, CKPT_E_UNSUPPORTED,
-                          "%s: tekken.json tokenizers are not supported yet", dir);
+    else if (ckpt_path_is_file(tekken)) /* Mistral's layout */
+        st = ckpt_tok_load_tekken(&tok, tekken, err);
     else
-        st = ckpt_err_set(err, CKPT_E_IO, "%s: neither tokenizer.model nor tokenizer.json", dir);
+        st = ckpt_err_set(err, CKPT_E_IO,
+                          "%s: no tokenizer.model, tokenizer.json or tekken.json", dir);
     if (st == CKPT_OK && ckpt_path_is_file(cfg))
         st = ckpt_tok_apply_config(tok, cfg, err);
 out:

@@ -7,7 +7,8 @@
 # newlines, control-token spellings) and the invalid UTF-8 byte strings of
 # corpus-bytes.txt: ckpt-run --tokenize --special (HF parses control-token
 # text by default) must give HF's ids, and ckpt-run --detokenize of HF's
-# ids HF's decoded text, on every string.
+# ids HF's decoded text, on every string; with tokenizer.json and with the
+# same tokenizer in Mistral's tekken.json (ranks, no merges: ckpt derives them).
 set -eu
 mkdir -p "$TMP/tok" "$TMP/hf"
 "$TESTBIN/gen_tekken" "$DATA/tekken/train.txt" "$TMP/tok"
@@ -28,5 +29,7 @@ ids_of() { # SOURCE CASE-DIR
         i=$((i + 1))
     done
 }
-ids_of "$TMP/tok/tokenizer.json" "$TMP/hf"
-node "$INTEROP_DIR/tekken_hf.mjs" compare "$TMP/hf" tokenizer.json
+for f in tokenizer.json tekken.json; do
+    ids_of "$TMP/tok/$f" "$TMP/hf"
+    node "$INTEROP_DIR/tekken_hf.mjs" compare "$TMP/hf" "$f"
+done
