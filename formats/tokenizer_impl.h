@@ -118,13 +118,15 @@ int ckpt_tok_byte_piece(const char *s, size_t len);
  * with the strict parser and a cap on the number of values, checked before
  * cJSON allocates anything: a cJSON node costs ~100 bytes whatever the text
  * was, so 10 M merges of two letters ask for over 1 GB.  The largest
- * published tokenizer.json files (Llama 3, Qwen 2) hold about 1.3 M values.
+ * published tokenizer.json files (Llama 3, Qwen 2) hold about 1.3 M values,
+ * Mistral's tekken.json about 0.53 M.  nul_escapes accepts \u0000 (for
+ * tekken.json: see ckpt_json_parse_nul).
  * Errors: CKPT_E_FORMAT ("not valid JSON"), CKPT_E_RANGE (more than
  * CKPT_TOK_JSON_MAX_VALUES values), CKPT_E_NOMEM.  The caller owns *out
  * (ckpt_json_free).
  */
 ckpt_status ckpt_tok_json_parse(ckpt_json **out, const char *json, size_t len, const char *name,
-                                ckpt_err *err);
+                                bool nul_escapes, ckpt_err *err);
 
 /* ---- byte-level BPE (tokenizer_pretok.c, tokenizer_bpe.c) ---- */
 

@@ -610,11 +610,12 @@ static ckpt_status parse_root(struct json_ctx *c, const cJSON *root)
 }
 
 ckpt_status ckpt_tok_json_parse(ckpt_json **out, const char *json, size_t len, const char *name,
-                                ckpt_err *err)
+                                bool nul_escapes, ckpt_err *err)
 {
     static const struct ckpt_json_limits lim = {CKPT_TOK_JSON_MAX_VALUES, 0};
     ckpt_err inner = {0};
-    ckpt_status st = ckpt_json_parse(out, json, len, name, &lim, NULL, &inner);
+    ckpt_status st = nul_escapes ? ckpt_json_parse_nul(out, json, len, name, &lim, NULL, &inner)
+                                 : ckpt_json_parse(out, json, len, name, &lim, NULL, &inner);
     if (st == CKPT_OK)
         return st;
     /* inner messages start with the name; keep one "name: " */
@@ -633,7 +634,7 @@ ckpt_status ckpt_tok_parse_hf_json(ckpt_tok **out, const char *json, size_t len,
 {
     *out = NULL;
     ckpt_json *doc = NULL;
-    ckpt_status st = ckpt_tok_json_parse(&doc, json, len, name, err);
+    ckpt_status st = ckpt_tok_json_parse(&doc, json, len, name, false, err);
     if (st != CKPT_OK)
         return st;
     const cJSON *root = ckpt_json_root(doc);

@@ -130,8 +130,8 @@ static ckpt_status add_vocab(struct tk *k, const cJSON *vocab)
             return ckpt_err_set(k->err, CKPT_E_FORMAT,
                                 "%s: vocab[%u] needs rank %u and a base64 token_bytes", k->name, r,
                                 r);
-        char what[48];
-        snprintf(what, sizeof what, "vocab[%u].token_bytes", r);
+        char what[320];
+        snprintf(what, sizeof what, "%.256s: vocab[%u].token_bytes", k->name, r);
         st = ckpt_b64_decode(b->valuestring, strlen(b->valuestring), what, &k->bytes[r],
                              &k->blen[r], k->err);
         if (st)
@@ -277,7 +277,7 @@ ckpt_status ckpt_tok_parse_tekken(ckpt_tok **out, const char *json, size_t len, 
 {
     *out = NULL;
     ckpt_json *doc = NULL;
-    ckpt_status st = ckpt_tok_json_parse(&doc, json, len, name, err);
+    ckpt_status st = ckpt_tok_json_parse(&doc, json, len, name, true, err);
     if (st)
         return st;
     struct tk k = {ckpt_tok_build_new(CKPT_TOK_SRC_TEKKEN), name, err, 0, 0, NULL, NULL, NULL};

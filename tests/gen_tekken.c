@@ -264,11 +264,19 @@ static void special_name(size_t i, char *buf, size_t cap)
         snprintf(buf, cap, "<SPECIAL_%zu>", i);
 }
 
+/* Mistral's files give the NUL byte's piece as "\u0000", which cJSON
+ * cannot hold: a mark stands for it until the text is written. */
+#define NUL_MARK "<NUL byte>"
+
 static bool write_json(const char *dir, const char *name, cJSON *j)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, name);
     char *s = cJSON_Print(j);
+    for (char *m = s ? strstr(s, "\"" NUL_MARK "\"") : NULL; m; m = strstr(m, "\"" NUL_MARK "\"")) {
+        memcpy(m, "\"\\u0000\"", 8);
+        memmove(m + 8, m + sizeof NUL_MARK + 1, strlen(m + sizeof NUL_MARK + 1) + 1);
+    }
     FILE *f = fopen(path, "wb");
     bool ok = s && f && fputs(s, f) >= 0 && fputc('\n', f) != EOF;
     ok = f && fclose(f) == 0 && ok;
@@ -294,7 +302,9 @@ static cJSON *tekken_json(void)
             return NULL;
         cJSON_AddStringToObject(e, "token_bytes", b64);
         free(b64);
-        if (valid_utf8(vocab[r].b, vocab[r].n) && memchr(vocab[r].b, 0, vocab[r].n) == NULL) {
+        if (vocab[r].n == 1 && vocab[r].b[0] == 0) /* see write_json */
+            cJSON_AddStringToObject(e, "token_str", NUL_MARK);
+        else if (valid_utf8(vocab[r].b, vocab[r].n) && !memchr(vocab[r].b, 0, vocab[r].n)) {
             char *s = malloc(vocab[r].n + 1);
             memcpy(s, vocab[r].b, vocab[r].n);
             s[vocab[r].n] = 0;
