@@ -509,9 +509,14 @@ int main(int argc, char **argv)
     while (nv < MAXV)
         if (!merge_step(w, nw))
             return die("the training text is too small for the merges asked");
-    if (!write_json(argv[2], "tekken.json", tekken_json()) ||
-        !write_json(argv[2], "tokenizer.json", tokenizer_json(MAXV - EXTRA)) ||
-        !write_json(argv[2], "tokenizer_config.json", config_json()))
-        return die("cannot write the tokenizer files");
-    return 0;
+    bool ok = write_json(argv[2], "tekken.json", tekken_json()) &&
+              write_json(argv[2], "tokenizer.json", tokenizer_json(MAXV - EXTRA)) &&
+              write_json(argv[2], "tokenizer_config.json", config_json());
+    for (size_t i = 0; i < nw; i++)
+        free(w[i].s);
+    free(w);
+    free(text);
+    for (size_t i = 0; i < nv; i++)
+        free(vocab[i].b);
+    return ok ? 0 : die("cannot write the tokenizer files");
 }
