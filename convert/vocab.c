@@ -276,33 +276,30 @@ static ckpt_status bytelevel_arrays(ckpt_gguf_writer *w, const ckpt_tok *tok, ui
         (st = ckpt_gguf_writer_set_str_array(w, CKPT_KEY_TOK_TOKENS, strs, lens, n, err)) ||
         (st = ckpt_gguf_writer_set_array(w, CKPT_KEY_TOK_TYPES, CKPT_GGUF_INT32, types, n, err)))
         goto out;
-    /* the merges, each "a b" in one buffer */
-    size_t total = 0;
-    for (uint32_t i = 0; i < nm; i++) {
-        int32_t a, b;
-        size_t la, lb;
-        ckpt_tok_merge(tok, i, &a, &b);
-        ckpt_tok_piece(tok, (uint32_t)a, &la);
-        ckpt_tok_piece(tok, (uint32_t)b, &lb);
-        total += la + lb + 1;
-    }
-    if (nm && !(mbuf = malloc(total))) {
-        st = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
-        goto out;
-    }
-    size_t o = 0;
-    for (uint32_t i = 0; i < nm; i++) {
-        int32_t a, b;
-        size_t la, lb;
-        ckpt_tok_merge(tok, i, &a, &b);
-        const char *pa = ckpt_tok_piece(tok, (uint32_t)a, &la);
-        const char *pb = ckpt_tok_piece(tok, (uint32_t)b, &lb);
-        strs[i] = mbuf + o;
-        memcpy(mbuf + o, pa, la);
-        mbuf[o + la] = ' ';
-        memcpy(mbuf + o + la + 1, pb, lb);
-        lens[i] = la + lb + 1;
-        o += la + lb + 1;
+    /* the merges, each "a b" in one buffer (its length first, then the text) */
+    size_t total = 0, o = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        for (uint32_t i = 0; i < nm; i++) {
+            int32_t a, b;
+            size_t la, lb;
+            ckpt_tok_merge(tok, i, &a, &b);
+            const char *pa = ckpt_tok_piece(tok, (uint32_t)a, &la);
+            const char *pb = ckpt_tok_piece(tok, (uint32_t)b, &lb);
+            if (pass == 0) {
+                total += la + lb + 1;
+                continue;
+            }
+            strs[i] = mbuf + o;
+            lens[i] = la + lb + 1;
+            memcpy(mbuf + o, pa, la);
+            mbuf[o + la] = ' ';
+            memcpy(mbuf + o + la + 1, pb, lb);
+            o += la + lb + 1;
+        }
+        if (pass == 0 && nm && !(mbuf = malloc(total))) {
+            st = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+            goto out;
+        }
     }
     if (nm)
         st = ckpt_gguf_writer_set_str_array(w, CKPT_KEY_TOK_MERGES, strs, lens, nm, err);

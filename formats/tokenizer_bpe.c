@@ -192,64 +192,16 @@ struct enc {
     struct out *o;
     struct sym *sym;
     size_t cap_sym;
-    struct cand *heap;
-    size_t nheap, cap_heap;
+    struct ckpt_tok_heap heap; /* of struct cand */
     char *bl; /* a piece in GPT-2 characters (ignore_merges lookup) */
     size_t cap_bl;
 };
 
-static bool grow(void **p, size_t *cap, size_t need, size_t size)
+/* The candidate queue's order: lowest rank first, then leftmost. */
+static bool before(const void *a, const void *b)
 {
-    if (need <= *cap)
-        return true;
-    size_t n = *cap ? *cap : 64;
-    while (n < need)
-        n *= 2;
-    void *q = realloc(*p, n * size);
-    if (!q)
-        return false;
-    *p = q;
-    *cap = n;
-    return true;
-}
-
-static bool before(const struct cand *x, const struct cand *y)
-{
+    const struct cand *x = a, *y = b;
     return x->rank < y->rank || (x->rank == y->rank && x->left < y->left);
-}
-
-static bool heap_push(struct enc *e, struct cand c)
-{
-    if (!grow((void **)&e->heap, &e->cap_heap, e->nheap + 1, sizeof *e->heap))
-        return false;
-    size_t i = e->nheap++;
-    while (i > 0 && before(&c, &e->heap[(i - 1) / 2])) {
-        e->heap[i] = e->heap[(i - 1) / 2];
-        i = (i - 1) / 2;
-    }
-    e->heap[i] = c;
-    return true;
-}
-
-static struct cand heap_pop(struct enc *e)
-{
-    struct cand top = e->heap[0], last = e->heap[--e->nheap];
-    size_t i = 0, n = e->nheap;
-    for (;;) {
-        size_t l = 2 * i + 1, best = i;
-        const struct cand *bc = &last;
-        if (l < n && before(&e->heap[l], bc))
-            best = l, bc = &e->heap[l];
-        if (l + 1 < n && before(&e->heap[l + 1], bc))
-            best = l + 1;
-        if (best == i)
-            break;
-        e->heap[i] = e->heap[best];
-        i = best;
-    }
-    if (n)
-        e->heap[i] = last;
-    return top;
 }
 
 static bool queue_pair(struct enc *e, int32_t l)
@@ -258,7 +210,8 @@ static bool queue_pair(struct enc *e, int32_t l)
         return true;
     int32_t a = e->sym[l].id, b = e->sym[e->sym[l].next].id;
     int32_t r = merge_rank(e->tok, a, b);
-    return r < 0 || heap_push(e, (struct cand){r, l, a, b});
+    struct cand c = {r, l, a, b};
+    return r < 0 || ckpt_tok_heap_push(&e->heap, &c);
 }
 
 /* BPE of one pre-token (a ckpt_tok_piece_fn). */
@@ -267,7 +220,7 @@ static ckpt_status bpe_piece(void *ctx, const char *s, size_t len, ckpt_err *err
     struct enc *e = ctx;
     const ckpt_tok *t = e->tok;
     if (t->ignore_merges) { /* the whole piece, when it is a normal piece */
-        if (!grow((void **)&e->bl, &e->cap_bl, 2 * len, 1))
+        if (!ckpt_tok_grow((void **)&e->bl, &e->cap_bl, 2 * len, 1))
             return ckpt_err_set(err, CKPT_E_NOMEM, "tokenizer: out of memory");
         size_t n = 0;
         for (size_t i = 0; i < len; i++)
@@ -278,17 +231,18 @@ static ckpt_status bpe_piece(void *ctx, const char *s, size_t len, ckpt_err *err
             return CKPT_OK;
         }
     }
-    if (!grow((void **)&e->sym, &e->cap_sym, len, sizeof *e->sym))
+    if (!ckpt_tok_grow((void **)&e->sym, &e->cap_sym, len, sizeof *e->sym))
         return ckpt_err_set(err, CKPT_E_NOMEM, "tokenizer: out of memory");
     for (size_t i = 0; i < len; i++)
         e->sym[i] = (struct sym){t->char_id[(unsigned char)s[i]], (int32_t)i - 1,
                                  i + 1 < len ? (int32_t)i + 1 : -1, false};
-    e->nheap = 0;
+    e->heap.n = 0;
     bool ok = true;
     for (size_t i = 0; i + 1 < len && ok; i++)
         ok = e->sym[i].id >= 0 && e->sym[i + 1].id >= 0 ? queue_pair(e, (int32_t)i) : true;
-    while (ok && e->nheap) {
-        struct cand c = heap_pop(e);
+    while (ok && e->heap.n) {
+        struct cand c;
+        ckpt_tok_heap_pop(&e->heap, &c);
         struct sym *l = &e->sym[c.left];
         if (l->gone || l->next < 0 || l->id != c.l_id || e->sym[l->next].id != c.r_id)
             continue; /* stale: a side has been merged since the pair was queued */
@@ -434,7 +388,7 @@ ckpt_status ckpt_tok_bpe_encode(const ckpt_tok *t, const char *text, size_t len,
         return ckpt_err_set(err, CKPT_E_NOMEM, "tokenizer: out of memory");
     size_t n = to_valid_utf8((const unsigned char *)text, len, buf);
     struct out o = {ids, cap, 0, false};
-    struct enc e = {.tok = t, .o = &o};
+    struct enc e = {.tok = t, .o = &o, .heap = {NULL, 0, 0, sizeof(struct cand), before}};
     ckpt_status st = CKPT_OK;
     bool add = (flags & CKPT_TOK_ADD_SPECIAL) != 0;
     bool specials = (flags & CKPT_TOK_PARSE_SPECIAL) != 0;
@@ -473,7 +427,7 @@ ckpt_status ckpt_tok_bpe_encode(const ckpt_tok *t, const char *text, size_t len,
         st = ckpt_err_set(err, CKPT_E_RANGE, "tokenizer: %zu ids do not fit in %zu", o.n, cap);
     free(buf);
     free(e.sym);
-    free(e.heap);
+    free(e.heap.v);
     free(e.bl);
     return st;
 }

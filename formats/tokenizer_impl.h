@@ -128,6 +128,25 @@ int ckpt_tok_byte_piece(const char *s, size_t len);
 ckpt_status ckpt_tok_json_parse(ckpt_json **out, const char *json, size_t len, const char *name,
                                 bool nul_escapes, ckpt_err *err);
 
+/* ---- the scratch of the BPE encoders (tokenizer_heap.c) ---- */
+
+/* Make room for `need` elements of `size` bytes in *p (capacity *cap,
+ * doubled from 64 as needed); false when out of memory (*p unchanged). */
+bool ckpt_tok_grow(void **p, size_t *cap, size_t need, size_t size);
+
+/* A binary heap of elements of `size` bytes; first(a, b) says a pops
+ * before b.  Start with {NULL, 0, 0, size, first}; free(v) at the end. */
+struct ckpt_tok_heap {
+    void *v;
+    size_t n, cap, size;
+    bool (*first)(const void *a, const void *b);
+};
+
+/* Add a copy of *e; false when out of memory (the heap is unchanged). */
+bool ckpt_tok_heap_push(struct ckpt_tok_heap *h, const void *e);
+/* Remove the first element into *out (n must be > 0). */
+void ckpt_tok_heap_pop(struct ckpt_tok_heap *h, void *out);
+
 /* ---- byte-level BPE (tokenizer_pretok.c, tokenizer_bpe.c) ---- */
 
 /*

@@ -35,6 +35,7 @@ struct json_ctx {
     const char *name;
     ckpt_err *err;
     bool bytelevel; /* a byte-level BPE (see the end of this file) */
+    uint32_t scored; /* derive_scores: normal pieces scored so far */
 };
 
 /* An integral JSON number in [0, max). */
@@ -218,8 +219,13 @@ static bool merge_halves(const cJSON *m, char *buf, size_t cap, const char **a, 
     return false;
 }
 
-/* The scores described at the top of this file, and the merge flags. */
-static ckpt_status derive_scores(struct json_ctx *c, const cJSON *merges)
+/* Called with each merge of model.merges as piece ids, in rank order. */
+typedef ckpt_status (*merge_fn)(struct json_ctx *c, uint32_t rank, int32_t a, int32_t b,
+                                int32_t out);
+
+/* Each merge ("a b", or ["a", "b"] in newer files) as piece ids; one whose
+ * parts or result are not pieces is refused, as Hugging Face refuses it. */
+static ckpt_status each_merge(struct json_ctx *c, const cJSON *merges, merge_fn fn)
 {
     ckpt_tok *t = c->tok;
     if (!cJSON_IsArray(merges))
@@ -227,7 +233,7 @@ static ckpt_status derive_scores(struct json_ctx *c, const cJSON *merges)
     char *buf = NULL;
     size_t cap = 0;
     ckpt_status st = CKPT_OK;
-    uint32_t k = 0, rank = 0;
+    uint32_t rank = 0;
     for (const cJSON *m = merges->child; m && !st; m = m->next, rank++) {
         /* buf holds the halves of a "a b" string, then the joined pair */
         size_t need = 1;
@@ -257,23 +263,40 @@ static ckpt_status derive_scores(struct json_ctx *c, const cJSON *merges)
         memcpy(pair + la, b, lb);
         int32_t ia = ckpt_tok_lookup(t, a, la), ib = ckpt_tok_lookup(t, b, lb);
         int32_t ip = ckpt_tok_lookup(t, pair, la + lb);
-        if (ia < 0 || ib < 0 || ip < 0) {
+        if (ia < 0 || ib < 0 || ip < 0)
             st = ckpt_err_set(c->err, CKPT_E_FORMAT,
                               "%s: merge %u ('%.40s' '%.40s') uses or makes a piece not in the "
                               "vocabulary",
                               c->name, rank, a, b);
-            break;
-        }
-        struct ckpt_tok_piece *p = &t->pc[ip];
-        if (p->type == CKPT_TOK_NORMAL && !p->merge) {
-            p->merge = 1;
-            p->score = -(float)k++; /* the first is -0.0, as SentencePiece stores it */
-        }
+        else
+            st = fn(c, rank, ia, ib, ip);
     }
     free(buf);
+    return st;
+}
+
+/* A merge's share of the scores described at the top of this file: the
+ * piece it makes, the first time, gets the next score. */
+static ckpt_status score_merge(struct json_ctx *c, uint32_t rank, int32_t a, int32_t b,
+                               int32_t out)
+{
+    struct ckpt_tok_piece *p = &c->tok->pc[out];
+    if (p->type == CKPT_TOK_NORMAL && !p->merge) {
+        p->merge = 1;
+        p->score = -(float)c->scored++; /* the first is -0.0, as SentencePiece stores it */
+    }
+    return CKPT_OK;
+}
+
+/* The scores described at the top of this file, and the merge flags. */
+static ckpt_status derive_scores(struct json_ctx *c, const cJSON *merges)
+{
+    ckpt_tok *t = c->tok;
+    c->scored = 0;
+    ckpt_status st = each_merge(c, merges, score_merge);
     for (uint32_t id = 0; id < t->n && !st; id++)
         if (t->pc[id].type == CKPT_TOK_NORMAL && !t->pc[id].merge)
-            t->pc[id].score = -(float)k++;
+            t->pc[id].score = -(float)c->scored++;
     return st;
 }
 
@@ -465,55 +488,11 @@ static ckpt_status bytelevel_pre(struct json_ctx *c, const cJSON *pre, const cha
     return CKPT_OK;
 }
 
-/* model.merges as piece ids, by rank.  HF refuses a merge whose parts or
- * result are not pieces, and so does this. */
-static ckpt_status bytelevel_merges(struct json_ctx *c, const cJSON *merges)
+/* A merge of a byte-level BPE, kept by rank. */
+static ckpt_status add_merge(struct json_ctx *c, uint32_t rank, int32_t a, int32_t b, int32_t out)
 {
-    ckpt_tok *t = c->tok;
-    if (!cJSON_IsArray(merges))
-        return ckpt_err_set(c->err, CKPT_E_FORMAT, "%s: model.merges is not an array", c->name);
-    char *buf = NULL;
-    size_t cap = 0;
-    ckpt_status st = CKPT_OK;
-    uint32_t rank = 0;
-    for (const cJSON *m = merges->child; m && !st; m = m->next, rank++) {
-        size_t need = cJSON_IsString(m) ? strlen(m->valuestring) + 1 : 1;
-        if (need > cap) {
-            char *nb = realloc(buf, 2 * need);
-            if (!nb) {
-                st = ckpt_err_set(c->err, CKPT_E_NOMEM, "%s: out of memory", c->name);
-                break;
-            }
-            buf = nb;
-            cap = 2 * need;
-        }
-        const char *a, *b;
-        if (!merge_halves(m, buf, cap, &a, &b)) {
-            st = ckpt_err_set(c->err, CKPT_E_FORMAT,
-                              "%s: merge %u is not \"a b\" or [\"a\", \"b\"]", c->name, rank);
-            break;
-        }
-        size_t la = strlen(a), lb = strlen(b);
-        int32_t ia = ckpt_tok_lookup(t, a, la), ib = ckpt_tok_lookup(t, b, lb), ip = -1;
-        char *pair = malloc(la + lb);
-        if (!pair) {
-            st = ckpt_err_set(c->err, CKPT_E_NOMEM, "%s: out of memory", c->name);
-            break;
-        }
-        memcpy(pair, a, la);
-        memcpy(pair + la, b, lb);
-        ip = ckpt_tok_lookup(t, pair, la + lb);
-        free(pair);
-        if (ia < 0 || ib < 0 || ip < 0)
-            st = ckpt_err_set(c->err, CKPT_E_FORMAT,
-                              "%s: merge %u ('%.40s' '%.40s') uses or makes a piece not in the "
-                              "vocabulary",
-                              c->name, rank, a, b);
-        else
-            st = ckpt_tok_merge_add(t, ia, ib, ip, c->name, c->err);
-    }
-    free(buf);
-    return st;
+    (void)rank;
+    return ckpt_tok_merge_add(c->tok, a, b, out, c->name, c->err);
 }
 
 /* The rest of a byte-level tokenizer.json: no normalizer, decoder
@@ -539,7 +518,7 @@ static ckpt_status bytelevel_model(struct json_ctx *c, const cJSON *root, const 
                             c->name);
     ckpt_status st = ckpt_tok_bytelevel_init(c->tok, pattern, plen, cJSON_IsTrue(im), c->name,
                                              c->err);
-    return st ? st : bytelevel_merges(c, cJSON_GetObjectItemCaseSensitive(model, "merges"));
+    return st ? st : each_merge(c, cJSON_GetObjectItemCaseSensitive(model, "merges"), add_merge);
 }
 
 static ckpt_status parse_root(struct json_ctx *c, const cJSON *root)
@@ -638,7 +617,7 @@ ckpt_status ckpt_tok_parse_hf_json(ckpt_tok **out, const char *json, size_t len,
     if (st != CKPT_OK)
         return st;
     const cJSON *root = ckpt_json_root(doc);
-    struct json_ctx c = {ckpt_tok_build_new(CKPT_TOK_SRC_HF_JSON), name, err, false};
+    struct json_ctx c = {ckpt_tok_build_new(CKPT_TOK_SRC_HF_JSON), name, err, false, 0};
     if (!c.tok)
         st = ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory", name);
     else if (!cJSON_IsObject(root))

@@ -39,6 +39,7 @@
 #include <cjson/cJSON.h>
 
 #include "formats/b64.h"
+#include "formats/mapfile.h"
 
 #define N_SPECIAL 100
 #define MERGES 1000
@@ -87,24 +88,6 @@ static int die(const char *what)
 {
     fprintf(stderr, "gen_tekken: %s\n", what);
     return 2;
-}
-
-static char *slurp(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    char *buf = NULL;
-    long len;
-    if (f && fseek(f, 0, SEEK_END) == 0 && (len = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
-        (buf = malloc((size_t)len + 1)) && fread(buf, 1, (size_t)len, f) == (size_t)len) {
-        buf[len] = 0;
-        *n = (size_t)len;
-    } else {
-        free(buf);
-        buf = NULL;
-    }
-    if (f)
-        fclose(f);
-    return buf;
 }
 
 static int find_tok(const unsigned char *b, size_t n)
@@ -493,11 +476,12 @@ int main(int argc, char **argv)
 {
     if (argc != 3)
         return die("usage: gen_tekken TRAIN_TEXT OUT_DIR");
-    size_t len, nw;
-    char *text = slurp(argv[1], &len);
-    if (!text)
-        return die("cannot read the training text");
-    struct word *w = split_words(text, len, &nw);
+    size_t nw;
+    ckpt_map *text;
+    ckpt_err err = {0};
+    if (ckpt_map_open(&text, argv[1], &err) != CKPT_OK)
+        return die(err.msg);
+    struct word *w = split_words((const char *)text->data, text->size, &nw);
     if (!w)
         return die("out of memory");
     for (unsigned b = 0; b < 256; b++) {
@@ -515,7 +499,7 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < nw; i++)
         free(w[i].s);
     free(w);
-    free(text);
+    ckpt_map_close(text);
     for (size_t i = 0; i < nv; i++)
         free(vocab[i].b);
     return ok ? 0 : die("cannot write the tokenizer files");
