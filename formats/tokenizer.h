@@ -140,7 +140,7 @@ ckpt_status ckpt_tok_load_dir(ckpt_tok **out, const char *dir, ckpt_err *err);
  * Load the vocabulary a GGUF carries (tokenizer.ggml.model "llama", i.e.
  * SentencePiece BPE; or "gpt2", byte-level BPE with tokenizer.ggml.merges
  * and tokenizer.ggml.pre "tekken" (ignore_merges, as llama.cpp sets it) or
- * "gpt-2"/"default" (GPT-2's pattern)): tokens, scores, token_type, the bos/eos/unknown/
+ * "gpt-2" (GPT-2's pattern)): tokens, scores, token_type, the bos/eos/unknown/
  * padding ids, add_bos_token / add_eos_token (llama.cpp's defaults when
  * absent: BOS yes, EOS no), add_space_prefix (default true) and
  * chat_template.  Encoding then follows the scores as stored, which is

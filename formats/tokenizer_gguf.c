@@ -7,8 +7,8 @@
  * escaped as U+2581, extra whitespace is kept, and a dummy prefix is added
  * when add_space_prefix says so.  For "gpt2" (byte-level BPE) the merges
  * give the ranks and tokenizer.ggml.pre the regex, as in llama.cpp
- * (src/llama-vocab.cpp): "tekken" with ignore_merges, "gpt-2" or
- * "default" GPT-2's own without.
+ * (src/llama-vocab.cpp): "tekken" with ignore_merges, "gpt-2" GPT-2's
+ * own without.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,17 +61,19 @@ static ckpt_status opt_bool(const ckpt_gguf *g, const char *key, bool *v, ckpt_e
 static ckpt_status bytelevel_pre(ckpt_tok *t, const ckpt_gguf *g, const char *name,
                                  ckpt_err *err)
 {
+    /* absent, llama.cpp takes "default", whose BPE split is its own mix of
+     * four regexes: not one ckpt reproduces */
     const char *pre = "default";
     ckpt_status st = CKPT_OK;
     if (ckpt_gguf_find_kv(g, CKPT_KEY_TOK_PRE) &&
         (st = ckpt_gguf_get_str(g, CKPT_KEY_TOK_PRE, &pre, err)))
         return st;
     bool tekken = strcmp(pre, "tekken") == 0;
-    const char *pattern = ckpt_tok_pretok_pattern(strcmp(pre, "default") == 0 ? "gpt-2" : pre);
-    if (!pattern || !(tekken || strcmp(pre, "default") == 0 || strcmp(pre, "gpt-2") == 0))
+    const char *pattern = ckpt_tok_pretok_pattern(pre);
+    if (!pattern)
         return ckpt_err_set(err, CKPT_E_UNSUPPORTED,
-                            "%s: tokenizer.ggml.pre '%s' is not supported (ckpt knows 'tekken', "
-                            "'gpt-2' and 'default')",
+                            "%s: tokenizer.ggml.pre '%s' is not supported (ckpt knows 'tekken' "
+                            "and 'gpt-2')",
                             name, pre);
     return ckpt_tok_bytelevel_init(t, pattern, strlen(pattern), tekken, name, err);
 }
@@ -194,9 +196,10 @@ static ckpt_status fill(ckpt_tok *t, const ckpt_gguf *g, const char *name, ckpt_
         if (!(t->chat_template = strdup(tmpl)))
             return ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory", name);
     }
-    if (gpt2 && ((st = bytelevel_pre(t, g, name, err)) ||
-                 (st = ckpt_tok_build_finish(t, name, err)) ||
-                 (st = bytelevel_merges(t, g, name, err))))
+    /* the hash first (merges are looked up), the regex after */
+    if (gpt2 && ((st = ckpt_tok_build_finish(t, name, err)) ||
+                 (st = bytelevel_merges(t, g, name, err)) ||
+                 (st = bytelevel_pre(t, g, name, err))))
         return st;
     if ((st = ckpt_tok_build_finish(t, name, err)))
         return st;

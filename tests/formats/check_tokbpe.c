@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "formats/gguf.h"
 #include "formats/tokenizer.h"
 #include "testutil.h"
 
@@ -492,6 +493,81 @@ START_TEST(tekken_hostile)
 }
 END_TEST
 
+/* A gpt2 GGUF vocabulary of tok written with tokenizer.ggml.pre `pre` and
+ * its merges (one extra merge `bad` when not NULL), loaded back. */
+static ckpt_status gguf_roundtrip(const ckpt_tok *tok, const char *pre, const char *bad,
+                                  ckpt_tok **out, ckpt_err *err)
+{
+    char *dir = tu_tmpdir(), *path = tu_fmt("%s/v.gguf", dir);
+    uint32_t n = ckpt_tok_n_vocab(tok), nm = ckpt_tok_n_merges(tok);
+    const char **toks = calloc(n, sizeof *toks), **merges = calloc(nm + 1, sizeof *merges);
+    int32_t *types = calloc(n, sizeof *types);
+    for (uint32_t i = 0; i < n; i++) {
+        toks[i] = ckpt_tok_piece(tok, i, NULL);
+        types[i] = ckpt_tok_type(tok, i);
+    }
+    for (uint32_t i = 0; i < nm; i++) {
+        int32_t a, b;
+        ckpt_tok_merge(tok, i, &a, &b);
+        merges[i] = tu_fmt("%s %s", ckpt_tok_piece(tok, (uint32_t)a, NULL),
+                           ckpt_tok_piece(tok, (uint32_t)b, NULL));
+    }
+    if (bad)
+        merges[nm] = tu_fmt("%s", bad);
+    ckpt_gguf_writer *w;
+    ckpt_err e = {0};
+    ck_assert(ckpt_gguf_writer_new(&w, path, true, &e) == CKPT_OK);
+    ck_assert(ckpt_gguf_writer_set_str(w, "tokenizer.ggml.model", "gpt2", &e) == CKPT_OK);
+    ck_assert(ckpt_gguf_writer_set_str(w, "tokenizer.ggml.pre", pre, &e) == CKPT_OK);
+    ck_assert(ckpt_gguf_writer_set_str_array(w, "tokenizer.ggml.tokens", toks, NULL, n, &e) ==
+              CKPT_OK);
+    ck_assert(ckpt_gguf_writer_set_array(w, "tokenizer.ggml.token_type", CKPT_GGUF_INT32, types,
+                                         n, &e) == CKPT_OK);
+    ck_assert(ckpt_gguf_writer_set_str_array(w, "tokenizer.ggml.merges", merges, NULL,
+                                             nm + (bad != NULL), &e) == CKPT_OK);
+    ck_assert(ckpt_gguf_writer_set_u32(w, "tokenizer.ggml.bos_token_id", 1, &e) == CKPT_OK);
+    ck_assert(ckpt_gguf_writer_begin(w, &e) == CKPT_OK);
+    ck_assert_msg(ckpt_gguf_writer_finish(w, &e) == CKPT_OK, "%s", e.msg);
+    ckpt_status st = ckpt_tok_load_gguf(out, path, err);
+    for (uint32_t i = 0; i <= nm; i++)
+        free((void *)merges[i]);
+    free(merges);
+    free(toks);
+    free(types);
+    tu_rmtree(dir);
+    free(dir);
+    free(path);
+    return st;
+}
+
+/* The GGUF form of a byte-level vocabulary encodes as its source does;
+ * llama.cpp's "default" pre (its own mix of regexes) and a merge of
+ * unknown pieces are refused. */
+START_TEST(gguf_bytelevel)
+{
+    cJSON *root = small_tekken();
+    ckpt_tok *src = NULL, *tok = NULL;
+    ckpt_err err = {0};
+    ck_assert(parse_tekken(root, &src, &err) == CKPT_OK);
+    ck_assert_msg(gguf_roundtrip(src, "tekken", NULL, &tok, &err) == CKPT_OK, "%s", err.msg);
+    ck_assert_int_eq(ckpt_tok_kind(tok), CKPT_TOK_KIND_BYTE_BPE);
+    ck_assert_str_eq(ckpt_tok_pre_name(tok), "tekken");
+    ck_assert_uint_eq(ckpt_tok_n_merges(tok), ckpt_tok_n_merges(src));
+    expect(tok, "abc ab <s>", CKPT_TOK_ADD_SPECIAL, "1 261 36 260 36 64 119 66");
+    expect(tok, "abc ab <s>", CKPT_TOK_ADD_SPECIAL | CKPT_TOK_PARSE_SPECIAL, "1 261 36 260 36 1");
+    ckpt_tok_free(tok);
+    tok = (ckpt_tok *)1;
+    ck_assert_int_eq(gguf_roundtrip(src, "default", NULL, &tok, &err), CKPT_E_UNSUPPORTED);
+    ck_assert_ptr_null(tok);
+    ck_assert_ptr_nonnull(strstr(err.msg, "tokenizer.ggml.pre 'default'"));
+    ckpt_err_clear(&err);
+    ck_assert_int_eq(gguf_roundtrip(src, "tekken", "zz q", &tok, &err), CKPT_E_FORMAT);
+    ck_assert_ptr_nonnull(strstr(err.msg, "not among the tokens"));
+    ckpt_tok_free(src);
+    cJSON_Delete(root);
+}
+END_TEST
+
 Suite *tokbpe_suite(void)
 {
     Suite *s = suite_create("tokbpe");
@@ -503,6 +579,7 @@ Suite *tokbpe_suite(void)
     tcase_add_test(tc, added_tokens_rules);
     tcase_add_test(tc, fixture_layouts_agree);
     tcase_add_test(tc, tekken_small);
+    tcase_add_test(tc, gguf_bytelevel);
     suite_add_tcase(s, tc);
     tc = tcase_create("corrupt");
     tcase_set_timeout(tc, 60);
