@@ -106,6 +106,8 @@ static bool merges_rehash(ckpt_tok *t, uint32_t want)
     t->mslots = slots;
     t->mmask = cap - 1;
     for (uint32_t r = 0; r < t->n_merges; r++) {
+        if (t->merges[r].out < 0) /* dropped for a later rank of the same pair */
+            continue;
         uint64_t i = pair_hash(t->merges[r].a, t->merges[r].b) & t->mmask;
         while (t->mslots[i] >= 0)
             i = (i + 1) & t->mmask;
@@ -114,10 +116,20 @@ static bool merges_rehash(ckpt_tok *t, uint32_t want)
     return true;
 }
 
-ckpt_status ckpt_tok_merge_add(ckpt_tok *t, int32_t a, int32_t b, int32_t out, const char *name,
-                               ckpt_err *err)
+/* The hash slot holding rank r of pair (a, b) (which must be there). */
+static uint64_t slot_of(const ckpt_tok *t, int32_t a, int32_t b, int32_t r)
 {
-    if (merge_rank(t, a, b) >= 0)
+    uint64_t i = pair_hash(a, b) & t->mmask;
+    while (t->mslots[i] != r)
+        i = (i + 1) & t->mmask;
+    return i;
+}
+
+ckpt_status ckpt_tok_merge_add(ckpt_tok *t, int32_t a, int32_t b, int32_t out, bool keep_last,
+                               const char *name, ckpt_err *err)
+{
+    int32_t old = merge_rank(t, a, b);
+    if (old >= 0 && !keep_last)
         return CKPT_OK;
     if (t->n_merges >= CKPT_TOK_MAX_PIECES)
         return ckpt_err_set(err, CKPT_E_RANGE, "%s: more than %u merges", name,
@@ -130,7 +142,14 @@ ckpt_status ckpt_tok_merge_add(ckpt_tok *t, int32_t a, int32_t b, int32_t out, c
         t->merges = m;
         t->cap_merges = cap;
     }
-    t->merges[t->n_merges++] = (struct ckpt_tok_merge){a, b, out};
+    int32_t r = (int32_t)t->n_merges++;
+    t->merges[r] = (struct ckpt_tok_merge){a, b, out};
+    if (old >= 0) { /* the pair moves to its new rank; the old entry is dropped */
+        t->mslots[slot_of(t, a, b, old)] = r;
+        t->merges[old].out = -1;
+        t->dead_merges++;
+        return CKPT_OK;
+    }
     /* keep the table at most half full */
     if (!t->mslots || 2 * t->n_merges > t->mmask + 1) {
         if (!merges_rehash(t, t->n_merges))
@@ -139,9 +158,23 @@ ckpt_status ckpt_tok_merge_add(ckpt_tok *t, int32_t a, int32_t b, int32_t out, c
         uint64_t i = pair_hash(a, b) & t->mmask;
         while (t->mslots[i] >= 0)
             i = (i + 1) & t->mmask;
-        t->mslots[i] = (int32_t)(t->n_merges - 1);
+        t->mslots[i] = r;
     }
     return CKPT_OK;
+}
+
+ckpt_status ckpt_tok_merges_compact(ckpt_tok *t, const char *name, ckpt_err *err)
+{
+    if (!t->dead_merges)
+        return CKPT_OK;
+    uint32_t n = 0;
+    for (uint32_t r = 0; r < t->n_merges; r++)
+        if (t->merges[r].out >= 0)
+            t->merges[n++] = t->merges[r];
+    t->n_merges = n;
+    t->dead_merges = 0;
+    return merges_rehash(t, n) ? CKPT_OK
+                               : ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory", name);
 }
 
 uint32_t ckpt_tok_n_merges(const ckpt_tok *t) { return t->n_merges; }

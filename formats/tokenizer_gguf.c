@@ -121,7 +121,7 @@ static ckpt_status bytelevel_merges(ckpt_tok *t, const ckpt_gguf *g, const char 
                               "%s: merge %llu uses or makes a piece not among the tokens", name,
                               (unsigned long long)i);
         else
-            st = ckpt_tok_merge_add(t, a, b, out, name, err);
+            st = ckpt_tok_merge_add(t, a, b, out, false, name, err); /* llama.cpp: first wins */
     }
     free(joined);
     return st;

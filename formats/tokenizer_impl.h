@@ -67,6 +67,7 @@ struct ckpt_tok {
     uint32_t n_merges, cap_merges;
     int32_t *mslots;             /* hash of (a, b) -> rank, or -1; (mmask + 1) */
     uint32_t mmask;
+    uint32_t dead_merges;        /* entries dropped for a later rank of their pair */
 
     /* derived by ckpt_tok_build_finish */
     int32_t byte_id[256];      /* id of <0xNN>, or -1 */
@@ -182,10 +183,17 @@ size_t ckpt_tok_bytelevel_char(unsigned b, char buf[2]);
 ckpt_status ckpt_tok_bytelevel_init(ckpt_tok *t, const char *pattern, size_t len,
                                     bool ignore_merges, const char *name, ckpt_err *err);
 
-/* Append merge (a, b) -> out with the next rank.  A pair listed twice keeps
- * its first rank, as Hugging Face's BPE does.  CKPT_E_NOMEM, CKPT_E_RANGE. */
-ckpt_status ckpt_tok_merge_add(ckpt_tok *t, int32_t a, int32_t b, int32_t out, const char *name,
-                               ckpt_err *err);
+/* Append merge (a, b) -> out with the next rank.  A pair listed twice
+ * keeps its last rank with keep_last (Hugging Face's BPE: its merge map is
+ * filled in order, later entries replacing earlier ones), its first
+ * without (llama.cpp's bpe_ranks.emplace); a replaced entry stays in the
+ * table, dropped, until ckpt_tok_merges_compact.  CKPT_E_NOMEM,
+ * CKPT_E_RANGE. */
+ckpt_status ckpt_tok_merge_add(ckpt_tok *t, int32_t a, int32_t b, int32_t out, bool keep_last,
+                               const char *name, ckpt_err *err);
+
+/* Remove the dropped entries, renumbering the ranks (their order kept). */
+ckpt_status ckpt_tok_merges_compact(ckpt_tok *t, const char *name, ckpt_err *err);
 
 /* Byte-level BPE encode / decode behind ckpt_tok_encode / ckpt_tok_decode
  * (same contracts; tokenizer.h says what differs). */

@@ -488,11 +488,11 @@ static ckpt_status bytelevel_pre(struct json_ctx *c, const cJSON *pre, const cha
     return CKPT_OK;
 }
 
-/* A merge of a byte-level BPE, kept by rank. */
+/* A merge of a byte-level BPE, kept by rank (a pair listed twice at its
+ * last one, as Hugging Face's BPE keeps it). */
 static ckpt_status add_merge(struct json_ctx *c, uint32_t rank, int32_t a, int32_t b, int32_t out)
 {
-    (void)rank;
-    return ckpt_tok_merge_add(c->tok, a, b, out, c->name, c->err);
+    return ckpt_tok_merge_add(c->tok, a, b, out, true, c->name, c->err);
 }
 
 /* The rest of a byte-level tokenizer.json: no normalizer, decoder
@@ -518,7 +518,9 @@ static ckpt_status bytelevel_model(struct json_ctx *c, const cJSON *root, const 
                             c->name);
     ckpt_status st = ckpt_tok_bytelevel_init(c->tok, pattern, plen, cJSON_IsTrue(im), c->name,
                                              c->err);
-    return st ? st : each_merge(c, cJSON_GetObjectItemCaseSensitive(model, "merges"), add_merge);
+    if (!st)
+        st = each_merge(c, cJSON_GetObjectItemCaseSensitive(model, "merges"), add_merge);
+    return st ? st : ckpt_tok_merges_compact(c->tok, c->name, c->err);
 }
 
 static ckpt_status parse_root(struct json_ctx *c, const cJSON *root)

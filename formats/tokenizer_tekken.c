@@ -205,7 +205,7 @@ static ckpt_status derive_merges(struct tk *k)
         qsort(v, n, sizeof *v, by_halves);
         int32_t out = (int32_t)(k->n_special + r);
         for (size_t i = 0; i < n && !st; i++)
-            st = ckpt_tok_merge_add(k->tok, v[i].a, v[i].b, out, k->name, k->err);
+            st = ckpt_tok_merge_add(k->tok, v[i].a, v[i].b, out, false, k->name, k->err);
     }
     free(v);
     return st;

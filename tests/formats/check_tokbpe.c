@@ -174,6 +174,15 @@ START_TEST(merges_by_rank)
     expect(tok, "cab", 0, "259"); /* ignore_merges: a piece taken whole */
     ckpt_tok_free(tok);
     free(json);
+    /* a pair listed twice takes its last rank, as Hugging Face's merge map
+     * (filled in order) keeps it: (b,c) now comes before (a,b) */
+    static const char *const twice[] = {"a b", "b c", "a b"};
+    json = make_json(EXTRA, 4, twice, 3, NULL, GPT2_PRE, false);
+    tok = parse(json);
+    ck_assert_uint_eq(ckpt_tok_n_merges(tok), 2);
+    expect(tok, "abc", 0, "97 257");
+    ckpt_tok_free(tok);
+    free(json);
 }
 END_TEST
 
