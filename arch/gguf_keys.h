@@ -54,6 +54,7 @@
 #define CKPT_KEY_TOK_TOKENS "tokenizer.ggml.tokens"
 #define CKPT_KEY_TOK_SCORES "tokenizer.ggml.scores"
 #define CKPT_KEY_TOK_TYPES "tokenizer.ggml.token_type"
+#define CKPT_KEY_TOK_MERGES "tokenizer.ggml.merges" /* byte-level BPE: "a b" by rank */
 #define CKPT_KEY_TOK_BOS_ID "tokenizer.ggml.bos_token_id"
 #define CKPT_KEY_TOK_EOS_ID "tokenizer.ggml.eos_token_id"
 #define CKPT_KEY_TOK_UNK_ID "tokenizer.ggml.unknown_token_id"

@@ -137,7 +137,7 @@ static ckpt_status hparams(ckpt_gguf_writer *w, const struct ckpt_source *src,
 #undef HAS
     TRY(ckpt_gguf_writer_set_u32(w, CKPT_KEY_FILE_TYPE, o->file_type, err));
     /* --mistral-format writes it with the vocabulary instead (vocab_mistral.c) */
-    if (!ckpt_source_mistral_layout(src))
+    if (!ckpt_vocab_mistral_keys(src))
         TRY(ckpt_gguf_writer_set_u32(w, K(CKPT_KEY_VOCAB_SIZE), c->vocab_size, err));
     return ckpt_gguf_writer_set_u32(w, K(CKPT_KEY_ROPE_DIMS), c->head_dim, err);
 #undef K

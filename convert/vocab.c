@@ -4,7 +4,8 @@
  * gguf.SpecialVocab: ids first from tokenizer_config.json's <typ>_token
  * looked up among tokenizer.json's added_tokens, then from config.json's
  * <typ>_token_id, the first found per type winning, each written in the
- * order it was found.
+ * order it was found.  A tekken.json alone (Mistral's layout) gives what
+ * the same tokenizer in Hugging Face's layout gives: see tekken_special.
  */
 #include "vocab.h"
 
@@ -37,10 +38,24 @@ static bool exists(const struct ckpt_source *src, const char *name)
 const char *ckpt_vocab_file(const struct ckpt_source *src)
 {
     const char *spm = ckpt_hf_spm_file(src->hf); /* tokenizer.model(.v3) */
-    return exists(src, spm)              ? spm
+    return exists(src, spm)                ? spm
            : exists(src, "tokenizer.json") ? "tokenizer.json"
+           : exists(src, "tekken.json")    ? "tekken.json"
                                            : NULL;
 }
+
+/* The chat template written for a tekken.json model, which carries none:
+ * Mistral's instruct format for Tekken models ([INST] ... [/INST], the
+ * system prompt before the last user turn, EOS after each answer). */
+static const char tekken_template[] =
+    "{%- if messages[0]['role'] == 'system' %}{%- set system_message = messages[0]['content'] %}"
+    "{%- set loop_messages = messages[1:] %}{%- else %}{%- set loop_messages = messages %}"
+    "{%- endif %}{{- bos_token }}{%- for message in loop_messages %}"
+    "{%- if message['role'] == 'user' %}{%- if loop.last and system_message is defined %}"
+    "{{- '[INST]' + system_message + '\\n\\n' + message['content'] + '[/INST]' }}"
+    "{%- else %}{{- '[INST]' + message['content'] + '[/INST]' }}{%- endif %}"
+    "{%- elif message['role'] == 'assistant' %}{{- message['content'] + eos_token }}"
+    "{%- endif %}{%- endfor %}";
 
 /* A JSON file of the model dir, or NULL (*st set on a real error). */
 static cJSON *load_json(const struct ckpt_source *src, const char *name, ckpt_status *st,
@@ -215,19 +230,138 @@ out:
     return st;
 }
 
+/* tokens / token_type of a byte-level BPE as _set_vocab_gpt2 writes them
+ * (no scores), padded to n with "[PAD<id>]" UNUSED as get_vocab_base does,
+ * then the merges as SpecialVocab writes them ("a b", by rank). */
+static ckpt_status bytelevel_arrays(ckpt_gguf_writer *w, const ckpt_tok *tok, uint32_t n,
+                                    ckpt_err *err)
+{
+    const char *pre = ckpt_tok_pre_name(tok);
+    if (!pre) /* llama.cpp splits text with the regex its pre name selects */
+        return ckpt_err_set(err, CKPT_E_UNSUPPORTED,
+                            "the tokenizer's pre-tokenizer regex is neither Tekken's nor GPT-2's, "
+                            "and llama.cpp knows no other by name");
+    uint32_t have = ckpt_tok_n_vocab(tok), nm = ckpt_tok_n_merges(tok);
+    size_t cap = (n > nm ? n : nm) ? (n > nm ? n : nm) : 1;
+    const char **strs = calloc(cap, sizeof *strs);
+    uint64_t *lens = calloc(cap, sizeof *lens);
+    int32_t *types = calloc(cap, sizeof *types);
+    char *pads = have < n ? malloc((size_t)(n - have) * 20) : NULL;
+    char *mbuf = NULL;
+    ckpt_status st = CKPT_OK;
+    if (!strs || !lens || !types || (have < n && !pads)) {
+        st = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+        goto out;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        size_t len;
+        if (i < have) {
+            strs[i] = ckpt_tok_piece(tok, i, &len);
+            types[i] = ckpt_tok_type(tok, i);
+        } else {
+            char *p = pads + (size_t)(i - have) * 20;
+            len = (size_t)snprintf(p, 20, "[PAD%u]", i);
+            strs[i] = p;
+            types[i] = CKPT_TOK_UNUSED;
+        }
+        lens[i] = len;
+    }
+    if ((st = ckpt_gguf_writer_set_str(w, CKPT_KEY_TOK_MODEL, "gpt2", err)) ||
+        (st = ckpt_gguf_writer_set_str(w, CKPT_KEY_TOK_PRE, pre, err)) ||
+        (st = ckpt_gguf_writer_set_str_array(w, CKPT_KEY_TOK_TOKENS, strs, lens, n, err)) ||
+        (st = ckpt_gguf_writer_set_array(w, CKPT_KEY_TOK_TYPES, CKPT_GGUF_INT32, types, n, err)))
+        goto out;
+    /* the merges, each "a b" in one buffer (its length first, then the text) */
+    size_t total = 0, o = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        for (uint32_t i = 0; i < nm; i++) {
+            int32_t a, b;
+            size_t la, lb;
+            ckpt_tok_merge(tok, i, &a, &b);
+            const char *pa = ckpt_tok_piece(tok, (uint32_t)a, &la);
+            const char *pb = ckpt_tok_piece(tok, (uint32_t)b, &lb);
+            if (pass == 0) {
+                total += la + lb + 1;
+                continue;
+            }
+            strs[i] = mbuf + o;
+            lens[i] = la + lb + 1;
+            memcpy(mbuf + o, pa, la);
+            mbuf[o + la] = ' ';
+            memcpy(mbuf + o + la + 1, pb, lb);
+            o += la + lb + 1;
+        }
+        if (pass == 0 && nm && !(mbuf = malloc(total))) {
+            st = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+            goto out;
+        }
+    }
+    if (nm)
+        st = ckpt_gguf_writer_set_str_array(w, CKPT_KEY_TOK_MERGES, strs, lens, nm, err);
+out:
+    free(strs);
+    free(lens);
+    free(types);
+    free(pads);
+    free(mbuf);
+    return st;
+}
+
+/*
+ * The special keys of a tekken.json model without tokenizer_config.json:
+ * what SpecialVocab finds for the same tokenizer in Hugging Face's layout,
+ * whose tokenizer_config.json names <s>, </s> and <unk> (in that order)
+ * and sets add_bos_token and not add_eos_token, as mistral_common encodes.
+ */
+static void tekken_special(struct special *sp, const ckpt_tok *tok, uint32_t n_vocab)
+{
+    int32_t ids[3] = {ckpt_tok_bos_id(tok), ckpt_tok_eos_id(tok), ckpt_tok_unk_id(tok)};
+    for (int i = 0; i < N_TYPES; i++)
+        sp->id[i] = -1, sp->add[i] = -1;
+    sp->n_order = 0;
+    for (int typ = 0; typ < 3; typ++) /* bos, eos, unk: the first of special_types */
+        if (ids[typ] >= 0 && (uint32_t)ids[typ] < n_vocab) {
+            sp->id[typ] = ids[typ];
+            sp->order[sp->n_order++] = typ;
+        }
+    sp->add[0] = 1;
+    sp->add[1] = 0;
+}
+
+bool ckpt_vocab_mistral_keys(const struct ckpt_source *src)
+{
+    /* Mistral's layout with a SentencePiece model has keys of its own; with
+     * tekken.json it gives what the Hugging Face layout of the same
+     * tokenizer gives */
+    const char *file = ckpt_vocab_file(src);
+    return ckpt_source_mistral_layout(src) && !(file && strcmp(file, "tekken.json") == 0);
+}
+
+/* the SentencePiece vocabulary of a Hugging Face directory: model "llama",
+ * pre "default", then the arrays */
+static ckpt_status spm_arrays(ckpt_gguf_writer *w, const ckpt_tok *tok, uint32_t n, ckpt_err *err)
+{
+    ckpt_status st = ckpt_gguf_writer_set_str(w, CKPT_KEY_TOK_MODEL, "llama", err);
+    if (st == CKPT_OK)
+        st = ckpt_gguf_writer_set_str(w, CKPT_KEY_TOK_PRE, "default", err);
+    return st == CKPT_OK ? ckpt_vocab_arrays(w, tok, n, err) : st;
+}
+
 ckpt_status ckpt_vocab_add(ckpt_gguf_writer *w, const struct ckpt_source *src, ckpt_err *err)
 {
-    if (ckpt_source_mistral_layout(src))
+    if (ckpt_vocab_mistral_keys(src))
         return ckpt_vocab_add_mistral(w, src, err);
     const char *file = ckpt_vocab_file(src);
     if (!file)
         return ckpt_err_set(err, CKPT_E_IO,
-                            "%s: neither tokenizer.model nor tokenizer.json (the GGUF needs the "
-                            "vocabulary)", src->dir);
+                            "%s: neither tokenizer.model nor tokenizer.json nor tekken.json (the "
+                            "GGUF needs the vocabulary)", src->dir);
     char *path = ckpt_source_file(src, file);
     ckpt_tok *tok = NULL;
     cJSON *tcfg = NULL;
+    bool tekken = strcmp(file, "tekken.json") == 0;
     ckpt_status st = !path ? ckpt_err_set(err, CKPT_E_NOMEM, "out of memory")
+                     : tekken ? ckpt_tok_load_tekken(&tok, path, err)
                      : strcmp(file, "tokenizer.json") != 0 ? ckpt_tok_load_spm(&tok, path, err)
                                                             : ckpt_tok_load_hf_json(&tok, path, err);
     uint32_t n = src->cfg.vocab_size;
@@ -244,14 +378,13 @@ ckpt_status ckpt_vocab_add(ckpt_gguf_writer *w, const struct ckpt_source *src, c
                    : ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
         free(cpath);
     }
+    bool bytelevel = st == CKPT_OK && ckpt_tok_kind(tok) == CKPT_TOK_KIND_BYTE_BPE;
     if (st == CKPT_OK)
-        st = ckpt_gguf_writer_set_str(w, CKPT_KEY_TOK_MODEL, "llama", err);
-    if (st == CKPT_OK)
-        st = ckpt_gguf_writer_set_str(w, CKPT_KEY_TOK_PRE, "default", err);
-    if (st == CKPT_OK)
-        st = ckpt_vocab_arrays(w, tok, n, err);
+        st = bytelevel ? bytelevel_arrays(w, tok, n, err) : spm_arrays(w, tok, n, err);
     struct special sp;
-    if (st == CKPT_OK)
+    if (st == CKPT_OK && tekken && !tcfg)
+        tekken_special(&sp, tok, n);
+    else if (st == CKPT_OK)
         st = special_vocab(&sp, src, tcfg, n, err);
     for (int i = 0; st == CKPT_OK && i < sp.n_order; i++)
         if (id_keys[sp.order[i]])
@@ -263,6 +396,8 @@ ckpt_status ckpt_vocab_add(ckpt_gguf_writer *w, const struct ckpt_source *src, c
         st = ckpt_gguf_writer_set_bool(w, CKPT_KEY_TOK_ADD_EOS, sp.add[1] == 1, err);
     if (st == CKPT_OK && tcfg)
         st = chat_template(w, cJSON_GetObjectItemCaseSensitive(tcfg, "chat_template"), err);
+    else if (st == CKPT_OK && tekken)
+        st = ckpt_gguf_writer_set_str(w, CKPT_KEY_CHAT_TEMPLATE, tekken_template, err);
     const cJSON *asp = tcfg ? cJSON_GetObjectItemCaseSensitive(tcfg, "add_prefix_space") : NULL;
     if (st == CKPT_OK && asp)
         st = ckpt_gguf_writer_set_bool(w, CKPT_KEY_TOK_ADD_SPACE_PREFIX, cJSON_IsTrue(asp),

@@ -18,9 +18,16 @@
 #include "../kernels/err.h"
 #include "source.h"
 
-/* Name of the file the vocabulary comes from ("tokenizer.model" or
- * "tokenizer.json"), or NULL when the model has neither. */
+/* Name of the file the vocabulary comes from ("tokenizer.model",
+ * "tokenizer.model.v3", "tokenizer.json" or "tekken.json"), or NULL when
+ * the model has none. */
 const char *ckpt_vocab_file(const struct ckpt_source *src);
+
+/* Whether the vocabulary is written with --mistral-format's keys
+ * (ckpt_vocab_add_mistral, and <arch>.vocab_size among them): Mistral's
+ * layout with a SentencePiece model. */
+#include <stdbool.h>
+bool ckpt_vocab_mistral_keys(const struct ckpt_source *src);
 
 /*
  * Add the tokenizer keys to w, in the converter's order.  Errors: CKPT_E_IO

@@ -45,6 +45,8 @@ static const struct {
     [CKPT_KIND_ZIP] = {"a zip archive (a PyTorch checkpoint?)",
                        "ckpt reads safetensors weights"},
     [CKPT_KIND_TEXT] = {"a text file", ""},
+    [CKPT_KIND_TEKKEN_JSON] = {"a tekken.json tokenizer",
+                               "give the model directory (ckpt-run takes it with --tokenizer)"},
 };
 
 /* JSON keys that name a document, first match wins: more specific first. */
@@ -144,6 +146,10 @@ ckpt_file_kind ckpt_file_kind_of(const void *head, size_t n, uint64_t file_size)
     }
     if (is_spm(d, n))
         return CKPT_KIND_SPM_MODEL;
+    /* tekken.json holds byte 0x7F raw in a token_str (JSON allows it, and
+     * Python's json writes it so), which the text test below refuses */
+    if (starts(d, n, "{") && has(d, n, "\"default_num_special_tokens\""))
+        return CKPT_KIND_TEKKEN_JSON;
     if (!is_text(d, n, n < file_size))
         return CKPT_KIND_UNKNOWN;
     size_t i = starts(d, n, "\xef\xbb\xbf") ? 3 : 0; /* a UTF-8 byte order mark */

@@ -31,6 +31,7 @@ typedef enum {
     CKPT_KIND_LFS_POINTER,      /* a Git LFS pointer left instead of the data */
     CKPT_KIND_ZIP,              /* a zip archive (PyTorch .bin/.pt) */
     CKPT_KIND_TEXT,             /* other text */
+    CKPT_KIND_TEKKEN_JSON,      /* Mistral's tekken.json tokenizer */
     CKPT_KIND_COUNT
 } ckpt_file_kind;
 

@@ -341,6 +341,7 @@ static ckpt_status open_dir(ckpt_hf *hf, ckpt_err *err)
         {"tokenizer_config.json", CKPT_HF_TOKENIZER_CONFIG},
         {"special_tokens_map.json", CKPT_HF_SPECIAL_TOKENS_MAP},
         {"generation_config.json", CKPT_HF_GENERATION_CONFIG},
+        {"tekken.json", CKPT_HF_TEKKEN},
     };
     ckpt_status s = load_config(hf, err);
     if (s != CKPT_OK)
@@ -348,11 +349,6 @@ static ckpt_status open_dir(ckpt_hf *hf, ckpt_err *err)
     for (size_t i = 0; i < sizeof optional / sizeof optional[0]; i++)
         if (in_dir(hf, i == 0 ? hf->names->spm : optional[i].name))
             hf->files |= optional[i].bit;
-    if (hf->names == &mistral_names && !(hf->files & CKPT_HF_TOKENIZER_MODEL) &&
-        in_dir(hf, "tekken.json"))
-        return ckpt_err_set(err, CKPT_E_UNSUPPORTED,
-                            "%s: tekken.json tokenizers are not supported yet (ckpt reads a "
-                            "Mistral-layout directory with tokenizer.model.v3)", hf->path);
 
     /* transformers looks for the single file first, then the index */
     char single[64], index[64];

@@ -99,7 +99,9 @@ enum {
     CKPT_HF_TOKENIZER_CONFIG = 1 << 2,   /* tokenizer_config.json */
     CKPT_HF_SPECIAL_TOKENS_MAP = 1 << 3, /* special_tokens_map.json */
     CKPT_HF_GENERATION_CONFIG = 1 << 4,  /* generation_config.json */
+    CKPT_HF_TEKKEN = 1 << 5,             /* tekken.json: Mistral's byte-level BPE */
 };
+#define CKPT_HF_N_FILE_BITS 6
 
 typedef struct ckpt_hf ckpt_hf;
 

@@ -90,6 +90,7 @@ struct lexer {
     size_t n;
     const char *what;
     const struct ckpt_json_limits *lim;
+    bool allow_nul; /* ckpt_json_parse_nul: \u0000 escapes pass */
     size_t values, top_members, depth;
     struct num_token *nums;
     size_t n_nums, cap_nums;
@@ -147,7 +148,7 @@ static size_t lex_string(struct lexer *lx, size_t i, ckpt_json_fail *fail, ckpt_
                          "%s: invalid \\u escape at byte %zu", lx->what, j);
                 return 0;
             }
-            if (memcmp(lx->s + j + 2, "0000", 4) == 0) {
+            if (memcmp(lx->s + j + 2, "0000", 4) == 0 && !lx->allow_nul) {
                 lex_fail(fail, CKPT_JSON_BAD_ENCODING, err, CKPT_E_FORMAT,
                          "%s: \\u0000 (NUL) escape in a string at byte %zu", lx->what, j);
                 return 0;
@@ -381,9 +382,9 @@ static void install_hooks(void)
     cJSON_InitHooks(&h);
 }
 
-ckpt_status ckpt_json_parse(ckpt_json **out, const char *text, size_t len, const char *what,
-                            const struct ckpt_json_limits *lim, ckpt_json_fail *fail,
-                            ckpt_err *err)
+static ckpt_status parse(ckpt_json **out, const char *text, size_t len, const char *what,
+                         const struct ckpt_json_limits *lim, bool allow_nul, ckpt_json_fail *fail,
+                         ckpt_err *err)
 {
     static const struct ckpt_json_limits no_limits = {0, 0};
     *out = NULL;
@@ -401,7 +402,7 @@ ckpt_status ckpt_json_parse(ckpt_json **out, const char *text, size_t len, const
         return lex_fail(fail, CKPT_JSON_BAD_ENCODING, err, CKPT_E_FORMAT,
                         "%s: NUL byte at byte %zu", what, (size_t)((const uint8_t *)nul - s));
 
-    struct lexer lx = {.s = s, .n = len, .what = what, .lim = lim};
+    struct lexer lx = {.s = s, .n = len, .what = what, .lim = lim, .allow_nul = allow_nul};
     ckpt_status st = lex(&lx, fail, err);
     if (st != CKPT_OK) {
         free(lx.nums);
@@ -506,4 +507,18 @@ bool ckpt_json_u64(const ckpt_json *j, const cJSON *item, uint64_t *out)
         return false;
     *out = t->value;
     return true;
+}
+
+ckpt_status ckpt_json_parse(ckpt_json **out, const char *text, size_t len, const char *what,
+                            const struct ckpt_json_limits *lim, ckpt_json_fail *fail,
+                            ckpt_err *err)
+{
+    return parse(out, text, len, what, lim, false, fail, err);
+}
+
+ckpt_status ckpt_json_parse_nul(ckpt_json **out, const char *text, size_t len, const char *what,
+                                const struct ckpt_json_limits *lim, ckpt_json_fail *fail,
+                                ckpt_err *err)
+{
+    return parse(out, text, len, what, lim, true, fail, err);
 }

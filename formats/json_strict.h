@@ -58,6 +58,16 @@ ckpt_status ckpt_json_parse(ckpt_json **out, const char *text, size_t len, const
                             const struct ckpt_json_limits *lim, ckpt_json_fail *fail,
                             ckpt_err *err);
 
+/*
+ * The same, but a \u0000 escape passes (cJSON then cuts that string at the
+ * NUL): for documents whose strings holding one are never read, such as
+ * Mistral's tekken.json, which gives the NUL byte's piece as token_str
+ * "\u0000" beside its bytes in base64.
+ */
+ckpt_status ckpt_json_parse_nul(ckpt_json **out, const char *text, size_t len, const char *what,
+                                const struct ckpt_json_limits *lim, ckpt_json_fail *fail,
+                                ckpt_err *err);
+
 /* The root value; borrowed, valid until ckpt_json_free. */
 const cJSON *ckpt_json_root(const ckpt_json *j);
 

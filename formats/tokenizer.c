@@ -20,6 +20,7 @@ ckpt_tok *ckpt_tok_build_new(enum ckpt_tok_source source)
     if (!t)
         return NULL;
     t->source = source;
+    t->kind = CKPT_TOK_KIND_SPM;
     t->bos = t->eos = t->unk = t->pad = -1;
     /* SentencePiece's proto defaults: unigram, dummy prefix, extra whitespace
      * removed, whitespace escaped; HF's LlamaTokenizer adds BOS only */
@@ -31,7 +32,7 @@ ckpt_tok *ckpt_tok_build_new(enum ckpt_tok_source source)
     t->prefix_after_special = true;
     t->add_bos = true;
     for (int i = 0; i < 256; i++)
-        t->byte_id[i] = -1;
+        t->byte_id[i] = t->char_id[i] = -1;
     return t;
 }
 
@@ -45,6 +46,10 @@ void ckpt_tok_free(ckpt_tok *tok)
     free(tok->user);
     free(tok->special);
     free(tok->chat_template);
+    ckpt_tok_pretok_free(tok->pre);
+    free(tok->pattern);
+    free(tok->merges);
+    free(tok->mslots);
     free(tok);
 }
 
@@ -95,6 +100,7 @@ ckpt_status ckpt_tok_build_add(ckpt_tok *t, const void *piece, size_t len, float
     p->type = (uint8_t)type;
     p->merge = 0;
     p->mergeable = 0;
+    p->strip = 0;
     t->n++;
     return CKPT_OK;
 }
@@ -261,6 +267,11 @@ ckpt_status ckpt_tok_build_finish(ckpt_tok *t, const char *name, ckpt_err *err)
     if (!sort_longest_first(t, t->special, t->n_special) ||
         !sort_longest_first(t, t->user, t->n_user))
         return ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory", name);
+    /* byte-level BPE starts each piece from the pieces of single bytes */
+    for (unsigned b = 0; b < 256 && t->kind == CKPT_TOK_KIND_BYTE_BPE; b++) {
+        char c[2];
+        t->char_id[b] = ckpt_tok_lookup(t, c, ckpt_tok_bytelevel_char(b, c));
+    }
     return CKPT_OK;
 }
 
@@ -293,6 +304,8 @@ bool ckpt_tok_add_bos(const ckpt_tok *t) { return t->add_bos; }
 bool ckpt_tok_add_eos(const ckpt_tok *t) { return t->add_eos; }
 const char *ckpt_tok_chat_template(const ckpt_tok *t) { return t->chat_template; }
 enum ckpt_tok_source ckpt_tok_source(const ckpt_tok *t) { return t->source; }
+enum ckpt_tok_kind ckpt_tok_kind(const ckpt_tok *t) { return t->kind; }
+const char *ckpt_tok_pre_name(const ckpt_tok *t) { return ckpt_tok_pretok_name(t->pattern); }
 bool ckpt_tok_byte_fallback(const ckpt_tok *t) { return t->byte_fallback; }
 bool ckpt_tok_add_dummy_prefix(const ckpt_tok *t) { return t->add_dummy_prefix; }
 
@@ -320,11 +333,11 @@ ckpt_status ckpt_tok_load_dir(ckpt_tok **out, const char *dir, ckpt_err *err)
         st = ckpt_tok_load_spm(&tok, spm, err);
     else if (ckpt_path_is_file(hf))
         st = ckpt_tok_load_hf_json(&tok, hf, err);
-    else if (tekken && ckpt_path_is_file(tekken))
-        st = ckpt_err_set(err, CKPT_E_UNSUPPORTED,
-                          "%s: tekken.json tokenizers are not supported yet", dir);
+    else if (ckpt_path_is_file(tekken)) /* Mistral's layout */
+        st = ckpt_tok_load_tekken(&tok, tekken, err);
     else
-        st = ckpt_err_set(err, CKPT_E_IO, "%s: neither tokenizer.model nor tokenizer.json", dir);
+        st = ckpt_err_set(err, CKPT_E_IO,
+                          "%s: no tokenizer.model, tokenizer.json or tekken.json", dir);
     if (st == CKPT_OK && ckpt_path_is_file(cfg))
         st = ckpt_tok_apply_config(tok, cfg, err);
 out:

@@ -1,6 +1,9 @@
 /*
- * tokenizer.h - the vocabulary of a Mistral/Mixtral checkpoint, and
- * SentencePiece-style BPE encoding and decoding with byte fallback.
+ * tokenizer.h - the vocabulary of a Mistral/Mixtral checkpoint, and its
+ * encoding and decoding: SentencePiece-style BPE with byte fallback (kind
+ * CKPT_TOK_KIND_SPM), or byte-level BPE as Tekken and GPT-2 do it (kind
+ * CKPT_TOK_KIND_BYTE_BPE: a regex pre-tokenizer, merges by rank over GPT-2's
+ * byte alphabet, Hugging Face's added-token rules).
  *
  * One in-memory model, ckpt_tok, loaded from tokenizer.model (SentencePiece
  * ModelProto) or from tokenizer.json (Hugging Face tokenizers), then refined
@@ -39,6 +42,13 @@ enum ckpt_tok_source {
     CKPT_TOK_SRC_SPM = 1,     /* tokenizer.model */
     CKPT_TOK_SRC_HF_JSON = 2, /* tokenizer.json */
     CKPT_TOK_SRC_GGUF = 3,    /* a GGUF's tokenizer.ggml.* arrays */
+    CKPT_TOK_SRC_TEKKEN = 4,  /* Mistral's tekken.json */
+};
+
+/* How text becomes ids. */
+enum ckpt_tok_kind {
+    CKPT_TOK_KIND_SPM = 1,      /* SentencePiece BPE: U+2581 for spaces, best score first */
+    CKPT_TOK_KIND_BYTE_BPE = 2, /* byte-level BPE: regex pieces, GPT-2 bytes, lowest merge rank */
 };
 
 /* Encode flags. */
@@ -67,12 +77,39 @@ ckpt_status ckpt_tok_parse_spm(ckpt_tok **out, const void *data, size_t size, co
  * Load tokenizer.json: model.type "BPE" with vocab and merges, byte_fallback,
  * added_tokens, and a normalizer / pre-tokenizer that amounts to
  * SentencePiece's (Prepend "▁" + Replace " " -> "▁", or Metaspace without
- * split).  Scores are derived from the merge ranks.  Errors as above, plus
+ * split).  Scores are derived from the merge ranks.  Or a byte-level BPE
+ * (kind CKPT_TOK_KIND_BYTE_BPE): no normalizer, pre_tokenizer
+ * Sequence[Split(Regex, Isolated, invert false), ByteLevel(add_prefix_space
+ * false, use_regex false)] (Tekken) or ByteLevel(add_prefix_space false,
+ * use_regex true) (GPT-2's pattern), BPE without byte_fallback, with or
+ * without ignore_merges, decoder ByteLevel; added tokens keep their lstrip
+ * and rstrip (single_word is refused: Hugging Face's Rust and JavaScript
+ * implementations disagree on it).  Errors as above, plus
  * CKPT_E_UNSUPPORTED for other models, normalizers and pre-tokenizers.
  */
 ckpt_status ckpt_tok_load_hf_json(ckpt_tok **out, const char *path, ckpt_err *err);
 ckpt_status ckpt_tok_parse_hf_json(ckpt_tok **out, const char *json, size_t len, const char *name,
                                    ckpt_err *err);
+
+/*
+ * Load Mistral's tekken.json (mistral_common's Tekkenizer): config.pattern,
+ * default_vocab_size, default_num_special_tokens; special_tokens [{rank,
+ * token_str, is_control}] at ids 0..num_special-1 (missing ranks filled
+ * with "<SPECIAL_N>", and the 20 of mistral_common's list when the file has
+ * none, as versions up to v7 allow); vocab [{rank, token_bytes (base64),
+ * token_str}] cut to default_vocab_size - num_special entries, entry r at
+ * id num_special + r, the first 256 being the single bytes.  Merges are
+ * derived from the ranks as llama.cpp's converter and transformers do
+ * (MistralVocab.extract_vocab_merges_from_model): for each piece of rank
+ * r >= 256, every split into two pieces of the vocabulary, ordered by the
+ * ranks of the halves, all ordered by r.  BOS is <s>, EOS </s>, UNK <unk>;
+ * add_bos yes, add_eos no.  Errors: CKPT_E_IO, CKPT_E_FORMAT (bad JSON,
+ * ranks out of order, bad base64, duplicate pieces, a piece no merge
+ * makes), CKPT_E_RANGE, CKPT_E_UNSUPPORTED (an unknown version), CKPT_E_NOMEM.
+ */
+ckpt_status ckpt_tok_load_tekken(ckpt_tok **out, const char *path, ckpt_err *err);
+ckpt_status ckpt_tok_parse_tekken(ckpt_tok **out, const char *json, size_t len, const char *name,
+                                  ckpt_err *err);
 
 /*
  * Apply tokenizer_config.json the way llama.cpp's converter does:
@@ -93,14 +130,17 @@ ckpt_status ckpt_tok_parse_config(ckpt_tok *tok, const char *json, size_t len, c
 /*
  * Load the tokenizer of a Hugging Face model directory: tokenizer.model when
  * present (as llama.cpp's converter prefers it), tokenizer.json otherwise,
- * then tokenizer_config.json when present.  Errors: as the loaders, and
+ * then tokenizer_config.json when present; in Mistral's layout,
+ * tokenizer.model.v3 or tekken.json.  Errors: as the loaders, and
  * CKPT_E_IO when neither tokenizer file exists.
  */
 ckpt_status ckpt_tok_load_dir(ckpt_tok **out, const char *dir, ckpt_err *err);
 
 /*
  * Load the vocabulary a GGUF carries (tokenizer.ggml.model "llama", i.e.
- * SentencePiece BPE): tokens, scores, token_type, the bos/eos/unknown/
+ * SentencePiece BPE; or "gpt2", byte-level BPE with tokenizer.ggml.merges
+ * and tokenizer.ggml.pre "tekken" (ignore_merges, as llama.cpp sets it) or
+ * "gpt-2" (GPT-2's pattern)): tokens, scores, token_type, the bos/eos/unknown/
  * padding ids, add_bos_token / add_eos_token (llama.cpp's defaults when
  * absent: BOS yes, EOS no), add_space_prefix (default true) and
  * chat_template.  Encoding then follows the scores as stored, which is
@@ -149,6 +189,14 @@ bool ckpt_tok_add_eos(const ckpt_tok *tok);
 /* The chat template of tokenizer_config.json, or NULL. */
 const char *ckpt_tok_chat_template(const ckpt_tok *tok);
 enum ckpt_tok_source ckpt_tok_source(const ckpt_tok *tok);
+enum ckpt_tok_kind ckpt_tok_kind(const ckpt_tok *tok);
+/* Byte-level BPE: tokenizer.ggml.pre for the model's regex ("tekken",
+ * "gpt-2"), or NULL for a pattern llama.cpp has no name for. */
+const char *ckpt_tok_pre_name(const ckpt_tok *tok);
+/* Byte-level BPE: the merges by rank (0 for other kinds); merge i as its
+ * two piece ids.  false for a bad index. */
+uint32_t ckpt_tok_n_merges(const ckpt_tok *tok);
+bool ckpt_tok_merge(const ckpt_tok *tok, uint32_t i, int32_t *a, int32_t *b);
 bool ckpt_tok_byte_fallback(const ckpt_tok *tok);
 bool ckpt_tok_add_dummy_prefix(const ckpt_tok *tok);
 
@@ -169,6 +217,21 @@ size_t ckpt_tok_encode_max(size_t len);
  * byte pieces (or <unk> without byte fallback).  Errors: CKPT_E_RANGE,
  * CKPT_E_UNSUPPORTED (not a BPE model, or a normalization other than
  * identity), CKPT_E_NOMEM.
+ *
+ * Byte-level BPE follows Hugging Face tokenizers instead: invalid UTF-8 is
+ * first replaced by U+FFFD, one per maximal ill-formed subsequence (the
+ * WHATWG/Unicode "substitution of maximal subparts": what JavaScript's
+ * TextDecoder does to bytes before @huggingface/tokenizers sees a string;
+ * Rust's tokenizers take only valid UTF-8 (&str), and Python callers get
+ * there with bytes.decode(errors="replace"), which replaces the same way).
+ * Then added tokens are cut out of the text, leftmost and longest first:
+ * non-special ones (USER_DEFINED) always, as HF does, and control ones only
+ * with PARSE_SPECIAL (HF's default; without it they are plain text, so a
+ * control id never comes out of text, as with mistral_common); lstrip /
+ * rstrip swallow the White_Space next to a match.  Each stretch between
+ * them is split by the regex, each piece is mapped to GPT-2's byte
+ * characters and, unless ignore_merges finds it whole among the normal
+ * pieces, merged pair by pair, lowest merge rank first (leftmost on ties).
  */
 ckpt_status ckpt_tok_encode(const ckpt_tok *tok, const char *text, size_t len, unsigned flags,
                             int32_t *ids, size_t cap, size_t *n_ids, ckpt_err *err);
@@ -179,7 +242,13 @@ ckpt_status ckpt_tok_encode(const ckpt_tok *tok, const char *text, size_t len, u
  * (then CKPT_E_RANGE).  "▁" becomes ' ', <0xNN> pieces become raw bytes,
  * control pieces (BOS, EOS) vanish, <unk> becomes " ⁇ " (SentencePiece's
  * surface), and the leading space of the first piece is dropped when the
- * model adds a dummy prefix.  Errors: CKPT_E_RANGE (bad id or buffer).
+ * model adds a dummy prefix.  Byte-level BPE: control pieces vanish too
+ * (HF's skip_special_tokens), every other piece gives the bytes its GPT-2
+ * characters stand for (a piece with a character outside that alphabet,
+ * such as an added token, gives its own UTF-8, as HF's ByteLevel decoder
+ * does).  The bytes are returned as they are, also when they are not valid
+ * UTF-8 (a cut multi-byte character); HF would show U+FFFD there.
+ * Errors: CKPT_E_RANGE (bad id or buffer).
  */
 ckpt_status ckpt_tok_decode(const ckpt_tok *tok, const int32_t *ids, size_t n, char *buf,
                             size_t cap, size_t *len, ckpt_err *err);

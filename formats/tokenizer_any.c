@@ -20,6 +20,7 @@ ckpt_status ckpt_tok_load_any(ckpt_tok **out, const char *path, ckpt_err *err)
     switch (kind) {
     case CKPT_KIND_DIRECTORY: return ckpt_tok_load_dir(out, path, err);
     case CKPT_KIND_GGUF: return ckpt_tok_load_gguf(out, path, err);
+    case CKPT_KIND_TEKKEN_JSON: return ckpt_tok_load_tekken(out, path, err);
     case CKPT_KIND_TOKENIZER_JSON:
     case CKPT_KIND_JSON: return ckpt_tok_load_hf_json(out, path, err);
     case CKPT_KIND_SPM_MODEL:
@@ -34,8 +35,8 @@ ckpt_status ckpt_tok_load_any(ckpt_tok **out, const char *path, ckpt_err *err)
     }
     default:
         return ckpt_file_refuse(path, kind,
-                                "a tokenizer (a model directory, a GGUF, tokenizer.json or "
-                                "tokenizer.model)",
+                                "a tokenizer (a model directory, a GGUF, tokenizer.json, "
+                                "tekken.json or tokenizer.model)",
                                 err);
     }
 }

@@ -202,7 +202,7 @@ ckpt_status ckpt_tok_parse_config(ckpt_tok *tok, const char *json, size_t len, c
                                   ckpt_err *err)
 {
     ckpt_json *doc = NULL;
-    ckpt_status st = ckpt_tok_json_parse(&doc, json, len, name, err);
+    ckpt_status st = ckpt_tok_json_parse(&doc, json, len, name, false, err);
     if (st != CKPT_OK)
         return st;
     const cJSON *root = ckpt_json_root(doc);

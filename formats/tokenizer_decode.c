@@ -28,6 +28,8 @@ static void put(struct sink *s, const char *p, size_t n)
 ckpt_status ckpt_tok_decode(const ckpt_tok *t, const int32_t *ids, size_t n, char *buf,
                             size_t cap, size_t *len, ckpt_err *err)
 {
+    if (t->kind == CKPT_TOK_KIND_BYTE_BPE)
+        return ckpt_tok_bpe_decode(t, ids, n, buf, cap, len, err);
     struct sink s = {buf, cap, 0};
     bool first = true; /* no text produced yet: a leading "▁" is the dummy prefix */
     *len = 0;

@@ -53,30 +53,13 @@ struct enc {
     size_t blen, cap_buf;
     struct sym *sym;
     size_t cap_sym;
-    struct cand *heap;
-    size_t nheap, cap_heap;
+    struct ckpt_tok_heap heap; /* of struct cand */
     struct node *nodes;
     size_t nnodes, cap_nodes;
     int32_t *stack;
     size_t cap_stack;
     bool nomem;
 };
-
-/* Make room for `need` elements of `size` bytes in *p (capacity *cap). */
-static bool grow(void **p, size_t *cap, size_t need, size_t size)
-{
-    if (need <= *cap)
-        return true;
-    size_t n = *cap ? *cap : 64;
-    while (n < need)
-        n *= 2;
-    void *q = realloc(*p, n * size);
-    if (!q)
-        return false;
-    *p = q;
-    *cap = n;
-    return true;
-}
 
 static void emit(struct out *o, int32_t id)
 {
@@ -164,49 +147,11 @@ static void normalize(struct enc *e, const char *text, size_t len, bool prefix)
     e->blen = o;
 }
 
-/* ---- the candidate heap: best score first, then leftmost ---- */
-
-static bool better(const struct cand *a, const struct cand *b)
+/* The candidate queue's order: best score first, then leftmost. */
+static bool better(const void *x, const void *y)
 {
+    const struct cand *a = x, *b = y;
     return a->score > b->score || (a->score == b->score && a->left < b->left);
-}
-
-static void heap_push(struct enc *e, struct cand c)
-{
-    if (!grow((void **)&e->heap, &e->cap_heap, e->nheap + 1, sizeof *e->heap)) {
-        e->nomem = true;
-        return;
-    }
-    size_t i = e->nheap++;
-    while (i > 0) {
-        size_t p = (i - 1) / 2;
-        if (!better(&c, &e->heap[p]))
-            break;
-        e->heap[i] = e->heap[p];
-        i = p;
-    }
-    e->heap[i] = c;
-}
-
-static struct cand heap_pop(struct enc *e)
-{
-    struct cand top = e->heap[0], last = e->heap[--e->nheap];
-    size_t i = 0, n = e->nheap;
-    for (;;) {
-        size_t l = 2 * i + 1, best = i;
-        const struct cand *bc = &last;
-        if (l < n && better(&e->heap[l], bc))
-            best = l, bc = &e->heap[l];
-        if (l + 1 < n && better(&e->heap[l + 1], bc))
-            best = l + 1;
-        if (best == i)
-            break;
-        e->heap[i] = e->heap[best];
-        i = best;
-    }
-    if (n)
-        e->heap[i] = last;
-    return top;
 }
 
 /* Queue the pair (l, r) if its joined text is a piece a merge may make. */
@@ -219,14 +164,15 @@ static void try_pair(struct enc *e, int32_t l, int32_t r)
     if (id < 0 || !e->tok->pc[id].mergeable)
         return;
     struct cand c = {e->tok->pc[id].score, (uint32_t)l, (uint32_t)r, a->len + b->len, id};
-    heap_push(e, c);
+    if (!ckpt_tok_heap_push(&e->heap, &c))
+        e->nomem = true;
 }
 
 static int32_t new_node(struct enc *e, uint32_t start, uint32_t len, int32_t l, int32_t r)
 {
     /* the stack of the output walk holds at most one entry per node, plus one */
-    if (!grow((void **)&e->nodes, &e->cap_nodes, e->nnodes + 1, sizeof *e->nodes) ||
-        !grow((void **)&e->stack, &e->cap_stack, e->nnodes + 2, sizeof *e->stack))
+    if (!ckpt_tok_grow((void **)&e->nodes, &e->cap_nodes, e->nnodes + 1, sizeof *e->nodes) ||
+        !ckpt_tok_grow((void **)&e->stack, &e->cap_stack, e->nnodes + 2, sizeof *e->stack))
         return -2;
     e->nodes[e->nnodes] = (struct node){start, len, l, r};
     return (int32_t)e->nnodes++;
@@ -263,7 +209,7 @@ static ckpt_status bpe(struct enc *e, struct out *o, ckpt_err *err)
 {
     const ckpt_tok *t = e->tok;
     int32_t ns = 0;
-    if (!grow((void **)&e->sym, &e->cap_sym, e->blen, sizeof *e->sym))
+    if (!ckpt_tok_grow((void **)&e->sym, &e->cap_sym, e->blen, sizeof *e->sym))
         return ckpt_err_set(err, CKPT_E_NOMEM, "tokenizer: out of memory");
     for (uint32_t i = 0; i < e->blen;) {
         uint32_t n = 0;
@@ -285,12 +231,13 @@ static ckpt_status bpe(struct enc *e, struct out *o, ckpt_err *err)
         ns++;
         i += n;
     }
-    e->nheap = 0;
+    e->heap.n = 0;
     e->nnodes = 0;
     for (int32_t i = 0; i + 1 < ns; i++)
         try_pair(e, i, i + 1);
-    while (e->nheap && !e->nomem) {
-        struct cand c = heap_pop(e);
+    while (e->heap.n && !e->nomem) {
+        struct cand c;
+        ckpt_tok_heap_pop(&e->heap, &c);
         struct sym *l = &e->sym[c.left], *r = &e->sym[c.right];
         if (l->len == 0 || r->len == 0 || l->len + r->len != c.len || l->next != (int32_t)c.right)
             continue; /* stale: one side has changed since the pair was queued */
@@ -342,7 +289,7 @@ static ckpt_status fragment(struct enc *e, struct out *o, const char *text, size
                             ckpt_err *err)
 {
     /* at most 3 bytes per input byte (' ' -> U+2581, bad byte -> U+FFFD), and a prefix */
-    if (!grow((void **)&e->buf, &e->cap_buf, 3 * len + 3, 1))
+    if (!ckpt_tok_grow((void **)&e->buf, &e->cap_buf, 3 * len + 3, 1))
         return ckpt_err_set(err, CKPT_E_NOMEM, "tokenizer: out of memory");
     normalize(e, text, len, prefix);
     return e->blen ? bpe(e, o, err) : CKPT_OK;
@@ -371,6 +318,8 @@ ckpt_status ckpt_tok_encode(const ckpt_tok *t, const char *text, size_t len, uns
                             int32_t *ids, size_t cap, size_t *n_ids, ckpt_err *err)
 {
     *n_ids = 0;
+    if (t->kind == CKPT_TOK_KIND_BYTE_BPE)
+        return ckpt_tok_bpe_encode(t, text, len, flags, ids, cap, n_ids, err);
     if (t->model_type != 2)
         return ckpt_err_set(err, CKPT_E_UNSUPPORTED,
                             "tokenizer: model type %d is not BPE; only BPE models can encode",
@@ -383,7 +332,7 @@ ckpt_status ckpt_tok_encode(const ckpt_tok *t, const char *text, size_t len, uns
     if (len > (size_t)INT32_MAX / 4)
         return ckpt_err_set(err, CKPT_E_RANGE, "tokenizer: %zu bytes of text is too long", len);
     struct out o = {ids, cap, 0, false};
-    struct enc e = {.tok = t};
+    struct enc e = {.tok = t, .heap = {NULL, 0, 0, sizeof(struct cand), better}};
     ckpt_status st = CKPT_OK;
     bool specials = (flags & CKPT_TOK_ADD_SPECIAL) != 0;
     if (specials && t->add_bos && t->bos >= 0)
@@ -417,7 +366,7 @@ ckpt_status ckpt_tok_encode(const ckpt_tok *t, const char *text, size_t len, uns
         st = ckpt_err_set(err, CKPT_E_RANGE, "tokenizer: %zu ids do not fit in %zu", o.n, cap);
     free(e.buf);
     free(e.sym);
-    free(e.heap);
+    free(e.heap.v);
     free(e.nodes);
     free(e.stack);
     return st;

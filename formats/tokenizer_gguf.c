@@ -1,10 +1,14 @@
 /*
  * tokenizer_gguf.c - the vocabulary stored in a GGUF (tokenizer.ggml.*) as
  * a ckpt_tok, so that a GGUF alone is enough to turn text into ids.  The
- * arrays are what llama.cpp's converter wrote; the encoder then treats them
- * as llama.cpp's SentencePiece tokenizer does: every piece may be the
- * result of a merge, whitespace is escaped as U+2581, extra whitespace is
- * kept, and a dummy prefix is added when add_space_prefix says so.
+ * arrays are what llama.cpp's converter wrote; for tokenizer.ggml.model
+ * "llama" the encoder then treats them as llama.cpp's SentencePiece
+ * tokenizer does: every piece may be the result of a merge, whitespace is
+ * escaped as U+2581, extra whitespace is kept, and a dummy prefix is added
+ * when add_space_prefix says so.  For "gpt2" (byte-level BPE) the merges
+ * give the ranks and tokenizer.ggml.pre the regex, as in llama.cpp
+ * (src/llama-vocab.cpp): "tekken" with ignore_merges, "gpt-2" GPT-2's
+ * own without.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,15 +57,87 @@ static ckpt_status opt_bool(const ckpt_gguf *g, const char *key, bool *v, ckpt_e
     return ckpt_gguf_find_kv(g, key) ? ckpt_gguf_get_bool(g, key, v, err) : CKPT_OK;
 }
 
+/* tokenizer.ggml.pre of a gpt2 vocabulary: the regex, and ignore_merges. */
+static ckpt_status bytelevel_pre(ckpt_tok *t, const ckpt_gguf *g, const char *name,
+                                 ckpt_err *err)
+{
+    /* absent, llama.cpp takes "default", whose BPE split is its own mix of
+     * four regexes: not one ckpt reproduces */
+    const char *pre = "default";
+    ckpt_status st = CKPT_OK;
+    if (ckpt_gguf_find_kv(g, CKPT_KEY_TOK_PRE) &&
+        (st = ckpt_gguf_get_str(g, CKPT_KEY_TOK_PRE, &pre, err)))
+        return st;
+    bool tekken = strcmp(pre, "tekken") == 0;
+    const char *pattern = ckpt_tok_pretok_pattern(pre);
+    if (!pattern)
+        return ckpt_err_set(err, CKPT_E_UNSUPPORTED,
+                            "%s: tokenizer.ggml.pre '%s' is not supported (ckpt knows 'tekken' "
+                            "and 'gpt-2')",
+                            name, pre);
+    return ckpt_tok_bytelevel_init(t, pattern, strlen(pattern), tekken, name, err);
+}
+
+/* tokenizer.ggml.merges: "a b" strings, split at the first space after
+ * the first byte as llama.cpp does; both halves and the joined text must
+ * be tokens. */
+static ckpt_status bytelevel_merges(ckpt_tok *t, const ckpt_gguf *g, const char *name,
+                                    ckpt_err *err)
+{
+    const struct ckpt_gguf_kv *kv = ckpt_gguf_find_kv(g, CKPT_KEY_TOK_MERGES);
+    if (!kv || kv->type != CKPT_GGUF_ARRAY || kv->elem_type != CKPT_GGUF_STRING)
+        return ckpt_err_set(err, CKPT_E_FORMAT, "%s: no %s array of strings (a gpt2 vocabulary "
+                            "needs it)", name, CKPT_KEY_TOK_MERGES);
+    if (kv->n > CKPT_TOK_MAX_PIECES)
+        return ckpt_err_set(err, CKPT_E_RANGE, "%s: %llu merges", name,
+                            (unsigned long long)kv->n);
+    char *joined = NULL;
+    size_t cap = 0;
+    ckpt_status st = CKPT_OK;
+    for (uint64_t i = 0; i < kv->n && !st; i++) {
+        const struct ckpt_gguf_str *m = &kv->array_str[i];
+        const char *sp = m->len > 1 ? memchr(m->str + 1, ' ', (size_t)m->len - 1) : NULL;
+        if (!sp || sp + 1 == m->str + m->len) {
+            st = ckpt_err_set(err, CKPT_E_FORMAT, "%s: merge %llu is not \"a b\"", name,
+                              (unsigned long long)i);
+            break;
+        }
+        size_t la = (size_t)(sp - m->str), lb = (size_t)m->len - la - 1;
+        if (la + lb > cap) {
+            char *nb = realloc(joined, 2 * (la + lb));
+            if (!nb) {
+                st = ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory", name);
+                break;
+            }
+            joined = nb;
+            cap = 2 * (la + lb);
+        }
+        memcpy(joined, m->str, la);
+        memcpy(joined + la, sp + 1, lb);
+        int32_t a = ckpt_tok_lookup(t, m->str, la), b = ckpt_tok_lookup(t, sp + 1, lb);
+        int32_t out = ckpt_tok_lookup(t, joined, la + lb);
+        if (a < 0 || b < 0 || out < 0)
+            st = ckpt_err_set(err, CKPT_E_FORMAT,
+                              "%s: merge %llu uses or makes a piece not among the tokens", name,
+                              (unsigned long long)i);
+        else
+            st = ckpt_tok_merge_add(t, a, b, out, false, name, err); /* llama.cpp: first wins */
+    }
+    free(joined);
+    return st;
+}
+
 static ckpt_status fill(ckpt_tok *t, const ckpt_gguf *g, const char *name, ckpt_err *err)
 {
     const char *model;
     ckpt_status st = ckpt_gguf_get_str(g, CKPT_KEY_TOK_MODEL, &model, err);
     if (st)
         return st;
-    if (strcmp(model, "llama") != 0)
+    bool gpt2 = strcmp(model, "gpt2") == 0;
+    if (strcmp(model, "llama") != 0 && !gpt2)
         return ckpt_err_set(err, CKPT_E_UNSUPPORTED,
-                            "%s: tokenizer.ggml.model '%s' is not supported (expected 'llama')",
+                            "%s: tokenizer.ggml.model '%s' is not supported (expected 'llama' or "
+                            "'gpt2')",
                             name, model);
     const struct ckpt_gguf_kv *tokens, *scores, *types;
     /* llama.cpp takes scores and types as optional (0 and NORMAL) */
@@ -120,9 +196,14 @@ static ckpt_status fill(ckpt_tok *t, const ckpt_gguf *g, const char *name, ckpt_
         if (!(t->chat_template = strdup(tmpl)))
             return ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory", name);
     }
+    /* the hash first (merges are looked up), the regex after */
+    if (gpt2 && ((st = ckpt_tok_build_finish(t, name, err)) ||
+                 (st = bytelevel_merges(t, g, name, err)) ||
+                 (st = bytelevel_pre(t, g, name, err))))
+        return st;
     if ((st = ckpt_tok_build_finish(t, name, err)))
         return st;
-    if (t->unk < 0)
+    if (t->unk < 0 && !gpt2)
         t->unk = ckpt_tok_lookup(t, "<unk>", 5);
     return CKPT_OK;
 }

@@ -34,6 +34,8 @@ struct json_ctx {
     ckpt_tok *tok;
     const char *name;
     ckpt_err *err;
+    bool bytelevel; /* a byte-level BPE (see the end of this file) */
+    uint32_t scored; /* derive_scores: normal pieces scored so far */
 };
 
 /* An integral JSON number in [0, max). */
@@ -79,7 +81,9 @@ static ckpt_status load_vocab(struct json_ctx *c, const cJSON *vocab)
     for (uint32_t id = 0; id < n && !st; id++) {
         const char *s = by_id[id]->string;
         size_t len = strlen(s);
-        int type = ckpt_tok_byte_piece(s, len) >= 0 ? CKPT_TOK_BYTE : CKPT_TOK_NORMAL;
+        /* "<0x0A>" is a byte piece only where bytes have pieces of their own */
+        int type = !c->bytelevel && ckpt_tok_byte_piece(s, len) >= 0 ? CKPT_TOK_BYTE
+                                                                       : CKPT_TOK_NORMAL;
         st = ckpt_tok_build_add(c->tok, s, len, 0.0f, type, c->name, c->err);
     }
     free(by_id);
@@ -90,7 +94,17 @@ struct added {
     uint32_t id;
     const char *content;
     bool special;
+    uint8_t strip; /* CKPT_TOK_LSTRIP | CKPT_TOK_RSTRIP */
 };
+
+/* An optional boolean field of an added token: absent is false. */
+static bool opt_flag(const cJSON *e, const char *key, bool *ok)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(e, key);
+    if (v && !cJSON_IsBool(v))
+        *ok = false;
+    return cJSON_IsTrue(v);
+}
 
 static int by_id(const void *a, const void *b)
 {
@@ -130,6 +144,23 @@ static ckpt_status load_added(struct json_ctx *c, const cJSON *arr)
         else {
             v[i].content = content->valuestring;
             v[i].special = cJSON_IsTrue(special);
+            bool ok = true;
+            v[i].strip = (uint8_t)((opt_flag(e, "lstrip", &ok) ? CKPT_TOK_LSTRIP : 0) |
+                                   (opt_flag(e, "rstrip", &ok) ? CKPT_TOK_RSTRIP : 0));
+            bool single = opt_flag(e, "single_word", &ok);
+            /* "normalized" only matters with a normalizer, which a byte-level
+             * tokenizer here has not; the SentencePiece path matches added
+             * tokens its own way and ignores all four flags */
+            (void)opt_flag(e, "normalized", &ok);
+            if (!ok)
+                st = ckpt_err_set(c->err, CKPT_E_FORMAT,
+                                  "%s: added_tokens[%d] has a flag that is not a boolean", c->name,
+                                  i);
+            else if (c->bytelevel && single)
+                st = ckpt_err_set(c->err, CKPT_E_UNSUPPORTED,
+                                  "%s: added token '%.40s' is single_word, which is not supported "
+                                  "(Hugging Face's Rust and JavaScript tokenizers disagree on it)",
+                                  c->name, v[i].content);
         }
     }
     if (!st)
@@ -146,10 +177,16 @@ static ckpt_status load_added(struct json_ctx *c, const cJSON *arr)
                 st = ckpt_tok_build_set_text(t, v[i].id, v[i].content, len, c->name, c->err);
             if (v[i].special)
                 p->type = CKPT_TOK_CONTROL;
-        } else if (v[i].id == t->n)
+            else if (c->bytelevel) /* matched in text as an added token */
+                p->type = CKPT_TOK_USER_DEFINED;
+            p->strip = c->bytelevel ? v[i].strip : 0;
+        } else if (v[i].id == t->n) {
             st = ckpt_tok_build_add(t, v[i].content, len, 0.0f,
                                     v[i].special ? CKPT_TOK_CONTROL : CKPT_TOK_USER_DEFINED,
                                     c->name, c->err);
+            if (!st)
+                t->pc[t->n - 1].strip = c->bytelevel ? v[i].strip : 0;
+        }
         else
             st = ckpt_err_set(c->err, CKPT_E_FORMAT,
                               "%s: added token id %u leaves a gap after the %u pieces", c->name,
@@ -182,8 +219,13 @@ static bool merge_halves(const cJSON *m, char *buf, size_t cap, const char **a, 
     return false;
 }
 
-/* The scores described at the top of this file, and the merge flags. */
-static ckpt_status derive_scores(struct json_ctx *c, const cJSON *merges)
+/* Called with each merge of model.merges as piece ids, in rank order. */
+typedef ckpt_status (*merge_fn)(struct json_ctx *c, uint32_t rank, int32_t a, int32_t b,
+                                int32_t out);
+
+/* Each merge ("a b", or ["a", "b"] in newer files) as piece ids; one whose
+ * parts or result are not pieces is refused, as Hugging Face refuses it. */
+static ckpt_status each_merge(struct json_ctx *c, const cJSON *merges, merge_fn fn)
 {
     ckpt_tok *t = c->tok;
     if (!cJSON_IsArray(merges))
@@ -191,7 +233,7 @@ static ckpt_status derive_scores(struct json_ctx *c, const cJSON *merges)
     char *buf = NULL;
     size_t cap = 0;
     ckpt_status st = CKPT_OK;
-    uint32_t k = 0, rank = 0;
+    uint32_t rank = 0;
     for (const cJSON *m = merges->child; m && !st; m = m->next, rank++) {
         /* buf holds the halves of a "a b" string, then the joined pair */
         size_t need = 1;
@@ -221,23 +263,40 @@ static ckpt_status derive_scores(struct json_ctx *c, const cJSON *merges)
         memcpy(pair + la, b, lb);
         int32_t ia = ckpt_tok_lookup(t, a, la), ib = ckpt_tok_lookup(t, b, lb);
         int32_t ip = ckpt_tok_lookup(t, pair, la + lb);
-        if (ia < 0 || ib < 0 || ip < 0) {
+        if (ia < 0 || ib < 0 || ip < 0)
             st = ckpt_err_set(c->err, CKPT_E_FORMAT,
                               "%s: merge %u ('%.40s' '%.40s') uses or makes a piece not in the "
                               "vocabulary",
                               c->name, rank, a, b);
-            break;
-        }
-        struct ckpt_tok_piece *p = &t->pc[ip];
-        if (p->type == CKPT_TOK_NORMAL && !p->merge) {
-            p->merge = 1;
-            p->score = -(float)k++; /* the first is -0.0, as SentencePiece stores it */
-        }
+        else
+            st = fn(c, rank, ia, ib, ip);
     }
     free(buf);
+    return st;
+}
+
+/* A merge's share of the scores described at the top of this file: the
+ * piece it makes, the first time, gets the next score. */
+static ckpt_status score_merge(struct json_ctx *c, uint32_t rank, int32_t a, int32_t b,
+                               int32_t out)
+{
+    struct ckpt_tok_piece *p = &c->tok->pc[out];
+    if (p->type == CKPT_TOK_NORMAL && !p->merge) {
+        p->merge = 1;
+        p->score = -(float)c->scored++; /* the first is -0.0, as SentencePiece stores it */
+    }
+    return CKPT_OK;
+}
+
+/* The scores described at the top of this file, and the merge flags. */
+static ckpt_status derive_scores(struct json_ctx *c, const cJSON *merges)
+{
+    ckpt_tok *t = c->tok;
+    c->scored = 0;
+    ckpt_status st = each_merge(c, merges, score_merge);
     for (uint32_t id = 0; id < t->n && !st; id++)
         if (t->pc[id].type == CKPT_TOK_NORMAL && !t->pc[id].merge)
-            t->pc[id].score = -(float)k++;
+            t->pc[id].score = -(float)c->scored++;
     return st;
 }
 
@@ -361,6 +420,109 @@ static ckpt_status load_template(struct json_ctx *c, const cJSON *root)
     return CKPT_OK;
 }
 
+/* ---- byte-level BPE (Tekken, GPT-2) ---- */
+
+/*
+ * Is the pre-tokenizer a byte-level one?  *pattern gets its split regex
+ * (not NUL-terminated; *plen bytes) and c->bytelevel is set; anything that
+ * is not ByteLevel-based leaves both alone for the SentencePiece path.
+ * Supported: Sequence[Split(Regex, Isolated, invert false),
+ * ByteLevel(add_prefix_space false, use_regex false)], as Hugging Face's
+ * conversion writes Tekken, and ByteLevel(add_prefix_space false,
+ * use_regex true), GPT-2's own regex.  add_prefix_space must be given:
+ * Rust's default is true and JavaScript's false.
+ */
+static ckpt_status bytelevel_pre(struct json_ctx *c, const cJSON *pre, const char **pattern,
+                                 size_t *plen)
+{
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(pre, "type");
+    const cJSON *bl = NULL, *split = NULL;
+    if (str_is(type, "ByteLevel"))
+        bl = pre;
+    else if (str_is(type, "Sequence")) {
+        const cJSON *list = cJSON_GetObjectItemCaseSensitive(pre, "pretokenizers");
+        if (!cJSON_IsArray(list))
+            return ckpt_err_set(c->err, CKPT_E_FORMAT,
+                                "%s: pre_tokenizer.pretokenizers is not an array", c->name);
+        if (cJSON_GetArraySize(list) == 2 &&
+            str_is(cJSON_GetObjectItemCaseSensitive(list->child, "type"), "Split") &&
+            str_is(cJSON_GetObjectItemCaseSensitive(list->child->next, "type"), "ByteLevel")) {
+            split = list->child;
+            bl = list->child->next;
+        } else
+            return ckpt_err_set(c->err, CKPT_E_UNSUPPORTED,
+                                "%s: pre_tokenizer 'Sequence' is supported as [Split, ByteLevel] "
+                                "(byte-level BPE, as Tekken) only",
+                                c->name);
+    } else
+        return CKPT_OK;
+    const cJSON *aps = cJSON_GetObjectItemCaseSensitive(bl, "add_prefix_space");
+    const cJSON *ur = cJSON_GetObjectItemCaseSensitive(bl, "use_regex");
+    bool use_regex = !cJSON_IsFalse(ur); /* default true in both implementations */
+    if (!cJSON_IsFalse(aps))
+        return ckpt_err_set(c->err, CKPT_E_UNSUPPORTED,
+                            "%s: ByteLevel pre_tokenizer needs add_prefix_space false (a prefix "
+                            "space is not supported)",
+                            c->name);
+    if (split) {
+        const cJSON *pat = cJSON_GetObjectItemCaseSensitive(split, "pattern");
+        const cJSON *re = cJSON_GetObjectItemCaseSensitive(pat, "Regex");
+        if (!cJSON_IsString(re) ||
+            !str_is(cJSON_GetObjectItemCaseSensitive(split, "behavior"), "Isolated") ||
+            cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(split, "invert")) || use_regex)
+            return ckpt_err_set(c->err, CKPT_E_UNSUPPORTED,
+                                "%s: byte-level pre_tokenizer: only Split with a Regex, behavior "
+                                "Isolated, invert false, then ByteLevel with use_regex false is "
+                                "supported",
+                                c->name);
+        *pattern = re->valuestring;
+        *plen = strlen(re->valuestring);
+    } else if (use_regex) {
+        *pattern = ckpt_tok_pretok_pattern("gpt-2");
+        *plen = strlen(*pattern);
+    } else
+        return ckpt_err_set(c->err, CKPT_E_UNSUPPORTED,
+                            "%s: ByteLevel pre_tokenizer without a regex is not supported",
+                            c->name);
+    c->bytelevel = true;
+    return CKPT_OK;
+}
+
+/* A merge of a byte-level BPE, kept by rank (a pair listed twice at its
+ * last one, as Hugging Face's BPE keeps it). */
+static ckpt_status add_merge(struct json_ctx *c, uint32_t rank, int32_t a, int32_t b, int32_t out)
+{
+    return ckpt_tok_merge_add(c->tok, a, b, out, true, c->name, c->err);
+}
+
+/* The rest of a byte-level tokenizer.json: no normalizer, decoder
+ * ByteLevel, no byte fallback, ignore_merges, the merges, the regex. */
+static ckpt_status bytelevel_model(struct json_ctx *c, const cJSON *root, const cJSON *model,
+                                   const char *pattern, size_t plen)
+{
+    const cJSON *norm = cJSON_GetObjectItemCaseSensitive(root, "normalizer");
+    if (norm && !cJSON_IsNull(norm))
+        return unsupported(c, "normalizer (with a byte-level pre_tokenizer)",
+                           cJSON_GetObjectItemCaseSensitive(norm, "type"));
+    const cJSON *dec = cJSON_GetObjectItemCaseSensitive(root, "decoder");
+    if (!str_is(cJSON_GetObjectItemCaseSensitive(dec, "type"), "ByteLevel"))
+        return unsupported(c, "decoder (with a byte-level pre_tokenizer)",
+                           cJSON_GetObjectItemCaseSensitive(dec, "type"));
+    if (c->tok->byte_fallback)
+        return ckpt_err_set(c->err, CKPT_E_UNSUPPORTED,
+                            "%s: byte_fallback with a byte-level pre_tokenizer is not supported",
+                            c->name);
+    const cJSON *im = cJSON_GetObjectItemCaseSensitive(model, "ignore_merges");
+    if (im && !cJSON_IsBool(im))
+        return ckpt_err_set(c->err, CKPT_E_FORMAT, "%s: model.ignore_merges is not a boolean",
+                            c->name);
+    ckpt_status st = ckpt_tok_bytelevel_init(c->tok, pattern, plen, cJSON_IsTrue(im), c->name,
+                                             c->err);
+    if (!st)
+        st = each_merge(c, cJSON_GetObjectItemCaseSensitive(model, "merges"), add_merge);
+    return st ? st : ckpt_tok_merges_compact(c->tok, c->name, c->err);
+}
+
 static ckpt_status parse_root(struct json_ctx *c, const cJSON *root)
 {
     ckpt_tok *t = c->tok;
@@ -392,14 +554,21 @@ static ckpt_status parse_root(struct json_ctx *c, const cJSON *root)
     t->byte_fallback = cJSON_IsTrue(bf);
     t->model_type = 2;
 
-    ckpt_status st = load_vocab(c, cJSON_GetObjectItemCaseSensitive(model, "vocab"));
+    const char *pattern = NULL;
+    size_t plen = 0;
+    const cJSON *pre = cJSON_GetObjectItemCaseSensitive(root, "pre_tokenizer");
+    ckpt_status st = pre && !cJSON_IsNull(pre) ? bytelevel_pre(c, pre, &pattern, &plen) : CKPT_OK;
+    if (!st)
+        st = load_vocab(c, cJSON_GetObjectItemCaseSensitive(model, "vocab"));
     if (!st)
         st = load_added(c, cJSON_GetObjectItemCaseSensitive(root, "added_tokens"));
     if (!st) /* the hash, for the lookups below */
         st = ckpt_tok_build_finish(t, c->name, c->err);
-    if (!st)
+    if (!st && c->bytelevel)
+        st = bytelevel_model(c, root, model, pattern, plen);
+    if (!st && !c->bytelevel)
         st = derive_scores(c, merges);
-    if (!st)
+    if (!st && !c->bytelevel)
         st = load_normalizers(c, root);
     if (!st)
         st = load_template(c, root);
@@ -422,11 +591,12 @@ static ckpt_status parse_root(struct json_ctx *c, const cJSON *root)
 }
 
 ckpt_status ckpt_tok_json_parse(ckpt_json **out, const char *json, size_t len, const char *name,
-                                ckpt_err *err)
+                                bool nul_escapes, ckpt_err *err)
 {
     static const struct ckpt_json_limits lim = {CKPT_TOK_JSON_MAX_VALUES, 0};
     ckpt_err inner = {0};
-    ckpt_status st = ckpt_json_parse(out, json, len, name, &lim, NULL, &inner);
+    ckpt_status st = nul_escapes ? ckpt_json_parse_nul(out, json, len, name, &lim, NULL, &inner)
+                                 : ckpt_json_parse(out, json, len, name, &lim, NULL, &inner);
     if (st == CKPT_OK)
         return st;
     /* inner messages start with the name; keep one "name: " */
@@ -445,11 +615,11 @@ ckpt_status ckpt_tok_parse_hf_json(ckpt_tok **out, const char *json, size_t len,
 {
     *out = NULL;
     ckpt_json *doc = NULL;
-    ckpt_status st = ckpt_tok_json_parse(&doc, json, len, name, err);
+    ckpt_status st = ckpt_tok_json_parse(&doc, json, len, name, false, err);
     if (st != CKPT_OK)
         return st;
     const cJSON *root = ckpt_json_root(doc);
-    struct json_ctx c = {ckpt_tok_build_new(CKPT_TOK_SRC_HF_JSON), name, err};
+    struct json_ctx c = {ckpt_tok_build_new(CKPT_TOK_SRC_HF_JSON), name, err, false, 0};
     if (!c.tok)
         st = ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory", name);
     else if (!cJSON_IsObject(root))

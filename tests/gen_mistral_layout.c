@@ -8,7 +8,8 @@
  *                            the Q/K rows of each head put back from
  *                            transformers' rotate-half order into the
  *                            interleaved order of Mistral's reference code
- *   tokenizer.model.v3       a copy of tokenizer.model
+ *   tokenizer.model.v3       a copy of tokenizer.model, or
+ *   tekken.json              a copy of tekken.json when the source has one
  *
  *   gen_mistral_layout HF_DIR OUT_DIR
  *
@@ -268,15 +269,21 @@ int main(int argc, char **argv)
     long heads = cfg_int(cfg, "num_attention_heads"), kv = cfg_int(cfg, "num_key_value_heads");
     cJSON_Delete(cfg);
 
-    snprintf(path, sizeof path, "%s/tokenizer.model", argv[1]);
-    snprintf(out, sizeof out, "%s/tokenizer.model.v3", argv[2]);
+    /* Mistral ships Tekken tokenizers as tekken.json, SentencePiece ones as .v3 */
+    snprintf(path, sizeof path, "%s/tekken.json", argv[1]);
+    snprintf(out, sizeof out, "%s/tekken.json", argv[2]);
     text = slurp(path, &n);
+    if (!text) {
+        snprintf(path, sizeof path, "%s/tokenizer.model", argv[1]);
+        snprintf(out, sizeof out, "%s/tokenizer.model.v3", argv[2]);
+        text = slurp(path, &n);
+    }
     FILE *f = text ? fopen(out, "wb") : NULL;
     int ok = f && fwrite(text, 1, n, f) == n;
     ok = (f && fclose(f) == 0) && ok;
     free(text);
     if (!ok)
-        return die("cannot copy tokenizer.model");
+        return die("cannot copy tokenizer.model or tekken.json");
 
     ckpt_err err = {0};
     ckpt_st *st = NULL;

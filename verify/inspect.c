@@ -715,8 +715,10 @@ out:
 
 /* ---- Hugging Face model directories ---- */
 
-static const char *tokenizer_files[] = {"tokenizer.model", "tokenizer.json", "tokenizer_config.json",
-                                        "special_tokens_map.json", "generation_config.json"};
+/* by bit of ckpt_hf_files */
+static const char *tokenizer_files[CKPT_HF_N_FILE_BITS] = {
+    "tokenizer.model",         "tokenizer.json",         "tokenizer_config.json",
+    "special_tokens_map.json", "generation_config.json", "tekken.json"};
 
 static void json_hf_config(cJSON *root, const struct ckpt_hf_config *c)
 {
@@ -797,7 +799,7 @@ static ckpt_status inspect_model_dir(const char *path, const struct ckpt_inspect
         for (size_t i = 0; i < ckpt_hf_n_shards(hf); i++)
             cJSON_AddItemToArray(sh, cJSON_CreateString(ckpt_hf_shard_name(hf, i)));
         cJSON *tf = cJSON_AddArrayToObject(root, "files");
-        for (unsigned b = 0; b < 5; b++)
+        for (unsigned b = 0; b < CKPT_HF_N_FILE_BITS; b++)
             if (files & (1u << b))
                 cJSON_AddItemToArray(tf, cJSON_CreateString(b ? tokenizer_files[b]
                                                                : ckpt_hf_spm_file(hf)));
@@ -819,7 +821,7 @@ static ckpt_status inspect_model_dir(const char *path, const struct ckpt_inspect
     fputs("files:", out);
     for (size_t i = 0; i < ckpt_hf_n_shards(hf); i++)
         fprintf(out, " %s", ckpt_hf_shard_name(hf, i));
-    for (unsigned b = 0; b < 5; b++)
+    for (unsigned b = 0; b < CKPT_HF_N_FILE_BITS; b++)
         if (files & (1u << b))
             fprintf(out, " %s", b ? tokenizer_files[b] : ckpt_hf_spm_file(hf));
     fputc('\n', out);

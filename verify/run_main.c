@@ -19,13 +19,14 @@
 
 enum {
     OPT_IDS = 256, OPT_TOKENIZER, OPT_TEMP, OPT_TOPK, OPT_TOPP, OPT_SEED, OPT_NOEOS, OPT_SWA,
-    OPT_ISA, OPT_ARGMAX, OPT_TOKENIZE, OPT_PARSE_SPECIAL
+    OPT_ISA, OPT_ARGMAX, OPT_TOKENIZE, OPT_DETOKENIZE, OPT_PARSE_SPECIAL
 };
 
 static const struct option longopts[] = {
     {"prompt", required_argument, NULL, 'p'},   {"tokens", required_argument, NULL, 'n'},
     {"ids", no_argument, NULL, OPT_IDS},         {"argmax", no_argument, NULL, OPT_ARGMAX},
     {"tokenize", no_argument, NULL, OPT_TOKENIZE},
+    {"detokenize", no_argument, NULL, OPT_DETOKENIZE},
     {"parse-special", no_argument, NULL, OPT_PARSE_SPECIAL},
     {"tokenizer", required_argument, NULL, OPT_TOKENIZER},
     {"temp", required_argument, NULL, OPT_TEMP}, {"top-k", required_argument, NULL, OPT_TOPK},
@@ -39,7 +40,8 @@ static const struct option longopts[] = {
 static const struct ckpt_cli_tool tool = {
     .name = "ckpt-run",
     .usage = "ckpt-run [OPTION]... MODEL|- -p TEXT\n"
-             "       ckpt-run --tokenize -p TEXT MODEL|TOKENIZER",
+             "       ckpt-run --tokenize -p TEXT MODEL|TOKENIZER\n"
+             "       ckpt-run --detokenize -p IDS MODEL|TOKENIZER",
     .about = "Generate a continuation of TEXT with the reference forward pass.\n"
              "MODEL is a Hugging Face model directory or a GGUF file ('-': a GGUF on\n"
              "standard input).",
@@ -49,6 +51,8 @@ static const struct ckpt_cli_tool tool = {
         "      --ids               read and print token ids instead of text\n"
         "      --tokenize          print the token ids of TEXT on one line and exit (no\n"
         "                          weights are read: a vocab-only GGUF or a tokenizer will do)\n"
+        "      --detokenize        print the text of the token ids IDS and exit (control\n"
+        "                          tokens leave nothing; no weights are read)\n"
         "      --parse-special     the text of control tokens ([INST], <s>, ...) in the\n"
         "                          prompt becomes their ids (default: it stays text)\n"
         "      --argmax            with --ids: print the most likely next token after each\n"
@@ -164,7 +168,7 @@ static bool parse_ids(const char *s, int32_t *ids, int64_t *n, int64_t cap)
 
 struct params {
     const char *prompt, *tok_path;
-    bool ids_mode, argmax, ignore_eos, tokenize, parse_special;
+    bool ids_mode, argmax, ignore_eos, tokenize, detokenize, parse_special;
     long n_new, top_k, seed, swa, isa;
     double temp, top_p;
 };
@@ -185,6 +189,33 @@ static int print_token_ids(struct ckpt_cli *cli, const char *source, const char 
     return 0;
 }
 
+/* --detokenize: the text of the ids of the prompt; no weights are read. */
+static int print_text(struct ckpt_cli *cli, const char *source, const char *prompt)
+{
+    ckpt_err err = {0};
+    size_t cap = strlen(prompt) / 2 + 2, len;
+    int64_t n;
+    int32_t *ids = malloc(sizeof *ids * cap);
+    char *text = NULL;
+    if (!ids) {
+        ckpt_err_set(&err, CKPT_E_NOMEM, "out of memory");
+        return ckpt_cli_fail(cli, &err);
+    }
+    if (!parse_ids(prompt, ids, &n, (int64_t)cap)) {
+        free(ids);
+        return ckpt_cli_usage_error(cli, "--detokenize: the prompt must be token ids separated "
+                                         "by spaces or commas");
+    }
+    int rc = 0;
+    if (ckpt_run_detokenize(source, ids, (size_t)n, &text, &len, &err) != CKPT_OK)
+        rc = ckpt_cli_fail(cli, &err);
+    else
+        ckpt_cli_write(cli, text, len);
+    free(text);
+    free(ids);
+    return rc;
+}
+
 /* Load MODEL, encode the prompt, generate (or score) and print. */
 static int run(struct ckpt_cli *cli, const char *model_path, const struct params *p)
 {
@@ -202,6 +233,8 @@ static int run(struct ckpt_cli *cli, const char *model_path, const struct params
     ckpt_err err = {0};
     if (p->tokenize)
         return print_token_ids(cli, tok_path ? tok_path : model_path, prompt, flags);
+    if (p->detokenize)
+        return print_text(cli, tok_path ? tok_path : model_path, prompt);
     ckpt_weights *w = NULL;
     ckpt_tok *tok = NULL;
     ckpt_model *m = NULL;
@@ -227,8 +260,7 @@ static int run(struct ckpt_cli *cli, const char *model_path, const struct params
     } else {
         size_t n_ids;
         if (ckpt_tok_load_any(&tok, tok_path ? tok_path : model_path, &err) != CKPT_OK ||
-            ckpt_tok_encode(tok, prompt, plen, flags, seq, cap, &n_ids, &err) !=
-                CKPT_OK)
+            ckpt_tok_encode(tok, prompt, plen, flags, seq, cap, &n_ids, &err) != CKPT_OK)
             goto fail;
         n_prompt = (int64_t)n_ids;
         if (n_prompt == 0) {
@@ -315,6 +347,7 @@ int main(int argc, char **argv)
         case OPT_IDS: p.ids_mode = true; break;
         case OPT_ARGMAX: p.argmax = true; break;
         case OPT_TOKENIZE: p.tokenize = true; break;
+        case OPT_DETOKENIZE: p.detokenize = true; break;
         case OPT_PARSE_SPECIAL: p.parse_special = true; break;
         case OPT_TOKENIZER: p.tok_path = a; break;
         case OPT_TEMP: ok = ckpt_cli_parse_double(a, &p.temp) && p.temp >= 0; break;
@@ -347,5 +380,8 @@ int main(int argc, char **argv)
         return ckpt_cli_finish(&cli, ckpt_cli_usage_error(&cli, "no prompt given (-p TEXT)"));
     if (p.argmax && !p.ids_mode)
         return ckpt_cli_finish(&cli, ckpt_cli_usage_error(&cli, "--argmax needs --ids"));
+    if (p.tokenize && p.detokenize)
+        return ckpt_cli_finish(&cli, ckpt_cli_usage_error(&cli, "--tokenize and --detokenize "
+                                                                "exclude each other"));
     return ckpt_cli_finish(&cli, run(&cli, argv[optind], &p));
 }

@@ -5,7 +5,7 @@
 # from params.json); ckpt-verify --against the directory passes llama.cpp's
 # own F16 conversion; ckpt-quant reads the directory in one pass; ckpt-inspect
 # names the layout's files; ckpt-sign signs it.  A directory with only
-# tekken.json is refused with a clear message (exit 2).  The same model
+# a tekken.json that is malformed is refused with a clear message (exit 2).  The same model
 # wrapped as Mistral3ForConditionalGeneration (gen_mistral_layout --mistral3)
 # converts with one message for the vision tower it leaves out, and runs to
 # the same golden ids.
@@ -52,11 +52,11 @@ data() { # GGUF -> its tensor table without offsets, then the bytes of its tenso
 [ "$(data "$TMP/m.gguf")" = "$(data "$TMP/h.gguf")" ] || fail "quant tensors"
 "$BIN/ckpt-sign" -q --keygen -o "$TMP/key.pem" && "$BIN/ckpt-sign" -q -k "$TMP/key.pem" "$d" &&
     "$BIN/ckpt-verify" -q -p "$TMP/key.pem.pub" "$d" || fail sign
-# Tekken tokenizers: not yet
+# Tekken tokenizers: a tekken.json that is not one is named, with what it lacks
 t=$TMP/tekken
 mkdir -p "$t" && cp "$d/params.json" "$d/consolidated.safetensors" "$t"/ && echo '{}' >"$t/tekken.json"
 "$BIN/ckpt-convert" -q -t f16 "$t" -o "$TMP/t.gguf" 2>"$TMP/err"
 [ $? -eq 2 ] || fail "tekken exit"
-grep -q 'tekken.json tokenizers are not supported yet' "$TMP/err" || fail "tekken message: $(cat "$TMP/err")"
+grep -q 'tekken.json: config needs pattern' "$TMP/err" || fail "tekken message: $(cat "$TMP/err")"
 [ ! -e "$TMP/t.gguf" ] || fail "tekken output left"
 exit 0

@@ -720,7 +720,7 @@ START_TEST(errors)
         {"architecture", "", "MistralForCausalLM", "GemmaForCausalLM", NULL, CKPT_TYPE_F16,
          CKPT_E_UNSUPPORTED, "unsupported architecture GemmaForCausalLM"},
         {"no tokenizer", "", NULL, NULL, "rm %s/tokenizer.model %s/tokenizer.json", CKPT_TYPE_F16,
-         CKPT_E_IO, "neither tokenizer.model nor tokenizer.json"},
+         CKPT_E_IO, "neither tokenizer.model nor tokenizer.json nor tekken.json"},
         {"f16 overflow", "--dtype f32", NULL, NULL, NULL, CKPT_TYPE_F16, CKPT_E_VALUE,
          "tensor 'model.layers.1.mlp.down_proj.weight': value 100000 at row 0, column 70 does not "
          "fit f16 (tensor 'blk.1.ffn_down.weight' of the output); convert to bf16 or f32"},

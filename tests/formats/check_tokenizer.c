@@ -256,7 +256,7 @@ START_TEST(load_dir_prefers_model)
     char *d = tu_data("golden");
     ck_assert_int_eq(ckpt_tok_load_dir(&tok, d, &err), CKPT_E_IO);
     ck_assert_ptr_null(tok);
-    ck_assert_ptr_nonnull(strstr(err.msg, "neither tokenizer.model nor tokenizer.json"));
+    ck_assert_ptr_nonnull(strstr(err.msg, "no tokenizer.model, tokenizer.json or tekken.json"));
     free(d);
 }
 END_TEST
@@ -1002,7 +1002,7 @@ START_TEST(json_hostile)
         {"{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0}, \"merges\": []},"
          " \"normalizer\": {\"type\": \"NFKC\"}}", CKPT_E_UNSUPPORTED, "normalizer 'NFKC'"},
         {"{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0}, \"merges\": []},"
-         " \"pre_tokenizer\": {\"type\": \"ByteLevel\"}}", CKPT_E_UNSUPPORTED, "pre_tokenizer 'ByteLevel'"},
+         " \"pre_tokenizer\": {\"type\": \"ByteLevel\"}}", CKPT_E_UNSUPPORTED, "ByteLevel pre_tokenizer needs add_prefix_space false"},
         {"{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0}, \"merges\": []},"
          " \"pre_tokenizer\": {\"type\": \"Metaspace\", \"replacement\": \"\\u2581\", \"split\": true}}",
          CKPT_E_UNSUPPORTED, "split"},

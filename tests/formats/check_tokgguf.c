@@ -168,7 +168,9 @@ START_TEST(gguf_vocab_corrupt)
         ckpt_status want;
         const char *msg;
     } cases[] = {
-        {{"gpt2", 6, 6, 3, 1}, CKPT_E_UNSUPPORTED, "'gpt2' is not supported"},
+        {{"bert", 6, 6, 3, 1}, CKPT_E_UNSUPPORTED, "'bert' is not supported"},
+        /* byte-level BPE needs its merges */
+        {{"gpt2", 6, 6, 3, 1}, CKPT_E_FORMAT, "no tokenizer.ggml.merges"},
         {{NULL, 6, 6, 3, 1}, CKPT_E_FORMAT, "tokenizer.ggml.model"},
         {{"llama", -1, 6, 3, 1}, CKPT_E_FORMAT, "no tokenizer.ggml.tokens"},
         {{"llama", 6, 5, 3, 1}, CKPT_E_FORMAT, "6 tokens but 5 scores"},

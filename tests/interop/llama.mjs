@@ -18,7 +18,7 @@
 //                         logit lead ln p(top) - ln p(want) over the wanted token (0 when
 //                         they are equal, -1 when want is not among the candidates), and
 //                         p(top) itself (a function of every logit, to compare files exactly)
-//   tokenize texts        [[ids...], ...] (special text not parsed, BOS as the GGUF's
+//   tokenize texts        [[ids...], ...] (special text parsed only with "special": true, BOS as the GGUF's
 //                         add_bos_token says)
 // Every evaluation gets a fresh 512-token context with batch 512, as the golden runs had,
 // and a fixed thread count, LLAMA_THREADS (node-llama-cpp otherwise treats the count as a
@@ -72,7 +72,7 @@ const ops = {
             return [top, top === w ? 0 : pw ? Math.log(ptop / pw) : -1, ptop];
         });
     }),
-    tokenize: async (model, job) => job.texts.map((t) => Array.from(model.tokenize(t, false))),
+    tokenize: async (model, job) => job.texts.map((t) => Array.from(model.tokenize(t, job.special === true))),
 };
 
 const [cmd, modelPath, arg] = process.argv.slice(2);
