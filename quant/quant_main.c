@@ -6,14 +6,17 @@
 #include "../cli/cli.h"
 #include "../formats/filekind.h"
 #include "../formats/hubcache.h"
+#include "../formats/path.h"
 #include "../kernels/types.h"
 #include "calib.h"
+#include "ct_scheme.h"
 #include "imatrix.h"
 #include "overrides.h"
 #include "plan.h"
 #include "qargs.h"
 #include "quantize.h"
 #include "report_json.h"
+#include "sink_ct.h"
 #include "source.h"
 
 #include <getopt.h>
@@ -29,7 +32,7 @@ int cmd_quant(int argc, char **argv);
 enum {
     OPT_IMATRIX = 256, OPT_PURE, OPT_OUT_TYPE, OPT_EMB_TYPE, OPT_NO_PROV, OPT_CALIB,
     OPT_CALIB_CTX, OPT_CALIB_CHUNKS, OPT_IMATRIX_OUT, OPT_TENSOR_TYPE, OPT_OVERRIDE_KV,
-    OPT_LEAVE_OUTPUT, OPT_ALLOW_REQUANT, OPT_KEEP_SPLIT
+    OPT_LEAVE_OUTPUT, OPT_ALLOW_REQUANT, OPT_KEEP_SPLIT, OPT_GROUP_SIZE, OPT_MAX_SHARD
 };
 
 static const struct option longopts[] = {
@@ -48,6 +51,8 @@ static const struct option longopts[] = {
     {"leave-output-tensor", no_argument, NULL, OPT_LEAVE_OUTPUT},
     {"allow-requantize", no_argument, NULL, OPT_ALLOW_REQUANT},
     {"keep-split", no_argument, NULL, OPT_KEEP_SPLIT},
+    {"group-size", required_argument, NULL, OPT_GROUP_SIZE},
+    {"max-shard-size", required_argument, NULL, OPT_MAX_SHARD},
     {NULL, 0, NULL, 0},
 };
 
@@ -59,11 +64,15 @@ static void list_mixes(FILE *f)
                 ckpt_mix_describe((ckpt_mix)m), ckpt_mix_file_type((ckpt_mix)m));
     fputs("TYPE may also be the number in parentheses, or Q3_K, Q4_K, Q5_K for the _M mixes.\n",
           f);
+    fputs("\ncompressed-tensors schemes (-o names a model directory for vLLM/transformers):\n", f);
+    for (int c = 0; ckpt_ct_scheme_at(c); c++)
+        fprintf(f, "  %-7s %s\n", ckpt_ct_scheme_at(c)->name, ckpt_ct_scheme_at(c)->about);
 }
 
 static const struct ckpt_cli_tool tool = {
     .name = "ckpt-quant",
     .usage = "ckpt-quant [OPTION]... -t MIX IN.gguf|MODEL_DIR|-\n"
+             "       ckpt-quant [OPTION]... -t W8A16|W8A8|W4A16 -o OUT_DIR IN.gguf|MODEL_DIR\n"
              "       ckpt-quant [OPTION]... IN [OUT] TYPE [THREADS]   (llama-quantize's form)",
     .about = "Quantize a GGUF model (F32, F16 or BF16), or a Hugging Face model directory\n"
              "converted on the fly, to a llama-quantize mix; the output has the tensors,\n"
@@ -85,7 +94,11 @@ static const struct ckpt_cli_tool tool = {
                "      --leave-output-tensor      copy output.weight as it is\n"
                "      --allow-requantize  re-encode tensors the input has already quantized\n"
                "      --keep-split        (llama-quantize's; not applicable: one file in and out)\n"
-               "      --no-provenance     MODEL_DIR: leave out the general.source.* keys\n",
+               "      --no-provenance     MODEL_DIR: leave out the general.source.* keys\n"
+               "      --group-size N|channel     compressed-tensors: columns per scale\n"
+               "                          (default 128 for W4A16, channel for W8A16, W8A8)\n"
+               "      --max-shard-size SIZE      compressed-tensors: largest shard, as\n"
+               "                          transformers reads it (5GB, 500MB, 2GiB; default 5GB)\n",
     .shortopts = "t:",
     .longopts = longopts,
     .common = CKPT_CLI_OUTPUT | CKPT_CLI_STDOUT | CKPT_CLI_FORCE | CKPT_CLI_JSON,
@@ -146,6 +159,27 @@ static bool is_model_dir(const char *in)
            (k == CKPT_KIND_DIRECTORY || k == CKPT_KIND_SAFETENSORS);
 }
 
+/* A size as transformers' convert_file_size_to_int reads it: GB/MB/KB are
+ * powers of 10, GiB/MiB/KiB powers of 2, a bare number is bytes. */
+static bool parse_shard_size(const char *s, uint64_t *out)
+{
+    static const struct {
+        const char *unit;
+        double mult;
+    } units[] = {{"GiB", 1073741824.0}, {"MiB", 1048576.0}, {"KiB", 1024.0},
+                 {"GB", 1e9}, {"MB", 1e6}, {"KB", 1e3}, {"", 1.0}};
+    char *end;
+    const double v = strtod(s, &end);
+    if (end == s || !(v > 0))
+        return false;
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+        if (strcmp(end, units[i].unit) == 0 && v * units[i].mult < 1.8e19) {
+            *out = (uint64_t)(v * units[i].mult);
+            return *out > 0;
+        }
+    return false;
+}
+
 static bool parse_type(const char *s, int *out)
 {
     int t = ckpt_type_from_name(s);
@@ -156,7 +190,7 @@ static bool parse_type(const char *s, int *out)
 }
 
 static void summary(struct ckpt_cli *cli, const struct ckpt_quant_report *rep,
-                    const struct ckpt_quant_opts *o, const char *in)
+                    const struct ckpt_quant_opts *o, const char *in, const char *what)
 {
     char a[32], b[32], fb[512];
     if (ckpt_quant_report_fallbacks(rep, fb, sizeof fb))
@@ -165,7 +199,7 @@ static void summary(struct ckpt_cli *cli, const struct ckpt_quant_report *rep,
     double mbs = rep->seconds > 0 ? (double)rep->bytes_in / rep->seconds / 1e6 : 0;
     ckpt_cli_msg(cli, 2, "%s -> %s: %s, %zu tensors, %s -> %s (%.2f bits per weight), %.2f s, "
                  "%.0f MB/s, %d threads",
-                 in, o->output, ckpt_mix_name(o->mix), rep->n, ckpt_cli_bytes(rep->bytes_in, a, 32),
+                 in, o->output, what, rep->n, ckpt_cli_bytes(rep->bytes_in, a, 32),
                  ckpt_cli_bytes(rep->bytes_out, b, 32), bpw, rep->seconds, mbs, rep->n_threads);
     for (size_t i = 0; cli->level >= 3 && i < rep->n; i++) {
         const struct ckpt_quant_tensor *t = &rep->t[i];
@@ -175,10 +209,41 @@ static void summary(struct ckpt_cli *cli, const struct ckpt_quant_report *rep,
     }
 }
 
+/* A compressed-tensors directory (ct->scheme >= 0) or a GGUF file. */
+static ckpt_status run(struct ckpt_qsrc *src, const struct ckpt_quant_opts *o,
+                       struct ckpt_ct_sink_opts *ct, const char *in,
+                       struct ckpt_quant_report *rep, ckpt_err *err)
+{
+    if (ct->scheme < 0)
+        return ckpt_quant_run(src, o, rep, err);
+    struct ckpt_quant_meta m;
+    struct ckpt_qsink *sink = NULL;
+    char *dir = NULL;
+    ckpt_status st = ckpt_quant_meta_make(&m, src, o, err);
+    if (st == CKPT_OK && is_model_dir(in)) /* its config and tokenizer files go along */
+        ct->source_dir = ckpt_path_is_file(in) ? (dir = ckpt_path_dirname(in)) : in;
+    ct->dir = o->output;
+    ct->force = o->force;
+    ct->imatrix = o->imatrix;
+    if (st == CKPT_OK)
+        st = ckpt_qsink_open_ct(&sink, ct, &m.meta, err);
+    if (st == CKPT_OK)
+        st = ckpt_quant_run_sink(src, o, sink, rep, err);
+    ckpt_quant_meta_free(&m);
+    free(dir);
+    return st;
+}
+
 static int quantize(struct ckpt_cli *cli, const char *in, struct ckpt_quant_opts *o,
                     const char *imatrix_path, struct ckpt_calib_opts *co,
-                    const char *imatrix_out, bool provenance)
+                    const char *imatrix_out, bool provenance, struct ckpt_ct_sink_opts *ct)
 {
+    if (ct->scheme >= 0 && (!o->output || strcmp(o->output, "-") == 0))
+        return ckpt_cli_usage_error(cli, "-t %s writes a model directory: name it with -o DIR",
+                                    ckpt_ct_scheme_at(ct->scheme)->name);
+    if (ct->scheme < 0 && (ct->group_size || ct->max_shard_bytes))
+        return ckpt_cli_usage_error(cli, "--group-size and --max-shard-size apply to the "
+                                    "compressed-tensors schemes (W8A16, W8A8, W4A16)");
     if (co->text && imatrix_path)
         return ckpt_cli_usage_error(cli, "--calib and --imatrix exclude each other");
     if (!co->text && (co->n_ctx || co->max_chunks || imatrix_out))
@@ -222,10 +287,11 @@ static int quantize(struct ckpt_cli *cli, const char *in, struct ckpt_quant_opts
         o->progress = ckpt_cli_progress(cli);
         o->message = ckpt_cli_on_message;
         o->cb_ctx = cli;
-        if (ckpt_quant_run(src, o, &rep, &err) != CKPT_OK) {
+        if (run(src, o, ct, in, &rep, &err) != CKPT_OK) {
             rc = ckpt_cli_fail(cli, &err);
         } else {
-            summary(cli, &rep, o, in);
+            summary(cli, &rep, o, in,
+                    ct->scheme >= 0 ? ckpt_ct_scheme_at(ct->scheme)->name : ckpt_mix_name(o->mix));
             rc = cli->json && !ckpt_cli_json(cli, ckpt_quant_report_json(&rep, o, in)) ? 2 : 0;
         }
     }
@@ -243,6 +309,7 @@ int cmd_quant(int argc, char **argv)
     if (!ckpt_cli_init(&cli, &tool))
         return 2;
     struct ckpt_quant_opts o = {.mix = CKPT_MIX_COUNT, .output_type = -1, .token_embd_type = -1};
+    struct ckpt_ct_sink_opts ct = {.scheme = -1};
     const char *imatrix_path = NULL, *imatrix_out = NULL;
     struct ckpt_calib_opts co = {0};
     bool provenance = true;
@@ -257,11 +324,29 @@ int cmd_quant(int argc, char **argv)
     while (rc < 0 && !err.code && (c = ckpt_cli_getopt(&cli, argc, argv)) >= 0) {
         switch (c) {
         case 't':
+            if ((ct.scheme = ckpt_ct_scheme_parse(optarg)) >= 0) {
+                o.mix = CKPT_MIX_F32; /* the sink encodes; the driver hands it rows */
+                break;
+            }
             if ((l = ckpt_mix_parse(optarg)) < 0)
                 rc = ckpt_cli_usage_error(&cli, "%s", ckpt_mix_explain(optarg, why, sizeof why));
             o.mix = (ckpt_mix)l;
             break;
         case OPT_IMATRIX: imatrix_path = optarg; break;
+        case OPT_GROUP_SIZE:
+            if (strcmp(optarg, "channel") == 0)
+                ct.group_size = -1;
+            else if (ckpt_cli_parse_int(optarg, 1, 1L << 20, &l))
+                ct.group_size = l;
+            else
+                rc = ckpt_cli_usage_error(&cli, "--group-size: '%s' is neither a column count "
+                                          "nor 'channel'", optarg);
+            break;
+        case OPT_MAX_SHARD:
+            if (!parse_shard_size(optarg, &ct.max_shard_bytes))
+                rc = ckpt_cli_usage_error(&cli, "--max-shard-size: '%s' is not a size (5GB, "
+                                          "500MB, 2GiB or bytes)", optarg);
+            break;
         case OPT_CALIB: co.text = optarg; break;
         case OPT_CALIB_CTX:
             if (!ckpt_cli_parse_int(optarg, 1, 1L << 20, &l))
@@ -325,7 +410,7 @@ int cmd_quant(int argc, char **argv)
     if (rc < 0 && err.code)
         rc = ckpt_cli_usage_error(&cli, "%s", err.msg);
     if (rc < 0)
-        rc = quantize(&cli, ops.input, &o, imatrix_path, &co, imatrix_out, provenance);
+        rc = quantize(&cli, ops.input, &o, imatrix_path, &co, imatrix_out, provenance, &ct);
     ckpt_qtt_free(tensor_types);
     ckpt_quant_kvs_free(&kvs);
     ckpt_quant_operands_free(&ops);
