@@ -12,6 +12,7 @@
 #include "mapfile.h"
 
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -128,7 +129,8 @@ static ckpt_status parse_qc(struct ckpt_ct_config *c, const cJSON *qc, const cha
     ckpt_status st = ckpt_json_member_opt(qc, "quant_method", cJSON_String, file, where, &v, err);
     if (st != CKPT_OK || !str_is(v, "compressed-tensors"))
         return st;
-    if ((st = ckpt_json_member(qc, "format", cJSON_String, file, where, &v, err)) != CKPT_OK)
+    if ((st = ckpt_json_member_opt(qc, "format", cJSON_String, file, where, &v, err)) != CKPT_OK ||
+        !v) /* no format: an FP8 config of before formats were named (fp8.h) */
         return st;
     const char *f = v->valuestring;
     if (strcmp(f, "float-quantized") == 0 || strcmp(f, "naive-quantized") == 0)
@@ -198,6 +200,30 @@ ckpt_status ckpt_ct_config_load(struct ckpt_ct_config *c, const ckpt_hf *hf, ckp
         st = ckpt_ct_config_parse(c, (const char *)m->data, m->size, path, err);
     ckpt_map_close(m);
     return st;
+}
+
+bool ckpt_ct_path_scheme(const char *path, char *buf, size_t n)
+{
+    struct stat sb;
+    char cfg[4096];
+    if (stat(path, &sb) != 0)
+        return false;
+    if (S_ISDIR(sb.st_mode))
+        snprintf(cfg, sizeof cfg, "%s/config.json", path);
+    else {
+        const char *slash = strrchr(path, '/');
+        snprintf(cfg, sizeof cfg, "%.*sconfig.json", slash ? (int)(slash - path + 1) : 0, path);
+    }
+    ckpt_map *m = NULL;
+    ckpt_err err = {0};
+    struct ckpt_ct_config c;
+    bool yes = ckpt_map_open(&m, cfg, &err) == CKPT_OK &&
+               ckpt_ct_config_parse(&c, (const char *)m->data, m->size, cfg, &err) == CKPT_OK &&
+               c.present;
+    ckpt_map_close(m);
+    if (yes)
+        snprintf(buf, n, "%s", c.scheme[0] ? c.scheme : c.format);
+    return yes;
 }
 
 /* ---- one module ---- */

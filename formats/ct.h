@@ -63,6 +63,15 @@ ckpt_status ckpt_ct_config_parse(struct ckpt_ct_config *c, const char *text, siz
 /* The same for a model directory's config.json (none: present = false). */
 ckpt_status ckpt_ct_config_load(struct ckpt_ct_config *c, const ckpt_hf *hf, ckpt_err *err);
 
+/*
+ * Is `path` (a model directory, or a .safetensors file beside config.json)
+ * an integer compressed-tensors checkpoint?  Its scheme name into buf (n
+ * bytes) when it is; false for anything else, unreadable included (the
+ * tools then fail on opening it, with the reason).  For the warning that
+ * a converted or requantized input was already quantized.
+ */
+bool ckpt_ct_path_scheme(const char *path, char *buf, size_t n);
+
 /* One integer weight and its scales (borrowed tensors of the checkpoint). */
 struct ckpt_ct_weight {
     const struct ckpt_st_tensor *q;     /* weight_packed (I32) or weight (I8) */

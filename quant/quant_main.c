@@ -4,6 +4,7 @@
  * the source, calls ckpt_quant_run, reports.
  */
 #include "../cli/cli.h"
+#include "../formats/ct.h"
 #include "../formats/filekind.h"
 #include "../formats/hubcache.h"
 #include "../formats/path.h"
@@ -284,6 +285,11 @@ static int quantize(struct ckpt_cli *cli, const char *in, struct ckpt_quant_opts
             o->imatrix = im;
             o->imatrix_name = imatrix_path;
         }
+        char scheme[32];
+        if (is_model_dir(in) && ckpt_ct_path_scheme(in, scheme, sizeof scheme))
+            ckpt_cli_msg(cli, 2, "warning: %s is already quantized (compressed-tensors %s): "
+                         "requantizing its dequantized weights loses more precision; start "
+                         "from the original model if you can", in, scheme);
         o->progress = ckpt_cli_progress(cli);
         o->message = ckpt_cli_on_message;
         o->cb_ctx = cli;
