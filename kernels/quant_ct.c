@@ -79,21 +79,39 @@ static double weighted_error(const float *x, const float *w, int64_t n, float s,
     return e;
 }
 
+/* The scale that fits x best for the integers s gives them: sum w x q /
+ * sum w q^2 (least squares with q fixed), rounded to dt; s if none. */
+static float refit(const float *x, const float *w, int64_t n, float s, int bits, ckpt_type dt)
+{
+    const float lo = (float)ckpt_ct_qmin(bits), hi = (float)ckpt_ct_qmax(bits);
+    double num = 0.0, den = 0.0;
+    for (int64_t i = 0; i < n; i++) {
+        float v = ckpt_ct_round(x[i] / s, dt);
+        v = v < lo ? lo : v > hi ? hi : v;
+        const double q = nearbyintf(v), wi = w ? (double)w[i] : 1.0;
+        num += wi * (double)x[i] * q;
+        den += wi * q * q;
+    }
+    return den > 0.0 && num > 0.0 ? stored_scale((float)(num / den), dt) : s;
+}
+
 float ckpt_ct_scale_search(const float *x, const float *w, int64_t n, int bits, ckpt_type dt)
 {
     const float base = ckpt_ct_scale_absmax(x, n, bits, dt);
     float best = base;
     double best_e = weighted_error(x, w, n, base, bits, dt);
     /* smaller scales clip the largest values but resolve the rest finer;
-     * slightly larger ones can fit an outlier better after rounding */
+     * slightly larger ones can fit an outlier better after rounding; each
+     * candidate's integers then get their least-squares scale */
     for (int k = -24; k <= 8; k++) {
-        if (k == 0)
-            continue;
-        const float s = stored_scale(base * (1.0f + (float)k / 64.0f), dt);
-        const double e = weighted_error(x, w, n, s, bits, dt);
-        if (e < best_e) {
-            best_e = e;
-            best = s;
+        const float c = stored_scale(base * (1.0f + (float)k / 64.0f), dt);
+        const float cand[2] = {c, refit(x, w, n, c, bits, dt)};
+        for (int j = k == 0; j < 2; j++) {
+            const double e = weighted_error(x, w, n, cand[j], bits, dt);
+            if (e < best_e) {
+                best_e = e;
+                best = cand[j];
+            }
         }
     }
     return best;
@@ -148,13 +166,13 @@ void ckpt_ct_dequantize(const int8_t *q, const float *scale, int64_t n, int64_t 
         y[i] = (float)q[i] * scale[i / group];
 }
 
-void ckpt_ct_quantize_row(const float *x, const float *w, int64_t n, int64_t group, int bits,
-                          ckpt_type dt, float *scale, int8_t *q)
+void ckpt_ct_quantize_row(const float *x, const float *w, bool search, int64_t n, int64_t group,
+                          int bits, ckpt_type dt, float *scale, int8_t *q)
 {
     for (int64_t g = 0; g * group < n; g++) {
         const float *xg = x + g * group;
-        const float s = w ? ckpt_ct_scale_search(xg, w + g * group, group, bits, dt)
-                          : ckpt_ct_scale_absmax(xg, group, bits, dt);
+        const float s = search ? ckpt_ct_scale_search(xg, w ? w + g * group : NULL, group, bits, dt)
+                               : ckpt_ct_scale_absmax(xg, group, bits, dt);
         scale[g] = s;
         ckpt_ct_quantize(xg, group, s, bits, dt, q + g * group);
     }

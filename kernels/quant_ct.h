@@ -34,6 +34,7 @@
 #ifndef CKPT_KERNELS_QUANT_CT_H
 #define CKPT_KERNELS_QUANT_CT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -57,10 +58,11 @@ float ckpt_ct_scale_absmax(const float *x, int64_t n, int bits, ckpt_type dt);
 
 /*
  * The scale minimizing sum_i w[i] * (x[i] - q_i * s)^2 over candidate
- * scales: the absmax scale times (1 + k / 64) for k = -24 .. 8 (each
- * rounded to dt), the first of equal errors kept in that order
- * with the absmax scale (k = 0) tried first.  w NULL: all weights 1.
- * Never worse than the absmax scale on the weighted error.
+ * scales: the absmax scale first, then for k = -24 .. 8 the absmax scale
+ * times (1 + k / 64) and the least-squares scale of the integers that
+ * candidate gives (sum w x q / sum w q^2), each rounded to dt; the first
+ * of equal errors is kept.  w NULL: all weights 1.  Never worse than the
+ * absmax scale on the weighted error.
  */
 float ckpt_ct_scale_search(const float *x, const float *w, int64_t n, int bits,
                            ckpt_type dt);
@@ -84,12 +86,13 @@ void ckpt_ct_dequantize(const int8_t *q, const float *scale, int64_t n, int64_t 
 
 /*
  * One row, start to end: scales for each group of `group` values (group
- * = n: per channel) by absmax, or by ckpt_ct_scale_search when w is not
- * NULL (importance weights for the n columns), then the values.
+ * = n: per channel) by absmax, or by ckpt_ct_scale_search when `search`
+ * (w: importance weights for the n columns, or NULL for equal weights),
+ * then the values.
  * scale[0 .. n/group) gets the scales (rounded to dt, as f32),
  * q[0..n) the values.  n must be a multiple of group.
  */
-void ckpt_ct_quantize_row(const float *x, const float *w, int64_t n, int64_t group, int bits,
-                          ckpt_type dt, float *scale, int8_t *q);
+void ckpt_ct_quantize_row(const float *x, const float *w, bool search, int64_t n, int64_t group,
+                          int bits, ckpt_type dt, float *scale, int8_t *q);
 
 #endif

@@ -76,6 +76,7 @@ struct csink {
     ckpt_dtype sdt;     /* the same as a safetensors dtype */
     int64_t group;      /* columns per scale; 0 = per channel */
     int n_head, n_head_kv;
+    bool search;        /* scales by the error search (observer mse / imatrix_mse), else absmax */
     struct dtensor *t;
     size_t nt, cap_t;
     struct otensor *out;
@@ -347,7 +348,7 @@ static ckpt_status c_rows(void *ctx, size_t k, int64_t row, int64_t n, const voi
     for (int64_t r = row; r < row + n; r++, x += d->cols) {
         const int64_t e = r / d->rows, lr = r % d->rows;
         const int64_t hr = d->heads ? ckpt_qk_hf_row(lr, d->rows, d->heads) : lr;
-        ckpt_ct_quantize_row(x, d->imat ? d->imat + e * d->cols : NULL, d->cols, group,
+        ckpt_ct_quantize_row(x, d->imat ? d->imat + e * d->cols : NULL, s->search, d->cols, group,
                              s->scheme->bits, s->dt, s->sbuf + hr * ng, s->qrow);
         uint8_t *dst = s->qbuf + (size_t)hr * rb;
         if (s->scheme->packed)
@@ -610,6 +611,7 @@ ckpt_status ckpt_qsink_open_ct(struct ckpt_qsink **out, const struct ckpt_ct_sin
     s->scheme = sc;
     s->meta = meta;
     s->group = o->group_size == 0 ? sc->group : o->group_size < 0 ? 0 : o->group_size;
+    s->search = sc->search || o->imatrix != NULL;
     ckpt_status st = model_facts(s, err);
     if (st == CKPT_OK)
         st = pick_dtype(s, err);

@@ -126,7 +126,7 @@ START_TEST(row_groups)
     const float x[8] = {0.1f, -0.75f, 0.3f, 0.2f, 30.0f, -10.0f, 7.5f, 0.0f};
     float s[2], y[8];
     int8_t q[8];
-    ckpt_ct_quantize_row(x, NULL, 8, 4, 4, CKPT_TYPE_F32, s, q);
+    ckpt_ct_quantize_row(x, NULL, false, 8, 4, 4, CKPT_TYPE_F32, s, q);
     ck_assert(s[0] == 0.75f / 7.5f);
     ck_assert(s[1] == 4.0f);
     const int8_t want[8] = {1, -8, 3, 2, 7, -2, 2, 0};
