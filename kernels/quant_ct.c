@@ -103,7 +103,7 @@ float ckpt_ct_scale_search(const float *x, const float *w, int64_t n, int bits, 
     /* smaller scales clip the largest values but resolve the rest finer;
      * slightly larger ones can fit an outlier better after rounding; each
      * candidate's integers then get their least-squares scale */
-    for (int k = -24; k <= 8; k++) {
+    for (int k = -24; k <= 8; k += 2) {
         const float c = stored_scale(base * (1.0f + (float)k / 64.0f), dt);
         const float cand[2] = {c, refit(x, w, n, c, bits, dt)};
         for (int j = k == 0; j < 2; j++) {

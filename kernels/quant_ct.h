@@ -58,8 +58,8 @@ float ckpt_ct_scale_absmax(const float *x, int64_t n, int bits, ckpt_type dt);
 
 /*
  * The scale minimizing sum_i w[i] * (x[i] - q_i * s)^2 over candidate
- * scales: the absmax scale first, then for k = -24 .. 8 the absmax scale
- * times (1 + k / 64) and the least-squares scale of the integers that
+ * scales: the absmax scale first, then for k = -24, -22 .. 8 the absmax
+ * scale times (1 + k / 64) and the least-squares scale of the integers that
  * candidate gives (sum w x q / sum w q^2), each rounded to dt; the first
  * of equal errors is kept.  w NULL: all weights 1.  Never worse than the
  * absmax scale on the weighted error.

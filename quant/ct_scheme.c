@@ -8,11 +8,11 @@
 #include <strings.h>
 
 static const struct ckpt_ct_scheme_info schemes[CKPT_CT_COUNT] = {
-    [CKPT_CT_W8A16] = {"W8A16", 8, true, false, "pack-quantized", 0, false,
+    [CKPT_CT_W8A16] = {"W8A16", 8, true, false, "pack-quantized", 0,
                        "int8 weights per channel, packed; float activations"},
-    [CKPT_CT_W8A8] = {"W8A8", 8, false, true, "int-quantized", 0, false,
+    [CKPT_CT_W8A8] = {"W8A8", 8, false, true, "int-quantized", 0,
                       "int8 weights per channel; int8 activations per token (dynamic)"},
-    [CKPT_CT_W4A16] = {"W4A16", 4, true, false, "pack-quantized", 128, true,
+    [CKPT_CT_W4A16] = {"W4A16", 4, true, false, "pack-quantized", 128,
                        "int4 weights per group of 128, packed (Marlin); float activations"},
 };
 
@@ -84,19 +84,20 @@ static cJSON *args(int bits, const char *strategy, int64_t group, bool dynamic,
     return a;
 }
 
-const char *ckpt_ct_observer(const struct ckpt_ct_scheme_info *s, bool imatrix)
+const char *ckpt_ct_observer(ckpt_ct_scales how)
 {
-    return imatrix ? "imatrix_mse" : s->search ? "mse" : "minmax";
+    static const char *const names[] = {"minmax", "mse", "imatrix_mse"};
+    return names[how];
 }
 
 cJSON *ckpt_ct_quant_config(const struct ckpt_ct_scheme_info *s, int64_t group, bool experts,
-                            bool imatrix)
+                            ckpt_ct_scales how)
 {
     cJSON *qc = cJSON_CreateObject(), *groups = cJSON_CreateObject(),
           *g0 = cJSON_CreateObject(), *targets = cJSON_CreateArray(),
           *ign = cJSON_CreateArray();
     cJSON *w = args(s->bits, group > 0 ? "group" : "channel", group, false,
-                    ckpt_ct_observer(s, imatrix));
+                    ckpt_ct_observer(how));
     cJSON *in = s->act_int8 ? args(8, "token", 0, true, NULL) : cJSON_CreateNull();
     if (!qc || !groups || !g0 || !targets || !ign || !w || !in) {
         cJSON_Delete(qc);

@@ -19,10 +19,10 @@
  * meaning changed between compressed-tensors releases): the fields of
  * QuantizationConfig / QuantizationScheme / QuantizationArgs of
  * compressed-tensors 0.12 (quantization/quant_config.py, quant_args.py).
- * The observer says how scales were chosen: "minmax" for absmax (the int8
- * schemes: the integers compressed-tensors itself writes), "mse" for the
- * error search (int4, where it lowers the error; kernels/quant_ct.h),
- * "imatrix_mse" when an importance matrix weighted that search.
+ * The observer says how scales were chosen: "minmax" for absmax (the
+ * default, and compressed-tensors' own: the same integers), "mse" for the
+ * error search (kernels/quant_ct.h; --scale-search), "imatrix_mse" when an
+ * importance matrix weighted that search.
  */
 #ifndef CKPT_QUANT_CT_SCHEME_H
 #define CKPT_QUANT_CT_SCHEME_H
@@ -43,7 +43,6 @@ struct ckpt_ct_scheme_info {
     bool act_int8;           /* dynamic per-token int8 input activations */
     const char *format;      /* CompressionFormat value */
     int64_t group;           /* default group size; 0 = per channel */
-    bool search;             /* scales by the error search even without importance weights */
     const char *about;       /* one line for --help */
 };
 
@@ -56,16 +55,17 @@ int ckpt_ct_scheme_parse(const char *name);
 /* Is a tensor of this role (a ".weight" of n_dims dimensions) quantized? */
 bool ckpt_ct_role_quantized(ckpt_role role, uint32_t n_dims);
 
-/* The observer name of how scales are chosen (above). */
-const char *ckpt_ct_observer(const struct ckpt_ct_scheme_info *s, bool imatrix);
+/* How scales are chosen, and the observer name that records it. */
+typedef enum { CKPT_CT_ABSMAX, CKPT_CT_SEARCH, CKPT_CT_SEARCH_IMATRIX } ckpt_ct_scales;
+const char *ckpt_ct_observer(ckpt_ct_scales how);
 
 /*
  * The quantization_config object for scheme s with `group` columns per
- * scale (0: per channel), for a model with or without experts; `imatrix`:
- * scales chosen with importance weights.  NULL when out of memory; the
- * caller owns the object (cJSON_Delete).
+ * scale (0: per channel), for a model with or without experts, scales
+ * chosen `how`.  NULL when out of memory; the caller owns the object
+ * (cJSON_Delete).
  */
 cJSON *ckpt_ct_quant_config(const struct ckpt_ct_scheme_info *s, int64_t group, bool experts,
-                            bool imatrix);
+                            ckpt_ct_scales how);
 
 #endif

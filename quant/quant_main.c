@@ -33,7 +33,8 @@ int cmd_quant(int argc, char **argv);
 enum {
     OPT_IMATRIX = 256, OPT_PURE, OPT_OUT_TYPE, OPT_EMB_TYPE, OPT_NO_PROV, OPT_CALIB,
     OPT_CALIB_CTX, OPT_CALIB_CHUNKS, OPT_IMATRIX_OUT, OPT_TENSOR_TYPE, OPT_OVERRIDE_KV,
-    OPT_LEAVE_OUTPUT, OPT_ALLOW_REQUANT, OPT_KEEP_SPLIT, OPT_GROUP_SIZE, OPT_MAX_SHARD
+    OPT_LEAVE_OUTPUT, OPT_ALLOW_REQUANT, OPT_KEEP_SPLIT, OPT_GROUP_SIZE, OPT_MAX_SHARD,
+    OPT_SCALE_SEARCH
 };
 
 static const struct option longopts[] = {
@@ -54,6 +55,7 @@ static const struct option longopts[] = {
     {"keep-split", no_argument, NULL, OPT_KEEP_SPLIT},
     {"group-size", required_argument, NULL, OPT_GROUP_SIZE},
     {"max-shard-size", required_argument, NULL, OPT_MAX_SHARD},
+    {"scale-search", no_argument, NULL, OPT_SCALE_SEARCH},
     {NULL, 0, NULL, 0},
 };
 
@@ -99,7 +101,9 @@ static const struct ckpt_cli_tool tool = {
                "      --group-size N|channel     compressed-tensors: columns per scale\n"
                "                          (default 128 for W4A16, channel for W8A16, W8A8)\n"
                "      --max-shard-size SIZE      compressed-tensors: largest shard, as\n"
-               "                          transformers reads it (5GB, 500MB, 2GiB; default 5GB)\n",
+               "                          transformers reads it (5GB, 500MB, 2GiB; default 5GB)\n"
+               "      --scale-search      compressed-tensors: scales that minimize the error\n"
+               "                          (slower; implied by --imatrix/--calib) instead of absmax\n",
     .shortopts = "t:",
     .longopts = longopts,
     .common = CKPT_CLI_OUTPUT | CKPT_CLI_STDOUT | CKPT_CLI_FORCE | CKPT_CLI_JSON,
@@ -226,10 +230,13 @@ static ckpt_status run(struct ckpt_qsrc *src, const struct ckpt_quant_opts *o,
     ct->dir = o->output;
     ct->force = o->force;
     ct->imatrix = o->imatrix;
+    ct->n_threads = o->n_threads;
     if (st == CKPT_OK)
         st = ckpt_qsink_open_ct(&sink, ct, &m.meta, err);
     if (st == CKPT_OK)
         st = ckpt_quant_run_sink(src, o, sink, rep, err);
+    if (st == CKPT_OK) /* the driver counts the f32 rows it handed over; the files hold this */
+        rep->bytes_out = rep->file_bytes;
     ckpt_quant_meta_free(&m);
     free(dir);
     return st;
@@ -242,9 +249,10 @@ static int quantize(struct ckpt_cli *cli, const char *in, struct ckpt_quant_opts
     if (ct->scheme >= 0 && (!o->output || strcmp(o->output, "-") == 0))
         return ckpt_cli_usage_error(cli, "-t %s writes a model directory: name it with -o DIR",
                                     ckpt_ct_scheme_at(ct->scheme)->name);
-    if (ct->scheme < 0 && (ct->group_size || ct->max_shard_bytes))
-        return ckpt_cli_usage_error(cli, "--group-size and --max-shard-size apply to the "
-                                    "compressed-tensors schemes (W8A16, W8A8, W4A16)");
+    if (ct->scheme < 0 && (ct->group_size || ct->max_shard_bytes || ct->search))
+        return ckpt_cli_usage_error(cli, "--group-size, --max-shard-size and --scale-search "
+                                    "apply to the compressed-tensors schemes (W8A16, W8A8, "
+                                    "W4A16)");
     if (co->text && imatrix_path)
         return ckpt_cli_usage_error(cli, "--calib and --imatrix exclude each other");
     if (!co->text && (co->n_ctx || co->max_chunks || imatrix_out))
@@ -348,6 +356,7 @@ int cmd_quant(int argc, char **argv)
                 rc = ckpt_cli_usage_error(&cli, "--group-size: '%s' is neither a column count "
                                           "nor 'channel'", optarg);
             break;
+        case OPT_SCALE_SEARCH: ct.search = true; break;
         case OPT_MAX_SHARD:
             if (!parse_shard_size(optarg, &ct.max_shard_bytes))
                 rc = ckpt_cli_usage_error(&cli, "--max-shard-size: '%s' is not a size (5GB, "

@@ -32,6 +32,7 @@
 #include "../formats/safetensors.h"
 #include "../kernels/fp16.h"
 #include "../kernels/permute.h"
+#include "../kernels/pool.h"
 #include "../kernels/quant.h"
 #include "../kernels/quant_ct.h"
 #include "ct_config.h"
@@ -88,8 +89,10 @@ struct csink {
     /* the matrix being quantized */
     uint8_t *qbuf;  /* rows x row bytes, in Hugging Face row order */
     float *sbuf;    /* rows x groups scales */
-    int8_t *qrow;   /* one row of integers */
+    int8_t *qrow;   /* one row of integers per thread */
+    size_t qrow_cap;
     uint8_t *sconv; /* scales in the output dtype */
+    ckpt_pool *pool; /* rows of a chunk are encoded in parallel, each row by one thread */
 };
 
 static size_t dtype_bytes(ckpt_dtype dt) { return ckpt_dtype_bits(dt) / 8; }
@@ -293,8 +296,13 @@ static ckpt_status c_begin(void *ctx, uint64_t *planned, ckpt_err *err)
     }
     if (st == CKPT_OK &&
         (!(s->qbuf = malloc(qmax + 1)) || !(s->sbuf = malloc((smax + 1) * sizeof *s->sbuf)) ||
-         !(s->qrow = malloc(cmax + 1)) || !(s->sconv = malloc((smax + 1) * 4))))
+         !(s->sconv = malloc((smax + 1) * 4))))
         st = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory for a %zu-byte matrix", qmax);
+    if (st == CKPT_OK)
+        st = ckpt_pool_new(&s->pool, s->o.n_threads, err);
+    s->qrow_cap = cmax + 1;
+    if (st == CKPT_OK && !(s->qrow = malloc(s->qrow_cap * (size_t)ckpt_pool_size(s->pool))))
+        st = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
     return st;
 }
 
@@ -327,6 +335,37 @@ static ckpt_status flush_matrix(struct csink *s, const struct dtensor *d, int64_
     return st;
 }
 
+/* Rows [r0 + begin, r0 + end) of one matrix of d, from f32 rows at x. */
+struct enc {
+    struct csink *s;
+    const struct dtensor *d;
+    const float *x;
+    int64_t r0;
+};
+
+static void encode(void *ctx, int64_t begin, int64_t end, int thread)
+{
+    const struct enc *c = ctx;
+    struct csink *s = c->s;
+    const struct dtensor *d = c->d;
+    const size_t rb = qrow_bytes(s, d->cols);
+    const int64_t ng = groups_of(s, d->cols);
+    const int64_t group = s->group > 0 ? s->group : d->cols;
+    int8_t *qrow = s->qrow + (size_t)thread * s->qrow_cap;
+    for (int64_t i = begin; i < end; i++) {
+        const int64_t r = c->r0 + i, e = r / d->rows, lr = r % d->rows;
+        const int64_t hr = d->heads ? ckpt_qk_hf_row(lr, d->rows, d->heads) : lr;
+        ckpt_ct_quantize_row(c->x + i * d->cols, d->imat ? d->imat + e * d->cols : NULL,
+                             s->search, d->cols, group, s->scheme->bits, s->dt,
+                             s->sbuf + hr * ng, qrow);
+        uint8_t *dst = s->qbuf + (size_t)hr * rb;
+        if (s->scheme->packed)
+            ckpt_ct_pack(qrow, d->cols, s->scheme->bits, dst);
+        else
+            memcpy(dst, qrow, (size_t)d->cols);
+    }
+}
+
 static ckpt_status c_rows(void *ctx, size_t k, int64_t row, int64_t n, const void *data,
                           size_t size, ckpt_err *err)
 {
@@ -341,21 +380,15 @@ static ckpt_status c_rows(void *ctx, size_t k, int64_t row, int64_t n, const voi
             st = put(s, d->first + (size_t)(r / (d->rows ? d->rows : 1)), p, rb, err);
         return st;
     }
+    /* piece by piece within one matrix (the buffer holds one), written when complete */
     const float *x = data;
-    const size_t rb = qrow_bytes(s, d->cols);
-    const int64_t ng = groups_of(s, d->cols);
-    const int64_t group = s->group > 0 ? s->group : d->cols;
-    for (int64_t r = row; r < row + n; r++, x += d->cols) {
-        const int64_t e = r / d->rows, lr = r % d->rows;
-        const int64_t hr = d->heads ? ckpt_qk_hf_row(lr, d->rows, d->heads) : lr;
-        ckpt_ct_quantize_row(x, d->imat ? d->imat + e * d->cols : NULL, s->search, d->cols, group,
-                             s->scheme->bits, s->dt, s->sbuf + hr * ng, s->qrow);
-        uint8_t *dst = s->qbuf + (size_t)hr * rb;
-        if (s->scheme->packed)
-            ckpt_ct_pack(s->qrow, d->cols, s->scheme->bits, dst);
-        else
-            memcpy(dst, s->qrow, (size_t)d->cols);
-        if (lr == d->rows - 1) {
+    for (int64_t r = row; r < row + n;) {
+        const int64_t e = r / d->rows, end_m = (e + 1) * d->rows;
+        const int64_t m = (end_m < row + n ? end_m : row + n) - r;
+        struct enc c = {s, d, x + (r - row) * d->cols, r};
+        ckpt_pool_run(s->pool, encode, &c, m);
+        r += m;
+        if (r == end_m) {
             ckpt_status st = flush_matrix(s, d, e, err);
             if (st != CKPT_OK)
                 return st;
@@ -460,7 +493,10 @@ static ckpt_status write_index(struct csink *s, ckpt_err *err)
 static ckpt_status write_config(struct csink *s, ckpt_err *err)
 {
     const bool experts = (s->arch->features & CKPT_FEAT_EXPERTS) != 0;
-    cJSON *qc = ckpt_ct_quant_config(s->scheme, s->group, experts, s->o.imatrix != NULL);
+    cJSON *qc = ckpt_ct_quant_config(s->scheme, s->group, experts,
+                                     s->o.imatrix ? CKPT_CT_SEARCH_IMATRIX
+                                     : s->search  ? CKPT_CT_SEARCH
+                                                  : CKPT_CT_ABSMAX);
     if (!qc)
         return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
     char *text = NULL;
@@ -484,6 +520,7 @@ static void c_free(struct csink *s)
     free(s->sbuf);
     free(s->qrow);
     free(s->sconv);
+    ckpt_pool_free(s->pool);
     free(s);
 }
 
@@ -611,7 +648,7 @@ ckpt_status ckpt_qsink_open_ct(struct ckpt_qsink **out, const struct ckpt_ct_sin
     s->scheme = sc;
     s->meta = meta;
     s->group = o->group_size == 0 ? sc->group : o->group_size < 0 ? 0 : o->group_size;
-    s->search = sc->search || o->imatrix != NULL;
+    s->search = o->search || o->imatrix != NULL;
     ckpt_status st = model_facts(s, err);
     if (st == CKPT_OK)
         st = pick_dtype(s, err);

@@ -23,6 +23,9 @@ struct ckpt_ct_sink_opts {
                                  output's, its tokenizer and generation files are copied;
                                  NULL for a GGUF source (config.json made from its keys) */
     const ckpt_imatrix *imatrix; /* importance weights for the scale search, or NULL */
+    bool search;              /* scales by the error search even without an imatrix */
+    int n_threads;            /* rows encoded by this many threads (<= 0: all cores);
+                                 the bytes do not depend on it */
 };
 
 /*

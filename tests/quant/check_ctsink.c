@@ -299,6 +299,7 @@ static const struct {
     {"tiny-mistral", "-t W8A8", {8, 0}, 28},
     {"tiny-mistral", "-t W4A16", {4, 128}, 28},
     {"tiny-mistral", "-t W4A16 --group-size 32", {4, 32}, 28},
+    {"tiny-mistral", "-t W4A16 --scale-search", {4, 128}, 28},
     {"tiny-mixtral", "-t W8A16", {8, 0}, 64},
     {"tiny-mixtral", "-t W8A8", {8, 0}, 64},
     {"tiny-mixtral", "-t W4A16", {4, 128}, 64},
