@@ -99,19 +99,30 @@ static size_t dtype_bytes(ckpt_dtype dt) { return ckpt_dtype_bits(dt) / 8; }
 
 /* ---- planning ---- */
 
+/* Room for one more of n elements of `size` bytes in *p (capacity *cap). */
+static ckpt_status room(void **p, size_t *cap, size_t n, size_t size, ckpt_err *err)
+{
+    if (n < *cap)
+        return CKPT_OK;
+    const size_t c = *cap ? 2 * *cap : 64;
+    void *q = realloc(*p, c * size);
+    if (!q)
+        return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    *p = q;
+    *cap = c;
+    return CKPT_OK;
+}
+
 /* Output tensor `suffix` of the Hugging Face module of match m (expert e). */
 static ckpt_status add_out(struct csink *s, const struct ckpt_arch_match *m, int e,
                            const char *suffix, ckpt_dtype dt, int nd, uint64_t d0, uint64_t d1,
                            ckpt_err *err)
 {
-    if (s->n_out == s->cap_out) {
-        size_t cap = s->cap_out ? 2 * s->cap_out : 64;
-        struct otensor *o = realloc(s->out, cap * sizeof *o);
-        if (!o)
-            return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
-        s->out = o;
-        s->cap_out = cap;
-    }
+    void *p = s->out;
+    ckpt_status st = room(&p, &s->cap_out, s->n_out, sizeof *s->out, err);
+    s->out = p;
+    if (st != CKPT_OK)
+        return st;
     struct otensor *o = &s->out[s->n_out];
     if (!ckpt_arch_hf_name(s->names, m->role, m->layer, e, suffix, o->name, sizeof o->name))
         return ckpt_err_set(err, CKPT_E_UNSUPPORTED, "no Hugging Face name for the %s of "
@@ -147,14 +158,11 @@ static ckpt_status c_declare(void *ctx, size_t k, const struct ckpt_qsink_tensor
         return ckpt_err_set(err, CKPT_E_UNSUPPORTED,
                             "tensor '%s': no Hugging Face name for it in %s", t->name,
                             s->arch->hf_class);
-    if (s->nt == s->cap_t) {
-        size_t cap = s->cap_t ? 2 * s->cap_t : 64;
-        struct dtensor *d = realloc(s->t, cap * sizeof *d);
-        if (!d)
-            return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
-        s->t = d;
-        s->cap_t = cap;
-    }
+    void *p = s->t;
+    ckpt_status st = room(&p, &s->cap_t, s->nt, sizeof *s->t, err);
+    s->t = p;
+    if (st != CKPT_OK)
+        return st;
     struct dtensor *d = &s->t[s->nt++];
     *d = (struct dtensor){t->name, t->ne[0], t->ne[1], t->ne[2] * t->ne[3], 0, false, s->n_out,
                           1, NULL};
@@ -176,12 +184,10 @@ static ckpt_status c_declare(void *ctx, size_t k, const struct ckpt_qsink_tensor
                             "row (--group-size) or per channel (--group-size channel)",
                             t->name, (long long)d->cols, (long long)s->group);
     if (d->quant && s->o.imatrix) {
-        ckpt_status st = ckpt_imatrix_for_tensor(s->o.imatrix, t->name, d->cols, d->n_mat,
-                                                 &d->imat, err);
+        st = ckpt_imatrix_for_tensor(s->o.imatrix, t->name, d->cols, d->n_mat, &d->imat, err);
         if (st != CKPT_OK)
             return st;
     }
-    ckpt_status st = CKPT_OK;
     for (int64_t e = 0; e < d->n_mat && st == CKPT_OK; e++) {
         const int ex = m.spec->stacked ? (int)e : -1;
         const uint64_t r = (uint64_t)d->rows, c = (uint64_t)d->cols;
