@@ -327,6 +327,11 @@ START_TEST(layout_from_gguf)
     char *gguf = tu_fmt("%s/f32.gguf", dir), *conv = tu_tool("ckpt-convert");
     char *cmd = tu_fmt("'%s' -q -t f32 -o '%s' '%s'", conv, gguf, src);
     ck_assert_int_eq(tu_run(cmd, NULL, NULL), 0);
+    char *w8 = quant(dir, "w8", "-t W8A16", gguf), *w8a8 = quant(dir, "w8a8", "-t W8A8", gguf);
+    ck_assert_uint_eq(check_layout(src, w8, (struct scheme_want){8, 0}), _i ? 64u : 28u);
+    ck_assert_uint_eq(check_layout(src, w8a8, (struct scheme_want){8, 0}), _i ? 64u : 28u);
+    free(w8);
+    free(w8a8);
     char *out = quant(dir, "out", "-t W4A16", gguf);
     ck_assert_uint_eq(check_layout(src, out, (struct scheme_want){4, 128}), _i ? 64u : 28u);
     /* config.json: the source's model fields, from the keys */
