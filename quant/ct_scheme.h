@@ -59,6 +59,19 @@ bool ckpt_ct_role_quantized(ckpt_role role, uint32_t n_dims);
 typedef enum { CKPT_CT_ABSMAX, CKPT_CT_SEARCH, CKPT_CT_SEARCH_IMATRIX } ckpt_ct_scales;
 const char *ckpt_ct_observer(ckpt_ct_scales how);
 
+/* The choice for a run with or without an importance matrix and --scale-search. */
+static inline ckpt_ct_scales ckpt_ct_scales_for(bool imatrix, bool search)
+{
+    return imatrix ? CKPT_CT_SEARCH_IMATRIX : search ? CKPT_CT_SEARCH : CKPT_CT_ABSMAX;
+}
+
+/* Columns per scale for a requested group size (0: the scheme's default,
+ * -1: per channel); 0 means per channel. */
+static inline int64_t ckpt_ct_group(const struct ckpt_ct_scheme_info *s, int64_t requested)
+{
+    return requested == 0 ? s->group : requested < 0 ? 0 : requested;
+}
+
 /*
  * The quantization_config object for scheme s with `group` columns per
  * scale (0: per channel), for a model with or without experts, scales

@@ -214,6 +214,27 @@ static void summary(struct ckpt_cli *cli, const struct ckpt_quant_report *rep,
     }
 }
 
+/* The --json summary; for a compressed-tensors directory the scheme takes
+ * the mix's place (the tensors list the rows the sink took, as f32). */
+static cJSON *report(const struct ckpt_quant_report *rep, const struct ckpt_quant_opts *o,
+                     const char *in, const struct ckpt_ct_sink_opts *ct)
+{
+    cJSON *j = ckpt_quant_report_json(rep, o, in);
+    const struct ckpt_ct_scheme_info *s = ckpt_ct_scheme_at(ct->scheme);
+    if (!j || !s)
+        return j;
+    cJSON_DeleteItemFromObjectCaseSensitive(j, "mix");
+    cJSON_DeleteItemFromObjectCaseSensitive(j, "file_type");
+    cJSON *c = cJSON_AddObjectToObject(j, "compressed_tensors");
+    cJSON_AddStringToObject(c, "scheme", s->name);
+    cJSON_AddStringToObject(c, "format", s->format);
+    cJSON_AddNumberToObject(c, "bits", s->bits);
+    cJSON_AddNumberToObject(c, "group_size", (double)ckpt_ct_group(s, ct->group_size));
+    cJSON_AddStringToObject(c, "observer",
+                            ckpt_ct_observer(ckpt_ct_scales_for(o->imatrix != NULL, ct->search)));
+    return j;
+}
+
 /* A compressed-tensors directory (ct->scheme >= 0) or a GGUF file. */
 static ckpt_status run(struct ckpt_qsrc *src, const struct ckpt_quant_opts *o,
                        struct ckpt_ct_sink_opts *ct, const char *in,
@@ -306,7 +327,7 @@ static int quantize(struct ckpt_cli *cli, const char *in, struct ckpt_quant_opts
         } else {
             summary(cli, &rep, o, in,
                     ct->scheme >= 0 ? ckpt_ct_scheme_at(ct->scheme)->name : ckpt_mix_name(o->mix));
-            rc = cli->json && !ckpt_cli_json(cli, ckpt_quant_report_json(&rep, o, in)) ? 2 : 0;
+            rc = cli->json && !ckpt_cli_json(cli, report(&rep, o, in, ct)) ? 2 : 0;
         }
     }
     ckpt_quant_report_free(&rep);

@@ -500,9 +500,7 @@ static ckpt_status write_config(struct csink *s, ckpt_err *err)
 {
     const bool experts = (s->arch->features & CKPT_FEAT_EXPERTS) != 0;
     cJSON *qc = ckpt_ct_quant_config(s->scheme, s->group, experts,
-                                     s->o.imatrix ? CKPT_CT_SEARCH_IMATRIX
-                                     : s->search  ? CKPT_CT_SEARCH
-                                                  : CKPT_CT_ABSMAX);
+                                     ckpt_ct_scales_for(s->o.imatrix != NULL, s->o.search));
     if (!qc)
         return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
     char *text = NULL;
@@ -653,8 +651,8 @@ ckpt_status ckpt_qsink_open_ct(struct ckpt_qsink **out, const struct ckpt_ct_sin
     s->o = *o;
     s->scheme = sc;
     s->meta = meta;
-    s->group = o->group_size == 0 ? sc->group : o->group_size < 0 ? 0 : o->group_size;
-    s->search = o->search || o->imatrix != NULL;
+    s->group = ckpt_ct_group(sc, o->group_size);
+    s->search = ckpt_ct_scales_for(o->imatrix != NULL, o->search) != CKPT_CT_ABSMAX;
     ckpt_status st = model_facts(s, err);
     if (st == CKPT_OK)
         st = pick_dtype(s, err);
