@@ -764,7 +764,7 @@ static ckpt_status inspect_model_dir(const char *path, const struct ckpt_inspect
     struct table t = {0};
     cJSON *root = NULL;
     struct ckpt_ct_config ct;
-    char scheme[160] = "";
+    char scheme[256] = "";
     ckpt_status s = ckpt_hf_open(&hf, path, err);
     if (s == CKPT_OK && (s = ckpt_ct_config_load(&ct, hf, err)) != CKPT_OK)
         ckpt_hf_close(hf);
