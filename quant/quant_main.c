@@ -3,6 +3,7 @@
  * mixes, byte for byte what llama-quantize writes.  Parses options, opens
  * the source, calls ckpt_quant_run, reports.
  */
+#define _XOPEN_SOURCE 700 /* realpath */
 #include "../cli/cli.h"
 #include "../formats/ct.h"
 #include "../formats/filekind.h"
@@ -21,6 +22,7 @@
 #include "source.h"
 
 #include <getopt.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -154,6 +156,22 @@ static bool same_file(const char *a, const char *b)
     struct stat sa, sb;
     return strcmp(a, "-") && strcmp(b, "-") && stat(a, &sa) == 0 && stat(b, &sb) == 0 &&
            sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+/* Is `path` (NULL: no) inside directory `dir`, which a compressed-tensors
+ * output with -f would replace whole? */
+static bool inside(const char *path, const char *dir)
+{
+    char a[PATH_MAX], b[PATH_MAX];
+    if (!path || strcmp(path, "-") == 0 || !realpath(dir, b))
+        return false;
+    char *slash = NULL, *copy = strdup(path);
+    /* a file that does not exist yet (--imatrix-out): its directory */
+    bool ok = copy && (realpath(copy, a) ||
+                       ((slash = strrchr(copy, '/')) && (*slash = '\0', realpath(copy, a))));
+    free(copy);
+    const size_t n = strlen(b);
+    return ok && strncmp(a, b, n) == 0 && (a[n] == '/' || a[n] == '\0');
 }
 
 /* A Hugging Face model: a directory, or a .safetensors file beside config.json. */
@@ -300,8 +318,10 @@ static int quantize(struct ckpt_cli *cli, const char *in, struct ckpt_quant_opts
         rc = ckpt_cli_usage_error(cli, "--json needs an output file (stdout carries the model)");
     else if (to_stdout && ckpt_cli_check_binary_stdout(cli, "a model"))
         rc = 2;
-    else if (same_file(in, o->output))
-        rc = ckpt_cli_usage_error(cli, "%s: the output would replace the input", o->output);
+    else if (same_file(in, o->output) ||
+             (ct->scheme >= 0 && (inside(in, o->output) || inside(imatrix_path, o->output) ||
+                                  inside(imatrix_out, o->output))))
+        rc = ckpt_cli_usage_error(cli, "%s: the output would replace an input", o->output);
     else if (imatrix_path && ckpt_imatrix_load(&im, imatrix_path, &err) != CKPT_OK)
         rc = ckpt_cli_fail(cli, &err);
     else if (co->text && calibrate(cli, in, co, imatrix_out, o, &cal, &err) != CKPT_OK)

@@ -12,6 +12,9 @@ src=tests/data/models/tiny-mistral
 "$q" -t W4A16 --max-shard-size 5XB -o "$TMP/x" "$src" 2>"$TMP/e"
 [ $? -eq 2 ] && grep -q 'not a size' "$TMP/e" && [ ! -e "$TMP/x" ] || exit 1
 "$q" -t W4A16 -o "$src" "$src" 2>"$TMP/e"; [ $? -eq 2 ] || exit 1
+mkdir -p "$TMP/p" && cp -r "$src" "$TMP/p/in" # -f never replaces a directory holding the input
+"$q" -f -t W4A16 -o "$TMP/p" "$TMP/p/in" 2>"$TMP/e"
+[ $? -eq 2 ] && grep -q 'would replace an input' "$TMP/e" && [ -f "$TMP/p/in/config.json" ] || exit 1
 "$q" --help | grep -q '^  W4A16 ' || exit 1
 "$q" -t W8A8 -o "$TMP/w8" "$src" 2>"$TMP/e" || exit 1
 grep -q 'W8A8' "$TMP/e" || exit 1
