@@ -759,8 +759,8 @@ START_TEST(config_not_ours)
     static const char *const ok[] = {
         "{}", "{\"quantization_config\":null}",
         "{\"quantization_config\":{\"quant_method\":\"fp8\"}}",
-        "{\"quantization_config\":{\"quant_method\":\"compressed-tensors\","
-        "\"format\":\"float-quantized\"}}",
+        ("{\"quantization_config\":{\"quant_method\":\"compressed-tensors\","
+         "\"format\":\"float-quantized\"}}"),
         "{\"quantization_config\":{\"quant_method\":\"compressed-tensors\"}}"};
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
         struct ckpt_ct_config c;
