@@ -133,8 +133,9 @@ static ckpt_status parse_qc(struct ckpt_ct_config *c, const cJSON *qc, const cha
         !v) /* no format: an FP8 config of before formats were named (fp8.h) */
         return st;
     const char *f = v->valuestring;
-    if (strcmp(f, "float-quantized") == 0 || strcmp(f, "naive-quantized") == 0)
-        return CKPT_OK; /* FP8 (fp8.h) */
+    if (strcmp(f, "float-quantized") == 0 || strcmp(f, "naive-quantized") == 0 ||
+        strcmp(f, "dense") == 0)
+        return CKPT_OK; /* FP8 (fp8.h), or weights stored as they are */
     if (strcmp(f, "pack-quantized") != 0 && strcmp(f, "int-quantized") != 0)
         return ckpt_err_set(err, CKPT_E_UNSUPPORTED, "%s: %s.format '%s': compressed-tensors "
                             "formats read are pack-quantized, int-quantized and "

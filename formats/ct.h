@@ -51,8 +51,8 @@ struct ckpt_ct_config {
  * Read config.json text (len bytes) for a compressed-tensors integer
  * scheme.  A config without quantization_config, or with another
  * quant_method, or compressed-tensors FP8 ("float-quantized",
- * "naive-quantized" with float weights) gives present = false and
- * CKPT_OK.  Errors name `file` and the field: CKPT_E_FORMAT (bad JSON, a
+ * "naive-quantized" with float weights) or "dense" (weights stored as
+ * they are) gives present = false and CKPT_OK.  Errors name `file` and the field: CKPT_E_FORMAT (bad JSON, a
  * field of the wrong type), CKPT_E_UNSUPPORTED (a format, strategy, bit
  * width, asymmetry, group ordering or several config groups ckpt cannot
  * read).

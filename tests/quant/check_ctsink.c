@@ -761,7 +761,8 @@ START_TEST(config_not_ours)
         "{\"quantization_config\":{\"quant_method\":\"fp8\"}}",
         ("{\"quantization_config\":{\"quant_method\":\"compressed-tensors\","
          "\"format\":\"float-quantized\"}}"),
-        "{\"quantization_config\":{\"quant_method\":\"compressed-tensors\"}}"};
+        "{\"quantization_config\":{\"quant_method\":\"compressed-tensors\"}}",
+        "{\"quantization_config\":{\"quant_method\":\"compressed-tensors\",\"format\":\"dense\"}}"};
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
         struct ckpt_ct_config c;
         ckpt_err err = {0};
