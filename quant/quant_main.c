@@ -3,7 +3,6 @@
  * mixes, byte for byte what llama-quantize writes.  Parses options, opens
  * the source, calls ckpt_quant_run, reports.
  */
-#define _XOPEN_SOURCE 700 /* realpath */
 #include "../cli/cli.h"
 #include "../formats/ct.h"
 #include "../formats/filekind.h"
@@ -18,11 +17,10 @@
 #include "qargs.h"
 #include "quantize.h"
 #include "report_json.h"
-#include "sink_ct.h"
+#include "ct_run.h"
 #include "source.h"
 
 #include <getopt.h>
-#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -158,49 +156,12 @@ static bool same_file(const char *a, const char *b)
            sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
-/* Is `path` (NULL: no) inside directory `dir`, which a compressed-tensors
- * output with -f would replace whole? */
-static bool inside(const char *path, const char *dir)
-{
-    char a[PATH_MAX], b[PATH_MAX];
-    if (!path || strcmp(path, "-") == 0 || !realpath(dir, b))
-        return false;
-    char *slash = NULL, *copy = strdup(path);
-    /* a file that does not exist yet (--imatrix-out): its directory */
-    bool ok = copy && (realpath(copy, a) ||
-                       ((slash = strrchr(copy, '/')) && (*slash = '\0', realpath(copy, a))));
-    free(copy);
-    const size_t n = strlen(b);
-    return ok && strncmp(a, b, n) == 0 && (a[n] == '/' || a[n] == '\0');
-}
-
 /* A Hugging Face model: a directory, or a .safetensors file beside config.json. */
 static bool is_model_dir(const char *in)
 {
     ckpt_file_kind k; /* told by the bytes, not the name */
     return ckpt_file_sniff(in, &k, NULL) == CKPT_OK &&
            (k == CKPT_KIND_DIRECTORY || k == CKPT_KIND_SAFETENSORS);
-}
-
-/* A size as transformers' convert_file_size_to_int reads it: GB/MB/KB are
- * powers of 10, GiB/MiB/KiB powers of 2, a bare number is bytes. */
-static bool parse_shard_size(const char *s, uint64_t *out)
-{
-    static const struct {
-        const char *unit;
-        double mult;
-    } units[] = {{"GiB", 1073741824.0}, {"MiB", 1048576.0}, {"KiB", 1024.0},
-                 {"GB", 1e9}, {"MB", 1e6}, {"KB", 1e3}, {"", 1.0}};
-    char *end;
-    const double v = strtod(s, &end);
-    if (end == s || !(v > 0))
-        return false;
-    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
-        if (strcmp(end, units[i].unit) == 0 && v * units[i].mult < 1.8e19) {
-            *out = (uint64_t)(v * units[i].mult);
-            return *out > 0;
-        }
-    return false;
 }
 
 static bool parse_type(const char *s, int *out)
@@ -230,55 +191,6 @@ static void summary(struct ckpt_cli *cli, const struct ckpt_quant_report *rep,
                      ckpt_type_name(t->type), t->type != t->wanted ? " (fallback)" : "",
                      t->imatrix ? " (imatrix)" : "");
     }
-}
-
-/* The --json summary; for a compressed-tensors directory the scheme takes
- * the mix's place (the tensors list the rows the sink took, as f32). */
-static cJSON *report(const struct ckpt_quant_report *rep, const struct ckpt_quant_opts *o,
-                     const char *in, const struct ckpt_ct_sink_opts *ct)
-{
-    cJSON *j = ckpt_quant_report_json(rep, o, in);
-    const struct ckpt_ct_scheme_info *s = ckpt_ct_scheme_at(ct->scheme);
-    if (!j || !s)
-        return j;
-    cJSON_DeleteItemFromObjectCaseSensitive(j, "mix");
-    cJSON_DeleteItemFromObjectCaseSensitive(j, "file_type");
-    cJSON *c = cJSON_AddObjectToObject(j, "compressed_tensors");
-    cJSON_AddStringToObject(c, "scheme", s->name);
-    cJSON_AddStringToObject(c, "format", s->format);
-    cJSON_AddNumberToObject(c, "bits", s->bits);
-    cJSON_AddNumberToObject(c, "group_size", (double)ckpt_ct_group(s, ct->group_size));
-    cJSON_AddStringToObject(c, "observer",
-                            ckpt_ct_observer(ckpt_ct_scales_for(o->imatrix != NULL, ct->search)));
-    return j;
-}
-
-/* A compressed-tensors directory (ct->scheme >= 0) or a GGUF file. */
-static ckpt_status run(struct ckpt_qsrc *src, const struct ckpt_quant_opts *o,
-                       struct ckpt_ct_sink_opts *ct, const char *in,
-                       struct ckpt_quant_report *rep, ckpt_err *err)
-{
-    if (ct->scheme < 0)
-        return ckpt_quant_run(src, o, rep, err);
-    struct ckpt_quant_meta m;
-    struct ckpt_qsink *sink = NULL;
-    char *dir = NULL;
-    ckpt_status st = ckpt_quant_meta_make(&m, src, o, err);
-    if (st == CKPT_OK && is_model_dir(in)) /* its config and tokenizer files go along */
-        ct->source_dir = ckpt_path_is_file(in) ? (dir = ckpt_path_dirname(in)) : in;
-    ct->dir = o->output;
-    ct->force = o->force;
-    ct->imatrix = o->imatrix;
-    ct->n_threads = o->n_threads;
-    if (st == CKPT_OK)
-        st = ckpt_qsink_open_ct(&sink, ct, &m.meta, err);
-    if (st == CKPT_OK)
-        st = ckpt_quant_run_sink(src, o, sink, rep, err);
-    if (st == CKPT_OK) /* the driver counts the f32 rows it handed over; the files hold this */
-        rep->bytes_out = rep->file_bytes;
-    ckpt_quant_meta_free(&m);
-    free(dir);
-    return st;
 }
 
 static int quantize(struct ckpt_cli *cli, const char *in, struct ckpt_quant_opts *o,
@@ -319,8 +231,9 @@ static int quantize(struct ckpt_cli *cli, const char *in, struct ckpt_quant_opts
     else if (to_stdout && ckpt_cli_check_binary_stdout(cli, "a model"))
         rc = 2;
     else if (same_file(in, o->output) ||
-             (ct->scheme >= 0 && (inside(in, o->output) || inside(imatrix_path, o->output) ||
-                                  inside(imatrix_out, o->output))))
+             (ct->scheme >= 0 && (ckpt_ct_inside(in, o->output) ||
+                                  ckpt_ct_inside(imatrix_path, o->output) ||
+                                  ckpt_ct_inside(imatrix_out, o->output))))
         rc = ckpt_cli_usage_error(cli, "%s: the output would replace an input", o->output);
     else if (imatrix_path && ckpt_imatrix_load(&im, imatrix_path, &err) != CKPT_OK)
         rc = ckpt_cli_fail(cli, &err);
@@ -342,12 +255,14 @@ static int quantize(struct ckpt_cli *cli, const char *in, struct ckpt_quant_opts
         o->progress = ckpt_cli_progress(cli);
         o->message = ckpt_cli_on_message;
         o->cb_ctx = cli;
-        if (run(src, o, ct, in, &rep, &err) != CKPT_OK) {
+        if ((ct->scheme < 0 ? ckpt_quant_run(src, o, &rep, &err)
+                            : ckpt_ct_quant_run(src, o, ct, in, is_model_dir(in), &rep, &err)) !=
+            CKPT_OK) {
             rc = ckpt_cli_fail(cli, &err);
         } else {
             summary(cli, &rep, o, in,
                     ct->scheme >= 0 ? ckpt_ct_scheme_at(ct->scheme)->name : ckpt_mix_name(o->mix));
-            rc = cli->json && !ckpt_cli_json(cli, report(&rep, o, in, ct)) ? 2 : 0;
+            rc = cli->json && !ckpt_cli_json(cli, ckpt_ct_report_json(&rep, o, in, ct)) ? 2 : 0;
         }
     }
     ckpt_quant_report_free(&rep);
@@ -399,7 +314,7 @@ int cmd_quant(int argc, char **argv)
             break;
         case OPT_SCALE_SEARCH: ct.search = true; break;
         case OPT_MAX_SHARD:
-            if (!parse_shard_size(optarg, &ct.max_shard_bytes))
+            if (!ckpt_ct_parse_size(optarg, &ct.max_shard_bytes))
                 rc = ckpt_cli_usage_error(&cli, "--max-shard-size: '%s' is not a size (5GB, "
                                           "500MB, 2GiB or bytes)", optarg);
             break;
