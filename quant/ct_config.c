@@ -60,6 +60,17 @@ char *ckpt_ct_json_print(cJSON *root)
         return NULL;
     }
     for (const char *p = t; *p; p++) {
+        if ((*p == '{' || *p == '[') && p[1] == '\n') { /* an empty one as {} (cJSON breaks it) */
+            const char *q = p + 2;
+            while (*q == '\t')
+                q++;
+            if (*q == (*p == '{' ? '}' : ']')) {
+                out[n++] = *p;
+                out[n++] = *q;
+                p = q;
+                continue;
+            }
+        }
         if (*p != '\t') {
             out[n++] = *p;
         } else if (p > t && p[-1] == ':') {

@@ -37,6 +37,7 @@
 
 #include "formats/ct.h"
 #include "formats/hfdir.h"
+#include "quant/ct_run.h"
 #include "testutil.h"
 
 /* ==== an independent safetensors reader (the test's own) ==== */
@@ -816,6 +817,37 @@ START_TEST(module_refused)
 }
 END_TEST
 
+START_TEST(shard_sizes_and_inputs)
+{
+    uint64_t v = 0;
+    ck_assert(ckpt_ct_parse_size("5GB", &v) && v == 5000000000ull);
+    ck_assert(ckpt_ct_parse_size("2GiB", &v) && v == 2147483648ull);
+    ck_assert(ckpt_ct_parse_size("500MB", &v) && v == 500000000ull);
+    ck_assert(ckpt_ct_parse_size("100KB", &v) && v == 100000ull);
+    ck_assert(ckpt_ct_parse_size("12345", &v) && v == 12345ull);
+    ck_assert(!ckpt_ct_parse_size("5XB", &v));
+    ck_assert(!ckpt_ct_parse_size("-1GB", &v));
+    ck_assert(!ckpt_ct_parse_size("GB", &v));
+    ck_assert(!ckpt_ct_parse_size("0", &v));
+    char *dir = tu_tmpdir(), *sub = tu_fmt("%s/a", dir), *f = tu_fmt("%s/a/x.gguf", dir);
+    char *mk = tu_fmt("mkdir -p '%s' && printf x > '%s'", sub, f);
+    ck_assert_int_eq(tu_run(mk, NULL, NULL), 0);
+    ck_assert(ckpt_ct_inside(f, dir));
+    ck_assert(ckpt_ct_inside(sub, sub));
+    char *later = tu_fmt("%s/a/not-yet.dat", dir);
+    ck_assert(ckpt_ct_inside(later, sub)); /* a file to be written: by its directory */
+    ck_assert(!ckpt_ct_inside(dir, sub));
+    ck_assert(!ckpt_ct_inside(NULL, dir));
+    ck_assert(!ckpt_ct_inside("-", dir));
+    free(later);
+    free(mk);
+    free(f);
+    free(sub);
+    tu_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
 Suite *ctsink_suite(void)
 {
     Suite *s = suite_create("ctsink");
@@ -838,6 +870,7 @@ Suite *ctsink_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_loop_test(tc, config_refused, 0, sizeof bad_configs / sizeof bad_configs[0]);
     tcase_add_test(tc, config_not_ours);
+    tcase_add_test(tc, shard_sizes_and_inputs);
     tcase_add_test(tc, module_refused);
     suite_add_tcase(s, tc);
     return s;
