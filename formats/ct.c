@@ -361,3 +361,49 @@ void ckpt_ct_row(const struct ckpt_ct_weight *w, uint64_t r, float *dst)
         }
     }
 }
+
+/* ---- as ggml blocks ---- */
+
+#define BLOCK 32 /* values per Q8_0 / Q4_0 block */
+
+ckpt_type ckpt_ct_block_type(const struct ckpt_ct_weight *w)
+{
+    if (w->cols % BLOCK || w->group % BLOCK)
+        return CKPT_TYPE_F32;
+    const uint64_t n = w->rows * (w->cols / w->group);
+    for (uint64_t i = 0; i < n; i++) {
+        const float s = scale_at(w->scale, i);
+        if (ckpt_f16_to_f32(ckpt_f32_to_f16(s)) != s)
+            return CKPT_TYPE_F32;
+    }
+    return w->bits == 8 ? CKPT_TYPE_Q8_0 : CKPT_TYPE_Q4_0;
+}
+
+/*
+ * One block per 32 values, its f16 scale first (little-endian):
+ *   Q8_0  d | q[0] .. q[31]                       (34 bytes)
+ *   Q4_0  d | (q[j] + 8) | (q[j+16] + 8) << 4     (18 bytes, j = 0..15)
+ */
+void ckpt_ct_row_blocks(const struct ckpt_ct_weight *w, uint64_t r, void *dst)
+{
+    const uint64_t ng = w->cols / w->group;
+    uint8_t *out = dst;
+    int8_t q[BLOCK];
+    for (uint64_t c0 = 0; c0 < w->cols; c0 += BLOCK) {
+        if (w->packed)
+            ckpt_ct_unpack(w->q->data + r * w->q->shape[1] * 4 + c0 * (uint64_t)w->bits / 8,
+                           BLOCK, w->bits, q);
+        else
+            memcpy(q, w->q->data + r * w->cols + c0, BLOCK);
+        const uint16_t d = ckpt_f32_to_f16(scale_at(w->scale, r * ng + c0 / w->group));
+        *out++ = (uint8_t)d;
+        *out++ = (uint8_t)(d >> 8);
+        if (w->bits == 8) {
+            memcpy(out, q, BLOCK);
+            out += BLOCK;
+        } else {
+            for (int j = 0; j < BLOCK / 2; j++)
+                *out++ = (uint8_t)((q[j] + 8) | (q[j + BLOCK / 2] + 8) << 4);
+        }
+    }
+}

@@ -102,4 +102,19 @@ ckpt_status ckpt_ct_open(struct ckpt_ct_weight *w, const ckpt_hf *hf, const char
 /* Row r (cols values) dequantized into dst.  Thread-safe, never fails. */
 void ckpt_ct_row(const struct ckpt_ct_weight *w, uint64_t r, float *dst);
 
+/*
+ * The ggml block type that holds w exactly, so that the forward pass keeps
+ * it as compact integers and dequantizes inside its dot products: Q8_0 for
+ * int8 (d = scale, q as is), Q4_0 for int4 (d = scale, q + 8 in the
+ * nibbles), when the columns and the group are multiples of 32 and every
+ * scale is an f16 value (a BF16 scale of a trained model is: 8 significant
+ * bits within f16's range).  Either way W[r][c] = f32(d) * q, the very
+ * products ckpt_ct_row gives.  CKPT_TYPE_F32 when no block type fits.
+ */
+ckpt_type ckpt_ct_block_type(const struct ckpt_ct_weight *w);
+
+/* Row r as blocks of ckpt_ct_block_type(w) into dst (ckpt_type_row_bytes
+ * of them).  Thread-safe, never fails. */
+void ckpt_ct_row_blocks(const struct ckpt_ct_weight *w, uint64_t r, void *dst);
+
 #endif

@@ -177,9 +177,14 @@ static ckpt_status from_gguf(cJSON **out, const ckpt_gguf *g, const struct ckpt_
         cJSON_AddNumberToObject(root, fields[i].json, v);
     }
     if (!cJSON_GetObjectItemCaseSensitive(root, "vocab_size")) {
+        /* the vocabulary's length, else the embedding's rows */
         const struct ckpt_gguf_kv *tok = ckpt_gguf_find_kv(g, CKPT_KEY_TOK_TOKENS);
-        if (tok)
-            cJSON_AddNumberToObject(root, "vocab_size", (double)tok->n);
+        char name[64];
+        const struct ckpt_gguf_tensor *e =
+            ckpt_arch_gguf_name(a, CKPT_ROLE_TOKEN_EMBD, -1, "weight", name, sizeof name)
+                ? ckpt_gguf_find_tensor(g, name) : NULL;
+        if (tok || e)
+            cJSON_AddNumberToObject(root, "vocab_size", tok ? (double)tok->n : (double)e->ne[1]);
     }
     static const struct {
         const char *json, *key;

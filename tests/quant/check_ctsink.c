@@ -37,6 +37,7 @@
 
 #include "formats/ct.h"
 #include "formats/hfdir.h"
+#include "kernels/quant.h"
 #include "quant/ct_run.h"
 #include "testutil.h"
 
@@ -240,7 +241,16 @@ static size_t check_layout(const char *src_dir, const char *out_dir, struct sche
         }
         struct ckpt_ct_weight cw;
         ck_assert_msg(ckpt_ct_open(&cw, hf, base, &cfg, out_dir, &err) == CKPT_OK, "%s", err.msg);
-        float *mine = malloc(cols * sizeof *mine), *theirs = malloc(cols * sizeof *theirs);
+        float *mine = malloc(cols * sizeof *mine), *theirs = malloc(cols * sizeof *theirs),
+              *blocks_f = malloc(cols * sizeof *blocks_f);
+        /* what the loader keeps: ggml blocks that hold the module exactly (BF16 and
+         * F16 scales are f16 values; F32 ones, from an F32 source, need not be) */
+        const ckpt_type bt = ckpt_ct_block_type(&cw);
+        ck_assert(bt == (want.bits == 8 ? CKPT_TYPE_Q8_0 : CKPT_TYPE_Q4_0) ||
+                  (bt == CKPT_TYPE_F32 && strcmp(sc->dtype, "F32") == 0));
+        size_t brb;
+        ck_assert(ckpt_type_row_bytes(bt, (int64_t)cols, &brb));
+        uint8_t *blocks = malloc(brb);
         const int qmax = (1 << (want.bits - 1)) - 1, qmin = -(1 << (want.bits - 1));
         for (uint64_t r = 0; r < rows; r++) {
             ckpt_ct_row(&cw, r, theirs);
@@ -260,7 +270,16 @@ static size_t check_layout(const char *src_dir, const char *out_dir, struct sche
             ck_assert_msg(memcmp(mine, theirs, cols * sizeof *mine) == 0,
                           "%s row %llu: ckpt's dequantization differs from the definition's",
                           base, (unsigned long long)r);
+            if (bt == CKPT_TYPE_F32)
+                continue;
+            ckpt_ct_row_blocks(&cw, r, blocks);
+            ck_assert(ckpt_dequantize_row(bt, blocks, blocks_f, (int64_t)cols));
+            ck_assert_msg(memcmp(mine, blocks_f, cols * sizeof *mine) == 0,
+                          "%s row %llu: the %s blocks do not hold the module exactly", base,
+                          (unsigned long long)r, ckpt_type_name(bt));
         }
+        free(blocks);
+        free(blocks_f);
         free(mine);
         free(theirs);
         modules++;
