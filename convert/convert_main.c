@@ -12,6 +12,7 @@
 
 #include "cli/cli.h"
 #include "convert/convert.h"
+#include "formats/ct.h"
 
 enum { OPT_NO_PROV = 256, OPT_OUTFILE, OPT_VOCAB_ONLY, OPT_DRY_RUN, OPT_NONFINITE };
 
@@ -142,6 +143,11 @@ static int run(struct ckpt_cli *cli, struct ckpt_convert_opts *o)
     }
     struct ckpt_convert_result r;
     ckpt_err err = {0};
+    char scheme[32];
+    if (o->input && ckpt_ct_path_scheme(o->input, scheme, sizeof scheme))
+        ckpt_cli_msg(cli, 2, "warning: %s is already quantized (compressed-tensors %s): its "
+                     "weights are converted as they dequantize, not as the original model's",
+                     o->input, scheme);
     if (ckpt_convert_run(o, &r, &err) != CKPT_OK) {
         cJSON_Delete(l.json);
         return ckpt_cli_fail(cli, &err);

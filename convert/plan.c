@@ -28,6 +28,7 @@ struct builder {
     struct ckpt_plan_src *experts; /* [layer][expert][w1,w2,w3] */
     uint32_t *n_experts_seen;      /* per layer */
     uint64_t expert_sum, n_expert_tensors;
+    struct ckpt_ct_config ct;      /* an integer compressed-tensors checkpoint (formats/ct.h) */
     ckpt_err *err;
 };
 
@@ -86,10 +87,40 @@ static bool dtype_ok(ckpt_dtype d)
     return d == CKPT_DT_F32 || d == CKPT_DT_F16 || d == CKPT_DT_BF16 || ckpt_fp8_is_fp8(d);
 }
 
+
+/* A compressed-tensors integer weight: its original shape is the one checked. */
+static ckpt_status check_ct(struct builder *b, const struct item *it,
+                            const struct ckpt_arch_match *n, struct ckpt_plan_src *ps)
+{
+    char base[300];
+    ckpt_status s;
+    snprintf(base, sizeof base, "%.*s", (int)(strrchr(it->t->name, '.') - it->t->name),
+             it->t->name);
+    if ((s = ckpt_ct_open(&ps->ctw, b->src->hf, base, &b->ct, shard_path(b, it->shard),
+                          b->err)) != CKPT_OK)
+        return s;
+    uint64_t want[2], have[2] = {ps->ctw.rows, ps->ctw.cols};
+    int nd;
+    expected_shape(b, n, want, &nd);
+    if (nd != 2 || have[0] != want[0] || have[1] != want[1]) {
+        char hs[96], es[96];
+        shape_str(hs, sizeof hs, 2, have);
+        shape_str(es, sizeof es, nd, want);
+        return ckpt_err_set(b->err, CKPT_E_FORMAT, "%s: module '%s' has shape %s, config.json "
+                            "implies %s", shard_path(b, it->shard), base, hs, es);
+    }
+    ps->t = it->t;
+    ps->shard = ckpt_hf_shard(b->src->hf, it->shard);
+    ps->ct = true;
+    return CKPT_OK;
+}
+
 static ckpt_status check_tensor(struct builder *b, const struct item *it,
                                 const struct ckpt_arch_match *n, struct ckpt_plan_src *ps)
 {
     const struct ckpt_st_tensor *t = it->t;
+    if (b->ct.present && (t->dtype == CKPT_DT_I8 || t->dtype == CKPT_DT_I32))
+        return check_ct(b, it, n, ps);
     if (!dtype_ok(t->dtype))
         return ckpt_err_set(b->err, CKPT_E_UNSUPPORTED,
                             "%s: tensor '%s': dtype %s is not supported (BF16, F16, F32, or "
@@ -145,6 +176,10 @@ static ckpt_status emit(struct builder *b, const struct ckpt_arch_match *n,
     t->n_src = n_src;
     p->n++;
     const struct ckpt_st_tensor *s0 = srcs[0].t;
+    /* a compressed-tensors weight stands for its original [out, in] */
+    const int s0_dims = srcs[0].ct ? 2 : s0->n_dims;
+    const uint64_t s0_shape[2] = {srcs[0].ct ? srcs[0].ctw.rows : s0->shape[0],
+                                  srcs[0].ct ? srcs[0].ctw.cols : s0->shape[1]};
     for (uint32_t e = 1; e < n_src; e++)
         if (srcs[e].t->dtype != s0->dtype)
             return ckpt_err_set(b->err, CKPT_E_UNSUPPORTED,
@@ -157,20 +192,20 @@ static ckpt_status emit(struct builder *b, const struct ckpt_arch_match *n,
     t->role = n->role;
     t->layer = n->layer;
     t->dtype = s0->dtype;
-    if (s0->n_dims == 2 && s0->shape[1] == 1)
+    if (s0_dims == 2 && s0_shape[1] == 1)
         return ckpt_err_set(b->err, CKPT_E_UNSUPPORTED,
                             "%s: tensor '%s': rows of one value are not supported",
                             ckpt_st_path(srcs[0].shard), s0->name);
-    t->src_rows = s0->n_dims == 2 ? (int64_t)s0->shape[0] : 1;
-    t->cols = s0->n_dims == 2 ? (int64_t)s0->shape[1] : (int64_t)s0->shape[0];
+    t->src_rows = s0_dims == 2 ? (int64_t)s0_shape[0] : 1;
+    t->cols = s0_dims == 2 ? (int64_t)s0_shape[1] : (int64_t)s0_shape[0];
 
     /* torch shape, then numpy's squeeze(), then reversed into ggml order */
     uint64_t shape[3];
     int nd = 0;
     if (stacked)
         shape[nd++] = n_src;
-    for (int i = 0; i < s0->n_dims; i++)
-        shape[nd++] = s0->shape[i];
+    for (int i = 0; i < s0_dims; i++)
+        shape[nd++] = s0_shape[i];
     uint64_t sq[3];
     int nsq = 0;
     for (int i = 0; i < nd; i++)
@@ -260,7 +295,15 @@ static ckpt_status walk(struct builder *b, struct item *items, size_t n_items)
 {
     for (size_t i = 0; i < n_items; i++) {
         const struct ckpt_st_tensor *t = items[i].t;
-        if (companion(t->name)) {
+        char as_weight[300]; /* "X.weight_packed" is matched as the module's "X.weight" */
+        const char *match_name = t->name;
+        if (b->ct.present && ckpt_ct_is_part(t->name)) {
+            const size_t n = strlen(t->name);
+            if (!ends_with(t->name, ".weight_packed"))
+                continue; /* scales, shapes: read with their weight (ct.h checks them) */
+            snprintf(as_weight, sizeof as_weight, "%.*s", (int)(n - strlen("_packed")), t->name);
+            match_name = as_weight;
+        } else if (companion(t->name)) {
             char base[300];
             snprintf(base, sizeof base, "%.*s.weight", (int)(strrchr(t->name, '.') - t->name),
                      t->name);
@@ -275,7 +318,7 @@ static ckpt_status walk(struct builder *b, struct item *items, size_t n_items)
             b->plan->dropped = b->scheme->dropped;
             continue;
         }
-        struct ckpt_arch_match n = ckpt_arch_match_hf(b->cfg->arch, b->scheme, t->name);
+        struct ckpt_arch_match n = ckpt_arch_match_hf(b->cfg->arch, b->scheme, match_name);
         if (n.role == CKPT_ROLE_IGNORED)
             continue;
         /* an unknown name (one without a dot included) stops here, before
@@ -309,7 +352,12 @@ static bool find_missing(const struct builder *b, const struct ckpt_arch_role *r
         for (uint32_t e = 0; e < n_e; e++)
             if (ckpt_arch_hf_name(b->scheme, r->role, per_layer ? (int)l : -1,
                                   r->stacked ? (int)e : -1, "weight", name, size) &&
-                !ckpt_hf_find(b->src->hf, name, NULL))
+                !ckpt_hf_find(b->src->hf, name, NULL) &&
+                !(b->ct.present && ckpt_arch_hf_name(b->scheme, r->role,
+                                                     per_layer ? (int)l : -1,
+                                                     r->stacked ? (int)e : -1, "weight_packed",
+                                                     name, size) &&
+                  ckpt_hf_find(b->src->hf, name, NULL)))
                 return true;
     return false;
 }
@@ -368,14 +416,17 @@ ckpt_status ckpt_plan_build(struct ckpt_plan **out, const struct ckpt_source *sr
     }
     ckpt_dtype first = CKPT_DT_BF16;
     for (size_t i = 0; i < k; i++)
-        if (!companion(items[i].t->name)) {
+        if (!companion(items[i].t->name) && !ckpt_ct_is_part(items[i].t->name) &&
+            items[i].t->dtype != CKPT_DT_I8) {
             first = items[i].t->dtype;
             break;
         }
     b.plan->out_type = resolve_type(out_type, first);
     b.plan->file_type = ckpt_plan_file_type(b.plan->out_type);
     ckpt_fp8_luts_init(&b.plan->f8_luts);
-    s = walk(&b, items, k);
+    s = ckpt_ct_config_load(&b.ct, hf, err);
+    if (s == CKPT_OK)
+        s = walk(&b, items, k);
     if (s == CKPT_OK)
         s = check_complete(&b);
     if (s == CKPT_OK)

@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #include "../arch/arch.h"
+#include "../formats/ct.h"
 #include "../formats/fp8.h"
 #include "../formats/safetensors.h"
 #include "../kernels/err.h"
@@ -41,6 +42,9 @@ struct ckpt_plan_src {
     const ckpt_st *shard;
     bool fp8;              /* F8 weight: rows come through fp8 (formats/fp8.h) */
     struct ckpt_fp8 fp8w;  /* its scale and layout, when fp8 */
+    bool ct;               /* compressed-tensors integer weight: rows through formats/ct.h;
+                              t is its weight_packed or I8 weight */
+    struct ckpt_ct_weight ctw; /* its scales and original shape, when ct */
 };
 
 struct ckpt_plan_tensor {

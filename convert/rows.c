@@ -1,7 +1,8 @@
 /*
  * rows.c - read planned tensors row by row (see plan.h): find the source
  * row (expert stacking, Q/K permutation), widen its values to f32 (F8 rows
- * through formats/fp8.h, the loader's reader too); and tell the kernel which source pages are wanted or done with.
+ * through formats/fp8.h, compressed-tensors integer rows through
+ * formats/ct.h, the loader's readers too); and tell the kernel which source pages are wanted or done with.
  * Mapped data may be unaligned, so every load goes through memcpy.
  */
 #include <string.h>
@@ -73,6 +74,8 @@ void ckpt_plan_read_f32(const struct ckpt_plan *plan, const struct ckpt_plan_ten
     const struct ckpt_plan_src *ps = locate(t, row, &r);
     if (ps->fp8)
         ckpt_fp8_row(&ps->fp8w, (uint64_t)r, dst);
+    else if (ps->ct)
+        ckpt_ct_row(&ps->ctw, (uint64_t)r, dst);
     else
         widen(t->dtype, ps->t->data + (size_t)r * (size_t)t->cols * es, dst, t->cols);
 }
@@ -96,6 +99,8 @@ static const ckpt_map *span(const struct ckpt_plan_tensor *t, int64_t row0, int6
     if (row1 <= row0)
         return NULL;
     const struct ckpt_plan_src *ps = &t->src[row0 / t->src_rows];
+    if (ps->ct) /* packed rows: not cols * dtype bytes; the pages are left to the kernel */
+        return NULL;
     int64_t g = ckpt_plan_row_group(t);
     int64_t r0 = row0 % t->src_rows, r1 = r0 + (row1 - row0);
     r0 = r0 / g * g;

@@ -3,8 +3,11 @@
  * views of the reference forward pass (see model_load.h).  The readers
  * (hfdir.h, gguf.h) validate the files; this file maps names and
  * hyperparameters, and leaves the shape checks to ckpt_model_check.
- * FP8 weights are the one exception to "views, no copies": they are
- * dequantized at open into f32 buffers the weights object owns.
+ * FP8 weights and the integer weights of a compressed-tensors checkpoint
+ * (ct.h) are the exceptions to "views, no copies": FP8 is dequantized at
+ * open into f32 buffers the weights object owns, integer weights are
+ * re-encoded as the Q8_0 / Q4_0 blocks that hold them exactly (f32 if none
+ * does), which the dot products dequantize as they go.
  */
 #include "model_load.h"
 
@@ -16,6 +19,7 @@
 #include <sys/stat.h>
 
 #include "../arch/gguf_keys.h"
+#include "ct.h"
 #include "fp8.h"
 #include "gguf.h"
 #include "hfdir.h"
@@ -31,7 +35,8 @@ struct ckpt_weights {
     struct ckpt_model_weights w;
     struct ckpt_layer_views *layers; /* (n_layers) */
     struct ckpt_ffn_views *experts;  /* (n_layers, n_experts) */
-    float **owned;                   /* dequantized FP8 tensors (n_owned) */
+    struct ckpt_ct_config ct;        /* an integer compressed-tensors checkpoint, if present */
+    void **owned;                    /* FP8 tensors as f32, integer ones as blocks (n_owned) */
     size_t n_owned;
 };
 
@@ -151,8 +156,42 @@ static bool output_tied(const ckpt_weights *W, const struct ckpt_arch_role *r, c
 
 /* ==== Hugging Face directory ==== */
 
-/* An FP8 weight with its scale tensor, dequantized into an owned f32
- * buffer by the converter's reader (fp8.h). */
+/* Fills row r of a tensor the loader holds itself. */
+typedef void (*row_fn)(const void *ctx, uint64_t r, void *dst);
+
+/* A rows x cols tensor of `type` filled row by row into an owned buffer. */
+static ckpt_status owned_view(ckpt_weights *W, const char *name, uint64_t rows, uint64_t cols,
+                              ckpt_type type, row_fn fill, const void *ctx, struct ckpt_wview *v,
+                              ckpt_err *err)
+{
+    size_t rb = 0;
+    if (cols == 0 || !ckpt_type_row_bytes(type, (int64_t)cols, &rb) ||
+        rows > (uint64_t)INT64_MAX / rb)
+        return ckpt_err_set(err, CKPT_E_FORMAT, "%s: tensor '%s': too large", W->path, name);
+    void **owned = realloc(W->owned, (W->n_owned + 1) * sizeof *owned);
+    if (!owned)
+        return ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory", W->path);
+    W->owned = owned;
+    uint8_t *buf = malloc(rows ? (size_t)rows * rb : 1);
+    if (!buf)
+        return ckpt_err_set(err, CKPT_E_NOMEM, "%s: tensor '%s': out of memory for %llu "
+                            "bytes", W->path, name, (unsigned long long)(rows * rb));
+    W->owned[W->n_owned++] = buf;
+    for (uint64_t r = 0; r < rows; r++)
+        fill(ctx, r, buf + r * rb);
+    if (!ckpt_wview_init(v, type, (int64_t)cols, (int64_t)rows, 1, buf))
+        return ckpt_err_set(err, CKPT_E_FORMAT, "%s: tensor '%s': bad shape", W->path, name);
+    return CKPT_OK;
+}
+
+static void fp8_fill(const void *ctx, uint64_t r, void *dst) { ckpt_fp8_row(ctx, r, dst); }
+static void ct_fill(const void *ctx, uint64_t r, void *dst) { ckpt_ct_row(ctx, r, dst); }
+static void ct_fill_blocks(const void *ctx, uint64_t r, void *dst)
+{
+    ckpt_ct_row_blocks(ctx, r, dst);
+}
+
+/* An FP8 weight with its scale tensor, through the converter's reader (fp8.h). */
 static ckpt_status hf_fp8_view(ckpt_weights *W, const struct ckpt_st_tensor *t,
                                struct ckpt_wview *v, ckpt_err *err)
 {
@@ -163,28 +202,40 @@ static ckpt_status hf_fp8_view(ckpt_weights *W, const struct ckpt_st_tensor *t,
                                    &luts, W->path, err);
     if (st != CKPT_OK)
         return st;
-    if (t->shape[0] > (uint64_t)INT64_MAX / 4 / (t->shape[1] ? t->shape[1] : 1))
-        return ckpt_err_set(err, CKPT_E_FORMAT, "%s: tensor '%s': too large", W->path, t->name);
-    float **owned = realloc(W->owned, (W->n_owned + 1) * sizeof *owned);
-    if (!owned)
-        return ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory", W->path);
-    W->owned = owned;
-    float *buf = malloc(sizeof(float) * (size_t)(t->n_elements ? t->n_elements : 1));
-    if (!buf)
-        return ckpt_err_set(err, CKPT_E_NOMEM, "%s: tensor '%s': out of memory for %llu "
-                            "dequantized values", W->path, t->name,
-                            (unsigned long long)t->n_elements);
-    W->owned[W->n_owned++] = buf;
-    for (uint64_t r = 0; r < t->shape[0]; r++)
-        ckpt_fp8_row(&f, r, buf + r * t->shape[1]);
-    if (!ckpt_wview_init(v, CKPT_TYPE_F32, (int64_t)t->shape[1], (int64_t)t->shape[0], 1, buf))
-        return ckpt_err_set(err, CKPT_E_FORMAT, "%s: tensor '%s': bad shape", W->path, t->name);
-    return CKPT_OK;
+    return owned_view(W, t->name, t->shape[0], t->shape[1], CKPT_TYPE_F32, fp8_fill, &f, v, err);
+}
+
+/* The integer weight of module "X" for tensor name "X.weight" (ct.h). */
+static ckpt_status hf_ct_view(ckpt_weights *W, const char *name, struct ckpt_wview *v,
+                              ckpt_err *err)
+{
+    char base[192];
+    const size_t n = strlen(name) - strlen(".weight");
+    snprintf(base, sizeof base, "%.*s", (int)n, name);
+    struct ckpt_ct_weight cw;
+    ckpt_status st = ckpt_ct_open(&cw, W->hf, base, &W->ct, W->path, err);
+    if (st != CKPT_OK)
+        return st;
+    /* as Q8_0 / Q4_0 blocks when they hold it exactly (dequantized in the dot
+     * products, a quarter of f32's memory or less), else as f32 */
+    const ckpt_type bt = ckpt_ct_block_type(&cw);
+    return owned_view(W, name, cw.rows, cw.cols, bt, bt == CKPT_TYPE_F32 ? ct_fill : ct_fill_blocks,
+                      &cw, v, err);
+}
+
+/* Is name the ".weight" of a module a compressed-tensors checkpoint stores as integers? */
+static bool ct_module(const ckpt_weights *W, const char *name, const struct ckpt_st_tensor *t)
+{
+    const size_t n = strlen(name);
+    return W->ct.present && n > 7 && strcmp(name + n - 7, ".weight") == 0 &&
+           (t ? t->dtype == CKPT_DT_I8 : true);
 }
 
 static ckpt_status hf_view(ckpt_weights *W, const char *name, struct ckpt_wview *v, ckpt_err *err)
 {
     const struct ckpt_st_tensor *t = ckpt_hf_find(W->hf, name, NULL);
+    if (ct_module(W, name, t))
+        return hf_ct_view(W, name, v, err);
     if (!t)
         return ckpt_err_set(err, CKPT_E_FORMAT, "%s: tensor '%s' is missing", W->path, name);
     ckpt_type type;
@@ -323,6 +374,8 @@ static ckpt_status hf_load(ckpt_weights *W, ckpt_err *err)
     ckpt_status st = ckpt_hf_open(&W->hf, W->path, err);
     if (st == CKPT_OK)
         st = hf_config(W, err);
+    if (st == CKPT_OK)
+        st = ckpt_ct_config_load(&W->ct, W->hf, err);
     if (st == CKPT_OK)
         st = alloc_layers(W, err);
     if (st != CKPT_OK)

@@ -11,7 +11,11 @@
  * the converter's reader: per tensor, per row or per block; quant_method
  * "fp8", "fbgemm_fp8" or "compressed-tensors"), dequantized at open into f32
  * buffers owned by the weights object (4 bytes per FP8 weight of memory).  Activation scales
- * (input_scale) are ignored: activations stay f32.
+ * (input_scale) are ignored: activations stay f32.  The int8/int4 weights of a
+ * compressed-tensors checkpoint (ct.h: W8A16, W8A8, W4A16) are re-encoded at
+ * open as the Q8_0 / Q4_0 blocks that hold them exactly (1.06 / 0.56 bytes per
+ * weight), which the dot products dequantize as for any GGUF; f32 when their
+ * scales are not f16 values or the rows not a multiple of 32.
  *
  * GGUF (architecture "llama", as llama.cpp's converter writes Mistral and
  * Mixtral): hyperparameters from the llama.* keys, tensors by GGUF name in

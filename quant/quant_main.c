@@ -4,16 +4,20 @@
  * the source, calls ckpt_quant_run, reports.
  */
 #include "../cli/cli.h"
+#include "../formats/ct.h"
 #include "../formats/filekind.h"
 #include "../formats/hubcache.h"
+#include "../formats/path.h"
 #include "../kernels/types.h"
 #include "calib.h"
+#include "ct_scheme.h"
 #include "imatrix.h"
 #include "overrides.h"
 #include "plan.h"
 #include "qargs.h"
 #include "quantize.h"
 #include "report_json.h"
+#include "ct_run.h"
 #include "source.h"
 
 #include <getopt.h>
@@ -29,7 +33,8 @@ int cmd_quant(int argc, char **argv);
 enum {
     OPT_IMATRIX = 256, OPT_PURE, OPT_OUT_TYPE, OPT_EMB_TYPE, OPT_NO_PROV, OPT_CALIB,
     OPT_CALIB_CTX, OPT_CALIB_CHUNKS, OPT_IMATRIX_OUT, OPT_TENSOR_TYPE, OPT_OVERRIDE_KV,
-    OPT_LEAVE_OUTPUT, OPT_ALLOW_REQUANT, OPT_KEEP_SPLIT
+    OPT_LEAVE_OUTPUT, OPT_ALLOW_REQUANT, OPT_KEEP_SPLIT, OPT_GROUP_SIZE, OPT_MAX_SHARD,
+    OPT_SCALE_SEARCH
 };
 
 static const struct option longopts[] = {
@@ -48,6 +53,9 @@ static const struct option longopts[] = {
     {"leave-output-tensor", no_argument, NULL, OPT_LEAVE_OUTPUT},
     {"allow-requantize", no_argument, NULL, OPT_ALLOW_REQUANT},
     {"keep-split", no_argument, NULL, OPT_KEEP_SPLIT},
+    {"group-size", required_argument, NULL, OPT_GROUP_SIZE},
+    {"max-shard-size", required_argument, NULL, OPT_MAX_SHARD},
+    {"scale-search", no_argument, NULL, OPT_SCALE_SEARCH},
     {NULL, 0, NULL, 0},
 };
 
@@ -59,11 +67,15 @@ static void list_mixes(FILE *f)
                 ckpt_mix_describe((ckpt_mix)m), ckpt_mix_file_type((ckpt_mix)m));
     fputs("TYPE may also be the number in parentheses, or Q3_K, Q4_K, Q5_K for the _M mixes.\n",
           f);
+    fputs("\ncompressed-tensors schemes (-o names a model directory for vLLM/transformers):\n", f);
+    for (int c = 0; ckpt_ct_scheme_at(c); c++)
+        fprintf(f, "  %-7s %s\n", ckpt_ct_scheme_at(c)->name, ckpt_ct_scheme_at(c)->about);
 }
 
 static const struct ckpt_cli_tool tool = {
     .name = "ckpt-quant",
     .usage = "ckpt-quant [OPTION]... -t MIX IN.gguf|MODEL_DIR|-\n"
+             "       ckpt-quant [OPTION]... -t W8A16|W8A8|W4A16 -o OUT_DIR IN.gguf|MODEL_DIR\n"
              "       ckpt-quant [OPTION]... IN [OUT] TYPE [THREADS]   (llama-quantize's form)",
     .about = "Quantize a GGUF model (F32, F16 or BF16), or a Hugging Face model directory\n"
              "converted on the fly, to a llama-quantize mix; the output has the tensors,\n"
@@ -86,7 +98,13 @@ static const struct ckpt_cli_tool tool = {
                "      --allow-requantize  re-encode tensors the input has already quantized\n"
                "      --keep-split        (llama-quantize's; use --split-max-size or\n"
                "                          --split-max-tensors to write a split set)\n"
-               "      --no-provenance     MODEL_DIR: leave out the general.source.* keys\n",
+               "      --no-provenance     MODEL_DIR: leave out the general.source.* keys\n"
+               "      --group-size N|channel     compressed-tensors: columns per scale\n"
+               "                          (default 128 for W4A16, channel for W8A16, W8A8)\n"
+               "      --max-shard-size SIZE      compressed-tensors: largest shard, as\n"
+               "                          transformers reads it (5GB, 500MB, 2GiB; default 5GB)\n"
+               "      --scale-search      compressed-tensors: scales that minimize the error\n"
+               "                          (slower; implied by --imatrix/--calib) instead of absmax\n",
     .shortopts = "t:",
     .longopts = longopts,
     .common = CKPT_CLI_OUTPUT | CKPT_CLI_STDOUT | CKPT_CLI_FORCE | CKPT_CLI_JSON | CKPT_CLI_SPLIT,
@@ -159,7 +177,7 @@ static bool parse_type(const char *s, int *out)
 }
 
 static void summary(struct ckpt_cli *cli, const struct ckpt_quant_report *rep,
-                    const struct ckpt_quant_opts *o, const char *in)
+                    const struct ckpt_quant_opts *o, const char *in, const char *what)
 {
     char a[32], b[32], fb[512], files[48] = "";
     if (ckpt_quant_report_fallbacks(rep, fb, sizeof fb))
@@ -170,7 +188,8 @@ static void summary(struct ckpt_cli *cli, const struct ckpt_quant_report *rep,
         snprintf(files, sizeof files, " (and %zu more files)", rep->n_files - 1);
     ckpt_cli_msg(cli, 2, "%s -> %s%s: %s, %zu tensors, %s -> %s (%.2f bits per weight), %.2f s, "
                  "%.0f MB/s, %d threads",
-                 in, rep->first_file[0] ? rep->first_file : o->output, files, ckpt_mix_name(o->mix), rep->n, ckpt_cli_bytes(rep->bytes_in, a, 32),
+                 in, rep->first_file[0] ? rep->first_file : o->output, files, what, rep->n,
+                 ckpt_cli_bytes(rep->bytes_in, a, 32),
                  ckpt_cli_bytes(rep->bytes_out, b, 32), bpw, rep->seconds, mbs, rep->n_threads);
     for (size_t i = 0; cli->level >= 3 && i < rep->n; i++) {
         const struct ckpt_quant_tensor *t = &rep->t[i];
@@ -182,8 +201,15 @@ static void summary(struct ckpt_cli *cli, const struct ckpt_quant_report *rep,
 
 static int quantize(struct ckpt_cli *cli, const char *in, struct ckpt_quant_opts *o,
                     const char *imatrix_path, struct ckpt_calib_opts *co,
-                    const char *imatrix_out, bool provenance)
+                    const char *imatrix_out, bool provenance, struct ckpt_ct_sink_opts *ct)
 {
+    if (ct->scheme >= 0 && (!o->output || strcmp(o->output, "-") == 0))
+        return ckpt_cli_usage_error(cli, "-t %s writes a model directory: name it with -o DIR",
+                                    ckpt_ct_scheme_at(ct->scheme)->name);
+    if (ct->scheme < 0 && (ct->group_size || ct->max_shard_bytes || ct->search))
+        return ckpt_cli_usage_error(cli, "--group-size, --max-shard-size and --scale-search "
+                                    "apply to the compressed-tensors schemes (W8A16, W8A8, "
+                                    "W4A16)");
     if (co->text && imatrix_path)
         return ckpt_cli_usage_error(cli, "--calib and --imatrix exclude each other");
     if (!co->text && (co->n_ctx || co->max_chunks || imatrix_out))
@@ -210,8 +236,11 @@ static int quantize(struct ckpt_cli *cli, const char *in, struct ckpt_quant_opts
         rc = ckpt_cli_usage_error(cli, "--json needs an output file (stdout carries the model)");
     else if (to_stdout && ckpt_cli_check_binary_stdout(cli, "a model"))
         rc = 2;
-    else if (same_file(in, o->output))
-        rc = ckpt_cli_usage_error(cli, "%s: the output would replace the input", o->output);
+    else if (same_file(in, o->output) ||
+             (ct->scheme >= 0 && (ckpt_ct_inside(in, o->output) ||
+                                  ckpt_ct_inside(imatrix_path, o->output) ||
+                                  ckpt_ct_inside(imatrix_out, o->output))))
+        rc = ckpt_cli_usage_error(cli, "%s: the output would replace an input", o->output);
     else if (imatrix_path && ckpt_imatrix_load(&im, imatrix_path, &err) != CKPT_OK)
         rc = ckpt_cli_fail(cli, &err);
     else if (co->text && calibrate(cli, in, co, imatrix_out, o, &cal, &err) != CKPT_OK)
@@ -224,14 +253,22 @@ static int quantize(struct ckpt_cli *cli, const char *in, struct ckpt_quant_opts
             o->imatrix = im;
             o->imatrix_name = imatrix_path;
         }
+        char scheme[32];
+        if (is_model_dir(in) && ckpt_ct_path_scheme(in, scheme, sizeof scheme))
+            ckpt_cli_msg(cli, 2, "warning: %s is already quantized (compressed-tensors %s): "
+                         "requantizing its dequantized weights loses more precision; start "
+                         "from the original model if you can", in, scheme);
         o->progress = ckpt_cli_progress(cli);
         o->message = ckpt_cli_on_message;
         o->cb_ctx = cli;
-        if (ckpt_quant_run(src, o, &rep, &err) != CKPT_OK) {
+        if ((ct->scheme < 0 ? ckpt_quant_run(src, o, &rep, &err)
+                            : ckpt_ct_quant_run(src, o, ct, in, is_model_dir(in), &rep, &err)) !=
+            CKPT_OK) {
             rc = ckpt_cli_fail(cli, &err);
         } else {
-            summary(cli, &rep, o, in);
-            rc = cli->json && !ckpt_cli_json(cli, ckpt_quant_report_json(&rep, o, in)) ? 2 : 0;
+            summary(cli, &rep, o, in,
+                    ct->scheme >= 0 ? ckpt_ct_scheme_at(ct->scheme)->name : ckpt_mix_name(o->mix));
+            rc = cli->json && !ckpt_cli_json(cli, ckpt_ct_report_json(&rep, o, in, ct)) ? 2 : 0;
         }
     }
     ckpt_quant_report_free(&rep);
@@ -248,6 +285,7 @@ int cmd_quant(int argc, char **argv)
     if (!ckpt_cli_init(&cli, &tool))
         return 2;
     struct ckpt_quant_opts o = {.mix = CKPT_MIX_COUNT, .output_type = -1, .token_embd_type = -1};
+    struct ckpt_ct_sink_opts ct = {.scheme = -1};
     const char *imatrix_path = NULL, *imatrix_out = NULL;
     struct ckpt_calib_opts co = {0};
     bool provenance = true;
@@ -262,11 +300,30 @@ int cmd_quant(int argc, char **argv)
     while (rc < 0 && !err.code && (c = ckpt_cli_getopt(&cli, argc, argv)) >= 0) {
         switch (c) {
         case 't':
+            if ((ct.scheme = ckpt_ct_scheme_parse(optarg)) >= 0) {
+                o.mix = CKPT_MIX_F32; /* the sink encodes; the driver hands it rows */
+                break;
+            }
             if ((l = ckpt_mix_parse(optarg)) < 0)
                 rc = ckpt_cli_usage_error(&cli, "%s", ckpt_mix_explain(optarg, why, sizeof why));
             o.mix = (ckpt_mix)l;
             break;
         case OPT_IMATRIX: imatrix_path = optarg; break;
+        case OPT_GROUP_SIZE:
+            if (strcmp(optarg, "channel") == 0)
+                ct.group_size = -1;
+            else if (ckpt_cli_parse_int(optarg, 1, 1L << 20, &l))
+                ct.group_size = l;
+            else
+                rc = ckpt_cli_usage_error(&cli, "--group-size: '%s' is neither a column count "
+                                          "nor 'channel'", optarg);
+            break;
+        case OPT_SCALE_SEARCH: ct.search = true; break;
+        case OPT_MAX_SHARD:
+            if (!ckpt_ct_parse_size(optarg, &ct.max_shard_bytes))
+                rc = ckpt_cli_usage_error(&cli, "--max-shard-size: '%s' is not a size (5GB, "
+                                          "500MB, 2GiB or bytes)", optarg);
+            break;
         case OPT_CALIB: co.text = optarg; break;
         case OPT_CALIB_CTX:
             if (!ckpt_cli_parse_int(optarg, 1, 1L << 20, &l))
@@ -329,11 +386,14 @@ int cmd_quant(int argc, char **argv)
         o.tensor_types = tensor_types;
         o.kv = kvs.kv;
         o.n_kv = kvs.n;
+        if (ct.scheme >= 0 && (o.split_bytes || o.split_tensors) && !err.code)
+            ckpt_err_set(&err, CKPT_E_USAGE, "--split-max-size and --split-max-tensors split a "
+                         "GGUF; a compressed-tensors directory is sharded with --max-shard-size");
     }
     if (rc < 0 && err.code)
         rc = ckpt_cli_usage_error(&cli, "%s", err.msg);
     if (rc < 0)
-        rc = quantize(&cli, ops.input, &o, imatrix_path, &co, imatrix_out, provenance);
+        rc = quantize(&cli, ops.input, &o, imatrix_path, &co, imatrix_out, provenance, &ct);
     ckpt_qtt_free(tensor_types);
     ckpt_quant_kvs_free(&kvs);
     ckpt_quant_operands_free(&ops);

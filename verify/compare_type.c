@@ -2,7 +2,9 @@
  * compare_type.c - what kind of artifact is being compared, and the limits
  * it is held to.  The kind is general.file_type when a GGUF has it (the
  * llama_ftype numbering: the mix names of llama-quantize), else the type
- * holding most weight bytes; for a model directory, its dominant dtype.
+ * holding most weight bytes; for a model directory, its compressed-tensors
+ * scheme (W8A16, W8A8, W4A16: int8 held to Q8_0's limits, int4 to
+ * Q4_K_M's), else its dominant dtype.
  *
  * The defaults (README.md, "Comparing an artifact with its source") come
  * from the published llama.cpp figures (top-1 agreement and mean KLD
@@ -19,6 +21,7 @@
 #include <sys/stat.h>
 
 #include "../arch/gguf_keys.h"
+#include "../formats/ct.h"
 #include "../formats/gguf.h"
 #include "../formats/hfdir.h"
 #include "compare.h"
@@ -42,10 +45,10 @@ static const struct {
     double min_top1, max_kld;
 } LIMITS[] = {
     {"F32 F16 BF16", 1, 0.98, 0.001},
-    {"Q8_0 FP8", 0, 0.95, 0.005},
+    {"Q8_0 FP8 W8A16 W8A8", 0, 0.95, 0.005},
     {"Q6_K", 0, 0.92, 0.02},
     {"Q5_K_M Q5_K_S Q5_K Q5_0 Q5_1", 0, 0.90, 0.04},
-    {"Q4_K_M Q4_K_S Q4_K Q4_0 Q4_1 IQ4_NL", 0, 0.80, 0.10},
+    {"Q4_K_M Q4_K_S Q4_K Q4_0 Q4_1 IQ4_NL W4A16", 0, 0.80, 0.10},
     {"Q3_K_L Q3_K_M Q3_K_S Q3_K", 0, 0.70, 0.30},
     {"Q2_K Q2_K_S", 0, 0.55, 0.60},
 };
@@ -125,6 +128,13 @@ static ckpt_status hf_type(const char *path, struct ckpt_compare_report *r, ckpt
     ckpt_status st = ckpt_hf_open(&hf, path, err);
     if (st)
         return st;
+    struct ckpt_ct_config ct;
+    if ((st = ckpt_ct_config_load(&ct, hf, err)) != CKPT_OK || (ct.present && ct.scheme[0])) {
+        snprintf(r->type_name, sizeof r->type_name, "%s", ct.scheme);
+        snprintf(r->type_from, sizeof r->type_from, "quantization_config");
+        ckpt_hf_close(hf);
+        return st;
+    }
     uint64_t bytes[CKPT_DT_COUNT] = {0};
     for (size_t i = 0; i < ckpt_hf_n_tensors(hf); i++) {
         const struct ckpt_st_tensor *t = ckpt_hf_tensor(hf, i, NULL);

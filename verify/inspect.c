@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 
 #include "../arch/gguf_keys.h"
+#include "../formats/ct.h"
 #include "../formats/filekind.h"
 #include "../formats/gguf.h"
 #include "../formats/hfdir.h"
@@ -770,15 +771,32 @@ static void text_hf_config(FILE *out, const struct ckpt_hf_config *c)
             c->has_quantization_config ? ", quantization " : "", c->quant_method);
 }
 
+/* An integer compressed-tensors checkpoint's scheme (formats/ct.h), in words. */
+static void ct_describe(const struct ckpt_ct_config *c, char *buf, size_t n)
+{
+    char g[32] = "per channel";
+    if (c->group > 0)
+        snprintf(g, sizeof g, "groups of %lld", (long long)c->group);
+    snprintf(buf, n, "%s (compressed-tensors %s): int%d weights, symmetric, %s; %s activations",
+             c->scheme[0] ? c->scheme : "?", c->format, c->bits, g,
+             c->act_int8 ? "int8 dynamic per-token" : "float");
+}
+
 static ckpt_status inspect_model_dir(const char *path, const struct ckpt_inspect_opts *o, FILE *out,
                                      ckpt_err *err)
 {
     ckpt_hf *hf = NULL;
     struct table t = {0};
     cJSON *root = NULL;
+    struct ckpt_ct_config ct;
+    char scheme[256] = "";
     ckpt_status s = ckpt_hf_open(&hf, path, err);
+    if (s == CKPT_OK && (s = ckpt_ct_config_load(&ct, hf, err)) != CKPT_OK)
+        ckpt_hf_close(hf);
     if (s != CKPT_OK)
         return s;
+    if (ct.present)
+        ct_describe(&ct, scheme, sizeof scheme);
     for (size_t i = 0; i < ckpt_hf_n_shards(hf); i++)
         if ((s = add_st_tensors(&t, ckpt_hf_shard(hf, i), ckpt_hf_shard_name(hf, i), err)) != CKPT_OK)
             goto out;
@@ -795,6 +813,15 @@ static ckpt_status inspect_model_dir(const char *path, const struct ckpt_inspect
         cJSON_AddStringToObject(root, "layout", layout);
         if (cfg)
             json_hf_config(root, cfg);
+        if (ct.present) {
+            cJSON *q = cJSON_AddObjectToObject(root, "scheme");
+            cJSON_AddStringToObject(q, "name", ct.scheme);
+            cJSON_AddStringToObject(q, "format", ct.format);
+            cJSON_AddNumberToObject(q, "bits", ct.bits);
+            cJSON_AddNumberToObject(q, "group_size", (double)ct.group);
+            cJSON_AddBoolToObject(q, "int8_activations", ct.act_int8);
+            cJSON_AddStringToObject(q, "description", scheme);
+        }
         cJSON *sh = cJSON_AddArrayToObject(root, "shards");
         for (size_t i = 0; i < ckpt_hf_n_shards(hf); i++)
             cJSON_AddItemToArray(sh, cJSON_CreateString(ckpt_hf_shard_name(hf, i)));
@@ -818,6 +845,8 @@ static ckpt_status inspect_model_dir(const char *path, const struct ckpt_inspect
             t.n);
     if (cfg)
         text_hf_config(out, cfg);
+    if (ct.present)
+        fprintf(out, "scheme: %s\n", scheme);
     fputs("files:", out);
     for (size_t i = 0; i < ckpt_hf_n_shards(hf); i++)
         fprintf(out, " %s", ckpt_hf_shard_name(hf, i));

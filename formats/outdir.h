@@ -1,0 +1,49 @@
+/*
+ * outdir.h - an output directory that appears whole or not at all (a model
+ * directory: shards, an index, config.json, tokenizer files).
+ *
+ * Files are written into a fresh temporary directory beside the target
+ * (".NAME.tmp-XXXXXX", so the final rename stays on one filesystem), each
+ * through outfile.h as usual; ckpt_outdir_commit fsyncs the directory and
+ * renames it into place.  An existing target is replaced only with
+ * `force` (the caller refuses a target that is its input): the old
+ * directory is first renamed aside, the new one renamed in, and only then
+ * is the old one removed, so a failure leaves either the old directory or
+ * the new one, never a mix.  ckpt_outdir_abort removes the temporary
+ * directory and what was written into it.  The directory is flat: only
+ * regular files directly inside it are written and removed.
+ */
+#ifndef CKPT_FORMATS_OUTDIR_H
+#define CKPT_FORMATS_OUTDIR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "../kernels/err.h"
+
+typedef struct ckpt_outdir ckpt_outdir;
+
+/*
+ * Start an output directory at `path` (not "-").  Errors: CKPT_E_EXISTS
+ * for an existing path without force (or a path that is not a directory,
+ * even with force), CKPT_E_IO when the parent is not writable,
+ * CKPT_E_NOMEM.  The caller owns *out: exactly one of commit / abort
+ * must follow.
+ */
+ckpt_status ckpt_outdir_open(ckpt_outdir **out, const char *path, bool force, ckpt_err *err);
+
+/* The path of file `name` inside the temporary directory into buf (n
+ * bytes); false if it does not fit. */
+bool ckpt_outdir_file(const ckpt_outdir *d, const char *name, char *buf, size_t n);
+
+/* The final path given to open. */
+const char *ckpt_outdir_path(const ckpt_outdir *d);
+
+/* fsync the directory, rename it into place (replacing the old one with
+ * force), and free d.  On error the temporary directory is removed. */
+ckpt_status ckpt_outdir_commit(ckpt_outdir *d, ckpt_err *err);
+
+/* Remove the temporary directory and its files, and free d.  NULL is fine. */
+void ckpt_outdir_abort(ckpt_outdir *d);
+
+#endif
