@@ -84,7 +84,11 @@ void tu_rmtree(const char *path)
 char *tu_tool(const char *name)
 {
     const char *bin = getenv("CKPT_BIN");
-    return tu_fmt("%s/%s", bin && *bin ? bin : "build/bin", name);
+    if (bin && *bin)
+        return tu_fmt("%s/%s", bin, name);
+    /* absolute, since tests run tools from their own scratch directories */
+    char cwd[4096];
+    return tu_fmt("%s/build/bin/%s", getcwd(cwd, sizeof cwd) ? cwd : ".", name);
 }
 
 char *tu_llama_fixture(const char *dir)
