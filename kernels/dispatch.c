@@ -17,17 +17,40 @@
 #include "dot.h"
 #include "dot_kernels.h"
 #include "quant_k_common.h"
+#include "vec_dot.h"
+
+/* One row per weight type with a quantized-activation (or fused) kernel:
+ * its AVX2 sibling where there is one, else the scalar twin (the same
+ * bits either way).  A new weight type plugs in here. */
+static const struct ckpt_vec_dot vec_dot_avx2[CKPT_TYPE_COUNT] = {
+    [CKPT_TYPE_F16] = {CKPT_TYPE_F32, ckpt_vec_dot_f16_f32_avx2},
+    [CKPT_TYPE_BF16] = {CKPT_TYPE_F32, ckpt_vec_dot_bf16_f32_avx2},
+    [CKPT_TYPE_Q8_0] = {CKPT_TYPE_Q8_0, ckpt_vec_dot_q8_0_q8_0_avx2},
+    [CKPT_TYPE_Q4_0] = {CKPT_TYPE_Q8_0, ckpt_vec_dot_q4_0_q8_0_avx2},
+    [CKPT_TYPE_Q4_1] = {CKPT_TYPE_Q8_0, ckpt_vec_dot_q4_1_q8_0_ref},
+    [CKPT_TYPE_Q5_0] = {CKPT_TYPE_Q8_0, ckpt_vec_dot_q5_0_q8_0_ref},
+    [CKPT_TYPE_Q5_1] = {CKPT_TYPE_Q8_0, ckpt_vec_dot_q5_1_q8_0_ref},
+    [CKPT_TYPE_IQ4_NL] = {CKPT_TYPE_Q8_0, ckpt_vec_dot_iq4_nl_q8_0_ref},
+    [CKPT_TYPE_Q2_K] = {CKPT_TYPE_Q8_K, ckpt_vec_dot_q2_K_q8_K_ref},
+    [CKPT_TYPE_Q3_K] = {CKPT_TYPE_Q8_K, ckpt_vec_dot_q3_K_q8_K_ref},
+    [CKPT_TYPE_Q4_K] = {CKPT_TYPE_Q8_K, ckpt_vec_dot_q4_K_q8_K_avx2},
+    [CKPT_TYPE_Q5_K] = {CKPT_TYPE_Q8_K, ckpt_vec_dot_q5_K_q8_K_avx2},
+    [CKPT_TYPE_Q6_K] = {CKPT_TYPE_Q8_K, ckpt_vec_dot_q6_K_q8_K_avx2},
+};
+
+static const struct ckpt_act_quant act_quant_avx2 = {ckpt_act_quant_q8_0_avx2,
+                                                     ckpt_act_quant_q8_K_avx2};
 
 static const struct ckpt_kernels tables[CKPT_ISA_COUNT] = {
     [CKPT_ISA_REF] = {CKPT_ISA_REF, ckpt_dot_chunk_ref, ckpt_dot_sum_ref, ckpt_vec_dot_f32,
                       ckpt_weighted_sum_f32, ckpt_f16_to_f32_ref, ckpt_bf16_to_f32_ref,
-                      &ckpt_kq_ref},
+                      &ckpt_kq_ref, NULL, NULL},
     [CKPT_ISA_AVX2] = {CKPT_ISA_AVX2, ckpt_dot_chunk_avx2, ckpt_dot_sum_avx2, ckpt_dot_f32_avx2,
                        ckpt_weighted_sum_f32, ckpt_f16_to_f32_avx2, ckpt_bf16_to_f32_avx2,
-                       &ckpt_kq_avx2},
+                       &ckpt_kq_avx2, vec_dot_avx2, &act_quant_avx2},
     [CKPT_ISA_F64] = {CKPT_ISA_F64, ckpt_dot_chunk_f64, ckpt_dot_sum_f64, ckpt_dot_f32_f64_f,
                       ckpt_weighted_sum_f64, ckpt_f16_to_f32_ref, ckpt_bf16_to_f32_ref,
-                      &ckpt_kq_ref},
+                      &ckpt_kq_ref, NULL, NULL},
 };
 
 static const char *const isa_names[CKPT_ISA_COUNT] = {"ref", "avx2", "f64"};

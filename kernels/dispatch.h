@@ -30,6 +30,8 @@ typedef enum {
 } ckpt_isa;
 
 struct ckpt_kq_kernels; /* quant_k_common.h, private to kernels/ */
+struct ckpt_vec_dot;    /* vec_dot.h */
+struct ckpt_act_quant;  /* vec_dot.h */
 
 /* The running sum of one dot product, fed chunk after chunk in row order;
  * zero-initialise it.  Each ISA uses the fields it needs. */
@@ -56,6 +58,11 @@ struct ckpt_kernels {
     void (*bf16_to_f32)(const void *src, float *dst, int64_t n);
     /* the quantizers' scale searches: the same bytes in every ISA */
     const struct ckpt_kq_kernels *kq;
+    /* dots with activations quantized once per product, indexed by weight
+     * type (CKPT_TYPE_COUNT rows; .dot NULL: the widened f32 path); NULL
+     * for the whole ISA (ref and f64: the f32 oracle), see vec_dot.h */
+    const struct ckpt_vec_dot *vec_dot;
+    const struct ckpt_act_quant *act_quant; /* with vec_dot */
 };
 
 /* The table of the default ISA (see above).  Never NULL. */

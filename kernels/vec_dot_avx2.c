@@ -1,0 +1,390 @@
+/*
+ * vec_dot_avx2.c - AVX2/FMA/F16C siblings of the scalar kernels of
+ * vec_dot.c (see vec_dot.h).  Integer block sums with maddubs/madd, then
+ * the float combination in the order of the scalar twin, so both return
+ * the same bits.  Compiled with -mavx2 -mfma -mf16c; reached only through
+ * the avx2 table of dispatch.c, after its run-time CPU check.
+ */
+#include "vec_dot.h"
+
+#include <float.h>
+#include <immintrin.h>
+#include <math.h>
+#include <string.h>
+
+#include "dot.h"
+#include "fp16.h"
+#include "quant_blocks.h"
+#include "quant_k_common.h"
+
+#define QK_K 256
+
+static inline int32_t hsum_i32(__m256i v)
+{
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    s = _mm_add_epi32(s, _mm_unpackhi_epi64(s, s));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x1));
+    return _mm_cvtsi128_si32(s);
+}
+
+/* ((l0 + l4) + (l2 + l6)) + ((l1 + l5) + (l3 + l7)), as vec_dot.c reduces lanes */
+static inline float reduce_lanes(__m256 v)
+{
+    __m128 h = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    h = _mm_add_ps(h, _mm_movehl_ps(h, h));
+    h = _mm_add_ss(h, _mm_movehdup_ps(h));
+    return _mm_cvtss_f32(h);
+}
+
+static inline __m256i load256(const void *p) { return _mm256_loadu_si256((const __m256i *)p); }
+
+static inline float f16_at(const uint8_t *p)
+{
+    uint16_t h;
+    memcpy(&h, p, 2);
+    return ckpt_f16_to_f32(h);
+}
+
+/* ==== k-quants x q8_K ==== */
+
+/* Offsets of the fields of the blocks (memcpy-free loads of the packed bytes). */
+#define Q8K_D 0
+#define Q8K_QS 4
+#define Q8K_BSUMS 260
+
+static inline float q8k_d(const uint8_t *a)
+{
+    float d;
+    memcpy(&d, a + Q8K_D, 4);
+    return d;
+}
+
+static inline int16_t q8k_bsum(const uint8_t *a, int j)
+{
+    int16_t s;
+    memcpy(&s, a + Q8K_BSUMS + 2 * j, 2);
+    return s;
+}
+
+float ckpt_vec_dot_q4_K_q8_K_avx2(const void *vw, const void *va, int64_t n)
+{
+    const uint8_t *w = vw, *a = va;
+    const __m256i m4 = _mm256_set1_epi8(0xF);
+    float sumf = 0.0f;
+    for (int64_t i = 0; i < n / QK_K; i++, w += sizeof(block_q4_K), a += sizeof(block_q8_K)) {
+        const uint8_t *scales = w + 4, *qs = w + 16, *y = a + Q8K_QS;
+        uint8_t sc[8], mn[8];
+        int32_t summ = 0;
+        for (int j = 0; j < 8; j++) {
+            ckpt_get_scale_min_k4(j, scales, &sc[j], &mn[j]);
+            summ += mn[j] * (q8k_bsum(a, 2 * j) + q8k_bsum(a, 2 * j + 1));
+        }
+        __m256i acc = _mm256_setzero_si256();
+        for (int j = 0; j < 4; j++) {
+            const __m256i q = load256(qs + 32 * j);
+            const __m256i lo = _mm256_and_si256(q, m4);
+            const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
+            __m256i p0 = _mm256_maddubs_epi16(lo, load256(y + 64 * j));
+            __m256i p1 = _mm256_maddubs_epi16(hi, load256(y + 64 * j + 32));
+            p0 = _mm256_madd_epi16(p0, _mm256_set1_epi16(sc[2 * j]));
+            p1 = _mm256_madd_epi16(p1, _mm256_set1_epi16(sc[2 * j + 1]));
+            acc = _mm256_add_epi32(acc, _mm256_add_epi32(p0, p1));
+        }
+        const int32_t sumi = hsum_i32(acc);
+        const float dy = q8k_d(a);
+        const float d = f16_at(w) * dy, dmin = f16_at(w + 2) * dy;
+        sumf += d * (float)sumi - dmin * (float)summ;
+    }
+    return sumf;
+}
+
+float ckpt_vec_dot_q5_K_q8_K_avx2(const void *vw, const void *va, int64_t n)
+{
+    const uint8_t *w = vw, *a = va;
+    const __m256i m4 = _mm256_set1_epi8(0xF), one = _mm256_set1_epi8(1);
+    float sumf = 0.0f;
+    for (int64_t i = 0; i < n / QK_K; i++, w += sizeof(block_q5_K), a += sizeof(block_q8_K)) {
+        const uint8_t *scales = w + 4, *qh = w + 16, *qs = w + 48, *y = a + Q8K_QS;
+        uint8_t sc[8], mn[8];
+        int32_t summ = 0;
+        for (int j = 0; j < 8; j++) {
+            ckpt_get_scale_min_k4(j, scales, &sc[j], &mn[j]);
+            summ += mn[j] * (q8k_bsum(a, 2 * j) + q8k_bsum(a, 2 * j + 1));
+        }
+        const __m256i h = load256(qh);
+        __m256i acc = _mm256_setzero_si256();
+        for (int j = 0; j < 4; j++) {
+            const __m256i q = load256(qs + 32 * j);
+            const __m256i h0 = _mm256_and_si256(_mm256_srli_epi16(h, 2 * j), one);
+            const __m256i h1 = _mm256_and_si256(_mm256_srli_epi16(h, 2 * j + 1), one);
+            const __m256i lo = _mm256_or_si256(_mm256_and_si256(q, m4), _mm256_slli_epi16(h0, 4));
+            const __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 4), m4),
+                                               _mm256_slli_epi16(h1, 4));
+            __m256i p0 = _mm256_maddubs_epi16(lo, load256(y + 64 * j));
+            __m256i p1 = _mm256_maddubs_epi16(hi, load256(y + 64 * j + 32));
+            p0 = _mm256_madd_epi16(p0, _mm256_set1_epi16(sc[2 * j]));
+            p1 = _mm256_madd_epi16(p1, _mm256_set1_epi16(sc[2 * j + 1]));
+            acc = _mm256_add_epi32(acc, _mm256_add_epi32(p0, p1));
+        }
+        const int32_t sumi = hsum_i32(acc);
+        const float dy = q8k_d(a);
+        const float d = f16_at(w) * dy, dmin = f16_at(w + 2) * dy;
+        sumf += d * (float)sumi - dmin * (float)summ;
+    }
+    return sumf;
+}
+
+/* Scales s_lo for the 16-bit lanes 0..7 and s_hi for lanes 8..15. */
+static inline __m256i scale_pair(int8_t s_lo, int8_t s_hi)
+{
+    return _mm256_set_m128i(_mm_set1_epi16(s_hi), _mm_set1_epi16(s_lo));
+}
+
+float ckpt_vec_dot_q6_K_q8_K_avx2(const void *vw, const void *va, int64_t n)
+{
+    const uint8_t *w = vw, *a = va;
+    const __m256i m4 = _mm256_set1_epi8(0xF), m2 = _mm256_set1_epi8(3);
+    float sumf = 0.0f;
+    for (int64_t i = 0; i < n / QK_K; i++, w += sizeof(block_q6_K), a += sizeof(block_q8_K)) {
+        const uint8_t *ql = w, *qh = w + 128, *y = a + Q8K_QS;
+        int8_t sc[16];
+        memcpy(sc, w + 192, 16);
+        /* q - 32 = q - 32: the 32 * sum of the activations per 16, from bsums */
+        int32_t sum32 = 0;
+        for (int j = 0; j < 16; j++)
+            sum32 += sc[j] * q8k_bsum(a, j);
+        __m256i acc = _mm256_setzero_si256();
+        for (int h = 0; h < 2; h++, ql += 64, qh += 32, y += 128) {
+            const __m256i bh = load256(qh);
+            const __m256i l0 = load256(ql), l1 = load256(ql + 32);
+            const __m256i q[4] = {
+                _mm256_or_si256(_mm256_and_si256(l0, m4),
+                                _mm256_slli_epi16(_mm256_and_si256(bh, m2), 4)),
+                _mm256_or_si256(_mm256_and_si256(l1, m4),
+                                _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(bh, 2), m2), 4)),
+                _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4),
+                                _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(bh, 4), m2), 4)),
+                _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
+                                _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(bh, 6), m2), 4)),
+            };
+            for (int g = 0; g < 4; g++) {
+                __m256i p = _mm256_maddubs_epi16(q[g], load256(y + 32 * g));
+                p = _mm256_madd_epi16(p, scale_pair(sc[8 * h + 2 * g], sc[8 * h + 2 * g + 1]));
+                acc = _mm256_add_epi32(acc, p);
+            }
+        }
+        const int32_t sumi = hsum_i32(acc) - 32 * sum32;
+        sumf += f16_at(w + 208) * q8k_d(a) * (float)sumi;
+    }
+    return sumf;
+}
+
+/* ==== 32-element blocks x q8_0 ==== */
+
+/* Eight lane sums of four products each, of signed x and signed y. */
+static inline __m256 lane_sums(__m256i x, __m256i y)
+{
+    const __m256i ax = _mm256_sign_epi8(x, x), sy = _mm256_sign_epi8(y, x);
+    const __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(ax, sy), _mm256_set1_epi16(1));
+    return _mm256_cvtepi32_ps(p);
+}
+
+float ckpt_vec_dot_q8_0_q8_0_avx2(const void *vw, const void *va, int64_t n)
+{
+    const uint8_t *w = vw, *a = va;
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t i = 0; i < n / 32; i++, w += sizeof(block_q8_0), a += sizeof(block_q8_0)) {
+        const __m256 dd = _mm256_set1_ps(f16_at(w) * f16_at(a));
+        acc = _mm256_add_ps(acc, _mm256_mul_ps(dd, lane_sums(load256(w + 2), load256(a + 2))));
+    }
+    return reduce_lanes(acc);
+}
+
+float ckpt_vec_dot_q4_0_q8_0_avx2(const void *vw, const void *va, int64_t n)
+{
+    const uint8_t *w = vw, *a = va;
+    const __m128i m4 = _mm_set1_epi8(0xF);
+    const __m256i eight = _mm256_set1_epi8(8);
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t i = 0; i < n / 32; i++, w += sizeof(block_q4_0), a += sizeof(block_q8_0)) {
+        const __m128i b = _mm_loadu_si128((const __m128i *)(w + 2));
+        const __m256i q = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(b, 4), m4),
+                                           _mm_and_si128(b, m4));
+        const __m256 dd = _mm256_set1_ps(f16_at(w) * f16_at(a));
+        acc = _mm256_add_ps(
+            acc, _mm256_mul_ps(dd, lane_sums(_mm256_sub_epi8(q, eight), load256(a + 2))));
+    }
+    return reduce_lanes(acc);
+}
+
+/* ==== F16 / BF16 x f32 ==== */
+
+static inline __m256 ld_f16(const uint8_t *p)
+{
+    return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p));
+}
+
+static inline __m256 ld_bf16(const uint8_t *p)
+{
+    const __m256i v = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)p));
+    return _mm256_castsi256_ps(_mm256_slli_epi32(v, 16));
+}
+
+/* The order of ckpt_dot_f32_avx2 on each chunk of CKPT_DOT_CHUNK elements,
+ * the chunk sums added in row order (ckpt_dot_rows on the avx2 table);
+ * LD widens 8 elements, ONE widens one. */
+#define FUSED_DOT(name, LD, ONE)                                                                   \
+    float name(const void *vw, const void *va, int64_t n)                                          \
+    {                                                                                              \
+        const uint8_t *w = vw;                                                                     \
+        const float *x = va;                                                                       \
+        float total = 0.0f;                                                                        \
+        for (int64_t c = 0; c < n; c += CKPT_DOT_CHUNK, w += 2 * CKPT_DOT_CHUNK,                   \
+                     x += CKPT_DOT_CHUNK) {                                                        \
+            const int64_t len = n - c < CKPT_DOT_CHUNK ? n - c : CKPT_DOT_CHUNK;                   \
+            __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();                             \
+            __m256 a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();                             \
+            int64_t i = 0;                                                                         \
+            for (; i + 32 <= len; i += 32) {                                                       \
+                a0 = _mm256_fmadd_ps(LD(w + 2 * i), _mm256_loadu_ps(x + i), a0);                   \
+                a1 = _mm256_fmadd_ps(LD(w + 2 * i + 16), _mm256_loadu_ps(x + i + 8), a1);          \
+                a2 = _mm256_fmadd_ps(LD(w + 2 * i + 32), _mm256_loadu_ps(x + i + 16), a2);         \
+                a3 = _mm256_fmadd_ps(LD(w + 2 * i + 48), _mm256_loadu_ps(x + i + 24), a3);         \
+            }                                                                                      \
+            for (; i + 8 <= len; i += 8)                                                           \
+                a0 = _mm256_fmadd_ps(LD(w + 2 * i), _mm256_loadu_ps(x + i), a0);                  \
+            __m256 s = _mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3));                \
+            __m128 h = _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));         \
+            h = _mm_add_ps(h, _mm_movehl_ps(h, h));                                                \
+            h = _mm_add_ss(h, _mm_movehdup_ps(h));                                                 \
+            float sum = _mm_cvtss_f32(h);                                                          \
+            for (; i < len; i++)                                                                   \
+                sum += ONE(w + 2 * i) * x[i];                                                      \
+            total += sum;                                                                          \
+        }                                                                                          \
+        return total;                                                                              \
+    }
+
+static inline float one_f16(const uint8_t *p)
+{
+    uint16_t h;
+    memcpy(&h, p, 2);
+    return _cvtsh_ss(h);
+}
+
+static inline float one_bf16(const uint8_t *p)
+{
+    uint16_t h;
+    memcpy(&h, p, 2);
+    return ckpt_bf16_to_f32(h);
+}
+
+FUSED_DOT(ckpt_vec_dot_f16_f32_avx2, ld_f16, one_f16)
+FUSED_DOT(ckpt_vec_dot_bf16_f32_avx2, ld_bf16, one_bf16)
+#undef FUSED_DOT
+
+/* ==== activation quantizers (the bytes of the _ref quantizers) ==== */
+
+static inline float hmax_ps(__m256 v)
+{
+    __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+    m = _mm_max_ss(m, _mm_movehdup_ps(m));
+    return _mm_cvtss_f32(m);
+}
+
+/* 32 int32 lanes (four vectors, in element order) to 32 int8 at dst. */
+static inline void store_i8x32(uint8_t *dst, __m256i i0, __m256i i1, __m256i i2, __m256i i3)
+{
+    const __m256i p01 = _mm256_packs_epi32(i0, i1), p23 = _mm256_packs_epi32(i2, i3);
+    __m256i p = _mm256_packs_epi16(p01, p23);
+    /* packs work per 128-bit half: put the 4-byte groups back in order */
+    p = _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+    _mm256_storeu_si256((__m256i *)dst, p);
+}
+
+void ckpt_act_quant_q8_K_avx2(const float *x, void *vy, int64_t k)
+{
+    uint8_t *y = vy;
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    for (int64_t b = 0; b < k / QK_K; b++, x += QK_K, y += sizeof(block_q8_K)) {
+        __m256 mx = _mm256_setzero_ps(), nan = _mm256_setzero_ps();
+        for (int j = 0; j < QK_K; j += 8) {
+            const __m256 v = _mm256_loadu_ps(x + j);
+            mx = _mm256_max_ps(mx, _mm256_andnot_ps(sign, v));
+            nan = _mm256_or_ps(nan, _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+        }
+        const float amax = hmax_ps(mx);
+        if (!(amax > 0.0f && amax <= FLT_MAX) || _mm256_movemask_ps(nan)) {
+            /* all zero, infinite or NaN: the reference's own path */
+            ckpt_act_quant_q8_K_ref(x, y, QK_K);
+            continue;
+        }
+        int first = 0; /* the first element of largest magnitude, sign and all */
+        while (first < QK_K && !(x[first] == amax || x[first] == -amax))
+            first++;
+        const float iscale = first < QK_K ? -127.f / x[first] : 0.0f;
+        if (!(fabsf(iscale) <= FLT_MAX && iscale != 0.0f)) { /* denormal rows: as the reference */
+            ckpt_act_quant_q8_K_ref(x, y, QK_K);
+            continue;
+        }
+        const __m256 is = _mm256_set1_ps(iscale);
+        const __m256i lim = _mm256_set1_epi32(127);
+        for (int j = 0; j < QK_K; j += 32) {
+            __m256i v[4];
+            for (int r = 0; r < 4; r++)
+                v[r] = _mm256_min_epi32(
+                    lim, _mm256_cvtps_epi32(_mm256_mul_ps(is, _mm256_loadu_ps(x + j + 8 * r))));
+            store_i8x32(y + Q8K_QS + j, v[0], v[1], v[2], v[3]);
+        }
+        for (int j = 0; j < QK_K / 16; j++) {
+            const __m128i q = _mm_loadu_si128((const __m128i *)(y + Q8K_QS + 16 * j));
+            const __m256i w16 = _mm256_cvtepi8_epi16(q);
+            const __m256i s32 = _mm256_madd_epi16(w16, _mm256_set1_epi16(1));
+            const int16_t s = (int16_t)hsum_i32(s32);
+            memcpy(y + Q8K_BSUMS + 2 * j, &s, 2);
+        }
+        const float d = 1 / iscale;
+        memcpy(y + Q8K_D, &d, 4);
+    }
+}
+
+void ckpt_act_quant_q8_0_avx2(const float *x, void *vy, int64_t k)
+{
+    uint8_t *y = vy;
+    const __m256 sign = _mm256_set1_ps(-0.0f), half = _mm256_set1_ps(0.5f);
+    const __m256 one = _mm256_set1_ps(1.0f);
+    for (int64_t b = 0; b < k / 32; b++, x += 32, y += sizeof(block_q8_0)) {
+        __m256 v[4], mx = _mm256_setzero_ps(), nan = _mm256_setzero_ps();
+        for (int r = 0; r < 4; r++) {
+            v[r] = _mm256_loadu_ps(x + 8 * r);
+            mx = _mm256_max_ps(mx, _mm256_andnot_ps(sign, v[r]));
+            nan = _mm256_or_ps(nan, _mm256_cmp_ps(v[r], v[r], _CMP_UNORD_Q));
+        }
+        const float amax = hmax_ps(mx);
+        if (!(amax <= FLT_MAX) || _mm256_movemask_ps(nan)) { /* the reference's own path */
+            ckpt_act_quant_q8_0_ref(x, y, 32);
+            continue;
+        }
+        const float d = amax / ((1 << 7) - 1);
+        const float id = d ? 1.0f / d : 0.0f;
+        if (!(id <= FLT_MAX)) { /* denormal blocks: as the reference */
+            ckpt_act_quant_q8_0_ref(x, y, 32);
+            continue;
+        }
+        const uint16_t dh = ckpt_f32_to_f16(d);
+        memcpy(y, &dh, 2);
+        const __m256 ids = _mm256_set1_ps(id);
+        __m256i q[4];
+        for (int r = 0; r < 4; r++) {
+            /* roundf: truncate, then step away from zero when |frac| >= 1/2 */
+            const __m256 p = _mm256_mul_ps(v[r], ids);
+            const __m256 t = _mm256_round_ps(p, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+            const __m256 frac = _mm256_andnot_ps(sign, _mm256_sub_ps(p, t));
+            const __m256 up = _mm256_and_ps(_mm256_cmp_ps(frac, half, _CMP_GE_OQ),
+                                            _mm256_or_ps(one, _mm256_and_ps(sign, p)));
+            q[r] = _mm256_cvttps_epi32(_mm256_add_ps(t, up));
+        }
+        store_i8x32(y + 2, q[0], q[1], q[2], q[3]);
+    }
+}
