@@ -18,6 +18,15 @@
  * fixed reduction order, so logits are bit-identical for any thread count
  * and any batching of the same tokens.
  *
+ * Arithmetic by ISA (dispatch.h): ref and f64 widen every weight row to
+ * f32 (the oracle).  avx2 does what ggml does on the CPU: for quantized
+ * weights the input rows of a product are quantized once (q8_K for the
+ * k-quants, q8_0 for the others) and dotted block by block in integers
+ * (vec_dot.h); F32, F16 and BF16 weights keep f32 activations, so greedy
+ * tokens on those types stay those of the f32 reference (the PyTorch
+ * goldens), and F16 decode widens inside the fused dot, bit for bit the
+ * chunked path.  Either way a value depends on its row and position only.
+ *
  * An observer, when set, sees the f32 input rows of every product with a
  * weight matrix before it is computed (for importance matrices); without
  * one the forward pass does nothing more than test a pointer.
