@@ -23,9 +23,10 @@
  * its AVX2 sibling where there is one, else the scalar twin (the same
  * bits either way).  A new weight type plugs in here. */
 static const struct ckpt_vec_dot vec_dot_avx2[CKPT_TYPE_COUNT] = {
-    [CKPT_TYPE_F16] = {CKPT_TYPE_F32, ckpt_vec_dot_f16_f32_avx2},
-    [CKPT_TYPE_BF16] = {CKPT_TYPE_F32, ckpt_vec_dot_bf16_f32_avx2},
-    [CKPT_TYPE_Q8_0] = {CKPT_TYPE_Q8_0, ckpt_vec_dot_q8_0_q8_0_avx2},
+    [CKPT_TYPE_F32] = {CKPT_TYPE_F32, ckpt_vec_dot_f32_f32_avx2, NULL, ckpt_vec_tile_f32_avx2},
+    [CKPT_TYPE_F16] = {CKPT_TYPE_F32, ckpt_vec_dot_f16_f32_avx2, NULL, ckpt_vec_tile_f16_avx2},
+    [CKPT_TYPE_BF16] = {CKPT_TYPE_F32, ckpt_vec_dot_bf16_f32_avx2, NULL, ckpt_vec_tile_bf16_avx2},
+    [CKPT_TYPE_Q8_0] = {CKPT_TYPE_Q8_0, ckpt_vec_dot_q8_0_q8_0_avx2, ckpt_vec_dot4_q8_0_q8_0_avx2},
     [CKPT_TYPE_Q4_0] = {CKPT_TYPE_Q8_0, ckpt_vec_dot_q4_0_q8_0_avx2},
     [CKPT_TYPE_Q4_1] = {CKPT_TYPE_Q8_0, ckpt_vec_dot_q4_1_q8_0_ref},
     [CKPT_TYPE_Q5_0] = {CKPT_TYPE_Q8_0, ckpt_vec_dot_q5_0_q8_0_ref},
@@ -33,9 +34,9 @@ static const struct ckpt_vec_dot vec_dot_avx2[CKPT_TYPE_COUNT] = {
     [CKPT_TYPE_IQ4_NL] = {CKPT_TYPE_Q8_0, ckpt_vec_dot_iq4_nl_q8_0_ref},
     [CKPT_TYPE_Q2_K] = {CKPT_TYPE_Q8_K, ckpt_vec_dot_q2_K_q8_K_ref},
     [CKPT_TYPE_Q3_K] = {CKPT_TYPE_Q8_K, ckpt_vec_dot_q3_K_q8_K_ref},
-    [CKPT_TYPE_Q4_K] = {CKPT_TYPE_Q8_K, ckpt_vec_dot_q4_K_q8_K_avx2},
+    [CKPT_TYPE_Q4_K] = {CKPT_TYPE_Q8_K, ckpt_vec_dot_q4_K_q8_K_avx2, ckpt_vec_dot4_q4_K_q8_K_avx2},
     [CKPT_TYPE_Q5_K] = {CKPT_TYPE_Q8_K, ckpt_vec_dot_q5_K_q8_K_avx2},
-    [CKPT_TYPE_Q6_K] = {CKPT_TYPE_Q8_K, ckpt_vec_dot_q6_K_q8_K_avx2},
+    [CKPT_TYPE_Q6_K] = {CKPT_TYPE_Q8_K, ckpt_vec_dot_q6_K_q8_K_avx2, ckpt_vec_dot4_q6_K_q8_K_avx2},
 };
 
 static const struct ckpt_act_quant act_quant_avx2 = {ckpt_act_quant_q8_0_avx2,

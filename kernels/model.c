@@ -372,6 +372,8 @@ struct mm_job {
     float *out;      /* (nx, ldo): out[j*ldo + row] */
     int64_t ldo;
     ckpt_vec_dot_fn dot;  /* non-NULL: vec_dot.h kernel on act */
+    ckpt_vec_dot4_fn dot4; /* with dot: its four-position form, or NULL */
+    ckpt_vec_tile_fn tile; /* with dot on f32 activations: its register tiles, or NULL */
     const uint8_t *act;   /* (nx, act_stride bytes): x, quantized or as is */
     size_t act_stride;
 };
@@ -391,7 +393,35 @@ static void mm_rows(void *ctx, int64_t begin, int64_t end, int thread)
                       w->ne[0], j->x, j->ldx, j->nx, j->out + out_row(w, r), j->ldo);
 }
 
-#define MM_TILE_BYTES 16384 /* weight rows kept in L1 while every position passes */
+#define MM_TILE_BYTES 16384 /* weight rows kept in cache while every position passes */
+
+/* Rows r0..r1 of w against every position with the f32 tile kernel: four
+ * rows by three positions at a time (each weight load feeds three
+ * products, each activation load four), one position at a time at the
+ * end of the step, single dots for the last rows. */
+static void mm_tile_rows(const struct mm_job *j, int64_t r0, int64_t r1)
+{
+    const struct ckpt_wview *w = j->w;
+    const float *x = (const float *)(const void *)j->act;
+    const uint8_t *base = w->data;
+    int64_t r = r0;
+    for (; r + 4 <= r1; r += 4) {
+        const uint8_t *wr = base + (size_t)r * w->row_bytes;
+        float v[12];
+        int64_t p = 0;
+        for (; p < j->nx; p += p + 3 <= j->nx ? 3 : 1) {
+            const int np = p + 3 <= j->nx ? 3 : 1;
+            j->tile(wr, w->row_bytes, x + p * j->ldx, j->ldx, w->ne[0], np, v);
+            for (int rr = 0; rr < 4; rr++)
+                for (int pp = 0; pp < np; pp++)
+                    j->out[(p + pp) * j->ldo + out_row(w, r + rr)] = v[rr * np + pp];
+        }
+    }
+    for (; r < r1; r++)
+        for (int64_t p = 0; p < j->nx; p++)
+            j->out[p * j->ldo + out_row(w, r)] =
+                j->dot(base + (size_t)r * w->row_bytes, x + p * j->ldx, w->ne[0]);
+}
 
 /* The same products through a vec_dot kernel, in tiles of weight rows
  * against all positions (a row's bytes are read from memory once per
@@ -401,10 +431,27 @@ static void mm_rows_vec(void *ctx, int64_t begin, int64_t end, int thread)
 {
     const struct mm_job *j = ctx;
     const struct ckpt_wview *w = j->w;
-    const int64_t tile = w->row_bytes >= MM_TILE_BYTES ? 1 : MM_TILE_BYTES / (int64_t)w->row_bytes;
+    int64_t tile = w->row_bytes >= MM_TILE_BYTES ? 1 : MM_TILE_BYTES / (int64_t)w->row_bytes;
+    if (j->tile)
+        tile = tile < 4 ? 4 : tile / 4 * 4;
     for (int64_t r0 = begin; r0 < end; r0 += tile) {
         const int64_t r1 = end - r0 < tile ? end : r0 + tile;
-        for (int64_t p = 0; p < j->nx; p++) {
+        if (j->tile) {
+            mm_tile_rows(j, r0, r1);
+            continue;
+        }
+        int64_t p = 0;
+        for (; j->dot4 && p + 4 <= j->nx; p += 4) {
+            const uint8_t *a = j->act + (size_t)p * j->act_stride;
+            for (int64_t r = r0; r < r1; r++) {
+                float v[4];
+                j->dot4((const uint8_t *)w->data + (size_t)r * w->row_bytes, a, j->act_stride,
+                        w->ne[0], v);
+                for (int k = 0; k < 4; k++)
+                    j->out[(p + k) * j->ldo + out_row(w, r)] = v[k];
+            }
+        }
+        for (; p < j->nx; p++) {
             const uint8_t *a = j->act + (size_t)p * j->act_stride;
             float *o = j->out + p * j->ldo;
             for (int64_t r = r0; r < r1; r++)
@@ -465,25 +512,26 @@ static void observe(const ckpt_model *m, enum ckpt_mm_weight wt, int64_t layer, 
     m->observer(m->observer_ctx, &in);
 }
 
-#define FUSED_MAX_POSITIONS 4 /* beyond, widening a chunk once for all positions wins */
-
 /* out[j][row] = w[row] . x[j] for the nx vectors of x, rows split across the
  * pool.  same_x: x holds what it held for the previous product (its
  * quantized copy can be reused). */
 static void matmul(ckpt_model *m, const struct ckpt_wview *w, const float *x, int64_t ldx,
                    int64_t nx, float *out, int64_t ldo, bool same_x)
 {
-    struct mm_job j = {m->isa, w, x, ldx, nx, out, ldo, NULL, NULL, 0};
+    struct mm_job j = {m->isa, w, x, ldx, nx, out, ldo, NULL, NULL, NULL, NULL, 0};
     const struct ckpt_vec_dot *vd = m->k->vec_dot ? &m->k->vec_dot[w->type] : NULL;
     if (vd && vd->dot) {
-        if (vd->act == CKPT_TYPE_F32 && nx <= FUSED_MAX_POSITIONS) {
+        if (vd->act == CKPT_TYPE_F32) {
             j.act = (const uint8_t *)x;
             j.act_stride = (size_t)ldx * sizeof(float);
-        } else if (vd->act != CKPT_TYPE_F32) {
+        } else {
             j.act = quantized_input(m, vd->act, x, ldx, nx, w->ne[0], same_x, &j.act_stride);
         }
-        if (j.act)
+        if (j.act) {
             j.dot = vd->dot;
+            j.dot4 = vd->dot4;
+            j.tile = vd->tile;
+        }
     }
     ckpt_pool_run(m->pool, j.dot ? mm_rows_vec : mm_rows, &j, w->ne[1]);
 }

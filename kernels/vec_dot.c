@@ -326,55 +326,46 @@ static float widen_bf16(const uint8_t *p)
     return ckpt_bf16_to_f32(h);
 }
 
-/* One chunk in the order of ckpt_dot_f32_avx2 (dot_kernels.h), written
- * out lane by lane with fmaf. */
-static float chunk_fma(widen_fn widen, const uint8_t *w, const float *x, int64_t n)
+static float widen_f32(const uint8_t *p)
 {
-    float acc[4][LANES] = {{0}};
+    float f;
+    memcpy(&f, p, 4);
+    return f;
+}
+
+/* The order of vec_dot.h for f32 activations, lane by lane with fmaf. */
+static float dot_lanes(widen_fn widen, size_t esize, const uint8_t *w, const float *x, int64_t n)
+{
+    float acc[LANES] = {0};
     int64_t i = 0;
-    for (; i + 32 <= n; i += 32)
-        for (int r = 0; r < 4; r++)
-            for (int l = 0; l < LANES; l++) {
-                int64_t k = i + 8 * r + l;
-                acc[r][l] = fmaf(widen(w + 2 * k), x[k], acc[r][l]);
-            }
-    for (; i + 8 <= n; i += 8)
+    for (; i + LANES <= n; i += LANES)
         for (int l = 0; l < LANES; l++)
-            acc[0][l] = fmaf(widen(w + 2 * (i + l)), x[i + l], acc[0][l]);
-    float s[LANES], h[4];
-    for (int l = 0; l < LANES; l++)
-        s[l] = (acc[0][l] + acc[1][l]) + (acc[2][l] + acc[3][l]);
-    for (int l = 0; l < 4; l++)
-        h[l] = s[l] + s[l + 4];
-    float sum = (h[0] + h[2]) + (h[1] + h[3]);
+            acc[l] = fmaf(widen(w + esize * (size_t)(i + l)), x[i + l], acc[l]);
+    float sum = reduce_lanes(acc);
     for (; i < n; i++)
-        sum += widen(w + 2 * i) * x[i];
+        sum += widen(w + esize * (size_t)i) * x[i];
     return sum;
 }
 
-static float dot16(widen_fn widen, const uint8_t *w, const float *x, int64_t n)
+float ckpt_vec_dot_f32_f32_ref(const void *w, const void *a, int64_t n)
 {
-    float sum = 0.0f;
-    for (int64_t i = 0; i < n; i += CKPT_DOT_CHUNK) {
-        int64_t len = n - i < CKPT_DOT_CHUNK ? n - i : CKPT_DOT_CHUNK;
-        sum += chunk_fma(widen, w + 2 * i, x + i, len);
-    }
-    return sum;
+    return dot_lanes(widen_f32, 4, w, a, n);
 }
 
 float ckpt_vec_dot_f16_f32_ref(const void *w, const void *a, int64_t n)
 {
-    return dot16(widen_f16, w, a, n);
+    return dot_lanes(widen_f16, 2, w, a, n);
 }
 
 float ckpt_vec_dot_bf16_f32_ref(const void *w, const void *a, int64_t n)
 {
-    return dot16(widen_bf16, w, a, n);
+    return dot_lanes(widen_bf16, 2, w, a, n);
 }
 
 /* ==== the scalar table ==== */
 
 const struct ckpt_vec_dot ckpt_vec_dot_table_ref[CKPT_TYPE_COUNT] = {
+    [CKPT_TYPE_F32] = {CKPT_TYPE_F32, ckpt_vec_dot_f32_f32_ref},
     [CKPT_TYPE_F16] = {CKPT_TYPE_F32, ckpt_vec_dot_f16_f32_ref},
     [CKPT_TYPE_BF16] = {CKPT_TYPE_F32, ckpt_vec_dot_bf16_f32_ref},
     [CKPT_TYPE_Q8_0] = {CKPT_TYPE_Q8_0, ckpt_vec_dot_q8_0_q8_0_ref},

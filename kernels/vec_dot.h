@@ -35,12 +35,26 @@
  * row in the paired type (n elements, the same block grid). */
 typedef float (*ckpt_vec_dot_fn)(const void *w, const void *act, int64_t n);
 
+/* The same dot for four activation rows at a (a + k*a_stride for k < 4):
+ * out[k] bit for bit what ckpt_vec_dot_fn gives on row k; the weight
+ * blocks are unpacked once for the four (the GEMM of a prefill step). */
+typedef void (*ckpt_vec_dot4_fn)(const void *w, const void *a, size_t a_stride, int64_t n,
+                                 float out[4]);
+
+/* For f32 activations: dots of four consecutive weight rows (w + r*row_bytes)
+ * with np (1 or 3) activation rows x + p*ldx, into out[r*np + p]; each
+ * value bit for bit what the row's dot gives. */
+typedef void (*ckpt_vec_tile_fn)(const void *w, size_t row_bytes, const float *x, int64_t ldx,
+                                 int64_t n, int np, float *out);
+
 /* Quantize n activations (n a multiple of the activation block) into dst. */
 typedef void (*ckpt_act_quant_fn)(const float *x, void *dst, int64_t n);
 
 struct ckpt_vec_dot {
     ckpt_type act;      /* CKPT_TYPE_Q8_K, CKPT_TYPE_Q8_0 or CKPT_TYPE_F32 */
     ckpt_vec_dot_fn dot; /* NULL: no kernel for this weight type */
+    ckpt_vec_dot4_fn dot4; /* NULL: dot, four times */
+    ckpt_vec_tile_fn tile; /* f32 activations: register tiles; NULL: dot */
 };
 
 /* Activation quantizers of one ISA, by activation type (q8_0 and q8_K:
@@ -71,10 +85,13 @@ float ckpt_vec_dot_q5_0_q8_0_ref(const void *w, const void *a, int64_t n);
 float ckpt_vec_dot_q5_1_q8_0_ref(const void *w, const void *a, int64_t n);
 float ckpt_vec_dot_iq4_nl_q8_0_ref(const void *w, const void *a, int64_t n);
 
-/* F16 / BF16 x f32 in the order of the avx2 row dot (dot.h): chunks of
- * CKPT_DOT_CHUNK, four 8-lane fused multiply-add accumulators per chunk,
- * chunk sums added in row order.  The scalar twins compute the same
- * order with fmaf. */
+/* F32 / F16 / BF16 x f32: one 8-lane fused multiply-add accumulator over
+ * the whole row (lane i%8 takes element i, in increasing i), reduced as
+ * ckpt_vec_dot_f32 reduces its lanes, then the n%8 last products added in
+ * order.  One accumulator per output is what lets a register tile of
+ * rows x positions reuse every load (the prefill GEMM) and still give each
+ * output the bits of the single dot.  The scalar twins use fmaf. */
+float ckpt_vec_dot_f32_f32_ref(const void *w, const void *a, int64_t n);
 float ckpt_vec_dot_f16_f32_ref(const void *w, const void *a, int64_t n);
 float ckpt_vec_dot_bf16_f32_ref(const void *w, const void *a, int64_t n);
 
@@ -88,8 +105,21 @@ float ckpt_vec_dot_q5_K_q8_K_avx2(const void *w, const void *a, int64_t n);
 float ckpt_vec_dot_q6_K_q8_K_avx2(const void *w, const void *a, int64_t n);
 float ckpt_vec_dot_q8_0_q8_0_avx2(const void *w, const void *a, int64_t n);
 float ckpt_vec_dot_q4_0_q8_0_avx2(const void *w, const void *a, int64_t n);
+float ckpt_vec_dot_f32_f32_avx2(const void *w, const void *a, int64_t n);
 float ckpt_vec_dot_f16_f32_avx2(const void *w, const void *a, int64_t n);
 float ckpt_vec_dot_bf16_f32_avx2(const void *w, const void *a, int64_t n);
+void ckpt_vec_tile_f32_avx2(const void *w, size_t row_bytes, const float *x, int64_t ldx,
+                            int64_t n, int np, float *out);
+void ckpt_vec_tile_f16_avx2(const void *w, size_t row_bytes, const float *x, int64_t ldx,
+                            int64_t n, int np, float *out);
+void ckpt_vec_tile_bf16_avx2(const void *w, size_t row_bytes, const float *x, int64_t ldx,
+                             int64_t n, int np, float *out);
+void ckpt_vec_dot4_q4_K_q8_K_avx2(const void *w, const void *a, size_t a_stride, int64_t n,
+                                  float out[4]);
+void ckpt_vec_dot4_q6_K_q8_K_avx2(const void *w, const void *a, size_t a_stride, int64_t n,
+                                  float out[4]);
+void ckpt_vec_dot4_q8_0_q8_0_avx2(const void *w, const void *a, size_t a_stride, int64_t n,
+                                  float out[4]);
 void ckpt_act_quant_q8_0_avx2(const float *x, void *dst, int64_t n);
 void ckpt_act_quant_q8_K_avx2(const float *x, void *dst, int64_t n);
 

@@ -67,36 +67,95 @@ static inline int16_t q8k_bsum(const uint8_t *a, int j)
     return s;
 }
 
+/* The unpacked scales of a q4_K/q5_K block: each sub-block's scale as a
+ * broadcast, and the mins paired with the 16 bsums of a q8_K block. */
+struct k4_scales {
+    __m256i sc[8];
+    __m256i mins; /* int16 lanes: min of sub-block l/2 */
+};
+
+static inline void k4_unpack(const uint8_t *scales, struct k4_scales *u)
+{
+    uint8_t sc[8], mn[8];
+    for (int j = 0; j < 8; j++)
+        ckpt_get_scale_min_k4(j, scales, &sc[j], &mn[j]);
+    for (int j = 0; j < 8; j++)
+        u->sc[j] = _mm256_set1_epi16(sc[j]);
+    u->mins = _mm256_setr_epi16(mn[0], mn[0], mn[1], mn[1], mn[2], mn[2], mn[3], mn[3], mn[4],
+                                mn[4], mn[5], mn[5], mn[6], mn[6], mn[7], mn[7]);
+}
+
+/* sum over the 16 bsums of a q8_K block of bsum * v (exact int32) */
+static inline int32_t bsums_dot(const uint8_t *a, __m256i v)
+{
+    return hsum_i32(_mm256_madd_epi16(load256(a + Q8K_BSUMS), v));
+}
+
+/* Integer sum of the sub-block products of the 128 q4_K nibble bytes qs
+ * with the activations y, scaled per sub-block. */
+static inline __m256i q4k_sums(const __m256i lo[4], const __m256i hi[4], const uint8_t *y,
+                               const struct k4_scales *u)
+{
+    __m256i acc = _mm256_setzero_si256();
+    for (int j = 0; j < 4; j++) {
+        __m256i p0 = _mm256_maddubs_epi16(lo[j], load256(y + 64 * j));
+        __m256i p1 = _mm256_maddubs_epi16(hi[j], load256(y + 64 * j + 32));
+        p0 = _mm256_madd_epi16(p0, u->sc[2 * j]);
+        p1 = _mm256_madd_epi16(p1, u->sc[2 * j + 1]);
+        acc = _mm256_add_epi32(acc, _mm256_add_epi32(p0, p1));
+    }
+    return acc;
+}
+
+static inline void q4k_nibbles(const uint8_t *qs, __m256i lo[4], __m256i hi[4])
+{
+    const __m256i m4 = _mm256_set1_epi8(0xF);
+    for (int j = 0; j < 4; j++) {
+        const __m256i q = load256(qs + 32 * j);
+        lo[j] = _mm256_and_si256(q, m4);
+        hi[j] = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
+    }
+}
+
 float ckpt_vec_dot_q4_K_q8_K_avx2(const void *vw, const void *va, int64_t n)
 {
     const uint8_t *w = vw, *a = va;
-    const __m256i m4 = _mm256_set1_epi8(0xF);
     float sumf = 0.0f;
     for (int64_t i = 0; i < n / QK_K; i++, w += sizeof(block_q4_K), a += sizeof(block_q8_K)) {
-        const uint8_t *scales = w + 4, *qs = w + 16, *y = a + Q8K_QS;
-        uint8_t sc[8], mn[8];
-        int32_t summ = 0;
-        for (int j = 0; j < 8; j++) {
-            ckpt_get_scale_min_k4(j, scales, &sc[j], &mn[j]);
-            summ += mn[j] * (q8k_bsum(a, 2 * j) + q8k_bsum(a, 2 * j + 1));
-        }
-        __m256i acc = _mm256_setzero_si256();
-        for (int j = 0; j < 4; j++) {
-            const __m256i q = load256(qs + 32 * j);
-            const __m256i lo = _mm256_and_si256(q, m4);
-            const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
-            __m256i p0 = _mm256_maddubs_epi16(lo, load256(y + 64 * j));
-            __m256i p1 = _mm256_maddubs_epi16(hi, load256(y + 64 * j + 32));
-            p0 = _mm256_madd_epi16(p0, _mm256_set1_epi16(sc[2 * j]));
-            p1 = _mm256_madd_epi16(p1, _mm256_set1_epi16(sc[2 * j + 1]));
-            acc = _mm256_add_epi32(acc, _mm256_add_epi32(p0, p1));
-        }
-        const int32_t sumi = hsum_i32(acc);
+        struct k4_scales u;
+        k4_unpack(w + 4, &u);
+        __m256i lo[4], hi[4];
+        q4k_nibbles(w + 16, lo, hi);
+        const int32_t sumi = hsum_i32(q4k_sums(lo, hi, a + Q8K_QS, &u));
+        const int32_t summ = bsums_dot(a, u.mins);
         const float dy = q8k_d(a);
         const float d = f16_at(w) * dy, dmin = f16_at(w + 2) * dy;
         sumf += d * (float)sumi - dmin * (float)summ;
     }
     return sumf;
+}
+
+void ckpt_vec_dot4_q4_K_q8_K_avx2(const void *vw, const void *va, size_t stride, int64_t n,
+                                  float out[4])
+{
+    const uint8_t *w = vw, *a = va;
+    float sumf[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+    for (int64_t i = 0; i < n / QK_K; i++, w += sizeof(block_q4_K), a += sizeof(block_q8_K)) {
+        struct k4_scales u;
+        k4_unpack(w + 4, &u);
+        __m256i lo[4], hi[4];
+        q4k_nibbles(w + 16, lo, hi);
+        const float dw = f16_at(w), mw = f16_at(w + 2);
+        for (int k = 0; k < 4; k++) {
+            const uint8_t *ak = a + k * stride;
+            const int32_t sumi = hsum_i32(q4k_sums(lo, hi, ak + Q8K_QS, &u));
+            const int32_t summ = bsums_dot(ak, u.mins);
+            const float dy = q8k_d(ak);
+            const float d = dw * dy, dmin = mw * dy;
+            sumf[k] += d * (float)sumi - dmin * (float)summ;
+        }
+    }
+    memcpy(out, sumf, sizeof sumf);
 }
 
 float ckpt_vec_dot_q5_K_q8_K_avx2(const void *vw, const void *va, int64_t n)
@@ -141,43 +200,84 @@ static inline __m256i scale_pair(int8_t s_lo, int8_t s_hi)
     return _mm256_set_m128i(_mm_set1_epi16(s_hi), _mm_set1_epi16(s_lo));
 }
 
+/* The 6-bit values of one 128-element half of a q6_K block, in four
+ * groups of 32 (element order). */
+static inline void q6k_half(const uint8_t *ql, const uint8_t *qh, __m256i q[4])
+{
+    const __m256i m4 = _mm256_set1_epi8(0xF), m2 = _mm256_set1_epi8(3);
+    const __m256i bh = load256(qh);
+    const __m256i l0 = load256(ql), l1 = load256(ql + 32);
+    q[0] = _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_slli_epi16(_mm256_and_si256(bh, m2), 4));
+    q[1] = _mm256_or_si256(_mm256_and_si256(l1, m4),
+                           _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(bh, 2), m2), 4));
+    q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4),
+                           _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(bh, 4), m2), 4));
+    q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
+                           _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(bh, 6), m2), 4));
+}
+
+/* The scales of a q6_K block: per group of 32 a pair (lanes 0..7, 8..15),
+ * and all 16 as int16 lanes to pair with the bsums. */
+static inline void q6k_scales(const uint8_t *w, __m256i pairs[8], __m256i *all)
+{
+    int8_t sc[16];
+    memcpy(sc, w + 192, 16);
+    for (int g = 0; g < 8; g++)
+        pairs[g] = scale_pair(sc[2 * g], sc[2 * g + 1]);
+    *all = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(w + 192)));
+}
+
 float ckpt_vec_dot_q6_K_q8_K_avx2(const void *vw, const void *va, int64_t n)
 {
     const uint8_t *w = vw, *a = va;
-    const __m256i m4 = _mm256_set1_epi8(0xF), m2 = _mm256_set1_epi8(3);
     float sumf = 0.0f;
     for (int64_t i = 0; i < n / QK_K; i++, w += sizeof(block_q6_K), a += sizeof(block_q8_K)) {
-        const uint8_t *ql = w, *qh = w + 128, *y = a + Q8K_QS;
-        int8_t sc[16];
-        memcpy(sc, w + 192, 16);
-        /* q - 32 = q - 32: the 32 * sum of the activations per 16, from bsums */
-        int32_t sum32 = 0;
-        for (int j = 0; j < 16; j++)
-            sum32 += sc[j] * q8k_bsum(a, j);
+        __m256i pairs[8], all;
+        q6k_scales(w, pairs, &all);
         __m256i acc = _mm256_setzero_si256();
-        for (int h = 0; h < 2; h++, ql += 64, qh += 32, y += 128) {
-            const __m256i bh = load256(qh);
-            const __m256i l0 = load256(ql), l1 = load256(ql + 32);
-            const __m256i q[4] = {
-                _mm256_or_si256(_mm256_and_si256(l0, m4),
-                                _mm256_slli_epi16(_mm256_and_si256(bh, m2), 4)),
-                _mm256_or_si256(_mm256_and_si256(l1, m4),
-                                _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(bh, 2), m2), 4)),
-                _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4),
-                                _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(bh, 4), m2), 4)),
-                _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
-                                _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(bh, 6), m2), 4)),
-            };
+        for (int h = 0; h < 2; h++) {
+            __m256i q[4];
+            q6k_half(w + 64 * h, w + 128 + 32 * h, q);
             for (int g = 0; g < 4; g++) {
-                __m256i p = _mm256_maddubs_epi16(q[g], load256(y + 32 * g));
-                p = _mm256_madd_epi16(p, scale_pair(sc[8 * h + 2 * g], sc[8 * h + 2 * g + 1]));
-                acc = _mm256_add_epi32(acc, p);
+                const __m256i p = _mm256_maddubs_epi16(q[g], load256(a + Q8K_QS + 128 * h + 32 * g));
+                acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p, pairs[4 * h + g]));
             }
         }
-        const int32_t sumi = hsum_i32(acc) - 32 * sum32;
+        /* q - 32: 32 * the scaled sums of the activations, from bsums */
+        const int32_t sumi = hsum_i32(acc) - 32 * bsums_dot(a, all);
         sumf += f16_at(w + 208) * q8k_d(a) * (float)sumi;
     }
     return sumf;
+}
+
+void ckpt_vec_dot4_q6_K_q8_K_avx2(const void *vw, const void *va, size_t stride, int64_t n,
+                                  float out[4])
+{
+    const uint8_t *w = vw, *a = va;
+    float sumf[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+    for (int64_t i = 0; i < n / QK_K; i++, w += sizeof(block_q6_K), a += sizeof(block_q8_K)) {
+        __m256i pairs[8], all;
+        q6k_scales(w, pairs, &all);
+        __m256i acc[4] = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(),
+                          _mm256_setzero_si256()};
+        for (int h = 0; h < 2; h++) {
+            __m256i q[4];
+            q6k_half(w + 64 * h, w + 128 + 32 * h, q);
+            for (int g = 0; g < 4; g++)
+                for (int k = 0; k < 4; k++) {
+                    const uint8_t *y = a + k * stride + Q8K_QS + 128 * h + 32 * g;
+                    const __m256i p = _mm256_maddubs_epi16(q[g], load256(y));
+                    acc[k] = _mm256_add_epi32(acc[k], _mm256_madd_epi16(p, pairs[4 * h + g]));
+                }
+        }
+        const float dw = f16_at(w + 208);
+        for (int k = 0; k < 4; k++) {
+            const uint8_t *ak = a + k * stride;
+            const int32_t sumi = hsum_i32(acc[k]) - 32 * bsums_dot(ak, all);
+            sumf[k] += dw * q8k_d(ak) * (float)sumi;
+        }
+    }
+    memcpy(out, sumf, sizeof sumf);
 }
 
 /* ==== 32-element blocks x q8_0 ==== */
@@ -201,6 +301,29 @@ float ckpt_vec_dot_q8_0_q8_0_avx2(const void *vw, const void *va, int64_t n)
     return reduce_lanes(acc);
 }
 
+void ckpt_vec_dot4_q8_0_q8_0_avx2(const void *vw, const void *va, size_t stride, int64_t n,
+                                  float out[4])
+{
+    const uint8_t *w = vw, *a = va;
+    __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+                     _mm256_setzero_ps()};
+    for (int64_t i = 0; i < n / 32; i++, w += sizeof(block_q8_0), a += sizeof(block_q8_0)) {
+        const __m256i x = load256(w + 2);
+        const __m256i ax = _mm256_sign_epi8(x, x);
+        const float dw = f16_at(w);
+        for (int k = 0; k < 4; k++) {
+            const uint8_t *ak = a + k * stride;
+            const __m256i sy = _mm256_sign_epi8(load256(ak + 2), x);
+            const __m256i p =
+                _mm256_madd_epi16(_mm256_maddubs_epi16(ax, sy), _mm256_set1_epi16(1));
+            const __m256 dd = _mm256_set1_ps(dw * f16_at(ak));
+            acc[k] = _mm256_add_ps(acc[k], _mm256_mul_ps(dd, _mm256_cvtepi32_ps(p)));
+        }
+    }
+    for (int k = 0; k < 4; k++)
+        out[k] = reduce_lanes(acc[k]);
+}
+
 float ckpt_vec_dot_q4_0_q8_0_avx2(const void *vw, const void *va, int64_t n)
 {
     const uint8_t *w = vw, *a = va;
@@ -218,7 +341,9 @@ float ckpt_vec_dot_q4_0_q8_0_avx2(const void *vw, const void *va, int64_t n)
     return reduce_lanes(acc);
 }
 
-/* ==== F16 / BF16 x f32 ==== */
+/* ==== F32 / F16 / BF16 x f32 ==== */
+
+static inline __m256 ld_f32(const uint8_t *p) { return _mm256_loadu_ps((const float *)(const void *)p); }
 
 static inline __m256 ld_f16(const uint8_t *p)
 {
@@ -231,40 +356,12 @@ static inline __m256 ld_bf16(const uint8_t *p)
     return _mm256_castsi256_ps(_mm256_slli_epi32(v, 16));
 }
 
-/* The order of ckpt_dot_f32_avx2 on each chunk of CKPT_DOT_CHUNK elements,
- * the chunk sums added in row order (ckpt_dot_rows on the avx2 table);
- * LD widens 8 elements, ONE widens one. */
-#define FUSED_DOT(name, LD, ONE)                                                                   \
-    float name(const void *vw, const void *va, int64_t n)                                          \
-    {                                                                                              \
-        const uint8_t *w = vw;                                                                     \
-        const float *x = va;                                                                       \
-        float total = 0.0f;                                                                        \
-        for (int64_t c = 0; c < n; c += CKPT_DOT_CHUNK, w += 2 * CKPT_DOT_CHUNK,                   \
-                     x += CKPT_DOT_CHUNK) {                                                        \
-            const int64_t len = n - c < CKPT_DOT_CHUNK ? n - c : CKPT_DOT_CHUNK;                   \
-            __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();                             \
-            __m256 a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();                             \
-            int64_t i = 0;                                                                         \
-            for (; i + 32 <= len; i += 32) {                                                       \
-                a0 = _mm256_fmadd_ps(LD(w + 2 * i), _mm256_loadu_ps(x + i), a0);                   \
-                a1 = _mm256_fmadd_ps(LD(w + 2 * i + 16), _mm256_loadu_ps(x + i + 8), a1);          \
-                a2 = _mm256_fmadd_ps(LD(w + 2 * i + 32), _mm256_loadu_ps(x + i + 16), a2);         \
-                a3 = _mm256_fmadd_ps(LD(w + 2 * i + 48), _mm256_loadu_ps(x + i + 24), a3);         \
-            }                                                                                      \
-            for (; i + 8 <= len; i += 8)                                                           \
-                a0 = _mm256_fmadd_ps(LD(w + 2 * i), _mm256_loadu_ps(x + i), a0);                  \
-            __m256 s = _mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3));                \
-            __m128 h = _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));         \
-            h = _mm_add_ps(h, _mm_movehl_ps(h, h));                                                \
-            h = _mm_add_ss(h, _mm_movehdup_ps(h));                                                 \
-            float sum = _mm_cvtss_f32(h);                                                          \
-            for (; i < len; i++)                                                                   \
-                sum += ONE(w + 2 * i) * x[i];                                                      \
-            total += sum;                                                                          \
-        }                                                                                          \
-        return total;                                                                              \
-    }
+static inline float one_f32(const uint8_t *p)
+{
+    float f;
+    memcpy(&f, p, 4);
+    return f;
+}
 
 static inline float one_f16(const uint8_t *p)
 {
@@ -280,9 +377,18 @@ static inline float one_bf16(const uint8_t *p)
     return ckpt_bf16_to_f32(h);
 }
 
-FUSED_DOT(ckpt_vec_dot_f16_f32_avx2, ld_f16, one_f16)
-FUSED_DOT(ckpt_vec_dot_bf16_f32_avx2, ld_bf16, one_bf16)
-#undef FUSED_DOT
+/* One accumulator per (row, position) over 8-element steps, the lanes
+ * reduced as vec_dot.c does, then the tail in order (vec_dot.h).  RM rows
+ * of ES-byte elements x RP positions; LD widens 8 elements, ONE one. */
+#define TILE_BODY(RM, RP, ES, LD, ONE)                                                                 do {                                                                                                   __m256 acc[RM][RP];                                                                                for (int r = 0; r < RM; r++)                                                                           for (int p = 0; p < RP; p++)                                                                           acc[r][p] = _mm256_setzero_ps();                                                           int64_t i = 0;                                                                                     for (; i + 8 <= n; i += 8) {                                                                           __m256 xv[RP];                                                                                     for (int p = 0; p < RP; p++)                                                                           xv[p] = _mm256_loadu_ps(x + p * ldx + i);                                                      for (int r = 0; r < RM; r++) {                                                                         const __m256 wv = LD(w + r * row_bytes + (size_t)i * ES);                                         for (int p = 0; p < RP; p++)                                                                           acc[r][p] = _mm256_fmadd_ps(wv, xv[p], acc[r][p]);                                         }                                                                                              }                                                                                                  for (int r = 0; r < RM; r++)                                                                           for (int p = 0; p < RP; p++) {                                                                         float sum = reduce_lanes(acc[r][p]);                                                               for (int64_t k = i; k < n; k++)                                                                        sum += ONE(w + r * row_bytes + (size_t)k * ES) * x[p * ldx + k];                               out[r * RP + p] = sum;                                                                         }                                                                                          } while (0)
+
+#define F32X_KERNELS(T, ES, LD, ONE)                                                                   float ckpt_vec_dot_##T##_f32_avx2(const void *vw, const void *va, int64_t n)                       {                                                                                                      const uint8_t *w = vw;                                                                             const float *x = va;                                                                               const size_t row_bytes = 0;                                                                        const int64_t ldx = 0;                                                                             float out[1];                                                                                      TILE_BODY(1, 1, ES, LD, ONE);                                                                      return out[0];                                                                                 }                                                                                                  void ckpt_vec_tile_##T##_avx2(const void *vw, size_t row_bytes, const float *x, int64_t ldx,                                     int64_t n, int np, float *out)                                       {                                                                                                      const uint8_t *w = vw;                                                                             if (np == 3)                                                                                           TILE_BODY(4, 3, ES, LD, ONE);                                                                  else                                                                                                   TILE_BODY(4, 1, ES, LD, ONE);                                                              }
+
+F32X_KERNELS(f32, 4, ld_f32, one_f32)
+F32X_KERNELS(f16, 2, ld_f16, one_f16)
+F32X_KERNELS(bf16, 2, ld_bf16, one_bf16)
+#undef F32X_KERNELS
+#undef TILE_BODY
 
 /* ==== activation quantizers (the bytes of the _ref quantizers) ==== */
 

@@ -12,8 +12,8 @@
  * (d_b the activation block's step: half a step of rounding, plus the f16
  * rounding of the q8_0 scale).  The AVX2 activation quantizers write the
  * bytes of the reference quantizers, zero, huge and non-finite blocks
- * included; the fused F16/BF16 dots give the bits of the chunked avx2 row
- * dot (dot.h).
+ * included; the four-position and register-tile forms give each output
+ * the bits of the single dot.
  */
 #include <check.h>
 #include <math.h>
@@ -32,9 +32,9 @@ static const ckpt_type types[] = {CKPT_TYPE_Q8_0, CKPT_TYPE_Q4_0, CKPT_TYPE_Q4_1
                                   CKPT_TYPE_Q5_0, CKPT_TYPE_Q5_1, CKPT_TYPE_IQ4_NL,
                                   CKPT_TYPE_Q2_K, CKPT_TYPE_Q3_K, CKPT_TYPE_Q4_K,
                                   CKPT_TYPE_Q5_K, CKPT_TYPE_Q6_K, CKPT_TYPE_F16,
-                                  CKPT_TYPE_BF16};
+                                  CKPT_TYPE_BF16, CKPT_TYPE_F32};
 #define N_TYPES (int)(sizeof types / sizeof types[0])
-static const int64_t lens[] = {256, 4096, 1536};
+static const int64_t lens[] = {256, 4096, 1536, 14336};
 
 static uint32_t rng;
 static float frand(void)
@@ -112,9 +112,51 @@ START_TEST(avx2_equals_ref_and_bounds_hold)
         float f = fast->dot(wq, act, n);
         ck_assert_msg(ckpt_f32_bits(f) == ckpt_f32_bits(got), "%s n=%lld: avx2 %.9g ref %.9g",
                       ckpt_type_name(t), (long long)n, (double)f, (double)got);
-        if (ref->act == CKPT_TYPE_F32) /* the fused dot is the chunked avx2 row dot */
-            ck_assert(ckpt_f32_bits(f) ==
-                      ckpt_f32_bits(ckpt_dot_row_isa(CKPT_ISA_AVX2, t, wq, x, n)));
+        if (fast->dot4) { /* four positions at once: each the single dot's bits */
+            size_t ar = ckpt_act_row_bytes(ref->act, n);
+            uint8_t *a4 = malloc(4 * ar);
+            for (int k = 0; k < 4; k++)
+                memcpy(a4 + k * ar, act, ar);
+            for (size_t b = 0; b < ar; b += 7) /* perturb rows 1..3 */
+                a4[ar + b] ^= 1, a4[3 * ar + b] ^= 2;
+            if (ref->act == CKPT_TYPE_Q8_K) /* keep the scales finite and bsums whatever */
+                for (int k = 1; k < 4; k++)
+                    for (int64_t b = 0; b < n / 256; b++)
+                        memcpy(a4 + k * ar + b * 292, (const uint8_t *)act + b * 292, 4);
+            else
+                for (int k = 1; k < 4; k++)
+                    for (int64_t b = 0; b < n / 32; b++)
+                        memcpy(a4 + k * ar + b * 34, (const uint8_t *)act + b * 34, 2);
+            float v[4];
+            fast->dot4(wq, a4, ar, n, v);
+            for (int k = 0; k < 4; k++)
+                ck_assert_msg(ckpt_f32_bits(v[k]) == ckpt_f32_bits(fast->dot(wq, a4 + k * ar, n)),
+                              "%s dot4 position %d", ckpt_type_name(t), k);
+            free(a4);
+        }
+        if (fast->tile) { /* register tiles: each value the single dot's bits */
+            float *x3 = malloc(sizeof(float) * (size_t)(3 * n));
+            uint8_t *w4 = malloc(4 * wb);
+            for (int k = 0; k < 3; k++)
+                for (int64_t i = 0; i < n; i++)
+                    x3[k * n + i] = x[(i + 17 * k) % n];
+            for (int r = 0; r < 4; r++)
+                memcpy(w4 + r * wb, wq, wb);
+            for (size_t b = 3; b < wb; b += 11) /* other rows, same exponents mostly */
+                w4[wb + b] ^= 1, w4[3 * wb + b] ^= 1;
+            for (int np = 1; np <= 3; np += 2) {
+                float v[12];
+                fast->tile(w4, wb, x3, n, n, np, v);
+                for (int r = 0; r < 4; r++)
+                    for (int p = 0; p < np; p++)
+                        ck_assert_msg(ckpt_f32_bits(v[r * np + p]) ==
+                                          ckpt_f32_bits(fast->dot(w4 + r * wb, x3 + p * n, n)),
+                                      "%s tile %d: row %d position %d", ckpt_type_name(t), np,
+                                      r, p);
+            }
+            free(x3);
+            free(w4);
+        }
     }
     free(w);
     free(x);
@@ -182,7 +224,7 @@ Suite *vec_dot_suite(void)
 {
     Suite *s = suite_create("vec_dot");
     TCase *tc = tcase_create("core");
-    tcase_add_loop_test(tc, avx2_equals_ref_and_bounds_hold, 0, 3 * N_TYPES);
+    tcase_add_loop_test(tc, avx2_equals_ref_and_bounds_hold, 0, 4 * N_TYPES);
     tcase_add_test(tc, avx2_act_quant_bytes);
     tcase_add_test(tc, act_row_bytes);
     suite_add_tcase(s, tc);
