@@ -47,4 +47,8 @@ void ckpt_bf16_to_f32_ref(const void *src, float *dst, int64_t n);
 void ckpt_f16_to_f32_avx2(const void *src, float *dst, int64_t n);
 void ckpt_bf16_to_f32_avx2(const void *src, float *dst, int64_t n);
 
+/* The ref table with scalar code only (ckpt_kernels_of(CKPT_ISA_REF) may
+ * put AVX2 kernels of the same bits in it): for tests. */
+const struct ckpt_kernels *ckpt_kernels_scalar_ref(void);
+
 #endif

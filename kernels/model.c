@@ -70,6 +70,8 @@ struct ckpt_model {
     int64_t step_n;    /* positions in the step being computed */
     struct act_buf act_q8_0, act_q8_K; /* with the ISA's vec_dot table */
 
+    void (*release)(void *ctx, const void *data, size_t bytes); /* NULL: none */
+    void *release_ctx;
     ckpt_model_observer observer; /* NULL: none */
     void *observer_ctx;
 };
@@ -280,6 +282,8 @@ ckpt_status ckpt_model_new(ckpt_model **out, const struct ckpt_model_config *cfg
     m->isa = isa;
     m->k = k;
     m->n_ctx = opts->n_ctx;
+    m->release = opts->release;
+    m->release_ctx = opts->release_ctx;
     m->max_batch = opts->max_batch > 0 ? opts->max_batch : 64;
     if (opts->pool) {
         m->pool = opts->pool;
@@ -534,6 +538,8 @@ static void matmul(ckpt_model *m, const struct ckpt_wview *w, const float *x, in
         }
     }
     ckpt_pool_run(m->pool, j.dot ? mm_rows_vec : mm_rows, &j, w->ne[1]);
+    if (m->release)
+        m->release(m->release_ctx, w->data, (size_t)w->ne[1] * w->row_bytes);
 }
 
 /* ==== attention ==== */

@@ -114,6 +114,11 @@ struct ckpt_model_opts {
     int n_threads;     /* threads when pool is NULL; <= 0: all CPUs */
     ckpt_pool *pool;   /* borrowed; NULL: the model starts its own */
     int isa;           /* a ckpt_isa, or -1 for ckpt_isa_default() */
+    /* NULL, or called on the calling thread after each matrix product with
+     * the weight bytes it read, which the caller may drop from memory
+     * (long batched passes: resident memory stays at about one tensor) */
+    void (*release)(void *ctx, const void *data, size_t bytes);
+    void *release_ctx;
 };
 
 typedef struct ckpt_model ckpt_model;

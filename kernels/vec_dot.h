@@ -120,6 +120,22 @@ void ckpt_vec_dot4_q6_K_q8_K_avx2(const void *w, const void *a, size_t a_stride,
                                   float out[4]);
 void ckpt_vec_dot4_q8_0_q8_0_avx2(const void *w, const void *a, size_t a_stride, int64_t n,
                                   float out[4]);
+/* The ref ISA's order (dot.h: eight lanes, lane i%8 taking w[i]*x[i]
+ * rounded then added, no fused multiply-add; the n%8 last products in
+ * lanes 0.., then ckpt_vec_dot_f32's reduction) with AVX2 registers: the
+ * same bits as the scalar reference, several times faster.  What the ref
+ * table uses for F32/F16/BF16 rows on a CPU with AVX2, so that file
+ * bytes that depend on the forward pass (importance matrices) stay the
+ * reference's on every machine. */
+float ckpt_vec_dot_f32_f32_refx(const void *w, const void *a, int64_t n);
+float ckpt_vec_dot_f16_f32_refx(const void *w, const void *a, int64_t n);
+float ckpt_vec_dot_bf16_f32_refx(const void *w, const void *a, int64_t n);
+void ckpt_vec_tile_f32_refx(const void *w, size_t row_bytes, const float *x, int64_t ldx,
+                            int64_t n, int np, float *out);
+void ckpt_vec_tile_f16_refx(const void *w, size_t row_bytes, const float *x, int64_t ldx,
+                            int64_t n, int np, float *out);
+void ckpt_vec_tile_bf16_refx(const void *w, size_t row_bytes, const float *x, int64_t ldx,
+                             int64_t n, int np, float *out);
 void ckpt_act_quant_q8_0_avx2(const float *x, void *dst, int64_t n);
 void ckpt_act_quant_q8_K_avx2(const float *x, void *dst, int64_t n);
 

@@ -390,6 +390,63 @@ F32X_KERNELS(bf16, 2, ld_bf16, one_bf16)
 #undef F32X_KERNELS
 #undef TILE_BODY
 
+/* The ref order (vec_dot.h, *_refx): multiply, round, add, lane by lane;
+ * the tail in lanes 0.. before the reduction. */
+#define REFX_BODY(RM, RP, ES, LD, ONE)                                                             \
+    do {                                                                                           \
+        __m256 acc[RM][RP];                                                                        \
+        for (int r = 0; r < RM; r++)                                                               \
+            for (int p = 0; p < RP; p++)                                                           \
+                acc[r][p] = _mm256_setzero_ps();                                                   \
+        int64_t i = 0;                                                                             \
+        for (; i + 8 <= n; i += 8) {                                                               \
+            __m256 xv[RP];                                                                         \
+            for (int p = 0; p < RP; p++)                                                           \
+                xv[p] = _mm256_loadu_ps(x + p * ldx + i);                                          \
+            for (int r = 0; r < RM; r++) {                                                         \
+                const __m256 wv = LD(w + r * row_bytes + (size_t)i * ES);                         \
+                for (int p = 0; p < RP; p++)                                                       \
+                    acc[r][p] = _mm256_add_ps(acc[r][p], _mm256_mul_ps(wv, xv[p]));                \
+            }                                                                                      \
+        }                                                                                          \
+        for (int r = 0; r < RM; r++)                                                               \
+            for (int p = 0; p < RP; p++) {                                                         \
+                float l[8];                                                                        \
+                _mm256_storeu_ps(l, acc[r][p]);                                                    \
+                for (int64_t k = i; k < n; k++)                                                    \
+                    l[k - i] += ONE(w + r * row_bytes + (size_t)k * ES) * x[p * ldx + k];          \
+                out[r * RP + p] =                                                                  \
+                    ((l[0] + l[4]) + (l[2] + l[6])) + ((l[1] + l[5]) + (l[3] + l[7]));             \
+            }                                                                                      \
+    } while (0)
+
+#define REFX_KERNELS(T, ES, LD, ONE)                                                               \
+    float ckpt_vec_dot_##T##_f32_refx(const void *vw, const void *va, int64_t n)                   \
+    {                                                                                              \
+        const uint8_t *w = vw;                                                                     \
+        const float *x = va;                                                                       \
+        const size_t row_bytes = 0;                                                                \
+        const int64_t ldx = 0;                                                                     \
+        float out[1];                                                                              \
+        REFX_BODY(1, 1, ES, LD, ONE);                                                              \
+        return out[0];                                                                             \
+    }                                                                                              \
+    void ckpt_vec_tile_##T##_refx(const void *vw, size_t row_bytes, const float *x, int64_t ldx,   \
+                                  int64_t n, int np, float *out)                                   \
+    {                                                                                              \
+        const uint8_t *w = vw;                                                                     \
+        if (np == 3)                                                                               \
+            REFX_BODY(4, 3, ES, LD, ONE);                                                          \
+        else                                                                                       \
+            REFX_BODY(4, 1, ES, LD, ONE);                                                          \
+    }
+
+REFX_KERNELS(f32, 4, ld_f32, one_f32)
+REFX_KERNELS(f16, 2, ld_f16, one_f16)
+REFX_KERNELS(bf16, 2, ld_bf16, one_bf16)
+#undef REFX_KERNELS
+#undef REFX_BODY
+
 /* ==== activation quantizers (the bytes of the _ref quantizers) ==== */
 
 static inline float hmax_ps(__m256 v)

@@ -3,8 +3,11 @@
  * 32 heads, 8 KV heads, FFN 14336, vocab 32000) with N layers of
  * deterministic pseudo-random weights, for the quantizer benchmark.
  *
- *   gen_gguf_bench OUT.gguf [N_LAYERS]      (default 1 layer)
+ *   gen_gguf_bench OUT.gguf [N_LAYERS [VOCAB.gguf]]   (default 1 layer)
  *
+ * With VOCAB.gguf, its tokenizer.* keys are copied (a smaller vocabulary
+ * fits inside the 32000 rows), so that the tools that tokenize text
+ * (ckpt-verify --against, ckpt-quant --calib) can run on the model.
  * Weights are roughly normal with standard deviation 0.02 (the scale of a
  * trained model's); norms are 1.  Written row by row: memory stays small.
  */
@@ -49,11 +52,11 @@ static int fail(const ckpt_err *err)
 
 int main(int argc, char **argv)
 {
-    if (argc < 2 || argc > 3) {
-        fprintf(stderr, "usage: gen_gguf_bench OUT.gguf [N_LAYERS]\n");
+    if (argc < 2 || argc > 4) {
+        fprintf(stderr, "usage: gen_gguf_bench OUT.gguf [N_LAYERS [VOCAB.gguf]]\n");
         return 2;
     }
-    int layers = argc == 3 ? atoi(argv[2]) : 1;
+    int layers = argc >= 3 ? atoi(argv[2]) : 1;
     if (layers < 1 || layers > 64) {
         fprintf(stderr, "gen_gguf_bench: layers must be 1..64\n");
         return 2;
@@ -91,6 +94,17 @@ int main(int argc, char **argv)
         ckpt_gguf_writer_set_f32(w, "llama.attention.layer_norm_rms_epsilon", 1e-5f, &err) ||
         ckpt_gguf_writer_set_u32(w, "general.file_type", 1, &err))
         return fail(&err);
+    ckpt_gguf *v = NULL; /* the vocabulary's file, open until the header is written */
+    if (argc == 4) {
+        if (ckpt_gguf_open(&v, argv[3], &err) != CKPT_OK)
+            return fail(&err);
+        for (size_t i = 0; i < ckpt_gguf_n_kv(v); i++) {
+            const struct ckpt_gguf_kv *kv = ckpt_gguf_kv_at(v, i);
+            if (strncmp(kv->key, "tokenizer.", 10) == 0 &&
+                ckpt_gguf_writer_copy_kv(w, kv, &err) != CKPT_OK)
+                return fail(&err);
+        }
+    }
     for (int i = 0; i < n; i++) {
         bool norm = t[i].ne[1] == 1;
         if (ckpt_gguf_writer_add_tensor(w, t[i].name, norm ? CKPT_TYPE_F32 : CKPT_TYPE_F16,
@@ -120,5 +134,6 @@ int main(int argc, char **argv)
     free(t);
     if (ckpt_gguf_writer_finish(w, &err) != CKPT_OK)
         return fail(&err);
+    ckpt_gguf_close(v);
     return 0;
 }

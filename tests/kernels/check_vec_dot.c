@@ -216,7 +216,49 @@ START_TEST(act_row_bytes)
     ck_assert_uint_eq(ckpt_act_row_bytes(CKPT_TYPE_Q8_0, 64), 68);
     ck_assert_uint_eq(ckpt_act_row_bytes(CKPT_TYPE_Q8_K, 100), 0);
     ck_assert_uint_eq(ckpt_act_row_bytes(CKPT_TYPE_Q4_K, 256), 0);
-    ck_assert_ptr_null(ckpt_kernels_of(CKPT_ISA_REF)->vec_dot);
+    ck_assert_ptr_null(ckpt_kernels_of(CKPT_ISA_F64)->vec_dot);
+}
+END_TEST
+
+/* The ref table's AVX2 rows (F32/F16/BF16) give the scalar reference's
+ * bits, tails and tiles included. */
+START_TEST(refx_equals_scalar_ref)
+{
+    static const ckpt_type ft[] = {CKPT_TYPE_F32, CKPT_TYPE_F16, CKPT_TYPE_BF16};
+    static const int64_t fn[] = {1, 13, 1000, 4096};
+    const struct ckpt_kernels *k = ckpt_kernels_of(CKPT_ISA_REF);
+    ck_assert_ptr_null(ckpt_kernels_scalar_ref()->vec_dot);
+    if (!k->vec_dot)
+        return; /* no AVX2: the ref table is the scalar one */
+    const ckpt_type t = ft[_i % 3];
+    const int64_t n = fn[_i / 3];
+    rng = 77u + (uint32_t)_i;
+    float *w = malloc(sizeof(float) * (size_t)(4 * n)), *x = malloc(sizeof(float) * (size_t)(3 * n));
+    for (int64_t i = 0; i < 4 * n; i++)
+        w[i] = frand() * (i % 11 == 3 ? 8.0f : 0.5f);
+    for (int64_t i = 0; i < 3 * n; i++)
+        x[i] = frand();
+    size_t rb;
+    ck_assert(ckpt_type_row_bytes(t, n, &rb));
+    uint8_t *wq = malloc(4 * rb);
+    ck_assert_uint_eq(ckpt_quantize_rows_unchecked(t, w, wq, 4, n, NULL), 4 * rb);
+    const struct ckpt_vec_dot *row = &k->vec_dot[t];
+    for (int np = 1; np <= 3; np += 2) {
+        float v[12];
+        row->tile(wq, rb, x, n, n, np, v);
+        for (int r = 0; r < 4; r++)
+            for (int p = 0; p < np; p++) {
+                float want = ckpt_dot_row(t, wq + r * rb, x + p * n, n);
+                ck_assert_msg(ckpt_f32_bits(v[r * np + p]) == ckpt_f32_bits(want),
+                              "%s n=%lld tile %d row %d pos %d: %.9g vs %.9g", ckpt_type_name(t),
+                              (long long)n, np, r, p, (double)v[r * np + p], (double)want);
+                ck_assert(ckpt_f32_bits(row->dot(wq + r * rb, x + p * n, n)) ==
+                          ckpt_f32_bits(want));
+            }
+    }
+    free(w);
+    free(x);
+    free(wq);
 }
 END_TEST
 
@@ -226,6 +268,7 @@ Suite *vec_dot_suite(void)
     TCase *tc = tcase_create("core");
     tcase_add_loop_test(tc, avx2_equals_ref_and_bounds_hold, 0, 4 * N_TYPES);
     tcase_add_test(tc, avx2_act_quant_bytes);
+    tcase_add_loop_test(tc, refx_equals_scalar_ref, 0, 12);
     tcase_add_test(tc, act_row_bytes);
     suite_add_tcase(s, tc);
     return s;
