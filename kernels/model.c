@@ -354,6 +354,30 @@ int64_t ckpt_model_n_past(const ckpt_model *m) { return m->n_past; }
 int64_t ckpt_model_n_ctx(const ckpt_model *m) { return m->n_ctx; }
 ckpt_isa ckpt_model_isa(const ckpt_model *m) { return m->isa; }
 
+static uint64_t view_bytes(const struct ckpt_wview *v)
+{
+    return v->data ? (uint64_t)v->row_bytes * (uint64_t)v->ne[1] : 0;
+}
+
+uint64_t ckpt_model_bytes_per_token(const ckpt_model *m)
+{
+    const struct ckpt_model_weights *w = m->w;
+    uint64_t b = view_bytes(&w->output) + w->tok_embd.row_bytes;
+    for (int64_t l = 0; l < m->cfg.n_layers; l++) {
+        const struct ckpt_layer_views *L = &w->layers[l];
+        b += view_bytes(&L->wq) + view_bytes(&L->wk) + view_bytes(&L->wv) + view_bytes(&L->wo);
+        if (m->cfg.features & CKPT_FEAT_EXPERTS) {
+            const struct ckpt_ffn_views *e = &L->experts[0];
+            b += view_bytes(&L->router) + (uint64_t)m->cfg.n_experts_used *
+                                              (view_bytes(&e->gate) + view_bytes(&e->up) +
+                                               view_bytes(&e->down));
+        } else {
+            b += view_bytes(&L->ffn.gate) + view_bytes(&L->ffn.up) + view_bytes(&L->ffn.down);
+        }
+    }
+    return b;
+}
+
 void ckpt_model_set_observer(ckpt_model *m, ckpt_model_observer fn, void *ctx)
 {
     m->observer = fn;

@@ -153,6 +153,10 @@ const struct ckpt_model_config *ckpt_model_get_config(const ckpt_model *m);
 int64_t ckpt_model_n_past(const ckpt_model *m);
 int64_t ckpt_model_n_ctx(const ckpt_model *m);
 
+/* Bytes of weights one decode step reads: every matrix once (with
+ * experts, n_experts_used of them per layer), one embedding row. */
+uint64_t ckpt_model_bytes_per_token(const ckpt_model *m);
+
 /* The ISA the dot products use. */
 ckpt_isa ckpt_model_isa(const ckpt_model *m);
 

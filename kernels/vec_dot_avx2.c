@@ -67,28 +67,54 @@ static inline int16_t q8k_bsum(const uint8_t *a, int j)
     return s;
 }
 
-/* The unpacked scales of a q4_K/q5_K block: each sub-block's scale as a
- * broadcast, and the mins paired with the 16 bsums of a q8_K block. */
+/* The unpacked scales of a q4_K/q5_K block, in registers: the eight 6-bit
+ * scales as int16 (both halves), and the eight mins as int16.  The
+ * 12-byte packing (quant_blocks.h): bytes 0..3 hold scales 0..3 in their
+ * low 6 bits, bytes 4..7 mins 0..3; bytes 8..11 hold the low 4 bits of
+ * scale 4+k (low nibble) and min 4+k (high nibble), whose top 2 bits are
+ * the top 2 bits of bytes k and 4+k. */
 struct k4_scales {
-    __m256i sc[8];
-    __m256i mins; /* int16 lanes: min of sub-block l/2 */
+    __m256i sc;   /* int16 lanes l and 8+l: scale l */
+    __m128i mins; /* int16 lane l: min l */
 };
 
 static inline void k4_unpack(const uint8_t *scales, struct k4_scales *u)
 {
-    uint8_t sc[8], mn[8];
-    for (int j = 0; j < 8; j++)
-        ckpt_get_scale_min_k4(j, scales, &sc[j], &mn[j]);
-    for (int j = 0; j < 8; j++)
-        u->sc[j] = _mm256_set1_epi16(sc[j]);
-    u->mins = _mm256_setr_epi16(mn[0], mn[0], mn[1], mn[1], mn[2], mn[2], mn[3], mn[3], mn[4],
-                                mn[4], mn[5], mn[5], mn[6], mn[6], mn[7], mn[7]);
+    uint32_t v[3];
+    memcpy(v, scales, 12);
+    const uint32_t lo6 = 0x3f3f3f3fu, lo4 = 0x0f0f0f0fu, lo2 = 0x03030303u;
+    const uint32_t sc_lo = v[0] & lo6, mn_lo = v[1] & lo6;
+    const uint32_t sc_hi = (v[2] & lo4) | ((v[0] >> 6) & lo2) << 4;
+    const uint32_t mn_hi = ((v[2] >> 4) & lo4) | ((v[1] >> 6) & lo2) << 4;
+    const __m128i sc8 = _mm_set_epi32(0, 0, (int)sc_hi, (int)sc_lo);
+    const __m128i mn8 = _mm_set_epi32(0, 0, (int)mn_hi, (int)mn_lo);
+    u->sc = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(sc8));
+    u->mins = _mm_cvtepu8_epi16(mn8);
+}
+
+/* int16 broadcast of scale j from k4_scales.sc (bytes 2j, 2j+1 of each half) */
+static inline __m256i k4_scale(const struct k4_scales *u, int j)
+{
+    const __m256i pick = _mm256_set1_epi16((short)((2 * j) | (2 * j + 1) << 8));
+    return _mm256_shuffle_epi8(u->sc, pick);
 }
 
 /* sum over the 16 bsums of a q8_K block of bsum * v (exact int32) */
 static inline int32_t bsums_dot(const uint8_t *a, __m256i v)
 {
     return hsum_i32(_mm256_madd_epi16(load256(a + Q8K_BSUMS), v));
+}
+
+/* sum over sub-blocks j of min_j * (bsums[2j] + bsums[2j+1]) (exact) */
+static inline int32_t k4_mins_dot(const uint8_t *a, const struct k4_scales *u)
+{
+    const __m256i b = load256(a + Q8K_BSUMS);
+    const __m128i pairs =
+        _mm_hadd_epi16(_mm256_castsi256_si128(b), _mm256_extracti128_si256(b, 1));
+    __m128i s = _mm_madd_epi16(pairs, u->mins);
+    s = _mm_add_epi32(s, _mm_unpackhi_epi64(s, s));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x1));
+    return _mm_cvtsi128_si32(s);
 }
 
 /* Integer sum of the sub-block products of the 128 q4_K nibble bytes qs
@@ -100,8 +126,8 @@ static inline __m256i q4k_sums(const __m256i lo[4], const __m256i hi[4], const u
     for (int j = 0; j < 4; j++) {
         __m256i p0 = _mm256_maddubs_epi16(lo[j], load256(y + 64 * j));
         __m256i p1 = _mm256_maddubs_epi16(hi[j], load256(y + 64 * j + 32));
-        p0 = _mm256_madd_epi16(p0, u->sc[2 * j]);
-        p1 = _mm256_madd_epi16(p1, u->sc[2 * j + 1]);
+        p0 = _mm256_madd_epi16(p0, k4_scale(u, 2 * j));
+        p1 = _mm256_madd_epi16(p1, k4_scale(u, 2 * j + 1));
         acc = _mm256_add_epi32(acc, _mm256_add_epi32(p0, p1));
     }
     return acc;
@@ -127,7 +153,7 @@ float ckpt_vec_dot_q4_K_q8_K_avx2(const void *vw, const void *va, int64_t n)
         __m256i lo[4], hi[4];
         q4k_nibbles(w + 16, lo, hi);
         const int32_t sumi = hsum_i32(q4k_sums(lo, hi, a + Q8K_QS, &u));
-        const int32_t summ = bsums_dot(a, u.mins);
+        const int32_t summ = k4_mins_dot(a, &u);
         const float dy = q8k_d(a);
         const float d = f16_at(w) * dy, dmin = f16_at(w + 2) * dy;
         sumf += d * (float)sumi - dmin * (float)summ;
@@ -149,7 +175,7 @@ void ckpt_vec_dot4_q4_K_q8_K_avx2(const void *vw, const void *va, size_t stride,
         for (int k = 0; k < 4; k++) {
             const uint8_t *ak = a + k * stride;
             const int32_t sumi = hsum_i32(q4k_sums(lo, hi, ak + Q8K_QS, &u));
-            const int32_t summ = bsums_dot(ak, u.mins);
+            const int32_t summ = k4_mins_dot(ak, &u);
             const float dy = q8k_d(ak);
             const float d = dw * dy, dmin = mw * dy;
             sumf[k] += d * (float)sumi - dmin * (float)summ;
@@ -164,13 +190,9 @@ float ckpt_vec_dot_q5_K_q8_K_avx2(const void *vw, const void *va, int64_t n)
     const __m256i m4 = _mm256_set1_epi8(0xF), one = _mm256_set1_epi8(1);
     float sumf = 0.0f;
     for (int64_t i = 0; i < n / QK_K; i++, w += sizeof(block_q5_K), a += sizeof(block_q8_K)) {
-        const uint8_t *scales = w + 4, *qh = w + 16, *qs = w + 48, *y = a + Q8K_QS;
-        uint8_t sc[8], mn[8];
-        int32_t summ = 0;
-        for (int j = 0; j < 8; j++) {
-            ckpt_get_scale_min_k4(j, scales, &sc[j], &mn[j]);
-            summ += mn[j] * (q8k_bsum(a, 2 * j) + q8k_bsum(a, 2 * j + 1));
-        }
+        const uint8_t *qh = w + 16, *qs = w + 48, *y = a + Q8K_QS;
+        struct k4_scales u;
+        k4_unpack(w + 4, &u);
         const __m256i h = load256(qh);
         __m256i acc = _mm256_setzero_si256();
         for (int j = 0; j < 4; j++) {
@@ -182,11 +204,12 @@ float ckpt_vec_dot_q5_K_q8_K_avx2(const void *vw, const void *va, int64_t n)
                                                _mm256_slli_epi16(h1, 4));
             __m256i p0 = _mm256_maddubs_epi16(lo, load256(y + 64 * j));
             __m256i p1 = _mm256_maddubs_epi16(hi, load256(y + 64 * j + 32));
-            p0 = _mm256_madd_epi16(p0, _mm256_set1_epi16(sc[2 * j]));
-            p1 = _mm256_madd_epi16(p1, _mm256_set1_epi16(sc[2 * j + 1]));
+            p0 = _mm256_madd_epi16(p0, k4_scale(&u, 2 * j));
+            p1 = _mm256_madd_epi16(p1, k4_scale(&u, 2 * j + 1));
             acc = _mm256_add_epi32(acc, _mm256_add_epi32(p0, p1));
         }
         const int32_t sumi = hsum_i32(acc);
+        const int32_t summ = k4_mins_dot(a, &u);
         const float dy = q8k_d(a);
         const float d = f16_at(w) * dy, dmin = f16_at(w + 2) * dy;
         sumf += d * (float)sumi - dmin * (float)summ;
