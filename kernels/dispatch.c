@@ -53,19 +53,20 @@ static const struct ckpt_act_quant act_quant_avx2 = {ckpt_act_quant_q8_0_avx2,
 static const struct ckpt_kernels tables[CKPT_ISA_COUNT] = {
     [CKPT_ISA_REF] = {CKPT_ISA_REF, ckpt_dot_chunk_ref, ckpt_dot_sum_ref, ckpt_vec_dot_f32,
                       ckpt_weighted_sum_f32, ckpt_f16_to_f32_ref, ckpt_bf16_to_f32_ref,
-                      &ckpt_kq_ref, NULL, NULL},
+                      ckpt_f32_to_f16_ref, ckpt_f32_to_bf16_ref, &ckpt_kq_ref, NULL, NULL},
     [CKPT_ISA_AVX2] = {CKPT_ISA_AVX2, ckpt_dot_chunk_avx2, ckpt_dot_sum_avx2, ckpt_dot_f32_avx2,
                        ckpt_weighted_sum_f32, ckpt_f16_to_f32_avx2, ckpt_bf16_to_f32_avx2,
-                       &ckpt_kq_avx2, vec_dot_avx2, &act_quant_avx2},
+                       ckpt_f32_to_f16_avx2, ckpt_f32_to_bf16_avx2, &ckpt_kq_avx2, vec_dot_avx2, &act_quant_avx2},
     [CKPT_ISA_F64] = {CKPT_ISA_F64, ckpt_dot_chunk_f64, ckpt_dot_sum_f64, ckpt_dot_f32_f64_f,
                       ckpt_weighted_sum_f64, ckpt_f16_to_f32_ref, ckpt_bf16_to_f32_ref,
-                      &ckpt_kq_ref, NULL, NULL},
+                      ckpt_f32_to_f16_ref, ckpt_f32_to_bf16_ref, &ckpt_kq_ref, NULL, NULL},
 };
 
 /* ref with its F32/F16/BF16 row dots in AVX2 registers (same bits) */
 static const struct ckpt_kernels ref_avx2 = {
     CKPT_ISA_REF, ckpt_dot_chunk_ref, ckpt_dot_sum_ref, ckpt_vec_dot_f32, ckpt_weighted_sum_f32,
-    ckpt_f16_to_f32_ref, ckpt_bf16_to_f32_ref, &ckpt_kq_ref, vec_dot_refx, NULL};
+    ckpt_f16_to_f32_ref, ckpt_bf16_to_f32_ref, ckpt_f32_to_f16_ref, ckpt_f32_to_bf16_ref,
+    &ckpt_kq_ref, vec_dot_refx, NULL};
 
 static const char *const isa_names[CKPT_ISA_COUNT] = {"ref", "avx2", "f64"};
 

@@ -56,6 +56,11 @@ struct ckpt_kernels {
      * every ISA (F16C quiets a signalling NaN) */
     void (*f16_to_f32)(const void *src, float *dst, int64_t n);
     void (*bf16_to_f32)(const void *src, float *dst, int64_t n);
+    /* n f32 values to little-endian f16 / bf16 (any alignment): the bytes
+     * of ckpt_f32_to_f16 / ckpt_f32_to_bf16 in every ISA (the converter's
+     * output) */
+    void (*f32_to_f16)(const float *src, void *dst, int64_t n);
+    void (*f32_to_bf16)(const float *src, void *dst, int64_t n);
     /* the quantizers' scale searches: the same bytes in every ISA */
     const struct ckpt_kq_kernels *kq;
     /* dots with activations quantized once per product, indexed by weight
