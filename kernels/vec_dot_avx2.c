@@ -60,13 +60,6 @@ static inline float q8k_d(const uint8_t *a)
     return d;
 }
 
-static inline int16_t q8k_bsum(const uint8_t *a, int j)
-{
-    int16_t s;
-    memcpy(&s, a + Q8K_BSUMS + 2 * j, 2);
-    return s;
-}
-
 /* The unpacked scales of a q4_K/q5_K block, in registers: the eight 6-bit
  * scales as int16 (both halves), and the eight mins as int16.  The
  * 12-byte packing (quant_blocks.h): bytes 0..3 hold scales 0..3 in their
@@ -230,7 +223,8 @@ static inline void q6k_half(const uint8_t *ql, const uint8_t *qh, __m256i q[4])
     const __m256i m4 = _mm256_set1_epi8(0xF), m2 = _mm256_set1_epi8(3);
     const __m256i bh = load256(qh);
     const __m256i l0 = load256(ql), l1 = load256(ql + 32);
-    q[0] = _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_slli_epi16(_mm256_and_si256(bh, m2), 4));
+    q[0] = _mm256_or_si256(_mm256_and_si256(l0, m4),
+                           _mm256_slli_epi16(_mm256_and_si256(bh, m2), 4));
     q[1] = _mm256_or_si256(_mm256_and_si256(l1, m4),
                            _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(bh, 2), m2), 4));
     q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4),
@@ -262,7 +256,8 @@ float ckpt_vec_dot_q6_K_q8_K_avx2(const void *vw, const void *va, int64_t n)
             __m256i q[4];
             q6k_half(w + 64 * h, w + 128 + 32 * h, q);
             for (int g = 0; g < 4; g++) {
-                const __m256i p = _mm256_maddubs_epi16(q[g], load256(a + Q8K_QS + 128 * h + 32 * g));
+                const __m256i y = load256(a + Q8K_QS + 128 * h + 32 * g);
+                const __m256i p = _mm256_maddubs_epi16(q[g], y);
                 acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p, pairs[4 * h + g]));
             }
         }
@@ -366,7 +361,10 @@ float ckpt_vec_dot_q4_0_q8_0_avx2(const void *vw, const void *va, int64_t n)
 
 /* ==== F32 / F16 / BF16 x f32 ==== */
 
-static inline __m256 ld_f32(const uint8_t *p) { return _mm256_loadu_ps((const float *)(const void *)p); }
+static inline __m256 ld_f32(const uint8_t *p)
+{
+    return _mm256_loadu_ps((const float *)(const void *)p);
+}
 
 static inline __m256 ld_f16(const uint8_t *p)
 {
@@ -403,9 +401,52 @@ static inline float one_bf16(const uint8_t *p)
 /* One accumulator per (row, position) over 8-element steps, the lanes
  * reduced as vec_dot.c does, then the tail in order (vec_dot.h).  RM rows
  * of ES-byte elements x RP positions; LD widens 8 elements, ONE one. */
-#define TILE_BODY(RM, RP, ES, LD, ONE)                                                                 do {                                                                                                   __m256 acc[RM][RP];                                                                                for (int r = 0; r < RM; r++)                                                                           for (int p = 0; p < RP; p++)                                                                           acc[r][p] = _mm256_setzero_ps();                                                           int64_t i = 0;                                                                                     for (; i + 8 <= n; i += 8) {                                                                           __m256 xv[RP];                                                                                     for (int p = 0; p < RP; p++)                                                                           xv[p] = _mm256_loadu_ps(x + p * ldx + i);                                                      for (int r = 0; r < RM; r++) {                                                                         const __m256 wv = LD(w + r * row_bytes + (size_t)i * ES);                                         for (int p = 0; p < RP; p++)                                                                           acc[r][p] = _mm256_fmadd_ps(wv, xv[p], acc[r][p]);                                         }                                                                                              }                                                                                                  for (int r = 0; r < RM; r++)                                                                           for (int p = 0; p < RP; p++) {                                                                         float sum = reduce_lanes(acc[r][p]);                                                               for (int64_t k = i; k < n; k++)                                                                        sum += ONE(w + r * row_bytes + (size_t)k * ES) * x[p * ldx + k];                               out[r * RP + p] = sum;                                                                         }                                                                                          } while (0)
+#define TILE_BODY(RM, RP, ES, LD, ONE)                                                             \
+    do {                                                                                           \
+        __m256 acc[RM][RP];                                                                        \
+        for (int r = 0; r < RM; r++)                                                               \
+            for (int p = 0; p < RP; p++)                                                           \
+                acc[r][p] = _mm256_setzero_ps();                                                   \
+        int64_t i = 0;                                                                             \
+        for (; i + 8 <= n; i += 8) {                                                               \
+            __m256 xv[RP];                                                                         \
+            for (int p = 0; p < RP; p++)                                                           \
+                xv[p] = _mm256_loadu_ps(x + p * ldx + i);                                          \
+            for (int r = 0; r < RM; r++) {                                                         \
+                const __m256 wv = LD(w + r * row_bytes + (size_t)i * ES);                          \
+               for (int p = 0; p < RP; p++)                                                        \
+                   acc[r][p] = _mm256_fmadd_ps(wv, xv[p], acc[r][p]);                              \
+           }                                                                                       \
+       }                                                                                           \
+       for (int r = 0; r < RM; r++)                                                                \
+           for (int p = 0; p < RP; p++) {                                                          \
+               float sum = reduce_lanes(acc[r][p]);                                                \
+               for (int64_t k = i; k < n; k++)                                                     \
+                   sum += ONE(w + r * row_bytes + (size_t)k * ES) * x[p * ldx + k];                \
+               out[r * RP + p] = sum;                                                              \
+           }                                                                                       \
+   } while (0)
 
-#define F32X_KERNELS(T, ES, LD, ONE)                                                                   float ckpt_vec_dot_##T##_f32_avx2(const void *vw, const void *va, int64_t n)                       {                                                                                                      const uint8_t *w = vw;                                                                             const float *x = va;                                                                               const size_t row_bytes = 0;                                                                        const int64_t ldx = 0;                                                                             float out[1];                                                                                      TILE_BODY(1, 1, ES, LD, ONE);                                                                      return out[0];                                                                                 }                                                                                                  void ckpt_vec_tile_##T##_avx2(const void *vw, size_t row_bytes, const float *x, int64_t ldx,                                     int64_t n, int np, float *out)                                       {                                                                                                      const uint8_t *w = vw;                                                                             if (np == 3)                                                                                           TILE_BODY(4, 3, ES, LD, ONE);                                                                  else                                                                                                   TILE_BODY(4, 1, ES, LD, ONE);                                                              }
+#define F32X_KERNELS(T, ES, LD, ONE)                                                               \
+    float ckpt_vec_dot_##T##_f32_avx2(const void *vw, const void *va, int64_t n)                   \
+    {                                                                                              \
+        const uint8_t *w = vw;                                                                     \
+        const float *x = va;                                                                       \
+        const size_t row_bytes = 0;                                                                \
+        const int64_t ldx = 0;                                                                     \
+        float out[1];                                                                              \
+        TILE_BODY(1, 1, ES, LD, ONE);                                                              \
+        return out[0];                                                                             \
+    }                                                                                              \
+    void ckpt_vec_tile_##T##_avx2(const void *vw, size_t row_bytes, const float *x, int64_t ldx,   \
+                                  int64_t n, int np, float *out)                                   \
+    {                                                                                              \
+        const uint8_t *w = vw;                                                                     \
+        if (np == 3)                                                                               \
+            TILE_BODY(4, 3, ES, LD, ONE);                                                          \
+        else                                                                                       \
+            TILE_BODY(4, 1, ES, LD, ONE);                                                          \
+    }
 
 F32X_KERNELS(f32, 4, ld_f32, one_f32)
 F32X_KERNELS(f16, 2, ld_f16, one_f16)

@@ -233,7 +233,8 @@ START_TEST(refx_equals_scalar_ref)
     const ckpt_type t = ft[_i % 3];
     const int64_t n = fn[_i / 3];
     rng = 77u + (uint32_t)_i;
-    float *w = malloc(sizeof(float) * (size_t)(4 * n)), *x = malloc(sizeof(float) * (size_t)(3 * n));
+    float *w = malloc(sizeof(float) * (size_t)(4 * n));
+    float *x = malloc(sizeof(float) * (size_t)(3 * n));
     for (int64_t i = 0; i < 4 * n; i++)
         w[i] = frand() * (i % 11 == 3 ? 8.0f : 0.5f);
     for (int64_t i = 0; i < 3 * n; i++)
