@@ -540,6 +540,15 @@ static void observe(const ckpt_model *m, enum ckpt_mm_weight wt, int64_t layer, 
     m->observer(m->observer_ctx, &in);
 }
 
+/* Rows per chunk handed to a thread: about eight chunks per thread (a
+ * thread slowed by other load leaves its later chunks to the others), in
+ * multiples of 4 (the register tiles). */
+static int64_t mm_grain(int64_t rows, int n_threads)
+{
+    int64_t g = rows / (8 * (int64_t)n_threads);
+    return g < 4 ? 4 : g / 4 * 4;
+}
+
 /* out[j][row] = w[row] . x[j] for the nx vectors of x, rows split across the
  * pool.  same_x: x holds what it held for the previous product (its
  * quantized copy can be reused). */
@@ -561,7 +570,8 @@ static void matmul(ckpt_model *m, const struct ckpt_wview *w, const float *x, in
             j.tile = vd->tile;
         }
     }
-    ckpt_pool_run(m->pool, j.dot ? mm_rows_vec : mm_rows, &j, w->ne[1]);
+    ckpt_pool_run_dynamic(m->pool, j.dot ? mm_rows_vec : mm_rows, &j, w->ne[1],
+                          mm_grain(w->ne[1], m->n_threads));
     if (m->release)
         m->release(m->release_ctx, w->data, (size_t)w->ne[1] * w->row_bytes);
 }
@@ -629,7 +639,7 @@ static void attention_block(ckpt_model *m, int64_t l, int64_t pos0, int64_t nt)
             ckpt_ops_rope_apply(kc + t * m->kv_dim + h * hd, cs, sn, half);
     }
     struct att_job j = {m, l, pos0};
-    ckpt_pool_run(m->pool, att_items, &j, nt * c->n_heads);
+    ckpt_pool_run_dynamic(m->pool, att_items, &j, nt * c->n_heads, 1);
     observe(m, CKPT_MM_ATTN_OUTPUT, l, -1, m->att, nt, m->q_dim);
     matmul(m, &L->wo, m->att, m->q_dim, nt, m->proj, d, false);
     for (int64_t i = 0; i < nt * d; i++)
