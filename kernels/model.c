@@ -549,11 +549,12 @@ static int64_t mm_grain(int64_t rows, int n_threads)
     return g < 4 ? 4 : g / 4 * 4;
 }
 
-/* out[j][row] = w[row] . x[j] for the nx vectors of x, rows split across the
- * pool.  same_x: x holds what it held for the previous product (its
- * quantized copy can be reused). */
-static void matmul(ckpt_model *m, const struct ckpt_wview *w, const float *x, int64_t ldx,
-                   int64_t nx, float *out, int64_t ldo, bool same_x)
+/* The product out[j][row] = w[row] . x[j] for the nx vectors of x, ready to
+ * run: its kernel chosen and its input quantized if the kernel wants it.
+ * same_x: x holds what it held for the previous product (its quantized
+ * copy can be reused). */
+static struct mm_job mm_prepare(ckpt_model *m, const struct ckpt_wview *w, const float *x,
+                                int64_t ldx, int64_t nx, float *out, int64_t ldo, bool same_x)
 {
     struct mm_job j = {m->isa, w, x, ldx, nx, out, ldo, NULL, NULL, NULL, NULL, 0};
     const struct ckpt_vec_dot *vd = m->k->vec_dot ? &m->k->vec_dot[w->type] : NULL;
@@ -570,10 +571,53 @@ static void matmul(ckpt_model *m, const struct ckpt_wview *w, const float *x, in
             j.tile = vd->tile;
         }
     }
-    ckpt_pool_run_dynamic(m->pool, j.dot ? mm_rows_vec : mm_rows, &j, w->ne[1],
-                          mm_grain(w->ne[1], m->n_threads));
-    if (m->release)
+    return j;
+}
+
+struct mm_group {
+    const struct mm_job *jobs;
+    int n;
+};
+
+/* Items are the rows of the group's products, one after the other. */
+static void mm_group_rows(void *ctx, int64_t begin, int64_t end, int thread)
+{
+    const struct mm_group *g = ctx;
+    int64_t base = 0;
+    for (int k = 0; k < g->n && base < end; k++) {
+        const struct mm_job *j = &g->jobs[k];
+        const int64_t rows = j->w->ne[1];
+        const int64_t b = begin > base ? begin - base : 0;
+        const int64_t e = end - base < rows ? end - base : rows;
+        if (b < e)
+            (j->dot ? mm_rows_vec : mm_rows)((void *)j, b, e, thread);
+        base += rows;
+    }
+}
+
+/* Run n prepared products that share nothing but their input in one pass
+ * of the pool (q, k and v; gate and up): one wake-up of the threads, not
+ * n.  Each value is still one row's product: independent of the split. */
+static void matmuls(ckpt_model *m, const struct mm_job *jobs, int n)
+{
+    int64_t rows = 0;
+    for (int k = 0; k < n; k++)
+        rows += jobs[k].w->ne[1];
+    struct mm_group g = {jobs, n};
+    ckpt_pool_run_dynamic(m->pool, mm_group_rows, &g, rows, mm_grain(rows, m->n_threads));
+    for (int k = 0; m->release && k < n; k++) {
+        const struct ckpt_wview *w = jobs[k].w;
         m->release(m->release_ctx, w->data, (size_t)w->ne[1] * w->row_bytes);
+    }
+}
+
+/* out[j][row] = w[row] . x[j] for the nx vectors of x, rows split across the
+ * pool (same_x as for mm_prepare). */
+static void matmul(ckpt_model *m, const struct ckpt_wview *w, const float *x, int64_t ldx,
+                   int64_t nx, float *out, int64_t ldo, bool same_x)
+{
+    const struct mm_job j = mm_prepare(m, w, x, ldx, nx, out, ldo, same_x);
+    matmuls(m, &j, 1);
 }
 
 /* ==== attention ==== */
@@ -628,9 +672,10 @@ static void attention_block(ckpt_model *m, int64_t l, int64_t pos0, int64_t nt)
     observe(m, CKPT_MM_ATTN_Q, l, -1, m->xn, nt, d);
     observe(m, CKPT_MM_ATTN_K, l, -1, m->xn, nt, d);
     observe(m, CKPT_MM_ATTN_V, l, -1, m->xn, nt, d);
-    matmul(m, &L->wq, m->xn, d, nt, m->q, m->q_dim, false);
-    matmul(m, &L->wk, m->xn, d, nt, kc, m->kv_dim, true);
-    matmul(m, &L->wv, m->xn, d, nt, vc, m->kv_dim, true);
+    const struct mm_job qkv[3] = {mm_prepare(m, &L->wq, m->xn, d, nt, m->q, m->q_dim, false),
+                                  mm_prepare(m, &L->wk, m->xn, d, nt, kc, m->kv_dim, true),
+                                  mm_prepare(m, &L->wv, m->xn, d, nt, vc, m->kv_dim, true)};
+    matmuls(m, qkv, 3);
     for (int64_t t = 0; t < nt; t++) {
         const float *cs = m->rope_cos + t * half, *sn = m->rope_sin + t * half;
         for (int64_t h = 0; h < c->n_heads; h++)
@@ -654,8 +699,9 @@ static void swiglu(ckpt_model *m, const struct ckpt_ffn_views *f, int64_t l, int
     int64_t d = m->cfg.dim, F = m->cfg.ffn_dim;
     observe(m, CKPT_MM_FFN_GATE, l, e, x, nx, d);
     observe(m, CKPT_MM_FFN_UP, l, e, x, nx, d);
-    matmul(m, &f->gate, x, d, nx, m->ffn_a, F, false);
-    matmul(m, &f->up, x, d, nx, m->ffn_b, F, true);
+    const struct mm_job gate_up[2] = {mm_prepare(m, &f->gate, x, d, nx, m->ffn_a, F, false),
+                                      mm_prepare(m, &f->up, x, d, nx, m->ffn_b, F, true)};
+    matmuls(m, gate_up, 2);
     for (int64_t i = 0; i < nx * F; i++)
         m->ffn_a[i] = ckpt_ops_silu(m->ffn_a[i]) * m->ffn_b[i];
     observe(m, CKPT_MM_FFN_DOWN, l, e, m->ffn_a, nx, F);
