@@ -47,84 +47,61 @@ void ckpt_act_quant_q8_K_ref(const float *x, void *dst, int64_t n)
 
 /* ==== k-quants x q8_K ==== */
 
-float ckpt_vec_dot_q4_K_q8_K_ref(const void *vw, const void *va, int64_t n)
+/* One q4_K or q5_K block (qh: the q5_K fifth bits, NULL for q4_K) against a
+ * q8_K block: d * sumi - dmin * summ as vec_dot.h says. */
+static float k4_block(const uint8_t scales[12], const uint8_t qs[128], const uint8_t *qh,
+                      uint16_t d16, uint16_t dmin16, const block_q8_K *y)
 {
-    const uint8_t *w = vw, *a = va;
-    float sumf = 0.0f;
-    for (int64_t i = 0; i < n / QK_K; i++, w += sizeof(block_q4_K), a += sizeof(block_q8_K)) {
-        block_q4_K x;
-        block_q8_K y;
-        memcpy(&x, w, sizeof x);
-        memcpy(&y, a, sizeof y);
-        int32_t sumi = 0, summ = 0;
-        for (int j = 0; j < 8; j++) {
-            uint8_t sc, m;
-            ckpt_get_scale_min_k4(j, x.scales, &sc, &m);
-            int32_t s = 0;
-            const uint8_t *q = x.qs + 32 * (j / 2);
-            for (int l = 0; l < 32; l++)
-                s += (j % 2 ? q[l] >> 4 : q[l] & 0xF) * y.qs[32 * j + l];
-            sumi += sc * s;
-            summ += m * (y.bsums[2 * j] + y.bsums[2 * j + 1]);
+    int32_t sumi = 0, summ = 0;
+    for (int j = 0; j < 8; j++) {
+        uint8_t sc, m;
+        ckpt_get_scale_min_k4(j, scales, &sc, &m);
+        int32_t s = 0;
+        const uint8_t *q = qs + 32 * (j / 2);
+        for (int l = 0; l < 32; l++) {
+            int v = j % 2 ? q[l] >> 4 : q[l] & 0xF;
+            if (qh)
+                v += ((qh[l] >> j) & 1) * 16;
+            s += v * y->qs[32 * j + l];
         }
-        const float d = ckpt_f16_to_f32(x.d) * y.d, dmin = ckpt_f16_to_f32(x.dmin) * y.d;
-        sumf += d * (float)sumi - dmin * (float)summ;
+        sumi += sc * s;
+        summ += m * (y->bsums[2 * j] + y->bsums[2 * j + 1]);
     }
-    return sumf;
+    const float d = ckpt_f16_to_f32(d16) * y->d, dmin = ckpt_f16_to_f32(dmin16) * y->d;
+    return d * (float)sumi - dmin * (float)summ;
 }
 
-float ckpt_vec_dot_q5_K_q8_K_ref(const void *vw, const void *va, int64_t n)
+static float q4_K_block(const uint8_t *w, const block_q8_K *y)
 {
-    const uint8_t *w = vw, *a = va;
-    float sumf = 0.0f;
-    for (int64_t i = 0; i < n / QK_K; i++, w += sizeof(block_q5_K), a += sizeof(block_q8_K)) {
-        block_q5_K x;
-        block_q8_K y;
-        memcpy(&x, w, sizeof x);
-        memcpy(&y, a, sizeof y);
-        int32_t sumi = 0, summ = 0;
-        for (int j = 0; j < 8; j++) {
-            uint8_t sc, m;
-            ckpt_get_scale_min_k4(j, x.scales, &sc, &m);
-            int32_t s = 0;
-            const uint8_t *q = x.qs + 32 * (j / 2);
-            for (int l = 0; l < 32; l++) {
-                int v = (j % 2 ? q[l] >> 4 : q[l] & 0xF) + ((x.qh[l] >> j) & 1) * 16;
-                s += v * y.qs[32 * j + l];
-            }
-            sumi += sc * s;
-            summ += m * (y.bsums[2 * j] + y.bsums[2 * j + 1]);
-        }
-        const float d = ckpt_f16_to_f32(x.d) * y.d, dmin = ckpt_f16_to_f32(x.dmin) * y.d;
-        sumf += d * (float)sumi - dmin * (float)summ;
-    }
-    return sumf;
+    block_q4_K x;
+    memcpy(&x, w, sizeof x);
+    return k4_block(x.scales, x.qs, NULL, x.d, x.dmin, y);
 }
 
-float ckpt_vec_dot_q6_K_q8_K_ref(const void *vw, const void *va, int64_t n)
+static float q5_K_block(const uint8_t *w, const block_q8_K *y)
 {
-    const uint8_t *w = vw, *a = va;
-    float sumf = 0.0f;
-    for (int64_t i = 0; i < n / QK_K; i++, w += sizeof(block_q6_K), a += sizeof(block_q8_K)) {
-        block_q6_K x;
-        block_q8_K y;
-        memcpy(&x, w, sizeof x);
-        memcpy(&y, a, sizeof y);
-        int32_t sumi = 0;
-        /* element e of a 128-half h: ql[64h + e%64] nibble e/64, qh[32h + e%32] bits 2*(e/32) */
-        for (int e = 0; e < QK_K; e += 16) {
-            int32_t s = 0;
-            for (int k = e; k < e + 16; k++) {
-                int h = k / 128, r = k % 128;
-                int lo = x.ql[64 * h + r % 64] >> (4 * (r / 64)) & 0xF;
-                int hi = x.qh[32 * h + r % 32] >> (2 * (r / 32)) & 3;
-                s += ((lo | hi << 4) - 32) * y.qs[k];
-            }
-            sumi += x.scales[e / 16] * s;
+    block_q5_K x;
+    memcpy(&x, w, sizeof x);
+    return k4_block(x.scales, x.qs, x.qh, x.d, x.dmin, y);
+}
+
+static float q6_K_block(const uint8_t *w, const block_q8_K *y)
+{
+    block_q6_K x;
+    memcpy(&x, w, sizeof x);
+    int32_t sumi = 0;
+    /* element e of a 128-half h: ql[64h + e%64] nibble e/64, qh[32h + e%32] bits 2*(e/32) */
+    for (int e = 0; e < QK_K; e += 16) {
+        int32_t s = 0;
+        for (int k = e; k < e + 16; k++) {
+            int h = k / 128, r = k % 128;
+            int lo = x.ql[64 * h + r % 64] >> (4 * (r / 64)) & 0xF;
+            int hi = x.qh[32 * h + r % 32] >> (2 * (r / 32)) & 3;
+            s += ((lo | hi << 4) - 32) * y->qs[k];
         }
-        sumf += ckpt_f16_to_f32(x.d) * y.d * (float)sumi;
+        sumi += x.scales[e / 16] * s;
     }
-    return sumf;
+    return ckpt_f16_to_f32(x.d) * y->d * (float)sumi;
 }
 
 /* Signed scale j (-32..31) of a q3_K block (as the dequantizer reads it). */
@@ -135,55 +112,66 @@ static int q3_scale(const uint8_t scales[12], int j)
     return (lo | hi << 4) - 32;
 }
 
-float ckpt_vec_dot_q3_K_q8_K_ref(const void *vw, const void *va, int64_t n)
+static float q3_K_block(const uint8_t *w, const block_q8_K *y)
 {
-    const uint8_t *w = vw, *a = va;
-    float sumf = 0.0f;
-    for (int64_t i = 0; i < n / QK_K; i++, w += sizeof(block_q3_K), a += sizeof(block_q8_K)) {
-        block_q3_K x;
-        block_q8_K y;
-        memcpy(&x, w, sizeof x);
-        memcpy(&y, a, sizeof y);
-        int32_t sumi = 0;
-        /* element k: 2 bits at qs[32*(k/128) + k%32] >> 2*((k%128)/32), high bit
-         * hmask[k%32] bit k/32 (clear: minus 4); scale of the 16 elements k/16 */
-        for (int g = 0; g < 16; g++) {
-            int32_t s = 0;
-            for (int k = 16 * g; k < 16 * g + 16; k++) {
-                int q = (x.qs[32 * (k / 128) + k % 32] >> (2 * ((k % 128) / 32))) & 3;
-                q -= (x.hmask[k % 32] >> (k / 32) & 1) ? 0 : 4;
-                s += q * y.qs[k];
-            }
-            sumi += q3_scale(x.scales, g) * s;
+    block_q3_K x;
+    memcpy(&x, w, sizeof x);
+    int32_t sumi = 0;
+    /* element k: 2 bits at qs[32*(k/128) + k%32] >> 2*((k%128)/32), high bit
+     * hmask[k%32] bit k/32 (clear: minus 4); scale of the 16 elements k/16 */
+    for (int g = 0; g < 16; g++) {
+        int32_t s = 0;
+        for (int k = 16 * g; k < 16 * g + 16; k++) {
+            int q = (x.qs[32 * (k / 128) + k % 32] >> (2 * ((k % 128) / 32))) & 3;
+            q -= (x.hmask[k % 32] >> (k / 32) & 1) ? 0 : 4;
+            s += q * y->qs[k];
         }
-        sumf += ckpt_f16_to_f32(x.d) * y.d * (float)sumi;
+        sumi += q3_scale(x.scales, g) * s;
+    }
+    return ckpt_f16_to_f32(x.d) * y->d * (float)sumi;
+}
+
+static float q2_K_block(const uint8_t *w, const block_q8_K *y)
+{
+    block_q2_K x;
+    memcpy(&x, w, sizeof x);
+    int32_t sumi = 0, summ = 0;
+    /* element k: qs[32*(k/128) + k%32] >> 2*((k%128)/32); scale byte k/16 */
+    for (int g = 0; g < 16; g++) {
+        int32_t s = 0;
+        for (int k = 16 * g; k < 16 * g + 16; k++)
+            s += ((x.qs[32 * (k / 128) + k % 32] >> (2 * ((k % 128) / 32))) & 3) * y->qs[k];
+        sumi += (x.scales[g] & 0xF) * s;
+        summ += (x.scales[g] >> 4) * y->bsums[g];
+    }
+    const float d = ckpt_f16_to_f32(x.d) * y->d, dmin = ckpt_f16_to_f32(x.dmin) * y->d;
+    return d * (float)sumi - dmin * (float)summ;
+}
+
+/* The block sums of any k-quant (blocks of block_bytes) added in block order. */
+static float dot_k(float (*block)(const uint8_t *, const block_q8_K *), size_t block_bytes,
+                   const uint8_t *w, const uint8_t *a, int64_t n)
+{
+    float sumf = 0.0f;
+    for (int64_t i = 0; i < n / QK_K; i++, w += block_bytes, a += sizeof(block_q8_K)) {
+        block_q8_K y;
+        memcpy(&y, a, sizeof y);
+        sumf += block(w, &y);
     }
     return sumf;
 }
 
-float ckpt_vec_dot_q2_K_q8_K_ref(const void *vw, const void *va, int64_t n)
-{
-    const uint8_t *w = vw, *a = va;
-    float sumf = 0.0f;
-    for (int64_t i = 0; i < n / QK_K; i++, w += sizeof(block_q2_K), a += sizeof(block_q8_K)) {
-        block_q2_K x;
-        block_q8_K y;
-        memcpy(&x, w, sizeof x);
-        memcpy(&y, a, sizeof y);
-        int32_t sumi = 0, summ = 0;
-        /* element k: qs[32*(k/128) + k%32] >> 2*((k%128)/32); scale byte k/16 */
-        for (int g = 0; g < 16; g++) {
-            int32_t s = 0;
-            for (int k = 16 * g; k < 16 * g + 16; k++)
-                s += ((x.qs[32 * (k / 128) + k % 32] >> (2 * ((k % 128) / 32))) & 3) * y.qs[k];
-            sumi += (x.scales[g] & 0xF) * s;
-            summ += (x.scales[g] >> 4) * y.bsums[g];
-        }
-        const float d = ckpt_f16_to_f32(x.d) * y.d, dmin = ckpt_f16_to_f32(x.dmin) * y.d;
-        sumf += d * (float)sumi - dmin * (float)summ;
+#define DOT_K(name, blk)                                                                           \
+    float ckpt_vec_dot_##name##_q8_K_ref(const void *w, const void *a, int64_t n)                  \
+    {                                                                                              \
+        return dot_k(name##_block, sizeof(blk), w, a, n);                                          \
     }
-    return sumf;
-}
+DOT_K(q2_K, block_q2_K)
+DOT_K(q3_K, block_q3_K)
+DOT_K(q4_K, block_q4_K)
+DOT_K(q5_K, block_q5_K)
+DOT_K(q6_K, block_q6_K)
+#undef DOT_K
 
 /* ==== 32-element blocks x q8_0 ==== */
 
@@ -341,10 +329,9 @@ static float dot_lanes(widen_fn widen, size_t esize, const uint8_t *w, const flo
     for (; i + LANES <= n; i += LANES)
         for (int l = 0; l < LANES; l++)
             acc[l] = fmaf(widen(w + esize * (size_t)(i + l)), x[i + l], acc[l]);
-    float sum = reduce_lanes(acc);
-    for (; i < n; i++)
-        sum += widen(w + esize * (size_t)i) * x[i];
-    return sum;
+    for (int l = 0; i < n; i++, l++)
+        acc[l] += widen(w + esize * (size_t)i) * x[i];
+    return reduce_lanes(acc);
 }
 
 float ckpt_vec_dot_f32_f32_ref(const void *w, const void *a, int64_t n)

@@ -86,9 +86,9 @@ float ckpt_vec_dot_q5_1_q8_0_ref(const void *w, const void *a, int64_t n);
 float ckpt_vec_dot_iq4_nl_q8_0_ref(const void *w, const void *a, int64_t n);
 
 /* F32 / F16 / BF16 x f32: one 8-lane fused multiply-add accumulator over
- * the whole row (lane i%8 takes element i, in increasing i), reduced as
- * ckpt_vec_dot_f32 reduces its lanes, then the n%8 last products added in
- * order.  One accumulator per output is what lets a register tile of
+ * the whole row (lane i%8 takes element i, in increasing i; the n%8 last
+ * products added, unfused, to lanes 0..), reduced as ckpt_vec_dot_f32
+ * reduces its lanes: the ref order of dot.h with FMA.  One accumulator per output is what lets a register tile of
  * rows x positions reuse every load (the prefill GEMM) and still give each
  * output the bits of the single dot.  The scalar twins use fmaf. */
 float ckpt_vec_dot_f32_f32_ref(const void *w, const void *a, int64_t n);

@@ -398,65 +398,11 @@ static inline float one_bf16(const uint8_t *p)
     return ckpt_bf16_to_f32(h);
 }
 
-/* One accumulator per (row, position) over 8-element steps, the lanes
- * reduced as vec_dot.c does, then the tail in order (vec_dot.h).  RM rows
+/* One accumulator per (row, position) over 8-element steps, MAC(acc, w, x)
+ * adding each step (fused or not), the n%8 last products added to lanes
+ * 0.. in order, the lanes reduced as vec_dot.c does (vec_dot.h).  RM rows
  * of ES-byte elements x RP positions; LD widens 8 elements, ONE one. */
-#define TILE_BODY(RM, RP, ES, LD, ONE)                                                             \
-    do {                                                                                           \
-        __m256 acc[RM][RP];                                                                        \
-        for (int r = 0; r < RM; r++)                                                               \
-            for (int p = 0; p < RP; p++)                                                           \
-                acc[r][p] = _mm256_setzero_ps();                                                   \
-        int64_t i = 0;                                                                             \
-        for (; i + 8 <= n; i += 8) {                                                               \
-            __m256 xv[RP];                                                                         \
-            for (int p = 0; p < RP; p++)                                                           \
-                xv[p] = _mm256_loadu_ps(x + p * ldx + i);                                          \
-            for (int r = 0; r < RM; r++) {                                                         \
-                const __m256 wv = LD(w + r * row_bytes + (size_t)i * ES);                          \
-               for (int p = 0; p < RP; p++)                                                        \
-                   acc[r][p] = _mm256_fmadd_ps(wv, xv[p], acc[r][p]);                              \
-           }                                                                                       \
-       }                                                                                           \
-       for (int r = 0; r < RM; r++)                                                                \
-           for (int p = 0; p < RP; p++) {                                                          \
-               float sum = reduce_lanes(acc[r][p]);                                                \
-               for (int64_t k = i; k < n; k++)                                                     \
-                   sum += ONE(w + r * row_bytes + (size_t)k * ES) * x[p * ldx + k];                \
-               out[r * RP + p] = sum;                                                              \
-           }                                                                                       \
-   } while (0)
-
-#define F32X_KERNELS(T, ES, LD, ONE)                                                               \
-    float ckpt_vec_dot_##T##_f32_avx2(const void *vw, const void *va, int64_t n)                   \
-    {                                                                                              \
-        const uint8_t *w = vw;                                                                     \
-        const float *x = va;                                                                       \
-        const size_t row_bytes = 0;                                                                \
-        const int64_t ldx = 0;                                                                     \
-        float out[1];                                                                              \
-        TILE_BODY(1, 1, ES, LD, ONE);                                                              \
-        return out[0];                                                                             \
-    }                                                                                              \
-    void ckpt_vec_tile_##T##_avx2(const void *vw, size_t row_bytes, const float *x, int64_t ldx,   \
-                                  int64_t n, int np, float *out)                                   \
-    {                                                                                              \
-        const uint8_t *w = vw;                                                                     \
-        if (np == 3)                                                                               \
-            TILE_BODY(4, 3, ES, LD, ONE);                                                          \
-        else                                                                                       \
-            TILE_BODY(4, 1, ES, LD, ONE);                                                          \
-    }
-
-F32X_KERNELS(f32, 4, ld_f32, one_f32)
-F32X_KERNELS(f16, 2, ld_f16, one_f16)
-F32X_KERNELS(bf16, 2, ld_bf16, one_bf16)
-#undef F32X_KERNELS
-#undef TILE_BODY
-
-/* The ref order (vec_dot.h, *_refx): multiply, round, add, lane by lane;
- * the tail in lanes 0.. before the reduction. */
-#define REFX_BODY(RM, RP, ES, LD, ONE)                                                             \
+#define TILE_BODY(RM, RP, ES, LD, ONE, MAC)                                                        \
     do {                                                                                           \
         __m256 acc[RM][RP];                                                                        \
         for (int r = 0; r < RM; r++)                                                               \
@@ -470,7 +416,7 @@ F32X_KERNELS(bf16, 2, ld_bf16, one_bf16)
             for (int r = 0; r < RM; r++) {                                                         \
                 const __m256 wv = LD(w + r * row_bytes + (size_t)i * ES);                         \
                 for (int p = 0; p < RP; p++)                                                       \
-                    acc[r][p] = _mm256_add_ps(acc[r][p], _mm256_mul_ps(wv, xv[p]));                \
+                    acc[r][p] = MAC(acc[r][p], wv, xv[p]);                                         \
             }                                                                                      \
         }                                                                                          \
         for (int r = 0; r < RM; r++)                                                               \
@@ -484,32 +430,48 @@ F32X_KERNELS(bf16, 2, ld_bf16, one_bf16)
             }                                                                                      \
     } while (0)
 
-#define REFX_KERNELS(T, ES, LD, ONE)                                                               \
-    float ckpt_vec_dot_##T##_f32_refx(const void *vw, const void *va, int64_t n)                   \
+/* avx2: fused multiply-add; ref (the *_refx kernels): multiply, round, add */
+static inline __m256 mac_fma(__m256 acc, __m256 w, __m256 x)
+{
+    return _mm256_fmadd_ps(w, x, acc);
+}
+
+static inline __m256 mac_ref(__m256 acc, __m256 w, __m256 x)
+{
+    return _mm256_add_ps(acc, _mm256_mul_ps(w, x));
+}
+
+/* The single dot and the register tiles of one element type, both in the
+ * order TILE_BODY gives with MAC. */
+#define ROW_KERNELS(DOT, TILE, MAC, ES, LD, ONE)                                                   \
+    float DOT(const void *vw, const void *va, int64_t n)                                           \
     {                                                                                              \
         const uint8_t *w = vw;                                                                     \
         const float *x = va;                                                                       \
         const size_t row_bytes = 0;                                                                \
         const int64_t ldx = 0;                                                                     \
         float out[1];                                                                              \
-        REFX_BODY(1, 1, ES, LD, ONE);                                                              \
+        TILE_BODY(1, 1, ES, LD, ONE, MAC);                                                         \
         return out[0];                                                                             \
     }                                                                                              \
-    void ckpt_vec_tile_##T##_refx(const void *vw, size_t row_bytes, const float *x, int64_t ldx,   \
-                                  int64_t n, int np, float *out)                                   \
+    void TILE(const void *vw, size_t row_bytes, const float *x, int64_t ldx, int64_t n, int np,    \
+              float *out)                                                                          \
     {                                                                                              \
         const uint8_t *w = vw;                                                                     \
         if (np == 3)                                                                               \
-            REFX_BODY(4, 3, ES, LD, ONE);                                                          \
+            TILE_BODY(4, 3, ES, LD, ONE, MAC);                                                     \
         else                                                                                       \
-            REFX_BODY(4, 1, ES, LD, ONE);                                                          \
+            TILE_BODY(4, 1, ES, LD, ONE, MAC);                                                     \
     }
 
-REFX_KERNELS(f32, 4, ld_f32, one_f32)
-REFX_KERNELS(f16, 2, ld_f16, one_f16)
-REFX_KERNELS(bf16, 2, ld_bf16, one_bf16)
-#undef REFX_KERNELS
-#undef REFX_BODY
+ROW_KERNELS(ckpt_vec_dot_f32_f32_avx2, ckpt_vec_tile_f32_avx2, mac_fma, 4, ld_f32, one_f32)
+ROW_KERNELS(ckpt_vec_dot_f16_f32_avx2, ckpt_vec_tile_f16_avx2, mac_fma, 2, ld_f16, one_f16)
+ROW_KERNELS(ckpt_vec_dot_bf16_f32_avx2, ckpt_vec_tile_bf16_avx2, mac_fma, 2, ld_bf16, one_bf16)
+ROW_KERNELS(ckpt_vec_dot_f32_f32_refx, ckpt_vec_tile_f32_refx, mac_ref, 4, ld_f32, one_f32)
+ROW_KERNELS(ckpt_vec_dot_f16_f32_refx, ckpt_vec_tile_f16_refx, mac_ref, 2, ld_f16, one_f16)
+ROW_KERNELS(ckpt_vec_dot_bf16_f32_refx, ckpt_vec_tile_bf16_refx, mac_ref, 2, ld_bf16, one_bf16)
+#undef ROW_KERNELS
+#undef TILE_BODY
 
 /* ==== activation quantizers (the bytes of the _ref quantizers) ==== */
 
