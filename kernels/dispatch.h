@@ -6,10 +6,14 @@
  * from a CPU test of their own.
  *
  * ISAs:
- *   ref   scalar f32 in the documented orders of dot.h (the oracle);
+ *   ref   f32 in the documented orders of dot.h (the oracle); on a CPU
+ *         with AVX2 its F32/F16/BF16 row dots run in vector registers in
+ *         the very same order (vec_dot.h, *_refx: the same bits), and
+ *         ckpt_kernels_scalar_ref() (dot_kernels.h) gives the scalar table;
  *   avx2  AVX2/FMA/F16C siblings: the same floats and bytes where dot.h
- *         and quant.h say so (widening and quantizers), within the bound
- *         of dot.h for dot products;
+ *         and quant.h say so (widening, narrowing and quantizers), within
+ *         the bound of dot.h for dot products; the forward pass pairs
+ *         quantized weights with quantized activations (vec_dot.h);
  *   f64   scalar, dot products and attention sums in double.
  * The default is avx2 when the CPU has AVX2+FMA+F16C, else ref; the
  * environment variable CKPT_ISA=ref|avx2|f64 overrides it (an unknown or
