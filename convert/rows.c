@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../formats/le.h"
+#include "../kernels/dispatch.h"
 #include "../kernels/fp16.h"
 #include "../kernels/permute.h"
 #include "plan.h"
@@ -40,7 +41,8 @@ static const struct ckpt_plan_src *locate(const struct ckpt_plan_tensor *t, int6
     return &t->src[e];
 }
 
-/* n values of dtype d (F32, F16, BF16) at p, widened. */
+/* n values of dtype d (F32, F16, BF16) at p, widened (exact: the same
+ * floats in every ISA of dispatch.h). */
 static void widen(ckpt_dtype d, const uint8_t *p, float *dst, int64_t n)
 {
     switch (d) {
@@ -48,12 +50,10 @@ static void widen(ckpt_dtype d, const uint8_t *p, float *dst, int64_t n)
         memcpy(dst, p, (size_t)n * 4);
         break;
     case CKPT_DT_F16:
-        for (int64_t i = 0; i < n; i++)
-            dst[i] = ckpt_f16_to_f32(le16dec(p + 2 * i));
+        ckpt_kernels_get()->f16_to_f32(p, dst, n);
         break;
     default: /* BF16 */
-        for (int64_t i = 0; i < n; i++)
-            dst[i] = ckpt_bf16_to_f32(le16dec(p + 2 * i));
+        ckpt_kernels_get()->bf16_to_f32(p, dst, n);
         break;
     }
 }

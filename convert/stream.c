@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "../formats/le.h"
+#include "../kernels/dispatch.h"
 #include "../kernels/fp16.h"
 #include "../kernels/permute.h"
 
@@ -34,28 +35,21 @@ struct job {
     bool check_finite; /* NaN and ±Inf are errors */
 };
 
-/* Convert one row of f32 values; returns the first column that overflows, or -1. */
+/* Convert one row of f32 values (the narrowing kernels of dispatch.h: the
+ * same bytes in every ISA); returns the first column that overflows, or -1. */
 static int64_t narrow(ckpt_type type, const float *x, uint8_t *out, int64_t n)
 {
-    int64_t first = -1;
     if (type == CKPT_TYPE_F32) {
         memcpy(out, x, (size_t)n * 4);
-    } else if (type == CKPT_TYPE_F16) {
-        for (int64_t i = 0; i < n; i++) {
-            uint16_t h = ckpt_f32_to_f16(x[i]);
-            if ((h & 0x7fff) == 0x7c00 && first < 0 && !isinf(x[i]))
-                first = i;
-            le16enc(out + 2 * i, h);
-        }
-    } else {
-        for (int64_t i = 0; i < n; i++) {
-            uint16_t h = ckpt_f32_to_bf16(x[i]);
-            if ((h & 0x7fff) == 0x7f80 && first < 0 && !isinf(x[i]))
-                first = i;
-            le16enc(out + 2 * i, h);
-        }
+        return -1;
     }
-    return first;
+    const struct ckpt_kernels *k = ckpt_kernels_get();
+    const uint16_t inf = type == CKPT_TYPE_F16 ? 0x7c00 : 0x7f80;
+    (type == CKPT_TYPE_F16 ? k->f32_to_f16 : k->f32_to_bf16)(x, out, n);
+    for (int64_t i = 0; i < n; i++)
+        if ((le16dec(out + 2 * i) & 0x7fff) == inf && !isinf(x[i]))
+            return i;
+    return -1;
 }
 
 /* First column of a row of f32/f16 bytes that is NaN or ±Inf, or -1 (the

@@ -222,6 +222,18 @@ void ckpt_map_close(ckpt_map *m)
     free(m);
 }
 
+void ckpt_map_release_ptr(const void *p, size_t n)
+{
+    long page = sysconf(_SC_PAGESIZE);
+    if (page <= 0 || n == 0)
+        return;
+    uintptr_t a = (uintptr_t)p, e = a + n;
+    uintptr_t lo = (a + (uintptr_t)page - 1) / (uintptr_t)page * (uintptr_t)page;
+    uintptr_t hi = e / (uintptr_t)page * (uintptr_t)page;
+    if (hi > lo)
+        madvise((void *)lo, hi - lo, MADV_DONTNEED); /* advice: a failure changes nothing */
+}
+
 void ckpt_map_advise_sequential(const ckpt_map *m)
 {
     if (m && m->data)

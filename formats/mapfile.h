@@ -55,6 +55,16 @@ int ckpt_map_spool_stdin(ckpt_err *err);
 void ckpt_map_close(ckpt_map *m);
 
 /*
+ * Drop the whole pages inside [p, p + n) of a read-only mapping from this
+ * process's resident memory (madvise MADV_DONTNEED).  The bytes stay what
+ * they were: the next read faults them in again from the page cache or
+ * the file.  ckpt_map_release for a caller that holds a pointer into the
+ * mapping rather than the map (weight views).  p must lie in a mapping
+ * made by ckpt_map_open.
+ */
+void ckpt_map_release_ptr(const void *p, size_t n);
+
+/*
  * Register [base, base+size) as a mapping of `path` (borrowed: it must stay
  * valid until ckpt_map_guard_remove) for the SIGBUS guard above.  Returns a
  * slot for ckpt_map_guard_remove, or -1 when the table is full (the fault is

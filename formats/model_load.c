@@ -40,6 +40,46 @@ struct ckpt_weights {
     size_t n_owned;
 };
 
+/* True if data is one of the f32 buffers dequantized at open (heap memory:
+ * releasing its pages would zero them). */
+static bool owned(const ckpt_weights *w, const void *data)
+{
+    for (size_t i = 0; i < w->n_owned; i++)
+        if ((const void *)w->owned[i] == data)
+            return true;
+    return false;
+}
+
+void ckpt_weights_release_bytes(void *ctx, const void *data, size_t bytes)
+{
+    if (data && !owned(ctx, data))
+        ckpt_map_release_ptr(data, bytes);
+}
+
+static void release_view(const ckpt_weights *w, const struct ckpt_wview *v)
+{
+    ckpt_weights_release_bytes((void *)w, v->data, v->mat_bytes * (size_t)v->ne[2]);
+}
+
+void ckpt_weights_release(const ckpt_weights *w)
+{
+    const struct ckpt_model_weights *mw = &w->w;
+    release_view(w, &mw->tok_embd);
+    release_view(w, &mw->output);
+    for (int64_t l = 0; l < w->cfg.n_layers; l++) {
+        const struct ckpt_layer_views *L = &mw->layers[l];
+        const struct ckpt_wview *v[] = {&L->wq, &L->wk, &L->wv, &L->wo, &L->ffn.gate,
+                                        &L->ffn.up, &L->ffn.down, &L->router};
+        for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+            release_view(w, v[i]);
+        for (int64_t e = 0; L->experts && e < w->cfg.n_experts; e++) {
+            release_view(w, &L->experts[e].gate);
+            release_view(w, &L->experts[e].up);
+            release_view(w, &L->experts[e].down);
+        }
+    }
+}
+
 void ckpt_weights_close(ckpt_weights *w)
 {
     if (!w)

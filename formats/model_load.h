@@ -58,6 +58,16 @@ ckpt_status ckpt_weights_open(ckpt_weights **out, const char *path,
 
 void ckpt_weights_close(ckpt_weights *w);
 
+/* Drop every mapped weight page from resident memory (ckpt_map_release_ptr);
+ * the views stay valid and fault their bytes back in when read.  Between
+ * the phases of a comparison, so that two models never need to be
+ * resident at once. */
+void ckpt_weights_release(const ckpt_weights *w);
+
+/* A ckpt_model_opts.release hook, ctx the ckpt_weights the bytes belong to:
+ * ckpt_map_release_ptr of mapped bytes (buffers dequantized at open are kept). */
+void ckpt_weights_release_bytes(void *ctx, const void *data, size_t bytes);
+
 /* The hyperparameters and views (borrowed, valid until close). */
 const struct ckpt_model_config *ckpt_weights_config(const ckpt_weights *w);
 const struct ckpt_model_weights *ckpt_weights_views(const ckpt_weights *w);

@@ -17,18 +17,75 @@
 #include "dot.h"
 #include "dot_kernels.h"
 #include "quant_k_common.h"
+#include "vec_dot.h"
+
+/* One row per weight type with a quantized-activation (or fused) kernel:
+ * its AVX2 sibling where there is one, else the scalar twin (the same
+ * bits either way).  A new weight type plugs in here. */
+static const struct ckpt_vec_dot vec_dot_avx2[CKPT_TYPE_COUNT] = {
+    [CKPT_TYPE_F32] = {.act = CKPT_TYPE_F32,
+                       .dot = ckpt_vec_dot_f32_f32_avx2,
+                       .tile = ckpt_vec_tile_f32_avx2},
+    [CKPT_TYPE_F16] = {.act = CKPT_TYPE_F32,
+                       .dot = ckpt_vec_dot_f16_f32_avx2,
+                       .tile = ckpt_vec_tile_f16_avx2},
+    [CKPT_TYPE_BF16] = {.act = CKPT_TYPE_F32,
+                       .dot = ckpt_vec_dot_bf16_f32_avx2,
+                       .tile = ckpt_vec_tile_bf16_avx2},
+    [CKPT_TYPE_Q8_0] = {.act = CKPT_TYPE_Q8_0,
+                       .dot = ckpt_vec_dot_q8_0_q8_0_avx2,
+                       .dot4 = ckpt_vec_dot4_q8_0_q8_0_avx2},
+    [CKPT_TYPE_Q4_0] = {.act = CKPT_TYPE_Q8_0, .dot = ckpt_vec_dot_q4_0_q8_0_avx2},
+    [CKPT_TYPE_Q4_1] = {.act = CKPT_TYPE_Q8_0, .dot = ckpt_vec_dot_q4_1_q8_0_ref},
+    [CKPT_TYPE_Q5_0] = {.act = CKPT_TYPE_Q8_0, .dot = ckpt_vec_dot_q5_0_q8_0_ref},
+    [CKPT_TYPE_Q5_1] = {.act = CKPT_TYPE_Q8_0, .dot = ckpt_vec_dot_q5_1_q8_0_ref},
+    [CKPT_TYPE_IQ4_NL] = {.act = CKPT_TYPE_Q8_0, .dot = ckpt_vec_dot_iq4_nl_q8_0_ref},
+    [CKPT_TYPE_Q2_K] = {.act = CKPT_TYPE_Q8_K, .dot = ckpt_vec_dot_q2_K_q8_K_ref},
+    [CKPT_TYPE_Q3_K] = {.act = CKPT_TYPE_Q8_K, .dot = ckpt_vec_dot_q3_K_q8_K_ref},
+    [CKPT_TYPE_Q4_K] = {.act = CKPT_TYPE_Q8_K,
+                       .dot = ckpt_vec_dot_q4_K_q8_K_avx2,
+                       .dot4 = ckpt_vec_dot4_q4_K_q8_K_avx2},
+    [CKPT_TYPE_Q5_K] = {.act = CKPT_TYPE_Q8_K, .dot = ckpt_vec_dot_q5_K_q8_K_avx2},
+    [CKPT_TYPE_Q6_K] = {.act = CKPT_TYPE_Q8_K,
+                       .dot = ckpt_vec_dot_q6_K_q8_K_avx2,
+                       .dot4 = ckpt_vec_dot4_q6_K_q8_K_avx2},
+};
+
+/* The ref table's rows on a CPU with AVX2: the reference's order, in
+ * vector registers (vec_dot.h, *_refx), the same bits as the scalar path. */
+static const struct ckpt_vec_dot vec_dot_refx[CKPT_TYPE_COUNT] = {
+    [CKPT_TYPE_F32] = {.act = CKPT_TYPE_F32,
+                       .dot = ckpt_vec_dot_f32_f32_refx,
+                       .tile = ckpt_vec_tile_f32_refx},
+    [CKPT_TYPE_F16] = {.act = CKPT_TYPE_F32,
+                       .dot = ckpt_vec_dot_f16_f32_refx,
+                       .tile = ckpt_vec_tile_f16_refx},
+    [CKPT_TYPE_BF16] = {.act = CKPT_TYPE_F32,
+                       .dot = ckpt_vec_dot_bf16_f32_refx,
+                       .tile = ckpt_vec_tile_bf16_refx},
+};
+
+static const struct ckpt_act_quant act_quant_avx2 = {ckpt_act_quant_q8_0_avx2,
+                                                     ckpt_act_quant_q8_K_avx2};
 
 static const struct ckpt_kernels tables[CKPT_ISA_COUNT] = {
     [CKPT_ISA_REF] = {CKPT_ISA_REF, ckpt_dot_chunk_ref, ckpt_dot_sum_ref, ckpt_vec_dot_f32,
                       ckpt_weighted_sum_f32, ckpt_f16_to_f32_ref, ckpt_bf16_to_f32_ref,
-                      &ckpt_kq_ref},
+                      ckpt_f32_to_f16_ref, ckpt_f32_to_bf16_ref, &ckpt_kq_ref, NULL, NULL},
     [CKPT_ISA_AVX2] = {CKPT_ISA_AVX2, ckpt_dot_chunk_avx2, ckpt_dot_sum_avx2, ckpt_dot_f32_avx2,
                        ckpt_weighted_sum_f32, ckpt_f16_to_f32_avx2, ckpt_bf16_to_f32_avx2,
-                       &ckpt_kq_avx2},
+                       ckpt_f32_to_f16_avx2, ckpt_f32_to_bf16_avx2, &ckpt_kq_avx2, vec_dot_avx2,
+                       &act_quant_avx2},
     [CKPT_ISA_F64] = {CKPT_ISA_F64, ckpt_dot_chunk_f64, ckpt_dot_sum_f64, ckpt_dot_f32_f64_f,
                       ckpt_weighted_sum_f64, ckpt_f16_to_f32_ref, ckpt_bf16_to_f32_ref,
-                      &ckpt_kq_ref},
+                      ckpt_f32_to_f16_ref, ckpt_f32_to_bf16_ref, &ckpt_kq_ref, NULL, NULL},
 };
+
+/* ref with its F32/F16/BF16 row dots in AVX2 registers (same bits) */
+static const struct ckpt_kernels ref_avx2 = {
+    CKPT_ISA_REF, ckpt_dot_chunk_ref, ckpt_dot_sum_ref, ckpt_vec_dot_f32, ckpt_weighted_sum_f32,
+    ckpt_f16_to_f32_ref, ckpt_bf16_to_f32_ref, ckpt_f32_to_f16_ref, ckpt_f32_to_bf16_ref,
+    &ckpt_kq_ref, vec_dot_refx, NULL};
 
 static const char *const isa_names[CKPT_ISA_COUNT] = {"ref", "avx2", "f64"};
 
@@ -77,16 +134,18 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
 /* written once, under once */
 static bool available[CKPT_ISA_COUNT];
 static const struct ckpt_kernels *default_table;
+static const struct ckpt_kernels *ref_table; /* tables[REF], or ref_avx2 */
 
 static void decide(void)
 {
     for (int i = 0; i < CKPT_ISA_COUNT; i++)
         available[i] = cpu_runs((ckpt_isa)i);
+    ref_table = available[CKPT_ISA_AVX2] ? &ref_avx2 : &tables[CKPT_ISA_REF];
     const char *env = getenv("CKPT_ISA");
     int want = env ? ckpt_isa_from_name(env) : -1;
     if (want < 0 || !available[want])
         want = available[CKPT_ISA_AVX2] ? CKPT_ISA_AVX2 : CKPT_ISA_REF;
-    default_table = &tables[want];
+    default_table = want == CKPT_ISA_REF ? ref_table : &tables[want];
 }
 
 bool ckpt_isa_available(ckpt_isa isa)
@@ -97,7 +156,14 @@ bool ckpt_isa_available(ckpt_isa isa)
 
 const struct ckpt_kernels *ckpt_kernels_of(ckpt_isa isa)
 {
-    return ckpt_isa_available(isa) ? &tables[isa] : NULL;
+    if (!ckpt_isa_available(isa))
+        return NULL;
+    return isa == CKPT_ISA_REF ? ref_table : &tables[isa];
+}
+
+const struct ckpt_kernels *ckpt_kernels_scalar_ref(void)
+{
+    return &tables[CKPT_ISA_REF];
 }
 
 const struct ckpt_kernels *ckpt_kernels_get(void)

@@ -6,10 +6,14 @@
  * from a CPU test of their own.
  *
  * ISAs:
- *   ref   scalar f32 in the documented orders of dot.h (the oracle);
+ *   ref   f32 in the documented orders of dot.h (the oracle); on a CPU
+ *         with AVX2 its F32/F16/BF16 row dots run in vector registers in
+ *         the very same order (vec_dot.h, *_refx: the same bits), and
+ *         ckpt_kernels_scalar_ref() (dot_kernels.h) gives the scalar table;
  *   avx2  AVX2/FMA/F16C siblings: the same floats and bytes where dot.h
- *         and quant.h say so (widening and quantizers), within the bound
- *         of dot.h for dot products;
+ *         and quant.h say so (widening, narrowing and quantizers), within
+ *         the bound of dot.h for dot products; the forward pass pairs
+ *         quantized weights with quantized activations (vec_dot.h);
  *   f64   scalar, dot products and attention sums in double.
  * The default is avx2 when the CPU has AVX2+FMA+F16C, else ref; the
  * environment variable CKPT_ISA=ref|avx2|f64 overrides it (an unknown or
@@ -30,6 +34,8 @@ typedef enum {
 } ckpt_isa;
 
 struct ckpt_kq_kernels; /* quant_k_common.h, private to kernels/ */
+struct ckpt_vec_dot;    /* vec_dot.h */
+struct ckpt_act_quant;  /* vec_dot.h */
 
 /* The running sum of one dot product, fed chunk after chunk in row order;
  * zero-initialise it.  Each ISA uses the fields it needs. */
@@ -54,8 +60,18 @@ struct ckpt_kernels {
      * every ISA (F16C quiets a signalling NaN) */
     void (*f16_to_f32)(const void *src, float *dst, int64_t n);
     void (*bf16_to_f32)(const void *src, float *dst, int64_t n);
+    /* n f32 values to little-endian f16 / bf16 (any alignment): the bytes
+     * of ckpt_f32_to_f16 / ckpt_f32_to_bf16 in every ISA (the converter's
+     * output) */
+    void (*f32_to_f16)(const float *src, void *dst, int64_t n);
+    void (*f32_to_bf16)(const float *src, void *dst, int64_t n);
     /* the quantizers' scale searches: the same bytes in every ISA */
     const struct ckpt_kq_kernels *kq;
+    /* dots with activations quantized once per product, indexed by weight
+     * type (CKPT_TYPE_COUNT rows; .dot NULL: the widened f32 path); NULL
+     * for the whole ISA (ref and f64: the f32 oracle), see vec_dot.h */
+    const struct ckpt_vec_dot *vec_dot;
+    const struct ckpt_act_quant *act_quant; /* with vec_dot */
 };
 
 /* The table of the default ISA (see above).  Never NULL. */

@@ -6,6 +6,7 @@
 #include "dot_kernels.h"
 
 #include <immintrin.h>
+#include <stdbool.h>
 #include <string.h>
 
 float ckpt_dot_f32_avx2(const float *w, const float *x, int64_t n)
@@ -68,4 +69,49 @@ void ckpt_bf16_to_f32_avx2(const void *src, float *dst, int64_t n)
         unsigned int u = (unsigned int)h << 16;
         memcpy(dst + i, &u, 4);
     }
+}
+
+/* Eight values with a NaN among them go through the scalar path: F16C
+ * keeps a NaN's payload bits, ckpt_f32_to_f16 writes one quiet NaN. */
+static inline bool any_nan(__m256 v)
+{
+    return _mm256_movemask_ps(_mm256_cmp_ps(v, v, _CMP_UNORD_Q)) != 0;
+}
+
+void ckpt_f32_to_f16_avx2(const float *src, void *dst, int64_t n)
+{
+    unsigned char *d = dst;
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256 v = _mm256_loadu_ps(src + i);
+        if (any_nan(v))
+            ckpt_f32_to_f16_ref(src + i, d + 2 * i, 8);
+        else
+            _mm_storeu_si128((__m128i *)(d + 2 * i),
+                             _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+    }
+    ckpt_f32_to_f16_ref(src + i, d + 2 * i, n - i);
+}
+
+void ckpt_f32_to_bf16_avx2(const float *src, void *dst, int64_t n)
+{
+    unsigned char *d = dst;
+    const __m256i bias = _mm256_set1_epi32(0x7fff), one = _mm256_set1_epi32(1);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256 v = _mm256_loadu_ps(src + i);
+        if (any_nan(v)) {
+            ckpt_f32_to_bf16_ref(src + i, d + 2 * i, 8);
+            continue;
+        }
+        /* round to nearest even on the bits: u + 0x7fff + (bit 16 of u), then >> 16 */
+        const __m256i u = _mm256_castps_si256(v);
+        const __m256i r = _mm256_add_epi32(
+            u, _mm256_add_epi32(bias, _mm256_and_si256(_mm256_srli_epi32(u, 16), one)));
+        const __m256i h = _mm256_srli_epi32(r, 16);
+        const __m128i packed =
+            _mm_packus_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
+        _mm_storeu_si128((__m128i *)(d + 2 * i), packed);
+    }
+    ckpt_f32_to_bf16_ref(src + i, d + 2 * i, n - i);
 }

@@ -45,6 +45,18 @@ void ckpt_weighted_sum_f64(float *o, const float *s, const float *v, int64_t n, 
 void ckpt_f16_to_f32_ref(const void *src, float *dst, int64_t n);
 void ckpt_bf16_to_f32_ref(const void *src, float *dst, int64_t n);
 void ckpt_f16_to_f32_avx2(const void *src, float *dst, int64_t n);
+
+/* Narrowing of n f32 values to little-endian f16 / bf16, rounding to
+ * nearest even, NaN as ckpt_f32_to_f16/bf16 write it: scalar (fp16.c) and
+ * F16C / AVX2 (groups of eight holding a NaN take the scalar path). */
+void ckpt_f32_to_f16_ref(const float *src, void *dst, int64_t n);
+void ckpt_f32_to_bf16_ref(const float *src, void *dst, int64_t n);
+void ckpt_f32_to_f16_avx2(const float *src, void *dst, int64_t n);
+void ckpt_f32_to_bf16_avx2(const float *src, void *dst, int64_t n);
 void ckpt_bf16_to_f32_avx2(const void *src, float *dst, int64_t n);
+
+/* The ref table with scalar code only (ckpt_kernels_of(CKPT_ISA_REF) may
+ * put AVX2 kernels of the same bits in it): for tests. */
+const struct ckpt_kernels *ckpt_kernels_scalar_ref(void);
 
 #endif

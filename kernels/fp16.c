@@ -130,3 +130,21 @@ void ckpt_bf16_to_f32_ref(const void *src, float *dst, int64_t n)
 {
     widen_row(src, dst, n, ckpt_bf16_to_f32);
 }
+
+void ckpt_f32_to_f16_ref(const float *src, void *dst, int64_t n)
+{
+    uint8_t *d = dst;
+    for (int64_t i = 0; i < n; i++) {
+        uint16_t h = ckpt_f32_to_f16(src[i]);
+        memcpy(d + 2 * i, &h, 2);
+    }
+}
+
+void ckpt_f32_to_bf16_ref(const float *src, void *dst, int64_t n)
+{
+    uint8_t *d = dst;
+    for (int64_t i = 0; i < n; i++) {
+        uint16_t h = ckpt_f32_to_bf16(src[i]);
+        memcpy(d + 2 * i, &h, 2);
+    }
+}

@@ -20,6 +20,16 @@
 #include "ops.h"
 #include "permute.h"
 #include "quant.h"
+#include "vec_dot.h"
+
+/* Activations quantized for the dots of vec_dot.h: one buffer per
+ * activation type, reused by consecutive products of the same input. */
+struct act_buf {
+    uint8_t *data;     /* (max_batch, row bytes of the widest input) */
+    size_t cap;        /* bytes */
+    const float *x;    /* the input it holds (NULL: none), valid while x is unchanged */
+    int64_t nx, ncols;
+};
 
 struct ckpt_model {
     struct ckpt_model_config cfg;
@@ -58,7 +68,10 @@ struct ckpt_model {
     float *rope_sin;   /* (B, head_dim/2) */
     float *scores;     /* (n_threads, n_ctx) attention scores per thread */
     int64_t step_n;    /* positions in the step being computed */
+    struct act_buf act_q8_0, act_q8_K; /* with the ISA's vec_dot table */
 
+    void (*release)(void *ctx, const void *data, size_t bytes); /* NULL: none */
+    void *release_ctx;
     ckpt_model_observer observer; /* NULL: none */
     void *observer_ctx;
 };
@@ -207,6 +220,25 @@ static void *alloc_f(int64_t n, bool *ok)
     return p;
 }
 
+/* The longest row of any weight matrix: the widest input of a product. */
+static int64_t widest_input(const struct ckpt_model_config *c, int64_t q_dim)
+{
+    int64_t n = c->dim > c->ffn_dim ? c->dim : c->ffn_dim;
+    return n > q_dim ? n : q_dim;
+}
+
+/* Room for B rows of ncols activations of type act, rounded up to whole
+ * blocks (rows that do not fit the block grid never use the buffer). */
+static bool alloc_act(struct act_buf *a, ckpt_type act, int64_t B, int64_t ncols)
+{
+    int64_t blk = act == CKPT_TYPE_Q8_K ? 256 : 32;
+    size_t row = ckpt_act_row_bytes(act, (ncols + blk - 1) / blk * blk);
+    if (!row || __builtin_mul_overflow(row, (size_t)B, &a->cap))
+        return false;
+    a->data = malloc(a->cap);
+    return a->data != NULL;
+}
+
 void ckpt_model_free(ckpt_model *m)
 {
     if (!m)
@@ -220,6 +252,8 @@ void ckpt_model_free(ckpt_model *m)
         free(bufs[i]);
     free(m->sel);
     free(m->rows);
+    free(m->act_q8_0.data);
+    free(m->act_q8_K.data);
     free(m);
 }
 
@@ -248,6 +282,8 @@ ckpt_status ckpt_model_new(ckpt_model **out, const struct ckpt_model_config *cfg
     m->isa = isa;
     m->k = k;
     m->n_ctx = opts->n_ctx;
+    m->release = opts->release;
+    m->release_ctx = opts->release_ctx;
     m->max_batch = opts->max_batch > 0 ? opts->max_batch : 64;
     if (opts->pool) {
         m->pool = opts->pool;
@@ -292,6 +328,9 @@ ckpt_status ckpt_model_new(ckpt_model **out, const struct ckpt_model_config *cfg
         m->rope_sin = alloc_f(B * half, &ok);
         m->scores = alloc_f((int64_t)m->n_threads * m->n_ctx, &ok);
         ok = ok && m->sel && m->rows;
+        if (ok && k->vec_dot)
+            ok = alloc_act(&m->act_q8_0, CKPT_TYPE_Q8_0, B, widest_input(cfg, m->q_dim)) &&
+                 alloc_act(&m->act_q8_K, CKPT_TYPE_Q8_K, B, widest_input(cfg, m->q_dim));
     }
     if (!ok) {
         ckpt_model_free(m);
@@ -315,6 +354,30 @@ int64_t ckpt_model_n_past(const ckpt_model *m) { return m->n_past; }
 int64_t ckpt_model_n_ctx(const ckpt_model *m) { return m->n_ctx; }
 ckpt_isa ckpt_model_isa(const ckpt_model *m) { return m->isa; }
 
+static uint64_t view_bytes(const struct ckpt_wview *v)
+{
+    return v->data ? (uint64_t)v->row_bytes * (uint64_t)v->ne[1] : 0;
+}
+
+uint64_t ckpt_model_bytes_per_token(const ckpt_model *m)
+{
+    const struct ckpt_model_weights *w = m->w;
+    uint64_t b = view_bytes(&w->output) + w->tok_embd.row_bytes;
+    for (int64_t l = 0; l < m->cfg.n_layers; l++) {
+        const struct ckpt_layer_views *L = &w->layers[l];
+        b += view_bytes(&L->wq) + view_bytes(&L->wk) + view_bytes(&L->wv) + view_bytes(&L->wo);
+        if (m->cfg.features & CKPT_FEAT_EXPERTS) {
+            const struct ckpt_ffn_views *e = &L->experts[0];
+            b += view_bytes(&L->router) + (uint64_t)m->cfg.n_experts_used *
+                                              (view_bytes(&e->gate) + view_bytes(&e->up) +
+                                               view_bytes(&e->down));
+        } else {
+            b += view_bytes(&L->ffn.gate) + view_bytes(&L->ffn.up) + view_bytes(&L->ffn.down);
+        }
+    }
+    return b;
+}
+
 void ckpt_model_set_observer(ckpt_model *m, ckpt_model_observer fn, void *ctx)
 {
     m->observer = fn;
@@ -336,18 +399,134 @@ struct mm_job {
     int64_t ldx, nx;
     float *out;      /* (nx, ldo): out[j*ldo + row] */
     int64_t ldo;
+    ckpt_vec_dot_fn dot;  /* non-NULL: vec_dot.h kernel on act */
+    ckpt_vec_dot4_fn dot4; /* with dot: its four-position form, or NULL */
+    ckpt_vec_tile_fn tile; /* with dot on f32 activations: its register tiles, or NULL */
+    const uint8_t *act;   /* (nx, act_stride bytes): x, quantized or as is */
+    size_t act_stride;
 };
+
+/* a GGUF-ordered Q/K row lands where its HF row belongs */
+static int64_t out_row(const struct ckpt_wview *w, int64_t r)
+{
+    return w->qk_heads > 0 ? ckpt_qk_hf_row(r, w->ne[1], w->qk_heads) : r;
+}
 
 static void mm_rows(void *ctx, int64_t begin, int64_t end, int thread)
 {
     const struct mm_job *j = ctx;
     const struct ckpt_wview *w = j->w;
-    for (int64_t r = begin; r < end; r++) {
-        /* a GGUF-ordered Q/K row lands where its HF row belongs */
-        int64_t dst = w->qk_heads > 0 ? ckpt_qk_hf_row(r, w->ne[1], w->qk_heads) : r;
+    for (int64_t r = begin; r < end; r++)
         ckpt_dot_rows(j->isa, w->type, (const uint8_t *)w->data + (size_t)r * w->row_bytes,
-                      w->ne[0], j->x, j->ldx, j->nx, j->out + dst, j->ldo);
+                      w->ne[0], j->x, j->ldx, j->nx, j->out + out_row(w, r), j->ldo);
+}
+
+#define MM_TILE_BYTES 16384 /* weight rows kept in cache while every position passes */
+
+/* Rows r0..r1 of w against every position with the f32 tile kernel: four
+ * rows by three positions at a time (each weight load feeds three
+ * products, each activation load four), one position at a time at the
+ * end of the step, single dots for the last rows. */
+static void mm_tile_rows(const struct mm_job *j, int64_t r0, int64_t r1)
+{
+    const struct ckpt_wview *w = j->w;
+    const float *x = (const float *)(const void *)j->act;
+    const uint8_t *base = w->data;
+    int64_t r = r0;
+    for (; r + 4 <= r1; r += 4) {
+        const uint8_t *wr = base + (size_t)r * w->row_bytes;
+        float v[12];
+        int64_t p = 0;
+        for (; p < j->nx; p += p + 3 <= j->nx ? 3 : 1) {
+            const int np = p + 3 <= j->nx ? 3 : 1;
+            j->tile(wr, w->row_bytes, x + p * j->ldx, j->ldx, w->ne[0], np, v);
+            for (int rr = 0; rr < 4; rr++)
+                for (int pp = 0; pp < np; pp++)
+                    j->out[(p + pp) * j->ldo + out_row(w, r + rr)] = v[rr * np + pp];
+        }
     }
+    for (; r < r1; r++)
+        for (int64_t p = 0; p < j->nx; p++)
+            j->out[p * j->ldo + out_row(w, r)] =
+                j->dot(base + (size_t)r * w->row_bytes, x + p * j->ldx, w->ne[0]);
+}
+
+/* The same products through a vec_dot kernel, in tiles of weight rows
+ * against all positions (a row's bytes are read from memory once per
+ * step, not once per position).  Each value is one call of the kernel:
+ * independent of the tiling and of the thread count. */
+static void mm_rows_vec(void *ctx, int64_t begin, int64_t end, int thread)
+{
+    const struct mm_job *j = ctx;
+    const struct ckpt_wview *w = j->w;
+    int64_t tile = w->row_bytes >= MM_TILE_BYTES ? 1 : MM_TILE_BYTES / (int64_t)w->row_bytes;
+    if (j->tile)
+        tile = tile < 4 ? 4 : tile / 4 * 4;
+    for (int64_t r0 = begin; r0 < end; r0 += tile) {
+        const int64_t r1 = end - r0 < tile ? end : r0 + tile;
+        if (j->tile) {
+            mm_tile_rows(j, r0, r1);
+            continue;
+        }
+        int64_t p = 0;
+        for (; j->dot4 && p + 4 <= j->nx; p += 4) {
+            const uint8_t *a = j->act + (size_t)p * j->act_stride;
+            for (int64_t r = r0; r < r1; r++) {
+                float v[4];
+                j->dot4((const uint8_t *)w->data + (size_t)r * w->row_bytes, a, j->act_stride,
+                        w->ne[0], v);
+                for (int k = 0; k < 4; k++)
+                    j->out[(p + k) * j->ldo + out_row(w, r)] = v[k];
+            }
+        }
+        for (; p < j->nx; p++) {
+            const uint8_t *a = j->act + (size_t)p * j->act_stride;
+            float *o = j->out + p * j->ldo;
+            for (int64_t r = r0; r < r1; r++)
+                o[out_row(w, r)] = j->dot((const uint8_t *)w->data + (size_t)r * w->row_bytes, a,
+                                          w->ne[0]);
+        }
+    }
+}
+
+struct quant_job {
+    ckpt_act_quant_fn fn;
+    const float *x;
+    int64_t ldx, ncols;
+    uint8_t *dst;
+    size_t stride;
+};
+
+static void quant_rows(void *ctx, int64_t begin, int64_t end, int thread)
+{
+    const struct quant_job *q = ctx;
+    for (int64_t p = begin; p < end; p++)
+        q->fn(q->x + p * q->ldx, q->dst + (size_t)p * q->stride, q->ncols);
+}
+
+/* x quantized to act (Q8_0 or Q8_K) in the model's buffer for that type,
+ * reusing what the previous product left there when fresh says x has not
+ * changed since.  NULL if the rows do not fit the buffer. */
+static const uint8_t *quantized_input(ckpt_model *m, ckpt_type act, const float *x, int64_t ldx,
+                                      int64_t nx, int64_t ncols, bool fresh, size_t *stride)
+{
+    struct act_buf *b = act == CKPT_TYPE_Q8_K ? &m->act_q8_K : &m->act_q8_0;
+    size_t row = ckpt_act_row_bytes(act, ncols);
+    if (!row || !b->data || row * (size_t)nx > b->cap)
+        return NULL;
+    *stride = row;
+    if (fresh && b->x == x && b->nx == nx && b->ncols == ncols)
+        return b->data;
+    struct quant_job q = {act == CKPT_TYPE_Q8_K ? m->k->act_quant->q8_K : m->k->act_quant->q8_0,
+                          x, ldx, ncols, b->data, row};
+    if (nx > 1)
+        ckpt_pool_run(m->pool, quant_rows, &q, nx);
+    else
+        quant_rows(&q, 0, 1, 0);
+    b->x = x;
+    b->nx = nx;
+    b->ncols = ncols;
+    return b->data;
 }
 
 /* Show the n input rows of a product with weight wt (of expert e, or -1)
@@ -361,12 +540,84 @@ static void observe(const ckpt_model *m, enum ckpt_mm_weight wt, int64_t layer, 
     m->observer(m->observer_ctx, &in);
 }
 
-/* out[j][row] = w[row] . x[j] for the nx vectors of x, rows split across the pool. */
-static void matmul(ckpt_model *m, const struct ckpt_wview *w, const float *x, int64_t ldx,
-                   int64_t nx, float *out, int64_t ldo)
+/* Rows per chunk handed to a thread: about eight chunks per thread (a
+ * thread slowed by other load leaves its later chunks to the others), in
+ * multiples of 4 (the register tiles). */
+static int64_t mm_grain(int64_t rows, int n_threads)
 {
-    struct mm_job j = {m->isa, w, x, ldx, nx, out, ldo};
-    ckpt_pool_run(m->pool, mm_rows, &j, w->ne[1]);
+    int64_t g = rows / (8 * (int64_t)n_threads);
+    return g < 4 ? 4 : g / 4 * 4;
+}
+
+/* The product out[j][row] = w[row] . x[j] for the nx vectors of x, ready to
+ * run: its kernel chosen and its input quantized if the kernel wants it.
+ * same_x: x holds what it held for the previous product (its quantized
+ * copy can be reused). */
+static struct mm_job mm_prepare(ckpt_model *m, const struct ckpt_wview *w, const float *x,
+                                int64_t ldx, int64_t nx, float *out, int64_t ldo, bool same_x)
+{
+    struct mm_job j = {m->isa, w, x, ldx, nx, out, ldo, NULL, NULL, NULL, NULL, 0};
+    const struct ckpt_vec_dot *vd = m->k->vec_dot ? &m->k->vec_dot[w->type] : NULL;
+    if (vd && vd->dot) {
+        if (vd->act == CKPT_TYPE_F32) {
+            j.act = (const uint8_t *)x;
+            j.act_stride = (size_t)ldx * sizeof(float);
+        } else {
+            j.act = quantized_input(m, vd->act, x, ldx, nx, w->ne[0], same_x, &j.act_stride);
+        }
+        if (j.act) {
+            j.dot = vd->dot;
+            j.dot4 = vd->dot4;
+            j.tile = vd->tile;
+        }
+    }
+    return j;
+}
+
+struct mm_group {
+    const struct mm_job *jobs;
+    int n;
+};
+
+/* Items are the rows of the group's products, one after the other. */
+static void mm_group_rows(void *ctx, int64_t begin, int64_t end, int thread)
+{
+    const struct mm_group *g = ctx;
+    int64_t base = 0;
+    for (int k = 0; k < g->n && base < end; k++) {
+        const struct mm_job *j = &g->jobs[k];
+        const int64_t rows = j->w->ne[1];
+        const int64_t b = begin > base ? begin - base : 0;
+        const int64_t e = end - base < rows ? end - base : rows;
+        if (b < e)
+            (j->dot ? mm_rows_vec : mm_rows)((void *)j, b, e, thread);
+        base += rows;
+    }
+}
+
+/* Run n prepared products that share nothing but their input in one pass
+ * of the pool (q, k and v; gate and up): one wake-up of the threads, not
+ * n.  Each value is still one row's product: independent of the split. */
+static void matmuls(ckpt_model *m, const struct mm_job *jobs, int n)
+{
+    int64_t rows = 0;
+    for (int k = 0; k < n; k++)
+        rows += jobs[k].w->ne[1];
+    struct mm_group g = {jobs, n};
+    ckpt_pool_run_dynamic(m->pool, mm_group_rows, &g, rows, mm_grain(rows, m->n_threads));
+    for (int k = 0; m->release && k < n; k++) {
+        const struct ckpt_wview *w = jobs[k].w;
+        m->release(m->release_ctx, w->data, (size_t)w->ne[1] * w->row_bytes);
+    }
+}
+
+/* out[j][row] = w[row] . x[j] for the nx vectors of x, rows split across the
+ * pool (same_x as for mm_prepare). */
+static void matmul(ckpt_model *m, const struct ckpt_wview *w, const float *x, int64_t ldx,
+                   int64_t nx, float *out, int64_t ldo, bool same_x)
+{
+    const struct mm_job j = mm_prepare(m, w, x, ldx, nx, out, ldo, same_x);
+    matmuls(m, &j, 1);
 }
 
 /* ==== attention ==== */
@@ -421,9 +672,10 @@ static void attention_block(ckpt_model *m, int64_t l, int64_t pos0, int64_t nt)
     observe(m, CKPT_MM_ATTN_Q, l, -1, m->xn, nt, d);
     observe(m, CKPT_MM_ATTN_K, l, -1, m->xn, nt, d);
     observe(m, CKPT_MM_ATTN_V, l, -1, m->xn, nt, d);
-    matmul(m, &L->wq, m->xn, d, nt, m->q, m->q_dim);
-    matmul(m, &L->wk, m->xn, d, nt, kc, m->kv_dim);
-    matmul(m, &L->wv, m->xn, d, nt, vc, m->kv_dim);
+    const struct mm_job qkv[3] = {mm_prepare(m, &L->wq, m->xn, d, nt, m->q, m->q_dim, false),
+                                  mm_prepare(m, &L->wk, m->xn, d, nt, kc, m->kv_dim, true),
+                                  mm_prepare(m, &L->wv, m->xn, d, nt, vc, m->kv_dim, true)};
+    matmuls(m, qkv, 3);
     for (int64_t t = 0; t < nt; t++) {
         const float *cs = m->rope_cos + t * half, *sn = m->rope_sin + t * half;
         for (int64_t h = 0; h < c->n_heads; h++)
@@ -432,9 +684,9 @@ static void attention_block(ckpt_model *m, int64_t l, int64_t pos0, int64_t nt)
             ckpt_ops_rope_apply(kc + t * m->kv_dim + h * hd, cs, sn, half);
     }
     struct att_job j = {m, l, pos0};
-    ckpt_pool_run(m->pool, att_items, &j, nt * c->n_heads);
+    ckpt_pool_run_dynamic(m->pool, att_items, &j, nt * c->n_heads, 1);
     observe(m, CKPT_MM_ATTN_OUTPUT, l, -1, m->att, nt, m->q_dim);
-    matmul(m, &L->wo, m->att, m->q_dim, nt, m->proj, d);
+    matmul(m, &L->wo, m->att, m->q_dim, nt, m->proj, d, false);
     for (int64_t i = 0; i < nt * d; i++)
         m->x[i] = m->x[i] + m->proj[i];
 }
@@ -447,12 +699,13 @@ static void swiglu(ckpt_model *m, const struct ckpt_ffn_views *f, int64_t l, int
     int64_t d = m->cfg.dim, F = m->cfg.ffn_dim;
     observe(m, CKPT_MM_FFN_GATE, l, e, x, nx, d);
     observe(m, CKPT_MM_FFN_UP, l, e, x, nx, d);
-    matmul(m, &f->gate, x, d, nx, m->ffn_a, F);
-    matmul(m, &f->up, x, d, nx, m->ffn_b, F);
+    const struct mm_job gate_up[2] = {mm_prepare(m, &f->gate, x, d, nx, m->ffn_a, F, false),
+                                      mm_prepare(m, &f->up, x, d, nx, m->ffn_b, F, true)};
+    matmuls(m, gate_up, 2);
     for (int64_t i = 0; i < nx * F; i++)
         m->ffn_a[i] = ckpt_ops_silu(m->ffn_a[i]) * m->ffn_b[i];
     observe(m, CKPT_MM_FFN_DOWN, l, e, m->ffn_a, nx, F);
-    matmul(m, &f->down, m->ffn_a, F, nx, y, d);
+    matmul(m, &f->down, m->ffn_a, F, nx, y, d, false);
 }
 
 static void route(ckpt_model *m, int64_t nt)
@@ -477,7 +730,7 @@ static void moe_block(ckpt_model *m, int64_t l, int64_t nt)
     const struct ckpt_layer_views *L = &m->w->layers[l];
     int64_t d = m->cfg.dim, E = m->cfg.n_experts, K = m->cfg.n_experts_used;
     observe(m, CKPT_MM_FFN_GATE_INP, l, -1, m->xn, nt, d);
-    matmul(m, &L->router, m->xn, d, nt, m->router, E);
+    matmul(m, &L->router, m->xn, d, nt, m->router, E, false);
     route(m, nt);
     memset(m->proj, 0, (size_t)(nt * d) * sizeof(float));
     /* experts in index order, each over the positions that chose it, as HF */
@@ -540,7 +793,7 @@ static void step(ckpt_model *m, const int32_t *ids, int64_t nt, float *logits, b
     for (int64_t t = first; t < nt; t++)
         ckpt_ops_rmsnorm(m->xn + t * d, m->x + t * d, m->norm_out, d, c->rms_eps);
     observe(m, CKPT_MM_OUTPUT, -1, -1, m->xn + first * d, nt - first, d);
-    matmul(m, &w->output, m->xn + first * d, d, nt - first, logits, c->n_vocab);
+    matmul(m, &w->output, m->xn + first * d, d, nt - first, logits, c->n_vocab, false);
 }
 
 ckpt_status ckpt_model_eval(ckpt_model *m, const int32_t *ids, int64_t n, float *logits, bool all,

@@ -18,6 +18,15 @@
  * fixed reduction order, so logits are bit-identical for any thread count
  * and any batching of the same tokens.
  *
+ * Arithmetic by ISA (dispatch.h): ref and f64 widen every weight row to
+ * f32 (the oracle).  avx2 does what ggml does on the CPU: for quantized
+ * weights the input rows of a product are quantized once (q8_K for the
+ * k-quants, q8_0 for the others) and dotted block by block in integers
+ * (vec_dot.h); F32, F16 and BF16 weights keep f32 activations, so greedy
+ * tokens on those types stay those of the f32 reference (the PyTorch
+ * goldens), and F16 decode widens inside the fused dot, bit for bit the
+ * chunked path.  Either way a value depends on its row and position only.
+ *
  * An observer, when set, sees the f32 input rows of every product with a
  * weight matrix before it is computed (for importance matrices); without
  * one the forward pass does nothing more than test a pointer.
@@ -105,6 +114,11 @@ struct ckpt_model_opts {
     int n_threads;     /* threads when pool is NULL; <= 0: all CPUs */
     ckpt_pool *pool;   /* borrowed; NULL: the model starts its own */
     int isa;           /* a ckpt_isa, or -1 for ckpt_isa_default() */
+    /* NULL, or called on the calling thread after each matrix product with
+     * the weight bytes it read, which the caller may drop from memory
+     * (long batched passes: resident memory stays at about one tensor) */
+    void (*release)(void *ctx, const void *data, size_t bytes);
+    void *release_ctx;
 };
 
 typedef struct ckpt_model ckpt_model;
@@ -138,6 +152,10 @@ const struct ckpt_model_config *ckpt_model_get_config(const ckpt_model *m);
 /* Positions in the KV cache, and its capacity. */
 int64_t ckpt_model_n_past(const ckpt_model *m);
 int64_t ckpt_model_n_ctx(const ckpt_model *m);
+
+/* Bytes of weights one decode step reads: every matrix once (with
+ * experts, n_experts_used of them per layer), one embedding row. */
+uint64_t ckpt_model_bytes_per_token(const ckpt_model *m);
 
 /* The ISA the dot products use. */
 ckpt_isa ckpt_model_isa(const ckpt_model *m);

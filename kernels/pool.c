@@ -1,11 +1,13 @@
 /*
  * pool.c - the worker pool (see pool.h).  One mutex and two condition
  * variables: workers wait for a new generation of work, the caller waits
- * for the count of finished workers.  The caller runs slice 0 itself.
+ * for the count of finished workers.  The caller runs slice 0 itself (or,
+ * dynamic, takes chunks like the workers, from one atomic counter).
  */
 #include "pool.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -21,6 +23,8 @@ struct ckpt_pool {
     ckpt_pool_fn fn;
     void *ctx;
     int64_t n_items;
+    int64_t grain;            /* > 0: dynamic chunks of this many items */
+    atomic_llong next_chunk;  /* dynamic: the next chunk to hand out */
 };
 
 struct worker_arg {
@@ -36,6 +40,15 @@ int ckpt_pool_default_threads(void)
 
 static void run_slice(ckpt_pool *p, int t)
 {
+    if (p->grain > 0) {
+        for (;;) {
+            int64_t c = (int64_t)atomic_fetch_add(&p->next_chunk, 1);
+            if (c >= (p->n_items + p->grain - 1) / p->grain)
+                return;
+            int64_t begin = c * p->grain, end = begin + p->grain;
+            p->fn(p->ctx, begin, end < p->n_items ? end : p->n_items, t);
+        }
+    }
     int64_t n = p->n_items, nt = p->n_threads;
     int64_t chunk = (n + nt - 1) / nt;
     int64_t begin = chunk * t, end = begin + chunk;
@@ -80,6 +93,7 @@ ckpt_status ckpt_pool_new(ckpt_pool **out, int n_threads, ckpt_err *err)
     if (!p)
         return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory creating thread pool");
     p->n_threads = n_threads;
+    atomic_init(&p->next_chunk, 0);
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->work_ready, NULL);
     pthread_cond_init(&p->work_done, NULL);
@@ -107,7 +121,7 @@ ckpt_status ckpt_pool_new(ckpt_pool **out, int n_threads, ckpt_err *err)
 
 int ckpt_pool_size(const ckpt_pool *p) { return p->n_threads; }
 
-void ckpt_pool_run(ckpt_pool *p, ckpt_pool_fn fn, void *ctx, int64_t n_items)
+static void run(ckpt_pool *p, ckpt_pool_fn fn, void *ctx, int64_t n_items, int64_t grain)
 {
     if (n_items <= 0)
         return;
@@ -119,6 +133,8 @@ void ckpt_pool_run(ckpt_pool *p, ckpt_pool_fn fn, void *ctx, int64_t n_items)
     p->fn = fn;
     p->ctx = ctx;
     p->n_items = n_items;
+    p->grain = grain;
+    atomic_store(&p->next_chunk, 0);
     p->pending = p->n_threads - 1;
     p->generation++;
     pthread_cond_broadcast(&p->work_ready);
@@ -130,6 +146,17 @@ void ckpt_pool_run(ckpt_pool *p, ckpt_pool_fn fn, void *ctx, int64_t n_items)
     while (p->pending > 0)
         pthread_cond_wait(&p->work_done, &p->lock);
     pthread_mutex_unlock(&p->lock);
+}
+
+void ckpt_pool_run(ckpt_pool *p, ckpt_pool_fn fn, void *ctx, int64_t n_items)
+{
+    run(p, fn, ctx, n_items, 0);
+}
+
+void ckpt_pool_run_dynamic(ckpt_pool *p, ckpt_pool_fn fn, void *ctx, int64_t n_items,
+                           int64_t grain)
+{
+    run(p, fn, ctx, n_items, grain > 0 ? grain : 1);
 }
 
 void ckpt_pool_free(ckpt_pool *p)

@@ -338,7 +338,10 @@ ckpt_status ckpt_calib_run(struct ckpt_calib *out, const char *model,
     struct ckpt_model_opts mo = {.n_ctx = n_ctx,
                                  .max_batch = n_ctx < UBATCH ? n_ctx : UBATCH,
                                  .n_threads = o->n_threads,
-                                 .isa = CKPT_ISA_REF};
+                                 .isa = CKPT_ISA_REF,
+                                 /* each tensor is read once per step: keep one resident */
+                                 .release = ckpt_weights_release_bytes,
+                                 .release_ctx = w};
     if ((st = ckpt_model_new(&m, cfg, ckpt_weights_views(w), &mo, err)) != CKPT_OK ||
         (st = alloc_accs(&c, cfg, err)) != CKPT_OK)
         goto out;

@@ -4,14 +4,20 @@
  * deterministic pseudo-random weights, for the quantizer benchmark.
  *
  *   gen_gguf_bench OUT.gguf [N_LAYERS]      (default 1 layer)
- *
  * Weights are roughly normal with standard deviation 0.02 (the scale of a
  * trained model's); norms are 1.  Written row by row: memory stays small.
+ *
+ * The vocabulary is a made-up SentencePiece one of the same 32000 tokens
+ * (<unk>, <s>, </s>, the 256 byte tokens, every printable ASCII character
+ * with and without the word marker, then filler words), so that tools
+ * that tokenize text (ckpt-verify --against, ckpt-quant --calib) and
+ * llama.cpp itself (make bench) run on the model.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "arch/gguf_keys.h"
 #include "formats/gguf.h"
 #include "kernels/fp16.h"
 
@@ -41,6 +47,71 @@ static float next_weight(void)
     return s * 0.0346f; /* 4 uniforms have variance 1/3: scale to 0.02 */
 }
 
+/* The SentencePiece vocabulary described above, written as llama.cpp's
+ * converter writes one (model "llama"). */
+static ckpt_status write_vocab(ckpt_gguf_writer *w, ckpt_err *err)
+{
+    enum { NORMAL = 1, UNKNOWN = 2, CONTROL = 3, BYTE = 6 };
+    char **tok = calloc(VOCAB, sizeof *tok);
+    float *score = calloc(VOCAB, sizeof *score);
+    int32_t *type = calloc(VOCAB, sizeof *type);
+    ckpt_status st = CKPT_E_NOMEM;
+    if (!tok || !score || !type)
+        goto out;
+    int n = 0;
+    const char *special[] = {"<unk>", "<s>", "</s>"};
+    for (int i = 0; i < 3; i++, n++) {
+        tok[n] = strdup(special[i]);
+        type[n] = i ? CONTROL : UNKNOWN;
+    }
+    for (int b = 0; b < 256; b++, n++) {
+        tok[n] = malloc(8);
+        if (tok[n])
+            snprintf(tok[n], 8, "<0x%02X>", b);
+        type[n] = BYTE;
+    }
+    for (int c = 33; c < 127; c++)
+        for (int marked = 0; marked < 2; marked++, n++) {
+            tok[n] = malloc(8);
+            if (tok[n])
+                snprintf(tok[n], 8, "%s%c", marked ? "\xe2\x96\x81" : "", c);
+            type[n] = NORMAL;
+            score[n] = -(float)n;
+        }
+    for (int k = 0; n < VOCAB; k++, n++) {
+        tok[n] = malloc(16);
+        if (tok[n])
+            snprintf(tok[n], 16, "\xe2\x96\x81w%05d", k);
+        type[n] = NORMAL;
+        score[n] = -(float)n;
+    }
+    for (int i = 0; i < VOCAB; i++)
+        if (!tok[i])
+            goto out;
+    if ((st = ckpt_gguf_writer_set_str(w, CKPT_KEY_TOK_MODEL, "llama", err)) ||
+        (st = ckpt_gguf_writer_set_str_array(w, CKPT_KEY_TOK_TOKENS, (const char *const *)tok,
+                                              NULL, VOCAB, err)) ||
+        (st = ckpt_gguf_writer_set_array(w, CKPT_KEY_TOK_SCORES, CKPT_GGUF_FLOAT32, score, VOCAB,
+                                          err)) ||
+        (st = ckpt_gguf_writer_set_array(w, CKPT_KEY_TOK_TYPES, CKPT_GGUF_INT32, type, VOCAB,
+                                          err)) ||
+        (st = ckpt_gguf_writer_set_u32(w, CKPT_KEY_TOK_BOS_ID, 1, err)) ||
+        (st = ckpt_gguf_writer_set_u32(w, CKPT_KEY_TOK_EOS_ID, 2, err)) ||
+        (st = ckpt_gguf_writer_set_u32(w, CKPT_KEY_TOK_UNK_ID, 0, err)) ||
+        (st = ckpt_gguf_writer_set_bool(w, CKPT_KEY_TOK_ADD_BOS, true, err)))
+        goto out;
+    st = CKPT_OK;
+out:
+    if (st == CKPT_E_NOMEM && err && !err->msg[0])
+        ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    for (int i = 0; tok && i < VOCAB; i++)
+        free(tok[i]);
+    free(tok);
+    free(score);
+    free(type);
+    return st;
+}
+
 static int fail(const ckpt_err *err)
 {
     fprintf(stderr, "gen_gguf_bench: %s\n", err->msg);
@@ -53,7 +124,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: gen_gguf_bench OUT.gguf [N_LAYERS]\n");
         return 2;
     }
-    int layers = argc == 3 ? atoi(argv[2]) : 1;
+    int layers = argc >= 3 ? atoi(argv[2]) : 1;
     if (layers < 1 || layers > 64) {
         fprintf(stderr, "gen_gguf_bench: layers must be 1..64\n");
         return 2;
@@ -89,7 +160,7 @@ int main(int argc, char **argv)
         ckpt_gguf_writer_set_u32(w, "llama.attention.head_count", 32, &err) ||
         ckpt_gguf_writer_set_u32(w, "llama.attention.head_count_kv", 8, &err) ||
         ckpt_gguf_writer_set_f32(w, "llama.attention.layer_norm_rms_epsilon", 1e-5f, &err) ||
-        ckpt_gguf_writer_set_u32(w, "general.file_type", 1, &err))
+        ckpt_gguf_writer_set_u32(w, "general.file_type", 1, &err) || write_vocab(w, &err))
         return fail(&err);
     for (int i = 0; i < n; i++) {
         bool norm = t[i].ne[1] == 1;

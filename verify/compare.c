@@ -4,6 +4,8 @@
  * per prompt the source runs once (prompt batched, then greedy steps,
  * keeping every distribution), the artifact runs greedy, then batched over
  * the source's sequence; the text, if any, is scored chunk by chunk.
+ * Between the source's and the artifact's turn, the weights just used are
+ * dropped from resident memory, so the peak is one model, not two.
  */
 #include "compare.h"
 
@@ -229,6 +231,8 @@ static ckpt_status run_prompt(struct ctx *c, struct ckpt_compare_prompt *p)
             return st;
         tick(c, "source", 1);
     }
+    /* one model resident at a time: the source's pages go before the artifact runs */
+    ckpt_weights_release(c->ws);
     /* artifact: its own greedy continuation */
     struct ckpt_run_opts ro = {.n_new = N, .temperature = 0, .stop_id = -1};
     struct collect k = {p->art_ids, 0};
@@ -247,6 +251,7 @@ static ckpt_status run_prompt(struct ctx *c, struct ckpt_compare_prompt *p)
     if ((st = ckpt_model_eval(c->ma, c->seq, L - 1, c->la, true, c->err)))
         return st;
     tick(c, "artifact", (uint64_t)(L - 1));
+    ckpt_weights_release(c->wa);
     score(&p->tf, c->ls, c->la, L - 1, V, c->seq + 1);
     return CKPT_OK;
 }
@@ -374,9 +379,11 @@ static ckpt_status run_text(struct ctx *c, const int32_t *ids, size_t n_ids, int
         if ((st = ckpt_model_eval(c->ms, c->seq, L - 1, c->ls, true, c->err)))
             return st;
         tick(c, "source", (uint64_t)(L - 1));
+        ckpt_weights_release(c->ws);
         if ((st = ckpt_model_eval(c->ma, c->seq, L - 1, c->la, true, c->err)))
             return st;
         tick(c, "artifact", (uint64_t)(L - 1));
+        ckpt_weights_release(c->wa);
         score(&c->r->text, c->ls, c->la, L - 1, c->V, c->seq + 1);
         c->r->text_chunks++;
     }

@@ -12,6 +12,7 @@
 #include "cli/cli.h"
 #include "formats/model_load.h"
 #include "formats/tokenizer.h"
+#include "kernels/membw.h"
 #include "kernels/model.h"
 #include "kernels/ops.h"
 #include "verify/run.h"
@@ -217,6 +218,30 @@ static int print_text(struct ckpt_cli *cli, const char *source, const char *prom
 }
 
 /* Load MODEL, encode the prompt, generate (or score) and print. */
+#define PROBE_BYTES ((size_t)256 << 20)
+
+/* -v: the weights a decode step reads, the rate generation read them at,
+ * and that rate against what this machine's memory gives (a short probe
+ * with as many threads). */
+static void report_bandwidth(struct ckpt_cli *cli, const ckpt_model *m, double tok_s)
+{
+    const double per_token = (double)ckpt_model_bytes_per_token(m), got = per_token * tok_s;
+    ckpt_pool *pool = NULL;
+    ckpt_err err = {0};
+    double bw = 0;
+    if (ckpt_pool_new(&pool, cli->threads, &err) == CKPT_OK)
+        ckpt_membw_read(pool, PROBE_BYTES, &bw, &err);
+    ckpt_pool_free(pool);
+    if (bw > 0)
+        ckpt_cli_msg(cli, 3,
+                     "decode read %.3f GB of weights per token: %.2f GB/s, %.0f%% of the %.2f GB/s "
+                     "this machine's memory read in a probe",
+                     per_token / 1e9, got / 1e9, 100.0 * got / bw, bw / 1e9);
+    else
+        ckpt_cli_msg(cli, 3, "decode read %.3f GB of weights per token: %.2f GB/s (%s)",
+                     per_token / 1e9, got / 1e9, err.msg);
+}
+
 static int run(struct ckpt_cli *cli, const char *model_path, const struct params *p)
 {
     const char *prompt = p->prompt, *tok_path = p->tok_path;
@@ -317,6 +342,8 @@ static int run(struct ckpt_cli *cli, const char *model_path, const struct params
                      ckpt_isa_name(ckpt_model_isa(m)),
                      cli->threads > 0 ? cli->threads : ckpt_pool_default_threads(),
                      rs.logits_hash);
+    if (n_new > 1 && !cli->out_errno && cli->level >= 3)
+        report_bandwidth(cli, m, (double)(rs.n_gen - 1) / (rs.gen_s + 1e-12));
     rc = 0;
     goto out;
 fail:

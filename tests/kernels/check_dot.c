@@ -219,6 +219,48 @@ START_TEST(f16c_widening_is_exact)
 }
 END_TEST
 
+/* F16C / AVX2 narrowing writes the scalar conversion's bytes: every f16
+ * value widened, ties, overflow, subnormals, NaN payloads, and random bit
+ * patterns, at lengths that leave a scalar tail. */
+START_TEST(avx2_narrowing_is_the_scalar_bytes)
+{
+    if (!ckpt_isa_available(CKPT_ISA_AVX2))
+        return;
+    enum { N = 65536 + 4096 + 32 };
+    float *x = malloc(sizeof(float) * N);
+    uint16_t *a = malloc(2 * N), *b = malloc(2 * N);
+    int64_t n = 0;
+    for (uint32_t h = 0; h < 65536; h++)
+        x[n++] = ckpt_f16_to_f32((uint16_t)h);
+    uint32_t r = 12345u;
+    for (int i = 0; i < 4096; i++) {
+        r = r * 1664525u + 1013904223u;
+        x[n++] = ckpt_f32_from_bits(r);
+    }
+    const uint32_t special[] = {0x477ff000u, 0x477fefffu, 0x33000000u, 0x33000001u,
+                                0x7f800001u, 0xffc12345u, 0x7fffffffu, 0x387fe000u,
+                                0x3f800fffu, 0x3f801000u, 0x3f803000u, 0x7f7fffffu,
+                                0xff7fffffu, 0x80000000u, 0x00000001u, 0x7f800000u};
+    for (size_t i = 0; i < sizeof special / sizeof special[0]; i++) {
+        x[n++] = ckpt_f32_from_bits(special[i]);
+        x[n++] = -ckpt_f32_from_bits(special[i]);
+    }
+    for (int64_t len = n; len > n - 9; len--) {
+        memset(a, 0, 2 * N);
+        memset(b, 0, 2 * N);
+        ckpt_f32_to_f16_ref(x, a, len);
+        ckpt_f32_to_f16_avx2(x, b, len);
+        ck_assert_mem_eq(a, b, (size_t)(2 * len));
+        ckpt_f32_to_bf16_ref(x, a, len);
+        ckpt_f32_to_bf16_avx2(x, b, len);
+        ck_assert_mem_eq(a, b, (size_t)(2 * len));
+    }
+    free(x);
+    free(a);
+    free(b);
+}
+END_TEST
+
 /* Loop index = ISA x type. */
 START_TEST(isa_within_bound_of_exact)
 {
@@ -315,6 +357,7 @@ Suite *dot_suite(void)
                         (int)(sizeof dot_types / sizeof dot_types[0]));
     tcase_add_test(tc, isa_names);
     tcase_add_test(tc, f16c_widening_is_exact);
+    tcase_add_test(tc, avx2_narrowing_is_the_scalar_bytes);
     tcase_add_loop_test(tc, isa_within_bound_of_exact, 0, (int)(CKPT_ISA_COUNT * N_TYPES));
     tcase_add_loop_test(tc, many_vectors_equal_one_at_a_time, 0, (int)(CKPT_ISA_COUNT * N_TYPES));
     tcase_add_test(tc, avx2_within_bound_of_ref);

@@ -1,0 +1,151 @@
+/*
+ * vec_dot.h - dot products of a stored weight row with activations that
+ * were quantized once per matrix product, as ggml computes them: q8_K
+ * activations for the k-quants, q8_0 for Q8_0, the legacy types and
+ * IQ4_NL; integer block dots, then one float combination per block.  F16
+ * and BF16 rows pair with f32 activations and are widened inside the
+ * fused multiply-add loop (no widened copy of the row).
+ *
+ * Each ISA's table (struct ckpt_kernels.vec_dot, dispatch.h) holds one row
+ * per weight type: the activation type it pairs with and the kernel.  A
+ * row with dot == NULL means "no such kernel: widen the row to f32 and use
+ * the f32 dot" (dot.h), which is what the ref ISA does for every type: ref
+ * stays the f32 oracle.  A new weight type plugs in with one row in the
+ * avx2 table of dispatch.c (and its scalar twin here, which the tests
+ * hold the SIMD kernel to).
+ *
+ * Exactness: the integer block sums are exact, and every kernel combines
+ * them in the float order its scalar reference documents, so an avx2
+ * kernel returns the same bits as its _ref twin (tests/kernels/
+ * check_vec_dot.c).  Against the f32-widened dot of the same row, the
+ * difference is the activation's rounding: |dot_q - dot_f32| <=
+ * sum over blocks of (amax_b / 254) * sum_b |w|  (half a q8 step per
+ * element) plus f32 summation error.
+ */
+#ifndef CKPT_KERNELS_VEC_DOT_H
+#define CKPT_KERNELS_VEC_DOT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "types.h"
+
+/* Dot of one weight row (n elements, any alignment) with one activation
+ * row in the paired type (n elements, the same block grid). */
+typedef float (*ckpt_vec_dot_fn)(const void *w, const void *act, int64_t n);
+
+/* The same dot for four activation rows at a (a + k*a_stride for k < 4):
+ * out[k] bit for bit what ckpt_vec_dot_fn gives on row k; the weight
+ * blocks are unpacked once for the four (the GEMM of a prefill step). */
+typedef void (*ckpt_vec_dot4_fn)(const void *w, const void *a, size_t a_stride, int64_t n,
+                                 float out[4]);
+
+/* For f32 activations: dots of four consecutive weight rows (w + r*row_bytes)
+ * with np (1 or 3) activation rows x + p*ldx, into out[r*np + p]; each
+ * value bit for bit what the row's dot gives. */
+typedef void (*ckpt_vec_tile_fn)(const void *w, size_t row_bytes, const float *x, int64_t ldx,
+                                 int64_t n, int np, float *out);
+
+/* Quantize n activations (n a multiple of the activation block) into dst. */
+typedef void (*ckpt_act_quant_fn)(const float *x, void *dst, int64_t n);
+
+struct ckpt_vec_dot {
+    ckpt_type act;      /* CKPT_TYPE_Q8_K, CKPT_TYPE_Q8_0 or CKPT_TYPE_F32 */
+    ckpt_vec_dot_fn dot; /* NULL: no kernel for this weight type */
+    ckpt_vec_dot4_fn dot4; /* NULL: dot, four times */
+    ckpt_vec_tile_fn tile; /* f32 activations: register tiles; NULL: dot */
+};
+
+/* Activation quantizers of one ISA, by activation type (q8_0 and q8_K:
+ * the bytes of ggml's quantize_row_q8_0_ref / q8_K_ref in every ISA). */
+struct ckpt_act_quant {
+    ckpt_act_quant_fn q8_0;
+    ckpt_act_quant_fn q8_K;
+};
+
+/* ==== scalar references (vec_dot.c) ==== */
+
+/* k-quants x q8_K: per 256-block the exact integer sum, then
+ * sumf += (d_w * d_a) * sumi [- (dmin_w * d_a) * summ], in block order. */
+float ckpt_vec_dot_q2_K_q8_K_ref(const void *w, const void *a, int64_t n);
+float ckpt_vec_dot_q3_K_q8_K_ref(const void *w, const void *a, int64_t n);
+float ckpt_vec_dot_q4_K_q8_K_ref(const void *w, const void *a, int64_t n);
+float ckpt_vec_dot_q5_K_q8_K_ref(const void *w, const void *a, int64_t n);
+float ckpt_vec_dot_q6_K_q8_K_ref(const void *w, const void *a, int64_t n);
+
+/* 32-element types x q8_0: per block, eight lane sums of four consecutive
+ * products (lane l: elements 4l..4l+3), each lane accumulating
+ * d_w * d_a * lane_sum in block order (Q4_1/Q5_1 add m_w * d_a * the lane's
+ * activation sum), reduced as ckpt_vec_dot_f32 reduces its lanes. */
+float ckpt_vec_dot_q8_0_q8_0_ref(const void *w, const void *a, int64_t n);
+float ckpt_vec_dot_q4_0_q8_0_ref(const void *w, const void *a, int64_t n);
+float ckpt_vec_dot_q4_1_q8_0_ref(const void *w, const void *a, int64_t n);
+float ckpt_vec_dot_q5_0_q8_0_ref(const void *w, const void *a, int64_t n);
+float ckpt_vec_dot_q5_1_q8_0_ref(const void *w, const void *a, int64_t n);
+float ckpt_vec_dot_iq4_nl_q8_0_ref(const void *w, const void *a, int64_t n);
+
+/* F32 / F16 / BF16 x f32: one 8-lane fused multiply-add accumulator over
+ * the whole row (lane i%8 takes element i, in increasing i; the n%8 last
+ * products added, unfused, to lanes 0..), reduced as ckpt_vec_dot_f32
+ * reduces its lanes: the ref order of dot.h with FMA.  One accumulator per output is what lets a register tile of
+ * rows x positions reuse every load (the prefill GEMM) and still give each
+ * output the bits of the single dot.  The scalar twins use fmaf. */
+float ckpt_vec_dot_f32_f32_ref(const void *w, const void *a, int64_t n);
+float ckpt_vec_dot_f16_f32_ref(const void *w, const void *a, int64_t n);
+float ckpt_vec_dot_bf16_f32_ref(const void *w, const void *a, int64_t n);
+
+void ckpt_act_quant_q8_0_ref(const float *x, void *dst, int64_t n);
+void ckpt_act_quant_q8_K_ref(const float *x, void *dst, int64_t n);
+
+/* ==== AVX2 siblings (vec_dot_avx2.c; only when ckpt_isa_available(AVX2)) ==== */
+
+float ckpt_vec_dot_q4_K_q8_K_avx2(const void *w, const void *a, int64_t n);
+float ckpt_vec_dot_q5_K_q8_K_avx2(const void *w, const void *a, int64_t n);
+float ckpt_vec_dot_q6_K_q8_K_avx2(const void *w, const void *a, int64_t n);
+float ckpt_vec_dot_q8_0_q8_0_avx2(const void *w, const void *a, int64_t n);
+float ckpt_vec_dot_q4_0_q8_0_avx2(const void *w, const void *a, int64_t n);
+float ckpt_vec_dot_f32_f32_avx2(const void *w, const void *a, int64_t n);
+float ckpt_vec_dot_f16_f32_avx2(const void *w, const void *a, int64_t n);
+float ckpt_vec_dot_bf16_f32_avx2(const void *w, const void *a, int64_t n);
+void ckpt_vec_tile_f32_avx2(const void *w, size_t row_bytes, const float *x, int64_t ldx,
+                            int64_t n, int np, float *out);
+void ckpt_vec_tile_f16_avx2(const void *w, size_t row_bytes, const float *x, int64_t ldx,
+                            int64_t n, int np, float *out);
+void ckpt_vec_tile_bf16_avx2(const void *w, size_t row_bytes, const float *x, int64_t ldx,
+                             int64_t n, int np, float *out);
+void ckpt_vec_dot4_q4_K_q8_K_avx2(const void *w, const void *a, size_t a_stride, int64_t n,
+                                  float out[4]);
+void ckpt_vec_dot4_q6_K_q8_K_avx2(const void *w, const void *a, size_t a_stride, int64_t n,
+                                  float out[4]);
+void ckpt_vec_dot4_q8_0_q8_0_avx2(const void *w, const void *a, size_t a_stride, int64_t n,
+                                  float out[4]);
+/* The ref ISA's order (dot.h: eight lanes, lane i%8 taking w[i]*x[i]
+ * rounded then added, no fused multiply-add; the n%8 last products in
+ * lanes 0.., then ckpt_vec_dot_f32's reduction) with AVX2 registers: the
+ * same bits as the scalar reference, several times faster.  What the ref
+ * table uses for F32/F16/BF16 rows on a CPU with AVX2, so that file
+ * bytes that depend on the forward pass (importance matrices) stay the
+ * reference's on every machine. */
+float ckpt_vec_dot_f32_f32_refx(const void *w, const void *a, int64_t n);
+float ckpt_vec_dot_f16_f32_refx(const void *w, const void *a, int64_t n);
+float ckpt_vec_dot_bf16_f32_refx(const void *w, const void *a, int64_t n);
+void ckpt_vec_tile_f32_refx(const void *w, size_t row_bytes, const float *x, int64_t ldx,
+                            int64_t n, int np, float *out);
+void ckpt_vec_tile_f16_refx(const void *w, size_t row_bytes, const float *x, int64_t ldx,
+                            int64_t n, int np, float *out);
+void ckpt_vec_tile_bf16_refx(const void *w, size_t row_bytes, const float *x, int64_t ldx,
+                             int64_t n, int np, float *out);
+void ckpt_act_quant_q8_0_avx2(const float *x, void *dst, int64_t n);
+void ckpt_act_quant_q8_K_avx2(const float *x, void *dst, int64_t n);
+
+/* The scalar table (every type above with its _ref kernel), for tests
+ * and for ISAs that compute quantized-activation dots without SIMD. */
+extern const struct ckpt_vec_dot ckpt_vec_dot_table_ref[CKPT_TYPE_COUNT];
+extern const struct ckpt_act_quant ckpt_act_quant_ref;
+
+/* Bytes of n activations of type act (q8_0, q8_K, f32); 0 if n does not fit
+ * the block size or act is another type. */
+size_t ckpt_act_row_bytes(ckpt_type act, int64_t n);
+
+#endif

@@ -1,0 +1,580 @@
+/*
+ * vec_dot_avx2.c - AVX2/FMA/F16C siblings of the scalar kernels of
+ * vec_dot.c (see vec_dot.h).  Integer block sums with maddubs/madd, then
+ * the float combination in the order of the scalar twin, so both return
+ * the same bits.  Compiled with -mavx2 -mfma -mf16c; reached only through
+ * the avx2 table of dispatch.c, after its run-time CPU check.
+ */
+#include "vec_dot.h"
+
+#include <float.h>
+#include <immintrin.h>
+#include <math.h>
+#include <string.h>
+
+#include "dot.h"
+#include "fp16.h"
+#include "quant_blocks.h"
+#include "quant_k_common.h"
+
+#define QK_K 256
+
+static inline int32_t hsum_i32(__m256i v)
+{
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    s = _mm_add_epi32(s, _mm_unpackhi_epi64(s, s));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x1));
+    return _mm_cvtsi128_si32(s);
+}
+
+/* ((l0 + l4) + (l2 + l6)) + ((l1 + l5) + (l3 + l7)), as vec_dot.c reduces lanes */
+static inline float reduce_lanes(__m256 v)
+{
+    __m128 h = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    h = _mm_add_ps(h, _mm_movehl_ps(h, h));
+    h = _mm_add_ss(h, _mm_movehdup_ps(h));
+    return _mm_cvtss_f32(h);
+}
+
+static inline __m256i load256(const void *p) { return _mm256_loadu_si256((const __m256i *)p); }
+
+/* F16C widening: the value of ckpt_f16_to_f32 (a signalling NaN comes out quiet) */
+static inline float f16_at(const uint8_t *p)
+{
+    uint16_t h;
+    memcpy(&h, p, 2);
+    return _cvtsh_ss(h);
+}
+
+/* ==== k-quants x q8_K ==== */
+
+/* Offsets of the fields of the blocks (memcpy-free loads of the packed bytes). */
+#define Q8K_D 0
+#define Q8K_QS 4
+#define Q8K_BSUMS 260
+
+static inline float q8k_d(const uint8_t *a)
+{
+    float d;
+    memcpy(&d, a + Q8K_D, 4);
+    return d;
+}
+
+/* The unpacked scales of a q4_K/q5_K block, in registers: the eight 6-bit
+ * scales as int16 (both halves), and the eight mins as int16.  The
+ * 12-byte packing (quant_blocks.h): bytes 0..3 hold scales 0..3 in their
+ * low 6 bits, bytes 4..7 mins 0..3; bytes 8..11 hold the low 4 bits of
+ * scale 4+k (low nibble) and min 4+k (high nibble), whose top 2 bits are
+ * the top 2 bits of bytes k and 4+k. */
+struct k4_scales {
+    __m256i sc;   /* int16 lanes l and 8+l: scale l */
+    __m128i mins; /* int16 lane l: min l */
+};
+
+static inline void k4_unpack(const uint8_t *scales, struct k4_scales *u)
+{
+    uint32_t v[3];
+    memcpy(v, scales, 12);
+    const uint32_t lo6 = 0x3f3f3f3fu, lo4 = 0x0f0f0f0fu, lo2 = 0x03030303u;
+    const uint32_t sc_lo = v[0] & lo6, mn_lo = v[1] & lo6;
+    const uint32_t sc_hi = (v[2] & lo4) | ((v[0] >> 6) & lo2) << 4;
+    const uint32_t mn_hi = ((v[2] >> 4) & lo4) | ((v[1] >> 6) & lo2) << 4;
+    const __m128i sc8 = _mm_set_epi32(0, 0, (int)sc_hi, (int)sc_lo);
+    const __m128i mn8 = _mm_set_epi32(0, 0, (int)mn_hi, (int)mn_lo);
+    u->sc = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(sc8));
+    u->mins = _mm_cvtepu8_epi16(mn8);
+}
+
+/* int16 broadcast of scale j from k4_scales.sc (bytes 2j, 2j+1 of each half) */
+static inline __m256i k4_scale(const struct k4_scales *u, int j)
+{
+    const __m256i pick = _mm256_set1_epi16((short)((2 * j) | (2 * j + 1) << 8));
+    return _mm256_shuffle_epi8(u->sc, pick);
+}
+
+/* sum over the 16 bsums of a q8_K block of bsum * v (exact int32) */
+static inline int32_t bsums_dot(const uint8_t *a, __m256i v)
+{
+    return hsum_i32(_mm256_madd_epi16(load256(a + Q8K_BSUMS), v));
+}
+
+/* sum over sub-blocks j of min_j * (bsums[2j] + bsums[2j+1]) (exact) */
+static inline int32_t k4_mins_dot(const uint8_t *a, const struct k4_scales *u)
+{
+    const __m256i b = load256(a + Q8K_BSUMS);
+    const __m128i pairs =
+        _mm_hadd_epi16(_mm256_castsi256_si128(b), _mm256_extracti128_si256(b, 1));
+    __m128i s = _mm_madd_epi16(pairs, u->mins);
+    s = _mm_add_epi32(s, _mm_unpackhi_epi64(s, s));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x1));
+    return _mm_cvtsi128_si32(s);
+}
+
+/* Integer sum of the sub-block products of the 128 q4_K nibble bytes qs
+ * with the activations y, scaled per sub-block. */
+static inline __m256i q4k_sums(const __m256i lo[4], const __m256i hi[4], const uint8_t *y,
+                               const struct k4_scales *u)
+{
+    __m256i acc = _mm256_setzero_si256();
+    for (int j = 0; j < 4; j++) {
+        __m256i p0 = _mm256_maddubs_epi16(lo[j], load256(y + 64 * j));
+        __m256i p1 = _mm256_maddubs_epi16(hi[j], load256(y + 64 * j + 32));
+        p0 = _mm256_madd_epi16(p0, k4_scale(u, 2 * j));
+        p1 = _mm256_madd_epi16(p1, k4_scale(u, 2 * j + 1));
+        acc = _mm256_add_epi32(acc, _mm256_add_epi32(p0, p1));
+    }
+    return acc;
+}
+
+static inline void q4k_nibbles(const uint8_t *qs, __m256i lo[4], __m256i hi[4])
+{
+    const __m256i m4 = _mm256_set1_epi8(0xF);
+    for (int j = 0; j < 4; j++) {
+        const __m256i q = load256(qs + 32 * j);
+        lo[j] = _mm256_and_si256(q, m4);
+        hi[j] = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
+    }
+}
+
+float ckpt_vec_dot_q4_K_q8_K_avx2(const void *vw, const void *va, int64_t n)
+{
+    const uint8_t *w = vw, *a = va;
+    float sumf = 0.0f;
+    for (int64_t i = 0; i < n / QK_K; i++, w += sizeof(block_q4_K), a += sizeof(block_q8_K)) {
+        struct k4_scales u;
+        k4_unpack(w + 4, &u);
+        __m256i lo[4], hi[4];
+        q4k_nibbles(w + 16, lo, hi);
+        const int32_t sumi = hsum_i32(q4k_sums(lo, hi, a + Q8K_QS, &u));
+        const int32_t summ = k4_mins_dot(a, &u);
+        const float dy = q8k_d(a);
+        const float d = f16_at(w) * dy, dmin = f16_at(w + 2) * dy;
+        sumf += d * (float)sumi - dmin * (float)summ;
+    }
+    return sumf;
+}
+
+void ckpt_vec_dot4_q4_K_q8_K_avx2(const void *vw, const void *va, size_t stride, int64_t n,
+                                  float out[4])
+{
+    const uint8_t *w = vw, *a = va;
+    float sumf[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+    for (int64_t i = 0; i < n / QK_K; i++, w += sizeof(block_q4_K), a += sizeof(block_q8_K)) {
+        struct k4_scales u;
+        k4_unpack(w + 4, &u);
+        __m256i lo[4], hi[4];
+        q4k_nibbles(w + 16, lo, hi);
+        const float dw = f16_at(w), mw = f16_at(w + 2);
+        for (int k = 0; k < 4; k++) {
+            const uint8_t *ak = a + k * stride;
+            const int32_t sumi = hsum_i32(q4k_sums(lo, hi, ak + Q8K_QS, &u));
+            const int32_t summ = k4_mins_dot(ak, &u);
+            const float dy = q8k_d(ak);
+            const float d = dw * dy, dmin = mw * dy;
+            sumf[k] += d * (float)sumi - dmin * (float)summ;
+        }
+    }
+    memcpy(out, sumf, sizeof sumf);
+}
+
+float ckpt_vec_dot_q5_K_q8_K_avx2(const void *vw, const void *va, int64_t n)
+{
+    const uint8_t *w = vw, *a = va;
+    const __m256i m4 = _mm256_set1_epi8(0xF), one = _mm256_set1_epi8(1);
+    float sumf = 0.0f;
+    for (int64_t i = 0; i < n / QK_K; i++, w += sizeof(block_q5_K), a += sizeof(block_q8_K)) {
+        const uint8_t *qh = w + 16, *qs = w + 48, *y = a + Q8K_QS;
+        struct k4_scales u;
+        k4_unpack(w + 4, &u);
+        const __m256i h = load256(qh);
+        __m256i acc = _mm256_setzero_si256();
+        for (int j = 0; j < 4; j++) {
+            const __m256i q = load256(qs + 32 * j);
+            const __m256i h0 = _mm256_and_si256(_mm256_srli_epi16(h, 2 * j), one);
+            const __m256i h1 = _mm256_and_si256(_mm256_srli_epi16(h, 2 * j + 1), one);
+            const __m256i lo = _mm256_or_si256(_mm256_and_si256(q, m4), _mm256_slli_epi16(h0, 4));
+            const __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 4), m4),
+                                               _mm256_slli_epi16(h1, 4));
+            __m256i p0 = _mm256_maddubs_epi16(lo, load256(y + 64 * j));
+            __m256i p1 = _mm256_maddubs_epi16(hi, load256(y + 64 * j + 32));
+            p0 = _mm256_madd_epi16(p0, k4_scale(&u, 2 * j));
+            p1 = _mm256_madd_epi16(p1, k4_scale(&u, 2 * j + 1));
+            acc = _mm256_add_epi32(acc, _mm256_add_epi32(p0, p1));
+        }
+        const int32_t sumi = hsum_i32(acc);
+        const int32_t summ = k4_mins_dot(a, &u);
+        const float dy = q8k_d(a);
+        const float d = f16_at(w) * dy, dmin = f16_at(w + 2) * dy;
+        sumf += d * (float)sumi - dmin * (float)summ;
+    }
+    return sumf;
+}
+
+/* Scales s_lo for the 16-bit lanes 0..7 and s_hi for lanes 8..15. */
+static inline __m256i scale_pair(int8_t s_lo, int8_t s_hi)
+{
+    return _mm256_set_m128i(_mm_set1_epi16(s_hi), _mm_set1_epi16(s_lo));
+}
+
+/* The 6-bit values of one 128-element half of a q6_K block, in four
+ * groups of 32 (element order). */
+static inline void q6k_half(const uint8_t *ql, const uint8_t *qh, __m256i q[4])
+{
+    const __m256i m4 = _mm256_set1_epi8(0xF), m2 = _mm256_set1_epi8(3);
+    const __m256i bh = load256(qh);
+    const __m256i l0 = load256(ql), l1 = load256(ql + 32);
+    q[0] = _mm256_or_si256(_mm256_and_si256(l0, m4),
+                           _mm256_slli_epi16(_mm256_and_si256(bh, m2), 4));
+    q[1] = _mm256_or_si256(_mm256_and_si256(l1, m4),
+                           _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(bh, 2), m2), 4));
+    q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4),
+                           _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(bh, 4), m2), 4));
+    q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
+                           _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(bh, 6), m2), 4));
+}
+
+/* The scales of a q6_K block: per group of 32 a pair (lanes 0..7, 8..15),
+ * and all 16 as int16 lanes to pair with the bsums. */
+static inline void q6k_scales(const uint8_t *w, __m256i pairs[8], __m256i *all)
+{
+    int8_t sc[16];
+    memcpy(sc, w + 192, 16);
+    for (int g = 0; g < 8; g++)
+        pairs[g] = scale_pair(sc[2 * g], sc[2 * g + 1]);
+    *all = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(w + 192)));
+}
+
+float ckpt_vec_dot_q6_K_q8_K_avx2(const void *vw, const void *va, int64_t n)
+{
+    const uint8_t *w = vw, *a = va;
+    float sumf = 0.0f;
+    for (int64_t i = 0; i < n / QK_K; i++, w += sizeof(block_q6_K), a += sizeof(block_q8_K)) {
+        __m256i pairs[8], all;
+        q6k_scales(w, pairs, &all);
+        __m256i acc = _mm256_setzero_si256();
+        for (int h = 0; h < 2; h++) {
+            __m256i q[4];
+            q6k_half(w + 64 * h, w + 128 + 32 * h, q);
+            for (int g = 0; g < 4; g++) {
+                const __m256i y = load256(a + Q8K_QS + 128 * h + 32 * g);
+                const __m256i p = _mm256_maddubs_epi16(q[g], y);
+                acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p, pairs[4 * h + g]));
+            }
+        }
+        /* q - 32: 32 * the scaled sums of the activations, from bsums */
+        const int32_t sumi = hsum_i32(acc) - 32 * bsums_dot(a, all);
+        sumf += f16_at(w + 208) * q8k_d(a) * (float)sumi;
+    }
+    return sumf;
+}
+
+void ckpt_vec_dot4_q6_K_q8_K_avx2(const void *vw, const void *va, size_t stride, int64_t n,
+                                  float out[4])
+{
+    const uint8_t *w = vw, *a = va;
+    float sumf[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+    for (int64_t i = 0; i < n / QK_K; i++, w += sizeof(block_q6_K), a += sizeof(block_q8_K)) {
+        __m256i pairs[8], all;
+        q6k_scales(w, pairs, &all);
+        __m256i acc[4] = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(),
+                          _mm256_setzero_si256()};
+        for (int h = 0; h < 2; h++) {
+            __m256i q[4];
+            q6k_half(w + 64 * h, w + 128 + 32 * h, q);
+            for (int g = 0; g < 4; g++)
+                for (int k = 0; k < 4; k++) {
+                    const uint8_t *y = a + k * stride + Q8K_QS + 128 * h + 32 * g;
+                    const __m256i p = _mm256_maddubs_epi16(q[g], load256(y));
+                    acc[k] = _mm256_add_epi32(acc[k], _mm256_madd_epi16(p, pairs[4 * h + g]));
+                }
+        }
+        const float dw = f16_at(w + 208);
+        for (int k = 0; k < 4; k++) {
+            const uint8_t *ak = a + k * stride;
+            const int32_t sumi = hsum_i32(acc[k]) - 32 * bsums_dot(ak, all);
+            sumf[k] += dw * q8k_d(ak) * (float)sumi;
+        }
+    }
+    memcpy(out, sumf, sizeof sumf);
+}
+
+/* ==== 32-element blocks x q8_0 ==== */
+
+/* Eight lane sums of four products each, of signed x and signed y. */
+static inline __m256 lane_sums(__m256i x, __m256i y)
+{
+    const __m256i ax = _mm256_sign_epi8(x, x), sy = _mm256_sign_epi8(y, x);
+    const __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(ax, sy), _mm256_set1_epi16(1));
+    return _mm256_cvtepi32_ps(p);
+}
+
+float ckpt_vec_dot_q8_0_q8_0_avx2(const void *vw, const void *va, int64_t n)
+{
+    const uint8_t *w = vw, *a = va;
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t i = 0; i < n / 32; i++, w += sizeof(block_q8_0), a += sizeof(block_q8_0)) {
+        const __m256 dd = _mm256_set1_ps(f16_at(w) * f16_at(a));
+        acc = _mm256_add_ps(acc, _mm256_mul_ps(dd, lane_sums(load256(w + 2), load256(a + 2))));
+    }
+    return reduce_lanes(acc);
+}
+
+void ckpt_vec_dot4_q8_0_q8_0_avx2(const void *vw, const void *va, size_t stride, int64_t n,
+                                  float out[4])
+{
+    const uint8_t *w = vw, *a = va;
+    __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+                     _mm256_setzero_ps()};
+    for (int64_t i = 0; i < n / 32; i++, w += sizeof(block_q8_0), a += sizeof(block_q8_0)) {
+        const __m256i x = load256(w + 2);
+        const __m256i ax = _mm256_sign_epi8(x, x);
+        const float dw = f16_at(w);
+        for (int k = 0; k < 4; k++) {
+            const uint8_t *ak = a + k * stride;
+            const __m256i sy = _mm256_sign_epi8(load256(ak + 2), x);
+            const __m256i p =
+                _mm256_madd_epi16(_mm256_maddubs_epi16(ax, sy), _mm256_set1_epi16(1));
+            const __m256 dd = _mm256_set1_ps(dw * f16_at(ak));
+            acc[k] = _mm256_add_ps(acc[k], _mm256_mul_ps(dd, _mm256_cvtepi32_ps(p)));
+        }
+    }
+    for (int k = 0; k < 4; k++)
+        out[k] = reduce_lanes(acc[k]);
+}
+
+float ckpt_vec_dot_q4_0_q8_0_avx2(const void *vw, const void *va, int64_t n)
+{
+    const uint8_t *w = vw, *a = va;
+    const __m128i m4 = _mm_set1_epi8(0xF);
+    const __m256i eight = _mm256_set1_epi8(8);
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t i = 0; i < n / 32; i++, w += sizeof(block_q4_0), a += sizeof(block_q8_0)) {
+        const __m128i b = _mm_loadu_si128((const __m128i *)(w + 2));
+        const __m256i q = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(b, 4), m4),
+                                           _mm_and_si128(b, m4));
+        const __m256 dd = _mm256_set1_ps(f16_at(w) * f16_at(a));
+        acc = _mm256_add_ps(
+            acc, _mm256_mul_ps(dd, lane_sums(_mm256_sub_epi8(q, eight), load256(a + 2))));
+    }
+    return reduce_lanes(acc);
+}
+
+/* ==== F32 / F16 / BF16 x f32 ==== */
+
+static inline __m256 ld_f32(const uint8_t *p)
+{
+    return _mm256_loadu_ps((const float *)(const void *)p);
+}
+
+static inline __m256 ld_f16(const uint8_t *p)
+{
+    return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p));
+}
+
+static inline __m256 ld_bf16(const uint8_t *p)
+{
+    const __m256i v = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)p));
+    return _mm256_castsi256_ps(_mm256_slli_epi32(v, 16));
+}
+
+static inline float one_f32(const uint8_t *p)
+{
+    float f;
+    memcpy(&f, p, 4);
+    return f;
+}
+
+static inline float one_f16(const uint8_t *p)
+{
+    uint16_t h;
+    memcpy(&h, p, 2);
+    return _cvtsh_ss(h);
+}
+
+static inline float one_bf16(const uint8_t *p)
+{
+    uint16_t h;
+    memcpy(&h, p, 2);
+    return ckpt_bf16_to_f32(h);
+}
+
+/* One accumulator per (row, position) over 8-element steps, MAC(acc, w, x)
+ * adding each step (fused or not), the n%8 last products added to lanes
+ * 0.. in order, the lanes reduced as vec_dot.c does (vec_dot.h).  RM rows
+ * of ES-byte elements x RP positions; LD widens 8 elements, ONE one. */
+#define TILE_BODY(RM, RP, ES, LD, ONE, MAC)                                                        \
+    do {                                                                                           \
+        __m256 acc[RM][RP];                                                                        \
+        for (int r = 0; r < RM; r++)                                                               \
+            for (int p = 0; p < RP; p++)                                                           \
+                acc[r][p] = _mm256_setzero_ps();                                                   \
+        int64_t i = 0;                                                                             \
+        for (; i + 8 <= n; i += 8) {                                                               \
+            __m256 xv[RP];                                                                         \
+            for (int p = 0; p < RP; p++)                                                           \
+                xv[p] = _mm256_loadu_ps(x + p * ldx + i);                                          \
+            for (int r = 0; r < RM; r++) {                                                         \
+                const __m256 wv = LD(w + r * row_bytes + (size_t)i * ES);                         \
+                for (int p = 0; p < RP; p++)                                                       \
+                    acc[r][p] = MAC(acc[r][p], wv, xv[p]);                                         \
+            }                                                                                      \
+        }                                                                                          \
+        for (int r = 0; r < RM; r++)                                                               \
+            for (int p = 0; p < RP; p++) {                                                         \
+                float l[8];                                                                        \
+                _mm256_storeu_ps(l, acc[r][p]);                                                    \
+                for (int64_t k = i; k < n; k++)                                                    \
+                    l[k - i] += ONE(w + r * row_bytes + (size_t)k * ES) * x[p * ldx + k];          \
+                out[r * RP + p] =                                                                  \
+                    ((l[0] + l[4]) + (l[2] + l[6])) + ((l[1] + l[5]) + (l[3] + l[7]));             \
+            }                                                                                      \
+    } while (0)
+
+/* avx2: fused multiply-add; ref (the *_refx kernels): multiply, round, add */
+static inline __m256 mac_fma(__m256 acc, __m256 w, __m256 x)
+{
+    return _mm256_fmadd_ps(w, x, acc);
+}
+
+static inline __m256 mac_ref(__m256 acc, __m256 w, __m256 x)
+{
+    return _mm256_add_ps(acc, _mm256_mul_ps(w, x));
+}
+
+/* The single dot and the register tiles of one element type, both in the
+ * order TILE_BODY gives with MAC. */
+#define ROW_KERNELS(DOT, TILE, MAC, ES, LD, ONE)                                                   \
+    float DOT(const void *vw, const void *va, int64_t n)                                           \
+    {                                                                                              \
+        const uint8_t *w = vw;                                                                     \
+        const float *x = va;                                                                       \
+        const size_t row_bytes = 0;                                                                \
+        const int64_t ldx = 0;                                                                     \
+        float out[1];                                                                              \
+        TILE_BODY(1, 1, ES, LD, ONE, MAC);                                                         \
+        return out[0];                                                                             \
+    }                                                                                              \
+    void TILE(const void *vw, size_t row_bytes, const float *x, int64_t ldx, int64_t n, int np,    \
+              float *out)                                                                          \
+    {                                                                                              \
+        const uint8_t *w = vw;                                                                     \
+        if (np == 3)                                                                               \
+            TILE_BODY(4, 3, ES, LD, ONE, MAC);                                                     \
+        else                                                                                       \
+            TILE_BODY(4, 1, ES, LD, ONE, MAC);                                                     \
+    }
+
+ROW_KERNELS(ckpt_vec_dot_f32_f32_avx2, ckpt_vec_tile_f32_avx2, mac_fma, 4, ld_f32, one_f32)
+ROW_KERNELS(ckpt_vec_dot_f16_f32_avx2, ckpt_vec_tile_f16_avx2, mac_fma, 2, ld_f16, one_f16)
+ROW_KERNELS(ckpt_vec_dot_bf16_f32_avx2, ckpt_vec_tile_bf16_avx2, mac_fma, 2, ld_bf16, one_bf16)
+ROW_KERNELS(ckpt_vec_dot_f32_f32_refx, ckpt_vec_tile_f32_refx, mac_ref, 4, ld_f32, one_f32)
+ROW_KERNELS(ckpt_vec_dot_f16_f32_refx, ckpt_vec_tile_f16_refx, mac_ref, 2, ld_f16, one_f16)
+ROW_KERNELS(ckpt_vec_dot_bf16_f32_refx, ckpt_vec_tile_bf16_refx, mac_ref, 2, ld_bf16, one_bf16)
+#undef ROW_KERNELS
+#undef TILE_BODY
+
+/* ==== activation quantizers (the bytes of the _ref quantizers) ==== */
+
+static inline float hmax_ps(__m256 v)
+{
+    __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+    m = _mm_max_ss(m, _mm_movehdup_ps(m));
+    return _mm_cvtss_f32(m);
+}
+
+/* 32 int32 lanes (four vectors, in element order) to 32 int8 at dst. */
+static inline void store_i8x32(uint8_t *dst, __m256i i0, __m256i i1, __m256i i2, __m256i i3)
+{
+    const __m256i p01 = _mm256_packs_epi32(i0, i1), p23 = _mm256_packs_epi32(i2, i3);
+    __m256i p = _mm256_packs_epi16(p01, p23);
+    /* packs work per 128-bit half: put the 4-byte groups back in order */
+    p = _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+    _mm256_storeu_si256((__m256i *)dst, p);
+}
+
+void ckpt_act_quant_q8_K_avx2(const float *x, void *vy, int64_t k)
+{
+    uint8_t *y = vy;
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    for (int64_t b = 0; b < k / QK_K; b++, x += QK_K, y += sizeof(block_q8_K)) {
+        __m256 mx = _mm256_setzero_ps(), nan = _mm256_setzero_ps();
+        for (int j = 0; j < QK_K; j += 8) {
+            const __m256 v = _mm256_loadu_ps(x + j);
+            mx = _mm256_max_ps(mx, _mm256_andnot_ps(sign, v));
+            nan = _mm256_or_ps(nan, _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+        }
+        const float amax = hmax_ps(mx);
+        if (!(amax > 0.0f && amax <= FLT_MAX) || _mm256_movemask_ps(nan)) {
+            /* all zero, infinite or NaN: the reference's own path */
+            ckpt_act_quant_q8_K_ref(x, y, QK_K);
+            continue;
+        }
+        int first = 0; /* the first element of largest magnitude, sign and all */
+        while (first < QK_K && !(x[first] == amax || x[first] == -amax))
+            first++;
+        const float iscale = first < QK_K ? -127.f / x[first] : 0.0f;
+        if (!(fabsf(iscale) <= FLT_MAX && iscale != 0.0f)) { /* denormal rows: as the reference */
+            ckpt_act_quant_q8_K_ref(x, y, QK_K);
+            continue;
+        }
+        const __m256 is = _mm256_set1_ps(iscale);
+        const __m256i lim = _mm256_set1_epi32(127);
+        for (int j = 0; j < QK_K; j += 32) {
+            __m256i v[4];
+            for (int r = 0; r < 4; r++)
+                v[r] = _mm256_min_epi32(
+                    lim, _mm256_cvtps_epi32(_mm256_mul_ps(is, _mm256_loadu_ps(x + j + 8 * r))));
+            store_i8x32(y + Q8K_QS + j, v[0], v[1], v[2], v[3]);
+        }
+        for (int j = 0; j < QK_K / 16; j++) {
+            const __m128i q = _mm_loadu_si128((const __m128i *)(y + Q8K_QS + 16 * j));
+            const __m256i w16 = _mm256_cvtepi8_epi16(q);
+            const __m256i s32 = _mm256_madd_epi16(w16, _mm256_set1_epi16(1));
+            const int16_t s = (int16_t)hsum_i32(s32);
+            memcpy(y + Q8K_BSUMS + 2 * j, &s, 2);
+        }
+        const float d = 1 / iscale;
+        memcpy(y + Q8K_D, &d, 4);
+    }
+}
+
+void ckpt_act_quant_q8_0_avx2(const float *x, void *vy, int64_t k)
+{
+    uint8_t *y = vy;
+    const __m256 sign = _mm256_set1_ps(-0.0f), half = _mm256_set1_ps(0.5f);
+    const __m256 one = _mm256_set1_ps(1.0f);
+    for (int64_t b = 0; b < k / 32; b++, x += 32, y += sizeof(block_q8_0)) {
+        __m256 v[4], mx = _mm256_setzero_ps(), nan = _mm256_setzero_ps();
+        for (int r = 0; r < 4; r++) {
+            v[r] = _mm256_loadu_ps(x + 8 * r);
+            mx = _mm256_max_ps(mx, _mm256_andnot_ps(sign, v[r]));
+            nan = _mm256_or_ps(nan, _mm256_cmp_ps(v[r], v[r], _CMP_UNORD_Q));
+        }
+        const float amax = hmax_ps(mx);
+        if (!(amax <= FLT_MAX) || _mm256_movemask_ps(nan)) { /* the reference's own path */
+            ckpt_act_quant_q8_0_ref(x, y, 32);
+            continue;
+        }
+        const float d = amax / ((1 << 7) - 1);
+        const float id = d ? 1.0f / d : 0.0f;
+        if (!(id <= FLT_MAX)) { /* denormal blocks: as the reference */
+            ckpt_act_quant_q8_0_ref(x, y, 32);
+            continue;
+        }
+        const uint16_t dh = ckpt_f32_to_f16(d);
+        memcpy(y, &dh, 2);
+        const __m256 ids = _mm256_set1_ps(id);
+        __m256i q[4];
+        for (int r = 0; r < 4; r++) {
+            /* roundf: truncate, then step away from zero when |frac| >= 1/2 */
+            const __m256 p = _mm256_mul_ps(v[r], ids);
+            const __m256 t = _mm256_round_ps(p, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+            const __m256 frac = _mm256_andnot_ps(sign, _mm256_sub_ps(p, t));
+            const __m256 up = _mm256_and_ps(_mm256_cmp_ps(frac, half, _CMP_GE_OQ),
+                                            _mm256_or_ps(one, _mm256_and_ps(sign, p)));
+            q[r] = _mm256_cvttps_epi32(_mm256_add_ps(t, up));
+        }
+        store_i8x32(y + 2, q[0], q[1], q[2], q[3]);
+    }
+}

@@ -1,0 +1,123 @@
+#!/bin/sh
+# bench_forward.sh BUILD_DIR - the reference forward pass next to llama.cpp
+# on the same GGUF files: a model of Mistral-7B's width with BENCH_LAYERS
+# layers (default 2) and the 32000-token embedding and output, written by
+# gen_gguf_bench (deterministic), quantized by ckpt-quant to Q8_0 and
+# Q4_K_M.  For each of F16, Q8_0, Q4_K_M, BENCH_RUNS (default 2)
+# interleaved runs of ckpt-run and of llama.cpp (node-llama-cpp's CPU
+# binaries, tests/interop/bench.mjs) evaluate a BENCH_PROMPT-token prompt
+# (default 512) and generate BENCH_GEN tokens (default 128) with
+# BENCH_THREADS threads (default 2); printed: tok/s of the prompt and of
+# generation, min and median, the ratio of the medians, and what fraction
+# of the memory read bound decoding reached (ckpt-run -v's probe).  Then
+# ckpt-verify --against (F16 source, Q4_K_M artifact) and ckpt-quant
+# --calib (F16 model, 2 chunks of 512 tokens): wall time and peak RSS.
+# Figures, never a pass/fail test; the machine's other load shows in them.
+set -u
+build=$1
+here=$(cd "$(dirname "$0")" && pwd)
+layers=${BENCH_LAYERS:-2}
+runs=${BENCH_RUNS:-2}
+threads=${BENCH_THREADS:-2}
+np=${BENCH_PROMPT:-512}
+ng=${BENCH_GEN:-128}
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/ckpt-bench-forward-XXXXXX")
+trap 'rm -rf "$tmp"' EXIT INT TERM
+
+"$build/tests/gen_gguf_bench" "$tmp/F16.gguf" "$layers" || exit 2
+"$build/bin/ckpt-quant" -q -j "$threads" -t Q8_0 -o "$tmp/Q8_0.gguf" "$tmp/F16.gguf" || exit 2
+"$build/bin/ckpt-quant" -q -j "$threads" -t Q4_K_M -o "$tmp/Q4_K_M.gguf" "$tmp/F16.gguf" || exit 2
+echo "bench_forward: $layers layer(s) of Mistral-7B width, prompt $np tokens, $ng generated," \
+     "$threads threads, $runs interleaved runs"
+
+# the peer: bench.mjs where the pinned node-llama-cpp is installed
+driver=
+if command -v node >/dev/null 2>&1; then
+    if [ -d "$build/interop/node_modules/node-llama-cpp" ]; then
+        cp "$here/interop/bench.mjs" "$build/interop/bench.mjs" && driver=$build/interop/bench.mjs
+    elif [ -d "$here/interop/node_modules/node-llama-cpp" ]; then
+        driver=$here/interop/bench.mjs
+    fi
+fi
+[ -n "$driver" ] || echo "bench_forward: SKIPPED llama.cpp: node-llama-cpp not installed (make interop)"
+
+ids=$(awk -v n="$np" 'BEGIN { for (i = 0; i < n; i++) printf "%s%d", i ? "," : "", 259 + (i * 7919) % 20000 }')
+
+# ckpt TYPE: one ckpt-run; appends "prefill decode bw_fraction gb_per_token bound" to TYPE.ckpt
+ckpt() {
+    "$build/bin/ckpt-run" -v --ids --ignore-eos -j "$threads" -n "$ng" "$tmp/$1.gguf" -p "$ids" \
+        >/dev/null 2>"$tmp/err" || { echo "bench_forward: ckpt-run $1 failed:"; tail -n 3 "$tmp/err"; return 1; }
+    awk '/prompt .* tok\/s.*generated/ {
+             for (i = 1; i <= NF; i++) if ($i == "tok/s);" || $i == "tok/s);") r[++k] = substr($(i - 1), 2)
+         }
+         /decode read/ { gb = $4; pct = $(NF - 11); bw = $(NF - 8) }
+         END { sub("%", "", pct); print r[1], r[2], pct, gb, bw }' "$tmp/err" >>"$tmp/$1.ckpt"
+}
+
+# llama TYPE: one llama.cpp run; appends "prefill decode" to TYPE.llama
+llama() {
+    node "$driver" "$tmp/$1.gguf" "$np" "$ng" "$threads" >"$tmp/out" 2>"$tmp/err" ||
+        { echo "bench_forward: llama.cpp $1 failed:"; tail -n 3 "$tmp/err"; return 1; }
+    sed 's/[{}"]//g; s/[a-z_]*://g; s/,/ /g' "$tmp/out" | awk '{ print $1, $2 }' >>"$tmp/$1.llama"
+}
+
+# stats FILE COLUMN: "min median"
+stats() {
+    awk -v c="$2" '{ print $c }' "$1" | sort -g | awk '{ v[NR] = $1 }
+        END { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.1f %.1f", v[1], m }'
+}
+
+for t in F16 Q8_0 Q4_K_M; do
+    for r in $(seq "$runs"); do
+        ckpt "$t" || break
+        [ -z "$driver" ] || llama "$t" || break
+    done
+    [ -s "$tmp/$t.ckpt" ] || continue
+    for col in 1 2; do
+        what=$([ "$col" = 1 ] && echo "prefill $np" || echo "decode $ng ")
+        set -- $(stats "$tmp/$t.ckpt" "$col")
+        line=$(printf 'bench_forward: %-6s %s  ckpt %6.1f / %6.1f tok/s' "$t" "$what" "$1" "$2")
+        ours=$2
+        if [ -s "$tmp/$t.llama" ]; then
+            set -- $(stats "$tmp/$t.llama" "$col")
+            line=$(printf '%s  llama.cpp %6.1f / %6.1f tok/s  ratio %.2fx' "$line" "$1" "$2" \
+                   "$(awk -v a="$ours" -v b="$2" 'BEGIN { print (b > 0 ? a / b : 0) }')")
+        fi
+        echo "$line  (min / median)"
+    done
+    awk -v t="$t" 'NR == 1 { gb = $4 } { f = f " " $3 "%"; b = b " " $5 }
+        END { printf "bench_forward: %-6s decode reads %s GB/token: ckpt at%s of the read bound (probe:%s GB/s)\n", t, gb, f, b }' "$tmp/$t.ckpt"
+    if [ -s "$tmp/$t.llama" ]; then
+        gb=$(awk 'NR == 1 { print $4 }' "$tmp/$t.ckpt")
+        bw=$(awk 'NR == 1 { print $5 }' "$tmp/$t.ckpt")
+        set -- $(stats "$tmp/$t.llama" 2)
+        awk -v t="$t" -v gb="$gb" -v bw="$bw" -v r="$2" 'BEGIN {
+            if (bw > 0) printf "bench_forward: %-6s llama.cpp decode at %.0f%% of that bound (median)\n", t, 100 * gb * r / bw }'
+    fi
+done
+
+# timed NAME CMD...: wall seconds and peak RSS of CMD
+timed() {
+    name=$1
+    shift
+    /usr/bin/time -v -o "$tmp/time" "$@" >/dev/null 2>"$tmp/$name.err"
+    rc=$?
+    secs=$(sed -n 's/.*Elapsed (wall clock) time.*: //p' "$tmp/time" |
+           awk -F: '{ s = 0; for (i = 1; i <= NF; i++) s = s * 60 + $i; print s }')
+    rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$tmp/time")
+    printf 'bench_forward: %-9s %7.1f s  peak RSS %6.0f MiB  (exit %d)\n' "$name" "$secs" \
+        "$(awk -v r="$rss" 'BEGIN { print r / 1024 }')" "$rc"
+}
+
+if [ -x /usr/bin/time ]; then
+    size() { awk -v b="$(wc -c <"$1")" 'BEGIN { printf "%.0f MiB", b / 1048576 }'; }
+    echo "bench_forward: --against: source F16 $(size "$tmp/F16.gguf"), artifact Q4_K_M $(size "$tmp/Q4_K_M.gguf"), default prompts, 16 tokens"
+    timed --against "$build/bin/ckpt-verify" -j "$threads" -n 16 --against "$tmp/F16.gguf" "$tmp/Q4_K_M.gguf"
+    echo "bench_forward: --calib: F16 model, 2 chunks of 512 tokens, Q8_0 output (llama-imatrix: no peer on this machine)"
+    timed --calib "$build/bin/ckpt-quant" -f -j "$threads" -t Q8_0 --calib "$here/data/golden/tiny-mistral/calib.txt" \
+        --calib-ctx 512 --calib-chunks 2 -o "$tmp/calib.gguf" "$tmp/F16.gguf"
+    sed -n 's/^ckpt-quant: .*importance matrix.*, \([0-9.]* s\)$/bench_forward:           the matrix alone: \1/p' "$tmp/--calib.err"
+else
+    echo "bench_forward: SKIPPED --against and --calib: no /usr/bin/time"
+fi
+exit 0

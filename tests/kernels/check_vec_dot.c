@@ -1,0 +1,276 @@
+/*
+ * check_vec_dot.c - the quantized-activation dots (kernels/vec_dot.c and
+ * its AVX2 siblings): for every weight type of the scalar table, on random
+ * rows, the avx2 kernel returns the same bits as its scalar twin; the
+ * scalar twin equals an independent double-precision dot of the
+ * dequantized weights and the dequantized activations (f32 rounding
+ * only); and it stays within the activation-rounding bound of the exact
+ * dot with the unquantized activations,
+ *
+ *     |dot_q - w.x| <= sum over blocks b of 0.6 * d_b * sum_b |w|  + 1e-5 * sum |w x|
+ *
+ * (d_b the activation block's step: half a step of rounding, plus the f16
+ * rounding of the q8_0 scale).  The AVX2 activation quantizers write the
+ * bytes of the reference quantizers, zero, huge and non-finite blocks
+ * included; the four-position and register-tile forms give each output
+ * the bits of the single dot.
+ */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels/dispatch.h"
+#include "kernels/dot.h"
+#include "kernels/fp16.h"
+#include "kernels/kernels_test.h"
+#include "kernels/quant.h"
+#include "kernels/vec_dot.h"
+
+static const ckpt_type types[] = {CKPT_TYPE_Q8_0, CKPT_TYPE_Q4_0, CKPT_TYPE_Q4_1,
+                                  CKPT_TYPE_Q5_0, CKPT_TYPE_Q5_1, CKPT_TYPE_IQ4_NL,
+                                  CKPT_TYPE_Q2_K, CKPT_TYPE_Q3_K, CKPT_TYPE_Q4_K,
+                                  CKPT_TYPE_Q5_K, CKPT_TYPE_Q6_K, CKPT_TYPE_F16,
+                                  CKPT_TYPE_BF16, CKPT_TYPE_F32};
+#define N_TYPES (int)(sizeof types / sizeof types[0])
+static const int64_t lens[] = {256, 4096, 1536, 14336};
+
+static uint32_t rng;
+static float frand(void)
+{
+    rng = rng * 1664525u + 1013904223u;
+    return (float)((rng >> 8) & 0xffffff) / 16777216.0f * 2.0f - 1.0f;
+}
+
+static const struct ckpt_vec_dot *avx2_row(ckpt_type t)
+{
+    const struct ckpt_kernels *k = ckpt_kernels_of(CKPT_ISA_AVX2);
+    return k ? &k->vec_dot[t] : NULL;
+}
+
+START_TEST(avx2_equals_ref_and_bounds_hold)
+{
+    const ckpt_type t = types[_i % N_TYPES];
+    const int64_t n = lens[_i / N_TYPES];
+    const struct ckpt_vec_dot *ref = &ckpt_vec_dot_table_ref[t];
+    ck_assert(ref->dot != NULL);
+    rng = 1234u + (uint32_t)_i;
+    float *w = malloc(sizeof(float) * (size_t)n), *x = malloc(sizeof(float) * (size_t)n);
+    float *wd = malloc(sizeof(float) * (size_t)n), *xd = malloc(sizeof(float) * (size_t)n);
+    for (int64_t i = 0; i < n; i++) {
+        w[i] = 0.1f + 2.0f * cosf((float)i + 0.3f * (float)_i) * frand();
+        /* activations with a few outliers, as real hidden states have */
+        x[i] = frand() * (i % 97 == 5 ? 20.0f : 1.0f);
+    }
+    size_t wb;
+    ck_assert(ckpt_type_row_bytes(t, n, &wb));
+    void *wq = malloc(wb), *xq = malloc(ckpt_act_row_bytes(ref->act, n) + 1);
+    ck_assert_uint_eq(ckpt_quantize_rows_unchecked(t, w, wq, 1, n, NULL), wb);
+    ck_assert(ckpt_dequantize_row(t, wq, wd, n));
+    const void *act = x;
+    int64_t ab = ref->act == CKPT_TYPE_Q8_K ? 256 : 32;
+    if (ref->act == CKPT_TYPE_Q8_0)
+        ckpt_act_quant_ref.q8_0(x, xq, n);
+    else if (ref->act == CKPT_TYPE_Q8_K)
+        ckpt_act_quant_ref.q8_K(x, xq, n);
+    if (ref->act != CKPT_TYPE_F32) {
+        ck_assert(ckpt_dequantize_row(ref->act, xq, xd, n));
+        act = xq;
+    } else {
+        memcpy(xd, x, sizeof(float) * (size_t)n);
+    }
+    const float got = ref->dot(wq, act, n);
+
+    /* the scalar twin against an independent dot of what it multiplies */
+    double exact_q = 0, abs_q = 0, exact = 0, abs_x = 0, bound = 0;
+    for (int64_t i = 0; i < n; i++) {
+        exact_q += (double)wd[i] * xd[i];
+        abs_q += fabs((double)wd[i] * xd[i]);
+        exact += (double)wd[i] * x[i];
+        abs_x += fabs((double)wd[i] * x[i]);
+    }
+    ck_assert_msg(fabs(got - exact_q) <= 1e-5 * abs_q + 1e-30, "%s n=%lld: %.9g vs %.9g",
+                  ckpt_type_name(t), (long long)n, (double)got, exact_q);
+    if (ref->act != CKPT_TYPE_F32) {
+        for (int64_t b = 0; b < n; b += ab) {
+            double amax = 0, sw = 0;
+            for (int64_t i = b; i < b + ab; i++) {
+                amax = fmax(amax, fabs(x[i]));
+                sw += fabs(wd[i]);
+            }
+            bound += 0.6 * amax / 127.0 * sw;
+        }
+    }
+    ck_assert_msg(fabs(got - exact) <= bound + 1e-5 * abs_x + 1e-30,
+                  "%s n=%lld: %.9g vs unquantized %.9g, bound %g", ckpt_type_name(t),
+                  (long long)n, (double)got, exact, bound);
+
+    const struct ckpt_vec_dot *fast = avx2_row(t);
+    if (fast) {
+        ck_assert_int_eq(fast->act, ref->act);
+        float f = fast->dot(wq, act, n);
+        ck_assert_msg(ckpt_f32_bits(f) == ckpt_f32_bits(got), "%s n=%lld: avx2 %.9g ref %.9g",
+                      ckpt_type_name(t), (long long)n, (double)f, (double)got);
+        if (fast->dot4) { /* four positions at once: each the single dot's bits */
+            size_t ar = ckpt_act_row_bytes(ref->act, n);
+            uint8_t *a4 = malloc(4 * ar);
+            for (int k = 0; k < 4; k++)
+                memcpy(a4 + k * ar, act, ar);
+            for (size_t b = 0; b < ar; b += 7) /* perturb rows 1..3 */
+                a4[ar + b] ^= 1, a4[3 * ar + b] ^= 2;
+            if (ref->act == CKPT_TYPE_Q8_K) /* keep the scales finite and bsums whatever */
+                for (int k = 1; k < 4; k++)
+                    for (int64_t b = 0; b < n / 256; b++)
+                        memcpy(a4 + k * ar + b * 292, (const uint8_t *)act + b * 292, 4);
+            else
+                for (int k = 1; k < 4; k++)
+                    for (int64_t b = 0; b < n / 32; b++)
+                        memcpy(a4 + k * ar + b * 34, (const uint8_t *)act + b * 34, 2);
+            float v[4];
+            fast->dot4(wq, a4, ar, n, v);
+            for (int k = 0; k < 4; k++)
+                ck_assert_msg(ckpt_f32_bits(v[k]) == ckpt_f32_bits(fast->dot(wq, a4 + k * ar, n)),
+                              "%s dot4 position %d", ckpt_type_name(t), k);
+            free(a4);
+        }
+        if (fast->tile) { /* register tiles: each value the single dot's bits */
+            float *x3 = malloc(sizeof(float) * (size_t)(3 * n));
+            uint8_t *w4 = malloc(4 * wb);
+            for (int k = 0; k < 3; k++)
+                for (int64_t i = 0; i < n; i++)
+                    x3[k * n + i] = x[(i + 17 * k) % n];
+            for (int r = 0; r < 4; r++)
+                memcpy(w4 + r * wb, wq, wb);
+            for (size_t b = 3; b < wb; b += 11) /* other rows, same exponents mostly */
+                w4[wb + b] ^= 1, w4[3 * wb + b] ^= 1;
+            for (int np = 1; np <= 3; np += 2) {
+                float v[12];
+                fast->tile(w4, wb, x3, n, n, np, v);
+                for (int r = 0; r < 4; r++)
+                    for (int p = 0; p < np; p++)
+                        ck_assert_msg(ckpt_f32_bits(v[r * np + p]) ==
+                                          ckpt_f32_bits(fast->dot(w4 + r * wb, x3 + p * n, n)),
+                                      "%s tile %d: row %d position %d", ckpt_type_name(t), np,
+                                      r, p);
+            }
+            free(x3);
+            free(w4);
+        }
+    }
+    free(w);
+    free(x);
+    free(wd);
+    free(xd);
+    free(wq);
+    free(xq);
+}
+END_TEST
+
+/* 8 blocks of 256: random, zero, one huge, NaN, +Inf, ties at 0.5 steps,
+ * the largest magnitude twice with both signs, denormals */
+static void act_rows(float *x)
+{
+    rng = 99u;
+    for (int i = 0; i < 2048; i++)
+        x[i] = frand() * 3.0f;
+    for (int i = 256; i < 512; i++)
+        x[i] = 0.0f;
+    x[600] = 3.0e38f;
+    x[800] = NAN;
+    x[1100] = INFINITY;
+    for (int i = 1280; i < 1536; i++)
+        x[i] = (float)(i % 255 - 127) * 0.5f;
+    x[1600] = -4.0f;
+    x[1700] = 4.0f;
+    for (int i = 1792; i < 2048; i++)
+        x[i] = 1e-40f * (float)(i % 7 - 3);
+}
+
+START_TEST(avx2_act_quant_bytes)
+{
+    const struct ckpt_kernels *k = ckpt_kernels_of(CKPT_ISA_AVX2);
+    if (!k)
+        return;
+    float x[2048];
+    act_rows(x);
+    uint8_t a[8 * 292 + 64], b[8 * 292 + 64];
+    memset(a, 0x55, sizeof a);
+    memset(b, 0x55, sizeof b);
+    ckpt_act_quant_ref.q8_K(x, a, 2048);
+    k->act_quant->q8_K(x, b, 2048);
+    for (int blk = 0; blk < 8; blk++)
+        ck_assert_msg(memcmp(a + 292 * blk, b + 292 * blk, 292) == 0, "q8_K block %d", blk);
+    memset(a, 0x55, sizeof a);
+    memset(b, 0x55, sizeof b);
+    ckpt_act_quant_ref.q8_0(x, a, 2048);
+    k->act_quant->q8_0(x, b, 2048);
+    for (int blk = 0; blk < 64; blk++)
+        ck_assert_msg(memcmp(a + 34 * blk, b + 34 * blk, 34) == 0, "q8_0 block %d", blk);
+}
+END_TEST
+
+START_TEST(act_row_bytes)
+{
+    ck_assert_uint_eq(ckpt_act_row_bytes(CKPT_TYPE_Q8_K, 512), 2 * 292);
+    ck_assert_uint_eq(ckpt_act_row_bytes(CKPT_TYPE_Q8_0, 64), 68);
+    ck_assert_uint_eq(ckpt_act_row_bytes(CKPT_TYPE_Q8_K, 100), 0);
+    ck_assert_uint_eq(ckpt_act_row_bytes(CKPT_TYPE_Q4_K, 256), 0);
+    ck_assert_ptr_null(ckpt_kernels_of(CKPT_ISA_F64)->vec_dot);
+}
+END_TEST
+
+/* The ref table's AVX2 rows (F32/F16/BF16) give the scalar reference's
+ * bits, tails and tiles included. */
+START_TEST(refx_equals_scalar_ref)
+{
+    static const ckpt_type ft[] = {CKPT_TYPE_F32, CKPT_TYPE_F16, CKPT_TYPE_BF16};
+    static const int64_t fn[] = {1, 13, 1000, 4096};
+    const struct ckpt_kernels *k = ckpt_kernels_of(CKPT_ISA_REF);
+    ck_assert_ptr_null(ckpt_kernels_scalar_ref()->vec_dot);
+    if (!k->vec_dot)
+        return; /* no AVX2: the ref table is the scalar one */
+    const ckpt_type t = ft[_i % 3];
+    const int64_t n = fn[_i / 3];
+    rng = 77u + (uint32_t)_i;
+    float *w = malloc(sizeof(float) * (size_t)(4 * n));
+    float *x = malloc(sizeof(float) * (size_t)(3 * n));
+    for (int64_t i = 0; i < 4 * n; i++)
+        w[i] = frand() * (i % 11 == 3 ? 8.0f : 0.5f);
+    for (int64_t i = 0; i < 3 * n; i++)
+        x[i] = frand();
+    size_t rb;
+    ck_assert(ckpt_type_row_bytes(t, n, &rb));
+    uint8_t *wq = malloc(4 * rb);
+    ck_assert_uint_eq(ckpt_quantize_rows_unchecked(t, w, wq, 4, n, NULL), 4 * rb);
+    const struct ckpt_vec_dot *row = &k->vec_dot[t];
+    for (int np = 1; np <= 3; np += 2) {
+        float v[12];
+        row->tile(wq, rb, x, n, n, np, v);
+        for (int r = 0; r < 4; r++)
+            for (int p = 0; p < np; p++) {
+                float want = ckpt_dot_row(t, wq + r * rb, x + p * n, n);
+                ck_assert_msg(ckpt_f32_bits(v[r * np + p]) == ckpt_f32_bits(want),
+                              "%s n=%lld tile %d row %d pos %d: %.9g vs %.9g", ckpt_type_name(t),
+                              (long long)n, np, r, p, (double)v[r * np + p], (double)want);
+                ck_assert(ckpt_f32_bits(row->dot(wq + r * rb, x + p * n, n)) ==
+                          ckpt_f32_bits(want));
+            }
+    }
+    free(w);
+    free(x);
+    free(wq);
+}
+END_TEST
+
+Suite *vec_dot_suite(void)
+{
+    Suite *s = suite_create("vec_dot");
+    TCase *tc = tcase_create("core");
+    tcase_add_loop_test(tc, avx2_equals_ref_and_bounds_hold, 0, 4 * N_TYPES);
+    tcase_add_test(tc, avx2_act_quant_bytes);
+    tcase_add_loop_test(tc, refx_equals_scalar_ref, 0, 12);
+    tcase_add_test(tc, act_row_bytes);
+    suite_add_tcase(s, tc);
+    return s;
+}
