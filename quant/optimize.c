@@ -49,6 +49,8 @@ struct run {
     double *out_sq;                        /* (dim) sum of x^2 into output.weight */
     int64_t out_rows;
     int n_runs;
+    uint64_t done, total;                  /* positions run, and expected (progress) */
+    int isa;                               /* of the forward passes: the default */
 };
 
 /* The reference run's observer: the inputs of output.weight, which the
@@ -64,6 +66,15 @@ static void on_input(void *ctx, const struct ckpt_mm_input *in)
             r->out_sq[j] += x * x;
         }
     r->out_rows += in->n;
+}
+
+static void progress(struct run *r, int64_t positions)
+{
+    r->done += (uint64_t)positions;
+    if (r->done > r->total)
+        r->total = r->done;
+    if (r->o->progress)
+        r->o->progress(r->o->cb_ctx, "sensitivity", r->done, r->total, CKPT_PROGRESS_TOKENS);
 }
 
 /* log-softmax of n logits, in double, into lp. */
@@ -85,7 +96,7 @@ static ckpt_status pass(struct run *r, bool ref, double *kld, ckpt_err *err)
 {
     const int64_t V = r->cfg->n_vocab;
     struct ckpt_model_opts mo = {.n_ctx = r->n_ctx, .max_batch = r->n_ctx, .pool = r->pool,
-                                 .isa = CKPT_ISA_REF};
+                                 .isa = r->isa};
     ckpt_model *m = NULL;
     ckpt_status st = ckpt_model_new(&m, r->cfg, &r->w, &mo, err);
     if (st != CKPT_OK)
@@ -214,20 +225,57 @@ static ckpt_status encode(ckpt_type t, const float *rows, int64_t ne0, int64_t n
     return CKPT_OK;
 }
 
-/* The candidates of one tensor, their errors, and its anchor's divergence. */
-static ckpt_status measure(struct run *r, struct ckpt_opt_tensor *ot, ckpt_err *err)
+/* Candidate k of tensor ot encoded, alone in the model: its measured
+ * divergence into ot->cand[k].kld. */
+static ckpt_status measure_cand(struct run *r, struct ckpt_opt_tensor *ot, size_t k,
+                                ckpt_err *err)
+{
+    const struct ckpt_qsrc_tensor *st = &r->src->tensors[ot->src_index];
+    const int64_t ne0 = st->ne[0], n_mat = st->ne[2] * st->ne[3], nr = st->ne[1];
+    const ckpt_type t = ot->cand[k].type;
+    size_t rb;
+    ckpt_type_row_bytes(t, ne0, &rb);
+    float *x = malloc((size_t)(nr * n_mat * ne0) * sizeof *x);
+    void *q = malloc((size_t)(nr * n_mat) * rb);
+    const float *im = NULL;
+    ckpt_status s = CKPT_OK;
+    if (!x || !q)
+        s = ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory for tensor '%s'", r->src->name,
+                         st->name);
+    if (s == CKPT_OK)
+        s = r->src->ops->rows(r->src->ctx, ot->src_index, 0, nr * n_mat, x, err);
+    if (s == CKPT_OK)
+        s = ckpt_imatrix_for_tensor(r->im, st->name, ne0, n_mat, &im, err);
+    for (int64_t m = 0; m < n_mat && s == CKPT_OK; m++)
+        s = ckpt_quantize_rows(t, x + m * nr * ne0, (unsigned char *)q + (size_t)(m * nr) * rb,
+                               nr, ne0, im ? im + m * ne0 : NULL, err);
+    if (s == CKPT_OK && (s = swap(r, st, t, q, err)) == CKPT_OK) {
+        double kld = 0;
+        s = pass(r, false, &kld, err);
+        ot->cand[k].kld = kld > 0 ? kld : 0; /* >= 0 but for rounding */
+        ckpt_status s2 = swap(r, st, t, NULL, err);
+        s = s != CKPT_OK ? s : s2;
+    }
+    free(x);
+    free(q);
+    return s;
+}
+
+/* The candidates of one tensor, sorted by bytes, with their errors; the
+ * anchor (the mix's type, else the nearest in size) measured. */
+static ckpt_status candidates_of(struct run *r, struct ckpt_opt_tensor *ot, ckpt_err *err)
 {
     const struct ckpt_qsrc_tensor *st = &r->src->tensors[ot->src_index];
     const int64_t ne0 = st->ne[0], n_mat = st->ne[2] * st->ne[3], nr = st->ne[1];
     const int64_t rows = nr * n_mat;
     float *x = NULL, *tmp = NULL, *h = NULL;
-    void *q = NULL, *qa = NULL;
+    void *q = NULL;
     const float *im = NULL;
     ckpt_status s = CKPT_OK;
     size_t rb8;
     ckpt_type_row_bytes(CKPT_TYPE_Q8_0, ne0, &rb8); /* the largest candidate */
-    if (!(x = malloc((size_t)(rows * ne0) * sizeof *x)) || !(tmp = malloc((size_t)ne0 * sizeof *tmp)) ||
-        !(q = malloc((size_t)rows * rb8)) || !(qa = malloc((size_t)rows * rb8))) {
+    if (!(x = malloc((size_t)(rows * ne0) * sizeof *x)) ||
+        !(tmp = malloc((size_t)ne0 * sizeof *tmp)) || !(q = malloc((size_t)rows * rb8))) {
         s = ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory for tensor '%s'", r->src->name,
                          st->name);
         goto out;
@@ -238,7 +286,7 @@ static ckpt_status measure(struct run *r, struct ckpt_opt_tensor *ot, ckpt_err *
     /* h: the importance matrix where there is one, the output's inputs as
      * observed, else uniform (the embedding, a lookup) */
     if (!im && strcmp(st->name, "output.weight") == 0 && r->out_rows > 0 &&
-        r->out_sq && ne0 == r->cfg->dim) {
+        ne0 == r->cfg->dim) {
         if (!(h = malloc((size_t)ne0 * sizeof *h))) {
             s = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
             goto out;
@@ -252,8 +300,8 @@ static ckpt_status measure(struct run *r, struct ckpt_opt_tensor *ot, ckpt_err *
         if (!ckpt_type_row_bytes(candidates[k], ne0, &rb) || !ckpt_dot_supported(candidates[k]))
             continue;
         struct ckpt_opt_cand *c = &ot->cand[ot->n_cand++];
-        c->type = candidates[k];
-        c->bytes = PAD((uint64_t)rb * (uint64_t)rows);
+        *c = (struct ckpt_opt_cand){.type = candidates[k],
+                                    .bytes = PAD((uint64_t)rb * (uint64_t)rows), .kld = -1};
         if ((s = encode(c->type, x, ne0, nr, n_mat, im, h ? h : im, q, tmp, &c->err, err)) !=
             CKPT_OK)
             goto out;
@@ -263,83 +311,67 @@ static ckpt_status measure(struct run *r, struct ckpt_opt_tensor *ot, ckpt_err *
                          "rows of %lld", r->src->name, st->name, (long long)ne0);
         goto out;
     }
-    /* by bytes, stable: candidates[] is in bits-per-weight order already,
-     * up to equal sizes, which keep the table's order */
+    /* by bytes, stable: equal sizes keep the table's order */
     for (size_t i = 1; i < ot->n_cand; i++)
         for (size_t j = i; j > 0 && ot->cand[j].bytes < ot->cand[j - 1].bytes; j--) {
             struct ckpt_opt_cand c = ot->cand[j];
             ot->cand[j] = ot->cand[j - 1];
             ot->cand[j - 1] = c;
         }
-    /* the anchor: the mix's type, else the candidate nearest to it in size */
     size_t mb;
     ckpt_type_row_bytes(ot->mix_type, ne0, &mb);
-    uint64_t mix_bytes = PAD((uint64_t)mb * (uint64_t)rows);
-    ot->anchor = 0;
+    const uint64_t mix_bytes = PAD((uint64_t)mb * (uint64_t)rows);
+    uint64_t best = UINT64_MAX;
     for (size_t k = 0; k < ot->n_cand; k++) {
-        if (ot->cand[k].type == ot->mix_type) {
+        uint64_t d = ot->cand[k].bytes > mix_bytes ? ot->cand[k].bytes - mix_bytes
+                                                   : mix_bytes - ot->cand[k].bytes;
+        if (ot->cand[k].type == ot->mix_type)
+            d = 0, best = 1;
+        if (d < best) {
+            best = d;
             ot->anchor = k;
-            break;
         }
-        uint64_t dk = ot->cand[k].bytes > mix_bytes ? ot->cand[k].bytes - mix_bytes
-                                                    : mix_bytes - ot->cand[k].bytes;
-        uint64_t da = ot->cand[ot->anchor].bytes > mix_bytes
-                          ? ot->cand[ot->anchor].bytes - mix_bytes
-                          : mix_bytes - ot->cand[ot->anchor].bytes;
-        if (dk < da)
-            ot->anchor = k;
     }
-    const struct ckpt_opt_cand *a = &ot->cand[ot->anchor];
-    double e_a;
-    if ((s = encode(a->type, x, ne0, nr, n_mat, im, h ? h : im, qa, tmp, &e_a, err)) != CKPT_OK ||
-        (s = swap(r, st, a->type, qa, err)) != CKPT_OK ||
-        (s = pass(r, false, &ot->anchor_kld, err)) != CKPT_OK ||
-        (s = swap(r, st, a->type, NULL, err)) != CKPT_OK)
-        goto out;
-    /* d(t, T) = KLD(t, A) e(t, T) / e(t, A); an anchor without error
-     * (the tensor is exact in it) predicts from its divergence alone */
-    double kld = ot->anchor_kld > 0 ? ot->anchor_kld : 0;
-    for (size_t k = 0; k < ot->n_cand; k++)
-        ot->cand[k].pred = a->err > 0 ? kld * ot->cand[k].err / a->err
-                                      : (ot->cand[k].err > 0 ? kld + ot->cand[k].err : kld);
+    s = measure_cand(r, ot, ot->anchor, err);
 out:
     free(x);
     free(tmp);
     free(h);
     free(q);
-    free(qa);
     return s;
 }
 
-/* With only tensor ot at its chosen type: the measured divergence. */
-static ckpt_status measure_chosen(struct run *r, struct ckpt_opt_tensor *ot, ckpt_err *err)
+/* Predicted divergences of every candidate from those measured: between
+ * two measured candidates a power law in the error through both (straight
+ * in log-log), beyond them proportional to the error from the nearest. */
+static void predict(struct ckpt_opt_tensor *ot)
 {
-    const struct ckpt_qsrc_tensor *st = &r->src->tensors[ot->src_index];
-    const int64_t ne0 = st->ne[0], n_mat = st->ne[2] * st->ne[3], nr = st->ne[1];
-    const ckpt_type t = ot->cand[ot->chosen].type;
-    size_t rb;
-    ckpt_type_row_bytes(t, ne0, &rb);
-    float *x = malloc((size_t)(nr * n_mat * ne0) * sizeof *x);
-    void *q = malloc((size_t)(nr * n_mat) * rb);
-    const float *im = NULL;
-    ckpt_status s = CKPT_OK;
-    if (!x || !q)
-        s = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
-    if (s == CKPT_OK)
-        s = r->src->ops->rows(r->src->ctx, ot->src_index, 0, nr * n_mat, x, err);
-    if (s == CKPT_OK)
-        s = ckpt_imatrix_for_tensor(r->im, st->name, ne0, n_mat, &im, err);
-    for (int64_t m = 0; m < n_mat && s == CKPT_OK; m++)
-        s = ckpt_quantize_rows(t, x + m * nr * ne0, (unsigned char *)q + (size_t)(m * nr) * rb,
-                               nr, ne0, im ? im + m * ne0 : NULL, err);
-    if (s == CKPT_OK && (s = swap(r, st, t, q, err)) == CKPT_OK) {
-        s = pass(r, false, &ot->measured, err);
-        ckpt_status s2 = swap(r, st, t, NULL, err);
-        s = s != CKPT_OK ? s : s2;
+    for (size_t k = 0; k < ot->n_cand; k++) {
+        struct ckpt_opt_cand *c = &ot->cand[k];
+        if (c->kld >= 0) {
+            c->pred = c->kld;
+            continue;
+        }
+        const struct ckpt_opt_cand *lo = NULL, *hi = NULL; /* nearest below/above in error */
+        for (size_t j = 0; j < ot->n_cand; j++) {
+            const struct ckpt_opt_cand *m = &ot->cand[j];
+            if (m->kld < 0)
+                continue;
+            if (m->err <= c->err && (!lo || m->err > lo->err))
+                lo = m;
+            if (m->err >= c->err && (!hi || m->err < hi->err))
+                hi = m;
+        }
+        if (lo && hi && lo->err > 0 && hi->err > lo->err && lo->kld > 0 && hi->kld > 0) {
+            double p = log(hi->kld / lo->kld) / log(hi->err / lo->err);
+            c->pred = lo->kld * pow(c->err / lo->err, p);
+            continue;
+        }
+        const struct ckpt_opt_cand *n = lo ? lo : hi;
+        if (lo && hi && hi->err - c->err < c->err - lo->err)
+            n = hi;
+        c->pred = n->err > 0 ? n->kld * c->err / n->err : n->kld;
     }
-    free(x);
-    free(q);
-    return s;
 }
 
 /* The tokens of the sensitivity runs: whole chunks from the text's start. */
@@ -411,7 +443,7 @@ static ckpt_status plan(struct run *r, struct ckpt_opt_result *out, ckpt_err *er
             continue;
         }
         out->t[out->n++] = (struct ckpt_opt_tensor){.name = t->name, .src_index = i,
-                                                    .mix_type = ch[i].type, .measured = -1};
+                                                    .mix_type = ch[i].type};
         out->mix_bytes += b;
     }
     uint64_t target = r->o->target_bytes > 0  ? r->o->target_bytes
@@ -435,7 +467,7 @@ ckpt_status ckpt_opt_run(struct ckpt_opt_result *out, const char *model, struct 
                          const struct ckpt_opt_opts *o, ckpt_err *err)
 {
     memset(out, 0, sizeof *out);
-    struct run r = {.o = o, .src = src, .im = im};
+    struct run r = {.o = o, .src = src, .im = im, .isa = -1};
     ckpt_weights *w = NULL;
     ckpt_status st;
     if ((st = plan(&r, out, err)) != CKPT_OK ||
@@ -463,25 +495,42 @@ ckpt_status ckpt_opt_run(struct ckpt_opt_result *out, const char *model, struct 
     out->n_positions = P;
     if ((st = pass(&r, true, NULL, err)) != CKPT_OK)
         goto out;
+    /* expected passes, for progress: anchors, then up to one per tensor a round */
+    const int rounds = o->rounds > 0 ? o->rounds : CKPT_OPT_ROUNDS;
+    r.total = (uint64_t)out->n * (uint64_t)(1 + rounds + (o->measure ? 1 : 0)) * (uint64_t)P;
     for (size_t i = 0; i < out->n; i++) {
-        if ((st = measure(&r, &out->t[i], err)) != CKPT_OK)
+        if ((st = candidates_of(&r, &out->t[i], err)) != CKPT_OK)
             goto out;
-        out->mix_pred += out->t[i].cand[out->t[i].anchor].type == out->t[i].mix_type
-                             ? out->t[i].anchor_kld
-                             : out->t[i].cand[out->t[i].anchor].pred;
-        if (o->progress)
-            o->progress(o->cb_ctx, "sensitivity", (uint64_t)((int64_t)(i + 1) * P),
-                        (uint64_t)((int64_t)out->n * (o->measure ? 2 : 1) * P),
-                        CKPT_PROGRESS_TOKENS);
+        predict(&out->t[i]);
+        for (size_t k = 0; k < out->t[i].n_cand; k++)
+            out->t[i].cand[k].pred0 = out->t[i].cand[k].pred;
+        progress(&r, P);
     }
-    if ((st = ckpt_opt_allocate(out, err)) != CKPT_OK)
-        goto out;
-    for (size_t i = 0; o->measure && i < out->n; i++) {
-        if ((st = measure_chosen(&r, &out->t[i], err)) != CKPT_OK)
+    /* allocate, measure what was chosen on a prediction only, again */
+    for (int round = 0;; round++) {
+        if ((st = ckpt_opt_allocate(out, err)) != CKPT_OK)
             goto out;
-        if (o->progress)
-            o->progress(o->cb_ctx, "sensitivity", (uint64_t)((int64_t)(out->n + i + 1) * P),
-                        (uint64_t)((int64_t)out->n * 2 * P), CKPT_PROGRESS_TOKENS);
+        bool final = round == rounds;
+        size_t n_new = 0;
+        for (size_t i = 0; i < out->n; i++) {
+            struct ckpt_opt_tensor *t = &out->t[i];
+            if (t->cand[t->chosen].kld >= 0 || (final && !o->measure))
+                continue;
+            if ((st = measure_cand(&r, t, t->chosen, err)) != CKPT_OK)
+                goto out;
+            n_new++;
+            progress(&r, P);
+            if (!final)
+                predict(t);
+        }
+        if (final || n_new == 0)
+            break;
+    }
+    for (size_t i = 0; i < out->n; i++) {
+        const struct ckpt_opt_tensor *t = &out->t[i];
+        for (size_t k = 0; k < t->n_cand; k++)
+            if (t->cand[k].type == t->mix_type)
+                out->mix_pred += t->cand[k].pred;
     }
 out:
     out->n_runs = r.n_runs;

@@ -51,13 +51,17 @@
 
 #define CKPT_OPT_MAX_CAND 12    /* candidate types per tensor, at most */
 #define CKPT_OPT_SENS_TOKENS 1024 /* default tokens of the text for the sensitivity runs */
+#define CKPT_OPT_ROUNDS 2         /* default rounds of measuring the chosen types */
 
 /* One candidate type of one tensor. */
 struct ckpt_opt_cand {
     ckpt_type type;
     uint64_t bytes; /* the tensor's data in this type, padded as GGUF aligns it */
     double err;     /* e(t, T): activation-weighted squared error */
-    double pred;    /* d(t, T): predicted mean KL divergence, nats */
+    double kld;     /* measured: mean KL divergence with only this tensor at this type,
+                       nats; -1 if not measured */
+    double pred;    /* d(t, T): the measured kld, else predicted from those measured */
+    double pred0;   /* d(t, T) as predicted from the anchor alone */
 };
 
 /* One weight matrix: its candidates and the choice. */
@@ -67,11 +71,8 @@ struct ckpt_opt_tensor {
     ckpt_type mix_type;    /* what the mix gives it */
     struct ckpt_opt_cand cand[CKPT_OPT_MAX_CAND]; /* by increasing bytes */
     size_t n_cand;
-    size_t anchor;         /* the candidate whose divergence was measured */
-    double anchor_kld;     /* KLD(t, A), nats */
+    size_t anchor;         /* the candidate measured first */
     size_t chosen;         /* the candidate allocated */
-    double measured;       /* KLD with only this tensor at the chosen type, or -1 when not
-                              measured (ckpt_opt_opts.measure) */
 };
 
 struct ckpt_opt_result {
@@ -94,7 +95,9 @@ struct ckpt_opt_opts {
                                carries beyond the mix's (so the file stays within its size) */
     int64_t n_ctx;          /* tokens per chunk of the text; <= 0: 512 */
     int64_t sens_tokens;    /* tokens for the sensitivity runs; <= 0: CKPT_OPT_SENS_TOKENS */
-    bool measure;           /* also measure each tensor alone at its chosen type */
+    int rounds;             /* allocate-and-measure rounds after the anchors; <= 0:
+                               CKPT_OPT_ROUNDS */
+    bool measure;           /* also measure each tensor alone at its final type */
     int n_threads;          /* <= 0: all CPUs */
     ckpt_progress_fn progress; /* optional: tensors done of all */
     void *cb_ctx;

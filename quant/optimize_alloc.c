@@ -143,29 +143,36 @@ char *ckpt_opt_report_text(const struct ckpt_opt_result *r)
 {
     char *s = NULL;
     size_t len = 0, cap = 0;
+    double p0 = 0, meas = 0;
+    bool all = true;
     if (!addf(&s, &len, &cap, "%-28s %-7s %-7s %10s %12s %12s %12s\n", "tensor", "mix", "chosen",
-              "bytes", "anchor KLD", "predicted", "measured"))
+              "bytes", "anchor", "predicted", "measured"))
         return NULL;
     for (size_t i = 0; i < r->n; i++) {
         const struct ckpt_opt_tensor *t = &r->t[i];
-        const struct ckpt_opt_cand *c = &t->cand[t->chosen];
-        char meas[32] = "-";
-        if (t->measured >= 0)
-            snprintf(meas, sizeof meas, "%.6f", t->measured);
-        char anchor[40];
-        snprintf(anchor, sizeof anchor, "%.6f@%s", t->anchor_kld,
-                 ckpt_type_name(t->cand[t->anchor].type));
-        if (!addf(&s, &len, &cap, "%-28s %-7s %-7s %10llu %12s %12.6f %12s\n", t->name,
+        const struct ckpt_opt_cand *c = &t->cand[t->chosen], *a = &t->cand[t->anchor];
+        char m[32] = "-", an[40];
+        if (c->kld >= 0)
+            snprintf(m, sizeof m, "%.6f", c->kld);
+        snprintf(an, sizeof an, "%s %.6f", ckpt_type_name(a->type), a->kld);
+        p0 += c->pred0;
+        meas += c->kld >= 0 ? c->kld : 0;
+        all = all && c->kld >= 0;
+        if (!addf(&s, &len, &cap, "%-28s %-7s %-7s %10llu %16s %12.6f %12s\n", t->name,
                   ckpt_type_name(t->mix_type), ckpt_type_name(c->type),
-                  (unsigned long long)c->bytes, anchor, c->pred, meas))
+                  (unsigned long long)c->bytes, an, c->pred0, m))
             return NULL;
     }
+    char ms[32] = "-";
+    if (all)
+        snprintf(ms, sizeof ms, "%.6f", meas);
     if (!addf(&s, &len, &cap,
-              "matrices: %llu bytes (mix %llu, budget %llu); predicted KLD %.6f (mix %.6f); "
-              "%lld positions, %d forward passes\n",
+              "matrices: %llu bytes (the mix %llu, budget %llu); sum of divergences: predicted "
+              "from the anchors %.6f, measured %s, allocated on %.6f (the mix %.6f); %lld "
+              "positions, %d forward passes\n",
               (unsigned long long)r->bytes, (unsigned long long)r->mix_bytes,
-              (unsigned long long)r->budget, r->pred, r->mix_pred, (long long)r->n_positions,
-              r->n_runs))
+              (unsigned long long)r->budget, p0, ms, r->pred, r->mix_pred,
+              (long long)r->n_positions, r->n_runs))
         return NULL;
     return s;
 }

@@ -96,7 +96,9 @@ static const struct ckpt_cli_tool tool = {
                "      --no-provenance     MODEL_DIR: leave out the general.source.* keys\n"
                "      --optimize          with --calib: choose each weight matrix's type by its\n"
                "                          measured effect on the output, within the size of\n"
-               "                          MIX (or a target below); standard types only\n"
+               "                          MIX (or a target below); standard types only;\n"
+               "                          --imatrix FILE, if given, is used instead of the\n"
+               "                          matrix computed from TEXT\n"
                "      --target-bpw B      --optimize: at most B bits per weight of tensor data\n"
                "      --target-size N     --optimize: at most N bytes of tensor data\n"
                "      --report            --optimize: print each matrix's type and predicted\n"
@@ -272,8 +274,9 @@ static int quantize(struct ckpt_cli *cli, const char *in, struct ckpt_quant_opts
                                     "--token-embedding-type and --leave-output-tensor");
     if (op->opts.target_bpw > 0 && op->opts.target_bytes > 0)
         return ckpt_cli_usage_error(cli, "--target-bpw and --target-size exclude each other");
-    if (co->text && imatrix_path)
-        return ckpt_cli_usage_error(cli, "--calib and --imatrix exclude each other");
+    if (co->text && imatrix_path && !op->on)
+        return ckpt_cli_usage_error(cli, "--calib and --imatrix exclude each other "
+                                    "(but with --optimize)");
     if (!co->text && (co->n_ctx || co->max_chunks || imatrix_out))
         return ckpt_cli_usage_error(cli, "--calib-ctx, --calib-chunks and --imatrix-out need "
                                     "--calib");
@@ -302,7 +305,7 @@ static int quantize(struct ckpt_cli *cli, const char *in, struct ckpt_quant_opts
         rc = ckpt_cli_usage_error(cli, "%s: the output would replace the input", o->output);
     else if (imatrix_path && ckpt_imatrix_load(&im, imatrix_path, &err) != CKPT_OK)
         rc = ckpt_cli_fail(cli, &err);
-    else if (co->text && calibrate(cli, in, co, imatrix_out, o, &cal, &err) != CKPT_OK)
+    else if (co->text && !im && calibrate(cli, in, co, imatrix_out, o, &cal, &err) != CKPT_OK)
         rc = ckpt_cli_fail(cli, &err);
     else if ((is_model_dir(in) ? ckpt_qsrc_open_hf(&src, in, provenance, &err)
                                : ckpt_qsrc_open_gguf(&src, in, &err)) != CKPT_OK)

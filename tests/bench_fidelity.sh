@@ -72,7 +72,8 @@ for m in $models; do
         row plain "$tmp/plain.gguf" "$m" && echo && k_plain=$kld
         row imatrix "$tmp/im.gguf" "$m" && echo && k_im=$kld
         [ $have_opt = 1 ] || continue
-        if ! "$q" -q -f -j "$threads" -t "$mix" --optimize --calib "$calib" "$m" -o "$tmp/opt.gguf"; then
+        if ! "$q" -q -f -j "$threads" -t "$mix" --optimize --calib "$calib" \
+            --imatrix "$tmp/im.dat" "$m" -o "$tmp/opt.gguf"; then
             echo "  optimize  (ckpt-quant --optimize failed)"
             continue
         fi
