@@ -210,6 +210,10 @@ static ckpt_status optimize(struct ckpt_cli *cli, const char *in, struct ckpt_qs
     struct ckpt_opt_opts *oo = &op->opts;
     oo->mix = o->mix;
     oo->n_ctx = co->n_ctx;
+    /* --calib-chunks bounds the sensitivity runs as it bounds the calibration */
+    const int64_t ctx = co->n_ctx > 0 ? co->n_ctx : CKPT_CALIB_CTX;
+    if (co->max_chunks > 0 && co->max_chunks < CKPT_OPT_SENS_TOKENS / ctx)
+        oo->sens_tokens = co->max_chunks * ctx;
     oo->n_threads = o->n_threads;
     oo->measure = op->report;
     oo->progress = ckpt_cli_progress(cli);

@@ -29,7 +29,8 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/ckpt-bench-fidelity-XXXXXX")
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
 have_opt=0
-"$q" --help 2>/dev/null | grep -q -- '--optimize' && have_opt=1
+"$q" --help > "$tmp/help" 2>/dev/null
+grep -q -- '--optimize' "$tmp/help" && have_opt=1
 
 # score FILE MODEL: sets kld top1 dppl from ckpt-verify's JSON (the text part)
 score() {
@@ -79,6 +80,6 @@ for m in $models; do
         fi
         row optimize "$tmp/opt.gguf" "$m" &&
             awk -v o="$kld" -v a="$k_plain" -v b="$k_im" \
-                'BEGIN { best = a < b ? a : b; printf "   %.3f\n", best > 0 ? o / best : 0 }'
+                'BEGIN { best = a < b ? a : b; printf "   %.3f\n", (best > 0 ? o / best : 0) }'
     done
 done
