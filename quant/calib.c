@@ -38,6 +38,11 @@ static const ckpt_role roles[CKPT_MM_COUNT][2] = {
     [CKPT_MM_OUTPUT] = {CKPT_ROLE_OUTPUT, CKPT_ROLE_OUTPUT},
 };
 
+int ckpt_calib_mm_role(int weight, bool experts)
+{
+    return weight >= 0 && weight < CKPT_MM_COUNT ? (int)roles[weight][experts] : 0;
+}
+
 /* The sums of one weight matrix (or stack of experts). */
 struct acc {
     char name[64];  /* blk.N.<name>[_exps].weight; "" when the model has no such weight */

@@ -91,4 +91,9 @@ struct ckpt_tok;
 ckpt_status ckpt_calib_tokenize(const struct ckpt_tok *tok, const char *path, int32_t **ids,
                                 size_t *n_ids, ckpt_err *err);
 
+/* The role (a ckpt_role, arch.h) of the weight an observed product
+ * multiplies by (an enum ckpt_mm_weight, kernels/model.h), in a model with
+ * experts or without; 0 (unknown) out of range. */
+int ckpt_calib_mm_role(int weight, bool experts);
+
 #endif

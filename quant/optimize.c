@@ -33,7 +33,9 @@ _Static_assert(sizeof candidates / sizeof candidates[0] <= CKPT_OPT_MAX_CAND, "c
 
 struct run {
     const struct ckpt_opt_opts *o;
-    struct ckpt_qsrc *src;
+    struct ckpt_qsrc *src;                 /* rows as the quantizer will read them */
+    struct ckpt_qsrc *under;               /* the rows as stored */
+    ckpt_gptq *g;                          /* --gptq: src is its wrapper; else NULL */
     const ckpt_imatrix *im;
     const struct ckpt_arch *arch;
     const struct ckpt_model_config *cfg;
@@ -201,10 +203,12 @@ static double weighted_err(const float *x, const float *y, int64_t n, const floa
     return s;
 }
 
-/* Encode rows (n_mat matrices of rows x ne0) as type t with the
- * importance weights im (per matrix, or NULL) into q; return the
- * activation-weighted error against them (weights h per matrix, or NULL). */
-static ckpt_status encode(ckpt_type t, const float *rows, int64_t ne0, int64_t nr, int64_t n_mat,
+/* Encode rows (n_mat matrices of nr rows x ne0) as type t with the
+ * importance weights im (per matrix, or NULL) into q, and return the error
+ * of the result against ref: (x - y) H (x - y)^T with the input second
+ * moment H where --gptq has it, else weighted by h (per matrix; NULL: 1). */
+static ckpt_status encode(const struct run *r, size_t ti, ckpt_type t, const float *rows,
+                          const float *ref, int64_t ne0, int64_t nr, int64_t n_mat,
                           const float *im, const float *h, void *q, float *tmp, double *e,
                           ckpt_err *err)
 {
@@ -218,8 +222,10 @@ static ckpt_status encode(ckpt_type t, const float *rows, int64_t ne0, int64_t n
         if (st != CKPT_OK)
             return st;
         for (int64_t i = 0; i < nr; i++) {
+            const float *xr = ref + (m * nr + i) * ne0;
             ckpt_dequantize_row(t, qm + (size_t)i * rb, tmp, ne0);
-            *e += weighted_err(x + i * ne0, tmp, ne0, h ? h + m * ne0 : NULL);
+            double eh = r->g ? ckpt_gptq_error(r->g, ti, m, xr, tmp) : -1;
+            *e += eh >= 0 ? eh : weighted_err(xr, tmp, ne0, h ? h + m * ne0 : NULL);
         }
     }
     return CKPT_OK;
@@ -242,8 +248,12 @@ static ckpt_status measure_cand(struct run *r, struct ckpt_opt_tensor *ot, size_
     if (!x || !q)
         s = ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory for tensor '%s'", r->src->name,
                          st->name);
+    if (r->g)
+        ckpt_gptq_set_type(r->g, ot->src_index, (int)t);
     if (s == CKPT_OK)
         s = r->src->ops->rows(r->src->ctx, ot->src_index, 0, nr * n_mat, x, err);
+    if (r->g)
+        ckpt_gptq_set_type(r->g, ot->src_index, -1);
     if (s == CKPT_OK)
         s = ckpt_imatrix_for_tensor(r->im, st->name, ne0, n_mat, &im, err);
     for (int64_t m = 0; m < n_mat && s == CKPT_OK; m++)
@@ -268,19 +278,20 @@ static ckpt_status candidates_of(struct run *r, struct ckpt_opt_tensor *ot, ckpt
     const struct ckpt_qsrc_tensor *st = &r->src->tensors[ot->src_index];
     const int64_t ne0 = st->ne[0], n_mat = st->ne[2] * st->ne[3], nr = st->ne[1];
     const int64_t rows = nr * n_mat;
-    float *x = NULL, *tmp = NULL, *h = NULL;
+    float *x = NULL, *xg = NULL, *tmp = NULL, *h = NULL;
     void *q = NULL;
     const float *im = NULL;
     ckpt_status s = CKPT_OK;
     size_t rb8;
     ckpt_type_row_bytes(CKPT_TYPE_Q8_0, ne0, &rb8); /* the largest candidate */
     if (!(x = malloc((size_t)(rows * ne0) * sizeof *x)) ||
+        (r->g && !(xg = malloc((size_t)(rows * ne0) * sizeof *xg))) ||
         !(tmp = malloc((size_t)ne0 * sizeof *tmp)) || !(q = malloc((size_t)rows * rb8))) {
         s = ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory for tensor '%s'", r->src->name,
                          st->name);
         goto out;
     }
-    if ((s = r->src->ops->rows(r->src->ctx, ot->src_index, 0, rows, x, err)) != CKPT_OK ||
+    if ((s = r->under->ops->rows(r->under->ctx, ot->src_index, 0, rows, x, err)) != CKPT_OK ||
         (s = ckpt_imatrix_for_tensor(r->im, st->name, ne0, n_mat, &im, err)) != CKPT_OK)
         goto out;
     /* h: the importance matrix where there is one, the output's inputs as
@@ -302,8 +313,17 @@ static ckpt_status candidates_of(struct run *r, struct ckpt_opt_tensor *ot, ckpt
         struct ckpt_opt_cand *c = &ot->cand[ot->n_cand++];
         *c = (struct ckpt_opt_cand){.type = candidates[k],
                                     .bytes = PAD((uint64_t)rb * (uint64_t)rows), .kld = -1};
-        if ((s = encode(c->type, x, ne0, nr, n_mat, im, h ? h : im, q, tmp, &c->err, err)) !=
-            CKPT_OK)
+        const float *in = x;
+        if (r->g) { /* the rows as compensated for this type */
+            ckpt_gptq_set_type(r->g, ot->src_index, (int)c->type);
+            s = r->src->ops->rows(r->src->ctx, ot->src_index, 0, rows, xg, err);
+            ckpt_gptq_set_type(r->g, ot->src_index, -1);
+            if (s != CKPT_OK)
+                goto out;
+            in = xg;
+        }
+        if ((s = encode(r, ot->src_index, c->type, in, x, ne0, nr, n_mat, im, h ? h : im, q, tmp,
+                        &c->err, err)) != CKPT_OK)
             goto out;
     }
     if (ot->n_cand == 0) {
@@ -335,6 +355,7 @@ static ckpt_status candidates_of(struct run *r, struct ckpt_opt_tensor *ot, ckpt
     s = measure_cand(r, ot, ot->anchor, err);
 out:
     free(x);
+    free(xg);
     free(tmp);
     free(h);
     free(q);
@@ -467,7 +488,7 @@ ckpt_status ckpt_opt_run(struct ckpt_opt_result *out, const char *model, struct 
                          const struct ckpt_opt_opts *o, ckpt_err *err)
 {
     memset(out, 0, sizeof *out);
-    struct run r = {.o = o, .src = src, .im = im, .isa = -1};
+    struct run r = {.o = o, .src = src, .under = src, .im = im, .isa = -1};
     ckpt_weights *w = NULL;
     ckpt_status st;
     if ((st = plan(&r, out, err)) != CKPT_OK ||
@@ -475,6 +496,12 @@ ckpt_status ckpt_opt_run(struct ckpt_opt_result *out, const char *model, struct 
         (st = load_tokens(&r, model, text, err)) != CKPT_OK ||
         (st = ckpt_pool_new(&r.pool, o->n_threads, err)) != CKPT_OK)
         goto out;
+    if (o->gptq) {
+        if ((st = ckpt_gptq_new(&r.g, src, model, r.ids, r.n_chunks, r.n_ctx, im, o->n_threads,
+                                err)) != CKPT_OK)
+            goto out;
+        r.src = ckpt_gptq_source(r.g);
+    }
     r.cfg = ckpt_weights_config(w);
     r.base = ckpt_weights_views(w);
     r.arch = ckpt_arch_by_gguf("llama", r.cfg->n_experts > 0);
@@ -532,8 +559,13 @@ ckpt_status ckpt_opt_run(struct ckpt_opt_result *out, const char *model, struct 
             if (t->cand[k].type == t->mix_type)
                 out->mix_pred += t->cand[k].pred;
     }
+    for (size_t i = 0; r.g && i < out->n; i++)
+        ckpt_gptq_set_type(r.g, out->t[i].src_index, (int)out->t[i].cand[out->t[i].chosen].type);
+    out->gptq = r.g;
+    r.g = NULL;
 out:
     out->n_runs = r.n_runs;
+    ckpt_gptq_free(r.g);
     if (st != CKPT_OK)
         ckpt_opt_result_free(out);
     free(r.ids);

@@ -85,6 +85,8 @@ struct ckpt_opt_result {
     double mix_pred;           /* the same for the mix's types */
     int64_t n_positions;       /* positions scored in each sensitivity run */
     int n_runs;                /* forward passes made */
+    struct ckpt_gptq *gptq;    /* with ckpt_opt_opts.gptq: the compensating source, owned,
+                                  its types set to the allocation */
 };
 
 struct ckpt_opt_opts {
@@ -98,6 +100,7 @@ struct ckpt_opt_opts {
     int rounds;             /* allocate-and-measure rounds after the anchors; <= 0:
                                CKPT_OPT_ROUNDS */
     bool measure;           /* also measure each tensor alone at its final type */
+    bool gptq;              /* error-compensating rounding (ckpt_gptq below) */
     int n_threads;          /* <= 0: all CPUs */
     ckpt_progress_fn progress; /* optional: tensors done of all */
     void *cb_ctx;
@@ -155,6 +158,40 @@ ckpt_status ckpt_opt_meta_make(struct ckpt_opt_meta *m, const char *text,
 
 /* Bytes n keys take in a GGUF header (a budget's reserve). */
 uint64_t ckpt_opt_kv_bytes(const struct ckpt_qsink_kv *kv, size_t n);
+
+/* The source the quantizer must read for the allocation: the compensating
+ * wrapper of src with --gptq, else src itself.  Borrowed from r and src. */
+struct ckpt_qsrc *ckpt_opt_source(const struct ckpt_opt_result *r, struct ckpt_qsrc *src);
+
+/* ---- error-compensating rounding (optimize_gptq.c) ---- */
+
+typedef struct ckpt_gptq ckpt_gptq;
+
+/*
+ * A wrapper of src whose rows of each weight matrix with observed inputs
+ * come out compensated for the rounding of the type set for it
+ * (ckpt_gptq_set_type; none: the rows pass through), the input second
+ * moments taken by running `model` (ckpt_weights_open) over n_chunks
+ * chunks of n_ctx tokens at ids.  im: the importance weights the encoder
+ * will use.  src is borrowed for the wrapper's life.  Caller owns *out
+ * (ckpt_gptq_free).  Errors: those of ckpt_weights_open and
+ * ckpt_model_new, CKPT_E_NOMEM.
+ */
+ckpt_status ckpt_gptq_new(ckpt_gptq **out, struct ckpt_qsrc *src, const char *model,
+                          const int32_t *ids, int64_t n_chunks, int64_t n_ctx,
+                          const ckpt_imatrix *im, int n_threads, ckpt_err *err);
+
+/* The wrapper as a source (borrowed; its close does nothing). */
+struct ckpt_qsrc *ckpt_gptq_source(ckpt_gptq *g);
+
+/* Tensor i's rows compensated for type (a ckpt_type), or -1: as they are. */
+void ckpt_gptq_set_type(ckpt_gptq *g, size_t i, int type);
+
+/* (x - y) H (x - y)^T for a row of matrix m of tensor i, H its input second
+ * moment; -1 when the tensor has none. */
+double ckpt_gptq_error(const ckpt_gptq *g, size_t i, int64_t m, const float *x, const float *y);
+
+void ckpt_gptq_free(ckpt_gptq *g);
 
 /* Free what r owns and zero it; NULL is fine. */
 void ckpt_opt_result_free(struct ckpt_opt_result *r);

@@ -177,10 +177,16 @@ char *ckpt_opt_report_text(const struct ckpt_opt_result *r)
     return s;
 }
 
+struct ckpt_qsrc *ckpt_opt_source(const struct ckpt_opt_result *r, struct ckpt_qsrc *src)
+{
+    return r->gptq ? ckpt_gptq_source(r->gptq) : src;
+}
+
 void ckpt_opt_result_free(struct ckpt_opt_result *r)
 {
     if (!r)
         return;
+    ckpt_gptq_free(r->gptq);
     free(r->t);
     memset(r, 0, sizeof *r);
 }

@@ -25,9 +25,10 @@ ckpt_status ckpt_opt_meta_make(struct ckpt_opt_meta *m, const char *text,
         snprintf(target, sizeof target, "size:%llu", (unsigned long long)o->target_bytes);
     else if (o->target_bpw > 0)
         snprintf(target, sizeof target, "bpw:%.17g", o->target_bpw);
-    snprintf(m->options, sizeof m->options, "mix=%s target=%s ctx=%lld sens_tokens=%lld",
+    snprintf(m->options, sizeof m->options, "mix=%s target=%s ctx=%lld sens_tokens=%lld%s",
              ckpt_mix_name(o->mix), target, (long long)(o->n_ctx > 0 ? o->n_ctx : 512),
-             (long long)(o->sens_tokens > 0 ? o->sens_tokens : CKPT_OPT_SENS_TOKENS));
+             (long long)(o->sens_tokens > 0 ? o->sens_tokens : CKPT_OPT_SENS_TOKENS),
+             o->gptq ? " gptq" : "");
     m->kv[0] = (struct ckpt_qsink_kv){CKPT_KEY_OPTIMIZE_OPTIONS, CKPT_GGUF_STRING,
                                       {.str = m->options}};
     m->kv[1] = (struct ckpt_qsink_kv){CKPT_KEY_OPTIMIZE_CALIB_SHA256, CKPT_GGUF_STRING,

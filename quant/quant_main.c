@@ -33,7 +33,7 @@ enum {
     OPT_IMATRIX = 256, OPT_PURE, OPT_OUT_TYPE, OPT_EMB_TYPE, OPT_NO_PROV, OPT_CALIB,
     OPT_CALIB_CTX, OPT_CALIB_CHUNKS, OPT_IMATRIX_OUT, OPT_TENSOR_TYPE, OPT_OVERRIDE_KV,
     OPT_LEAVE_OUTPUT, OPT_ALLOW_REQUANT, OPT_KEEP_SPLIT, OPT_OPTIMIZE, OPT_TARGET_BPW,
-    OPT_TARGET_SIZE, OPT_REPORT
+    OPT_TARGET_SIZE, OPT_REPORT, OPT_GPTQ
 };
 
 static const struct option longopts[] = {
@@ -56,6 +56,7 @@ static const struct option longopts[] = {
     {"target-bpw", required_argument, NULL, OPT_TARGET_BPW},
     {"target-size", required_argument, NULL, OPT_TARGET_SIZE},
     {"report", no_argument, NULL, OPT_REPORT},
+    {"gptq", no_argument, NULL, OPT_GPTQ},
     {NULL, 0, NULL, 0},
 };
 
@@ -102,7 +103,9 @@ static const struct ckpt_cli_tool tool = {
                "      --target-bpw B      --optimize: at most B bits per weight of tensor data\n"
                "      --target-size N     --optimize: at most N bytes of tensor data\n"
                "      --report            --optimize: print each matrix's type and predicted\n"
-               "                          and measured divergence\n",
+               "                          and measured divergence\n"
+               "      --gptq              --optimize: error-compensating rounding (GPTQ) from\n"
+               "                          the inputs' second moments on TEXT\n",
     .shortopts = "t:",
     .longopts = longopts,
     .common = CKPT_CLI_OUTPUT | CKPT_CLI_STDOUT | CKPT_CLI_FORCE | CKPT_CLI_JSON,
@@ -268,8 +271,9 @@ static int quantize(struct ckpt_cli *cli, const char *in, struct ckpt_quant_opts
 {
     if (op->on && !co->text)
         return ckpt_cli_usage_error(cli, "--optimize needs --calib TEXT");
-    if (!op->on && (op->report || op->opts.target_bpw > 0 || op->opts.target_bytes > 0))
-        return ckpt_cli_usage_error(cli, "--report, --target-bpw and --target-size need "
+    if (!op->on && (op->report || op->opts.gptq || op->opts.target_bpw > 0 ||
+                    op->opts.target_bytes > 0))
+        return ckpt_cli_usage_error(cli, "--report, --gptq, --target-bpw and --target-size need "
                                     "--optimize");
     if (op->on && (o->pure || o->tensor_types || o->output_type >= 0 ||
                    o->token_embd_type >= 0 || o->leave_output))
@@ -324,7 +328,7 @@ static int quantize(struct ckpt_cli *cli, const char *in, struct ckpt_quant_opts
         o->cb_ctx = cli;
         if (op->on && optimize(cli, in, src, o, co, op, &err) != CKPT_OK) {
             rc = ckpt_cli_fail(cli, &err);
-        } else if (ckpt_quant_run(src, o, &rep, &err) != CKPT_OK) {
+        } else if (ckpt_quant_run(ckpt_opt_source(&op->res, src), o, &rep, &err) != CKPT_OK) {
             rc = ckpt_cli_fail(cli, &err);
         } else {
             summary(cli, &rep, o, in);
@@ -400,6 +404,7 @@ int cmd_quant(int argc, char **argv)
         case OPT_ALLOW_REQUANT: o.refuse_requantize = false; break;
         case OPT_OPTIMIZE: op.on = true; break;
         case OPT_REPORT: op.report = true; break;
+        case OPT_GPTQ: op.opts.gptq = true; break;
         case OPT_TARGET_BPW:
             if (!ckpt_cli_parse_double(optarg, &op.opts.target_bpw) ||
                 !(op.opts.target_bpw > 0 && op.opts.target_bpw <= 32))
