@@ -6,8 +6,10 @@
 #
 #   plain    ckpt-quant -t MIX (llama-quantize's bytes, no importance matrix)
 #   imatrix  the same with the importance matrix of the calibration text
-#   optimize ckpt-quant --optimize --calib on the same text, sized to at
-#            most the plain file
+#   opt      ckpt-quant --optimize --calib on the same text (its importance
+#            matrix given with --imatrix), sized to at most the plain file
+#   opt+gptq the same with --gptq (FIDELITY_OPTIMIZE="plain +gptq" picks
+#            which of the two run)
 #
 # each scored by ckpt-verify --against (the source in f32) on the held-out
 # text: mean KL divergence, top-1 agreement, perplexity change, file size,
@@ -25,6 +27,7 @@ mixes=${FIDELITY_MIXES:-Q3_K_M Q4_K_M Q5_K_M}
 calib=${FIDELITY_CALIB:-$here/data/fidelity/calib.txt}
 text=${FIDELITY_TEXT:-$here/data/fidelity/heldout.txt}
 threads=${FIDELITY_THREADS:-0}
+opts=${FIDELITY_OPTIMIZE:-plain +gptq} # --optimize, and --optimize --gptq
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/ckpt-bench-fidelity-XXXXXX")
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
@@ -66,20 +69,24 @@ for m in $models; do
         continue
     fi
     for mix in $mixes; do
-        echo "  $mix         bytes    mean KLD    top-1      dPPL   KLD ratio"
+        echo "  $mix           bytes    mean KLD    top-1      dPPL   KLD ratio"
         "$q" -q -f -j "$threads" -t "$mix" "$m" -o "$tmp/plain.gguf" || continue
         "$q" -q -f -j "$threads" -t "$mix" --imatrix "$tmp/im.dat" "$m" -o "$tmp/im.gguf" ||
             continue
         row plain "$tmp/plain.gguf" "$m" && echo && k_plain=$kld
         row imatrix "$tmp/im.gguf" "$m" && echo && k_im=$kld
         [ $have_opt = 1 ] || continue
-        if ! "$q" -q -f -j "$threads" -t "$mix" --optimize --calib "$calib" \
-            --imatrix "$tmp/im.dat" "$m" -o "$tmp/opt.gguf"; then
-            echo "  optimize  (ckpt-quant --optimize failed)"
-            continue
-        fi
-        row optimize "$tmp/opt.gguf" "$m" &&
-            awk -v o="$kld" -v a="$k_plain" -v b="$k_im" \
-                'BEGIN { best = a < b ? a : b; printf "   %.3f\n", (best > 0 ? o / best : 0) }'
+        for how in $opts; do
+            flags= name=opt
+            [ "$how" = "+gptq" ] && flags=--gptq name=opt+gptq
+            if ! "$q" -q -f -j "$threads" -t "$mix" --optimize $flags --calib "$calib" \
+                --imatrix "$tmp/im.dat" "$m" -o "$tmp/opt.gguf"; then
+                echo "  $name (ckpt-quant --optimize failed)"
+                continue
+            fi
+            row $name "$tmp/opt.gguf" "$m" &&
+                awk -v o="$kld" -v a="$k_plain" -v b="$k_im" \
+                    'BEGIN { best = a < b ? a : b; printf "   %.3f\n", (best > 0 ? o / best : 0) }'
+        done
     done
 done

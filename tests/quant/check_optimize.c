@@ -3,8 +3,9 @@
  * exhaustive search (which it must equal where marginal allocation is
  * provably optimal: equal step costs and diminishing gains, Fox 1966, and
  * never beat anywhere), budgets it must refuse, the exact-name patterns it
- * hands the quantizer, and a measured run on a tiny model that gives the
- * same choice for any thread count.
+ * hands the quantizer, a measured run on a tiny model that gives the same
+ * choice for any thread count, and --gptq's rows lowering a layer's output
+ * error computed from the inputs the forward pass recorded.
  */
 #include <check.h>
 #include <math.h>
@@ -12,6 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "formats/model_load.h"
+#include "formats/tokenizer.h"
+#include "kernels/model.h"
+#include "kernels/quant.h"
 #include "quant/calib.h"
 #include "quant/optimize.h"
 #include "quant/overrides.h"
@@ -209,6 +214,130 @@ START_TEST(measured_run_any_threads)
 }
 END_TEST
 
+/* The inputs of blk.0.ffn_down, as the forward pass multiplies them. */
+struct grab {
+    float *x; /* (n, ncols) */
+    int64_t n, ncols;
+};
+
+static void grab_down0(void *ctx, const struct ckpt_mm_input *in)
+{
+    struct grab *g = ctx;
+    if (in->weight != CKPT_MM_FFN_DOWN || in->layer != 0)
+        return;
+    g->x = realloc(g->x, (size_t)((g->n + in->n) * in->ncols) * sizeof *g->x);
+    memcpy(g->x + g->n * in->ncols, in->x, (size_t)(in->n * in->ncols) * sizeof *g->x);
+    g->n += in->n;
+    g->ncols = in->ncols;
+}
+
+/* sum over rows r and positions p of ((w_r - q_r) . x_p)^2: the output error
+ * of the layer on its recorded inputs, computed from the inputs themselves */
+static double out_err(const float *w, const float *q, int64_t rows, const struct grab *g)
+{
+    double s = 0;
+    for (int64_t r = 0; r < rows; r++)
+        for (int64_t p = 0; p < g->n; p++) {
+            double d = 0;
+            for (int64_t j = 0; j < g->ncols; j++)
+                d += ((double)w[r * g->ncols + j] - (double)q[r * g->ncols + j]) *
+                     (double)g->x[p * g->ncols + j];
+            s += d * d;
+        }
+    return s;
+}
+
+/* --gptq's rows, once encoded, move blk.0.ffn_down's output on the
+ * calibration tokens less than the plain rows encoded the same way, and
+ * they do not depend on how the rows are split between calls. */
+START_TEST(gptq_lowers_output_error)
+{
+    const char *model = TESTDATA "/models/tiny-mistral";
+    const char *text = TESTDATA "/fidelity/calib.txt";
+    ckpt_err err = {0};
+    ckpt_tok *tok = NULL;
+    int32_t *ids = NULL;
+    size_t n_ids = 0;
+    const int64_t ctx = 64, chunks = 1;
+    ck_assert_msg(ckpt_tok_load_any(&tok, model, &err) == CKPT_OK, "%s", err.msg);
+    ck_assert_msg(ckpt_calib_tokenize(tok, text, &ids, &n_ids, &err) == CKPT_OK, "%s", err.msg);
+    ck_assert_int_ge((int64_t)n_ids, ctx * chunks);
+    struct ckpt_calib cal = {0};
+    struct ckpt_calib_opts co = {.text = text, .n_ctx = ctx, .max_chunks = chunks, .n_threads = 1};
+    ck_assert_msg(ckpt_calib_run(&cal, model, &co, &err) == CKPT_OK, "%s", err.msg);
+    /* the layer's inputs, recorded from the forward pass */
+    ckpt_weights *w = NULL;
+    ckpt_model *m = NULL;
+    struct grab g = {0};
+    ck_assert_msg(ckpt_weights_open(&w, model, NULL, &err) == CKPT_OK, "%s", err.msg);
+    struct ckpt_model_opts mo = {.n_ctx = ctx, .max_batch = ctx, .n_threads = 1, .isa = -1};
+    ck_assert(ckpt_model_new(&m, ckpt_weights_config(w), ckpt_weights_views(w), &mo, &err) ==
+              CKPT_OK);
+    ckpt_model_set_observer(m, grab_down0, &g);
+    for (int64_t c = 0; c < chunks; c++) {
+        ckpt_model_truncate(m, 0);
+        ck_assert(ckpt_model_eval(m, ids + c * ctx, ctx, NULL, false, &err) == CKPT_OK);
+    }
+    ck_assert_int_eq(g.n, ctx * chunks);
+
+    struct ckpt_qsrc *src = NULL;
+    ckpt_gptq *gp = NULL;
+    ck_assert_msg(ckpt_qsrc_open_hf(&src, model, false, &err) == CKPT_OK, "%s", err.msg);
+    ck_assert_msg(ckpt_gptq_new(&gp, src, model, ids, chunks, ctx, cal.imatrix, 1, &err) ==
+                      CKPT_OK, "%s", err.msg);
+    size_t i = 0;
+    while (strcmp(src->tensors[i].name, "blk.0.ffn_down.weight"))
+        i++;
+    const int64_t ne0 = src->tensors[i].ne[0], rows = src->tensors[i].ne[1];
+    ck_assert_int_eq(ne0, g.ncols);
+    const float *im = NULL;
+    ck_assert(ckpt_imatrix_for_tensor(cal.imatrix, src->tensors[i].name, ne0, 1, &im, &err) ==
+              CKPT_OK);
+    const ckpt_type types[] = {CKPT_TYPE_Q3_K, CKPT_TYPE_Q4_K};
+    size_t rb;
+    float *orig = malloc((size_t)(rows * ne0) * sizeof *orig);
+    float *comp = malloc((size_t)(rows * ne0) * sizeof *comp);
+    float *half = malloc((size_t)(rows * ne0) * sizeof *half);
+    float *deq = malloc((size_t)(rows * ne0) * sizeof *deq);
+    ckpt_type_row_bytes(CKPT_TYPE_Q8_0, ne0, &rb);
+    void *q = malloc((size_t)rows * rb);
+    struct ckpt_qsrc *gs = ckpt_gptq_source(gp);
+    ck_assert(src->ops->rows(src->ctx, i, 0, rows, orig, &err) == CKPT_OK);
+    for (size_t k = 0; k < 2; k++) {
+        ckpt_gptq_set_type(gp, i, (int)types[k]);
+        ck_assert(gs->ops->rows(gs->ctx, i, 0, rows, comp, &err) == CKPT_OK);
+        ck_assert(gs->ops->rows(gs->ctx, i, 0, 7, half, &err) == CKPT_OK);
+        ck_assert(gs->ops->rows(gs->ctx, i, 7, rows - 7, half + 7 * ne0, &err) == CKPT_OK);
+        ck_assert(memcmp(comp, half, (size_t)(rows * ne0) * sizeof *comp) == 0);
+        double e[2];
+        const float *in[2] = {orig, comp};
+        for (int v = 0; v < 2; v++) {
+            ckpt_type_row_bytes(types[k], ne0, &rb);
+            ck_assert(ckpt_quantize_rows(types[k], in[v], q, rows, ne0, im, &err) == CKPT_OK);
+            for (int64_t r = 0; r < rows; r++)
+                ckpt_dequantize_row(types[k], (unsigned char *)q + (size_t)r * rb, deq + r * ne0,
+                                    ne0);
+            e[v] = out_err(orig, deq, rows, &g);
+        }
+        ck_assert_msg(e[1] < 0.9 * e[0], "%s: output error %g compensated, %g plain",
+                      ckpt_type_name(types[k]), e[1], e[0]);
+    }
+    free(orig);
+    free(comp);
+    free(half);
+    free(deq);
+    free(q);
+    free(g.x);
+    free(ids);
+    ckpt_gptq_free(gp);
+    ckpt_qsrc_close(src);
+    ckpt_model_free(m);
+    ckpt_weights_close(w);
+    ckpt_tok_free(tok);
+    ckpt_calib_free(&cal);
+}
+END_TEST
+
 Suite *optimize_suite(void)
 {
     Suite *s = suite_create("optimize");
@@ -217,7 +346,11 @@ Suite *optimize_suite(void)
     tcase_add_test(tc, alloc_optimal_for_diminishing_gains);
     tcase_add_test(tc, alloc_within_budget_never_beats_exhaustive);
     tcase_add_test(tc, patterns_match_one_name);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("measured"); /* forward passes on the tiny models */
+    tcase_set_timeout(tc, 30);
     tcase_add_test(tc, measured_run_any_threads);
+    tcase_add_test(tc, gptq_lowers_output_error);
     suite_add_tcase(s, tc);
     tc = tcase_create("limits");
     tcase_add_test(tc, alloc_free_upgrade_and_refusal);
