@@ -17,7 +17,12 @@
  * text; the divergence predicted for any T is then
  *     d(t, T) = KLD(t, A) * e(t, T) / e(t, A),
  * a first-order model in which a tensor's contribution to the output
- * divergence grows with its activation-weighted weight error.  Mixtral's
+ * divergence grows with its activation-weighted weight error.  Once more
+ * points of a tensor are measured, the prediction runs through them (a
+ * power law in e between two measured types, proportional beyond).  With
+ * --gptq the rows are compensated for each type first (ckpt_gptq below)
+ * and e is the full (x - y) H (x - y)^T of the input second moment H.
+ * Mixtral's
  * stacked experts, the attention matrices and every layer are separate
  * tensors, so each gets its own measurement; the router and the norms stay
  * in F32 as in every mix.
@@ -27,11 +32,15 @@
  * (along each tensor's lower convex hull of (bytes, divergence), then any
  * upgrade that still fits), which is optimal for convex costs and close to
  * it otherwise.  Ties go to the tensor first in the source, then to the
- * smaller type: the result is a function of the inputs alone.
+ * smaller type.  The types so chosen that were only predicted are then
+ * measured and the budget allocated again (CKPT_OPT_ROUNDS times).
  *
- * Every number here comes from the scalar reference kernels and a fixed
- * order of operations: the same model, text and options give the same
- * choice, and so the same bytes, for any thread count and machine.
+ * Every number here comes from a fixed order of operations and forward
+ * passes whose results do not depend on the thread count: the same model,
+ * text and options give the same choice, and so the same bytes, for any
+ * thread count.  The passes use the default ISA (kernels/dispatch.h), so
+ * CPUs with other kernels may resolve a near-tie otherwise; CKPT_ISA=ref
+ * gives the same choice everywhere.
  */
 #ifndef CKPT_QUANT_OPTIMIZE_H
 #define CKPT_QUANT_OPTIMIZE_H
