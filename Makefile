@@ -8,6 +8,7 @@
 #   make fuzz       run each libFuzzer target for FUZZ_SECONDS, FUZZ_JOBS at a time (clang;
 #                   FUZZ_SRCS=tests/fuzz/fuzz_x.c for some)
 #   make bench      throughput figures against the peers found on this machine
+#   make bench-fidelity  KL divergence of quantized files on held-out text
 #   make install    PREFIX=/usr/local DESTDIR= (tools and man pages); make uninstall
 #
 # Results must not depend on the build: no fast-math flags, and -ffp-contract=off
@@ -79,7 +80,7 @@ DEPS_STAMP = $(BUILD)/.deps-ok
 $(BUILD)/kernels/%_avx2.o: CKPT_CFLAGS += -mavx2 -mfma -mf16c
 
 .SECONDARY:
-.PHONY: all test check unit cli interop asan clang fuzz bench demo install uninstall clean deps options
+.PHONY: all test check unit cli interop asan clang fuzz bench bench-fidelity demo install uninstall clean deps options
 all: $(TOOLS) $(TEST_TOOLS)
 
 options:
@@ -187,6 +188,10 @@ fuzz: | $(DEPS_STAMP)
 # ---- benchmark (prints figures; never a pass/fail test) ----
 bench: all
 	sh tests/bench.sh $(CURDIR)/$(BUILD)
+
+# how close quantized files stay to their source on held-out text (figures, not a test)
+bench-fidelity: all
+	sh tests/bench_fidelity.sh $(CURDIR)/$(BUILD)
 
 # ---- demo: the pipeline on the bundled tiny Mistral ----
 demo: all

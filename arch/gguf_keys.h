@@ -74,6 +74,10 @@
 #define CKPT_KEY_IMATRIX_DATASET "quantize.imatrix.dataset"
 #define CKPT_KEY_IMATRIX_ENTRIES "quantize.imatrix.entries_count"
 #define CKPT_KEY_IMATRIX_CHUNKS "quantize.imatrix.chunks_count"
+/* ckpt-quant --optimize: its options and the calibration text's SHA-256 (ckpt's own keys;
+ * llama.cpp ignores keys it does not know) */
+#define CKPT_KEY_OPTIMIZE_OPTIONS "quantize.ckpt.optimize.options"
+#define CKPT_KEY_OPTIMIZE_CALIB_SHA256 "quantize.ckpt.optimize.calib_sha256"
 #define CKPT_KEY_SPLIT_NO "split.no"
 #define CKPT_KEY_SPLIT_COUNT "split.count"
 #define CKPT_KEY_SPLIT_TENSORS_COUNT "split.tensors.count"

@@ -168,15 +168,20 @@ static const struct {
     [CKPT_ROLE_FFN_UP_EXPS] = {AT_EXPERT, offsetof(struct ckpt_ffn_views, up)},
 };
 
-/* The view a role of layer l (expert e) fills; NULL for a role the
- * forward pass does not take. */
-static struct ckpt_wview *slot(ckpt_weights *W, ckpt_role role, int64_t l, int64_t e)
+struct ckpt_wview *ckpt_weights_slot(struct ckpt_model_weights *w, int role, int64_t l, int64_t e)
 {
-    unsigned char *base = slots[role].at == AT_MODEL   ? (unsigned char *)&W->w
-                          : slots[role].at == AT_LAYER  ? (unsigned char *)&W->layers[l]
-                          : slots[role].at == AT_EXPERT ? (unsigned char *)&W->layers[l].experts[e]
+    if (role < 0 || role >= CKPT_ROLE_COUNT)
+        return NULL;
+    unsigned char *base = slots[role].at == AT_MODEL   ? (unsigned char *)w
+                          : slots[role].at == AT_LAYER  ? (unsigned char *)&w->layers[l]
+                          : slots[role].at == AT_EXPERT ? (unsigned char *)&w->layers[l].experts[e]
                                                         : NULL;
     return base ? (struct ckpt_wview *)(base + slots[role].off) : NULL;
+}
+
+static struct ckpt_wview *slot(ckpt_weights *W, ckpt_role role, int64_t l, int64_t e)
+{
+    return ckpt_weights_slot(&W->w, role, l, e);
 }
 
 /* Reads one tensor by name into a view (hf_view, gguf_view). */

@@ -73,6 +73,15 @@ const struct ckpt_model_config *ckpt_weights_config(const ckpt_weights *w);
 const struct ckpt_model_weights *ckpt_weights_views(const ckpt_weights *w);
 
 ckpt_weights_kind ckpt_weights_get_kind(const ckpt_weights *w);
+
+/*
+ * The view a tensor of role `role` (a ckpt_role, arch.h) of layer l (expert
+ * e of a Mixtral layer) fills in w, or NULL for a role the forward pass
+ * does not take.  l and e are not checked: they must be below the
+ * config's n_layers and n_experts where the role has them.  For callers
+ * that swap one tensor of a model for another version of it.
+ */
+struct ckpt_wview *ckpt_weights_slot(struct ckpt_model_weights *w, int role, int64_t l, int64_t e);
 const char *ckpt_weights_path(const ckpt_weights *w);
 
 #endif

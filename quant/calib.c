@@ -38,6 +38,11 @@ static const ckpt_role roles[CKPT_MM_COUNT][2] = {
     [CKPT_MM_OUTPUT] = {CKPT_ROLE_OUTPUT, CKPT_ROLE_OUTPUT},
 };
 
+int ckpt_calib_mm_role(int weight, bool experts)
+{
+    return weight >= 0 && weight < CKPT_MM_COUNT ? (int)roles[weight][experts] : 0;
+}
+
 /* The sums of one weight matrix (or stack of experts). */
 struct acc {
     char name[64];  /* blk.N.<name>[_exps].weight; "" when the model has no such weight */
@@ -260,10 +265,8 @@ static ckpt_status write_dat(struct calib *c, struct ckpt_calib *out, ckpt_err *
 
 /* ==== the run ==== */
 
-/* The text's tokens, BOS first when the tokenizer adds one; *n_ids gets
- * their number.  Caller frees. */
-static ckpt_status tokenize(const ckpt_tok *tok, const char *path, int32_t **ids, size_t *n_ids,
-                            ckpt_err *err)
+ckpt_status ckpt_calib_tokenize(const ckpt_tok *tok, const char *path, int32_t **ids,
+                                size_t *n_ids, ckpt_err *err)
 {
     *ids = NULL;
     ckpt_map *map = NULL;
@@ -318,7 +321,7 @@ ckpt_status ckpt_calib_run(struct ckpt_calib *out, const char *model,
     ckpt_status st;
     if ((st = ckpt_weights_open(&w, model, NULL, err)) != CKPT_OK ||
         (st = ckpt_tok_load_any(&tok, model, err)) != CKPT_OK ||
-        (st = tokenize(tok, o->text, &ids, &n_ids, err)) != CKPT_OK)
+        (st = ckpt_calib_tokenize(tok, o->text, &ids, &n_ids, err)) != CKPT_OK)
         goto out;
     out->n_tokens = (int64_t)n_ids;
     int64_t n_chunks = (int64_t)n_ids / n_ctx;

@@ -80,4 +80,20 @@ ckpt_status ckpt_calib_save(const struct ckpt_calib *c, const char *path, bool f
 /* Free what c owns and zero it; NULL is fine. */
 void ckpt_calib_free(struct ckpt_calib *c);
 
+/*
+ * The tokens of the text file at `path` as the calibration reads them (one
+ * trailing newline dropped; BOS first when the tokenizer adds one).
+ * *ids is malloc'd (caller frees), *n_ids their number.  Errors:
+ * CKPT_E_IO, CKPT_E_RANGE for an empty text, CKPT_E_NOMEM, and those of
+ * ckpt_tok_encode.
+ */
+struct ckpt_tok;
+ckpt_status ckpt_calib_tokenize(const struct ckpt_tok *tok, const char *path, int32_t **ids,
+                                size_t *n_ids, ckpt_err *err);
+
+/* The role (a ckpt_role, arch.h) of the weight an observed product
+ * multiplies by (an enum ckpt_mm_weight, kernels/model.h), in a model with
+ * experts or without; 0 (unknown) out of range. */
+int ckpt_calib_mm_role(int weight, bool experts);
+
 #endif

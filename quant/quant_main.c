@@ -3,6 +3,7 @@
  * mixes, byte for byte what llama-quantize writes.  Parses options, opens
  * the source, calls ckpt_quant_run, reports.
  */
+#include "../arch/gguf_keys.h"
 #include "../cli/cli.h"
 #include "../formats/ct.h"
 #include "../formats/filekind.h"
@@ -12,6 +13,7 @@
 #include "calib.h"
 #include "ct_scheme.h"
 #include "imatrix.h"
+#include "optimize.h"
 #include "overrides.h"
 #include "plan.h"
 #include "qargs.h"
@@ -21,6 +23,7 @@
 #include "source.h"
 
 #include <getopt.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,7 +37,7 @@ enum {
     OPT_IMATRIX = 256, OPT_PURE, OPT_OUT_TYPE, OPT_EMB_TYPE, OPT_NO_PROV, OPT_CALIB,
     OPT_CALIB_CTX, OPT_CALIB_CHUNKS, OPT_IMATRIX_OUT, OPT_TENSOR_TYPE, OPT_OVERRIDE_KV,
     OPT_LEAVE_OUTPUT, OPT_ALLOW_REQUANT, OPT_KEEP_SPLIT, OPT_GROUP_SIZE, OPT_MAX_SHARD,
-    OPT_SCALE_SEARCH
+    OPT_SCALE_SEARCH, OPT_OPTIMIZE, OPT_TARGET_BPW, OPT_TARGET_SIZE, OPT_REPORT, OPT_GPTQ
 };
 
 static const struct option longopts[] = {
@@ -56,6 +59,11 @@ static const struct option longopts[] = {
     {"group-size", required_argument, NULL, OPT_GROUP_SIZE},
     {"max-shard-size", required_argument, NULL, OPT_MAX_SHARD},
     {"scale-search", no_argument, NULL, OPT_SCALE_SEARCH},
+    {"optimize", no_argument, NULL, OPT_OPTIMIZE},
+    {"target-bpw", required_argument, NULL, OPT_TARGET_BPW},
+    {"target-size", required_argument, NULL, OPT_TARGET_SIZE},
+    {"report", no_argument, NULL, OPT_REPORT},
+    {"gptq", no_argument, NULL, OPT_GPTQ},
     {NULL, 0, NULL, 0},
 };
 
@@ -104,7 +112,18 @@ static const struct ckpt_cli_tool tool = {
                "      --max-shard-size SIZE      compressed-tensors: largest shard, as\n"
                "                          transformers reads it (5GB, 500MB, 2GiB; default 5GB)\n"
                "      --scale-search      compressed-tensors: scales that minimize the error\n"
-               "                          (slower; implied by --imatrix/--calib) instead of absmax\n",
+               "                          (slower; implied by --imatrix/--calib) instead of absmax\n"
+               "      --optimize          with --calib: choose each weight matrix's type by its\n"
+               "                          measured effect on the output, within the size of\n"
+               "                          MIX (or a target below); standard types only;\n"
+               "                          --imatrix FILE, if given, is used instead of the\n"
+               "                          matrix computed from TEXT\n"
+               "      --target-bpw B      --optimize: at most B bits per weight of tensor data\n"
+               "      --target-size N     --optimize: at most N bytes of tensor data\n"
+               "      --report            --optimize: print each matrix's type and predicted\n"
+               "                          and measured divergence\n"
+               "      --gptq              --optimize: error-compensating rounding (GPTQ) from\n"
+               "                          the inputs' second moments on TEXT\n",
     .shortopts = "t:",
     .longopts = longopts,
     .common = CKPT_CLI_OUTPUT | CKPT_CLI_STDOUT | CKPT_CLI_FORCE | CKPT_CLI_JSON | CKPT_CLI_SPLIT,
@@ -199,9 +218,80 @@ static void summary(struct ckpt_cli *cli, const struct ckpt_quant_report *rep,
     }
 }
 
+/* What --optimize adds to a run. */
+struct optimize {
+    bool on, report;
+    struct ckpt_opt_opts opts;
+    struct ckpt_opt_result res;
+    struct ckpt_opt_meta meta;
+    ckpt_qtt *types;              /* the choice, as --tensor-type patterns */
+    struct ckpt_qsink_kv *kv;     /* the user's keys, then meta's */
+};
+
+/* --optimize: measure, allocate, and set o's types and keys from the result. */
+static ckpt_status optimize(struct ckpt_cli *cli, const char *in, struct ckpt_qsrc *src,
+                            struct ckpt_quant_opts *o, const struct ckpt_calib_opts *co,
+                            struct optimize *op, ckpt_err *err)
+{
+    struct ckpt_opt_opts *oo = &op->opts;
+    oo->mix = o->mix;
+    oo->n_ctx = co->n_ctx;
+    /* --calib-chunks bounds the sensitivity runs as it bounds the calibration */
+    const int64_t ctx = co->n_ctx > 0 ? co->n_ctx : CKPT_CALIB_CTX;
+    if (co->max_chunks > 0 && co->max_chunks < CKPT_OPT_SENS_TOKENS / ctx)
+        oo->sens_tokens = co->max_chunks * ctx;
+    oo->n_threads = o->n_threads;
+    oo->measure = op->report;
+    oo->progress = ckpt_cli_progress(cli);
+    oo->cb_ctx = cli;
+    ckpt_status st = ckpt_opt_meta_make(&op->meta, co->text, oo, err);
+    if (st != CKPT_OK)
+        return st;
+    /* room for the keys a plain run of the mix does not write: the
+     * importance matrix's and ours, and the header's alignment */
+    const char *ds = ckpt_imatrix_dataset(o->imatrix);
+    struct ckpt_qsink_kv im_kv[] = {
+        {CKPT_KEY_IMATRIX_FILE, CKPT_GGUF_STRING, {.str = o->imatrix_name}},
+        {CKPT_KEY_IMATRIX_DATASET, CKPT_GGUF_STRING, {.str = ds ? ds : ""}},
+        {CKPT_KEY_IMATRIX_ENTRIES, CKPT_GGUF_INT32, {.i32 = 0}},
+        {CKPT_KEY_IMATRIX_CHUNKS, CKPT_GGUF_INT32, {.i32 = 0}},
+    };
+    oo->reserve = ckpt_opt_kv_bytes(im_kv, 4) + ckpt_opt_kv_bytes(op->meta.kv, 2) + 32;
+    double t0 = ckpt_cli_now();
+    if ((st = ckpt_opt_run(&op->res, in, src, o->imatrix, co->text, oo, err)) != CKPT_OK ||
+        (st = ckpt_opt_tensor_types(&op->res, &op->types, err)) != CKPT_OK)
+        return st;
+    ckpt_cli_msg(cli, 2, "%s: %zu weight matrices placed in %llu of %llu bytes (the mix: %llu), "
+                 "predicted divergence %.6f (the mix: %.6f), %d runs of %lld positions, %.2f s",
+                 in, op->res.n, (unsigned long long)op->res.bytes,
+                 (unsigned long long)op->res.budget, (unsigned long long)op->res.mix_bytes,
+                 op->res.pred, op->res.mix_pred, op->res.n_runs,
+                 (long long)op->res.n_positions, ckpt_cli_now() - t0);
+    if (op->report) {
+        char *txt = ckpt_opt_report_text(&op->res);
+        if (!txt)
+            return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+        if (strcmp(o->output, "-") == 0 || cli->json)
+            ckpt_cli_msg(cli, 1, "%s", txt);
+        else
+            ckpt_cli_printf(cli, "%s", txt);
+        free(txt);
+    }
+    if (!(op->kv = calloc(o->n_kv + 2, sizeof *op->kv)))
+        return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    if (o->n_kv)
+        memcpy(op->kv, o->kv, o->n_kv * sizeof *op->kv);
+    memcpy(op->kv + o->n_kv, op->meta.kv, sizeof op->meta.kv);
+    o->kv = op->kv;
+    o->n_kv += 2;
+    o->tensor_types = op->types;
+    return CKPT_OK;
+}
+
 static int quantize(struct ckpt_cli *cli, const char *in, struct ckpt_quant_opts *o,
                     const char *imatrix_path, struct ckpt_calib_opts *co,
-                    const char *imatrix_out, bool provenance, struct ckpt_ct_sink_opts *ct)
+                    const char *imatrix_out, bool provenance, struct ckpt_ct_sink_opts *ct,
+                    struct optimize *op)
 {
     if (ct->scheme >= 0 && (!o->output || strcmp(o->output, "-") == 0))
         return ckpt_cli_usage_error(cli, "-t %s writes a model directory: name it with -o DIR",
@@ -210,8 +300,25 @@ static int quantize(struct ckpt_cli *cli, const char *in, struct ckpt_quant_opts
         return ckpt_cli_usage_error(cli, "--group-size, --max-shard-size and --scale-search "
                                     "apply to the compressed-tensors schemes (W8A16, W8A8, "
                                     "W4A16)");
-    if (co->text && imatrix_path)
-        return ckpt_cli_usage_error(cli, "--calib and --imatrix exclude each other");
+    if (ct->scheme >= 0 && op->on)
+        return ckpt_cli_usage_error(cli, "--optimize chooses GGUF block types: it does not "
+                                    "apply to -t %s", ckpt_ct_scheme_at(ct->scheme)->name);
+    if (op->on && !co->text)
+        return ckpt_cli_usage_error(cli, "--optimize needs --calib TEXT");
+    if (!op->on && (op->report || op->opts.gptq || op->opts.target_bpw > 0 ||
+                    op->opts.target_bytes > 0))
+        return ckpt_cli_usage_error(cli, "--report, --gptq, --target-bpw and --target-size need "
+                                    "--optimize");
+    if (op->on && (o->pure || o->tensor_types || o->output_type >= 0 ||
+                   o->token_embd_type >= 0 || o->leave_output))
+        return ckpt_cli_usage_error(cli, "--optimize chooses every matrix's type: it excludes "
+                                    "--pure, --tensor-type, --output-tensor-type, "
+                                    "--token-embedding-type and --leave-output-tensor");
+    if (op->opts.target_bpw > 0 && op->opts.target_bytes > 0)
+        return ckpt_cli_usage_error(cli, "--target-bpw and --target-size exclude each other");
+    if (co->text && imatrix_path && !op->on)
+        return ckpt_cli_usage_error(cli, "--calib and --imatrix exclude each other "
+                                    "(but with --optimize)");
     if (!co->text && (co->n_ctx || co->max_chunks || imatrix_out))
         return ckpt_cli_usage_error(cli, "--calib-ctx, --calib-chunks and --imatrix-out need "
                                     "--calib");
@@ -243,7 +350,7 @@ static int quantize(struct ckpt_cli *cli, const char *in, struct ckpt_quant_opts
         rc = ckpt_cli_usage_error(cli, "%s: the output would replace an input", o->output);
     else if (imatrix_path && ckpt_imatrix_load(&im, imatrix_path, &err) != CKPT_OK)
         rc = ckpt_cli_fail(cli, &err);
-    else if (co->text && calibrate(cli, in, co, imatrix_out, o, &cal, &err) != CKPT_OK)
+    else if (co->text && !im && calibrate(cli, in, co, imatrix_out, o, &cal, &err) != CKPT_OK)
         rc = ckpt_cli_fail(cli, &err);
     else if ((is_model_dir(in) ? ckpt_qsrc_open_hf(&src, in, provenance, &err)
                                : ckpt_qsrc_open_gguf(&src, in, &err)) != CKPT_OK)
@@ -261,9 +368,12 @@ static int quantize(struct ckpt_cli *cli, const char *in, struct ckpt_quant_opts
         o->progress = ckpt_cli_progress(cli);
         o->message = ckpt_cli_on_message;
         o->cb_ctx = cli;
-        if ((ct->scheme < 0 ? ckpt_quant_run(src, o, &rep, &err)
-                            : ckpt_ct_quant_run(src, o, ct, in, is_model_dir(in), &rep, &err)) !=
-            CKPT_OK) {
+        if (op->on && optimize(cli, in, src, o, co, op, &err) != CKPT_OK) {
+            rc = ckpt_cli_fail(cli, &err);
+        } else if ((ct->scheme < 0
+                        ? ckpt_quant_run(ckpt_opt_source(&op->res, src), o, &rep, &err)
+                        : ckpt_ct_quant_run(src, o, ct, in, is_model_dir(in), &rep, &err)) !=
+                   CKPT_OK) {
             rc = ckpt_cli_fail(cli, &err);
         } else {
             summary(cli, &rep, o, in,
@@ -275,6 +385,9 @@ static int quantize(struct ckpt_cli *cli, const char *in, struct ckpt_quant_opts
     ckpt_qsrc_close(src);
     ckpt_imatrix_free(im);
     ckpt_calib_free(&cal);
+    ckpt_opt_result_free(&op->res);
+    ckpt_qtt_free(op->types);
+    free(op->kv);
     free(derived);
     return rc;
 }
@@ -292,6 +405,7 @@ int cmd_quant(int argc, char **argv)
     ckpt_qtt *tensor_types = NULL;
     struct ckpt_quant_kvs kvs = {0};
     struct ckpt_quant_operands ops = {0};
+    struct optimize op = {0};
     ckpt_err err = {0};
     char why[1024];
     long l;
@@ -354,6 +468,21 @@ int cmd_quant(int argc, char **argv)
         case OPT_OVERRIDE_KV: ckpt_quant_kvs_add(&kvs, optarg, &err); break;
         case OPT_LEAVE_OUTPUT: o.leave_output = true; break;
         case OPT_ALLOW_REQUANT: o.refuse_requantize = false; break;
+        case OPT_OPTIMIZE: op.on = true; break;
+        case OPT_REPORT: op.report = true; break;
+        case OPT_GPTQ: op.opts.gptq = true; break;
+        case OPT_TARGET_BPW:
+            if (!ckpt_cli_parse_double(optarg, &op.opts.target_bpw) ||
+                !(op.opts.target_bpw > 0 && op.opts.target_bpw <= 32))
+                rc = ckpt_cli_usage_error(&cli, "--target-bpw: '%s' is not a number of bits "
+                                          "per weight (above 0, at most 32)", optarg);
+            break;
+        case OPT_TARGET_SIZE:
+            if (!ckpt_cli_parse_int(optarg, 1, LONG_MAX, &l))
+                rc = ckpt_cli_usage_error(&cli, "--target-size: '%s' is not a byte count",
+                                          optarg);
+            op.opts.target_bytes = (uint64_t)l;
+            break;
         case OPT_KEEP_SPLIT:
             ckpt_err_set(&err, CKPT_E_USAGE, "--keep-split: not applicable (the split of the "
                          "input is not kept); write a split set with --split-max-size or "
@@ -393,7 +522,8 @@ int cmd_quant(int argc, char **argv)
     if (rc < 0 && err.code)
         rc = ckpt_cli_usage_error(&cli, "%s", err.msg);
     if (rc < 0)
-        rc = quantize(&cli, ops.input, &o, imatrix_path, &co, imatrix_out, provenance, &ct);
+        rc = quantize(&cli, ops.input, &o, imatrix_path, &co, imatrix_out, provenance, &ct,
+                      &op);
     ckpt_qtt_free(tensor_types);
     ckpt_quant_kvs_free(&kvs);
     ckpt_quant_operands_free(&ops);
