@@ -157,6 +157,31 @@ typedef struct ckpt_gguf_writer ckpt_gguf_writer;
 ckpt_status ckpt_gguf_writer_new(ckpt_gguf_writer **out, const char *path, bool force,
                                  ckpt_err *err);
 
+/*
+ * What a digest-only writer leaves behind: the SHA-256 of the file it
+ * would have written, the metadata image (ckpt_gguf_writer_meta_image),
+ * and each tensor's name and data digest (without padding), in file
+ * order.  Filled from begin to finish; the writer never owns it.
+ */
+struct ckpt_gguf_digest {
+    uint8_t file[32];
+    uint8_t *meta;         /* owned */
+    size_t meta_size;
+    size_t n_tensors;
+    char **names;          /* owned */
+    uint8_t (*tensor)[32]; /* owned */
+};
+
+/*
+ * A writer whose output is hashed into *d instead of written (for
+ * replaying a build): the same calls and bytes as a file writer; `name`
+ * names it in messages.  d is zeroed here and must outlive the writer;
+ * free its contents with ckpt_gguf_digest_free (also after an error).
+ */
+ckpt_status ckpt_gguf_writer_new_digest(ckpt_gguf_writer **out, const char *name,
+                                        struct ckpt_gguf_digest *d, ckpt_err *err);
+void ckpt_gguf_digest_free(struct ckpt_gguf_digest *d);
+
 /* Metadata, in the order given (setting a key twice is an error). Strings
  * and arrays are copied.  general.alignment may only be set as u32, a power
  * of two up to 1 GiB, and then lays out the data (default 32).  Caller

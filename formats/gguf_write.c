@@ -17,6 +17,8 @@
 #include "le.h"
 #include "outfile.h"
 
+#include <openssl/evp.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,6 +49,8 @@ struct ckpt_gguf_writer {
     size_t cur;            /* tensor being streamed */
     uint64_t cur_done;     /* its bytes written so far */
     uint64_t planned;
+    struct ckpt_gguf_digest *dg; /* digest-only writer: where the digests go */
+    EVP_MD_CTX *tmd;       /* the current tensor's data digest */
 };
 
 ckpt_status ckpt_gguf_writer_new(ckpt_gguf_writer **out, const char *path, bool force,
@@ -64,10 +68,78 @@ ckpt_status ckpt_gguf_writer_new(ckpt_gguf_writer **out, const char *path, bool 
     return CKPT_OK;
 }
 
+ckpt_status ckpt_gguf_writer_new_digest(ckpt_gguf_writer **out, const char *name,
+                                        struct ckpt_gguf_digest *d, ckpt_err *err)
+{
+    *d = (struct ckpt_gguf_digest){0};
+    ckpt_status s = ckpt_gguf_writer_new(out, name, false, err);
+    if (s != CKPT_OK)
+        return s;
+    (*out)->dg = d;
+    if (!((*out)->tmd = EVP_MD_CTX_new())) {
+        ckpt_gguf_writer_free(*out);
+        *out = NULL;
+        return ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory", name);
+    }
+    return CKPT_OK;
+}
+
+void ckpt_gguf_digest_free(struct ckpt_gguf_digest *d)
+{
+    if (!d)
+        return;
+    for (size_t i = 0; d->names && i < d->n_tensors; i++)
+        free(d->names[i]);
+    free(d->names);
+    free(d->tensor);
+    free(d->meta);
+    *d = (struct ckpt_gguf_digest){0};
+}
+
+/* Digest mode at begin: the metadata image, the tensor names, and every
+ * tensor's digest preset to that of no bytes (empty tensors are never
+ * written). */
+static ckpt_status digest_begin(ckpt_gguf_writer *w, ckpt_err *err)
+{
+    struct ckpt_gguf_digest *d = w->dg;
+    static const uint8_t none[32] = {0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14,
+                                     0x9a, 0xfb, 0xf4, 0xc8, 0x99, 0x6f, 0xb9, 0x24,
+                                     0x27, 0xae, 0x41, 0xe4, 0x64, 0x9b, 0x93, 0x4c,
+                                     0xa4, 0x95, 0x99, 0x1b, 0x78, 0x52, 0xb8, 0x55};
+    ckpt_status s = ckpt_gguf_writer_meta_image(w, &d->meta, &d->meta_size, err);
+    if (s != CKPT_OK)
+        return s;
+    d->names = calloc(w->n_tensors + 1, sizeof *d->names);
+    d->tensor = calloc(w->n_tensors + 1, sizeof *d->tensor);
+    if (!d->names || !d->tensor)
+        return ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory", w->path);
+    for (size_t i = 0; i < w->n_tensors; i++, d->n_tensors++) {
+        if (!(d->names[i] = strdup(w->tensors[i].name)))
+            return ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory", w->path);
+        memcpy(d->tensor[i], none, sizeof none);
+    }
+    if (EVP_DigestInit_ex(w->tmd, EVP_sha256(), NULL) != 1)
+        return ckpt_err_set(err, CKPT_E_INTERNAL, "%s: SHA-256 failed", w->path);
+    return ckpt_out_open_digest(&w->out, w->path, d->file, err);
+}
+
+/* Digest mode: the current tensor's bytes, and its digest once complete. */
+static ckpt_status digest_data(ckpt_gguf_writer *w, const void *p, size_t n, bool last,
+                               ckpt_err *err)
+{
+    unsigned len = 0;
+    if (EVP_DigestUpdate(w->tmd, p, n) != 1 ||
+        (last && (EVP_DigestFinal_ex(w->tmd, w->dg->tensor[w->cur], &len) != 1 ||
+                  EVP_DigestInit_ex(w->tmd, EVP_sha256(), NULL) != 1)))
+        return ckpt_err_set(err, CKPT_E_INTERNAL, "%s: SHA-256 failed", w->path);
+    return CKPT_OK;
+}
+
 void ckpt_gguf_writer_free(ckpt_gguf_writer *w)
 {
     if (!w)
         return;
+    EVP_MD_CTX_free(w->tmd);
     ckpt_out_abort(w->out);
     ckpt_gguf_set_free(&w->keys);
     ckpt_gguf_set_free(&w->names);
@@ -497,7 +569,7 @@ ckpt_status ckpt_gguf_writer_begin(ckpt_gguf_writer *w, ckpt_err *err)
     uint64_t data_offset;
     if (!plan(w, &data_offset, &w->planned))
         return set_failed(w, ckpt_err_set(err, CKPT_E_RANGE, "%s: file size overflows", w->path));
-    ckpt_status s = ckpt_out_open(&w->out, w->path, w->force, err);
+    ckpt_status s = w->dg ? digest_begin(w, err) : ckpt_out_open(&w->out, w->path, w->force, err);
     if (s != CKPT_OK)
         return set_failed(w, s);
     if ((s = put_header(w, err)) != CKPT_OK)
@@ -528,7 +600,9 @@ ckpt_status ckpt_gguf_writer_write(ckpt_gguf_writer *w, const void *data, size_t
         const struct wtensor *t = &w->tensors[w->cur];
         uint64_t want = t->n_bytes - w->cur_done;
         size_t take = want < n ? (size_t)want : n;
-        ckpt_status s = ckpt_out_write(w->out, p, take, err);
+        ckpt_status s = w->dg ? digest_data(w, p, take, take == want, err) : CKPT_OK;
+        if (s == CKPT_OK)
+            s = ckpt_out_write(w->out, p, take, err);
         if (s != CKPT_OK)
             return set_failed(w, s);
         p += take;

@@ -28,11 +28,14 @@ struct gsink {
     bool meta_done; /* the keys go in before the first tensor */
 };
 
-/* split.* describe the input's shards, not the output (one file). */
+/* split.* describe the input's shards, not the output (one file); the
+ * input's recipe describes the input (the output's own, which extends it,
+ * comes with meta->set, or there is none). */
 static bool skip_key(const char *key)
 {
     return strcmp(key, CKPT_KEY_SPLIT_NO) == 0 || strcmp(key, CKPT_KEY_SPLIT_COUNT) == 0 ||
-           strcmp(key, CKPT_KEY_SPLIT_TENSORS_COUNT) == 0;
+           strcmp(key, CKPT_KEY_SPLIT_TENSORS_COUNT) == 0 ||
+           strcmp(key, CKPT_KEY_SOURCE_CKPT_RECIPE) == 0;
 }
 
 /* gguf_set_val_*: drop the key where it is, append it. */

@@ -54,7 +54,8 @@ static void h_release(void *ctx, size_t i, int64_t row, int64_t n)
 static ckpt_status load_meta(struct hsrc *s, const char *path, bool provenance, ckpt_err *err)
 {
     ckpt_gguf_writer *w = NULL;
-    struct ckpt_meta_opts mo = {.file_type = s->plan->file_type, .provenance = provenance};
+    struct ckpt_meta_opts mo = {.file_type = s->plan->file_type, .provenance = provenance,
+                                .out_type = s->plan->out_type};
     size_t size = 0;
     ckpt_status st = ckpt_gguf_writer_new(&w, path, false, err);
     if (st == CKPT_OK)

@@ -34,6 +34,53 @@ static void put_resources(FILE *f, const cJSON *res, const char *indent)
     }
 }
 
+/* One recipe step's options: "type f16", "mix Q4_K_M", lists space-separated. */
+static void put_step_options(FILE *f, const cJSON *st)
+{
+    const char *sep = "";
+    for (const cJSON *e = st->child; e; e = e->next) {
+        if (!e->string || !strcmp(e->string, "tool") || !strcmp(e->string, "version") ||
+            !strcmp(e->string, "inputs"))
+            continue;
+        fprintf(f, "%s%s", sep, e->string);
+        sep = ", ";
+        if (cJSON_IsTrue(e))
+            continue;
+        for (const cJSON *v = cJSON_IsArray(e) ? e->child : e; v; v = cJSON_IsArray(e) ? v->next
+                                                                                     : NULL) {
+            fputc(' ', f);
+            put_value(f, v);
+        }
+    }
+}
+
+/* The recipe a GGUF carries: its steps in order, each with its inputs. */
+static void put_recipe(FILE *f, const cJSON *r)
+{
+    const cJSON *steps = cJSON_GetObjectItemCaseSensitive(r, "steps");
+    int k = 0;
+    fputs("    recipe:\n", f);
+    for (const cJSON *st = cJSON_IsArray(steps) ? steps->child : NULL; st; st = st->next) {
+        fprintf(f, "      %d. ", ++k);
+        put_value(f, cJSON_GetObjectItemCaseSensitive(st, "tool"));
+        fputc(' ', f);
+        put_value(f, cJSON_GetObjectItemCaseSensitive(st, "version"));
+        fputs(": ", f);
+        put_step_options(f, st);
+        fputc('\n', f);
+        const cJSON *in = cJSON_GetObjectItemCaseSensitive(st, "inputs");
+        for (const cJSON *i = cJSON_IsArray(in) ? in->child : NULL; i; i = i->next) {
+            fputs("         ", f);
+            put_value(f, cJSON_GetObjectItemCaseSensitive(i, "sha256"));
+            fputs("  ", f);
+            put_value(f, cJSON_GetObjectItemCaseSensitive(i, "name"));
+            fputs(" (", f);
+            put_value(f, cJSON_GetObjectItemCaseSensitive(i, "role"));
+            fputs(")\n", f);
+        }
+    }
+}
+
 static void put_provenance(FILE *f, const cJSON *ck)
 {
     const cJSON *tool = cJSON_GetObjectItemCaseSensitive(ck, "tool");
@@ -95,6 +142,9 @@ static void put_provenance(FILE *f, const cJSON *ck)
             put_value(f, k);
             fputc('\n', f);
         }
+        const cJSON *r = cJSON_GetObjectItemCaseSensitive(g, "recipe");
+        if (cJSON_IsObject(r))
+            put_recipe(f, r);
     }
 }
 

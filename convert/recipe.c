@@ -1,0 +1,99 @@
+/*
+ * recipe.c - ckpt-convert's recipe step (see recipe.h).
+ */
+#include "recipe.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "../formats/recipe.h"
+#include "vocab.h"
+
+/* Files beside the config that the converter may read, when present. */
+static const char *const optional_files[] = {
+    "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
+    "generation_config.json",
+};
+
+static bool present(const struct ckpt_source *src, const char *name)
+{
+    char *p = ckpt_source_file(src, name);
+    struct stat sb;
+    bool ok = p && stat(p, &sb) == 0 && S_ISREG(sb.st_mode);
+    free(p);
+    return ok;
+}
+
+static void add_once(const char **names, size_t *n, const char *name)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (strcmp(names[i], name) == 0)
+            return;
+    names[(*n)++] = name;
+}
+
+/* The inputs a conversion of src reads, as names relative to its directory
+ * (static, src's or index's strings; the caller frees the array only). */
+static ckpt_status list_inputs(const struct ckpt_source *src, char index[96], const char ***names,
+                               size_t *n, ckpt_err *err)
+{
+    const size_t n_shards = ckpt_hf_n_shards(src->hf);
+    const char **l = calloc(n_shards + 8, sizeof *l);
+    *names = l;
+    *n = 0;
+    if (!l)
+        return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    add_once(l, n, ckpt_hf_config_file(src->hf));
+    for (size_t i = 0; i < n_shards; i++)
+        add_once(l, n, ckpt_hf_shard_name(src->hf, i));
+    /* the shard index, named after the weights' stem */
+    snprintf(index, 96, "%s.safetensors.index.json", ckpt_hf_weights_stem(src->hf));
+    if (n_shards > 1 && present(src, index))
+        add_once(l, n, index);
+    const char *tok = ckpt_vocab_file(src);
+    if (tok)
+        add_once(l, n, tok);
+    for (size_t i = 0; i < sizeof optional_files / sizeof optional_files[0]; i++)
+        if (present(src, optional_files[i]))
+            add_once(l, n, optional_files[i]);
+    return CKPT_OK;
+}
+
+static ckpt_status hash_file(const struct ckpt_source *src, const char *name,
+                             uint8_t d[CKPT_SHA256_LEN], ckpt_err *err)
+{
+    char *path = ckpt_source_file(src, name);
+    ckpt_status s = path ? ckpt_recipe_hash_file(path, d, err)
+                         : ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    free(path);
+    return s;
+}
+
+ckpt_status ckpt_convert_step_make(cJSON **out, const struct ckpt_source *src,
+                                   const struct ckpt_convert_step *o, ckpt_err *err)
+{
+    const char **names = NULL;
+    char index[96];
+    size_t n = 0;
+    cJSON *st = ckpt_recipe_step_new("ckpt-convert");
+    bool ok = st && cJSON_AddStringToObject(st, "type", ckpt_type_name(o->type)) &&
+              (!o->vocab_only || cJSON_AddTrueToObject(st, "vocab_only")) &&
+              (!o->allow_nonfinite || cJSON_AddTrueToObject(st, "allow_nonfinite"));
+    ckpt_status s = ok ? list_inputs(src, index, &names, &n, err)
+                       : ckpt_err_set(err, CKPT_E_NOMEM, "recipe: out of memory");
+    for (size_t i = 0; s == CKPT_OK && i < n; i++) {
+        uint8_t d[CKPT_SHA256_LEN];
+        s = hash_file(src, names[i], d, err);
+        if (s == CKPT_OK)
+            s = ckpt_recipe_add_input(st, "source", names[i], d, err);
+    }
+    free(names);
+    if (s != CKPT_OK) {
+        cJSON_Delete(st);
+        st = NULL;
+    }
+    *out = st;
+    return s;
+}
