@@ -50,7 +50,8 @@ ckpt_status ckpt_convert_run(const struct ckpt_convert_opts *o, struct ckpt_conv
     struct ckpt_meta_opts mo = {plan->file_type, o->provenance, o->vocab_only, plan->out_type,
                                 o->allow_nonfinite};
     const size_t n_tensors = o->vocab_only ? 0 : plan->n;
-    s = ckpt_gguf_writer_new(&w, path, o->force, err);
+    s = o->digest ? ckpt_gguf_writer_new_digest(&w, path, o->digest, err)
+                  : ckpt_gguf_writer_new(&w, path, o->force, err);
     if (s == CKPT_OK)
         s = ckpt_meta_add(w, src, plan, &mo, err);
     for (size_t i = 0; s == CKPT_OK && i < n_tensors; i++) {

@@ -14,6 +14,7 @@
 
 #include "../kernels/err.h"
 #include "../kernels/types.h"
+#include "../formats/gguf.h"
 #include "stream.h"
 
 struct ckpt_convert_opts {
@@ -26,6 +27,8 @@ struct ckpt_convert_opts {
     bool allow_nonfinite;       /* copy NaN and ±Inf weights instead of refusing them */
     bool vocab_only;            /* metadata and vocabulary, no tensors (--vocab-only) */
     bool dry_run;               /* plan and describe, write nothing */
+    struct ckpt_gguf_digest *digest; /* non-NULL: hash the file into it instead of writing
+                                        it (a replay, verify/rebuild.h); output unused */
     ckpt_progress_fn progress;  /* NULL: none; tensor bytes written */
     /* Called once per tensor the file holds, in file order, before any data
      * is written (NULL: none): what --dry-run lists. */

@@ -144,14 +144,17 @@ static void g_abort(void *ctx)
 
 static const struct ckpt_qsink_ops gguf_ops = {g_declare, g_begin, g_rows, g_finish, g_abort};
 
-ckpt_status ckpt_qsink_open_gguf(struct ckpt_qsink **out, const char *path, bool force,
-                                 const struct ckpt_qsink_meta *meta, ckpt_err *err)
+/* The sink around a writer for a file (digest NULL) or for a digest. */
+static ckpt_status open_sink(struct ckpt_qsink **out, const char *path, bool force,
+                             const struct ckpt_qsink_meta *meta, struct ckpt_gguf_digest *digest,
+                             ckpt_err *err)
 {
     *out = NULL;
     struct gsink *s = calloc(1, sizeof *s);
     if (!s)
         return ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory", path);
-    ckpt_status st = ckpt_gguf_writer_new(&s->w, path, force, err);
+    ckpt_status st = digest ? ckpt_gguf_writer_new_digest(&s->w, path, digest, err)
+                            : ckpt_gguf_writer_new(&s->w, path, force, err);
     if (st != CKPT_OK) {
         free(s);
         return st;
@@ -160,4 +163,17 @@ ckpt_status ckpt_qsink_open_gguf(struct ckpt_qsink **out, const char *path, bool
     s->sink = (struct ckpt_qsink){&gguf_ops, s};
     *out = &s->sink;
     return CKPT_OK;
+}
+
+ckpt_status ckpt_qsink_open_gguf(struct ckpt_qsink **out, const char *path, bool force,
+                                 const struct ckpt_qsink_meta *meta, ckpt_err *err)
+{
+    return open_sink(out, path, force, meta, NULL, err);
+}
+
+ckpt_status ckpt_qsink_open_gguf_digest(struct ckpt_qsink **out, const char *name,
+                                        const struct ckpt_qsink_meta *meta,
+                                        struct ckpt_gguf_digest *digest, ckpt_err *err)
+{
+    return open_sink(out, name, false, meta, digest, err);
 }
