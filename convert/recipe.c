@@ -6,8 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
+#include "../formats/path.h"
 #include "../formats/recipe.h"
 #include "vocab.h"
 
@@ -20,8 +20,7 @@ static const char *const optional_files[] = {
 static bool present(const struct ckpt_source *src, const char *name)
 {
     char *p = ckpt_source_file(src, name);
-    struct stat sb;
-    bool ok = p && stat(p, &sb) == 0 && S_ISREG(sb.st_mode);
+    bool ok = p && ckpt_path_is_file(p);
     free(p);
     return ok;
 }
