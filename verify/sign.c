@@ -19,6 +19,7 @@
 #include "../formats/sums.h"
 #include "../formats/tree.h"
 #include "artifact.h"
+#include "fingerprint.h"
 #include "key.h"
 #include "provenance.h"
 
@@ -217,6 +218,22 @@ static ckpt_status provenance(const struct ckpt_sign_opts *o, struct plan *src,
     return s;
 }
 
+/* Run the artifact on the fingerprint prompts; its behaviour goes into the
+ * predicate. */
+static ckpt_status add_fingerprint(const struct ckpt_sign_opts *o, struct plan *p, ckpt_err *err)
+{
+    const struct ckpt_fp_opts fo = {.model = p->a.path, .prompts = o->fp_prompts,
+                                    .n_prompts = o->n_fp_prompts, .n_new = o->fp_tokens,
+                                    .threads = o->threads, .isa = -1};
+    cJSON *fp = NULL;
+    ckpt_status s = ckpt_fingerprint_make(&fp, &fo, err);
+    if (s == CKPT_OK && !cJSON_AddItemToObject(p->m.ckpt, "fingerprint", fp)) {
+        cJSON_Delete(fp);
+        s = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    }
+    return s;
+}
+
 ckpt_status ckpt_sign_run(const struct ckpt_sign_opts *o, struct ckpt_sign_done **done,
                           size_t *n_done, ckpt_err *err)
 {
@@ -285,6 +302,8 @@ ckpt_status ckpt_sign_run(const struct ckpt_sign_opts *o, struct ckpt_sign_done 
         for (size_t k = 0; s == CKPT_OK && k < p->n; k++)
             s = ckpt_provenance_add_gguf(p->m.ckpt, p->a.is_dir ? p->names[k] : p->a.name,
                                          paths[p->job0 + k], err);
+        if (s == CKPT_OK && o->fingerprint)
+            s = add_fingerprint(o, p, err);
         if (s == CKPT_OK)
             s = sign_one(p, key, hint, o->force, err);
         if (s != CKPT_OK)

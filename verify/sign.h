@@ -23,6 +23,11 @@ struct ckpt_sign_opts {
     const char *sig_path;             /* -o; only with one artifact; NULL: default */
     bool force;                       /* replace existing signatures */
     bool insecure_key_perms;          /* use a key readable by group or others */
+    bool fingerprint;                 /* run each artifact and record its behaviour
+                                         (fingerprint.h) */
+    const char *const *fp_prompts;    /* NULL: the built-in prompts */
+    size_t n_fp_prompts;
+    int64_t fp_tokens;                /* <= 0: the default */
     int threads;                      /* <= 0: all CPUs */
     ckpt_progress_fn progress;        /* may be NULL */
     void *progress_ctx;

@@ -12,6 +12,7 @@
 #include "cli/cli.h"
 #include "verify/check.h"
 #include "verify/compare.h"
+#include "verify/fingerprint.h"
 #include "verify/rebuild.h"
 #include "verify/show.h"
 
@@ -123,6 +124,30 @@ static void print_text(struct args *a, const struct ckpt_check_report *r, ckpt_s
     }
 }
 
+/* The signed fingerprint of r's artifact, if any: run the artifact again.
+ * Worth running only on a statement whose signature held. */
+static int check_fingerprint(struct args *a, const struct ckpt_check_report *r, cJSON *json)
+{
+    const cJSON *fp = r->signature_ok && r->manifest.ckpt
+                          ? cJSON_GetObjectItemCaseSensitive(r->manifest.ckpt, "fingerprint")
+                          : NULL;
+    if (!fp)
+        return 0;
+    ckpt_err err = {0};
+    const struct ckpt_fp_opts o = {.model = r->artifact, .threads = a->cli.threads, .isa = -1};
+    ckpt_status s = ckpt_fingerprint_check(fp, &o, &err);
+    if (json)
+        cJSON_AddStringToObject(json, "fingerprint", s == CKPT_OK ? "ok" : err.msg);
+    else if (s == CKPT_OK && a->cli.level >= 2)
+        ckpt_cli_printf(&a->cli, "%s: fingerprint: ok (%d prompts)\n", r->artifact,
+                        cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(fp, "prompts")));
+    else if (s == CKPT_E_MISMATCH)
+        ckpt_cli_printf(&a->cli, "FAILED: %s: fingerprint: %s\n", r->artifact, err.msg);
+    if (s != CKPT_OK && s != CKPT_E_MISMATCH)
+        ckpt_cli_fail(&a->cli, &err);
+    return ckpt_status_exit_code(s);
+}
+
 /* Default mode: signature and files of each operand. */
 static int mode_check(struct args *a)
 {
@@ -152,16 +177,17 @@ static int mode_check(struct args *a)
         if (r.hint_absent)
             ckpt_cli_msg(&a->cli, 2, "%s: warning: the bundle does not name its key (older "
                                      "signer)", r.sig_path);
-        if (all) {
-            cJSON *j = ckpt_check_report_json(&r, s, &err);
-            if (j)
-                cJSON_AddItemToArray(all, j);
-        } else {
+        cJSON *j = all ? ckpt_check_report_json(&r, s, &err) : NULL;
+        if (j)
+            cJSON_AddItemToArray(all, j);
+        else if (!all)
             print_text(a, &r, s, &err);
-        }
         if (s != CKPT_OK && s != CKPT_E_MISMATCH)
             ckpt_cli_fail(&a->cli, &err);
         rc = worse(rc, ckpt_status_exit_code(s));
+        /* the behaviour too, even when bytes changed: it says how much that matters */
+        if (s == CKPT_OK || s == CKPT_E_MISMATCH)
+            rc = worse(rc, check_fingerprint(a, &r, j));
         ckpt_check_report_free(&r);
     }
     if (all) {
