@@ -13,7 +13,7 @@
 #include "verify/sign.h"
 
 enum { OPT_SOURCE = 256, OPT_PARAM, OPT_KEYGEN, OPT_ED25519, OPT_PASSFILE, OPT_PASSENV,
-       OPT_INSECURE_PERMS, OPT_FINGERPRINT };
+       OPT_INSECURE_PERMS, OPT_FINGERPRINT, OPT_SLSA };
 
 static const struct option longopts[] = {
     {"key", required_argument, NULL, 'k'},
@@ -25,6 +25,7 @@ static const struct option longopts[] = {
     {"passphrase-env", required_argument, NULL, OPT_PASSENV},
     {"insecure-key-perms", no_argument, NULL, OPT_INSECURE_PERMS},
     {"fingerprint", no_argument, NULL, OPT_FINGERPRINT},
+    {"slsa", no_argument, NULL, OPT_SLSA},
     {"prompts", required_argument, NULL, 'P'},
     {"tokens", required_argument, NULL, 'n'},
     {NULL, 0, NULL, 0},
@@ -33,7 +34,7 @@ static const struct option longopts[] = {
 static const struct ckpt_cli_tool tool = {
     .name = "ckpt-sign",
     .usage = "ckpt-sign [-fqv] [-j N] -k KEY [--source DIR] [--param K=V]... [-o SIG]\n"
-             "                 [--fingerprint [-P PROMPTS] [-n N]] ARTIFACT...\n"
+             "                 [--fingerprint [-P PROMPTS] [-n N]] [--slsa] ARTIFACT...\n"
              "       ckpt-sign --keygen [--ed25519] [-f] -o KEY",
     .about = "Sign model files or directories: ARTIFACT.sig (DIR/model.sig for a directory), a\n"
              "Sigstore bundle that sigstore model_signing verifies, and SHA256SUMS beside it.\n"
@@ -51,7 +52,9 @@ static const struct ckpt_cli_tool tool = {
                "      --fingerprint       run each artifact on fixed prompts and sign its greedy\n"
                "                          tokens and top logits (ckpt-verify runs it again)\n"
                "  -P, --prompts FILE      fingerprint prompts, one per line (default: built in)\n"
-               "  -n, --tokens N          greedy tokens per prompt (default 16)\n",
+               "  -n, --tokens N          greedy tokens per prompt (default 16)\n"
+               "      --slsa              also sign SLSA provenance v1 (the recipe, inputs and\n"
+               "                          outputs) into SIG's name + .slsa.sigstore.json\n",
     .shortopts = "k:P:n:",
     .longopts = longopts,
     .common = CKPT_CLI_OUTPUT | CKPT_CLI_FORCE,
@@ -102,6 +105,8 @@ static int sign(struct ckpt_cli *cli, struct args *a)
         ckpt_cli_msg(cli, 2, "%s: %zu file(s), %s, root %.16s, signed with %s -> %s",
                      done[i].artifact, done[i].n_files, ckpt_cli_bytes(done[i].bytes, sz, 32),
                      done[i].root, done[i].key, done[i].sig);
+        if (done[i].slsa)
+            ckpt_cli_msg(cli, 2, "%s: SLSA provenance -> %s", done[i].artifact, done[i].slsa);
         ckpt_cli_msg(cli, 3, "%s: updated %s", done[i].artifact, done[i].sums);
     }
     ckpt_sign_done_free(done, n);
@@ -172,6 +177,7 @@ int main(int argc, char **argv)
         case OPT_PASSENV: a.pass_env = optarg; break;
         case OPT_INSECURE_PERMS: a.o.insecure_key_perms = true; break;
         case OPT_FINGERPRINT: a.o.fingerprint = true; break;
+        case OPT_SLSA: a.o.slsa = true; break;
         case 'P': a.prompts = optarg; break;
         case 'n':
             if (!ckpt_cli_parse_int(optarg, 1, 4096, &a.tokens))

@@ -10,10 +10,12 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "formats/path.h"
 #include "verify/check.h"
 #include "verify/compare.h"
 #include "verify/fingerprint.h"
 #include "verify/rebuild.h"
+#include "verify/slsa.h"
 #include "verify/show.h"
 
 enum {
@@ -148,6 +150,30 @@ static int check_fingerprint(struct args *a, const struct ckpt_check_report *r, 
     return ckpt_status_exit_code(s);
 }
 
+/* The SLSA bundle beside r's signature, if there is one: its signature, and
+ * subjects that are the files just verified. */
+static int check_slsa(struct args *a, const struct ckpt_check_report *r, const ckpt_key *key,
+                      cJSON *json)
+{
+    char *path = r->signature_ok ? ckpt_slsa_path(r->sig_path) : NULL;
+    if (!path || !ckpt_path_is_file(path)) {
+        free(path);
+        return 0;
+    }
+    ckpt_err err = {0};
+    ckpt_status s = ckpt_slsa_check(path, key, &r->manifest, &err);
+    if (json)
+        cJSON_AddStringToObject(json, "slsa", s == CKPT_OK ? "ok" : err.msg);
+    else if (s == CKPT_OK && a->cli.level >= 2)
+        ckpt_cli_printf(&a->cli, "%s: SLSA provenance: ok (%s)\n", r->artifact, path);
+    else if (s == CKPT_E_MISMATCH)
+        ckpt_cli_printf(&a->cli, "FAILED: %s: SLSA provenance: %s\n", r->artifact, err.msg);
+    if (s != CKPT_OK && s != CKPT_E_MISMATCH)
+        ckpt_cli_fail(&a->cli, &err);
+    free(path);
+    return ckpt_status_exit_code(s);
+}
+
 /* Default mode: signature and files of each operand. */
 static int mode_check(struct args *a)
 {
@@ -188,6 +214,8 @@ static int mode_check(struct args *a)
         /* the behaviour too, even when bytes changed: it says how much that matters */
         if (s == CKPT_OK || s == CKPT_E_MISMATCH)
             rc = worse(rc, check_fingerprint(a, &r, j));
+        if (s == CKPT_OK)
+            rc = worse(rc, check_slsa(a, &r, key, j));
         ckpt_check_report_free(&r);
     }
     if (all) {
