@@ -3,7 +3,8 @@
 # package.json and package-lock.json, the source of truth, and installed from
 # npm into BUILD_DIR/interop/node_modules once per lock file).
 # Each tests/interop/t_*.sh is run with BIN, TESTBIN (the test tools), TMP,
-# LLAMA (the driver command) and DATA set; it exits 0 on success, and lines
+# LLAMA (the driver command), SIGSTORE (sigstore-js as a verifier) and DATA
+# set; it exits 0 on success, and lines
 # it prints starting with "# " (measured figures) are shown.  INTEROP_JOBS
 # cases (default 2) run at once, each with its own TMP; the output is
 # printed in case order.  Without node the whole group is skipped, loudly.
@@ -24,7 +25,7 @@ fi
 # pinned node-llama-cpp is used as it is (no second download).
 dir=$build/interop
 mkdir -p "$dir"
-cp "$here/llama.mjs" "$here/package.json" "$here/package-lock.json" "$dir/"
+cp "$here/llama.mjs" "$here/sigstore.mjs" "$here/package.json" "$here/package-lock.json" "$dir/"
 # every pinned package, as "name@version" lines, and the same read from a node_modules
 want=$(node -e 'const d=require(process.argv[1]).dependencies; for (const k of Object.keys(d).sort()) console.log(k+"@"+d[k])' "$here/package.json")
 have() { node -e 'const d=require(process.argv[1]).dependencies; for (const k of Object.keys(d).sort()) { let v="missing"; try { v=require(process.argv[2]+"/"+k+"/package.json").version } catch (e) {} console.log(k+"@"+v) }' "$here/package.json" "$1" 2>/dev/null; }
@@ -48,8 +49,9 @@ trap 'rm -rf "$TMP"' EXIT INT TERM
 BIN=$build/bin
 TESTBIN=$build/tests
 LLAMA="node $dir/llama.mjs"
+SIGSTORE="node $dir/sigstore.mjs"
 DATA=$top/tests/data
-export BIN TESTBIN LLAMA DATA
+export BIN TESTBIN LLAMA SIGSTORE DATA
 jobs=${INTEROP_JOBS:-2}
 
 # start case $1 in the background; its status goes to $TMP/$name.rc
