@@ -510,6 +510,9 @@ char *ckpt_rebuild_report_text(const struct ckpt_rebuild_report *r, const char *
     if (!f)
         return NULL;
     fprintf(f, "%s: replayed %s\n", artifact, r->steps);
+    if (strcmp(r->recorded_version, CKPT_VERSION))
+        fprintf(f, "  recorded by ckpt %s, replayed by ckpt %s\n", r->recorded_version,
+                CKPT_VERSION);
     for (size_t i = 0; i < r->n_inputs; i++) {
         const struct ckpt_rebuild_input *in = &r->inputs[i];
         bool moved = in->path && strcmp(in->path, in->name) && strcmp(in->role, "source");

@@ -109,6 +109,20 @@ static void put_provenance(FILE *f, const cJSON *ck)
         fputs(")\n", f);
         put_resources(f, cJSON_GetObjectItemCaseSensitive(src, "resources"), "    ");
     }
+    const cJSON *fp = cJSON_GetObjectItemCaseSensitive(ck, "fingerprint");
+    if (cJSON_IsObject(fp)) {
+        const cJSON *pr = cJSON_GetObjectItemCaseSensitive(fp, "prompts");
+        fprintf(f, "  fingerprint: %d prompts, ", cJSON_GetArraySize(pr));
+        put_value(f, cJSON_GetObjectItemCaseSensitive(fp, "tokens"));
+        fputs(" greedy tokens each\n", f);
+        for (const cJSON *p = cJSON_IsArray(pr) ? pr->child : NULL; p; p = p->next) {
+            fputs("    ", f);
+            put_value(f, cJSON_GetObjectItemCaseSensitive(p, "sha256"));
+            fputs("  ", f);
+            put_value(f, cJSON_GetObjectItemCaseSensitive(p, "text"));
+            fputc('\n', f);
+        }
+    }
     for (const cJSON *g = cJSON_IsArray(gguf) ? gguf->child : NULL; g; g = g->next) {
         fputs("  gguf ", f);
         put_value(f, cJSON_GetObjectItemCaseSensitive(g, "name"));
