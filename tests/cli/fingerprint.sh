@@ -3,6 +3,8 @@
 # top logits within the tolerance: on any ISA it passes, on a copy with one
 # damaged tensor (tests/gen_damage) it fails with exit 1, naming the prompt
 # and the step.
+TMP=$TMP/fingerprint   # a directory of its own: other cases sign in $TMP too
+rm -rf "$TMP" && mkdir "$TMP" || exit 1
 s=$BIN/ckpt-sign
 v=$BIN/ckpt-verify
 fail() { echo "FAIL: $*" >&2; exit 1; }

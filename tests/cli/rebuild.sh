@@ -4,6 +4,8 @@
 # recorded mix fails (exit 1) naming what differs; what cannot be replayed
 # is exit 2 with the reason.  Every mix, calibration, overrides, a
 # conversion and a replay from an intermediate file replay identical.
+TMP=$TMP/rebuild   # a directory of its own: other cases sign in $TMP too
+rm -rf "$TMP" && mkdir "$TMP" || exit 1
 v=$BIN/ckpt-verify
 q=$BIN/ckpt-quant
 m=tests/data/models/tiny-mistral

@@ -4,6 +4,8 @@
 # same build gives the same statement); ckpt-verify checks it, and fails
 # (exit 1) on an altered one.  A directory artifact leaves its SLSA bundle
 # out of the signed files.
+TMP=$TMP/slsa   # a directory of its own: other cases sign in $TMP too
+rm -rf "$TMP" && mkdir "$TMP" || exit 1
 s=$BIN/ckpt-sign
 v=$BIN/ckpt-verify
 m=tests/data/models/tiny-mistral
