@@ -41,6 +41,7 @@ struct ckpt_meta_opts {
                              it: no parameters counted, hence no general.size_label */
     ckpt_type out_type;   /* the weights' type, for the recipe */
     bool allow_nonfinite; /* recorded in the recipe */
+    int n_threads;        /* hashing the recipe's inputs; <= 0: all CPUs */
 };
 
 /*

@@ -1,8 +1,10 @@
 /*
  * recipe.c - ckpt-convert's recipe step (see recipe.h).
  */
+#define _XOPEN_SOURCE 700 /* realpath */
 #include "recipe.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,13 +62,31 @@ static ckpt_status list_inputs(const struct ckpt_source *src, char index[96], co
     return CKPT_OK;
 }
 
-static ckpt_status hash_file(const struct ckpt_source *src, const char *name,
-                             uint8_t d[CKPT_SHA256_LEN], ckpt_err *err)
+/* Hash the n files in parallel, one per thread, largest first (a
+ * model's shards dominate).  The hasher refuses symbolic links, and a hub
+ * cache snapshot is made of them: each file is hashed at its real path. */
+static ckpt_status hash_files(const struct ckpt_source *src, const char *const *names, size_t n,
+                              int n_threads, struct ckpt_sha256_job *jobs, ckpt_err *err)
 {
-    char *path = ckpt_source_file(src, name);
-    ckpt_status s = path ? ckpt_recipe_hash_file(path, d, err)
-                         : ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
-    free(path);
+    char **real = calloc(n + 1, sizeof *real);
+    ckpt_status s = real ? CKPT_OK : ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    for (size_t i = 0; s == CKPT_OK && i < n; i++) {
+        char *path = ckpt_source_file(src, names[i]);
+        if (!path)
+            s = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+        else if (!(real[i] = realpath(path, NULL)))
+            s = ckpt_err_errno(err, CKPT_E_IO, errno, "%s", path);
+        free(path);
+        jobs[i].path = real[i];
+    }
+    if (s == CKPT_OK)
+        s = ckpt_sha256_files(jobs, n, n_threads, NULL, NULL, err);
+    for (size_t i = 0; s == CKPT_OK && i < n; i++)
+        if (jobs[i].status != CKPT_OK)
+            s = ckpt_err_set(err, jobs[i].status, "%s", jobs[i].err.msg);
+    for (size_t i = 0; real && i < n; i++)
+        free(real[i]);
+    free(real);
     return s;
 }
 
@@ -80,14 +100,16 @@ ckpt_status ckpt_convert_step_make(cJSON **out, const struct ckpt_source *src,
     bool ok = st && cJSON_AddStringToObject(st, "type", ckpt_type_name(o->type)) &&
               (!o->vocab_only || cJSON_AddTrueToObject(st, "vocab_only")) &&
               (!o->allow_nonfinite || cJSON_AddTrueToObject(st, "allow_nonfinite"));
+    struct ckpt_sha256_job *jobs = NULL;
     ckpt_status s = ok ? list_inputs(src, index, &names, &n, err)
                        : ckpt_err_set(err, CKPT_E_NOMEM, "recipe: out of memory");
-    for (size_t i = 0; s == CKPT_OK && i < n; i++) {
-        uint8_t d[CKPT_SHA256_LEN];
-        s = hash_file(src, names[i], d, err);
-        if (s == CKPT_OK)
-            s = ckpt_recipe_add_input(st, "source", names[i], d, err);
-    }
+    if (s == CKPT_OK && !(jobs = calloc(n + 1, sizeof *jobs)))
+        s = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    if (s == CKPT_OK)
+        s = hash_files(src, names, n, o->n_threads, jobs, err);
+    for (size_t i = 0; s == CKPT_OK && i < n; i++)
+        s = ckpt_recipe_add_input(st, "source", names[i], jobs[i].digest, err);
+    free(jobs);
     free(names);
     if (s != CKPT_OK) {
         cJSON_Delete(st);

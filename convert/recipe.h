@@ -12,6 +12,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "../formats/sha256.h"
 #include "../kernels/err.h"
 #include "../kernels/types.h"
 #include "source.h"
@@ -20,6 +21,7 @@ struct ckpt_convert_step {
     ckpt_type type;        /* the output type (f32, f16, bf16) */
     bool vocab_only;
     bool allow_nonfinite;
+    int n_threads;         /* for hashing the inputs; <= 0: all CPUs */
 };
 
 /*
