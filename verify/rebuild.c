@@ -439,7 +439,8 @@ ckpt_status ckpt_rebuild_run(const struct ckpt_rebuild_opts *o, struct ckpt_rebu
     else if (s == CKPT_OK && !strcmp(tl, "ckpt-quant") && from == n - 1)
         s = replay_quant(o, last, false, r, &d, err);
     else if (s == CKPT_OK && !strcmp(tl, "ckpt-quant") && dir && n == 2 &&
-             !strcmp(str_of(first, "type"), "f32") && !true_of(first, "vocab_only"))
+             str_of(first, "type") && !strcmp(str_of(first, "type"), "f32") &&
+             !true_of(first, "vocab_only"))
         s = replay_quant(o, last, true, r, &d, err); /* ckpt-quant from a directory */
     else if (s == CKPT_OK)
         s = ckpt_err_set(err, CKPT_E_UNSUPPORTED, "%s: cannot replay %s in one pass from %s: "

@@ -22,6 +22,7 @@ grep -q "replayed ckpt-convert f32, then ckpt-quant Q4_K_M" "$TMP/o" || fail "st
 grep -q "input imatrix $k/imatrix.dat: ok" "$TMP/o" || fail "imatrix line"
 grep -q "q.gguf: identical" "$TMP/o" || fail "identical"
 "$v" --rebuild $m --json "$TMP/q.gguf" | grep -q '"identical":\s*true' || fail json
+"$v" -j 1 --rebuild $m "$TMP/q.gguf" >/dev/null || fail "-j 1"
 
 # one byte of the source (the copy keeps the directory's name, which the file records)
 mkdir "$TMP/s" && cp -r $m "$TMP/s/" && flip "$TMP/s/tiny-mistral/model.safetensors" -100
