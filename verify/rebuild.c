@@ -207,15 +207,23 @@ static ckpt_status compare(struct ckpt_rebuild_report *r, const char *artifact,
 
 /* ==== replaying ==== */
 
+/* A conversion to a type this ckpt converts to (f32, f16, bf16)? */
+static bool float_type(const cJSON *step)
+{
+    const char *t = str_of(step, "type");
+    int type = t ? ckpt_type_from_name(t) : -1;
+    return type == CKPT_TYPE_F32 || type == CKPT_TYPE_F16 || type == CKPT_TYPE_BF16;
+}
+
 static ckpt_status replay_convert(const struct ckpt_rebuild_opts *o, const cJSON *step,
                                   struct ckpt_gguf_digest *d, ckpt_err *err)
 {
-    int type = ckpt_type_from_name(str_of(step, "type") ? str_of(step, "type") : "");
-    if (type != CKPT_TYPE_F32 && type != CKPT_TYPE_F16 && type != CKPT_TYPE_BF16)
+    if (!float_type(step))
         return ckpt_err_set(err, CKPT_E_UNSUPPORTED, "%s: recipe: conversion to '%s' is not "
                             "one this ckpt replays", o->artifact, str_of(step, "type"));
     struct ckpt_convert_opts co = {
-        .input = o->source, .output = "replay", .type = type, .n_threads = o->threads,
+        .input = o->source, .output = "replay", .type = ckpt_type_from_name(str_of(step, "type")),
+        .n_threads = o->threads,
         .provenance = true, .allow_nonfinite = true_of(step, "allow_nonfinite"),
         .vocab_only = true_of(step, "vocab_only"), .digest = d, .progress = o->progress,
         .progress_ctx = o->progress_ctx};
@@ -302,8 +310,10 @@ static ckpt_status quant_imatrix(const struct ckpt_rebuild_opts *o, struct qrepl
     return s;
 }
 
+/* from_dir: the conversion step the directory goes through first, or NULL
+ * for a GGUF source. */
 static ckpt_status replay_quant(const struct ckpt_rebuild_opts *o, const cJSON *step,
-                                bool from_dir, struct ckpt_rebuild_report *r,
+                                const cJSON *from_dir, struct ckpt_rebuild_report *r,
                                 struct ckpt_gguf_digest *d, ckpt_err *err)
 {
     struct qreplay qr = {0};
@@ -314,9 +324,14 @@ static ckpt_status replay_quant(const struct ckpt_rebuild_opts *o, const cJSON *
     ckpt_status s = quant_options(&qr, step, err);
     if (s == CKPT_OK)
         s = quant_imatrix(o, &qr, step, r, err);
-    if (s == CKPT_OK)
-        s = from_dir ? ckpt_qsrc_open_hf(&src, o->source, true, err)
-                     : ckpt_qsrc_open_gguf(&src, o->source, err);
+    if (s == CKPT_OK && from_dir) {
+        const struct ckpt_qsrc_hf_opts ho = {
+            .type = ckpt_type_from_name(str_of(from_dir, "type")), .provenance = true,
+            .allow_nonfinite = true_of(from_dir, "allow_nonfinite")};
+        s = ckpt_qsrc_open_hf_as(&src, o->source, &ho, err);
+    } else if (s == CKPT_OK) {
+        s = ckpt_qsrc_open_gguf(&src, o->source, err);
+    }
     /* the output's recipe: the source's, then the recorded step as it is */
     if (s == CKPT_OK)
         s = ckpt_recipe_of_gguf(&prior, src->meta, o->source, err);
@@ -437,11 +452,10 @@ ckpt_status ckpt_rebuild_run(const struct ckpt_rebuild_opts *o, struct ckpt_rebu
     if (s == CKPT_OK && dir && n == 1)
         s = replay_convert(o, first, &d, err);
     else if (s == CKPT_OK && !strcmp(tl, "ckpt-quant") && from == n - 1)
-        s = replay_quant(o, last, false, r, &d, err);
-    else if (s == CKPT_OK && !strcmp(tl, "ckpt-quant") && dir && n == 2 &&
-             str_of(first, "type") && !strcmp(str_of(first, "type"), "f32") &&
+        s = replay_quant(o, last, NULL, r, &d, err);
+    else if (s == CKPT_OK && !strcmp(tl, "ckpt-quant") && dir && n == 2 && float_type(first) &&
              !true_of(first, "vocab_only"))
-        s = replay_quant(o, last, true, r, &d, err); /* ckpt-quant from a directory */
+        s = replay_quant(o, last, first, r, &d, err); /* a conversion, then a quantization */
     else if (s == CKPT_OK)
         s = ckpt_err_set(err, CKPT_E_UNSUPPORTED, "%s: cannot replay %s in one pass from %s: "
                          "replay the first step to a file (its recipe is checked) and give that "

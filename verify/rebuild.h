@@ -8,9 +8,9 @@
  * SOURCE is the model directory the recipe starts from, or a GGUF whose
  * own recipe is the artifact's first steps (an intermediate conversion):
  * the steps after it are replayed.  From a directory, one conversion, or a
- * conversion to f32 followed by a quantization (as ckpt-quant does from a
- * directory), replay in one pass; a chain through an f16/bf16 file is
- * replayed from that file.  The recorded inputs are re-hashed first: a
+ * conversion (f32, f16 or bf16) followed by a quantization, replay in one
+ * pass, the intermediate file never made (quant/source.h,
+ * ckpt_qsrc_open_hf_as).  The recorded inputs are re-hashed first: a
  * source file, an importance matrix or a calibration text that differs
  * from the recorded digest is named in the report.
  *

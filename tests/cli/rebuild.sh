@@ -3,7 +3,8 @@
 # (exit 0); one byte changed in the source, the importance matrix or the
 # recorded mix fails (exit 1) naming what differs; what cannot be replayed
 # is exit 2 with the reason.  Every mix, calibration, overrides, a
-# conversion and a replay from an intermediate file replay identical.
+# conversion, and a conversion to f16/bf16 then a quantization (from the
+# directory in one pass, or from the intermediate file) replay identical.
 TMP=$TMP/rebuild   # a directory of its own: other cases sign in $TMP too
 rm -rf "$TMP" && mkdir "$TMP" || exit 1
 v=$BIN/ckpt-verify
@@ -88,7 +89,11 @@ done
 for x in Q4_0 Q4_1 Q5_0 Q5_1 Q8_0 Q2_K Q3_K_S Q3_K_M Q3_K_L Q4_K_S Q5_K_S Q5_K_M Q6_K F16; do
     "$q" -q -t $x "$TMP/c-f16.gguf" -o "$TMP/m-$x.gguf" || fail "quant $x"
     "$v" --rebuild "$TMP/c-f16.gguf" "$TMP/m-$x.gguf" >/dev/null || fail "replay $x"
+    "$v" --rebuild $m "$TMP/m-$x.gguf" >/dev/null || fail "replay $x from the directory"
 done
+"$BIN/ckpt-convert" -q -t bf16 tests/data/models/tiny-mixtral -o "$TMP/x-bf16.gguf" || fail mixtral
+"$q" -q -t Q3_K_S "$TMP/x-bf16.gguf" -o "$TMP/x.gguf" || fail "quant mixtral"
+"$v" --rebuild tests/data/models/tiny-mixtral "$TMP/x.gguf" >/dev/null || fail "replay mixtral"
 "$q" -q -t Q4_K_M --pure --output-tensor-type q8_0 --token-embedding-type q6_K \
     --tensor-type attn_v=q8_0 --override-kv general.name=str:renamed --leave-output-tensor \
     "$TMP/c-f16.gguf" -o "$TMP/ov.gguf" || fail "overrides"
