@@ -10,12 +10,10 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "formats/path.h"
 #include "verify/check.h"
+#include "verify/attest.h"
 #include "verify/compare.h"
-#include "verify/fingerprint.h"
 #include "verify/rebuild.h"
-#include "verify/slsa.h"
 #include "verify/show.h"
 
 enum {
@@ -126,52 +124,31 @@ static void print_text(struct args *a, const struct ckpt_check_report *r, ckpt_s
     }
 }
 
-/* The signed fingerprint of r's artifact, if any: run the artifact again.
- * Worth running only on a statement whose signature held. */
-static int check_fingerprint(struct args *a, const struct ckpt_check_report *r, cJSON *json)
+/* The attestations r's artifact carries (attest.h), each reported as ok or
+ * FAILED; only for a statement whose signature held. */
+static int check_attests(struct args *a, const struct ckpt_check_report *r, const ckpt_key *key,
+                         cJSON *json)
 {
-    const cJSON *fp = r->signature_ok && r->manifest.ckpt
-                          ? cJSON_GetObjectItemCaseSensitive(r->manifest.ckpt, "fingerprint")
-                          : NULL;
-    if (!fp)
-        return 0;
-    ckpt_err err = {0};
-    const struct ckpt_fp_opts o = {.model = r->artifact, .threads = a->cli.threads, .isa = -1};
-    ckpt_status s = ckpt_fingerprint_check(fp, &o, &err);
-    if (json)
-        cJSON_AddStringToObject(json, "fingerprint", s == CKPT_OK ? "ok" : err.msg);
-    else if (s == CKPT_OK && a->cli.level >= 2)
-        ckpt_cli_printf(&a->cli, "%s: fingerprint: ok (%d prompts)\n", r->artifact,
-                        cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(fp, "prompts")));
-    else if (s == CKPT_E_MISMATCH)
-        ckpt_cli_printf(&a->cli, "FAILED: %s: fingerprint: %s\n", r->artifact, err.msg);
-    if (s != CKPT_OK && s != CKPT_E_MISMATCH)
-        ckpt_cli_fail(&a->cli, &err);
-    return ckpt_status_exit_code(s);
-}
-
-/* The SLSA bundle beside r's signature, if there is one: its signature, and
- * subjects that are the files just verified. */
-static int check_slsa(struct args *a, const struct ckpt_check_report *r, const ckpt_key *key,
-                      cJSON *json)
-{
-    char *path = r->signature_ok ? ckpt_slsa_path(r->sig_path) : NULL;
-    if (!path || !ckpt_path_is_file(path)) {
-        free(path);
-        return 0;
+    int rc = 0;
+    for (size_t i = 0; r->signature_ok && i < ckpt_n_attests; i++) {
+        const struct ckpt_attest *t = &ckpt_attests[i];
+        char detail[512] = "";
+        bool present = false;
+        ckpt_err err = {0};
+        ckpt_status s = t->check(r, key, a->cli.threads, &present, detail, sizeof detail, &err);
+        if (!present && s == CKPT_OK)
+            continue;
+        if (json)
+            cJSON_AddStringToObject(json, t->key, s == CKPT_OK ? "ok" : err.msg);
+        else if (s == CKPT_OK && a->cli.level >= 2)
+            ckpt_cli_printf(&a->cli, "%s: %s: ok (%s)\n", r->artifact, t->label, detail);
+        else if (s == CKPT_E_MISMATCH)
+            ckpt_cli_printf(&a->cli, "FAILED: %s: %s: %s\n", r->artifact, t->label, err.msg);
+        if (s != CKPT_OK && s != CKPT_E_MISMATCH)
+            ckpt_cli_fail(&a->cli, &err);
+        rc = worse(rc, ckpt_status_exit_code(s));
     }
-    ckpt_err err = {0};
-    ckpt_status s = ckpt_slsa_check(path, key, &r->manifest, &err);
-    if (json)
-        cJSON_AddStringToObject(json, "slsa", s == CKPT_OK ? "ok" : err.msg);
-    else if (s == CKPT_OK && a->cli.level >= 2)
-        ckpt_cli_printf(&a->cli, "%s: SLSA provenance: ok (%s)\n", r->artifact, path);
-    else if (s == CKPT_E_MISMATCH)
-        ckpt_cli_printf(&a->cli, "FAILED: %s: SLSA provenance: %s\n", r->artifact, err.msg);
-    if (s != CKPT_OK && s != CKPT_E_MISMATCH)
-        ckpt_cli_fail(&a->cli, &err);
-    free(path);
-    return ckpt_status_exit_code(s);
+    return rc;
 }
 
 /* Default mode: signature and files of each operand. */
@@ -211,11 +188,9 @@ static int mode_check(struct args *a)
         if (s != CKPT_OK && s != CKPT_E_MISMATCH)
             ckpt_cli_fail(&a->cli, &err);
         rc = worse(rc, ckpt_status_exit_code(s));
-        /* the behaviour too, even when bytes changed: it says how much that matters */
+        /* even when bytes changed: the fingerprint says how much that matters */
         if (s == CKPT_OK || s == CKPT_E_MISMATCH)
-            rc = worse(rc, check_fingerprint(a, &r, j));
-        if (s == CKPT_OK)
-            rc = worse(rc, check_slsa(a, &r, key, j));
+            rc = worse(rc, check_attests(a, &r, key, j));
         ckpt_check_report_free(&r);
     }
     if (all) {
