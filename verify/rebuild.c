@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../arch/gguf_keys.h"
 #include "../convert/convert.h"
 #include "../formats/filekind.h"
 #include "../formats/gguf.h"
@@ -131,9 +132,20 @@ static bool kv_equal(const struct ckpt_gguf_kv *a, const struct ckpt_gguf_kv *b)
     return true;
 }
 
-/* The first key of the artifact that the replay does not have alike. */
+/* The first key of the artifact that the replay does not have alike; when
+ * the source directories' names differ, that is the likely cause: the
+ * name is part of the file (general.name, general.source.ckpt.name). */
 static void first_key(const ckpt_gguf *art, const ckpt_gguf *rep, char *out, size_t n)
 {
+    const struct ckpt_gguf_kv *an = ckpt_gguf_find_kv(art, CKPT_KEY_SOURCE_CKPT_NAME);
+    const struct ckpt_gguf_kv *rn = ckpt_gguf_find_kv(rep, CKPT_KEY_SOURCE_CKPT_NAME);
+    if (an && rn && an->type == CKPT_GGUF_STRING && rn->type == CKPT_GGUF_STRING &&
+        !kv_equal(an, rn)) {
+        snprintf(out, n, "the source directory is named '%.100s', the artifact's was '%.100s' "
+                 "(the name is part of the file: give a directory of that name)",
+                 rn->v.str.str, an->v.str.str);
+        return;
+    }
     size_t na = ckpt_gguf_n_kv(art), nr = ckpt_gguf_n_kv(rep);
     for (size_t i = 0; i < na && i < nr; i++) {
         const struct ckpt_gguf_kv *a = ckpt_gguf_kv_at(art, i), *b = ckpt_gguf_kv_at(rep, i);

@@ -34,6 +34,12 @@ grep -q "DIFFERS: tensor '" "$TMP/o" || fail "first tensor"
 grep -q "the source $TMP/s/tiny-mistral/model.safetensors is not the recorded one" "$TMP/e" \
     || fail "source message"
 
+# the source under another name: the name is part of the file, and said so
+mkdir "$TMP/r" && cp -r $m "$TMP/r/renamed"
+"$v" --rebuild "$TMP/r/renamed" "$TMP/q.gguf" >/dev/null 2>"$TMP/e"
+[ $? -eq 1 ] && grep -q "the source directory is named 'renamed', the artifact's was 'tiny-mistral'" \
+    "$TMP/e" || fail "renamed: $(cat "$TMP/e")"
+
 # one byte of the importance matrix (in its data: the bytes come out other)
 cp $k/imatrix.dat "$TMP/im.dat" && flip "$TMP/im.dat" 1000
 "$v" --rebuild $m --imatrix "$TMP/im.dat" "$TMP/q.gguf" >"$TMP/o" 2>"$TMP/e"
