@@ -19,7 +19,9 @@
  * "token_embedding_type", "tensor_types" and "override_kv" (the arguments
  * as typed, in order), "leave_output_tensor", "allow_requantize",
  * "imatrix_name" (recorded in quantize.imatrix.file), "calib_ctx",
- * "calib_chunks", with inputs of role "imatrix" or "calib" (the text).
+ * "calib_chunks", "calib_model" ("directory" or "gguf": what the text ran
+ * through, since a directory's sliding window applies and a GGUF has
+ * none), with inputs of role "imatrix" or "calib" (the text).
  *
  * ckpt-sign lifts the recipe into the signed predicate; ckpt-verify
  * --rebuild replays it (verify/rebuild.h).

@@ -178,9 +178,10 @@ static void summary(struct ckpt_cli *cli, const struct ckpt_quant_report *rep,
 }
 
 /* The output's recipe: the input's, with this run as its last step. */
-static ckpt_status recipe(struct ckpt_quant_step *step, const struct ckpt_quant_opts *o,
-                          const char *imatrix_path, const struct ckpt_calib_opts *co,
-                          const struct ckpt_qsrc *src, char **out, ckpt_err *err)
+static ckpt_status recipe(struct ckpt_quant_step *step, const char *in,
+                          const struct ckpt_quant_opts *o, const char *imatrix_path,
+                          const struct ckpt_calib_opts *co, const struct ckpt_qsrc *src,
+                          char **out, ckpt_err *err)
 {
     step->mix = o->mix;
     step->pure = o->pure;
@@ -193,6 +194,7 @@ static ckpt_status recipe(struct ckpt_quant_step *step, const struct ckpt_quant_
     step->imatrix_name = imatrix_path ? imatrix_path : o->imatrix_name;
     step->calib_ctx = co->n_ctx;
     step->calib_chunks = co->max_chunks;
+    step->calib_on_dir = co->text && is_model_dir(in);
     return ckpt_quant_recipe(out, src->meta, step, err);
 }
 
@@ -236,7 +238,7 @@ static int quantize(struct ckpt_cli *cli, const char *in, struct ckpt_quant_opts
     else if ((is_model_dir(in) ? ckpt_qsrc_open_hf(&src, in, provenance, &err)
                                : ckpt_qsrc_open_gguf(&src, in, &err)) != CKPT_OK)
         rc = ckpt_cli_fail(cli, &err);
-    else if (provenance && recipe(step, o, imatrix_path, co, src, &recipe_text, &err) != CKPT_OK)
+    else if (provenance && recipe(step, in, o, imatrix_path, co, src, &recipe_text, &err) != CKPT_OK)
         rc = ckpt_cli_fail(cli, &err);
     else {
         if (im) {

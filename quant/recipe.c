@@ -39,7 +39,9 @@ ckpt_status ckpt_quant_step_fill(cJSON *step, const struct ckpt_quant_step *o, c
               (!o->calib || o->calib_ctx <= 0 ||
                cJSON_AddNumberToObject(step, "calib_ctx", (double)o->calib_ctx)) &&
               (!o->calib || o->calib_chunks <= 0 ||
-               cJSON_AddNumberToObject(step, "calib_chunks", (double)o->calib_chunks));
+               cJSON_AddNumberToObject(step, "calib_chunks", (double)o->calib_chunks)) &&
+              (!o->calib || cJSON_AddStringToObject(step, "calib_model",
+                                                    o->calib_on_dir ? "directory" : "gguf"));
     return ok ? CKPT_OK : ckpt_err_set(err, CKPT_E_NOMEM, "recipe: out of memory");
 }
 

@@ -32,6 +32,8 @@ struct ckpt_quant_step {
     const char *imatrix_name;               /* what quantize.imatrix.file records */
     const char *calib;                      /* --calib TEXT (hashed), or NULL */
     int64_t calib_ctx, calib_chunks;        /* as given; <= 0 when not */
+    bool calib_on_dir;                      /* the text ran through a model directory (its
+                                               sliding window applies), not a GGUF */
 };
 
 /*

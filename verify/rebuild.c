@@ -286,7 +286,8 @@ static ckpt_status quant_options(struct qreplay *qr, const cJSON *step, ckpt_err
 
 /* The importance matrix of the step: loaded, or computed from the text. */
 static ckpt_status quant_imatrix(const struct ckpt_rebuild_opts *o, struct qreplay *qr,
-                                 const cJSON *step, struct ckpt_rebuild_report *r, ckpt_err *err)
+                                 const cJSON *step, bool from_dir, struct ckpt_rebuild_report *r,
+                                 ckpt_err *err)
 {
     const cJSON *ins = cJSON_GetObjectItemCaseSensitive(step, "inputs");
     ckpt_status s = CKPT_OK;
@@ -307,6 +308,15 @@ static ckpt_status quant_imatrix(const struct ckpt_rebuild_opts *o, struct qrepl
                     ? ckpt_err_set(err, CKPT_E_MISMATCH, "the importance matrix %s differs from "
                                    "the recorded one (and does not load: %s)", path, lerr.msg)
                     : ckpt_err_set(err, lerr.code, "%s", lerr.msg);
+        /* the text ran through the quantization's input, which SOURCE must be:
+         * a directory's sliding window applies, a GGUF has none */
+        const char *cm = str_of(step, "calib_model");
+        if (s == CKPT_OK && !im && cm && !strcmp(cm, "directory") != from_dir)
+            s = ckpt_err_set(err, CKPT_E_UNSUPPORTED, "cannot replay: the calibration text ran "
+                             "through a %s, SOURCE is %s; give the %s the quantization read",
+                             from_dir ? "GGUF file" : "model directory",
+                             from_dir ? "a directory" : "a GGUF file",
+                             from_dir ? "GGUF file" : "model directory");
         if (s == CKPT_OK && !im) {
             /* the text's path is recorded as the dataset: read it under that name
              * when it is there */
@@ -335,7 +345,7 @@ static ckpt_status replay_quant(const struct ckpt_rebuild_opts *o, const cJSON *
     cJSON *prior = NULL;
     ckpt_status s = quant_options(&qr, step, err);
     if (s == CKPT_OK)
-        s = quant_imatrix(o, &qr, step, r, err);
+        s = quant_imatrix(o, &qr, step, from_dir != NULL, r, err);
     if (s == CKPT_OK && from_dir) {
         const struct ckpt_qsrc_hf_opts ho = {
             .type = ckpt_type_from_name(str_of(from_dir, "type")), .provenance = true,

@@ -108,6 +108,14 @@ done
     || fail calib
 "$v" --rebuild $m "$TMP/cal.gguf" >"$TMP/o" || fail "replay calib: $(cat "$TMP/o")"
 grep -q "input calib $k/calib.txt: ok" "$TMP/o" || fail "calib line"
+# a text run through the f16 file: replayed from that file, not from the
+# directory (whose sliding window the file does not have)
+"$q" -q -t Q4_K_M --calib $k/calib.txt --calib-ctx 96 --calib-chunks 2 "$TMP/c-f16.gguf" \
+    -o "$TMP/calg.gguf" || fail "calib gguf"
+"$v" --rebuild "$TMP/c-f16.gguf" "$TMP/calg.gguf" >/dev/null || fail "replay calib gguf"
+"$v" --rebuild $m "$TMP/calg.gguf" >/dev/null 2>"$TMP/e"
+[ $? -eq 2 ] && grep -q "ran through a GGUF file, SOURCE is a directory" "$TMP/e" \
+    || fail "calib gguf from the directory: $(cat "$TMP/e")"
 # an intermediate that is not the artifact's input
 "$v" --rebuild "$TMP/c-f32.gguf" "$TMP/m-Q8_0.gguf" 2>"$TMP/e" >/dev/null
 [ $? -eq 1 ] && grep -q "not the file the artifact was made from" "$TMP/e" || fail "wrong input"
