@@ -20,6 +20,15 @@ print(base64.b64decode(json.load(open(sys.argv[1]))['dsseEnvelope']['payload']).
 payload "$TMP/q.gguf.slsa.sigstore.json" > "$TMP/st.json" || fail payload
 want=$(sha256sum < "$TMP/q.gguf" | cut -d' ' -f1)
 imx=$(sha256sum < $k/imatrix.dat | cut -d' ' -f1)
+# every source file's digest, as coreutils computes it
+(cd $m && sha256sum -- *) > "$TMP/src.sums" || fail sha256sum
+python3 - "$TMP/st.json" "$TMP/src.sums" <<'PY' || fail "source digests"
+import json, sys
+deps = json.load(open(sys.argv[1]))["predicate"]["buildDefinition"]["resolvedDependencies"]
+sums = dict(reversed(l.split()) for l in open(sys.argv[2]))
+src = [d for d in deps if d["annotations"]["role"] == "source"]
+assert len(src) >= 4 and all(sums[d["name"]] == d["digest"]["sha256"] for d in src), src
+PY
 python3 - "$TMP/st.json" "$want" "$imx" <<'PY' || fail "statement fields"
 import json, sys
 st = json.load(open(sys.argv[1]))
