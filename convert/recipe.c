@@ -13,10 +13,11 @@
 #include "../formats/recipe.h"
 #include "vocab.h"
 
-/* Files beside the config that the converter may read, when present. */
+/* Files beside the config that the converter may read, when present
+ * (tekken.json: Mistral's own tokenizer file). */
 static const char *const optional_files[] = {
     "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
-    "generation_config.json",
+    "generation_config.json", "tekken.json",
 };
 
 static bool present(const struct ckpt_source *src, const char *name)
