@@ -53,8 +53,8 @@ static ckpt_status file_sha256(const struct ckpt_source *src, const char *name, 
 static ckpt_status recipe(ckpt_gguf_writer *w, const struct ckpt_source *src,
                           const struct ckpt_meta_opts *o, ckpt_err *err)
 {
-    const struct ckpt_convert_step cs = {o->out_type, o->vocab_only, o->allow_nonfinite,
-                                         o->n_threads};
+    const struct ckpt_convert_step cs = {o->out_type,  o->vocab_only,     o->allow_nonfinite,
+                                         o->n_threads, o->split_bytes, o->split_tensors};
     cJSON *step = NULL;
     char *text = NULL;
     ckpt_status s = ckpt_convert_step_make(&step, src, &cs, err);

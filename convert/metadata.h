@@ -42,6 +42,7 @@ struct ckpt_meta_opts {
     ckpt_type out_type;   /* the weights' type, for the recipe */
     bool allow_nonfinite; /* recorded in the recipe */
     int n_threads;        /* hashing the recipe's inputs; <= 0: all CPUs */
+    uint64_t split_bytes, split_tensors; /* the output's split limits, for the recipe */
 };
 
 /*

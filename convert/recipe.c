@@ -100,7 +100,8 @@ ckpt_status ckpt_convert_step_make(cJSON **out, const struct ckpt_source *src,
     cJSON *st = ckpt_recipe_step_new("ckpt-convert");
     bool ok = st && cJSON_AddStringToObject(st, "type", ckpt_type_name(o->type)) &&
               (!o->vocab_only || cJSON_AddTrueToObject(st, "vocab_only")) &&
-              (!o->allow_nonfinite || cJSON_AddTrueToObject(st, "allow_nonfinite"));
+              (!o->allow_nonfinite || cJSON_AddTrueToObject(st, "allow_nonfinite")) &&
+              ckpt_recipe_add_split(st, o->split_bytes, o->split_tensors);
     struct ckpt_sha256_job *jobs = NULL;
     ckpt_status s = ok ? list_inputs(src, index, &names, &n, err)
                        : ckpt_err_set(err, CKPT_E_NOMEM, "recipe: out of memory");

@@ -22,6 +22,7 @@ struct ckpt_convert_step {
     bool vocab_only;
     bool allow_nonfinite;
     int n_threads;         /* for hashing the inputs; <= 0: all CPUs */
+    uint64_t split_bytes, split_tensors; /* the output's split limits (0: none) */
 };
 
 /*

@@ -127,6 +127,36 @@ ckpt_status ckpt_recipe_add_input(cJSON *step, const char *role, const char *nam
     return ok ? CKPT_OK : ckpt_err_set(err, CKPT_E_NOMEM, "recipe: out of memory");
 }
 
+static const char *const split_keys[2] = {"split_max_size", "split_max_tensors"};
+
+bool ckpt_recipe_add_split(cJSON *step, uint64_t max_bytes, uint64_t max_tensors)
+{
+    const uint64_t v[2] = {max_bytes, max_tensors};
+    for (int i = 0; i < 2; i++)
+        if (v[i] && !cJSON_AddNumberToObject(step, split_keys[i], (double)v[i]))
+            return false;
+    return true;
+}
+
+ckpt_status ckpt_recipe_split_of(const cJSON *step, uint64_t *max_bytes, uint64_t *max_tensors,
+                                 const char *what, ckpt_err *err)
+{
+    uint64_t *v[2] = {max_bytes, max_tensors};
+    for (int i = 0; i < 2; i++) {
+        const cJSON *n = cJSON_GetObjectItemCaseSensitive(step, split_keys[i]);
+        *v[i] = 0;
+        if (!n)
+            continue;
+        /* 2^53: every whole number up to it is exact in the JSON double */
+        if (!cJSON_IsNumber(n) || !(n->valuedouble >= 1 && n->valuedouble <= 9007199254740992.0) ||
+            n->valuedouble != (double)(uint64_t)n->valuedouble)
+            return ckpt_err_set(err, CKPT_E_FORMAT, "%s: recipe: %s is not a whole number "
+                                "from 1 to 2^53", what, split_keys[i]);
+        *v[i] = (uint64_t)n->valuedouble;
+    }
+    return CKPT_OK;
+}
+
 ckpt_status ckpt_recipe_extend(char **out, const cJSON *prior, cJSON *step, ckpt_err *err)
 {
     *out = NULL;

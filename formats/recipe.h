@@ -57,6 +57,17 @@ ckpt_status ckpt_recipe_parse(cJSON **out, const char *text, size_t len, const c
 ckpt_status ckpt_recipe_of_gguf(cJSON **out, const ckpt_gguf *g, const char *what,
                                 ckpt_err *err);
 
+/*
+ * A step's split limits (--split-max-size in bytes, --split-max-tensors;
+ * 0: not given), byte-changing options of convert and quant alike:
+ * recorded as "split_max_size" and "split_max_tensors", each only when
+ * given.  add: false if out of memory.  of: CKPT_E_FORMAT for a value
+ * that is not a whole number from 1 to 2^53 (`what` names the recipe).
+ */
+bool ckpt_recipe_add_split(cJSON *step, uint64_t max_bytes, uint64_t max_tensors);
+ckpt_status ckpt_recipe_split_of(const cJSON *step, uint64_t *max_bytes, uint64_t *max_tensors,
+                                 const char *what, ckpt_err *err);
+
 /* A new step of `tool`, with this build's version; NULL if out of memory. */
 cJSON *ckpt_recipe_step_new(const char *tool);
 

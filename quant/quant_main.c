@@ -200,6 +200,8 @@ static ckpt_status recipe(struct ckpt_quant_step *step, const char *in,
     step->calib_ctx = co->n_ctx;
     step->calib_chunks = co->max_chunks;
     step->calib_on_dir = co->text && is_model_dir(in);
+    step->split_bytes = o->split_bytes;
+    step->split_tensors = o->split_tensors;
     return ckpt_quant_recipe(out, src->meta, step, err);
 }
 

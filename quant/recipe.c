@@ -41,7 +41,8 @@ ckpt_status ckpt_quant_step_fill(cJSON *step, const struct ckpt_quant_step *o, c
               (!o->calib || o->calib_chunks <= 0 ||
                cJSON_AddNumberToObject(step, "calib_chunks", (double)o->calib_chunks)) &&
               (!o->calib || cJSON_AddStringToObject(step, "calib_model",
-                                                    o->calib_on_dir ? "directory" : "gguf"));
+                                                    o->calib_on_dir ? "directory" : "gguf")) &&
+              ckpt_recipe_add_split(step, o->split_bytes, o->split_tensors);
     return ok ? CKPT_OK : ckpt_err_set(err, CKPT_E_NOMEM, "recipe: out of memory");
 }
 

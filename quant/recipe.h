@@ -34,6 +34,7 @@ struct ckpt_quant_step {
     int64_t calib_ctx, calib_chunks;        /* as given; <= 0 when not */
     bool calib_on_dir;                      /* the text ran through a model directory (its
                                                sliding window applies), not a GGUF */
+    uint64_t split_bytes, split_tensors;    /* the output's split limits (0: none) */
 };
 
 /*

@@ -194,8 +194,9 @@ ckpt_status ckpt_qsink_open_gguf_split(struct ckpt_qsink **out, const char *path
 }
 
 ckpt_status ckpt_qsink_open_gguf_digest(struct ckpt_qsink **out, const char *name,
+                                        uint64_t max_bytes, uint64_t max_tensors,
                                         const struct ckpt_qsink_meta *meta,
                                         struct ckpt_gguf_digest *digest, ckpt_err *err)
 {
-    return open_sink(out, name, false, 0, 0, NULL, meta, digest, err);
+    return open_sink(out, name, false, max_bytes, max_tensors, NULL, meta, digest, err);
 }

@@ -90,6 +90,7 @@ struct ckpt_qsrc_hf_opts {
     int type;
     bool provenance;
     bool allow_nonfinite;
+    uint64_t split_bytes, split_tensors; /* the conversion's split limits, for its recipe */
 };
 ckpt_status ckpt_qsrc_open_hf_as(struct ckpt_qsrc **out, const char *path,
                                  const struct ckpt_qsrc_hf_opts *o, ckpt_err *err);

@@ -70,7 +70,9 @@ static ckpt_status load_meta(struct hsrc *s, const char *path, const struct ckpt
     ckpt_gguf_writer *w = NULL;
     struct ckpt_meta_opts mo = {.file_type = s->plan->file_type, .provenance = o->provenance,
                                 .out_type = s->plan->out_type,
-                                .allow_nonfinite = o->allow_nonfinite};
+                                .allow_nonfinite = o->allow_nonfinite,
+                                .split_bytes = o->split_bytes,
+                                .split_tensors = o->split_tensors};
     size_t size = 0;
     ckpt_status st = ckpt_gguf_writer_new(&w, path, false, err);
     if (st == CKPT_OK)

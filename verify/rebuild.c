@@ -165,60 +165,80 @@ static void first_key(const ckpt_gguf *art, const ckpt_gguf *rep, char *out, siz
         snprintf(out, n, "the header (tensor table or alignment)");
 }
 
-/* Fill f->first for an artifact that differs from the replay d. */
-static ckpt_status locate(const char *artifact, const struct ckpt_gguf_digest_file *d,
+/* Fill f->first for part k of the artifact g that differs from its
+ * replay d: the first tensor of the part, then the first key. */
+static ckpt_status locate(const ckpt_gguf *g, size_t k, const struct ckpt_gguf_digest_file *d,
                           struct ckpt_rebuild_file *f, ckpt_err *err)
 {
-    ckpt_gguf *g = NULL, *meta = NULL;
-    ckpt_status s = ckpt_gguf_open(&g, artifact, err);
-    if (s != CKPT_OK)
-        return s;
-    size_t n = ckpt_gguf_n_tensors(g);
-    for (size_t i = 0; i < n && i < d->n_tensors && !f->first[0]; i++) {
+    ckpt_gguf *meta = NULL;
+    ckpt_status s = CKPT_OK;
+    size_t n = 0; /* the part's tensors: the set's list holds them in part order */
+    for (size_t i = 0; i < ckpt_gguf_n_tensors(g) && !f->first[0]; i++) {
         const struct ckpt_gguf_tensor *t = ckpt_gguf_tensor(g, i);
+        if (t->part != k)
+            continue;
         uint8_t h[CKPT_SHA256_LEN];
-        if (strcmp(t->name, d->names[i])) {
+        if (n >= d->n_tensors) {
+            n++;
+            continue;
+        }
+        if (strcmp(t->name, d->names[n])) {
             snprintf(f->first, sizeof f->first, "tensor %zu: '%s' in the artifact, '%s' in "
-                     "the replay", i, t->name, d->names[i]);
+                     "the replay", n, t->name, d->names[n]);
             break;
         }
         if ((s = ckpt_sha256_buf(t->data, (size_t)t->n_bytes, h, err)) != CKPT_OK)
             break;
-        if (memcmp(h, d->tensor[i], sizeof h))
+        if (memcmp(h, d->tensor[n], sizeof h))
             snprintf(f->first, sizeof f->first, "tensor '%s' (%s): other bytes", t->name,
                      ckpt_type_name(t->type));
+        n++;
     }
     if (s == CKPT_OK && !f->first[0] && n != d->n_tensors)
         snprintf(f->first, sizeof f->first, "%zu tensors in the artifact, %zu in the replay", n,
                  d->n_tensors);
     if (s == CKPT_OK && !f->first[0] &&
         (s = ckpt_gguf_open_buffer(&meta, "replay", d->meta, d->meta_size, err)) == CKPT_OK)
-        first_key(g, meta, f->first, sizeof f->first);
+        first_key(ckpt_gguf_part(g, k), meta, f->first, sizeof f->first);
     ckpt_gguf_close(meta);
-    ckpt_gguf_close(g);
     return s;
 }
 
+/* One report entry per file of the artifact (a split set's parts, given
+ * its first file), each against the replay's file of the same place. */
 static ckpt_status compare(struct ckpt_rebuild_report *r, const char *artifact,
                            const struct ckpt_gguf_digest *dg, ckpt_err *err)
 {
-    if (dg->n_files != 1)
-        return ckpt_err_set(err, CKPT_E_UNSUPPORTED, "%s: the replay wrote %zu files",
-                            artifact, dg->n_files);
-    const struct ckpt_gguf_digest_file *d = &dg->files[0];
-    struct ckpt_rebuild_file *f = calloc(1, sizeof *f);
-    if (!f || !(f->name = strdup(artifact))) {
-        free(f);
-        return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
-    }
-    r->files = f;
-    r->n_files = 1;
-    memcpy(f->got, d->file, sizeof f->got);
-    ckpt_status s = ckpt_recipe_hash_file(artifact, f->want, err);
+    ckpt_gguf *g = NULL;
+    ckpt_status s = ckpt_gguf_open(&g, artifact, err);
     if (s != CKPT_OK)
         return s;
-    f->same = !memcmp(f->want, f->got, sizeof f->want);
-    return f->same ? CKPT_OK : locate(artifact, d, f, err);
+    const size_t n = ckpt_gguf_n_parts(g);
+    if (!(r->files = calloc(n, sizeof *r->files))) {
+        ckpt_gguf_close(g);
+        return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    }
+    r->n_files = n;
+    for (size_t k = 0; s == CKPT_OK && k < n; k++) {
+        struct ckpt_rebuild_file *f = &r->files[k];
+        if (!(f->name = strdup(ckpt_gguf_path(ckpt_gguf_part(g, k))))) {
+            s = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+            break;
+        }
+        if ((s = ckpt_recipe_hash_file(f->name, f->want, err)) != CKPT_OK)
+            break;
+        if (dg->n_files != n) { /* nothing to compare with, file by file */
+            snprintf(f->first, sizeof f->first, "the artifact is %zu file%s, the replay %zu", n,
+                     n == 1 ? "" : "s", dg->n_files);
+            continue;
+        }
+        memcpy(f->got, dg->files[k].file, sizeof f->got);
+        f->same = !memcmp(f->want, f->got, sizeof f->want);
+        if (!f->same)
+            s = locate(g, k, &dg->files[k], f, err);
+    }
+    ckpt_gguf_close(g);
+    return s;
 }
 
 /* ==== replaying ==== */
@@ -237,11 +257,16 @@ static ckpt_status replay_convert(const struct ckpt_rebuild_opts *o, const cJSON
     if (!float_type(step))
         return ckpt_err_set(err, CKPT_E_UNSUPPORTED, "%s: recipe: conversion to '%s' is not "
                             "one this ckpt replays", o->artifact, str_of(step, "type"));
+    uint64_t split_bytes, split_tensors;
+    ckpt_status s = ckpt_recipe_split_of(step, &split_bytes, &split_tensors, o->artifact, err);
+    if (s != CKPT_OK)
+        return s;
     struct ckpt_convert_opts co = {
         .input = o->source, .output = "replay", .type = ckpt_type_from_name(str_of(step, "type")),
         .n_threads = o->threads,
         .provenance = true, .allow_nonfinite = true_of(step, "allow_nonfinite"),
-        .vocab_only = true_of(step, "vocab_only"), .digest = d, .progress = o->progress,
+        .vocab_only = true_of(step, "vocab_only"), .split_bytes = split_bytes,
+        .split_tensors = split_tensors, .digest = d, .progress = o->progress,
         .progress_ctx = o->progress_ctx};
     return ckpt_convert_run(&co, NULL, err);
 }
@@ -347,14 +372,19 @@ static ckpt_status replay_quant(const struct ckpt_rebuild_opts *o, const cJSON *
     struct ckpt_quant_meta m = {0};
     struct ckpt_qsink *sink = NULL;
     cJSON *prior = NULL;
+    uint64_t split_bytes, split_tensors;
     ckpt_status s = quant_options(&qr, step, err);
+    if (s == CKPT_OK)
+        s = ckpt_recipe_split_of(step, &split_bytes, &split_tensors, o->artifact, err);
     if (s == CKPT_OK)
         s = quant_imatrix(o, &qr, step, from_dir != NULL, r, err);
     if (s == CKPT_OK && from_dir) {
-        const struct ckpt_qsrc_hf_opts ho = {
+        struct ckpt_qsrc_hf_opts ho = {
             .type = ckpt_type_from_name(str_of(from_dir, "type")), .provenance = true,
             .allow_nonfinite = true_of(from_dir, "allow_nonfinite")};
-        s = ckpt_qsrc_open_hf_as(&src, o->source, &ho, err);
+        s = ckpt_recipe_split_of(from_dir, &ho.split_bytes, &ho.split_tensors, o->artifact, err);
+        if (s == CKPT_OK)
+            s = ckpt_qsrc_open_hf_as(&src, o->source, &ho, err);
     } else if (s == CKPT_OK) {
         s = ckpt_qsrc_open_gguf(&src, o->source, err);
     }
@@ -368,7 +398,8 @@ static ckpt_status replay_quant(const struct ckpt_rebuild_opts *o, const cJSON *
     if (s == CKPT_OK)
         s = ckpt_quant_meta_make(&m, src, &qr.q, err);
     if (s == CKPT_OK)
-        s = ckpt_qsink_open_gguf_digest(&sink, "replay", &m.meta, d, err);
+        s = ckpt_qsink_open_gguf_digest(&sink, "replay", split_bytes, split_tensors, &m.meta, d,
+                                        err);
     if (s == CKPT_OK)
         s = ckpt_quant_run_sink(src, &qr.q, sink, NULL, err);
     ckpt_quant_meta_free(&m);
@@ -492,7 +523,14 @@ ckpt_status ckpt_rebuild_run(const struct ckpt_rebuild_opts *o, struct ckpt_rebu
     if (s != CKPT_OK)
         return s;
     r->complete = true;
-    const struct ckpt_rebuild_file *f = &r->files[0];
+    /* the first file that differs (the only one, unless a split set) */
+    size_t k = 0;
+    while (k + 1 < r->n_files && r->files[k].same)
+        k++;
+    const struct ckpt_rebuild_file *f = &r->files[k];
+    char where[640];
+    snprintf(where, sizeof where, "%s%s%s", r->n_files > 1 ? f->name : "",
+             r->n_files > 1 ? ": " : "", f->first);
     /* an input other than the recorded one fails the check even when the
      * bytes come out the same: the recipe's claim about its inputs is false */
     for (size_t i = 0; i < r->n_inputs; i++) {
@@ -505,7 +543,7 @@ ckpt_status ckpt_rebuild_run(const struct ckpt_rebuild_opts *o, struct ckpt_rebu
                                 in->state == CKPT_REBUILD_INPUT_MISSING
                                     ? "missing" : "not the recorded one");
         return ckpt_err_set(err, CKPT_E_MISMATCH, "%s: differs from its replay (%s); the %s %s "
-                            "is %s", o->artifact, f->first, in->role,
+                            "is %s", o->artifact, where, in->role,
                             in->path ? in->path : in->name,
                             in->state == CKPT_REBUILD_INPUT_MISSING ? "missing"
                                                                     : "not the recorded one");
@@ -515,9 +553,9 @@ ckpt_status ckpt_rebuild_run(const struct ckpt_rebuild_opts *o, struct ckpt_rebu
     if (strcmp(r->recorded_version, CKPT_VERSION))
         return ckpt_err_set(err, CKPT_E_UNSUPPORTED, "%s: made by ckpt %s, replayed by ckpt %s, "
                             "whose bytes differ (%s): replay with ckpt %s", o->artifact,
-                            r->recorded_version, CKPT_VERSION, f->first, r->recorded_version);
+                            r->recorded_version, CKPT_VERSION, where, r->recorded_version);
     return ckpt_err_set(err, CKPT_E_MISMATCH, "%s: differs from its replay: %s", o->artifact,
-                        f->first);
+                        where);
 }
 
 void ckpt_rebuild_report_free(struct ckpt_rebuild_report *r)
