@@ -14,9 +14,9 @@
  * source file, an importance matrix or a calibration text that differs
  * from the recorded digest is named in the report.
  *
- * Outputs are a list of files so that a recipe whose step writes several
- * (split GGUFs, a safetensors directory) fits the same report; today each
- * step writes one GGUF.
+ * Outputs are a list of files: one GGUF, or each part of a split set
+ * (given by its first file; the recipe records the split limits), in
+ * order, each compared with the replay's part of the same place.
  */
 #ifndef CKPT_VERIFY_REBUILD_H
 #define CKPT_VERIFY_REBUILD_H
