@@ -197,7 +197,7 @@ ckpt_status ckpt_gguf_writer_new(ckpt_gguf_writer **out, const char *path, bool 
  * (one, or each part of a split set, in order): the SHA-256 of the file,
  * its metadata image (the header it has, as a GGUF without tensors: in a
  * split set, the first part's keys then split.*, a later part's split.*
- * alone), and each of its tensors' name and data digest (without
+ * and any general.alignment other than 32), and each of its tensors' name and data digest (without
  * padding), in file order.  Filled from begin to finish; the writer never
  * owns it.
  */
