@@ -29,6 +29,7 @@
 #define CKPT_KEY_SOURCE_CKPT_NAME "general.source.ckpt.name"
 #define CKPT_KEY_SOURCE_CONFIG_SHA256 "general.source.ckpt.config_sha256"
 #define CKPT_KEY_SOURCE_TOKENIZER_SHA256 "general.source.ckpt.tokenizer_sha256"
+#define CKPT_KEY_SOURCE_CKPT_RECIPE "general.source.ckpt.recipe" /* formats/recipe.h */
 
 /* <arch>.* suffixes */
 #define CKPT_KEY_BLOCK_COUNT "block_count"

@@ -47,9 +47,12 @@ ckpt_status ckpt_convert_run(const struct ckpt_convert_opts *o, struct ckpt_conv
         snprintf(path, sizeof path, "%s-vocab.gguf", src->name);
     else
         ckpt_convert_default_name(path, sizeof path, src->name, plan->out_type);
-    struct ckpt_meta_opts mo = {plan->file_type, o->provenance, o->vocab_only};
+    struct ckpt_meta_opts mo = {plan->file_type,    o->provenance, o->vocab_only,
+                                plan->out_type,     o->allow_nonfinite, o->n_threads,
+                                o->split_bytes,     o->split_tensors};
     const size_t n_tensors = o->vocab_only ? 0 : plan->n;
-    s = ckpt_gguf_writer_new(&w, path, o->force, err);
+    s = o->digest ? ckpt_gguf_writer_new_digest(&w, path, o->digest, err)
+                  : ckpt_gguf_writer_new(&w, path, o->force, err);
     if (s == CKPT_OK)
         s = ckpt_gguf_writer_set_split(w, o->split_bytes, o->split_tensors, err);
     if (s == CKPT_OK)

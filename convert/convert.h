@@ -14,6 +14,7 @@
 
 #include "../kernels/err.h"
 #include "../kernels/types.h"
+#include "../formats/gguf.h"
 #include "stream.h"
 
 struct ckpt_convert_opts {
@@ -28,6 +29,8 @@ struct ckpt_convert_opts {
     bool dry_run;               /* plan and describe, write nothing */
     uint64_t split_bytes;       /* a split set of files of at most this much tensor data */
     uint64_t split_tensors;     /* ... or this many tensors (0, 0: one file; gguf.h) */
+    struct ckpt_gguf_digest *digest; /* non-NULL: hash the file into it instead of writing
+                                        it (a replay, verify/rebuild.h); output unused */
     ckpt_progress_fn progress;  /* NULL: none; tensor bytes written */
     /* Called once per tensor the file holds, in file order, before any data
      * is written (NULL: none): what --dry-run lists. */

@@ -12,7 +12,9 @@
 
 #include "../arch/gguf_keys.h"
 #include "../formats/mapfile.h"
+#include "../formats/recipe.h"
 #include "modelname.h"
+#include "recipe.h"
 #include "vocab.h"
 
 #define TRY(x)                                                                                     \
@@ -47,7 +49,25 @@ static ckpt_status file_sha256(const struct ckpt_source *src, const char *name, 
     return s;
 }
 
-static ckpt_status provenance(ckpt_gguf_writer *w, const struct ckpt_source *src, ckpt_err *err)
+/* The recipe: this conversion as the first step. */
+static ckpt_status recipe(ckpt_gguf_writer *w, const struct ckpt_source *src,
+                          const struct ckpt_meta_opts *o, ckpt_err *err)
+{
+    const struct ckpt_convert_step cs = {o->out_type,  o->vocab_only,     o->allow_nonfinite,
+                                         o->n_threads, o->split_bytes, o->split_tensors};
+    cJSON *step = NULL;
+    char *text = NULL;
+    ckpt_status s = ckpt_convert_step_make(&step, src, &cs, err);
+    if (s == CKPT_OK)
+        s = ckpt_recipe_extend(&text, NULL, step, err);
+    if (s == CKPT_OK)
+        s = ckpt_gguf_writer_set_str(w, CKPT_KEY_SOURCE_CKPT_RECIPE, text, err);
+    free(text);
+    return s;
+}
+
+static ckpt_status provenance(ckpt_gguf_writer *w, const struct ckpt_source *src,
+                              const struct ckpt_meta_opts *o, ckpt_err *err)
 {
     if (src->hub_repo[0]) {
         char url[512];
@@ -66,7 +86,7 @@ static ckpt_status provenance(ckpt_gguf_writer *w, const struct ckpt_source *src
         TRY(file_sha256(src, tok, hex, err));
         TRY(ckpt_gguf_writer_set_str(w, CKPT_KEY_SOURCE_TOKENIZER_SHA256, hex, err));
     }
-    return CKPT_OK;
+    return recipe(w, src, o, err);
 }
 
 /* Metadata.set_gguf_meta_model: the naming keys, then the source keys. */
@@ -90,7 +110,7 @@ static ckpt_status general(ckpt_gguf_writer *w, const struct ckpt_source *src,
     TRY(set_str_if(w, CKPT_KEY_FINETUNE, id.finetune, err));
     TRY(set_str_if(w, CKPT_KEY_BASENAME, id.basename, err));
     TRY(set_str_if(w, CKPT_KEY_SIZE_LABEL, id.size_label, err));
-    return o->provenance ? provenance(w, src, err) : CKPT_OK;
+    return o->provenance ? provenance(w, src, o, err) : CKPT_OK;
 }
 
 /* Model.set_gguf_parameters + LlamaModel.set_gguf_parameters. */

@@ -20,6 +20,8 @@
  *   general.source.ckpt.name                 model directory name
  *   general.source.ckpt.config_sha256        SHA-256 (hex) of config.json
  *   general.source.ckpt.tokenizer_sha256     SHA-256 (hex) of the tokenizer file used
+ *   general.source.ckpt.recipe               how the file was made, with the digest of
+ *                                            every input (convert/recipe.h)
  */
 #ifndef CKPT_CONVERT_METADATA_H
 #define CKPT_CONVERT_METADATA_H
@@ -37,6 +39,10 @@ struct ckpt_meta_opts {
     bool provenance;      /* write the general.source.* keys above */
     bool vocab_only;      /* a file without tensors, as the converter's --vocab-only writes
                              it: no parameters counted, hence no general.size_label */
+    ckpt_type out_type;   /* the weights' type, for the recipe */
+    bool allow_nonfinite; /* recorded in the recipe */
+    int n_threads;        /* hashing the recipe's inputs; <= 0: all CPUs */
+    uint64_t split_bytes, split_tensors; /* the output's split limits, for the recipe */
 };
 
 /*

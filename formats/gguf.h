@@ -192,6 +192,42 @@ typedef struct ckpt_gguf_writer ckpt_gguf_writer;
 ckpt_status ckpt_gguf_writer_new(ckpt_gguf_writer **out, const char *path, bool force,
                                  ckpt_err *err);
 
+/*
+ * What a digest-only writer leaves behind, per file it would have written
+ * (one, or each part of a split set, in order): the SHA-256 of the file,
+ * its metadata image (the header it has, as a GGUF without tensors: in a
+ * split set, the first part's keys then split.*, a later part's split.*
+ * and any general.alignment other than 32), and each of its tensors' name and data digest (without
+ * padding), in file order.  Filled from begin to finish; the writer never
+ * owns it.
+ */
+struct ckpt_gguf_digest_file {
+    char *name;            /* owned: the writer's name, or the part's name from it */
+    uint8_t file[32];
+    uint8_t *meta;         /* owned */
+    size_t meta_size;
+    size_t n_tensors;
+    char **names;          /* owned */
+    uint8_t (*tensor)[32]; /* owned */
+};
+
+struct ckpt_gguf_digest {
+    size_t n_files;
+    struct ckpt_gguf_digest_file *files; /* owned */
+};
+
+/*
+ * A writer whose output is hashed into *d instead of written (for
+ * replaying a build): the same calls and bytes as a file writer, split
+ * limits included (the parts are named from `name` as files would be, and
+ * none is looked for on disk); `name` names it in messages.  d is zeroed
+ * here and must outlive the writer;
+ * free its contents with ckpt_gguf_digest_free (also after an error).
+ */
+ckpt_status ckpt_gguf_writer_new_digest(ckpt_gguf_writer **out, const char *name,
+                                        struct ckpt_gguf_digest *d, ckpt_err *err);
+void ckpt_gguf_digest_free(struct ckpt_gguf_digest *d);
+
 /* Metadata, in the order given (setting a key twice is an error). Strings
  * and arrays are copied.  general.alignment may only be set as u32, a power
  * of two up to 1 GiB, and then lays out the data (default 32).  Caller

@@ -21,12 +21,18 @@
  * yields one part writes the plain single file, as gguf-py does.  Each
  * part is sealed when its last tensor is written and all are published
  * together by finish, so a failure leaves no part behind.
+ *
+ * A digest-only writer (ckpt_gguf_writer_new_digest) runs the same code
+ * with each part's output hashed instead of written (outfile.h), and keeps
+ * per part its file digest, its metadata image and its tensors' digests.
  */
 #include "gguf_internal.h"
 
 #include "../arch/gguf_keys.h"
 #include "le.h"
 #include "outfile.h"
+
+#include <openssl/evp.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +55,7 @@ struct wpart {
     char *path;           /* the output path, or the part's name in a split set */
     ckpt_out *out;        /* open from its first byte until published */
     uint64_t planned;     /* its size */
+    struct ckpt_gguf_digest_file *dg; /* digest-only writer: where its digests go */
 };
 
 struct ckpt_gguf_writer {
@@ -72,6 +79,8 @@ struct ckpt_gguf_writer {
     ckpt_out *out;          /* parts[part].out */
     size_t cur;             /* tensor being streamed */
     uint64_t cur_done;      /* its bytes written so far */
+    struct ckpt_gguf_digest *dg; /* digest-only writer: where the digests go */
+    EVP_MD_CTX *tmd;        /* the current tensor's data digest */
 };
 
 ckpt_status ckpt_gguf_writer_new(ckpt_gguf_writer **out, const char *path, bool force,
@@ -87,6 +96,39 @@ ckpt_status ckpt_gguf_writer_new(ckpt_gguf_writer **out, const char *path, bool 
     w->alignment = CKPT_GGUF_DEFAULT_ALIGNMENT;
     *out = w;
     return CKPT_OK;
+}
+
+ckpt_status ckpt_gguf_writer_new_digest(ckpt_gguf_writer **out, const char *name,
+                                        struct ckpt_gguf_digest *d, ckpt_err *err)
+{
+    *d = (struct ckpt_gguf_digest){0};
+    ckpt_status s = ckpt_gguf_writer_new(out, name, false, err);
+    if (s != CKPT_OK)
+        return s;
+    (*out)->dg = d;
+    if (!((*out)->tmd = EVP_MD_CTX_new())) {
+        ckpt_gguf_writer_free(*out);
+        *out = NULL;
+        return ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory", name);
+    }
+    return CKPT_OK;
+}
+
+void ckpt_gguf_digest_free(struct ckpt_gguf_digest *d)
+{
+    if (!d)
+        return;
+    for (size_t k = 0; d->files && k < d->n_files; k++) {
+        struct ckpt_gguf_digest_file *f = &d->files[k];
+        for (size_t i = 0; f->names && i < f->n_tensors; i++)
+            free(f->names[i]);
+        free(f->names);
+        free(f->tensor);
+        free(f->meta);
+        free(f->name);
+    }
+    free(d->files);
+    *d = (struct ckpt_gguf_digest){0};
 }
 
 static void free_parts(ckpt_gguf_writer *w)
@@ -106,6 +148,7 @@ void ckpt_gguf_writer_free(ckpt_gguf_writer *w)
     if (!w)
         return;
     free_parts(w);
+    EVP_MD_CTX_free(w->tmd);
     ckpt_gguf_set_free(&w->keys);
     ckpt_gguf_set_free(&w->names);
     ckpt_gguf_arena_free(&w->arena);
@@ -548,16 +591,48 @@ uint64_t ckpt_gguf_writer_planned_size(const ckpt_gguf_writer *w)
     return all;
 }
 
+/* The start of part no's header: magic, version and counts (n_tensors
+ * tensors) in b, and the part's own kv records, which follow the shared
+ * ones in the first part, in extra (split_kvs). */
+static void head(const ckpt_gguf_writer *w, size_t no, size_t count, uint64_t n_tensors,
+                 uint8_t b[24], uint8_t extra[SPLIT_KV_MAX], size_t *extra_len)
+{
+    uint64_t n_extra;
+    *extra_len = split_kvs(w, no, count, extra, &n_extra);
+    le32enc(b, CKPT_GGUF_MAGIC);
+    le32enc(b + 4, CKPT_GGUF_VERSION);
+    le64enc(b + 8, n_tensors);
+    le64enc(b + 16, (no == 0 ? w->n_kv : 0) + n_extra);
+}
+
+/* Part no's metadata as a GGUF without tensors (malloc'd into *out). */
+static ckpt_status part_meta_image(const ckpt_gguf_writer *w, size_t no, size_t count,
+                                   uint8_t **out, size_t *size, ckpt_err *err)
+{
+    uint8_t b[24], extra[SPLIT_KV_MAX];
+    size_t extra_len, kv_len = no == 0 ? w->kv_len : 0;
+    head(w, no, count, 0, b, extra, &extra_len);
+    *out = NULL;
+    *size = 0;
+    uint8_t *m = kv_len <= SIZE_MAX - 24 - SPLIT_KV_MAX ? malloc(24 + kv_len + extra_len) : NULL;
+    if (!m)
+        return ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory for the metadata", w->path);
+    memcpy(m, b, 24);
+    if (kv_len)
+        memcpy(m + 24, w->kv, kv_len);
+    if (extra_len)
+        memcpy(m + 24 + kv_len, extra, extra_len);
+    *out = m;
+    *size = 24 + kv_len + extra_len;
+    return CKPT_OK;
+}
+
 static ckpt_status put_header(ckpt_gguf_writer *w, ckpt_err *err)
 {
     const struct wpart *p = &w->parts[w->part];
     uint8_t b[8 + CKPT_GGUF_MAX_NAME + 4 + 8 * CKPT_GGUF_MAX_DIMS + 4 + 8], extra[SPLIT_KV_MAX];
-    uint64_t n_extra;
-    size_t extra_len = split_kvs(w, w->part, w->n_parts, extra, &n_extra);
-    le32enc(b, CKPT_GGUF_MAGIC);
-    le32enc(b + 4, CKPT_GGUF_VERSION);
-    le64enc(b + 8, p->end - p->first);
-    le64enc(b + 16, (w->part == 0 ? w->n_kv : 0) + n_extra);
+    size_t extra_len;
+    head(w, w->part, w->n_parts, p->end - p->first, b, extra, &extra_len);
     ckpt_status s = ckpt_out_write(w->out, b, 24, err);
     if (s == CKPT_OK && w->part == 0)
         s = ckpt_out_write(w->out, w->kv, w->kv_len, err);
@@ -609,13 +684,55 @@ static ckpt_status seal_part(ckpt_gguf_writer *w, ckpt_err *err)
     return ckpt_out_seal(p->out, err);
 }
 
+/* Digest mode, opening part w->part: its name, its metadata image, its
+ * tensors' names, each digest preset to that of no bytes (empty tensors
+ * are never written), and an output that hashes. */
+static ckpt_status digest_open(ckpt_gguf_writer *w, struct wpart *p, ckpt_err *err)
+{
+    struct ckpt_gguf_digest_file *d = p->dg;
+    static const uint8_t none[32] = {0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14,
+                                     0x9a, 0xfb, 0xf4, 0xc8, 0x99, 0x6f, 0xb9, 0x24,
+                                     0x27, 0xae, 0x41, 0xe4, 0x64, 0x9b, 0x93, 0x4c,
+                                     0xa4, 0x95, 0x99, 0x1b, 0x78, 0x52, 0xb8, 0x55};
+    ckpt_status s = part_meta_image(w, w->part, w->n_parts, &d->meta, &d->meta_size, err);
+    if (s != CKPT_OK)
+        return s;
+    size_t n = p->end - p->first;
+    d->name = strdup(p->path);
+    d->names = calloc(n + 1, sizeof *d->names);
+    d->tensor = calloc(n + 1, sizeof *d->tensor);
+    if (!d->name || !d->names || !d->tensor)
+        return ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory", p->path);
+    for (size_t i = 0; i < n; i++, d->n_tensors++) {
+        if (!(d->names[i] = strdup(w->tensors[p->first + i].name)))
+            return ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory", p->path);
+        memcpy(d->tensor[i], none, sizeof none);
+    }
+    if (EVP_DigestInit_ex(w->tmd, EVP_sha256(), NULL) != 1)
+        return ckpt_err_set(err, CKPT_E_INTERNAL, "%s: SHA-256 failed", p->path);
+    return ckpt_out_open_digest(&p->out, p->path, d->file, err);
+}
+
+/* Digest mode: the current tensor's bytes, and its digest once complete. */
+static ckpt_status digest_data(ckpt_gguf_writer *w, const void *p, size_t n, bool last,
+                               ckpt_err *err)
+{
+    const struct wpart *part = &w->parts[w->part];
+    unsigned len = 0;
+    if (EVP_DigestUpdate(w->tmd, p, n) != 1 ||
+        (last && (EVP_DigestFinal_ex(w->tmd, part->dg->tensor[w->cur - part->first], &len) != 1 ||
+                  EVP_DigestInit_ex(w->tmd, EVP_sha256(), NULL) != 1)))
+        return ckpt_err_set(err, CKPT_E_INTERNAL, "%s: SHA-256 failed", part->path);
+    return CKPT_OK;
+}
+
 /* Open part w->part and write its header. */
 static ckpt_status open_part(ckpt_gguf_writer *w, ckpt_err *err)
 {
     struct wpart *p = &w->parts[w->part];
     uint64_t data_offset;
     plan(w, w->part, w->n_parts, p->first, p->end, &data_offset, &p->planned); /* checked in begin */
-    ckpt_status s = ckpt_out_open(&p->out, p->path, w->force, err);
+    ckpt_status s = p->dg ? digest_open(w, p, err) : ckpt_out_open(&p->out, p->path, w->force, err);
     if (s != CKPT_OK)
         return s;
     w->out = p->out;
@@ -647,20 +764,7 @@ static ckpt_status advance(ckpt_gguf_writer *w, ckpt_err *err)
 ckpt_status ckpt_gguf_writer_meta_image(const ckpt_gguf_writer *w, uint8_t **out, size_t *size,
                                         ckpt_err *err)
 {
-    *out = NULL;
-    *size = 0;
-    uint8_t *b = w->kv_len <= SIZE_MAX - 24 ? malloc(24 + w->kv_len) : NULL;
-    if (!b)
-        return ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory for the metadata", w->path);
-    le32enc(b, CKPT_GGUF_MAGIC);
-    le32enc(b + 4, CKPT_GGUF_VERSION);
-    le64enc(b + 8, 0);
-    le64enc(b + 16, w->n_kv);
-    if (w->kv_len)
-        memcpy(b + 24, w->kv, w->kv_len);
-    *out = b;
-    *size = 24 + w->kv_len;
-    return CKPT_OK;
+    return part_meta_image(w, 0, 1, out, size, err);
 }
 
 /* Lay out the parts and name them. */
@@ -680,6 +784,13 @@ static ckpt_status make_parts(ckpt_gguf_writer *w, ckpt_err *err)
     if (!(w->parts = calloc(count, sizeof *w->parts)))
         return ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory", w->path);
     w->n_parts = count;
+    if (w->dg) {
+        if (!(w->dg->files = calloc(count, sizeof *w->dg->files)))
+            return ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory", w->path);
+        w->dg->n_files = count;
+        for (size_t no = 0; no < count; no++)
+            w->parts[no].dg = &w->dg->files[no];
+    }
     size_t first = 0;
     for (size_t no = 0; no < count; no++) {
         struct wpart *p = &w->parts[no];
@@ -698,7 +809,7 @@ static ckpt_status make_parts(ckpt_gguf_writer *w, ckpt_err *err)
     }
     /* every name is checked now, so that an existing later part is found
      * before anything is written (each open checks again) */
-    for (size_t no = 1; no < count && !w->force; no++)
+    for (size_t no = 1; no < count && !w->force && !w->dg; no++)
         if (access(w->parts[no].path, F_OK) == 0)
             return ckpt_err_set(err, CKPT_E_EXISTS, "%s: already exists (use -f to overwrite)",
                                 w->parts[no].path);
@@ -743,7 +854,9 @@ ckpt_status ckpt_gguf_writer_write(ckpt_gguf_writer *w, const void *data, size_t
         const struct wtensor *t = &w->tensors[w->cur];
         uint64_t want = t->n_bytes - w->cur_done;
         size_t take = want < n ? (size_t)want : n;
-        ckpt_status s = ckpt_out_write(w->out, p, take, err);
+        ckpt_status s = w->dg ? digest_data(w, p, take, take == want, err) : CKPT_OK;
+        if (s == CKPT_OK)
+            s = ckpt_out_write(w->out, p, take, err);
         if (s != CKPT_OK)
             return set_failed(w, s);
         p += take;

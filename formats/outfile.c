@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <openssl/evp.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -32,6 +33,8 @@ struct ckpt_out {
     size_t used;
     uint64_t written;
     bool sealed;    /* complete on disk, waiting for commit */
+    EVP_MD_CTX *md;      /* a digest-only output: bytes are hashed, not written */
+    uint8_t *digest_to;  /* where seal puts the SHA-256 */
 };
 
 /* Temporaries to unlink on a fatal signal.  Written only under the lock,
@@ -239,6 +242,7 @@ static int publish(const char *tmp, const char *path, bool force)
 
 static void out_free(ckpt_out *o)
 {
+    EVP_MD_CTX_free(o->md);
     free(o->path);
     free(o->tmp_path);
     free(o->buf);
@@ -321,8 +325,36 @@ ckpt_status ckpt_out_open(ckpt_out **out, const char *path, bool force, ckpt_err
     return CKPT_OK;
 }
 
+ckpt_status ckpt_out_open_digest(ckpt_out **out, const char *name,
+                                 uint8_t digest[CKPT_OUT_DIGEST_LEN], ckpt_err *err)
+{
+    *out = NULL;
+    ckpt_out *o = calloc(1, sizeof *o);
+    if (!o)
+        return ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory", name);
+    o->fd = -1;
+    o->temp_slot = -1;
+    o->mode = -1;
+    o->digest_to = digest;
+    o->path = strdup(name);
+    o->buf = malloc(OUT_BUFSIZE);
+    o->md = EVP_MD_CTX_new();
+    if (!o->path || !o->buf || !o->md || EVP_DigestInit_ex(o->md, EVP_sha256(), NULL) != 1) {
+        out_free(o);
+        return ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory", name);
+    }
+    *out = o;
+    return CKPT_OK;
+}
+
 static ckpt_status flush_buf(ckpt_out *o, ckpt_err *err)
 {
+    if (o->md) {
+        if (o->used && EVP_DigestUpdate(o->md, o->buf, o->used) != 1)
+            return ckpt_err_set(err, CKPT_E_INTERNAL, "%s: SHA-256 failed", o->path);
+        o->used = 0;
+        return CKPT_OK;
+    }
     size_t done = 0;
     while (done < o->used) {
         ssize_t n = write(o->fd, o->buf + done, o->used - done);
@@ -382,7 +414,11 @@ ckpt_status ckpt_out_seal(ckpt_out *o, ckpt_err *err)
     ckpt_status s = flush_buf(o, err);
     if (s != CKPT_OK)
         return s;
-    if (o->is_stdout) {
+    if (o->md) {
+        unsigned len = 0;
+        if (EVP_DigestFinal_ex(o->md, o->digest_to, &len) != 1 || len != CKPT_OUT_DIGEST_LEN)
+            return ckpt_err_set(err, CKPT_E_INTERNAL, "%s: SHA-256 failed", o->path);
+    } else if (o->is_stdout) {
         if (o->own_fd && close(o->fd) != 0)
             s = ckpt_err_errno(err, CKPT_E_IO, errno, "%s: close", o->path);
         o->own_fd = false; /* closed, or failed for good */
@@ -419,7 +455,7 @@ ckpt_status ckpt_out_commit(ckpt_out *o, ckpt_err *err)
         ckpt_out_abort(o);
         return s;
     }
-    if (o->is_stdout) {
+    if (o->is_stdout || o->md) {
         out_free(o);
         return CKPT_OK;
     }

@@ -42,6 +42,17 @@ typedef struct ckpt_out ckpt_out;
  */
 ckpt_status ckpt_out_open(ckpt_out **out, const char *path, bool force, ckpt_err *err);
 
+#define CKPT_OUT_DIGEST_LEN 32
+
+/*
+ * An output that is hashed instead of written (for replaying a build
+ * without touching the disk): the same calls, no file; `name` only names
+ * it in messages.  ckpt_out_seal (or commit) stores the SHA-256 of every
+ * byte written into digest (which must outlive o).  Errors: CKPT_E_NOMEM.
+ */
+ckpt_status ckpt_out_open_digest(ckpt_out **out, const char *name,
+                                 uint8_t digest[CKPT_OUT_DIGEST_LEN], ckpt_err *err);
+
 /* Append n bytes (buffered).  Errors: CKPT_E_IO (disk full, broken pipe). */
 ckpt_status ckpt_out_write(ckpt_out *o, const void *buf, size_t n, ckpt_err *err);
 

@@ -18,6 +18,7 @@
 #include "plan.h"
 #include "qargs.h"
 #include "quantize.h"
+#include "recipe.h"
 #include "report_json.h"
 #include "ct_run.h"
 #include "source.h"
@@ -106,7 +107,8 @@ static const struct ckpt_cli_tool tool = {
                "      --allow-requantize  re-encode tensors the input has already quantized\n"
                "      --keep-split        (llama-quantize's; use --split-max-size or\n"
                "                          --split-max-tensors to write a split set)\n"
-               "      --no-provenance     MODEL_DIR: leave out the general.source.* keys\n"
+               "      --no-provenance     leave out the recipe (how the file was made) and,\n"
+               "                          from a MODEL_DIR, the general.source.* keys\n"
                "      --group-size N|channel     compressed-tensors: columns per scale\n"
                "                          (default 128 for W4A16, channel for W8A16, W8A8)\n"
                "      --max-shard-size SIZE      compressed-tensors: largest shard, as\n"
@@ -288,10 +290,33 @@ static ckpt_status optimize(struct ckpt_cli *cli, const char *in, struct ckpt_qs
     return CKPT_OK;
 }
 
+/* The output's recipe: the input's, with this run as its last step. */
+static ckpt_status recipe(struct ckpt_quant_step *step, const char *in,
+                          const struct ckpt_quant_opts *o, const char *imatrix_path,
+                          const struct ckpt_calib_opts *co, const struct ckpt_qsrc *src,
+                          char **out, ckpt_err *err)
+{
+    step->mix = o->mix;
+    step->pure = o->pure;
+    step->leave_output = o->leave_output;
+    step->allow_requantize = !o->refuse_requantize;
+    step->output_type = o->output_type;
+    step->token_embd_type = o->token_embd_type;
+    step->imatrix = imatrix_path;
+    step->calib = co->text;
+    step->imatrix_name = imatrix_path ? imatrix_path : o->imatrix_name;
+    step->calib_ctx = co->n_ctx;
+    step->calib_chunks = co->max_chunks;
+    step->calib_on_dir = co->text && is_model_dir(in);
+    step->split_bytes = o->split_bytes;
+    step->split_tensors = o->split_tensors;
+    return ckpt_quant_recipe(out, src->meta, step, err);
+}
+
 static int quantize(struct ckpt_cli *cli, const char *in, struct ckpt_quant_opts *o,
                     const char *imatrix_path, struct ckpt_calib_opts *co,
                     const char *imatrix_out, bool provenance, struct ckpt_ct_sink_opts *ct,
-                    struct optimize *op)
+                    struct optimize *op, struct ckpt_quant_step *step)
 {
     if (ct->scheme >= 0 && (!o->output || strcmp(o->output, "-") == 0))
         return ckpt_cli_usage_error(cli, "-t %s writes a model directory: name it with -o DIR",
@@ -338,6 +363,7 @@ static int quantize(struct ckpt_cli *cli, const char *in, struct ckpt_quant_opts
     ckpt_imatrix *im = NULL;
     struct ckpt_calib cal = {0};
     struct ckpt_quant_report rep = {0};
+    char *recipe_text = NULL;
     const bool to_stdout = strcmp(o->output, "-") == 0;
     if (cli->json && to_stdout)
         rc = ckpt_cli_usage_error(cli, "--json needs an output file (stdout carries the model)");
@@ -355,6 +381,8 @@ static int quantize(struct ckpt_cli *cli, const char *in, struct ckpt_quant_opts
     else if ((is_model_dir(in) ? ckpt_qsrc_open_hf(&src, in, provenance, &err)
                                : ckpt_qsrc_open_gguf(&src, in, &err)) != CKPT_OK)
         rc = ckpt_cli_fail(cli, &err);
+    else if (provenance && recipe(step, in, o, imatrix_path, co, src, &recipe_text, &err) != CKPT_OK)
+        rc = ckpt_cli_fail(cli, &err);
     else {
         if (im) {
             o->imatrix = im;
@@ -365,6 +393,7 @@ static int quantize(struct ckpt_cli *cli, const char *in, struct ckpt_quant_opts
             ckpt_cli_msg(cli, 2, "warning: %s is already quantized (compressed-tensors %s): "
                          "requantizing its dequantized weights loses more precision; start "
                          "from the original model if you can", in, scheme);
+        o->recipe = recipe_text;
         o->progress = ckpt_cli_progress(cli);
         o->message = ckpt_cli_on_message;
         o->cb_ctx = cli;
@@ -388,6 +417,7 @@ static int quantize(struct ckpt_cli *cli, const char *in, struct ckpt_quant_opts
     ckpt_opt_result_free(&op->res);
     ckpt_qtt_free(op->types);
     free(op->kv);
+    free(recipe_text);
     free(derived);
     return rc;
 }
@@ -406,11 +436,18 @@ int cmd_quant(int argc, char **argv)
     struct ckpt_quant_kvs kvs = {0};
     struct ckpt_quant_operands ops = {0};
     struct optimize op = {0};
+    struct ckpt_quant_step step = {0};
+    const char **tt_args = calloc((size_t)argc + 1, sizeof *tt_args);
+    const char **kv_args = calloc((size_t)argc + 1, sizeof *kv_args);
     ckpt_err err = {0};
     char why[1024];
     long l;
     int c = 0, rc = -1;
     o.refuse_requantize = true;
+    if (!tt_args || !kv_args)
+        rc = ckpt_cli_usage_error(&cli, "out of memory");
+    step.tensor_types = tt_args;
+    step.override_kv = kv_args;
     while (rc < 0 && !err.code && (c = ckpt_cli_getopt(&cli, argc, argv)) >= 0) {
         switch (c) {
         case 't':
@@ -464,8 +501,14 @@ int cmd_quant(int argc, char **argv)
                                           optarg);
             break;
         case OPT_NO_PROV: provenance = false; break;
-        case OPT_TENSOR_TYPE: ckpt_qtt_add(&tensor_types, optarg, &err); break;
-        case OPT_OVERRIDE_KV: ckpt_quant_kvs_add(&kvs, optarg, &err); break;
+        case OPT_TENSOR_TYPE:
+            ckpt_qtt_add(&tensor_types, optarg, &err);
+            tt_args[step.n_tensor_types++] = optarg;
+            break;
+        case OPT_OVERRIDE_KV:
+            ckpt_quant_kvs_add(&kvs, optarg, &err);
+            kv_args[step.n_override_kv++] = optarg;
+            break;
         case OPT_LEAVE_OUTPUT: o.leave_output = true; break;
         case OPT_ALLOW_REQUANT: o.refuse_requantize = false; break;
         case OPT_OPTIMIZE: op.on = true; break;
@@ -523,7 +566,9 @@ int cmd_quant(int argc, char **argv)
         rc = ckpt_cli_usage_error(&cli, "%s", err.msg);
     if (rc < 0)
         rc = quantize(&cli, ops.input, &o, imatrix_path, &co, imatrix_out, provenance, &ct,
-                      &op);
+                      &op, &step);
+    free(tt_args);
+    free(kv_args);
     ckpt_qtt_free(tensor_types);
     ckpt_quant_kvs_free(&kvs);
     ckpt_quant_operands_free(&ops);

@@ -566,7 +566,7 @@ ckpt_status ckpt_quant_meta_make(struct ckpt_quant_meta *m, const struct ckpt_qs
                                  const struct ckpt_quant_opts *o, ckpt_err *err)
 {
     *m = (struct ckpt_quant_meta){{src->meta, ckpt_mix_file_type(o->mix), NULL, 0}, NULL};
-    if (!(m->own = calloc(o->n_kv + 4, sizeof *m->own)))
+    if (!(m->own = calloc(o->n_kv + 5, sizeof *m->own)))
         return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
     size_t n = 0;
     for (size_t i = 0; i < o->n_kv; i++)
@@ -587,6 +587,9 @@ ckpt_status ckpt_quant_meta_make(struct ckpt_quant_meta *m, const struct ckpt_qs
             m->own[n++] = (struct ckpt_qsink_kv){CKPT_KEY_IMATRIX_CHUNKS,
                                                  CKPT_GGUF_INT32, {.i32 = chunks}};
     }
+    if (o->recipe)
+        m->own[n++] = (struct ckpt_qsink_kv){CKPT_KEY_SOURCE_CKPT_RECIPE, CKPT_GGUF_STRING,
+                                             {.str = o->recipe}};
     m->meta.set = m->own;
     m->meta.n_set = n;
     return CKPT_OK;

@@ -39,6 +39,8 @@ struct ckpt_quant_opts {
     size_t n_kv;
     const ckpt_imatrix *imatrix;  /* NULL for none */
     const char *imatrix_name;     /* recorded as quantize.imatrix.file (as given) */
+    const char *recipe;           /* general.source.ckpt.recipe of the output (recipe.h),
+                                     or NULL for none */
     const char *output;           /* path, or "-" for stdout */
     bool force;                   /* replace an existing output */
     uint64_t split_bytes;         /* a split set of files of at most this much tensor data */
@@ -95,7 +97,7 @@ ckpt_status ckpt_quant_run(struct ckpt_qsrc *src, const struct ckpt_quant_opts *
 
 /* The metadata a sink gets for src under o: the source's keys, the mix's
  * file type, then o->kv and the quantize.imatrix.* keys llama-quantize
- * adds with an imatrix (in its order, the counts as i32).  m->set points
+ * adds with an imatrix (in its order, the counts as i32), then o->recipe.  m->set points
  * into m->own; everything else is borrowed from src and o. */
 struct ckpt_quant_meta {
     struct ckpt_qsink_meta meta;

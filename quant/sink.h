@@ -125,4 +125,16 @@ ckpt_status ckpt_qsink_open_gguf_split(struct ckpt_qsink **out, const char *path
                                        struct ckpt_qsink_files *files,
                                        const struct ckpt_qsink_meta *meta, ckpt_err *err);
 
+/*
+ * The GGUF sink's bytes, hashed instead of written (for replaying a build,
+ * verify/rebuild.h): the same writer, so the same bytes, split set or one
+ * file as the limits say, with each file's and each tensor's digest left
+ * in *digest (formats/gguf.h; free its contents with
+ * ckpt_gguf_digest_free).  `name` names it in messages.
+ */
+ckpt_status ckpt_qsink_open_gguf_digest(struct ckpt_qsink **out, const char *name,
+                                        uint64_t max_bytes, uint64_t max_tensors,
+                                        const struct ckpt_qsink_meta *meta,
+                                        struct ckpt_gguf_digest *digest, ckpt_err *err);
+
 #endif

@@ -31,11 +31,14 @@ struct gsink {
 };
 
 /* split.* describe the input's files, not the output's (the writer adds
- * its own when it writes a split set). */
+ * its own when it writes a split set); the input's recipe describes the
+ * input (the output's own, which extends it, comes with meta->set, or
+ * there is none). */
 static bool skip_key(const char *key)
 {
     return strcmp(key, CKPT_KEY_SPLIT_NO) == 0 || strcmp(key, CKPT_KEY_SPLIT_COUNT) == 0 ||
-           strcmp(key, CKPT_KEY_SPLIT_TENSORS_COUNT) == 0;
+           strcmp(key, CKPT_KEY_SPLIT_TENSORS_COUNT) == 0 ||
+           strcmp(key, CKPT_KEY_SOURCE_CKPT_RECIPE) == 0;
 }
 
 /* gguf_set_val_*: drop the key where it is, append it. */
@@ -150,22 +153,18 @@ static void g_abort(void *ctx)
 
 static const struct ckpt_qsink_ops gguf_ops = {g_declare, g_begin, g_rows, g_finish, g_abort};
 
-ckpt_status ckpt_qsink_open_gguf(struct ckpt_qsink **out, const char *path, bool force,
-                                 const struct ckpt_qsink_meta *meta, ckpt_err *err)
-{
-    return ckpt_qsink_open_gguf_split(out, path, force, 0, 0, NULL, meta, err);
-}
-
-ckpt_status ckpt_qsink_open_gguf_split(struct ckpt_qsink **out, const char *path, bool force,
-                                       uint64_t max_bytes, uint64_t max_tensors,
-                                       struct ckpt_qsink_files *files,
-                                       const struct ckpt_qsink_meta *meta, ckpt_err *err)
+/* The sink around a writer for files (digest NULL) or for a digest. */
+static ckpt_status open_sink(struct ckpt_qsink **out, const char *path, bool force,
+                             uint64_t max_bytes, uint64_t max_tensors,
+                             struct ckpt_qsink_files *files, const struct ckpt_qsink_meta *meta,
+                             struct ckpt_gguf_digest *digest, ckpt_err *err)
 {
     *out = NULL;
     struct gsink *s = calloc(1, sizeof *s);
     if (!s)
         return ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory", path);
-    ckpt_status st = ckpt_gguf_writer_new(&s->w, path, force, err);
+    ckpt_status st = digest ? ckpt_gguf_writer_new_digest(&s->w, path, digest, err)
+                            : ckpt_gguf_writer_new(&s->w, path, force, err);
     if (st == CKPT_OK)
         st = ckpt_gguf_writer_set_split(s->w, max_bytes, max_tensors, err);
     if (st != CKPT_OK) {
@@ -178,4 +177,26 @@ ckpt_status ckpt_qsink_open_gguf_split(struct ckpt_qsink **out, const char *path
     s->sink = (struct ckpt_qsink){&gguf_ops, s};
     *out = &s->sink;
     return CKPT_OK;
+}
+
+ckpt_status ckpt_qsink_open_gguf(struct ckpt_qsink **out, const char *path, bool force,
+                                 const struct ckpt_qsink_meta *meta, ckpt_err *err)
+{
+    return open_sink(out, path, force, 0, 0, NULL, meta, NULL, err);
+}
+
+ckpt_status ckpt_qsink_open_gguf_split(struct ckpt_qsink **out, const char *path, bool force,
+                                       uint64_t max_bytes, uint64_t max_tensors,
+                                       struct ckpt_qsink_files *files,
+                                       const struct ckpt_qsink_meta *meta, ckpt_err *err)
+{
+    return open_sink(out, path, force, max_bytes, max_tensors, files, meta, NULL, err);
+}
+
+ckpt_status ckpt_qsink_open_gguf_digest(struct ckpt_qsink **out, const char *name,
+                                        uint64_t max_bytes, uint64_t max_tensors,
+                                        const struct ckpt_qsink_meta *meta,
+                                        struct ckpt_gguf_digest *digest, ckpt_err *err)
+{
+    return open_sink(out, name, false, max_bytes, max_tensors, NULL, meta, digest, err);
 }

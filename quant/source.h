@@ -79,6 +79,22 @@ ckpt_status ckpt_qsrc_open_gguf(struct ckpt_qsrc **out, const char *path, ckpt_e
 ckpt_status ckpt_qsrc_open_hf(struct ckpt_qsrc **out, const char *path, bool provenance,
                               ckpt_err *err);
 
+/*
+ * The same at another conversion type: as if the directory were converted
+ * to `type` (CKPT_TYPE_F32, _F16 or _BF16) and that file quantized (rows
+ * rounded through each tensor's type in such a file; its metadata and
+ * recipe, allow_nonfinite recorded as given).  For replaying a recipe in
+ * one pass (verify/rebuild.h).
+ */
+struct ckpt_qsrc_hf_opts {
+    int type;
+    bool provenance;
+    bool allow_nonfinite;
+    uint64_t split_bytes, split_tensors; /* the conversion's split limits, for its recipe */
+};
+ckpt_status ckpt_qsrc_open_hf_as(struct ckpt_qsrc **out, const char *path,
+                                 const struct ckpt_qsrc_hf_opts *o, ckpt_err *err);
+
 /* Close any source; NULL is fine. */
 static inline void ckpt_qsrc_close(struct ckpt_qsrc *src)
 {

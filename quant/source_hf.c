@@ -6,7 +6,10 @@
  * shards and the metadata is the converter's (convert/metadata.h), kept
  * as the keys of an f32 conversion would read back.  Converting and
  * quantizing in one pass thus gives the bytes of an f32 conversion
- * quantized, with no intermediate file.
+ * quantized, with no intermediate file.  At F16 or BF16 (a replay of a
+ * conversion to that type followed by a quantization) each row is rounded
+ * through the type its tensor would have had in that file, which is what
+ * reading that file gives back.
  */
 #include "source.h"
 
@@ -14,6 +17,7 @@
 #include "../convert/plan.h"
 #include "../convert/source.h"
 #include "../formats/mapfile.h"
+#include "../kernels/fp16.h"
 
 #include <stdlib.h>
 
@@ -31,8 +35,17 @@ static ckpt_status h_rows(void *ctx, size_t i, int64_t row, int64_t n, float *ds
     (void)err; /* the plan checked every size: reading cannot fail */
     struct hsrc *s = ctx;
     const struct ckpt_plan_tensor *t = &s->plan->t[i];
-    for (int64_t r = 0; r < n; r++)
-        ckpt_plan_read_f32(s->plan, t, row + r, dst + r * t->ne[0]);
+    for (int64_t r = 0; r < n; r++) {
+        float *x = dst + r * t->ne[0];
+        ckpt_plan_read_f32(s->plan, t, row + r, x);
+        /* the values an F16/BF16 file of this conversion holds */
+        if (t->type == CKPT_TYPE_F16)
+            for (int64_t k = 0; k < t->ne[0]; k++)
+                x[k] = ckpt_f16_to_f32(ckpt_f32_to_f16(x[k]));
+        else if (t->type == CKPT_TYPE_BF16)
+            for (int64_t k = 0; k < t->ne[0]; k++)
+                x[k] = ckpt_bf16_to_f32(ckpt_f32_to_bf16(x[k]));
+    }
     return CKPT_OK;
 }
 
@@ -51,10 +64,15 @@ static void h_release(void *ctx, size_t i, int64_t row, int64_t n)
 
 /* The keys llama.cpp's converter writes for --outtype f32, set on a writer
  * that never opens its output, and read back as a GGUF reader's list. */
-static ckpt_status load_meta(struct hsrc *s, const char *path, bool provenance, ckpt_err *err)
+static ckpt_status load_meta(struct hsrc *s, const char *path, const struct ckpt_qsrc_hf_opts *o,
+                             ckpt_err *err)
 {
     ckpt_gguf_writer *w = NULL;
-    struct ckpt_meta_opts mo = {.file_type = s->plan->file_type, .provenance = provenance};
+    struct ckpt_meta_opts mo = {.file_type = s->plan->file_type, .provenance = o->provenance,
+                                .out_type = s->plan->out_type,
+                                .allow_nonfinite = o->allow_nonfinite,
+                                .split_bytes = o->split_bytes,
+                                .split_tensors = o->split_tensors};
     size_t size = 0;
     ckpt_status st = ckpt_gguf_writer_new(&w, path, false, err);
     if (st == CKPT_OK)
@@ -83,17 +101,24 @@ static const struct ckpt_qsrc_ops hf_ops = {h_rows, h_raw, h_release, h_close};
 ckpt_status ckpt_qsrc_open_hf(struct ckpt_qsrc **out, const char *path, bool provenance,
                               ckpt_err *err)
 {
+    const struct ckpt_qsrc_hf_opts o = {.type = CKPT_TYPE_F32, .provenance = provenance};
+    return ckpt_qsrc_open_hf_as(out, path, &o, err);
+}
+
+ckpt_status ckpt_qsrc_open_hf_as(struct ckpt_qsrc **out, const char *path,
+                                 const struct ckpt_qsrc_hf_opts *o, ckpt_err *err)
+{
     *out = NULL;
     struct hsrc *s = calloc(1, sizeof *s);
     if (!s)
         return ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory", path);
     ckpt_status st = ckpt_source_open(&s->cs, path, err);
     if (st == CKPT_OK)
-        st = ckpt_plan_build(&s->plan, s->cs, CKPT_TYPE_F32, err);
+        st = ckpt_plan_build(&s->plan, s->cs, o->type, err);
     if (st == CKPT_OK && !(s->t = calloc(s->plan->n + 1, sizeof *s->t)))
         st = ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory", path);
     if (st == CKPT_OK)
-        st = load_meta(s, path, provenance, err);
+        st = load_meta(s, path, o, err);
     if (st != CKPT_OK) {
         h_close(s);
         return st;

@@ -23,14 +23,16 @@ const char *ckpt_check_state_name(enum ckpt_check_state s)
     return (unsigned)s < 4 ? names[s] : "?";
 }
 
-ckpt_status ckpt_check_bundle(const char *sig_path, const ckpt_key *key,
-                              struct ckpt_manifest *m, bool *hint_absent, ckpt_err *err)
+ckpt_status ckpt_check_envelope(const char *sig_path, const ckpt_key *key, uint8_t **payload,
+                                size_t *len, bool *hint_absent, ckpt_err *err)
 {
     ckpt_map *map = NULL;
     struct ckpt_bundle b = {0};
     uint8_t *pae = NULL;
     size_t pae_len = 0;
     *hint_absent = false;
+    *payload = NULL;
+    *len = 0;
     ckpt_status s = ckpt_map_open(&map, sig_path, err);
     if (s == CKPT_OK)
         s = ckpt_bundle_parse((const char *)map->data, map->size, sig_path, &b, err);
@@ -58,11 +60,26 @@ ckpt_status ckpt_check_bundle(const char *sig_path, const ckpt_key *key,
         s = ckpt_err_set(err, CKPT_E_UNSUPPORTED,
                          "%s: payload type \"%.80s\" is not an in-toto statement", sig_path,
                          b.payload_type);
-    if (s == CKPT_OK)
-        s = ckpt_manifest_from_statement(b.payload, b.payload_len, sig_path, m, err);
+    if (s == CKPT_OK) { /* the payload moves to the caller */
+        *payload = b.payload;
+        *len = b.payload_len;
+        b.payload = NULL;
+    }
     free(pae);
     ckpt_bundle_free(&b);
     ckpt_map_close(map);
+    return s;
+}
+
+ckpt_status ckpt_check_bundle(const char *sig_path, const ckpt_key *key,
+                              struct ckpt_manifest *m, bool *hint_absent, ckpt_err *err)
+{
+    uint8_t *payload = NULL;
+    size_t len = 0;
+    ckpt_status s = ckpt_check_envelope(sig_path, key, &payload, &len, hint_absent, err);
+    if (s == CKPT_OK)
+        s = ckpt_manifest_from_statement(payload, len, sig_path, m, err);
+    free(payload);
     return s;
 }
 

@@ -74,6 +74,14 @@ ckpt_status ckpt_check_run(const struct ckpt_check_opts *o, struct ckpt_check_re
                            ckpt_err *err);
 
 /*
+ * Read a bundle file and check its envelope: media type, key hint and
+ * signature (skipped when key is NULL), payload type.  *payload (malloc'd,
+ * NUL after its len bytes) is the signed statement, not yet parsed.
+ */
+ckpt_status ckpt_check_envelope(const char *sig_path, const ckpt_key *key, uint8_t **payload,
+                                size_t *len, bool *hint_absent, ckpt_err *err);
+
+/*
  * Read a bundle file and check it up to the statement: media type, key hint
  * and signature (skipped when key is NULL: for --show), payload type,
  * statement.  *hint_absent tells if the bundle names no key.

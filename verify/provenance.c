@@ -12,6 +12,7 @@
 #include "../arch/gguf_keys.h"
 #include "../formats/gguf.h"
 #include "../formats/json_strict.h"
+#include "../formats/recipe.h"
 #include "../formats/sha256.h"
 
 #ifndef CKPT_VERSION
@@ -184,9 +185,21 @@ ckpt_status ckpt_provenance_add_gguf(cJSON *ck, const char *name, const char *pa
         else
             ok = cJSON_AddNumberToObject(types, tn, 1) != NULL;
     }
+    /* the recipe as JSON, not as the string the file holds it in */
+    cJSON *recipe = NULL;
+    ckpt_status rs = ok ? ckpt_recipe_of_gguf(&recipe, g, path, err) : CKPT_OK;
+    if (rs != CKPT_OK) {
+        ckpt_gguf_close(g);
+        cJSON_Delete(o);
+        return rs;
+    }
+    if (ok && recipe)
+        ok = cJSON_AddItemToObject(o, "recipe", recipe);
+    else
+        cJSON_Delete(recipe);
     for (size_t i = 0; ok && i < ckpt_gguf_n_kv(g); i++) {
         const struct ckpt_gguf_kv *kv = ckpt_gguf_kv_at(g, i);
-        if (!wanted_key(kv->key))
+        if (!wanted_key(kv->key) || strcmp(kv->key, CKPT_KEY_SOURCE_CKPT_RECIPE) == 0)
             continue;
         cJSON *v = kv_value(kv);
         ok = v && cJSON_AddItemToObject(meta, kv->key, v);

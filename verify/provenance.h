@@ -8,16 +8,19 @@
  *    "source":{"name":DIR,"digest":{"sha256":ROOT},   --source DIR, hashed
  *              "resources":[{"name","algorithm","digest"},...]},
  *    "gguf":[{"name":FILE,"version":3,"file_type":15,
- *             "tensor_types":{"q4_K":97,...},"metadata":{KEY:VALUE,...}},...]}
+ *             "tensor_types":{"q4_K":97,...},"metadata":{KEY:VALUE,...},
+ *             "recipe":{...}},...]}
  *
  * "source" uses the same resource form and root rule as the model itself.
  * "gguf" holds, for each signed file that is a GGUF, what shaped its bytes:
  * general.file_type, the count of tensors per type, and the
- * quantize.imatrix.* and general.source.* metadata.
+ * quantize.imatrix.* and general.source.* metadata, and the recipe the file
+ * carries (formats/recipe.h: every step, option and input digest; what
+ * `ckpt-verify --rebuild` replays), as JSON.
  *
  * Reserved, not written yet (a reader must not give them another meaning):
  * "fingerprint" (greedy tokens of fixed prompts, checked by running the
- * artifact) and "rebuild" (the recipe `ckpt-verify --rebuild` replays).
+ * artifact).
  */
 #ifndef CKPT_VERIFY_PROVENANCE_H
 #define CKPT_VERIFY_PROVENANCE_H

@@ -24,13 +24,70 @@ static void put_value(FILE *f, const cJSON *v)
     free(t);
 }
 
-static void put_resources(FILE *f, const cJSON *res, const char *indent)
+/* Text on one line: a newline as \n, other control characters as '?'
+ * (prompts span lines; a hostile name must not forge report lines). */
+static void put_line_text(FILE *f, const char *t)
 {
-    for (const cJSON *r = res ? res->child : NULL; r; r = r->next) {
-        const cJSON *d = cJSON_GetObjectItemCaseSensitive(r, "digest");
-        const cJSON *n = cJSON_GetObjectItemCaseSensitive(r, "name");
-        fprintf(f, "%s%s  %s\n", indent, cJSON_IsString(d) ? d->valuestring : "?",
-                cJSON_IsString(n) ? n->valuestring : "?");
+    for (; *t; t++) {
+        if (*t == '\n')
+            fputs("\\n", f);
+        else
+            fputc((unsigned char)*t < 0x20 || *t == 0x7f ? '?' : *t, f);
+    }
+}
+
+/* One "DIGEST  NAME" line per object of list (sha256sum's layout), with
+ * " (NOTE)" after it when note names a member. */
+static void put_digests(FILE *f, const cJSON *list, const char *indent, const char *digest,
+                        const char *name, const char *note)
+{
+    for (const cJSON *r = cJSON_IsArray(list) ? list->child : NULL; r; r = r->next) {
+        const cJSON *d = cJSON_GetObjectItemCaseSensitive(r, digest);
+        const cJSON *n = cJSON_GetObjectItemCaseSensitive(r, name);
+        const cJSON *x = note ? cJSON_GetObjectItemCaseSensitive(r, note) : NULL;
+        fprintf(f, "%s%s  ", indent, cJSON_IsString(d) ? d->valuestring : "?");
+        put_line_text(f, cJSON_IsString(n) ? n->valuestring : "?");
+        fprintf(f, "%s%s%s\n", cJSON_IsString(x) ? " (" : "", cJSON_IsString(x) ? x->valuestring : "",
+                cJSON_IsString(x) ? ")" : "");
+    }
+}
+
+/* One recipe step's options: "type f16", "mix Q4_K_M", lists space-separated. */
+static void put_step_options(FILE *f, const cJSON *st)
+{
+    const char *sep = "";
+    for (const cJSON *e = st->child; e; e = e->next) {
+        if (!e->string || !strcmp(e->string, "tool") || !strcmp(e->string, "version") ||
+            !strcmp(e->string, "inputs"))
+            continue;
+        fprintf(f, "%s%s", sep, e->string);
+        sep = ", ";
+        if (cJSON_IsTrue(e))
+            continue;
+        for (const cJSON *v = cJSON_IsArray(e) ? e->child : e; v; v = cJSON_IsArray(e) ? v->next
+                                                                                     : NULL) {
+            fputc(' ', f);
+            put_value(f, v);
+        }
+    }
+}
+
+/* The recipe a GGUF carries: its steps in order, each with its inputs. */
+static void put_recipe(FILE *f, const cJSON *r)
+{
+    const cJSON *steps = cJSON_GetObjectItemCaseSensitive(r, "steps");
+    int k = 0;
+    fputs("    recipe:\n", f);
+    for (const cJSON *st = cJSON_IsArray(steps) ? steps->child : NULL; st; st = st->next) {
+        fprintf(f, "      %d. ", ++k);
+        put_value(f, cJSON_GetObjectItemCaseSensitive(st, "tool"));
+        fputc(' ', f);
+        put_value(f, cJSON_GetObjectItemCaseSensitive(st, "version"));
+        fputs(": ", f);
+        put_step_options(f, st);
+        fputc('\n', f);
+        put_digests(f, cJSON_GetObjectItemCaseSensitive(st, "inputs"), "         ", "sha256",
+                    "name", "role");
     }
 }
 
@@ -60,7 +117,16 @@ static void put_provenance(FILE *f, const cJSON *ck)
         fputs(" (sha256 ", f);
         put_value(f, cJSON_GetObjectItemCaseSensitive(dig, "sha256"));
         fputs(")\n", f);
-        put_resources(f, cJSON_GetObjectItemCaseSensitive(src, "resources"), "    ");
+        put_digests(f, cJSON_GetObjectItemCaseSensitive(src, "resources"), "    ", "digest", "name",
+                    NULL);
+    }
+    const cJSON *fp = cJSON_GetObjectItemCaseSensitive(ck, "fingerprint");
+    if (cJSON_IsObject(fp)) {
+        const cJSON *pr = cJSON_GetObjectItemCaseSensitive(fp, "prompts");
+        fprintf(f, "  fingerprint: %d prompts, ", cJSON_GetArraySize(pr));
+        put_value(f, cJSON_GetObjectItemCaseSensitive(fp, "tokens"));
+        fputs(" greedy tokens each\n", f);
+        put_digests(f, pr, "    ", "sha256", "text", NULL);
     }
     for (const cJSON *g = cJSON_IsArray(gguf) ? gguf->child : NULL; g; g = g->next) {
         fputs("  gguf ", f);
@@ -95,6 +161,9 @@ static void put_provenance(FILE *f, const cJSON *ck)
             put_value(f, k);
             fputc('\n', f);
         }
+        const cJSON *r = cJSON_GetObjectItemCaseSensitive(g, "recipe");
+        if (cJSON_IsObject(r))
+            put_recipe(f, r);
     }
 }
 

@@ -19,8 +19,10 @@
 #include "../formats/sums.h"
 #include "../formats/tree.h"
 #include "artifact.h"
+#include "fingerprint.h"
 #include "key.h"
 #include "provenance.h"
+#include "slsa.h"
 
 /* Paths model_signing leaves out of a directory by default. */
 static const char *const git_paths[] = {".git", ".gitattributes", ".github", ".gitignore"};
@@ -28,6 +30,7 @@ static const char *const git_paths[] = {".git", ".gitattributes", ".github", ".g
 struct plan {
     struct ckpt_artifact a;
     const char *sig;
+    char *slsa;                  /* the SLSA bundle (--slsa), or NULL */
     struct ckpt_manifest m;      /* ignore paths first, resources after hashing */
     char **names;                /* n relative names ("." for a file) */
     size_t n;
@@ -71,12 +74,17 @@ static ckpt_status list_files(struct plan *p, ckpt_err *err)
 
 /* Plan one artifact: its signature path, ignore paths and file list. */
 static ckpt_status plan_artifact(struct plan *p, const char *path, const char *sig_path,
-                                 bool force, ckpt_err *err)
+                                 bool force, bool slsa, ckpt_err *err)
 {
     ckpt_status s = ckpt_artifact_open(&p->a, path, err);
     if (s != CKPT_OK)
         return s;
     p->sig = sig_path ? sig_path : p->a.sig;
+    if (slsa && !(p->slsa = ckpt_slsa_path(p->sig)))
+        return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    if (p->slsa && !force && exists(p->slsa))
+        return ckpt_err_set(err, CKPT_E_EXISTS, "%s: already exists (use -f to overwrite)",
+                            p->slsa);
     if (!p->a.is_dir)
         ckpt_out_protect(path); /* no output of this run may replace what it signs */
     for (size_t i = 0; i < p->a.n_parts; i++) {
@@ -103,6 +111,11 @@ static ckpt_status plan_artifact(struct plan *p, const char *path, const char *s
             s = ckpt_manifest_add_ignore(&p->m, rel, err);
             free(rel);
         }
+        rel = NULL;
+        if (s == CKPT_OK && p->slsa && ckpt_artifact_inside(&p->a, p->slsa, &rel)) {
+            s = ckpt_manifest_add_ignore(&p->m, rel, err);
+            free(rel);
+        }
         if (s == CKPT_OK)
             s = ckpt_manifest_add_ignore(&p->m, CKPT_SUMS_NAME, err);
     }
@@ -113,6 +126,7 @@ static ckpt_status plan_artifact(struct plan *p, const char *path, const char *s
 
 static void plan_free(struct plan *p)
 {
+    free(p->slsa);
     ckpt_artifact_free(&p->a);
     ckpt_manifest_free(&p->m);
     ckpt_tree_free(p->names, p->n);
@@ -199,25 +213,23 @@ static ckpt_status write_dir_sums(const struct plan *p, bool force, ckpt_err *er
     return s;
 }
 
-/* Statement -> PAE -> signature -> bundle file. */
-static ckpt_status sign_one(struct plan *p, const ckpt_key *key, const char *hint, bool force,
-                            ckpt_err *err)
+/* A statement signed into a bundle file: PAE -> signature -> bundle. */
+static ckpt_status write_bundle(const char *stmt, size_t stmt_len, const ckpt_key *key,
+                                const char *hint, const char *path, bool force, ckpt_err *err)
 {
-    char *stmt = NULL, *json = NULL;
+    char *json = NULL;
     uint8_t *pae = NULL, *sig = NULL;
-    size_t stmt_len = 0, pae_len = 0, sig_len = 0;
+    size_t pae_len = 0, sig_len = 0;
     ckpt_out *out = NULL;
-    ckpt_status s = ckpt_manifest_to_statement(&p->m, &stmt, &stmt_len, err);
-    if (s == CKPT_OK)
-        s = ckpt_bundle_pae(CKPT_DSSE_INTOTO_TYPE, (const uint8_t *)stmt, stmt_len, &pae,
-                            &pae_len, err);
+    ckpt_status s = ckpt_bundle_pae(CKPT_DSSE_INTOTO_TYPE, (const uint8_t *)stmt, stmt_len, &pae,
+                                    &pae_len, err);
     if (s == CKPT_OK)
         s = ckpt_key_sign(key, pae, pae_len, &sig, &sig_len, err);
     if (s == CKPT_OK)
         s = ckpt_bundle_to_json((const uint8_t *)stmt, stmt_len, sig, sig_len, hint, &json,
                                 err);
     if (s == CKPT_OK)
-        s = ckpt_out_open(&out, p->sig, force, err);
+        s = ckpt_out_open(&out, path, force, err);
     if (s == CKPT_OK)
         s = ckpt_out_write(out, json, strlen(json), err);
     if (s == CKPT_OK) {
@@ -225,10 +237,28 @@ static ckpt_status sign_one(struct plan *p, const ckpt_key *key, const char *hin
         out = NULL;
     }
     ckpt_out_abort(out);
-    free(stmt);
     free(pae);
     free(sig);
     free(json);
+    return s;
+}
+
+/* The model_signing bundle, the SLSA one (--slsa), SHA256SUMS. */
+static ckpt_status sign_one(struct plan *p, const ckpt_key *key, const char *hint, bool force,
+                            ckpt_err *err)
+{
+    char *stmt = NULL;
+    size_t stmt_len = 0;
+    ckpt_status s = ckpt_manifest_to_statement(&p->m, &stmt, &stmt_len, err);
+    if (s == CKPT_OK)
+        s = write_bundle(stmt, stmt_len, key, hint, p->sig, force, err);
+    free(stmt);
+    stmt = NULL;
+    if (s == CKPT_OK && p->slsa)
+        s = ckpt_slsa_statement(&p->m, &stmt, &stmt_len, err);
+    if (s == CKPT_OK && p->slsa)
+        s = write_bundle(stmt, stmt_len, key, hint, p->slsa, force, err);
+    free(stmt);
     if (s == CKPT_OK)
         s = p->a.is_dir ? write_dir_sums(p, force, err) : write_file_sums(p, force, err);
     return s;
@@ -246,6 +276,22 @@ static ckpt_status provenance(const struct ckpt_sign_opts *o, struct plan *src,
         s = collect(src, jobs, &bytes, err);
     if (s == CKPT_OK && src)
         s = ckpt_provenance_set_source(*out, &src->m, err);
+    return s;
+}
+
+/* Run the artifact on the fingerprint prompts; its behaviour goes into the
+ * predicate. */
+static ckpt_status add_fingerprint(const struct ckpt_sign_opts *o, struct plan *p, ckpt_err *err)
+{
+    const struct ckpt_fp_opts fo = {.model = p->a.path, .prompts = o->fp_prompts,
+                                    .n_prompts = o->n_fp_prompts, .n_new = o->fp_tokens,
+                                    .threads = o->threads, .isa = -1};
+    cJSON *fp = NULL;
+    ckpt_status s = ckpt_fingerprint_make(&fp, &fo, err);
+    if (s == CKPT_OK && !cJSON_AddItemToObject(p->m.ckpt, "fingerprint", fp)) {
+        cJSON_Delete(fp);
+        s = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    }
     return s;
 }
 
@@ -278,7 +324,7 @@ ckpt_status ckpt_sign_run(const struct ckpt_sign_opts *o, struct ckpt_sign_done 
     if (s == CKPT_OK)
         s = ckpt_key_hint(key, hint, err);
     for (size_t i = 0; s == CKPT_OK && i < o->n_artifacts; i++)
-        s = plan_artifact(&plans[i], o->artifacts[i], o->sig_path, o->force, err);
+        s = plan_artifact(&plans[i], o->artifacts[i], o->sig_path, o->force, o->slsa, err);
     if (s == CKPT_OK && src) {
         s = ckpt_artifact_open(&src->a, o->source_dir, err);
         if (s == CKPT_OK)
@@ -321,12 +367,15 @@ ckpt_status ckpt_sign_run(const struct ckpt_sign_opts *o, struct ckpt_sign_done 
             s = ckpt_provenance_add_gguf(p->m.ckpt,
                                          p->a.is_dir || p->a.n_parts ? p->names[k] : p->a.name,
                                          paths[p->job0 + k], err);
+        if (s == CKPT_OK && o->fingerprint)
+            s = add_fingerprint(o, p, err);
         if (s == CKPT_OK)
             s = sign_one(p, key, hint, o->force, err);
         if (s != CKPT_OK)
             break;
         d->artifact = strdup(p->a.path);
         d->sig = strdup(p->sig);
+        d->slsa = p->slsa ? strdup(p->slsa) : NULL;
         d->sums = strdup(p->a.sums);
         d->n_files = p->m.n_res;
         ckpt_sha256_hex(p->m.root, d->root);
@@ -350,6 +399,7 @@ void ckpt_sign_done_free(struct ckpt_sign_done *d, size_t n)
     for (size_t i = 0; d && i < n; i++) {
         free(d[i].artifact);
         free(d[i].sig);
+        free(d[i].slsa);
         free(d[i].sums);
     }
     free(d);

@@ -23,6 +23,12 @@ struct ckpt_sign_opts {
     const char *sig_path;             /* -o; only with one artifact; NULL: default */
     bool force;                       /* replace existing signatures */
     bool insecure_key_perms;          /* use a key readable by group or others */
+    bool fingerprint;                 /* run each artifact and record its behaviour
+                                         (fingerprint.h) */
+    const char *const *fp_prompts;    /* NULL: the built-in prompts */
+    size_t n_fp_prompts;
+    int64_t fp_tokens;                /* <= 0: the default */
+    bool slsa;                        /* also an SLSA provenance bundle (slsa.h) */
     int threads;                      /* <= 0: all CPUs */
     ckpt_progress_fn progress;        /* may be NULL */
     void *progress_ctx;
@@ -31,6 +37,7 @@ struct ckpt_sign_opts {
 /* One signed artifact, for the tool's summary. */
 struct ckpt_sign_done {
     char *artifact, *sig, *sums;      /* owned */
+    char *slsa;                       /* owned; NULL without --slsa */
     size_t n_files;
     uint64_t bytes;
     char root[CKPT_SHA256_HEX];

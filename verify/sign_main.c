@@ -8,11 +8,12 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "verify/compare.h"
 #include "verify/key.h"
 #include "verify/sign.h"
 
 enum { OPT_SOURCE = 256, OPT_PARAM, OPT_KEYGEN, OPT_ED25519, OPT_PASSFILE, OPT_PASSENV,
-       OPT_INSECURE_PERMS };
+       OPT_INSECURE_PERMS, OPT_FINGERPRINT, OPT_SLSA };
 
 static const struct option longopts[] = {
     {"key", required_argument, NULL, 'k'},
@@ -23,13 +24,17 @@ static const struct option longopts[] = {
     {"passphrase-file", required_argument, NULL, OPT_PASSFILE},
     {"passphrase-env", required_argument, NULL, OPT_PASSENV},
     {"insecure-key-perms", no_argument, NULL, OPT_INSECURE_PERMS},
+    {"fingerprint", no_argument, NULL, OPT_FINGERPRINT},
+    {"slsa", no_argument, NULL, OPT_SLSA},
+    {"prompts", required_argument, NULL, 'P'},
+    {"tokens", required_argument, NULL, 'n'},
     {NULL, 0, NULL, 0},
 };
 
 static const struct ckpt_cli_tool tool = {
     .name = "ckpt-sign",
     .usage = "ckpt-sign [-fqv] [-j N] -k KEY [--source DIR] [--param K=V]... [-o SIG]\n"
-             "                 ARTIFACT...\n"
+             "                 [--fingerprint [-P PROMPTS] [-n N]] [--slsa] ARTIFACT...\n"
              "       ckpt-sign --keygen [--ed25519] [-f] -o KEY",
     .about = "Sign model files or directories: ARTIFACT.sig (DIR/model.sig for a directory), a\n"
              "Sigstore bundle that sigstore model_signing verifies, and SHA256SUMS beside it.\n"
@@ -43,8 +48,14 @@ static const struct ckpt_cli_tool tool = {
                "                          model_signing verifies)\n"
                "      --passphrase-file F the key's passphrase is the first line of F\n"
                "      --passphrase-env V  the key's passphrase is in environment variable V\n"
-               "      --insecure-key-perms  use a key that group or others can access\n",
-    .shortopts = "k:",
+               "      --insecure-key-perms  use a key that group or others can access\n"
+               "      --fingerprint       run each artifact on fixed prompts and sign its greedy\n"
+               "                          tokens and top logits (ckpt-verify runs it again)\n"
+               "  -P, --prompts FILE      fingerprint prompts, one per line (default: built in)\n"
+               "  -n, --tokens N          greedy tokens per prompt (default 16)\n"
+               "      --slsa              also sign SLSA provenance v1 (the recipe, inputs and\n"
+               "                          outputs) into SIG's name + .slsa.sigstore.json\n",
+    .shortopts = "k:P:n:",
     .longopts = longopts,
     .common = CKPT_CLI_OUTPUT | CKPT_CLI_FORCE,
     .output_help = "  -o, --output FILE       signature file (one artifact), or the key to generate\n",
@@ -56,6 +67,8 @@ struct args {
     const char **params;
     bool keygen, ed25519;
     const char *pass_file, *pass_env;
+    const char *prompts; /* -P */
+    long tokens;         /* -n */
 };
 
 static int keygen(struct ckpt_cli *cli, const struct args *a, const char *pass)
@@ -92,6 +105,8 @@ static int sign(struct ckpt_cli *cli, struct args *a)
         ckpt_cli_msg(cli, 2, "%s: %zu file(s), %s, root %.16s, signed with %s -> %s",
                      done[i].artifact, done[i].n_files, ckpt_cli_bytes(done[i].bytes, sz, 32),
                      done[i].root, done[i].key, done[i].sig);
+        if (done[i].slsa)
+            ckpt_cli_msg(cli, 2, "%s: SLSA provenance -> %s", done[i].artifact, done[i].slsa);
         ckpt_cli_msg(cli, 3, "%s: updated %s", done[i].artifact, done[i].sums);
     }
     ckpt_sign_done_free(done, n);
@@ -150,8 +165,8 @@ int main(int argc, char **argv)
     struct args a = {0};
     if (!(a.params = calloc((size_t)argc + 1, sizeof *a.params)))
         return ckpt_cli_finish(&cli, 2);
-    int c;
-    while ((c = ckpt_cli_getopt(&cli, argc, argv)) >= 0) {
+    int c, rc = 0;
+    while (!rc && (c = ckpt_cli_getopt(&cli, argc, argv)) >= 0) {
         switch (c) {
         case 'k': a.o.key_path = optarg; break;
         case OPT_SOURCE: a.o.source_dir = optarg; break;
@@ -161,10 +176,28 @@ int main(int argc, char **argv)
         case OPT_PASSFILE: a.pass_file = optarg; break;
         case OPT_PASSENV: a.pass_env = optarg; break;
         case OPT_INSECURE_PERMS: a.o.insecure_key_perms = true; break;
+        case OPT_FINGERPRINT: a.o.fingerprint = true; break;
+        case OPT_SLSA: a.o.slsa = true; break;
+        case 'P': a.prompts = optarg; break;
+        case 'n':
+            if (!ckpt_cli_parse_int(optarg, 1, 4096, &a.tokens))
+                rc = ckpt_cli_usage_error(&cli, "-n %s: expected a token count (1-4096)", optarg);
+            break;
         }
     }
-    int rc = c == CKPT_CLI_EXIT ? cli.exit : 0;
-    if (c != CKPT_CLI_EXIT) {
+    char **prompts = NULL;
+    size_t n_prompts = 0;
+    if (!rc)
+        rc = c == CKPT_CLI_EXIT ? cli.exit : 0;
+    if (!rc && (a.prompts || a.tokens) && !a.o.fingerprint)
+        rc = ckpt_cli_usage_error(&cli, "-P and -n go with --fingerprint");
+    ckpt_err perr = {0};
+    if (!rc && a.prompts && ckpt_compare_read_prompts(a.prompts, &prompts, &n_prompts, &perr))
+        rc = ckpt_cli_fail(&cli, &perr);
+    if (!rc && c != CKPT_CLI_EXIT) {
+        a.o.fp_prompts = (const char *const *)prompts;
+        a.o.n_fp_prompts = n_prompts;
+        a.o.fp_tokens = a.tokens;
         a.o.sig_path = cli.output;
         a.o.force = cli.force;
         a.o.threads = cli.threads;
@@ -174,6 +207,7 @@ int main(int argc, char **argv)
         if (!(rc = check_args(&cli, &a)))
             rc = run(&cli, &a);
     }
+    ckpt_compare_prompts_free(prompts, n_prompts);
     free(a.params);
     return ckpt_cli_finish(&cli, rc);
 }

@@ -11,10 +11,15 @@
 
 #include "cli/cli.h"
 #include "verify/check.h"
+#include "verify/attest.h"
 #include "verify/compare.h"
+#include "verify/rebuild.h"
 #include "verify/show.h"
 
-enum { OPT_IGNORE = 256, OPT_SHOW, OPT_AGAINST, OPT_TEXT, OPT_MIN_TOP1, OPT_MAX_KLD };
+enum {
+    OPT_IGNORE = 256, OPT_SHOW, OPT_AGAINST, OPT_TEXT, OPT_MIN_TOP1, OPT_MAX_KLD, OPT_REBUILD,
+    OPT_IMATRIX, OPT_CALIB
+};
 
 static const struct option longopts[] = {
     {"public-key", required_argument, NULL, 'p'},   {"signature", required_argument, NULL, 's'},
@@ -24,6 +29,9 @@ static const struct option longopts[] = {
     {"text", required_argument, NULL, OPT_TEXT},
     {"min-top1", required_argument, NULL, OPT_MIN_TOP1},
     {"max-kld", required_argument, NULL, OPT_MAX_KLD},
+    {"rebuild", required_argument, NULL, OPT_REBUILD},
+    {"imatrix", required_argument, NULL, OPT_IMATRIX},
+    {"calib", required_argument, NULL, OPT_CALIB},
     {NULL, 0, NULL, 0},
 };
 
@@ -33,10 +41,13 @@ static const struct ckpt_cli_tool tool = {
              "                   ARTIFACT...\n"
              "       ckpt-verify --show [-p KEY.pub] [--json] SIG|ARTIFACT\n"
              "       ckpt-verify --against SOURCE [-P PROMPTS] [-n N] [--text FILE]\n"
-             "                   [--min-top1 X] [--max-kld X] [--json] [-j N] ARTIFACT|-",
+             "                   [--min-top1 X] [--max-kld X] [--json] [-j N] ARTIFACT|-\n"
+             "       ckpt-verify --rebuild SOURCE [-p KEY.pub] [--imatrix FILE] [--calib TEXT]\n"
+             "                   [--json] [-j N] ARTIFACT",
     .about = "Check signed models: the signature over the statement, then every file re-hashed\n"
              "and reported as ok, modified, missing or unexpected.  With --against, check that\n"
-             "ARTIFACT behaves like SOURCE: greedy tokens and teacher-forced agreement.",
+             "ARTIFACT behaves like SOURCE: greedy tokens and teacher-forced agreement.  With\n"
+             "--rebuild, replay the recipe ARTIFACT carries from SOURCE and compare the bytes.",
     .options = "  -p, --public-key FILE   the signer's public key (PEM)\n"
                "  -s, --signature FILE    the signature (default ARTIFACT.sig, DIR/model.sig)\n"
                "      --ignore PATH       leave PATH inside the directory unchecked (repeatable)\n"
@@ -47,13 +58,20 @@ static const struct ckpt_cli_tool tool = {
                "  -n, --tokens N          greedy tokens per prompt (default 32)\n"
                "      --text FILE         also score FILE teacher-forced, in chunks of 512 tokens\n"
                "      --min-top1 X        least top-1 agreement (default: by artifact type)\n"
-               "      --max-kld X         largest mean KL divergence (default: by artifact type)\n",
+               "      --max-kld X         largest mean KL divergence (default: by artifact type)\n"
+               "      --rebuild SOURCE    re-derive ARTIFACT from SOURCE (a model directory, or a\n"
+               "                          GGUF the artifact was made from) with the recorded\n"
+               "                          recipe, without writing it, and compare\n"
+               "      --imatrix FILE      the recorded importance matrix, when not at its\n"
+               "                          recorded path\n"
+               "      --calib TEXT        the recorded calibration text, likewise\n",
     .shortopts = "p:s:P:n:",
     .longopts = longopts,
     .common = CKPT_CLI_OUTPUT | CKPT_CLI_STDOUT | CKPT_CLI_FORCE | CKPT_CLI_JSON | CKPT_CLI_REPORT,
     .output_help = "  -o, --output FILE       write the report to FILE, whole or not at all\n"
                    "                          ('-': standard output, the default)\n",
-    .exit_status = "0 verified, 1 a check failed, 2 usage error or unreadable input.",
+    .exit_status = "0 verified (or rebuilt identical), 1 a check failed (or the rebuild\n"
+                   "differs), 2 usage error, unreadable input, or a build that cannot be replayed.",
 };
 
 struct args {
@@ -61,7 +79,8 @@ struct args {
     const char *pubkey, *sig;
     const char **ignore;
     size_t n_ignore;
-    const char *source, *prompts, *text; /* --against */
+    const char *source, *prompts, *text; /* --against, --rebuild */
+    const char *imatrix, *calib;         /* --rebuild */
     long n_new;
     double min_top1, max_kld;
     char **operands;
@@ -105,6 +124,33 @@ static void print_text(struct args *a, const struct ckpt_check_report *r, ckpt_s
     }
 }
 
+/* The attestations r's artifact carries (attest.h), each reported as ok or
+ * FAILED; only for a statement whose signature held. */
+static int check_attests(struct args *a, const struct ckpt_check_report *r, const ckpt_key *key,
+                         cJSON *json)
+{
+    int rc = 0;
+    for (size_t i = 0; r->signature_ok && i < ckpt_n_attests; i++) {
+        const struct ckpt_attest *t = &ckpt_attests[i];
+        char detail[512] = "";
+        bool present = false;
+        ckpt_err err = {0};
+        ckpt_status s = t->check(r, key, a->cli.threads, &present, detail, sizeof detail, &err);
+        if (!present && s == CKPT_OK)
+            continue;
+        if (json)
+            cJSON_AddStringToObject(json, t->key, s == CKPT_OK ? "ok" : err.msg);
+        else if (s == CKPT_OK && a->cli.level >= 2)
+            ckpt_cli_printf(&a->cli, "%s: %s: ok (%s)\n", r->artifact, t->label, detail);
+        else if (s == CKPT_E_MISMATCH)
+            ckpt_cli_printf(&a->cli, "FAILED: %s: %s: %s\n", r->artifact, t->label, err.msg);
+        if (s != CKPT_OK && s != CKPT_E_MISMATCH)
+            ckpt_cli_fail(&a->cli, &err);
+        rc = worse(rc, ckpt_status_exit_code(s));
+    }
+    return rc;
+}
+
 /* Default mode: signature and files of each operand. */
 static int mode_check(struct args *a)
 {
@@ -134,16 +180,17 @@ static int mode_check(struct args *a)
         if (r.hint_absent)
             ckpt_cli_msg(&a->cli, 2, "%s: warning: the bundle does not name its key (older "
                                      "signer)", r.sig_path);
-        if (all) {
-            cJSON *j = ckpt_check_report_json(&r, s, &err);
-            if (j)
-                cJSON_AddItemToArray(all, j);
-        } else {
+        cJSON *j = all ? ckpt_check_report_json(&r, s, &err) : NULL;
+        if (j)
+            cJSON_AddItemToArray(all, j);
+        else if (!all)
             print_text(a, &r, s, &err);
-        }
         if (s != CKPT_OK && s != CKPT_E_MISMATCH)
             ckpt_cli_fail(&a->cli, &err);
         rc = worse(rc, ckpt_status_exit_code(s));
+        /* even when bytes changed: the fingerprint says how much that matters */
+        if (s == CKPT_OK || s == CKPT_E_MISMATCH)
+            rc = worse(rc, check_attests(a, &r, key, j));
         ckpt_check_report_free(&r);
     }
     if (all) {
@@ -228,6 +275,54 @@ static int mode_against(struct args *a)
     return ckpt_status_exit_code(s);
 }
 
+/* --rebuild SOURCE ARTIFACT: the signature first (with -p), then the replay. */
+static int mode_rebuild(struct args *a)
+{
+    if (a->n_operands != 1 || a->n_ignore || a->prompts || a->text)
+        return ckpt_cli_usage_error(&a->cli, "--rebuild SOURCE takes one ARTIFACT");
+    if (strcmp(a->operands[0], "-") == 0)
+        return ckpt_cli_usage_error(&a->cli, "--rebuild needs ARTIFACT as a file");
+    ckpt_key *key;
+    int rc = load_key(a, &key);
+    if (rc)
+        return rc;
+    ckpt_err err = {0};
+    ckpt_status s = CKPT_OK;
+    if (key) {
+        struct ckpt_check_opts co = {.artifact = a->operands[0], .sig_path = a->sig, .key = key,
+                                     .threads = a->cli.threads};
+        struct ckpt_check_report cr = {0};
+        s = ckpt_check_run(&co, &cr, &err);
+        if (s == CKPT_OK)
+            ckpt_cli_msg(&a->cli, 3, "%s: signature and digests verified", a->operands[0]);
+        ckpt_check_report_free(&cr);
+        ckpt_key_free(key);
+    }
+    struct ckpt_rebuild_report r = {0};
+    if (s == CKPT_OK) {
+        struct ckpt_rebuild_opts o = {.source = a->source, .artifact = a->operands[0],
+                                      .imatrix = a->imatrix, .calib = a->calib,
+                                      .threads = a->cli.threads,
+                                      .progress = ckpt_cli_progress(&a->cli),
+                                      .progress_ctx = &a->cli};
+        s = ckpt_rebuild_run(&o, &r, &err);
+        if (a->cli.json) {
+            ckpt_cli_json(&a->cli, ckpt_rebuild_report_json(&r, s, &err));
+        } else if (r.complete) {
+            char *t = ckpt_rebuild_report_text(&r, a->operands[0]);
+            if (t)
+                ckpt_cli_write(&a->cli, t, strlen(t));
+            free(t);
+        }
+    }
+    if (s == CKPT_E_MISMATCH)
+        ckpt_cli_msg(&a->cli, 1, "FAILED: %s", err.msg);
+    else if (s != CKPT_OK)
+        ckpt_cli_fail(&a->cli, &err);
+    ckpt_rebuild_report_free(&r);
+    return ckpt_status_exit_code(s);
+}
+
 static const struct mode {
     const char *name;
     int (*run)(struct args *);
@@ -235,6 +330,7 @@ static const struct mode {
     {"check", mode_check},
     {"show", mode_show},
     {"against", mode_against},
+    {"rebuild", mode_rebuild},
 };
 
 int main(int argc, char **argv)
@@ -253,6 +349,9 @@ int main(int argc, char **argv)
         case OPT_IGNORE: a.ignore[a.n_ignore++] = optarg; break;
         case OPT_SHOW: mode = &modes[1]; break;
         case OPT_AGAINST: a.source = optarg; mode = &modes[2]; break;
+        case OPT_REBUILD: a.source = optarg; mode = &modes[3]; break;
+        case OPT_IMATRIX: a.imatrix = optarg; break;
+        case OPT_CALIB: a.calib = optarg; break;
         case 'P': a.prompts = optarg; break;
         case OPT_TEXT: a.text = optarg; break;
         case 'n':

@@ -2,11 +2,11 @@
 # (--split-max-tensors, --split-max-size), every tool reads a set given its
 # first file (inspect lists the files, run gives the single file's tokens,
 # the tokenizer comes from the set, quant of the set writes the single
-# file's bytes, verify --against the source passes), and what is wrong is
-# said plainly with exit 2: a later file given alone (naming the first), a
-# file copied over another or taken from another set, a missing file, an
-# existing output without -f (nothing written), a set on standard output,
-# sizes that are not sizes.
+# file's bytes but for the split limit its recipe records, verify --against
+# the source passes), and what is wrong is said plainly with exit 2: a later
+# file given alone (naming the first), a file copied over another or taken
+# from another set, a missing file, an existing output without -f (nothing
+# written), a set on standard output, sizes that are not sizes.
 set -u
 TMP=$TMP/split_gguf && mkdir -p "$TMP" || exit 1
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -27,10 +27,16 @@ a=$("$BIN/ckpt-run" -q --ids -n 16 "$first" -p "1 415 565") || fail "run set"
 a=$("$BIN/ckpt-run" -q --tokenize "$first" -p "$p") || fail "tokenize set"
 [ -n "$a" ] && [ "$a" = "$("$BIN/ckpt-run" -q --tokenize "$m" -p "$p")" ] || fail "tokenizer from the set"
 "$BIN/ckpt-verify" -q --against "$m" -n 8 "$first" >/dev/null || fail "verify --against"
-# quant of the set = quant of the single file; a split output by size
+# quant of the set = quant of the single file, but for the recipe, which
+# records the set's split limit (it changes the conversion's bytes); a
+# split output by size
 "$BIN/ckpt-quant" -q -t Q4_K_M -o "$TMP/q1.gguf" "$TMP/one.gguf" || fail quant
 "$BIN/ckpt-quant" -q -t Q4_K_M -o "$TMP/q2.gguf" "$first" || fail "quant set"
-cmp -s "$TMP/q1.gguf" "$TMP/q2.gguf" || fail "quant of the set differs"
+grep -q '"split_max_tensors":10' "$TMP/q2.gguf" && ! grep -q '"split_max_' "$TMP/q1.gguf" ||
+    fail "split limit in the recipe"
+"$BIN/ckpt-quant" -q --no-provenance -t Q4_K_M -o "$TMP/q1n.gguf" "$TMP/one.gguf" || fail quant
+"$BIN/ckpt-quant" -q --no-provenance -t Q4_K_M -o "$TMP/q2n.gguf" "$first" || fail "quant set"
+cmp -s "$TMP/q1n.gguf" "$TMP/q2n.gguf" || fail "quant of the set differs"
 "$BIN/ckpt-quant" -q -t Q8_0 --split-max-size 1M -o "$TMP/q8.gguf" "$first" || fail "quant split"
 # the default name of a quantized set is the set's name, not its first file's
 (cd "$TMP" && "$BIN/ckpt-quant" -q -t Q4_0 s-00001-of-00004.gguf) && [ -f "$TMP/s-Q4_0.gguf" ] ||

@@ -237,7 +237,7 @@ START_TEST(golden_listings)
         k++;
     }
     ck_assert_uint_eq(k, ckpt_gguf_n_kv(ref));
-    ck_assert_uint_eq(n_source, 3); /* name, config and tokenizer digests */
+    ck_assert_uint_eq(n_source, 4); /* name, config and tokenizer digests, recipe */
     ckpt_gguf_close(ref);
     free(path);
 

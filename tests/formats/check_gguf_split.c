@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "formats/gguf.h"
+#include "formats/sha256.h"
 #include "testutil.h"
 
 /* Tensors of F32 rows: name i, ne0 floats each (bytes = 4 * ne0). */
@@ -22,13 +23,15 @@ static const int64_t ne0s[] = {25, 25, 25, 75, 13};
 
 static void tname(char *buf, size_t i) { snprintf(buf, 16, "t%zu.weight", i); }
 
-/* Write the 5 tensors with limits (0, 0: one file) to path; data byte k of
- * tensor i is (i * 31 + k) & 0xff. */
-static ckpt_status write_set(const char *path, uint64_t max_bytes, uint64_t max_tensors,
-                             bool force, ckpt_err *err)
+/* Write the 5 tensors with limits (0, 0: one file) to path, or hash them
+ * into *dg (not NULL: a digest-only writer); data byte k of tensor i is
+ * (i * 31 + k) & 0xff. */
+static ckpt_status write_or_hash(const char *path, uint64_t max_bytes, uint64_t max_tensors,
+                                 bool force, struct ckpt_gguf_digest *dg, ckpt_err *err)
 {
     ckpt_gguf_writer *w;
-    ckpt_status s = ckpt_gguf_writer_new(&w, path, force, err);
+    ckpt_status s = dg ? ckpt_gguf_writer_new_digest(&w, path, dg, err)
+                       : ckpt_gguf_writer_new(&w, path, force, err);
     if (s != CKPT_OK)
         return s;
     s = ckpt_gguf_writer_set_split(w, max_bytes, max_tensors, err);
@@ -53,6 +56,12 @@ static ckpt_status write_set(const char *path, uint64_t max_bytes, uint64_t max_
         return ckpt_gguf_writer_finish(w, err);
     ckpt_gguf_writer_free(w);
     return s;
+}
+
+static ckpt_status write_set(const char *path, uint64_t max_bytes, uint64_t max_tensors,
+                             bool force, ckpt_err *err)
+{
+    return write_or_hash(path, max_bytes, max_tensors, force, NULL, err);
 }
 
 static int count_files(const char *dir)
@@ -160,6 +169,68 @@ START_TEST(split_equals_single)
     tu_rmtree(dir);
     free(one);
     free(dir);
+}
+END_TEST
+
+/*
+ * A digest-only writer of a split set hashes, per part, exactly what the
+ * file writer writes there: its SHA-256 is coreutils' of the part, its
+ * metadata image is the part's header up to the tensor infos with a zero
+ * tensor count, its tensors' digests those of the part's tensor data; and
+ * nothing appears on disk.
+ */
+START_TEST(split_digest_per_part)
+{
+    static const uint64_t limits[][2] = {{0, 0}, {0, 2}, {250, 0}, {1, 0}};
+    for (size_t c = 0; c < sizeof limits / sizeof limits[0]; c++) {
+        char *dir = tu_tmpdir(), *out = tu_fmt("%s/d.gguf", dir);
+        ckpt_err err = {0};
+        struct ckpt_gguf_digest dg;
+        ck_assert_msg(write_or_hash(out, limits[c][0], limits[c][1], false, &dg, &err) ==
+                      CKPT_OK, "%s", err.msg);
+        ck_assert_int_eq(count_files(dir), 0);
+        ck_assert_int_eq(write_set(out, limits[c][0], limits[c][1], false, &err), CKPT_OK);
+        ck_assert_uint_eq(dg.n_files, (size_t)count_files(dir));
+        for (size_t k = 0; k < dg.n_files; k++) {
+            const struct ckpt_gguf_digest_file *f = &dg.files[k];
+            char *path = dg.n_files == 1 ? strdup(out) : malloc(4096), *cmd, *sum = NULL;
+            char hex[CKPT_SHA256_HEX];
+            if (dg.n_files > 1)
+                ck_assert(ckpt_gguf_split_path(path, 4096, out, (unsigned)k,
+                                               (unsigned)dg.n_files));
+            ck_assert_str_eq(f->name, path);
+            cmd = tu_fmt("sha256sum '%s'", path);
+            ck_assert_int_eq(tu_run(cmd, &sum, NULL), 0);
+            ckpt_sha256_hex(f->file, hex);
+            ck_assert_msg(strncmp(sum, hex, 64) == 0, "%s: %.64s, digest %s", path, sum, hex);
+            size_t size;
+            uint8_t *b = tu_read_file(path, &size);
+            ck_assert(b && f->meta_size >= 24 && f->meta_size <= size);
+            uint8_t zero[8] = {0};
+            ck_assert(memcmp(f->meta, b, 8) == 0 && memcmp(f->meta + 8, zero, 8) == 0 &&
+                      memcmp(f->meta + 16, b + 16, f->meta_size - 16) == 0);
+            ckpt_gguf *g;
+            ck_assert_int_eq(ckpt_gguf_open_file(&g, path, &err), CKPT_OK);
+            ck_assert_uint_eq(f->n_tensors, ckpt_gguf_n_tensors(g));
+            for (size_t i = 0; i < f->n_tensors; i++) {
+                const struct ckpt_gguf_tensor *t = ckpt_gguf_tensor(g, i);
+                char th[65];
+                tu_sha256_hex(t->data, t->n_bytes, th);
+                ckpt_sha256_hex(f->tensor[i], hex);
+                ck_assert_str_eq(f->names[i], t->name);
+                ck_assert_str_eq(th, hex);
+            }
+            ckpt_gguf_close(g);
+            free(b);
+            free(sum);
+            free(cmd);
+            free(path);
+        }
+        ckpt_gguf_digest_free(&dg);
+        tu_rmtree(dir);
+        free(out);
+        free(dir);
+    }
 }
 END_TEST
 
@@ -330,6 +401,7 @@ Suite *gguf_split_suite(void)
     tcase_add_test(w, split_one_file);
     tcase_add_test(w, split_outputs);
     tcase_add_test(w, split_names);
+    tcase_add_test(w, split_digest_per_part);
     suite_add_tcase(s, w);
     TCase *r = tcase_create("reader");
     tcase_add_test(r, split_hostile);

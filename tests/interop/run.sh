@@ -3,8 +3,9 @@
 # package.json and package-lock.json, the source of truth, and installed from
 # npm into BUILD_DIR/interop/node_modules once per lock file).
 # Each tests/interop/t_*.sh is run with BIN, TESTBIN (the test tools), TMP,
-# LLAMA (the driver command), INTEROP_DIR (where the *.mjs drivers and
-# node_modules are) and DATA set; it exits 0 on success, and lines
+# LLAMA (the driver command), SIGSTORE (sigstore-js as a verifier),
+# INTEROP_DIR (where the *.mjs drivers and node_modules are) and DATA
+# set; it exits 0 on success, and lines
 # it prints starting with "# " (measured figures) are shown.  INTEROP_JOBS
 # cases (default 2) run at once, each with its own TMP; the output is
 # printed in case order.  Without node the whole group is skipped, loudly.
@@ -49,9 +50,10 @@ trap 'rm -rf "$TMP"' EXIT INT TERM
 BIN=$build/bin
 TESTBIN=$build/tests
 LLAMA="node $dir/llama.mjs"
+SIGSTORE="node $dir/sigstore.mjs"
 INTEROP_DIR=$dir # the drivers (*.mjs) next to the installed modules
 DATA=$top/tests/data
-export BIN TESTBIN LLAMA DATA INTEROP_DIR
+export BIN TESTBIN LLAMA SIGSTORE DATA INTEROP_DIR
 jobs=${INTEROP_JOBS:-2}
 
 # start case $1 in the background; its status goes to $TMP/$name.rc

@@ -3,7 +3,8 @@
 #  - @huggingface/gguf (ggufAllShards) parses every file of the sets that
 #    ckpt-convert (f32, by tensor count) and ckpt-quant (Q4_K_M, by size)
 #    write: split.no / split.count (u16) and split.tensors.count (i32) in
-#    every file, the first file's other keys exactly the single file's,
+#    every file, the first file's other keys exactly the single file's
+#    (its recipe less the split limit it records),
 #    nothing else in the later ones, and every tensor's padded data
 #    (located by that parser's offsets) the same SHA-256 as in the file
 #    written without a split;
@@ -28,6 +29,21 @@ node --input-type=module -e '
     const [single, first] = process.argv.slice(1);
     const skip = new Set(["version", "tensor_count", "kv_count"]);
     const keys = (md) => Object.keys(md).filter((k) => !skip.has(k));
+    /* a value as text; the recipe of the set records its split limit (it
+     * changes the bytes), and is otherwise that of the single file */
+    const val = (md, k, set) => {
+        let v = md[k];
+        if (k === "general.source.ckpt.recipe") {
+            const r = JSON.parse(v), last = r.steps[r.steps.length - 1];
+            if (set && (last.split_max_tensors !== 7 || "split_max_size" in last))
+                fail(`recipe of the set: ${JSON.stringify(last)}, want split_max_tensors 7`);
+            if (!set && r.steps.some((st) => "split_max_tensors" in st || "split_max_size" in st))
+                fail("recipe of the single file records a split");
+            r.steps.forEach((st) => { delete st.split_max_tensors; });
+            v = JSON.stringify(r);
+        }
+        return JSON.stringify(v, (_, x) => typeof x === "bigint" ? String(x) : x);
+    };
     /* padded tensor data by name, as this parser locates it */
     function chunks(path, info) {
         const b = readFileSync(path), out = {};
@@ -59,8 +75,7 @@ node --input-type=module -e '
             fail(`${all.urls[i]}: keys ${got.length}, want ${exp.length}`);
         if (i === 0)
             for (const k of exp)
-                if (JSON.stringify(s.metadata[k], (_, x) => typeof x === "bigint" ? String(x) : x) !==
-                    JSON.stringify(one.metadata[k], (_, x) => typeof x === "bigint" ? String(x) : x))
+                if (val(s.metadata, k, true) !== val(one.metadata, k, false))
                     fail(`${k} differs`);
         const c = chunks(all.urls[i], s);
         for (const [name, h] of Object.entries(c)) {

@@ -1,0 +1,55 @@
+/*
+ * recipe.h - ckpt-quant's step of a file's recipe (formats/recipe.h): the
+ * mix and every option that changes the bytes, as given, with the digest
+ * of the importance matrix or calibration text.
+ *
+ * A quantization extends its input's recipe.  An input without one (a
+ * llama.cpp conversion) gets none: the output then stays llama-quantize's
+ * file byte for byte, which tests compare against.
+ */
+#ifndef CKPT_QUANT_RECIPE_H
+#define CKPT_QUANT_RECIPE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "../formats/gguf.h"
+#include "../kernels/err.h"
+#include "plan.h"
+
+struct ckpt_quant_step {
+    ckpt_mix mix;
+    bool pure, leave_output, allow_requantize;
+    int output_type, token_embd_type;       /* ckpt_type or -1 */
+    const char *const *tensor_types;        /* --tensor-type arguments as given */
+    size_t n_tensor_types;
+    const char *const *override_kv;         /* --override-kv arguments as given */
+    size_t n_override_kv;
+    const char *imatrix;                    /* --imatrix FILE (hashed), or NULL */
+    const char *imatrix_name;               /* what quantize.imatrix.file records */
+    const char *calib;                      /* --calib TEXT (hashed), or NULL */
+    int64_t calib_ctx, calib_chunks;        /* as given; <= 0 when not */
+    bool calib_on_dir;                      /* the text ran through a model directory (its
+                                               sliding window applies), not a GGUF */
+    uint64_t split_bytes, split_tensors;    /* the output's split limits (0: none) */
+};
+
+/*
+ * The recipe text for an output of source_meta (the input's keys) under
+ * o: the input's recipe with this step appended, or *out = NULL when the
+ * input has no recipe.  Caller frees *out.  Errors: hashing a file
+ * (CKPT_E_IO), a malformed input recipe (CKPT_E_FORMAT), CKPT_E_USAGE for
+ * a calibration text from standard input (it cannot be recorded),
+ * CKPT_E_NOMEM.
+ */
+ckpt_status ckpt_quant_recipe(char **out, const ckpt_gguf *source_meta,
+                              const struct ckpt_quant_step *o, ckpt_err *err);
+
+/* The step's options as JSON members of step (for the recipe, and for a
+ * replay to compare with).  Errors: CKPT_E_NOMEM. */
+ckpt_status ckpt_quant_step_fill(cJSON *step, const struct ckpt_quant_step *o, ckpt_err *err);
+
+#endif
