@@ -11,8 +11,10 @@
  * row with dot == NULL means "no such kernel: widen the row to f32 and use
  * the f32 dot" (dot.h), which is what the ref ISA does for every type: ref
  * stays the f32 oracle.  A new weight type plugs in with one row in the
- * avx2 table of dispatch.c (and its scalar twin here, which the tests
- * hold the SIMD kernel to).
+ * avx2 table of dispatch.c and its scalar twin here, in
+ * ckpt_vec_dot_table_ref: that table is the scalar ISA's, so the twin is
+ * both what the tests hold the SIMD kernel to and the default forward pass
+ * of a CPU without AVX2.
  *
  * Exactness: the integer block sums are exact, and every kernel combines
  * them in the float order its scalar reference documents, so an avx2
@@ -139,8 +141,8 @@ void ckpt_vec_tile_bf16_refx(const void *w, size_t row_bytes, const float *x, in
 void ckpt_act_quant_q8_0_avx2(const float *x, void *dst, int64_t n);
 void ckpt_act_quant_q8_K_avx2(const float *x, void *dst, int64_t n);
 
-/* The scalar table (every type above with its _ref kernel), for tests
- * and for ISAs that compute quantized-activation dots without SIMD. */
+/* The scalar table (every type above with its _ref kernel): the scalar
+ * ISA's (dispatch.h), and what the tests hold the avx2 rows to. */
 extern const struct ckpt_vec_dot ckpt_vec_dot_table_ref[CKPT_TYPE_COUNT];
 extern const struct ckpt_act_quant ckpt_act_quant_ref;
 
