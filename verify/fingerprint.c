@@ -302,6 +302,25 @@ static ckpt_status check_prompt(struct fp_ctx *c, const cJSON *p, size_t k, int6
     return s;
 }
 
+/* A failure across semantics may be the semantics' own difference (a
+ * quantized model's logits move with q8 activations): say so after err's
+ * message, and name an ISA of this CPU with the signed semantic. */
+static void note_semantics(ckpt_err *err, const char *isa, const char *sem, ckpt_isa mine)
+{
+    if (strcmp(sem, ckpt_isa_semantic(mine)) == 0)
+        return;
+    int same = -1;
+    for (int i = CKPT_ISA_COUNT - 1; i >= 0; i--)
+        if (ckpt_isa_available((ckpt_isa)i) && strcmp(sem, ckpt_isa_semantic((ckpt_isa)i)) == 0)
+            same = i == (int)ckpt_isa_default() || same < 0 ? i : same;
+    size_t len = strlen(err->msg);
+    snprintf(err->msg + len, sizeof err->msg - len,
+             "; signed under isa %.16s (semantic %.16s), checked under %s (%s)%s%s", isa, sem,
+             ckpt_isa_name(mine), ckpt_isa_semantic(mine),
+             same >= 0 ? ": check with CKPT_ISA=" : "",
+             same >= 0 ? ckpt_isa_name((ckpt_isa)same) : "");
+}
+
 ckpt_status ckpt_fingerprint_check(const cJSON *fp, const struct ckpt_fp_opts *o, ckpt_err *err)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(fp, "version");
@@ -336,17 +355,8 @@ ckpt_status ckpt_fingerprint_check(const cJSON *fp, const struct ckpt_fp_opts *o
     size_t i = 0;
     for (const cJSON *p = list->child; s == CKPT_OK && p; p = p->next, i++)
         s = check_prompt(&c, p, i, n_new, err);
-    if (s == CKPT_E_MISMATCH && sem && isa) {
-        const ckpt_isa mine = ckpt_model_isa(c.m);
-        if (strcmp(sem->valuestring, ckpt_isa_semantic(mine)) != 0) {
-            /* a failure across semantics may be the semantics' own difference */
-            size_t len = strlen(err->msg);
-            snprintf(err->msg + len, sizeof err->msg - len,
-                     "; signed under isa %.16s (semantic %.16s), checked under %s (%s): "
-                     "check with CKPT_ISA=%.16s", isa->valuestring, sem->valuestring,
-                     ckpt_isa_name(mine), ckpt_isa_semantic(mine), isa->valuestring);
-        }
-    }
+    if (s == CKPT_E_MISMATCH && sem && isa)
+        note_semantics(err, isa->valuestring, sem->valuestring, ckpt_model_isa(c.m));
     close_ctx(&c);
     return s;
 }

@@ -210,6 +210,37 @@ START_TEST(avx2_act_quant_bytes)
 }
 END_TEST
 
+/* The scalar ISA's table is the scalar twins: a row for every weight type
+ * listed above (the k-quants, the 32-element types, IQ4_NL, F16/BF16/F32),
+ * each with the activation type of the avx2 row, and no weight type that
+ * avx2 dots with quantized activations and scalar would widen; the
+ * reference activation quantizers (the bytes of avx2's, see above). */
+START_TEST(scalar_isa_has_every_twin)
+{
+    const struct ckpt_kernels *k = ckpt_kernels_of(CKPT_ISA_SCALAR);
+    ck_assert_ptr_nonnull(k);
+    ck_assert_ptr_eq(k->vec_dot, ckpt_vec_dot_table_ref);
+    ck_assert_ptr_eq(k->act_quant, &ckpt_act_quant_ref);
+    /* ggml's pairing: k-quants with q8_K, 32-element blocks with q8_0 */
+    for (int i = 0; i < N_TYPES; i++) {
+        const ckpt_type t = types[i];
+        const ckpt_type want = t == CKPT_TYPE_F32 || t == CKPT_TYPE_F16 || t == CKPT_TYPE_BF16
+                                   ? CKPT_TYPE_F32
+                               : ckpt_type_traits(t)->block_elems == 256 ? CKPT_TYPE_Q8_K
+                                                                         : CKPT_TYPE_Q8_0;
+        ck_assert_msg(k->vec_dot[t].dot != NULL, "%s", ckpt_type_name(t));
+        ck_assert_int_eq(k->vec_dot[t].act, want);
+    }
+    const struct ckpt_vec_dot *avx2 = avx2_row(CKPT_TYPE_F32);
+    for (int t = 0; avx2 && t < CKPT_TYPE_COUNT; t++) {
+        const struct ckpt_vec_dot *a = avx2_row((ckpt_type)t);
+        ck_assert_msg(!a->dot == !k->vec_dot[t].dot, "type %d: a row in one table only", t);
+        if (a->dot)
+            ck_assert_int_eq(a->act, k->vec_dot[t].act);
+    }
+}
+END_TEST
+
 START_TEST(act_row_bytes)
 {
     ck_assert_uint_eq(ckpt_act_row_bytes(CKPT_TYPE_Q8_K, 512), 2 * 292);
@@ -271,6 +302,7 @@ Suite *vec_dot_suite(void)
     tcase_add_test(tc, avx2_act_quant_bytes);
     tcase_add_loop_test(tc, refx_equals_scalar_ref, 0, 12);
     tcase_add_test(tc, act_row_bytes);
+    tcase_add_test(tc, scalar_isa_has_every_twin);
     suite_add_tcase(s, tc);
     return s;
 }
