@@ -197,6 +197,12 @@ START_TEST(damaged_tensor_fails_naming_prompt_and_step)
     o.model = bad;
     ck_assert_int_eq(ckpt_fingerprint_check(fp, &o, &err), CKPT_E_MISMATCH);
     ck_assert_msg(strstr(err.msg, "prompt ") && strstr(err.msg, "step "), "%s", err.msg);
+    ck_assert_msg(!strstr(err.msg, "signed under"), "same semantic: %s", err.msg);
+    /* fingerprints made before isa and semantic were recorded still check */
+    cJSON_DeleteItemFromObjectCaseSensitive(fp, "isa");
+    cJSON_DeleteItemFromObjectCaseSensitive(fp, "semantic");
+    o.model = src;
+    ck_assert_msg(ckpt_fingerprint_check(fp, &o, &err) == CKPT_OK, "%s", err.msg);
     cJSON_Delete(fp);
     tu_rmtree(tmp);
     free(cmd);
@@ -219,6 +225,10 @@ START_TEST(malformed_fingerprint_refused)
         "\"text\":7}]}",
         "{\"version\":1,\"tokens\":4,\"top_k\":4,\"quantum\":0.0625,\"prompts\":[{\"ids\":[1],"
         "\"text\":\"a\",\"generated\":[1,2]}]}",
+        "{\"version\":1,\"tokens\":4,\"top_k\":4,\"quantum\":0.0625,\"prompts\":[{\"ids\":[1],"
+        "\"text\":\"a\"}],\"isa\":7,\"semantic\":\"q8\"}",
+        "{\"version\":1,\"tokens\":4,\"top_k\":4,\"quantum\":0.0625,\"prompts\":[{\"ids\":[1],"
+        "\"text\":\"a\"}],\"isa\":\"avx2\",\"semantic\":[]}",
     };
     char *path = tu_data("golden/tiny-mistral/quant-Q4_K_M.gguf");
     struct ckpt_fp_opts o = {.model = path, .threads = 1, .isa = -1};
