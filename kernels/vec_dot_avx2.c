@@ -402,20 +402,25 @@ static inline float one_bf16(const uint8_t *p)
  * adding each step (fused or not), the n%8 last products added to lanes
  * 0.. in order, the lanes reduced as vec_dot.c does (vec_dot.h).  RM rows
  * of ES-byte elements x RP positions; LD widens 8 elements, ONE one. */
+/* Fully unrolled tile loops keep the accumulators in registers (gcc -O2
+ * unrolls nothing by itself and leaves acc[][] on the stack, a load and a
+ * store around every multiply-add); unrolling changes no operation. */
+#define UNROLL _Pragma("GCC unroll 16")
+
 #define TILE_BODY(RM, RP, ES, LD, ONE, MAC)                                                        \
     do {                                                                                           \
         __m256 acc[RM][RP];                                                                        \
-        for (int r = 0; r < RM; r++)                                                               \
-            for (int p = 0; p < RP; p++)                                                           \
+        UNROLL for (int r = 0; r < RM; r++)                                                        \
+            UNROLL for (int p = 0; p < RP; p++)                                                    \
                 acc[r][p] = _mm256_setzero_ps();                                                   \
         int64_t i = 0;                                                                             \
         for (; i + 8 <= n; i += 8) {                                                               \
             __m256 xv[RP];                                                                         \
-            for (int p = 0; p < RP; p++)                                                           \
+            UNROLL for (int p = 0; p < RP; p++)                                                    \
                 xv[p] = _mm256_loadu_ps(x + p * ldx + i);                                          \
-            for (int r = 0; r < RM; r++) {                                                         \
+            UNROLL for (int r = 0; r < RM; r++) {                                                  \
                 const __m256 wv = LD(w + r * row_bytes + (size_t)i * ES);                         \
-                for (int p = 0; p < RP; p++)                                                       \
+                UNROLL for (int p = 0; p < RP; p++)                                                \
                     acc[r][p] = MAC(acc[r][p], wv, xv[p]);                                         \
             }                                                                                      \
         }                                                                                          \
@@ -472,6 +477,7 @@ ROW_KERNELS(ckpt_vec_dot_f16_f32_refx, ckpt_vec_tile_f16_refx, mac_ref, 2, ld_f1
 ROW_KERNELS(ckpt_vec_dot_bf16_f32_refx, ckpt_vec_tile_bf16_refx, mac_ref, 2, ld_bf16, one_bf16)
 #undef ROW_KERNELS
 #undef TILE_BODY
+#undef UNROLL
 
 /* ==== activation quantizers (the bytes of the _ref quantizers) ==== */
 
