@@ -19,6 +19,12 @@
 
 #define QK_K 256
 
+/* Fully unrolled short loops keep per-position accumulators and unpacked
+ * weights in registers (gcc -O2 unrolls nothing by itself and leaves such
+ * arrays on the stack, a load and a store around every operation);
+ * unrolling changes no operation and no bit. */
+#define UNROLL _Pragma("GCC unroll 16")
+
 static inline int32_t hsum_i32(__m256i v)
 {
     __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
@@ -116,7 +122,7 @@ static inline __m256i q4k_sums(const __m256i lo[4], const __m256i hi[4], const u
                                const struct k4_scales *u)
 {
     __m256i acc = _mm256_setzero_si256();
-    for (int j = 0; j < 4; j++) {
+    UNROLL for (int j = 0; j < 4; j++) {
         __m256i p0 = _mm256_maddubs_epi16(lo[j], load256(y + 64 * j));
         __m256i p1 = _mm256_maddubs_epi16(hi[j], load256(y + 64 * j + 32));
         p0 = _mm256_madd_epi16(p0, k4_scale(u, 2 * j));
@@ -129,7 +135,7 @@ static inline __m256i q4k_sums(const __m256i lo[4], const __m256i hi[4], const u
 static inline void q4k_nibbles(const uint8_t *qs, __m256i lo[4], __m256i hi[4])
 {
     const __m256i m4 = _mm256_set1_epi8(0xF);
-    for (int j = 0; j < 4; j++) {
+    UNROLL for (int j = 0; j < 4; j++) {
         const __m256i q = load256(qs + 32 * j);
         lo[j] = _mm256_and_si256(q, m4);
         hi[j] = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
@@ -165,7 +171,7 @@ void ckpt_vec_dot4_q4_K_q8_K_avx2(const void *vw, const void *va, size_t stride,
         __m256i lo[4], hi[4];
         q4k_nibbles(w + 16, lo, hi);
         const float dw = f16_at(w), mw = f16_at(w + 2);
-        for (int k = 0; k < 4; k++) {
+        UNROLL for (int k = 0; k < 4; k++) {
             const uint8_t *ak = a + k * stride;
             const int32_t sumi = hsum_i32(q4k_sums(lo, hi, ak + Q8K_QS, &u));
             const int32_t summ = k4_mins_dot(ak, &u);
@@ -239,7 +245,7 @@ static inline void q6k_scales(const uint8_t *w, __m256i pairs[8], __m256i *all)
 {
     int8_t sc[16];
     memcpy(sc, w + 192, 16);
-    for (int g = 0; g < 8; g++)
+    UNROLL for (int g = 0; g < 8; g++)
         pairs[g] = scale_pair(sc[2 * g], sc[2 * g + 1]);
     *all = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(w + 192)));
 }
@@ -278,18 +284,18 @@ void ckpt_vec_dot4_q6_K_q8_K_avx2(const void *vw, const void *va, size_t stride,
         q6k_scales(w, pairs, &all);
         __m256i acc[4] = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(),
                           _mm256_setzero_si256()};
-        for (int h = 0; h < 2; h++) {
+        UNROLL for (int h = 0; h < 2; h++) {
             __m256i q[4];
             q6k_half(w + 64 * h, w + 128 + 32 * h, q);
-            for (int g = 0; g < 4; g++)
-                for (int k = 0; k < 4; k++) {
+            UNROLL for (int g = 0; g < 4; g++)
+                UNROLL for (int k = 0; k < 4; k++) {
                     const uint8_t *y = a + k * stride + Q8K_QS + 128 * h + 32 * g;
                     const __m256i p = _mm256_maddubs_epi16(q[g], load256(y));
                     acc[k] = _mm256_add_epi32(acc[k], _mm256_madd_epi16(p, pairs[4 * h + g]));
                 }
         }
         const float dw = f16_at(w + 208);
-        for (int k = 0; k < 4; k++) {
+        UNROLL for (int k = 0; k < 4; k++) {
             const uint8_t *ak = a + k * stride;
             const int32_t sumi = hsum_i32(acc[k]) - 32 * bsums_dot(ak, all);
             sumf[k] += dw * q8k_d(ak) * (float)sumi;
@@ -329,7 +335,7 @@ void ckpt_vec_dot4_q8_0_q8_0_avx2(const void *vw, const void *va, size_t stride,
         const __m256i x = load256(w + 2);
         const __m256i ax = _mm256_sign_epi8(x, x);
         const float dw = f16_at(w);
-        for (int k = 0; k < 4; k++) {
+        UNROLL for (int k = 0; k < 4; k++) {
             const uint8_t *ak = a + k * stride;
             const __m256i sy = _mm256_sign_epi8(load256(ak + 2), x);
             const __m256i p =
@@ -402,11 +408,6 @@ static inline float one_bf16(const uint8_t *p)
  * adding each step (fused or not), the n%8 last products added to lanes
  * 0.. in order, the lanes reduced as vec_dot.c does (vec_dot.h).  RM rows
  * of ES-byte elements x RP positions; LD widens 8 elements, ONE one. */
-/* Fully unrolled tile loops keep the accumulators in registers (gcc -O2
- * unrolls nothing by itself and leaves acc[][] on the stack, a load and a
- * store around every multiply-add); unrolling changes no operation. */
-#define UNROLL _Pragma("GCC unroll 16")
-
 #define TILE_BODY(RM, RP, ES, LD, ONE, MAC)                                                        \
     do {                                                                                           \
         __m256 acc[RM][RP];                                                                        \
