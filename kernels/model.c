@@ -422,40 +422,35 @@ static void mm_rows(void *ctx, int64_t begin, int64_t end, int thread)
 }
 
 #define MM_TILE_BYTES 16384 /* weight rows kept in cache while every position passes */
-#define MM_PANEL_BYTES 196608 /* f32 activations of a position panel, kept in L2 */
+#define MM_PANEL_BYTES 393216 /* f32 activations of a position panel, kept in L2 */
 
 /* Rows r0..r1 of w against every position with the f32 tile kernel, one
  * panel of positions at a time: the panel's activations stay in L2 while
  * the rows stream past it (all positions at once would read every
- * activation from memory again for each four rows).  Within a panel, four
- * rows by three positions at a time (each weight load feeds three
- * products, each activation load four), one position at a time at the
- * end of the panel, single dots for the last rows.  Every value is the
- * row's single dot: the panel size changes no bit. */
+ * activation from memory again for each four rows).  Four rows by the
+ * whole panel per call (the kernel widens each block of the rows once for
+ * the panel), single dots for the last rows.  Every value is the row's
+ * single dot: the panel size changes no bit. */
 static void mm_tile_rows(const struct mm_job *j, int64_t r0, int64_t r1)
 {
     const struct ckpt_wview *w = j->w;
     const float *x = (const float *)(const void *)j->act;
     const uint8_t *base = w->data;
-    int64_t panel = MM_PANEL_BYTES / (int64_t)j->act_stride / 3 * 3;
-    if (panel < 3)
-        panel = 3;
+    int64_t panel = MM_PANEL_BYTES / (int64_t)j->act_stride;
+    panel = panel < 3 ? 3 : panel > CKPT_VEC_TILE_NP_MAX ? CKPT_VEC_TILE_NP_MAX : panel;
+    float v[4 * CKPT_VEC_TILE_NP_MAX];
     for (int64_t p0 = 0; p0 < j->nx; p0 += panel) {
-        const int64_t p1 = j->nx - p0 < panel ? j->nx : p0 + panel;
+        const int np = (int)(j->nx - p0 < panel ? j->nx - p0 : panel);
         int64_t r = r0;
         for (; r + 4 <= r1; r += 4) {
-            const uint8_t *wr = base + (size_t)r * w->row_bytes;
-            float v[12];
-            for (int64_t p = p0; p < p1; p += p + 3 <= p1 ? 3 : 1) {
-                const int np = p + 3 <= p1 ? 3 : 1;
-                j->tile(wr, w->row_bytes, x + p * j->ldx, j->ldx, w->ne[0], np, v);
-                for (int rr = 0; rr < 4; rr++)
-                    for (int pp = 0; pp < np; pp++)
-                        j->out[(p + pp) * j->ldo + out_row(w, r + rr)] = v[rr * np + pp];
-            }
+            j->tile(base + (size_t)r * w->row_bytes, w->row_bytes, x + p0 * j->ldx, j->ldx,
+                    w->ne[0], np, v);
+            for (int rr = 0; rr < 4; rr++)
+                for (int pp = 0; pp < np; pp++)
+                    j->out[(p0 + pp) * j->ldo + out_row(w, r + rr)] = v[rr * np + pp];
         }
         for (; r < r1; r++)
-            for (int64_t p = p0; p < p1; p++)
+            for (int64_t p = p0; p < p0 + np; p++)
                 j->out[p * j->ldo + out_row(w, r)] =
                     j->dot(base + (size_t)r * w->row_bytes, x + p * j->ldx, w->ne[0]);
     }

@@ -42,8 +42,12 @@ typedef void (*ckpt_vec_dot4_fn)(const void *w, const void *a, size_t a_stride, 
                                  float out[4]);
 
 /* For f32 activations: dots of four consecutive weight rows (w + r*row_bytes)
- * with np (1 or 3) activation rows x + p*ldx, into out[r*np + p]; each
- * value bit for bit what the row's dot gives. */
+ * with np (1..CKPT_VEC_TILE_NP_MAX) activation rows x + p*ldx, into
+ * out[r*np + p]; each value bit for bit what the row's dot gives.  The
+ * kernel walks the row length in blocks (cache blocking: a block of the
+ * four rows is widened to f32 once, in L1, and serves every position, in
+ * register tiles of three). */
+#define CKPT_VEC_TILE_NP_MAX 48
 typedef void (*ckpt_vec_tile_fn)(const void *w, size_t row_bytes, const float *x, int64_t ldx,
                                  int64_t n, int np, float *out);
 

@@ -406,34 +406,48 @@ static inline float one_bf16(const uint8_t *p)
 
 /* One accumulator per (row, position) over 8-element steps, MAC(acc, w, x)
  * adding each step (fused or not), the n%8 last products added to lanes
- * 0.. in order, the lanes reduced as vec_dot.c does (vec_dot.h).  RM rows
- * of ES-byte elements x RP positions; LD widens 8 elements, ONE one. */
-#define TILE_BODY(RM, RP, ES, LD, ONE, MAC)                                                        \
+ * 0.. in order, the lanes reduced as vec_dot.c does (vec_dot.h).  The
+ * single dot: ES-byte elements, LD widens 8 of them, ONE one. */
+#define DOT_BODY(ES, LD, ONE, MAC)                                                                 \
     do {                                                                                           \
-        __m256 acc[RM][RP];                                                                        \
-        UNROLL for (int r = 0; r < RM; r++)                                                        \
-            UNROLL for (int p = 0; p < RP; p++)                                                    \
-                acc[r][p] = _mm256_setzero_ps();                                                   \
+        __m256 lane = _mm256_setzero_ps();                                                         \
         int64_t i = 0;                                                                             \
-        for (; i + 8 <= n; i += 8) {                                                               \
+        for (; i + 8 <= n; i += 8)                                                                 \
+            lane = MAC(lane, LD(w + (size_t)i * ES), _mm256_loadu_ps(x + i));                     \
+        float l[8];                                                                                \
+        _mm256_storeu_ps(l, lane);                                                                 \
+        for (int64_t k = i; k < n; k++)                                                            \
+            l[k - i] += ONE(w + (size_t)k * ES) * x[k];                                            \
+        return ((l[0] + l[4]) + (l[2] + l[6])) + ((l[1] + l[5]) + (l[3] + l[7]));                 \
+    } while (0)
+
+/* Elements of the four rows' block that a tile widens to f32 once (4 KiB,
+ * in L1) and then multiplies with every position it was given. */
+#define TILE_KB 256
+
+/* Four rows of the widened block wf (TILE_KB floats apart) with RP
+ * positions x + p*ldx over len elements (a multiple of 8), continuing the
+ * lanes acc[(p*4 + r)*8 ..] in registers: each weight load feeds RP
+ * products, each activation load four. */
+#define TILE_BLOCK_BODY(RP, MAC)                                                                   \
+    do {                                                                                           \
+        __m256 lane[4][RP];                                                                        \
+        UNROLL for (int r = 0; r < 4; r++)                                                         \
+            UNROLL for (int p = 0; p < RP; p++)                                                    \
+                lane[r][p] = _mm256_loadu_ps(acc + (p * 4 + r) * 8);                               \
+        for (int64_t i = 0; i < len; i += 8) {                                                     \
             __m256 xv[RP];                                                                         \
             UNROLL for (int p = 0; p < RP; p++)                                                    \
                 xv[p] = _mm256_loadu_ps(x + p * ldx + i);                                          \
-            UNROLL for (int r = 0; r < RM; r++) {                                                  \
-                const __m256 wv = LD(w + r * row_bytes + (size_t)i * ES);                         \
+            UNROLL for (int r = 0; r < 4; r++) {                                                   \
+                const __m256 wv = _mm256_loadu_ps(wf + r * TILE_KB + i);                          \
                 UNROLL for (int p = 0; p < RP; p++)                                                \
-                    acc[r][p] = MAC(acc[r][p], wv, xv[p]);                                         \
+                    lane[r][p] = MAC(lane[r][p], wv, xv[p]);                                       \
             }                                                                                      \
         }                                                                                          \
-        for (int r = 0; r < RM; r++)                                                               \
-            for (int p = 0; p < RP; p++) {                                                         \
-                float l[8];                                                                        \
-                _mm256_storeu_ps(l, acc[r][p]);                                                    \
-                for (int64_t k = i; k < n; k++)                                                    \
-                    l[k - i] += ONE(w + r * row_bytes + (size_t)k * ES) * x[p * ldx + k];          \
-                out[r * RP + p] =                                                                  \
-                    ((l[0] + l[4]) + (l[2] + l[6])) + ((l[1] + l[5]) + (l[3] + l[7]));             \
-            }                                                                                      \
+        UNROLL for (int r = 0; r < 4; r++)                                                         \
+            UNROLL for (int p = 0; p < RP; p++)                                                    \
+                _mm256_storeu_ps(acc + (p * 4 + r) * 8, lane[r][p]);                               \
     } while (0)
 
 /* avx2: fused multiply-add; ref (the *_refx kernels): multiply, round, add */
@@ -447,37 +461,90 @@ static inline __m256 mac_ref(__m256 acc, __m256 w, __m256 x)
     return _mm256_add_ps(acc, _mm256_mul_ps(w, x));
 }
 
-/* The single dot and the register tiles of one element type, both in the
- * order TILE_BODY gives with MAC. */
-#define ROW_KERNELS(DOT, TILE, MAC, ES, LD, ONE)                                                   \
-    float DOT(const void *vw, const void *va, int64_t n)                                           \
-    {                                                                                              \
-        const uint8_t *w = vw;                                                                     \
-        const float *x = va;                                                                       \
-        const size_t row_bytes = 0;                                                                \
-        const int64_t ldx = 0;                                                                     \
-        float out[1];                                                                              \
-        TILE_BODY(1, 1, ES, LD, ONE, MAC);                                                         \
-        return out[0];                                                                             \
-    }                                                                                              \
+static void tile_block_fma(const float *wf, const float *x, int64_t ldx, int64_t len, int rp,
+                           float *acc)
+{
+    if (rp == 3)
+        TILE_BLOCK_BODY(3, mac_fma);
+    else
+        TILE_BLOCK_BODY(1, mac_fma);
+}
+
+static void tile_block_ref(const float *wf, const float *x, int64_t ldx, int64_t len, int rp,
+                           float *acc)
+{
+    if (rp == 3)
+        TILE_BLOCK_BODY(3, mac_ref);
+    else
+        TILE_BLOCK_BODY(1, mac_ref);
+}
+
+/* The tile of four rows and np positions (vec_dot.h): the row length in
+ * blocks of TILE_KB, each block of the four rows widened once (F16C, or
+ * the bf16 shift: exact) and passed by every position, three at a time,
+ * the lanes carried in acc between blocks; then per output the tail and
+ * the reduction of the single dot.  The same operations on each lane as
+ * the dot, in the same order: the same bits. */
+#define TILE_DEF(TILE, BLOCK, ES, LD, ONE)                                                         \
     void TILE(const void *vw, size_t row_bytes, const float *x, int64_t ldx, int64_t n, int np,    \
               float *out)                                                                          \
     {                                                                                              \
         const uint8_t *w = vw;                                                                     \
-        if (np == 3)                                                                               \
-            TILE_BODY(4, 3, ES, LD, ONE, MAC);                                                     \
-        else                                                                                       \
-            TILE_BODY(4, 1, ES, LD, ONE, MAC);                                                     \
+        float acc[CKPT_VEC_TILE_NP_MAX * 4 * 8];                                                   \
+        float wf[4 * TILE_KB];                                                                     \
+        const int64_t n8 = n / 8 * 8;                                                              \
+        memset(acc, 0, (size_t)np * 4 * 8 * sizeof(float));                                       \
+        for (int64_t kb = 0; kb < n8; kb += TILE_KB) {                                             \
+            const int64_t len = n8 - kb < TILE_KB ? n8 - kb : TILE_KB;                             \
+            for (int r = 0; r < 4; r++)                                                            \
+                for (int64_t i = 0; i < len; i += 8)                                               \
+                    _mm256_storeu_ps(wf + r * TILE_KB + i,                                         \
+                                     LD(w + r * row_bytes + (size_t)(kb + i) * ES));               \
+            /* the next block's lines on their way while this one computes */                     \
+            for (int r = 0; kb + TILE_KB < n8 && r < 4; r++)                                       \
+                for (int64_t i = 0; i < TILE_KB * ES; i += 64)                                     \
+                    _mm_prefetch((const char *)w + r * row_bytes + (size_t)(kb + TILE_KB) * ES + i, \
+                                 _MM_HINT_T0);                                                     \
+            for (int p = 0; p < np; p += p + 3 <= np ? 3 : 1)                                      \
+                BLOCK(wf, x + p * ldx + kb, ldx, len, p + 3 <= np ? 3 : 1, acc + p * 4 * 8);       \
+        }                                                                                          \
+        for (int p = 0; p < np; p++)                                                               \
+            for (int r = 0; r < 4; r++) {                                                          \
+                float *l = acc + (p * 4 + r) * 8;                                                  \
+                for (int64_t k = n8; k < n; k++)                                                   \
+                    l[k - n8] += ONE(w + r * row_bytes + (size_t)k * ES) * x[p * ldx + k];        \
+                out[r * np + p] =                                                                  \
+                    ((l[0] + l[4]) + (l[2] + l[6])) + ((l[1] + l[5]) + (l[3] + l[7]));             \
+            }                                                                                      \
     }
 
-ROW_KERNELS(ckpt_vec_dot_f32_f32_avx2, ckpt_vec_tile_f32_avx2, mac_fma, 4, ld_f32, one_f32)
-ROW_KERNELS(ckpt_vec_dot_f16_f32_avx2, ckpt_vec_tile_f16_avx2, mac_fma, 2, ld_f16, one_f16)
-ROW_KERNELS(ckpt_vec_dot_bf16_f32_avx2, ckpt_vec_tile_bf16_avx2, mac_fma, 2, ld_bf16, one_bf16)
-ROW_KERNELS(ckpt_vec_dot_f32_f32_refx, ckpt_vec_tile_f32_refx, mac_ref, 4, ld_f32, one_f32)
-ROW_KERNELS(ckpt_vec_dot_f16_f32_refx, ckpt_vec_tile_f16_refx, mac_ref, 2, ld_f16, one_f16)
-ROW_KERNELS(ckpt_vec_dot_bf16_f32_refx, ckpt_vec_tile_bf16_refx, mac_ref, 2, ld_bf16, one_bf16)
+/* The single dot and the tiles of one element type, in the same order. */
+#define ROW_KERNELS(DOT, TILE, MAC, BLOCK, ES, LD, ONE)                                            \
+    float DOT(const void *vw, const void *va, int64_t n)                                           \
+    {                                                                                              \
+        const uint8_t *w = vw;                                                                     \
+        const float *x = va;                                                                       \
+        DOT_BODY(ES, LD, ONE, MAC);                                                                \
+    }                                                                                              \
+    TILE_DEF(TILE, BLOCK, ES, LD, ONE)
+
+ROW_KERNELS(ckpt_vec_dot_f32_f32_avx2, ckpt_vec_tile_f32_avx2, mac_fma, tile_block_fma, 4, ld_f32,
+            one_f32)
+ROW_KERNELS(ckpt_vec_dot_f16_f32_avx2, ckpt_vec_tile_f16_avx2, mac_fma, tile_block_fma, 2, ld_f16,
+            one_f16)
+ROW_KERNELS(ckpt_vec_dot_bf16_f32_avx2, ckpt_vec_tile_bf16_avx2, mac_fma, tile_block_fma, 2,
+            ld_bf16, one_bf16)
+ROW_KERNELS(ckpt_vec_dot_f32_f32_refx, ckpt_vec_tile_f32_refx, mac_ref, tile_block_ref, 4, ld_f32,
+            one_f32)
+ROW_KERNELS(ckpt_vec_dot_f16_f32_refx, ckpt_vec_tile_f16_refx, mac_ref, tile_block_ref, 2, ld_f16,
+            one_f16)
+ROW_KERNELS(ckpt_vec_dot_bf16_f32_refx, ckpt_vec_tile_bf16_refx, mac_ref, tile_block_ref, 2,
+            ld_bf16, one_bf16)
 #undef ROW_KERNELS
-#undef TILE_BODY
+#undef TILE_DEF
+#undef TILE_BLOCK_BODY
+#undef DOT_BODY
+#undef TILE_KB
 #undef UNROLL
 
 /* ==== activation quantizers (the bytes of the _ref quantizers) ==== */
