@@ -104,6 +104,8 @@ void ckpt_act_quant_q8_K_ref(const float *x, void *dst, int64_t n);
 
 /* ==== AVX2 siblings (vec_dot_avx2.c; only when ckpt_isa_available(AVX2)) ==== */
 
+float ckpt_vec_dot_q2_K_q8_K_avx2(const void *w, const void *a, int64_t n);
+float ckpt_vec_dot_q3_K_q8_K_avx2(const void *w, const void *a, int64_t n);
 float ckpt_vec_dot_q4_K_q8_K_avx2(const void *w, const void *a, int64_t n);
 float ckpt_vec_dot_q5_K_q8_K_avx2(const void *w, const void *a, int64_t n);
 float ckpt_vec_dot_q6_K_q8_K_avx2(const void *w, const void *a, int64_t n);
