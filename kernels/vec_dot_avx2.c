@@ -444,6 +444,90 @@ float ckpt_vec_dot_q4_0_q8_0_avx2(const void *vw, const void *va, int64_t n)
     return reduce_lanes(acc);
 }
 
+/* The 32 nibbles of a 16-byte q4-style block in element order: low
+ * nibbles are elements 0..15, high nibbles 16..31. */
+static inline __m256i nibbles32(const uint8_t *qs)
+{
+    const __m128i m4 = _mm_set1_epi8(0xF);
+    const __m128i b = _mm_loadu_si128((const __m128i *)qs);
+    return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(b, 4), m4), _mm_and_si128(b, m4));
+}
+
+/* 0x10 in byte j where bit j of the little-endian u32 at p is set (the
+ * 5th bits of q5_0/q5_1). */
+static inline __m256i fifth_bits(const uint8_t *p)
+{
+    uint32_t x;
+    memcpy(&x, p, 4);
+    const __m256i spread = _mm256_set_epi64x(0x0303030303030303, 0x0202020202020202,
+                                             0x0101010101010101, 0x0000000000000000);
+    const __m256i bit = _mm256_set1_epi64x((long long)0x8040201008040201ull);
+    const __m256i b = _mm256_and_si256(_mm256_shuffle_epi8(_mm256_set1_epi32((int)x), spread), bit);
+    return _mm256_and_si256(_mm256_cmpeq_epi8(b, bit), _mm256_set1_epi8(0x10));
+}
+
+/* Symmetric 32-blocks (q5_0, iq4_nl): per block the signed values q, then
+ * per lane acc += (d_w * d_a) * lane_sum, as q4_0 and the scalar twin. */
+float ckpt_vec_dot_q5_0_q8_0_avx2(const void *vw, const void *va, int64_t n)
+{
+    const uint8_t *w = vw, *a = va;
+    const __m256i sixteen = _mm256_set1_epi8(16);
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t i = 0; i < n / 32; i++, w += sizeof(block_q5_0), a += sizeof(block_q8_0)) {
+        const __m256i q = _mm256_sub_epi8(_mm256_or_si256(nibbles32(w + 6), fifth_bits(w + 2)),
+                                          sixteen);
+        const __m256 dd = _mm256_set1_ps(f16_at(w) * f16_at(a));
+        acc = _mm256_add_ps(acc, _mm256_mul_ps(dd, lane_sums(q, load256(a + 2))));
+    }
+    return reduce_lanes(acc);
+}
+
+float ckpt_vec_dot_iq4_nl_q8_0_avx2(const void *vw, const void *va, int64_t n)
+{
+    const uint8_t *w = vw, *a = va;
+    const __m256i levels =
+        _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)ckpt_kvalues_iq4nl));
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t i = 0; i < n / 32; i++, w += sizeof(block_iq4_nl), a += sizeof(block_q8_0)) {
+        const __m256i q = _mm256_shuffle_epi8(levels, nibbles32(w + 2));
+        const __m256 dd = _mm256_set1_ps(f16_at(w) * f16_at(a));
+        acc = _mm256_add_ps(acc, _mm256_mul_ps(dd, lane_sums(q, load256(a + 2))));
+    }
+    return reduce_lanes(acc);
+}
+
+/* Blocks with an offset (q4_1, q5_1): unsigned q, so per lane
+ * acc += (d_w * d_a) * sum(q y) + (m_w * d_a) * sum(y), the scalar twin's
+ * expression. */
+static inline __m256 offset_block(__m256 acc, __m256i q, const uint8_t *w, const uint8_t *a)
+{
+    const __m256i y = load256(a + 2), ones16 = _mm256_set1_epi16(1);
+    const __m256i s = _mm256_madd_epi16(_mm256_maddubs_epi16(q, y), ones16);
+    const __m256i sy = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi8(1), y), ones16);
+    const float dy = f16_at(a);
+    const __m256 dd = _mm256_set1_ps(f16_at(w) * dy), md = _mm256_set1_ps(f16_at(w + 2) * dy);
+    return _mm256_add_ps(acc, _mm256_add_ps(_mm256_mul_ps(dd, _mm256_cvtepi32_ps(s)),
+                                            _mm256_mul_ps(md, _mm256_cvtepi32_ps(sy))));
+}
+
+float ckpt_vec_dot_q4_1_q8_0_avx2(const void *vw, const void *va, int64_t n)
+{
+    const uint8_t *w = vw, *a = va;
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t i = 0; i < n / 32; i++, w += sizeof(block_q4_1), a += sizeof(block_q8_0))
+        acc = offset_block(acc, nibbles32(w + 4), w, a);
+    return reduce_lanes(acc);
+}
+
+float ckpt_vec_dot_q5_1_q8_0_avx2(const void *vw, const void *va, int64_t n)
+{
+    const uint8_t *w = vw, *a = va;
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t i = 0; i < n / 32; i++, w += sizeof(block_q5_1), a += sizeof(block_q8_0))
+        acc = offset_block(acc, _mm256_or_si256(nibbles32(w + 8), fifth_bits(w + 4)), w, a);
+    return reduce_lanes(acc);
+}
+
 /* ==== F32 / F16 / BF16 x f32 ==== */
 
 static inline __m256 ld_f32(const uint8_t *p)
