@@ -126,6 +126,8 @@ void ckpt_vec_tile_bf16_avx2(const void *w, size_t row_bytes, const float *x, in
                              int64_t n, int np, float *out);
 void ckpt_vec_dot4_q4_K_q8_K_avx2(const void *w, const void *a, size_t a_stride, int64_t n,
                                   float out[4]);
+void ckpt_vec_dot4_q3_K_q8_K_avx2(const void *w, const void *a, size_t a_stride, int64_t n,
+                                  float out[4]);
 void ckpt_vec_dot4_q6_K_q8_K_avx2(const void *w, const void *a, size_t a_stride, int64_t n,
                                   float out[4]);
 void ckpt_vec_dot4_q8_0_q8_0_avx2(const void *w, const void *a, size_t a_stride, int64_t n,

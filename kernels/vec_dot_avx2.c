@@ -304,19 +304,16 @@ void ckpt_vec_dot4_q6_K_q8_K_avx2(const void *vw, const void *va, size_t stride,
     memcpy(out, sumf, sizeof sumf);
 }
 
-/* Integer sum of one 128-element half of a q2_K/q3_K block: four groups
- * of 32 two-bit values (qs >> 2j & 3, ORed with high bits hb[j] when not
- * NULL) times the activations y, each 16-element sub-block g times its
- * scale: pairs[4*h + j] holds the scales of sub-blocks 8h+2j, 8h+2j+1. */
-static inline __m256i k23_half(__m256i qs, const __m256i *hb, const uint8_t *y,
-                               const __m256i *pairs)
+/* Integer sum of one 128-element half of a q2_K block: four groups of 32
+ * two-bit values (qs >> 2j & 3) times the activations y, each 16-element
+ * sub-block g times its scale: pairs[4*h + j] holds the scales of
+ * sub-blocks 8h+2j, 8h+2j+1. */
+static inline __m256i q2k_half(__m256i qs, const uint8_t *y, const __m256i *pairs)
 {
     const __m256i m3 = _mm256_set1_epi8(3);
     __m256i acc = _mm256_setzero_si256();
     UNROLL for (int j = 0; j < 4; j++) {
-        __m256i q = _mm256_and_si256(_mm256_srli_epi16(qs, 2 * j), m3);
-        if (hb)
-            q = _mm256_or_si256(q, hb[j]);
+        const __m256i q = _mm256_and_si256(_mm256_srli_epi16(qs, 2 * j), m3);
         const __m256i p = _mm256_maddubs_epi16(q, load256(y + 32 * j));
         acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p, pairs[j]));
     }
@@ -339,8 +336,8 @@ float ckpt_vec_dot_q2_K_q8_K_avx2(const void *vw, const void *va, int64_t n)
         UNROLL for (int g = 0; g < 8; g++)
             pairs[g] = scale_pair((int8_t)sc[2 * g], (int8_t)sc[2 * g + 1]);
         const __m256i acc =
-            _mm256_add_epi32(k23_half(load256(w + 16), NULL, a + Q8K_QS, pairs),
-                             k23_half(load256(w + 48), NULL, a + Q8K_QS + 128, pairs + 4));
+            _mm256_add_epi32(q2k_half(load256(w + 16), a + Q8K_QS, pairs),
+                             q2k_half(load256(w + 48), a + Q8K_QS + 128, pairs + 4));
         const int32_t sumi = hsum_i32(acc), summ = bsums_dot(a, mins);
         const float dy = q8k_d(a);
         const float d = f16_at(w + 80) * dy, dmin = f16_at(w + 82) * dy;
@@ -352,35 +349,67 @@ float ckpt_vec_dot_q2_K_q8_K_avx2(const void *vw, const void *va, int64_t n)
 /* q3_K: with u = low2 | high << 2 (0..7), q = u - 4, so per sub-block
  * (q . y)_g = (u . y)_g - 4 * bsums_g: sumi = sum_g sc_g * (u . y)_g -
  * 4 * sum_g sc_g * bsums_g (exact), then the scalar twin's
- * (d_w * d_a) * sumi. */
+ * (d_w * d_a) * sumi.  q3k_prepare unpacks a block once: the eight
+ * groups of 32 u values, the scale pairs and the 16 scales. */
+static inline void q3k_prepare(const uint8_t *w, __m256i u[8], __m256i pairs[8], __m256i *all)
+{
+    const uint8_t *scales = w + 96;
+    int16_t sc[16];
+    for (int j = 0; j < 16; j++) {
+        const int lo = j < 8 ? scales[j] & 0xF : scales[j - 8] >> 4;
+        const int hi = (scales[8 + j % 4] >> (2 * (j / 4))) & 3;
+        sc[j] = (int16_t)((lo | hi << 4) - 32);
+    }
+    UNROLL for (int g = 0; g < 8; g++)
+        pairs[g] = scale_pair((int8_t)sc[2 * g], (int8_t)sc[2 * g + 1]);
+    *all = _mm256_loadu_si256((const __m256i *)(const void *)sc);
+    const __m256i hm = load256(w), one = _mm256_set1_epi8(1), m3 = _mm256_set1_epi8(3);
+    UNROLL for (int G = 0; G < 8; G++) { /* group G = 4h + j: bit G of hmask, as 4 */
+        const __m256i hb = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hm, G), one), 2);
+        const __m256i qs = load256(w + 32 + 32 * (G / 4));
+        u[G] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(qs, 2 * (G % 4)), m3), hb);
+    }
+}
+
+/* sumi of one q3_K block with the q8_K block at a */
+static inline int32_t q3k_sumi(const __m256i u[8], const __m256i pairs[8], __m256i all,
+                               const uint8_t *a)
+{
+    __m256i acc = _mm256_setzero_si256();
+    UNROLL for (int G = 0; G < 8; G++) {
+        const __m256i p = _mm256_maddubs_epi16(u[G], load256(a + Q8K_QS + 32 * G));
+        acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p, pairs[G]));
+    }
+    return hsum_i32(acc) - 4 * bsums_dot(a, all);
+}
+
 float ckpt_vec_dot_q3_K_q8_K_avx2(const void *vw, const void *va, int64_t n)
 {
     const uint8_t *w = vw, *a = va;
     float sumf = 0.0f;
-    const __m256i one = _mm256_set1_epi8(1);
     for (int64_t i = 0; i < n / QK_K; i++, w += sizeof(block_q3_K), a += sizeof(block_q8_K)) {
-        const uint8_t *scales = w + 96;
-        int16_t sc[16];
-        for (int j = 0; j < 16; j++) {
-            const int lo = j < 8 ? scales[j] & 0xF : scales[j - 8] >> 4;
-            const int hi = (scales[8 + j % 4] >> (2 * (j / 4))) & 3;
-            sc[j] = (int16_t)((lo | hi << 4) - 32);
-        }
-        __m256i pairs[8];
-        UNROLL for (int g = 0; g < 8; g++)
-            pairs[g] = scale_pair((int8_t)sc[2 * g], (int8_t)sc[2 * g + 1]);
-        const __m256i hm = load256(w);
-        __m256i hb[8]; /* group G = 4h + j: bit G of hmask, as 4 */
-        UNROLL for (int G = 0; G < 8; G++)
-            hb[G] = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hm, G), one), 2);
-        const __m256i acc =
-            _mm256_add_epi32(k23_half(load256(w + 32), hb, a + Q8K_QS, pairs),
-                             k23_half(load256(w + 64), hb + 4, a + Q8K_QS + 128, pairs + 4));
-        const __m256i all = _mm256_loadu_si256((const __m256i *)(const void *)sc);
-        const int32_t sumi = hsum_i32(acc) - 4 * bsums_dot(a, all);
-        sumf += f16_at(w + 108) * q8k_d(a) * (float)sumi;
+        __m256i u[8], pairs[8], all;
+        q3k_prepare(w, u, pairs, &all);
+        sumf += f16_at(w + 108) * q8k_d(a) * (float)q3k_sumi(u, pairs, all, a);
     }
     return sumf;
+}
+
+void ckpt_vec_dot4_q3_K_q8_K_avx2(const void *vw, const void *va, size_t stride, int64_t n,
+                                  float out[4])
+{
+    const uint8_t *w = vw, *a = va;
+    float sumf[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+    for (int64_t i = 0; i < n / QK_K; i++, w += sizeof(block_q3_K), a += sizeof(block_q8_K)) {
+        __m256i u[8], pairs[8], all;
+        q3k_prepare(w, u, pairs, &all);
+        const float dw = f16_at(w + 108);
+        UNROLL for (int k = 0; k < 4; k++) {
+            const uint8_t *ak = a + k * stride;
+            sumf[k] += dw * q8k_d(ak) * (float)q3k_sumi(u, pairs, all, ak);
+        }
+    }
+    memcpy(out, sumf, sizeof sumf);
 }
 
 /* ==== 32-element blocks x q8_0 ==== */
