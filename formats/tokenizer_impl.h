@@ -129,6 +129,13 @@ int ckpt_tok_byte_piece(const char *s, size_t len);
 ckpt_status ckpt_tok_json_parse(ckpt_json **out, const char *json, size_t len, const char *name,
                                 bool nul_escapes, ckpt_err *err);
 
+/* A JSON tokenizer file's loader (tokenizer.json, tekken.json): *out = NULL,
+ * map path and hand its bytes to parse, with path as the name in messages. */
+typedef ckpt_status (*ckpt_tok_json_parser)(ckpt_tok **out, const char *json, size_t len,
+                                            const char *name, ckpt_err *err);
+ckpt_status ckpt_tok_json_load(ckpt_tok **out, const char *path, ckpt_tok_json_parser parse,
+                               ckpt_err *err);
+
 /* ---- the scratch of the BPE encoders (tokenizer_heap.c) ---- */
 
 /* Make room for `need` elements of `size` bytes in *p (capacity *cap,
