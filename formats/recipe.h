@@ -21,7 +21,10 @@
  * "imatrix_name" (recorded in quantize.imatrix.file), "calib_ctx",
  * "calib_chunks", "calib_model" ("directory" or "gguf": what the text ran
  * through, since a directory's sliding window applies and a GGUF has
- * none), with inputs of role "imatrix" or "calib" (the text).
+ * none), "optimize", "target_bpw", "target_size", "gptq" and
+ * "optimize_isa" (the ISA --optimize's forward passes ran on: its choice
+ * depends on it), with inputs of role "imatrix" and/or "calib" (the text;
+ * both with --optimize and --imatrix).
  *
  * ckpt-sign lifts the recipe into the signed predicate; ckpt-verify
  * --rebuild replays it (verify/rebuild.h).

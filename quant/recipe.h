@@ -35,6 +35,11 @@ struct ckpt_quant_step {
     bool calib_on_dir;                      /* the text ran through a model directory (its
                                                sliding window applies), not a GGUF */
     uint64_t split_bytes, split_tensors;    /* the output's split limits (0: none) */
+    bool optimize, gptq;                    /* --optimize, --gptq */
+    double target_bpw;                      /* --target-bpw, or 0 */
+    uint64_t target_bytes;                  /* --target-size, or 0 */
+    const char *isa;                        /* --optimize: the ISA its forward passes ran on
+                                               (its choice depends on it) */
 };
 
 /*
@@ -43,6 +48,8 @@ struct ckpt_quant_step {
  * input has no recipe.  Caller frees *out.  Errors: hashing a file
  * (CKPT_E_IO), a malformed input recipe (CKPT_E_FORMAT), CKPT_E_USAGE for
  * a calibration text from standard input (it cannot be recorded),
+ * With --optimize and --imatrix both, the matrix and the text (which the
+ * measurements ran on) are both inputs.
  * CKPT_E_NOMEM.
  */
 ckpt_status ckpt_quant_recipe(char **out, const ckpt_gguf *source_meta,
