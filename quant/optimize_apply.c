@@ -47,6 +47,26 @@ ckpt_status ckpt_opt_apply(struct ckpt_opt_apply *a, const char *model, struct c
     return CKPT_OK;
 }
 
+ckpt_status ckpt_opt_apply_check(const struct ckpt_opt_apply *a, bool on, bool report,
+                                 bool calib, const struct ckpt_quant_opts *q, ckpt_err *err)
+{
+    const struct ckpt_opt_opts *oo = &a->opts;
+    if (on && !calib)
+        return ckpt_err_set(err, CKPT_E_USAGE, "--optimize needs --calib TEXT");
+    if (!on && (report || oo->gptq || oo->target_bpw > 0 || oo->target_bytes > 0))
+        return ckpt_err_set(err, CKPT_E_USAGE, "--report, --gptq, --target-bpw and "
+                            "--target-size need --optimize");
+    if (on && (q->pure || q->tensor_types || q->output_type >= 0 || q->token_embd_type >= 0 ||
+               q->leave_output))
+        return ckpt_err_set(err, CKPT_E_USAGE, "--optimize chooses every matrix's type: it "
+                            "excludes --pure, --tensor-type, --output-tensor-type, "
+                            "--token-embedding-type and --leave-output-tensor");
+    if (oo->target_bpw > 0 && oo->target_bytes > 0)
+        return ckpt_err_set(err, CKPT_E_USAGE, "--target-bpw and --target-size exclude each "
+                            "other");
+    return CKPT_OK;
+}
+
 struct ckpt_qsrc *ckpt_opt_apply_source(const struct ckpt_opt_apply *a, struct ckpt_qsrc *src)
 {
     return ckpt_opt_source(&a->res, src);

@@ -6,12 +6,11 @@
 #include "../arch/gguf_keys.h"
 #include "../cli/cli.h"
 #include "../formats/ct.h"
-#include "../formats/filekind.h"
 #include "../formats/hubcache.h"
 #include "../formats/path.h"
-#include "../kernels/dispatch.h"
 #include "../kernels/types.h"
 #include "calib.h"
+#include "ct_opts.h"
 #include "ct_scheme.h"
 #include "imatrix.h"
 #include "optimize_apply.h"
@@ -181,14 +180,6 @@ static bool same_file(const char *a, const char *b)
            sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
-/* A Hugging Face model: a directory, or a .safetensors file beside config.json. */
-static bool is_model_dir(const char *in)
-{
-    ckpt_file_kind k; /* told by the bytes, not the name */
-    return ckpt_file_sniff(in, &k, NULL) == CKPT_OK &&
-           (k == CKPT_KIND_DIRECTORY || k == CKPT_KIND_SAFETENSORS);
-}
-
 static bool parse_type(const char *s, int *out)
 {
     int t = ckpt_type_from_name(s);
@@ -266,25 +257,7 @@ static ckpt_status recipe(struct ckpt_quant_step *step, const char *in,
                           const struct ckpt_calib_opts *co, const struct optimize *op,
                           const struct ckpt_qsrc *src, char **out, ckpt_err *err)
 {
-    step->mix = o->mix;
-    step->pure = o->pure;
-    step->leave_output = o->leave_output;
-    step->allow_requantize = !o->refuse_requantize;
-    step->output_type = o->output_type;
-    step->token_embd_type = o->token_embd_type;
-    step->imatrix = imatrix_path;
-    step->calib = co->text;
-    step->imatrix_name = imatrix_path ? imatrix_path : o->imatrix_name;
-    step->calib_ctx = co->n_ctx;
-    step->calib_chunks = co->max_chunks;
-    step->calib_on_dir = co->text && is_model_dir(in);
-    step->split_bytes = o->split_bytes;
-    step->split_tensors = o->split_tensors;
-    step->optimize = op->on;
-    step->gptq = op->a.opts.gptq;
-    step->target_bpw = op->a.opts.target_bpw;
-    step->target_bytes = op->a.opts.target_bytes;
-    step->isa = ckpt_isa_name(ckpt_isa_default());
+    ckpt_quant_step_set(step, in, o, imatrix_path, co, &op->a.opts, op->on);
     return ckpt_quant_recipe(out, src->meta, step, err);
 }
 
@@ -293,29 +266,10 @@ static int quantize(struct ckpt_cli *cli, const char *in, struct ckpt_quant_opts
                     const char *imatrix_out, bool provenance, struct ckpt_ct_sink_opts *ct,
                     struct optimize *op, struct ckpt_quant_step *step)
 {
-    if (ct->scheme >= 0 && (!o->output || strcmp(o->output, "-") == 0))
-        return ckpt_cli_usage_error(cli, "-t %s writes a model directory: name it with -o DIR",
-                                    ckpt_ct_scheme_at(ct->scheme)->name);
-    if (ct->scheme < 0 && (ct->group_size || ct->max_shard_bytes || ct->search))
-        return ckpt_cli_usage_error(cli, "--group-size, --max-shard-size and --scale-search "
-                                    "apply to the compressed-tensors schemes (W8A16, W8A8, "
-                                    "W4A16)");
-    if (ct->scheme >= 0 && op->on)
-        return ckpt_cli_usage_error(cli, "--optimize chooses GGUF block types: it does not "
-                                    "apply to -t %s", ckpt_ct_scheme_at(ct->scheme)->name);
-    if (op->on && !co->text)
-        return ckpt_cli_usage_error(cli, "--optimize needs --calib TEXT");
-    if (!op->on && (op->report || op->a.opts.gptq || op->a.opts.target_bpw > 0 ||
-                    op->a.opts.target_bytes > 0))
-        return ckpt_cli_usage_error(cli, "--report, --gptq, --target-bpw and --target-size need "
-                                    "--optimize");
-    if (op->on && (o->pure || o->tensor_types || o->output_type >= 0 ||
-                   o->token_embd_type >= 0 || o->leave_output))
-        return ckpt_cli_usage_error(cli, "--optimize chooses every matrix's type: it excludes "
-                                    "--pure, --tensor-type, --output-tensor-type, "
-                                    "--token-embedding-type and --leave-output-tensor");
-    if (op->a.opts.target_bpw > 0 && op->a.opts.target_bytes > 0)
-        return ckpt_cli_usage_error(cli, "--target-bpw and --target-size exclude each other");
+    ckpt_err uerr = {0};
+    if (ckpt_ct_opts_check(ct, o->output, op->on, &uerr) != CKPT_OK ||
+        ckpt_opt_apply_check(&op->a, op->on, op->report, co->text != NULL, o, &uerr) != CKPT_OK)
+        return ckpt_cli_usage_error(cli, "%s", uerr.msg);
     if (co->text && imatrix_path && !op->on)
         return ckpt_cli_usage_error(cli, "--calib and --imatrix exclude each other "
                                     "(but with --optimize)");
@@ -353,7 +307,7 @@ static int quantize(struct ckpt_cli *cli, const char *in, struct ckpt_quant_opts
         rc = ckpt_cli_fail(cli, &err);
     else if (co->text && !im && calibrate(cli, in, co, imatrix_out, o, &cal, &err) != CKPT_OK)
         rc = ckpt_cli_fail(cli, &err);
-    else if ((is_model_dir(in) ? ckpt_qsrc_open_hf(&src, in, provenance, &err)
+    else if ((ckpt_qsrc_is_model_dir(in) ? ckpt_qsrc_open_hf(&src, in, provenance, &err)
                                : ckpt_qsrc_open_gguf(&src, in, &err)) != CKPT_OK)
         rc = ckpt_cli_fail(cli, &err);
     else if (provenance && recipe(step, in, o, imatrix_path, co, op, src, &recipe_text, &err) != CKPT_OK)
@@ -364,7 +318,7 @@ static int quantize(struct ckpt_cli *cli, const char *in, struct ckpt_quant_opts
             o->imatrix_name = imatrix_path;
         }
         char scheme[32];
-        if (is_model_dir(in) && ckpt_ct_path_scheme(in, scheme, sizeof scheme))
+        if (ckpt_qsrc_is_model_dir(in) && ckpt_ct_path_scheme(in, scheme, sizeof scheme))
             ckpt_cli_msg(cli, 2, "warning: %s is already quantized (compressed-tensors %s): "
                          "requantizing its dequantized weights loses more precision; start "
                          "from the original model if you can", in, scheme);
@@ -376,7 +330,7 @@ static int quantize(struct ckpt_cli *cli, const char *in, struct ckpt_quant_opts
             rc = ckpt_cli_fail(cli, &err);
         } else if ((ct->scheme < 0
                         ? ckpt_quant_run(ckpt_opt_apply_source(&op->a, src), o, &rep, &err)
-                        : ckpt_ct_quant_run(src, o, ct, in, is_model_dir(in), &rep, &err)) !=
+                        : ckpt_ct_quant_run(src, o, ct, in, ckpt_qsrc_is_model_dir(in), &rep, &err)) !=
                    CKPT_OK) {
             rc = ckpt_cli_fail(cli, &err);
         } else {

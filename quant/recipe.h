@@ -18,7 +18,10 @@
 
 #include "../formats/gguf.h"
 #include "../kernels/err.h"
+#include "calib.h"
+#include "optimize.h"
 #include "plan.h"
+#include "quantize.h"
 
 struct ckpt_quant_step {
     ckpt_mix mix;
@@ -54,6 +57,18 @@ struct ckpt_quant_step {
  */
 ckpt_status ckpt_quant_recipe(char **out, const ckpt_gguf *source_meta,
                               const struct ckpt_quant_step *o, ckpt_err *err);
+
+/*
+ * Fill step (recipe_step.c) from a run of ckpt-quant on `in` under o (its
+ * mix and type options, split limits, imatrix_name), --imatrix FILE (or
+ * NULL), the calibration options co and --optimize's (opt, used when
+ * optimize).  The tensor_types and override_kv arguments are the caller's
+ * to set.  Strings are borrowed.
+ */
+void ckpt_quant_step_set(struct ckpt_quant_step *step, const char *in,
+                         const struct ckpt_quant_opts *o, const char *imatrix_path,
+                         const struct ckpt_calib_opts *co, const struct ckpt_opt_opts *opt,
+                         bool optimize);
 
 /* The step's options as JSON members of step (for the recipe, and for a
  * replay to compare with).  Errors: CKPT_E_NOMEM. */
