@@ -255,9 +255,10 @@ static ckpt_status optimize(struct ckpt_cli *cli, const char *in, struct ckpt_qs
 static ckpt_status recipe(struct ckpt_quant_step *step, const char *in,
                           const struct ckpt_quant_opts *o, const char *imatrix_path,
                           const struct ckpt_calib_opts *co, const struct optimize *op,
-                          const struct ckpt_qsrc *src, char **out, ckpt_err *err)
+                          const struct ckpt_ct_sink_opts *ct, const struct ckpt_qsrc *src,
+                          char **out, ckpt_err *err)
 {
-    ckpt_quant_step_set(step, in, o, imatrix_path, co, &op->a.opts, op->on);
+    ckpt_quant_step_set(step, in, o, imatrix_path, co, &op->a.opts, op->on, ct);
     return ckpt_quant_recipe(out, src->meta, step, err);
 }
 
@@ -310,7 +311,7 @@ static int quantize(struct ckpt_cli *cli, const char *in, struct ckpt_quant_opts
     else if ((ckpt_qsrc_is_model_dir(in) ? ckpt_qsrc_open_hf(&src, in, provenance, &err)
                                : ckpt_qsrc_open_gguf(&src, in, &err)) != CKPT_OK)
         rc = ckpt_cli_fail(cli, &err);
-    else if (provenance && recipe(step, in, o, imatrix_path, co, op, src, &recipe_text, &err) != CKPT_OK)
+    else if (provenance && recipe(step, in, o, imatrix_path, co, op, ct, src, &recipe_text, &err) != CKPT_OK)
         rc = ckpt_cli_fail(cli, &err);
     else {
         if (im) {

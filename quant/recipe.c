@@ -21,7 +21,15 @@ static bool add_strings(cJSON *step, const char *key, const char *const *v, size
 
 ckpt_status ckpt_quant_step_fill(cJSON *step, const struct ckpt_quant_step *o, ckpt_err *err)
 {
-    bool ok = cJSON_AddStringToObject(step, "mix", ckpt_mix_name(o->mix)) &&
+    bool ok = (o->ct_scheme ? cJSON_AddStringToObject(step, "scheme", o->ct_scheme) != NULL
+                            : cJSON_AddStringToObject(step, "mix", ckpt_mix_name(o->mix)) != NULL) &&
+              (!o->ct_group || (o->ct_group < 0
+                                    ? cJSON_AddStringToObject(step, "group_size", "channel")
+                                    : cJSON_AddNumberToObject(step, "group_size",
+                                                              (double)o->ct_group))) &&
+              (!o->ct_search || cJSON_AddTrueToObject(step, "scale_search")) &&
+              (!o->ct_max_shard ||
+               cJSON_AddNumberToObject(step, "max_shard_size", (double)o->ct_max_shard)) &&
               (!o->pure || cJSON_AddTrueToObject(step, "pure")) &&
               (o->output_type < 0 ||
                cJSON_AddStringToObject(step, "output_tensor_type",

@@ -22,6 +22,7 @@
 #include "optimize.h"
 #include "plan.h"
 #include "quantize.h"
+#include "sink_ct.h"
 
 struct ckpt_quant_step {
     ckpt_mix mix;
@@ -43,6 +44,11 @@ struct ckpt_quant_step {
     uint64_t target_bytes;                  /* --target-size, or 0 */
     const char *isa;                        /* --optimize: the ISA its forward passes ran on
                                                (its choice depends on it) */
+    const char *ct_scheme;                  /* -t W8A16|W8A8|W4A16, recorded instead of the
+                                               mix; NULL for a GGUF */
+    int64_t ct_group;                       /* --group-size: 0 default, -1 channel */
+    bool ct_search;                         /* --scale-search */
+    uint64_t ct_max_shard;                  /* --max-shard-size in bytes (0: default) */
 };
 
 /*
@@ -61,14 +67,14 @@ ckpt_status ckpt_quant_recipe(char **out, const ckpt_gguf *source_meta,
 /*
  * Fill step (recipe_step.c) from a run of ckpt-quant on `in` under o (its
  * mix and type options, split limits, imatrix_name), --imatrix FILE (or
- * NULL), the calibration options co and --optimize's (opt, used when
- * optimize).  The tensor_types and override_kv arguments are the caller's
+ * NULL), the calibration options co, --optimize's (opt, used when
+ * optimize) and the compressed-tensors options ct (scheme < 0: a GGUF).  The tensor_types and override_kv arguments are the caller's
  * to set.  Strings are borrowed.
  */
 void ckpt_quant_step_set(struct ckpt_quant_step *step, const char *in,
                          const struct ckpt_quant_opts *o, const char *imatrix_path,
                          const struct ckpt_calib_opts *co, const struct ckpt_opt_opts *opt,
-                         bool optimize);
+                         bool optimize, const struct ckpt_ct_sink_opts *ct);
 
 /* The step's options as JSON members of step (for the recipe, and for a
  * replay to compare with).  Errors: CKPT_E_NOMEM. */

@@ -5,12 +5,13 @@
 #include "recipe.h"
 
 #include "../kernels/dispatch.h"
+#include "ct_scheme.h"
 #include "source.h"
 
 void ckpt_quant_step_set(struct ckpt_quant_step *step, const char *in,
                          const struct ckpt_quant_opts *o, const char *imatrix_path,
                          const struct ckpt_calib_opts *co, const struct ckpt_opt_opts *opt,
-                         bool optimize)
+                         bool optimize, const struct ckpt_ct_sink_opts *ct)
 {
     step->mix = o->mix;
     step->pure = o->pure;
@@ -31,4 +32,8 @@ void ckpt_quant_step_set(struct ckpt_quant_step *step, const char *in,
     step->target_bpw = opt->target_bpw;
     step->target_bytes = opt->target_bytes;
     step->isa = ckpt_isa_name(ckpt_isa_default());
+    step->ct_scheme = ct->scheme >= 0 ? ckpt_ct_scheme_at(ct->scheme)->name : NULL;
+    step->ct_group = ct->group_size;
+    step->ct_search = ct->search;
+    step->ct_max_shard = ct->max_shard_bytes;
 }

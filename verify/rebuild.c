@@ -19,6 +19,7 @@
 #include "../quant/optimize_apply.h"
 #include "../quant/overrides.h"
 #include "../quant/quantize.h"
+#include "../quant/sink_ct.h"
 #include "../quant/source.h"
 
 #ifndef CKPT_VERSION
@@ -537,6 +538,12 @@ ckpt_status ckpt_rebuild_run(const struct ckpt_rebuild_opts *o, struct ckpt_rebu
 {
     ckpt_gguf *g = NULL;
     struct ckpt_gguf_digest d = {0};
+    ckpt_file_kind kind;
+    if (ckpt_file_sniff(o->artifact, &kind, NULL) == CKPT_OK && kind == CKPT_KIND_DIRECTORY)
+        return ckpt_err_set(err, CKPT_E_UNSUPPORTED, "%s: cannot replay a model directory (a "
+                            "compressed-tensors output; its recipe is in its shards' "
+                            "__metadata__ %s): this ckpt replays GGUF files", o->artifact,
+                            CKPT_CT_RECIPE_KEY);
     ckpt_status s = ckpt_gguf_open(&g, o->artifact, err);
     if (s == CKPT_OK)
         s = ckpt_recipe_of_gguf(&r->recipe, g, o->artifact, err);
