@@ -46,6 +46,10 @@ grep -q 'already quantized' "$TMP/e" || exit 1
 "$BIN/ckpt-sign" --keygen -o "$TMP/key" 2>/dev/null || exit 1
 "$BIN/ckpt-sign" -q -k "$TMP/key" "$TMP/w8" || exit 1
 "$BIN/ckpt-verify" -q -p "$TMP/key.pub" "$TMP/w8" || exit 1
+# the signed predicate holds the shard's recipe, and --show prints it
+"$BIN/ckpt-verify" --show "$TMP/w8" >"$TMP/show" 2>/dev/null || exit 1
+grep -q '^  safetensors model.safetensors:$' "$TMP/show" &&
+    grep -q '^      2\. ckpt-quant [^:]*: scheme W8A8$' "$TMP/show" || exit 1
 printf x >>"$TMP/w8/config.json"
 "$BIN/ckpt-verify" -q -p "$TMP/key.pub" "$TMP/w8" 2>/dev/null; [ $? -eq 1 ] || exit 1
 exit 0
