@@ -476,7 +476,7 @@ static void describe(struct ckpt_rebuild_report *r, const cJSON *steps, int from
         const char *what = str_of(st, "mix") ? str_of(st, "mix") : str_of(st, "type");
         /* an optimized step's target is named: it alone decides the types */
         const cJSON *bpw = cJSON_GetObjectItemCaseSensitive(st, "target_bpw");
-        char opt[96] = "", bpws[40] = "", size[40] = "";
+        char opt[128] = "", bpws[40] = "", size[40] = "";
         if (cJSON_IsNumber(bpw))
             snprintf(bpws, sizeof bpws, " --target-bpw %.15g", bpw->valuedouble);
         if (int_of(st, "target_size"))
