@@ -17,6 +17,7 @@ struct ckpt_outdir {
     char *path; /* final name */
     char *tmp;  /* the temporary directory beside it */
     bool force;
+    struct ckpt_outdir_digests *digests; /* a digest directory: no tmp */
 };
 
 /* Remove the regular files directly inside dir, then dir itself. */
@@ -86,6 +87,54 @@ ckpt_status ckpt_outdir_open(ckpt_outdir **out, const char *path, bool force, ck
     return CKPT_OK;
 }
 
+ckpt_status ckpt_outdir_open_digest(ckpt_outdir **out, const char *path,
+                                    struct ckpt_outdir_digests *into, ckpt_err *err)
+{
+    ckpt_outdir *d = calloc(1, sizeof *d);
+    if (!d || !(d->path = strdup(path))) {
+        free(d);
+        return ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory", path);
+    }
+    d->digests = into;
+    *out = d;
+    return CKPT_OK;
+}
+
+ckpt_status ckpt_outdir_out_open(ckpt_outdir *d, const char *name, ckpt_out **out,
+                                 ckpt_err *err)
+{
+    *out = NULL;
+    char path[4096];
+    if (!d->digests) {
+        if (!ckpt_outdir_file(d, name, path, sizeof path))
+            return ckpt_err_set(err, CKPT_E_USAGE, "%s: path too long", d->path);
+        return ckpt_out_open(out, path, false, err);
+    }
+    struct ckpt_outdir_digests *ds = d->digests;
+    struct ckpt_outdir_digest *f = calloc(1, sizeof *f);
+    struct ckpt_outdir_digest **n = f ? realloc(ds->files, (ds->n + 1) * sizeof *n) : NULL;
+    if (!n) {
+        free(f);
+        return ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory", d->path);
+    }
+    ds->files = n;
+    ds->files[ds->n++] = f;
+    snprintf(f->name, sizeof f->name, "%s", name);
+    snprintf(path, sizeof path, "%s/%s", d->path, name);
+    return ckpt_out_open_digest(out, path, f->sha256, err);
+}
+
+void ckpt_outdir_digests_free(struct ckpt_outdir_digests *ds)
+{
+    for (size_t i = 0; ds && i < ds->n; i++)
+        free(ds->files[i]);
+    if (ds) {
+        free(ds->files);
+        ds->files = NULL;
+        ds->n = 0;
+    }
+}
+
 bool ckpt_outdir_file(const ckpt_outdir *d, const char *name, char *buf, size_t n)
 {
     return (size_t)snprintf(buf, n, "%s/%s", d->tmp, name) < n;
@@ -108,6 +157,10 @@ static ckpt_status sync_dir(const char *dir, ckpt_err *err)
 
 ckpt_status ckpt_outdir_commit(ckpt_outdir *d, ckpt_err *err)
 {
+    if (d->digests) { /* each file sealed its digest on its own commit */
+        ckpt_outdir_abort(d);
+        return CKPT_OK;
+    }
     ckpt_status s = sync_dir(d->tmp, err);
     char *old = NULL;
     struct stat st;

@@ -18,8 +18,10 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "../kernels/err.h"
+#include "outfile.h"
 
 typedef struct ckpt_outdir ckpt_outdir;
 
@@ -31,6 +33,36 @@ typedef struct ckpt_outdir ckpt_outdir;
  * must follow.
  */
 ckpt_status ckpt_outdir_open(ckpt_outdir **out, const char *path, bool force, ckpt_err *err);
+
+/* A directory replayed without touching the disk: each file's name and
+ * the SHA-256 of its bytes, in the order the files were opened.  The
+ * caller owns it (ckpt_outdir_digests_free); it outlives the outdir. */
+struct ckpt_outdir_digest {
+    char name[256];
+    uint8_t sha256[CKPT_OUT_DIGEST_LEN];
+};
+struct ckpt_outdir_digests {
+    struct ckpt_outdir_digest **files; /* each owned, so digests stay put */
+    size_t n;
+};
+
+/*
+ * The same directory, hashed instead of written: every file opened with
+ * ckpt_outdir_out_open is a digest output (outfile.h) whose name and
+ * digest are appended to *into.  `path` only names it in messages;
+ * nothing is created, commit and abort just free d.  Errors: CKPT_E_NOMEM.
+ */
+ckpt_status ckpt_outdir_open_digest(ckpt_outdir **out, const char *path,
+                                    struct ckpt_outdir_digests *into, ckpt_err *err);
+
+/* Open file `name` of d for writing: a new file in the temporary directory,
+ * or a digest output for a digest directory.  Commit or abort *out as
+ * outfile.h says.  Errors: those of ckpt_out_open / ckpt_out_open_digest,
+ * CKPT_E_USAGE for a path too long. */
+ckpt_status ckpt_outdir_out_open(ckpt_outdir *d, const char *name, ckpt_out **out,
+                                 ckpt_err *err);
+
+void ckpt_outdir_digests_free(struct ckpt_outdir_digests *ds);
 
 /* The path of file `name` inside the temporary directory into buf (n
  * bytes); false if it does not fit. */

@@ -99,6 +99,12 @@ typedef struct ckpt_st_writer ckpt_st_writer;
  * ckpt_st_writer_begin.  Caller owns *out. */
 ckpt_status ckpt_st_writer_new(ckpt_st_writer **out, const char *path, bool force, ckpt_err *err);
 
+/* The same for file `name` of an output directory (outdir.h; a digest
+ * directory hashes it), which must outlive the writer. */
+typedef struct ckpt_outdir ckpt_outdir;
+ckpt_status ckpt_st_writer_new_in(ckpt_st_writer **out, ckpt_outdir *dir, const char *name,
+                                  ckpt_err *err);
+
 /* Add a __metadata__ string pair (before begin). */
 ckpt_status ckpt_st_writer_add_metadata(ckpt_st_writer *w, const char *key, const char *value,
                                         ckpt_err *err);

@@ -12,6 +12,7 @@
 #include "safetensors.h"
 #include "json_strict.h"
 #include "le.h"
+#include "outdir.h"
 #include "outfile.h"
 
 #include <inttypes.h>
@@ -30,6 +31,8 @@ struct wtensor {
 struct ckpt_st_writer {
     char *path;
     bool force;
+    ckpt_outdir *dir; /* borrowed: the file `name` of it, else path */
+    char *name;
     struct wtensor *t;
     size_t n, cap;
     char **meta; /* key, value, key, value ... */
@@ -127,6 +130,22 @@ ckpt_status ckpt_st_writer_new(ckpt_st_writer **out, const char *path, bool forc
     w->force = force;
     *out = w;
     return CKPT_OK;
+}
+
+ckpt_status ckpt_st_writer_new_in(ckpt_st_writer **out, ckpt_outdir *dir, const char *name,
+                                  ckpt_err *err)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", ckpt_outdir_path(dir), name);
+    ckpt_status s = ckpt_st_writer_new(out, path, false, err);
+    if (s == CKPT_OK && !((*out)->name = strdup(name))) {
+        ckpt_st_writer_free(*out);
+        *out = NULL;
+        return ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory", path);
+    }
+    if (s == CKPT_OK)
+        (*out)->dir = dir;
+    return s;
 }
 
 static bool utf8_ok(const char *s)
@@ -298,7 +317,8 @@ ckpt_status ckpt_st_writer_begin(ckpt_st_writer *w, ckpt_err *err)
     struct sbuf b = {0};
     ckpt_status s = build_header(w, &b, err);
     if (s == CKPT_OK)
-        s = ckpt_out_open(&w->out, w->path, w->force, err);
+        s = w->dir ? ckpt_outdir_out_open(w->dir, w->name, &w->out, err)
+                   : ckpt_out_open(&w->out, w->path, w->force, err);
     if (s == CKPT_OK) {
         uint8_t n8[8];
         le64enc(n8, (uint64_t)b.len);
@@ -386,5 +406,6 @@ void ckpt_st_writer_free(ckpt_st_writer *w)
     free(w->t);
     free(w->meta);
     free(w->path);
+    free(w->name);
     free(w);
 }

@@ -273,14 +273,14 @@ static ckpt_status c_begin(void *ctx, uint64_t *planned, ckpt_err *err)
     *planned = s->total_bytes;
     if (!(s->w = calloc(s->n_shards + 1, sizeof *s->w)))
         return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
-    if ((st = ckpt_outdir_open(&s->dir, s->o.dir, s->o.force, err)) != CKPT_OK)
+    st = s->o.digests ? ckpt_outdir_open_digest(&s->dir, s->o.dir, s->o.digests, err)
+                      : ckpt_outdir_open(&s->dir, s->o.dir, s->o.force, err);
+    if (st != CKPT_OK)
         return st;
-    char name[64], path[4096];
+    char name[64];
     for (size_t i = 0; i < s->n_shards && st == CKPT_OK; i++) {
         shard_name(s, i, name, sizeof name);
-        if (!ckpt_outdir_file(s->dir, name, path, sizeof path))
-            return ckpt_err_set(err, CKPT_E_USAGE, "%s: path too long", s->o.dir);
-        st = ckpt_st_writer_new(&s->w[i], path, false, err);
+        st = ckpt_st_writer_new_in(&s->w[i], s->dir, name, err);
         if (st == CKPT_OK)
             st = ckpt_st_writer_add_metadata(s->w[i], "format", "pt", err);
         /* the recipe, as a GGUF carries it, under a key the loaders ignore */
@@ -414,11 +414,8 @@ static ckpt_status c_rows(void *ctx, size_t k, int64_t row, int64_t n, const voi
 
 static ckpt_status write_text(struct csink *s, const char *name, const char *text, ckpt_err *err)
 {
-    char path[4096];
     ckpt_out *o = NULL;
-    if (!ckpt_outdir_file(s->dir, name, path, sizeof path))
-        return ckpt_err_set(err, CKPT_E_USAGE, "%s: path too long", s->o.dir);
-    ckpt_status st = ckpt_out_open(&o, path, false, err);
+    ckpt_status st = ckpt_outdir_out_open(s->dir, name, &o, err);
     if (st == CKPT_OK)
         st = ckpt_out_write(o, text, strlen(text), err);
     if (st == CKPT_OK)
@@ -439,17 +436,14 @@ static ckpt_status copy_files(struct csink *s, ckpt_err *err)
         return CKPT_OK;
     ckpt_status st = CKPT_OK;
     for (size_t i = 0; i < sizeof copied_files / sizeof copied_files[0] && st == CKPT_OK; i++) {
-        char src[4096], dst[4096];
+        char src[4096];
         snprintf(src, sizeof src, "%s/%s", s->o.source_dir, copied_files[i]);
         ckpt_map *m = NULL;
         ckpt_err ignore = {0};
         if (ckpt_map_open(&m, src, &ignore) != CKPT_OK)
             continue; /* not in the source */
         ckpt_out *o = NULL;
-        if (!ckpt_outdir_file(s->dir, copied_files[i], dst, sizeof dst))
-            st = ckpt_err_set(err, CKPT_E_USAGE, "%s: path too long", s->o.dir);
-        if (st == CKPT_OK)
-            st = ckpt_out_open(&o, dst, false, err);
+        st = ckpt_outdir_out_open(s->dir, copied_files[i], &o, err);
         if (st == CKPT_OK && m->size)
             st = ckpt_out_write(o, m->data, m->size, err);
         if (st == CKPT_OK)

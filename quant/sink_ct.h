@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "../formats/outdir.h"
 #include "ct_scheme.h"
 #include "imatrix.h"
 #include "sink.h"
@@ -29,6 +30,8 @@ struct ckpt_ct_sink_opts {
     bool search;              /* scales by the error search even without an imatrix */
     int n_threads;            /* rows encoded by this many threads (<= 0: all cores);
                                  the bytes do not depend on it */
+    struct ckpt_outdir_digests *digests; /* non-NULL: hash every file into it instead
+                                 of writing (a replay, formats/outdir.h); dir only names it */
 };
 
 /*

@@ -3,6 +3,7 @@
  */
 #include "rebuild.h"
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +13,9 @@
 #include "../formats/filekind.h"
 #include "../formats/gguf.h"
 #include "../formats/path.h"
+#include "../formats/outdir.h"
 #include "../formats/recipe.h"
+#include "../formats/safetensors.h"
 #include "../quant/calib.h"
 #include "../kernels/dispatch.h"
 #include "../quant/imatrix.h"
@@ -244,6 +247,78 @@ static ckpt_status compare(struct ckpt_rebuild_report *r, const char *artifact,
     return s;
 }
 
+/* ==== a compressed-tensors directory ==== */
+
+/* The directory's first shard (malloc'd): model.safetensors when there is
+ * one shard, else model-00001-of-NNNNN.safetensors; NULL if neither. */
+static char *first_shard(const char *dir)
+{
+    char *p = ckpt_path_join(dir, "model.safetensors");
+    if (!p || ckpt_path_is_file(p))
+        return p;
+    free(p);
+    p = NULL;
+    DIR *dd = opendir(dir);
+    static const char pre[] = "model-00001-of-", suf[] = ".safetensors";
+    for (struct dirent *e; !p && dd && (e = readdir(dd)) != NULL;) {
+        size_t n = strlen(e->d_name);
+        if (n > sizeof pre + sizeof suf && !strncmp(e->d_name, pre, sizeof pre - 1) &&
+            !strcmp(e->d_name + n - (sizeof suf - 1), suf))
+            p = ckpt_path_join(dir, e->d_name);
+    }
+    if (dd)
+        closedir(dd);
+    return p;
+}
+
+/* The recipe under CKPT_CT_RECIPE_KEY in the first shard's __metadata__
+ * (*out NULL when there is none). */
+static ckpt_status recipe_of_dir(cJSON **out, const char *dir, ckpt_err *err)
+{
+    *out = NULL;
+    char *p = first_shard(dir);
+    if (!p)
+        return ckpt_err_set(err, CKPT_E_FORMAT, "%s: has neither model.safetensors nor "
+                            "model-00001-of-N.safetensors: not a model directory", dir);
+    ckpt_st *st = NULL;
+    ckpt_status s = ckpt_st_open(&st, p, NULL, err);
+    for (size_t i = 0; s == CKPT_OK && !*out && i < ckpt_st_n_metadata(st); i++) {
+        const char *k, *v;
+        ckpt_st_metadata(st, i, &k, &v);
+        if (!strcmp(k, CKPT_CT_RECIPE_KEY))
+            s = ckpt_recipe_parse(out, v, strlen(v), p, err);
+    }
+    ckpt_st_close(st);
+    free(p);
+    return s;
+}
+
+/* Each replayed file against the artifact's of the same name. */
+static ckpt_status compare_dir(struct ckpt_rebuild_report *r, const char *artifact,
+                               const struct ckpt_outdir_digests *cd, ckpt_err *err)
+{
+    if (!(r->files = calloc(cd->n + 1, sizeof *r->files)))
+        return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    ckpt_status s = CKPT_OK;
+    for (size_t k = 0; s == CKPT_OK && k < cd->n; k++) {
+        struct ckpt_rebuild_file *f = &r->files[r->n_files];
+        if (!(f->name = ckpt_path_join(artifact, cd->files[k]->name)))
+            return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+        r->n_files++;
+        memcpy(f->got, cd->files[k]->sha256, sizeof f->got);
+        if (!ckpt_path_is_file(f->name)) {
+            snprintf(f->first, sizeof f->first, "missing from the artifact");
+            continue;
+        }
+        if ((s = ckpt_recipe_hash_file(f->name, f->want, err)) != CKPT_OK)
+            break;
+        f->same = !memcmp(f->want, f->got, sizeof f->want);
+        if (!f->same)
+            snprintf(f->first, sizeof f->first, "its bytes");
+    }
+    return s;
+}
+
 /* ==== replaying ==== */
 
 /* A conversion to a type this ckpt converts to (f32, f16, bf16)? */
@@ -290,7 +365,8 @@ static ckpt_status quant_options(struct qreplay *qr, const cJSON *step, ckpt_err
 {
     const char *mix = str_of(step, "mix"), *ot = str_of(step, "output_tensor_type"),
                *et = str_of(step, "token_embedding_type");
-    int m = mix ? ckpt_mix_parse(mix) : -1;
+    /* a compressed-tensors step: the sink encodes the f32 rows it is handed */
+    int m = str_of(step, "scheme") ? (int)CKPT_MIX_F32 : mix ? ckpt_mix_parse(mix) : -1;
     if (m < 0)
         return ckpt_err_set(err, CKPT_E_UNSUPPORTED, "recipe: mix '%s' is not one this ckpt "
                             "knows", mix ? mix : "");
@@ -408,12 +484,34 @@ static ckpt_status replay_optimize(const struct ckpt_rebuild_opts *o, const cJSO
                           int_of(step, "calib_chunks"), err);
 }
 
+/* The compressed-tensors sink of a recorded step, hashing into cd. */
+static ckpt_status ct_sink(struct ckpt_qsink **sink, const struct ckpt_rebuild_opts *o,
+                           const cJSON *step, const char *source_dir, const ckpt_imatrix *im,
+                           const struct ckpt_qsink_meta *meta, struct ckpt_outdir_digests *cd,
+                           ckpt_err *err)
+{
+    const char *scheme = str_of(step, "scheme"), *group = str_of(step, "group_size");
+    struct ckpt_ct_sink_opts ct = {
+        .dir = o->artifact, .scheme = ckpt_ct_scheme_parse(scheme),
+        .group_size = group && !strcmp(group, "channel") ? -1 : int_of(step, "group_size"),
+        .max_shard_bytes = (uint64_t)int_of(step, "max_shard_size"), .source_dir = source_dir,
+        .imatrix = im, .search = true_of(step, "scale_search"), .n_threads = o->threads,
+        .digests = cd};
+    if (ct.scheme < 0)
+        return ckpt_err_set(err, CKPT_E_UNSUPPORTED, "recipe: compressed-tensors scheme '%s' "
+                            "is not one this ckpt knows", scheme);
+    return ckpt_qsink_open_ct(sink, &ct, meta, err);
+}
+
 /* from_dir: the conversion step the directory goes through first, or NULL
- * for a GGUF source. */
+ * for a GGUF source.  cd: a compressed-tensors step, replayed into cd;
+ * else a GGUF, into d. */
 static ckpt_status replay_quant(const struct ckpt_rebuild_opts *o, const cJSON *step,
                                 const cJSON *from_dir, struct ckpt_rebuild_report *r,
-                                struct ckpt_gguf_digest *d, ckpt_err *err)
+                                struct ckpt_gguf_digest *d, struct ckpt_outdir_digests *cd,
+                                ckpt_err *err)
 {
+    char *sdir = NULL; /* a directory source's config and tokenizer files go along */
     struct qreplay qr = {0};
     struct ckpt_qsrc *src = NULL;
     struct ckpt_quant_meta m = {0};
@@ -448,12 +546,18 @@ static ckpt_status replay_quant(const struct ckpt_rebuild_opts *o, const cJSON *
         s = replay_optimize(o, step, &qr, src, err);
     if (s == CKPT_OK)
         s = ckpt_quant_meta_make(&m, src, &qr.q, err);
-    if (s == CKPT_OK)
+    if (s == CKPT_OK && cd && from_dir &&
+        !(sdir = ckpt_path_is_file(o->source) ? ckpt_path_dirname(o->source) : strdup(o->source)))
+        s = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    if (s == CKPT_OK && cd)
+        s = ct_sink(&sink, o, step, sdir, qr.q.imatrix, &m.meta, cd, err);
+    else if (s == CKPT_OK)
         s = ckpt_qsink_open_gguf_digest(&sink, "replay", split_bytes, split_tensors, &m.meta, d,
                                         err);
     if (s == CKPT_OK)
         s = ckpt_quant_run_sink(ckpt_opt_apply_source(&qr.opt, src), &qr.q, sink, NULL, err);
     ckpt_quant_meta_free(&m);
+    free(sdir);
     ckpt_opt_apply_free(&qr.opt);
     free(qr.text);
     cJSON_Delete(prior);
@@ -473,7 +577,8 @@ static void describe(struct ckpt_rebuild_report *r, const cJSON *steps, int from
     for (const cJSON *st = steps->child; st; st = st->next, k++) {
         if (k < from)
             continue;
-        const char *what = str_of(st, "mix") ? str_of(st, "mix") : str_of(st, "type");
+        const char *what = str_of(st, "mix") ? str_of(st, "mix")
+                           : str_of(st, "scheme") ? str_of(st, "scheme") : str_of(st, "type");
         /* an optimized step's target is named: it alone decides the types */
         const cJSON *bpw = cJSON_GetObjectItemCaseSensitive(st, "target_bpw");
         char opt[128] = "", bpws[40] = "", size[40] = "";
@@ -538,16 +643,19 @@ ckpt_status ckpt_rebuild_run(const struct ckpt_rebuild_opts *o, struct ckpt_rebu
 {
     ckpt_gguf *g = NULL;
     struct ckpt_gguf_digest d = {0};
+    struct ckpt_outdir_digests cd = {0};
     ckpt_file_kind kind;
-    if (ckpt_file_sniff(o->artifact, &kind, NULL) == CKPT_OK && kind == CKPT_KIND_DIRECTORY)
-        return ckpt_err_set(err, CKPT_E_UNSUPPORTED, "%s: cannot replay a model directory (a "
-                            "compressed-tensors output; its recipe is in its shards' "
-                            "__metadata__ %s): this ckpt replays GGUF files", o->artifact,
-                            CKPT_CT_RECIPE_KEY);
-    ckpt_status s = ckpt_gguf_open(&g, o->artifact, err);
+    /* a model directory: a compressed-tensors output, its recipe in its first shard */
+    const bool ct = ckpt_file_sniff(o->artifact, &kind, NULL) == CKPT_OK &&
+                    kind == CKPT_KIND_DIRECTORY;
+    ckpt_status s = ct ? CKPT_OK : ckpt_gguf_open(&g, o->artifact, err);
     if (s == CKPT_OK)
-        s = ckpt_recipe_of_gguf(&r->recipe, g, o->artifact, err);
+        s = ct ? recipe_of_dir(&r->recipe, o->artifact, err)
+               : ckpt_recipe_of_gguf(&r->recipe, g, o->artifact, err);
     ckpt_gguf_close(g);
+    if (s == CKPT_OK && ct && r->recipe && !str_of(ckpt_recipe_last(r->recipe), "scheme"))
+        return ckpt_err_set(err, CKPT_E_UNSUPPORTED, "%s: its recipe's last step made no "
+                            "compressed-tensors directory: nothing to replay", o->artifact);
     if (s == CKPT_OK && !r->recipe)
         return ckpt_err_set(err, CKPT_E_UNSUPPORTED, "%s: carries no recipe (made with "
                             "--no-provenance, or by another tool): nothing to replay",
@@ -578,17 +686,18 @@ ckpt_status ckpt_rebuild_run(const struct ckpt_rebuild_opts *o, struct ckpt_rebu
     if (s == CKPT_OK && dir && n == 1)
         s = replay_convert(o, first, &d, err);
     else if (s == CKPT_OK && !strcmp(tl, "ckpt-quant") && from == n - 1)
-        s = replay_quant(o, last, NULL, r, &d, err);
+        s = replay_quant(o, last, NULL, r, &d, ct ? &cd : NULL, err);
     else if (s == CKPT_OK && !strcmp(tl, "ckpt-quant") && dir && n == 2 && float_type(first) &&
              !true_of(first, "vocab_only"))
-        s = replay_quant(o, last, first, r, &d, err); /* a conversion, then a quantization */
+        s = replay_quant(o, last, first, r, &d, ct ? &cd : NULL, err); /* convert, then quantize */
     else if (s == CKPT_OK)
         s = ckpt_err_set(err, CKPT_E_UNSUPPORTED, "%s: cannot replay %s in one pass from %s: "
                          "replay the first step to a file (its recipe is checked) and give that "
                          "as SOURCE", o->artifact, r->steps, o->source);
     if (s == CKPT_OK)
-        s = compare(r, o->artifact, &d, err);
+        s = ct ? compare_dir(r, o->artifact, &cd, err) : compare(r, o->artifact, &d, err);
     ckpt_gguf_digest_free(&d);
+    ckpt_outdir_digests_free(&cd);
     if (s != CKPT_OK)
         return s;
     r->complete = true;
