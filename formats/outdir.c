@@ -124,10 +124,23 @@ ckpt_status ckpt_outdir_out_open(ckpt_outdir *d, const char *name, ckpt_out **ou
     return ckpt_out_open_digest(out, path, f->sha256, err);
 }
 
+struct ckpt_outdir_part *ckpt_outdir_parts(ckpt_outdir *d, size_t n)
+{
+    struct ckpt_outdir_digests *ds = d->digests;
+    if (!ds || !ds->n || ds->files[ds->n - 1]->parts)
+        return NULL;
+    struct ckpt_outdir_digest *f = ds->files[ds->n - 1];
+    if ((f->parts = calloc(n + 1, sizeof *f->parts)))
+        f->n_parts = n;
+    return f->parts;
+}
+
 void ckpt_outdir_digests_free(struct ckpt_outdir_digests *ds)
 {
-    for (size_t i = 0; ds && i < ds->n; i++)
+    for (size_t i = 0; ds && i < ds->n; i++) {
+        free(ds->files[i]->parts);
         free(ds->files[i]);
+    }
     if (ds) {
         free(ds->files);
         ds->files = NULL;

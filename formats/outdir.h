@@ -37,9 +37,15 @@ ckpt_status ckpt_outdir_open(ckpt_outdir **out, const char *path, bool force, ck
 /* A directory replayed without touching the disk: each file's name and
  * the SHA-256 of its bytes, in the order the files were opened.  The
  * caller owns it (ckpt_outdir_digests_free); it outlives the outdir. */
+struct ckpt_outdir_part {
+    char name[256];
+    uint8_t sha256[CKPT_OUT_DIGEST_LEN];
+};
 struct ckpt_outdir_digest {
     char name[256];
     uint8_t sha256[CKPT_OUT_DIGEST_LEN];
+    struct ckpt_outdir_part *parts; /* a shard's tensor data, in file order (owned) */
+    size_t n_parts;
 };
 struct ckpt_outdir_digests {
     struct ckpt_outdir_digest **files; /* each owned, so digests stay put */
@@ -61,6 +67,11 @@ ckpt_status ckpt_outdir_open_digest(ckpt_outdir **out, const char *path,
  * CKPT_E_USAGE for a path too long. */
 ckpt_status ckpt_outdir_out_open(ckpt_outdir *d, const char *name, ckpt_out **out,
                                  ckpt_err *err);
+
+/* For a digest directory: n parts (zeroed) of the file opened last, for
+ * a writer to name and hash its pieces into, so that a difference can be
+ * located; NULL for a directory written to disk, or out of memory. */
+struct ckpt_outdir_part *ckpt_outdir_parts(ckpt_outdir *d, size_t n);
 
 void ckpt_outdir_digests_free(struct ckpt_outdir_digests *ds);
 

@@ -14,6 +14,7 @@
 #include "le.h"
 #include "outdir.h"
 #include "outfile.h"
+#include "sha256.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -33,6 +34,8 @@ struct ckpt_st_writer {
     bool force;
     ckpt_outdir *dir; /* borrowed: the file `name` of it, else path */
     char *name;
+    struct ckpt_outdir_part *parts; /* a digest directory's: each tensor's digest */
+    ckpt_out *part;                 /* the digest of tensor cur, while it is written */
     struct wtensor *t;
     size_t n, cap;
     char **meta; /* key, value, key, value ... */
@@ -330,6 +333,12 @@ ckpt_status ckpt_st_writer_begin(ckpt_st_writer *w, ckpt_err *err)
     free(b.p);
     w->cur = 0;
     w->left = w->n ? w->t[0].nbytes : 0;
+    if (s == CKPT_OK && w->dir && (w->parts = ckpt_outdir_parts(w->dir, w->n)))
+        for (size_t i = 0; s == CKPT_OK && i < w->n; i++) {
+            snprintf(w->parts[i].name, sizeof w->parts[i].name, "%s", w->t[i].name);
+            if (!w->t[i].nbytes) /* never written: the digest of nothing */
+                s = ckpt_sha256_buf("", 0, w->parts[i].sha256, err);
+        }
     return s;
 }
 
@@ -355,7 +364,18 @@ ckpt_status ckpt_st_writer_write(ckpt_st_writer *w, const void *data, size_t n, 
                                 w->path, n);
         }
         size_t take = w->left < n ? (size_t)w->left : n;
-        ckpt_status s = ckpt_out_write(w->out, p, take, err);
+        ckpt_status s = CKPT_OK;
+        if (w->parts && !w->part) /* a tensor starts */
+            s = ckpt_out_open_digest(&w->part, w->parts[w->cur].name,
+                                     w->parts[w->cur].sha256, err);
+        if (s == CKPT_OK && w->part)
+            s = ckpt_out_write(w->part, p, take, err);
+        if (s == CKPT_OK && w->part && take == w->left) {
+            s = ckpt_out_commit(w->part, err);
+            w->part = NULL;
+        }
+        if (s == CKPT_OK)
+            s = ckpt_out_write(w->out, p, take, err);
         if (s != CKPT_OK) {
             w->failed = true;
             return s;
@@ -407,5 +427,6 @@ void ckpt_st_writer_free(ckpt_st_writer *w)
     free(w->meta);
     free(w->path);
     free(w->name);
+    ckpt_out_abort(w->part);
     free(w);
 }

@@ -293,6 +293,38 @@ static ckpt_status recipe_of_dir(cJSON **out, const char *dir, ckpt_err *err)
     return s;
 }
 
+/* Where a differing shard differs first: the first tensor, in the replay's
+ * order, that the artifact lacks or holds other bytes for; else its header. */
+static ckpt_status locate_part(const struct ckpt_outdir_digest *rd,
+                               struct ckpt_rebuild_file *f, ckpt_err *err)
+{
+    snprintf(f->first, sizeof f->first, "its bytes");
+    if (!rd->n_parts)
+        return CKPT_OK; /* a text file: no parts to name */
+    ckpt_st *st = NULL;
+    ckpt_err rerr = {0};
+    if (ckpt_st_open(&st, f->name, NULL, &rerr) != CKPT_OK) {
+        snprintf(f->first, sizeof f->first, "not a valid safetensors file (%.400s)", rerr.msg);
+        return CKPT_OK;
+    }
+    ckpt_status s = CKPT_OK;
+    bool found = false;
+    for (size_t i = 0; s == CKPT_OK && !found && i < rd->n_parts; i++) {
+        const struct ckpt_st_tensor *t = ckpt_st_find(st, rd->parts[i].name);
+        uint8_t d[CKPT_SHA256_LEN];
+        if (t && (s = ckpt_sha256_buf(t->data ? (const void *)t->data : "",
+                                      (size_t)(t->end - t->begin), d, err)) != CKPT_OK)
+            break;
+        if ((found = !t || memcmp(d, rd->parts[i].sha256, sizeof d)))
+            snprintf(f->first, sizeof f->first, "tensor '%s'%s", rd->parts[i].name,
+                     t ? "" : " missing");
+    }
+    if (s == CKPT_OK && !found)
+        snprintf(f->first, sizeof f->first, "its header (every tensor's data is identical)");
+    ckpt_st_close(st);
+    return s;
+}
+
 /* Each replayed file against the artifact's of the same name. */
 static ckpt_status compare_dir(struct ckpt_rebuild_report *r, const char *artifact,
                                const struct ckpt_outdir_digests *cd, ckpt_err *err)
@@ -314,7 +346,7 @@ static ckpt_status compare_dir(struct ckpt_rebuild_report *r, const char *artifa
             break;
         f->same = !memcmp(f->want, f->got, sizeof f->want);
         if (!f->same)
-            snprintf(f->first, sizeof f->first, "its bytes");
+            s = locate_part(cd->files[k], f, err);
     }
     return s;
 }

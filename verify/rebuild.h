@@ -16,7 +16,11 @@
  *
  * Outputs are a list of files: one GGUF, or each part of a split set
  * (given by its first file; the recipe records the split limits), in
- * order, each compared with the replay's part of the same place.
+ * order, each compared with the replay's part of the same place; or a
+ * compressed-tensors directory (quant/sink_ct.h), whose recipe is in its
+ * first shard's __metadata__: its files are replayed into a digest
+ * directory (formats/outdir.h) by the same writers and compared by name,
+ * a differing shard tensor by tensor.
  */
 #ifndef CKPT_VERIFY_REBUILD_H
 #define CKPT_VERIFY_REBUILD_H
@@ -33,7 +37,7 @@
 
 struct ckpt_rebuild_opts {
     const char *source;    /* model directory, FILE.safetensors or GGUF */
-    const char *artifact;  /* the GGUF to check */
+    const char *artifact;  /* the GGUF or compressed-tensors directory to check */
     const char *imatrix;   /* the recorded importance matrix, if not at its recorded path */
     const char *calib;     /* the recorded calibration text, likewise */
     int threads;           /* <= 0: all CPUs */

@@ -61,7 +61,8 @@ static const struct ckpt_cli_tool tool = {
                "      --max-kld X         largest mean KL divergence (default: by artifact type)\n"
                "      --rebuild SOURCE    re-derive ARTIFACT from SOURCE (a model directory, or a\n"
                "                          GGUF the artifact was made from) with the recorded\n"
-               "                          recipe, without writing it, and compare\n"
+               "                          recipe, without writing it, and compare (ARTIFACT:\n"
+               "                          a GGUF or a compressed-tensors directory)\n"
                "      --imatrix FILE      the recorded importance matrix, when not at its\n"
                "                          recorded path\n"
                "      --calib TEXT        the recorded calibration text, likewise\n",
