@@ -25,7 +25,8 @@ ls -a "$TMP" | grep -q '\.w8\.' && exit 1 # no temporary left beside it
 "$BIN/ckpt-run" -n 4 -p 'The capital of France' "$TMP/w8" >/dev/null || exit 1
 # the recipe in the shard's __metadata__ (read by Python's json, not ckpt):
 # the conversion with the source's digests, then the scheme; none with
-# --no-provenance; --rebuild says it cannot replay a directory (exit 2)
+# --no-provenance; --rebuild replays the directory identical (exit 0), and
+# cannot replay one made with --no-provenance (exit 2)
 python3 - "$TMP/w8/model.safetensors" "$src/model.safetensors" <<'PY' || exit 1
 import hashlib, json, struct, sys
 d = open(sys.argv[1], 'rb').read()
@@ -39,8 +40,10 @@ assert {'role': 'source', 'name': 'model.safetensors', 'sha256': want} in steps[
 PY
 "$q" -q --no-provenance -t W8A16 -o "$TMP/np" "$src" || exit 1
 grep -q 'ckpt.recipe' "$TMP/np/model.safetensors" && exit 1
-"$BIN/ckpt-verify" --rebuild "$src" "$TMP/w8" 2>"$TMP/e"
-[ $? -eq 2 ] && grep -q 'cannot replay a model directory' "$TMP/e" || exit 1
+"$BIN/ckpt-verify" --rebuild "$src" "$TMP/w8" >"$TMP/o" || exit 1
+grep -q 'w8/model.safetensors: identical' "$TMP/o" || exit 1
+"$BIN/ckpt-verify" --rebuild "$src" "$TMP/np" 2>"$TMP/e" >/dev/null
+[ $? -eq 2 ] && grep -q 'carries no recipe' "$TMP/e" || exit 1
 "$BIN/ckpt-convert" -o "$TMP/back.gguf" "$TMP/w8" 2>"$TMP/e" || exit 1
 grep -q 'already quantized' "$TMP/e" || exit 1
 "$BIN/ckpt-sign" --keygen -o "$TMP/key" 2>/dev/null || exit 1
