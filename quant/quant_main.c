@@ -124,8 +124,8 @@ static const struct ckpt_cli_tool tool = {
                "      --target-size N     --optimize: at most N bytes of tensor data\n"
                "      --report            --optimize: print each matrix's type and predicted\n"
                "                          and measured divergence\n"
-               "      --gptq              --optimize: error-compensating rounding (GPTQ) from\n"
-               "                          the inputs' second moments on TEXT\n",
+               "      --gptq              --optimize or -t W8A16|W8A8|W4A16: error-compensating\n"
+               "                          rounding (GPTQ) from the inputs' second moments on TEXT\n",
     .shortopts = "t:",
     .longopts = longopts,
     .common = CKPT_CLI_OUTPUT | CKPT_CLI_STDOUT | CKPT_CLI_FORCE | CKPT_CLI_JSON | CKPT_CLI_SPLIT,
@@ -330,10 +330,12 @@ static int quantize(struct ckpt_cli *cli, const char *in, struct ckpt_quant_opts
                                     "apply to -t %s", ckpt_ct_scheme_at(ct->scheme)->name);
     if (op->on && !co->text)
         return ckpt_cli_usage_error(cli, "--optimize needs --calib TEXT");
-    if (!op->on && (op->report || op->opts.gptq || op->opts.target_bpw > 0 ||
-                    op->opts.target_bytes > 0))
+    if (!op->on && (op->report || (op->opts.gptq && ct->scheme < 0) ||
+                    op->opts.target_bpw > 0 || op->opts.target_bytes > 0))
         return ckpt_cli_usage_error(cli, "--report, --gptq, --target-bpw and --target-size need "
-                                    "--optimize");
+                                    "--optimize (--gptq: or -t W8A16|W8A8|W4A16)");
+    if (ct->scheme >= 0 && op->opts.gptq && !co->text)
+        return ckpt_cli_usage_error(cli, "--gptq needs --calib TEXT");
     if (op->on && (o->pure || o->tensor_types || o->output_type >= 0 ||
                    o->token_embd_type >= 0 || o->leave_output))
         return ckpt_cli_usage_error(cli, "--optimize chooses every matrix's type: it excludes "
@@ -401,7 +403,8 @@ static int quantize(struct ckpt_cli *cli, const char *in, struct ckpt_quant_opts
             rc = ckpt_cli_fail(cli, &err);
         } else if ((ct->scheme < 0
                         ? ckpt_quant_run(ckpt_opt_source(&op->res, src), o, &rep, &err)
-                        : ckpt_ct_quant_run(src, o, ct, in, is_model_dir(in), &rep, &err)) !=
+                        : ckpt_ct_quant_run(src, o, ct, in, is_model_dir(in),
+                                            op->opts.gptq ? co : NULL, &rep, &err)) !=
                    CKPT_OK) {
             rc = ckpt_cli_fail(cli, &err);
         } else {

@@ -36,7 +36,10 @@
 #include "../kernels/quant.h"
 #include "../kernels/quant_ct.h"
 #include "ct_config.h"
+#include "ct_gptq.h"
+#include "optimize.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,6 +94,7 @@ struct csink {
     float *sbuf;    /* rows x groups scales */
     int8_t *qrow;   /* one row of integers per thread */
     size_t qrow_cap;
+    double *gbuf;   /* with gptq: 16 bytes a column per thread */
     uint8_t *sconv; /* scales in the output dtype */
     ckpt_pool *pool; /* rows of a chunk are encoded in parallel, each row by one thread */
 };
@@ -309,6 +313,9 @@ static ckpt_status c_begin(void *ctx, uint64_t *planned, ckpt_err *err)
     s->qrow_cap = cmax + 1;
     if (st == CKPT_OK && !(s->qrow = malloc(s->qrow_cap * (size_t)ckpt_pool_size(s->pool))))
         st = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    if (st == CKPT_OK && s->o.gptq &&
+        !(s->gbuf = malloc(2 * s->qrow_cap * (size_t)ckpt_pool_size(s->pool) * sizeof *s->gbuf)))
+        st = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
     return st;
 }
 
@@ -347,11 +354,15 @@ struct enc {
     const struct dtensor *d;
     const float *x;
     int64_t r0;
+    const float *u; /* GPTQ's factor for the matrix, or NULL */
+    ckpt_status st; /* the first error of the rows */
+    ckpt_err err;
+    pthread_mutex_t lock;
 };
 
 static void encode(void *ctx, int64_t begin, int64_t end, int thread)
 {
-    const struct enc *c = ctx;
+    struct enc *c = ctx;
     struct csink *s = c->s;
     const struct dtensor *d = c->d;
     const size_t rb = qrow_bytes(s, d->cols);
@@ -361,9 +372,23 @@ static void encode(void *ctx, int64_t begin, int64_t end, int thread)
     for (int64_t i = begin; i < end; i++) {
         const int64_t r = c->r0 + i, e = r / d->rows, lr = r % d->rows;
         const int64_t hr = d->heads ? ckpt_qk_hf_row(lr, d->rows, d->heads) : lr;
-        ckpt_ct_quantize_row(c->x + i * d->cols, d->imat ? d->imat + e * d->cols : NULL,
-                             s->search, d->cols, group, s->scheme->bits, s->dt,
-                             s->sbuf + hr * ng, qrow);
+        const float *imp = d->imat ? d->imat + e * d->cols : NULL;
+        if (c->u) {
+            ckpt_err err = {0};
+            if (ckpt_ct_gptq_row(c->u, c->x + i * d->cols, imp, s->search, d->cols, group,
+                                 s->scheme->bits, s->dt, s->sbuf + hr * ng, qrow,
+                                 s->gbuf + (size_t)thread * 2 * s->qrow_cap, &err) != CKPT_OK) {
+                pthread_mutex_lock(&c->lock);
+                if (c->st == CKPT_OK) {
+                    c->st = err.code;
+                    c->err = err;
+                }
+                pthread_mutex_unlock(&c->lock);
+            }
+        } else {
+            ckpt_ct_quantize_row(c->x + i * d->cols, imp, s->search, d->cols, group,
+                                 s->scheme->bits, s->dt, s->sbuf + hr * ng, qrow);
+        }
         uint8_t *dst = s->qbuf + (size_t)hr * rb;
         if (s->scheme->packed)
             ckpt_ct_pack(qrow, d->cols, s->scheme->bits, dst);
@@ -391,8 +416,15 @@ static ckpt_status c_rows(void *ctx, size_t k, int64_t row, int64_t n, const voi
     for (int64_t r = row; r < row + n;) {
         const int64_t e = r / d->rows, end_m = (e + 1) * d->rows;
         const int64_t m = (end_m < row + n ? end_m : row + n) - r;
-        struct enc c = {s, d, x + (r - row) * d->cols, r};
+        struct enc c = {s, d, x + (r - row) * d->cols, r,
+                        ckpt_gptq_factor(s->o.gptq, d->gguf, e, d->cols), CKPT_OK, {0},
+                        PTHREAD_MUTEX_INITIALIZER};
         ckpt_pool_run(s->pool, encode, &c, m);
+        pthread_mutex_destroy(&c.lock);
+        if (c.st != CKPT_OK) {
+            *err = c.err;
+            return c.st;
+        }
         r += m;
         if (r == end_m) {
             ckpt_status st = flush_matrix(s, d, e, err);
@@ -523,6 +555,7 @@ static void c_free(struct csink *s)
     free(s->qbuf);
     free(s->sbuf);
     free(s->qrow);
+    free(s->gbuf);
     free(s->sconv);
     ckpt_pool_free(s->pool);
     free(s);
