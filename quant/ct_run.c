@@ -26,7 +26,7 @@ ckpt_status ckpt_ct_quant_run(struct ckpt_qsrc *src, const struct ckpt_quant_opt
     if (st == CKPT_OK && gptq) {
         const int64_t ctx = gptq->n_ctx > 0 ? gptq->n_ctx : CKPT_CALIB_CTX;
         int64_t n_chunks = 0, n_ctx = 0;
-        st = ckpt_opt_tokens(in, gptq->text, ctx, gptq->max_chunks > 0 ? gptq->max_chunks * ctx : 0,
+        st = ckpt_opt_tokens(in, gptq->text, ctx, gptq->max_chunks > 0 ? gptq->max_chunks * ctx : INT64_MAX,
                              &ids, &n_chunks, &n_ctx, err);
         if (st == CKPT_OK)
             st = ckpt_gptq_new(&g, src, in, ids, n_chunks, n_ctx, opts->imatrix, opts->n_threads,

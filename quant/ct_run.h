@@ -21,7 +21,7 @@
  * config and tokenizer files go along) into the directory opts->output
  * under ct (its dir, force, imatrix and n_threads are filled from opts).
  * gptq: the calibration text (its chunks as --calib-chunks/--calib-ctx
- * say, at most CKPT_OPT_SENS_TOKENS tokens without them) whose input second
+ * say, all of them by default, as for the importance matrix) whose input second
  * moments GPTQ compensates the rounding for (ct_gptq.h), or NULL.
  * rep as ckpt_quant_run_sink's, with bytes_out the bytes the files hold.
  * Errors: those of ckpt_qsink_open_ct and ckpt_quant_run_sink, and with
