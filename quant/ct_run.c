@@ -55,7 +55,7 @@ ckpt_status ckpt_ct_quant_run(struct ckpt_qsrc *src, const struct ckpt_quant_opt
 
 cJSON *ckpt_ct_report_json(const struct ckpt_quant_report *rep,
                            const struct ckpt_quant_opts *opts, const char *in,
-                           const struct ckpt_ct_sink_opts *ct)
+                           const struct ckpt_ct_sink_opts *ct, bool gptq)
 {
     cJSON *j = ckpt_quant_report_json(rep, opts, in);
     const struct ckpt_ct_scheme_info *s = ckpt_ct_scheme_at(ct->scheme);
@@ -70,7 +70,8 @@ cJSON *ckpt_ct_report_json(const struct ckpt_quant_report *rep,
     cJSON_AddNumberToObject(c, "group_size", (double)ckpt_ct_group(s, ct->group_size));
     cJSON_AddStringToObject(c, "observer",
                             ckpt_ct_observer(ckpt_ct_scales_for(opts->imatrix != NULL,
-                                                                ct->search)));
+                                                                ct->search),
+                                             gptq));
     return j;
 }
 

@@ -33,10 +33,11 @@ ckpt_status ckpt_ct_quant_run(struct ckpt_qsrc *src, const struct ckpt_quant_opt
                               struct ckpt_quant_report *rep, ckpt_err *err);
 
 /* The --json summary of such a run (ckpt_quant_report_json's, the scheme
- * in place of the F32 mix the driver runs under); caller owns it. */
+ * in place of the F32 mix the driver runs under; gptq: the run had GPTQ's
+ * error feedback); caller owns it. */
 cJSON *ckpt_ct_report_json(const struct ckpt_quant_report *rep,
                            const struct ckpt_quant_opts *opts, const char *in,
-                           const struct ckpt_ct_sink_opts *ct);
+                           const struct ckpt_ct_sink_opts *ct, bool gptq);
 
 /* A size as transformers' convert_file_size_to_int reads it: GB/MB/KB are
  * powers of 10, GiB/MiB/KiB powers of 2, a bare number is bytes.  False

@@ -410,7 +410,7 @@ static int quantize(struct ckpt_cli *cli, const char *in, struct ckpt_quant_opts
         } else {
             summary(cli, &rep, o, in,
                     ct->scheme >= 0 ? ckpt_ct_scheme_at(ct->scheme)->name : ckpt_mix_name(o->mix));
-            rc = cli->json && !ckpt_cli_json(cli, ckpt_ct_report_json(&rep, o, in, ct)) ? 2 : 0;
+            rc = cli->json && !ckpt_cli_json(cli, ckpt_ct_report_json(&rep, o, in, ct, op->opts.gptq)) ? 2 : 0;
         }
     }
     ckpt_quant_report_free(&rep);

@@ -532,7 +532,8 @@ static ckpt_status write_config(struct csink *s, ckpt_err *err)
 {
     const bool experts = (s->arch->features & CKPT_FEAT_EXPERTS) != 0;
     cJSON *qc = ckpt_ct_quant_config(s->scheme, s->group, experts,
-                                     ckpt_ct_scales_for(s->o.imatrix != NULL, s->o.search));
+                                     ckpt_ct_scales_for(s->o.imatrix != NULL, s->o.search),
+                                     s->o.gptq != NULL);
     if (!qc)
         return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
     char *text = NULL;
