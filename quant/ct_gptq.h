@@ -15,7 +15,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../kernels/err.h"
 #include "../kernels/types.h"
 
 /*
@@ -25,9 +24,10 @@
  * ckpt_gptq_factor).  imp: importance weights for the scale search, or
  * NULL; search: the error search, else absmax.  scratch: room for
  * 16 * n bytes, 8-aligned.  Deterministic: depends on the row only.
+ * Cannot fail (this encoder never does).
  */
-ckpt_status ckpt_ct_gptq_row(const float *u, const float *x, const float *imp, bool search,
-                             int64_t n, int64_t group, int bits, ckpt_type dt, float *scale,
-                             int8_t *q, void *scratch, ckpt_err *err);
+void ckpt_ct_gptq_row(const float *u, const float *x, const float *imp, bool search, int64_t n,
+                      int64_t group, int bits, ckpt_type dt, float *scale, int8_t *q,
+                      void *scratch);
 
 #endif

@@ -39,7 +39,6 @@
 #include "ct_gptq.h"
 #include "optimize.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -355,14 +354,11 @@ struct enc {
     const float *x;
     int64_t r0;
     const float *u; /* GPTQ's factor for the matrix, or NULL */
-    ckpt_status st; /* the first error of the rows */
-    ckpt_err err;
-    pthread_mutex_t lock;
 };
 
 static void encode(void *ctx, int64_t begin, int64_t end, int thread)
 {
-    struct enc *c = ctx;
+    const struct enc *c = ctx;
     struct csink *s = c->s;
     const struct dtensor *d = c->d;
     const size_t rb = qrow_bytes(s, d->cols);
@@ -373,22 +369,13 @@ static void encode(void *ctx, int64_t begin, int64_t end, int thread)
         const int64_t r = c->r0 + i, e = r / d->rows, lr = r % d->rows;
         const int64_t hr = d->heads ? ckpt_qk_hf_row(lr, d->rows, d->heads) : lr;
         const float *imp = d->imat ? d->imat + e * d->cols : NULL;
-        if (c->u) {
-            ckpt_err err = {0};
-            if (ckpt_ct_gptq_row(c->u, c->x + i * d->cols, imp, s->search, d->cols, group,
-                                 s->scheme->bits, s->dt, s->sbuf + hr * ng, qrow,
-                                 s->gbuf + (size_t)thread * 2 * s->qrow_cap, &err) != CKPT_OK) {
-                pthread_mutex_lock(&c->lock);
-                if (c->st == CKPT_OK) {
-                    c->st = err.code;
-                    c->err = err;
-                }
-                pthread_mutex_unlock(&c->lock);
-            }
-        } else {
+        if (c->u)
+            ckpt_ct_gptq_row(c->u, c->x + i * d->cols, imp, s->search, d->cols, group,
+                             s->scheme->bits, s->dt, s->sbuf + hr * ng, qrow,
+                             s->gbuf + (size_t)thread * 2 * s->qrow_cap);
+        else
             ckpt_ct_quantize_row(c->x + i * d->cols, imp, s->search, d->cols, group,
                                  s->scheme->bits, s->dt, s->sbuf + hr * ng, qrow);
-        }
         uint8_t *dst = s->qbuf + (size_t)hr * rb;
         if (s->scheme->packed)
             ckpt_ct_pack(qrow, d->cols, s->scheme->bits, dst);
@@ -417,14 +404,8 @@ static ckpt_status c_rows(void *ctx, size_t k, int64_t row, int64_t n, const voi
         const int64_t e = r / d->rows, end_m = (e + 1) * d->rows;
         const int64_t m = (end_m < row + n ? end_m : row + n) - r;
         struct enc c = {s, d, x + (r - row) * d->cols, r,
-                        ckpt_gptq_factor(s->o.gptq, d->gguf, e, d->cols), CKPT_OK, {0},
-                        PTHREAD_MUTEX_INITIALIZER};
+                        ckpt_gptq_factor(s->o.gptq, d->gguf, e, d->cols)};
         ckpt_pool_run(s->pool, encode, &c, m);
-        pthread_mutex_destroy(&c.lock);
-        if (c.st != CKPT_OK) {
-            *err = c.err;
-            return c.st;
-        }
         r += m;
         if (r == end_m) {
             ckpt_status st = flush_matrix(s, d, e, err);
