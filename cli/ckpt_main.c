@@ -24,10 +24,10 @@
 static const struct {
     const char *name, *what;
 } tools[] = {
-    {"convert", "a Hugging Face checkpoint to GGUF (F32, F16, BF16)"},
-    {"quant", "quantize to a llama-quantize mix, byte for byte"},
-    {"sign", "sign models (Sigstore bundle, SHA256SUMS); make keys"},
-    {"verify", "check signatures and digests, or behaviour against the source"},
+    {"convert", "a Hugging Face or Mistral checkpoint to GGUF (F32, F16, BF16)"},
+    {"quant", "quantize to a llama-quantize mix or to compressed-tensors int8/int4"},
+    {"sign", "sign models (Sigstore bundle, SHA256SUMS, SLSA); make keys"},
+    {"verify", "check signatures, digests, behaviour against the source, replays"},
     {"run", "generate text with the reference forward pass"},
     {"inspect", "list the metadata and tensors of GGUF and safetensors files"},
 };

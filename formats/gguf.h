@@ -143,6 +143,12 @@ uint64_t ckpt_gguf_set_size(const ckpt_gguf *g);
  * llama.cpp's tools take them).  false if it does not fit in size. */
 bool ckpt_gguf_split_path(char *buf, size_t size, const char *path, unsigned no, unsigned count);
 
+/* A set's first file `path` (from a file name, not "-") must be named
+ * "<prefix>-00001-of-%05lld.gguf" with the set's count, since every reader
+ * finds the other parts by that name.  CKPT_E_FORMAT naming path and the
+ * name wanted otherwise. */
+ckpt_status ckpt_gguf_split_check_first(const char *path, int64_t count, ckpt_err *err);
+
 /* Length of that prefix: `path` less a "-NNNNN-of-NNNNN.gguf" or ".gguf" end. */
 size_t ckpt_gguf_stem_len(const char *path);
 

@@ -38,6 +38,18 @@ static bool part_suffix(const char *path, unsigned *no1, unsigned *count)
     return true;
 }
 
+ckpt_status ckpt_gguf_split_check_first(const char *path, int64_t count, ckpt_err *err)
+{
+    unsigned no1, n;
+    if (!part_suffix(path, &no1, &n) || no1 != 1 || n != count)
+        return ckpt_err_set(err, CKPT_E_FORMAT,
+                            "%s: the first file of a split set of %lld must be named "
+                            "<prefix>-00001-of-%05lld.gguf, the other parts are found by that "
+                            "name (rename it as llama.cpp expects)",
+                            path, (long long)count, (long long)count);
+    return CKPT_OK;
+}
+
 size_t ckpt_gguf_stem_len(const char *path)
 {
     unsigned a, b;
@@ -148,7 +160,6 @@ static ckpt_status open_part(ckpt_gguf *g, uint32_t k, int64_t count, int64_t to
 static ckpt_status open_rest(ckpt_gguf *g, int64_t count, ckpt_err *err)
 {
     int64_t total;
-    unsigned no1, n;
     ckpt_status s = split_key(g, CKPT_KEY_SPLIT_TENSORS_COUNT, -1, &total, err);
     if (s != CKPT_OK)
         return s;
@@ -160,12 +171,8 @@ static ckpt_status open_rest(ckpt_gguf *g, int64_t count, ckpt_err *err)
                             "<stdin>: the first file of a split set of %lld; its other parts "
                             "cannot come through a pipe: give the first file's name",
                             (long long)count);
-    if (!part_suffix(g->path, &no1, &n) || no1 != 1 || n != count)
-        return ckpt_err_set(err, CKPT_E_FORMAT,
-                            "%s: the first file of a split set of %lld must be named "
-                            "<prefix>-00001-of-%05lld.gguf, the other parts are found by that "
-                            "name (rename it as llama.cpp expects)",
-                            g->path, (long long)count, (long long)count);
+    if ((s = ckpt_gguf_split_check_first(g->path, count, err)) != CKPT_OK)
+        return s;
     if (!(g->parts = calloc((size_t)count, sizeof *g->parts)))
         return ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory", g->path);
     g->parts[0] = g;

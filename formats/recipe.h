@@ -21,7 +21,14 @@
  * "imatrix_name" (recorded in quantize.imatrix.file), "calib_ctx",
  * "calib_chunks", "calib_model" ("directory" or "gguf": what the text ran
  * through, since a directory's sliding window applies and a GGUF has
- * none), with inputs of role "imatrix" or "calib" (the text).
+ * none), "optimize", "target_bpw", "target_size", "gptq" and
+ * "optimize_isa" (the ISA --optimize's forward passes ran on: its choice
+ * depends on it), with inputs of role "imatrix" and/or "calib" (the text;
+ * both with --optimize and --imatrix).  A compressed-tensors output's step
+ * has "scheme" (W8A16, W8A8, W4A16) instead of "mix", and "group_size" (a
+ * number or "channel"), "scale_search" and "max_shard_size" when given;
+ * the text is in every shard's __metadata__ under "ckpt.recipe"
+ * (quant/sink_ct.h), which transformers and vLLM ignore.
  *
  * ckpt-sign lifts the recipe into the signed predicate; ckpt-verify
  * --rebuild replays it (verify/rebuild.h).

@@ -190,23 +190,6 @@ bool ckpt_tok_merge(const ckpt_tok *t, uint32_t i, int32_t *a, int32_t *b)
 
 /* ---- encoding ---- */
 
-struct out {
-    int32_t *ids;
-    size_t cap, n;
-    bool no_piece; /* a byte with no piece and no <unk> to stand for it */
-};
-
-static void emit(struct out *o, int32_t id)
-{
-    if (id < 0) {
-        o->no_piece = true;
-        return;
-    }
-    if (o->n < o->cap)
-        o->ids[o->n] = id;
-    o->n++;
-}
-
 struct sym {
     int32_t id;
     int32_t prev, next; /* -1 at the ends */
@@ -222,7 +205,7 @@ struct cand {
 /* Scratch of one encode call, reused by its pieces. */
 struct enc {
     const ckpt_tok *tok;
-    struct out *o;
+    struct ckpt_tok_out *o;
     struct sym *sym;
     size_t cap_sym;
     struct ckpt_tok_heap heap; /* of struct cand */
@@ -260,7 +243,7 @@ static ckpt_status bpe_piece(void *ctx, const char *s, size_t len, ckpt_err *err
             n += ckpt_tok_bytelevel_char((unsigned char)s[i], e->bl + n);
         int32_t id = ckpt_tok_lookup(t, e->bl, n);
         if (id >= 0 && t->pc[id].type == CKPT_TOK_NORMAL) {
-            emit(e->o, id);
+            ckpt_tok_out_emit(e->o, id);
             return CKPT_OK;
         }
     }
@@ -290,7 +273,7 @@ static ckpt_status bpe_piece(void *ctx, const char *s, size_t len, ckpt_err *err
     if (!ok)
         return ckpt_err_set(err, CKPT_E_NOMEM, "tokenizer: out of memory");
     for (int32_t i = len ? 0 : -1; i >= 0; i = e->sym[i].next)
-        emit(e->o, e->sym[i].id >= 0 ? e->sym[i].id : t->unk);
+        ckpt_tok_out_emit(e->o, e->sym[i].id >= 0 ? e->sym[i].id : t->unk);
     return CKPT_OK;
 }
 
@@ -420,13 +403,13 @@ ckpt_status ckpt_tok_bpe_encode(const ckpt_tok *t, const char *text, size_t len,
     if (!buf)
         return ckpt_err_set(err, CKPT_E_NOMEM, "tokenizer: out of memory");
     size_t n = to_valid_utf8((const unsigned char *)text, len, buf);
-    struct out o = {ids, cap, 0, false};
+    struct ckpt_tok_out o = {ids, cap, 0, false};
     struct enc e = {.tok = t, .o = &o, .heap = {NULL, 0, 0, sizeof(struct cand), before}};
     ckpt_status st = CKPT_OK;
     bool add = (flags & CKPT_TOK_ADD_SPECIAL) != 0;
     bool specials = (flags & CKPT_TOK_PARSE_SPECIAL) != 0;
     if (add && t->add_bos && t->bos >= 0)
-        emit(&o, t->bos);
+        ckpt_tok_out_emit(&o, t->bos);
     size_t from = 0, skip_ws = 0; /* skip_ws: the last match strips on its right */
     for (size_t i = 0; i <= n && !st;) {
         int32_t id = i < n ? added_at(t, buf, n, i, specials) : -1;
@@ -444,20 +427,12 @@ ckpt_status ckpt_tok_bpe_encode(const ckpt_tok *t, const char *text, size_t len,
             st = ckpt_tok_pretok_split(t->pre, buf + s, end - s, bpe_piece, &e, err);
         if (id < 0)
             break;
-        emit(&o, id);
+        ckpt_tok_out_emit(&o, id);
         i += t->pc[id].len;
         from = i;
         skip_ws = t->pc[id].strip & CKPT_TOK_RSTRIP;
     }
-    if (!st && add && t->add_eos && t->eos >= 0)
-        emit(&o, t->eos);
-    *n_ids = o.n;
-    if (!st && o.no_piece)
-        st = ckpt_err_set(err, CKPT_E_UNSUPPORTED,
-                          "tokenizer: the text has bytes that no piece covers, and the "
-                          "vocabulary has no unknown token to stand for them");
-    if (!st && o.n > cap)
-        st = ckpt_err_set(err, CKPT_E_RANGE, "tokenizer: %zu ids do not fit in %zu", o.n, cap);
+    st = ckpt_tok_out_finish(t, &o, add, st, "bytes", n_ids, err);
     free(buf);
     free(e.sym);
     free(e.heap.v);

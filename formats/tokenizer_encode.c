@@ -39,12 +39,6 @@ struct node {
     int32_t l, r; /* children, -1 for a leaf */
 };
 
-struct out {
-    int32_t *ids;
-    size_t cap, n;
-    bool no_piece; /* text met no piece, no byte piece and no <unk> */
-};
-
 /* Scratch of one encode call; arrays grow on demand and are reused by
  * the fragments of the text. */
 struct enc {
@@ -60,17 +54,6 @@ struct enc {
     size_t cap_stack;
     bool nomem;
 };
-
-static void emit(struct out *o, int32_t id)
-{
-    if (id < 0) { /* <unk> wanted, but the vocabulary has none: never an id */
-        o->no_piece = true;
-        return;
-    }
-    if (o->n < o->cap)
-        o->ids[o->n] = id;
-    o->n++;
-}
 
 /* Length of the valid UTF-8 character at s (n bytes left), or 0 if invalid:
  * overlong forms, surrogates and code points past U+10FFFF are invalid. */
@@ -185,27 +168,27 @@ static int32_t node_of(struct enc *e, const struct sym *s)
 }
 
 /* Step 5 for one piece of text with no UNUSED structure left. */
-static void emit_text(struct enc *e, struct out *o, uint32_t start, uint32_t len, int32_t id,
-                      bool *prev_unk)
+static void emit_text(struct enc *e, struct ckpt_tok_out *o, uint32_t start, uint32_t len,
+                      int32_t id, bool *prev_unk)
 {
     const ckpt_tok *t = e->tok;
     if (id >= 0) {
-        emit(o, id);
+        ckpt_tok_out_emit(o, id);
         *prev_unk = false;
     } else if (t->byte_fallback) {
         for (uint32_t i = 0; i < len; i++) {
             int32_t b = t->byte_id[(unsigned char)e->buf[start + i]];
-            emit(o, b >= 0 ? b : t->unk);
+            ckpt_tok_out_emit(o, b >= 0 ? b : t->unk);
         }
         *prev_unk = false;
     } else if (!*prev_unk) { /* a run of unknown text is one <unk> */
-        emit(o, t->unk);
+        ckpt_tok_out_emit(o, t->unk);
         *prev_unk = true;
     }
 }
 
 /* Steps 3-5 on e->buf. */
-static ckpt_status bpe(struct enc *e, struct out *o, ckpt_err *err)
+static ckpt_status bpe(struct enc *e, struct ckpt_tok_out *o, ckpt_err *err)
 {
     const ckpt_tok *t = e->tok;
     int32_t ns = 0;
@@ -285,8 +268,8 @@ static ckpt_status bpe(struct enc *e, struct out *o, ckpt_err *err)
 }
 
 /* Encode one stretch of plain text. */
-static ckpt_status fragment(struct enc *e, struct out *o, const char *text, size_t len, bool prefix,
-                            ckpt_err *err)
+static ckpt_status fragment(struct enc *e, struct ckpt_tok_out *o, const char *text, size_t len,
+                            bool prefix, ckpt_err *err)
 {
     /* at most 3 bytes per input byte (' ' -> U+2581, bad byte -> U+FFFD), and a prefix */
     if (!ckpt_tok_grow((void **)&e->buf, &e->cap_buf, 3 * len + 3, 1))
@@ -331,12 +314,12 @@ ckpt_status ckpt_tok_encode(const ckpt_tok *t, const char *text, size_t len, uns
     /* normalized text: at most 3 bytes per input byte, plus a prefix */
     if (len > (size_t)INT32_MAX / 4)
         return ckpt_err_set(err, CKPT_E_RANGE, "tokenizer: %zu bytes of text is too long", len);
-    struct out o = {ids, cap, 0, false};
+    struct ckpt_tok_out o = {ids, cap, 0, false};
     struct enc e = {.tok = t, .heap = {NULL, 0, 0, sizeof(struct cand), better}};
     ckpt_status st = CKPT_OK;
     bool specials = (flags & CKPT_TOK_ADD_SPECIAL) != 0;
     if (specials && t->add_bos && t->bos >= 0)
-        emit(&o, t->bos);
+        ckpt_tok_out_emit(&o, t->bos);
     size_t from = 0;
     bool at_start = true;
     if (flags & CKPT_TOK_PARSE_SPECIAL) {
@@ -347,7 +330,7 @@ ckpt_status ckpt_tok_encode(const ckpt_tok *t, const char *text, size_t len, uns
                 continue;
             }
             st = fragment(&e, &o, text + from, i - from, at_start || t->prefix_after_special, err);
-            emit(&o, id);
+            ckpt_tok_out_emit(&o, id);
             i += t->pc[id].len;
             from = i;
             at_start = false;
@@ -355,15 +338,7 @@ ckpt_status ckpt_tok_encode(const ckpt_tok *t, const char *text, size_t len, uns
     }
     if (!st)
         st = fragment(&e, &o, text + from, len - from, at_start || t->prefix_after_special, err);
-    if (!st && specials && t->add_eos && t->eos >= 0)
-        emit(&o, t->eos);
-    *n_ids = o.n;
-    if (!st && o.no_piece)
-        st = ckpt_err_set(err, CKPT_E_UNSUPPORTED,
-                          "tokenizer: the text has characters that no piece covers, and the "
-                          "vocabulary has no unknown token to stand for them");
-    if (!st && o.n > cap)
-        st = ckpt_err_set(err, CKPT_E_RANGE, "tokenizer: %zu ids do not fit in %zu", o.n, cap);
+    st = ckpt_tok_out_finish(t, &o, specials, st, "characters", n_ids, err);
     free(e.buf);
     free(e.sym);
     free(e.heap.v);

@@ -2,7 +2,8 @@
  * tokenizer_heap.c - the scratch both BPE encoders use (tokenizer_impl.h):
  * arrays that grow on demand, and the priority queue of candidate merges,
  * a binary heap of fixed-size elements ordered by the encoder's own "comes
- * first" test, in one growing array reused across the pieces of a text.
+ * first" test, in one growing array reused across the pieces of a text;
+ * and the end of an encode, the same for both.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -60,4 +61,19 @@ void ckpt_tok_heap_pop(struct ckpt_tok_heap *h, void *out)
     }
     if (n)
         memmove(AT(h, i), last, h->size);
+}
+
+ckpt_status ckpt_tok_out_finish(const ckpt_tok *t, struct ckpt_tok_out *o, bool eos, ckpt_status st,
+                                const char *what, size_t *n_ids, ckpt_err *err)
+{
+    if (!st && eos && t->add_eos && t->eos >= 0)
+        ckpt_tok_out_emit(o, t->eos);
+    *n_ids = o->n;
+    if (!st && o->no_piece)
+        st = ckpt_err_set(err, CKPT_E_UNSUPPORTED,
+                          "tokenizer: the text has %s that no piece covers, and the "
+                          "vocabulary has no unknown token to stand for them", what);
+    if (!st && o->n > o->cap)
+        st = ckpt_err_set(err, CKPT_E_RANGE, "tokenizer: %zu ids do not fit in %zu", o->n, o->cap);
+    return st;
 }

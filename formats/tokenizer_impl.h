@@ -129,6 +129,13 @@ int ckpt_tok_byte_piece(const char *s, size_t len);
 ckpt_status ckpt_tok_json_parse(ckpt_json **out, const char *json, size_t len, const char *name,
                                 bool nul_escapes, ckpt_err *err);
 
+/* A JSON tokenizer file's loader (tokenizer.json, tekken.json): *out = NULL,
+ * map path and hand its bytes to parse, with path as the name in messages. */
+typedef ckpt_status (*ckpt_tok_json_parser)(ckpt_tok **out, const char *json, size_t len,
+                                            const char *name, ckpt_err *err);
+ckpt_status ckpt_tok_json_load(ckpt_tok **out, const char *path, ckpt_tok_json_parser parse,
+                               ckpt_err *err);
+
 /* ---- the scratch of the BPE encoders (tokenizer_heap.c) ---- */
 
 /* Make room for `need` elements of `size` bytes in *p (capacity *cap,
@@ -147,6 +154,38 @@ struct ckpt_tok_heap {
 bool ckpt_tok_heap_push(struct ckpt_tok_heap *h, const void *e);
 /* Remove the first element into *out (n must be > 0). */
 void ckpt_tok_heap_pop(struct ckpt_tok_heap *h, void *out);
+
+/* ---- the ids both encoders emit (tokenizer_heap.c) ---- */
+
+/* Ids go to ids[0..cap) and are counted past cap, so that a caller whose
+ * buffer was too small learns the size it needs. */
+struct ckpt_tok_out {
+    int32_t *ids;
+    size_t cap, n;
+    bool no_piece; /* text no piece covers, and no <unk> to stand for it */
+};
+
+/* Emit id; -1 (an <unk> wanted where the vocabulary has none) is never an
+ * id, only remembered for ckpt_tok_out_finish. */
+static inline void ckpt_tok_out_emit(struct ckpt_tok_out *o, int32_t id)
+{
+    if (id < 0) {
+        o->no_piece = true;
+        return;
+    }
+    if (o->n < o->cap)
+        o->ids[o->n] = id;
+    o->n++;
+}
+
+/*
+ * End an encode whose status so far is st: EOS when eos and the vocabulary
+ * asks for one, *n_ids = every id counted, then the first error of: st,
+ * CKPT_E_UNSUPPORTED (some `what`, "bytes" or "characters", that no piece
+ * covers), CKPT_E_RANGE (more ids than cap).
+ */
+ckpt_status ckpt_tok_out_finish(const ckpt_tok *t, struct ckpt_tok_out *o, bool eos, ckpt_status st,
+                                const char *what, size_t *n_ids, ckpt_err *err);
 
 /* ---- byte-level BPE (tokenizer_pretok.c, tokenizer_bpe.c) ---- */
 

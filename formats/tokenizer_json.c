@@ -635,14 +635,20 @@ ckpt_status ckpt_tok_parse_hf_json(ckpt_tok **out, const char *json, size_t len,
     return CKPT_OK;
 }
 
-ckpt_status ckpt_tok_load_hf_json(ckpt_tok **out, const char *path, ckpt_err *err)
+ckpt_status ckpt_tok_json_load(ckpt_tok **out, const char *path, ckpt_tok_json_parser parse,
+                               ckpt_err *err)
 {
     *out = NULL;
     ckpt_map *m;
     ckpt_status st = ckpt_map_open(&m, path, err);
     if (st)
         return st;
-    st = ckpt_tok_parse_hf_json(out, (const char *)m->data, m->size, path, err);
+    st = parse(out, (const char *)m->data, m->size, path, err);
     ckpt_map_close(m);
     return st;
+}
+
+ckpt_status ckpt_tok_load_hf_json(ckpt_tok **out, const char *path, ckpt_err *err)
+{
+    return ckpt_tok_json_load(out, path, ckpt_tok_parse_hf_json, err);
 }

@@ -16,7 +16,6 @@
 #include <string.h>
 
 #include "b64.h"
-#include "mapfile.h"
 #include "tokenizer_impl.h"
 
 /* mistral_common's list for files without special_tokens (up to v7). */
@@ -304,12 +303,5 @@ ckpt_status ckpt_tok_parse_tekken(ckpt_tok **out, const char *json, size_t len, 
 
 ckpt_status ckpt_tok_load_tekken(ckpt_tok **out, const char *path, ckpt_err *err)
 {
-    *out = NULL;
-    ckpt_map *m;
-    ckpt_status st = ckpt_map_open(&m, path, err);
-    if (st)
-        return st;
-    st = ckpt_tok_parse_tekken(out, (const char *)m->data, m->size, path, err);
-    ckpt_map_close(m);
-    return st;
+    return ckpt_tok_json_load(out, path, ckpt_tok_parse_tekken, err);
 }

@@ -36,12 +36,14 @@ static const struct ckpt_vec_dot vec_dot_avx2[CKPT_TYPE_COUNT] = {
                        .dot = ckpt_vec_dot_q8_0_q8_0_avx2,
                        .dot4 = ckpt_vec_dot4_q8_0_q8_0_avx2},
     [CKPT_TYPE_Q4_0] = {.act = CKPT_TYPE_Q8_0, .dot = ckpt_vec_dot_q4_0_q8_0_avx2},
-    [CKPT_TYPE_Q4_1] = {.act = CKPT_TYPE_Q8_0, .dot = ckpt_vec_dot_q4_1_q8_0_ref},
-    [CKPT_TYPE_Q5_0] = {.act = CKPT_TYPE_Q8_0, .dot = ckpt_vec_dot_q5_0_q8_0_ref},
-    [CKPT_TYPE_Q5_1] = {.act = CKPT_TYPE_Q8_0, .dot = ckpt_vec_dot_q5_1_q8_0_ref},
-    [CKPT_TYPE_IQ4_NL] = {.act = CKPT_TYPE_Q8_0, .dot = ckpt_vec_dot_iq4_nl_q8_0_ref},
-    [CKPT_TYPE_Q2_K] = {.act = CKPT_TYPE_Q8_K, .dot = ckpt_vec_dot_q2_K_q8_K_ref},
-    [CKPT_TYPE_Q3_K] = {.act = CKPT_TYPE_Q8_K, .dot = ckpt_vec_dot_q3_K_q8_K_ref},
+    [CKPT_TYPE_Q4_1] = {.act = CKPT_TYPE_Q8_0, .dot = ckpt_vec_dot_q4_1_q8_0_avx2},
+    [CKPT_TYPE_Q5_0] = {.act = CKPT_TYPE_Q8_0, .dot = ckpt_vec_dot_q5_0_q8_0_avx2},
+    [CKPT_TYPE_Q5_1] = {.act = CKPT_TYPE_Q8_0, .dot = ckpt_vec_dot_q5_1_q8_0_avx2},
+    [CKPT_TYPE_IQ4_NL] = {.act = CKPT_TYPE_Q8_0, .dot = ckpt_vec_dot_iq4_nl_q8_0_avx2},
+    [CKPT_TYPE_Q2_K] = {.act = CKPT_TYPE_Q8_K, .dot = ckpt_vec_dot_q2_K_q8_K_avx2},
+    [CKPT_TYPE_Q3_K] = {.act = CKPT_TYPE_Q8_K,
+                       .dot = ckpt_vec_dot_q3_K_q8_K_avx2,
+                       .dot4 = ckpt_vec_dot4_q3_K_q8_K_avx2},
     [CKPT_TYPE_Q4_K] = {.act = CKPT_TYPE_Q8_K,
                        .dot = ckpt_vec_dot_q4_K_q8_K_avx2,
                        .dot4 = ckpt_vec_dot4_q4_K_q8_K_avx2},
@@ -68,6 +70,9 @@ static const struct ckpt_vec_dot vec_dot_refx[CKPT_TYPE_COUNT] = {
 static const struct ckpt_act_quant act_quant_avx2 = {ckpt_act_quant_q8_0_avx2,
                                                      ckpt_act_quant_q8_K_avx2};
 
+/* The scalar ISA: every kernel of the avx2 table by its scalar twin (the
+ * same bits): vec_dot.c's rows for every weight type, the q8 activation
+ * quantizers, the FMA attention and chunk dots of dot.c. */
 static const struct ckpt_kernels tables[CKPT_ISA_COUNT] = {
     [CKPT_ISA_REF] = {CKPT_ISA_REF, ckpt_dot_chunk_ref, ckpt_dot_sum_ref, ckpt_vec_dot_f32,
                       ckpt_weighted_sum_f32, ckpt_f16_to_f32_ref, ckpt_bf16_to_f32_ref,
@@ -79,6 +84,10 @@ static const struct ckpt_kernels tables[CKPT_ISA_COUNT] = {
     [CKPT_ISA_F64] = {CKPT_ISA_F64, ckpt_dot_chunk_f64, ckpt_dot_sum_f64, ckpt_dot_f32_f64_f,
                       ckpt_weighted_sum_f64, ckpt_f16_to_f32_ref, ckpt_bf16_to_f32_ref,
                       ckpt_f32_to_f16_ref, ckpt_f32_to_bf16_ref, &ckpt_kq_ref, NULL, NULL},
+    [CKPT_ISA_SCALAR] = {CKPT_ISA_SCALAR, ckpt_dot_chunk_fma, ckpt_dot_sum_fma, ckpt_dot_f32_fma,
+                         ckpt_weighted_sum_f32, ckpt_f16_to_f32_ref, ckpt_bf16_to_f32_ref,
+                         ckpt_f32_to_f16_ref, ckpt_f32_to_bf16_ref, &ckpt_kq_ref,
+                         ckpt_vec_dot_table_ref, &ckpt_act_quant_ref},
 };
 
 /* ref with its F32/F16/BF16 row dots in AVX2 registers (same bits) */
@@ -87,11 +96,18 @@ static const struct ckpt_kernels ref_avx2 = {
     ckpt_f16_to_f32_ref, ckpt_bf16_to_f32_ref, ckpt_f32_to_f16_ref, ckpt_f32_to_bf16_ref,
     &ckpt_kq_ref, vec_dot_refx, NULL};
 
-static const char *const isa_names[CKPT_ISA_COUNT] = {"ref", "avx2", "f64"};
+static const char *const isa_names[CKPT_ISA_COUNT] = {"ref", "avx2", "f64", "scalar"};
 
 const char *ckpt_isa_name(ckpt_isa isa)
 {
     return (unsigned)isa < CKPT_ISA_COUNT ? isa_names[isa] : "?";
+}
+
+static const char *const isa_semantics[CKPT_ISA_COUNT] = {"f32", "q8", "f64", "q8"};
+
+const char *ckpt_isa_semantic(ckpt_isa isa)
+{
+    return (unsigned)isa < CKPT_ISA_COUNT ? isa_semantics[isa] : "?";
 }
 
 int ckpt_isa_from_name(const char *name)
@@ -118,6 +134,7 @@ static bool cpu_runs(ckpt_isa isa)
     switch (isa) {
     case CKPT_ISA_REF:
     case CKPT_ISA_F64:
+    case CKPT_ISA_SCALAR:
         return true;
     case CKPT_ISA_AVX2:
 #if defined(__x86_64__) || defined(__i386__)
@@ -144,7 +161,7 @@ static void decide(void)
     const char *env = getenv("CKPT_ISA");
     int want = env ? ckpt_isa_from_name(env) : -1;
     if (want < 0 || !available[want])
-        want = available[CKPT_ISA_AVX2] ? CKPT_ISA_AVX2 : CKPT_ISA_REF;
+        want = available[CKPT_ISA_AVX2] ? CKPT_ISA_AVX2 : CKPT_ISA_SCALAR;
     default_table = want == CKPT_ISA_REF ? ref_table : &tables[want];
 }
 

@@ -5,20 +5,31 @@
  * widening (readers of F16 tensors) take their kernels from a table, never
  * from a CPU test of their own.
  *
- * ISAs:
- *   ref   f32 in the documented orders of dot.h (the oracle); on a CPU
- *         with AVX2 its F32/F16/BF16 row dots run in vector registers in
- *         the very same order (vec_dot.h, *_refx: the same bits), and
- *         ckpt_kernels_scalar_ref() (dot_kernels.h) gives the scalar table;
- *   avx2  AVX2/FMA/F16C siblings: the same floats and bytes where dot.h
- *         and quant.h say so (widening, narrowing and quantizers), within
- *         the bound of dot.h for dot products; the forward pass pairs
- *         quantized weights with quantized activations (vec_dot.h);
- *   f64   scalar, dot products and attention sums in double.
- * The default is avx2 when the CPU has AVX2+FMA+F16C, else ref; the
- * environment variable CKPT_ISA=ref|avx2|f64 overrides it (an unknown or
- * unavailable name is ignored).  Decided once, under pthread_once; the
- * tables are constant, so every function here is thread-safe.
+ * ISAs, each one semantic (what the forward pass computes) and its kernels:
+ *   ref     the f32 oracle: activations stay f32, every weight row is
+ *           widened and dotted in the documented order of dot.h; on a CPU
+ *           with AVX2 its F32/F16/BF16 row dots run in vector registers in
+ *           the very same order (vec_dot.h, *_refx: the same bits), and
+ *           ckpt_kernels_scalar_ref() (dot_kernels.h) gives the scalar
+ *           table.  What --calib and the reference tests use, by name:
+ *           importance matrices must not depend on the machine;
+ *   avx2    AVX2/FMA/F16C: the same floats and bytes as ref where dot.h and
+ *           quant.h say so (widening, narrowing and quantizers); the
+ *           forward pass pairs quantized weights with activations
+ *           quantized once per product to q8_K / q8_0 (vec_dot.h), as ggml
+ *           does, and dots f32 rows with FMA;
+ *   scalar  the avx2 semantic in portable C: every kernel of the avx2
+ *           table replaced by its scalar twin (vec_dot.c's _ref rows for
+ *           every weight type, the q8 activation quantizers, the FMA
+ *           attention dot of dot.h), so a forward pass gives the very
+ *           bits of avx2 for every weight type, on any CPU;
+ *   f64     scalar, dot products and attention sums in double.
+ * The default is avx2 when the CPU has AVX2+FMA+F16C, else scalar: one
+ * result on every CPU (a fingerprint signed on one machine holds on
+ * another).  The environment variable CKPT_ISA=ref|avx2|scalar|f64
+ * overrides it (an unknown or unavailable name is ignored).  Decided once,
+ * under pthread_once; the tables are constant, so every function here is
+ * thread-safe.
  */
 #ifndef CKPT_KERNELS_DISPATCH_H
 #define CKPT_KERNELS_DISPATCH_H
@@ -30,6 +41,7 @@ typedef enum {
     CKPT_ISA_REF = 0,
     CKPT_ISA_AVX2 = 1,
     CKPT_ISA_F64 = 2,
+    CKPT_ISA_SCALAR = 3, /* appended: the values are stable */
     CKPT_ISA_COUNT
 } ckpt_isa;
 
@@ -69,7 +81,8 @@ struct ckpt_kernels {
     const struct ckpt_kq_kernels *kq;
     /* dots with activations quantized once per product, indexed by weight
      * type (CKPT_TYPE_COUNT rows; .dot NULL: the widened f32 path); NULL
-     * for the whole ISA (ref and f64: the f32 oracle), see vec_dot.h */
+     * for the whole ISA in f64 and in ref off AVX2 (the f32 oracle), see
+     * vec_dot.h */
     const struct ckpt_vec_dot *vec_dot;
     const struct ckpt_act_quant *act_quant; /* with vec_dot */
 };
@@ -86,8 +99,14 @@ ckpt_isa ckpt_isa_default(void);
 /* True if this CPU can run the ISA's kernels. */
 bool ckpt_isa_available(ckpt_isa isa);
 
-/* "ref", "avx2", "f64" ("?" for anything else). */
+/* "ref", "avx2", "f64", "scalar" ("?" for anything else). */
 const char *ckpt_isa_name(ckpt_isa isa);
+
+/* The semantic an ISA computes, as a short name: "q8" (avx2 and scalar:
+ * quantized weights with q8 activations, the same bits), "f32" (ref, the
+ * oracle), "f64"; "?" for anything else.  Two ISAs with one semantic give
+ * the same logits. */
+const char *ckpt_isa_semantic(ckpt_isa isa);
 
 /* ISA from its name, case-insensitive; -1 if unknown. */
 int ckpt_isa_from_name(const char *name);

@@ -55,6 +55,40 @@ float ckpt_dot_sum_ref(const struct ckpt_dot_acc *acc)
     return reduce(acc->lanes);
 }
 
+/* The order of ckpt_dot_f32_avx2 (dot_kernels.h) with fmaf: four 8-lane
+ * accumulators over 32-element steps, then 8-element steps on the first,
+ * lane-wise (a0 + a1) + (a2 + a3), reduce(), and the tail added product by
+ * product.  fmaf rounds once, as the FMA instruction does. */
+float ckpt_dot_f32_fma(const float *w, const float *x, int64_t n)
+{
+    float a[4][LANES] = {{0}};
+    int64_t i = 0;
+    for (; i + 4 * LANES <= n; i += 4 * LANES)
+        for (int r = 0; r < 4; r++)
+            for (int l = 0; l < LANES; l++)
+                a[r][l] = fmaf(w[i + r * LANES + l], x[i + r * LANES + l], a[r][l]);
+    for (; i + LANES <= n; i += LANES)
+        for (int l = 0; l < LANES; l++)
+            a[0][l] = fmaf(w[i + l], x[i + l], a[0][l]);
+    float s[LANES];
+    for (int l = 0; l < LANES; l++)
+        s[l] = (a[0][l] + a[1][l]) + (a[2][l] + a[3][l]);
+    float sum = reduce(s);
+    for (; i < n; i++)
+        sum += w[i] * x[i];
+    return sum;
+}
+
+void ckpt_dot_chunk_fma(struct ckpt_dot_acc *acc, const float *w, const float *x, int64_t n)
+{
+    acc->lanes[0] += ckpt_dot_f32_fma(w, x, n);
+}
+
+float ckpt_dot_sum_fma(const struct ckpt_dot_acc *acc)
+{
+    return acc->lanes[0];
+}
+
 double ckpt_dot_f32_f64(const float *w, const float *x, int64_t n)
 {
     double sum = 0.0;

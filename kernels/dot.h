@@ -4,7 +4,7 @@
  * activations, dequantized a chunk at a time into a stack buffer, never
  * the whole row.
  *
- * Three ISAs compute them (dispatch.h), each in an order fixed by the ISA
+ * Four ISAs compute them (dispatch.h), each in an order fixed by the ISA
  * alone, so a result never depends on the thread count or on the batch
  * size:
  *   ref   scalar f32, the documented eight-lane order of ckpt_vec_dot_f32
@@ -12,6 +12,7 @@
  *   avx2  AVX2/FMA/F16C, rows in chunks of CKPT_DOT_CHUNK elements with
  *         four 8-lane FMA accumulators each, chunk sums added in row
  *         order; within 4e-6 * sum|w x| of ref (tests/kernels/check_dot.c);
+ *   scalar  avx2's order in portable C (fmaf, dot_kernels.h): avx2's bits;
  *   f64   scalar, products and sums in double, rounded to f32 once.
  */
 #ifndef CKPT_KERNELS_DOT_H

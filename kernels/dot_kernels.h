@@ -33,6 +33,12 @@ float ckpt_dot_f32_avx2(const float *w, const float *x, int64_t n);
 void ckpt_dot_chunk_avx2(struct ckpt_dot_acc *acc, const float *w, const float *x, int64_t n);
 float ckpt_dot_sum_avx2(const struct ckpt_dot_acc *acc);
 
+/* scalar: the twins of the three above, the same bits with fmaf (the
+ * scalar ISA's kernels, on any CPU). */
+float ckpt_dot_f32_fma(const float *w, const float *x, int64_t n);
+void ckpt_dot_chunk_fma(struct ckpt_dot_acc *acc, const float *w, const float *x, int64_t n);
+float ckpt_dot_sum_fma(const struct ckpt_dot_acc *acc);
+
 /* Attention's weighted sum (struct ckpt_kernels.weighted_sum) in f32, and
  * in double rounded once. */
 void ckpt_weighted_sum_f32(float *o, const float *s, const float *v, int64_t n, int64_t ldv,

@@ -422,33 +422,38 @@ static void mm_rows(void *ctx, int64_t begin, int64_t end, int thread)
 }
 
 #define MM_TILE_BYTES 16384 /* weight rows kept in cache while every position passes */
+#define MM_PANEL_BYTES 393216 /* f32 activations of a position panel, kept in L2 */
 
-/* Rows r0..r1 of w against every position with the f32 tile kernel: four
- * rows by three positions at a time (each weight load feeds three
- * products, each activation load four), one position at a time at the
- * end of the step, single dots for the last rows. */
+/* Rows r0..r1 of w against every position with the f32 tile kernel, one
+ * panel of positions at a time: the panel's activations stay in L2 while
+ * the rows stream past it (all positions at once would read every
+ * activation from memory again for each four rows).  Four rows by the
+ * whole panel per call (the kernel widens each block of the rows once for
+ * the panel), single dots for the last rows.  Every value is the row's
+ * single dot: the panel size changes no bit. */
 static void mm_tile_rows(const struct mm_job *j, int64_t r0, int64_t r1)
 {
     const struct ckpt_wview *w = j->w;
     const float *x = (const float *)(const void *)j->act;
     const uint8_t *base = w->data;
-    int64_t r = r0;
-    for (; r + 4 <= r1; r += 4) {
-        const uint8_t *wr = base + (size_t)r * w->row_bytes;
-        float v[12];
-        int64_t p = 0;
-        for (; p < j->nx; p += p + 3 <= j->nx ? 3 : 1) {
-            const int np = p + 3 <= j->nx ? 3 : 1;
-            j->tile(wr, w->row_bytes, x + p * j->ldx, j->ldx, w->ne[0], np, v);
+    int64_t panel = MM_PANEL_BYTES / (int64_t)j->act_stride;
+    panel = panel < 3 ? 3 : panel > CKPT_VEC_TILE_NP_MAX ? CKPT_VEC_TILE_NP_MAX : panel;
+    float v[4 * CKPT_VEC_TILE_NP_MAX];
+    for (int64_t p0 = 0; p0 < j->nx; p0 += panel) {
+        const int np = (int)(j->nx - p0 < panel ? j->nx - p0 : panel);
+        int64_t r = r0;
+        for (; r + 4 <= r1; r += 4) {
+            j->tile(base + (size_t)r * w->row_bytes, w->row_bytes, x + p0 * j->ldx, j->ldx,
+                    w->ne[0], np, v);
             for (int rr = 0; rr < 4; rr++)
                 for (int pp = 0; pp < np; pp++)
-                    j->out[(p + pp) * j->ldo + out_row(w, r + rr)] = v[rr * np + pp];
+                    j->out[(p0 + pp) * j->ldo + out_row(w, r + rr)] = v[rr * np + pp];
         }
+        for (; r < r1; r++)
+            for (int64_t p = p0; p < p0 + np; p++)
+                j->out[p * j->ldo + out_row(w, r)] =
+                    j->dot(base + (size_t)r * w->row_bytes, x + p * j->ldx, w->ne[0]);
     }
-    for (; r < r1; r++)
-        for (int64_t p = 0; p < j->nx; p++)
-            j->out[p * j->ldo + out_row(w, r)] =
-                j->dot(base + (size_t)r * w->row_bytes, x + p * j->ldx, w->ne[0]);
 }
 
 /* The same products through a vec_dot kernel, in tiles of weight rows
@@ -459,15 +464,13 @@ static void mm_rows_vec(void *ctx, int64_t begin, int64_t end, int thread)
 {
     const struct mm_job *j = ctx;
     const struct ckpt_wview *w = j->w;
-    int64_t tile = w->row_bytes >= MM_TILE_BYTES ? 1 : MM_TILE_BYTES / (int64_t)w->row_bytes;
-    if (j->tile)
-        tile = tile < 4 ? 4 : tile / 4 * 4;
+    if (j->tile) {
+        mm_tile_rows(j, begin, end);
+        return;
+    }
+    const int64_t tile = w->row_bytes >= MM_TILE_BYTES ? 1 : MM_TILE_BYTES / (int64_t)w->row_bytes;
     for (int64_t r0 = begin; r0 < end; r0 += tile) {
         const int64_t r1 = end - r0 < tile ? end : r0 + tile;
-        if (j->tile) {
-            mm_tile_rows(j, r0, r1);
-            continue;
-        }
         int64_t p = 0;
         for (; j->dot4 && p + 4 <= j->nx; p += 4) {
             const uint8_t *a = j->act + (size_t)p * j->act_stride;

@@ -11,8 +11,10 @@
  * row with dot == NULL means "no such kernel: widen the row to f32 and use
  * the f32 dot" (dot.h), which is what the ref ISA does for every type: ref
  * stays the f32 oracle.  A new weight type plugs in with one row in the
- * avx2 table of dispatch.c (and its scalar twin here, which the tests
- * hold the SIMD kernel to).
+ * avx2 table of dispatch.c and its scalar twin here, in
+ * ckpt_vec_dot_table_ref: that table is the scalar ISA's, so the twin is
+ * both what the tests hold the SIMD kernel to and the default forward pass
+ * of a CPU without AVX2.
  *
  * Exactness: the integer block sums are exact, and every kernel combines
  * them in the float order its scalar reference documents, so an avx2
@@ -42,8 +44,12 @@ typedef void (*ckpt_vec_dot4_fn)(const void *w, const void *a, size_t a_stride, 
                                  float out[4]);
 
 /* For f32 activations: dots of four consecutive weight rows (w + r*row_bytes)
- * with np (1 or 3) activation rows x + p*ldx, into out[r*np + p]; each
- * value bit for bit what the row's dot gives. */
+ * with np (1..CKPT_VEC_TILE_NP_MAX) activation rows x + p*ldx, into
+ * out[r*np + p]; each value bit for bit what the row's dot gives.  The
+ * kernel walks the row length in blocks (cache blocking: a block of the
+ * four rows is widened to f32 once, in L1, and serves every position, in
+ * register tiles of three). */
+#define CKPT_VEC_TILE_NP_MAX 48
 typedef void (*ckpt_vec_tile_fn)(const void *w, size_t row_bytes, const float *x, int64_t ldx,
                                  int64_t n, int np, float *out);
 
@@ -100,11 +106,17 @@ void ckpt_act_quant_q8_K_ref(const float *x, void *dst, int64_t n);
 
 /* ==== AVX2 siblings (vec_dot_avx2.c; only when ckpt_isa_available(AVX2)) ==== */
 
+float ckpt_vec_dot_q2_K_q8_K_avx2(const void *w, const void *a, int64_t n);
+float ckpt_vec_dot_q3_K_q8_K_avx2(const void *w, const void *a, int64_t n);
 float ckpt_vec_dot_q4_K_q8_K_avx2(const void *w, const void *a, int64_t n);
 float ckpt_vec_dot_q5_K_q8_K_avx2(const void *w, const void *a, int64_t n);
 float ckpt_vec_dot_q6_K_q8_K_avx2(const void *w, const void *a, int64_t n);
 float ckpt_vec_dot_q8_0_q8_0_avx2(const void *w, const void *a, int64_t n);
 float ckpt_vec_dot_q4_0_q8_0_avx2(const void *w, const void *a, int64_t n);
+float ckpt_vec_dot_q4_1_q8_0_avx2(const void *w, const void *a, int64_t n);
+float ckpt_vec_dot_q5_0_q8_0_avx2(const void *w, const void *a, int64_t n);
+float ckpt_vec_dot_q5_1_q8_0_avx2(const void *w, const void *a, int64_t n);
+float ckpt_vec_dot_iq4_nl_q8_0_avx2(const void *w, const void *a, int64_t n);
 float ckpt_vec_dot_f32_f32_avx2(const void *w, const void *a, int64_t n);
 float ckpt_vec_dot_f16_f32_avx2(const void *w, const void *a, int64_t n);
 float ckpt_vec_dot_bf16_f32_avx2(const void *w, const void *a, int64_t n);
@@ -115,6 +127,8 @@ void ckpt_vec_tile_f16_avx2(const void *w, size_t row_bytes, const float *x, int
 void ckpt_vec_tile_bf16_avx2(const void *w, size_t row_bytes, const float *x, int64_t ldx,
                              int64_t n, int np, float *out);
 void ckpt_vec_dot4_q4_K_q8_K_avx2(const void *w, const void *a, size_t a_stride, int64_t n,
+                                  float out[4]);
+void ckpt_vec_dot4_q3_K_q8_K_avx2(const void *w, const void *a, size_t a_stride, int64_t n,
                                   float out[4]);
 void ckpt_vec_dot4_q6_K_q8_K_avx2(const void *w, const void *a, size_t a_stride, int64_t n,
                                   float out[4]);
@@ -139,8 +153,8 @@ void ckpt_vec_tile_bf16_refx(const void *w, size_t row_bytes, const float *x, in
 void ckpt_act_quant_q8_0_avx2(const float *x, void *dst, int64_t n);
 void ckpt_act_quant_q8_K_avx2(const float *x, void *dst, int64_t n);
 
-/* The scalar table (every type above with its _ref kernel), for tests
- * and for ISAs that compute quantized-activation dots without SIMD. */
+/* The scalar table (every type above with its _ref kernel): the scalar
+ * ISA's (dispatch.h), and what the tests hold the avx2 rows to. */
 extern const struct ckpt_vec_dot ckpt_vec_dot_table_ref[CKPT_TYPE_COUNT];
 extern const struct ckpt_act_quant ckpt_act_quant_ref;
 

@@ -19,6 +19,12 @@
 
 #define QK_K 256
 
+/* Fully unrolled short loops keep per-position accumulators and unpacked
+ * weights in registers (gcc -O2 unrolls nothing by itself and leaves such
+ * arrays on the stack, a load and a store around every operation);
+ * unrolling changes no operation and no bit. */
+#define UNROLL _Pragma("GCC unroll 16")
+
 static inline int32_t hsum_i32(__m256i v)
 {
     __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
@@ -116,7 +122,7 @@ static inline __m256i q4k_sums(const __m256i lo[4], const __m256i hi[4], const u
                                const struct k4_scales *u)
 {
     __m256i acc = _mm256_setzero_si256();
-    for (int j = 0; j < 4; j++) {
+    UNROLL for (int j = 0; j < 4; j++) {
         __m256i p0 = _mm256_maddubs_epi16(lo[j], load256(y + 64 * j));
         __m256i p1 = _mm256_maddubs_epi16(hi[j], load256(y + 64 * j + 32));
         p0 = _mm256_madd_epi16(p0, k4_scale(u, 2 * j));
@@ -129,7 +135,7 @@ static inline __m256i q4k_sums(const __m256i lo[4], const __m256i hi[4], const u
 static inline void q4k_nibbles(const uint8_t *qs, __m256i lo[4], __m256i hi[4])
 {
     const __m256i m4 = _mm256_set1_epi8(0xF);
-    for (int j = 0; j < 4; j++) {
+    UNROLL for (int j = 0; j < 4; j++) {
         const __m256i q = load256(qs + 32 * j);
         lo[j] = _mm256_and_si256(q, m4);
         hi[j] = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
@@ -165,7 +171,7 @@ void ckpt_vec_dot4_q4_K_q8_K_avx2(const void *vw, const void *va, size_t stride,
         __m256i lo[4], hi[4];
         q4k_nibbles(w + 16, lo, hi);
         const float dw = f16_at(w), mw = f16_at(w + 2);
-        for (int k = 0; k < 4; k++) {
+        UNROLL for (int k = 0; k < 4; k++) {
             const uint8_t *ak = a + k * stride;
             const int32_t sumi = hsum_i32(q4k_sums(lo, hi, ak + Q8K_QS, &u));
             const int32_t summ = k4_mins_dot(ak, &u);
@@ -239,7 +245,7 @@ static inline void q6k_scales(const uint8_t *w, __m256i pairs[8], __m256i *all)
 {
     int8_t sc[16];
     memcpy(sc, w + 192, 16);
-    for (int g = 0; g < 8; g++)
+    UNROLL for (int g = 0; g < 8; g++)
         pairs[g] = scale_pair(sc[2 * g], sc[2 * g + 1]);
     *all = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(w + 192)));
 }
@@ -278,21 +284,129 @@ void ckpt_vec_dot4_q6_K_q8_K_avx2(const void *vw, const void *va, size_t stride,
         q6k_scales(w, pairs, &all);
         __m256i acc[4] = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(),
                           _mm256_setzero_si256()};
-        for (int h = 0; h < 2; h++) {
+        UNROLL for (int h = 0; h < 2; h++) {
             __m256i q[4];
             q6k_half(w + 64 * h, w + 128 + 32 * h, q);
-            for (int g = 0; g < 4; g++)
-                for (int k = 0; k < 4; k++) {
+            UNROLL for (int g = 0; g < 4; g++)
+                UNROLL for (int k = 0; k < 4; k++) {
                     const uint8_t *y = a + k * stride + Q8K_QS + 128 * h + 32 * g;
                     const __m256i p = _mm256_maddubs_epi16(q[g], load256(y));
                     acc[k] = _mm256_add_epi32(acc[k], _mm256_madd_epi16(p, pairs[4 * h + g]));
                 }
         }
         const float dw = f16_at(w + 208);
-        for (int k = 0; k < 4; k++) {
+        UNROLL for (int k = 0; k < 4; k++) {
             const uint8_t *ak = a + k * stride;
             const int32_t sumi = hsum_i32(acc[k]) - 32 * bsums_dot(ak, all);
             sumf[k] += dw * q8k_d(ak) * (float)sumi;
+        }
+    }
+    memcpy(out, sumf, sizeof sumf);
+}
+
+/* Integer sum of one 128-element half of a q2_K block: four groups of 32
+ * two-bit values (qs >> 2j & 3) times the activations y, each 16-element
+ * sub-block g times its scale: pairs[4*h + j] holds the scales of
+ * sub-blocks 8h+2j, 8h+2j+1. */
+static inline __m256i q2k_half(__m256i qs, const uint8_t *y, const __m256i *pairs)
+{
+    const __m256i m3 = _mm256_set1_epi8(3);
+    __m256i acc = _mm256_setzero_si256();
+    UNROLL for (int j = 0; j < 4; j++) {
+        const __m256i q = _mm256_and_si256(_mm256_srli_epi16(qs, 2 * j), m3);
+        const __m256i p = _mm256_maddubs_epi16(q, load256(y + 32 * j));
+        acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p, pairs[j]));
+    }
+    return acc;
+}
+
+/* q2_K: per block sumi = sum_g sc_g * (q . y)_g and summ = sum_g m_g *
+ * bsums_g (exact), then the scalar twin's d * sumi - dmin * summ. */
+float ckpt_vec_dot_q2_K_q8_K_avx2(const void *vw, const void *va, int64_t n)
+{
+    const uint8_t *w = vw, *a = va;
+    float sumf = 0.0f;
+    for (int64_t i = 0; i < n / QK_K; i++, w += sizeof(block_q2_K), a += sizeof(block_q8_K)) {
+        const __m128i sc8 = _mm_loadu_si128((const __m128i *)w);
+        const __m128i m4 = _mm_set1_epi8(0xF);
+        const __m256i mins = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(sc8, 4), m4));
+        uint8_t sc[16];
+        _mm_storeu_si128((__m128i *)sc, _mm_and_si128(sc8, m4));
+        __m256i pairs[8];
+        UNROLL for (int g = 0; g < 8; g++)
+            pairs[g] = scale_pair((int8_t)sc[2 * g], (int8_t)sc[2 * g + 1]);
+        const __m256i acc =
+            _mm256_add_epi32(q2k_half(load256(w + 16), a + Q8K_QS, pairs),
+                             q2k_half(load256(w + 48), a + Q8K_QS + 128, pairs + 4));
+        const int32_t sumi = hsum_i32(acc), summ = bsums_dot(a, mins);
+        const float dy = q8k_d(a);
+        const float d = f16_at(w + 80) * dy, dmin = f16_at(w + 82) * dy;
+        sumf += d * (float)sumi - dmin * (float)summ;
+    }
+    return sumf;
+}
+
+/* q3_K: with u = low2 | high << 2 (0..7), q = u - 4, so per sub-block
+ * (q . y)_g = (u . y)_g - 4 * bsums_g: sumi = sum_g sc_g * (u . y)_g -
+ * 4 * sum_g sc_g * bsums_g (exact), then the scalar twin's
+ * (d_w * d_a) * sumi.  q3k_prepare unpacks a block once: the eight
+ * groups of 32 u values, the scale pairs and the 16 scales. */
+static inline void q3k_prepare(const uint8_t *w, __m256i u[8], __m256i pairs[8], __m256i *all)
+{
+    const uint8_t *scales = w + 96;
+    int16_t sc[16];
+    for (int j = 0; j < 16; j++) {
+        const int lo = j < 8 ? scales[j] & 0xF : scales[j - 8] >> 4;
+        const int hi = (scales[8 + j % 4] >> (2 * (j / 4))) & 3;
+        sc[j] = (int16_t)((lo | hi << 4) - 32);
+    }
+    UNROLL for (int g = 0; g < 8; g++)
+        pairs[g] = scale_pair((int8_t)sc[2 * g], (int8_t)sc[2 * g + 1]);
+    *all = _mm256_loadu_si256((const __m256i *)(const void *)sc);
+    const __m256i hm = load256(w), one = _mm256_set1_epi8(1), m3 = _mm256_set1_epi8(3);
+    UNROLL for (int G = 0; G < 8; G++) { /* group G = 4h + j: bit G of hmask, as 4 */
+        const __m256i hb = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hm, G), one), 2);
+        const __m256i qs = load256(w + 32 + 32 * (G / 4));
+        u[G] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(qs, 2 * (G % 4)), m3), hb);
+    }
+}
+
+/* sumi of one q3_K block with the q8_K block at a */
+static inline int32_t q3k_sumi(const __m256i u[8], const __m256i pairs[8], __m256i all,
+                               const uint8_t *a)
+{
+    __m256i acc = _mm256_setzero_si256();
+    UNROLL for (int G = 0; G < 8; G++) {
+        const __m256i p = _mm256_maddubs_epi16(u[G], load256(a + Q8K_QS + 32 * G));
+        acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p, pairs[G]));
+    }
+    return hsum_i32(acc) - 4 * bsums_dot(a, all);
+}
+
+float ckpt_vec_dot_q3_K_q8_K_avx2(const void *vw, const void *va, int64_t n)
+{
+    const uint8_t *w = vw, *a = va;
+    float sumf = 0.0f;
+    for (int64_t i = 0; i < n / QK_K; i++, w += sizeof(block_q3_K), a += sizeof(block_q8_K)) {
+        __m256i u[8], pairs[8], all;
+        q3k_prepare(w, u, pairs, &all);
+        sumf += f16_at(w + 108) * q8k_d(a) * (float)q3k_sumi(u, pairs, all, a);
+    }
+    return sumf;
+}
+
+void ckpt_vec_dot4_q3_K_q8_K_avx2(const void *vw, const void *va, size_t stride, int64_t n,
+                                  float out[4])
+{
+    const uint8_t *w = vw, *a = va;
+    float sumf[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+    for (int64_t i = 0; i < n / QK_K; i++, w += sizeof(block_q3_K), a += sizeof(block_q8_K)) {
+        __m256i u[8], pairs[8], all;
+        q3k_prepare(w, u, pairs, &all);
+        const float dw = f16_at(w + 108);
+        UNROLL for (int k = 0; k < 4; k++) {
+            const uint8_t *ak = a + k * stride;
+            sumf[k] += dw * q8k_d(ak) * (float)q3k_sumi(u, pairs, all, ak);
         }
     }
     memcpy(out, sumf, sizeof sumf);
@@ -329,7 +443,7 @@ void ckpt_vec_dot4_q8_0_q8_0_avx2(const void *vw, const void *va, size_t stride,
         const __m256i x = load256(w + 2);
         const __m256i ax = _mm256_sign_epi8(x, x);
         const float dw = f16_at(w);
-        for (int k = 0; k < 4; k++) {
+        UNROLL for (int k = 0; k < 4; k++) {
             const uint8_t *ak = a + k * stride;
             const __m256i sy = _mm256_sign_epi8(load256(ak + 2), x);
             const __m256i p =
@@ -356,6 +470,90 @@ float ckpt_vec_dot_q4_0_q8_0_avx2(const void *vw, const void *va, int64_t n)
         acc = _mm256_add_ps(
             acc, _mm256_mul_ps(dd, lane_sums(_mm256_sub_epi8(q, eight), load256(a + 2))));
     }
+    return reduce_lanes(acc);
+}
+
+/* The 32 nibbles of a 16-byte q4-style block in element order: low
+ * nibbles are elements 0..15, high nibbles 16..31. */
+static inline __m256i nibbles32(const uint8_t *qs)
+{
+    const __m128i m4 = _mm_set1_epi8(0xF);
+    const __m128i b = _mm_loadu_si128((const __m128i *)qs);
+    return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(b, 4), m4), _mm_and_si128(b, m4));
+}
+
+/* 0x10 in byte j where bit j of the little-endian u32 at p is set (the
+ * 5th bits of q5_0/q5_1). */
+static inline __m256i fifth_bits(const uint8_t *p)
+{
+    uint32_t x;
+    memcpy(&x, p, 4);
+    const __m256i spread = _mm256_set_epi64x(0x0303030303030303, 0x0202020202020202,
+                                             0x0101010101010101, 0x0000000000000000);
+    const __m256i bit = _mm256_set1_epi64x((long long)0x8040201008040201ull);
+    const __m256i b = _mm256_and_si256(_mm256_shuffle_epi8(_mm256_set1_epi32((int)x), spread), bit);
+    return _mm256_and_si256(_mm256_cmpeq_epi8(b, bit), _mm256_set1_epi8(0x10));
+}
+
+/* Symmetric 32-blocks (q5_0, iq4_nl): per block the signed values q, then
+ * per lane acc += (d_w * d_a) * lane_sum, as q4_0 and the scalar twin. */
+float ckpt_vec_dot_q5_0_q8_0_avx2(const void *vw, const void *va, int64_t n)
+{
+    const uint8_t *w = vw, *a = va;
+    const __m256i sixteen = _mm256_set1_epi8(16);
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t i = 0; i < n / 32; i++, w += sizeof(block_q5_0), a += sizeof(block_q8_0)) {
+        const __m256i q = _mm256_sub_epi8(_mm256_or_si256(nibbles32(w + 6), fifth_bits(w + 2)),
+                                          sixteen);
+        const __m256 dd = _mm256_set1_ps(f16_at(w) * f16_at(a));
+        acc = _mm256_add_ps(acc, _mm256_mul_ps(dd, lane_sums(q, load256(a + 2))));
+    }
+    return reduce_lanes(acc);
+}
+
+float ckpt_vec_dot_iq4_nl_q8_0_avx2(const void *vw, const void *va, int64_t n)
+{
+    const uint8_t *w = vw, *a = va;
+    const __m256i levels =
+        _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)ckpt_kvalues_iq4nl));
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t i = 0; i < n / 32; i++, w += sizeof(block_iq4_nl), a += sizeof(block_q8_0)) {
+        const __m256i q = _mm256_shuffle_epi8(levels, nibbles32(w + 2));
+        const __m256 dd = _mm256_set1_ps(f16_at(w) * f16_at(a));
+        acc = _mm256_add_ps(acc, _mm256_mul_ps(dd, lane_sums(q, load256(a + 2))));
+    }
+    return reduce_lanes(acc);
+}
+
+/* Blocks with an offset (q4_1, q5_1): unsigned q, so per lane
+ * acc += (d_w * d_a) * sum(q y) + (m_w * d_a) * sum(y), the scalar twin's
+ * expression. */
+static inline __m256 offset_block(__m256 acc, __m256i q, const uint8_t *w, const uint8_t *a)
+{
+    const __m256i y = load256(a + 2), ones16 = _mm256_set1_epi16(1);
+    const __m256i s = _mm256_madd_epi16(_mm256_maddubs_epi16(q, y), ones16);
+    const __m256i sy = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi8(1), y), ones16);
+    const float dy = f16_at(a);
+    const __m256 dd = _mm256_set1_ps(f16_at(w) * dy), md = _mm256_set1_ps(f16_at(w + 2) * dy);
+    return _mm256_add_ps(acc, _mm256_add_ps(_mm256_mul_ps(dd, _mm256_cvtepi32_ps(s)),
+                                            _mm256_mul_ps(md, _mm256_cvtepi32_ps(sy))));
+}
+
+float ckpt_vec_dot_q4_1_q8_0_avx2(const void *vw, const void *va, int64_t n)
+{
+    const uint8_t *w = vw, *a = va;
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t i = 0; i < n / 32; i++, w += sizeof(block_q4_1), a += sizeof(block_q8_0))
+        acc = offset_block(acc, nibbles32(w + 4), w, a);
+    return reduce_lanes(acc);
+}
+
+float ckpt_vec_dot_q5_1_q8_0_avx2(const void *vw, const void *va, int64_t n)
+{
+    const uint8_t *w = vw, *a = va;
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t i = 0; i < n / 32; i++, w += sizeof(block_q5_1), a += sizeof(block_q8_0))
+        acc = offset_block(acc, _mm256_or_si256(nibbles32(w + 8), fifth_bits(w + 4)), w, a);
     return reduce_lanes(acc);
 }
 
@@ -400,34 +598,48 @@ static inline float one_bf16(const uint8_t *p)
 
 /* One accumulator per (row, position) over 8-element steps, MAC(acc, w, x)
  * adding each step (fused or not), the n%8 last products added to lanes
- * 0.. in order, the lanes reduced as vec_dot.c does (vec_dot.h).  RM rows
- * of ES-byte elements x RP positions; LD widens 8 elements, ONE one. */
-#define TILE_BODY(RM, RP, ES, LD, ONE, MAC)                                                        \
+ * 0.. in order, the lanes reduced as vec_dot.c does (vec_dot.h).  The
+ * single dot: ES-byte elements, LD widens 8 of them, ONE one. */
+#define DOT_BODY(ES, LD, ONE, MAC)                                                                 \
     do {                                                                                           \
-        __m256 acc[RM][RP];                                                                        \
-        for (int r = 0; r < RM; r++)                                                               \
-            for (int p = 0; p < RP; p++)                                                           \
-                acc[r][p] = _mm256_setzero_ps();                                                   \
+        __m256 lane = _mm256_setzero_ps();                                                         \
         int64_t i = 0;                                                                             \
-        for (; i + 8 <= n; i += 8) {                                                               \
+        for (; i + 8 <= n; i += 8)                                                                 \
+            lane = MAC(lane, LD(w + (size_t)i * ES), _mm256_loadu_ps(x + i));                     \
+        float l[8];                                                                                \
+        _mm256_storeu_ps(l, lane);                                                                 \
+        for (int64_t k = i; k < n; k++)                                                            \
+            l[k - i] += ONE(w + (size_t)k * ES) * x[k];                                            \
+        return ((l[0] + l[4]) + (l[2] + l[6])) + ((l[1] + l[5]) + (l[3] + l[7]));                 \
+    } while (0)
+
+/* Elements of the four rows' block that a tile widens to f32 once (4 KiB,
+ * in L1) and then multiplies with every position it was given. */
+#define TILE_KB 256
+
+/* Four rows of the widened block wf (TILE_KB floats apart) with RP
+ * positions x + p*ldx over len elements (a multiple of 8), continuing the
+ * lanes acc[(p*4 + r)*8 ..] in registers: each weight load feeds RP
+ * products, each activation load four. */
+#define TILE_BLOCK_BODY(RP, MAC)                                                                   \
+    do {                                                                                           \
+        __m256 lane[4][RP];                                                                        \
+        UNROLL for (int r = 0; r < 4; r++)                                                         \
+            UNROLL for (int p = 0; p < RP; p++)                                                    \
+                lane[r][p] = _mm256_loadu_ps(acc + (p * 4 + r) * 8);                               \
+        for (int64_t i = 0; i < len; i += 8) {                                                     \
             __m256 xv[RP];                                                                         \
-            for (int p = 0; p < RP; p++)                                                           \
+            UNROLL for (int p = 0; p < RP; p++)                                                    \
                 xv[p] = _mm256_loadu_ps(x + p * ldx + i);                                          \
-            for (int r = 0; r < RM; r++) {                                                         \
-                const __m256 wv = LD(w + r * row_bytes + (size_t)i * ES);                         \
-                for (int p = 0; p < RP; p++)                                                       \
-                    acc[r][p] = MAC(acc[r][p], wv, xv[p]);                                         \
+            UNROLL for (int r = 0; r < 4; r++) {                                                   \
+                const __m256 wv = _mm256_loadu_ps(wf + r * TILE_KB + i);                          \
+                UNROLL for (int p = 0; p < RP; p++)                                                \
+                    lane[r][p] = MAC(lane[r][p], wv, xv[p]);                                       \
             }                                                                                      \
         }                                                                                          \
-        for (int r = 0; r < RM; r++)                                                               \
-            for (int p = 0; p < RP; p++) {                                                         \
-                float l[8];                                                                        \
-                _mm256_storeu_ps(l, acc[r][p]);                                                    \
-                for (int64_t k = i; k < n; k++)                                                    \
-                    l[k - i] += ONE(w + r * row_bytes + (size_t)k * ES) * x[p * ldx + k];          \
-                out[r * RP + p] =                                                                  \
-                    ((l[0] + l[4]) + (l[2] + l[6])) + ((l[1] + l[5]) + (l[3] + l[7]));             \
-            }                                                                                      \
+        UNROLL for (int r = 0; r < 4; r++)                                                         \
+            UNROLL for (int p = 0; p < RP; p++)                                                    \
+                _mm256_storeu_ps(acc + (p * 4 + r) * 8, lane[r][p]);                               \
     } while (0)
 
 /* avx2: fused multiply-add; ref (the *_refx kernels): multiply, round, add */
@@ -441,37 +653,91 @@ static inline __m256 mac_ref(__m256 acc, __m256 w, __m256 x)
     return _mm256_add_ps(acc, _mm256_mul_ps(w, x));
 }
 
-/* The single dot and the register tiles of one element type, both in the
- * order TILE_BODY gives with MAC. */
-#define ROW_KERNELS(DOT, TILE, MAC, ES, LD, ONE)                                                   \
-    float DOT(const void *vw, const void *va, int64_t n)                                           \
-    {                                                                                              \
-        const uint8_t *w = vw;                                                                     \
-        const float *x = va;                                                                       \
-        const size_t row_bytes = 0;                                                                \
-        const int64_t ldx = 0;                                                                     \
-        float out[1];                                                                              \
-        TILE_BODY(1, 1, ES, LD, ONE, MAC);                                                         \
-        return out[0];                                                                             \
-    }                                                                                              \
+static void tile_block_fma(const float *wf, const float *x, int64_t ldx, int64_t len, int rp,
+                           float *acc)
+{
+    if (rp == 3)
+        TILE_BLOCK_BODY(3, mac_fma);
+    else
+        TILE_BLOCK_BODY(1, mac_fma);
+}
+
+static void tile_block_ref(const float *wf, const float *x, int64_t ldx, int64_t len, int rp,
+                           float *acc)
+{
+    if (rp == 3)
+        TILE_BLOCK_BODY(3, mac_ref);
+    else
+        TILE_BLOCK_BODY(1, mac_ref);
+}
+
+/* The tile of four rows and np positions (vec_dot.h): the row length in
+ * blocks of TILE_KB, each block of the four rows widened once (F16C, or
+ * the bf16 shift: exact) and passed by every position, three at a time,
+ * the lanes carried in acc between blocks; then per output the tail and
+ * the reduction of the single dot.  The same operations on each lane as
+ * the dot, in the same order: the same bits. */
+#define TILE_DEF(TILE, BLOCK, ES, LD, ONE)                                                         \
     void TILE(const void *vw, size_t row_bytes, const float *x, int64_t ldx, int64_t n, int np,    \
               float *out)                                                                          \
     {                                                                                              \
         const uint8_t *w = vw;                                                                     \
-        if (np == 3)                                                                               \
-            TILE_BODY(4, 3, ES, LD, ONE, MAC);                                                     \
-        else                                                                                       \
-            TILE_BODY(4, 1, ES, LD, ONE, MAC);                                                     \
+        float acc[CKPT_VEC_TILE_NP_MAX * 4 * 8];                                                   \
+        float wf[4 * TILE_KB];                                                                     \
+        const int64_t n8 = n / 8 * 8;                                                              \
+        memset(acc, 0, (size_t)np * 4 * 8 * sizeof(float));                                       \
+        for (int64_t kb = 0; kb < n8; kb += TILE_KB) {                                             \
+            const int64_t len = n8 - kb < TILE_KB ? n8 - kb : TILE_KB;                             \
+            for (int r = 0; r < 4; r++)                                                            \
+                for (int64_t i = 0; i < len; i += 8)                                               \
+                    _mm256_storeu_ps(wf + r * TILE_KB + i,                                         \
+                                     LD(w + r * row_bytes + (size_t)(kb + i) * ES));               \
+            /* the next block's lines on their way while this one computes */                     \
+            for (int r = 0; kb + TILE_KB < n8 && r < 4; r++)                                       \
+                for (int64_t i = 0; i < TILE_KB * ES; i += 64)                                     \
+                    _mm_prefetch((const char *)w + r * row_bytes + (size_t)(kb + TILE_KB) * ES + i, \
+                                 _MM_HINT_T0);                                                     \
+            for (int p = 0; p < np; p += p + 3 <= np ? 3 : 1)                                      \
+                BLOCK(wf, x + p * ldx + kb, ldx, len, p + 3 <= np ? 3 : 1, acc + p * 4 * 8);       \
+        }                                                                                          \
+        for (int p = 0; p < np; p++)                                                               \
+            for (int r = 0; r < 4; r++) {                                                          \
+                float *l = acc + (p * 4 + r) * 8;                                                  \
+                for (int64_t k = n8; k < n; k++)                                                   \
+                    l[k - n8] += ONE(w + r * row_bytes + (size_t)k * ES) * x[p * ldx + k];        \
+                out[r * np + p] =                                                                  \
+                    ((l[0] + l[4]) + (l[2] + l[6])) + ((l[1] + l[5]) + (l[3] + l[7]));             \
+            }                                                                                      \
     }
 
-ROW_KERNELS(ckpt_vec_dot_f32_f32_avx2, ckpt_vec_tile_f32_avx2, mac_fma, 4, ld_f32, one_f32)
-ROW_KERNELS(ckpt_vec_dot_f16_f32_avx2, ckpt_vec_tile_f16_avx2, mac_fma, 2, ld_f16, one_f16)
-ROW_KERNELS(ckpt_vec_dot_bf16_f32_avx2, ckpt_vec_tile_bf16_avx2, mac_fma, 2, ld_bf16, one_bf16)
-ROW_KERNELS(ckpt_vec_dot_f32_f32_refx, ckpt_vec_tile_f32_refx, mac_ref, 4, ld_f32, one_f32)
-ROW_KERNELS(ckpt_vec_dot_f16_f32_refx, ckpt_vec_tile_f16_refx, mac_ref, 2, ld_f16, one_f16)
-ROW_KERNELS(ckpt_vec_dot_bf16_f32_refx, ckpt_vec_tile_bf16_refx, mac_ref, 2, ld_bf16, one_bf16)
+/* The single dot and the tiles of one element type, in the same order. */
+#define ROW_KERNELS(DOT, TILE, MAC, BLOCK, ES, LD, ONE)                                            \
+    float DOT(const void *vw, const void *va, int64_t n)                                           \
+    {                                                                                              \
+        const uint8_t *w = vw;                                                                     \
+        const float *x = va;                                                                       \
+        DOT_BODY(ES, LD, ONE, MAC);                                                                \
+    }                                                                                              \
+    TILE_DEF(TILE, BLOCK, ES, LD, ONE)
+
+ROW_KERNELS(ckpt_vec_dot_f32_f32_avx2, ckpt_vec_tile_f32_avx2, mac_fma, tile_block_fma, 4, ld_f32,
+            one_f32)
+ROW_KERNELS(ckpt_vec_dot_f16_f32_avx2, ckpt_vec_tile_f16_avx2, mac_fma, tile_block_fma, 2, ld_f16,
+            one_f16)
+ROW_KERNELS(ckpt_vec_dot_bf16_f32_avx2, ckpt_vec_tile_bf16_avx2, mac_fma, tile_block_fma, 2,
+            ld_bf16, one_bf16)
+ROW_KERNELS(ckpt_vec_dot_f32_f32_refx, ckpt_vec_tile_f32_refx, mac_ref, tile_block_ref, 4, ld_f32,
+            one_f32)
+ROW_KERNELS(ckpt_vec_dot_f16_f32_refx, ckpt_vec_tile_f16_refx, mac_ref, tile_block_ref, 2, ld_f16,
+            one_f16)
+ROW_KERNELS(ckpt_vec_dot_bf16_f32_refx, ckpt_vec_tile_bf16_refx, mac_ref, tile_block_ref, 2,
+            ld_bf16, one_bf16)
 #undef ROW_KERNELS
-#undef TILE_BODY
+#undef TILE_DEF
+#undef TILE_BLOCK_BODY
+#undef DOT_BODY
+#undef TILE_KB
+#undef UNROLL
 
 /* ==== activation quantizers (the bytes of the _ref quantizers) ==== */
 

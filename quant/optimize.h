@@ -38,9 +38,10 @@
  * Every number here comes from a fixed order of operations and forward
  * passes whose results do not depend on the thread count: the same model,
  * text and options give the same choice, and so the same bytes, for any
- * thread count.  The passes use the default ISA (kernels/dispatch.h), so
- * CPUs with other kernels may resolve a near-tie otherwise; CKPT_ISA=ref
- * gives the same choice everywhere.
+ * thread count.  The passes use the default ISA (kernels/dispatch.h): avx2,
+ * or its scalar twins on a CPU without AVX2, the same bits, so every CPU
+ * makes the same choice; only CKPT_ISA=ref or f64 (other semantics) may
+ * resolve a near-tie otherwise.
  */
 #ifndef CKPT_QUANT_OPTIMIZE_H
 #define CKPT_QUANT_OPTIMIZE_H

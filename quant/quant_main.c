@@ -6,14 +6,14 @@
 #include "../arch/gguf_keys.h"
 #include "../cli/cli.h"
 #include "../formats/ct.h"
-#include "../formats/filekind.h"
 #include "../formats/hubcache.h"
 #include "../formats/path.h"
 #include "../kernels/types.h"
 #include "calib.h"
+#include "ct_opts.h"
 #include "ct_scheme.h"
 #include "imatrix.h"
-#include "optimize.h"
+#include "optimize_apply.h"
 #include "overrides.h"
 #include "plan.h"
 #include "qargs.h"
@@ -180,14 +180,6 @@ static bool same_file(const char *a, const char *b)
            sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
-/* A Hugging Face model: a directory, or a .safetensors file beside config.json. */
-static bool is_model_dir(const char *in)
-{
-    ckpt_file_kind k; /* told by the bytes, not the name */
-    return ckpt_file_sniff(in, &k, NULL) == CKPT_OK &&
-           (k == CKPT_KIND_DIRECTORY || k == CKPT_KIND_SAFETENSORS);
-}
-
 static bool parse_type(const char *s, int *out)
 {
     int t = ckpt_type_from_name(s);
@@ -223,54 +215,31 @@ static void summary(struct ckpt_cli *cli, const struct ckpt_quant_report *rep,
 /* What --optimize adds to a run. */
 struct optimize {
     bool on, report;
-    struct ckpt_opt_opts opts;
-    struct ckpt_opt_result res;
-    struct ckpt_opt_meta meta;
-    ckpt_qtt *types;              /* the choice, as --tensor-type patterns */
-    struct ckpt_qsink_kv *kv;     /* the user's keys, then meta's */
+    struct ckpt_opt_apply a;
 };
 
-/* --optimize: measure, allocate, and set o's types and keys from the result. */
+/* --optimize: measure, allocate, set o's types and keys; say what came of it. */
 static ckpt_status optimize(struct ckpt_cli *cli, const char *in, struct ckpt_qsrc *src,
                             struct ckpt_quant_opts *o, const struct ckpt_calib_opts *co,
                             struct optimize *op, ckpt_err *err)
 {
-    struct ckpt_opt_opts *oo = &op->opts;
-    oo->mix = o->mix;
-    oo->n_ctx = co->n_ctx;
-    /* --calib-chunks bounds the sensitivity runs as it bounds the calibration */
-    const int64_t ctx = co->n_ctx > 0 ? co->n_ctx : CKPT_CALIB_CTX;
-    if (co->max_chunks > 0 && co->max_chunks < CKPT_OPT_SENS_TOKENS / ctx)
-        oo->sens_tokens = co->max_chunks * ctx;
-    oo->n_threads = o->n_threads;
-    oo->measure = op->report;
-    oo->progress = ckpt_cli_progress(cli);
-    oo->cb_ctx = cli;
-    ckpt_status st = ckpt_opt_meta_make(&op->meta, co->text, oo, err);
-    if (st != CKPT_OK)
-        return st;
-    /* room for the keys a plain run of the mix does not write: the
-     * importance matrix's and ours, and the header's alignment */
-    const char *ds = ckpt_imatrix_dataset(o->imatrix);
-    struct ckpt_qsink_kv im_kv[] = {
-        {CKPT_KEY_IMATRIX_FILE, CKPT_GGUF_STRING, {.str = o->imatrix_name}},
-        {CKPT_KEY_IMATRIX_DATASET, CKPT_GGUF_STRING, {.str = ds ? ds : ""}},
-        {CKPT_KEY_IMATRIX_ENTRIES, CKPT_GGUF_INT32, {.i32 = 0}},
-        {CKPT_KEY_IMATRIX_CHUNKS, CKPT_GGUF_INT32, {.i32 = 0}},
-    };
-    oo->reserve = ckpt_opt_kv_bytes(im_kv, 4) + ckpt_opt_kv_bytes(op->meta.kv, 2) + 32;
+    const struct ckpt_opt_result *res = &op->a.res;
+    op->a.opts.n_threads = o->n_threads;
+    op->a.opts.measure = op->report;
+    op->a.opts.progress = ckpt_cli_progress(cli);
+    op->a.opts.cb_ctx = cli;
     double t0 = ckpt_cli_now();
-    if ((st = ckpt_opt_run(&op->res, in, src, o->imatrix, co->text, oo, err)) != CKPT_OK ||
-        (st = ckpt_opt_tensor_types(&op->res, &op->types, err)) != CKPT_OK)
+    ckpt_status st = ckpt_opt_apply(&op->a, in, src, o, co->text, co->n_ctx, co->max_chunks, err);
+    if (st != CKPT_OK)
         return st;
     ckpt_cli_msg(cli, 2, "%s: %zu weight matrices placed in %llu of %llu bytes (the mix: %llu), "
                  "predicted divergence %.6f (the mix: %.6f), %d runs of %lld positions, %.2f s",
-                 in, op->res.n, (unsigned long long)op->res.bytes,
-                 (unsigned long long)op->res.budget, (unsigned long long)op->res.mix_bytes,
-                 op->res.pred, op->res.mix_pred, op->res.n_runs,
-                 (long long)op->res.n_positions, ckpt_cli_now() - t0);
+                 in, res->n, (unsigned long long)res->bytes,
+                 (unsigned long long)res->budget, (unsigned long long)res->mix_bytes,
+                 res->pred, res->mix_pred, res->n_runs,
+                 (long long)res->n_positions, ckpt_cli_now() - t0);
     if (op->report) {
-        char *txt = ckpt_opt_report_text(&op->res);
+        char *txt = ckpt_opt_report_text(res);
         if (!txt)
             return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
         if (strcmp(o->output, "-") == 0 || cli->json)
@@ -279,37 +248,17 @@ static ckpt_status optimize(struct ckpt_cli *cli, const char *in, struct ckpt_qs
             ckpt_cli_printf(cli, "%s", txt);
         free(txt);
     }
-    if (!(op->kv = calloc(o->n_kv + 2, sizeof *op->kv)))
-        return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
-    if (o->n_kv)
-        memcpy(op->kv, o->kv, o->n_kv * sizeof *op->kv);
-    memcpy(op->kv + o->n_kv, op->meta.kv, sizeof op->meta.kv);
-    o->kv = op->kv;
-    o->n_kv += 2;
-    o->tensor_types = op->types;
     return CKPT_OK;
 }
 
 /* The output's recipe: the input's, with this run as its last step. */
 static ckpt_status recipe(struct ckpt_quant_step *step, const char *in,
                           const struct ckpt_quant_opts *o, const char *imatrix_path,
-                          const struct ckpt_calib_opts *co, const struct ckpt_qsrc *src,
+                          const struct ckpt_calib_opts *co, const struct optimize *op,
+                          const struct ckpt_ct_sink_opts *ct, const struct ckpt_qsrc *src,
                           char **out, ckpt_err *err)
 {
-    step->mix = o->mix;
-    step->pure = o->pure;
-    step->leave_output = o->leave_output;
-    step->allow_requantize = !o->refuse_requantize;
-    step->output_type = o->output_type;
-    step->token_embd_type = o->token_embd_type;
-    step->imatrix = imatrix_path;
-    step->calib = co->text;
-    step->imatrix_name = imatrix_path ? imatrix_path : o->imatrix_name;
-    step->calib_ctx = co->n_ctx;
-    step->calib_chunks = co->max_chunks;
-    step->calib_on_dir = co->text && is_model_dir(in);
-    step->split_bytes = o->split_bytes;
-    step->split_tensors = o->split_tensors;
+    ckpt_quant_step_set(step, in, o, imatrix_path, co, &op->a.opts, op->on, ct);
     return ckpt_quant_recipe(out, src->meta, step, err);
 }
 
@@ -318,31 +267,11 @@ static int quantize(struct ckpt_cli *cli, const char *in, struct ckpt_quant_opts
                     const char *imatrix_out, bool provenance, struct ckpt_ct_sink_opts *ct,
                     struct optimize *op, struct ckpt_quant_step *step)
 {
-    if (ct->scheme >= 0 && (!o->output || strcmp(o->output, "-") == 0))
-        return ckpt_cli_usage_error(cli, "-t %s writes a model directory: name it with -o DIR",
-                                    ckpt_ct_scheme_at(ct->scheme)->name);
-    if (ct->scheme < 0 && (ct->group_size || ct->max_shard_bytes || ct->search))
-        return ckpt_cli_usage_error(cli, "--group-size, --max-shard-size and --scale-search "
-                                    "apply to the compressed-tensors schemes (W8A16, W8A8, "
-                                    "W4A16)");
-    if (ct->scheme >= 0 && op->on)
-        return ckpt_cli_usage_error(cli, "--optimize chooses GGUF block types: it does not "
-                                    "apply to -t %s", ckpt_ct_scheme_at(ct->scheme)->name);
-    if (op->on && !co->text)
-        return ckpt_cli_usage_error(cli, "--optimize needs --calib TEXT");
-    if (!op->on && (op->report || (op->opts.gptq && ct->scheme < 0) ||
-                    op->opts.target_bpw > 0 || op->opts.target_bytes > 0))
-        return ckpt_cli_usage_error(cli, "--report, --gptq, --target-bpw and --target-size need "
-                                    "--optimize (--gptq: or -t W8A16|W8A8|W4A16)");
-    if (ct->scheme >= 0 && op->opts.gptq && !co->text)
-        return ckpt_cli_usage_error(cli, "--gptq needs --calib TEXT");
-    if (op->on && (o->pure || o->tensor_types || o->output_type >= 0 ||
-                   o->token_embd_type >= 0 || o->leave_output))
-        return ckpt_cli_usage_error(cli, "--optimize chooses every matrix's type: it excludes "
-                                    "--pure, --tensor-type, --output-tensor-type, "
-                                    "--token-embedding-type and --leave-output-tensor");
-    if (op->opts.target_bpw > 0 && op->opts.target_bytes > 0)
-        return ckpt_cli_usage_error(cli, "--target-bpw and --target-size exclude each other");
+    ckpt_err uerr = {0};
+    if (ckpt_ct_opts_check(ct, o->output, op->on, &uerr) != CKPT_OK ||
+        ckpt_opt_apply_check(&op->a, op->on, op->report, co->text != NULL, ct->scheme >= 0,
+                             o, &uerr) != CKPT_OK)
+        return ckpt_cli_usage_error(cli, "%s", uerr.msg);
     if (co->text && imatrix_path && !op->on)
         return ckpt_cli_usage_error(cli, "--calib and --imatrix exclude each other "
                                     "(but with --optimize)");
@@ -380,10 +309,10 @@ static int quantize(struct ckpt_cli *cli, const char *in, struct ckpt_quant_opts
         rc = ckpt_cli_fail(cli, &err);
     else if (co->text && !im && calibrate(cli, in, co, imatrix_out, o, &cal, &err) != CKPT_OK)
         rc = ckpt_cli_fail(cli, &err);
-    else if ((is_model_dir(in) ? ckpt_qsrc_open_hf(&src, in, provenance, &err)
+    else if ((ckpt_qsrc_is_model_dir(in) ? ckpt_qsrc_open_hf(&src, in, provenance, &err)
                                : ckpt_qsrc_open_gguf(&src, in, &err)) != CKPT_OK)
         rc = ckpt_cli_fail(cli, &err);
-    else if (provenance && recipe(step, in, o, imatrix_path, co, src, &recipe_text, &err) != CKPT_OK)
+    else if (provenance && recipe(step, in, o, imatrix_path, co, op, ct, src, &recipe_text, &err) != CKPT_OK)
         rc = ckpt_cli_fail(cli, &err);
     else {
         if (im) {
@@ -391,7 +320,7 @@ static int quantize(struct ckpt_cli *cli, const char *in, struct ckpt_quant_opts
             o->imatrix_name = imatrix_path;
         }
         char scheme[32];
-        if (is_model_dir(in) && ckpt_ct_path_scheme(in, scheme, sizeof scheme))
+        if (ckpt_qsrc_is_model_dir(in) && ckpt_ct_path_scheme(in, scheme, sizeof scheme))
             ckpt_cli_msg(cli, 2, "warning: %s is already quantized (compressed-tensors %s): "
                          "requantizing its dequantized weights loses more precision; start "
                          "from the original model if you can", in, scheme);
@@ -402,24 +331,22 @@ static int quantize(struct ckpt_cli *cli, const char *in, struct ckpt_quant_opts
         if (op->on && optimize(cli, in, src, o, co, op, &err) != CKPT_OK) {
             rc = ckpt_cli_fail(cli, &err);
         } else if ((ct->scheme < 0
-                        ? ckpt_quant_run(ckpt_opt_source(&op->res, src), o, &rep, &err)
-                        : ckpt_ct_quant_run(src, o, ct, in, is_model_dir(in),
-                                            op->opts.gptq ? co : NULL, &rep, &err)) !=
+                        ? ckpt_quant_run(ckpt_opt_apply_source(&op->a, src), o, &rep, &err)
+                        : ckpt_ct_quant_run(src, o, ct, in, ckpt_qsrc_is_model_dir(in),
+                                            op->a.opts.gptq ? co : NULL, &rep, &err)) !=
                    CKPT_OK) {
             rc = ckpt_cli_fail(cli, &err);
         } else {
             summary(cli, &rep, o, in,
                     ct->scheme >= 0 ? ckpt_ct_scheme_at(ct->scheme)->name : ckpt_mix_name(o->mix));
-            rc = cli->json && !ckpt_cli_json(cli, ckpt_ct_report_json(&rep, o, in, ct, op->opts.gptq)) ? 2 : 0;
+            rc = cli->json && !ckpt_cli_json(cli, ckpt_ct_report_json(&rep, o, in, ct, op->a.opts.gptq)) ? 2 : 0;
         }
     }
     ckpt_quant_report_free(&rep);
     ckpt_qsrc_close(src);
     ckpt_imatrix_free(im);
     ckpt_calib_free(&cal);
-    ckpt_opt_result_free(&op->res);
-    ckpt_qtt_free(op->types);
-    free(op->kv);
+    ckpt_opt_apply_free(&op->a);
     free(recipe_text);
     free(derived);
     return rc;
@@ -516,10 +443,10 @@ int cmd_quant(int argc, char **argv)
         case OPT_ALLOW_REQUANT: o.refuse_requantize = false; break;
         case OPT_OPTIMIZE: op.on = true; break;
         case OPT_REPORT: op.report = true; break;
-        case OPT_GPTQ: op.opts.gptq = true; break;
+        case OPT_GPTQ: op.a.opts.gptq = true; break;
         case OPT_TARGET_BPW:
-            if (!ckpt_cli_parse_double(optarg, &op.opts.target_bpw) ||
-                !(op.opts.target_bpw > 0 && op.opts.target_bpw <= 32))
+            if (!ckpt_cli_parse_double(optarg, &op.a.opts.target_bpw) ||
+                !(op.a.opts.target_bpw > 0 && op.a.opts.target_bpw <= 32))
                 rc = ckpt_cli_usage_error(&cli, "--target-bpw: '%s' is not a number of bits "
                                           "per weight (above 0, at most 32)", optarg);
             break;
@@ -527,7 +454,7 @@ int cmd_quant(int argc, char **argv)
             if (!ckpt_cli_parse_int(optarg, 1, LONG_MAX, &l))
                 rc = ckpt_cli_usage_error(&cli, "--target-size: '%s' is not a byte count",
                                           optarg);
-            op.opts.target_bytes = (uint64_t)l;
+            op.a.opts.target_bytes = (uint64_t)l;
             break;
         case OPT_KEEP_SPLIT:
             ckpt_err_set(&err, CKPT_E_USAGE, "--keep-split: not applicable (the split of the "

@@ -21,7 +21,15 @@ static bool add_strings(cJSON *step, const char *key, const char *const *v, size
 
 ckpt_status ckpt_quant_step_fill(cJSON *step, const struct ckpt_quant_step *o, ckpt_err *err)
 {
-    bool ok = cJSON_AddStringToObject(step, "mix", ckpt_mix_name(o->mix)) &&
+    bool ok = (o->ct_scheme ? cJSON_AddStringToObject(step, "scheme", o->ct_scheme) != NULL
+                            : cJSON_AddStringToObject(step, "mix", ckpt_mix_name(o->mix)) != NULL) &&
+              (!o->ct_group || (o->ct_group < 0
+                                    ? cJSON_AddStringToObject(step, "group_size", "channel")
+                                    : cJSON_AddNumberToObject(step, "group_size",
+                                                              (double)o->ct_group))) &&
+              (!o->ct_search || cJSON_AddTrueToObject(step, "scale_search")) &&
+              (!o->ct_max_shard ||
+               cJSON_AddNumberToObject(step, "max_shard_size", (double)o->ct_max_shard)) &&
               (!o->pure || cJSON_AddTrueToObject(step, "pure")) &&
               (o->output_type < 0 ||
                cJSON_AddStringToObject(step, "output_tensor_type",
@@ -42,7 +50,14 @@ ckpt_status ckpt_quant_step_fill(cJSON *step, const struct ckpt_quant_step *o, c
                cJSON_AddNumberToObject(step, "calib_chunks", (double)o->calib_chunks)) &&
               (!o->calib || cJSON_AddStringToObject(step, "calib_model",
                                                     o->calib_on_dir ? "directory" : "gguf")) &&
-              ckpt_recipe_add_split(step, o->split_bytes, o->split_tensors);
+              ckpt_recipe_add_split(step, o->split_bytes, o->split_tensors) &&
+              (!o->optimize || cJSON_AddTrueToObject(step, "optimize")) &&
+              (!(o->target_bpw > 0) ||
+               cJSON_AddNumberToObject(step, "target_bpw", o->target_bpw)) &&
+              (!o->target_bytes ||
+               cJSON_AddNumberToObject(step, "target_size", (double)o->target_bytes)) &&
+              (!o->gptq || cJSON_AddTrueToObject(step, "gptq")) &&
+              (!o->optimize || !o->isa || cJSON_AddStringToObject(step, "optimize_isa", o->isa));
     return ok ? CKPT_OK : ckpt_err_set(err, CKPT_E_NOMEM, "recipe: out of memory");
 }
 
@@ -61,12 +76,14 @@ ckpt_status ckpt_quant_recipe(char **out, const ckpt_gguf *source_meta,
         s = ckpt_err_set(err, CKPT_E_NOMEM, "recipe: out of memory");
     if (s == CKPT_OK)
         s = ckpt_quant_step_fill(step, o, err);
-    const char *file = o->imatrix ? o->imatrix : o->calib;
+    /* the matrix the quantizer used, and the text when something ran on it
+     * (the calibration, or --optimize's measurements) */
+    const char *const files[2] = {o->imatrix, o->imatrix && !o->optimize ? NULL : o->calib};
+    static const char *const roles[2] = {"imatrix", "calib"};
     uint8_t d[CKPT_SHA256_LEN];
-    if (s == CKPT_OK && file)
-        s = ckpt_recipe_hash_file(file, d, err);
-    if (s == CKPT_OK && file)
-        s = ckpt_recipe_add_input(step, o->imatrix ? "imatrix" : "calib", file, d, err);
+    for (int i = 0; i < 2 && s == CKPT_OK; i++)
+        if (files[i] && (s = ckpt_recipe_hash_file(files[i], d, err)) == CKPT_OK)
+            s = ckpt_recipe_add_input(step, roles[i], files[i], d, err);
     if (s == CKPT_OK) {
         s = ckpt_recipe_extend(out, prior, step, err);
         step = NULL;

@@ -21,7 +21,9 @@
  * model.safetensors.index.json (metadata.total_size = the bytes of all
  * tensors), or model.safetensors alone when one shard holds everything,
  * as transformers' save_pretrained names them.  Every shard carries
- * __metadata__ {"format": "pt"}, which transformers requires.
+ * __metadata__ {"format": "pt"}, which transformers requires, and, unless
+ * --no-provenance, the recipe (formats/recipe.h) under CKPT_CT_RECIPE_KEY:
+ * transformers and vLLM read "format" alone.
  */
 #include "sink_ct.h"
 
@@ -284,6 +286,11 @@ static ckpt_status c_begin(void *ctx, uint64_t *planned, ckpt_err *err)
         st = ckpt_st_writer_new(&s->w[i], path, false, err);
         if (st == CKPT_OK)
             st = ckpt_st_writer_add_metadata(s->w[i], "format", "pt", err);
+        /* the recipe, as a GGUF carries it, under a key the loaders ignore */
+        for (size_t k = 0; st == CKPT_OK && k < s->meta->n_set; k++)
+            if (!strcmp(s->meta->set[k].key, CKPT_KEY_SOURCE_CKPT_RECIPE))
+                st = ckpt_st_writer_add_metadata(s->w[i], CKPT_CT_RECIPE_KEY,
+                                                 s->meta->set[k].v.str, err);
     }
     for (size_t i = 0; i < s->n_out && st == CKPT_OK; i++) {
         const struct otensor *o = &s->out[i];

@@ -13,6 +13,9 @@
 #include "imatrix.h"
 #include "sink.h"
 
+/* The shards' __metadata__ key holding the recipe (formats/recipe.h). */
+#define CKPT_CT_RECIPE_KEY "ckpt.recipe"
+
 struct ckpt_ct_sink_opts {
     const char *dir;          /* the output directory (published whole, outdir.h) */
     bool force;               /* replace an existing directory */

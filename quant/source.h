@@ -68,6 +68,10 @@ struct ckpt_qsrc {
  */
 ckpt_status ckpt_qsrc_open_gguf(struct ckpt_qsrc **out, const char *path, ckpt_err *err);
 
+/* A Hugging Face model, which ckpt_qsrc_open_hf opens: a directory, or a
+ * .safetensors file (beside config.json), told by the bytes, not the name. */
+bool ckpt_qsrc_is_model_dir(const char *path);
+
 /*
  * Open a Hugging Face model directory (or FILE.safetensors with config.json
  * beside it) as a source: the tensors, order and metadata of llama.cpp's

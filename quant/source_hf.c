@@ -16,6 +16,7 @@
 #include "../convert/metadata.h"
 #include "../convert/plan.h"
 #include "../convert/source.h"
+#include "../formats/filekind.h"
 #include "../formats/mapfile.h"
 #include "../kernels/fp16.h"
 
@@ -97,6 +98,13 @@ static void h_close(void *ctx)
 }
 
 static const struct ckpt_qsrc_ops hf_ops = {h_rows, h_raw, h_release, h_close};
+
+bool ckpt_qsrc_is_model_dir(const char *path)
+{
+    ckpt_file_kind k;
+    return ckpt_file_sniff(path, &k, NULL) == CKPT_OK &&
+           (k == CKPT_KIND_DIRECTORY || k == CKPT_KIND_SAFETENSORS);
+}
 
 ckpt_status ckpt_qsrc_open_hf(struct ckpt_qsrc **out, const char *path, bool provenance,
                               ckpt_err *err)

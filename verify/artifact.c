@@ -83,18 +83,16 @@ static ckpt_status find_set(struct ckpt_artifact *a, ckpt_err *err)
         return ckpt_err_set(err, CKPT_E_FORMAT,
                             "%s: file %lld of a split set of %lld: give the set's first file",
                             a->path, (long long)no + 1, (long long)count);
-    if (!ckpt_gguf_split_path(name, sizeof name, a->path, 0, (unsigned)count) ||
-        strcmp(name, a->path) != 0)
-        return ckpt_err_set(err, CKPT_E_FORMAT,
-                            "%s: the first file of a split set of %lld must be named "
-                            "<prefix>-00001-of-%05lld.gguf (the other files are found by that "
-                            "name)",
-                            a->path, (long long)count, (long long)count);
+    ckpt_status s = ckpt_gguf_split_check_first(a->path, count, err);
+    if (s != CKPT_OK)
+        return s;
     if (!(a->parts = calloc((size_t)count, sizeof *a->parts)) ||
         !(a->dir = ckpt_artifact_dirname(a->path)))
         return ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory", a->path);
     for (a->n_parts = 0; a->n_parts < (size_t)count; a->n_parts++) {
-        ckpt_gguf_split_path(name, sizeof name, a->path, (unsigned)a->n_parts, (unsigned)count);
+        if (!ckpt_gguf_split_path(name, sizeof name, a->path, (unsigned)a->n_parts,
+                                  (unsigned)count))
+            return ckpt_err_set(err, CKPT_E_RANGE, "%s: the name is too long", a->path);
         if (!(a->parts[a->n_parts] = strdup(ckpt_artifact_basename(name))))
             return ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory", a->path);
     }

@@ -13,6 +13,7 @@
 #include "../formats/model_load.h"
 #include "../formats/sha256.h"
 #include "../formats/tokenizer.h"
+#include "../kernels/dispatch.h"
 #include "../kernels/model.h"
 #include "../kernels/ops.h"
 #include "compare.h"
@@ -160,6 +161,14 @@ static bool add_run(cJSON *list, const char *text, const struct fp_run *r, const
     return ok && cJSON_AddStringToObject(p, "sha256", hex);
 }
 
+/* Which kernels ran and the semantic they compute (dispatch.h): the
+ * checker names them when its own differ and the check fails. */
+static bool record_isa(cJSON *fp, ckpt_isa isa)
+{
+    return cJSON_AddStringToObject(fp, "isa", ckpt_isa_name(isa)) &&
+           cJSON_AddStringToObject(fp, "semantic", ckpt_isa_semantic(isa));
+}
+
 ckpt_status ckpt_fingerprint_make(cJSON **out, const struct ckpt_fp_opts *o, ckpt_err *err)
 {
     *out = NULL;
@@ -189,6 +198,8 @@ ckpt_status ckpt_fingerprint_make(cJSON **out, const struct ckpt_fp_opts *o, ckp
     c.tok = NULL;
     if (s == CKPT_OK)
         s = open_ctx(&c, o, longest + n_new, err);
+    if (s == CKPT_OK && !record_isa(fp, ckpt_model_isa(c.m)))
+        s = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
     for (size_t i = 0; s == CKPT_OK && i < np; i++) {
         char hex[CKPT_SHA256_HEX];
         s = run_prompt(c.m, c.n_vocab, &runs[i], NULL, err);
@@ -291,6 +302,25 @@ static ckpt_status check_prompt(struct fp_ctx *c, const cJSON *p, size_t k, int6
     return s;
 }
 
+/* A failure across semantics may be the semantics' own difference (a
+ * quantized model's logits move with q8 activations): say so after err's
+ * message, and name an ISA of this CPU with the signed semantic. */
+static void note_semantics(ckpt_err *err, const char *isa, const char *sem, ckpt_isa mine)
+{
+    if (strcmp(sem, ckpt_isa_semantic(mine)) == 0)
+        return;
+    int same = -1;
+    for (int i = CKPT_ISA_COUNT - 1; i >= 0; i--)
+        if (ckpt_isa_available((ckpt_isa)i) && strcmp(sem, ckpt_isa_semantic((ckpt_isa)i)) == 0)
+            same = i == (int)ckpt_isa_default() || same < 0 ? i : same;
+    size_t len = strlen(err->msg);
+    snprintf(err->msg + len, sizeof err->msg - len,
+             "; signed under isa %.16s (semantic %.16s), checked under %s (%s)%s%s", isa, sem,
+             ckpt_isa_name(mine), ckpt_isa_semantic(mine),
+             same >= 0 ? ": check with CKPT_ISA=" : "",
+             same >= 0 ? ckpt_isa_name((ckpt_isa)same) : "");
+}
+
 ckpt_status ckpt_fingerprint_check(const cJSON *fp, const struct ckpt_fp_opts *o, ckpt_err *err)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(fp, "version");
@@ -315,11 +345,18 @@ ckpt_status ckpt_fingerprint_check(const cJSON *fp, const struct ckpt_fp_opts *o
     }
     if (longest < 1 || longest > (1 << 20))
         return bad("prompt ids", err);
+    /* optional (fingerprints made before they were recorded lack them) */
+    const cJSON *isa = cJSON_GetObjectItemCaseSensitive(fp, "isa");
+    const cJSON *sem = cJSON_GetObjectItemCaseSensitive(fp, "semantic");
+    if ((isa && !cJSON_IsString(isa)) || (sem && !cJSON_IsString(sem)))
+        return bad("isa or semantic not a string", err);
     struct fp_ctx c = {0};
     ckpt_status s = open_ctx(&c, o, longest + n_new, err);
     size_t i = 0;
     for (const cJSON *p = list->child; s == CKPT_OK && p; p = p->next, i++)
         s = check_prompt(&c, p, i, n_new, err);
+    if (s == CKPT_E_MISMATCH && sem && isa)
+        note_semantics(err, isa->valuestring, sem->valuestring, ckpt_model_isa(c.m));
     close_ctx(&c);
     return s;
 }

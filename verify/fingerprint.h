@@ -6,21 +6,24 @@
  *
  *   {"version":1,"tokens":N,"top_k":4,"quantum":0.0625,"tolerance":2,
  *    "prompts":[{"text":T,"ids":[prompt ids],"generated":[N greedy ids],
- *                "top":[[id,q,id,q,...] per step],"sha256":HEX},...]}
+ *                "top":[[id,q,id,q,...] per step],"sha256":HEX},...],
+ *    "isa":NAME,"semantic":S}
  *
  * Per generated step, the top_k logits of the distribution the token was
  * picked from, as (id, round(logit / quantum)) pairs; "sha256" hashes a
  * prompt's ids, generated ids and top pairs (little-endian int32s), so two
  * identical runs show one digest.  A check demands the same prompt ids and
  * the same greedy tokens, and each recorded top logit within `tolerance`
- * quanta.  Why a tolerance: the forward pass gives the same floats for any
- * thread count, but not across instruction sets (AVX2's dot products sum
- * in another order, within dot.h's bound), so the last bits of a logit may
- * differ between the machine that signed and the one that checks; an
- * exact hash of raw logits would fail on a sound file.  tests/cli
- * fingerprint.sh measures the largest ref-vs-AVX2 difference on the test
- * models (far below one quantum), while a damaged tensor moves tokens and
- * logits by far more.
+ * quanta.  "isa" and "semantic" name the kernels that made it and what
+ * they compute (dispatch.h: avx2 and scalar are one semantic, "q8"; ref is
+ * the f32 oracle); a check runs the default semantic too (the same on
+ * every CPU), and a failure under another semantic says so.  Why a
+ * tolerance: avx2 and scalar give the very same logits (tests/verify/
+ * check_fingerprint.c asserts the bits and the digests), so the tolerance
+ * is not for them; it lets a fingerprint made under one semantic check
+ * under another where their difference is small (F32/F16/BF16 weights:
+ * the f32 oracle sums without FMA, within dot.h's bound), while a damaged
+ * tensor moves tokens and logits by far more.
  */
 #ifndef CKPT_VERIFY_FINGERPRINT_H
 #define CKPT_VERIFY_FINGERPRINT_H

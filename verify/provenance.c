@@ -13,7 +13,9 @@
 #include "../formats/gguf.h"
 #include "../formats/json_strict.h"
 #include "../formats/recipe.h"
+#include "../formats/safetensors.h"
 #include "../formats/sha256.h"
+#include "../quant/sink_ct.h"
 
 #ifndef CKPT_VERSION
 #define CKPT_VERSION "unknown"
@@ -212,6 +214,37 @@ ckpt_status ckpt_provenance_add_gguf(cJSON *ck, const char *name, const char *pa
         ok = cJSON_AddItemToArray(list, o);
     if (!ok) {
         cJSON_Delete(o);
+        return ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory", path);
+    }
+    return CKPT_OK;
+}
+
+ckpt_status ckpt_provenance_add_st_recipe(cJSON *ck, const char *name, const char *path,
+                                          ckpt_err *err)
+{
+    static const char ext[] = ".safetensors";
+    size_t n = strlen(path);
+    if (n < sizeof ext || strcmp(path + n - (sizeof ext - 1), ext))
+        return CKPT_OK;
+    ckpt_st *st = NULL;
+    cJSON *recipe = NULL, *o = NULL, *list;
+    ckpt_status s = ckpt_st_open(&st, path, NULL, err);
+    for (size_t i = 0; s == CKPT_OK && !recipe && i < ckpt_st_n_metadata(st); i++) {
+        const char *k, *v;
+        ckpt_st_metadata(st, i, &k, &v);
+        if (!strcmp(k, CKPT_CT_RECIPE_KEY))
+            s = ckpt_recipe_parse(&recipe, v, strlen(v), path, err);
+    }
+    ckpt_st_close(st);
+    if (s != CKPT_OK || !recipe)
+        return s;
+    list = cJSON_GetObjectItemCaseSensitive(ck, "safetensors");
+    bool ok = (list || (list = cJSON_AddArrayToObject(ck, "safetensors"))) &&
+              (o = cJSON_CreateObject()) && cJSON_AddItemToArray(list, o) &&
+              cJSON_AddStringToObject(o, "name", name) && cJSON_AddItemToObject(o, "recipe", recipe);
+    if (!ok) {
+        if (!o)
+            cJSON_Delete(recipe);
         return ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory", path);
     }
     return CKPT_OK;

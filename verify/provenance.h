@@ -9,7 +9,8 @@
  *              "resources":[{"name","algorithm","digest"},...]},
  *    "gguf":[{"name":FILE,"version":3,"file_type":15,
  *             "tensor_types":{"q4_K":97,...},"metadata":{KEY:VALUE,...},
- *             "recipe":{...}},...]}
+ *             "recipe":{...}},...],
+ *    "safetensors":[{"name":FILE,"recipe":{...}},...]}
  *
  * "source" uses the same resource form and root rule as the model itself.
  * "gguf" holds, for each signed file that is a GGUF, what shaped its bytes:
@@ -17,6 +18,10 @@
  * quantize.imatrix.* and general.source.* metadata, and the recipe the file
  * carries (formats/recipe.h: every step, option and input digest; what
  * `ckpt-verify --rebuild` replays), as JSON.
+ *
+ * "safetensors" holds, for each signed .safetensors file whose __metadata__
+ * carries a recipe (a compressed-tensors shard, quant/sink_ct.h), that
+ * recipe as JSON.
  *
  * Reserved, not written yet (a reader must not give them another meaning):
  * "fingerprint" (greedy tokens of fixed prompts, checked by running the
@@ -53,5 +58,14 @@ ckpt_status ckpt_provenance_set_source(cJSON *ck, const struct ckpt_manifest *sr
  */
 ckpt_status ckpt_provenance_add_gguf(cJSON *ck, const char *name, const char *path,
                                      ckpt_err *err);
+
+/*
+ * If the file at `path` is named *.safetensors and its __metadata__
+ * carries a recipe, append {"name","recipe"} under "safetensors".  Other
+ * files, and shards without one, are left alone.  A shard that does not
+ * parse, or whose recipe does not, is an error (the reader's).
+ */
+ckpt_status ckpt_provenance_add_st_recipe(cJSON *ck, const char *name, const char *path,
+                                          ckpt_err *err);
 
 #endif

@@ -14,9 +14,12 @@
 #include "../formats/path.h"
 #include "../formats/recipe.h"
 #include "../quant/calib.h"
+#include "../kernels/dispatch.h"
 #include "../quant/imatrix.h"
+#include "../quant/optimize_apply.h"
 #include "../quant/overrides.h"
 #include "../quant/quantize.h"
+#include "../quant/sink_ct.h"
 #include "../quant/source.h"
 
 #ifndef CKPT_VERSION
@@ -278,6 +281,8 @@ struct qreplay {
     struct ckpt_quant_kvs kvs;
     ckpt_imatrix *im;
     struct ckpt_calib cal;
+    char *text;                 /* the calibration text as found, for --optimize */
+    struct ckpt_opt_apply opt;
     char *recipe;
 };
 
@@ -320,6 +325,9 @@ static ckpt_status quant_imatrix(const struct ckpt_rebuild_opts *o, struct qrepl
 {
     const cJSON *ins = cJSON_GetObjectItemCaseSensitive(step, "inputs");
     ckpt_status s = CKPT_OK;
+    bool has_im = false; /* with --optimize, the matrix given rather than the text's */
+    for (const cJSON *in = ins ? ins->child : NULL; in; in = in->next)
+        has_im = has_im || !strcmp(str_of(in, "role"), "imatrix");
     for (const cJSON *in = ins ? ins->child : NULL; s == CKPT_OK && in; in = in->next) {
         const char *role = str_of(in, "role"), *name = str_of(in, "name");
         bool im = !strcmp(role, "imatrix");
@@ -346,7 +354,9 @@ static ckpt_status quant_imatrix(const struct ckpt_rebuild_opts *o, struct qrepl
                              from_dir ? "GGUF file" : "model directory",
                              from_dir ? "a directory" : "a GGUF file",
                              from_dir ? "GGUF file" : "model directory");
-        if (s == CKPT_OK && !im) {
+        if (s == CKPT_OK && !im && !(qr->text = strdup(path)))
+            s = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+        if (s == CKPT_OK && !im && !has_im) {
             /* the text's path is recorded as the dataset: read it under that name
              * when it is there */
             struct ckpt_calib_opts co = {
@@ -354,11 +364,48 @@ static ckpt_status quant_imatrix(const struct ckpt_rebuild_opts *o, struct qrepl
                 .max_chunks = int_of(step, "calib_chunks"), .n_threads = o->threads};
             s = ckpt_calib_run(&qr->cal, o->source, &co, err);
         }
-        qr->q.imatrix = im ? qr->im : qr->cal.imatrix;
+        if (im || !has_im)
+            qr->q.imatrix = im ? qr->im : qr->cal.imatrix;
         qr->q.imatrix_name = str_of(step, "imatrix_name");
         free(path);
     }
     return s;
+}
+
+/* --optimize chooses the same types only where its forward passes run the
+ * ISA they ran on: checked before anything is measured. */
+static ckpt_status optimize_isa(const cJSON *step, ckpt_err *err)
+{
+    const char *isa = str_of(step, "optimize_isa");
+    const char *here = ckpt_isa_name(ckpt_isa_default());
+    if (!isa || strcmp(isa, here)) {
+        int k = isa ? ckpt_isa_from_name(isa) : -1;
+        bool runs = k >= 0 && ckpt_isa_available((ckpt_isa)k);
+        return ckpt_err_set(err, CKPT_E_UNSUPPORTED, "cannot replay: --optimize measured on %s, "
+                            "this machine runs %s%s%s%s", isa ? isa : "an unrecorded ISA", here,
+                            runs ? " (this CPU has it too: replay with CKPT_ISA=" : "",
+                            runs ? isa : "", runs ? ")" : "");
+    }
+    return CKPT_OK;
+}
+
+/* --optimize as recorded: the same measurements on the same text. */
+static ckpt_status replay_optimize(const struct ckpt_rebuild_opts *o, const cJSON *step,
+                                   struct qreplay *qr, struct ckpt_qsrc *src, ckpt_err *err)
+{
+    if (!qr->text)
+        return ckpt_err_set(err, CKPT_E_FORMAT, "%s: recipe: --optimize without the "
+                            "calibration text it measured on", o->artifact);
+    const cJSON *bpw = cJSON_GetObjectItemCaseSensitive(step, "target_bpw");
+    if (bpw && !(cJSON_IsNumber(bpw) && bpw->valuedouble > 0 && bpw->valuedouble <= 32))
+        return ckpt_err_set(err, CKPT_E_FORMAT, "%s: recipe: target_bpw is not a number of "
+                            "bits per weight (above 0, at most 32)", o->artifact);
+    qr->opt.opts.target_bpw = bpw ? bpw->valuedouble : 0;
+    qr->opt.opts.target_bytes = (uint64_t)int_of(step, "target_size");
+    qr->opt.opts.gptq = true_of(step, "gptq");
+    qr->opt.opts.n_threads = o->threads;
+    return ckpt_opt_apply(&qr->opt, o->source, src, &qr->q, qr->text, int_of(step, "calib_ctx"),
+                          int_of(step, "calib_chunks"), err);
 }
 
 /* from_dir: the conversion step the directory goes through first, or NULL
@@ -373,7 +420,9 @@ static ckpt_status replay_quant(const struct ckpt_rebuild_opts *o, const cJSON *
     struct ckpt_qsink *sink = NULL;
     cJSON *prior = NULL;
     uint64_t split_bytes, split_tensors;
-    ckpt_status s = quant_options(&qr, step, err);
+    ckpt_status s = true_of(step, "optimize") ? optimize_isa(step, err) : CKPT_OK;
+    if (s == CKPT_OK)
+        s = quant_options(&qr, step, err);
     if (s == CKPT_OK)
         s = ckpt_recipe_split_of(step, &split_bytes, &split_tensors, o->artifact, err);
     if (s == CKPT_OK)
@@ -395,14 +444,18 @@ static ckpt_status replay_quant(const struct ckpt_rebuild_opts *o, const cJSON *
         s = ckpt_recipe_extend(&qr.recipe, prior, cJSON_Duplicate(step, 1), err);
     qr.q.recipe = qr.recipe;
     qr.q.n_threads = o->threads;
+    if (s == CKPT_OK && true_of(step, "optimize"))
+        s = replay_optimize(o, step, &qr, src, err);
     if (s == CKPT_OK)
         s = ckpt_quant_meta_make(&m, src, &qr.q, err);
     if (s == CKPT_OK)
         s = ckpt_qsink_open_gguf_digest(&sink, "replay", split_bytes, split_tensors, &m.meta, d,
                                         err);
     if (s == CKPT_OK)
-        s = ckpt_quant_run_sink(src, &qr.q, sink, NULL, err);
+        s = ckpt_quant_run_sink(ckpt_opt_apply_source(&qr.opt, src), &qr.q, sink, NULL, err);
     ckpt_quant_meta_free(&m);
+    ckpt_opt_apply_free(&qr.opt);
+    free(qr.text);
     cJSON_Delete(prior);
     ckpt_qsrc_close(src);
     ckpt_qtt_free(qr.tt);
@@ -421,9 +474,19 @@ static void describe(struct ckpt_rebuild_report *r, const cJSON *steps, int from
         if (k < from)
             continue;
         const char *what = str_of(st, "mix") ? str_of(st, "mix") : str_of(st, "type");
+        /* an optimized step's target is named: it alone decides the types */
+        const cJSON *bpw = cJSON_GetObjectItemCaseSensitive(st, "target_bpw");
+        char opt[128] = "", bpws[40] = "", size[40] = "";
+        if (cJSON_IsNumber(bpw))
+            snprintf(bpws, sizeof bpws, " --target-bpw %.15g", bpw->valuedouble);
+        if (int_of(st, "target_size"))
+            snprintf(size, sizeof size, " --target-size %lld", (long long)int_of(st, "target_size"));
+        if (true_of(st, "optimize"))
+            snprintf(opt, sizeof opt, " --optimize%s%s%s", bpws, size,
+                     true_of(st, "gptq") ? " --gptq" : "");
         len += (size_t)snprintf(r->steps + len, len < sizeof r->steps ? sizeof r->steps - len : 0,
-                                "%s%s %s", k > from ? ", then " : "", str_of(st, "tool"),
-                                what ? what : "");
+                                "%s%s %s%s", k > from ? ", then " : "", str_of(st, "tool"),
+                                what ? what : "", opt);
         if (len >= sizeof r->steps)
             break;
     }
@@ -475,6 +538,12 @@ ckpt_status ckpt_rebuild_run(const struct ckpt_rebuild_opts *o, struct ckpt_rebu
 {
     ckpt_gguf *g = NULL;
     struct ckpt_gguf_digest d = {0};
+    ckpt_file_kind kind;
+    if (ckpt_file_sniff(o->artifact, &kind, NULL) == CKPT_OK && kind == CKPT_KIND_DIRECTORY)
+        return ckpt_err_set(err, CKPT_E_UNSUPPORTED, "%s: cannot replay a model directory (a "
+                            "compressed-tensors output; its recipe is in its shards' "
+                            "__metadata__ %s): this ckpt replays GGUF files", o->artifact,
+                            CKPT_CT_RECIPE_KEY);
     ckpt_status s = ckpt_gguf_open(&g, o->artifact, err);
     if (s == CKPT_OK)
         s = ckpt_recipe_of_gguf(&r->recipe, g, o->artifact, err);

@@ -67,7 +67,9 @@ static const struct ckpt_cli_tool tool = {
         "      --ignore-eos        do not stop at the end-of-sequence token\n"
         "      --sliding-window W  attention window (0: none; default: config.json, none\n"
         "                          for GGUF)\n"
-        "      --isa ISA           dot-product kernels: ref, avx2 or f64\n",
+        "      --isa ISA           forward-pass kernels: avx2 or scalar (the default\n"
+        "                          semantic, q8 activations, the same bits), ref (the\n"
+        "                          f32 oracle) or f64\n",
     .shortopts = "p:n:",
     .longopts = longopts,
     .common = CKPT_CLI_OUTPUT | CKPT_CLI_STDOUT | CKPT_CLI_FORCE | CKPT_CLI_REPORT,
@@ -335,11 +337,11 @@ static int run(struct ckpt_cli *cli, const char *model_path, const struct params
     if (n_new > 0 && !cli->out_errno)
         ckpt_cli_msg(cli, 3,
                      "prompt %lld tokens in %.3f s (%.1f tok/s); generated %lld tokens in %.3f s "
-                     "(%.1f tok/s); isa %s, threads %d; logits #%08x",
+                     "(%.1f tok/s); isa %s (%s), threads %d; logits #%08x",
                      (long long)rs.n_prompt, rs.prompt_s, rs.n_prompt / (rs.prompt_s + 1e-12),
                      (long long)rs.n_gen, rs.gen_s,
                      rs.n_gen > 1 ? (rs.n_gen - 1) / (rs.gen_s + 1e-12) : 0.0,
-                     ckpt_isa_name(ckpt_model_isa(m)),
+                     ckpt_isa_name(ckpt_model_isa(m)), ckpt_isa_semantic(ckpt_model_isa(m)),
                      cli->threads > 0 ? cli->threads : ckpt_pool_default_threads(),
                      rs.logits_hash);
     if (n_new > 1 && !cli->out_errno && cli->level >= 3)

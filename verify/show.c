@@ -165,6 +165,15 @@ static void put_provenance(FILE *f, const cJSON *ck)
         if (cJSON_IsObject(r))
             put_recipe(f, r);
     }
+    const cJSON *sts = cJSON_GetObjectItemCaseSensitive(ck, "safetensors");
+    for (const cJSON *t = cJSON_IsArray(sts) ? sts->child : NULL; t; t = t->next) {
+        const cJSON *r = cJSON_GetObjectItemCaseSensitive(t, "recipe");
+        fputs("  safetensors ", f);
+        put_value(f, cJSON_GetObjectItemCaseSensitive(t, "name"));
+        fputs(":\n", f);
+        if (cJSON_IsObject(r))
+            put_recipe(f, r);
+    }
 }
 
 const char *ckpt_show_resource_name(const struct ckpt_manifest *m, size_t i)

@@ -367,6 +367,9 @@ ckpt_status ckpt_sign_run(const struct ckpt_sign_opts *o, struct ckpt_sign_done 
             s = ckpt_provenance_add_gguf(p->m.ckpt,
                                          p->a.is_dir || p->a.n_parts ? p->names[k] : p->a.name,
                                          paths[p->job0 + k], err);
+        /* so do compressed-tensors shards, in their __metadata__ */
+        for (size_t k = 0; s == CKPT_OK && p->a.is_dir && k < p->n; k++)
+            s = ckpt_provenance_add_st_recipe(p->m.ckpt, p->names[k], paths[p->job0 + k], err);
         if (s == CKPT_OK && o->fingerprint)
             s = add_fingerprint(o, p, err);
         if (s == CKPT_OK)

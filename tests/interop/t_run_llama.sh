@@ -4,9 +4,9 @@
 #  - quant-Q4_K_M.gguf (llama-quantize) and a Q8_0 GGUF (tests/gen_requant):
 #    teacher-forced on the golden sequences (prompt + reference continuation),
 #    ckpt-run's argmax equals llama.cpp's on at least 90% of the positions.
-#    (Both quantize activations to 8 bits on these types, q8_K or q8_0, but
-#    sum in other orders, and ckpt's ref ISA keeps f32, so near-ties may
-#    differ: the figures are printed.)
+#    (Both quantize activations to 8 bits on these types, q8_K or q8_0,
+#    ckpt on every CPU (its scalar ISA gives avx2's bits), but they sum in
+#    other orders, so near-ties may differ: the figures are printed.)
 # ckpt-run goes first for every kit, then llama.cpp runs every job in one process.
 set -eu
 TMP=$TMP/run_llama

@@ -188,9 +188,21 @@ START_TEST(isa_names)
     ck_assert_int_eq(ckpt_isa_from_name("AVX2"), CKPT_ISA_AVX2);
     ck_assert_int_eq(ckpt_isa_from_name("ref"), CKPT_ISA_REF);
     ck_assert_int_eq(ckpt_isa_from_name("f64"), CKPT_ISA_F64);
+    ck_assert_int_eq(ckpt_isa_from_name("Scalar"), CKPT_ISA_SCALAR);
     ck_assert_int_eq(ckpt_isa_from_name("neon"), -1);
     ck_assert_str_eq(ckpt_isa_name(CKPT_ISA_COUNT), "?");
+    ck_assert_str_eq(ckpt_isa_name(CKPT_ISA_SCALAR), "scalar");
     ck_assert(ckpt_isa_available(ckpt_isa_default()));
+    ck_assert(ckpt_isa_available(CKPT_ISA_SCALAR));
+    /* one semantic for the default on every CPU, the oracle apart */
+    ck_assert_str_eq(ckpt_isa_semantic(CKPT_ISA_AVX2), "q8");
+    ck_assert_str_eq(ckpt_isa_semantic(CKPT_ISA_SCALAR), "q8");
+    ck_assert_str_eq(ckpt_isa_semantic(CKPT_ISA_REF), "f32");
+    ck_assert_str_eq(ckpt_isa_semantic(CKPT_ISA_F64), "f64");
+    ck_assert_str_eq(ckpt_isa_semantic(CKPT_ISA_COUNT), "?");
+    if (!getenv("CKPT_ISA"))
+        ck_assert_int_eq(ckpt_isa_default(), ckpt_isa_available(CKPT_ISA_AVX2) ? CKPT_ISA_AVX2
+                                                                               : CKPT_ISA_SCALAR);
 }
 END_TEST
 
@@ -313,6 +325,50 @@ START_TEST(many_vectors_equal_one_at_a_time)
 }
 END_TEST
 
+/* The scalar twin of the AVX2 f32 dot (attention scores, and the chunk
+ * dots of the scalar ISA) gives its bits at every length: the 32-element
+ * steps, the 8-element steps and the tail; with large and tiny values. */
+START_TEST(scalar_fma_dot_is_the_avx2_bits)
+{
+    if (!ckpt_isa_available(CKPT_ISA_AVX2))
+        return;
+    static float w[1100], x[1100];
+    for (int rep = 0; rep < 3; rep++) {
+        for (int i = 0; i < 1100; i++) {
+            w[i] = frand() * (rep == 1 ? 1e4f : 1.0f);
+            x[i] = frand() * (rep == 2 ? 1e-3f : 1.0f);
+        }
+        for (int64_t n = 0; n <= 1100; n += n < 80 ? 1 : 37) {
+            ck_assert_msg(ckpt_f32_bits(ckpt_dot_f32_fma(w, x, n)) ==
+                              ckpt_f32_bits(ckpt_dot_f32_avx2(w, x, n)),
+                          "n=%lld", (long long)n);
+            struct ckpt_dot_acc a = {0}, b = {0};
+            ckpt_dot_chunk_fma(&a, w, x, n);
+            ckpt_dot_chunk_fma(&a, x, w, n / 2);
+            ckpt_dot_chunk_avx2(&b, w, x, n);
+            ckpt_dot_chunk_avx2(&b, x, w, n / 2);
+            ck_assert(ckpt_f32_bits(ckpt_dot_sum_fma(&a)) == ckpt_f32_bits(ckpt_dot_sum_avx2(&b)));
+        }
+    }
+    /* and so whole rows of every type through the row loop */
+    static float vals[4096], xs[4096];
+    for (int64_t i = 0; i < 4096; i++)
+        xs[i] = frand();
+    for (size_t k = 0; k < N_TYPES; k++)
+        for (size_t li = 0; li < N_LEN; li++) {
+            int64_t n = lengths[li];
+            if (!fits(dot_types[k], n))
+                continue;
+            uint8_t *base, *row = make_row(dot_types[k], n, vals, &base);
+            float a = ckpt_dot_row_isa(CKPT_ISA_SCALAR, dot_types[k], row, xs, n);
+            float b = ckpt_dot_row_isa(CKPT_ISA_AVX2, dot_types[k], row, xs, n);
+            ck_assert_msg(ckpt_f32_bits(a) == ckpt_f32_bits(b), "%s n=%lld",
+                          ckpt_type_name(dot_types[k]), (long long)n);
+            free(base);
+        }
+}
+END_TEST
+
 START_TEST(avx2_within_bound_of_ref)
 {
     if (!ckpt_isa_available(CKPT_ISA_AVX2))
@@ -361,6 +417,7 @@ Suite *dot_suite(void)
     tcase_add_loop_test(tc, isa_within_bound_of_exact, 0, (int)(CKPT_ISA_COUNT * N_TYPES));
     tcase_add_loop_test(tc, many_vectors_equal_one_at_a_time, 0, (int)(CKPT_ISA_COUNT * N_TYPES));
     tcase_add_test(tc, avx2_within_bound_of_ref);
+    tcase_add_test(tc, scalar_fma_dot_is_the_avx2_bits);
     suite_add_tcase(s, tc);
     tc = tcase_create("limits");
     tcase_add_test(tc, dot_row_rejects);

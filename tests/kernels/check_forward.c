@@ -416,6 +416,32 @@ START_TEST(isas_agree_closely)
 }
 END_TEST
 
+/* The scalar ISA is the avx2 semantic in portable C (dispatch.h): the
+ * same logits, bit for bit, for every weight type the synthetic model
+ * takes (blocks of 32; the k-quants: check_fingerprint.c on the kit's
+ * Q4_K_M files), dense and with experts. */
+START_TEST(scalar_is_avx2_bit_for_bit)
+{
+    static const ckpt_type wt[] = {CKPT_TYPE_F32,  CKPT_TYPE_F16,  CKPT_TYPE_BF16,
+                                   CKPT_TYPE_Q8_0, CKPT_TYPE_Q4_0, CKPT_TYPE_Q4_1,
+                                   CKPT_TYPE_Q5_0, CKPT_TYPE_Q5_1, CKPT_TYPE_IQ4_NL};
+    if (!ckpt_isa_available(CKPT_ISA_AVX2))
+        return; /* nothing to compare with on this CPU */
+    const ckpt_type t = wt[_i % 9];
+    struct synth s;
+    synth_build(&s, _i < 9 ? 0 : CKPT_FEAT_EXPERTS, t, 2, 0, 17 + (uint32_t)_i);
+    ckpt_model *a = new_model(&s, 2, 64, CKPT_ISA_AVX2), *b = new_model(&s, 1, 3, CKPT_ISA_SCALAR);
+    float *la = run_all(a, ids, T), *lb = run_all(b, ids, T);
+    ck_assert_msg(memcmp(la, lb, sizeof(float) * T * 50) == 0, "%s: scalar and avx2 differ",
+                  ckpt_type_name(t));
+    ckpt_model_free(a);
+    ckpt_model_free(b);
+    free(la);
+    free(lb);
+    synth_free(&s);
+}
+END_TEST
+
 /* Quantized weights go through the same code: Q8_0 stays near F32. */
 START_TEST(quantized_weights_run)
 {
@@ -488,6 +514,7 @@ Suite *forward_suite(void)
     tcase_add_test(tc, gguf_layout_gives_the_same_logits);
     tcase_add_test(tc, sliding_window_bounds_the_receptive_field);
     tcase_add_test(tc, isas_agree_closely);
+    tcase_add_loop_test(tc, scalar_is_avx2_bit_for_bit, 0, 18);
     tcase_add_test(tc, quantized_weights_run);
     suite_add_tcase(s, tc);
     tc = tcase_create("limits");

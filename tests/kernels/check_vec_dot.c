@@ -12,8 +12,8 @@
  * (d_b the activation block's step: half a step of rounding, plus the f16
  * rounding of the q8_0 scale).  The AVX2 activation quantizers write the
  * bytes of the reference quantizers, zero, huge and non-finite blocks
- * included; the four-position and register-tile forms give each output
- * the bits of the single dot.
+ * included; the four-position and tile forms (of 1 to CKPT_VEC_TILE_NP_MAX
+ * positions) give each output the bits of the single dot.
  */
 #include <check.h>
 #include <math.h>
@@ -35,6 +35,8 @@ static const ckpt_type types[] = {CKPT_TYPE_Q8_0, CKPT_TYPE_Q4_0, CKPT_TYPE_Q4_1
                                   CKPT_TYPE_BF16, CKPT_TYPE_F32};
 #define N_TYPES (int)(sizeof types / sizeof types[0])
 static const int64_t lens[] = {256, 4096, 1536, 14336};
+/* tile widths: one register tile, one of three, both, the widest */
+static const int tile_np[] = {1, 3, 7, CKPT_VEC_TILE_NP_MAX};
 
 static uint32_t rng;
 static float frand(void)
@@ -134,18 +136,19 @@ START_TEST(avx2_equals_ref_and_bounds_hold)
                               "%s dot4 position %d", ckpt_type_name(t), k);
             free(a4);
         }
-        if (fast->tile) { /* register tiles: each value the single dot's bits */
-            float *x3 = malloc(sizeof(float) * (size_t)(3 * n));
+        if (fast->tile) { /* tiles of any width: each value the single dot's bits */
+            float *x3 = malloc(sizeof(float) * (size_t)(CKPT_VEC_TILE_NP_MAX * n));
+            float *v = malloc(sizeof(float) * 4 * CKPT_VEC_TILE_NP_MAX);
             uint8_t *w4 = malloc(4 * wb);
-            for (int k = 0; k < 3; k++)
+            for (int k = 0; k < CKPT_VEC_TILE_NP_MAX; k++)
                 for (int64_t i = 0; i < n; i++)
                     x3[k * n + i] = x[(i + 17 * k) % n];
             for (int r = 0; r < 4; r++)
                 memcpy(w4 + r * wb, wq, wb);
             for (size_t b = 3; b < wb; b += 11) /* other rows, same exponents mostly */
                 w4[wb + b] ^= 1, w4[3 * wb + b] ^= 1;
-            for (int np = 1; np <= 3; np += 2) {
-                float v[12];
+            for (size_t c = 0; c < sizeof tile_np / sizeof tile_np[0]; c++) {
+                const int np = tile_np[c];
                 fast->tile(w4, wb, x3, n, n, np, v);
                 for (int r = 0; r < 4; r++)
                     for (int p = 0; p < np; p++)
@@ -155,6 +158,7 @@ START_TEST(avx2_equals_ref_and_bounds_hold)
                                       r, p);
             }
             free(x3);
+            free(v);
             free(w4);
         }
     }
@@ -210,6 +214,37 @@ START_TEST(avx2_act_quant_bytes)
 }
 END_TEST
 
+/* The scalar ISA's table is the scalar twins: a row for every weight type
+ * listed above (the k-quants, the 32-element types, IQ4_NL, F16/BF16/F32),
+ * each with the activation type of the avx2 row, and no weight type that
+ * avx2 dots with quantized activations and scalar would widen; the
+ * reference activation quantizers (the bytes of avx2's, see above). */
+START_TEST(scalar_isa_has_every_twin)
+{
+    const struct ckpt_kernels *k = ckpt_kernels_of(CKPT_ISA_SCALAR);
+    ck_assert_ptr_nonnull(k);
+    ck_assert_ptr_eq(k->vec_dot, ckpt_vec_dot_table_ref);
+    ck_assert_ptr_eq(k->act_quant, &ckpt_act_quant_ref);
+    /* ggml's pairing: k-quants with q8_K, 32-element blocks with q8_0 */
+    for (int i = 0; i < N_TYPES; i++) {
+        const ckpt_type t = types[i];
+        const ckpt_type want = t == CKPT_TYPE_F32 || t == CKPT_TYPE_F16 || t == CKPT_TYPE_BF16
+                                   ? CKPT_TYPE_F32
+                               : ckpt_type_traits(t)->block_elems == 256 ? CKPT_TYPE_Q8_K
+                                                                         : CKPT_TYPE_Q8_0;
+        ck_assert_msg(k->vec_dot[t].dot != NULL, "%s", ckpt_type_name(t));
+        ck_assert_int_eq(k->vec_dot[t].act, want);
+    }
+    const struct ckpt_vec_dot *avx2 = avx2_row(CKPT_TYPE_F32);
+    for (int t = 0; avx2 && t < CKPT_TYPE_COUNT; t++) {
+        const struct ckpt_vec_dot *a = avx2_row((ckpt_type)t);
+        ck_assert_msg(!a->dot == !k->vec_dot[t].dot, "type %d: a row in one table only", t);
+        if (a->dot)
+            ck_assert_int_eq(a->act, k->vec_dot[t].act);
+    }
+}
+END_TEST
+
 START_TEST(act_row_bytes)
 {
     ck_assert_uint_eq(ckpt_act_row_bytes(CKPT_TYPE_Q8_K, 512), 2 * 292);
@@ -234,18 +269,19 @@ START_TEST(refx_equals_scalar_ref)
     const int64_t n = fn[_i / 3];
     rng = 77u + (uint32_t)_i;
     float *w = malloc(sizeof(float) * (size_t)(4 * n));
-    float *x = malloc(sizeof(float) * (size_t)(3 * n));
+    float *x = malloc(sizeof(float) * (size_t)(CKPT_VEC_TILE_NP_MAX * n));
+    float *v = malloc(sizeof(float) * 4 * CKPT_VEC_TILE_NP_MAX);
     for (int64_t i = 0; i < 4 * n; i++)
         w[i] = frand() * (i % 11 == 3 ? 8.0f : 0.5f);
-    for (int64_t i = 0; i < 3 * n; i++)
+    for (int64_t i = 0; i < CKPT_VEC_TILE_NP_MAX * n; i++)
         x[i] = frand();
     size_t rb;
     ck_assert(ckpt_type_row_bytes(t, n, &rb));
     uint8_t *wq = malloc(4 * rb);
     ck_assert_uint_eq(ckpt_quantize_rows_unchecked(t, w, wq, 4, n, NULL), 4 * rb);
     const struct ckpt_vec_dot *row = &k->vec_dot[t];
-    for (int np = 1; np <= 3; np += 2) {
-        float v[12];
+    for (size_t c = 0; c < sizeof tile_np / sizeof tile_np[0]; c++) {
+        const int np = tile_np[c];
         row->tile(wq, rb, x, n, n, np, v);
         for (int r = 0; r < 4; r++)
             for (int p = 0; p < np; p++) {
@@ -259,6 +295,7 @@ START_TEST(refx_equals_scalar_ref)
     }
     free(w);
     free(x);
+    free(v);
     free(wq);
 }
 END_TEST
@@ -271,6 +308,7 @@ Suite *vec_dot_suite(void)
     tcase_add_test(tc, avx2_act_quant_bytes);
     tcase_add_loop_test(tc, refx_equals_scalar_ref, 0, 12);
     tcase_add_test(tc, act_row_bytes);
+    tcase_add_test(tc, scalar_isa_has_every_twin);
     suite_add_tcase(s, tc);
     return s;
 }
