@@ -5,6 +5,7 @@
 #include "ct_run.h"
 
 #include "../formats/path.h"
+#include "optimize.h"
 #include "report_json.h"
 
 #include <limits.h>
@@ -13,12 +14,25 @@
 
 ckpt_status ckpt_ct_quant_run(struct ckpt_qsrc *src, const struct ckpt_quant_opts *opts,
                               struct ckpt_ct_sink_opts *ct, const char *in, bool model_dir,
+                              const struct ckpt_calib_opts *gptq,
                               struct ckpt_quant_report *rep, ckpt_err *err)
 {
     struct ckpt_quant_meta m;
     struct ckpt_qsink *sink = NULL;
     char *dir = NULL;
+    ckpt_gptq *g = NULL;
+    int32_t *ids = NULL;
     ckpt_status st = ckpt_quant_meta_make(&m, src, opts, err);
+    if (st == CKPT_OK && gptq) {
+        const int64_t ctx = gptq->n_ctx > 0 ? gptq->n_ctx : CKPT_CALIB_CTX;
+        int64_t n_chunks = 0, n_ctx = 0;
+        st = ckpt_opt_tokens(in, gptq->text, ctx, gptq->max_chunks > 0 ? gptq->max_chunks * ctx : INT64_MAX,
+                             &ids, &n_chunks, &n_ctx, err);
+        if (st == CKPT_OK)
+            st = ckpt_gptq_new(&g, src, in, ids, n_chunks, n_ctx, opts->imatrix, opts->n_threads,
+                               err);
+        ct->gptq = g;
+    }
     if (st == CKPT_OK && model_dir) /* its config and tokenizer files go along */
         ct->source_dir = ckpt_path_is_file(in) ? (dir = ckpt_path_dirname(in)) : in;
     ct->dir = opts->output;
@@ -32,13 +46,16 @@ ckpt_status ckpt_ct_quant_run(struct ckpt_qsrc *src, const struct ckpt_quant_opt
     if (st == CKPT_OK && rep) /* the driver counts the f32 rows it handed over; the files hold this */
         rep->bytes_out = rep->file_bytes;
     ckpt_quant_meta_free(&m);
+    ckpt_gptq_free(g);
+    ct->gptq = NULL;
+    free(ids);
     free(dir);
     return st;
 }
 
 cJSON *ckpt_ct_report_json(const struct ckpt_quant_report *rep,
                            const struct ckpt_quant_opts *opts, const char *in,
-                           const struct ckpt_ct_sink_opts *ct)
+                           const struct ckpt_ct_sink_opts *ct, bool gptq)
 {
     cJSON *j = ckpt_quant_report_json(rep, opts, in);
     const struct ckpt_ct_scheme_info *s = ckpt_ct_scheme_at(ct->scheme);
@@ -53,7 +70,8 @@ cJSON *ckpt_ct_report_json(const struct ckpt_quant_report *rep,
     cJSON_AddNumberToObject(c, "group_size", (double)ckpt_ct_group(s, ct->group_size));
     cJSON_AddStringToObject(c, "observer",
                             ckpt_ct_observer(ckpt_ct_scales_for(opts->imatrix != NULL,
-                                                                ct->search)));
+                                                                ct->search),
+                                             gptq));
     return j;
 }
 

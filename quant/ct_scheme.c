@@ -84,20 +84,21 @@ static cJSON *args(int bits, const char *strategy, int64_t group, bool dynamic,
     return a;
 }
 
-const char *ckpt_ct_observer(ckpt_ct_scales how)
+const char *ckpt_ct_observer(ckpt_ct_scales how, bool gptq)
 {
-    static const char *const names[] = {"minmax", "mse", "imatrix_mse"};
-    return names[how];
+    static const char *const names[2][3] = {{"minmax", "mse", "imatrix_mse"},
+                                            {"gptq_minmax", "gptq_mse", "gptq_imatrix_mse"}};
+    return names[gptq][how];
 }
 
 cJSON *ckpt_ct_quant_config(const struct ckpt_ct_scheme_info *s, int64_t group, bool experts,
-                            ckpt_ct_scales how)
+                            ckpt_ct_scales how, bool gptq)
 {
     cJSON *qc = cJSON_CreateObject(), *groups = cJSON_CreateObject(),
           *g0 = cJSON_CreateObject(), *targets = cJSON_CreateArray(),
           *ign = cJSON_CreateArray();
     cJSON *w = args(s->bits, group > 0 ? "group" : "channel", group, false,
-                    ckpt_ct_observer(how));
+                    ckpt_ct_observer(how, gptq));
     cJSON *in = s->act_int8 ? args(8, "token", 0, true, NULL) : cJSON_CreateNull();
     if (!qc || !groups || !g0 || !targets || !ign || !w || !in) {
         cJSON_Delete(qc);

@@ -22,7 +22,11 @@
  * The observer says how scales were chosen: "minmax" for absmax (the
  * default, and compressed-tensors' own: the same integers), "mse" for the
  * error search (kernels/quant_ct.h; --scale-search), "imatrix_mse" when an
- * importance matrix weighted that search.
+ * importance matrix weighted that search; with "gptq_" before it when
+ * GPTQ's error feedback chose the integers (ct_gptq.h; the scales of each
+ * group so chosen from the group's columns at the group's start, the
+ * columns in their order: "actorder" null).  vLLM reads none of it: the
+ * integers and scales load as any others.
  */
 #ifndef CKPT_QUANT_CT_SCHEME_H
 #define CKPT_QUANT_CT_SCHEME_H
@@ -55,9 +59,9 @@ int ckpt_ct_scheme_parse(const char *name);
 /* Is a tensor of this role (a ".weight" of n_dims dimensions) quantized? */
 bool ckpt_ct_role_quantized(ckpt_role role, uint32_t n_dims);
 
-/* How scales are chosen, and the observer name that records it. */
+/* How scales are chosen, and the observer name that records it (and GPTQ). */
 typedef enum { CKPT_CT_ABSMAX, CKPT_CT_SEARCH, CKPT_CT_SEARCH_IMATRIX } ckpt_ct_scales;
-const char *ckpt_ct_observer(ckpt_ct_scales how);
+const char *ckpt_ct_observer(ckpt_ct_scales how, bool gptq);
 
 /* The choice for a run with or without an importance matrix and --scale-search. */
 static inline ckpt_ct_scales ckpt_ct_scales_for(bool imatrix, bool search)
@@ -75,10 +79,10 @@ static inline int64_t ckpt_ct_group(const struct ckpt_ct_scheme_info *s, int64_t
 /*
  * The quantization_config object for scheme s with `group` columns per
  * scale (0: per channel), for a model with or without experts, scales
- * chosen `how`.  NULL when out of memory; the caller owns the object
- * (cJSON_Delete).
+ * chosen `how`, the integers by GPTQ or not.  NULL when out of memory;
+ * the caller owns the object (cJSON_Delete).
  */
 cJSON *ckpt_ct_quant_config(const struct ckpt_ct_scheme_info *s, int64_t group, bool experts,
-                            ckpt_ct_scales how);
+                            ckpt_ct_scales how, bool gptq);
 
 #endif

@@ -396,7 +396,9 @@ static void predict(struct ckpt_opt_tensor *ot)
 }
 
 /* The tokens of the sensitivity runs: whole chunks from the text's start. */
-static ckpt_status load_tokens(struct run *r, const char *model, const char *text, ckpt_err *err)
+ckpt_status ckpt_opt_tokens(const char *model, const char *text, int64_t n_ctx,
+                            int64_t max_tokens, int32_t **ids_out, int64_t *n_chunks,
+                            int64_t *ctx_out, ckpt_err *err)
 {
     ckpt_tok *tok = NULL;
     int32_t *ids = NULL;
@@ -406,27 +408,35 @@ static ckpt_status load_tokens(struct run *r, const char *model, const char *tex
         st = ckpt_calib_tokenize(tok, text, &ids, &n_ids, err);
     if (st != CKPT_OK)
         goto out;
-    const int64_t want = r->o->sens_tokens > 0 ? r->o->sens_tokens : CKPT_OPT_SENS_TOKENS;
-    r->n_ctx = r->o->n_ctx > 0 ? r->o->n_ctx : 512;
-    if (r->n_ctx > want)
-        r->n_ctx = want;
-    r->n_chunks = (int64_t)n_ids / r->n_ctx;
-    if (r->n_chunks > want / r->n_ctx)
-        r->n_chunks = want / r->n_ctx;
-    if (r->n_chunks == 0) {
+    const int64_t want = max_tokens > 0 ? max_tokens : CKPT_OPT_SENS_TOKENS;
+    int64_t ctx = n_ctx > 0 ? n_ctx : 512;
+    if (ctx > want)
+        ctx = want;
+    int64_t chunks = (int64_t)n_ids / ctx;
+    if (chunks > want / ctx)
+        chunks = want / ctx;
+    if (chunks == 0) {
         st = ckpt_err_set(err, CKPT_E_RANGE, "%s: the text has %zu tokens, fewer than one "
-                          "chunk of %lld", text, n_ids, (long long)r->n_ctx);
+                          "chunk of %lld", text, n_ids, (long long)ctx);
         goto out;
     }
     const bool bos = ckpt_tok_add_bos(tok) && ckpt_tok_bos_id(tok) >= 0;
-    for (int64_t c = 0; bos && c < r->n_chunks; c++)
-        ids[c * r->n_ctx] = ckpt_tok_bos_id(tok);
-    r->ids = ids;
+    for (int64_t c = 0; bos && c < chunks; c++)
+        ids[c * ctx] = ckpt_tok_bos_id(tok);
+    *ids_out = ids;
+    *n_chunks = chunks;
+    *ctx_out = ctx;
     ids = NULL;
 out:
     free(ids);
     ckpt_tok_free(tok);
     return st;
+}
+
+static ckpt_status load_tokens(struct run *r, const char *model, const char *text, ckpt_err *err)
+{
+    return ckpt_opt_tokens(model, text, r->o->n_ctx, r->o->sens_tokens, &r->ids, &r->n_chunks,
+                           &r->n_ctx, err);
 }
 
 /* The mix's choice for every tensor, the matrices into out->t, and the budget. */

@@ -191,6 +191,17 @@ ckpt_status ckpt_gptq_new(ckpt_gptq **out, struct ckpt_qsrc *src, const char *mo
                           const int32_t *ids, int64_t n_chunks, int64_t n_ctx,
                           const ckpt_imatrix *im, int n_threads, ckpt_err *err);
 
+/*
+ * The tokens of the text file `text` for runs of `model` (its tokenizer):
+ * chunks of n_ctx tokens (<= 0: 512), each opening with BOS where the
+ * model adds one, at most max_tokens in all (<= 0: CKPT_OPT_SENS_TOKENS).
+ * *ids malloc'd (caller frees), *n_chunks chunks of *ctx tokens.  Errors:
+ * the tokenizer's, CKPT_E_RANGE for a text shorter than one chunk.
+ */
+ckpt_status ckpt_opt_tokens(const char *model, const char *text, int64_t n_ctx,
+                            int64_t max_tokens, int32_t **ids, int64_t *n_chunks, int64_t *ctx,
+                            ckpt_err *err);
+
 /* The wrapper as a source (borrowed; its close does nothing). */
 struct ckpt_qsrc *ckpt_gptq_source(ckpt_gptq *g);
 
@@ -200,6 +211,37 @@ void ckpt_gptq_set_type(ckpt_gptq *g, size_t i, int type);
 /* (x - y) H (x - y)^T for a row of matrix m of tensor i, H its input second
  * moment; -1 when the tensor has none. */
 double ckpt_gptq_error(const ckpt_gptq *g, size_t i, int64_t m, const float *x, const float *y);
+
+/* The upper Cholesky factor U (n x n, U^T U = damped H^-1) of matrix m of
+ * the tensor named `name` with rows of n inputs; NULL when it has none
+ * (not a weight matrix the run saw, an expert never routed to). */
+const float *ckpt_gptq_factor(const ckpt_gptq *g, const char *name, int64_t m, int64_t n);
+
+/*
+ * The per-block encoder of the column walk: the GGUF block types and the
+ * compressed-tensors int4/int8 group quantizer plug in here.
+ */
+struct ckpt_gptq_enc {
+    int64_t block; /* columns per block; divides the row */
+    /* At a block's start: wd[0..n) the row's values now.  Fills q[b0 ..
+     * b0 + block) with the block's rounded values, or, with `column`, takes
+     * what it needs (a group's scale) and leaves q to `column`. */
+    ckpt_status (*start)(void *ctx, const double *wd, int64_t b0, float *q, ckpt_err *err);
+    /* NULL, or column j's rounded value from its value v now (after the
+     * block's earlier columns moved it): GPTQ's column-by-column rounding. */
+    float (*column)(void *ctx, int64_t j, double v);
+    void *ctx;
+};
+
+/*
+ * GPTQ's walk over one row of n inputs: block by block, each column j's
+ * rounding error e = (wd_j - q_j) / U_jj is taken out of every later
+ * column k (wd_k -= e U_jk).  wd (n): the row, moved in place; w (n): the
+ * values each column had when rounded (what the encoder must be handed to
+ * give q back); q (n): the rounded values.  Errors: those of enc->start.
+ */
+ckpt_status ckpt_gptq_walk(const float *u, int64_t n, const struct ckpt_gptq_enc *enc,
+                           double *wd, float *w, float *q, ckpt_err *err);
 
 void ckpt_gptq_free(ckpt_gptq *g);
 

@@ -48,14 +48,19 @@ ckpt_status ckpt_opt_apply(struct ckpt_opt_apply *a, const char *model, struct c
 }
 
 ckpt_status ckpt_opt_apply_check(const struct ckpt_opt_apply *a, bool on, bool report,
-                                 bool calib, const struct ckpt_quant_opts *q, ckpt_err *err)
+                                 bool calib, bool ct_scheme, const struct ckpt_quant_opts *q,
+                                 ckpt_err *err)
 {
     const struct ckpt_opt_opts *oo = &a->opts;
     if (on && !calib)
         return ckpt_err_set(err, CKPT_E_USAGE, "--optimize needs --calib TEXT");
-    if (!on && (report || oo->gptq || oo->target_bpw > 0 || oo->target_bytes > 0))
+    /* --gptq also rounds the compressed-tensors schemes */
+    if (!on && (report || (oo->gptq && !ct_scheme) || oo->target_bpw > 0 ||
+                oo->target_bytes > 0))
         return ckpt_err_set(err, CKPT_E_USAGE, "--report, --gptq, --target-bpw and "
-                            "--target-size need --optimize");
+                            "--target-size need --optimize (--gptq: or -t W8A16|W8A8|W4A16)");
+    if (oo->gptq && !calib)
+        return ckpt_err_set(err, CKPT_E_USAGE, "--gptq needs --calib TEXT");
     if (on && (q->pure || q->tensor_types || q->output_type >= 0 || q->token_embd_type >= 0 ||
                q->leave_output))
         return ckpt_err_set(err, CKPT_E_USAGE, "--optimize chooses every matrix's type: it "

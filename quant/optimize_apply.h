@@ -40,10 +40,13 @@ ckpt_status ckpt_opt_apply(struct ckpt_opt_apply *a, const char *model, struct c
  * (--optimize given), report (--report), a's opts as parsed (gptq and the
  * targets), calib (--calib given) and q's type options.  CKPT_E_USAGE,
  * with the message to show, for --optimize without --calib, its options
- * without it, the type options it excludes, or both targets.
+ * without it (--gptq is also valid with a compressed-tensors scheme,
+ * ct_scheme, and always needs --calib), the type options it excludes, or
+ * both targets.
  */
 ckpt_status ckpt_opt_apply_check(const struct ckpt_opt_apply *a, bool on, bool report,
-                                 bool calib, const struct ckpt_quant_opts *q, ckpt_err *err);
+                                 bool calib, bool ct_scheme, const struct ckpt_quant_opts *q,
+                                 ckpt_err *err);
 
 /* The source the quantizer reads: ckpt_opt_source of the result. */
 struct ckpt_qsrc *ckpt_opt_apply_source(const struct ckpt_opt_apply *a, struct ckpt_qsrc *src);

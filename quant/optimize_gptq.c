@@ -154,32 +154,50 @@ static bool factor(const double *h, int64_t n, float *u)
 
 /* ---- the compensated rows ---- */
 
-/* Row w (n values of matrix m of tensor t) compensated in place. */
-static ckpt_status compensate(const struct gtensor *t, int64_t m, float *w, float *q, double *wd,
-                              void *enc, ckpt_err *err)
+ckpt_status ckpt_gptq_walk(const float *u, int64_t n, const struct ckpt_gptq_enc *enc,
+                           double *wd, float *w, float *q, ckpt_err *err)
 {
-    const int64_t n = t->n;
-    const ckpt_type type = (ckpt_type)t->type;
-    const int64_t bs = ckpt_type_traits((uint32_t)type)->block_elems;
-    const float *u = t->u + m * n * n;
-    const float *im = t->im ? t->im + m * n : NULL;
-    for (int64_t j = 0; j < n; j++)
-        wd[j] = w[j];
+    const int64_t bs = enc->block;
     for (int64_t b0 = 0; b0 < n; b0 += bs) {
-        for (int64_t j = 0; j < n; j++)
-            q[j] = (float)wd[j];
-        ckpt_status st = ckpt_quantize_rows(type, q, enc, 1, n, im, err);
+        ckpt_status st = enc->start(enc->ctx, wd, b0, q, err);
         if (st != CKPT_OK)
             return st;
-        ckpt_dequantize_row(type, enc, q, n);
         for (int64_t j = b0; j < b0 + bs; j++)
             w[j] = (float)wd[j]; /* the block as it is encoded */
         for (int64_t j = b0; j < b0 + bs; j++) {
+            if (enc->column) { /* rounded now, after the block's earlier columns moved it */
+                w[j] = (float)wd[j];
+                q[j] = enc->column(enc->ctx, j, wd[j]);
+            }
             double e = (wd[j] - (double)q[j]) / (double)u[j * n + j];
             for (int64_t k = j + 1; k < n; k++)
                 wd[k] -= e * (double)u[j * n + k];
         }
     }
+    return CKPT_OK;
+}
+
+/* The block encoder of a GGUF type: the whole row encoded as the quantizer
+ * will encode it, the block's values read back. */
+struct kenc {
+    ckpt_type type;
+    int64_t n;
+    const float *im;
+    float *x;   /* (n) */
+    void *enc;  /* one encoded row */
+};
+
+static ckpt_status k_start(void *ctx, const double *wd, int64_t b0, float *q, ckpt_err *err)
+{
+    struct kenc *k = ctx;
+    const int64_t bs = ckpt_type_traits((uint32_t)k->type)->block_elems;
+    for (int64_t j = 0; j < k->n; j++)
+        k->x[j] = (float)wd[j];
+    ckpt_status st = ckpt_quantize_rows(k->type, k->x, k->enc, 1, k->n, k->im, err);
+    if (st != CKPT_OK)
+        return st;
+    ckpt_dequantize_row(k->type, k->enc, k->x, k->n);
+    memcpy(q + b0, k->x + b0, (size_t)bs * sizeof *q);
     return CKPT_OK;
 }
 
@@ -193,16 +211,26 @@ static ckpt_status g_rows(void *ctx, size_t i, int64_t row, int64_t n, float *ds
     const int64_t ne1 = g->under->tensors[i].ne[1];
     size_t rb;
     ckpt_type_row_bytes((uint32_t)t->type, t->n, &rb);
+    struct kenc k = {(ckpt_type)t->type, t->n, NULL, malloc((size_t)t->n * sizeof(float)),
+                     malloc(rb)};
+    struct ckpt_gptq_enc enc = {ckpt_type_traits((uint32_t)t->type)->block_elems, k_start, NULL,
+                                &k};
     float *q = malloc((size_t)t->n * sizeof *q);
     double *wd = malloc((size_t)t->n * sizeof *wd);
-    void *enc = malloc(rb);
-    if (!q || !wd || !enc)
+    if (!q || !wd || !k.x || !k.enc)
         st = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
-    for (int64_t r = 0; r < n && st == CKPT_OK; r++)
-        st = compensate(t, (row + r) / ne1, dst + r * t->n, q, wd, enc, err);
+    for (int64_t r = 0; r < n && st == CKPT_OK; r++) {
+        const int64_t m = (row + r) / ne1;
+        float *w = dst + r * t->n;
+        k.im = t->im ? t->im + m * t->n : NULL;
+        for (int64_t j = 0; j < t->n; j++)
+            wd[j] = w[j];
+        st = ckpt_gptq_walk(t->u + m * t->n * t->n, t->n, &enc, wd, w, q, err);
+    }
     free(q);
     free(wd);
-    free(enc);
+    free(k.x);
+    free(k.enc);
     return st;
 }
 
@@ -370,6 +398,16 @@ double ckpt_gptq_error(const ckpt_gptq *g, size_t i, int64_t m, const float *x, 
         s += da * r;
     }
     return s;
+}
+
+const float *ckpt_gptq_factor(const ckpt_gptq *g, const char *name, int64_t m, int64_t n)
+{
+    for (size_t i = 0; g && i < g->under->n_tensors; i++)
+        if (strcmp(g->under->tensors[i].name, name) == 0) {
+            const struct gtensor *t = &g->t[i];
+            return t->u && t->n == n && m >= 0 && m < t->n_mat ? t->u + m * n * n : NULL;
+        }
+    return NULL;
 }
 
 void ckpt_gptq_free(ckpt_gptq *g)

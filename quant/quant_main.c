@@ -124,8 +124,8 @@ static const struct ckpt_cli_tool tool = {
                "      --target-size N     --optimize: at most N bytes of tensor data\n"
                "      --report            --optimize: print each matrix's type and predicted\n"
                "                          and measured divergence\n"
-               "      --gptq              --optimize: error-compensating rounding (GPTQ) from\n"
-               "                          the inputs' second moments on TEXT\n",
+               "      --gptq              --optimize or -t W8A16|W8A8|W4A16: error-compensating\n"
+               "                          rounding (GPTQ) from the inputs' second moments on TEXT\n",
     .shortopts = "t:",
     .longopts = longopts,
     .common = CKPT_CLI_OUTPUT | CKPT_CLI_STDOUT | CKPT_CLI_FORCE | CKPT_CLI_JSON | CKPT_CLI_SPLIT,
@@ -269,7 +269,8 @@ static int quantize(struct ckpt_cli *cli, const char *in, struct ckpt_quant_opts
 {
     ckpt_err uerr = {0};
     if (ckpt_ct_opts_check(ct, o->output, op->on, &uerr) != CKPT_OK ||
-        ckpt_opt_apply_check(&op->a, op->on, op->report, co->text != NULL, o, &uerr) != CKPT_OK)
+        ckpt_opt_apply_check(&op->a, op->on, op->report, co->text != NULL, ct->scheme >= 0,
+                             o, &uerr) != CKPT_OK)
         return ckpt_cli_usage_error(cli, "%s", uerr.msg);
     if (co->text && imatrix_path && !op->on)
         return ckpt_cli_usage_error(cli, "--calib and --imatrix exclude each other "
@@ -331,13 +332,14 @@ static int quantize(struct ckpt_cli *cli, const char *in, struct ckpt_quant_opts
             rc = ckpt_cli_fail(cli, &err);
         } else if ((ct->scheme < 0
                         ? ckpt_quant_run(ckpt_opt_apply_source(&op->a, src), o, &rep, &err)
-                        : ckpt_ct_quant_run(src, o, ct, in, ckpt_qsrc_is_model_dir(in), &rep, &err)) !=
+                        : ckpt_ct_quant_run(src, o, ct, in, ckpt_qsrc_is_model_dir(in),
+                                            op->a.opts.gptq ? co : NULL, &rep, &err)) !=
                    CKPT_OK) {
             rc = ckpt_cli_fail(cli, &err);
         } else {
             summary(cli, &rep, o, in,
                     ct->scheme >= 0 ? ckpt_ct_scheme_at(ct->scheme)->name : ckpt_mix_name(o->mix));
-            rc = cli->json && !ckpt_cli_json(cli, ckpt_ct_report_json(&rep, o, in, ct)) ? 2 : 0;
+            rc = cli->json && !ckpt_cli_json(cli, ckpt_ct_report_json(&rep, o, in, ct, op->a.opts.gptq)) ? 2 : 0;
         }
     }
     ckpt_quant_report_free(&rep);

@@ -38,6 +38,8 @@
 #include "../kernels/quant.h"
 #include "../kernels/quant_ct.h"
 #include "ct_config.h"
+#include "ct_gptq.h"
+#include "optimize.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,6 +95,7 @@ struct csink {
     float *sbuf;    /* rows x groups scales */
     int8_t *qrow;   /* one row of integers per thread */
     size_t qrow_cap;
+    double *gbuf;   /* with gptq: 16 bytes a column per thread */
     uint8_t *sconv; /* scales in the output dtype */
     ckpt_pool *pool; /* rows of a chunk are encoded in parallel, each row by one thread */
 };
@@ -316,6 +319,9 @@ static ckpt_status c_begin(void *ctx, uint64_t *planned, ckpt_err *err)
     s->qrow_cap = cmax + 1;
     if (st == CKPT_OK && !(s->qrow = malloc(s->qrow_cap * (size_t)ckpt_pool_size(s->pool))))
         st = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    if (st == CKPT_OK && s->o.gptq &&
+        !(s->gbuf = malloc(2 * s->qrow_cap * (size_t)ckpt_pool_size(s->pool) * sizeof *s->gbuf)))
+        st = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
     return st;
 }
 
@@ -354,6 +360,7 @@ struct enc {
     const struct dtensor *d;
     const float *x;
     int64_t r0;
+    const float *u; /* GPTQ's factor for the matrix, or NULL */
 };
 
 static void encode(void *ctx, int64_t begin, int64_t end, int thread)
@@ -368,9 +375,14 @@ static void encode(void *ctx, int64_t begin, int64_t end, int thread)
     for (int64_t i = begin; i < end; i++) {
         const int64_t r = c->r0 + i, e = r / d->rows, lr = r % d->rows;
         const int64_t hr = d->heads ? ckpt_qk_hf_row(lr, d->rows, d->heads) : lr;
-        ckpt_ct_quantize_row(c->x + i * d->cols, d->imat ? d->imat + e * d->cols : NULL,
-                             s->search, d->cols, group, s->scheme->bits, s->dt,
-                             s->sbuf + hr * ng, qrow);
+        const float *imp = d->imat ? d->imat + e * d->cols : NULL;
+        if (c->u)
+            ckpt_ct_gptq_row(c->u, c->x + i * d->cols, imp, s->search, d->cols, group,
+                             s->scheme->bits, s->dt, s->sbuf + hr * ng, qrow,
+                             s->gbuf + (size_t)thread * 2 * s->qrow_cap);
+        else
+            ckpt_ct_quantize_row(c->x + i * d->cols, imp, s->search, d->cols, group,
+                                 s->scheme->bits, s->dt, s->sbuf + hr * ng, qrow);
         uint8_t *dst = s->qbuf + (size_t)hr * rb;
         if (s->scheme->packed)
             ckpt_ct_pack(qrow, d->cols, s->scheme->bits, dst);
@@ -398,7 +410,8 @@ static ckpt_status c_rows(void *ctx, size_t k, int64_t row, int64_t n, const voi
     for (int64_t r = row; r < row + n;) {
         const int64_t e = r / d->rows, end_m = (e + 1) * d->rows;
         const int64_t m = (end_m < row + n ? end_m : row + n) - r;
-        struct enc c = {s, d, x + (r - row) * d->cols, r};
+        struct enc c = {s, d, x + (r - row) * d->cols, r,
+                        ckpt_gptq_factor(s->o.gptq, d->gguf, e, d->cols)};
         ckpt_pool_run(s->pool, encode, &c, m);
         r += m;
         if (r == end_m) {
@@ -501,7 +514,8 @@ static ckpt_status write_config(struct csink *s, ckpt_err *err)
 {
     const bool experts = (s->arch->features & CKPT_FEAT_EXPERTS) != 0;
     cJSON *qc = ckpt_ct_quant_config(s->scheme, s->group, experts,
-                                     ckpt_ct_scales_for(s->o.imatrix != NULL, s->o.search));
+                                     ckpt_ct_scales_for(s->o.imatrix != NULL, s->o.search),
+                                     s->o.gptq != NULL);
     if (!qc)
         return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
     char *text = NULL;
@@ -524,6 +538,7 @@ static void c_free(struct csink *s)
     free(s->qbuf);
     free(s->sbuf);
     free(s->qrow);
+    free(s->gbuf);
     free(s->sconv);
     ckpt_pool_free(s->pool);
     free(s);

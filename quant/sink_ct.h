@@ -28,6 +28,8 @@ struct ckpt_ct_sink_opts {
                                  NULL for a GGUF source (config.json made from its keys) */
     const ckpt_imatrix *imatrix; /* importance weights for the scale search, or NULL */
     bool search;              /* scales by the error search even without an imatrix */
+    const struct ckpt_gptq *gptq; /* GPTQ error feedback (ct_gptq.h) for the matrices it has
+                                     input second moments of, or NULL; borrowed */
     int n_threads;            /* rows encoded by this many threads (<= 0: all cores);
                                  the bytes do not depend on it */
     struct ckpt_outdir_digests *digests; /* non-NULL: hash every file into it instead

@@ -9,6 +9,11 @@ src=tests/data/models/tiny-mistral
 "$q" -t Q4_K_M --group-size 32 -o "$TMP/x.gguf" "$src" 2>"$TMP/e"
 [ $? -eq 2 ] && grep -q 'compressed-tensors schemes' "$TMP/e" || exit 1
 "$q" -t W4A16 --group-size 0 -o "$TMP/x" "$src" 2>/dev/null; [ $? -eq 2 ] || exit 1
+# GPTQ's error feedback needs the text whose inputs it compensates for
+"$q" -t W4A16 --gptq -o "$TMP/x" "$src" 2>"$TMP/e"
+[ $? -eq 2 ] && grep -q -- '--gptq needs --calib TEXT' "$TMP/e" && [ ! -e "$TMP/x" ] || exit 1
+"$q" -t Q4_K_M --gptq -o "$TMP/x.gguf" "$src" 2>"$TMP/e"
+[ $? -eq 2 ] && grep -q 'need --optimize' "$TMP/e" || exit 1
 "$q" -t W4A16 --max-shard-size 5XB -o "$TMP/x" "$src" 2>"$TMP/e"
 [ $? -eq 2 ] && grep -q 'not a size' "$TMP/e" && [ ! -e "$TMP/x" ] || exit 1
 "$q" -t W4A16 -o "$src" "$src" 2>"$TMP/e"; [ $? -eq 2 ] || exit 1
