@@ -19,6 +19,7 @@
 #include "../quant/calib.h"
 #include "../kernels/dispatch.h"
 #include "../quant/imatrix.h"
+#include "../quant/optimize.h"
 #include "../quant/optimize_apply.h"
 #include "../quant/overrides.h"
 #include "../quant/quantize.h"
@@ -516,11 +517,35 @@ static ckpt_status replay_optimize(const struct ckpt_rebuild_opts *o, const cJSO
                           int_of(step, "calib_chunks"), err);
 }
 
+/* -t SCHEME --gptq as recorded: the second moments of the same text, in
+ * the same chunks, as ckpt_ct_quant_run computes them. */
+static ckpt_status replay_ct_gptq(ckpt_gptq **g, const struct ckpt_rebuild_opts *o,
+                                  const cJSON *step, const struct qreplay *qr,
+                                  struct ckpt_qsrc *src, ckpt_err *err)
+{
+    if (!qr->text)
+        return ckpt_err_set(err, CKPT_E_FORMAT, "%s: recipe: --gptq without the calibration "
+                            "text it measured on", o->artifact);
+    const int64_t ctx = int_of(step, "calib_ctx") > 0 ? int_of(step, "calib_ctx")
+                                                       : CKPT_CALIB_CTX;
+    const int64_t chunks = int_of(step, "calib_chunks");
+    int64_t n_chunks = 0, n_ctx = 0;
+    int32_t *ids = NULL;
+    ckpt_status s = ckpt_opt_tokens(o->source, qr->text, ctx,
+                                    chunks > 0 ? chunks * ctx : INT64_MAX, &ids, &n_chunks,
+                                    &n_ctx, err);
+    if (s == CKPT_OK)
+        s = ckpt_gptq_new(g, src, o->source, ids, n_chunks, n_ctx, qr->q.imatrix, o->threads,
+                          err);
+    free(ids);
+    return s;
+}
+
 /* The compressed-tensors sink of a recorded step, hashing into cd. */
 static ckpt_status ct_sink(struct ckpt_qsink **sink, const struct ckpt_rebuild_opts *o,
                            const cJSON *step, const char *source_dir, const ckpt_imatrix *im,
-                           const struct ckpt_qsink_meta *meta, struct ckpt_outdir_digests *cd,
-                           ckpt_err *err)
+                           const ckpt_gptq *gptq, const struct ckpt_qsink_meta *meta,
+                           struct ckpt_outdir_digests *cd, ckpt_err *err)
 {
     const char *scheme = str_of(step, "scheme"), *group = str_of(step, "group_size");
     struct ckpt_ct_sink_opts ct = {
@@ -528,7 +553,7 @@ static ckpt_status ct_sink(struct ckpt_qsink **sink, const struct ckpt_rebuild_o
         .group_size = group && !strcmp(group, "channel") ? -1 : int_of(step, "group_size"),
         .max_shard_bytes = (uint64_t)int_of(step, "max_shard_size"), .source_dir = source_dir,
         .imatrix = im, .search = true_of(step, "scale_search"), .n_threads = o->threads,
-        .digests = cd};
+        .gptq = gptq, .digests = cd};
     if (ct.scheme < 0)
         return ckpt_err_set(err, CKPT_E_UNSUPPORTED, "recipe: compressed-tensors scheme '%s' "
                             "is not one this ckpt knows", scheme);
@@ -544,6 +569,7 @@ static ckpt_status replay_quant(const struct ckpt_rebuild_opts *o, const cJSON *
                                 ckpt_err *err)
 {
     char *sdir = NULL; /* a directory source's config and tokenizer files go along */
+    ckpt_gptq *gptq = NULL; /* -t SCHEME --gptq: the recorded run's factors */
     struct qreplay qr = {0};
     struct ckpt_qsrc *src = NULL;
     struct ckpt_quant_meta m = {0};
@@ -581,14 +607,17 @@ static ckpt_status replay_quant(const struct ckpt_rebuild_opts *o, const cJSON *
     if (s == CKPT_OK && cd && from_dir &&
         !(sdir = ckpt_path_is_file(o->source) ? ckpt_path_dirname(o->source) : strdup(o->source)))
         s = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    if (s == CKPT_OK && cd && true_of(step, "gptq"))
+        s = replay_ct_gptq(&gptq, o, step, &qr, src, err);
     if (s == CKPT_OK && cd)
-        s = ct_sink(&sink, o, step, sdir, qr.q.imatrix, &m.meta, cd, err);
+        s = ct_sink(&sink, o, step, sdir, qr.q.imatrix, gptq, &m.meta, cd, err);
     else if (s == CKPT_OK)
         s = ckpt_qsink_open_gguf_digest(&sink, "replay", split_bytes, split_tensors, &m.meta, d,
                                         err);
     if (s == CKPT_OK)
         s = ckpt_quant_run_sink(ckpt_opt_apply_source(&qr.opt, src), &qr.q, sink, NULL, err);
     ckpt_quant_meta_free(&m);
+    ckpt_gptq_free(gptq);
     free(sdir);
     ckpt_opt_apply_free(&qr.opt);
     free(qr.text);

@@ -56,6 +56,15 @@ grep -q "$s3: DIFFERS: tensor '$want'" "$TMP/o" || fail "shard line"
 cp -r "$TMP/w8" "$TMP/w8b" && flip "$TMP/w8b/tokenizer_config.json" 3
 "$v" --rebuild $m "$TMP/w8b" >/dev/null 2>"$TMP/e"
 [ $? -eq 1 ] && grep -q "w8b/tokenizer_config.json: its bytes" "$TMP/e" || fail "tokenizer file"
+# W4A16 with GPTQ: the second moments of the recorded text are measured
+# again; another text (one byte) is named and the weights differ
+head -c 6000 tests/data/fidelity/calib.txt >"$TMP/cal.txt"
+"$q" -q -t W4A16 --gptq --calib "$TMP/cal.txt" --calib-chunks 2 $m -o "$TMP/w4g" || fail gptq
+"$v" --rebuild $m "$TMP/w4g" --calib "$TMP/cal.txt" >/dev/null 2>"$TMP/e" ||
+    fail "gptq replay: $(cat "$TMP/e")"
+flip "$TMP/cal.txt" 100
+"$v" --rebuild $m "$TMP/w4g" --calib "$TMP/cal.txt" >/dev/null 2>"$TMP/e"
+[ $? -eq 1 ] && grep -q "cal.txt is not the recorded one" "$TMP/e" || fail "gptq text: $(cat "$TMP/e")"
 # no recipe: cannot replay
 "$q" -q --no-provenance -t W8A16 $m -o "$TMP/np" || fail no-provenance
 "$v" --rebuild $m "$TMP/np" >/dev/null 2>&1
