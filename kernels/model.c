@@ -401,7 +401,7 @@ struct mm_job {
     int64_t ldo;
     ckpt_vec_dot_fn dot;  /* non-NULL: vec_dot.h kernel on act */
     ckpt_vec_dot4_fn dot4; /* with dot: its four-position form, or NULL */
-    ckpt_vec_tile_fn tile; /* with dot on f32 activations: its register tiles, or NULL */
+    ckpt_vec_tile_fn tile; /* with dot: its four-row tiles, or NULL */
     const uint8_t *act;   /* (nx, act_stride bytes): x, quantized or as is */
     size_t act_stride;
 };
@@ -422,9 +422,9 @@ static void mm_rows(void *ctx, int64_t begin, int64_t end, int thread)
 }
 
 #define MM_TILE_BYTES 16384 /* weight rows kept in cache while every position passes */
-#define MM_PANEL_BYTES 393216 /* f32 activations of a position panel, kept in L2 */
+#define MM_PANEL_BYTES 393216 /* activations of a position panel, kept in L2 */
 
-/* Rows r0..r1 of w against every position with the f32 tile kernel, one
+/* Rows r0..r1 of w against every position with the tile kernel, one
  * panel of positions at a time: the panel's activations stay in L2 while
  * the rows stream past it (all positions at once would read every
  * activation from memory again for each four rows).  Four rows by the
@@ -434,7 +434,7 @@ static void mm_rows(void *ctx, int64_t begin, int64_t end, int thread)
 static void mm_tile_rows(const struct mm_job *j, int64_t r0, int64_t r1)
 {
     const struct ckpt_wview *w = j->w;
-    const float *x = (const float *)(const void *)j->act;
+    const uint8_t *act = j->act;
     const uint8_t *base = w->data;
     int64_t panel = MM_PANEL_BYTES / (int64_t)j->act_stride;
     panel = panel < 3 ? 3 : panel > CKPT_VEC_TILE_NP_MAX ? CKPT_VEC_TILE_NP_MAX : panel;
@@ -443,8 +443,8 @@ static void mm_tile_rows(const struct mm_job *j, int64_t r0, int64_t r1)
         const int np = (int)(j->nx - p0 < panel ? j->nx - p0 : panel);
         int64_t r = r0;
         for (; r + 4 <= r1; r += 4) {
-            j->tile(base + (size_t)r * w->row_bytes, w->row_bytes, x + p0 * j->ldx, j->ldx,
-                    w->ne[0], np, v);
+            j->tile(base + (size_t)r * w->row_bytes, w->row_bytes, act + (size_t)p0 * j->act_stride,
+                    j->act_stride, w->ne[0], np, v);
             for (int rr = 0; rr < 4; rr++)
                 for (int pp = 0; pp < np; pp++)
                     j->out[(p0 + pp) * j->ldo + out_row(w, r + rr)] = v[rr * np + pp];
@@ -452,7 +452,8 @@ static void mm_tile_rows(const struct mm_job *j, int64_t r0, int64_t r1)
         for (; r < r1; r++)
             for (int64_t p = p0; p < p0 + np; p++)
                 j->out[p * j->ldo + out_row(w, r)] =
-                    j->dot(base + (size_t)r * w->row_bytes, x + p * j->ldx, w->ne[0]);
+                    j->dot(base + (size_t)r * w->row_bytes, act + (size_t)p * j->act_stride,
+                           w->ne[0]);
     }
 }
 

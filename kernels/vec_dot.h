@@ -43,15 +43,18 @@ typedef float (*ckpt_vec_dot_fn)(const void *w, const void *act, int64_t n);
 typedef void (*ckpt_vec_dot4_fn)(const void *w, const void *a, size_t a_stride, int64_t n,
                                  float out[4]);
 
-/* For f32 activations: dots of four consecutive weight rows (w + r*row_bytes)
- * with np (1..CKPT_VEC_TILE_NP_MAX) activation rows x + p*ldx, into
- * out[r*np + p]; each value bit for bit what the row's dot gives.  The
- * kernel walks the row length in blocks (cache blocking: a block of the
- * four rows is widened to f32 once, in L1, and serves every position, in
- * register tiles of three). */
+/* Dots of four consecutive weight rows (w + r*row_bytes) with np
+ * (1..CKPT_VEC_TILE_NP_MAX) activation rows act + p*act_stride (bytes), in
+ * the row's paired activation type (f32, q8_0 or q8_K), into
+ * out[r*np + p]; each value bit for bit what the row's dot gives.  This is
+ * the GEMM of a prefill step: a kernel unpacks or widens each block of the
+ * four rows once and multiplies it with every position in register tiles
+ * (the f32 kernels widen a block to f32 in L1; the integer kernels batch
+ * the per-block reductions of several outputs), and a decode step with
+ * np = 1 still shares the reductions of four rows. */
 #define CKPT_VEC_TILE_NP_MAX 48
-typedef void (*ckpt_vec_tile_fn)(const void *w, size_t row_bytes, const float *x, int64_t ldx,
-                                 int64_t n, int np, float *out);
+typedef void (*ckpt_vec_tile_fn)(const void *w, size_t row_bytes, const void *act,
+                                 size_t act_stride, int64_t n, int np, float *out);
 
 /* Quantize n activations (n a multiple of the activation block) into dst. */
 typedef void (*ckpt_act_quant_fn)(const float *x, void *dst, int64_t n);
@@ -60,7 +63,7 @@ struct ckpt_vec_dot {
     ckpt_type act;      /* CKPT_TYPE_Q8_K, CKPT_TYPE_Q8_0 or CKPT_TYPE_F32 */
     ckpt_vec_dot_fn dot; /* NULL: no kernel for this weight type */
     ckpt_vec_dot4_fn dot4; /* NULL: dot, four times */
-    ckpt_vec_tile_fn tile; /* f32 activations: register tiles; NULL: dot */
+    ckpt_vec_tile_fn tile; /* four rows by a panel of positions; NULL: dot4 or dot */
 };
 
 /* Activation quantizers of one ISA, by activation type (q8_0 and q8_K:
@@ -120,11 +123,11 @@ float ckpt_vec_dot_iq4_nl_q8_0_avx2(const void *w, const void *a, int64_t n);
 float ckpt_vec_dot_f32_f32_avx2(const void *w, const void *a, int64_t n);
 float ckpt_vec_dot_f16_f32_avx2(const void *w, const void *a, int64_t n);
 float ckpt_vec_dot_bf16_f32_avx2(const void *w, const void *a, int64_t n);
-void ckpt_vec_tile_f32_avx2(const void *w, size_t row_bytes, const float *x, int64_t ldx,
+void ckpt_vec_tile_f32_avx2(const void *w, size_t row_bytes, const void *act, size_t act_stride,
                             int64_t n, int np, float *out);
-void ckpt_vec_tile_f16_avx2(const void *w, size_t row_bytes, const float *x, int64_t ldx,
+void ckpt_vec_tile_f16_avx2(const void *w, size_t row_bytes, const void *act, size_t act_stride,
                             int64_t n, int np, float *out);
-void ckpt_vec_tile_bf16_avx2(const void *w, size_t row_bytes, const float *x, int64_t ldx,
+void ckpt_vec_tile_bf16_avx2(const void *w, size_t row_bytes, const void *act, size_t act_stride,
                              int64_t n, int np, float *out);
 void ckpt_vec_dot4_q4_K_q8_K_avx2(const void *w, const void *a, size_t a_stride, int64_t n,
                                   float out[4]);
@@ -144,11 +147,11 @@ void ckpt_vec_dot4_q8_0_q8_0_avx2(const void *w, const void *a, size_t a_stride,
 float ckpt_vec_dot_f32_f32_refx(const void *w, const void *a, int64_t n);
 float ckpt_vec_dot_f16_f32_refx(const void *w, const void *a, int64_t n);
 float ckpt_vec_dot_bf16_f32_refx(const void *w, const void *a, int64_t n);
-void ckpt_vec_tile_f32_refx(const void *w, size_t row_bytes, const float *x, int64_t ldx,
+void ckpt_vec_tile_f32_refx(const void *w, size_t row_bytes, const void *act, size_t act_stride,
                             int64_t n, int np, float *out);
-void ckpt_vec_tile_f16_refx(const void *w, size_t row_bytes, const float *x, int64_t ldx,
+void ckpt_vec_tile_f16_refx(const void *w, size_t row_bytes, const void *act, size_t act_stride,
                             int64_t n, int np, float *out);
-void ckpt_vec_tile_bf16_refx(const void *w, size_t row_bytes, const float *x, int64_t ldx,
+void ckpt_vec_tile_bf16_refx(const void *w, size_t row_bytes, const void *act, size_t act_stride,
                              int64_t n, int np, float *out);
 void ckpt_act_quant_q8_0_avx2(const float *x, void *dst, int64_t n);
 void ckpt_act_quant_q8_K_avx2(const float *x, void *dst, int64_t n);

@@ -678,10 +678,12 @@ static void tile_block_ref(const float *wf, const float *x, int64_t ldx, int64_t
  * the reduction of the single dot.  The same operations on each lane as
  * the dot, in the same order: the same bits. */
 #define TILE_DEF(TILE, BLOCK, ES, LD, ONE)                                                         \
-    void TILE(const void *vw, size_t row_bytes, const float *x, int64_t ldx, int64_t n, int np,    \
-              float *out)                                                                          \
+    void TILE(const void *vw, size_t row_bytes, const void *act, size_t act_stride, int64_t n,     \
+              int np, float *out)                                                                  \
     {                                                                                              \
         const uint8_t *w = vw;                                                                     \
+        const float *x = act;                                                                      \
+        const int64_t ldx = (int64_t)(act_stride / sizeof(float));                                 \
         float acc[CKPT_VEC_TILE_NP_MAX * 4 * 8];                                                   \
         float wf[4 * TILE_KB];                                                                     \
         const int64_t n8 = n / 8 * 8;                                                              \

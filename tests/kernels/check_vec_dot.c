@@ -36,7 +36,7 @@ static const ckpt_type types[] = {CKPT_TYPE_Q8_0, CKPT_TYPE_Q4_0, CKPT_TYPE_Q4_1
 #define N_TYPES (int)(sizeof types / sizeof types[0])
 static const int64_t lens[] = {256, 4096, 1536, 14336};
 /* tile widths: one register tile, one of three, both, the widest */
-static const int tile_np[] = {1, 3, 7, CKPT_VEC_TILE_NP_MAX};
+static const int tile_np[] = {1, 2, 3, 4, 5, 7, 8, 13, CKPT_VEC_TILE_NP_MAX};
 
 static uint32_t rng;
 static float frand(void)
@@ -137,27 +137,42 @@ START_TEST(avx2_equals_ref_and_bounds_hold)
             free(a4);
         }
         if (fast->tile) { /* tiles of any width: each value the single dot's bits */
-            float *x3 = malloc(sizeof(float) * (size_t)(CKPT_VEC_TILE_NP_MAX * n));
+            /* CKPT_VEC_TILE_NP_MAX activation rows, each a rotation of x
+             * in the row's activation type (quantized as the forward pass
+             * quantizes), and four weight rows that differ in a few bits */
+            const size_t ar = ref->act == CKPT_TYPE_F32 ? sizeof(float) * (size_t)n
+                                                        : ckpt_act_row_bytes(ref->act, n);
+            float *xk = malloc(sizeof(float) * (size_t)n);
+            uint8_t *a3 = malloc(ar * CKPT_VEC_TILE_NP_MAX);
             float *v = malloc(sizeof(float) * 4 * CKPT_VEC_TILE_NP_MAX);
             uint8_t *w4 = malloc(4 * wb);
-            for (int k = 0; k < CKPT_VEC_TILE_NP_MAX; k++)
+            for (int k = 0; k < CKPT_VEC_TILE_NP_MAX; k++) {
                 for (int64_t i = 0; i < n; i++)
-                    x3[k * n + i] = x[(i + 17 * k) % n];
+                    xk[i] = x[(i + 17 * k) % n] * (k % 5 == 2 ? -3.0f : 1.0f);
+                uint8_t *row = a3 + (size_t)k * ar;
+                if (ref->act == CKPT_TYPE_Q8_0)
+                    ckpt_act_quant_ref.q8_0(xk, row, n);
+                else if (ref->act == CKPT_TYPE_Q8_K)
+                    ckpt_act_quant_ref.q8_K(xk, row, n);
+                else
+                    memcpy(row, xk, ar);
+            }
             for (int r = 0; r < 4; r++)
                 memcpy(w4 + r * wb, wq, wb);
             for (size_t b = 3; b < wb; b += 11) /* other rows, same exponents mostly */
                 w4[wb + b] ^= 1, w4[3 * wb + b] ^= 1;
             for (size_t c = 0; c < sizeof tile_np / sizeof tile_np[0]; c++) {
                 const int np = tile_np[c];
-                fast->tile(w4, wb, x3, n, n, np, v);
+                fast->tile(w4, wb, a3, ar, n, np, v);
                 for (int r = 0; r < 4; r++)
                     for (int p = 0; p < np; p++)
                         ck_assert_msg(ckpt_f32_bits(v[r * np + p]) ==
-                                          ckpt_f32_bits(fast->dot(w4 + r * wb, x3 + p * n, n)),
+                                          ckpt_f32_bits(fast->dot(w4 + r * wb, a3 + p * ar, n)),
                                       "%s tile %d: row %d position %d", ckpt_type_name(t), np,
                                       r, p);
             }
-            free(x3);
+            free(xk);
+            free(a3);
             free(v);
             free(w4);
         }
@@ -282,7 +297,7 @@ START_TEST(refx_equals_scalar_ref)
     const struct ckpt_vec_dot *row = &k->vec_dot[t];
     for (size_t c = 0; c < sizeof tile_np / sizeof tile_np[0]; c++) {
         const int np = tile_np[c];
-        row->tile(wq, rb, x, n, n, np, v);
+        row->tile(wq, rb, x, sizeof(float) * (size_t)n, n, np, v);
         for (int r = 0; r < 4; r++)
             for (int p = 0; p < np; p++) {
                 float want = ckpt_dot_row(t, wq + r * rb, x + p * n, n);
