@@ -71,8 +71,10 @@ CLI_LIB   = $(BUILD)/libckpt-cli.a
 TEST_SRCS  = $(wildcard tests/check_*.c tests/*/check_*.c) tests/testutil.c
 TEST_OBJS  = $(TEST_SRCS:%.c=$(BUILD)/%.o)
 TEST_TOOLS = $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/gen_*.c)) \
-             $(BUILD)/tests/bench_llama_quantize
+             $(BUILD)/tests/bench_llama_quantize $(FUZZ_REPLAYS)
 FUZZ_SRCS  = $(wildcard tests/fuzz/fuzz_*.c)
+# each fuzz target linked with a plain main that replays its seeds (any compiler)
+FUZZ_REPLAYS = $(patsubst tests/fuzz/%.c,$(BUILD)/tests/fuzz/%,$(FUZZ_SRCS))
 MANPAGES   = $(wildcard man/*.1 man/*.5)
 DEPS_STAMP = $(BUILD)/.deps-ok
 
@@ -141,6 +143,9 @@ $(BUILD)/tests/check_all: $(TEST_OBJS) $(LIB)
 
 $(BUILD)/tests/gen_%: $(BUILD)/tests/gen_%.o $(LIB)
 	$(CC) $(CFLAGS) $(SAN_LDFLAGS) -pthread $< $(LIB) $(LDLIBS_ALL) -o $@
+
+$(BUILD)/tests/fuzz/fuzz_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/replay_main.o $(LIB)
+	$(CC) $(CFLAGS) $(SAN_LDFLAGS) -pthread $^ $(LDLIBS_ALL) -o $@
 
 # llama.cpp's quantizer as a benchmark peer: loaded with dlopen, never linked
 $(BUILD)/tests/bench_llama_quantize: $(BUILD)/tests/bench_llama_quantize.o

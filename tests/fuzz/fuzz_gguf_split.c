@@ -21,11 +21,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t n = fuzz_split(data, size, part, len, 3);
     char name[64];
     for (size_t i = 0; i < 3; i++) {
-        snprintf(name, sizeof name, "m-%05zu-of-00003.gguf", i + 1);
+        if (snprintf(name, sizeof name, "m-%05zu-of-00003.gguf", i + 1) >= (int)sizeof name)
+            abort();
         fuzz_put(name, i < n ? (const void *)part[i] : NULL, i < n ? len[i] : 0);
     }
     char path[4200];
-    snprintf(path, sizeof path, "%s/m-00001-of-00003.gguf", fuzz_dir());
+    if (snprintf(path, sizeof path, "%s/m-00001-of-00003.gguf", fuzz_dir()) >= (int)sizeof path)
+        abort();
     ckpt_gguf *g;
     ckpt_err err;
     ckpt_err_clear(&err);

@@ -15,7 +15,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     fuzz_put("m.gguf", data, size);
     char path[4200];
-    snprintf(path, sizeof path, "%s/m.gguf", fuzz_dir());
+    if (snprintf(path, sizeof path, "%s/m.gguf", fuzz_dir()) >= (int)sizeof path)
+        abort();
     ckpt_weights *w = NULL;
     ckpt_err err;
     ckpt_err_clear(&err);

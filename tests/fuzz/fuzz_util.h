@@ -36,7 +36,8 @@ static inline void fuzz_rmtree(const char *dir, int depth)
         if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
             continue;
         char p[4400];
-        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        if (snprintf(p, sizeof p, "%s/%s", dir, e->d_name) >= (int)sizeof p)
+            continue;
         if (unlink(p) != 0 && depth > 0)
             fuzz_rmtree(p, depth - 1);
     }
@@ -53,8 +54,9 @@ static inline const char *fuzz_dir(void)
 {
     if (!fuzz_path[0]) {
         const char *t = getenv("TMPDIR");
-        snprintf(fuzz_path, sizeof fuzz_path, "%s/ckpt-fuzz-XXXXXX", t && *t ? t : "/tmp");
-        if (!mkdtemp(fuzz_path))
+        if (snprintf(fuzz_path, sizeof fuzz_path, "%s/ckpt-fuzz-XXXXXX", t && *t ? t : "/tmp") >=
+                (int)sizeof fuzz_path ||
+            !mkdtemp(fuzz_path))
             abort();
         atexit(fuzz_cleanup);
     }
@@ -65,7 +67,8 @@ static inline const char *fuzz_dir(void)
 static inline void fuzz_put(const char *name, const void *p, size_t n)
 {
     char path[4200];
-    snprintf(path, sizeof path, "%s/%s", fuzz_dir(), name);
+    if (snprintf(path, sizeof path, "%s/%s", fuzz_dir(), name) >= (int)sizeof path)
+        abort();
     unlink(path);
     if (!p)
         return;
@@ -142,6 +145,30 @@ static inline void fuzz_tok_workout(const ckpt_tok *tok)
  * otherwise the shards are model-0000i-of-0000N.safetensors.  Returns the
  * directory (fuzz_dir()/model), emptied of the previous input first.
  */
+/* The body of a tokenizer-file target: parse the input as the file
+ * `name` with parse; an accepted tokenizer gets fuzz_tok_workout, a
+ * refusal must name the file (abort otherwise, so the fuzzer reports it). */
+typedef ckpt_status (*fuzz_tok_parse_fn)(ckpt_tok **out, const char *json, size_t len,
+                                         const char *name, ckpt_err *err);
+
+static inline void fuzz_tok_file(fuzz_tok_parse_fn parse, const char *name, const uint8_t *data,
+                                 size_t size)
+{
+    char *copy = fuzz_copy(data, size);
+    if (!copy)
+        return;
+    ckpt_tok *tok = NULL;
+    ckpt_err err;
+    ckpt_err_clear(&err);
+    const size_t nl = strlen(name);
+    if (parse(&tok, copy, size, name, &err) == CKPT_OK)
+        fuzz_tok_workout(tok);
+    else if (strncmp(err.msg, name, nl) != 0 || strncmp(err.msg + nl, ": ", 2) != 0)
+        abort();
+    ckpt_tok_free(tok);
+    free(copy);
+}
+
 static inline const char *fuzz_model_dir(const uint8_t *data, size_t size)
 {
     static const char *const names[] = {
@@ -149,7 +176,8 @@ static inline const char *fuzz_model_dir(const uint8_t *data, size_t size)
         "model/model-00001-of-00001.safetensors", "model/model-00001-of-00002.safetensors",
         "model/model-00002-of-00002.safetensors"};
     static char dir[4200];
-    snprintf(dir, sizeof dir, "%s/model", fuzz_dir());
+    if (snprintf(dir, sizeof dir, "%s/model", fuzz_dir()) >= (int)sizeof dir)
+        abort();
     mkdir(dir, 0700);
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         fuzz_put(names[i], NULL, 0);
