@@ -84,7 +84,7 @@ static const struct ckpt_kernels tables[CKPT_ISA_COUNT] = {
                       ckpt_weighted_sum_f32, ckpt_f16_to_f32_ref, ckpt_bf16_to_f32_ref,
                       ckpt_f32_to_f16_ref, ckpt_f32_to_bf16_ref, &ckpt_kq_ref, NULL, NULL},
     [CKPT_ISA_AVX2] = {CKPT_ISA_AVX2, ckpt_dot_chunk_avx2, ckpt_dot_sum_avx2, ckpt_dot_f32_avx2,
-                       ckpt_weighted_sum_f32, ckpt_f16_to_f32_avx2, ckpt_bf16_to_f32_avx2,
+                       ckpt_weighted_sum_f32_avx2, ckpt_f16_to_f32_avx2, ckpt_bf16_to_f32_avx2,
                        ckpt_f32_to_f16_avx2, ckpt_f32_to_bf16_avx2, &ckpt_kq_avx2, vec_dot_avx2,
                        &act_quant_avx2},
     [CKPT_ISA_F64] = {CKPT_ISA_F64, ckpt_dot_chunk_f64, ckpt_dot_sum_f64, ckpt_dot_f32_f64_f,

@@ -435,12 +435,18 @@ static void mm_rows(void *ctx, int64_t begin, int64_t end, int thread)
                       w->ne[0], j->x, j->ldx, j->nx, j->out + out_row(w, r), j->ldo);
 }
 
-/* The tile's values v[r*np + p] of rows r0..r0+3 and positions p0.. into out. */
+/* The tile's values v[r*np + p] of rows r0..r0+3 and positions p0.. into
+ * out, position by position (four neighbouring floats of each output row). */
 static void scatter4(const struct mm_job *j, int64_t r0, int64_t p0, int np, const float *v)
 {
+    int64_t dst[4];
     for (int r = 0; r < 4; r++)
-        for (int p = 0; p < np; p++)
-            j->out[(p0 + p) * j->ldo + out_row(j->w, r0 + r)] = v[r * np + p];
+        dst[r] = out_row(j->w, r0 + r);
+    for (int p = 0; p < np; p++) {
+        float *o = j->out + (p0 + p) * j->ldo;
+        for (int r = 0; r < 4; r++)
+            o[dst[r]] = v[r * np + p];
+    }
 }
 
 /* Rows r0..r1 by positions p0..p1, one single dot each (the rows a tile
