@@ -27,7 +27,7 @@
  * rows' length for those positions, kept in L2 while the rows pass; the
  * running sums of a block of rows, kept in L2 beside them (512 KiB of L2
  * per core here). */
-#define MM_PANEL_POS 64
+#define MM_PANEL_POS CKPT_VEC_TILE_K_NP_MAX
 #define MM_SLICE_BYTES 262144
 #define MM_ACC_FLOATS 16384
 
@@ -506,9 +506,9 @@ static void mm_slice_rows(const struct mm_job *j, int64_t r0, int64_t r1, int th
     const uint8_t *base = w->data;
     const int64_t n = w->ne[0], g1 = r0 + (r1 - r0) / 4 * 4;
     float *acc = j->acc + (size_t)thread * MM_ACC_FLOATS;
-    float v[4 * CKPT_VEC_TILE_NP_MAX];
+    float v[4 * MM_PANEL_POS];
     for (int64_t p0 = 0; p0 < j->nx; p0 += MM_PANEL_POS) {
-        const int64_t np = j->nx - p0 < MM_PANEL_POS ? j->nx - p0 : MM_PANEL_POS;
+        const int np = (int)(j->nx - p0 < MM_PANEL_POS ? j->nx - p0 : MM_PANEL_POS);
         const int64_t per_row = np * CKPT_VEC_TILE_LANES; /* floats of one row's sums */
         int64_t kc = MM_SLICE_BYTES / (np * (int64_t)sizeof(float));
         kc = kc < CKPT_VEC_TILE_K_STEP ? CKPT_VEC_TILE_K_STEP
@@ -519,17 +519,13 @@ static void mm_slice_rows(const struct mm_job *j, int64_t r0, int64_t r1, int th
             memset(acc, 0, (size_t)((b1 - b0) * per_row) * sizeof(float));
             for (int64_t k0 = 0; k0 < n; k0 += kc) {
                 const int64_t k1 = n - k0 <= kc ? n : k0 + kc;
-                for (int64_t r = b0; r < b1; r += 4)
-                    for (int64_t q0 = 0; q0 < np; q0 += CKPT_VEC_TILE_NP_MAX) {
-                        const int nq = (int)(np - q0 < CKPT_VEC_TILE_NP_MAX ? np - q0
-                                                                            : CKPT_VEC_TILE_NP_MAX);
-                        j->tile_k(base + (size_t)r * w->row_bytes, w->row_bytes,
-                                  j->act + (size_t)(p0 + q0) * j->act_stride, j->act_stride, n, k0,
-                                  k1, nq, acc + (r - b0) * per_row + q0 * 4 * CKPT_VEC_TILE_LANES,
-                                  v);
-                        if (k1 == n)
-                            scatter4(j, r, p0 + q0, nq, v);
-                    }
+                for (int64_t r = b0; r < b1; r += 4) {
+                    j->tile_k(base + (size_t)r * w->row_bytes, w->row_bytes,
+                              j->act + (size_t)p0 * j->act_stride, j->act_stride, n, k0, k1, np,
+                              acc + (r - b0) * per_row, v);
+                    if (k1 == n)
+                        scatter4(j, r, p0, np, v);
+                }
             }
         }
         single_dots(j, g1, r1, p0, p0 + np);

@@ -65,11 +65,13 @@ typedef void (*ckpt_vec_tile_fn)(const void *w, size_t row_bytes, const void *ac
  * per output, output (r, p) at acc + (p*4 + r)*CKPT_VEC_TILE_LANES, zeroed
  * by the caller before the call with k0 = 0; k0 and k1 (< n) are multiples
  * of CKPT_VEC_TILE_K_STEP (whole blocks of every activation type); act is
- * the positions' rows from element 0.  The call with k1 == n finishes:
- * out[r*np + p] as ckpt_vec_tile_fn.  An integer kernel can adopt it with
- * its per-block float sums as the running sums. */
+ * the positions' rows from element 0; np is 1..CKPT_VEC_TILE_K_NP_MAX (a
+ * whole step of 64 positions per widened block).  The call with k1 == n
+ * finishes: out[r*np + p] as ckpt_vec_tile_fn.  An integer kernel can
+ * adopt it with its per-block float sums as the running sums. */
 #define CKPT_VEC_TILE_LANES 8
 #define CKPT_VEC_TILE_K_STEP 256
+#define CKPT_VEC_TILE_K_NP_MAX 64
 typedef void (*ckpt_vec_tile_k_fn)(const void *w, size_t row_bytes, const void *act,
                                    size_t act_stride, int64_t n, int64_t k0, int64_t k1, int np,
                                    float *acc, float *out);

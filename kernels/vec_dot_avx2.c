@@ -694,11 +694,14 @@ static void tile_block_ref(const float *wf, const float *x, int64_t ldx, int64_t
                 for (int64_t i = 0; i < len; i += 8)                                               \
                     _mm256_store_ps(wf + r * TILE_KB + i,                                          \
                                     LD(w + r * row_bytes + (size_t)(kb + i) * ES));                \
-            /* the next block's lines on their way while this one computes */                     \
-            for (int r = 0; kb + TILE_KB < e8 && r < 4; r++)                                       \
+            /* the next block's lines on their way while this one computes:   \
+             * after the range's last block, the range of the next four rows   \
+             * (a GEMM's next call; a prefetch past the rows is harmless) */    \
+            const uint8_t *next = kb + TILE_KB < e8 ? w + (size_t)(kb + TILE_KB) * ES              \
+                                                    : w + 4 * row_bytes + (size_t)k0 * ES;         \
+            for (int r = 0; r < 4; r++)                                                            \
                 for (int64_t i = 0; i < TILE_KB * ES; i += 64)                                     \
-                    _mm_prefetch((const char *)w + r * row_bytes + (size_t)(kb + TILE_KB) * ES + i, \
-                                 _MM_HINT_T0);                                                     \
+                    _mm_prefetch((const char *)next + r * row_bytes + i, _MM_HINT_T0);             \
             for (int p = 0; p < np; p += p + 3 <= np ? 3 : 1)                                      \
                 BLOCK(wf, x + p * ldx + kb, ldx, len, p + 3 <= np ? 3 : 1, acc + p * 4 * 8);       \
         }                                                                                          \

@@ -53,7 +53,7 @@ static void assert_tile_k(const struct ckpt_vec_dot *row, const uint8_t *w4, siz
                           const uint8_t *act, size_t ar, int64_t n, int np, int64_t slice)
 {
     float *acc = calloc((size_t)np * 4 * CKPT_VEC_TILE_LANES, sizeof(float));
-    float v[4 * CKPT_VEC_TILE_NP_MAX];
+    float v[4 * CKPT_VEC_TILE_K_NP_MAX];
     ck_assert_ptr_nonnull(acc);
     for (int64_t k0 = 0; k0 < n; k0 += slice)
         row->tile_k(w4, wb, act, ar, n, k0, n - k0 <= slice ? n : k0 + slice, np, acc, v);
@@ -164,10 +164,10 @@ START_TEST(avx2_equals_ref_and_bounds_hold)
             const size_t ar = ref->act == CKPT_TYPE_F32 ? sizeof(float) * (size_t)n
                                                         : ckpt_act_row_bytes(ref->act, n);
             float *xk = malloc(sizeof(float) * (size_t)n);
-            uint8_t *a3 = malloc(ar * CKPT_VEC_TILE_NP_MAX);
+            uint8_t *a3 = malloc(ar * CKPT_VEC_TILE_K_NP_MAX);
             float *v = malloc(sizeof(float) * 4 * CKPT_VEC_TILE_NP_MAX);
             uint8_t *w4 = malloc(4 * wb);
-            for (int k = 0; k < CKPT_VEC_TILE_NP_MAX; k++) {
+            for (int k = 0; k < CKPT_VEC_TILE_K_NP_MAX; k++) {
                 for (int64_t i = 0; i < n; i++)
                     xk[i] = x[(i + 17 * k) % n] * (k % 5 == 2 ? -3.0f : 1.0f);
                 uint8_t *row = a3 + (size_t)k * ar;
@@ -196,6 +196,9 @@ START_TEST(avx2_equals_ref_and_bounds_hold)
                      slice += 2 * CKPT_VEC_TILE_K_STEP)
                     assert_tile_k(fast, w4, wb, a3, ar, n, np, slice);
             }
+            if (fast->tile_k) /* the widest K-slice tile: a whole step */
+                assert_tile_k(fast, w4, wb, a3, ar, n, CKPT_VEC_TILE_K_NP_MAX,
+                              CKPT_VEC_TILE_K_STEP);
             free(xk);
             free(a3);
             free(v);
@@ -309,11 +312,11 @@ START_TEST(refx_equals_scalar_ref)
     const int64_t n = fn[_i / 3];
     rng = 77u + (uint32_t)_i;
     float *w = malloc(sizeof(float) * (size_t)(4 * n));
-    float *x = malloc(sizeof(float) * (size_t)(CKPT_VEC_TILE_NP_MAX * n));
+    float *x = malloc(sizeof(float) * (size_t)(CKPT_VEC_TILE_K_NP_MAX * n));
     float *v = malloc(sizeof(float) * 4 * CKPT_VEC_TILE_NP_MAX);
     for (int64_t i = 0; i < 4 * n; i++)
         w[i] = frand() * (i % 11 == 3 ? 8.0f : 0.5f);
-    for (int64_t i = 0; i < CKPT_VEC_TILE_NP_MAX * n; i++)
+    for (int64_t i = 0; i < CKPT_VEC_TILE_K_NP_MAX * n; i++)
         x[i] = frand();
     size_t rb;
     ck_assert(ckpt_type_row_bytes(t, n, &rb));
@@ -335,6 +338,8 @@ START_TEST(refx_equals_scalar_ref)
         assert_tile_k(row, wq, rb, (const uint8_t *)x, sizeof(float) * (size_t)n, n, np,
                       CKPT_VEC_TILE_K_STEP);
     }
+    assert_tile_k(row, wq, rb, (const uint8_t *)x, sizeof(float) * (size_t)n, n,
+                  CKPT_VEC_TILE_K_NP_MAX, CKPT_VEC_TILE_K_STEP);
     free(w);
     free(x);
     free(v);
