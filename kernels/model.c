@@ -776,6 +776,19 @@ static void attention_block(ckpt_model *m, int64_t l, int64_t pos0, int64_t nt)
         m->x[i] = m->x[i] + m->proj[i];
 }
 
+struct glu_job {
+    float *a;       /* gate, then silu(gate) * up */
+    const float *b; /* up */
+};
+
+/* Items are elements of the (nx, ffn_dim) gate and up. */
+static void glu_items(void *ctx, int64_t begin, int64_t end, int thread)
+{
+    const struct glu_job *g = ctx;
+    for (int64_t i = begin; i < end; i++)
+        g->a[i] = ckpt_ops_silu(g->a[i]) * g->b[i];
+}
+
 /* down(silu(gate(x)) * up(x)) for nx rows of x into y (nx, dim): the FFN
  * of layer l, or its expert e (>= 0, rows routed as m->rows says). */
 static void swiglu(ckpt_model *m, const struct ckpt_ffn_views *f, int64_t l, int64_t e,
@@ -787,8 +800,9 @@ static void swiglu(ckpt_model *m, const struct ckpt_ffn_views *f, int64_t l, int
     const struct mm_job gate_up[2] = {mm_prepare(m, &f->gate, x, d, nx, m->ffn_a, F, false),
                                       mm_prepare(m, &f->up, x, d, nx, m->ffn_b, F, true)};
     matmuls(m, gate_up, 2);
-    for (int64_t i = 0; i < nx * F; i++)
-        m->ffn_a[i] = ckpt_ops_silu(m->ffn_a[i]) * m->ffn_b[i];
+    /* an exp per element, nx * 14336 of them: split across the pool */
+    struct glu_job g = {m->ffn_a, m->ffn_b};
+    ckpt_pool_run(m->pool, glu_items, &g, nx * F);
     observe(m, CKPT_MM_FFN_DOWN, l, e, m->ffn_a, nx, F);
     matmul(m, &f->down, m->ffn_a, F, nx, y, d, false);
 }
