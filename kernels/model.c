@@ -510,7 +510,9 @@ static void mm_slice_rows(const struct mm_job *j, int64_t r0, int64_t r1, int th
     for (int64_t p0 = 0; p0 < j->nx; p0 += MM_PANEL_POS) {
         const int np = (int)(j->nx - p0 < MM_PANEL_POS ? j->nx - p0 : MM_PANEL_POS);
         const int64_t per_row = np * CKPT_VEC_TILE_LANES; /* floats of one row's sums */
-        int64_t kc = MM_SLICE_BYTES / (np * (int64_t)sizeof(float));
+        /* the slice's elements: MM_SLICE_BYTES of the panel's activations
+         * (4 bytes an element in f32, about 1.06 in q8_0 or q8_K) */
+        int64_t kc = MM_SLICE_BYTES * n / (np * (int64_t)j->act_stride);
         kc = kc < CKPT_VEC_TILE_K_STEP ? CKPT_VEC_TILE_K_STEP
                                        : kc / CKPT_VEC_TILE_K_STEP * CKPT_VEC_TILE_K_STEP;
         const int64_t rb = MM_ACC_FLOATS / per_row / 4 * 4;
