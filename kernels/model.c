@@ -5,7 +5,7 @@
  * positions.  Each step is a sequence of matrix products (weight rows split
  * across the pool, each row dotted with every position of the step) and of
  * cheap per-position operations run by the calling thread; attention is
- * split across (position, head) pairs.  Every output value has one owner
+ * split across (position, head) pairs, silu(gate) * up across elements.  Every output value has one owner
  * and a reduction order that depends only on the ISA, never on the thread
  * count or on how the tokens were grouped into steps.
  */
