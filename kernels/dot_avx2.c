@@ -115,3 +115,42 @@ void ckpt_f32_to_bf16_avx2(const float *src, void *dst, int64_t n)
     }
     ckpt_f32_to_bf16_ref(src + i, d + 2 * i, n - i);
 }
+
+/* ckpt_weighted_sum_f32's operations with eight columns per register: per
+ * column, s[k] * v[k][d] rounded and then added, in increasing k, from
+ * zero; 64 columns at a time stay in registers over all n rows of v.  The
+ * same operations on every column as the scalar loop: the same bits. */
+void ckpt_weighted_sum_f32_avx2(float *o, const float *s, const float *v, int64_t n, int64_t ldv,
+                                int64_t hd)
+{
+    int64_t d0 = 0;
+    for (; d0 + 64 <= hd; d0 += 64) {
+        __m256 a[8];
+#pragma GCC unroll 8
+        for (int i = 0; i < 8; i++)
+            a[i] = _mm256_setzero_ps();
+        for (int64_t k = 0; k < n; k++) {
+            const __m256 sk = _mm256_broadcast_ss(s + k);
+            const float *vk = v + k * ldv + d0;
+#pragma GCC unroll 8
+            for (int i = 0; i < 8; i++)
+                a[i] = _mm256_add_ps(a[i], _mm256_mul_ps(sk, _mm256_loadu_ps(vk + 8 * i)));
+        }
+#pragma GCC unroll 8
+        for (int i = 0; i < 8; i++)
+            _mm256_storeu_ps(o + d0 + 8 * i, a[i]);
+    }
+    for (; d0 + 8 <= hd; d0 += 8) {
+        __m256 a = _mm256_setzero_ps();
+        for (int64_t k = 0; k < n; k++)
+            a = _mm256_add_ps(a, _mm256_mul_ps(_mm256_broadcast_ss(s + k),
+                                               _mm256_loadu_ps(v + k * ldv + d0)));
+        _mm256_storeu_ps(o + d0, a);
+    }
+    for (; d0 < hd; d0++) {
+        float a = 0.0f;
+        for (int64_t k = 0; k < n; k++)
+            a += s[k] * v[k * ldv + d0];
+        o[d0] = a;
+    }
+}

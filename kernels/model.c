@@ -5,7 +5,7 @@
  * positions.  Each step is a sequence of matrix products (weight rows split
  * across the pool, each row dotted with every position of the step) and of
  * cheap per-position operations run by the calling thread; attention is
- * split across (position, head) pairs.  Every output value has one owner
+ * split across (position, head) pairs, silu(gate) * up across elements.  Every output value has one owner
  * and a reduction order that depends only on the ISA, never on the thread
  * count or on how the tokens were grouped into steps.
  */
@@ -21,6 +21,15 @@
 #include "permute.h"
 #include "quant.h"
 #include "vec_dot.h"
+
+/* Blocking of the K-slice tiles (mm_slice_rows): positions whose running
+ * sums share one pass of the weights; the activations of one slice of the
+ * rows' length for those positions, kept in L2 while the rows pass; the
+ * running sums of a block of rows, kept in L2 beside them (512 KiB of L2
+ * per core here). */
+#define MM_PANEL_POS CKPT_VEC_TILE_K_NP_MAX
+#define MM_SLICE_BYTES 262144
+#define MM_ACC_FLOATS 16384
 
 /* Activations quantized for the dots of vec_dot.h: one buffer per
  * activation type, reused by consecutive products of the same input. */
@@ -67,6 +76,7 @@ struct ckpt_model {
     float *rope_cos;   /* (B, head_dim/2) */
     float *rope_sin;   /* (B, head_dim/2) */
     float *scores;     /* (n_threads, n_ctx) attention scores per thread */
+    float *tile_acc;   /* (n_threads, MM_ACC_FLOATS) running sums of the K-slice tiles */
     int64_t step_n;    /* positions in the step being computed */
     struct act_buf act_q8_0, act_q8_K; /* with the ISA's vec_dot table */
 
@@ -247,7 +257,8 @@ void ckpt_model_free(ckpt_model *m)
         ckpt_pool_free(m->pool);
     float *bufs[] = {m->norm_attn, m->norm_ffn, m->norm_out, m->inv_freq, m->k_cache, m->v_cache,
                      m->x, m->xn, m->q, m->att, m->proj, m->ffn_a, m->ffn_b, m->moe_x, m->moe_y,
-                     m->router, m->sel_w, m->rows_w, m->rope_cos, m->rope_sin, m->scores};
+                     m->router, m->sel_w, m->rows_w, m->rope_cos, m->rope_sin, m->scores,
+                     m->tile_acc};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         free(bufs[i]);
     free(m->sel);
@@ -327,6 +338,7 @@ ckpt_status ckpt_model_new(ckpt_model **out, const struct ckpt_model_config *cfg
         m->rope_cos = alloc_f(B * half, &ok);
         m->rope_sin = alloc_f(B * half, &ok);
         m->scores = alloc_f((int64_t)m->n_threads * m->n_ctx, &ok);
+        m->tile_acc = alloc_f((int64_t)m->n_threads * MM_ACC_FLOATS, &ok);
         ok = ok && m->sel && m->rows;
         if (ok && k->vec_dot)
             ok = alloc_act(&m->act_q8_0, CKPT_TYPE_Q8_0, B, widest_input(cfg, m->q_dim)) &&
@@ -402,6 +414,8 @@ struct mm_job {
     ckpt_vec_dot_fn dot;  /* non-NULL: vec_dot.h kernel on act */
     ckpt_vec_dot4_fn dot4; /* with dot: its four-position form, or NULL */
     ckpt_vec_tile_fn tile; /* with dot: its four-row tiles, or NULL */
+    ckpt_vec_tile_k_fn tile_k; /* with dot: its K-slice tiles, or NULL */
+    float *acc;           /* with tile_k: (n_threads, MM_ACC_FLOATS) scratch */
     const uint8_t *act;   /* (nx, act_stride bytes): x, quantized or as is */
     size_t act_stride;
 };
@@ -419,6 +433,32 @@ static void mm_rows(void *ctx, int64_t begin, int64_t end, int thread)
     for (int64_t r = begin; r < end; r++)
         ckpt_dot_rows(j->isa, w->type, (const uint8_t *)w->data + (size_t)r * w->row_bytes,
                       w->ne[0], j->x, j->ldx, j->nx, j->out + out_row(w, r), j->ldo);
+}
+
+/* The tile's values v[r*np + p] of rows r0..r0+3 and positions p0.. into
+ * out, position by position (four neighbouring floats of each output row). */
+static void scatter4(const struct mm_job *j, int64_t r0, int64_t p0, int np, const float *v)
+{
+    int64_t dst[4];
+    for (int r = 0; r < 4; r++)
+        dst[r] = out_row(j->w, r0 + r);
+    for (int p = 0; p < np; p++) {
+        float *o = j->out + (p0 + p) * j->ldo;
+        for (int r = 0; r < 4; r++)
+            o[dst[r]] = v[r * np + p];
+    }
+}
+
+/* Rows r0..r1 by positions p0..p1, one single dot each (the rows a tile
+ * of four leaves over). */
+static void single_dots(const struct mm_job *j, int64_t r0, int64_t r1, int64_t p0, int64_t p1)
+{
+    const struct ckpt_wview *w = j->w;
+    for (int64_t r = r0; r < r1; r++)
+        for (int64_t p = p0; p < p1; p++)
+            j->out[p * j->ldo + out_row(w, r)] =
+                j->dot((const uint8_t *)w->data + (size_t)r * w->row_bytes,
+                       j->act + (size_t)p * j->act_stride, w->ne[0]);
 }
 
 #define MM_TILE_BYTES 16384 /* weight rows kept in cache while every position passes */
@@ -445,15 +485,52 @@ static void mm_tile_rows(const struct mm_job *j, int64_t r0, int64_t r1)
         for (; r + 4 <= r1; r += 4) {
             j->tile(base + (size_t)r * w->row_bytes, w->row_bytes, act + (size_t)p0 * j->act_stride,
                     j->act_stride, w->ne[0], np, v);
-            for (int rr = 0; rr < 4; rr++)
-                for (int pp = 0; pp < np; pp++)
-                    j->out[(p0 + pp) * j->ldo + out_row(w, r + rr)] = v[rr * np + pp];
+            scatter4(j, r, p0, np, v);
         }
-        for (; r < r1; r++)
-            for (int64_t p = p0; p < p0 + np; p++)
-                j->out[p * j->ldo + out_row(w, r)] =
-                    j->dot(base + (size_t)r * w->row_bytes, act + (size_t)p * j->act_stride,
-                           w->ne[0]);
+        single_dots(j, r, r1, p0, p0 + np);
+    }
+}
+
+/* The same with the K-slice tile, blocked as a GEMM: for a panel of up to
+ * MM_PANEL_POS positions and a block of rows whose running sums fit
+ * MM_ACC_FLOATS, the rows' length in slices whose activations for the
+ * panel fit MM_SLICE_BYTES; each slice stays in L2 while the block's rows
+ * pass it four at a time.  The weights are read from memory once per
+ * panel, however long the rows (whole-row panels of a 14336-long row hold
+ * 6 positions), and the activations from L3 once per block.  Each running
+ * sum sees its additions in the row's order: every value is the single
+ * dot, whatever the blocking. */
+static void mm_slice_rows(const struct mm_job *j, int64_t r0, int64_t r1, int thread)
+{
+    const struct ckpt_wview *w = j->w;
+    const uint8_t *base = w->data;
+    const int64_t n = w->ne[0], g1 = r0 + (r1 - r0) / 4 * 4;
+    float *acc = j->acc + (size_t)thread * MM_ACC_FLOATS;
+    float v[4 * MM_PANEL_POS];
+    for (int64_t p0 = 0; p0 < j->nx; p0 += MM_PANEL_POS) {
+        const int np = (int)(j->nx - p0 < MM_PANEL_POS ? j->nx - p0 : MM_PANEL_POS);
+        const int64_t per_row = np * CKPT_VEC_TILE_LANES; /* floats of one row's sums */
+        /* the slice's elements: MM_SLICE_BYTES of the panel's activations
+         * (4 bytes an element in f32, about 1.06 in q8_0 or q8_K) */
+        int64_t kc = MM_SLICE_BYTES * n / (np * (int64_t)j->act_stride);
+        kc = kc < CKPT_VEC_TILE_K_STEP ? CKPT_VEC_TILE_K_STEP
+                                       : kc / CKPT_VEC_TILE_K_STEP * CKPT_VEC_TILE_K_STEP;
+        const int64_t rb = MM_ACC_FLOATS / per_row / 4 * 4;
+        for (int64_t b0 = r0; b0 < g1; b0 += rb) {
+            const int64_t b1 = g1 - b0 < rb ? g1 : b0 + rb;
+            memset(acc, 0, (size_t)((b1 - b0) * per_row) * sizeof(float));
+            for (int64_t k0 = 0; k0 < n; k0 += kc) {
+                const int64_t k1 = n - k0 <= kc ? n : k0 + kc;
+                for (int64_t r = b0; r < b1; r += 4) {
+                    j->tile_k(base + (size_t)r * w->row_bytes, w->row_bytes,
+                              j->act + (size_t)p0 * j->act_stride, j->act_stride, n, k0, k1, np,
+                              acc + (r - b0) * per_row, v);
+                    if (k1 == n)
+                        scatter4(j, r, p0, np, v);
+                }
+            }
+        }
+        single_dots(j, g1, r1, p0, p0 + np);
     }
 }
 
@@ -465,6 +542,10 @@ static void mm_rows_vec(void *ctx, int64_t begin, int64_t end, int thread)
 {
     const struct mm_job *j = ctx;
     const struct ckpt_wview *w = j->w;
+    if (j->tile_k) {
+        mm_slice_rows(j, begin, end, thread);
+        return;
+    }
     if (j->tile) {
         mm_tile_rows(j, begin, end);
         return;
@@ -544,12 +625,15 @@ static void observe(const ckpt_model *m, enum ckpt_mm_weight wt, int64_t layer, 
     m->observer(m->observer_ctx, &in);
 }
 
-/* Rows per chunk handed to a thread: about eight chunks per thread (a
- * thread slowed by other load leaves its later chunks to the others), in
- * multiples of 4 (the register tiles). */
+/* Rows per chunk handed to a thread: about 32 chunks per thread (a
+ * thread slowed by other load leaves its later chunks to the others, and
+ * the last chunk, which one thread computes while the others wait, is
+ * 1/64 of gate and up at 2 threads: 3.5 ms of a 64-position F16 step of
+ * Mistral-7B width where 1/16 was 14 ms), in multiples of 4 (the register
+ * tiles). */
 static int64_t mm_grain(int64_t rows, int n_threads)
 {
-    int64_t g = rows / (8 * (int64_t)n_threads);
+    int64_t g = rows / (32 * (int64_t)n_threads);
     return g < 4 ? 4 : g / 4 * 4;
 }
 
@@ -560,7 +644,7 @@ static int64_t mm_grain(int64_t rows, int n_threads)
 static struct mm_job mm_prepare(ckpt_model *m, const struct ckpt_wview *w, const float *x,
                                 int64_t ldx, int64_t nx, float *out, int64_t ldo, bool same_x)
 {
-    struct mm_job j = {m->isa, w, x, ldx, nx, out, ldo, NULL, NULL, NULL, NULL, 0};
+    struct mm_job j = {.isa = m->isa, .w = w, .x = x, .ldx = ldx, .nx = nx, .out = out, .ldo = ldo};
     const struct ckpt_vec_dot *vd = m->k->vec_dot ? &m->k->vec_dot[w->type] : NULL;
     if (vd && vd->dot) {
         if (vd->act == CKPT_TYPE_F32) {
@@ -573,6 +657,8 @@ static struct mm_job mm_prepare(ckpt_model *m, const struct ckpt_wview *w, const
             j.dot = vd->dot;
             j.dot4 = vd->dot4;
             j.tile = vd->tile;
+            j.tile_k = vd->tile_k;
+            j.acc = m->tile_acc;
         }
     }
     return j;
@@ -695,6 +781,19 @@ static void attention_block(ckpt_model *m, int64_t l, int64_t pos0, int64_t nt)
         m->x[i] = m->x[i] + m->proj[i];
 }
 
+struct glu_job {
+    float *a;       /* gate, then silu(gate) * up */
+    const float *b; /* up */
+};
+
+/* Items are elements of the (nx, ffn_dim) gate and up. */
+static void glu_items(void *ctx, int64_t begin, int64_t end, int thread)
+{
+    const struct glu_job *g = ctx;
+    for (int64_t i = begin; i < end; i++)
+        g->a[i] = ckpt_ops_silu(g->a[i]) * g->b[i];
+}
+
 /* down(silu(gate(x)) * up(x)) for nx rows of x into y (nx, dim): the FFN
  * of layer l, or its expert e (>= 0, rows routed as m->rows says). */
 static void swiglu(ckpt_model *m, const struct ckpt_ffn_views *f, int64_t l, int64_t e,
@@ -706,8 +805,9 @@ static void swiglu(ckpt_model *m, const struct ckpt_ffn_views *f, int64_t l, int
     const struct mm_job gate_up[2] = {mm_prepare(m, &f->gate, x, d, nx, m->ffn_a, F, false),
                                       mm_prepare(m, &f->up, x, d, nx, m->ffn_b, F, true)};
     matmuls(m, gate_up, 2);
-    for (int64_t i = 0; i < nx * F; i++)
-        m->ffn_a[i] = ckpt_ops_silu(m->ffn_a[i]) * m->ffn_b[i];
+    /* an exp per element, nx * 14336 of them: split across the pool */
+    struct glu_job g = {m->ffn_a, m->ffn_b};
+    ckpt_pool_run(m->pool, glu_items, &g, nx * F);
     observe(m, CKPT_MM_FFN_DOWN, l, e, m->ffn_a, nx, F);
     matmul(m, &f->down, m->ffn_a, F, nx, y, d, false);
 }

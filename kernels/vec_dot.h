@@ -56,6 +56,26 @@ typedef void (*ckpt_vec_dot4_fn)(const void *w, const void *a, size_t a_stride, 
 typedef void (*ckpt_vec_tile_fn)(const void *w, size_t row_bytes, const void *act,
                                  size_t act_stride, int64_t n, int np, float *out);
 
+/* The tile over a slice [k0, k1) of the row, its running sums carried in
+ * acc between calls: what lets a product slice the rows' length (the
+ * activations of a slice for many positions stay in L2 while the rows
+ * stream past, instead of a few positions' whole rows; model.c) and still
+ * give every value the single dot's bits, since each running sum sees the
+ * same operations in the same order.  acc holds CKPT_VEC_TILE_LANES floats
+ * per output, output (r, p) at acc + (p*4 + r)*CKPT_VEC_TILE_LANES, zeroed
+ * by the caller before the call with k0 = 0; k0 and k1 (< n) are multiples
+ * of CKPT_VEC_TILE_K_STEP (whole blocks of every activation type); act is
+ * the positions' rows from element 0; np is 1..CKPT_VEC_TILE_K_NP_MAX (a
+ * whole step of 64 positions per widened block).  The call with k1 == n
+ * finishes: out[r*np + p] as ckpt_vec_tile_fn.  An integer kernel can
+ * adopt it with its per-block float sums as the running sums. */
+#define CKPT_VEC_TILE_LANES 8
+#define CKPT_VEC_TILE_K_STEP 256
+#define CKPT_VEC_TILE_K_NP_MAX 64
+typedef void (*ckpt_vec_tile_k_fn)(const void *w, size_t row_bytes, const void *act,
+                                   size_t act_stride, int64_t n, int64_t k0, int64_t k1, int np,
+                                   float *acc, float *out);
+
 /* Quantize n activations (n a multiple of the activation block) into dst. */
 typedef void (*ckpt_act_quant_fn)(const float *x, void *dst, int64_t n);
 
@@ -64,6 +84,7 @@ struct ckpt_vec_dot {
     ckpt_vec_dot_fn dot; /* NULL: no kernel for this weight type */
     ckpt_vec_dot4_fn dot4; /* NULL: dot, four times */
     ckpt_vec_tile_fn tile; /* four rows by a panel of positions; NULL: dot4 or dot */
+    ckpt_vec_tile_k_fn tile_k; /* tile over row slices; NULL: tile on whole rows */
 };
 
 /* Activation quantizers of one ISA, by activation type (q8_0 and q8_K:
@@ -153,6 +174,22 @@ void ckpt_vec_tile_f16_refx(const void *w, size_t row_bytes, const void *act, si
                             int64_t n, int np, float *out);
 void ckpt_vec_tile_bf16_refx(const void *w, size_t row_bytes, const void *act, size_t act_stride,
                              int64_t n, int np, float *out);
+/* The K-slice tiles of the F32/F16/BF16 rows (vec_dot_avx2.c, from the
+ * same macros as the tiles above: fused in avx2, the ref order in refx). */
+void ckpt_vec_tile_k_f32_avx2(const void *w, size_t row_bytes, const void *act, size_t act_stride,
+                              int64_t n, int64_t k0, int64_t k1, int np, float *acc, float *out);
+void ckpt_vec_tile_k_f16_avx2(const void *w, size_t row_bytes, const void *act, size_t act_stride,
+                              int64_t n, int64_t k0, int64_t k1, int np, float *acc, float *out);
+void ckpt_vec_tile_k_bf16_avx2(const void *w, size_t row_bytes, const void *act,
+                               size_t act_stride, int64_t n, int64_t k0, int64_t k1, int np,
+                               float *acc, float *out);
+void ckpt_vec_tile_k_f32_refx(const void *w, size_t row_bytes, const void *act, size_t act_stride,
+                              int64_t n, int64_t k0, int64_t k1, int np, float *acc, float *out);
+void ckpt_vec_tile_k_f16_refx(const void *w, size_t row_bytes, const void *act, size_t act_stride,
+                              int64_t n, int64_t k0, int64_t k1, int np, float *acc, float *out);
+void ckpt_vec_tile_k_bf16_refx(const void *w, size_t row_bytes, const void *act,
+                               size_t act_stride, int64_t n, int64_t k0, int64_t k1, int np,
+                               float *acc, float *out);
 void ckpt_act_quant_q8_0_avx2(const float *x, void *dst, int64_t n);
 void ckpt_act_quant_q8_K_avx2(const float *x, void *dst, int64_t n);
 

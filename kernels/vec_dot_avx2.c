@@ -671,37 +671,42 @@ static void tile_block_ref(const float *wf, const float *x, int64_t ldx, int64_t
         TILE_BLOCK_BODY(1, mac_ref);
 }
 
-/* The tile of four rows and np positions (vec_dot.h): the row length in
- * blocks of TILE_KB, each block of the four rows widened once (F16C, or
- * the bf16 shift: exact) and passed by every position, three at a time,
- * the lanes carried in acc between blocks; then per output the tail and
- * the reduction of the single dot.  The same operations on each lane as
- * the dot, in the same order: the same bits. */
-#define TILE_DEF(TILE, BLOCK, ES, LD, ONE)                                                         \
-    void TILE(const void *vw, size_t row_bytes, const void *act, size_t act_stride, int64_t n,     \
-              int np, float *out)                                                                  \
+/* The tile's lanes over elements [k0, k1) of four rows and np positions
+ * (vec_dot.h, ckpt_vec_tile_k_fn): that range in blocks of TILE_KB, each
+ * block of the four rows widened once (F16C, or the bf16 shift: exact) to
+ * 32-byte aligned floats and passed by every position, three at a time,
+ * the lanes carried in acc between blocks and between calls; at k1 == n,
+ * per output the tail and the reduction of the single dot.  The same
+ * operations on each lane as the dot, in the same order: the same bits,
+ * however the caller slices the row. */
+#define TILE_K_DEF(TILE_K, BLOCK, ES, LD, ONE)                                                     \
+    void TILE_K(const void *vw, size_t row_bytes, const void *act, size_t act_stride, int64_t n,   \
+                int64_t k0, int64_t k1, int np, float *acc, float *out)                            \
     {                                                                                              \
         const uint8_t *w = vw;                                                                     \
         const float *x = act;                                                                      \
         const int64_t ldx = (int64_t)(act_stride / sizeof(float));                                 \
-        float acc[CKPT_VEC_TILE_NP_MAX * 4 * 8];                                                   \
-        float wf[4 * TILE_KB];                                                                     \
-        const int64_t n8 = n / 8 * 8;                                                              \
-        memset(acc, 0, (size_t)np * 4 * 8 * sizeof(float));                                       \
-        for (int64_t kb = 0; kb < n8; kb += TILE_KB) {                                             \
-            const int64_t len = n8 - kb < TILE_KB ? n8 - kb : TILE_KB;                             \
+        _Alignas(32) float wf[4 * TILE_KB];                                                        \
+        const int64_t n8 = n / 8 * 8, e8 = k1 < n8 ? k1 : n8;                                      \
+        for (int64_t kb = k0; kb < e8; kb += TILE_KB) {                                            \
+            const int64_t len = e8 - kb < TILE_KB ? e8 - kb : TILE_KB;                             \
             for (int r = 0; r < 4; r++)                                                            \
                 for (int64_t i = 0; i < len; i += 8)                                               \
-                    _mm256_storeu_ps(wf + r * TILE_KB + i,                                         \
-                                     LD(w + r * row_bytes + (size_t)(kb + i) * ES));               \
-            /* the next block's lines on their way while this one computes */                     \
-            for (int r = 0; kb + TILE_KB < n8 && r < 4; r++)                                       \
+                    _mm256_store_ps(wf + r * TILE_KB + i,                                          \
+                                    LD(w + r * row_bytes + (size_t)(kb + i) * ES));                \
+            /* the next block's lines on their way while this one computes:   \
+             * after the range's last block, the range of the next four rows   \
+             * (a GEMM's next call; a prefetch past the rows is harmless) */    \
+            const uint8_t *next = kb + TILE_KB < e8 ? w + (size_t)(kb + TILE_KB) * ES              \
+                                                    : w + 4 * row_bytes + (size_t)k0 * ES;         \
+            for (int r = 0; r < 4; r++)                                                            \
                 for (int64_t i = 0; i < TILE_KB * ES; i += 64)                                     \
-                    _mm_prefetch((const char *)w + r * row_bytes + (size_t)(kb + TILE_KB) * ES + i, \
-                                 _MM_HINT_T0);                                                     \
+                    _mm_prefetch((const char *)next + r * row_bytes + i, _MM_HINT_T0);             \
             for (int p = 0; p < np; p += p + 3 <= np ? 3 : 1)                                      \
                 BLOCK(wf, x + p * ldx + kb, ldx, len, p + 3 <= np ? 3 : 1, acc + p * 4 * 8);       \
         }                                                                                          \
+        if (k1 < n)                                                                                \
+            return;                                                                                \
         for (int p = 0; p < np; p++)                                                               \
             for (int r = 0; r < 4; r++) {                                                          \
                 float *l = acc + (p * 4 + r) * 8;                                                  \
@@ -712,30 +717,42 @@ static void tile_block_ref(const float *wf, const float *x, int64_t ldx, int64_t
             }                                                                                      \
     }
 
+/* The whole-row tile (vec_dot.h): the K-range tile over [0, n). */
+#define TILE_DEF(TILE, TILE_K)                                                                     \
+    void TILE(const void *vw, size_t row_bytes, const void *act, size_t act_stride, int64_t n,     \
+              int np, float *out)                                                                  \
+    {                                                                                              \
+        float acc[CKPT_VEC_TILE_NP_MAX * 4 * CKPT_VEC_TILE_LANES];                                 \
+        memset(acc, 0, (size_t)np * 4 * CKPT_VEC_TILE_LANES * sizeof(float));                     \
+        TILE_K(vw, row_bytes, act, act_stride, n, 0, n, np, acc, out);                             \
+    }
+
 /* The single dot and the tiles of one element type, in the same order. */
-#define ROW_KERNELS(DOT, TILE, MAC, BLOCK, ES, LD, ONE)                                            \
+#define ROW_KERNELS(DOT, TILE, TILE_K, MAC, BLOCK, ES, LD, ONE)                                    \
     float DOT(const void *vw, const void *va, int64_t n)                                           \
     {                                                                                              \
         const uint8_t *w = vw;                                                                     \
         const float *x = va;                                                                       \
         DOT_BODY(ES, LD, ONE, MAC);                                                                \
     }                                                                                              \
-    TILE_DEF(TILE, BLOCK, ES, LD, ONE)
+    TILE_K_DEF(TILE_K, BLOCK, ES, LD, ONE)                                                         \
+    TILE_DEF(TILE, TILE_K)
 
-ROW_KERNELS(ckpt_vec_dot_f32_f32_avx2, ckpt_vec_tile_f32_avx2, mac_fma, tile_block_fma, 4, ld_f32,
-            one_f32)
-ROW_KERNELS(ckpt_vec_dot_f16_f32_avx2, ckpt_vec_tile_f16_avx2, mac_fma, tile_block_fma, 2, ld_f16,
-            one_f16)
-ROW_KERNELS(ckpt_vec_dot_bf16_f32_avx2, ckpt_vec_tile_bf16_avx2, mac_fma, tile_block_fma, 2,
-            ld_bf16, one_bf16)
-ROW_KERNELS(ckpt_vec_dot_f32_f32_refx, ckpt_vec_tile_f32_refx, mac_ref, tile_block_ref, 4, ld_f32,
-            one_f32)
-ROW_KERNELS(ckpt_vec_dot_f16_f32_refx, ckpt_vec_tile_f16_refx, mac_ref, tile_block_ref, 2, ld_f16,
-            one_f16)
-ROW_KERNELS(ckpt_vec_dot_bf16_f32_refx, ckpt_vec_tile_bf16_refx, mac_ref, tile_block_ref, 2,
-            ld_bf16, one_bf16)
+ROW_KERNELS(ckpt_vec_dot_f32_f32_avx2, ckpt_vec_tile_f32_avx2, ckpt_vec_tile_k_f32_avx2,
+            mac_fma, tile_block_fma, 4, ld_f32, one_f32)
+ROW_KERNELS(ckpt_vec_dot_f16_f32_avx2, ckpt_vec_tile_f16_avx2, ckpt_vec_tile_k_f16_avx2,
+            mac_fma, tile_block_fma, 2, ld_f16, one_f16)
+ROW_KERNELS(ckpt_vec_dot_bf16_f32_avx2, ckpt_vec_tile_bf16_avx2, ckpt_vec_tile_k_bf16_avx2,
+            mac_fma, tile_block_fma, 2, ld_bf16, one_bf16)
+ROW_KERNELS(ckpt_vec_dot_f32_f32_refx, ckpt_vec_tile_f32_refx, ckpt_vec_tile_k_f32_refx,
+            mac_ref, tile_block_ref, 4, ld_f32, one_f32)
+ROW_KERNELS(ckpt_vec_dot_f16_f32_refx, ckpt_vec_tile_f16_refx, ckpt_vec_tile_k_f16_refx,
+            mac_ref, tile_block_ref, 2, ld_f16, one_f16)
+ROW_KERNELS(ckpt_vec_dot_bf16_f32_refx, ckpt_vec_tile_bf16_refx, ckpt_vec_tile_k_bf16_refx,
+            mac_ref, tile_block_ref, 2, ld_bf16, one_bf16)
 #undef ROW_KERNELS
 #undef TILE_DEF
+#undef TILE_K_DEF
 #undef TILE_BLOCK_BODY
 #undef DOT_BODY
 #undef TILE_KB

@@ -369,6 +369,31 @@ START_TEST(scalar_fma_dot_is_the_avx2_bits)
 }
 END_TEST
 
+/* Attention's weighted sum in AVX2 registers gives the scalar loop's bits
+ * for head sizes of whole registers, of 64-column passes and of odd
+ * tails, with strided value rows and large and tiny weights. */
+START_TEST(avx2_weighted_sum_is_the_scalar_bits)
+{
+    if (!ckpt_isa_available(CKPT_ISA_AVX2))
+        return;
+    static const int64_t hds[] = {1, 8, 13, 64, 72, 128, 131};
+    static float s[300], v[300 * 160], a[160], b[160];
+    for (int i = 0; i < 300; i++)
+        s[i] = frand() * (i % 7 == 3 ? 1e4f : 1.0f) * (i % 5 == 1 ? 1e-4f : 1.0f);
+    for (int i = 0; i < 300 * 160; i++)
+        v[i] = frand();
+    for (size_t h = 0; h < sizeof hds / sizeof hds[0]; h++)
+        for (int64_t n = 0; n <= 300; n += n < 10 ? 1 : 97) {
+            ckpt_weighted_sum_f32(a, s, v, n, 160, hds[h]);
+            ckpt_weighted_sum_f32_avx2(b, s, v, n, 160, hds[h]);
+            for (int64_t d = 0; d < hds[h]; d++)
+                ck_assert_msg(ckpt_f32_bits(a[d]) == ckpt_f32_bits(b[d]),
+                              "hd=%lld n=%lld column %lld", (long long)hds[h], (long long)n,
+                              (long long)d);
+        }
+}
+END_TEST
+
 START_TEST(avx2_within_bound_of_ref)
 {
     if (!ckpt_isa_available(CKPT_ISA_AVX2))
@@ -418,6 +443,7 @@ Suite *dot_suite(void)
     tcase_add_loop_test(tc, many_vectors_equal_one_at_a_time, 0, (int)(CKPT_ISA_COUNT * N_TYPES));
     tcase_add_test(tc, avx2_within_bound_of_ref);
     tcase_add_test(tc, scalar_fma_dot_is_the_avx2_bits);
+    tcase_add_test(tc, avx2_weighted_sum_is_the_scalar_bits);
     suite_add_tcase(s, tc);
     tc = tcase_create("limits");
     tcase_add_test(tc, dot_row_rejects);

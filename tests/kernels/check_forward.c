@@ -61,16 +61,16 @@ static void synth_free(struct synth *s)
         free(s->bufs[i]);
 }
 
-/* dim 64, 4 heads of 16 over 2 KV heads, FFN 96, vocab 50; Mixtral: 4
+/* dim 64, 4 heads of 16 over 2 KV heads, FFN ffn, vocab 50; Mixtral: 4
  * experts, top 2. */
-static void synth_build(struct synth *s, unsigned features, ckpt_type t, int n_layers, int64_t window,
-                        uint32_t seed)
+static void synth_build_ffn(struct synth *s, unsigned features, ckpt_type t, int n_layers,
+                            int64_t window, uint32_t seed, int64_t ffn)
 {
     memset(s, 0, sizeof *s);
     rng = seed;
     struct ckpt_model_config c = {
         .features = features, .n_vocab = 50, .dim = 64, .n_layers = n_layers, .n_heads = 4,
-        .n_kv_heads = 2, .head_dim = 16, .ffn_dim = 96, .rms_eps = 1e-5f,
+        .n_kv_heads = 2, .head_dim = 16, .ffn_dim = ffn, .rms_eps = 1e-5f,
         .rope_theta = 10000.0f, .sliding_window = window, .bos_id = 1, .eos_id = 2,
     };
     if (features & CKPT_FEAT_EXPERTS) {
@@ -78,7 +78,7 @@ static void synth_build(struct synth *s, unsigned features, ckpt_type t, int n_l
         c.n_experts_used = 2;
     }
     s->cfg = c;
-    float sd = 1.0f / 8.0f, sf = 1.0f / sqrtf(96.0f);
+    float sd = 1.0f / 8.0f, sf = 1.0f / sqrtf((float)ffn);
     s->w.tok_embd = mat(s, t, 64, 50, 1.0f, 0.0f);
     s->w.output_norm = mat(s, CKPT_TYPE_F32, 64, 1, 0.1f, 1.0f);
     s->w.output = mat(s, t, 64, 50, sd, 0.0f);
@@ -95,16 +95,23 @@ static void synth_build(struct synth *s, unsigned features, ckpt_type t, int n_l
             L->router = mat(s, CKPT_TYPE_F32, 64, 4, 0.5f, 0.0f);
             L->experts = s->experts[l];
             for (int e = 0; e < 4; e++) {
-                L->experts[e].gate = mat(s, t, 64, 96, sd, 0.0f);
-                L->experts[e].up = mat(s, t, 64, 96, sd, 0.0f);
-                L->experts[e].down = mat(s, t, 96, 64, sf, 0.0f);
+                L->experts[e].gate = mat(s, t, 64, ffn, sd, 0.0f);
+                L->experts[e].up = mat(s, t, 64, ffn, sd, 0.0f);
+                L->experts[e].down = mat(s, t, ffn, 64, sf, 0.0f);
             }
         } else {
-            L->ffn.gate = mat(s, t, 64, 96, sd, 0.0f);
-            L->ffn.up = mat(s, t, 64, 96, sd, 0.0f);
-            L->ffn.down = mat(s, t, 96, 64, sf, 0.0f);
+            L->ffn.gate = mat(s, t, 64, ffn, sd, 0.0f);
+            L->ffn.up = mat(s, t, 64, ffn, sd, 0.0f);
+            L->ffn.down = mat(s, t, ffn, 64, sf, 0.0f);
         }
     }
+}
+
+/* The same with FFN 96. */
+static void synth_build(struct synth *s, unsigned features, ckpt_type t, int n_layers, int64_t window,
+                        uint32_t seed)
+{
+    synth_build_ffn(s, features, t, n_layers, window, seed, 96);
 }
 
 static ckpt_model *new_model(struct synth *s, int threads, int64_t max_batch, int isa)
@@ -442,6 +449,30 @@ START_TEST(scalar_is_avx2_bit_for_bit)
 }
 END_TEST
 
+/* An FFN of 2720 (longer than the slices model.c cuts a row into for 24
+ * positions, and more rows than one block of running sums): the sliced
+ * products of F32/F16/BF16 rows give the scalar ISA's bits too, at 1 and
+ * 2 threads. */
+START_TEST(sliced_products_keep_the_bits)
+{
+    static const ckpt_type wt[] = {CKPT_TYPE_F32, CKPT_TYPE_F16, CKPT_TYPE_BF16};
+    if (!ckpt_isa_available(CKPT_ISA_AVX2))
+        return;
+    struct synth s;
+    synth_build_ffn(&s, 0, wt[_i], 1, 0, 5 + (uint32_t)_i, 2720);
+    ckpt_model *a = new_model(&s, 1 + _i % 2, 64, CKPT_ISA_AVX2);
+    ckpt_model *b = new_model(&s, 1, 3, CKPT_ISA_SCALAR);
+    float *la = run_all(a, ids, T), *lb = run_all(b, ids, T);
+    ck_assert_msg(memcmp(la, lb, sizeof(float) * T * 50) == 0, "%s: scalar and avx2 differ",
+                  ckpt_type_name(wt[_i]));
+    ckpt_model_free(a);
+    ckpt_model_free(b);
+    free(la);
+    free(lb);
+    synth_free(&s);
+}
+END_TEST
+
 /* Quantized weights go through the same code: Q8_0 stays near F32. */
 START_TEST(quantized_weights_run)
 {
@@ -515,6 +546,7 @@ Suite *forward_suite(void)
     tcase_add_test(tc, sliding_window_bounds_the_receptive_field);
     tcase_add_test(tc, isas_agree_closely);
     tcase_add_loop_test(tc, scalar_is_avx2_bit_for_bit, 0, 18);
+    tcase_add_loop_test(tc, sliced_products_keep_the_bits, 0, 3);
     tcase_add_test(tc, quantized_weights_run);
     suite_add_tcase(s, tc);
     tc = tcase_create("limits");

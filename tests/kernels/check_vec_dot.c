@@ -13,7 +13,8 @@
  * rounding of the q8_0 scale).  The AVX2 activation quantizers write the
  * bytes of the reference quantizers, zero, huge and non-finite blocks
  * included; the four-position and tile forms (of 1 to CKPT_VEC_TILE_NP_MAX
- * positions) give each output the bits of the single dot.
+ * positions) give each output the bits of the single dot, and so does the
+ * K-slice tile however the row is sliced.
  */
 #include <check.h>
 #include <math.h>
@@ -43,6 +44,26 @@ static float frand(void)
 {
     rng = rng * 1664525u + 1013904223u;
     return (float)((rng >> 8) & 0xffffff) / 16777216.0f * 2.0f - 1.0f;
+}
+
+/* The K-slice tile of four rows (w4, wb bytes apart) and np positions
+ * (act, ar bytes apart) in slices of `slice` elements, running sums carried
+ * between calls: each value the bits of the row's single dot. */
+static void assert_tile_k(const struct ckpt_vec_dot *row, const uint8_t *w4, size_t wb,
+                          const uint8_t *act, size_t ar, int64_t n, int np, int64_t slice)
+{
+    float *acc = calloc((size_t)np * 4 * CKPT_VEC_TILE_LANES, sizeof(float));
+    float v[4 * CKPT_VEC_TILE_K_NP_MAX];
+    ck_assert_ptr_nonnull(acc);
+    for (int64_t k0 = 0; k0 < n; k0 += slice)
+        row->tile_k(w4, wb, act, ar, n, k0, n - k0 <= slice ? n : k0 + slice, np, acc, v);
+    for (int r = 0; r < 4; r++)
+        for (int p = 0; p < np; p++)
+            ck_assert_msg(ckpt_f32_bits(v[r * np + p]) ==
+                              ckpt_f32_bits(row->dot(w4 + r * wb, act + p * ar, n)),
+                          "n=%lld tile_k %d in slices of %lld: row %d position %d", (long long)n,
+                          np, (long long)slice, r, p);
+    free(acc);
 }
 
 static const struct ckpt_vec_dot *avx2_row(ckpt_type t)
@@ -143,10 +164,10 @@ START_TEST(avx2_equals_ref_and_bounds_hold)
             const size_t ar = ref->act == CKPT_TYPE_F32 ? sizeof(float) * (size_t)n
                                                         : ckpt_act_row_bytes(ref->act, n);
             float *xk = malloc(sizeof(float) * (size_t)n);
-            uint8_t *a3 = malloc(ar * CKPT_VEC_TILE_NP_MAX);
+            uint8_t *a3 = malloc(ar * CKPT_VEC_TILE_K_NP_MAX);
             float *v = malloc(sizeof(float) * 4 * CKPT_VEC_TILE_NP_MAX);
             uint8_t *w4 = malloc(4 * wb);
-            for (int k = 0; k < CKPT_VEC_TILE_NP_MAX; k++) {
+            for (int k = 0; k < CKPT_VEC_TILE_K_NP_MAX; k++) {
                 for (int64_t i = 0; i < n; i++)
                     xk[i] = x[(i + 17 * k) % n] * (k % 5 == 2 ? -3.0f : 1.0f);
                 uint8_t *row = a3 + (size_t)k * ar;
@@ -170,7 +191,14 @@ START_TEST(avx2_equals_ref_and_bounds_hold)
                                           ckpt_f32_bits(fast->dot(w4 + r * wb, a3 + p * ar, n)),
                                       "%s tile %d: row %d position %d", ckpt_type_name(t), np,
                                       r, p);
+                for (int64_t slice = CKPT_VEC_TILE_K_STEP;
+                     fast->tile_k && slice < 4 * CKPT_VEC_TILE_K_STEP;
+                     slice += 2 * CKPT_VEC_TILE_K_STEP)
+                    assert_tile_k(fast, w4, wb, a3, ar, n, np, slice);
             }
+            if (fast->tile_k) /* the widest K-slice tile: a whole step */
+                assert_tile_k(fast, w4, wb, a3, ar, n, CKPT_VEC_TILE_K_NP_MAX,
+                              CKPT_VEC_TILE_K_STEP);
             free(xk);
             free(a3);
             free(v);
@@ -284,11 +312,11 @@ START_TEST(refx_equals_scalar_ref)
     const int64_t n = fn[_i / 3];
     rng = 77u + (uint32_t)_i;
     float *w = malloc(sizeof(float) * (size_t)(4 * n));
-    float *x = malloc(sizeof(float) * (size_t)(CKPT_VEC_TILE_NP_MAX * n));
+    float *x = malloc(sizeof(float) * (size_t)(CKPT_VEC_TILE_K_NP_MAX * n));
     float *v = malloc(sizeof(float) * 4 * CKPT_VEC_TILE_NP_MAX);
     for (int64_t i = 0; i < 4 * n; i++)
         w[i] = frand() * (i % 11 == 3 ? 8.0f : 0.5f);
-    for (int64_t i = 0; i < CKPT_VEC_TILE_NP_MAX * n; i++)
+    for (int64_t i = 0; i < CKPT_VEC_TILE_K_NP_MAX * n; i++)
         x[i] = frand();
     size_t rb;
     ck_assert(ckpt_type_row_bytes(t, n, &rb));
@@ -307,7 +335,11 @@ START_TEST(refx_equals_scalar_ref)
                 ck_assert(ckpt_f32_bits(row->dot(wq + r * rb, x + p * n, n)) ==
                           ckpt_f32_bits(want));
             }
+        assert_tile_k(row, wq, rb, (const uint8_t *)x, sizeof(float) * (size_t)n, n, np,
+                      CKPT_VEC_TILE_K_STEP);
     }
+    assert_tile_k(row, wq, rb, (const uint8_t *)x, sizeof(float) * (size_t)n, n,
+                  CKPT_VEC_TILE_K_NP_MAX, CKPT_VEC_TILE_K_STEP);
     free(w);
     free(x);
     free(v);
