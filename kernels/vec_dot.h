@@ -160,7 +160,13 @@ void ckpt_act_quant_q8_K_avx2(const float *x, void *dst, int64_t n);
 
 /* ckpt_vec_tile_fn of the k-quants against q8_K: each block of the four
  * rows unpacked once for the panel; every value the bits of the single dot. */
+void ckpt_vec_tile_q2_K_q8_K_avx2(const void *w, size_t row_bytes, const void *act,
+                                  size_t act_stride, int64_t n, int np, float *out);
+void ckpt_vec_tile_q3_K_q8_K_avx2(const void *w, size_t row_bytes, const void *act,
+                                  size_t act_stride, int64_t n, int np, float *out);
 void ckpt_vec_tile_q4_K_q8_K_avx2(const void *w, size_t row_bytes, const void *act,
+                                  size_t act_stride, int64_t n, int np, float *out);
+void ckpt_vec_tile_q5_K_q8_K_avx2(const void *w, size_t row_bytes, const void *act,
                                   size_t act_stride, int64_t n, int np, float *out);
 void ckpt_vec_tile_q6_K_q8_K_avx2(const void *w, size_t row_bytes, const void *act,
                                   size_t act_stride, int64_t n, int np, float *out);
