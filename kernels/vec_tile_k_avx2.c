@@ -366,7 +366,7 @@ INLINE void tile_k(const struct kquant q, const void *vw, size_t rb, const void 
         const uint8_t *wb = w + (size_t)i * q.block_bytes;
         const uint8_t *a = act + (size_t)i * sizeof(block_q8_K);
         q.scales(wb, rb, &s);
-        UNROLL for (int g = 0; g < 8 / q.cpg; g++)
+        for (int g = 0; g < 8 / q.cpg; g++)
             q.group(wb, rb, g, &s.w[g * q.cpg]);
         int p = 0;
         for (; p + 4 <= np; p += 4)
