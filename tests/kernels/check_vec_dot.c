@@ -13,7 +13,9 @@
  * rounding of the q8_0 scale).  The AVX2 activation quantizers write the
  * bytes of the reference quantizers, zero, huge and non-finite blocks
  * included; the four-position and tile forms (of 1 to CKPT_VEC_TILE_NP_MAX
- * positions) give each output the bits of the single dot.
+ * positions) give each output the bits of the single dot, and the k-quant
+ * tiles the bits of the scalar twin on hostile blocks (values and scales
+ * at the bounds of their int16 sums, zero, huge and denormal scales).
  */
 #include <check.h>
 #include <math.h>
