@@ -338,6 +338,10 @@ INLINE void block_positions(const struct kstage *s, const uint8_t *a, size_t str
         UNROLL for (int p = 0; p < P; p++) {
             const __m256i y = ck_load256(a + (size_t)p * stride + Q8K_QS + 32 * c);
             acc[p] = _mm256_add_epi32(acc[p], chunk_sum(s->w[c], s->sc[c], y, wide));
+            /* keep each sum a running register: gcc otherwise reassociates
+             * the unrolled sums into a tree and spills every chunk's
+             * terms to the stack (measured 3% slower on q4_K, 10% on q6_K) */
+            __asm__("" : "+x"(acc[p]));
         }
     UNROLL for (int p = 0; p < P; p++)
         block_value(s, a + (size_t)p * stride, acc[p], sep, sumf + 4 * p);
