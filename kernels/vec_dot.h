@@ -193,6 +193,21 @@ void ckpt_vec_tile_k_bf16_refx(const void *w, size_t row_bytes, const void *act,
 void ckpt_act_quant_q8_0_avx2(const float *x, void *dst, int64_t n);
 void ckpt_act_quant_q8_K_avx2(const float *x, void *dst, int64_t n);
 
+/* ==== k-quant tiles (vec_tile_k_avx2.c; only when ckpt_isa_available(AVX2)) ==== */
+
+/* ckpt_vec_tile_fn of the k-quants against q8_K: each block of the four
+ * rows unpacked once for the panel; every value the bits of the single dot. */
+void ckpt_vec_tile_q2_K_q8_K_avx2(const void *w, size_t row_bytes, const void *act,
+                                  size_t act_stride, int64_t n, int np, float *out);
+void ckpt_vec_tile_q3_K_q8_K_avx2(const void *w, size_t row_bytes, const void *act,
+                                  size_t act_stride, int64_t n, int np, float *out);
+void ckpt_vec_tile_q4_K_q8_K_avx2(const void *w, size_t row_bytes, const void *act,
+                                  size_t act_stride, int64_t n, int np, float *out);
+void ckpt_vec_tile_q5_K_q8_K_avx2(const void *w, size_t row_bytes, const void *act,
+                                  size_t act_stride, int64_t n, int np, float *out);
+void ckpt_vec_tile_q6_K_q8_K_avx2(const void *w, size_t row_bytes, const void *act,
+                                  size_t act_stride, int64_t n, int np, float *out);
+
 /* The scalar table (every type above with its _ref kernel): the scalar
  * ISA's (dispatch.h), and what the tests hold the avx2 rows to. */
 extern const struct ckpt_vec_dot ckpt_vec_dot_table_ref[CKPT_TYPE_COUNT];

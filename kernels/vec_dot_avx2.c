@@ -16,6 +16,7 @@
 #include "fp16.h"
 #include "quant_blocks.h"
 #include "quant_k_common.h"
+#include "vec_k_avx2.h"
 
 #define QK_K 256
 
@@ -67,11 +68,8 @@ static inline float q8k_d(const uint8_t *a)
 }
 
 /* The unpacked scales of a q4_K/q5_K block, in registers: the eight 6-bit
- * scales as int16 (both halves), and the eight mins as int16.  The
- * 12-byte packing (quant_blocks.h): bytes 0..3 hold scales 0..3 in their
- * low 6 bits, bytes 4..7 mins 0..3; bytes 8..11 hold the low 4 bits of
- * scale 4+k (low nibble) and min 4+k (high nibble), whose top 2 bits are
- * the top 2 bits of bytes k and 4+k. */
+ * scales as int16 (both halves), and the eight mins as int16
+ * (ck_k4_scales_mins, vec_k_avx2.h). */
 struct k4_scales {
     __m256i sc;   /* int16 lanes l and 8+l: scale l */
     __m128i mins; /* int16 lane l: min l */
@@ -79,16 +77,9 @@ struct k4_scales {
 
 static inline void k4_unpack(const uint8_t *scales, struct k4_scales *u)
 {
-    uint32_t v[3];
-    memcpy(v, scales, 12);
-    const uint32_t lo6 = 0x3f3f3f3fu, lo4 = 0x0f0f0f0fu, lo2 = 0x03030303u;
-    const uint32_t sc_lo = v[0] & lo6, mn_lo = v[1] & lo6;
-    const uint32_t sc_hi = (v[2] & lo4) | ((v[0] >> 6) & lo2) << 4;
-    const uint32_t mn_hi = ((v[2] >> 4) & lo4) | ((v[1] >> 6) & lo2) << 4;
-    const __m128i sc8 = _mm_set_epi32(0, 0, (int)sc_hi, (int)sc_lo);
-    const __m128i mn8 = _mm_set_epi32(0, 0, (int)mn_hi, (int)mn_lo);
-    u->sc = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(sc8));
-    u->mins = _mm_cvtepu8_epi16(mn8);
+    __m128i sc;
+    ck_k4_scales_mins(scales, &sc, &u->mins);
+    u->sc = _mm256_broadcastsi128_si256(sc);
 }
 
 /* int16 broadcast of scale j from k4_scales.sc (bytes 2j, 2j+1 of each half) */
@@ -222,23 +213,6 @@ static inline __m256i scale_pair(int8_t s_lo, int8_t s_hi)
     return _mm256_set_m128i(_mm_set1_epi16(s_hi), _mm_set1_epi16(s_lo));
 }
 
-/* The 6-bit values of one 128-element half of a q6_K block, in four
- * groups of 32 (element order). */
-static inline void q6k_half(const uint8_t *ql, const uint8_t *qh, __m256i q[4])
-{
-    const __m256i m4 = _mm256_set1_epi8(0xF), m2 = _mm256_set1_epi8(3);
-    const __m256i bh = load256(qh);
-    const __m256i l0 = load256(ql), l1 = load256(ql + 32);
-    q[0] = _mm256_or_si256(_mm256_and_si256(l0, m4),
-                           _mm256_slli_epi16(_mm256_and_si256(bh, m2), 4));
-    q[1] = _mm256_or_si256(_mm256_and_si256(l1, m4),
-                           _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(bh, 2), m2), 4));
-    q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4),
-                           _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(bh, 4), m2), 4));
-    q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
-                           _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(bh, 6), m2), 4));
-}
-
 /* The scales of a q6_K block: per group of 32 a pair (lanes 0..7, 8..15),
  * and all 16 as int16 lanes to pair with the bsums. */
 static inline void q6k_scales(const uint8_t *w, __m256i pairs[8], __m256i *all)
@@ -260,7 +234,7 @@ float ckpt_vec_dot_q6_K_q8_K_avx2(const void *vw, const void *va, int64_t n)
         __m256i acc = _mm256_setzero_si256();
         for (int h = 0; h < 2; h++) {
             __m256i q[4];
-            q6k_half(w + 64 * h, w + 128 + 32 * h, q);
+            ck_q6k_half(w + 64 * h, w + 128 + 32 * h, q);
             for (int g = 0; g < 4; g++) {
                 const __m256i y = load256(a + Q8K_QS + 128 * h + 32 * g);
                 const __m256i p = _mm256_maddubs_epi16(q[g], y);
@@ -286,7 +260,7 @@ void ckpt_vec_dot4_q6_K_q8_K_avx2(const void *vw, const void *va, size_t stride,
                           _mm256_setzero_si256()};
         UNROLL for (int h = 0; h < 2; h++) {
             __m256i q[4];
-            q6k_half(w + 64 * h, w + 128 + 32 * h, q);
+            ck_q6k_half(w + 64 * h, w + 128 + 32 * h, q);
             UNROLL for (int g = 0; g < 4; g++)
                 UNROLL for (int k = 0; k < 4; k++) {
                     const uint8_t *y = a + k * stride + Q8K_QS + 128 * h + 32 * g;

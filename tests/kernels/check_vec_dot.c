@@ -14,7 +14,9 @@
  * bytes of the reference quantizers, zero, huge and non-finite blocks
  * included; the four-position and tile forms (of 1 to CKPT_VEC_TILE_NP_MAX
  * positions) give each output the bits of the single dot, and so does the
- * K-slice tile however the row is sliced.
+ * K-slice tile however the row is sliced; the k-quant tiles give the bits
+ * of the scalar twin on hostile blocks (values and scales at the bounds of
+ * their int16 sums, zero, huge and denormal scales).
  */
 #include <check.h>
 #include <math.h>
@@ -347,6 +349,112 @@ START_TEST(refx_equals_scalar_ref)
 }
 END_TEST
 
+/* Where the f16 scales of a k-quant block sit (quant_blocks.h): d, and
+ * dmin (or -1 for the types without mins). */
+static const struct {
+    ckpt_type t;
+    int d, dmin;
+} k_scales[] = {{CKPT_TYPE_Q2_K, 80, 82},
+                {CKPT_TYPE_Q3_K, 108, -1},
+                {CKPT_TYPE_Q4_K, 0, 2},
+                {CKPT_TYPE_Q5_K, 0, 2},
+                {CKPT_TYPE_Q6_K, 208, -1}};
+
+/* Block contents of the k-quant tile cases, weights and activations:
+ * random bytes; every value and scale at its largest (the int16 sums of a
+ * tile at their bound, activations -128 and 127); all zero; huge scales
+ * (f16 65504, activation d 1e20); denormal f16 scales and tiny d. */
+enum { KT_RANDOM, KT_MAX_POS, KT_MAX_NEG, KT_ZERO, KT_HUGE, KT_TINY, KT_CASES };
+
+static const uint16_t kt_f16[KT_CASES][2] = {{0, 0},          {0x7BFF, 0x7BFF}, {0x7BFF, 0x7BFF},
+                                             {0x3C00, 0x3C00}, {0x7BFF, 0x7BFF}, {0x0001, 0x0003}};
+
+static void kt_weights(uint8_t *blk, size_t bb, int d, int dmin, int kase)
+{
+    for (size_t b = 0; b < bb; b++)
+        blk[b] = kase == KT_MAX_POS || kase == KT_MAX_NEG ? 0xFF
+                 : kase == KT_ZERO                        ? 0
+                                                          : (uint8_t)(frand() * 128.0f + 128.0f);
+    if (kase == KT_MAX_NEG && d == 208) /* q6_K: int8 scales, the most negative */
+        memset(blk + 192, 0x80, 16);
+    /* random f16 scales between 2^-8 and 2^4 unless the case fixes them */
+    uint16_t hd = kt_f16[kase][0], hm = kt_f16[kase][1];
+    if (kase == KT_RANDOM) {
+        hd = (uint16_t)(0x1C00 + (uint16_t)((frand() + 1.0f) * 0x2000));
+        hm = (uint16_t)(0x1C00 + (uint16_t)((frand() + 1.0f) * 0x2000));
+    }
+    memcpy(blk + d, &hd, 2);
+    if (dmin >= 0)
+        memcpy(blk + dmin, &hm, 2);
+}
+
+static void kt_act(block_q8_K *y, int kase)
+{
+    static const float dy[KT_CASES] = {0.0f, 0.5f, 0.5f, 0.0f, 1e20f, 1e-30f};
+    y->d = kase == KT_RANDOM ? (frand() + 1.5f) * 0.01f : dy[kase];
+    for (int e = 0; e < 256; e++)
+        y->qs[e] = kase == KT_MAX_POS  ? 127
+                   : kase == KT_MAX_NEG ? -128
+                   : kase == KT_ZERO    ? 0
+                                        : (int8_t)(frand() * 128.0f);
+    if (kase == KT_MAX_NEG) /* both signs in one block, still at the extremes */
+        for (int e = 0; e < 256; e += 3)
+            y->qs[e] = 127;
+    for (int g = 0; g < 16; g++) {
+        int sum = 0;
+        for (int e = 16 * g; e < 16 * g + 16; e++)
+            sum += y->qs[e];
+        y->bsums[g] = (int16_t)sum;
+    }
+}
+
+/* Every k-quant tile against the scalar twin itself, on hostile blocks:
+ * four independent rows, of one block and of the longest rows (14336),
+ * for every tile width; each value the twin's bits. */
+START_TEST(k_tiles_equal_scalar_twin)
+{
+    const int kase = _i % KT_CASES;
+    const int64_t n = _i / KT_CASES ? 14336 : 256;
+    const int64_t nb = n / 256;
+    for (size_t k = 0; k < sizeof k_scales / sizeof k_scales[0]; k++) {
+        const ckpt_type t = k_scales[k].t;
+        const struct ckpt_vec_dot *fast = avx2_row(t);
+        if (!fast || !fast->tile)
+            continue;
+        rng = 4321u + (uint32_t)_i;
+        const size_t bb = ckpt_type_traits(t)->block_bytes, rb = bb * (size_t)nb;
+        const size_t ar = sizeof(block_q8_K) * (size_t)nb + 3; /* rows at odd offsets */
+        uint8_t *w = malloc(4 * rb + 1), *a = malloc(ar * CKPT_VEC_TILE_NP_MAX);
+        float *v = malloc(sizeof(float) * 4 * CKPT_VEC_TILE_NP_MAX);
+        for (int r = 0; r < 4; r++)
+            for (int64_t b = 0; b < nb; b++)
+                kt_weights(w + 1 + r * rb + (size_t)b * bb, bb, k_scales[k].d, k_scales[k].dmin,
+                           kase);
+        for (int p = 0; p < CKPT_VEC_TILE_NP_MAX; p++)
+            for (int64_t b = 0; b < nb; b++) {
+                block_q8_K y;
+                kt_act(&y, kase);
+                memcpy(a + (size_t)p * ar + (size_t)b * sizeof y, &y, sizeof y);
+            }
+        for (size_t c = 0; c < sizeof tile_np / sizeof tile_np[0]; c++) {
+            const int np = tile_np[c];
+            fast->tile(w + 1, rb, a, ar, n, np, v);
+            for (int r = 0; r < 4; r++)
+                for (int p = 0; p < np; p++) {
+                    const float want = ckpt_vec_dot_table_ref[t].dot(w + 1 + r * rb, a + p * ar, n);
+                    ck_assert_msg(ckpt_f32_bits(v[r * np + p]) == ckpt_f32_bits(want),
+                                  "%s case %d n=%lld tile %d row %d pos %d: %.9g vs %.9g",
+                                  ckpt_type_name(t), kase, (long long)n, np, r, p,
+                                  (double)v[r * np + p], (double)want);
+                }
+        }
+        free(w);
+        free(a);
+        free(v);
+    }
+}
+END_TEST
+
 Suite *vec_dot_suite(void)
 {
     Suite *s = suite_create("vec_dot");
@@ -355,6 +463,7 @@ Suite *vec_dot_suite(void)
     tcase_add_test(tc, avx2_act_quant_bytes);
     tcase_add_loop_test(tc, refx_equals_scalar_ref, 0, 12);
     tcase_add_test(tc, act_row_bytes);
+    tcase_add_loop_test(tc, k_tiles_equal_scalar_twin, 0, 2 * KT_CASES);
     tcase_add_test(tc, scalar_isa_has_every_twin);
     suite_add_tcase(s, tc);
     return s;
