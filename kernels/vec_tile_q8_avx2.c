@@ -1,0 +1,283 @@
+/*
+ * vec_tile_q8_avx2.c - the four-row tiles (vec_dot.h, ckpt_vec_tile_fn) of
+ * the 32-element block types paired with q8_0 activations: Q8_0 (read in
+ * place) and the legacy types and IQ4_NL (unpacked once per call to
+ * signed or unsigned bytes, then the same loop).
+ *
+ * Every output keeps the single dot's operations: per 32-block eight lane
+ * sums of four products (exact integers: the same maddubs/madd sequence
+ * as vec_dot_avx2.c, so even a saturating pair of a hostile block gives
+ * the same sums), then per lane acc += (d_w * d_a) * sum, or for the
+ * offset types acc += (d_w * d_a) * sum + (m_w * d_a) * sum(y), separate
+ * IEEE multiplies and adds in block order, and the lanes reduced as
+ * vec_dot.c reduces them.  What the tile adds is only reuse: a register
+ * tile of four rows by TQ_P positions keeps twelve such lane accumulators
+ * in flight, so each weight block's |w| (or unpacked values) serves TQ_P
+ * positions and each activation load four rows.  The scale products
+ * d_w * d_a are formed eight blocks per multiply into a small array and
+ * broadcast from there.  A decode step (one position) has nothing to
+ * reuse: it runs the single dot on each row, as before the tiles.
+ *
+ * Compiled with -mavx2 -mfma -mf16c; reached only through the avx2 table
+ * of dispatch.c, after its run-time CPU check.
+ */
+#include "vec_dot.h"
+
+#include <immintrin.h>
+#include <string.h>
+
+#include "quant_blocks.h"
+#include "vec_q32_avx2.h"
+
+/* Blocks of a chunk: the four rows' chunk (4 x 2 KiB of values) and the
+ * activations of a register tile (TQ_P x 2.2 KiB) stay in L1 while the
+ * tile passes over them. */
+#define TQ_KB 64
+/* Positions of a register tile (four rows by three: twelve accumulators). */
+#define TQ_P 3
+#define Q8_BYTES 34 /* a q8_0 block: f16 scale, 32 int8 */
+
+#define UNROLL _Pragma("GCC unroll 16")
+
+/* The four rows' current chunk as the loop reads it: block j of row r at
+ * q + r*q_row + j*q_blk (32 values: int8, or uint8 for the offset types),
+ * its scale d[r][j] and offset m[r][j] widened to f32. */
+struct tq_rows {
+    const uint8_t *q;
+    size_t q_row, q_blk;
+    float d[4][TQ_KB];
+    float m[4][TQ_KB];
+    int offset; /* m is set (q4_1, q5_1) */
+    _Alignas(32) uint8_t buf[4][TQ_KB * 32];
+};
+
+static inline float f16_at(const uint8_t *p)
+{
+    uint16_t h;
+    memcpy(&h, p, 2);
+    return _cvtsh_ss(h);
+}
+
+static inline __m256i load256(const void *p) { return _mm256_loadu_si256((const __m256i *)p); }
+
+/* The scale products of a register tile's chunk: dd[r][p][j] = d_w * d_a
+ * and, for the offset types, md[r][p][j] = m_w * d_a, the single dot's
+ * products, eight blocks per vector multiply. */
+struct tq_scales {
+    float dd[4][TQ_P][TQ_KB];
+    float md[4][TQ_P][TQ_KB];
+};
+
+/* kb blocks of the four rows by RP positions (a + p*as, q8_0 blocks; the
+ * scale products in sc), continuing the lanes acc[(p*4 + r)*8 ..].  OFFSET:
+ * unsigned weights and the m_w * d_a * sum(y) term of q4_1/q5_1; else
+ * signed weights through the sign trick of lane_sums (vec_dot_avx2.c). */
+#define TQ_BODY(RP, OFFSET)                                                                        \
+    do {                                                                                           \
+        const float(*dd)[TQ_P][TQ_KB] = sc->dd, (*md)[TQ_P][TQ_KB] = sc->md;                       \
+        const __m256i ones16 = _mm256_set1_epi16(1);                                               \
+        __m256 lane[4][RP];                                                                        \
+        UNROLL for (int r = 0; r < 4; r++)                                                         \
+            UNROLL for (int p = 0; p < RP; p++)                                                    \
+                lane[r][p] = _mm256_loadu_ps(acc + (p * 4 + r) * 8);                               \
+        for (int j = 0; j < kb; j++) {                                                             \
+            __m256i y[RP];                                                                         \
+            __m256 sy[RP];                                                                         \
+            UNROLL for (int p = 0; p < RP; p++) {                                                  \
+                y[p] = load256(a + p * as + (size_t)j * Q8_BYTES + 2);                             \
+                if (OFFSET)                                                                        \
+                    sy[p] = _mm256_cvtepi32_ps(_mm256_madd_epi16(                                  \
+                        _mm256_maddubs_epi16(_mm256_set1_epi8(1), y[p]), ones16));                 \
+            }                                                                                      \
+            UNROLL for (int r = 0; r < 4; r++) {                                                   \
+                const __m256i x = load256(w->q + r * w->q_row + (size_t)j * w->q_blk);             \
+                const __m256i ax = OFFSET ? x : _mm256_sign_epi8(x, x);                            \
+                UNROLL for (int p = 0; p < RP; p++) {                                              \
+                    const __m256i s = OFFSET ? y[p] : _mm256_sign_epi8(y[p], x);                   \
+                    const __m256 sum = _mm256_cvtepi32_ps(                                         \
+                        _mm256_madd_epi16(_mm256_maddubs_epi16(ax, s), ones16));                   \
+                    __m256 t = _mm256_mul_ps(_mm256_broadcast_ss(&dd[r][p][j]), sum);              \
+                    if (OFFSET)                                                                    \
+                        t = _mm256_add_ps(                                                         \
+                            t, _mm256_mul_ps(_mm256_broadcast_ss(&md[r][p][j]), sy[p]));           \
+                    lane[r][p] = _mm256_add_ps(lane[r][p], t);                                     \
+                }                                                                                  \
+            }                                                                                      \
+        }                                                                                          \
+        UNROLL for (int r = 0; r < 4; r++)                                                         \
+            UNROLL for (int p = 0; p < RP; p++)                                                    \
+                _mm256_storeu_ps(acc + (p * 4 + r) * 8, lane[r][p]);                               \
+    } while (0)
+
+/* The loop of one weight kind for each register tile width. */
+#define TQ_BLOCK_FN(NAME, OFFSET)                                                                  \
+    static void NAME(const struct tq_rows *w, const uint8_t *a, size_t as,                         \
+                     const struct tq_scales *sc, int kb, int rp, float *acc)                       \
+    {                                                                                              \
+        if (rp == 3)                                                                               \
+            TQ_BODY(3, OFFSET);                                                                    \
+        else if (rp == 2)                                                                          \
+            TQ_BODY(2, OFFSET);                                                                    \
+        else                                                                                       \
+            TQ_BODY(1, OFFSET);                                                                    \
+    }
+TQ_BLOCK_FN(tq_block_signed, 0)
+TQ_BLOCK_FN(tq_block_offset, 1)
+
+/* sc for the rp positions whose activation scales are da[p][0..kb) */
+static void scale_products(const struct tq_rows *rows, const float (*da)[TQ_KB], int kb, int rp,
+                           struct tq_scales *sc)
+{
+    for (int r = 0; r < 4; r++)
+        for (int p = 0; p < rp; p++) {
+            int j = 0;
+            for (; j + 8 <= kb; j += 8) {
+                const __m256 dy = _mm256_loadu_ps(&da[p][j]);
+                _mm256_storeu_ps(&sc->dd[r][p][j],
+                                 _mm256_mul_ps(_mm256_loadu_ps(&rows->d[r][j]), dy));
+                if (rows->offset)
+                    _mm256_storeu_ps(&sc->md[r][p][j],
+                                     _mm256_mul_ps(_mm256_loadu_ps(&rows->m[r][j]), dy));
+            }
+            for (; j < kb; j++) {
+                sc->dd[r][p][j] = rows->d[r][j] * da[p][j];
+                if (rows->offset)
+                    sc->md[r][p][j] = rows->m[r][j] * da[p][j];
+            }
+        }
+}
+
+/* Fills rows->q.. for blocks b0..b0+kb of the four rows at w. */
+typedef void (*tq_prepare_fn)(const uint8_t *w, size_t row_bytes, int64_t b0, int kb,
+                              struct tq_rows *rows);
+typedef void (*tq_block_fn)(const struct tq_rows *w, const uint8_t *a, size_t as,
+                            const struct tq_scales *sc, int kb, int rp, float *acc);
+
+/* The tile of four rows and np positions: chunk by chunk, the rows
+ * prepared once, then every position passes in register tiles of TQ_P
+ * (the last tile narrower), the lanes carried in acc between chunks; then
+ * the reduction of the single dot. */
+static void tile32(tq_prepare_fn prepare, tq_block_fn block, ckpt_vec_dot_fn dot, const uint8_t *w,
+                   size_t row_bytes, const uint8_t *act, size_t act_stride, int64_t n, int np,
+                   float *out)
+{
+    if (np == 1) { /* decode: nothing to reuse, and the row streams are best read once */
+        for (int r = 0; r < 4; r++)
+            out[r] = dot(w + r * row_bytes, act, n);
+        return;
+    }
+    float acc[CKPT_VEC_TILE_NP_MAX * 4 * 8];
+    float da[TQ_P][TQ_KB];
+    struct tq_rows rows;
+    struct tq_scales sc;
+    const int64_t nb = n / 32;
+    memset(acc, 0, (size_t)np * 4 * 8 * sizeof(float));
+    for (int64_t b0 = 0; b0 < nb; b0 += TQ_KB) {
+        const int kb = (int)(nb - b0 < TQ_KB ? nb - b0 : TQ_KB);
+        prepare(w, row_bytes, b0, kb, &rows);
+        for (int p = 0; p < np; p += TQ_P) {
+            const int rp = np - p < TQ_P ? np - p : TQ_P;
+            const uint8_t *a = act + (size_t)p * act_stride + (size_t)b0 * Q8_BYTES;
+            for (int k = 0; k < rp; k++)
+                for (int j = 0; j < kb; j++)
+                    da[k][j] = f16_at(a + k * act_stride + (size_t)j * Q8_BYTES);
+            scale_products(&rows, (const float(*)[TQ_KB])da, kb, rp, &sc);
+            block(&rows, a, act_stride, &sc, kb, rp, acc + p * 4 * 8);
+        }
+    }
+    for (int p = 0; p < np; p++)
+        for (int r = 0; r < 4; r++) {
+            const float *l = acc + (p * 4 + r) * 8;
+            out[r * np + p] = ((l[0] + l[4]) + (l[2] + l[6])) + ((l[1] + l[5]) + (l[3] + l[7]));
+        }
+}
+
+/* ==== Q8_0: the values read in place ==== */
+
+static void prepare_q8_0(const uint8_t *w, size_t row_bytes, int64_t b0, int kb,
+                         struct tq_rows *rows)
+{
+    const uint8_t *blk = w + (size_t)b0 * Q8_BYTES;
+    rows->q = blk + 2;
+    rows->q_row = row_bytes;
+    rows->q_blk = Q8_BYTES;
+    rows->offset = 0;
+    for (int r = 0; r < 4; r++)
+        for (int j = 0; j < kb; j++)
+            rows->d[r][j] = f16_at(blk + r * row_bytes + (size_t)j * Q8_BYTES);
+}
+
+void ckpt_vec_tile_q8_0_q8_0_avx2(const void *w, size_t row_bytes, const void *act,
+                                  size_t act_stride, int64_t n, int np, float *out)
+{
+    tile32(prepare_q8_0, tq_block_signed, ckpt_vec_dot_q8_0_q8_0_avx2, w, row_bytes, act,
+           act_stride, n, np, out);
+}
+
+/* ==== the packed types: unpacked once per chunk into rows->buf ==== */
+
+/* The values of one block, as the single dots of vec_dot_avx2.c form them:
+ * signed for q4_0, q5_0 and iq4_nl, unsigned for q4_1 and q5_1. */
+static inline __m256i values_q4_0(const uint8_t *b)
+{
+    return _mm256_sub_epi8(nibbles32(b + 2), _mm256_set1_epi8(8));
+}
+static inline __m256i values_q4_1(const uint8_t *b) { return nibbles32(b + 4); }
+static inline __m256i values_q5_0(const uint8_t *b)
+{
+    return _mm256_sub_epi8(_mm256_or_si256(nibbles32(b + 6), fifth_bits(b + 2)),
+                           _mm256_set1_epi8(16));
+}
+static inline __m256i values_q5_1(const uint8_t *b)
+{
+    return _mm256_or_si256(nibbles32(b + 8), fifth_bits(b + 4));
+}
+static inline __m256i values_iq4_nl(const uint8_t *b)
+{
+    const __m256i levels =
+        _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)ckpt_kvalues_iq4nl));
+    return _mm256_shuffle_epi8(levels, nibbles32(b + 2));
+}
+
+/* prepare for a type of BLK blocks: values from VALUES, d at byte 0 and,
+ * if M_AT is not 0, m at byte M_AT */
+#define TQ_PREPARE(NAME, BLK, VALUES, M_AT)                                                        \
+    static void NAME(const uint8_t *w, size_t row_bytes, int64_t b0, int kb,                       \
+                     struct tq_rows *rows)                                                         \
+    {                                                                                              \
+        rows->q = rows->buf[0];                                                                    \
+        rows->q_row = sizeof rows->buf[0];                                                         \
+        rows->q_blk = 32;                                                                          \
+        rows->offset = M_AT != 0;                                                                  \
+        for (int r = 0; r < 4; r++)                                                                \
+            for (int j = 0; j < kb; j++) {                                                         \
+                const uint8_t *blk = w + r * row_bytes + (size_t)(b0 + j) * sizeof(BLK);           \
+                _mm256_store_si256((__m256i *)(rows->buf[r] + j * 32), VALUES(blk));               \
+                rows->d[r][j] = f16_at(blk);                                                       \
+                if (M_AT)                                                                          \
+                    rows->m[r][j] = f16_at(blk + M_AT);                                            \
+            }                                                                                      \
+    }
+
+#define TQ_TILE(NAME, PREPARE, BLOCK, DOT)                                                         \
+    void NAME(const void *w, size_t row_bytes, const void *act, size_t act_stride, int64_t n,      \
+              int np, float *out)                                                                  \
+    {                                                                                              \
+        tile32(PREPARE, BLOCK, DOT, w, row_bytes, act, act_stride, n, np, out);                    \
+    }
+
+TQ_PREPARE(prepare_q4_0, block_q4_0, values_q4_0, 0)
+TQ_PREPARE(prepare_q4_1, block_q4_1, values_q4_1, 2)
+TQ_PREPARE(prepare_q5_0, block_q5_0, values_q5_0, 0)
+TQ_PREPARE(prepare_q5_1, block_q5_1, values_q5_1, 2)
+TQ_PREPARE(prepare_iq4_nl, block_iq4_nl, values_iq4_nl, 0)
+TQ_TILE(ckpt_vec_tile_q4_0_q8_0_avx2, prepare_q4_0, tq_block_signed,
+        ckpt_vec_dot_q4_0_q8_0_avx2)
+TQ_TILE(ckpt_vec_tile_q4_1_q8_0_avx2, prepare_q4_1, tq_block_offset,
+        ckpt_vec_dot_q4_1_q8_0_avx2)
+TQ_TILE(ckpt_vec_tile_q5_0_q8_0_avx2, prepare_q5_0, tq_block_signed,
+        ckpt_vec_dot_q5_0_q8_0_avx2)
+TQ_TILE(ckpt_vec_tile_q5_1_q8_0_avx2, prepare_q5_1, tq_block_offset,
+        ckpt_vec_dot_q5_1_q8_0_avx2)
+TQ_TILE(ckpt_vec_tile_iq4_nl_q8_0_avx2, prepare_iq4_nl, tq_block_signed,
+        ckpt_vec_dot_iq4_nl_q8_0_avx2)
