@@ -11,7 +11,7 @@
  * offset types acc += (d_w * d_a) * sum + (m_w * d_a) * sum(y), separate
  * IEEE multiplies and adds in block order, and the lanes reduced as
  * vec_dot.c reduces them.  What the tile adds is only reuse: a register
- * tile of four rows by TQ_P positions keeps twelve such lane accumulators
+ * tile of four rows by TQ_P positions keeps eight such lane accumulators
  * in flight, so each weight block's |w| (or unpacked values) serves TQ_P
  * positions and each activation load four rows.  The scale products
  * d_w * d_a are formed eight blocks per multiply into a small array and
@@ -33,8 +33,10 @@
  * activations of a register tile (TQ_P x 2.2 KiB) stay in L1 while the
  * tile passes over them. */
 #define TQ_KB 64
-/* Positions of a register tile (four rows by three: twelve accumulators). */
-#define TQ_P 3
+/* Positions of a register tile: four rows by two keeps the eight
+ * accumulators, the activations and the weight block in the sixteen
+ * registers (by three measured slower: accumulators spill). */
+#define TQ_P 2
 #define Q8_BYTES 34 /* a q8_0 block: f16 scale, 32 int8 */
 
 #define UNROLL _Pragma("GCC unroll 16")
@@ -59,6 +61,31 @@ static inline float f16_at(const uint8_t *p)
 }
 
 static inline __m256i load256(const void *p) { return _mm256_loadu_si256((const __m256i *)p); }
+
+static inline uint64_t u16_at(const uint8_t *p)
+{
+    uint16_t h;
+    memcpy(&h, p, 2);
+    return h;
+}
+
+/* out[j] = the f16 at p + j*stride, for j < kb: the scales of kb blocks,
+ * eight per F16C conversion (gathered in general registers, which keeps
+ * the vector pipes for the products; the same values as f16_at). */
+static void widen_scales(const uint8_t *p, size_t stride, int kb, float *out)
+{
+    int j = 0;
+    for (; j + 8 <= kb; j += 8, p += 8 * stride) {
+        const uint64_t lo = u16_at(p) | u16_at(p + stride) << 16 | u16_at(p + 2 * stride) << 32 |
+                            u16_at(p + 3 * stride) << 48;
+        const uint8_t *q = p + 4 * stride;
+        const uint64_t hi = u16_at(q) | u16_at(q + stride) << 16 | u16_at(q + 2 * stride) << 32 |
+                            u16_at(q + 3 * stride) << 48;
+        _mm256_storeu_ps(out + j, _mm256_cvtph_ps(_mm_set_epi64x((long long)hi, (long long)lo)));
+    }
+    for (; j < kb; j++, p += stride)
+        out[j] = f16_at(p);
+}
 
 /* The scale products of a register tile's chunk: dd[r][p][j] = d_w * d_a
  * and, for the offset types, md[r][p][j] = m_w * d_a, the single dot's
@@ -109,14 +136,13 @@ struct tq_scales {
                 _mm256_storeu_ps(acc + (p * 4 + r) * 8, lane[r][p]);                               \
     } while (0)
 
-/* The loop of one weight kind for each register tile width. */
+/* The loop of one weight kind for each register tile width (TQ_P = 2). */
+_Static_assert(TQ_P == 2, "TQ_BLOCK_FN dispatches widths 1 and 2");
 #define TQ_BLOCK_FN(NAME, OFFSET)                                                                  \
     static void NAME(const struct tq_rows *w, const uint8_t *a, size_t as,                         \
                      const struct tq_scales *sc, int kb, int rp, float *acc)                       \
     {                                                                                              \
-        if (rp == 3)                                                                               \
-            TQ_BODY(3, OFFSET);                                                                    \
-        else if (rp == 2)                                                                          \
+        if (rp == 2)                                                                               \
             TQ_BODY(2, OFFSET);                                                                    \
         else                                                                                       \
             TQ_BODY(1, OFFSET);                                                                    \
@@ -179,8 +205,7 @@ static void tile32(tq_prepare_fn prepare, tq_block_fn block, ckpt_vec_dot_fn dot
             const int rp = np - p < TQ_P ? np - p : TQ_P;
             const uint8_t *a = act + (size_t)p * act_stride + (size_t)b0 * Q8_BYTES;
             for (int k = 0; k < rp; k++)
-                for (int j = 0; j < kb; j++)
-                    da[k][j] = f16_at(a + k * act_stride + (size_t)j * Q8_BYTES);
+                widen_scales(a + k * act_stride, Q8_BYTES, kb, da[k]);
             scale_products(&rows, (const float(*)[TQ_KB])da, kb, rp, &sc);
             block(&rows, a, act_stride, &sc, kb, rp, acc + p * 4 * 8);
         }
@@ -203,8 +228,7 @@ static void prepare_q8_0(const uint8_t *w, size_t row_bytes, int64_t b0, int kb,
     rows->q_blk = Q8_BYTES;
     rows->offset = 0;
     for (int r = 0; r < 4; r++)
-        for (int j = 0; j < kb; j++)
-            rows->d[r][j] = f16_at(blk + r * row_bytes + (size_t)j * Q8_BYTES);
+        widen_scales(blk + r * row_bytes, Q8_BYTES, kb, rows->d[r]);
 }
 
 void ckpt_vec_tile_q8_0_q8_0_avx2(const void *w, size_t row_bytes, const void *act,
