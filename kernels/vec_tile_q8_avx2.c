@@ -13,9 +13,7 @@
  * vec_dot.c reduces them.  What the tile adds is only reuse: a register
  * tile of four rows by TQ_P positions keeps eight such lane accumulators
  * in flight, so each weight block's |w| (or unpacked values) serves TQ_P
- * positions and each activation load four rows.  The scale products
- * d_w * d_a are formed eight blocks per multiply into a small array and
- * broadcast from there.  A decode step (one position) has nothing to
+ * positions and each activation load four rows.  A decode step (one position) has nothing to
  * reuse: it runs the single dot on each row, as before the tiles.
  *
  * Compiled with -mavx2 -mfma -mf16c; reached only through the avx2 table
@@ -49,7 +47,6 @@ struct tq_rows {
     size_t q_row, q_blk;
     float d[4][TQ_KB];
     float m[4][TQ_KB];
-    int offset; /* m is set (q4_1, q5_1) */
     _Alignas(32) uint8_t buf[4][TQ_KB * 32];
 };
 
@@ -87,21 +84,14 @@ static void widen_scales(const uint8_t *p, size_t stride, int kb, float *out)
         out[j] = f16_at(p);
 }
 
-/* The scale products of a register tile's chunk: dd[r][p][j] = d_w * d_a
- * and, for the offset types, md[r][p][j] = m_w * d_a, the single dot's
- * products, eight blocks per vector multiply. */
-struct tq_scales {
-    float dd[4][TQ_P][TQ_KB];
-    float md[4][TQ_P][TQ_KB];
-};
-
-/* kb blocks of the four rows by RP positions (a + p*as, q8_0 blocks; the
- * scale products in sc), continuing the lanes acc[(p*4 + r)*8 ..].  OFFSET:
+/* kb blocks of the four rows by RP positions (a + p*as, q8_0 blocks, their
+ * scales widened in da[p]), continuing the lanes acc[(p*4 + r)*8 ..].  The
+ * scale products d_w * d_a (and m_w * d_a) of the single dot are formed
+ * from two broadcasts per output and block.  OFFSET:
  * unsigned weights and the m_w * d_a * sum(y) term of q4_1/q5_1; else
  * signed weights through the sign trick of lane_sums (vec_dot_avx2.c). */
 #define TQ_BODY(RP, OFFSET)                                                                        \
     do {                                                                                           \
-        const float(*dd)[TQ_P][TQ_KB] = sc->dd, (*md)[TQ_P][TQ_KB] = sc->md;                       \
         const __m256i ones16 = _mm256_set1_epi16(1);                                               \
         __m256 lane[4][RP];                                                                        \
         UNROLL for (int r = 0; r < 4; r++)                                                         \
@@ -123,10 +113,13 @@ struct tq_scales {
                     const __m256i s = OFFSET ? y[p] : _mm256_sign_epi8(y[p], x);                   \
                     const __m256 sum = _mm256_cvtepi32_ps(                                         \
                         _mm256_madd_epi16(_mm256_maddubs_epi16(ax, s), ones16));                   \
-                    __m256 t = _mm256_mul_ps(_mm256_broadcast_ss(&dd[r][p][j]), sum);              \
+                    const __m256 dy = _mm256_broadcast_ss(&da[p][j]);                              \
+                    __m256 t = _mm256_mul_ps(                                                      \
+                        _mm256_mul_ps(_mm256_broadcast_ss(&w->d[r][j]), dy), sum);                 \
                     if (OFFSET)                                                                    \
                         t = _mm256_add_ps(                                                         \
-                            t, _mm256_mul_ps(_mm256_broadcast_ss(&md[r][p][j]), sy[p]));           \
+                            t, _mm256_mul_ps(                                                      \
+                                   _mm256_mul_ps(_mm256_broadcast_ss(&w->m[r][j]), dy), sy[p]));   \
                     lane[r][p] = _mm256_add_ps(lane[r][p], t);                                     \
                 }                                                                                  \
             }                                                                                      \
@@ -140,7 +133,7 @@ struct tq_scales {
 _Static_assert(TQ_P == 2, "TQ_BLOCK_FN dispatches widths 1 and 2");
 #define TQ_BLOCK_FN(NAME, OFFSET)                                                                  \
     static void NAME(const struct tq_rows *w, const uint8_t *a, size_t as,                         \
-                     const struct tq_scales *sc, int kb, int rp, float *acc)                       \
+                     const float (*da)[TQ_KB], int kb, int rp, float *acc)                       \
     {                                                                                              \
         if (rp == 2)                                                                               \
             TQ_BODY(2, OFFSET);                                                                    \
@@ -150,34 +143,11 @@ _Static_assert(TQ_P == 2, "TQ_BLOCK_FN dispatches widths 1 and 2");
 TQ_BLOCK_FN(tq_block_signed, 0)
 TQ_BLOCK_FN(tq_block_offset, 1)
 
-/* sc for the rp positions whose activation scales are da[p][0..kb) */
-static void scale_products(const struct tq_rows *rows, const float (*da)[TQ_KB], int kb, int rp,
-                           struct tq_scales *sc)
-{
-    for (int r = 0; r < 4; r++)
-        for (int p = 0; p < rp; p++) {
-            int j = 0;
-            for (; j + 8 <= kb; j += 8) {
-                const __m256 dy = _mm256_loadu_ps(&da[p][j]);
-                _mm256_storeu_ps(&sc->dd[r][p][j],
-                                 _mm256_mul_ps(_mm256_loadu_ps(&rows->d[r][j]), dy));
-                if (rows->offset)
-                    _mm256_storeu_ps(&sc->md[r][p][j],
-                                     _mm256_mul_ps(_mm256_loadu_ps(&rows->m[r][j]), dy));
-            }
-            for (; j < kb; j++) {
-                sc->dd[r][p][j] = rows->d[r][j] * da[p][j];
-                if (rows->offset)
-                    sc->md[r][p][j] = rows->m[r][j] * da[p][j];
-            }
-        }
-}
-
 /* Fills rows->q.. for blocks b0..b0+kb of the four rows at w. */
 typedef void (*tq_prepare_fn)(const uint8_t *w, size_t row_bytes, int64_t b0, int kb,
                               struct tq_rows *rows);
 typedef void (*tq_block_fn)(const struct tq_rows *w, const uint8_t *a, size_t as,
-                            const struct tq_scales *sc, int kb, int rp, float *acc);
+                            const float (*da)[TQ_KB], int kb, int rp, float *acc);
 
 /* The tile of four rows and np positions: chunk by chunk, the rows
  * prepared once, then every position passes in register tiles of TQ_P
@@ -195,7 +165,6 @@ static void tile32(tq_prepare_fn prepare, tq_block_fn block, ckpt_vec_dot_fn dot
     float acc[CKPT_VEC_TILE_NP_MAX * 4 * 8];
     float da[TQ_P][TQ_KB];
     struct tq_rows rows;
-    struct tq_scales sc;
     const int64_t nb = n / 32;
     memset(acc, 0, (size_t)np * 4 * 8 * sizeof(float));
     for (int64_t b0 = 0; b0 < nb; b0 += TQ_KB) {
@@ -206,8 +175,7 @@ static void tile32(tq_prepare_fn prepare, tq_block_fn block, ckpt_vec_dot_fn dot
             const uint8_t *a = act + (size_t)p * act_stride + (size_t)b0 * Q8_BYTES;
             for (int k = 0; k < rp; k++)
                 widen_scales(a + k * act_stride, Q8_BYTES, kb, da[k]);
-            scale_products(&rows, (const float(*)[TQ_KB])da, kb, rp, &sc);
-            block(&rows, a, act_stride, &sc, kb, rp, acc + p * 4 * 8);
+            block(&rows, a, act_stride, (const float(*)[TQ_KB])da, kb, rp, acc + p * 4 * 8);
         }
     }
     for (int p = 0; p < np; p++)
@@ -226,7 +194,6 @@ static void prepare_q8_0(const uint8_t *w, size_t row_bytes, int64_t b0, int kb,
     rows->q = blk + 2;
     rows->q_row = row_bytes;
     rows->q_blk = Q8_BYTES;
-    rows->offset = 0;
     for (int r = 0; r < 4; r++)
         widen_scales(blk + r * row_bytes, Q8_BYTES, kb, rows->d[r]);
 }
@@ -272,7 +239,6 @@ static inline __m256i values_iq4_nl(const uint8_t *b)
         rows->q = rows->buf[0];                                                                    \
         rows->q_row = sizeof rows->buf[0];                                                         \
         rows->q_blk = 32;                                                                          \
-        rows->offset = M_AT != 0;                                                                  \
         for (int r = 0; r < 4; r++)                                                                \
             for (int j = 0; j < kb; j++) {                                                         \
                 const uint8_t *blk = w + r * row_bytes + (size_t)(b0 + j) * sizeof(BLK);           \
