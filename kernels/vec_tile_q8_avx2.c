@@ -41,13 +41,16 @@
 
 /* The four rows' current chunk as the loop reads it: block j of row r at
  * q + r*q_row + j*q_blk (32 values: int8, or uint8 for the offset types),
- * its scale d[r][j] and offset m[r][j] widened to f32. */
+ * for the signed types their magnitudes at abs[r] + j*32 (the unsigned
+ * operand of the sign trick, formed once per chunk, not once per
+ * position), its scale d[r][j] and offset m[r][j] widened to f32. */
 struct tq_rows {
     const uint8_t *q;
     size_t q_row, q_blk;
     float d[4][TQ_KB];
     float m[4][TQ_KB];
     _Alignas(32) uint8_t buf[4][TQ_KB * 32];
+    _Alignas(32) uint8_t abs[4][TQ_KB * 32];
 };
 
 static inline float f16_at(const uint8_t *p)
@@ -108,7 +111,7 @@ static void widen_scales(const uint8_t *p, size_t stride, int kb, float *out)
             }                                                                                      \
             UNROLL for (int r = 0; r < 4; r++) {                                                   \
                 const __m256i x = load256(w->q + r * w->q_row + (size_t)j * w->q_blk);             \
-                const __m256i ax = OFFSET ? x : _mm256_sign_epi8(x, x);                            \
+                const __m256i ax = OFFSET ? x : load256(w->abs[r] + j * 32);                       \
                 UNROLL for (int p = 0; p < RP; p++) {                                              \
                     const __m256i s = OFFSET ? y[p] : _mm256_sign_epi8(y[p], x);                   \
                     const __m256 sum = _mm256_cvtepi32_ps(                                         \
@@ -194,8 +197,13 @@ static void prepare_q8_0(const uint8_t *w, size_t row_bytes, int64_t b0, int kb,
     rows->q = blk + 2;
     rows->q_row = row_bytes;
     rows->q_blk = Q8_BYTES;
-    for (int r = 0; r < 4; r++)
+    for (int r = 0; r < 4; r++) {
         widen_scales(blk + r * row_bytes, Q8_BYTES, kb, rows->d[r]);
+        for (int j = 0; j < kb; j++) {
+            const __m256i x = load256(rows->q + r * row_bytes + (size_t)j * Q8_BYTES);
+            _mm256_store_si256((__m256i *)(rows->abs[r] + j * 32), _mm256_sign_epi8(x, x));
+        }
+    }
 }
 
 void ckpt_vec_tile_q8_0_q8_0_avx2(const void *w, size_t row_bytes, const void *act,
@@ -242,10 +250,14 @@ static inline __m256i values_iq4_nl(const uint8_t *b)
         for (int r = 0; r < 4; r++)                                                                \
             for (int j = 0; j < kb; j++) {                                                         \
                 const uint8_t *blk = w + r * row_bytes + (size_t)(b0 + j) * sizeof(BLK);           \
-                _mm256_store_si256((__m256i *)(rows->buf[r] + j * 32), VALUES(blk));               \
+                const __m256i x = VALUES(blk);                                                     \
+                __m256i *abs = (__m256i *)(rows->abs[r] + j * 32);                                 \
+                _mm256_store_si256((__m256i *)(rows->buf[r] + j * 32), x);                         \
                 rows->d[r][j] = f16_at(blk);                                                       \
                 if (M_AT)                                                                          \
                     rows->m[r][j] = f16_at(blk + M_AT);                                            \
+                else                                                                               \
+                    _mm256_store_si256(abs, _mm256_sign_epi8(x, x));                               \
             }                                                                                      \
     }
 
