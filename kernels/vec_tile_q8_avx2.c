@@ -251,13 +251,13 @@ static inline __m256i values_iq4_nl(const uint8_t *b)
             for (int j = 0; j < kb; j++) {                                                         \
                 const uint8_t *blk = w + r * row_bytes + (size_t)(b0 + j) * sizeof(BLK);           \
                 const __m256i x = VALUES(blk);                                                     \
-                __m256i *abs = (__m256i *)(rows->abs[r] + j * 32);                                 \
+                __m256i *mag = (__m256i *)(rows->abs[r] + j * 32);                                 \
                 _mm256_store_si256((__m256i *)(rows->buf[r] + j * 32), x);                         \
                 rows->d[r][j] = f16_at(blk);                                                       \
                 if (M_AT)                                                                          \
                     rows->m[r][j] = f16_at(blk + M_AT);                                            \
                 else                                                                               \
-                    _mm256_store_si256(abs, _mm256_sign_epi8(x, x));                               \
+                    _mm256_store_si256(mag, _mm256_sign_epi8(x, x));                               \
             }                                                                                      \
     }
 
