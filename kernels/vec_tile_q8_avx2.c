@@ -1,8 +1,8 @@
 /*
  * vec_tile_q8_avx2.c - the four-row tiles (vec_dot.h, ckpt_vec_tile_fn) of
  * the 32-element block types paired with q8_0 activations: Q8_0 (read in
- * place) and the legacy types and IQ4_NL (unpacked once per call to
- * signed or unsigned bytes, then the same loop).
+ * place) and the legacy types and IQ4_NL (each chunk of the four rows
+ * unpacked once per call to signed or unsigned bytes, then the same loop).
  *
  * Every output keeps the single dot's operations: per 32-block eight lane
  * sums of four products (exact integers: the same maddubs/madd sequence
@@ -13,8 +13,9 @@
  * vec_dot.c reduces them.  What the tile adds is only reuse: a register
  * tile of four rows by TQ_P positions keeps eight such lane accumulators
  * in flight, so each weight block's |w| (or unpacked values) serves TQ_P
- * positions and each activation load four rows.  A decode step (one position) has nothing to
- * reuse: it runs the single dot on each row, as before the tiles.
+ * positions and each activation load four rows.  A decode step (one
+ * position) has nothing to reuse: it runs the single dot on each row, as
+ * before the tiles.
  *
  * Compiled with -mavx2 -mfma -mf16c; reached only through the avx2 table
  * of dispatch.c, after its run-time CPU check.
@@ -90,9 +91,9 @@ static void widen_scales(const uint8_t *p, size_t stride, int kb, float *out)
 /* kb blocks of the four rows by RP positions (a + p*as, q8_0 blocks, their
  * scales widened in da[p]), continuing the lanes acc[(p*4 + r)*8 ..].  The
  * scale products d_w * d_a (and m_w * d_a) of the single dot are formed
- * from two broadcasts per output and block.  OFFSET:
- * unsigned weights and the m_w * d_a * sum(y) term of q4_1/q5_1; else
- * signed weights through the sign trick of lane_sums (vec_dot_avx2.c). */
+ * from two broadcasts per output and block.  OFFSET: unsigned weights and
+ * the m_w * d_a * sum(y) term of q4_1/q5_1; else signed weights through
+ * the sign trick of lane_sums (vec_dot_avx2.c). */
 #define TQ_BODY(RP, OFFSET)                                                                        \
     do {                                                                                           \
         const __m256i ones16 = _mm256_set1_epi16(1);                                               \
