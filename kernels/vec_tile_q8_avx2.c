@@ -97,11 +97,13 @@ static void widen_scales(const uint8_t *p, size_t stride, int kb, float *out)
 #define TQ_BODY(RP, OFFSET)                                                                        \
     do {                                                                                           \
         const __m256i ones16 = _mm256_set1_epi16(1);                                               \
+        const uint8_t *q = w->q;                                                                   \
+        const size_t q_row = w->q_row, q_blk = w->q_blk;                                           \
         __m256 lane[4][RP];                                                                        \
         UNROLL for (int r = 0; r < 4; r++)                                                         \
             UNROLL for (int p = 0; p < RP; p++)                                                    \
                 lane[r][p] = _mm256_loadu_ps(acc + (p * 4 + r) * 8);                               \
-        for (int j = 0; j < kb; j++) {                                                             \
+        for (int j = 0; j < kb; j++, q += q_blk) {                                                 \
             __m256i y[RP];                                                                         \
             __m256 sy[RP];                                                                         \
             UNROLL for (int p = 0; p < RP; p++) {                                                  \
@@ -111,7 +113,7 @@ static void widen_scales(const uint8_t *p, size_t stride, int kb, float *out)
                         _mm256_maddubs_epi16(_mm256_set1_epi8(1), y[p]), ones16));                 \
             }                                                                                      \
             UNROLL for (int r = 0; r < 4; r++) {                                                   \
-                const __m256i x = load256(w->q + r * w->q_row + (size_t)j * w->q_blk);             \
+                const __m256i x = load256(q + r * q_row);                                          \
                 const __m256i ax = OFFSET ? x : load256(w->abs[r] + j * 32);                       \
                 UNROLL for (int p = 0; p < RP; p++) {                                              \
                     const __m256i s = OFFSET ? y[p] : _mm256_sign_epi8(y[p], x);                   \
