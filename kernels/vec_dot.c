@@ -258,9 +258,12 @@ static void unpack_iq4_nl(const uint8_t *blk, int8_t q[32], float *d, float *m)
     *m = 0.0f;
 }
 
-/* The lane order of vec_dot.h for any 32-block type of block_bytes bytes. */
-static float dot32(unpack32_fn unpack, size_t block_bytes, const uint8_t *w, const uint8_t *a,
-                   int64_t n)
+/* The lane order of vec_dot.h for any 32-block type of block_bytes bytes;
+ * offset: the type has m (q4_1, q5_1).  The symmetric types have no m term
+ * at all, not a zero one: 0 * d_a is NaN where d_a overflowed f16 (an
+ * activation block beyond 65504 * 127), and the SIMD dots add no such term. */
+static float dot32(unpack32_fn unpack, size_t block_bytes, bool offset, const uint8_t *w,
+                   const uint8_t *a, int64_t n)
 {
     float acc[LANES] = {0};
     for (int64_t i = 0; i < n / 32; i++, w += block_bytes, a += sizeof(block_q8_0)) {
@@ -277,23 +280,23 @@ static float dot32(unpack32_fn unpack, size_t block_bytes, const uint8_t *w, con
                 s += q[k] * y.qs[k];
                 sy += y.qs[k];
             }
-            acc[l] += dd * (float)s + md * (float)sy;
+            acc[l] += offset ? dd * (float)s + md * (float)sy : dd * (float)s;
         }
     }
     return reduce_lanes(acc);
 }
 
-#define DOT32(name, unpack, blk)                                                                   \
+#define DOT32(name, unpack, blk, offset)                                                           \
     float ckpt_vec_dot_##name##_q8_0_ref(const void *w, const void *a, int64_t n)                  \
     {                                                                                              \
-        return dot32(unpack, sizeof(blk), w, a, n);                                                \
+        return dot32(unpack, sizeof(blk), offset, w, a, n);                                        \
     }
-DOT32(q8_0, unpack_q8_0, block_q8_0)
-DOT32(q4_0, unpack_q4_0, block_q4_0)
-DOT32(q4_1, unpack_q4_1, block_q4_1)
-DOT32(q5_0, unpack_q5_0, block_q5_0)
-DOT32(q5_1, unpack_q5_1, block_q5_1)
-DOT32(iq4_nl, unpack_iq4_nl, block_iq4_nl)
+DOT32(q8_0, unpack_q8_0, block_q8_0, false)
+DOT32(q4_0, unpack_q4_0, block_q4_0, false)
+DOT32(q4_1, unpack_q4_1, block_q4_1, true)
+DOT32(q5_0, unpack_q5_0, block_q5_0, false)
+DOT32(q5_1, unpack_q5_1, block_q5_1, true)
+DOT32(iq4_nl, unpack_iq4_nl, block_iq4_nl, false)
 #undef DOT32
 
 /* ==== F16 / BF16 x f32 ==== */

@@ -158,6 +158,19 @@ void ckpt_vec_dot4_q6_K_q8_K_avx2(const void *w, const void *a, size_t a_stride,
                                   float out[4]);
 void ckpt_vec_dot4_q8_0_q8_0_avx2(const void *w, const void *a, size_t a_stride, int64_t n,
                                   float out[4]);
+/* ---- four-row tiles of the 32-element types x q8_0 (vec_tile_q8_avx2.c) ---- */
+void ckpt_vec_tile_q8_0_q8_0_avx2(const void *w, size_t row_bytes, const void *act,
+                                  size_t act_stride, int64_t n, int np, float *out);
+void ckpt_vec_tile_q4_0_q8_0_avx2(const void *w, size_t row_bytes, const void *act,
+                                  size_t act_stride, int64_t n, int np, float *out);
+void ckpt_vec_tile_q4_1_q8_0_avx2(const void *w, size_t row_bytes, const void *act,
+                                  size_t act_stride, int64_t n, int np, float *out);
+void ckpt_vec_tile_q5_0_q8_0_avx2(const void *w, size_t row_bytes, const void *act,
+                                  size_t act_stride, int64_t n, int np, float *out);
+void ckpt_vec_tile_q5_1_q8_0_avx2(const void *w, size_t row_bytes, const void *act,
+                                  size_t act_stride, int64_t n, int np, float *out);
+void ckpt_vec_tile_iq4_nl_q8_0_avx2(const void *w, size_t row_bytes, const void *act,
+                                    size_t act_stride, int64_t n, int np, float *out);
 /* The ref ISA's order (dot.h: eight lanes, lane i%8 taking w[i]*x[i]
  * rounded then added, no fused multiply-add; the n%8 last products in
  * lanes 0.., then ckpt_vec_dot_f32's reduction) with AVX2 registers: the

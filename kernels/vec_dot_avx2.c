@@ -17,6 +17,7 @@
 #include "quant_blocks.h"
 #include "quant_k_common.h"
 #include "vec_k_avx2.h"
+#include "vec_q32_avx2.h"
 
 #define QK_K 256
 
@@ -445,28 +446,6 @@ float ckpt_vec_dot_q4_0_q8_0_avx2(const void *vw, const void *va, int64_t n)
             acc, _mm256_mul_ps(dd, lane_sums(_mm256_sub_epi8(q, eight), load256(a + 2))));
     }
     return reduce_lanes(acc);
-}
-
-/* The 32 nibbles of a 16-byte q4-style block in element order: low
- * nibbles are elements 0..15, high nibbles 16..31. */
-static inline __m256i nibbles32(const uint8_t *qs)
-{
-    const __m128i m4 = _mm_set1_epi8(0xF);
-    const __m128i b = _mm_loadu_si128((const __m128i *)qs);
-    return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(b, 4), m4), _mm_and_si128(b, m4));
-}
-
-/* 0x10 in byte j where bit j of the little-endian u32 at p is set (the
- * 5th bits of q5_0/q5_1). */
-static inline __m256i fifth_bits(const uint8_t *p)
-{
-    uint32_t x;
-    memcpy(&x, p, 4);
-    const __m256i spread = _mm256_set_epi64x(0x0303030303030303, 0x0202020202020202,
-                                             0x0101010101010101, 0x0000000000000000);
-    const __m256i bit = _mm256_set1_epi64x((long long)0x8040201008040201ull);
-    const __m256i b = _mm256_and_si256(_mm256_shuffle_epi8(_mm256_set1_epi32((int)x), spread), bit);
-    return _mm256_and_si256(_mm256_cmpeq_epi8(b, bit), _mm256_set1_epi8(0x10));
 }
 
 /* Symmetric 32-blocks (q5_0, iq4_nl): per block the signed values q, then

@@ -452,6 +452,72 @@ START_TEST(k_tiles_equal_scalar_twin)
         free(a);
         free(v);
     }
+/* The tiles of the 32-element types at their edges: a single block, odd
+ * block counts on both sides of the tiles' 64-block chunks, the longest
+ * rows; weight blocks of zeros (d = 0) and a huge one; activation blocks
+ * of zeros, huge, infinite and denormal values.  Each output of a tile of
+ * any width is the avx2 single dot's bits and the scalar twin's. */
+static const ckpt_type q32_types[] = {CKPT_TYPE_Q8_0, CKPT_TYPE_Q4_0, CKPT_TYPE_Q4_1,
+                                      CKPT_TYPE_Q5_0, CKPT_TYPE_Q5_1, CKPT_TYPE_IQ4_NL};
+static const int64_t q32_lens[] = {32, 96, 2016, 2080, 4128, 14336};
+#define N_Q32 (int)(sizeof q32_types / sizeof q32_types[0])
+
+START_TEST(tile32_edges)
+{
+    const ckpt_type t = q32_types[_i % N_Q32];
+    const int64_t n = q32_lens[_i / N_Q32];
+    const struct ckpt_vec_dot *fast = avx2_row(t), *ref = &ckpt_vec_dot_table_ref[t];
+    if (!fast)
+        return; /* no AVX2 on this CPU */
+    ck_assert_msg(fast->tile != NULL, "%s has no tile", ckpt_type_name(t));
+    const int64_t nb = n / 32;
+    rng = 4242u + (uint32_t)_i;
+    float *w = malloc(sizeof(float) * (size_t)(4 * n)), *x = malloc(sizeof(float) * (size_t)n);
+    const float shift = t == CKPT_TYPE_Q4_1 || t == CKPT_TYPE_Q5_1 ? 0.5f : 0.0f;
+    for (int64_t i = 0; i < 4 * n; i++) {
+        const int64_t b = i % n / 32;
+        w[i] = b % 7 == 3 ? 0.0f : frand() * (b % 11 == 5 ? 6.0e4f : 1.0f) + shift;
+    }
+    size_t wb, ar = ckpt_act_row_bytes(CKPT_TYPE_Q8_0, n);
+    ck_assert(ckpt_type_row_bytes(t, n, &wb));
+    uint8_t *wq = malloc(4 * wb), *a = malloc(ar * CKPT_VEC_TILE_NP_MAX);
+    ck_assert_uint_eq(ckpt_quantize_rows_unchecked(t, w, wq, 4, n, NULL), 4 * wb);
+    for (int p = 0; p < CKPT_VEC_TILE_NP_MAX; p++) {
+        for (int64_t i = 0; i < n; i++) {
+            const int64_t b = i / 32 + p;
+            x[i] = frand() * (p % 3 == 1 ? 100.0f : 1.0f);
+            if (b % 5 == 1)
+                x[i] = 0.0f;
+            else if (b % 9 == 4)
+                x[i] = (i % 2 ? -3.0e38f : 3.0e38f) * frand();
+            else if (b % 13 == 6)
+                x[i] = 1e-40f * (float)(i % 7 - 3);
+        }
+        if (nb > 2 && p % 4 == 3)
+            x[(p * 37) % n] = p % 8 == 3 ? INFINITY : -INFINITY;
+        ckpt_act_quant_ref.q8_0(x, a + (size_t)p * ar, n);
+    }
+    float *v = malloc(sizeof(float) * 4 * CKPT_VEC_TILE_NP_MAX);
+    for (size_t c = 0; c < sizeof tile_np / sizeof tile_np[0]; c++) {
+        const int np = tile_np[c];
+        fast->tile(wq, wb, a, ar, n, np, v);
+        for (int r = 0; r < 4; r++)
+            for (int p = 0; p < np; p++) {
+                const uint8_t *wr = wq + r * wb, *ap = a + (size_t)p * ar;
+                const uint32_t got = ckpt_f32_bits(v[r * np + p]);
+                ck_assert_msg(got == ckpt_f32_bits(fast->dot(wr, ap, n)),
+                              "%s n=%lld tile %d row %d pos %d: not the single dot",
+                              ckpt_type_name(t), (long long)n, np, r, p);
+                ck_assert_msg(got == ckpt_f32_bits(ref->dot(wr, ap, n)),
+                              "%s n=%lld tile %d row %d pos %d: not the scalar twin",
+                              ckpt_type_name(t), (long long)n, np, r, p);
+            }
+    }
+    free(w);
+    free(x);
+    free(wq);
+    free(a);
+    free(v);
 }
 END_TEST
 
@@ -465,6 +531,7 @@ Suite *vec_dot_suite(void)
     tcase_add_test(tc, act_row_bytes);
     tcase_add_loop_test(tc, k_tiles_equal_scalar_twin, 0, 2 * KT_CASES);
     tcase_add_test(tc, scalar_isa_has_every_twin);
+    tcase_add_loop_test(tc, tile32_edges, 0, N_Q32 * (int)(sizeof q32_lens / sizeof q32_lens[0]));
     suite_add_tcase(s, tc);
     return s;
 }

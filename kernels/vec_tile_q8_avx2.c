@@ -1,0 +1,331 @@
+/*
+ * vec_tile_q8_avx2.c - the four-row tiles (vec_dot.h, ckpt_vec_tile_fn) of
+ * the 32-element block types paired with q8_0 activations: Q8_0 (read in
+ * place) and the legacy types and IQ4_NL (each chunk of the four rows
+ * unpacked once per call to signed or unsigned bytes, then the same loop).
+ *
+ * Every output keeps the single dot's operations: per 32-block eight lane
+ * sums of four products (exact integers: the same maddubs/madd sequence
+ * as vec_dot_avx2.c, so even a saturating pair of a hostile block gives
+ * the same sums), then per lane acc += (d_w * d_a) * sum, or for the
+ * offset types acc += (d_w * d_a) * sum + (m_w * d_a) * sum(y), separate
+ * IEEE multiplies and adds in block order, and the lanes reduced as
+ * vec_dot.c reduces them.  What the tile adds is only reuse: a register
+ * tile of four rows by TQ_P positions keeps eight such lane accumulators
+ * in flight, so each weight block's |w| (or unpacked values) serves TQ_P
+ * positions and each activation load four rows.  A decode step (one
+ * position) reads the four rows side by side (TQ_DECODE).
+ *
+ * Compiled with -mavx2 -mfma -mf16c; reached only through the avx2 table
+ * of dispatch.c, after its run-time CPU check.
+ */
+#include "vec_dot.h"
+
+#include <immintrin.h>
+#include <string.h>
+
+#include "quant_blocks.h"
+#include "vec_q32_avx2.h"
+
+/* Blocks of a chunk: the four rows' chunk (4 x 2 KiB of values) and the
+ * activations of a register tile (TQ_P x 2.2 KiB) stay in L1 while the
+ * tile passes over them. */
+#define TQ_KB 64
+/* Positions of a register tile: four rows by two keeps the eight
+ * accumulators, the activations and the weight block in the sixteen
+ * registers (by three measured slower: accumulators spill). */
+#define TQ_P 2
+#define Q8_BYTES 34 /* a q8_0 block: f16 scale, 32 int8 */
+
+#define UNROLL _Pragma("GCC unroll 16")
+
+/* The four rows' current chunk as the loop reads it: block j of row r at
+ * q + r*q_row + j*q_blk (32 values: int8, or uint8 for the offset types),
+ * for the signed types their magnitudes at abs[r] + j*32 (the unsigned
+ * operand of the sign trick, formed once per chunk, not once per
+ * position), its scale d[r][j] and offset m[r][j] widened to f32. */
+struct tq_rows {
+    const uint8_t *q;
+    size_t q_row, q_blk;
+    float d[4][TQ_KB];
+    float m[4][TQ_KB];
+    _Alignas(32) uint8_t buf[4][TQ_KB * 32];
+    _Alignas(32) uint8_t abs[4][TQ_KB * 32];
+};
+
+static inline float f16_at(const uint8_t *p)
+{
+    uint16_t h;
+    memcpy(&h, p, 2);
+    return _cvtsh_ss(h);
+}
+
+static inline __m256i load256(const void *p) { return _mm256_loadu_si256((const __m256i *)p); }
+
+static inline uint64_t u16_at(const uint8_t *p)
+{
+    uint16_t h;
+    memcpy(&h, p, 2);
+    return h;
+}
+
+/* out[j] = the f16 at p + j*stride, for j < kb: the scales of kb blocks,
+ * eight per F16C conversion (gathered in general registers, which keeps
+ * the vector pipes for the products; the same values as f16_at). */
+static void widen_scales(const uint8_t *p, size_t stride, int kb, float *out)
+{
+    int j = 0;
+    for (; j + 8 <= kb; j += 8, p += 8 * stride) {
+        const uint64_t lo = u16_at(p) | u16_at(p + stride) << 16 | u16_at(p + 2 * stride) << 32 |
+                            u16_at(p + 3 * stride) << 48;
+        const uint8_t *q = p + 4 * stride;
+        const uint64_t hi = u16_at(q) | u16_at(q + stride) << 16 | u16_at(q + 2 * stride) << 32 |
+                            u16_at(q + 3 * stride) << 48;
+        _mm256_storeu_ps(out + j, _mm256_cvtph_ps(_mm_set_epi64x((long long)hi, (long long)lo)));
+    }
+    for (; j < kb; j++, p += stride)
+        out[j] = f16_at(p);
+}
+
+/* kb blocks of the four rows by RP positions (a + p*as, q8_0 blocks, their
+ * scales widened in da[p]), continuing the lanes acc[(p*4 + r)*8 ..].  The
+ * scale products d_w * d_a (and m_w * d_a) of the single dot are formed
+ * from two broadcasts per output and block.  OFFSET: unsigned weights and
+ * the m_w * d_a * sum(y) term of q4_1/q5_1; else signed weights through
+ * the sign trick of lane_sums (vec_dot_avx2.c). */
+#define TQ_BODY(RP, OFFSET)                                                                        \
+    do {                                                                                           \
+        const __m256i ones16 = _mm256_set1_epi16(1);                                               \
+        const uint8_t *q = w->q;                                                                   \
+        const size_t q_row = w->q_row, q_blk = w->q_blk;                                           \
+        __m256 lane[4][RP];                                                                        \
+        UNROLL for (int r = 0; r < 4; r++)                                                         \
+            UNROLL for (int p = 0; p < RP; p++)                                                    \
+                lane[r][p] = _mm256_loadu_ps(acc + (p * 4 + r) * 8);                               \
+        for (int j = 0; j < kb; j++, q += q_blk) {                                                 \
+            __m256i y[RP];                                                                         \
+            __m256 sy[RP];                                                                         \
+            UNROLL for (int p = 0; p < RP; p++) {                                                  \
+                y[p] = load256(a + p * as + (size_t)j * Q8_BYTES + 2);                             \
+                if (OFFSET)                                                                        \
+                    sy[p] = _mm256_cvtepi32_ps(_mm256_madd_epi16(                                  \
+                        _mm256_maddubs_epi16(_mm256_set1_epi8(1), y[p]), ones16));                 \
+            }                                                                                      \
+            UNROLL for (int r = 0; r < 4; r++) {                                                   \
+                const __m256i x = load256(q + r * q_row);                                          \
+                const __m256i ax = OFFSET ? x : load256(w->abs[r] + j * 32);                       \
+                UNROLL for (int p = 0; p < RP; p++) {                                              \
+                    const __m256i s = OFFSET ? y[p] : _mm256_sign_epi8(y[p], x);                   \
+                    const __m256 sum = _mm256_cvtepi32_ps(                                         \
+                        _mm256_madd_epi16(_mm256_maddubs_epi16(ax, s), ones16));                   \
+                    const __m256 dy = _mm256_broadcast_ss(&da[p][j]);                              \
+                    __m256 t = _mm256_mul_ps(                                                      \
+                        _mm256_mul_ps(_mm256_broadcast_ss(&w->d[r][j]), dy), sum);                 \
+                    if (OFFSET)                                                                    \
+                        t = _mm256_add_ps(                                                         \
+                            t, _mm256_mul_ps(                                                      \
+                                   _mm256_mul_ps(_mm256_broadcast_ss(&w->m[r][j]), dy), sy[p]));   \
+                    lane[r][p] = _mm256_add_ps(lane[r][p], t);                                     \
+                }                                                                                  \
+            }                                                                                      \
+        }                                                                                          \
+        UNROLL for (int r = 0; r < 4; r++)                                                         \
+            UNROLL for (int p = 0; p < RP; p++)                                                    \
+                _mm256_storeu_ps(acc + (p * 4 + r) * 8, lane[r][p]);                               \
+    } while (0)
+
+/* The loop of one weight kind for each register tile width (TQ_P = 2). */
+_Static_assert(TQ_P == 2, "TQ_BLOCK_FN dispatches widths 1 and 2");
+#define TQ_BLOCK_FN(NAME, OFFSET)                                                                  \
+    static void NAME(const struct tq_rows *w, const uint8_t *a, size_t as,                         \
+                     const float (*da)[TQ_KB], int kb, int rp, float *acc)                       \
+    {                                                                                              \
+        if (rp == 2)                                                                               \
+            TQ_BODY(2, OFFSET);                                                                    \
+        else                                                                                       \
+            TQ_BODY(1, OFFSET);                                                                    \
+    }
+TQ_BLOCK_FN(tq_block_signed, 0)
+TQ_BLOCK_FN(tq_block_offset, 1)
+
+/* Fills rows->q.. for blocks b0..b0+kb of the four rows at w. */
+typedef void (*tq_prepare_fn)(const uint8_t *w, size_t row_bytes, int64_t b0, int kb,
+                              struct tq_rows *rows);
+typedef void (*tq_block_fn)(const struct tq_rows *w, const uint8_t *a, size_t as,
+                            const float (*da)[TQ_KB], int kb, int rp, float *acc);
+
+/* The four rows' dots with one position (a decode step): out[r]. */
+typedef void (*tq_decode_fn)(const uint8_t *w, size_t row_bytes, const uint8_t *act, int64_t n,
+                             float out[4]);
+
+/* The tile of four rows and np positions: chunk by chunk, the rows
+ * prepared once, then every position passes in register tiles of TQ_P
+ * (the last tile narrower), the lanes carried in acc between chunks; then
+ * the reduction of the single dot. */
+static void tile32(tq_prepare_fn prepare, tq_block_fn block, tq_decode_fn decode,
+                   const uint8_t *w, size_t row_bytes, const uint8_t *act, size_t act_stride,
+                   int64_t n, int np, float *out)
+{
+    if (np == 1) {
+        decode(w, row_bytes, act, n, out);
+        return;
+    }
+    float acc[CKPT_VEC_TILE_NP_MAX * 4 * 8];
+    float da[TQ_P][TQ_KB];
+    struct tq_rows rows;
+    const int64_t nb = n / 32;
+    memset(acc, 0, (size_t)np * 4 * 8 * sizeof(float));
+    for (int64_t b0 = 0; b0 < nb; b0 += TQ_KB) {
+        const int kb = (int)(nb - b0 < TQ_KB ? nb - b0 : TQ_KB);
+        prepare(w, row_bytes, b0, kb, &rows);
+        for (int p = 0; p < np; p += TQ_P) {
+            const int rp = np - p < TQ_P ? np - p : TQ_P;
+            const uint8_t *a = act + (size_t)p * act_stride + (size_t)b0 * Q8_BYTES;
+            for (int k = 0; k < rp; k++)
+                widen_scales(a + k * act_stride, Q8_BYTES, kb, da[k]);
+            block(&rows, a, act_stride, (const float(*)[TQ_KB])da, kb, rp, acc + p * 4 * 8);
+        }
+    }
+    for (int p = 0; p < np; p++)
+        for (int r = 0; r < 4; r++) {
+            const float *l = acc + (p * 4 + r) * 8;
+            out[r * np + p] = ((l[0] + l[4]) + (l[2] + l[6])) + ((l[1] + l[5]) + (l[3] + l[7]));
+        }
+}
+
+/* ==== Q8_0: the values read in place ==== */
+
+static void prepare_q8_0(const uint8_t *w, size_t row_bytes, int64_t b0, int kb,
+                         struct tq_rows *rows)
+{
+    const uint8_t *blk = w + (size_t)b0 * Q8_BYTES;
+    rows->q = blk + 2;
+    rows->q_row = row_bytes;
+    rows->q_blk = Q8_BYTES;
+    for (int r = 0; r < 4; r++) {
+        widen_scales(blk + r * row_bytes, Q8_BYTES, kb, rows->d[r]);
+        for (int j = 0; j < kb; j++) {
+            const __m256i x = load256(rows->q + r * row_bytes + (size_t)j * Q8_BYTES);
+            _mm256_store_si256((__m256i *)(rows->abs[r] + j * 32), _mm256_sign_epi8(x, x));
+        }
+    }
+}
+
+
+/* ==== the packed types: unpacked once per chunk into rows->buf; decode ==== */
+
+/* The values of one block, as the single dots of vec_dot_avx2.c form them:
+ * signed for q4_0, q5_0 and iq4_nl, unsigned for q4_1 and q5_1. */
+static inline __m256i values_q4_0(const uint8_t *b)
+{
+    return _mm256_sub_epi8(nibbles32(b + 2), _mm256_set1_epi8(8));
+}
+static inline __m256i values_q4_1(const uint8_t *b) { return nibbles32(b + 4); }
+static inline __m256i values_q5_0(const uint8_t *b)
+{
+    return _mm256_sub_epi8(_mm256_or_si256(nibbles32(b + 6), fifth_bits(b + 2)),
+                           _mm256_set1_epi8(16));
+}
+static inline __m256i values_q5_1(const uint8_t *b)
+{
+    return _mm256_or_si256(nibbles32(b + 8), fifth_bits(b + 4));
+}
+static inline __m256i values_iq4_nl(const uint8_t *b)
+{
+    const __m256i levels =
+        _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)ckpt_kvalues_iq4nl));
+    return _mm256_shuffle_epi8(levels, nibbles32(b + 2));
+}
+
+/* A decode step has nothing to reuse but the activation block: the four
+ * rows are read side by side, block by block, each with the single dot's
+ * operations (its scale product formed as a scalar, as the single dot
+ * forms it), so four streams are in flight where the single dot has one
+ * (in a one-thread measurement of 8192 rows of 4096 Q8_0 weights, out of
+ * cache, 1.4x to 1.6x the single dot); each row's lines are fetched
+ * TQ_AHEAD bytes ahead of their use. */
+#define TQ_AHEAD 256
+#define TQ_DECODE(NAME, BLK, VALUES, M_AT)                                                         \
+    static void NAME(const uint8_t *w, size_t row_bytes, const uint8_t *act, int64_t n,           \
+                     float out[4])                                                                 \
+    {                                                                                              \
+        const __m256i ones16 = _mm256_set1_epi16(1);                                               \
+        __m256 lane[4];                                                                            \
+        UNROLL for (int r = 0; r < 4; r++)                                                         \
+            lane[r] = _mm256_setzero_ps();                                                         \
+        for (int64_t j = 0; j < n / 32; j++, w += sizeof(BLK), act += Q8_BYTES) {                  \
+            const __m256i y = load256(act + 2);                                                    \
+            const float dy = f16_at(act);                                                          \
+            const __m256 sy = _mm256_cvtepi32_ps(                                                  \
+                _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi8(1), y), ones16));          \
+            UNROLL for (int r = 0; r < 4; r++) {                                                   \
+                const uint8_t *b = w + r * row_bytes;                                              \
+                _mm_prefetch((const char *)b + TQ_AHEAD, _MM_HINT_T0);                             \
+                const __m256i x = VALUES(b);                                                       \
+                const __m256i ax = M_AT ? x : _mm256_sign_epi8(x, x);                              \
+                const __m256i s = M_AT ? y : _mm256_sign_epi8(y, x);                               \
+                const __m256 sum = _mm256_cvtepi32_ps(                                             \
+                    _mm256_madd_epi16(_mm256_maddubs_epi16(ax, s), ones16));                       \
+                __m256 t = _mm256_mul_ps(_mm256_set1_ps(f16_at(b) * dy), sum);                     \
+                if (M_AT)                                                                          \
+                    t = _mm256_add_ps(t,                                                           \
+                                      _mm256_mul_ps(_mm256_set1_ps(f16_at(b + M_AT) * dy), sy));   \
+                lane[r] = _mm256_add_ps(lane[r], t);                                               \
+            }                                                                                      \
+        }                                                                                          \
+        float l[8];                                                                                \
+        for (int r = 0; r < 4; r++) {                                                              \
+            _mm256_storeu_ps(l, lane[r]);                                                          \
+            out[r] = ((l[0] + l[4]) + (l[2] + l[6])) + ((l[1] + l[5]) + (l[3] + l[7]));            \
+        }                                                                                          \
+    }
+
+static inline __m256i values_q8_0(const uint8_t *b) { return load256(b + 2); }
+TQ_DECODE(decode_q8_0, block_q8_0, values_q8_0, 0)
+TQ_DECODE(decode_q4_0, block_q4_0, values_q4_0, 0)
+TQ_DECODE(decode_q4_1, block_q4_1, values_q4_1, 2)
+TQ_DECODE(decode_q5_0, block_q5_0, values_q5_0, 0)
+TQ_DECODE(decode_q5_1, block_q5_1, values_q5_1, 2)
+TQ_DECODE(decode_iq4_nl, block_iq4_nl, values_iq4_nl, 0)
+
+/* prepare for a type of BLK blocks: values from VALUES, d at byte 0 and,
+ * if M_AT is not 0, m at byte M_AT */
+#define TQ_PREPARE(NAME, BLK, VALUES, M_AT)                                                        \
+    static void NAME(const uint8_t *w, size_t row_bytes, int64_t b0, int kb,                       \
+                     struct tq_rows *rows)                                                         \
+    {                                                                                              \
+        rows->q = rows->buf[0];                                                                    \
+        rows->q_row = sizeof rows->buf[0];                                                         \
+        rows->q_blk = 32;                                                                          \
+        for (int r = 0; r < 4; r++)                                                                \
+            for (int j = 0; j < kb; j++) {                                                         \
+                const uint8_t *blk = w + r * row_bytes + (size_t)(b0 + j) * sizeof(BLK);           \
+                const __m256i x = VALUES(blk);                                                     \
+                __m256i *mag = (__m256i *)(rows->abs[r] + j * 32);                                 \
+                _mm256_store_si256((__m256i *)(rows->buf[r] + j * 32), x);                         \
+                rows->d[r][j] = f16_at(blk);                                                       \
+                if (M_AT)                                                                          \
+                    rows->m[r][j] = f16_at(blk + M_AT);                                            \
+                else                                                                               \
+                    _mm256_store_si256(mag, _mm256_sign_epi8(x, x));                               \
+            }                                                                                      \
+    }
+
+#define TQ_TILE(NAME, PREPARE, BLOCK, DECODE)                                                      \
+    void NAME(const void *w, size_t row_bytes, const void *act, size_t act_stride, int64_t n,      \
+              int np, float *out)                                                                  \
+    {                                                                                              \
+        tile32(PREPARE, BLOCK, DECODE, w, row_bytes, act, act_stride, n, np, out);                 \
+    }
+
+TQ_PREPARE(prepare_q4_0, block_q4_0, values_q4_0, 0)
+TQ_PREPARE(prepare_q4_1, block_q4_1, values_q4_1, 2)
+TQ_PREPARE(prepare_q5_0, block_q5_0, values_q5_0, 0)
+TQ_PREPARE(prepare_q5_1, block_q5_1, values_q5_1, 2)
+TQ_PREPARE(prepare_iq4_nl, block_iq4_nl, values_iq4_nl, 0)
+TQ_TILE(ckpt_vec_tile_q8_0_q8_0_avx2, prepare_q8_0, tq_block_signed, decode_q8_0)
+TQ_TILE(ckpt_vec_tile_q4_0_q8_0_avx2, prepare_q4_0, tq_block_signed, decode_q4_0)
+TQ_TILE(ckpt_vec_tile_q4_1_q8_0_avx2, prepare_q4_1, tq_block_offset, decode_q4_1)
+TQ_TILE(ckpt_vec_tile_q5_0_q8_0_avx2, prepare_q5_0, tq_block_signed, decode_q5_0)
+TQ_TILE(ckpt_vec_tile_q5_1_q8_0_avx2, prepare_q5_1, tq_block_offset, decode_q5_1)
+TQ_TILE(ckpt_vec_tile_iq4_nl_q8_0_avx2, prepare_iq4_nl, tq_block_signed, decode_iq4_nl)
