@@ -452,6 +452,9 @@ START_TEST(k_tiles_equal_scalar_twin)
         free(a);
         free(v);
     }
+}
+END_TEST
+
 /* The tiles of the 32-element types at their edges: a single block, odd
  * block counts on both sides of the tiles' 64-block chunks, the longest
  * rows; weight blocks of zeros (d = 0) and a huge one; activation blocks
