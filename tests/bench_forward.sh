@@ -108,10 +108,10 @@ for t in F16 Q8_0 Q4_K_M; do
         echo "$line  (min / median)"
         if [ -s "$tmp/$t.llama" ]; then
             set -- $(stats "$tmp/$t.llama" "$col")
-            summary "$what $t" "$ours tok/s" "$2 tok/s" \
-                "$(awk -v a="$ours" -v b="$2" 'BEGIN { printf "%.2fx", b > 0 ? a / b : 0 }')" ">= 1.0x"
+            summary "${what% } $t" "$ours tok/s" "$2 tok/s" \
+                "$(awk -v a="$ours" -v b="$2" 'BEGIN { printf "%.2fx", (b > 0 ? a / b : 0) }')" ">= 1.0x"
         else
-            summary "$what $t" "$ours tok/s" "no peer" "-" ">= 1.0x"
+            summary "${what% } $t" "$ours tok/s" "no peer" "-" ">= 1.0x"
         fi
     done
     awk -v t="$t" 'NR == 1 { gb = $4 } { f = f " " $3 "%"; b = b " " $5 }
