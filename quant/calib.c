@@ -275,7 +275,8 @@ static int isa_of(const char *semantic)
     if (!semantic || strcmp(semantic, ckpt_isa_semantic(def)) == 0)
         return (int)def;
     for (int i = 0; i < CKPT_ISA_COUNT; i++)
-        if (ckpt_isa_available((ckpt_isa)i) && strcmp(semantic, ckpt_isa_semantic((ckpt_isa)i)) == 0)
+        if (ckpt_isa_available((ckpt_isa)i) &&
+            strcmp(semantic, ckpt_isa_semantic((ckpt_isa)i)) == 0)
             return i;
     return -1;
 }

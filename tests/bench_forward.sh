@@ -9,7 +9,9 @@
 # (default 512) and generate BENCH_GEN tokens (default 128) with
 # BENCH_THREADS threads (default 2); printed: tok/s of the prompt and of
 # generation, min and median, the ratio of the medians, and what fraction
-# of the memory read bound decoding reached (ckpt-run -v's probe).  Then
+# of the memory read bound decoding reached (ckpt-run -v's probe); with
+# llama.cpp's llama-bench built from source (found as llama-imatrix is,
+# below) also its prefill and decode rates on the same files.  Then
 # ckpt-verify --against (F16 source, Q4_K_M artifact): wall time and peak
 # RSS beside the bound 1.2 x artifact + 1 GiB; and, in BENCH_RUNS
 # interleaved rounds, ckpt-quant --calib (F16 model, 2 chunks of 512
@@ -50,13 +52,18 @@ if command -v node >/dev/null 2>&1; then
 fi
 [ -n "$driver" ] || echo "bench_forward: SKIPPED llama.cpp: node-llama-cpp not installed (make interop)"
 
-# llama-imatrix, for --calib: $LLAMA_CPP_BIN, else PATH
-imatrix=
-if [ -n "${LLAMA_CPP_BIN:-}" ] && [ -x "$LLAMA_CPP_BIN/llama-imatrix" ]; then
-    imatrix=$LLAMA_CPP_BIN/llama-imatrix
-elif command -v llama-imatrix >/dev/null 2>&1; then
-    imatrix=$(command -v llama-imatrix)
-fi
+# a program of llama.cpp built from source: $LLAMA_CPP_BIN/NAME, else NAME on PATH, else ""
+peer_bin() {
+    if [ -n "${LLAMA_CPP_BIN:-}" ] && [ -x "$LLAMA_CPP_BIN/$1" ]; then
+        echo "$LLAMA_CPP_BIN/$1"
+    else
+        command -v "$1" 2>/dev/null || true
+    fi
+}
+imatrix=$(peer_bin llama-imatrix)
+lbench=$(peer_bin llama-bench)
+[ -n "$lbench" ] && echo "bench_forward: also llama-bench ($lbench, one repetition per round;" \
+    "its decode runs from an empty context)"
 
 # summary JOB CKPT PEER RATIO GOAL: one line of the closing table
 summary() {
@@ -83,6 +90,17 @@ llama() {
     sed 's/[{}"]//g; s/[a-z_]*://g; s/,/ /g' "$tmp/out" | awk '{ print $1, $2 }' >>"$tmp/$1.llama"
 }
 
+# lbench TYPE: one llama-bench run; appends "prefill decode" to TYPE.lbench
+lbench() {
+    "$lbench" -m "$tmp/$1.gguf" -p "$np" -n "$ng" -t "$threads" -r 1 -o csv >"$tmp/out" 2>"$tmp/err" ||
+        { echo "bench_forward: llama-bench $1 failed:"; tail -n 3 "$tmp/err"; return 1; }
+    awk -F, '{ gsub(/"/, "") }
+        NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+        $c["n_prompt"] > 0 { p = $c["avg_ts"] }
+        $c["n_gen"] > 0 { g = $c["avg_ts"] }
+        END { print p, g }' "$tmp/out" >>"$tmp/$1.lbench"
+}
+
 # stats FILE COLUMN: "min median"
 stats() {
     awk -v c="$2" '{ print $c }' "$1" | sort -g | awk '{ v[NR] = $1 }
@@ -93,6 +111,7 @@ for t in F16 Q8_0 Q4_K_M; do
     for r in $(seq "$runs"); do
         ckpt "$t" || break
         [ -z "$driver" ] || llama "$t" || break
+        [ -z "$lbench" ] || lbench "$t" || break
     done
     [ -s "$tmp/$t.ckpt" ] || continue
     for col in 1 2; do
@@ -112,6 +131,13 @@ for t in F16 Q8_0 Q4_K_M; do
                 "$(awk -v a="$ours" -v b="$2" 'BEGIN { printf "%.2fx", (b > 0 ? a / b : 0) }')" ">= 1.0x"
         else
             summary "${what% } $t" "$ours tok/s" "no peer" "-" ">= 1.0x"
+        fi
+        if [ -s "$tmp/$t.lbench" ]; then
+            set -- $(stats "$tmp/$t.lbench" "$col")
+            ratio=$(awk -v a="$ours" -v b="$2" 'BEGIN { printf "%.2fx", (b > 0 ? a / b : 0) }')
+            printf 'bench_forward: %-6s %s  llama-bench %6.1f / %6.1f tok/s  ratio %s  (min / median)\n' \
+                "$t" "$what" "$1" "$2" "$ratio"
+            summary "${what% } $t (llama-bench)" "$ours tok/s" "$2 tok/s" "$ratio" ">= 1.0x"
         fi
     done
     awk -v t="$t" 'NR == 1 { gb = $4 } { f = f " " $3 "%"; b = b " " $5 }

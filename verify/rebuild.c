@@ -475,7 +475,10 @@ static ckpt_status quant_imatrix(const struct ckpt_rebuild_opts *o, struct qrepl
                 .text = o->calib ? path : name, .n_ctx = int_of(step, "calib_ctx"),
                 .max_chunks = int_of(step, "calib_chunks"), .n_threads = o->threads,
                 .semantic = sem ? sem : "f32"};
-            s = ckpt_calib_run(&qr->cal, o->source, &co, err);
+            s = !sem && cJSON_GetObjectItemCaseSensitive(step, "calib_semantic")
+                    ? ckpt_err_set(err, CKPT_E_FORMAT, "%s: recipe: calib_semantic is not a "
+                                   "string", o->artifact)
+                    : ckpt_calib_run(&qr->cal, o->source, &co, err);
         }
         if (im || !has_im)
             qr->q.imatrix = im ? qr->im : qr->cal.imatrix;

@@ -2,9 +2,10 @@
 # q8 by default, f32 under CKPT_ISA=ref) and --rebuild replays on it, from
 # any ISA; a recipe without it (written before it was recorded) replays on
 # f32, the ref ISA those matrices came from; an unknown semantic cannot be
-# replayed (exit 2).  Old recipes are made here by renaming the member in
-# place (same length, so the file stays valid; the replay keeps the member
-# as it is, so its output is comparable byte for byte).
+# replayed (exit 2), nor a value that is not a string.  Old recipes are
+# made here by renaming the member in place (same length, so the file
+# stays valid; the replay keeps the member as it is, so its output is
+# comparable byte for byte).
 TMP=$TMP/rebuild_calib
 rm -rf "$TMP" && mkdir "$TMP" || exit 1
 v=$BIN/ckpt-verify
@@ -38,6 +39,10 @@ grep -q "old.gguf: identical" "$TMP/o" || fail "old: identical"
 cp "$TMP/q8.gguf" "$TMP/old8.gguf" && swap "$TMP/old8.gguf" '"calib_semantic"' '"calib_semantix"'
 "$v" --rebuild $m "$TMP/old8.gguf" >/dev/null 2>&1
 [ $? -eq 1 ] || fail "a q8 matrix replayed as an old recipe should differ"
+# a member that is not a string
+cp "$TMP/f32.gguf" "$TMP/num.gguf" && swap "$TMP/num.gguf" '"calib_semantic":"f32"' '"calib_semantic":12345'
+"$v" --rebuild $m "$TMP/num.gguf" >/dev/null 2>"$TMP/e"
+[ $? -eq 2 ] && grep -q "calib_semantic is not a string" "$TMP/e" || fail "number: $(cat "$TMP/e")"
 # a semantic this ckpt does not compute
 swap "$TMP/f32.gguf" '"calib_semantic":"f32"' '"calib_semantic":"f99"'
 "$v" --rebuild $m "$TMP/f32.gguf" >/dev/null 2>"$TMP/e"

@@ -726,8 +726,9 @@ START_TEST(checks_every_column)
                 ckpt_err err;
                 ckpt_status s = convert(dir, out, types[t], 2, true, &err);
                 char *want = tu_fmt("at row 3, column %d is not finite", cols[c]);
-                ck_assert_msg(s == CKPT_E_VALUE && strstr(err.msg, want), "%s to %s, column %d: %s",
-                              dtypes[d], ckpt_type_name(types[t]), cols[c], err.msg);
+                ck_assert_msg(s == CKPT_E_VALUE && strstr(err.msg, want),
+                              "%s to %s, column %d: %s", dtypes[d], ckpt_type_name(types[t]),
+                              cols[c], err.msg);
                 free(want);
             }
             if (d == 0) { /* 1e6 fits f32 and bf16, not f16 */
