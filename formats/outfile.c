@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #define OUT_BUFSIZE (4u << 20)
+#define WRITEBACK_STEP (64u << 20) /* bytes written between two starts of their write-back */
 #define MAX_OPEN_TEMPS 64 /* a split GGUF set keeps every part open until the last is done */
 #define STICKY UINT32_MAX /* a protection held until the process ends */
 
@@ -32,6 +33,7 @@ struct ckpt_out {
     uint8_t *buf;   /* NULL once sealed */
     size_t used;
     uint64_t written;
+    uint64_t wb_from; /* bytes before this have had their write-back started */
     bool sealed;    /* complete on disk, waiting for commit */
     EVP_MD_CTX *md;      /* a digest-only output: bytes are hashed, not written */
     uint8_t *digest_to;  /* where seal puts the SHA-256 */
@@ -347,6 +349,28 @@ ckpt_status ckpt_out_open_digest(ckpt_out **out, const char *name,
     return CKPT_OK;
 }
 
+/*
+ * A temporary file's pages go to the disk while the rest is being made,
+ * not all at the fsync that publishes it: every WRITEBACK_STEP bytes, the
+ * write-back of what was written since is started (not waited for; the
+ * pages stay cached for a reader that follows).  The fsync then waits for
+ * the last step only, as the disk works beside the conversion.  A hint:
+ * errors are the fsync's to report.
+ */
+static void start_writeback(ckpt_out *o)
+{
+#ifdef SYNC_FILE_RANGE_WRITE
+    const uint64_t end = o->written - o->used;
+    if (o->is_stdout || end - o->wb_from < WRITEBACK_STEP)
+        return;
+    (void)sync_file_range(o->fd, (off_t)o->wb_from, (off_t)(end - o->wb_from),
+                          SYNC_FILE_RANGE_WRITE);
+    o->wb_from = end;
+#else
+    (void)o;
+#endif
+}
+
 static ckpt_status flush_buf(ckpt_out *o, ckpt_err *err)
 {
     if (o->md) {
@@ -367,6 +391,7 @@ static ckpt_status flush_buf(ckpt_out *o, ckpt_err *err)
         done += (size_t)n;
     }
     o->used = 0;
+    start_writeback(o);
     return CKPT_OK;
 }
 

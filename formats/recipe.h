@@ -21,7 +21,9 @@
  * "imatrix_name" (recorded in quantize.imatrix.file), "calib_ctx",
  * "calib_chunks", "calib_model" ("directory" or "gguf": what the text ran
  * through, since a directory's sliding window applies and a GGUF has
- * none), "optimize", "target_bpw", "target_size", "gptq" and
+ * none), "calib_semantic" (what the forward pass over the text computed,
+ * kernels/dispatch.h's semantic name: "q8" by default; a recipe without it
+ * predates it and ran on "f32", the ref ISA), "optimize", "target_bpw", "target_size", "gptq" and
  * "optimize_isa" (the ISA --optimize's forward passes ran on: its choice
  * depends on it), with inputs of role "imatrix" and/or "calib" (the text;
  * both with --optimize and --imatrix).  A compressed-tensors output's step

@@ -11,8 +11,8 @@
  *           with AVX2 its F32/F16/BF16 row dots run in vector registers in
  *           the very same order (vec_dot.h, *_refx: the same bits), and
  *           ckpt_kernels_scalar_ref() (dot_kernels.h) gives the scalar
- *           table.  What --calib and the reference tests use, by name:
- *           importance matrices must not depend on the machine;
+ *           table.  What the reference tests use, by name, and what
+ *           --calib ran on before it recorded its semantic;
  *   avx2    AVX2/FMA/F16C: the same floats and bytes as ref where dot.h and
  *           quant.h say so (widening, narrowing and quantizers); the
  *           forward pass pairs quantized weights with activations

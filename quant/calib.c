@@ -13,6 +13,7 @@
 #include "../formats/model_load.h"
 #include "../formats/outfile.h"
 #include "../formats/tokenizer.h"
+#include "../kernels/dispatch.h"
 #include "../kernels/model.h"
 
 #include <math.h>
@@ -265,6 +266,21 @@ static ckpt_status write_dat(struct calib *c, struct ckpt_calib *out, ckpt_err *
 
 /* ==== the run ==== */
 
+/* The ISA that computes `semantic` here (NULL: the default one): the
+ * default ISA when it does, else the first available that does (ref is
+ * the only f32 one, scalar runs q8 on any CPU); -1 if none. */
+static int isa_of(const char *semantic)
+{
+    const ckpt_isa def = ckpt_isa_default();
+    if (!semantic || strcmp(semantic, ckpt_isa_semantic(def)) == 0)
+        return (int)def;
+    for (int i = 0; i < CKPT_ISA_COUNT; i++)
+        if (ckpt_isa_available((ckpt_isa)i) &&
+            strcmp(semantic, ckpt_isa_semantic((ckpt_isa)i)) == 0)
+            return i;
+    return -1;
+}
+
 ckpt_status ckpt_calib_tokenize(const ckpt_tok *tok, const char *path, int32_t **ids,
                                 size_t *n_ids, ckpt_err *err)
 {
@@ -312,6 +328,11 @@ ckpt_status ckpt_calib_run(struct ckpt_calib *out, const char *model,
     if (n_ctx > (int64_t)1 << 20)
         return ckpt_err_set(err, CKPT_E_USAGE, "chunk of %lld tokens is too large",
                             (long long)n_ctx);
+    const int isa = isa_of(o->semantic);
+    if (isa < 0)
+        return ckpt_err_set(err, CKPT_E_UNSUPPORTED, "the importance matrix cannot be measured "
+                            "on semantic '%.32s': no forward pass of this ckpt computes it "
+                            "(recorded by a newer one?)", o->semantic);
     struct calib c = {.o = o, .n_ctx = n_ctx};
     ckpt_weights *w = NULL;
     ckpt_tok *tok = NULL;
@@ -341,7 +362,7 @@ ckpt_status ckpt_calib_run(struct ckpt_calib *out, const char *model,
     struct ckpt_model_opts mo = {.n_ctx = n_ctx,
                                  .max_batch = n_ctx < UBATCH ? n_ctx : UBATCH,
                                  .n_threads = o->n_threads,
-                                 .isa = CKPT_ISA_REF,
+                                 .isa = isa,
                                  /* each tensor is read once per step: keep one resident */
                                  .release = ckpt_weights_release_bytes,
                                  .release_ctx = w};
@@ -377,6 +398,7 @@ ckpt_status ckpt_calib_run(struct ckpt_calib *out, const char *model,
                         (uint64_t)(n_chunks * n_ctx), CKPT_PROGRESS_TOKENS);
     }
     out->n_chunks = (int32_t)n_chunks;
+    out->semantic = ckpt_isa_semantic((ckpt_isa)isa);
     st = write_dat(&c, out, err);
 out:
     if (st != CKPT_OK)

@@ -20,9 +20,13 @@
  * slice, as a GGUF imatrix's zero-count experts do in imatrix.h and as
  * newer llama-imatrix writes legacy files; llama-imatrix of early 2025
  * dropped such a tensor's entry instead (it was then quantized without
- * weights).  Sums are kept in double, and the forward pass runs on the
- * reference kernels: the result does not depend on the machine or the
- * thread count.  The model runs as model_load.h opens it: a directory's
+ * weights).  Sums are kept in double.  The forward pass computes the
+ * default semantic (dispatch.h: q8, whose avx2 and scalar kernels give the
+ * same bits on every CPU), so the result depends neither on the machine
+ * nor on the thread count; it is what --optimize and --gptq measure with,
+ * and the semantic the fast kernels serve.  Matrices computed before the
+ * semantic was recorded came from the f32 oracle (the ref ISA): a replay
+ * asks for it by name.  The model runs as model_load.h opens it: a directory's
  * sliding window applies (a GGUF has none, nor does llama.cpp), which
  * matters only for chunks longer than the window.
  */
@@ -44,6 +48,8 @@ struct ckpt_calib_opts {
     int64_t n_ctx;      /* tokens per chunk; <= 0: CKPT_CALIB_CTX */
     int64_t max_chunks; /* use at most this many chunks; <= 0: all */
     int n_threads;      /* <= 0: all online CPUs */
+    const char *semantic; /* what the forward pass computes (ckpt_isa_semantic: "q8",
+                             "f32", "f64"); NULL: the default ISA's */
     /* Optional callbacks, called from the calling thread. */
     ckpt_progress_fn progress; /* tokens of the chunks run */
     void (*message)(void *ctx, int level, const char *msg); /* 2 warning, 3 info */
@@ -58,6 +64,7 @@ struct ckpt_calib {
     int64_t n_tokens;      /* tokens of the whole text, BOS included */
     int32_t n_chunks;      /* chunks run */
     size_t n_partial;      /* entries with an expert no row was routed to */
+    const char *semantic;  /* static: the semantic the forward pass computed */
 };
 
 /*
@@ -66,8 +73,9 @@ struct ckpt_calib {
  * the same place) over o->text.  On success *out owns what it points to
  * (ckpt_calib_free).  Errors: those of ckpt_weights_open, ckpt_tok_load_any
  * and ckpt_model_new; CKPT_E_IO for an unreadable text, CKPT_E_RANGE for a
- * text shorter than one chunk, CKPT_E_USAGE for bad options, CKPT_E_VALUE
- * for a non-finite activation, CKPT_E_NOMEM.
+ * text shorter than one chunk, CKPT_E_USAGE for bad options,
+ * CKPT_E_UNSUPPORTED for a semantic no ISA of this CPU computes,
+ * CKPT_E_VALUE for a non-finite activation, CKPT_E_NOMEM.
  */
 ckpt_status ckpt_calib_run(struct ckpt_calib *out, const char *model,
                            const struct ckpt_calib_opts *o, ckpt_err *err);

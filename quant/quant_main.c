@@ -162,10 +162,10 @@ static ckpt_status calibrate(struct ckpt_cli *cli, const char *in, struct ckpt_c
     if (st != CKPT_OK)
         return st;
     ckpt_cli_msg(cli, 2, "%s: importance matrix of %zu entries from %d chunks of %lld tokens "
-                 "(%lld in the text), %.2f s",
+                 "(%lld in the text, semantic %s), %.2f s",
                  co->text, ckpt_imatrix_n_entries(cal->imatrix), (int)cal->n_chunks,
                  (long long)(co->n_ctx > 0 ? co->n_ctx : CKPT_CALIB_CTX),
-                 (long long)cal->n_tokens, ckpt_cli_now() - t0);
+                 (long long)cal->n_tokens, cal->semantic, ckpt_cli_now() - t0);
     if (imatrix_out && (st = ckpt_calib_save(cal, imatrix_out, o->force, err)) != CKPT_OK)
         return st;
     o->imatrix = cal->imatrix;

@@ -50,6 +50,8 @@ ckpt_status ckpt_quant_step_fill(cJSON *step, const struct ckpt_quant_step *o, c
                cJSON_AddNumberToObject(step, "calib_chunks", (double)o->calib_chunks)) &&
               (!o->calib || cJSON_AddStringToObject(step, "calib_model",
                                                     o->calib_on_dir ? "directory" : "gguf")) &&
+              (!o->calib || !o->calib_semantic ||
+               cJSON_AddStringToObject(step, "calib_semantic", o->calib_semantic)) &&
               ckpt_recipe_add_split(step, o->split_bytes, o->split_tensors) &&
               (!o->optimize || cJSON_AddTrueToObject(step, "optimize")) &&
               (!(o->target_bpw > 0) ||

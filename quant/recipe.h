@@ -38,6 +38,9 @@ struct ckpt_quant_step {
     int64_t calib_ctx, calib_chunks;        /* as given; <= 0 when not */
     bool calib_on_dir;                      /* the text ran through a model directory (its
                                                sliding window applies), not a GGUF */
+    const char *calib_semantic;             /* --calib: what its forward pass computed
+                                               (ckpt_isa_semantic), which the matrix
+                                               depends on */
     uint64_t split_bytes, split_tensors;    /* the output's split limits (0: none) */
     bool optimize, gptq;                    /* --optimize, --gptq */
     double target_bpw;                      /* --target-bpw, or 0 */

@@ -25,6 +25,7 @@ void ckpt_quant_step_set(struct ckpt_quant_step *step, const char *in,
     step->calib_ctx = co->n_ctx;
     step->calib_chunks = co->max_chunks;
     step->calib_on_dir = co->text && ckpt_qsrc_is_model_dir(in);
+    step->calib_semantic = co->semantic ? co->semantic : ckpt_isa_semantic(ckpt_isa_default());
     step->split_bytes = o->split_bytes;
     step->split_tensors = o->split_tensors;
     step->optimize = optimize;

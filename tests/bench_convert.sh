@@ -1,19 +1,29 @@
 #!/bin/sh
-# bench_convert.sh BUILD_DIR - ckpt-convert on a 7B-shaped checkpoint.
+# bench_convert.sh BUILD_DIR - ckpt-convert next to cp(1) on a 7B-shaped
+# checkpoint.
 #
 # Writes a Mistral-7B-shaped BF16 checkpoint with the fixture generator
-# (hidden 4096, 32 heads, 8 KV heads, FFN 14336, vocab 32000; CKPT_BENCH_LAYERS
-# layers, default 6: about 3.2 GB in 2 shards) under $TMPDIR, copies its
-# shards with cp(1) for a reference, then converts it to f16 under
-# /usr/bin/time -v.  Prints the throughput next to cp's and the peak resident
-# memory, which must stay under 1 GiB (exit 1 otherwise).  Both read the
-# shards from the page cache, as they were just written.  Figures, not a
-# pass/fail test of speed.
+# (hidden 4096, 32 heads, 8 KV heads, FFN 14336, vocab 32000;
+# CKPT_BENCH_LAYERS layers, default 6: about 3.2 GB in 2 shards) under
+# $TMPDIR.  Then BENCH_RUNS (default 2) interleaved rounds of: cp of the
+# shards (+ sync, as the converter fsyncs its output), cp once more over
+# that copy, and ckpt-convert to each of f16, bf16 and f32 under
+# /usr/bin/time -v, then f16 once more with -f over the f16 output (of the
+# size of the copy).  Replacing a file frees its blocks, which costs what
+# the filesystem makes it cost (seconds per GB with online discard), in
+# cp's O_TRUNC as in the converter's rename: so -f is set beside cp over an
+# existing copy, the rest beside cp to a new file.  Prints per job the wall
+# time, min / median over the rounds, MB/s of input, the ratio to cp
+# (median over median; the goal is 0.8 or more) and the peak resident
+# memory, which must stay under 1 GiB (exit 1 otherwise).  All read the
+# shards from the page cache, as they were just written.  Lines start with
+# "bench_convert:"; figures, not a pass/fail test of speed.
 set -eu
 build=${1:?usage: bench_convert.sh BUILD_DIR}
 here=$(cd "$(dirname "$0")" && pwd)
 layers=${CKPT_BENCH_LAYERS:-6}
 threads=${CKPT_BENCH_THREADS:-0}
+runs=${BENCH_RUNS:-2}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/ckpt-bench-XXXXXX")
 trap 'rm -rf "$tmp"' EXIT INT TERM
 now() { date +%s.%N; }
@@ -24,28 +34,79 @@ cp "$here/data/models/tiny-mistral/tokenizer.model" "$here/data/models/tiny-mist
 bytes=$(cat "$tmp/m7b"/model-*.safetensors | wc -c)
 mb=$(echo "$bytes / 1000000" | bc)
 
-mkdir "$tmp/copy"
-t0=$(now)
-cp "$tmp/m7b"/model-*.safetensors "$tmp/copy/"
-sync "$tmp/copy"/*
-t1=$(now)
-rm -rf "$tmp/copy"
-cp_s=$(echo "$t1 - $t0" | bc -l)
-
 jflag=
 [ "$threads" -gt 0 ] && jflag="-j $threads"
-t0=$(now)
-# shellcheck disable=SC2086
-/usr/bin/time -v "$build/bin/ckpt-convert" -q $jflag -t f16 -o "$tmp/out.gguf" "$tmp/m7b" 2>"$tmp/time"
-t1=$(now)
-conv_s=$(echo "$t1 - $t0" | bc -l)
-rss_kb=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$tmp/time")
+maxrss=0
 
-printf 'bench_convert: %d-layer 7B-shaped BF16 checkpoint, %s MB in 2 shards\n' "$layers" "$mb"
-printf '  cp + sync        %6.2f s  %7.0f MB/s\n' "$cp_s" "$(echo "$mb / $cp_s" | bc -l)"
-printf '  ckpt-convert f16 %6.2f s  %7.0f MB/s  (%.2f of cp)  peak RSS %d MiB\n' "$conv_s" \
-    "$(echo "$mb / $conv_s" | bc -l)" "$(echo "$cp_s / $conv_s" | bc -l)" $((rss_kb / 1024))
-if [ "$rss_kb" -ge 1048576 ]; then
-    echo "bench_convert: peak RSS $((rss_kb / 1024)) MiB is not under 1 GiB"
+# job NAME CMD...: time CMD (wall clock), append the seconds to NAME.s
+job() {
+    name=$1
+    shift
+    t0=$(now)
+    "$@"
+    t1=$(now)
+    echo "$t1 - $t0" | bc -l >>"$tmp/$name.s"
+}
+
+# convert NAME TYPE [-f]: one ckpt-convert under time -v; keeps the peak RSS
+convert() {
+    name=$1 type=$2
+    shift 2
+    # shellcheck disable=SC2086
+    job "$name" /usr/bin/time -v -o "$tmp/time" "$build/bin/ckpt-convert" -q $jflag "$@" \
+        -t "$type" -o "$tmp/out.gguf" "$tmp/m7b"
+    rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$tmp/time")
+    [ "$rss" -le "$maxrss" ] || maxrss=$rss
+    echo "$rss" >>"$tmp/$name.rss"
+}
+
+copy() {
+    cp "$tmp/m7b"/model-*.safetensors "$tmp/copy/"
+    sync "$tmp/copy"/*
+}
+
+for r in $(seq "$runs"); do
+    mkdir "$tmp/copy"
+    job cp copy
+    job cp-over copy
+    rm -rf "$tmp/copy"
+    for t in bf16 f32 f16; do
+        rm -f "$tmp/out.gguf"
+        convert "$t" "$t"
+    done
+    convert f16-f f16 -f # over the f16 output just written
+    rm -f "$tmp/out.gguf"
+done
+
+# stats NAME: "min median" of NAME.s
+stats() {
+    sort -g "$tmp/$1.s" | awk '{ v[NR] = $1 }
+        END { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; print v[1], m }'
+}
+
+printf 'bench_convert: %d-layer 7B-shaped BF16 checkpoint, %s MB in 2 shards, %s rounds\n' \
+    "$layers" "$mb" "$runs"
+for name in cp cp-over; do
+    case $name in cp) what="cp + sync" ;; *) what="cp over it + sync" ;; esac
+    set -- $(stats "$name")
+    printf 'bench_convert:   %-19s %6.2f / %6.2f s  %5.0f MB/s\n' "$what" "$1" "$2" \
+        "$(echo "$mb / $2" | bc -l)"
+done
+for name in f16 bf16 f32 f16-f; do
+    set -- $(stats cp)
+    case $name in
+    f16-f) what="ckpt-convert f16 -f" && set -- $(stats cp-over) ;;
+    *) what="ckpt-convert $name" ;;
+    esac
+    cp_med=$2
+    set -- $(stats "$name")
+    rss=$(sort -n "$tmp/$name.rss" | tail -n 1)
+    printf 'bench_convert:   %-19s %6.2f / %6.2f s  %5.0f MB/s  %.2fx cp  peak RSS %d MiB\n' \
+        "$what" "$1" "$2" "$(echo "$mb / $2" | bc -l)" "$(echo "$cp_med / $2" | bc -l)" \
+        $((rss / 1024))
+done
+echo "bench_convert:   (min / median wall time; MB/s and ratio from the medians)"
+if [ "$maxrss" -ge 1048576 ]; then
+    echo "bench_convert: peak RSS $((maxrss / 1024)) MiB is not under 1 GiB"
     exit 1
 fi

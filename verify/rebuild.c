@@ -468,10 +468,17 @@ static ckpt_status quant_imatrix(const struct ckpt_rebuild_opts *o, struct qrepl
         if (s == CKPT_OK && !im && !has_im) {
             /* the text's path is recorded as the dataset: read it under that name
              * when it is there */
+            /* a recipe without the semantic predates it: its matrix came from the
+             * f32 oracle */
+            const char *sem = str_of(step, "calib_semantic");
             struct ckpt_calib_opts co = {
                 .text = o->calib ? path : name, .n_ctx = int_of(step, "calib_ctx"),
-                .max_chunks = int_of(step, "calib_chunks"), .n_threads = o->threads};
-            s = ckpt_calib_run(&qr->cal, o->source, &co, err);
+                .max_chunks = int_of(step, "calib_chunks"), .n_threads = o->threads,
+                .semantic = sem ? sem : "f32"};
+            s = !sem && cJSON_GetObjectItemCaseSensitive(step, "calib_semantic")
+                    ? ckpt_err_set(err, CKPT_E_FORMAT, "%s: recipe: calib_semantic is not a "
+                                   "string", o->artifact)
+                    : ckpt_calib_run(&qr->cal, o->source, &co, err);
         }
         if (im || !has_im)
             qr->q.imatrix = im ? qr->im : qr->cal.imatrix;

@@ -697,6 +697,65 @@ START_TEST(nonfinite_refused)
 }
 END_TEST
 
+/* The checks find a value wherever it is in a row: rows of 200 values
+ * (three steps of 64 and a tail of 8), a NaN at the first and last column
+ * of each step and in the tail, from every source dtype to every output
+ * type; and an f32 value beyond f16's range at the same columns refused
+ * for f16 only, naming that column. */
+START_TEST(checks_every_column)
+{
+    static const int cols[] = {0, 63, 64, 127, 130, 191, 192, 199};
+    static const int types[] = {CKPT_TYPE_F32, CKPT_TYPE_F16, CKPT_TYPE_BF16};
+    static const char *const dtypes[] = {"f32", "f16", "bf16"};
+    static const uint32_t nan_bits[] = {0x7fc00000u, 0x7e00u, 0x7fc0u};
+    const char *name = "model.layers.1.mlp.down_proj.weight";
+    char *tmp = tu_tmpdir(), *out = tu_fmt("%s/x.gguf", tmp);
+    for (int d = 0; d < 3; d++) {
+        char *args = tu_fmt("--dtype %s --ffn 200", dtypes[d]), *sub = tu_fmt("m%d", d);
+        char *dir = fixture(tmp, sub, args);
+        size_t size = d == 0 ? 4 : 2;
+        for (size_t c = 0; c < sizeof cols / sizeof cols[0]; c++) {
+            uint8_t b[4], keep[4];
+            for (size_t k = 0; k < size; k++)
+                b[k] = (uint8_t)(nan_bits[d] >> (8 * k));
+            char *st_path = tu_fmt("%s/model.safetensors", dir);
+            size_t st_size;
+            uint8_t *before = tu_read_file(st_path, &st_size);
+            poke_bits(dir, name, 3 * 200 + cols[c], b, size);
+            for (size_t t = 0; t < 3; t++) {
+                ckpt_err err;
+                ckpt_status s = convert(dir, out, types[t], 2, true, &err);
+                char *want = tu_fmt("at row 3, column %d is not finite", cols[c]);
+                ck_assert_msg(s == CKPT_E_VALUE && strstr(err.msg, want),
+                              "%s to %s, column %d: %s", dtypes[d], ckpt_type_name(types[t]),
+                              cols[c], err.msg);
+                free(want);
+            }
+            if (d == 0) { /* 1e6 fits f32 and bf16, not f16 */
+                const uint32_t big = 0x49742400u;
+                for (size_t k = 0; k < 4; k++)
+                    keep[k] = (uint8_t)(big >> (8 * k));
+                poke_bits(dir, name, 3 * 200 + cols[c], keep, 4);
+                ckpt_err err;
+                ckpt_status s = convert(dir, out, CKPT_TYPE_F16, 2, true, &err);
+                char *want = tu_fmt("at row 3, column %d does not fit f16", cols[c]);
+                ck_assert_msg(s == CKPT_E_VALUE && strstr(err.msg, want), "column %d: %s", cols[c],
+                              err.msg);
+                free(want);
+                ck_assert_int_eq(convert(dir, out, CKPT_TYPE_BF16, 2, true, &err), CKPT_OK);
+            }
+            ck_assert_int_eq(tu_write_file(st_path, before, st_size), 0); /* clean again */
+            free(before);
+            free(st_path);
+        }
+        convert_ok(dir, out, CKPT_TYPE_F16, 2, true); /* and the clean rows pass */
+        free(args), free(sub), free(dir);
+    }
+    tu_rmtree(tmp);
+    free(tmp), free(out);
+}
+END_TEST
+
 START_TEST(errors)
 {
     static const struct {
@@ -806,6 +865,7 @@ Suite *convert_suite(void)
     tc = tcase_create("errors");
     tcase_set_timeout(tc, 60);
     tcase_add_loop_test(tc, nonfinite_refused, 0, 6);
+    tcase_add_test(tc, checks_every_column);
     tcase_add_loop_test(tc, errors, 0, 10);
     tcase_add_test(tc, errors_exists);
     suite_add_tcase(s, tc);

@@ -208,6 +208,39 @@ START_TEST(second_writer_does_not_replace)
 }
 END_TEST
 
+/* An output of 150 MiB, written in pieces of odd sizes (its write-back is
+ * started every 64 MiB while it is made): every byte where it belongs. */
+START_TEST(large_output_whole)
+{
+    char *dir = tu_tmpdir();
+    char *path = tu_fmt("%s/big.gguf", dir);
+    const size_t total = (size_t)150 << 20, piece = 999983; /* a prime: pieces straddle */
+    uint8_t *buf = malloc(piece);
+    ck_assert_ptr_nonnull(buf);
+    ckpt_out *o;
+    ckpt_err err = {0};
+    ck_assert_int_eq(ckpt_out_open(&o, path, false, &err), CKPT_OK);
+    for (size_t at = 0; at < total; at += piece) {
+        size_t n = total - at < piece ? total - at : piece;
+        for (size_t i = 0; i < n; i++)
+            buf[i] = (uint8_t)((at + i) * 2654435761u >> 24);
+        ck_assert_int_eq(ckpt_out_write(o, buf, n, &err), CKPT_OK);
+    }
+    ck_assert_int_eq(ckpt_out_commit(o, &err), CKPT_OK);
+    size_t size;
+    uint8_t *got = tu_read_file(path, &size);
+    ck_assert_uint_eq(size, total);
+    size_t bad = 0;
+    for (size_t i = 0; i < total; i++)
+        bad += got[i] != (uint8_t)(i * 2654435761u >> 24);
+    ck_assert_uint_eq(bad, 0);
+    ck_assert_int_eq(temps_in(dir), 0);
+    free(got), free(buf);
+    tu_rmtree(dir);
+    free(dir), free(path);
+}
+END_TEST
+
 /* With force an existing file is replaced, but never one this run has
  * open as an input, nor another name (hard link) of it, nor a file the run
  * holds (a key, a written importance matrix); a closed input is free. */
@@ -258,6 +291,7 @@ Suite *outfile_suite(void)
     tcase_add_test(tc, quant_input_shrinks_mid_run);
     tcase_add_test(tc, hashed_input_shrinks_mid_run);
     tcase_add_test(tc, second_writer_does_not_replace);
+    tcase_add_test(tc, large_output_whole);
     tcase_add_test(tc, inputs_of_the_run_are_kept);
     suite_add_tcase(s, tc);
     return s;
