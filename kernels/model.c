@@ -412,7 +412,6 @@ struct mm_job {
     float *out;      /* (nx, ldo): out[j*ldo + row] */
     int64_t ldo;
     ckpt_vec_dot_fn dot;  /* non-NULL: vec_dot.h kernel on act */
-    ckpt_vec_dot4_fn dot4; /* with dot: its four-position form, or NULL */
     ckpt_vec_tile_fn tile; /* with dot: its four-row tiles, or NULL */
     ckpt_vec_tile_k_fn tile_k; /* with dot: its K-slice tiles, or NULL */
     float *acc;           /* with tile_k: (n_threads, MM_ACC_FLOATS) scratch */
@@ -556,18 +555,7 @@ static void mm_rows_vec(void *ctx, int64_t begin, int64_t end, int thread)
     const int64_t tile = w->row_bytes >= MM_TILE_BYTES ? 1 : MM_TILE_BYTES / (int64_t)w->row_bytes;
     for (int64_t r0 = begin; r0 < end; r0 += tile) {
         const int64_t r1 = end - r0 < tile ? end : r0 + tile;
-        int64_t p = 0;
-        for (; j->dot4 && p + 4 <= j->nx; p += 4) {
-            const uint8_t *a = j->act + (size_t)p * j->act_stride;
-            for (int64_t r = r0; r < r1; r++) {
-                float v[4];
-                j->dot4((const uint8_t *)w->data + (size_t)r * w->row_bytes, a, j->act_stride,
-                        w->ne[0], v);
-                for (int k = 0; k < 4; k++)
-                    j->out[(p + k) * j->ldo + out_row(w, r)] = v[k];
-            }
-        }
-        for (; p < j->nx; p++) {
+        for (int64_t p = 0; p < j->nx; p++) {
             const uint8_t *a = j->act + (size_t)p * j->act_stride;
             float *o = j->out + p * j->ldo;
             for (int64_t r = r0; r < r1; r++)
@@ -658,7 +646,6 @@ static struct mm_job mm_prepare(ckpt_model *m, const struct ckpt_wview *w, const
         }
         if (j.act) {
             j.dot = vd->dot;
-            j.dot4 = vd->dot4;
             j.tile = vd->tile;
             j.tile_k = vd->tile_k;
             j.acc = m->tile_acc;

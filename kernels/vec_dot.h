@@ -37,12 +37,6 @@
  * row in the paired type (n elements, the same block grid). */
 typedef float (*ckpt_vec_dot_fn)(const void *w, const void *act, int64_t n);
 
-/* The same dot for four activation rows at a (a + k*a_stride for k < 4):
- * out[k] bit for bit what ckpt_vec_dot_fn gives on row k; the weight
- * blocks are unpacked once for the four (the GEMM of a prefill step). */
-typedef void (*ckpt_vec_dot4_fn)(const void *w, const void *a, size_t a_stride, int64_t n,
-                                 float out[4]);
-
 /* Dots of four consecutive weight rows (w + r*row_bytes) with np
  * (1..CKPT_VEC_TILE_NP_MAX) activation rows act + p*act_stride (bytes), in
  * the row's paired activation type (f32, q8_0 or q8_K), into
@@ -82,8 +76,7 @@ typedef void (*ckpt_act_quant_fn)(const float *x, void *dst, int64_t n);
 struct ckpt_vec_dot {
     ckpt_type act;      /* CKPT_TYPE_Q8_K, CKPT_TYPE_Q8_0 or CKPT_TYPE_F32 */
     ckpt_vec_dot_fn dot; /* NULL: no kernel for this weight type */
-    ckpt_vec_dot4_fn dot4; /* NULL: dot, four times */
-    ckpt_vec_tile_fn tile; /* four rows by a panel of positions; NULL: dot4 or dot */
+    ckpt_vec_tile_fn tile; /* four rows by a panel of positions; NULL: dot */
     ckpt_vec_tile_k_fn tile_k; /* tile over row slices; NULL: tile on whole rows */
 };
 
@@ -150,14 +143,6 @@ void ckpt_vec_tile_f16_avx2(const void *w, size_t row_bytes, const void *act, si
                             int64_t n, int np, float *out);
 void ckpt_vec_tile_bf16_avx2(const void *w, size_t row_bytes, const void *act, size_t act_stride,
                              int64_t n, int np, float *out);
-void ckpt_vec_dot4_q4_K_q8_K_avx2(const void *w, const void *a, size_t a_stride, int64_t n,
-                                  float out[4]);
-void ckpt_vec_dot4_q3_K_q8_K_avx2(const void *w, const void *a, size_t a_stride, int64_t n,
-                                  float out[4]);
-void ckpt_vec_dot4_q6_K_q8_K_avx2(const void *w, const void *a, size_t a_stride, int64_t n,
-                                  float out[4]);
-void ckpt_vec_dot4_q8_0_q8_0_avx2(const void *w, const void *a, size_t a_stride, int64_t n,
-                                  float out[4]);
 /* ---- four-row tiles of the 32-element types x q8_0 (vec_tile_q8_avx2.c) ---- */
 void ckpt_vec_tile_q8_0_q8_0_avx2(const void *w, size_t row_bytes, const void *act,
                                   size_t act_stride, int64_t n, int np, float *out);

@@ -152,29 +152,6 @@ float ckpt_vec_dot_q4_K_q8_K_avx2(const void *vw, const void *va, int64_t n)
     return sumf;
 }
 
-void ckpt_vec_dot4_q4_K_q8_K_avx2(const void *vw, const void *va, size_t stride, int64_t n,
-                                  float out[4])
-{
-    const uint8_t *w = vw, *a = va;
-    float sumf[4] = {0.0f, 0.0f, 0.0f, 0.0f};
-    for (int64_t i = 0; i < n / QK_K; i++, w += sizeof(block_q4_K), a += sizeof(block_q8_K)) {
-        struct k4_scales u;
-        k4_unpack(w + 4, &u);
-        __m256i lo[4], hi[4];
-        q4k_nibbles(w + 16, lo, hi);
-        const float dw = f16_at(w), mw = f16_at(w + 2);
-        UNROLL for (int k = 0; k < 4; k++) {
-            const uint8_t *ak = a + k * stride;
-            const int32_t sumi = hsum_i32(q4k_sums(lo, hi, ak + Q8K_QS, &u));
-            const int32_t summ = k4_mins_dot(ak, &u);
-            const float dy = q8k_d(ak);
-            const float d = dw * dy, dmin = mw * dy;
-            sumf[k] += d * (float)sumi - dmin * (float)summ;
-        }
-    }
-    memcpy(out, sumf, sizeof sumf);
-}
-
 float ckpt_vec_dot_q5_K_q8_K_avx2(const void *vw, const void *va, int64_t n)
 {
     const uint8_t *w = vw, *a = va;
@@ -247,36 +224,6 @@ float ckpt_vec_dot_q6_K_q8_K_avx2(const void *vw, const void *va, int64_t n)
         sumf += f16_at(w + 208) * q8k_d(a) * (float)sumi;
     }
     return sumf;
-}
-
-void ckpt_vec_dot4_q6_K_q8_K_avx2(const void *vw, const void *va, size_t stride, int64_t n,
-                                  float out[4])
-{
-    const uint8_t *w = vw, *a = va;
-    float sumf[4] = {0.0f, 0.0f, 0.0f, 0.0f};
-    for (int64_t i = 0; i < n / QK_K; i++, w += sizeof(block_q6_K), a += sizeof(block_q8_K)) {
-        __m256i pairs[8], all;
-        q6k_scales(w, pairs, &all);
-        __m256i acc[4] = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(),
-                          _mm256_setzero_si256()};
-        UNROLL for (int h = 0; h < 2; h++) {
-            __m256i q[4];
-            ck_q6k_half(w + 64 * h, w + 128 + 32 * h, q);
-            UNROLL for (int g = 0; g < 4; g++)
-                UNROLL for (int k = 0; k < 4; k++) {
-                    const uint8_t *y = a + k * stride + Q8K_QS + 128 * h + 32 * g;
-                    const __m256i p = _mm256_maddubs_epi16(q[g], load256(y));
-                    acc[k] = _mm256_add_epi32(acc[k], _mm256_madd_epi16(p, pairs[4 * h + g]));
-                }
-        }
-        const float dw = f16_at(w + 208);
-        UNROLL for (int k = 0; k < 4; k++) {
-            const uint8_t *ak = a + k * stride;
-            const int32_t sumi = hsum_i32(acc[k]) - 32 * bsums_dot(ak, all);
-            sumf[k] += dw * q8k_d(ak) * (float)sumi;
-        }
-    }
-    memcpy(out, sumf, sizeof sumf);
 }
 
 /* Integer sum of one 128-element half of a q2_K block: four groups of 32
@@ -370,23 +317,6 @@ float ckpt_vec_dot_q3_K_q8_K_avx2(const void *vw, const void *va, int64_t n)
     return sumf;
 }
 
-void ckpt_vec_dot4_q3_K_q8_K_avx2(const void *vw, const void *va, size_t stride, int64_t n,
-                                  float out[4])
-{
-    const uint8_t *w = vw, *a = va;
-    float sumf[4] = {0.0f, 0.0f, 0.0f, 0.0f};
-    for (int64_t i = 0; i < n / QK_K; i++, w += sizeof(block_q3_K), a += sizeof(block_q8_K)) {
-        __m256i u[8], pairs[8], all;
-        q3k_prepare(w, u, pairs, &all);
-        const float dw = f16_at(w + 108);
-        UNROLL for (int k = 0; k < 4; k++) {
-            const uint8_t *ak = a + k * stride;
-            sumf[k] += dw * q8k_d(ak) * (float)q3k_sumi(u, pairs, all, ak);
-        }
-    }
-    memcpy(out, sumf, sizeof sumf);
-}
-
 /* ==== 32-element blocks x q8_0 ==== */
 
 /* Eight lane sums of four products each, of signed x and signed y. */
@@ -406,29 +336,6 @@ float ckpt_vec_dot_q8_0_q8_0_avx2(const void *vw, const void *va, int64_t n)
         acc = _mm256_add_ps(acc, _mm256_mul_ps(dd, lane_sums(load256(w + 2), load256(a + 2))));
     }
     return reduce_lanes(acc);
-}
-
-void ckpt_vec_dot4_q8_0_q8_0_avx2(const void *vw, const void *va, size_t stride, int64_t n,
-                                  float out[4])
-{
-    const uint8_t *w = vw, *a = va;
-    __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
-                     _mm256_setzero_ps()};
-    for (int64_t i = 0; i < n / 32; i++, w += sizeof(block_q8_0), a += sizeof(block_q8_0)) {
-        const __m256i x = load256(w + 2);
-        const __m256i ax = _mm256_sign_epi8(x, x);
-        const float dw = f16_at(w);
-        UNROLL for (int k = 0; k < 4; k++) {
-            const uint8_t *ak = a + k * stride;
-            const __m256i sy = _mm256_sign_epi8(load256(ak + 2), x);
-            const __m256i p =
-                _mm256_madd_epi16(_mm256_maddubs_epi16(ax, sy), _mm256_set1_epi16(1));
-            const __m256 dd = _mm256_set1_ps(dw * f16_at(ak));
-            acc[k] = _mm256_add_ps(acc[k], _mm256_mul_ps(dd, _mm256_cvtepi32_ps(p)));
-        }
-    }
-    for (int k = 0; k < 4; k++)
-        out[k] = reduce_lanes(acc[k]);
 }
 
 float ckpt_vec_dot_q4_0_q8_0_avx2(const void *vw, const void *va, int64_t n)

@@ -12,7 +12,7 @@
  * (d_b the activation block's step: half a step of rounding, plus the f16
  * rounding of the q8_0 scale).  The AVX2 activation quantizers write the
  * bytes of the reference quantizers, zero, huge and non-finite blocks
- * included; the four-position and tile forms (of 1 to CKPT_VEC_TILE_NP_MAX
+ * included; the tile forms (four rows by 1 to CKPT_VEC_TILE_NP_MAX
  * positions) give each output the bits of the single dot, and so does the
  * K-slice tile however the row is sliced; the k-quant tiles give the bits
  * of the scalar twin on hostile blocks (values and scales at the bounds of
@@ -137,28 +137,6 @@ START_TEST(avx2_equals_ref_and_bounds_hold)
         float f = fast->dot(wq, act, n);
         ck_assert_msg(ckpt_f32_bits(f) == ckpt_f32_bits(got), "%s n=%lld: avx2 %.9g ref %.9g",
                       ckpt_type_name(t), (long long)n, (double)f, (double)got);
-        if (fast->dot4) { /* four positions at once: each the single dot's bits */
-            size_t ar = ckpt_act_row_bytes(ref->act, n);
-            uint8_t *a4 = malloc(4 * ar);
-            for (int k = 0; k < 4; k++)
-                memcpy(a4 + k * ar, act, ar);
-            for (size_t b = 0; b < ar; b += 7) /* perturb rows 1..3 */
-                a4[ar + b] ^= 1, a4[3 * ar + b] ^= 2;
-            if (ref->act == CKPT_TYPE_Q8_K) /* keep the scales finite and bsums whatever */
-                for (int k = 1; k < 4; k++)
-                    for (int64_t b = 0; b < n / 256; b++)
-                        memcpy(a4 + k * ar + b * 292, (const uint8_t *)act + b * 292, 4);
-            else
-                for (int k = 1; k < 4; k++)
-                    for (int64_t b = 0; b < n / 32; b++)
-                        memcpy(a4 + k * ar + b * 34, (const uint8_t *)act + b * 34, 2);
-            float v[4];
-            fast->dot4(wq, a4, ar, n, v);
-            for (int k = 0; k < 4; k++)
-                ck_assert_msg(ckpt_f32_bits(v[k]) == ckpt_f32_bits(fast->dot(wq, a4 + k * ar, n)),
-                              "%s dot4 position %d", ckpt_type_name(t), k);
-            free(a4);
-        }
         if (fast->tile) { /* tiles of any width: each value the single dot's bits */
             /* CKPT_VEC_TILE_NP_MAX activation rows, each a rotation of x
              * in the row's activation type (quantized as the forward pass
