@@ -423,6 +423,19 @@ START_TEST(isas_agree_closely)
 }
 END_TEST
 
+/* a (avx2) and b (scalar) give the same logits for ids, bit for bit;
+ * both models are freed. */
+static void assert_same_logits(ckpt_model *a, ckpt_model *b, ckpt_type t)
+{
+    float *la = run_all(a, ids, T), *lb = run_all(b, ids, T);
+    ck_assert_msg(memcmp(la, lb, sizeof(float) * T * 50) == 0, "%s: scalar and avx2 differ",
+                  ckpt_type_name(t));
+    ckpt_model_free(a);
+    ckpt_model_free(b);
+    free(la);
+    free(lb);
+}
+
 /* The scalar ISA is the avx2 semantic in portable C (dispatch.h): the
  * same logits, bit for bit, for every weight type the synthetic model
  * takes (blocks of 32; the k-quants: check_fingerprint.c on the kit's
@@ -438,13 +451,7 @@ START_TEST(scalar_is_avx2_bit_for_bit)
     struct synth s;
     synth_build(&s, _i < 9 ? 0 : CKPT_FEAT_EXPERTS, t, 2, 0, 17 + (uint32_t)_i);
     ckpt_model *a = new_model(&s, 2, 64, CKPT_ISA_AVX2), *b = new_model(&s, 1, 3, CKPT_ISA_SCALAR);
-    float *la = run_all(a, ids, T), *lb = run_all(b, ids, T);
-    ck_assert_msg(memcmp(la, lb, sizeof(float) * T * 50) == 0, "%s: scalar and avx2 differ",
-                  ckpt_type_name(t));
-    ckpt_model_free(a);
-    ckpt_model_free(b);
-    free(la);
-    free(lb);
+    assert_same_logits(a, b, t);
     synth_free(&s);
 }
 END_TEST
@@ -462,13 +469,7 @@ START_TEST(sliced_products_keep_the_bits)
     synth_build_ffn(&s, 0, wt[_i], 1, 0, 5 + (uint32_t)_i, 2720);
     ckpt_model *a = new_model(&s, 1 + _i % 2, 64, CKPT_ISA_AVX2);
     ckpt_model *b = new_model(&s, 1, 3, CKPT_ISA_SCALAR);
-    float *la = run_all(a, ids, T), *lb = run_all(b, ids, T);
-    ck_assert_msg(memcmp(la, lb, sizeof(float) * T * 50) == 0, "%s: scalar and avx2 differ",
-                  ckpt_type_name(wt[_i]));
-    ckpt_model_free(a);
-    ckpt_model_free(b);
-    free(la);
-    free(lb);
+    assert_same_logits(a, b, wt[_i]);
     synth_free(&s);
 }
 END_TEST
