@@ -29,7 +29,7 @@
  * per core here). */
 #define MM_PANEL_POS CKPT_VEC_TILE_K_NP_MAX
 #define MM_SLICE_BYTES 262144
-#define MM_ACC_FLOATS 16384
+#define MM_ACC_FLOATS 32768
 
 /* Activations quantized for the dots of vec_dot.h: one buffer per
  * activation type, reused by consecutive products of the same input. */
@@ -295,7 +295,7 @@ ckpt_status ckpt_model_new(ckpt_model **out, const struct ckpt_model_config *cfg
     m->n_ctx = opts->n_ctx;
     m->release = opts->release;
     m->release_ctx = opts->release_ctx;
-    m->max_batch = opts->max_batch > 0 ? opts->max_batch : 64;
+    m->max_batch = opts->max_batch > 0 ? opts->max_batch : 128;
     if (opts->pool) {
         m->pool = opts->pool;
     } else {
@@ -494,7 +494,7 @@ static void mm_tile_rows(const struct mm_job *j, int64_t r0, int64_t r1)
  * MM_PANEL_POS positions and a block of rows whose running sums fit
  * MM_ACC_FLOATS, the rows' length in slices whose activations for the
  * panel fit MM_SLICE_BYTES; each slice stays in L2 while the block's rows
- * pass it four at a time.  The weights are read from memory once per
+ * pass it CKPT_VEC_TILE_K_ROWS at a time.  The weights are read from memory once per
  * panel, however long the rows (whole-row panels of a 14336-long row hold
  * 6 positions), and the activations from L3 once per block.  Each running
  * sum sees its additions in the row's order: every value is the single
@@ -503,9 +503,10 @@ static void mm_slice_rows(const struct mm_job *j, int64_t r0, int64_t r1, int th
 {
     const struct ckpt_wview *w = j->w;
     const uint8_t *base = w->data;
-    const int64_t n = w->ne[0], g1 = r0 + (r1 - r0) / 4 * 4;
+    const int R = CKPT_VEC_TILE_K_ROWS;
+    const int64_t n = w->ne[0], g1 = r0 + (r1 - r0) / R * R;
     float *acc = j->acc + (size_t)thread * MM_ACC_FLOATS;
-    float v[4 * MM_PANEL_POS];
+    float v[CKPT_VEC_TILE_K_ROWS * MM_PANEL_POS];
     for (int64_t p0 = 0; p0 < j->nx; p0 += MM_PANEL_POS) {
         const int np = (int)(j->nx - p0 < MM_PANEL_POS ? j->nx - p0 : MM_PANEL_POS);
         const int64_t per_row = np * CKPT_VEC_TILE_LANES; /* floats of one row's sums */
@@ -514,18 +515,18 @@ static void mm_slice_rows(const struct mm_job *j, int64_t r0, int64_t r1, int th
         int64_t kc = MM_SLICE_BYTES * n / (np * (int64_t)j->act_stride);
         kc = kc < CKPT_VEC_TILE_K_STEP ? CKPT_VEC_TILE_K_STEP
                                        : kc / CKPT_VEC_TILE_K_STEP * CKPT_VEC_TILE_K_STEP;
-        const int64_t rb = MM_ACC_FLOATS / per_row / 4 * 4;
+        const int64_t rb = MM_ACC_FLOATS / per_row / R * R;
         for (int64_t b0 = r0; b0 < g1; b0 += rb) {
             const int64_t b1 = g1 - b0 < rb ? g1 : b0 + rb;
             memset(acc, 0, (size_t)((b1 - b0) * per_row) * sizeof(float));
             for (int64_t k0 = 0; k0 < n; k0 += kc) {
                 const int64_t k1 = n - k0 <= kc ? n : k0 + kc;
-                for (int64_t r = b0; r < b1; r += 4) {
+                for (int64_t r = b0; r < b1; r += R) {
                     j->tile_k(base + (size_t)r * w->row_bytes, w->row_bytes,
                               j->act + (size_t)p0 * j->act_stride, j->act_stride, n, k0, k1, np,
                               acc + (r - b0) * per_row, v);
-                    if (k1 == n)
-                        scatter4(j, r, p0, np, v);
+                    for (int q = 0; k1 == n && q < R; q += 4)
+                        scatter4(j, r + q, p0, np, v + q * np);
                 }
             }
         }
@@ -620,12 +621,13 @@ static void observe(const ckpt_model *m, enum ckpt_mm_weight wt, int64_t layer, 
  * thread slowed by other load leaves its later chunks to the others, and
  * the last chunk, which one thread computes while the others wait, is
  * 1/64 of gate and up at 2 threads: 3.5 ms of a 64-position F16 step of
- * Mistral-7B width where 1/16 was 14 ms), in multiples of 4 (the register
- * tiles). */
+ * Mistral-7B width where 1/16 was 14 ms), in multiples of the K-slice
+ * tile's rows (the four-row tiles take them as two quads). */
 static int64_t mm_grain(int64_t rows, int n_threads)
 {
-    int64_t g = rows / (32 * (int64_t)n_threads);
-    return g < 4 ? 4 : g / 4 * 4;
+    const int64_t g = rows / (32 * (int64_t)n_threads);
+    return g < CKPT_VEC_TILE_K_ROWS ? CKPT_VEC_TILE_K_ROWS
+                                    : g / CKPT_VEC_TILE_K_ROWS * CKPT_VEC_TILE_K_ROWS;
 }
 
 /* The product out[j][row] = w[row] . x[j] for the nx vectors of x, ready to

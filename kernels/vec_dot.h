@@ -50,22 +50,27 @@ typedef float (*ckpt_vec_dot_fn)(const void *w, const void *act, int64_t n);
 typedef void (*ckpt_vec_tile_fn)(const void *w, size_t row_bytes, const void *act,
                                  size_t act_stride, int64_t n, int np, float *out);
 
-/* The tile over a slice [k0, k1) of the row, its running sums carried in
- * acc between calls: what lets a product slice the rows' length (the
- * activations of a slice for many positions stay in L2 while the rows
- * stream past, instead of a few positions' whole rows; model.c) and still
- * give every value the single dot's bits, since each running sum sees the
- * same operations in the same order.  acc holds CKPT_VEC_TILE_LANES floats
- * per output, output (r, p) at acc + (p*4 + r)*CKPT_VEC_TILE_LANES, zeroed
- * by the caller before the call with k0 = 0; k0 and k1 (< n) are multiples
- * of CKPT_VEC_TILE_K_STEP (whole blocks of every activation type); act is
- * the positions' rows from element 0; np is 1..CKPT_VEC_TILE_K_NP_MAX (a
- * whole step of 64 positions per widened block).  The call with k1 == n
- * finishes: out[r*np + p] as ckpt_vec_tile_fn.  An integer kernel can
- * adopt it with its per-block float sums as the running sums. */
+/* The tile over a slice [k0, k1) of the row, for CKPT_VEC_TILE_K_ROWS
+ * consecutive rows, its running sums carried in acc between calls: what
+ * lets a product slice the rows' length (the activations of a slice for
+ * many positions stay in L2 while the rows stream past, instead of a few
+ * positions' whole rows; model.c) and still give every value the single
+ * dot's bits, since each running sum sees the same operations in the same
+ * order.  Eight rows, not four, so that each activation read from L2
+ * serves eight rows' products.  acc holds CKPT_VEC_TILE_LANES floats per
+ * output, the rows in quads of four, output (r, p) at
+ * acc + ((r / 4) * 4 * np + p * 4 + r % 4) * CKPT_VEC_TILE_LANES (one
+ * quad's layout is the four-row tile's), zeroed by the caller before the
+ * call with k0 = 0; k0 and k1 (< n) are multiples of CKPT_VEC_TILE_K_STEP
+ * (whole blocks of every activation type); act is the positions' rows
+ * from element 0; np is 1..CKPT_VEC_TILE_K_NP_MAX (a whole step of
+ * positions per widened block).  The call with k1 == n finishes:
+ * out[r*np + p] for the eight rows, as ckpt_vec_tile_fn.  An integer
+ * kernel can adopt it with its per-block float sums as the running sums. */
 #define CKPT_VEC_TILE_LANES 8
+#define CKPT_VEC_TILE_K_ROWS 8
 #define CKPT_VEC_TILE_K_STEP 256
-#define CKPT_VEC_TILE_K_NP_MAX 64
+#define CKPT_VEC_TILE_K_NP_MAX 128
 typedef void (*ckpt_vec_tile_k_fn)(const void *w, size_t row_bytes, const void *act,
                                    size_t act_stride, int64_t n, int64_t k0, int64_t k1, int np,
                                    float *acc, float *out);

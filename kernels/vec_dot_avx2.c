@@ -473,9 +473,10 @@ static inline float one_bf16(const uint8_t *p)
         return ((l[0] + l[4]) + (l[2] + l[6])) + ((l[1] + l[5]) + (l[3] + l[7]));                 \
     } while (0)
 
-/* Elements of the four rows' block that a tile widens to f32 once (4 KiB,
- * in L1) and then multiplies with every position it was given. */
-#define TILE_KB 256
+/* Elements of the rows' block that a tile widens to f32 once (16 KiB for
+ * eight rows, in L1) and then multiplies with every position it was
+ * given. */
+#define TILE_KB 512
 
 /* Four rows of the widened block wf (TILE_KB floats apart) with RP
  * positions x + p*ldx over len elements (a multiple of 8), continuing the
@@ -502,6 +503,14 @@ static inline float one_bf16(const uint8_t *p)
                 _mm256_storeu_ps(acc + (p * 4 + r) * 8, lane[r][p]);                               \
     } while (0)
 
+/* The register tile's width for the rem positions left: three, but two
+ * twos for the last four (a single position runs its four rows' sums at
+ * the FMA latency, not its throughput). */
+static inline int tile_width(int rem)
+{
+    return rem == 4 || rem == 2 ? 2 : rem >= 3 ? 3 : 1;
+}
+
 /* avx2: fused multiply-add; ref (the *_refx kernels): multiply, round, add */
 static inline __m256 mac_fma(__m256 acc, __m256 w, __m256 x)
 {
@@ -518,6 +527,8 @@ static void tile_block_fma(const float *wf, const float *x, int64_t ldx, int64_t
 {
     if (rp == 3)
         TILE_BLOCK_BODY(3, mac_fma);
+    else if (rp == 2)
+        TILE_BLOCK_BODY(2, mac_fma);
     else
         TILE_BLOCK_BODY(1, mac_fma);
 }
@@ -527,49 +538,58 @@ static void tile_block_ref(const float *wf, const float *x, int64_t ldx, int64_t
 {
     if (rp == 3)
         TILE_BLOCK_BODY(3, mac_ref);
+    else if (rp == 2)
+        TILE_BLOCK_BODY(2, mac_ref);
     else
         TILE_BLOCK_BODY(1, mac_ref);
 }
 
-/* The tile's lanes over elements [k0, k1) of four rows and np positions
+/* The lanes of nq quads of rows (4*nq rows) over elements [k0, k1)
  * (vec_dot.h, ckpt_vec_tile_k_fn): that range in blocks of TILE_KB, each
- * block of the four rows widened once (F16C, or the bf16 shift: exact) to
- * 32-byte aligned floats and passed by every position, three at a time,
- * the lanes carried in acc between blocks and between calls; at k1 == n,
- * per output the tail and the reduction of the single dot.  The same
- * operations on each lane as the dot, in the same order: the same bits,
- * however the caller slices the row. */
-#define TILE_K_DEF(TILE_K, BLOCK, ES, LD, ONE)                                                     \
-    void TILE_K(const void *vw, size_t row_bytes, const void *act, size_t act_stride, int64_t n,   \
-                int64_t k0, int64_t k1, int np, float *acc, float *out)                            \
+ * block of the rows widened once (F16C, or the bf16 shift: exact) to
+ * 32-byte aligned floats and passed by every position in register tiles
+ * (tile_width), each tile's activations meeting every quad while they are
+ * in L1, the lanes carried in acc between blocks and between calls; at
+ * k1 == n, per output the tail and the reduction of the single dot.  The
+ * same operations on each lane as the dot, in the same order: the same
+ * bits, however the caller slices the row or groups the rows. */
+#define TILE_K_DEF(TILE_K_ROWS, BLOCK, ES, LD, ONE)                                                \
+    static void TILE_K_ROWS(const void *vw, size_t row_bytes, const void *act, size_t act_stride,  \
+                            int64_t n, int64_t k0, int64_t k1, int np, int nq, float *acc,         \
+                            float *out)                                                            \
     {                                                                                              \
         const uint8_t *w = vw;                                                                     \
         const float *x = act;                                                                      \
         const int64_t ldx = (int64_t)(act_stride / sizeof(float));                                 \
-        _Alignas(32) float wf[4 * TILE_KB];                                                        \
+        const int64_t quad = (int64_t)np * 4 * CKPT_VEC_TILE_LANES; /* acc floats of a quad */     \
+        _Alignas(32) float wf[CKPT_VEC_TILE_K_ROWS * TILE_KB];                                     \
         const int64_t n8 = n / 8 * 8, e8 = k1 < n8 ? k1 : n8;                                      \
         for (int64_t kb = k0; kb < e8; kb += TILE_KB) {                                            \
             const int64_t len = e8 - kb < TILE_KB ? e8 - kb : TILE_KB;                             \
-            for (int r = 0; r < 4; r++)                                                            \
+            for (int r = 0; r < 4 * nq; r++)                                                       \
                 for (int64_t i = 0; i < len; i += 8)                                               \
                     _mm256_store_ps(wf + r * TILE_KB + i,                                          \
                                     LD(w + r * row_bytes + (size_t)(kb + i) * ES));                \
             /* the next block's lines on their way while this one computes:   \
-             * after the range's last block, the range of the next four rows   \
-             * (a GEMM's next call; a prefetch past the rows is harmless) */    \
+             * after the range's last block, the range of the next rows (a     \
+             * GEMM's next call; a prefetch past the rows is harmless) */      \
             const uint8_t *next = kb + TILE_KB < e8 ? w + (size_t)(kb + TILE_KB) * ES              \
-                                                    : w + 4 * row_bytes + (size_t)k0 * ES;         \
-            for (int r = 0; r < 4; r++)                                                            \
+                                                    : w + 4 * nq * row_bytes + (size_t)k0 * ES;    \
+            for (int r = 0; r < 4 * nq; r++)                                                       \
                 for (int64_t i = 0; i < TILE_KB * ES; i += 64)                                     \
                     _mm_prefetch((const char *)next + r * row_bytes + i, _MM_HINT_T0);             \
-            for (int p = 0; p < np; p += p + 3 <= np ? 3 : 1)                                      \
-                BLOCK(wf, x + p * ldx + kb, ldx, len, p + 3 <= np ? 3 : 1, acc + p * 4 * 8);       \
+            for (int p = 0, rp; p < np; p += rp) {                                                 \
+                rp = tile_width(np - p);                                                           \
+                for (int q = 0; q < nq; q++)                                                       \
+                    BLOCK(wf + q * 4 * TILE_KB, x + p * ldx + kb, ldx, len, rp,                    \
+                          acc + q * quad + p * 4 * CKPT_VEC_TILE_LANES);                           \
+            }                                                                                      \
         }                                                                                          \
         if (k1 < n)                                                                                \
             return;                                                                                \
-        for (int p = 0; p < np; p++)                                                               \
-            for (int r = 0; r < 4; r++) {                                                          \
-                float *l = acc + (p * 4 + r) * 8;                                                  \
+        for (int r = 0; r < 4 * nq; r++)                                                           \
+            for (int p = 0; p < np; p++) {                                                         \
+                float *l = acc + (r / 4) * quad + (p * 4 + r % 4) * CKPT_VEC_TILE_LANES;           \
                 for (int64_t k = n8; k < n; k++)                                                   \
                     l[k - n8] += ONE(w + r * row_bytes + (size_t)k * ES) * x[p * ldx + k];        \
                 out[r * np + p] =                                                                  \
@@ -577,14 +597,24 @@ static void tile_block_ref(const float *wf, const float *x, int64_t ldx, int64_t
             }                                                                                      \
     }
 
-/* The whole-row tile (vec_dot.h): the K-range tile over [0, n). */
-#define TILE_DEF(TILE, TILE_K)                                                                     \
+/* The K-slice tile (vec_dot.h): two quads of rows per call, so each
+ * position tile's activations, read from L2, serve eight rows. */
+#define TILE_K_PUB(TILE_K, TILE_K_ROWS)                                                            \
+    void TILE_K(const void *vw, size_t row_bytes, const void *act, size_t act_stride, int64_t n,   \
+                int64_t k0, int64_t k1, int np, float *acc, float *out)                            \
+    {                                                                                              \
+        TILE_K_ROWS(vw, row_bytes, act, act_stride, n, k0, k1, np, CKPT_VEC_TILE_K_ROWS / 4, acc,  \
+                    out);                                                                          \
+    }
+
+/* The whole-row tile of four rows (vec_dot.h): one quad over [0, n). */
+#define TILE_DEF(TILE, TILE_K_ROWS)                                                                \
     void TILE(const void *vw, size_t row_bytes, const void *act, size_t act_stride, int64_t n,     \
               int np, float *out)                                                                  \
     {                                                                                              \
         float acc[CKPT_VEC_TILE_NP_MAX * 4 * CKPT_VEC_TILE_LANES];                                 \
         memset(acc, 0, (size_t)np * 4 * CKPT_VEC_TILE_LANES * sizeof(float));                     \
-        TILE_K(vw, row_bytes, act, act_stride, n, 0, n, np, acc, out);                             \
+        TILE_K_ROWS(vw, row_bytes, act, act_stride, n, 0, n, np, 1, acc, out);                     \
     }
 
 /* The single dot and the tiles of one element type, in the same order. */
@@ -595,8 +625,9 @@ static void tile_block_ref(const float *wf, const float *x, int64_t ldx, int64_t
         const float *x = va;                                                                       \
         DOT_BODY(ES, LD, ONE, MAC);                                                                \
     }                                                                                              \
-    TILE_K_DEF(TILE_K, BLOCK, ES, LD, ONE)                                                         \
-    TILE_DEF(TILE, TILE_K)
+    TILE_K_DEF(TILE_K##_rows, BLOCK, ES, LD, ONE)                                                  \
+    TILE_K_PUB(TILE_K, TILE_K##_rows)                                                              \
+    TILE_DEF(TILE, TILE_K##_rows)
 
 ROW_KERNELS(ckpt_vec_dot_f32_f32_avx2, ckpt_vec_tile_f32_avx2, ckpt_vec_tile_k_f32_avx2,
             mac_fma, tile_block_fma, 4, ld_f32, one_f32)

@@ -456,8 +456,9 @@ START_TEST(scalar_is_avx2_bit_for_bit)
 }
 END_TEST
 
-/* An FFN of 2720 (longer than the slices model.c cuts a row into for 24
- * positions, and more rows than one block of running sums): the sliced
+/* An FFN of 2724 (longer than the slices model.c cuts a row into for 24
+ * positions, more rows than one block of running sums, four rows over the
+ * K-slice tile's eight and four elements over its 8-lane steps): the sliced
  * products of F32/F16/BF16 rows give the scalar ISA's bits too, at 1 and
  * 2 threads. */
 START_TEST(sliced_products_keep_the_bits)
@@ -466,7 +467,7 @@ START_TEST(sliced_products_keep_the_bits)
     if (!ckpt_isa_available(CKPT_ISA_AVX2))
         return;
     struct synth s;
-    synth_build_ffn(&s, 0, wt[_i], 1, 0, 5 + (uint32_t)_i, 2720);
+    synth_build_ffn(&s, 0, wt[_i], 1, 0, 5 + (uint32_t)_i, 2724);
     ckpt_model *a = new_model(&s, 1 + _i % 2, 64, CKPT_ISA_AVX2);
     ckpt_model *b = new_model(&s, 1, 3, CKPT_ISA_SCALAR);
     assert_same_logits(a, b, wt[_i]);

@@ -48,24 +48,27 @@ static float frand(void)
     return (float)((rng >> 8) & 0xffffff) / 16777216.0f * 2.0f - 1.0f;
 }
 
-/* The K-slice tile of four rows (w4, wb bytes apart) and np positions
- * (act, ar bytes apart) in slices of `slice` elements, running sums carried
- * between calls: each value the bits of the row's single dot. */
-static void assert_tile_k(const struct ckpt_vec_dot *row, const uint8_t *w4, size_t wb,
+/* The K-slice tile of CKPT_VEC_TILE_K_ROWS rows (w8, wb bytes apart) and
+ * np positions (act, ar bytes apart) in slices of `slice` elements,
+ * running sums carried between calls: each value the bits of the row's
+ * single dot. */
+static void assert_tile_k(const struct ckpt_vec_dot *row, const uint8_t *w8, size_t wb,
                           const uint8_t *act, size_t ar, int64_t n, int np, int64_t slice)
 {
-    float *acc = calloc((size_t)np * 4 * CKPT_VEC_TILE_LANES, sizeof(float));
-    float v[4 * CKPT_VEC_TILE_K_NP_MAX];
+    float *acc = calloc((size_t)np * CKPT_VEC_TILE_K_ROWS * CKPT_VEC_TILE_LANES, sizeof(float));
+    float *v = malloc(sizeof(float) * CKPT_VEC_TILE_K_ROWS * CKPT_VEC_TILE_K_NP_MAX);
     ck_assert_ptr_nonnull(acc);
+    ck_assert_ptr_nonnull(v);
     for (int64_t k0 = 0; k0 < n; k0 += slice)
-        row->tile_k(w4, wb, act, ar, n, k0, n - k0 <= slice ? n : k0 + slice, np, acc, v);
-    for (int r = 0; r < 4; r++)
+        row->tile_k(w8, wb, act, ar, n, k0, n - k0 <= slice ? n : k0 + slice, np, acc, v);
+    for (int r = 0; r < CKPT_VEC_TILE_K_ROWS; r++)
         for (int p = 0; p < np; p++)
             ck_assert_msg(ckpt_f32_bits(v[r * np + p]) ==
-                              ckpt_f32_bits(row->dot(w4 + r * wb, act + p * ar, n)),
+                              ckpt_f32_bits(row->dot(w8 + r * wb, act + p * ar, n)),
                           "n=%lld tile_k %d in slices of %lld: row %d position %d", (long long)n,
                           np, (long long)slice, r, p);
     free(acc);
+    free(v);
 }
 
 static const struct ckpt_vec_dot *avx2_row(ckpt_type t)
@@ -146,7 +149,7 @@ START_TEST(avx2_equals_ref_and_bounds_hold)
             float *xk = malloc(sizeof(float) * (size_t)n);
             uint8_t *a3 = malloc(ar * CKPT_VEC_TILE_K_NP_MAX);
             float *v = malloc(sizeof(float) * 4 * CKPT_VEC_TILE_NP_MAX);
-            uint8_t *w4 = malloc(4 * wb);
+            uint8_t *w4 = malloc(CKPT_VEC_TILE_K_ROWS * wb); /* the tile reads four */
             for (int k = 0; k < CKPT_VEC_TILE_K_NP_MAX; k++) {
                 for (int64_t i = 0; i < n; i++)
                     xk[i] = x[(i + 17 * k) % n] * (k % 5 == 2 ? -3.0f : 1.0f);
@@ -158,10 +161,11 @@ START_TEST(avx2_equals_ref_and_bounds_hold)
                 else
                     memcpy(row, xk, ar);
             }
-            for (int r = 0; r < 4; r++)
+            for (int r = 0; r < CKPT_VEC_TILE_K_ROWS; r++)
                 memcpy(w4 + r * wb, wq, wb);
             for (size_t b = 3; b < wb; b += 11) /* other rows, same exponents mostly */
-                w4[wb + b] ^= 1, w4[3 * wb + b] ^= 1;
+                for (int r = 1; r < CKPT_VEC_TILE_K_ROWS; r += 2)
+                    w4[r * wb + b] ^= (uint8_t)(r / 2 + 1);
             for (size_t c = 0; c < sizeof tile_np / sizeof tile_np[0]; c++) {
                 const int np = tile_np[c];
                 fast->tile(w4, wb, a3, ar, n, np, v);
@@ -291,17 +295,18 @@ START_TEST(refx_equals_scalar_ref)
     const ckpt_type t = ft[_i % 3];
     const int64_t n = fn[_i / 3];
     rng = 77u + (uint32_t)_i;
-    float *w = malloc(sizeof(float) * (size_t)(4 * n));
+    const int nr = CKPT_VEC_TILE_K_ROWS; /* the four-row tile reads the first four */
+    float *w = malloc(sizeof(float) * (size_t)(nr * n));
     float *x = malloc(sizeof(float) * (size_t)(CKPT_VEC_TILE_K_NP_MAX * n));
     float *v = malloc(sizeof(float) * 4 * CKPT_VEC_TILE_NP_MAX);
-    for (int64_t i = 0; i < 4 * n; i++)
+    for (int64_t i = 0; i < nr * n; i++)
         w[i] = frand() * (i % 11 == 3 ? 8.0f : 0.5f);
     for (int64_t i = 0; i < CKPT_VEC_TILE_K_NP_MAX * n; i++)
         x[i] = frand();
     size_t rb;
     ck_assert(ckpt_type_row_bytes(t, n, &rb));
-    uint8_t *wq = malloc(4 * rb);
-    ck_assert_uint_eq(ckpt_quantize_rows_unchecked(t, w, wq, 4, n, NULL), 4 * rb);
+    uint8_t *wq = malloc((size_t)nr * rb);
+    ck_assert_uint_eq(ckpt_quantize_rows_unchecked(t, w, wq, nr, n, NULL), (size_t)nr * rb);
     const struct ckpt_vec_dot *row = &k->vec_dot[t];
     for (size_t c = 0; c < sizeof tile_np / sizeof tile_np[0]; c++) {
         const int np = tile_np[c];
