@@ -57,11 +57,12 @@ typedef void (*ckpt_vec_tile_fn)(const void *w, size_t row_bytes, const void *ac
  * positions' whole rows; model.c) and still give every value the single
  * dot's bits, since each running sum sees the same operations in the same
  * order.  Eight rows, not four, so that each activation read from L2
- * serves eight rows' products.  acc holds CKPT_VEC_TILE_LANES floats per
- * output, the rows in quads of four, output (r, p) at
- * acc + ((r / 4) * 4 * np + p * 4 + r % 4) * CKPT_VEC_TILE_LANES (one
- * quad's layout is the four-row tile's), zeroed by the caller before the
- * call with k0 = 0; k0 and k1 (< n) are multiples of CKPT_VEC_TILE_K_STEP
+ * serves eight rows' products.  acc is the kernel's scratch for the
+ * running sums, CKPT_VEC_TILE_LANES floats per output, quad k of the rows
+ * (rows 4k..4k+3) in acc[k*4*np*LANES ..] (the float kernels keep output
+ * (4k + r, p)'s lanes at p*4 + r in it, the four-row tile's layout; the
+ * k-quants one float per output), zeroed by the caller before the call
+ * with k0 = 0; k0 and k1 (< n) are multiples of CKPT_VEC_TILE_K_STEP
  * (whole blocks of every activation type); act is the positions' rows
  * from element 0; np is 1..CKPT_VEC_TILE_K_NP_MAX (a whole step of
  * positions per widened block).  The call with k1 == n finishes:
@@ -210,6 +211,23 @@ void ckpt_vec_tile_q5_K_q8_K_avx2(const void *w, size_t row_bytes, const void *a
                                   size_t act_stride, int64_t n, int np, float *out);
 void ckpt_vec_tile_q6_K_q8_K_avx2(const void *w, size_t row_bytes, const void *act,
                                   size_t act_stride, int64_t n, int np, float *out);
+/* Their K-slice tiles (ckpt_vec_tile_k_fn): the same staging, two quads
+ * of rows per block, every position of the step over them. */
+void ckpt_vec_tile_k_q2_K_q8_K_avx2(const void *w, size_t row_bytes, const void *act,
+                                    size_t act_stride, int64_t n, int64_t k0, int64_t k1, int np,
+                                    float *acc, float *out);
+void ckpt_vec_tile_k_q3_K_q8_K_avx2(const void *w, size_t row_bytes, const void *act,
+                                    size_t act_stride, int64_t n, int64_t k0, int64_t k1, int np,
+                                    float *acc, float *out);
+void ckpt_vec_tile_k_q4_K_q8_K_avx2(const void *w, size_t row_bytes, const void *act,
+                                    size_t act_stride, int64_t n, int64_t k0, int64_t k1, int np,
+                                    float *acc, float *out);
+void ckpt_vec_tile_k_q5_K_q8_K_avx2(const void *w, size_t row_bytes, const void *act,
+                                    size_t act_stride, int64_t n, int64_t k0, int64_t k1, int np,
+                                    float *acc, float *out);
+void ckpt_vec_tile_k_q6_K_q8_K_avx2(const void *w, size_t row_bytes, const void *act,
+                                    size_t act_stride, int64_t n, int64_t k0, int64_t k1, int np,
+                                    float *acc, float *out);
 
 /* The scalar table (every type above with its _ref kernel): the scalar
  * ISA's (dispatch.h), and what the tests hold the avx2 rows to. */

@@ -347,53 +347,94 @@ INLINE void block_positions(const struct kstage *s, const uint8_t *a, size_t str
         block_value(s, a + (size_t)p * stride, acc[p], sep, sumf + 4 * p);
 }
 
-/* The tile of one k-quant: block by block, the four rows staged once and
- * every position of the panel passed over them, four at a time; a single
- * position through the row's dot. */
-INLINE void tile_k(const struct kquant q, const void *vw, size_t rb, const void *va,
-                   size_t stride, int64_t n, int np, float *out)
+/* Blocks b0..b1 of nq quads of rows (4*nq rows) against np positions,
+ * added to the running sums: quad k's sum of row r at position p in
+ * sums[k * quad + 4p + r].  Block by block, each quad staged once and
+ * every position passed over the quads four at a time (the positions'
+ * activations, just read, meet the second quad in L1). */
+INLINE void tile_blocks(const struct kquant q, const uint8_t *w, size_t rb, const uint8_t *act,
+                        size_t stride, int64_t b0, int64_t b1, int np, int nq, float *sums,
+                        int64_t quad)
 {
-    const uint8_t *w = vw, *act = va;
+    struct kstage s[CKPT_VEC_TILE_K_ROWS / 4];
+    for (int64_t i = b0; i < b1; i++) {
+        const uint8_t *a = act + (size_t)i * sizeof(block_q8_K);
+        for (int k = 0; k < nq; k++) {
+            const uint8_t *wb = w + (size_t)(4 * k) * rb + (size_t)i * q.block_bytes;
+            q.scales(wb, rb, &s[k]);
+            for (int g = 0; g < 8 / q.cpg; g++)
+                q.group(wb, rb, g, &s[k].w[g * q.cpg]);
+        }
+        for (int p = 0; p < np; p += 4) {
+            const uint8_t *ap = a + (size_t)p * stride;
+            for (int k = 0; k < nq; k++) {
+                float *sp = sums + k * quad + 4 * p;
+                if (np - p >= 4)
+                    block_positions(&s[k], ap, stride, 4, q.wide, q.sep, sp);
+                else if (np - p == 3)
+                    block_positions(&s[k], ap, stride, 3, q.wide, q.sep, sp);
+                else if (np - p == 2)
+                    block_positions(&s[k], ap, stride, 2, q.wide, q.sep, sp);
+                else
+                    block_positions(&s[k], ap, stride, 1, q.wide, q.sep, sp);
+            }
+        }
+    }
+}
+
+/* The four-row tile of one k-quant over whole rows; a single position
+ * through the rows' dots. */
+INLINE void tile_rows(const struct kquant q, const void *vw, size_t rb, const void *va,
+                      size_t stride, int64_t n, int np, float *out)
+{
+    const uint8_t *w = vw;
     /* A single position (a decode step) reads each weight byte once
      * whatever the kernel: staging would only add work, and four rows
      * streamed side by side measured slower than one after the other
      * (memory-bound either way, see the commit message). */
     if (np == 1) {
         for (int r = 0; r < 4; r++)
-            out[r] = q.dot(w + r * rb, act, n);
+            out[r] = q.dot(w + r * rb, va, n);
         return;
     }
     float sumf[4 * CKPT_VEC_TILE_NP_MAX];
     memset(sumf, 0, sizeof(float) * 4 * (size_t)np);
-    struct kstage s;
-    for (int64_t i = 0; i < n / QK_K; i++) {
-        const uint8_t *wb = w + (size_t)i * q.block_bytes;
-        const uint8_t *a = act + (size_t)i * sizeof(block_q8_K);
-        q.scales(wb, rb, &s);
-        for (int g = 0; g < 8 / q.cpg; g++)
-            q.group(wb, rb, g, &s.w[g * q.cpg]);
-        int p = 0;
-        for (; p + 4 <= np; p += 4)
-            block_positions(&s, a + (size_t)p * stride, stride, 4, q.wide, q.sep, sumf + 4 * p);
-        const uint8_t *ap = a + (size_t)p * stride;
-        if (np - p == 3)
-            block_positions(&s, ap, stride, 3, q.wide, q.sep, sumf + 4 * p);
-        else if (np - p == 2)
-            block_positions(&s, ap, stride, 2, q.wide, q.sep, sumf + 4 * p);
-        else if (np - p == 1)
-            block_positions(&s, ap, stride, 1, q.wide, q.sep, sumf + 4 * p);
-    }
+    tile_blocks(q, w, rb, va, stride, 0, n / QK_K, np, 1, sumf, 0);
     for (int r = 0; r < 4; r++)
         for (int p = 0; p < np; p++)
             out[r * np + p] = sumf[4 * p + r];
 }
 
+/* The K-slice tile (vec_dot.h) of one k-quant: the running sums are the
+ * twin's per-output float sum, kept in the first 4*np floats of each
+ * quad's part of acc; at k1 == n they are the values. */
+INLINE void tile_slice(const struct kquant q, const void *w, size_t rb, const void *act,
+                       size_t stride, int64_t n, int64_t k0, int64_t k1, int np, float *acc,
+                       float *out)
+{
+    const int nq = CKPT_VEC_TILE_K_ROWS / 4;
+    const int64_t quad = (int64_t)np * 4 * CKPT_VEC_TILE_LANES;
+    tile_blocks(q, w, rb, act, stride, k0 / QK_K, k1 / QK_K, np, nq, acc, quad);
+    if (k1 < n)
+        return;
+    for (int r = 0; r < 4 * nq; r++)
+        for (int p = 0; p < np; p++)
+            out[r * np + p] = acc[(r / 4) * quad + 4 * p + r % 4];
+}
+
 #define TILE_K(name, blk, cpg, wide, sep, scales, dot)                                            \
+    static const struct kquant kq_##name = {sizeof(blk), cpg, wide, sep, scales, group_##name,     \
+                                            dot};                                                  \
     void ckpt_vec_tile_##name##_q8_K_avx2(const void *w, size_t row_bytes, const void *act,        \
                                           size_t act_stride, int64_t n, int np, float *out)        \
     {                                                                                              \
-        static const struct kquant q = {sizeof(blk), cpg, wide, sep, scales, group_##name, dot};   \
-        tile_k(q, w, row_bytes, act, act_stride, n, np, out);                                      \
+        tile_rows(kq_##name, w, row_bytes, act, act_stride, n, np, out);                           \
+    }                                                                                              \
+    void ckpt_vec_tile_k_##name##_q8_K_avx2(const void *w, size_t row_bytes, const void *act,      \
+                                            size_t act_stride, int64_t n, int64_t k0, int64_t k1,  \
+                                            int np, float *acc, float *out)                        \
+    {                                                                                              \
+        tile_slice(kq_##name, w, row_bytes, act, act_stride, n, k0, k1, np, acc, out);             \
     }
 TILE_K(q2_K, block_q2_K, 4, false, true, scales_q2_K, ckpt_vec_dot_q2_K_q8_K_avx2)
 TILE_K(q3_K, block_q3_K, 4, false, false, scales_q3_K, ckpt_vec_dot_q3_K_q8_K_avx2)
