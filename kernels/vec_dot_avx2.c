@@ -185,21 +185,28 @@ float ckpt_vec_dot_q5_K_q8_K_avx2(const void *vw, const void *va, int64_t n)
     return sumf;
 }
 
-/* Scales s_lo for the 16-bit lanes 0..7 and s_hi for lanes 8..15. */
-static inline __m256i scale_pair(int8_t s_lo, int8_t s_hi)
+/* The scale pairs of the sixteen int16 scales in all: per group of 32
+ * elements g, scale 2g in the 16-bit lanes 0..7 and 2g+1 in lanes 8..15
+ * (the madd weights of its two sub-blocks), by byte shuffles, not sixteen
+ * scalar broadcasts (which made the q6_K dot half as fast as its
+ * unpacking and products allow). */
+static inline void scale_pairs(__m256i all, __m256i pairs[8])
 {
-    return _mm256_set_m128i(_mm_set1_epi16(s_hi), _mm_set1_epi16(s_lo));
+    const __m256i lo = _mm256_permute4x64_epi64(all, 0x44), hi = _mm256_permute4x64_epi64(all, 0xEE);
+    UNROLL for (int g = 0; g < 4; g++) {
+        const __m256i pick = _mm256_set_m128i(_mm_set1_epi16((short)((4 * g + 2) | (4 * g + 3) << 8)),
+                                              _mm_set1_epi16((short)((4 * g) | (4 * g + 1) << 8)));
+        pairs[g] = _mm256_shuffle_epi8(lo, pick);
+        pairs[g + 4] = _mm256_shuffle_epi8(hi, pick);
+    }
 }
 
-/* The scales of a q6_K block: per group of 32 a pair (lanes 0..7, 8..15),
- * and all 16 as int16 lanes to pair with the bsums. */
+/* The scales of a q6_K block: their pairs, and all 16 as int16 lanes to
+ * pair with the bsums. */
 static inline void q6k_scales(const uint8_t *w, __m256i pairs[8], __m256i *all)
 {
-    int8_t sc[16];
-    memcpy(sc, w + 192, 16);
-    UNROLL for (int g = 0; g < 8; g++)
-        pairs[g] = scale_pair(sc[2 * g], sc[2 * g + 1]);
     *all = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(w + 192)));
+    scale_pairs(*all, pairs);
 }
 
 float ckpt_vec_dot_q6_K_q8_K_avx2(const void *vw, const void *va, int64_t n)
@@ -210,10 +217,10 @@ float ckpt_vec_dot_q6_K_q8_K_avx2(const void *vw, const void *va, int64_t n)
         __m256i pairs[8], all;
         q6k_scales(w, pairs, &all);
         __m256i acc = _mm256_setzero_si256();
-        for (int h = 0; h < 2; h++) {
+        UNROLL for (int h = 0; h < 2; h++) { /* unrolled: q and pairs stay in registers */
             __m256i q[4];
             ck_q6k_half(w + 64 * h, w + 128 + 32 * h, q);
-            for (int g = 0; g < 4; g++) {
+            UNROLL for (int g = 0; g < 4; g++) {
                 const __m256i y = load256(a + Q8K_QS + 128 * h + 32 * g);
                 const __m256i p = _mm256_maddubs_epi16(q[g], y);
                 acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p, pairs[4 * h + g]));
@@ -252,11 +259,8 @@ float ckpt_vec_dot_q2_K_q8_K_avx2(const void *vw, const void *va, int64_t n)
         const __m128i sc8 = _mm_loadu_si128((const __m128i *)w);
         const __m128i m4 = _mm_set1_epi8(0xF);
         const __m256i mins = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(sc8, 4), m4));
-        uint8_t sc[16];
-        _mm_storeu_si128((__m128i *)sc, _mm_and_si128(sc8, m4));
         __m256i pairs[8];
-        UNROLL for (int g = 0; g < 8; g++)
-            pairs[g] = scale_pair((int8_t)sc[2 * g], (int8_t)sc[2 * g + 1]);
+        scale_pairs(_mm256_cvtepu8_epi16(_mm_and_si128(sc8, m4)), pairs);
         const __m256i acc =
             _mm256_add_epi32(q2k_half(load256(w + 16), a + Q8K_QS, pairs),
                              q2k_half(load256(w + 48), a + Q8K_QS + 128, pairs + 4));
@@ -282,9 +286,8 @@ static inline void q3k_prepare(const uint8_t *w, __m256i u[8], __m256i pairs[8],
         const int hi = (scales[8 + j % 4] >> (2 * (j / 4))) & 3;
         sc[j] = (int16_t)((lo | hi << 4) - 32);
     }
-    UNROLL for (int g = 0; g < 8; g++)
-        pairs[g] = scale_pair((int8_t)sc[2 * g], (int8_t)sc[2 * g + 1]);
     *all = _mm256_loadu_si256((const __m256i *)(const void *)sc);
+    scale_pairs(*all, pairs);
     const __m256i hm = load256(w), one = _mm256_set1_epi8(1), m3 = _mm256_set1_epi8(3);
     UNROLL for (int G = 0; G < 8; G++) { /* group G = 4h + j: bit G of hmask, as 4 */
         const __m256i hb = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hm, G), one), 2);
