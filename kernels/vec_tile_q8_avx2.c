@@ -14,7 +14,10 @@
  * tile of four rows by TQ_P positions keeps eight such lane accumulators
  * in flight, so each weight block's |w| (or unpacked values) serves TQ_P
  * positions and each activation load four rows.  A decode step (one
- * position) reads the four rows side by side (TQ_DECODE).
+ * position) reads the four rows side by side (TQ_DECODE).  The same loop
+ * over a slice of the blocks, on lanes the caller keeps, is the K-slice
+ * tile (ckpt_vec_tile_k_fn): the eight lanes of the single dot are its
+ * running sums.
  *
  * Compiled with -mavx2 -mfma -mf16c; reached only through the avx2 table
  * of dispatch.c, after its run-time CPU check.
@@ -196,25 +199,19 @@ typedef void (*tq_block_fn)(const struct tq_rows *w, const uint8_t *a, size_t as
 typedef void (*tq_decode_fn)(const uint8_t *w, size_t row_bytes, const uint8_t *act, int64_t n,
                              float out[4]);
 
-/* The tile of four rows and np positions: chunk by chunk, the rows
+/* Blocks [c0, c1) of the four rows against np positions, continuing the
+ * lanes of output (r, p) at acc + (p*4 + r)*8: chunk by chunk, the rows
  * prepared once, then every position passes in register tiles of TQ_P
- * (the last tile narrower), the lanes carried in acc between chunks; then
- * the reduction of the single dot. */
-static void tile32(tq_prepare_fn prepare, tq_block_fn block, tq_decode_fn decode,
-                   const uint8_t *w, size_t row_bytes, const uint8_t *act, size_t act_stride,
-                   int64_t n, int np, float *out)
+ * (the last tile narrower).  Each lane sees its blocks in order, so the
+ * chunking (and the slicing of tile_k) changes no bit. */
+static void tile32_blocks(tq_prepare_fn prepare, tq_block_fn block, const uint8_t *w,
+                          size_t row_bytes, const uint8_t *act, size_t act_stride, int64_t c0,
+                          int64_t c1, int np, float *acc)
 {
-    if (np == 1) {
-        decode(w, row_bytes, act, n, out);
-        return;
-    }
-    float acc[CKPT_VEC_TILE_NP_MAX * 4 * 8];
     float dd[TQ_P][4][TQ_KB], dm[TQ_P][4][TQ_KB];
     struct tq_rows rows;
-    const int64_t nb = n / 32;
-    memset(acc, 0, (size_t)np * 4 * 8 * sizeof(float));
-    for (int64_t b0 = 0; b0 < nb; b0 += TQ_KB) {
-        const int kb = (int)(nb - b0 < TQ_KB ? nb - b0 : TQ_KB);
+    for (int64_t b0 = c0; b0 < c1; b0 += TQ_KB) {
+        const int kb = (int)(c1 - b0 < TQ_KB ? c1 - b0 : TQ_KB);
         prepare(w, row_bytes, b0, kb, &rows);
         for (int p = 0; p < np; p += TQ_P) {
             const int rp = np - p < TQ_P ? np - p : TQ_P;
@@ -225,11 +222,47 @@ static void tile32(tq_prepare_fn prepare, tq_block_fn block, tq_decode_fn decode
                   (const float(*)[4][TQ_KB])dm, kb, rp, acc + p * 4 * 8);
         }
     }
+}
+
+/* out[r*np + p]: the lanes of each output reduced as the single dot
+ * reduces them. */
+static void tile32_finish(const float *acc, int np, float *out)
+{
     for (int p = 0; p < np; p++)
         for (int r = 0; r < 4; r++) {
             const float *l = acc + (p * 4 + r) * 8;
             out[r * np + p] = ((l[0] + l[4]) + (l[2] + l[6])) + ((l[1] + l[5]) + (l[3] + l[7]));
         }
+}
+
+/* The tile of four rows and np positions (ckpt_vec_tile_fn): the whole
+ * row's blocks, then the reduction; one position is a decode step. */
+static void tile32(tq_prepare_fn prepare, tq_block_fn block, tq_decode_fn decode,
+                   const uint8_t *w, size_t row_bytes, const uint8_t *act, size_t act_stride,
+                   int64_t n, int np, float *out)
+{
+    if (np == 1) {
+        decode(w, row_bytes, act, n, out);
+        return;
+    }
+    float acc[CKPT_VEC_TILE_NP_MAX * 4 * 8];
+    memset(acc, 0, (size_t)np * 4 * 8 * sizeof(float));
+    tile32_blocks(prepare, block, w, row_bytes, act, act_stride, 0, n / 32, np, acc);
+    tile32_finish(acc, np, out);
+}
+
+/* The K-slice tile (ckpt_vec_tile_k_fn): the slice's blocks on the
+ * caller's running lanes (the eight lanes of the single dot are its
+ * CKPT_VEC_TILE_LANES running sums), the reduction after the last. */
+_Static_assert(CKPT_VEC_TILE_LANES == 8, "the lanes of a 32-block dot");
+_Static_assert(CKPT_VEC_TILE_K_STEP % 32 == 0, "slices of whole 32-blocks");
+static void tile32_k(tq_prepare_fn prepare, tq_block_fn block, const uint8_t *w,
+                     size_t row_bytes, const uint8_t *act, size_t act_stride, int64_t n,
+                     int64_t k0, int64_t k1, int np, float *acc, float *out)
+{
+    tile32_blocks(prepare, block, w, row_bytes, act, act_stride, k0 / 32, k1 / 32, np, acc);
+    if (k1 == n)
+        tile32_finish(acc, np, out);
 }
 
 /* ==== Q8_0: the values read in place ==== */
@@ -353,10 +386,16 @@ TQ_DECODE(decode_iq4_nl, block_iq4_nl, values_iq4_nl, 0)
     }
 
 #define TQ_TILE(NAME, PREPARE, BLOCK, DECODE)                                                      \
-    void NAME(const void *w, size_t row_bytes, const void *act, size_t act_stride, int64_t n,      \
-              int np, float *out)                                                                  \
+    void ckpt_vec_tile_##NAME##_q8_0_avx2(const void *w, size_t row_bytes, const void *act,        \
+                                          size_t act_stride, int64_t n, int np, float *out)        \
     {                                                                                              \
         tile32(PREPARE, BLOCK, DECODE, w, row_bytes, act, act_stride, n, np, out);                 \
+    }                                                                                              \
+    void ckpt_vec_tile_k_##NAME##_q8_0_avx2(const void *w, size_t row_bytes, const void *act,      \
+                                            size_t act_stride, int64_t n, int64_t k0, int64_t k1,  \
+                                            int np, float *acc, float *out)                        \
+    {                                                                                              \
+        tile32_k(PREPARE, BLOCK, w, row_bytes, act, act_stride, n, k0, k1, np, acc, out);          \
     }
 
 TQ_PREPARE(prepare_q4_0, block_q4_0, values_q4_0, 0)
@@ -364,9 +403,9 @@ TQ_PREPARE(prepare_q4_1, block_q4_1, values_q4_1, 2)
 TQ_PREPARE(prepare_q5_0, block_q5_0, values_q5_0, 0)
 TQ_PREPARE(prepare_q5_1, block_q5_1, values_q5_1, 2)
 TQ_PREPARE(prepare_iq4_nl, block_iq4_nl, values_iq4_nl, 0)
-TQ_TILE(ckpt_vec_tile_q8_0_q8_0_avx2, prepare_q8_0, tq_block_signed, decode_q8_0)
-TQ_TILE(ckpt_vec_tile_q4_0_q8_0_avx2, prepare_q4_0, tq_block_signed, decode_q4_0)
-TQ_TILE(ckpt_vec_tile_q4_1_q8_0_avx2, prepare_q4_1, tq_block_offset, decode_q4_1)
-TQ_TILE(ckpt_vec_tile_q5_0_q8_0_avx2, prepare_q5_0, tq_block_signed, decode_q5_0)
-TQ_TILE(ckpt_vec_tile_q5_1_q8_0_avx2, prepare_q5_1, tq_block_offset, decode_q5_1)
-TQ_TILE(ckpt_vec_tile_iq4_nl_q8_0_avx2, prepare_iq4_nl, tq_block_signed, decode_iq4_nl)
+TQ_TILE(q8_0, prepare_q8_0, tq_block_signed, decode_q8_0)
+TQ_TILE(q4_0, prepare_q4_0, tq_block_signed, decode_q4_0)
+TQ_TILE(q4_1, prepare_q4_1, tq_block_offset, decode_q4_1)
+TQ_TILE(q5_0, prepare_q5_0, tq_block_signed, decode_q5_0)
+TQ_TILE(q5_1, prepare_q5_1, tq_block_offset, decode_q5_1)
+TQ_TILE(iq4_nl, prepare_iq4_nl, tq_block_signed, decode_iq4_nl)
