@@ -177,7 +177,7 @@ static void scale_products(const struct tq_rows *w, const uint8_t *a, int kb,
 _Static_assert(TQ_P == 2, "TQ_BLOCK_FN dispatches widths 1 and 2");
 #define TQ_BLOCK_FN(NAME, OFFSET)                                                                  \
     static void NAME(const struct tq_rows *w, const uint8_t *a, size_t as,                         \
-                     const float (*dd)[4][TQ_KB], const float (*dm)[4][TQ_KB], int kb,          \
+                     const float (*dd)[4][TQ_KB], const float (*dm)[4][TQ_KB], int kb,             \
                      int rp, float *acc)                                                           \
     {                                                                                              \
         if (rp == 2)                                                                               \
