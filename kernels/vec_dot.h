@@ -162,6 +162,25 @@ void ckpt_vec_tile_q5_1_q8_0_avx2(const void *w, size_t row_bytes, const void *a
                                   size_t act_stride, int64_t n, int np, float *out);
 void ckpt_vec_tile_iq4_nl_q8_0_avx2(const void *w, size_t row_bytes, const void *act,
                                     size_t act_stride, int64_t n, int np, float *out);
+/* their K-slice tiles (the same file: the same loop on the caller's lanes) */
+void ckpt_vec_tile_k_q8_0_q8_0_avx2(const void *w, size_t row_bytes, const void *act,
+                                    size_t act_stride, int64_t n, int64_t k0, int64_t k1, int np,
+                                    float *acc, float *out);
+void ckpt_vec_tile_k_q4_0_q8_0_avx2(const void *w, size_t row_bytes, const void *act,
+                                    size_t act_stride, int64_t n, int64_t k0, int64_t k1, int np,
+                                    float *acc, float *out);
+void ckpt_vec_tile_k_q4_1_q8_0_avx2(const void *w, size_t row_bytes, const void *act,
+                                    size_t act_stride, int64_t n, int64_t k0, int64_t k1, int np,
+                                    float *acc, float *out);
+void ckpt_vec_tile_k_q5_0_q8_0_avx2(const void *w, size_t row_bytes, const void *act,
+                                    size_t act_stride, int64_t n, int64_t k0, int64_t k1, int np,
+                                    float *acc, float *out);
+void ckpt_vec_tile_k_q5_1_q8_0_avx2(const void *w, size_t row_bytes, const void *act,
+                                    size_t act_stride, int64_t n, int64_t k0, int64_t k1, int np,
+                                    float *acc, float *out);
+void ckpt_vec_tile_k_iq4_nl_q8_0_avx2(const void *w, size_t row_bytes, const void *act,
+                                      size_t act_stride, int64_t n, int64_t k0, int64_t k1,
+                                      int np, float *acc, float *out);
 /* The ref ISA's order (dot.h: eight lanes, lane i%8 taking w[i]*x[i]
  * rounded then added, no fused multiply-add; the n%8 last products in
  * lanes 0.., then ckpt_vec_dot_f32's reduction) with AVX2 registers: the

@@ -14,7 +14,10 @@
  * tile of four rows by TQ_P positions keeps eight such lane accumulators
  * in flight, so each weight block's |w| (or unpacked values) serves TQ_P
  * positions and each activation load four rows.  A decode step (one
- * position) reads the four rows side by side (TQ_DECODE).
+ * position) reads the four rows side by side (TQ_DECODE).  The same loop
+ * over a slice of the blocks, on lanes the caller keeps, is the K-slice
+ * tile (ckpt_vec_tile_k_fn): the eight lanes of the single dot are its
+ * running sums.
  *
  * Compiled with -mavx2 -mfma -mf16c; reached only through the avx2 table
  * of dispatch.c, after its run-time CPU check.
@@ -47,6 +50,7 @@
 struct tq_rows {
     const uint8_t *q;
     size_t q_row, q_blk;
+    int offset; /* m[][] holds offsets (q4_1, q5_1) */
     float d[4][TQ_KB];
     float m[4][TQ_KB];
     _Alignas(32) uint8_t buf[4][TQ_KB * 32];
@@ -69,30 +73,68 @@ static inline uint64_t u16_at(const uint8_t *p)
     return h;
 }
 
-/* out[j] = the f16 at p + j*stride, for j < kb: the scales of kb blocks,
- * eight per F16C conversion (gathered in general registers, which keeps
- * the vector pipes for the products; the same values as f16_at). */
+/* The eight f16 at p + j*stride, j < 8, widened: each inserted from
+ * memory into one vector (no round trip through general registers), one
+ * F16C conversion; the same values as f16_at. */
+static inline __m256 scales8(const uint8_t *p, size_t stride)
+{
+    const uint8_t *q = p + 4 * stride;
+    __m128i lo = _mm_cvtsi32_si128((int)u16_at(p));
+    __m128i hi = _mm_cvtsi32_si128((int)u16_at(q));
+    lo = _mm_insert_epi16(lo, (int)u16_at(p + stride), 1);
+    hi = _mm_insert_epi16(hi, (int)u16_at(q + stride), 1);
+    lo = _mm_insert_epi16(lo, (int)u16_at(p + 2 * stride), 2);
+    hi = _mm_insert_epi16(hi, (int)u16_at(q + 2 * stride), 2);
+    lo = _mm_insert_epi16(lo, (int)u16_at(p + 3 * stride), 3);
+    hi = _mm_insert_epi16(hi, (int)u16_at(q + 3 * stride), 3);
+    return _mm256_cvtph_ps(_mm_unpacklo_epi64(lo, hi));
+}
+
+/* out[j] = the f16 at p + j*stride, for j < kb: the scales of kb blocks. */
 static void widen_scales(const uint8_t *p, size_t stride, int kb, float *out)
 {
     int j = 0;
-    for (; j + 8 <= kb; j += 8, p += 8 * stride) {
-        const uint64_t lo = u16_at(p) | u16_at(p + stride) << 16 | u16_at(p + 2 * stride) << 32 |
-                            u16_at(p + 3 * stride) << 48;
-        const uint8_t *q = p + 4 * stride;
-        const uint64_t hi = u16_at(q) | u16_at(q + stride) << 16 | u16_at(q + 2 * stride) << 32 |
-                            u16_at(q + 3 * stride) << 48;
-        _mm256_storeu_ps(out + j, _mm256_cvtph_ps(_mm_set_epi64x((long long)hi, (long long)lo)));
-    }
+    for (; j + 8 <= kb; j += 8, p += 8 * stride)
+        _mm256_storeu_ps(out + j, scales8(p, stride));
     for (; j < kb; j++, p += stride)
         out[j] = f16_at(p);
 }
 
-/* kb blocks of the four rows by RP positions (a + p*as, q8_0 blocks, their
- * scales widened in da[p]), continuing the lanes acc[(p*4 + r)*8 ..].  The
- * scale products d_w * d_a (and m_w * d_a) of the single dot are formed
- * from two broadcasts per output and block.  OFFSET: unsigned weights and
- * the m_w * d_a * sum(y) term of q4_1/q5_1; else signed weights through
- * the sign trick of lane_sums (vec_dot_avx2.c). */
+/* The scale products of the single dot for one position (its q8_0 blocks
+ * at a) and a chunk: dd[r][j] = d[r][j] * d_a[j], and with m (the offset
+ * types) dm[r][j] = m[r][j] * d_a[j]; eight blocks per multiply (the
+ * same IEEE products as the single dot's scalar d_w * d_a, formed once
+ * per chunk and position instead of once per output and block in the
+ * loop below). */
+static void scale_products(const struct tq_rows *w, const uint8_t *a, int kb,
+                           float (*dd)[TQ_KB], float (*dm)[TQ_KB])
+{
+    int j = 0;
+    for (; j + 8 <= kb; j += 8) {
+        const __m256 da = scales8(a + (size_t)j * Q8_BYTES, Q8_BYTES);
+        UNROLL for (int r = 0; r < 4; r++) {
+            _mm256_storeu_ps(dd[r] + j, _mm256_mul_ps(_mm256_loadu_ps(w->d[r] + j), da));
+            if (w->offset)
+                _mm256_storeu_ps(dm[r] + j, _mm256_mul_ps(_mm256_loadu_ps(w->m[r] + j), da));
+        }
+    }
+    for (; j < kb; j++) {
+        const float da = f16_at(a + (size_t)j * Q8_BYTES);
+        for (int r = 0; r < 4; r++) {
+            dd[r][j] = w->d[r][j] * da;
+            if (w->offset)
+                dm[r][j] = w->m[r][j] * da;
+        }
+    }
+}
+
+/* kb blocks of the four rows by RP positions (a + p*as, q8_0 blocks),
+ * continuing the lanes acc[(p*4 + r)*8 ..], with the scale products
+ * dd[p][r][j] = d_w * d_a (and dm[p][r][j] = m_w * d_a) formed ahead
+ * (scale_products): per output and block one broadcast and one multiply
+ * by the lane sums.  OFFSET: unsigned weights and the m_w * d_a * sum(y)
+ * term of q4_1/q5_1; else signed weights through the sign trick of
+ * lane_sums (vec_dot_avx2.c). */
 #define TQ_BODY(RP, OFFSET)                                                                        \
     do {                                                                                           \
         const __m256i ones16 = _mm256_set1_epi16(1);                                               \
@@ -118,13 +160,10 @@ static void widen_scales(const uint8_t *p, size_t stride, int kb, float *out)
                     const __m256i s = OFFSET ? y[p] : _mm256_sign_epi8(y[p], x);                   \
                     const __m256 sum = _mm256_cvtepi32_ps(                                         \
                         _mm256_madd_epi16(_mm256_maddubs_epi16(ax, s), ones16));                   \
-                    const __m256 dy = _mm256_broadcast_ss(&da[p][j]);                              \
-                    __m256 t = _mm256_mul_ps(                                                      \
-                        _mm256_mul_ps(_mm256_broadcast_ss(&w->d[r][j]), dy), sum);                 \
+                    __m256 t = _mm256_mul_ps(_mm256_broadcast_ss(&dd[p][r][j]), sum);              \
                     if (OFFSET)                                                                    \
                         t = _mm256_add_ps(                                                         \
-                            t, _mm256_mul_ps(                                                      \
-                                   _mm256_mul_ps(_mm256_broadcast_ss(&w->m[r][j]), dy), sy[p]));   \
+                            t, _mm256_mul_ps(_mm256_broadcast_ss(&dm[p][r][j]), sy[p]));           \
                     lane[r][p] = _mm256_add_ps(lane[r][p], t);                                     \
                 }                                                                                  \
             }                                                                                      \
@@ -138,7 +177,8 @@ static void widen_scales(const uint8_t *p, size_t stride, int kb, float *out)
 _Static_assert(TQ_P == 2, "TQ_BLOCK_FN dispatches widths 1 and 2");
 #define TQ_BLOCK_FN(NAME, OFFSET)                                                                  \
     static void NAME(const struct tq_rows *w, const uint8_t *a, size_t as,                         \
-                     const float (*da)[TQ_KB], int kb, int rp, float *acc)                       \
+                     const float (*dd)[4][TQ_KB], const float (*dm)[4][TQ_KB], int kb,             \
+                     int rp, float *acc)                                                           \
     {                                                                                              \
         if (rp == 2)                                                                               \
             TQ_BODY(2, OFFSET);                                                                    \
@@ -152,16 +192,51 @@ TQ_BLOCK_FN(tq_block_offset, 1)
 typedef void (*tq_prepare_fn)(const uint8_t *w, size_t row_bytes, int64_t b0, int kb,
                               struct tq_rows *rows);
 typedef void (*tq_block_fn)(const struct tq_rows *w, const uint8_t *a, size_t as,
-                            const float (*da)[TQ_KB], int kb, int rp, float *acc);
+                            const float (*dd)[4][TQ_KB], const float (*dm)[4][TQ_KB], int kb,
+                            int rp, float *acc);
 
 /* The four rows' dots with one position (a decode step): out[r]. */
 typedef void (*tq_decode_fn)(const uint8_t *w, size_t row_bytes, const uint8_t *act, int64_t n,
                              float out[4]);
 
-/* The tile of four rows and np positions: chunk by chunk, the rows
+/* Blocks [c0, c1) of the four rows against np positions, continuing the
+ * lanes of output (r, p) at acc + (p*4 + r)*8: chunk by chunk, the rows
  * prepared once, then every position passes in register tiles of TQ_P
- * (the last tile narrower), the lanes carried in acc between chunks; then
- * the reduction of the single dot. */
+ * (the last tile narrower).  Each lane sees its blocks in order, so the
+ * chunking (and the slicing of tile_k) changes no bit. */
+static void tile32_blocks(tq_prepare_fn prepare, tq_block_fn block, const uint8_t *w,
+                          size_t row_bytes, const uint8_t *act, size_t act_stride, int64_t c0,
+                          int64_t c1, int np, float *acc)
+{
+    float dd[TQ_P][4][TQ_KB], dm[TQ_P][4][TQ_KB];
+    struct tq_rows rows;
+    for (int64_t b0 = c0; b0 < c1; b0 += TQ_KB) {
+        const int kb = (int)(c1 - b0 < TQ_KB ? c1 - b0 : TQ_KB);
+        prepare(w, row_bytes, b0, kb, &rows);
+        for (int p = 0; p < np; p += TQ_P) {
+            const int rp = np - p < TQ_P ? np - p : TQ_P;
+            const uint8_t *a = act + (size_t)p * act_stride + (size_t)b0 * Q8_BYTES;
+            for (int k = 0; k < rp; k++)
+                scale_products(&rows, a + k * act_stride, kb, dd[k], dm[k]);
+            block(&rows, a, act_stride, (const float(*)[4][TQ_KB])dd,
+                  (const float(*)[4][TQ_KB])dm, kb, rp, acc + p * 4 * 8);
+        }
+    }
+}
+
+/* out[r*np + p]: the lanes of each output reduced as the single dot
+ * reduces them. */
+static void tile32_finish(const float *acc, int np, float *out)
+{
+    for (int p = 0; p < np; p++)
+        for (int r = 0; r < 4; r++) {
+            const float *l = acc + (p * 4 + r) * 8;
+            out[r * np + p] = ((l[0] + l[4]) + (l[2] + l[6])) + ((l[1] + l[5]) + (l[3] + l[7]));
+        }
+}
+
+/* The tile of four rows and np positions (ckpt_vec_tile_fn): the whole
+ * row's blocks, then the reduction; one position is a decode step. */
 static void tile32(tq_prepare_fn prepare, tq_block_fn block, tq_decode_fn decode,
                    const uint8_t *w, size_t row_bytes, const uint8_t *act, size_t act_stride,
                    int64_t n, int np, float *out)
@@ -171,26 +246,23 @@ static void tile32(tq_prepare_fn prepare, tq_block_fn block, tq_decode_fn decode
         return;
     }
     float acc[CKPT_VEC_TILE_NP_MAX * 4 * 8];
-    float da[TQ_P][TQ_KB];
-    struct tq_rows rows;
-    const int64_t nb = n / 32;
     memset(acc, 0, (size_t)np * 4 * 8 * sizeof(float));
-    for (int64_t b0 = 0; b0 < nb; b0 += TQ_KB) {
-        const int kb = (int)(nb - b0 < TQ_KB ? nb - b0 : TQ_KB);
-        prepare(w, row_bytes, b0, kb, &rows);
-        for (int p = 0; p < np; p += TQ_P) {
-            const int rp = np - p < TQ_P ? np - p : TQ_P;
-            const uint8_t *a = act + (size_t)p * act_stride + (size_t)b0 * Q8_BYTES;
-            for (int k = 0; k < rp; k++)
-                widen_scales(a + k * act_stride, Q8_BYTES, kb, da[k]);
-            block(&rows, a, act_stride, (const float(*)[TQ_KB])da, kb, rp, acc + p * 4 * 8);
-        }
-    }
-    for (int p = 0; p < np; p++)
-        for (int r = 0; r < 4; r++) {
-            const float *l = acc + (p * 4 + r) * 8;
-            out[r * np + p] = ((l[0] + l[4]) + (l[2] + l[6])) + ((l[1] + l[5]) + (l[3] + l[7]));
-        }
+    tile32_blocks(prepare, block, w, row_bytes, act, act_stride, 0, n / 32, np, acc);
+    tile32_finish(acc, np, out);
+}
+
+/* The K-slice tile (ckpt_vec_tile_k_fn): the slice's blocks on the
+ * caller's running lanes (the eight lanes of the single dot are its
+ * CKPT_VEC_TILE_LANES running sums), the reduction after the last. */
+_Static_assert(CKPT_VEC_TILE_LANES == 8, "the lanes of a 32-block dot");
+_Static_assert(CKPT_VEC_TILE_K_STEP % 32 == 0, "slices of whole 32-blocks");
+static void tile32_k(tq_prepare_fn prepare, tq_block_fn block, const uint8_t *w,
+                     size_t row_bytes, const uint8_t *act, size_t act_stride, int64_t n,
+                     int64_t k0, int64_t k1, int np, float *acc, float *out)
+{
+    tile32_blocks(prepare, block, w, row_bytes, act, act_stride, k0 / 32, k1 / 32, np, acc);
+    if (k1 == n)
+        tile32_finish(acc, np, out);
 }
 
 /* ==== Q8_0: the values read in place ==== */
@@ -202,6 +274,7 @@ static void prepare_q8_0(const uint8_t *w, size_t row_bytes, int64_t b0, int kb,
     rows->q = blk + 2;
     rows->q_row = row_bytes;
     rows->q_blk = Q8_BYTES;
+    rows->offset = 0;
     for (int r = 0; r < 4; r++) {
         widen_scales(blk + r * row_bytes, Q8_BYTES, kb, rows->d[r]);
         for (int j = 0; j < kb; j++) {
@@ -297,6 +370,7 @@ TQ_DECODE(decode_iq4_nl, block_iq4_nl, values_iq4_nl, 0)
         rows->q = rows->buf[0];                                                                    \
         rows->q_row = sizeof rows->buf[0];                                                         \
         rows->q_blk = 32;                                                                          \
+        rows->offset = M_AT != 0;                                                                  \
         for (int r = 0; r < 4; r++)                                                                \
             for (int j = 0; j < kb; j++) {                                                         \
                 const uint8_t *blk = w + r * row_bytes + (size_t)(b0 + j) * sizeof(BLK);           \
@@ -312,10 +386,16 @@ TQ_DECODE(decode_iq4_nl, block_iq4_nl, values_iq4_nl, 0)
     }
 
 #define TQ_TILE(NAME, PREPARE, BLOCK, DECODE)                                                      \
-    void NAME(const void *w, size_t row_bytes, const void *act, size_t act_stride, int64_t n,      \
-              int np, float *out)                                                                  \
+    void ckpt_vec_tile_##NAME##_q8_0_avx2(const void *w, size_t row_bytes, const void *act,        \
+                                          size_t act_stride, int64_t n, int np, float *out)        \
     {                                                                                              \
         tile32(PREPARE, BLOCK, DECODE, w, row_bytes, act, act_stride, n, np, out);                 \
+    }                                                                                              \
+    void ckpt_vec_tile_k_##NAME##_q8_0_avx2(const void *w, size_t row_bytes, const void *act,      \
+                                            size_t act_stride, int64_t n, int64_t k0, int64_t k1,  \
+                                            int np, float *acc, float *out)                        \
+    {                                                                                              \
+        tile32_k(PREPARE, BLOCK, w, row_bytes, act, act_stride, n, k0, k1, np, acc, out);          \
     }
 
 TQ_PREPARE(prepare_q4_0, block_q4_0, values_q4_0, 0)
@@ -323,9 +403,9 @@ TQ_PREPARE(prepare_q4_1, block_q4_1, values_q4_1, 2)
 TQ_PREPARE(prepare_q5_0, block_q5_0, values_q5_0, 0)
 TQ_PREPARE(prepare_q5_1, block_q5_1, values_q5_1, 2)
 TQ_PREPARE(prepare_iq4_nl, block_iq4_nl, values_iq4_nl, 0)
-TQ_TILE(ckpt_vec_tile_q8_0_q8_0_avx2, prepare_q8_0, tq_block_signed, decode_q8_0)
-TQ_TILE(ckpt_vec_tile_q4_0_q8_0_avx2, prepare_q4_0, tq_block_signed, decode_q4_0)
-TQ_TILE(ckpt_vec_tile_q4_1_q8_0_avx2, prepare_q4_1, tq_block_offset, decode_q4_1)
-TQ_TILE(ckpt_vec_tile_q5_0_q8_0_avx2, prepare_q5_0, tq_block_signed, decode_q5_0)
-TQ_TILE(ckpt_vec_tile_q5_1_q8_0_avx2, prepare_q5_1, tq_block_offset, decode_q5_1)
-TQ_TILE(ckpt_vec_tile_iq4_nl_q8_0_avx2, prepare_iq4_nl, tq_block_signed, decode_iq4_nl)
+TQ_TILE(q8_0, prepare_q8_0, tq_block_signed, decode_q8_0)
+TQ_TILE(q4_0, prepare_q4_0, tq_block_signed, decode_q4_0)
+TQ_TILE(q4_1, prepare_q4_1, tq_block_offset, decode_q4_1)
+TQ_TILE(q5_0, prepare_q5_0, tq_block_signed, decode_q5_0)
+TQ_TILE(q5_1, prepare_q5_1, tq_block_offset, decode_q5_1)
+TQ_TILE(iq4_nl, prepare_iq4_nl, tq_block_signed, decode_iq4_nl)

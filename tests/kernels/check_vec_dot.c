@@ -442,7 +442,8 @@ END_TEST
  * block counts on both sides of the tiles' 64-block chunks, the longest
  * rows; weight blocks of zeros (d = 0) and a huge one; activation blocks
  * of zeros, huge, infinite and denormal values.  Each output of a tile of
- * any width is the avx2 single dot's bits and the scalar twin's. */
+ * any width is the avx2 single dot's bits and the scalar twin's, and so
+ * is each output of the K-slice tile, whatever the slicing. */
 static const ckpt_type q32_types[] = {CKPT_TYPE_Q8_0, CKPT_TYPE_Q4_0, CKPT_TYPE_Q4_1,
                                       CKPT_TYPE_Q5_0, CKPT_TYPE_Q5_1, CKPT_TYPE_IQ4_NL};
 static const int64_t q32_lens[] = {32, 96, 2016, 2080, 4128, 14336};
@@ -466,9 +467,9 @@ START_TEST(tile32_edges)
     }
     size_t wb, ar = ckpt_act_row_bytes(CKPT_TYPE_Q8_0, n);
     ck_assert(ckpt_type_row_bytes(t, n, &wb));
-    uint8_t *wq = malloc(4 * wb), *a = malloc(ar * CKPT_VEC_TILE_NP_MAX);
+    uint8_t *wq = malloc(4 * wb), *a = malloc(ar * CKPT_VEC_TILE_K_NP_MAX);
     ck_assert_uint_eq(ckpt_quantize_rows_unchecked(t, w, wq, 4, n, NULL), 4 * wb);
-    for (int p = 0; p < CKPT_VEC_TILE_NP_MAX; p++) {
+    for (int p = 0; p < CKPT_VEC_TILE_K_NP_MAX; p++) {
         for (int64_t i = 0; i < n; i++) {
             const int64_t b = i / 32 + p;
             x[i] = frand() * (p % 3 == 1 ? 100.0f : 1.0f);
@@ -498,7 +499,13 @@ START_TEST(tile32_edges)
                               "%s n=%lld tile %d row %d pos %d: not the scalar twin",
                               ckpt_type_name(t), (long long)n, np, r, p);
             }
+        /* the K-slice tile in one-step slices and in slices of three
+         * steps (odd lengths end in a partial slice; short rows are one) */
+        ck_assert_msg(fast->tile_k != NULL, "%s has no K-slice tile", ckpt_type_name(t));
+        assert_tile_k(fast, wq, wb, a, ar, n, np, CKPT_VEC_TILE_K_STEP);
+        assert_tile_k(fast, wq, wb, a, ar, n, np, 3 * CKPT_VEC_TILE_K_STEP);
     }
+    assert_tile_k(fast, wq, wb, a, ar, n, CKPT_VEC_TILE_K_NP_MAX, CKPT_VEC_TILE_K_STEP);
     free(w);
     free(x);
     free(wq);
