@@ -251,18 +251,24 @@ static void tile32(tq_prepare_fn prepare, tq_block_fn block, tq_decode_fn decode
     tile32_finish(acc, np, out);
 }
 
-/* The K-slice tile (ckpt_vec_tile_k_fn): the slice's blocks on the
- * caller's running lanes (the eight lanes of the single dot are its
- * CKPT_VEC_TILE_LANES running sums), the reduction after the last. */
+/* The K-slice tile (ckpt_vec_tile_k_fn): for each quad of its rows, the
+ * slice's blocks on the caller's running lanes (the eight lanes of the
+ * single dot are its CKPT_VEC_TILE_LANES running sums, laid out as the
+ * contract's quads), the reduction after the last. */
 _Static_assert(CKPT_VEC_TILE_LANES == 8, "the lanes of a 32-block dot");
 _Static_assert(CKPT_VEC_TILE_K_STEP % 32 == 0, "slices of whole 32-blocks");
+_Static_assert(CKPT_VEC_TILE_K_ROWS % 4 == 0, "quads of rows");
 static void tile32_k(tq_prepare_fn prepare, tq_block_fn block, const uint8_t *w,
                      size_t row_bytes, const uint8_t *act, size_t act_stride, int64_t n,
                      int64_t k0, int64_t k1, int np, float *acc, float *out)
 {
-    tile32_blocks(prepare, block, w, row_bytes, act, act_stride, k0 / 32, k1 / 32, np, acc);
-    if (k1 == n)
-        tile32_finish(acc, np, out);
+    for (int q = 0; q < CKPT_VEC_TILE_K_ROWS / 4; q++) {
+        float *lanes = acc + (size_t)q * 4 * (size_t)np * CKPT_VEC_TILE_LANES;
+        tile32_blocks(prepare, block, w + (size_t)(4 * q) * row_bytes, row_bytes, act,
+                      act_stride, k0 / 32, k1 / 32, np, lanes);
+        if (k1 == n)
+            tile32_finish(lanes, np, out + (size_t)(4 * q) * (size_t)np);
+    }
 }
 
 /* ==== Q8_0: the values read in place ==== */

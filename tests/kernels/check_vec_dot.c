@@ -459,16 +459,17 @@ START_TEST(tile32_edges)
     ck_assert_msg(fast->tile != NULL, "%s has no tile", ckpt_type_name(t));
     const int64_t nb = n / 32;
     rng = 4242u + (uint32_t)_i;
-    float *w = malloc(sizeof(float) * (size_t)(4 * n)), *x = malloc(sizeof(float) * (size_t)n);
+    const int nr = CKPT_VEC_TILE_K_ROWS; /* the four-row tile reads the first four */
+    float *w = malloc(sizeof(float) * (size_t)(nr * n)), *x = malloc(sizeof(float) * (size_t)n);
     const float shift = t == CKPT_TYPE_Q4_1 || t == CKPT_TYPE_Q5_1 ? 0.5f : 0.0f;
-    for (int64_t i = 0; i < 4 * n; i++) {
+    for (int64_t i = 0; i < nr * n; i++) {
         const int64_t b = i % n / 32;
         w[i] = b % 7 == 3 ? 0.0f : frand() * (b % 11 == 5 ? 6.0e4f : 1.0f) + shift;
     }
     size_t wb, ar = ckpt_act_row_bytes(CKPT_TYPE_Q8_0, n);
     ck_assert(ckpt_type_row_bytes(t, n, &wb));
-    uint8_t *wq = malloc(4 * wb), *a = malloc(ar * CKPT_VEC_TILE_K_NP_MAX);
-    ck_assert_uint_eq(ckpt_quantize_rows_unchecked(t, w, wq, 4, n, NULL), 4 * wb);
+    uint8_t *wq = malloc((size_t)nr * wb), *a = malloc(ar * CKPT_VEC_TILE_K_NP_MAX);
+    ck_assert_uint_eq(ckpt_quantize_rows_unchecked(t, w, wq, nr, n, NULL), (size_t)nr * wb);
     for (int p = 0; p < CKPT_VEC_TILE_K_NP_MAX; p++) {
         for (int64_t i = 0; i < n; i++) {
             const int64_t b = i / 32 + p;
