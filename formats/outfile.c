@@ -251,6 +251,13 @@ static void out_free(ckpt_out *o)
     free(o);
 }
 
+bool ckpt_out_path_is_stream(const char *path)
+{
+    struct stat st;
+    return strcmp(path, "-") == 0 ||
+           (stat(path, &st) == 0 && !S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode));
+}
+
 ckpt_status ckpt_out_open(ckpt_out **out, const char *path, bool force, ckpt_err *err)
 {
     *out = NULL;
@@ -422,6 +429,34 @@ ckpt_status ckpt_out_zeros(ckpt_out *o, size_t n, ckpt_err *err)
         if (s != CKPT_OK)
             return s;
         n -= take;
+    }
+    return CKPT_OK;
+}
+
+ckpt_status ckpt_out_patch(ckpt_out *o, uint64_t at, const void *buf, size_t n, ckpt_err *err)
+{
+    if (o->is_stdout || o->md || o->sealed || !o->buf)
+        return ckpt_err_set(err, CKPT_E_USAGE, "%s: bytes already sent cannot be patched",
+                            o->path);
+    if (at > o->written || n > o->written - at)
+        return ckpt_err_set(err, CKPT_E_USAGE, "%s: patch of %zu bytes at %llu is past the %llu "
+                            "bytes written", o->path, n, (unsigned long long)at,
+                            (unsigned long long)o->written);
+    const uint8_t *p = buf;
+    const uint64_t flushed = o->written - o->used; /* bytes already in the file */
+    if (at + n > flushed) { /* the tail still in the buffer */
+        uint64_t from = at > flushed ? at : flushed;
+        memcpy(o->buf + (from - flushed), p + (from - at), (size_t)(at + n - from));
+        n = (size_t)(from - at);
+    }
+    size_t done = 0;
+    while (done < n) {
+        ssize_t k = pwrite(o->fd, p + done, n - done, (off_t)(at + done));
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            return ckpt_err_errno(err, CKPT_E_IO, k < 0 ? errno : EIO, "%s: write", o->path);
+        done += (size_t)k;
     }
     return CKPT_OK;
 }

@@ -20,11 +20,13 @@
 #include <check.h>
 #include <cjson/cJSON.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "convert/convert.h"
@@ -32,6 +34,7 @@
 #include "formats/gguf.h"
 #include "formats/hfdir.h"
 #include "formats/le.h"
+#include "formats/mapfile.h"
 #include "kernels/fp16.h"
 #include "kernels/permute.h"
 #include "pyrepr.h"
@@ -846,6 +849,117 @@ START_TEST(errors_exists)
 }
 END_TEST
 
+/* ------------------------------------------------------------ recipe */
+
+/*
+ * A file output's recipe is written with placeholders while the inputs are
+ * hashed beside the conversion, then restated: every input's digest must
+ * be the SHA-256 of that file computed here, none left a placeholder, and
+ * the file must equal the one streamed to a pipe, whose header is written
+ * after the hashing as before (the same bytes whichever way).
+ */
+START_TEST(recipe_digests_restated)
+{
+    char *tmp = tu_tmpdir(), *out = tu_fmt("%s/out.gguf", tmp);
+    char *in = fixture(tmp, "m", "--layers 2 --shards 2 --dtype bf16");
+    convert_ok(in, out, CKPT_TYPE_F16, 2, true);
+    ckpt_gguf *g = open_gguf(out);
+    const struct ckpt_gguf_kv *kv = ckpt_gguf_find_kv(g, "general.source.ckpt.recipe");
+    ck_assert_ptr_nonnull(kv);
+    cJSON *r = cJSON_ParseWithLength(kv->v.str.str, kv->v.str.len);
+    ck_assert_ptr_nonnull(r);
+    const cJSON *steps = cJSON_GetObjectItemCaseSensitive(r, "steps");
+    const cJSON *inputs = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(steps, 0), "inputs");
+    ck_assert_int_ge(cJSON_GetArraySize(inputs), 5); /* config, 2 shards, index, tokenizer */
+    int shards = 0;
+    for (const cJSON *i = inputs ? inputs->child : NULL; i; i = i->next) {
+        const char *name = cJSON_GetObjectItemCaseSensitive(i, "name")->valuestring;
+        const char *got = cJSON_GetObjectItemCaseSensitive(i, "sha256")->valuestring;
+        char *path = tu_fmt("%s/%s", in, name), want[65];
+        size_t n;
+        void *data = tu_read_file(path, &n);
+        ck_assert_ptr_nonnull(data);
+        ck_assert_int_eq(tu_sha256_hex(data, n, want), 0);
+        ck_assert_msg(strcmp(got, want) == 0, "%s: recipe says %s, file is %s", name, got, want);
+        shards += strstr(name, ".safetensors") && !strstr(name, ".json");
+        free(data);
+        free(path);
+    }
+    ck_assert_int_eq(shards, 2);
+    cJSON_Delete(r);
+    ckpt_gguf_close(g);
+    char *tool = tu_tool("ckpt-convert");
+    char *cmd = tu_fmt("'%s' -q -j 2 -t f16 -o - '%s' | cmp - '%s'", tool, in, out);
+    sh(cmd);
+    free(cmd);
+    free(tool);
+    tu_rmtree(tmp);
+    free(tmp);
+    free(out);
+    free(in);
+}
+END_TEST
+
+/* What a tool's handler does (cli/options.c): report the file, exit 2. */
+static void on_shrink(const char *path)
+{
+    dprintf(STDERR_FILENO, "test: %s: file shrank while being read\n", path);
+    _exit(2);
+}
+
+/* The progress callback of the child below: cut the first shard to nothing
+ * once the first chunk is written. */
+static void cut_shard(void *ctx, const char *what, uint64_t done, uint64_t total,
+                      ckpt_progress_unit unit)
+{
+    static bool cut;
+    if (!cut && strcmp(what, "converting") == 0) {
+        cut = true;
+        if (truncate(ctx, 0) != 0)
+            _exit(11);
+    }
+}
+
+/*
+ * An input cut while the conversion (and the hashing beside it) reads it:
+ * the run ends with the shrink handler (exit 2, the file named), with no
+ * temporary and no output left, as it did when the inputs were hashed
+ * before the conversion.
+ */
+START_TEST(input_cut_mid_conversion)
+{
+    char *tmp = tu_tmpdir(), *out = tu_fmt("%s/out/x.gguf", tmp);
+    char *in = fixture(tmp, "m", "--layers 2 --shards 2 --dtype bf16");
+    char *shard = tu_fmt("%s/model-00001-of-00002.safetensors", in);
+    char *outdir = tu_fmt("%s/out", tmp), *errf = tu_fmt("%s/stderr", tmp);
+    ck_assert_int_eq(mkdir(outdir, 0700), 0);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        int fd = open(errf, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        dup2(fd, STDERR_FILENO);
+        ckpt_map_on_shrink(on_shrink);
+        struct ckpt_convert_opts o = {.input = in, .output = out, .type = CKPT_TYPE_F32,
+                                      .n_threads = 2, .provenance = true,
+                                      .progress = cut_shard, .progress_ctx = shard};
+        ckpt_err err;
+        ckpt_err_clear(&err);
+        _exit(ckpt_convert_run(&o, NULL, &err) == CKPT_OK ? 12 : 13);
+    }
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(WIFEXITED(status), "child died of signal %d", WTERMSIG(status));
+    ck_assert_int_eq(WEXITSTATUS(status), 2);
+    char *msg = tu_read_file(errf, NULL);
+    ck_assert_msg(msg && strstr(msg, "model-00001-of-00002.safetensors: file shrank"), "%s",
+                  msg ? msg : "");
+    ck_assert(dir_empty(outdir));
+    free(msg);
+    tu_rmtree(tmp);
+    free(tmp), free(out), free(in), free(shard), free(outdir), free(errf);
+}
+END_TEST
+
 Suite *convert_suite(void)
 {
     Suite *s = suite_create("convert");
@@ -868,6 +982,8 @@ Suite *convert_suite(void)
     tcase_add_test(tc, checks_every_column);
     tcase_add_loop_test(tc, errors, 0, 10);
     tcase_add_test(tc, errors_exists);
+    tcase_add_test(tc, recipe_digests_restated);
+    tcase_add_test(tc, input_cut_mid_conversion);
     suite_add_tcase(s, tc);
     return s;
 }
