@@ -71,14 +71,11 @@ static bool maybe_nonfinite32(const void *p, int64_t n)
     return hit & 0x80000000u;
 }
 
-/* Convert one row of f32 values (the narrowing kernels of dispatch.h: the
- * same bytes in every ISA); returns the first column that overflows, or -1. */
+/* Convert one row of f32 values to f16 or bf16 (the narrowing kernels of
+ * dispatch.h: the same bytes in every ISA); returns the first column that
+ * overflows, or -1. */
 static int64_t narrow(ckpt_type type, const float *x, uint8_t *out, int64_t n)
 {
-    if (type == CKPT_TYPE_F32) {
-        memcpy(out, x, (size_t)n * 4);
-        return -1;
-    }
     const struct ckpt_kernels *k = ckpt_kernels_get();
     const uint16_t inf = type == CKPT_TYPE_F16 ? 0x7c00 : 0x7f80;
     (type == CKPT_TYPE_F16 ? k->f32_to_f16 : k->f32_to_bf16)(x, out, n);
@@ -127,7 +124,7 @@ static int64_t first_nonfinite(const float *x, int64_t n)
 static void convert_rows(void *ctx, int64_t begin, int64_t end, int thread)
 {
     struct job *j = ctx;
-    float *x = j->scratch + (size_t)thread * (size_t)j->cols;
+    const bool f32 = j->t->type == CKPT_TYPE_F32;
     for (int64_t r = begin; r < end; r++) {
         int64_t row = j->row0 + r;
         uint8_t *out = j->out + (size_t)r * j->row_bytes;
@@ -136,18 +133,30 @@ static void convert_rows(void *ctx, int64_t begin, int64_t end, int thread)
         float v;
         if (raw) {
             memcpy(out, raw, j->row_bytes);
-            if (j->check_finite && (c = first_nonfinite_raw(j->t->type, out, j->cols, &v)) >= 0) {
-                j->bad[thread] = (struct bad){row, c, v, true};
-                return;
+            /* finite bf16 values are their own rounding; a row with a NaN
+             * or ±Inf (exponent all ones) is narrowed below instead, which
+             * quiets a NaN as the converter does, or refuses it */
+            if (j->t->type == CKPT_TYPE_BF16) {
+                if (!maybe_all_ones16(out, j->cols, 0x7f80))
+                    continue;
+            } else {
+                if (j->check_finite &&
+                    (c = first_nonfinite_raw(j->t->type, out, j->cols, &v)) >= 0) {
+                    j->bad[thread] = (struct bad){row, c, v, true};
+                    return;
+                }
+                continue;
             }
-            continue;
         }
+        /* f32 rows are read straight into the output (the buffer is
+         * malloc'd and rows are whole floats, so they are aligned) */
+        float *x = f32 ? (float *)(void *)out : j->scratch + (size_t)thread * (size_t)j->cols;
         ckpt_plan_read_f32(j->plan, j->t, row, x);
         if (j->check_finite && (c = first_nonfinite(x, j->cols)) >= 0) {
             j->bad[thread] = (struct bad){row, c, x[c], true};
             return;
         }
-        c = narrow(j->t->type, x, out, j->cols);
+        c = f32 ? -1 : narrow(j->t->type, x, out, j->cols);
         if (c >= 0) {
             j->bad[thread] = (struct bad){row, c, x[c], false};
             return;

@@ -670,6 +670,7 @@ START_TEST(nonfinite_refused)
         {"f32", 0x7fc00000u, 4, "nan"}, {"f32", 0xff800000u, 4, "-inf"},
         {"f16", 0x7e00u, 2, "nan"},     {"f16", 0x7c00u, 2, "inf"},
         {"bf16", 0x7fc0u, 2, "nan"},    {"bf16", 0xff80u, 2, "-inf"},
+        {"bf16", 0x7f81u, 2, "nan"}, /* signalling: bf16 rows are copied, not this one */
     };
     static const int types[] = {CKPT_TYPE_F32, CKPT_TYPE_F16, CKPT_TYPE_BF16};
     char *tmp = tu_tmpdir(), *args = tu_fmt("--dtype %s", cases[_i].dtype);
@@ -693,6 +694,18 @@ START_TEST(nonfinite_refused)
                                       .n_threads = 2, .force = true, .allow_nonfinite = true};
         ckpt_err_clear(&err);
         ck_assert_msg(ckpt_convert_run(&o, NULL, &err) == CKPT_OK, "%s", err.msg);
+        if (types[t] == CKPT_TYPE_BF16 && strcmp(cases[_i].dtype, "bf16") == 0) {
+            /* gguf-py's bf16 rule: a NaN keeps its top bits, made quiet (| 0x40);
+             * ±Inf and finite values stay as they are */
+            ckpt_gguf *g = open_gguf(out);
+            const struct ckpt_gguf_tensor *d = ckpt_gguf_find_tensor(g, "blk.1.ffn_down.weight");
+            ck_assert_ptr_nonnull(d);
+            uint32_t bits = cases[_i].bits, got = le16dec(d->data + 2 * (3 * 128 + 5));
+            if ((bits & 0x7f80u) == 0x7f80u && (bits & 0x7fu))
+                bits |= 0x40u;
+            ck_assert_uint_eq(got, bits);
+            ckpt_gguf_close(g);
+        }
         ck_assert_int_eq(unlink(out), 0);
     }
     tu_rmtree(tmp);
@@ -978,7 +991,7 @@ Suite *convert_suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("errors");
     tcase_set_timeout(tc, 60);
-    tcase_add_loop_test(tc, nonfinite_refused, 0, 6);
+    tcase_add_loop_test(tc, nonfinite_refused, 0, 7);
     tcase_add_test(tc, checks_every_column);
     tcase_add_loop_test(tc, errors, 0, 10);
     tcase_add_test(tc, errors_exists);
