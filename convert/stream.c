@@ -5,6 +5,7 @@
 #include "stream.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -183,6 +184,100 @@ static ckpt_status overflow_error(const struct ckpt_plan_tensor *t, const struct
                         (long long)r, (long long)b->col, ckpt_type_name(t->type), t->name);
 }
 
+/*
+ * The writer thread: converted chunks are handed over one at a time, so
+ * the pool converts the next chunk into the other buffer while write(2)
+ * copies this one into the page cache.  The writer is touched by this
+ * thread alone until it is joined.
+ */
+struct writer {
+    ckpt_gguf_writer *w;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    const uint8_t *data; /* the chunk handed over, NULL once written */
+    size_t n;
+    bool stop;
+    ckpt_status status;  /* the first failure; then nothing more is written */
+    ckpt_err err;
+};
+
+static void *writer_main(void *arg)
+{
+    struct writer *q = arg;
+    pthread_mutex_lock(&q->lock);
+    for (;;) {
+        while (!q->data && !q->stop)
+            pthread_cond_wait(&q->cond, &q->lock);
+        if (!q->data)
+            break;
+        const uint8_t *p = q->data;
+        size_t n = q->n;
+        ckpt_status s = q->status;
+        pthread_mutex_unlock(&q->lock);
+        if (s == CKPT_OK)
+            s = ckpt_gguf_writer_write(q->w, p, n, &q->err);
+        pthread_mutex_lock(&q->lock);
+        q->status = s;
+        q->data = NULL;
+        pthread_cond_broadcast(&q->cond);
+    }
+    pthread_mutex_unlock(&q->lock);
+    return NULL;
+}
+
+/* Wait until the chunk handed over last is written; the writer's status
+ * (its error copied into err). */
+static ckpt_status writer_wait(struct writer *q, ckpt_err *err)
+{
+    pthread_mutex_lock(&q->lock);
+    while (q->data)
+        pthread_cond_wait(&q->cond, &q->lock);
+    ckpt_status s = q->status;
+    pthread_mutex_unlock(&q->lock);
+    return s == CKPT_OK ? s : ckpt_err_set(err, s, "%s", q->err.msg);
+}
+
+static void writer_put(struct writer *q, const uint8_t *p, size_t n)
+{
+    pthread_mutex_lock(&q->lock);
+    q->data = p;
+    q->n = n;
+    pthread_cond_broadcast(&q->cond);
+    pthread_mutex_unlock(&q->lock);
+}
+
+static ckpt_status writer_start(struct writer *q, ckpt_gguf_writer *w, ckpt_err *err)
+{
+    *q = (struct writer){.w = w};
+    ckpt_err_clear(&q->err);
+    if (pthread_mutex_init(&q->lock, NULL) != 0)
+        return ckpt_err_set(err, CKPT_E_NOMEM, "cannot create a lock");
+    if (pthread_cond_init(&q->cond, NULL) != 0) {
+        pthread_mutex_destroy(&q->lock);
+        return ckpt_err_set(err, CKPT_E_NOMEM, "cannot create a condition variable");
+    }
+    int rc = pthread_create(&q->thread, NULL, writer_main, q);
+    if (rc != 0) {
+        pthread_cond_destroy(&q->cond);
+        pthread_mutex_destroy(&q->lock);
+        return ckpt_err_errno(err, CKPT_E_NOMEM, rc, "cannot start the writer thread");
+    }
+    return CKPT_OK;
+}
+
+/* Stop the thread once its chunk is written, and free it. */
+static void writer_stop(struct writer *q)
+{
+    pthread_mutex_lock(&q->lock);
+    q->stop = true;
+    pthread_cond_broadcast(&q->cond);
+    pthread_mutex_unlock(&q->lock);
+    pthread_join(q->thread, NULL);
+    pthread_cond_destroy(&q->cond);
+    pthread_mutex_destroy(&q->lock);
+}
+
 /* Rows per chunk: about CHUNK_BYTES, whole row groups, at least one group. */
 static int64_t chunk_rows(const struct ckpt_plan_tensor *t, size_t row_bytes)
 {
@@ -214,23 +309,30 @@ ckpt_status ckpt_stream_write(ckpt_gguf_writer *w, const struct ckpt_plan *plan,
             max_cols = t->cols;
     }
     int nth = ckpt_pool_size(pool);
-    uint8_t *buf = malloc(buf_bytes ? buf_bytes : 1);
+    /* two chunk buffers: one being converted, one being written */
+    uint8_t *bufs[2] = {malloc(buf_bytes ? buf_bytes : 1), malloc(buf_bytes ? buf_bytes : 1)};
     float *scratch = malloc((size_t)nth * (size_t)max_cols * sizeof *scratch);
     struct bad *bad = malloc((size_t)nth * sizeof *bad);
-    if (!buf || !scratch || !bad) {
-        free(buf);
+    struct writer q;
+    ckpt_status s = !bufs[0] || !bufs[1] || !scratch || !bad
+                        ? ckpt_err_set(err, CKPT_E_NOMEM, "out of memory (%zu bytes of buffers)",
+                                       2 * buf_bytes)
+                        : writer_start(&q, w, err);
+    if (s != CKPT_OK) {
+        free(bufs[0]);
+        free(bufs[1]);
         free(scratch);
         free(bad);
-        return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory (%zu bytes of buffers)", buf_bytes);
+        return s;
     }
-    ckpt_status s = CKPT_OK;
-    uint64_t done = 0;
+    uint64_t done = 0, pending = 0; /* bytes written; bytes of the chunk handed over */
+    int cur = 0;
     for (size_t i = 0; i < plan->n && s == CKPT_OK; i++) {
         const struct ckpt_plan_tensor *t = &plan->t[i];
         size_t rb;
         ckpt_type_row_bytes(t->type, t->ne[0], &rb);
         int64_t rows = ckpt_plan_rows(t), per = chunk_rows(t, rb);
-        struct job j = {plan, t, 0, rb, buf, scratch, t->cols, bad, !allow_nonfinite};
+        struct job j = {plan, t, 0, rb, NULL, scratch, t->cols, bad, !allow_nonfinite};
         for (int64_t r0 = 0; r0 < rows && s == CKPT_OK;) {
             /* never across two stacked experts: one source tensor per chunk */
             int64_t src_end = (r0 / t->src_rows + 1) * t->src_rows;
@@ -242,26 +344,39 @@ ckpt_status ckpt_stream_write(ckpt_gguf_writer *w, const struct ckpt_plan *plan,
             for (int k = 0; k < nth; k++)
                 bad[k].row = -1;
             j.row0 = r0;
+            j.out = bufs[cur];
             ckpt_pool_run(pool, convert_rows, &j, r1 - r0);
+            ckpt_plan_release(t, r0, r1); /* the chunk buffer holds what is needed */
             const struct bad *first = NULL;
             for (int k = 0; k < nth; k++)
                 if (bad[k].row >= 0 && (!first || bad[k].row < first->row))
                     first = &bad[k];
+            /* the previous chunk's fate first: it came before this one */
+            if ((s = writer_wait(&q, err)) != CKPT_OK)
+                break;
+            done += pending;
+            if (pending && progress)
+                progress(progress_ctx, "converting", done, plan->data_bytes, CKPT_PROGRESS_BYTES);
+            pending = 0;
             if (first) {
                 s = overflow_error(t, first, err);
                 break;
             }
-            s = ckpt_gguf_writer_write(w, buf, (size_t)(r1 - r0) * rb, err);
-            ckpt_plan_release(t, r0, r1);
-            done += (uint64_t)(r1 - r0) * rb;
-            if (progress)
-                progress(progress_ctx, "converting", done, plan->data_bytes, CKPT_PROGRESS_BYTES);
+            pending = (uint64_t)(r1 - r0) * rb;
+            writer_put(&q, bufs[cur], (size_t)pending);
+            cur ^= 1;
             r0 = r1;
         }
         for (uint32_t e = 0; e < t->n_src; e++) /* pages at chunk edges */
             ckpt_plan_release(t, (int64_t)e * t->src_rows, (int64_t)(e + 1) * t->src_rows);
     }
-    free(buf);
+    ckpt_status ws = writer_wait(&q, s == CKPT_OK ? err : NULL);
+    if (s == CKPT_OK && (s = ws) == CKPT_OK && pending && progress)
+        progress(progress_ctx, "converting", done + pending, plan->data_bytes,
+                 CKPT_PROGRESS_BYTES);
+    writer_stop(&q);
+    free(bufs[0]);
+    free(bufs[1]);
     free(scratch);
     free(bad);
     return s;
