@@ -57,8 +57,9 @@ ckpt_status ckpt_convert_run(const struct ckpt_convert_opts *o, struct ckpt_conv
      * before the last is written). */
     const bool defer = !o->dry_run && !o->digest && !o->split_bytes && !o->split_tensors &&
                        !ckpt_out_path_is_stream(path);
-    if (o->provenance)
-        s = ckpt_convert_inputs_hash(&inputs, src, o->n_threads, defer, err);
+    if (o->provenance && (s = ckpt_convert_inputs_list(&inputs, src, o->n_threads, err)) ==
+                             CKPT_OK && !defer)
+        s = ckpt_convert_inputs_hash(inputs, false, err);
     if (s != CKPT_OK)
         goto out;
     struct ckpt_meta_opts mo = {plan->file_type, o->provenance,      o->vocab_only,
@@ -94,6 +95,8 @@ ckpt_status ckpt_convert_run(const struct ckpt_convert_opts *o, struct ckpt_conv
         for (size_t sh = 0; sh < ckpt_hf_n_shards(src->hf); sh++)
             ckpt_map_advise_sequential(ckpt_st_map(ckpt_hf_shard(src->hf, sh)));
         s = ckpt_gguf_writer_begin(w, err);
+        if (s == CKPT_OK && inputs && defer)
+            s = ckpt_convert_inputs_hash(inputs, true, err);
         if (s == CKPT_OK && n_tensors)
             s = ckpt_stream_write(w, plan, pool, o->allow_nonfinite, o->progress,
                                       o->progress_ctx, err);

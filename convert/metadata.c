@@ -59,7 +59,9 @@ static ckpt_status recipe(ckpt_gguf_writer *w, const struct ckpt_source *src,
     struct ckpt_convert_inputs *own = NULL;
     cJSON *step = NULL;
     char *text = NULL;
-    ckpt_status s = o->inputs ? CKPT_OK : ckpt_convert_inputs_hash(&own, src, 0, false, err);
+    ckpt_status s = CKPT_OK;
+    if (!o->inputs && (s = ckpt_convert_inputs_list(&own, src, 0, err)) == CKPT_OK)
+        s = ckpt_convert_inputs_hash(own, false, err);
     if (s == CKPT_OK)
         s = ckpt_convert_step_make(&step, o->inputs ? o->inputs : own, &cs, err);
     if (s == CKPT_OK)

@@ -96,9 +96,8 @@ static void *hash_thread(void *arg)
     return NULL;
 }
 
-ckpt_status ckpt_convert_inputs_hash(struct ckpt_convert_inputs **out,
-                                     const struct ckpt_source *src, int n_threads,
-                                     bool background, ckpt_err *err)
+ckpt_status ckpt_convert_inputs_list(struct ckpt_convert_inputs **out,
+                                     const struct ckpt_source *src, int n_threads, ckpt_err *err)
 {
     struct ckpt_convert_inputs *in = calloc(1, sizeof *in);
     *out = in;
@@ -118,17 +117,21 @@ ckpt_status ckpt_convert_inputs_hash(struct ckpt_convert_inputs **out,
         free(path);
         in->jobs[i].path = in->real[i];
     }
-    if (s != CKPT_OK)
-        return s;
-    if (background) {
-        int rc = pthread_create(&in->thread, NULL, hash_thread, in);
-        if (rc != 0)
-            return ckpt_err_errno(err, CKPT_E_NOMEM, rc, "cannot start a thread to hash the "
-                                  "inputs");
-        in->running = true;
-        return CKPT_OK;
-    }
-    return ckpt_convert_inputs_wait(in, err);
+    return s;
+}
+
+ckpt_status ckpt_convert_inputs_hash(struct ckpt_convert_inputs *in, bool background,
+                                     ckpt_err *err)
+{
+    if (in->running || in->done)
+        return ckpt_err_set(err, CKPT_E_USAGE, "the inputs are hashed already");
+    if (!background)
+        return ckpt_convert_inputs_wait(in, err);
+    int rc = pthread_create(&in->thread, NULL, hash_thread, in);
+    if (rc != 0)
+        return ckpt_err_errno(err, CKPT_E_NOMEM, rc, "cannot start a thread to hash the inputs");
+    in->running = true;
+    return CKPT_OK;
 }
 
 ckpt_status ckpt_convert_inputs_wait(struct ckpt_convert_inputs *in, ckpt_err *err)

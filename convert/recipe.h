@@ -38,15 +38,24 @@ struct ckpt_convert_step {
 struct ckpt_convert_inputs;
 
 /*
- * List the inputs of src and hash them on n_threads (<= 0: all CPUs): now,
- * or with `background` on a thread of its own.  The caller owns *out
- * (ckpt_convert_inputs_free), also on failure.  Errors: a file that is
- * missing (CKPT_E_IO), hashing errors unless in the background (then
- * ckpt_convert_inputs_wait reports them), CKPT_E_NOMEM.
+ * The inputs of src, to hash on n_threads (<= 0: all CPUs).  The caller
+ * owns *out (ckpt_convert_inputs_free), also on failure.  Errors: a file
+ * that is missing (CKPT_E_IO), CKPT_E_NOMEM.
  */
-ckpt_status ckpt_convert_inputs_hash(struct ckpt_convert_inputs **out,
+ckpt_status ckpt_convert_inputs_list(struct ckpt_convert_inputs **out,
                                      const struct ckpt_source *src, int n_threads,
-                                     bool background, ckpt_err *err);
+                                     ckpt_err *err);
+
+/*
+ * Hash them, now or with `background` on a thread of its own (started once
+ * the output is open, so that a refused output is reported at once; a
+ * conversion that fails later waits for the thread when it frees the
+ * inputs).  Errors: hashing a file unless in the background (then
+ * ckpt_convert_inputs_wait reports them), a thread that cannot start
+ * (CKPT_E_NOMEM), CKPT_E_USAGE when called twice.
+ */
+ckpt_status ckpt_convert_inputs_hash(struct ckpt_convert_inputs *in, bool background,
+                                     ckpt_err *err);
 
 /* Wait for the digests (at once when not hashed in the background).
  * Errors: reading or hashing a file (CKPT_E_IO, CKPT_E_UNSUPPORTED). */
