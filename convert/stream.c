@@ -5,11 +5,11 @@
 #include "stream.h"
 
 #include <math.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../formats/le.h"
+#include "../kernels/behind.h"
 #include "../kernels/dispatch.h"
 #include "../kernels/fp16.h"
 #include "../kernels/permute.h"
@@ -184,98 +184,19 @@ static ckpt_status overflow_error(const struct ckpt_plan_tensor *t, const struct
                         (long long)r, (long long)b->col, ckpt_type_name(t->type), t->name);
 }
 
-/*
- * The writer thread: converted chunks are handed over one at a time, so
- * the pool converts the next chunk into the other buffer while write(2)
- * copies this one into the page cache.  The writer is touched by this
- * thread alone until it is joined.
- */
-struct writer {
-    ckpt_gguf_writer *w;
-    pthread_t thread;
-    pthread_mutex_t lock;
-    pthread_cond_t cond;
-    const uint8_t *data; /* the chunk handed over, NULL once written */
+/* A converted chunk, written by the writer thread (kernels/behind.h) while
+ * the pool converts the next one into the other buffer. */
+struct chunk {
+    ckpt_gguf_writer *w; /* touched by that thread alone until it stops */
+    const uint8_t *p;
     size_t n;
-    bool stop;
-    ckpt_status status;  /* the first failure; then nothing more is written */
-    ckpt_err err;
 };
 
-static void *writer_main(void *arg)
+static ckpt_status write_chunk(void *ctx, const void *job, ckpt_err *err)
 {
-    struct writer *q = arg;
-    pthread_mutex_lock(&q->lock);
-    for (;;) {
-        while (!q->data && !q->stop)
-            pthread_cond_wait(&q->cond, &q->lock);
-        if (!q->data)
-            break;
-        const uint8_t *p = q->data;
-        size_t n = q->n;
-        ckpt_status s = q->status;
-        pthread_mutex_unlock(&q->lock);
-        if (s == CKPT_OK)
-            s = ckpt_gguf_writer_write(q->w, p, n, &q->err);
-        pthread_mutex_lock(&q->lock);
-        q->status = s;
-        q->data = NULL;
-        pthread_cond_broadcast(&q->cond);
-    }
-    pthread_mutex_unlock(&q->lock);
-    return NULL;
-}
-
-/* Wait until the chunk handed over last is written; the writer's status
- * (its error copied into err). */
-static ckpt_status writer_wait(struct writer *q, ckpt_err *err)
-{
-    pthread_mutex_lock(&q->lock);
-    while (q->data)
-        pthread_cond_wait(&q->cond, &q->lock);
-    ckpt_status s = q->status;
-    pthread_mutex_unlock(&q->lock);
-    return s == CKPT_OK ? s : ckpt_err_set(err, s, "%s", q->err.msg);
-}
-
-static void writer_put(struct writer *q, const uint8_t *p, size_t n)
-{
-    pthread_mutex_lock(&q->lock);
-    q->data = p;
-    q->n = n;
-    pthread_cond_broadcast(&q->cond);
-    pthread_mutex_unlock(&q->lock);
-}
-
-static ckpt_status writer_start(struct writer *q, ckpt_gguf_writer *w, ckpt_err *err)
-{
-    *q = (struct writer){.w = w};
-    ckpt_err_clear(&q->err);
-    if (pthread_mutex_init(&q->lock, NULL) != 0)
-        return ckpt_err_set(err, CKPT_E_NOMEM, "cannot create a lock");
-    if (pthread_cond_init(&q->cond, NULL) != 0) {
-        pthread_mutex_destroy(&q->lock);
-        return ckpt_err_set(err, CKPT_E_NOMEM, "cannot create a condition variable");
-    }
-    int rc = pthread_create(&q->thread, NULL, writer_main, q);
-    if (rc != 0) {
-        pthread_cond_destroy(&q->cond);
-        pthread_mutex_destroy(&q->lock);
-        return ckpt_err_errno(err, CKPT_E_NOMEM, rc, "cannot start the writer thread");
-    }
-    return CKPT_OK;
-}
-
-/* Stop the thread once its chunk is written, and free it. */
-static void writer_stop(struct writer *q)
-{
-    pthread_mutex_lock(&q->lock);
-    q->stop = true;
-    pthread_cond_broadcast(&q->cond);
-    pthread_mutex_unlock(&q->lock);
-    pthread_join(q->thread, NULL);
-    pthread_cond_destroy(&q->cond);
-    pthread_mutex_destroy(&q->lock);
+    const struct chunk *c = job;
+    (void)ctx;
+    return ckpt_gguf_writer_write(c->w, c->p, c->n, err);
 }
 
 /* Rows per chunk: about CHUNK_BYTES, whole row groups, at least one group. */
@@ -313,11 +234,11 @@ ckpt_status ckpt_stream_write(ckpt_gguf_writer *w, const struct ckpt_plan *plan,
     uint8_t *bufs[2] = {malloc(buf_bytes ? buf_bytes : 1), malloc(buf_bytes ? buf_bytes : 1)};
     float *scratch = malloc((size_t)nth * (size_t)max_cols * sizeof *scratch);
     struct bad *bad = malloc((size_t)nth * sizeof *bad);
-    struct writer q;
+    ckpt_behind *q = NULL;
     ckpt_status s = !bufs[0] || !bufs[1] || !scratch || !bad
                         ? ckpt_err_set(err, CKPT_E_NOMEM, "out of memory (%zu bytes of buffers)",
                                        2 * buf_bytes)
-                        : writer_start(&q, w, err);
+                        : ckpt_behind_start(&q, write_chunk, NULL, sizeof(struct chunk), err);
     if (s != CKPT_OK) {
         free(bufs[0]);
         free(bufs[1]);
@@ -352,7 +273,7 @@ ckpt_status ckpt_stream_write(ckpt_gguf_writer *w, const struct ckpt_plan *plan,
                 if (bad[k].row >= 0 && (!first || bad[k].row < first->row))
                     first = &bad[k];
             /* the previous chunk's fate first: it came before this one */
-            if ((s = writer_wait(&q, err)) != CKPT_OK)
+            if ((s = ckpt_behind_wait(q, err)) != CKPT_OK)
                 break;
             done += pending;
             if (pending && progress)
@@ -363,18 +284,20 @@ ckpt_status ckpt_stream_write(ckpt_gguf_writer *w, const struct ckpt_plan *plan,
                 break;
             }
             pending = (uint64_t)(r1 - r0) * rb;
-            writer_put(&q, bufs[cur], (size_t)pending);
+            const struct chunk c = {w, bufs[cur], (size_t)pending};
+            if ((s = ckpt_behind_put(q, &c, err)) != CKPT_OK)
+                break;
             cur ^= 1;
             r0 = r1;
         }
         for (uint32_t e = 0; e < t->n_src; e++) /* pages at chunk edges */
             ckpt_plan_release(t, (int64_t)e * t->src_rows, (int64_t)(e + 1) * t->src_rows);
     }
-    ckpt_status ws = writer_wait(&q, s == CKPT_OK ? err : NULL);
+    ckpt_status ws = ckpt_behind_wait(q, s == CKPT_OK ? err : NULL);
     if (s == CKPT_OK && (s = ws) == CKPT_OK && pending && progress)
         progress(progress_ctx, "converting", done + pending, plan->data_bytes,
                  CKPT_PROGRESS_BYTES);
-    writer_stop(&q);
+    ckpt_behind_stop(q);
     free(bufs[0]);
     free(bufs[1]);
     free(scratch);
