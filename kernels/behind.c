@@ -19,7 +19,7 @@ struct ckpt_behind {
     bool stop;
     ckpt_status st;    /* the first failure; no job runs after one */
     ckpt_err err;
-    unsigned char job[]; /* the job handed over */
+    void *job;         /* the job handed over (malloc'd: aligned for any type) */
 };
 
 static void *behind_main(void *arg)
@@ -50,25 +50,30 @@ static void *behind_main(void *arg)
 ckpt_status ckpt_behind_start(ckpt_behind **out, ckpt_behind_fn fn, void *ctx, size_t job_size,
                               ckpt_err *err)
 {
-    ckpt_behind *b = calloc(1, sizeof *b + job_size);
+    ckpt_behind *b = calloc(1, sizeof *b);
     *out = NULL;
-    if (!b)
+    if (!b || !(b->job = malloc(job_size ? job_size : 1))) {
+        free(b);
         return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    }
     b->fn = fn;
     b->ctx = ctx;
     b->job_size = job_size;
     if (pthread_mutex_init(&b->lock, NULL) != 0) {
+        free(b->job);
         free(b);
         return ckpt_err_set(err, CKPT_E_NOMEM, "cannot create a lock");
     }
     if (pthread_cond_init(&b->cv, NULL) != 0) {
         pthread_mutex_destroy(&b->lock);
+        free(b->job);
         free(b);
         return ckpt_err_set(err, CKPT_E_NOMEM, "cannot create a condition variable");
     }
     if (pthread_create(&b->thread, NULL, behind_main, b) != 0) {
         pthread_cond_destroy(&b->cv);
         pthread_mutex_destroy(&b->lock);
+        free(b->job);
         free(b);
         return ckpt_err_set(err, CKPT_E_NOMEM, "cannot start the writer thread");
     }
@@ -118,5 +123,6 @@ void ckpt_behind_stop(ckpt_behind *b)
     pthread_join(b->thread, NULL);
     pthread_cond_destroy(&b->cv);
     pthread_mutex_destroy(&b->lock);
+    free(b->job);
     free(b);
 }
