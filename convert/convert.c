@@ -10,9 +10,11 @@
 
 #include "../formats/gguf.h"
 #include "../formats/mapfile.h"
+#include "../formats/outfile.h"
 #include "../kernels/pool.h"
 #include "metadata.h"
 #include "plan.h"
+#include "recipe.h"
 #include "source.h"
 
 static double now(void)
@@ -35,6 +37,7 @@ ckpt_status ckpt_convert_run(const struct ckpt_convert_opts *o, struct ckpt_conv
     struct ckpt_plan *plan = NULL;
     ckpt_gguf_writer *w = NULL;
     ckpt_pool *pool = NULL;
+    struct ckpt_convert_inputs *inputs = NULL;
     char path[4096];
     ckpt_status s = ckpt_source_open(&src, o->input, err);
     if (s == CKPT_OK)
@@ -47,9 +50,21 @@ ckpt_status ckpt_convert_run(const struct ckpt_convert_opts *o, struct ckpt_conv
         snprintf(path, sizeof path, "%s-vocab.gguf", src->name);
     else
         ckpt_convert_default_name(path, sizeof path, src->name, plan->out_type);
-    struct ckpt_meta_opts mo = {plan->file_type,    o->provenance, o->vocab_only,
-                                plan->out_type,     o->allow_nonfinite, o->n_threads,
-                                o->split_bytes,     o->split_tensors};
+    /* The recipe's digests are hashed beside the conversion and restated
+     * in the header once known, when the header can still be patched then:
+     * a single file written through a temporary (not stdout, a FIFO, a
+     * device or a digest; not a split set, whose first part is sealed
+     * before the last is written). */
+    const bool defer = !o->dry_run && !o->digest && !o->split_bytes && !o->split_tensors &&
+                       !ckpt_out_path_is_stream(path);
+    if (o->provenance && (s = ckpt_convert_inputs_list(&inputs, src, o->n_threads, err)) ==
+                             CKPT_OK && !defer)
+        s = ckpt_convert_inputs_hash(inputs, false, err);
+    if (s != CKPT_OK)
+        goto out;
+    struct ckpt_meta_opts mo = {plan->file_type, o->provenance,      o->vocab_only,
+                                plan->out_type,  o->allow_nonfinite, inputs,
+                                o->split_bytes,  o->split_tensors};
     const size_t n_tensors = o->vocab_only ? 0 : plan->n;
     s = o->digest ? ckpt_gguf_writer_new_digest(&w, path, o->digest, err)
                   : ckpt_gguf_writer_new(&w, path, o->force, err);
@@ -80,9 +95,13 @@ ckpt_status ckpt_convert_run(const struct ckpt_convert_opts *o, struct ckpt_conv
         for (size_t sh = 0; sh < ckpt_hf_n_shards(src->hf); sh++)
             ckpt_map_advise_sequential(ckpt_st_map(ckpt_hf_shard(src->hf, sh)));
         s = ckpt_gguf_writer_begin(w, err);
+        if (s == CKPT_OK && inputs && defer)
+            s = ckpt_convert_inputs_hash(inputs, true, err);
         if (s == CKPT_OK && n_tensors)
             s = ckpt_stream_write(w, plan, pool, o->allow_nonfinite, o->progress,
                                       o->progress_ctx, err);
+        if (s == CKPT_OK && inputs && defer)
+            s = ckpt_meta_restate_recipe(w, src, &mo, err);
         if (s == CKPT_OK) {
             s = ckpt_gguf_writer_finish(w, err);
             w = NULL;
@@ -105,6 +124,7 @@ ckpt_status ckpt_convert_run(const struct ckpt_convert_opts *o, struct ckpt_conv
     }
 out:
     ckpt_gguf_writer_free(w);
+    ckpt_convert_inputs_free(inputs);
     ckpt_pool_free(pool);
     ckpt_plan_free(plan);
     ckpt_source_close(src);

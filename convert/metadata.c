@@ -49,21 +49,38 @@ static ckpt_status file_sha256(const struct ckpt_source *src, const char *name, 
     return s;
 }
 
-/* The recipe: this conversion as the first step. */
+/* The recipe: this conversion as the first step.  set: a new key, else
+ * the key restated (the digests in place of their placeholders). */
 static ckpt_status recipe(ckpt_gguf_writer *w, const struct ckpt_source *src,
-                          const struct ckpt_meta_opts *o, ckpt_err *err)
+                          const struct ckpt_meta_opts *o, bool set, ckpt_err *err)
 {
-    const struct ckpt_convert_step cs = {o->out_type,  o->vocab_only,     o->allow_nonfinite,
-                                         o->n_threads, o->split_bytes, o->split_tensors};
+    const struct ckpt_convert_step cs = {o->out_type, o->vocab_only, o->allow_nonfinite,
+                                         o->split_bytes, o->split_tensors};
+    struct ckpt_convert_inputs *own = NULL;
     cJSON *step = NULL;
     char *text = NULL;
-    ckpt_status s = ckpt_convert_step_make(&step, src, &cs, err);
+    ckpt_status s = CKPT_OK;
+    if (!o->inputs && (s = ckpt_convert_inputs_list(&own, src, 0, err)) == CKPT_OK)
+        s = ckpt_convert_inputs_hash(own, false, err);
+    if (s == CKPT_OK)
+        s = ckpt_convert_step_make(&step, o->inputs ? o->inputs : own, &cs, err);
     if (s == CKPT_OK)
         s = ckpt_recipe_extend(&text, NULL, step, err);
     if (s == CKPT_OK)
-        s = ckpt_gguf_writer_set_str(w, CKPT_KEY_SOURCE_CKPT_RECIPE, text, err);
+        s = (set ? ckpt_gguf_writer_set_str : ckpt_gguf_writer_restate_str)(
+            w, CKPT_KEY_SOURCE_CKPT_RECIPE, text, err);
     free(text);
+    ckpt_convert_inputs_free(own);
     return s;
+}
+
+ckpt_status ckpt_meta_restate_recipe(ckpt_gguf_writer *w, const struct ckpt_source *src,
+                                     const struct ckpt_meta_opts *o, ckpt_err *err)
+{
+    if (!o->inputs)
+        return ckpt_err_set(err, CKPT_E_USAGE, "recipe restated without its inputs");
+    ckpt_status s = ckpt_convert_inputs_wait(o->inputs, err);
+    return s == CKPT_OK ? recipe(w, src, o, false, err) : s;
 }
 
 static ckpt_status provenance(ckpt_gguf_writer *w, const struct ckpt_source *src,
@@ -86,7 +103,7 @@ static ckpt_status provenance(ckpt_gguf_writer *w, const struct ckpt_source *src
         TRY(file_sha256(src, tok, hex, err));
         TRY(ckpt_gguf_writer_set_str(w, CKPT_KEY_SOURCE_TOKENIZER_SHA256, hex, err));
     }
-    return recipe(w, src, o, err);
+    return recipe(w, src, o, true, err);
 }
 
 /* Metadata.set_gguf_meta_model: the naming keys, then the source keys. */

@@ -32,6 +32,7 @@
 #include "../formats/gguf.h"
 #include "../kernels/err.h"
 #include "plan.h"
+#include "recipe.h"
 #include "source.h"
 
 struct ckpt_meta_opts {
@@ -41,7 +42,8 @@ struct ckpt_meta_opts {
                              it: no parameters counted, hence no general.size_label */
     ckpt_type out_type;   /* the weights' type, for the recipe */
     bool allow_nonfinite; /* recorded in the recipe */
-    int n_threads;        /* hashing the recipe's inputs; <= 0: all CPUs */
+    struct ckpt_convert_inputs *inputs; /* the recipe's inputs (recipe.h); NULL: hashed
+                                           by ckpt_meta_add, on every CPU */
     uint64_t split_bytes, split_tensors; /* the output's split limits, for the recipe */
 };
 
@@ -53,5 +55,15 @@ struct ckpt_meta_opts {
 ckpt_status ckpt_meta_add(ckpt_gguf_writer *w, const struct ckpt_source *src,
                           const struct ckpt_plan *plan, const struct ckpt_meta_opts *o,
                           ckpt_err *err);
+
+/*
+ * Once the data is written: wait for the recipe's inputs hashed in the
+ * background (recipe.h) and restate the recipe with their digests in place
+ * of the placeholders ckpt_meta_add wrote (the same length, so nothing
+ * moves; gguf.h: ckpt_gguf_writer_restate_str).  Errors: hashing an input,
+ * the writer's.
+ */
+ckpt_status ckpt_meta_restate_recipe(ckpt_gguf_writer *w, const struct ckpt_source *src,
+                                     const struct ckpt_meta_opts *o, ckpt_err *err);
 
 #endif

@@ -108,7 +108,9 @@ void ckpt_plan_read_f32(const struct ckpt_plan *plan, const struct ckpt_plan_ten
 
 /* The source bytes of row `row` when they can be copied as they are (the
  * source dtype is the output type and values do not move within the row),
- * else NULL. */
+ * else NULL.  For BF16, only finite values are their own rounding (the
+ * converter quiets a NaN): a row with a NaN must be read with
+ * ckpt_plan_read_f32 and narrowed instead. */
 const uint8_t *ckpt_plan_row_bytes(const struct ckpt_plan_tensor *t, int64_t row);
 
 /* Hint that rows [row0, row1) will be read soon / drop their pages now that

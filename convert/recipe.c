@@ -5,6 +5,7 @@
 #include "recipe.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,56 +64,117 @@ static ckpt_status list_inputs(const struct ckpt_source *src, char index[96], co
     return CKPT_OK;
 }
 
-/* Hash the n files in parallel, one per thread, largest first (a
- * model's shards dominate).  The hasher refuses symbolic links, and a hub
+struct ckpt_convert_inputs {
+    const char **names;           /* relative to the model directory (list_inputs) */
+    char index[96];               /* the shard index's name, which names may point to */
+    char **real;                  /* each at its real path */
+    struct ckpt_sha256_job *jobs; /* paths and digests */
+    size_t n;
+    int n_threads;
+    pthread_t thread;
+    bool running;                 /* the thread was started and not yet joined */
+    bool done;                    /* the digests are in jobs (status) */
+    ckpt_status status;           /* of the run, then the first failed job's */
+    ckpt_err err;
+};
+
+/* Hash every input, largest first, on in->n_threads; the first failure
+ * is in->status / in->err.  The hasher refuses symbolic links, and a hub
  * cache snapshot is made of them: each file is hashed at its real path. */
-static ckpt_status hash_files(const struct ckpt_source *src, const char *const *names, size_t n,
-                              int n_threads, struct ckpt_sha256_job *jobs, ckpt_err *err)
+static void hash_all(struct ckpt_convert_inputs *in)
 {
-    char **real = calloc(n + 1, sizeof *real);
-    ckpt_status s = real ? CKPT_OK : ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
-    for (size_t i = 0; s == CKPT_OK && i < n; i++) {
-        char *path = ckpt_source_file(src, names[i]);
+    in->status = ckpt_sha256_files(in->jobs, in->n, in->n_threads, NULL, NULL, &in->err);
+    for (size_t i = 0; in->status == CKPT_OK && i < in->n; i++)
+        if (in->jobs[i].status != CKPT_OK)
+            in->status = ckpt_err_set(&in->err, in->jobs[i].status, "%s", in->jobs[i].err.msg);
+    in->done = true;
+}
+
+static void *hash_thread(void *arg)
+{
+    hash_all(arg);
+    return NULL;
+}
+
+ckpt_status ckpt_convert_inputs_list(struct ckpt_convert_inputs **out,
+                                     const struct ckpt_source *src, int n_threads, ckpt_err *err)
+{
+    struct ckpt_convert_inputs *in = calloc(1, sizeof *in);
+    *out = in;
+    if (!in)
+        return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    in->n_threads = n_threads;
+    ckpt_status s = list_inputs(src, in->index, &in->names, &in->n, err);
+    if (s == CKPT_OK && (!(in->real = calloc(in->n + 1, sizeof *in->real)) ||
+                         !(in->jobs = calloc(in->n + 1, sizeof *in->jobs))))
+        s = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    for (size_t i = 0; s == CKPT_OK && i < in->n; i++) {
+        char *path = ckpt_source_file(src, in->names[i]);
         if (!path)
             s = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
-        else if (!(real[i] = realpath(path, NULL)))
+        else if (!(in->real[i] = realpath(path, NULL)))
             s = ckpt_err_errno(err, CKPT_E_IO, errno, "%s", path);
         free(path);
-        jobs[i].path = real[i];
+        in->jobs[i].path = in->real[i];
     }
-    if (s == CKPT_OK)
-        s = ckpt_sha256_files(jobs, n, n_threads, NULL, NULL, err);
-    for (size_t i = 0; s == CKPT_OK && i < n; i++)
-        if (jobs[i].status != CKPT_OK)
-            s = ckpt_err_set(err, jobs[i].status, "%s", jobs[i].err.msg);
-    for (size_t i = 0; real && i < n; i++)
-        free(real[i]);
-    free(real);
     return s;
 }
 
-ckpt_status ckpt_convert_step_make(cJSON **out, const struct ckpt_source *src,
+ckpt_status ckpt_convert_inputs_hash(struct ckpt_convert_inputs *in, bool background,
+                                     ckpt_err *err)
+{
+    if (in->running || in->done)
+        return ckpt_err_set(err, CKPT_E_USAGE, "the inputs are hashed already");
+    if (!background)
+        return ckpt_convert_inputs_wait(in, err);
+    int rc = pthread_create(&in->thread, NULL, hash_thread, in);
+    if (rc != 0)
+        return ckpt_err_errno(err, CKPT_E_NOMEM, rc, "cannot start a thread to hash the inputs");
+    in->running = true;
+    return CKPT_OK;
+}
+
+ckpt_status ckpt_convert_inputs_wait(struct ckpt_convert_inputs *in, ckpt_err *err)
+{
+    if (in->running) {
+        pthread_join(in->thread, NULL);
+        in->running = false;
+    }
+    if (!in->done)
+        hash_all(in);
+    if (in->status != CKPT_OK)
+        return ckpt_err_set(err, in->status, "%s", in->err.msg);
+    return CKPT_OK;
+}
+
+void ckpt_convert_inputs_free(struct ckpt_convert_inputs *in)
+{
+    if (!in)
+        return;
+    if (in->running)
+        pthread_join(in->thread, NULL);
+    for (size_t i = 0; in->real && i < in->n; i++)
+        free(in->real[i]);
+    free(in->real);
+    free(in->jobs);
+    free(in->names);
+    free(in);
+}
+
+ckpt_status ckpt_convert_step_make(cJSON **out, const struct ckpt_convert_inputs *in,
                                    const struct ckpt_convert_step *o, ckpt_err *err)
 {
-    const char **names = NULL;
-    char index[96];
-    size_t n = 0;
+    static const uint8_t placeholder[CKPT_SHA256_LEN]; /* as long as any digest */
     cJSON *st = ckpt_recipe_step_new("ckpt-convert");
     bool ok = st && cJSON_AddStringToObject(st, "type", ckpt_type_name(o->type)) &&
               (!o->vocab_only || cJSON_AddTrueToObject(st, "vocab_only")) &&
               (!o->allow_nonfinite || cJSON_AddTrueToObject(st, "allow_nonfinite")) &&
               ckpt_recipe_add_split(st, o->split_bytes, o->split_tensors);
-    struct ckpt_sha256_job *jobs = NULL;
-    ckpt_status s = ok ? list_inputs(src, index, &names, &n, err)
-                       : ckpt_err_set(err, CKPT_E_NOMEM, "recipe: out of memory");
-    if (s == CKPT_OK && !(jobs = calloc(n + 1, sizeof *jobs)))
-        s = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
-    if (s == CKPT_OK)
-        s = hash_files(src, names, n, o->n_threads, jobs, err);
-    for (size_t i = 0; s == CKPT_OK && i < n; i++)
-        s = ckpt_recipe_add_input(st, "source", names[i], jobs[i].digest, err);
-    free(jobs);
-    free(names);
+    ckpt_status s = ok ? CKPT_OK : ckpt_err_set(err, CKPT_E_NOMEM, "recipe: out of memory");
+    const bool known = in->done && in->status == CKPT_OK;
+    for (size_t i = 0; s == CKPT_OK && i < in->n; i++)
+        s = ckpt_recipe_add_input(st, "source", in->names[i],
+                                  known ? in->jobs[i].digest : placeholder, err);
     if (s != CKPT_OK) {
         cJSON_Delete(st);
         st = NULL;

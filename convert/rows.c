@@ -83,7 +83,8 @@ void ckpt_plan_read_f32(const struct ckpt_plan *plan, const struct ckpt_plan_ten
 const uint8_t *ckpt_plan_row_bytes(const struct ckpt_plan_tensor *t, int64_t row)
 {
     bool same = (t->type == CKPT_TYPE_F32 && t->dtype == CKPT_DT_F32) ||
-                (t->type == CKPT_TYPE_F16 && t->dtype == CKPT_DT_F16);
+                (t->type == CKPT_TYPE_F16 && t->dtype == CKPT_DT_F16) ||
+                (t->type == CKPT_TYPE_BF16 && t->dtype == CKPT_DT_BF16);
     if (!same || (t->src_rows == 1 && t->permute_heads))
         return NULL;
     int64_t r;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "../formats/le.h"
+#include "../kernels/behind.h"
 #include "../kernels/dispatch.h"
 #include "../kernels/fp16.h"
 #include "../kernels/permute.h"
@@ -71,14 +72,11 @@ static bool maybe_nonfinite32(const void *p, int64_t n)
     return hit & 0x80000000u;
 }
 
-/* Convert one row of f32 values (the narrowing kernels of dispatch.h: the
- * same bytes in every ISA); returns the first column that overflows, or -1. */
+/* Convert one row of f32 values to f16 or bf16 (the narrowing kernels of
+ * dispatch.h: the same bytes in every ISA); returns the first column that
+ * overflows, or -1. */
 static int64_t narrow(ckpt_type type, const float *x, uint8_t *out, int64_t n)
 {
-    if (type == CKPT_TYPE_F32) {
-        memcpy(out, x, (size_t)n * 4);
-        return -1;
-    }
     const struct ckpt_kernels *k = ckpt_kernels_get();
     const uint16_t inf = type == CKPT_TYPE_F16 ? 0x7c00 : 0x7f80;
     (type == CKPT_TYPE_F16 ? k->f32_to_f16 : k->f32_to_bf16)(x, out, n);
@@ -127,7 +125,7 @@ static int64_t first_nonfinite(const float *x, int64_t n)
 static void convert_rows(void *ctx, int64_t begin, int64_t end, int thread)
 {
     struct job *j = ctx;
-    float *x = j->scratch + (size_t)thread * (size_t)j->cols;
+    const bool f32 = j->t->type == CKPT_TYPE_F32;
     for (int64_t r = begin; r < end; r++) {
         int64_t row = j->row0 + r;
         uint8_t *out = j->out + (size_t)r * j->row_bytes;
@@ -136,18 +134,30 @@ static void convert_rows(void *ctx, int64_t begin, int64_t end, int thread)
         float v;
         if (raw) {
             memcpy(out, raw, j->row_bytes);
-            if (j->check_finite && (c = first_nonfinite_raw(j->t->type, out, j->cols, &v)) >= 0) {
-                j->bad[thread] = (struct bad){row, c, v, true};
-                return;
+            /* finite bf16 values are their own rounding; a row with a NaN
+             * or ±Inf (exponent all ones) is narrowed below instead, which
+             * quiets a NaN as the converter does, or refuses it */
+            if (j->t->type == CKPT_TYPE_BF16) {
+                if (!maybe_all_ones16(out, j->cols, 0x7f80))
+                    continue;
+            } else {
+                if (j->check_finite &&
+                    (c = first_nonfinite_raw(j->t->type, out, j->cols, &v)) >= 0) {
+                    j->bad[thread] = (struct bad){row, c, v, true};
+                    return;
+                }
+                continue;
             }
-            continue;
         }
+        /* f32 rows are read straight into the output (the buffer is
+         * malloc'd and rows are whole floats, so they are aligned) */
+        float *x = f32 ? (float *)(void *)out : j->scratch + (size_t)thread * (size_t)j->cols;
         ckpt_plan_read_f32(j->plan, j->t, row, x);
         if (j->check_finite && (c = first_nonfinite(x, j->cols)) >= 0) {
             j->bad[thread] = (struct bad){row, c, x[c], true};
             return;
         }
-        c = narrow(j->t->type, x, out, j->cols);
+        c = f32 ? -1 : narrow(j->t->type, x, out, j->cols);
         if (c >= 0) {
             j->bad[thread] = (struct bad){row, c, x[c], false};
             return;
@@ -172,6 +182,21 @@ static ckpt_status overflow_error(const struct ckpt_plan_tensor *t, const struct
                         "(tensor '%s' of the output); convert to bf16 or f32 instead",
                         ckpt_st_path(t->src[e].shard), t->src[e].t->name, (double)b->value,
                         (long long)r, (long long)b->col, ckpt_type_name(t->type), t->name);
+}
+
+/* A converted chunk, written by the writer thread (kernels/behind.h) while
+ * the pool converts the next one into the other buffer. */
+struct chunk {
+    ckpt_gguf_writer *w; /* touched by that thread alone until it stops */
+    const uint8_t *p;
+    size_t n;
+};
+
+static ckpt_status write_chunk(void *ctx, const void *job, ckpt_err *err)
+{
+    const struct chunk *c = job;
+    (void)ctx;
+    return ckpt_gguf_writer_write(c->w, c->p, c->n, err);
 }
 
 /* Rows per chunk: about CHUNK_BYTES, whole row groups, at least one group. */
@@ -205,23 +230,30 @@ ckpt_status ckpt_stream_write(ckpt_gguf_writer *w, const struct ckpt_plan *plan,
             max_cols = t->cols;
     }
     int nth = ckpt_pool_size(pool);
-    uint8_t *buf = malloc(buf_bytes ? buf_bytes : 1);
+    /* two chunk buffers: one being converted, one being written */
+    uint8_t *bufs[2] = {malloc(buf_bytes ? buf_bytes : 1), malloc(buf_bytes ? buf_bytes : 1)};
     float *scratch = malloc((size_t)nth * (size_t)max_cols * sizeof *scratch);
     struct bad *bad = malloc((size_t)nth * sizeof *bad);
-    if (!buf || !scratch || !bad) {
-        free(buf);
+    ckpt_behind *q = NULL;
+    ckpt_status s = !bufs[0] || !bufs[1] || !scratch || !bad
+                        ? ckpt_err_set(err, CKPT_E_NOMEM, "out of memory (%zu bytes of buffers)",
+                                       2 * buf_bytes)
+                        : ckpt_behind_start(&q, write_chunk, NULL, sizeof(struct chunk), err);
+    if (s != CKPT_OK) {
+        free(bufs[0]);
+        free(bufs[1]);
         free(scratch);
         free(bad);
-        return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory (%zu bytes of buffers)", buf_bytes);
+        return s;
     }
-    ckpt_status s = CKPT_OK;
-    uint64_t done = 0;
+    uint64_t done = 0, pending = 0; /* bytes written; bytes of the chunk handed over */
+    int cur = 0;
     for (size_t i = 0; i < plan->n && s == CKPT_OK; i++) {
         const struct ckpt_plan_tensor *t = &plan->t[i];
         size_t rb;
         ckpt_type_row_bytes(t->type, t->ne[0], &rb);
         int64_t rows = ckpt_plan_rows(t), per = chunk_rows(t, rb);
-        struct job j = {plan, t, 0, rb, buf, scratch, t->cols, bad, !allow_nonfinite};
+        struct job j = {plan, t, 0, rb, NULL, scratch, t->cols, bad, !allow_nonfinite};
         for (int64_t r0 = 0; r0 < rows && s == CKPT_OK;) {
             /* never across two stacked experts: one source tensor per chunk */
             int64_t src_end = (r0 / t->src_rows + 1) * t->src_rows;
@@ -233,26 +265,41 @@ ckpt_status ckpt_stream_write(ckpt_gguf_writer *w, const struct ckpt_plan *plan,
             for (int k = 0; k < nth; k++)
                 bad[k].row = -1;
             j.row0 = r0;
+            j.out = bufs[cur];
             ckpt_pool_run(pool, convert_rows, &j, r1 - r0);
+            ckpt_plan_release(t, r0, r1); /* the chunk buffer holds what is needed */
             const struct bad *first = NULL;
             for (int k = 0; k < nth; k++)
                 if (bad[k].row >= 0 && (!first || bad[k].row < first->row))
                     first = &bad[k];
+            /* the previous chunk's fate first: it came before this one */
+            if ((s = ckpt_behind_wait(q, err)) != CKPT_OK)
+                break;
+            done += pending;
+            if (pending && progress)
+                progress(progress_ctx, "converting", done, plan->data_bytes, CKPT_PROGRESS_BYTES);
+            pending = 0;
             if (first) {
                 s = overflow_error(t, first, err);
                 break;
             }
-            s = ckpt_gguf_writer_write(w, buf, (size_t)(r1 - r0) * rb, err);
-            ckpt_plan_release(t, r0, r1);
-            done += (uint64_t)(r1 - r0) * rb;
-            if (progress)
-                progress(progress_ctx, "converting", done, plan->data_bytes, CKPT_PROGRESS_BYTES);
+            pending = (uint64_t)(r1 - r0) * rb;
+            const struct chunk c = {w, bufs[cur], (size_t)pending};
+            if ((s = ckpt_behind_put(q, &c, err)) != CKPT_OK)
+                break;
+            cur ^= 1;
             r0 = r1;
         }
         for (uint32_t e = 0; e < t->n_src; e++) /* pages at chunk edges */
             ckpt_plan_release(t, (int64_t)e * t->src_rows, (int64_t)(e + 1) * t->src_rows);
     }
-    free(buf);
+    ckpt_status ws = ckpt_behind_wait(q, s == CKPT_OK ? err : NULL);
+    if (s == CKPT_OK && (s = ws) == CKPT_OK && pending && progress)
+        progress(progress_ctx, "converting", done + pending, plan->data_bytes,
+                 CKPT_PROGRESS_BYTES);
+    ckpt_behind_stop(q);
+    free(bufs[0]);
+    free(bufs[1]);
     free(scratch);
     free(bad);
     return s;

@@ -2,9 +2,10 @@
  * stream.h - write the tensor data of a conversion plan to a GGUF writer:
  * tensor by tensor in plan order, each in chunks of rows converted by the
  * thread pool (every row has one owner, so the bytes do not depend on the
- * thread count), written in order, after which the chunk's source pages are
- * dropped.  Resident memory stays at one chunk buffer plus the pages being
- * converted, whatever the size of the model.
+ * thread count), after which the chunk's source pages are dropped, and
+ * written in order by a writer thread while the pool converts the next
+ * chunk (kernels/behind.h).  Resident memory stays at two chunk buffers
+ * plus the pages being converted, whatever the size of the model.
  */
 #ifndef CKPT_CONVERT_STREAM_H
 #define CKPT_CONVERT_STREAM_H

@@ -247,6 +247,19 @@ ckpt_status ckpt_gguf_writer_set_bool(ckpt_gguf_writer *w, const char *key, bool
 ckpt_status ckpt_gguf_writer_set_str(ckpt_gguf_writer *w, const char *key, const char *v,
                                      ckpt_err *err);
 /* Numeric array: n elements of elem_type, raw little-endian in `data`. */
+/*
+ * Replace the value of the string key, set before begin, by v of the same
+ * length, in the file already begun: a value known only once the data is
+ * written (the digests of inputs hashed beside the conversion) takes the
+ * place of a placeholder of its length, so no offset moves.  Only while
+ * the first file is open (a single file, or a set's first part before its
+ * last tensor) and only in a file written through a temporary
+ * (outfile.h: ckpt_out_patch).  Errors: CKPT_E_USAGE (no such string key,
+ * another length, a stream or digest output, too late), CKPT_E_IO; an I/O
+ * failure leaves the writer failed.
+ */
+ckpt_status ckpt_gguf_writer_restate_str(ckpt_gguf_writer *w, const char *key, const char *v,
+                                         ckpt_err *err);
 ckpt_status ckpt_gguf_writer_set_array(ckpt_gguf_writer *w, const char *key,
                                        ckpt_gguf_type elem_type, const void *data, uint64_t n,
                                        ckpt_err *err);

@@ -65,6 +65,8 @@ struct ckpt_gguf_writer {
     uint8_t *kv;           /* serialized kv records, file order */
     size_t kv_len, kv_cap;
     size_t n_kv;
+    size_t *kv_at;         /* per record, where its value starts in kv */
+    size_t kv_at_cap;
     struct ckpt_gguf_set keys, names;
     struct ckpt_gguf_arena arena;
     struct wtensor *tensors;
@@ -153,6 +155,7 @@ void ckpt_gguf_writer_free(ckpt_gguf_writer *w)
     ckpt_gguf_set_free(&w->names);
     ckpt_gguf_arena_free(&w->arena);
     free(w->kv);
+    free(w->kv_at);
     free(w->tensors);
     free(w->path);
     free(w);
@@ -200,6 +203,8 @@ static bool kv_str(ckpt_gguf_writer *w, const char *s, uint64_t len)
     return kv_u64(w, len) && kv_put(w, s, (size_t)len);
 }
 
+static ckpt_status set_failed(ckpt_gguf_writer *w, ckpt_status s);
+
 static ckpt_status usage(ckpt_gguf_writer *w, ckpt_err *err, const char *what, const char *key)
 {
     return ckpt_err_set(err, CKPT_E_USAGE, "%s: key '%s': %s", w->path, key ? key : "(null)", what);
@@ -224,10 +229,19 @@ static ckpt_status kv_begin(ckpt_gguf_writer *w, const char *key, ckpt_gguf_type
         return usage(w, err, "must be u32", key);
     if (ckpt_gguf_set_find(&w->keys, key) != SIZE_MAX)
         return usage(w, err, "set twice", key);
+    if (w->n_kv == w->kv_at_cap) {
+        size_t cap = w->kv_at_cap ? 2 * w->kv_at_cap : 64;
+        size_t *at = realloc(w->kv_at, cap * sizeof *at);
+        if (!at)
+            return ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory", w->path);
+        w->kv_at = at;
+        w->kv_at_cap = cap;
+    }
     char *copy = ckpt_gguf_arena_strndup(&w->arena, key, len);
     if (!copy || ckpt_gguf_set_add(&w->keys, copy, w->n_kv, NULL) != 0 || !kv_str(w, key, len) ||
         !kv_u32(w, (uint32_t)type))
         return ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory", w->path);
+    w->kv_at[w->n_kv] = w->kv_len;
     return CKPT_OK;
 }
 
@@ -312,6 +326,24 @@ ckpt_status ckpt_gguf_writer_set_str(ckpt_gguf_writer *w, const char *key, const
     if (!v)
         return usage(w, err, "NULL string value", key);
     return set_str_len(w, key, v, strlen(v), err);
+}
+
+ckpt_status ckpt_gguf_writer_restate_str(ckpt_gguf_writer *w, const char *key, const char *v,
+                                         ckpt_err *err)
+{
+    size_t i = key ? ckpt_gguf_set_find(&w->keys, key) : SIZE_MAX;
+    if (w->state != W_DATA || w->part != 0 || w->dg)
+        return usage(w, err, "restated after the header left the writer", key);
+    if (i == SIZE_MAX || le32dec(w->kv + w->kv_at[i] - 4) != CKPT_GGUF_STRING)
+        return usage(w, err, "restated without a string value", key);
+    const size_t at = w->kv_at[i] + 8; /* the bytes after the length */
+    if (!v || strlen(v) != le64dec(w->kv + at - 8))
+        return usage(w, err, "restated with another length", key);
+    ckpt_status s = ckpt_out_patch(w->out, 24 + at, v, strlen(v), err);
+    if (s != CKPT_OK)
+        return set_failed(w, s);
+    memcpy(w->kv + at, v, strlen(v)); /* the metadata image says what the file says */
+    return CKPT_OK;
 }
 
 ckpt_status ckpt_gguf_writer_set_array(ckpt_gguf_writer *w, const char *key,

@@ -251,6 +251,13 @@ static void out_free(ckpt_out *o)
     free(o);
 }
 
+bool ckpt_out_path_is_stream(const char *path)
+{
+    struct stat st;
+    return strcmp(path, "-") == 0 ||
+           (stat(path, &st) == 0 && !S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode));
+}
+
 ckpt_status ckpt_out_open(ckpt_out **out, const char *path, bool force, ckpt_err *err)
 {
     *out = NULL;
@@ -371,27 +378,37 @@ static void start_writeback(ckpt_out *o)
 #endif
 }
 
-static ckpt_status flush_buf(ckpt_out *o, ckpt_err *err)
+/* Hash or write n bytes at p, past whatever is buffered (o->used == 0). */
+static ckpt_status put(ckpt_out *o, const uint8_t *p, size_t n, ckpt_err *err)
 {
     if (o->md) {
-        if (o->used && EVP_DigestUpdate(o->md, o->buf, o->used) != 1)
+        if (n && EVP_DigestUpdate(o->md, p, n) != 1)
             return ckpt_err_set(err, CKPT_E_INTERNAL, "%s: SHA-256 failed", o->path);
-        o->used = 0;
         return CKPT_OK;
     }
     size_t done = 0;
-    while (done < o->used) {
-        ssize_t n = write(o->fd, o->buf + done, o->used - done);
-        if (n < 0) {
+    while (done < n) {
+        ssize_t k = write(o->fd, p + done, n - done);
+        if (k < 0) {
             if (errno == EINTR)
                 continue;
             return ckpt_err_errno(err, CKPT_E_IO, errno, "%s: write",
                                   o->is_stdout && !o->own_fd ? "<stdout>" : o->path);
         }
-        done += (size_t)n;
+        done += (size_t)k;
     }
-    o->used = 0;
-    start_writeback(o);
+    return CKPT_OK;
+}
+
+static ckpt_status flush_buf(ckpt_out *o, ckpt_err *err)
+{
+    size_t n = o->used;
+    o->used = 0; /* put() writes what the buffer held, as it is past nothing now */
+    ckpt_status s = put(o, o->buf, n, err);
+    if (s != CKPT_OK)
+        return s;
+    if (!o->md)
+        start_writeback(o);
     return CKPT_OK;
 }
 
@@ -401,6 +418,17 @@ ckpt_status ckpt_out_write(ckpt_out *o, const void *buf, size_t n, ckpt_err *err
     while (n > 0) {
         if (o->used == OUT_BUFSIZE && flush_buf(o, err) != CKPT_OK)
             return err ? err->code : CKPT_E_IO;
+        if (o->used == 0 && n >= OUT_BUFSIZE) {
+            /* a whole buffer's worth or more: straight from the caller's
+             * memory, without the copy into the buffer */
+            ckpt_status s = put(o, p, n, err);
+            if (s != CKPT_OK)
+                return s;
+            o->written += n;
+            if (!o->md)
+                start_writeback(o);
+            return CKPT_OK;
+        }
         size_t take = OUT_BUFSIZE - o->used;
         if (take > n)
             take = n;
@@ -422,6 +450,34 @@ ckpt_status ckpt_out_zeros(ckpt_out *o, size_t n, ckpt_err *err)
         if (s != CKPT_OK)
             return s;
         n -= take;
+    }
+    return CKPT_OK;
+}
+
+ckpt_status ckpt_out_patch(ckpt_out *o, uint64_t at, const void *buf, size_t n, ckpt_err *err)
+{
+    if (o->is_stdout || o->md || o->sealed || !o->buf)
+        return ckpt_err_set(err, CKPT_E_USAGE, "%s: bytes already sent cannot be patched",
+                            o->path);
+    if (at > o->written || n > o->written - at)
+        return ckpt_err_set(err, CKPT_E_USAGE, "%s: patch of %zu bytes at %llu is past the %llu "
+                            "bytes written", o->path, n, (unsigned long long)at,
+                            (unsigned long long)o->written);
+    const uint8_t *p = buf;
+    const uint64_t flushed = o->written - o->used; /* bytes already in the file */
+    if (at + n > flushed) { /* the tail still in the buffer */
+        uint64_t from = at > flushed ? at : flushed;
+        memcpy(o->buf + (from - flushed), p + (from - at), (size_t)(at + n - from));
+        n = (size_t)(from - at);
+    }
+    size_t done = 0;
+    while (done < n) {
+        ssize_t k = pwrite(o->fd, p + done, n - done, (off_t)(at + done));
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            return ckpt_err_errno(err, CKPT_E_IO, k < 0 ? errno : EIO, "%s: write", o->path);
+        done += (size_t)k;
     }
     return CKPT_OK;
 }

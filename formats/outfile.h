@@ -57,6 +57,20 @@ ckpt_status ckpt_out_open_digest(ckpt_out **out, const char *name,
 /* Append n bytes (buffered).  Errors: CKPT_E_IO (disk full, broken pipe). */
 ckpt_status ckpt_out_write(ckpt_out *o, const void *buf, size_t n, ckpt_err *err);
 
+/*
+ * Overwrite n bytes at offset `at` of what was written already (at + n <=
+ * ckpt_out_tell), before the output is sealed: a header whose fields are
+ * known only once the data is written.  Only a file written through a
+ * temporary can be patched; a stream (stdout, a device, a FIFO) has sent
+ * its bytes and a digest-only output has hashed them (CKPT_E_USAGE).
+ * Errors: CKPT_E_USAGE (see above, or a range past the end), CKPT_E_IO.
+ */
+ckpt_status ckpt_out_patch(ckpt_out *o, uint64_t at, const void *buf, size_t n, ckpt_err *err);
+
+/* Whether ckpt_out_open(path) would write a stream in place (stdout for
+ * "-", an existing device or FIFO), which ckpt_out_patch cannot patch. */
+bool ckpt_out_path_is_stream(const char *path);
+
 /* Append n zero bytes. */
 ckpt_status ckpt_out_zeros(ckpt_out *o, size_t n, ckpt_err *err);
 

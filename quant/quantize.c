@@ -11,11 +11,11 @@
 #include "../arch/gguf_keys.h"
 
 #include "../formats/outfile.h"
+#include "../kernels/behind.h"
 #include "../kernels/pool.h"
 #include "../kernels/quant.h"
 
 #include <math.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,109 +130,30 @@ static void work(void *ctx, int64_t begin, int64_t end, int thread)
 
 /* ==== writing behind: one write in flight on a thread of its own ==== */
 
-struct behind {
-    struct ckpt_qsink *sink;
-    pthread_t thread;
-    pthread_mutex_t lock;
-    pthread_cond_t cv;
-    const uint8_t *p; /* the pending write, or NULL: */
-    size_t n;         /* n bytes holding rows [row, row + rows) of tensor k */
+/* Rows [row, row + rows) of tensor k, n bytes at p, for the sink
+ * (kernels/behind.h runs it on the writer thread). */
+struct rows_job {
     size_t k;
     int64_t row, rows;
-    bool stop;
-    ckpt_status st;   /* the first failure; nothing is written after one */
-    ckpt_err err;
+    const uint8_t *p;
+    size_t n;
 };
 
-static void *behind_main(void *arg)
+static ckpt_status sink_rows(void *ctx, const void *job, ckpt_err *err)
 {
-    struct behind *b = arg;
-    pthread_mutex_lock(&b->lock);
-    for (;;) {
-        while (!b->p && !b->stop)
-            pthread_cond_wait(&b->cv, &b->lock);
-        if (!b->p)
-            break;
-        const uint8_t *p = b->p;
-        const size_t n = b->n, k = b->k;
-        const int64_t row = b->row, rows = b->rows;
-        const bool failed = b->st != CKPT_OK;
-        pthread_mutex_unlock(&b->lock);
-        ckpt_err e = {0};
-        ckpt_status st =
-            failed ? CKPT_OK : b->sink->ops->rows(b->sink->ctx, k, row, rows, p, n, &e);
-        pthread_mutex_lock(&b->lock);
-        if (st != CKPT_OK) {
-            b->st = st;
-            b->err = e;
-        }
-        b->p = NULL;
-        pthread_cond_broadcast(&b->cv);
-    }
-    pthread_mutex_unlock(&b->lock);
-    return NULL;
-}
-
-static ckpt_status behind_start(struct behind *b, struct ckpt_qsink *sink, ckpt_err *err)
-{
-    *b = (struct behind){.sink = sink};
-    pthread_mutex_init(&b->lock, NULL);
-    pthread_cond_init(&b->cv, NULL);
-    if (pthread_create(&b->thread, NULL, behind_main, b) != 0) {
-        pthread_mutex_destroy(&b->lock);
-        pthread_cond_destroy(&b->cv);
-        b->sink = NULL;
-        return ckpt_err_set(err, CKPT_E_NOMEM, "cannot start the writer thread");
-    }
-    return CKPT_OK;
-}
-
-/* Wait until nothing is in flight; the first failure so far, if any. */
-static ckpt_status behind_wait(struct behind *b, ckpt_err *err)
-{
-    pthread_mutex_lock(&b->lock);
-    while (b->p)
-        pthread_cond_wait(&b->cv, &b->lock);
-    ckpt_status st = b->st;
-    if (st != CKPT_OK)
-        ckpt_err_set(err, st, "%s", b->err.msg);
-    pthread_mutex_unlock(&b->lock);
-    return st;
+    struct ckpt_qsink *sink = ctx;
+    const struct rows_job *j = job;
+    return sink->ops->rows(sink->ctx, j->k, j->row, j->rows, j->p, j->n, err);
 }
 
 /* Queue p[0..n), rows [row, row + rows) of tensor k (which must stay
- * valid and unchanged until the next behind_wait or behind_write
- * returns), after the write in flight. */
-static ckpt_status behind_write(struct behind *b, size_t k, int64_t row, int64_t rows,
+ * valid and unchanged until the next wait or write returns), after the
+ * write in flight. */
+static ckpt_status behind_write(ckpt_behind *b, size_t k, int64_t row, int64_t rows,
                                 const uint8_t *p, size_t n, ckpt_err *err)
 {
-    ckpt_status st = behind_wait(b, err);
-    if (st != CKPT_OK)
-        return st;
-    pthread_mutex_lock(&b->lock);
-    b->p = p;
-    b->n = n;
-    b->k = k;
-    b->row = row;
-    b->rows = rows;
-    pthread_cond_broadcast(&b->cv);
-    pthread_mutex_unlock(&b->lock);
-    return CKPT_OK;
-}
-
-/* Finish the write in flight and join the thread; a never-started b is fine. */
-static void behind_stop(struct behind *b)
-{
-    if (!b->sink)
-        return;
-    pthread_mutex_lock(&b->lock);
-    b->stop = true;
-    pthread_cond_broadcast(&b->cv);
-    pthread_mutex_unlock(&b->lock);
-    pthread_join(b->thread, NULL);
-    pthread_mutex_destroy(&b->lock);
-    pthread_cond_destroy(&b->cv);
-    b->sink = NULL;
+    const struct rows_job j = {k, row, rows, p, n};
+    return ckpt_behind_put(b, &j, err);
 }
 
 /* ==== the run ==== */
@@ -247,7 +168,7 @@ struct run {
     ckpt_type *rows_type;   /* per source tensor: the type the sink takes its rows in */
     struct ckpt_qsink *sink;
     size_t k;               /* declaration index of the tensor being streamed */
-    struct behind out;      /* hands the rows to the sink */
+    ckpt_behind *out;       /* hands the rows to the sink */
     ckpt_pool *pool;
     struct slot *slots;
     float *f;
@@ -330,9 +251,9 @@ static ckpt_status copy_tensor(struct run *r, size_t i, ckpt_err *err)
     for (int64_t row = 0; row < rows; row += per) {
         int64_t n = rows - row < per ? rows - row : per;
         ckpt_status st =
-            behind_write(&r->out, r->k, row, n, p + (size_t)row * rb, (size_t)n * rb, err);
+            behind_write(r->out, r->k, row, n, p + (size_t)row * rb, (size_t)n * rb, err);
         if (st == CKPT_OK)
-            st = behind_wait(&r->out, err); /* before the pages are released */
+            st = ckpt_behind_wait(r->out, err); /* before the pages are released */
         if (st != CKPT_OK)
             return st;
         r->src->ops->release(r->src->ctx, i, row, n);
@@ -372,7 +293,7 @@ static ckpt_status convert_tensor(struct run *r, size_t i, ckpt_err *err)
         if (bad)
             return ckpt_err_set(err, bad->err.code ? bad->err.code : CKPT_E_INTERNAL, "%s",
                                 bad->err.msg);
-        ckpt_status st = behind_write(&r->out, r->k, row, n, c.q, (size_t)n * out_rb, err);
+        ckpt_status st = behind_write(r->out, r->k, row, n, c.q, (size_t)n * out_rb, err);
         if (st != CKPT_OK)
             return st;
         r->src->ops->release(r->src->ctx, i, row, n);
@@ -526,7 +447,8 @@ ckpt_status ckpt_quant_run_sink(struct ckpt_qsrc *src, const struct ckpt_quant_o
     }
     if ((st = declare(&r, &rep->file_bytes, err)) != CKPT_OK ||
         (st = buffers(&r, err)) != CKPT_OK ||
-        (st = behind_start(&r.out, sink, err)) != CKPT_OK)
+        (st = ckpt_behind_start(&r.out, sink_rows, sink, sizeof(struct rows_job), err)) !=
+            CKPT_OK)
         goto out;
     for (r.k = 0; r.k < n && st == CKPT_OK; r.k++) {
         const size_t i = r.order[r.k];
@@ -534,8 +456,9 @@ ckpt_status ckpt_quant_run_sink(struct ckpt_qsrc *src, const struct ckpt_quant_o
         src->ops->release(src->ctx, i, 0, (int64_t)n_rows_of(&src->tensors[i]));
     }
     if (st == CKPT_OK)
-        st = behind_wait(&r.out, err);
-    behind_stop(&r.out);
+        st = ckpt_behind_wait(r.out, err);
+    ckpt_behind_stop(r.out);
+    r.out = NULL;
     if (st == CKPT_OK) {
         st = sink->ops->finish(sink->ctx, err);
         sink = NULL;
@@ -543,7 +466,7 @@ ckpt_status ckpt_quant_run_sink(struct ckpt_qsrc *src, const struct ckpt_quant_o
 out:
     if (im_file)
         ckpt_out_unprotect_id(im_dev, im_ino);
-    behind_stop(&r.out);
+    ckpt_behind_stop(r.out);
     if (sink)
         sink->ops->abort(sink->ctx);
     ckpt_pool_free(r.pool);

@@ -5,6 +5,8 @@
 #include "testutil.h"
 
 #include <check.h>
+#include <dirent.h>
+#include <fcntl.h>
 
 #include <openssl/evp.h>
 #include <stdarg.h>
@@ -13,6 +15,8 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "formats/mapfile.h"
 
 char *tu_fmt(const char *fmt, ...)
 {
@@ -184,4 +188,46 @@ void *tu_ggml_vector(const char *name, size_t want)
     free(p);
     free(rel);
     return buf;
+}
+
+int tu_temps_in(const char *dir)
+{
+    DIR *d = opendir(dir);
+    int n = 0;
+    for (struct dirent *e; d && (e = readdir(d));)
+        n += strncmp(e->d_name, ".ckpt-tmp-", 10) == 0;
+    if (d)
+        closedir(d);
+    return n;
+}
+
+/* What a tool's handler does (cli/options.c): report the file, exit 2. */
+static void on_shrink(const char *path)
+{
+    dprintf(STDERR_FILENO, "test: %s: file shrank while being read\n", path);
+    _exit(2);
+}
+
+void tu_expect_shrink_exit(const char *dir, const char *file, const char *out,
+                           void (*child)(const char *), const char *arg)
+{
+    char *errf = tu_fmt("%s/stderr", dir);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        int fd = open(errf, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        dup2(fd, STDERR_FILENO);
+        ckpt_map_on_shrink(on_shrink);
+        child(arg);
+        _exit(20);
+    }
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(WIFEXITED(status), "child died of signal %d", WTERMSIG(status));
+    ck_assert_int_eq(WEXITSTATUS(status), 2);
+    char *msg = tu_read_file(errf, NULL), *want = tu_fmt("%s: file shrank while being read", file);
+    ck_assert_msg(msg && strstr(msg, want), "message: %s", msg ? msg : "");
+    ck_assert_int_eq(tu_temps_in(dir), 0);
+    ck_assert_int_ne(access(out, F_OK), 0);
+    free(msg), free(want), free(errf);
 }

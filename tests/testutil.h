@@ -54,6 +54,16 @@ char *tu_mistral_layout(const char *dir, const char *kit);
  * --mistral3) in dir/kit; malloc'd path, NULL on failure. */
 char *tu_mistral3(const char *dir, const char *kit);
 
+/* Number of ".ckpt-tmp-*" files (outfile.h's temporaries) in dir. */
+int tu_temps_in(const char *dir);
+
+/* Run child(arg) in a child process with stderr going to dir/stderr and
+ * the tools' shrink handler set (mapfile.h); it must exit with status 2
+ * (not die of a signal) and say "<file>: file shrank while being read",
+ * and dir must hold no temporary and no out. */
+void tu_expect_shrink_exit(const char *dir, const char *file, const char *out,
+                           void (*child)(const char *), const char *arg);
+
 /* printf into a malloc'd string. */
 char *tu_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -667,6 +667,7 @@ START_TEST(nonfinite_refused)
         {"f32", 0x7fc00000u, 4, "nan"}, {"f32", 0xff800000u, 4, "-inf"},
         {"f16", 0x7e00u, 2, "nan"},     {"f16", 0x7c00u, 2, "inf"},
         {"bf16", 0x7fc0u, 2, "nan"},    {"bf16", 0xff80u, 2, "-inf"},
+        {"bf16", 0x7f81u, 2, "nan"}, /* signalling: bf16 rows are copied, not this one */
     };
     static const int types[] = {CKPT_TYPE_F32, CKPT_TYPE_F16, CKPT_TYPE_BF16};
     char *tmp = tu_tmpdir(), *args = tu_fmt("--dtype %s", cases[_i].dtype);
@@ -690,6 +691,18 @@ START_TEST(nonfinite_refused)
                                       .n_threads = 2, .force = true, .allow_nonfinite = true};
         ckpt_err_clear(&err);
         ck_assert_msg(ckpt_convert_run(&o, NULL, &err) == CKPT_OK, "%s", err.msg);
+        if (types[t] == CKPT_TYPE_BF16 && strcmp(cases[_i].dtype, "bf16") == 0) {
+            /* gguf-py's bf16 rule: a NaN keeps its top bits, made quiet (| 0x40);
+             * ±Inf and finite values stay as they are */
+            ckpt_gguf *g = open_gguf(out);
+            const struct ckpt_gguf_tensor *d = ckpt_gguf_find_tensor(g, "blk.1.ffn_down.weight");
+            ck_assert_ptr_nonnull(d);
+            uint32_t bits = cases[_i].bits, got = le16dec(d->data + 2 * (3 * 128 + 5));
+            if ((bits & 0x7f80u) == 0x7f80u && (bits & 0x7fu))
+                bits |= 0x40u;
+            ck_assert_uint_eq(got, bits);
+            ckpt_gguf_close(g);
+        }
         ck_assert_int_eq(unlink(out), 0);
     }
     tu_rmtree(tmp);
@@ -846,6 +859,103 @@ START_TEST(errors_exists)
 }
 END_TEST
 
+/* ------------------------------------------------------------ recipe */
+
+/*
+ * A file output's recipe is written with placeholders while the inputs are
+ * hashed beside the conversion, then restated: every input's digest must
+ * be the SHA-256 of that file computed here, none left a placeholder, and
+ * the file must equal the one streamed to a pipe, whose header is written
+ * after the hashing as before (the same bytes whichever way).
+ */
+START_TEST(recipe_digests_restated)
+{
+    char *tmp = tu_tmpdir(), *out = tu_fmt("%s/out.gguf", tmp);
+    char *in = fixture(tmp, "m", "--layers 2 --shards 2 --dtype bf16");
+    convert_ok(in, out, CKPT_TYPE_F16, 2, true);
+    ckpt_gguf *g = open_gguf(out);
+    const struct ckpt_gguf_kv *kv = ckpt_gguf_find_kv(g, "general.source.ckpt.recipe");
+    ck_assert_ptr_nonnull(kv);
+    cJSON *r = cJSON_ParseWithLength(kv->v.str.str, kv->v.str.len);
+    ck_assert_ptr_nonnull(r);
+    const cJSON *steps = cJSON_GetObjectItemCaseSensitive(r, "steps");
+    const cJSON *inputs = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(steps, 0), "inputs");
+    ck_assert_int_ge(cJSON_GetArraySize(inputs), 5); /* config, 2 shards, index, tokenizer */
+    int shards = 0;
+    for (const cJSON *i = inputs ? inputs->child : NULL; i; i = i->next) {
+        const char *name = cJSON_GetObjectItemCaseSensitive(i, "name")->valuestring;
+        const char *got = cJSON_GetObjectItemCaseSensitive(i, "sha256")->valuestring;
+        char *path = tu_fmt("%s/%s", in, name), want[65];
+        size_t n;
+        void *data = tu_read_file(path, &n);
+        ck_assert_ptr_nonnull(data);
+        ck_assert_int_eq(tu_sha256_hex(data, n, want), 0);
+        ck_assert_msg(strcmp(got, want) == 0, "%s: recipe says %s, file is %s", name, got, want);
+        shards += strstr(name, ".safetensors") && !strstr(name, ".json");
+        free(data);
+        free(path);
+    }
+    ck_assert_int_eq(shards, 2);
+    cJSON_Delete(r);
+    ckpt_gguf_close(g);
+    char *tool = tu_tool("ckpt-convert");
+    char *cmd = tu_fmt("'%s' -q -j 2 -t f16 -o - '%s' | cmp - '%s'", tool, in, out);
+    sh(cmd);
+    free(cmd);
+    free(tool);
+    tu_rmtree(tmp);
+    free(tmp);
+    free(out);
+    free(in);
+}
+END_TEST
+
+/* The progress callback of the child below: cut the first shard to nothing
+ * once the first chunk is written. */
+static void cut_shard(void *ctx, const char *what, uint64_t done, uint64_t total,
+                      ckpt_progress_unit unit)
+{
+    static bool cut;
+    if (!cut && strcmp(what, "converting") == 0) {
+        cut = true;
+        if (truncate(ctx, 0) != 0)
+            _exit(11);
+    }
+}
+
+/*
+ * An input cut while the conversion (and the hashing beside it) reads it:
+ * the run ends with the shrink handler (exit 2, the file named), with no
+ * temporary and no output left, as it did when the inputs were hashed
+ * before the conversion.
+ */
+/* The child: convert dir/m to dir/out/x.gguf with a progress callback
+ * that cuts the first shard. */
+static void convert_then_cut(const char *dir)
+{
+    char *in = tu_fmt("%s/m", dir), *out = tu_fmt("%s/out/x.gguf", dir);
+    char *shard = tu_fmt("%s/model-00001-of-00002.safetensors", in);
+    struct ckpt_convert_opts o = {.input = in, .output = out, .type = CKPT_TYPE_F32,
+                                  .n_threads = 2, .provenance = true,
+                                  .progress = cut_shard, .progress_ctx = shard};
+    ckpt_err err;
+    ckpt_err_clear(&err);
+    _exit(ckpt_convert_run(&o, NULL, &err) == CKPT_OK ? 12 : 13);
+}
+
+START_TEST(input_cut_mid_conversion)
+{
+    char *tmp = tu_tmpdir(), *out = tu_fmt("%s/out/x.gguf", tmp);
+    char *in = fixture(tmp, "m", "--layers 2 --shards 2 --dtype bf16");
+    char *outdir = tu_fmt("%s/out", tmp);
+    ck_assert_int_eq(mkdir(outdir, 0700), 0);
+    tu_expect_shrink_exit(outdir, "model-00001-of-00002.safetensors", out, convert_then_cut,
+                          tmp);
+    tu_rmtree(tmp);
+    free(tmp), free(out), free(in), free(outdir);
+}
+END_TEST
+
 Suite *convert_suite(void)
 {
     Suite *s = suite_create("convert");
@@ -864,10 +974,12 @@ Suite *convert_suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("errors");
     tcase_set_timeout(tc, 60);
-    tcase_add_loop_test(tc, nonfinite_refused, 0, 6);
+    tcase_add_loop_test(tc, nonfinite_refused, 0, 7);
     tcase_add_test(tc, checks_every_column);
     tcase_add_loop_test(tc, errors, 0, 10);
     tcase_add_test(tc, errors_exists);
+    tcase_add_test(tc, recipe_digests_restated);
+    tcase_add_test(tc, input_cut_mid_conversion);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -497,6 +497,67 @@ START_TEST(reader_get_str_nul)
 END_TEST
 
 /* Bytes to stdout when it is a pipe: no seeks needed. */
+/* Write dir/name: keys s = v and n, one F32 tensor of n_f floats (i/7);
+ * restate s to `again` after the data when it is not NULL. */
+static void write_restated(const char *path, const char *v, const char *again, size_t n_f)
+{
+    ckpt_gguf_writer *w;
+    ckpt_err err;
+    ckpt_err_clear(&err);
+    int64_t ne[1] = {(int64_t)n_f};
+    ck_assert_int_eq(ckpt_gguf_writer_new(&w, path, true, &err), CKPT_OK);
+    ck_assert_int_eq(ckpt_gguf_writer_set_str(w, "t.s", v, &err), CKPT_OK);
+    ck_assert_int_eq(ckpt_gguf_writer_set_u32(w, "t.n", 7, &err), CKPT_OK);
+    ck_assert_int_eq(ckpt_gguf_writer_add_tensor(w, "x", CKPT_TYPE_F32, 1, ne, &err), CKPT_OK);
+    ck_assert_int_eq(ckpt_gguf_writer_restate_str(w, "t.s", v, &err), CKPT_E_USAGE); /* early */
+    ck_assert_int_eq(ckpt_gguf_writer_begin(w, &err), CKPT_OK);
+    float *x = malloc(n_f * sizeof *x);
+    for (size_t i = 0; i < n_f; i++)
+        x[i] = (float)i / 7.0f;
+    ck_assert_int_eq(ckpt_gguf_writer_write(w, x, n_f * sizeof *x, &err), CKPT_OK);
+    free(x);
+    if (again) {
+        ck_assert_int_eq(ckpt_gguf_writer_restate_str(w, "t.n", again, &err), CKPT_E_USAGE);
+        ck_assert_int_eq(ckpt_gguf_writer_restate_str(w, "t.none", again, &err), CKPT_E_USAGE);
+        ck_assert_int_eq(ckpt_gguf_writer_restate_str(w, "t.s", "short", &err), CKPT_E_USAGE);
+        ck_assert_msg(ckpt_gguf_writer_restate_str(w, "t.s", again, &err) == CKPT_OK, "%s",
+                      err.msg);
+    }
+    ck_assert_msg(ckpt_gguf_writer_finish(w, &err) == CKPT_OK, "%s", err.msg);
+}
+
+/* A string restated after the data (the header already flushed to the file
+ * for the large tensor, still buffered for the small one) gives the bytes
+ * of a file written with that string from the start; the wrong key, type
+ * or length, before begin, and a digest-only writer are refused. */
+START_TEST(writer_restate_str)
+{
+    char *dir = tu_tmpdir(), *a = tu_fmt("%s/a.gguf", dir), *b = tu_fmt("%s/b.gguf", dir);
+    static const size_t sizes[] = {16, (5u << 20) / 4};
+    for (int k = 0; k < 2; k++) {
+        write_restated(a, "placeholder-0000", "the-value-123456", sizes[k]);
+        write_restated(b, "the-value-123456", NULL, sizes[k]);
+        size_t na, nb;
+        uint8_t *da = tu_read_file(a, &na), *db = tu_read_file(b, &nb);
+        ck_assert(da && db && na == nb && memcmp(da, db, na) == 0);
+        free(da);
+        free(db);
+    }
+    struct ckpt_gguf_digest d;
+    ckpt_gguf_writer *w;
+    ckpt_err err;
+    ckpt_err_clear(&err);
+    ck_assert_int_eq(ckpt_gguf_writer_new_digest(&w, "d", &d, &err), CKPT_OK);
+    ck_assert_int_eq(ckpt_gguf_writer_set_str(w, "t.s", "abcd", &err), CKPT_OK);
+    ck_assert_int_eq(ckpt_gguf_writer_begin(w, &err), CKPT_OK);
+    ck_assert_int_eq(ckpt_gguf_writer_restate_str(w, "t.s", "efgh", &err), CKPT_E_USAGE);
+    ckpt_gguf_writer_free(w);
+    ckpt_gguf_digest_free(&d);
+    tu_rmtree(dir);
+    free(dir), free(a), free(b);
+}
+END_TEST
+
 START_TEST(writer_to_pipe)
 {
     uint8_t *bytes;
@@ -856,6 +917,7 @@ Suite *gguf_suite(void)
     tcase_add_test(tc, roundtrip_all_types);
     tcase_add_test(tc, writer_set_api);
     tcase_add_test(tc, writer_to_pipe);
+    tcase_add_test(tc, writer_restate_str);
     tcase_add_test(tc, writer_force_and_failures);
     tcase_add_test(tc, writer_rejects);
     tcase_set_timeout(tc, 30);

@@ -21,52 +21,6 @@
 #include "quant/source.h"
 #include "testutil.h"
 
-/* Number of ".ckpt-tmp-*" files in dir. */
-static int temps_in(const char *dir)
-{
-    DIR *d = opendir(dir);
-    int n = 0;
-    for (struct dirent *e; d && (e = readdir(d));)
-        n += strncmp(e->d_name, ".ckpt-tmp-", 10) == 0;
-    if (d)
-        closedir(d);
-    return n;
-}
-
-/* Run child(arg) in a child process with stderr going to dir/stderr; it
- * must exit with status 2 (not die of a signal) and say "<file>: file
- * shrank while being read", and dir must hold no temporary and no out. */
-/* What a tool's handler does (cli/options.c): report the file, exit 2. */
-static void on_shrink(const char *path)
-{
-    dprintf(STDERR_FILENO, "test: %s: file shrank while being read\n", path);
-    _exit(2);
-}
-
-static void expect_shrink_exit(const char *dir, const char *file, const char *out,
-                               void (*child)(const char *), const char *arg)
-{
-    char *errf = tu_fmt("%s/stderr", dir);
-    pid_t pid = fork();
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0) {
-        int fd = open(errf, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        dup2(fd, STDERR_FILENO);
-        ckpt_map_on_shrink(on_shrink);
-        child(arg);
-        _exit(20);
-    }
-    int status;
-    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-    ck_assert_msg(WIFEXITED(status), "child died of signal %d", WTERMSIG(status));
-    ck_assert_int_eq(WEXITSTATUS(status), 2);
-    char *msg = tu_read_file(errf, NULL), *want = tu_fmt("%s: file shrank while being read", file);
-    ck_assert_msg(msg && strstr(msg, want), "message: %s", msg ? msg : "");
-    ck_assert_int_eq(temps_in(dir), 0);
-    ck_assert_int_ne(access(out, F_OK), 0);
-    free(msg), free(want), free(errf);
-}
-
 /* Map dir/in.bin, open dir/out.bin, cut the input, read past its new end. */
 static void map_then_shrink(const char *dir)
 {
@@ -95,7 +49,7 @@ START_TEST(shrinking_input_is_an_error)
     uint8_t *junk = calloc(1, size);
     ck_assert_int_eq(tu_write_file(in, junk, size), 0);
     free(junk);
-    expect_shrink_exit(dir, "in.bin", out, map_then_shrink, dir);
+    tu_expect_shrink_exit(dir, "in.bin", out, map_then_shrink, dir);
     tu_rmtree(dir);
     free(dir), free(in), free(out);
 }
@@ -131,7 +85,7 @@ START_TEST(quant_input_shrinks_mid_run)
     void *d = tu_read_file(golden, &n);
     ck_assert_int_eq(tu_write_file(in, d, n), 0);
     free(d);
-    expect_shrink_exit(dir, "in.gguf", out, quantize_then_shrink, dir);
+    tu_expect_shrink_exit(dir, "in.gguf", out, quantize_then_shrink, dir);
     tu_rmtree(dir);
     free(dir), free(golden), free(in), free(out);
 }
@@ -166,7 +120,7 @@ START_TEST(hashed_input_shrinks_mid_run)
     uint8_t *junk = calloc(1, size);
     ck_assert_int_eq(tu_write_file(in, junk, size), 0);
     free(junk);
-    expect_shrink_exit(dir, "big.bin", out, hash_then_shrink, dir);
+    tu_expect_shrink_exit(dir, "big.bin", out, hash_then_shrink, dir);
     tu_rmtree(dir);
     free(dir), free(in), free(out);
 }
@@ -201,7 +155,7 @@ START_TEST(second_writer_does_not_replace)
     ck_assert_msg(strstr(err.msg, "out.gguf"), "%s", err.msg);
     char *got = tu_read_file(path, NULL);
     ck_assert_str_eq(got, "first");
-    ck_assert_int_eq(temps_in(dir), 0);
+    ck_assert_int_eq(tu_temps_in(dir), 0);
     free(got);
     tu_rmtree(dir);
     free(dir), free(path);
@@ -234,7 +188,7 @@ START_TEST(large_output_whole)
     for (size_t i = 0; i < total; i++)
         bad += got[i] != (uint8_t)(i * 2654435761u >> 24);
     ck_assert_uint_eq(bad, 0);
-    ck_assert_int_eq(temps_in(dir), 0);
+    ck_assert_int_eq(tu_temps_in(dir), 0);
     free(got), free(buf);
     tu_rmtree(dir);
     free(dir), free(path);
@@ -277,7 +231,7 @@ START_TEST(inputs_of_the_run_are_kept)
     got = tu_read_file(key, NULL);
     ck_assert_str_eq(got, "key");
     free(got);
-    ck_assert_int_eq(temps_in(dir), 0);
+    ck_assert_int_eq(tu_temps_in(dir), 0);
     tu_rmtree(dir);
     free(dir), free(in), free(ln), free(other), free(key);
 }
