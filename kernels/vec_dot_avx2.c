@@ -525,27 +525,21 @@ static inline __m256 mac_ref(__m256 acc, __m256 w, __m256 x)
     return _mm256_add_ps(acc, _mm256_mul_ps(w, x));
 }
 
-static void tile_block_fma(const float *wf, const float *x, int64_t ldx, int64_t len, int rp,
-                           float *acc)
-{
-    if (rp == 3)
-        TILE_BLOCK_BODY(3, mac_fma);
-    else if (rp == 2)
-        TILE_BLOCK_BODY(2, mac_fma);
-    else
-        TILE_BLOCK_BODY(1, mac_fma);
-}
-
-static void tile_block_ref(const float *wf, const float *x, int64_t ldx, int64_t len, int rp,
-                           float *acc)
-{
-    if (rp == 3)
-        TILE_BLOCK_BODY(3, mac_ref);
-    else if (rp == 2)
-        TILE_BLOCK_BODY(2, mac_ref);
-    else
-        TILE_BLOCK_BODY(1, mac_ref);
-}
+/* The register tile of each width (tile_width) for one MAC. */
+#define TILE_BLOCK_FN(NAME, MAC)                                                                   \
+    static void NAME(const float *wf, const float *x, int64_t ldx, int64_t len, int rp,            \
+                     float *acc)                                                                   \
+    {                                                                                              \
+        if (rp == 3)                                                                               \
+            TILE_BLOCK_BODY(3, MAC);                                                               \
+        else if (rp == 2)                                                                          \
+            TILE_BLOCK_BODY(2, MAC);                                                               \
+        else                                                                                       \
+            TILE_BLOCK_BODY(1, MAC);                                                               \
+    }
+TILE_BLOCK_FN(tile_block_fma, mac_fma)
+TILE_BLOCK_FN(tile_block_ref, mac_ref)
+#undef TILE_BLOCK_FN
 
 /* The lanes of nq quads of rows (4*nq rows) over elements [k0, k1)
  * (vec_dot.h, ckpt_vec_tile_k_fn): that range in blocks of TILE_KB, each
