@@ -494,9 +494,10 @@ static void mm_tile_rows(const struct mm_job *j, int64_t r0, int64_t r1)
  * MM_PANEL_POS positions and a block of rows whose running sums fit
  * MM_ACC_FLOATS, the rows' length in slices whose activations for the
  * panel fit MM_SLICE_BYTES; each slice stays in L2 while the block's rows
- * pass it CKPT_VEC_TILE_K_ROWS at a time.  The weights are read from memory once per
- * panel, however long the rows (whole-row panels of a 14336-long row hold
- * 6 positions), and the activations from L3 once per block.  Each running
+ * pass it CKPT_VEC_TILE_K_ROWS at a time.  The weights are read from
+ * memory once per panel, however long the rows (whole-row panels of a
+ * 14336-long row hold 6 positions), and the activations from L3 once per
+ * block.  Each running
  * sum sees its additions in the row's order: every value is the single
  * dot, whatever the blocking. */
 static void mm_slice_rows(const struct mm_job *j, int64_t r0, int64_t r1, int thread)

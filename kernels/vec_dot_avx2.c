@@ -192,10 +192,11 @@ float ckpt_vec_dot_q5_K_q8_K_avx2(const void *vw, const void *va, int64_t n)
  * unpacking and products allow). */
 static inline void scale_pairs(__m256i all, __m256i pairs[8])
 {
-    const __m256i lo = _mm256_permute4x64_epi64(all, 0x44), hi = _mm256_permute4x64_epi64(all, 0xEE);
+    const __m256i lo = _mm256_permute4x64_epi64(all, 0x44);
+    const __m256i hi = _mm256_permute4x64_epi64(all, 0xEE);
     UNROLL for (int g = 0; g < 4; g++) {
-        const __m256i pick = _mm256_set_m128i(_mm_set1_epi16((short)((4 * g + 2) | (4 * g + 3) << 8)),
-                                              _mm_set1_epi16((short)((4 * g) | (4 * g + 1) << 8)));
+        const short even = (short)((4 * g) | (4 * g + 1) << 8), odd = (short)(even + 0x0202);
+        const __m256i pick = _mm256_set_m128i(_mm_set1_epi16(odd), _mm_set1_epi16(even));
         pairs[g] = _mm256_shuffle_epi8(lo, pick);
         pairs[g + 4] = _mm256_shuffle_epi8(hi, pick);
     }
