@@ -36,7 +36,8 @@
 struct act_buf {
     uint8_t *data;     /* (max_batch, row bytes of the widest input) */
     size_t cap;        /* bytes */
-    const float *x;    /* the input it holds (NULL: none), valid while x is unchanged */
+    const float *x;    /* the input it holds (NULL: none) */
+    uint64_t input;    /* ... as it was in that generation of the model's inputs */
     int64_t nx, ncols;
 };
 
@@ -79,6 +80,10 @@ struct ckpt_model {
     float *tile_acc;   /* (n_threads, MM_ACC_FLOATS) running sums of the K-slice tiles */
     int64_t step_n;    /* positions in the step being computed */
     struct act_buf act_q8_0, act_q8_K; /* with the ISA's vec_dot table */
+    /* Generation of the inputs of products: bumped by every product whose
+     * input is new, so a buffer filled from the same address in an earlier
+     * layer (the same scratch, other values) is never taken for this one. */
+    uint64_t input;
 
     void (*release)(void *ctx, const void *data, size_t bytes); /* NULL: none */
     void *release_ctx;
@@ -583,17 +588,17 @@ static void quant_rows(void *ctx, int64_t begin, int64_t end, int thread)
 }
 
 /* x quantized to act (Q8_0 or Q8_K) in the model's buffer for that type,
- * reusing what the previous product left there when fresh says x has not
- * changed since.  NULL if the rows do not fit the buffer. */
+ * reusing what an earlier product of the same input generation left
+ * there.  NULL if the rows do not fit the buffer. */
 static const uint8_t *quantized_input(ckpt_model *m, ckpt_type act, const float *x, int64_t ldx,
-                                      int64_t nx, int64_t ncols, bool fresh, size_t *stride)
+                                      int64_t nx, int64_t ncols, size_t *stride)
 {
     struct act_buf *b = act == CKPT_TYPE_Q8_K ? &m->act_q8_K : &m->act_q8_0;
     size_t row = ckpt_act_row_bytes(act, ncols);
     if (!row || !b->data || row * (size_t)nx > b->cap)
         return NULL;
     *stride = row;
-    if (fresh && b->x == x && b->nx == nx && b->ncols == ncols)
+    if (b->input == m->input && b->x == x && b->nx == nx && b->ncols == ncols)
         return b->data;
     struct quant_job q = {act == CKPT_TYPE_Q8_K ? m->k->act_quant->q8_K : m->k->act_quant->q8_0,
                           x, ldx, ncols, b->data, row};
@@ -602,6 +607,7 @@ static const uint8_t *quantized_input(ckpt_model *m, ckpt_type act, const float 
     else
         quant_rows(&q, 0, 1, 0);
     b->x = x;
+    b->input = m->input;
     b->nx = nx;
     b->ncols = ncols;
     return b->data;
@@ -639,13 +645,15 @@ static struct mm_job mm_prepare(ckpt_model *m, const struct ckpt_wview *w, const
                                 int64_t ldx, int64_t nx, float *out, int64_t ldo, bool same_x)
 {
     struct mm_job j = {.isa = m->isa, .w = w, .x = x, .ldx = ldx, .nx = nx, .out = out, .ldo = ldo};
+    if (!same_x)
+        m->input++; /* even for a product that quantizes nothing: x has new values */
     const struct ckpt_vec_dot *vd = m->k->vec_dot ? &m->k->vec_dot[w->type] : NULL;
     if (vd && vd->dot) {
         if (vd->act == CKPT_TYPE_F32) {
             j.act = (const uint8_t *)x;
             j.act_stride = (size_t)ldx * sizeof(float);
         } else {
-            j.act = quantized_input(m, vd->act, x, ldx, nx, w->ne[0], same_x, &j.act_stride);
+            j.act = quantized_input(m, vd->act, x, ldx, nx, w->ne[0], &j.act_stride);
         }
         if (j.act) {
             j.dot = vd->dot;

@@ -496,6 +496,37 @@ START_TEST(quantized_weights_run)
 }
 END_TEST
 
+/* Products of one layer that quantize their input and products beside
+ * them that do not (Q8_0 k, v and up beside F32 q and gate): each quantized
+ * product sees this layer's input, never the copy an earlier layer left
+ * at the same scratch address.  Stays near all-F32 over three layers. */
+START_TEST(mixed_types_quantize_their_own_inputs)
+{
+    struct synth f, q;
+    synth_build(&f, 0, CKPT_TYPE_F32, 3, 0, 9);
+    synth_build(&q, 0, CKPT_TYPE_Q8_0, 3, 0, 9);
+    ckpt_model *mf = new_model(&f, 1, 64, -1);
+    float *a = run_all(mf, ids, T);
+    ckpt_model_free(mf);
+    for (int l = 0; l < 3; l++) {
+        f.layers[l].wk = q.layers[l].wk;
+        f.layers[l].wv = q.layers[l].wv;
+        f.layers[l].ffn.up = q.layers[l].ffn.up;
+    }
+    ckpt_model *mm = new_model(&f, 2, 64, -1);
+    float *b = run_all(mm, ids, T);
+    double worst = 0;
+    for (int i = 0; i < T * 50; i++)
+        worst = fmax(worst, fabs((double)a[i] - b[i]));
+    ck_assert_msg(worst > 0 && worst < 0.05, "mixed vs f32 logits: %g", worst);
+    ckpt_model_free(mm);
+    free(a);
+    free(b);
+    synth_free(&f);
+    synth_free(&q);
+}
+END_TEST
+
 START_TEST(refuses_bad_input)
 {
     struct synth s;
@@ -550,6 +581,7 @@ Suite *forward_suite(void)
     tcase_add_loop_test(tc, scalar_is_avx2_bit_for_bit, 0, 18);
     tcase_add_loop_test(tc, sliced_products_keep_the_bits, 0, 3);
     tcase_add_test(tc, quantized_weights_run);
+    tcase_add_test(tc, mixed_types_quantize_their_own_inputs);
     suite_add_tcase(s, tc);
     tc = tcase_create("limits");
     tcase_add_test(tc, refuses_bad_input);
