@@ -105,6 +105,8 @@ struct ckpt_opt_opts {
     double target_bpw;      /* > 0: bits per weight over all tensors at most this */
     uint64_t reserve;       /* bytes kept free of the budget: metadata the optimized file
                                carries beyond the mix's (so the file stays within its size) */
+    uint64_t recipe_extra;  /* bytes the run's recipe holds beyond a plain run's of the mix
+                               (the caller's to set; part of the reserve) */
     int64_t n_ctx;          /* tokens per chunk of the text; <= 0: 512 */
     int64_t sens_tokens;    /* tokens for the sensitivity runs; <= 0: CKPT_OPT_SENS_TOKENS */
     int rounds;             /* allocate-and-measure rounds after the anchors; <= 0:

@@ -23,8 +23,9 @@ ckpt_status ckpt_opt_apply(struct ckpt_opt_apply *a, const char *model, struct c
     ckpt_status st = ckpt_opt_meta_make(&a->meta, text, oo, err);
     if (st != CKPT_OK)
         return st;
-    /* room for the keys a plain run of the mix does not write: the
-     * importance matrix's and ours, and the header's alignment */
+    /* room for what a plain run of the mix does not write: the importance
+     * matrix's keys and ours, the recipe's longer last step, and the
+     * header's alignment */
     const char *ds = ckpt_imatrix_dataset(q->imatrix);
     struct ckpt_qsink_kv im_kv[] = {
         {CKPT_KEY_IMATRIX_FILE, CKPT_GGUF_STRING, {.str = q->imatrix_name ? q->imatrix_name : ""}},
@@ -32,7 +33,8 @@ ckpt_status ckpt_opt_apply(struct ckpt_opt_apply *a, const char *model, struct c
         {CKPT_KEY_IMATRIX_ENTRIES, CKPT_GGUF_INT32, {.i32 = 0}},
         {CKPT_KEY_IMATRIX_CHUNKS, CKPT_GGUF_INT32, {.i32 = 0}},
     };
-    oo->reserve = ckpt_opt_kv_bytes(im_kv, 4) + ckpt_opt_kv_bytes(a->meta.kv, 2) + 32;
+    oo->reserve = ckpt_opt_kv_bytes(im_kv, 4) + ckpt_opt_kv_bytes(a->meta.kv, 2) + 32 +
+                  oo->recipe_extra;
     if ((st = ckpt_opt_run(&a->res, model, src, q->imatrix, text, oo, err)) != CKPT_OK ||
         (st = ckpt_opt_tensor_types(&a->res, &a->types, err)) != CKPT_OK)
         return st;

@@ -254,12 +254,30 @@ static ckpt_status optimize(struct ckpt_cli *cli, const char *in, struct ckpt_qs
 /* The output's recipe: the input's, with this run as its last step. */
 static ckpt_status recipe(struct ckpt_quant_step *step, const char *in,
                           const struct ckpt_quant_opts *o, const char *imatrix_path,
-                          const struct ckpt_calib_opts *co, const struct optimize *op,
+                          const struct ckpt_calib_opts *co, struct optimize *op,
                           const struct ckpt_ct_sink_opts *ct, const struct ckpt_qsrc *src,
                           char **out, ckpt_err *err)
 {
     ckpt_quant_step_set(step, in, o, imatrix_path, co, &op->a.opts, op->on, ct);
-    return ckpt_quant_recipe(out, src->meta, step, err);
+    ckpt_status st = ckpt_quant_recipe(out, src->meta, step, err);
+    if (st != CKPT_OK || !op->on)
+        return st;
+    /* --optimize keeps the file within the plain mix's size, whose recipe
+     * has no calibration, optimize options or hashed text: reserve the
+     * difference */
+    struct ckpt_quant_step plain = *step;
+    plain.calib = NULL;
+    plain.imatrix_name = imatrix_path;
+    plain.optimize = plain.gptq = false;
+    plain.target_bpw = 0;
+    plain.target_bytes = 0;
+    char *plain_text = NULL;
+    if ((st = ckpt_quant_recipe(&plain_text, src->meta, &plain, err)) != CKPT_OK)
+        return st;
+    const size_t full = strlen(*out), base = strlen(plain_text);
+    op->a.opts.recipe_extra = full > base ? full - base : 0;
+    free(plain_text);
+    return CKPT_OK;
 }
 
 static int quantize(struct ckpt_cli *cli, const char *in, struct ckpt_quant_opts *o,
