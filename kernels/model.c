@@ -38,7 +38,7 @@ struct act_buf {
     size_t cap;        /* bytes */
     const float *x;    /* the input it holds (NULL: none) */
     uint64_t input;    /* ... as it was in that generation of the model's inputs */
-    int64_t nx, ncols;
+    int64_t ldx, nx, ncols;
 };
 
 struct ckpt_model {
@@ -589,7 +589,8 @@ static void quant_rows(void *ctx, int64_t begin, int64_t end, int thread)
 
 /* x quantized to act (Q8_0 or Q8_K) in the model's buffer for that type,
  * reusing what an earlier product of the same input generation left
- * there.  NULL if the rows do not fit the buffer. */
+ * there, whole or a run of its rows (the last layer's q takes the rows of
+ * k and v it needs).  NULL if the rows do not fit the buffer. */
 static const uint8_t *quantized_input(ckpt_model *m, ckpt_type act, const float *x, int64_t ldx,
                                       int64_t nx, int64_t ncols, size_t *stride)
 {
@@ -598,8 +599,11 @@ static const uint8_t *quantized_input(ckpt_model *m, ckpt_type act, const float 
     if (!row || !b->data || row * (size_t)nx > b->cap)
         return NULL;
     *stride = row;
-    if (b->input == m->input && b->x == x && b->nx == nx && b->ncols == ncols)
-        return b->data;
+    if (b->input == m->input && b->x && b->ldx == ldx && b->ncols == ncols && x >= b->x) {
+        const int64_t first = (x - b->x) / ldx;
+        if (x == b->x + first * ldx && first + nx <= b->nx)
+            return b->data + (size_t)first * row;
+    }
     struct quant_job q = {act == CKPT_TYPE_Q8_K ? m->k->act_quant->q8_K : m->k->act_quant->q8_0,
                           x, ldx, ncols, b->data, row};
     if (nx > 1)
@@ -608,6 +612,7 @@ static const uint8_t *quantized_input(ckpt_model *m, ckpt_type act, const float 
         quant_rows(&q, 0, 1, 0);
     b->x = x;
     b->input = m->input;
+    b->ldx = ldx;
     b->nx = nx;
     b->ncols = ncols;
     return b->data;
@@ -715,7 +720,7 @@ static void matmul(ckpt_model *m, const struct ckpt_wview *w, const float *x, in
 
 struct att_job {
     ckpt_model *m;
-    int64_t layer, pos0;
+    int64_t layer, pos0, first; /* positions from first on, of the step at pos0 */
 };
 
 /* Items are (position, head) pairs, position-major. */
@@ -730,7 +735,7 @@ static void att_items(void *ctx, int64_t begin, int64_t end, int thread)
     float *s = m->scores + (int64_t)thread * m->n_ctx;
     float scale = (float)sqrt((double)hd);
     for (int64_t it = begin; it < end; it++) {
-        int64_t t = it / c->n_heads, h = it % c->n_heads, kvh = h / rep;
+        int64_t t = j->first + it / c->n_heads, h = it % c->n_heads, kvh = h / rep;
         int64_t p = j->pos0 + t;
         int64_t lo = W > 0 && p - W + 1 > 0 ? p - W + 1 : 0;
         const float *q = m->q + t * m->q_dim + h * hd;
@@ -742,16 +747,21 @@ static void att_items(void *ctx, int64_t begin, int64_t end, int thread)
     }
 }
 
-/* ==== one step of nt positions starting at pos0 ==== */
+/* ==== one step of nt positions starting at pos0 ====
+ *
+ * The blocks take `first`: the positions before it need no output from
+ * this layer on (the step's last layer, where only the positions whose
+ * logits are asked for go on; the others leave their keys and values in
+ * the cache and stop).  Rows keep their index t in every buffer. */
 
-static void rmsnorm_rows(const ckpt_model *m, const float *w, int64_t nt)
+static void rmsnorm_rows(const ckpt_model *m, const float *w, int64_t first, int64_t nt)
 {
-    for (int64_t t = 0; t < nt; t++)
+    for (int64_t t = first; t < nt; t++)
         ckpt_ops_rmsnorm(m->xn + t * m->cfg.dim, m->x + t * m->cfg.dim, w, m->cfg.dim,
                          m->cfg.rms_eps);
 }
 
-static void attention_block(ckpt_model *m, int64_t l, int64_t pos0, int64_t nt)
+static void attention_block(ckpt_model *m, int64_t l, int64_t pos0, int64_t first, int64_t nt)
 {
     const struct ckpt_model_config *c = &m->cfg;
     const struct ckpt_layer_views *L = &m->w->layers[l];
@@ -759,26 +769,32 @@ static void attention_block(ckpt_model *m, int64_t l, int64_t pos0, int64_t nt)
     float *kc = m->k_cache + (l * m->n_ctx + pos0) * m->kv_dim;
     float *vc = m->v_cache + (l * m->n_ctx + pos0) * m->kv_dim;
 
-    rmsnorm_rows(m, m->norm_attn + l * d, nt);
+    rmsnorm_rows(m, m->norm_attn + l * d, 0, nt);
     observe(m, CKPT_MM_ATTN_Q, l, -1, m->xn, nt, d);
     observe(m, CKPT_MM_ATTN_K, l, -1, m->xn, nt, d);
     observe(m, CKPT_MM_ATTN_V, l, -1, m->xn, nt, d);
-    const struct mm_job qkv[3] = {mm_prepare(m, &L->wq, m->xn, d, nt, m->q, m->q_dim, false),
-                                  mm_prepare(m, &L->wk, m->xn, d, nt, kc, m->kv_dim, true),
-                                  mm_prepare(m, &L->wv, m->xn, d, nt, vc, m->kv_dim, true)};
-    matmuls(m, qkv, 3);
+    /* k first: q of fewer rows reuses rows of its quantized input */
+    const int64_t nq = nt - first;
+    struct mm_job qkv[3] = {mm_prepare(m, &L->wk, m->xn, d, nt, kc, m->kv_dim, false),
+                            mm_prepare(m, &L->wv, m->xn, d, nt, vc, m->kv_dim, true)};
+    if (nq > 0)
+        qkv[2] = mm_prepare(m, &L->wq, m->xn + first * d, d, nq, m->q + first * m->q_dim,
+                            m->q_dim, true);
+    matmuls(m, qkv, nq > 0 ? 3 : 2);
     for (int64_t t = 0; t < nt; t++) {
         const float *cs = m->rope_cos + t * half, *sn = m->rope_sin + t * half;
-        for (int64_t h = 0; h < c->n_heads; h++)
+        for (int64_t h = 0; t >= first && h < c->n_heads; h++)
             ckpt_ops_rope_apply(m->q + t * m->q_dim + h * hd, cs, sn, half);
         for (int64_t h = 0; h < c->n_kv_heads; h++)
             ckpt_ops_rope_apply(kc + t * m->kv_dim + h * hd, cs, sn, half);
     }
-    struct att_job j = {m, l, pos0};
-    ckpt_pool_run_dynamic(m->pool, att_items, &j, nt * c->n_heads, 1);
+    if (nq == 0)
+        return;
+    struct att_job j = {m, l, pos0, first};
+    ckpt_pool_run_dynamic(m->pool, att_items, &j, nq * c->n_heads, 1);
     observe(m, CKPT_MM_ATTN_OUTPUT, l, -1, m->att, nt, m->q_dim);
-    matmul(m, &L->wo, m->att, m->q_dim, nt, m->proj, d, false);
-    for (int64_t i = 0; i < nt * d; i++)
+    matmul(m, &L->wo, m->att + first * m->q_dim, m->q_dim, nq, m->proj + first * d, d, false);
+    for (int64_t i = first * d; i < nt * d; i++)
         m->x[i] = m->x[i] + m->proj[i];
 }
 
@@ -813,10 +829,10 @@ static void swiglu(ckpt_model *m, const struct ckpt_ffn_views *f, int64_t l, int
     matmul(m, &f->down, m->ffn_a, F, nx, y, d, false);
 }
 
-static void route(ckpt_model *m, int64_t nt)
+static void route(ckpt_model *m, int64_t first, int64_t nt)
 {
     int64_t E = m->cfg.n_experts, K = m->cfg.n_experts_used;
-    for (int64_t t = 0; t < nt; t++) {
+    for (int64_t t = first; t < nt; t++) {
         float *p = m->router + t * E;
         int32_t *sel = m->sel + t * K;
         float *w = m->sel_w + t * K;
@@ -830,18 +846,18 @@ static void route(ckpt_model *m, int64_t nt)
     }
 }
 
-static void moe_block(ckpt_model *m, int64_t l, int64_t nt)
+static void moe_block(ckpt_model *m, int64_t l, int64_t first, int64_t nt)
 {
     const struct ckpt_layer_views *L = &m->w->layers[l];
     int64_t d = m->cfg.dim, E = m->cfg.n_experts, K = m->cfg.n_experts_used;
     observe(m, CKPT_MM_FFN_GATE_INP, l, -1, m->xn, nt, d);
-    matmul(m, &L->router, m->xn, d, nt, m->router, E, false);
-    route(m, nt);
-    memset(m->proj, 0, (size_t)(nt * d) * sizeof(float));
+    matmul(m, &L->router, m->xn + first * d, d, nt - first, m->router + first * E, E, false);
+    route(m, first, nt);
+    memset(m->proj + first * d, 0, (size_t)((nt - first) * d) * sizeof(float));
     /* experts in index order, each over the positions that chose it, as HF */
     for (int64_t e = 0; e < E; e++) {
         int64_t n = 0;
-        for (int64_t t = 0; t < nt; t++)
+        for (int64_t t = first; t < nt; t++)
             for (int64_t k = 0; k < K; k++)
                 if (m->sel[t * K + k] == e) {
                     m->rows[n] = (int32_t)t;
@@ -861,15 +877,18 @@ static void moe_block(ckpt_model *m, int64_t l, int64_t nt)
     }
 }
 
-static void ffn_block(ckpt_model *m, int64_t l, int64_t nt)
+static void ffn_block(ckpt_model *m, int64_t l, int64_t first, int64_t nt)
 {
     int64_t d = m->cfg.dim;
-    rmsnorm_rows(m, m->norm_ffn + l * d, nt);
+    if (first == nt)
+        return;
+    rmsnorm_rows(m, m->norm_ffn + l * d, first, nt);
     if (m->cfg.features & CKPT_FEAT_EXPERTS)
-        moe_block(m, l, nt);
+        moe_block(m, l, first, nt);
     else
-        swiglu(m, &m->w->layers[l].ffn, l, -1, m->xn, nt, m->proj);
-    for (int64_t i = 0; i < nt * d; i++)
+        swiglu(m, &m->w->layers[l].ffn, l, -1, m->xn + first * d, nt - first,
+               m->proj + first * d);
+    for (int64_t i = first * d; i < nt * d; i++)
         m->x[i] = m->x[i] + m->proj[i];
 }
 
@@ -886,9 +905,13 @@ static void step(ckpt_model *m, const int32_t *ids, int64_t nt, float *logits, b
         ckpt_ops_rope_cos_sin(m->rope_cos + t * half, m->rope_sin + t * half, m->inv_freq, half,
                               pos0 + t);
     }
+    /* the positions the last layer carries on: those whose logits are
+     * asked for (all of them for an observer, which sees every product) */
+    const int64_t keep = all || m->observer ? nt : logits ? 1 : 0;
     for (int64_t l = 0; l < c->n_layers; l++) {
-        attention_block(m, l, pos0, nt);
-        ffn_block(m, l, nt);
+        const int64_t first = l == c->n_layers - 1 ? nt - keep : 0;
+        attention_block(m, l, pos0, first, nt);
+        ffn_block(m, l, first, nt);
     }
     m->n_past += nt;
     if (!logits)

@@ -170,6 +170,15 @@ START_TEST(batch_cache_and_threads_do_not_matter)
     float *j3 = run_all(m, ids, T);
     assert_same(j3, all, T * 50);
     free(j3);
+    /* positions whose logits nobody asks for stop at the last layer's
+     * keys and values: a prefix without logits, then steps of 5 asking
+     * for the last position's only */
+    ckpt_model_truncate(m, 0);
+    ck_assert_int_eq(ckpt_model_eval(m, ids, 7, NULL, false, NULL), CKPT_OK);
+    ck_assert_int_eq(ckpt_model_eval(m, ids + 7, 6, one, false, NULL), CKPT_OK);
+    assert_same(one, all + 12 * 50, 50);
+    ck_assert_int_eq(ckpt_model_eval(m, ids + 13, T - 13, one, false, NULL), CKPT_OK);
+    assert_same(one, all + (T - 1) * 50, 50);
     ckpt_model_free(m);
     free(all);
     synth_free(&s);
