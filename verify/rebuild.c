@@ -488,14 +488,15 @@ static ckpt_status quant_imatrix(const struct ckpt_rebuild_opts *o, struct qrepl
     return s;
 }
 
-/* --optimize chooses the same types only where its forward passes run the
- * ISA they ran on: checked before anything is measured. */
+/* --optimize chooses the same types only where its forward passes give
+ * the bits they gave: an ISA of the same semantic (avx512, avx2 and
+ * scalar are one, dispatch.h), checked before anything is measured. */
 static ckpt_status optimize_isa(const cJSON *step, ckpt_err *err)
 {
     const char *isa = str_of(step, "optimize_isa");
     const char *here = ckpt_isa_name(ckpt_isa_default());
-    if (!isa || strcmp(isa, here)) {
-        int k = isa ? ckpt_isa_from_name(isa) : -1;
+    const int k = isa ? ckpt_isa_from_name(isa) : -1;
+    if (k < 0 || strcmp(ckpt_isa_semantic((ckpt_isa)k), ckpt_isa_semantic(ckpt_isa_default()))) {
         bool runs = k >= 0 && ckpt_isa_available((ckpt_isa)k);
         return ckpt_err_set(err, CKPT_E_UNSUPPORTED, "cannot replay: --optimize measured on %s, "
                             "this machine runs %s%s%s%s", isa ? isa : "an unrecorded ISA", here,

@@ -2,7 +2,8 @@
 # options that decide the types (target, --gptq) and the ISA the
 # measurements ran on, and the replay measures again to identical bytes;
 # another target in the recipe or one byte of the calibration text fails
-# (exit 1) saying which; another ISA cannot be replayed (exit 2).
+# (exit 1) saying which; an ISA of the same semantic replays it (the
+# same bits), one of another cannot be replayed (exit 2).
 TMP=$TMP/rebuild-opt
 rm -rf "$TMP" && mkdir "$TMP" || exit 1
 v=$BIN/ckpt-verify
@@ -37,8 +38,14 @@ grep -q "input calib $t (read from $TMP/calib.txt): differs from the recorded di
     grep -q "calib $TMP/calib.txt is not the recorded one" "$TMP/e" \
     || fail "text message: $(cat "$TMP/o" "$TMP/e")"
 
-# measured on one ISA, replayed on another: cannot be judged here
 isa=$(grep -a -o '"optimize_isa":"[a-z0-9]*"' "$TMP/o.gguf" | cut -d'"' -f4)
+# measured under avx512 or avx2, replayed by the scalar twins: the same bits
+case $isa in avx512|avx2)
+    CKPT_ISA=scalar "$v" --rebuild $m "$TMP/o.gguf" >"$TMP/o" 2>"$TMP/e" &&
+        grep -q "o.gguf: identical" "$TMP/o" || fail "scalar replay: $(cat "$TMP/o" "$TMP/e")" ;;
+esac
+
+# measured on one ISA, replayed on another semantic: cannot be judged here
 [ "$isa" = f64 ] && other=ref || other=f64
 CKPT_ISA=$other "$v" --rebuild $m "$TMP/o.gguf" >/dev/null 2>"$TMP/e"
 [ $? -eq 2 ] && grep -q "cannot replay: --optimize measured on $isa, this machine runs $other" \
