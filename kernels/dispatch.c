@@ -12,6 +12,7 @@
 #include <cpuid.h>
 #endif
 #include <stdlib.h>
+#include <string.h>
 #include <strings.h>
 
 #include "dot.h"
@@ -127,14 +128,34 @@ static const struct ckpt_kernels ref_avx2 = {
     ckpt_f16_to_f32_ref, ckpt_bf16_to_f32_ref, ckpt_f32_to_f16_ref, ckpt_f32_to_bf16_ref,
     &ckpt_kq_ref, vec_dot_refx, NULL};
 
-static const char *const isa_names[CKPT_ISA_COUNT] = {"ref", "avx2", "f64", "scalar"};
+/* avx512: the avx2 kernels with AVX-512 register tiles for the F32, F16
+ * and BF16 rows (vec_tile_f_avx512.c): the same bits.  Filled once by
+ * decide(), from the avx2 rows. */
+static struct ckpt_vec_dot vec_dot_avx512[CKPT_TYPE_COUNT];
+static struct ckpt_kernels avx512;
+
+static void fill_avx512(void)
+{
+    memcpy(vec_dot_avx512, vec_dot_avx2, sizeof vec_dot_avx512);
+    vec_dot_avx512[CKPT_TYPE_F32].tile = ckpt_vec_tile_f32_avx512;
+    vec_dot_avx512[CKPT_TYPE_F32].tile_k = ckpt_vec_tile_k_f32_avx512;
+    vec_dot_avx512[CKPT_TYPE_F16].tile = ckpt_vec_tile_f16_avx512;
+    vec_dot_avx512[CKPT_TYPE_F16].tile_k = ckpt_vec_tile_k_f16_avx512;
+    vec_dot_avx512[CKPT_TYPE_BF16].tile = ckpt_vec_tile_bf16_avx512;
+    vec_dot_avx512[CKPT_TYPE_BF16].tile_k = ckpt_vec_tile_k_bf16_avx512;
+    avx512 = tables[CKPT_ISA_AVX2];
+    avx512.isa = CKPT_ISA_AVX512;
+    avx512.vec_dot = vec_dot_avx512;
+}
+
+static const char *const isa_names[CKPT_ISA_COUNT] = {"ref", "avx2", "f64", "scalar", "avx512"};
 
 const char *ckpt_isa_name(ckpt_isa isa)
 {
     return (unsigned)isa < CKPT_ISA_COUNT ? isa_names[isa] : "?";
 }
 
-static const char *const isa_semantics[CKPT_ISA_COUNT] = {"f32", "q8", "f64", "q8"};
+static const char *const isa_semantics[CKPT_ISA_COUNT] = {"f32", "q8", "f64", "q8", "q8"};
 
 const char *ckpt_isa_semantic(ckpt_isa isa)
 {
@@ -173,6 +194,14 @@ static bool cpu_runs(ckpt_isa isa)
 #else
         return false;
 #endif
+    case CKPT_ISA_AVX512:
+#if defined(__x86_64__) || defined(__i386__)
+        /* the builtin also asks whether the OS saves the 512-bit state */
+        return cpu_runs(CKPT_ISA_AVX2) && __builtin_cpu_supports("avx512f") &&
+               __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
+#else
+        return false;
+#endif
     default:
         return false;
     }
@@ -184,16 +213,24 @@ static bool available[CKPT_ISA_COUNT];
 static const struct ckpt_kernels *default_table;
 static const struct ckpt_kernels *ref_table; /* tables[REF], or ref_avx2 */
 
+static const struct ckpt_kernels *table_of(ckpt_isa isa)
+{
+    return isa == CKPT_ISA_REF ? ref_table : isa == CKPT_ISA_AVX512 ? &avx512 : &tables[isa];
+}
+
 static void decide(void)
 {
     for (int i = 0; i < CKPT_ISA_COUNT; i++)
         available[i] = cpu_runs((ckpt_isa)i);
+    fill_avx512();
     ref_table = available[CKPT_ISA_AVX2] ? &ref_avx2 : &tables[CKPT_ISA_REF];
     const char *env = getenv("CKPT_ISA");
     int want = env ? ckpt_isa_from_name(env) : -1;
     if (want < 0 || !available[want])
-        want = available[CKPT_ISA_AVX2] ? CKPT_ISA_AVX2 : CKPT_ISA_SCALAR;
-    default_table = want == CKPT_ISA_REF ? ref_table : &tables[want];
+        want = available[CKPT_ISA_AVX512] ? CKPT_ISA_AVX512
+               : available[CKPT_ISA_AVX2] ? CKPT_ISA_AVX2
+                                          : CKPT_ISA_SCALAR;
+    default_table = table_of((ckpt_isa)want);
 }
 
 bool ckpt_isa_available(ckpt_isa isa)
@@ -206,7 +243,7 @@ const struct ckpt_kernels *ckpt_kernels_of(ckpt_isa isa)
 {
     if (!ckpt_isa_available(isa))
         return NULL;
-    return isa == CKPT_ISA_REF ? ref_table : &tables[isa];
+    return table_of(isa);
 }
 
 const struct ckpt_kernels *ckpt_kernels_scalar_ref(void)

@@ -23,10 +23,13 @@
  *           every weight type, the q8 activation quantizers, the FMA
  *           attention dot of dot.h), so a forward pass gives the very
  *           bits of avx2 for every weight type, on any CPU;
- *   f64     scalar, dot products and attention sums in double.
- * The default is avx2 when the CPU has AVX2+FMA+F16C, else scalar: one
- * result on every CPU (a fingerprint signed on one machine holds on
- * another).  The environment variable CKPT_ISA=ref|avx2|scalar|f64
+ *   f64     scalar, dot products and attention sums in double;
+ *   avx512  avx2 with AVX-512F register tiles for the F32/F16/BF16 rows of
+ *           a prefill (vec_tile_f_avx512.c): the avx2 semantic and bits.
+ * The default is avx512 when the CPU has AVX-512F/BW/VL, else avx2 when
+ * it has AVX2+FMA+F16C, else scalar: one result on every CPU (a
+ * fingerprint signed on one machine holds on another).  The environment
+ * variable CKPT_ISA=ref|avx2|avx512|scalar|f64
  * overrides it (an unknown or unavailable name is ignored).  Decided once,
  * under pthread_once; the tables are constant, so every function here is
  * thread-safe.
@@ -42,6 +45,7 @@ typedef enum {
     CKPT_ISA_AVX2 = 1,
     CKPT_ISA_F64 = 2,
     CKPT_ISA_SCALAR = 3, /* appended: the values are stable */
+    CKPT_ISA_AVX512 = 4,
     CKPT_ISA_COUNT
 } ckpt_isa;
 

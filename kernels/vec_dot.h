@@ -216,6 +216,25 @@ void ckpt_vec_tile_k_bf16_refx(const void *w, size_t row_bytes, const void *act,
 void ckpt_act_quant_q8_0_avx2(const float *x, void *dst, int64_t n);
 void ckpt_act_quant_q8_K_avx2(const float *x, void *dst, int64_t n);
 
+/* ==== AVX-512 tiles of the F32/F16/BF16 rows (vec_tile_f_avx512.c; only
+ * when ckpt_isa_available(AVX512)): the avx2 tiles' values ==== */
+
+void ckpt_vec_tile_f32_avx512(const void *w, size_t row_bytes, const void *act, size_t act_stride,
+                              int64_t n, int np, float *out);
+void ckpt_vec_tile_f16_avx512(const void *w, size_t row_bytes, const void *act, size_t act_stride,
+                              int64_t n, int np, float *out);
+void ckpt_vec_tile_bf16_avx512(const void *w, size_t row_bytes, const void *act,
+                               size_t act_stride, int64_t n, int np, float *out);
+void ckpt_vec_tile_k_f32_avx512(const void *w, size_t row_bytes, const void *act,
+                                size_t act_stride, int64_t n, int64_t k0, int64_t k1, int np,
+                                float *acc, float *out);
+void ckpt_vec_tile_k_f16_avx512(const void *w, size_t row_bytes, const void *act,
+                                size_t act_stride, int64_t n, int64_t k0, int64_t k1, int np,
+                                float *acc, float *out);
+void ckpt_vec_tile_k_bf16_avx512(const void *w, size_t row_bytes, const void *act,
+                                 size_t act_stride, int64_t n, int64_t k0, int64_t k1, int np,
+                                 float *acc, float *out);
+
 /* ==== k-quant tiles (vec_tile_k_avx2.c; only when ckpt_isa_available(AVX2)) ==== */
 
 /* ckpt_vec_tile_fn of the k-quants against q8_K: each block of the four

@@ -16,6 +16,7 @@
 #include "fp16.h"
 #include "quant_blocks.h"
 #include "quant_k_common.h"
+#include "vec_f_avx2.h"
 #include "vec_k_avx2.h"
 #include "vec_q32_avx2.h"
 
@@ -449,43 +450,6 @@ float ckpt_vec_dot_q5_1_q8_0_avx2(const void *vw, const void *va, int64_t n)
 
 /* ==== F32 / F16 / BF16 x f32 ==== */
 
-static inline __m256 ld_f32(const uint8_t *p)
-{
-    return _mm256_loadu_ps((const float *)(const void *)p);
-}
-
-static inline __m256 ld_f16(const uint8_t *p)
-{
-    return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p));
-}
-
-static inline __m256 ld_bf16(const uint8_t *p)
-{
-    const __m256i v = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)p));
-    return _mm256_castsi256_ps(_mm256_slli_epi32(v, 16));
-}
-
-static inline float one_f32(const uint8_t *p)
-{
-    float f;
-    memcpy(&f, p, 4);
-    return f;
-}
-
-static inline float one_f16(const uint8_t *p)
-{
-    uint16_t h;
-    memcpy(&h, p, 2);
-    return _cvtsh_ss(h);
-}
-
-static inline float one_bf16(const uint8_t *p)
-{
-    uint16_t h;
-    memcpy(&h, p, 2);
-    return ckpt_bf16_to_f32(h);
-}
-
 /* One accumulator per (row, position) over 8-element steps, MAC(acc, w, x)
  * adding each step (fused or not), the n%8 last products added to lanes
  * 0.. in order, the lanes reduced as vec_dot.c does (vec_dot.h).  The
@@ -503,10 +467,7 @@ static inline float one_bf16(const uint8_t *p)
         return ((l[0] + l[4]) + (l[2] + l[6])) + ((l[1] + l[5]) + (l[3] + l[7]));                 \
     } while (0)
 
-/* Elements of the rows' block that a tile widens to f32 once (16 KiB for
- * eight rows, in L1) and then multiplies with every position it was
- * given. */
-#define TILE_KB 512
+#define TILE_KB CK_TILE_KB /* the widened block (vec_f_avx2.h) */
 
 /* Four rows of the widened block wf (TILE_KB floats apart) with RP
  * positions x + p*ldx over len elements (a multiple of 8), continuing the
@@ -568,58 +529,26 @@ TILE_BLOCK_FN(tile_block_fma, mac_fma)
 TILE_BLOCK_FN(tile_block_ref, mac_ref)
 #undef TILE_BLOCK_FN
 
-/* The lanes of nq quads of rows (4*nq rows) over elements [k0, k1)
- * (vec_dot.h, ckpt_vec_tile_k_fn): that range in blocks of TILE_KB, each
- * block of the rows widened once (F16C, or the bf16 shift: exact) to
- * 32-byte aligned floats and passed by every position in register tiles
- * (tile_width), each tile's activations meeting every quad while they are
- * in L1, the lanes carried in acc between blocks and between calls; at
- * k1 == n, per output the tail and the reduction of the single dot.  The
- * same operations on each lane as the dot, in the same order: the same
- * bits, however the caller slices the row or groups the rows. */
-#define TILE_K_DEF(TILE_K_ROWS, BLOCK, ES, LD, ONE)                                                \
-    static void TILE_K_ROWS(const void *vw, size_t row_bytes, const void *act, size_t act_stride,  \
-                            int64_t n, int64_t k0, int64_t k1, int np, int nq, float *acc,         \
-                            float *out)                                                            \
+/* Every position of the block over the nq quads (CK_TILE_K_ROWS's PASS):
+ * register tiles of tile_width, each tile's activations meeting every
+ * quad while they are in L1. */
+#define PASS_FN(NAME, BLOCK)                                                                       \
+    static void NAME(const float *wf, const float *x, int64_t ldx, int64_t len, int np, int nq,    \
+                     float *acc, int64_t quad)                                                     \
     {                                                                                              \
-        const uint8_t *w = vw;                                                                     \
-        const float *x = act;                                                                      \
-        const int64_t ldx = (int64_t)(act_stride / sizeof(float));                                 \
-        const int64_t quad = (int64_t)np * 4 * CKPT_VEC_TILE_LANES; /* acc floats of a quad */     \
-        _Alignas(32) float wf[CKPT_VEC_TILE_K_ROWS * TILE_KB];                                     \
-        const int64_t n8 = n / 8 * 8, e8 = k1 < n8 ? k1 : n8;                                      \
-        for (int64_t kb = k0; kb < e8; kb += TILE_KB) {                                            \
-            const int64_t len = e8 - kb < TILE_KB ? e8 - kb : TILE_KB;                             \
-            for (int r = 0; r < 4 * nq; r++)                                                       \
-                for (int64_t i = 0; i < len; i += 8)                                               \
-                    _mm256_store_ps(wf + r * TILE_KB + i,                                          \
-                                    LD(w + r * row_bytes + (size_t)(kb + i) * ES));                \
-            /* the next block's lines on their way while this one computes:   \
-             * after the range's last block, the range of the next rows (a     \
-             * GEMM's next call; a prefetch past the rows is harmless) */      \
-            const uint8_t *next = kb + TILE_KB < e8 ? w + (size_t)(kb + TILE_KB) * ES              \
-                                                    : w + 4 * nq * row_bytes + (size_t)k0 * ES;    \
-            for (int r = 0; r < 4 * nq; r++)                                                       \
-                for (int64_t i = 0; i < TILE_KB * ES; i += 64)                                     \
-                    _mm_prefetch((const char *)next + r * row_bytes + i, _MM_HINT_T0);             \
-            for (int p = 0, rp; p < np; p += rp) {                                                 \
-                rp = tile_width(np - p);                                                           \
-                for (int q = 0; q < nq; q++)                                                       \
-                    BLOCK(wf + q * 4 * TILE_KB, x + p * ldx + kb, ldx, len, rp,                    \
-                          acc + q * quad + p * 4 * CKPT_VEC_TILE_LANES);                           \
-            }                                                                                      \
+        for (int p = 0, rp; p < np; p += rp) {                                                     \
+            rp = tile_width(np - p);                                                               \
+            for (int q = 0; q < nq; q++)                                                           \
+                BLOCK(wf + q * 4 * TILE_KB, x + p * ldx, ldx, len, rp,                             \
+                      acc + q * quad + p * 4 * CKPT_VEC_TILE_LANES);                               \
         }                                                                                          \
-        if (k1 < n)                                                                                \
-            return;                                                                                \
-        for (int r = 0; r < 4 * nq; r++)                                                           \
-            for (int p = 0; p < np; p++) {                                                         \
-                float *l = acc + (r / 4) * quad + (p * 4 + r % 4) * CKPT_VEC_TILE_LANES;           \
-                for (int64_t k = n8; k < n; k++)                                                   \
-                    l[k - n8] += ONE(w + r * row_bytes + (size_t)k * ES) * x[p * ldx + k];        \
-                out[r * np + p] =                                                                  \
-                    ((l[0] + l[4]) + (l[2] + l[6])) + ((l[1] + l[5]) + (l[3] + l[7]));             \
-            }                                                                                      \
     }
+PASS_FN(pass_fma, tile_block_fma)
+PASS_FN(pass_ref, tile_block_ref)
+#undef PASS_FN
+
+/* each row's block of TILE_KB floats after the other's */
+#define ROW_SLOT(r, i) ((r) * TILE_KB + (i))
 
 /* The K-slice tile (vec_dot.h): two quads of rows per call, so each
  * position tile's activations, read from L2, serve eight rows. */
@@ -674,34 +603,34 @@ TILE_BLOCK_FN(tile_block_ref, mac_ref)
     }
 
 /* The single dot and the tiles of one element type, in the same order. */
-#define ROW_KERNELS(DOT, TILE, TILE_K, MAC, BLOCK, ES, LD, ONE)                                    \
+#define ROW_KERNELS(DOT, TILE, TILE_K, MAC, PASS, ES, LD, ONE)                                    \
     float DOT(const void *vw, const void *va, int64_t n)                                           \
     {                                                                                              \
         const uint8_t *w = vw;                                                                     \
         const float *x = va;                                                                       \
         DOT_BODY(ES, LD, ONE, MAC);                                                                \
     }                                                                                              \
-    TILE_K_DEF(TILE_K##_rows, BLOCK, ES, LD, ONE)                                                  \
+    CK_TILE_K_ROWS(TILE_K##_rows, ES, LD, ONE, ROW_SLOT, PASS)                                     \
     TILE_K_PUB(TILE_K, TILE_K##_rows)                                                              \
     FOUR_ROWS_DEF(TILE##_four, ES, LD, ONE, MAC)                                                   \
     TILE_DEF(TILE, TILE_K##_rows, TILE##_four)
 
 ROW_KERNELS(ckpt_vec_dot_f32_f32_avx2, ckpt_vec_tile_f32_avx2, ckpt_vec_tile_k_f32_avx2,
-            mac_fma, tile_block_fma, 4, ld_f32, one_f32)
+            mac_fma, pass_fma, 4, ck_ld_f32, ck_one_f32)
 ROW_KERNELS(ckpt_vec_dot_f16_f32_avx2, ckpt_vec_tile_f16_avx2, ckpt_vec_tile_k_f16_avx2,
-            mac_fma, tile_block_fma, 2, ld_f16, one_f16)
+            mac_fma, pass_fma, 2, ck_ld_f16, ck_one_f16)
 ROW_KERNELS(ckpt_vec_dot_bf16_f32_avx2, ckpt_vec_tile_bf16_avx2, ckpt_vec_tile_k_bf16_avx2,
-            mac_fma, tile_block_fma, 2, ld_bf16, one_bf16)
+            mac_fma, pass_fma, 2, ck_ld_bf16, ck_one_bf16)
 ROW_KERNELS(ckpt_vec_dot_f32_f32_refx, ckpt_vec_tile_f32_refx, ckpt_vec_tile_k_f32_refx,
-            mac_ref, tile_block_ref, 4, ld_f32, one_f32)
+            mac_ref, pass_ref, 4, ck_ld_f32, ck_one_f32)
 ROW_KERNELS(ckpt_vec_dot_f16_f32_refx, ckpt_vec_tile_f16_refx, ckpt_vec_tile_k_f16_refx,
-            mac_ref, tile_block_ref, 2, ld_f16, one_f16)
+            mac_ref, pass_ref, 2, ck_ld_f16, ck_one_f16)
 ROW_KERNELS(ckpt_vec_dot_bf16_f32_refx, ckpt_vec_tile_bf16_refx, ckpt_vec_tile_k_bf16_refx,
-            mac_ref, tile_block_ref, 2, ld_bf16, one_bf16)
+            mac_ref, pass_ref, 2, ck_ld_bf16, ck_one_bf16)
 #undef ROW_KERNELS
 #undef TILE_DEF
 #undef FOUR_ROWS_DEF
-#undef TILE_K_DEF
+#undef ROW_SLOT
 #undef TILE_BLOCK_BODY
 #undef DOT_BODY
 #undef TILE_KB

@@ -67,9 +67,9 @@ static const struct ckpt_cli_tool tool = {
         "      --ignore-eos        do not stop at the end-of-sequence token\n"
         "      --sliding-window W  attention window (0: none; default: config.json, none\n"
         "                          for GGUF)\n"
-        "      --isa ISA           forward-pass kernels: avx2 or scalar (the default\n"
-        "                          semantic, q8 activations, the same bits), ref (the\n"
-        "                          f32 oracle) or f64\n",
+        "      --isa ISA           forward-pass kernels: avx512, avx2 or scalar (the\n"
+        "                          default semantic, q8 activations, the same bits),\n"
+        "                          ref (the f32 oracle) or f64\n",
     .shortopts = "p:n:",
     .longopts = longopts,
     .common = CKPT_CLI_OUTPUT | CKPT_CLI_STDOUT | CKPT_CLI_FORCE | CKPT_CLI_REPORT,

@@ -1,7 +1,7 @@
 # ckpt-sign --fingerprint signs what the model does on fixed prompts;
 # ckpt-verify runs the artifact again and demands the same greedy tokens and
 # top logits within the tolerance: under the default semantic on any CPU
-# (avx2, or scalar without AVX2) it passes, under the f32 oracle it fails
+# (avx512, avx2, or scalar without AVX2) it passes, under the f32 oracle it fails
 # saying why; on a copy with one damaged tensor (tests/gen_damage) it fails
 # with exit 1, naming the prompt and the step.
 TMP=$TMP/fingerprint   # a directory of its own: other cases sign in $TMP too
@@ -18,7 +18,7 @@ grep -q '"fingerprint"' "$TMP/show" || fail "not in the statement"
 grep -q '"semantic":[[:space:]]*"q8"' "$TMP/show" || fail "semantic not recorded"
 grep -Eq '"isa":[[:space:]]*"(avx2|scalar)"' "$TMP/show" || fail "isa not recorded"
 # the default semantic on any CPU: scalar is what a CPU without AVX2 runs
-for isa in scalar avx2; do
+for isa in scalar avx2 avx512; do
     CKPT_ISA=$isa "$v" -p "$TMP/k.pem.pub" "$TMP/m.gguf" >"$TMP/o" || fail "verify $isa"
     grep -q "m.gguf: fingerprint: ok (8 prompts)" "$TMP/o" || fail "ok line $isa"
 done
@@ -26,7 +26,7 @@ done
 # part from the signed ones, and the failure says why and what to run
 CKPT_ISA=ref "$v" -p "$TMP/k.pem.pub" "$TMP/m.gguf" >"$TMP/o" 2>/dev/null
 [ $? -eq 1 ] || fail "ref: exit"
-grep -q "semantic q8), checked under ref (f32): check with CKPT_ISA=scalar" "$TMP/o" \
+grep -Eq "semantic q8\), checked under ref \(f32\): check with CKPT_ISA=(avx512|scalar)" "$TMP/o" \
     || fail "ref: $(cat "$TMP/o")"
 # one tensor damaged; the signature names the original, so check the copy with it
 "$(dirname "$BIN")/tests/gen_damage" "$TMP/m.gguf" blk.2.ffn_down_exps.weight "$TMP/d.gguf" \

@@ -200,9 +200,14 @@ START_TEST(isa_names)
     ck_assert_str_eq(ckpt_isa_semantic(CKPT_ISA_REF), "f32");
     ck_assert_str_eq(ckpt_isa_semantic(CKPT_ISA_F64), "f64");
     ck_assert_str_eq(ckpt_isa_semantic(CKPT_ISA_COUNT), "?");
+    ck_assert_int_eq(ckpt_isa_from_name("avx512"), CKPT_ISA_AVX512);
+    ck_assert_str_eq(ckpt_isa_semantic(CKPT_ISA_AVX512), "q8");
+    /* avx512 is avx2 with wider tiles: never without it */
+    ck_assert(!ckpt_isa_available(CKPT_ISA_AVX512) || ckpt_isa_available(CKPT_ISA_AVX2));
     if (!getenv("CKPT_ISA"))
-        ck_assert_int_eq(ckpt_isa_default(), ckpt_isa_available(CKPT_ISA_AVX2) ? CKPT_ISA_AVX2
-                                                                               : CKPT_ISA_SCALAR);
+        ck_assert_int_eq(ckpt_isa_default(), ckpt_isa_available(CKPT_ISA_AVX512) ? CKPT_ISA_AVX512
+                                             : ckpt_isa_available(CKPT_ISA_AVX2) ? CKPT_ISA_AVX2
+                                                                                 : CKPT_ISA_SCALAR);
 }
 END_TEST
 

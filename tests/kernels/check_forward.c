@@ -473,13 +473,15 @@ END_TEST
 START_TEST(sliced_products_keep_the_bits)
 {
     static const ckpt_type wt[] = {CKPT_TYPE_F32, CKPT_TYPE_F16, CKPT_TYPE_BF16};
-    if (!ckpt_isa_available(CKPT_ISA_AVX2))
+    /* avx2's tiles, then avx512's (its own F32/F16/BF16 register tiles) */
+    const ckpt_isa isa = _i < 3 ? CKPT_ISA_AVX2 : CKPT_ISA_AVX512;
+    if (!ckpt_isa_available(isa))
         return;
     struct synth s;
-    synth_build_ffn(&s, 0, wt[_i], 1, 0, 5 + (uint32_t)_i, 2724);
-    ckpt_model *a = new_model(&s, 1 + _i % 2, 64, CKPT_ISA_AVX2);
+    synth_build_ffn(&s, 0, wt[_i % 3], 1, 0, 5 + (uint32_t)_i, 2724);
+    ckpt_model *a = new_model(&s, 1 + _i % 2, 64, isa);
     ckpt_model *b = new_model(&s, 1, 3, CKPT_ISA_SCALAR);
-    assert_same_logits(a, b, wt[_i]);
+    assert_same_logits(a, b, wt[_i % 3]);
     synth_free(&s);
 }
 END_TEST
@@ -588,7 +590,7 @@ Suite *forward_suite(void)
     tcase_add_test(tc, sliding_window_bounds_the_receptive_field);
     tcase_add_test(tc, isas_agree_closely);
     tcase_add_loop_test(tc, scalar_is_avx2_bit_for_bit, 0, 18);
-    tcase_add_loop_test(tc, sliced_products_keep_the_bits, 0, 3);
+    tcase_add_loop_test(tc, sliced_products_keep_the_bits, 0, 6);
     tcase_add_test(tc, quantized_weights_run);
     tcase_add_test(tc, mixed_types_quantize_their_own_inputs);
     suite_add_tcase(s, tc);

@@ -71,11 +71,17 @@ static void assert_tile_k(const struct ckpt_vec_dot *row, const uint8_t *w8, siz
     free(v);
 }
 
-static const struct ckpt_vec_dot *avx2_row(ckpt_type t)
+static const struct ckpt_vec_dot *isa_row(ckpt_isa isa, ckpt_type t)
 {
-    const struct ckpt_kernels *k = ckpt_kernels_of(CKPT_ISA_AVX2);
+    const struct ckpt_kernels *k = ckpt_kernels_of(isa);
     return k ? &k->vec_dot[t] : NULL;
 }
+
+static const struct ckpt_vec_dot *avx2_row(ckpt_type t) { return isa_row(CKPT_ISA_AVX2, t); }
+
+/* the vector ISAs of the q8 semantic, each checked against the scalar
+ * twins where the CPU runs it (avx512 only where it has AVX-512) */
+static const ckpt_isa vector_isas[] = {CKPT_ISA_AVX2, CKPT_ISA_AVX512};
 
 START_TEST(avx2_equals_ref_and_bounds_hold)
 {
@@ -134,12 +140,15 @@ START_TEST(avx2_equals_ref_and_bounds_hold)
                   "%s n=%lld: %.9g vs unquantized %.9g, bound %g", ckpt_type_name(t),
                   (long long)n, (double)got, exact, bound);
 
-    const struct ckpt_vec_dot *fast = avx2_row(t);
-    if (fast) {
+    for (size_t vi = 0; vi < sizeof vector_isas / sizeof vector_isas[0]; vi++) {
+        const struct ckpt_vec_dot *fast = isa_row(vector_isas[vi], t);
+        if (!fast)
+            continue;
+        const char *isa = ckpt_isa_name(vector_isas[vi]);
         ck_assert_int_eq(fast->act, ref->act);
         float f = fast->dot(wq, act, n);
-        ck_assert_msg(ckpt_f32_bits(f) == ckpt_f32_bits(got), "%s n=%lld: avx2 %.9g ref %.9g",
-                      ckpt_type_name(t), (long long)n, (double)f, (double)got);
+        ck_assert_msg(ckpt_f32_bits(f) == ckpt_f32_bits(got), "%s n=%lld: %s %.9g ref %.9g",
+                      ckpt_type_name(t), (long long)n, isa, (double)f, (double)got);
         if (fast->tile) { /* tiles of any width: each value the single dot's bits */
             /* CKPT_VEC_TILE_NP_MAX activation rows, each a rotation of x
              * in the row's activation type (quantized as the forward pass
@@ -173,8 +182,8 @@ START_TEST(avx2_equals_ref_and_bounds_hold)
                     for (int p = 0; p < np; p++)
                         ck_assert_msg(ckpt_f32_bits(v[r * np + p]) ==
                                           ckpt_f32_bits(fast->dot(w4 + r * wb, a3 + p * ar, n)),
-                                      "%s tile %d: row %d position %d", ckpt_type_name(t), np,
-                                      r, p);
+                                      "%s %s tile %d: row %d position %d", isa,
+                                      ckpt_type_name(t), np, r, p);
                 for (int64_t slice = CKPT_VEC_TILE_K_STEP;
                      fast->tile_k && slice < 4 * CKPT_VEC_TILE_K_STEP;
                      slice += 2 * CKPT_VEC_TILE_K_STEP)

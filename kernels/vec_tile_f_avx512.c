@@ -1,0 +1,121 @@
+/*
+ * vec_tile_f_avx512.c - AVX-512 register tiles of the F32/F16/BF16 rows
+ * (vec_dot.h's tile and K-slice tile), for the prefill GEMM.  A 512-bit
+ * register holds the eight lanes of two rows at one position, so each
+ * fused multiply-add advances two outputs: half the instructions of the
+ * avx2 tile (vec_dot_avx2.c) for the same products, and 32 registers hold
+ * a wider tile (two row pairs by up to six positions).  Each lane sees the
+ * avx2 tile's operations in its order, so every output has the single
+ * dot's bits.  The staged block interleaves the rows of a pair eight
+ * floats at a time, so one aligned load gives both rows' weights.
+ * Compiled with -mavx512f beside the AVX2 flags; reached only through
+ * dispatch.c's avx512 table, after its run-time CPU check.
+ */
+#include "vec_dot.h"
+
+#include <immintrin.h>
+#include <string.h>
+
+#include "vec_f_avx2.h"
+
+#define UNROLL _Pragma("GCC unroll 16")
+
+#define TILE_KB CK_TILE_KB
+
+/* NP2 pairs of rows (wf: pair k's step i at k*2*TILE_KB + 2*i; pairs 2q
+ * and 2q+1 are quad q) with RP positions x + p*ldx over len elements,
+ * continuing the lanes of quad q at acc + q*quad, position p's row r at
+ * (p*4 + r)*8 (rows 2k and 2k+1 side by side: one register).  Each
+ * activation load feeds 2*NP2 rows, each weight load RP positions. */
+#define BLOCK_BODY(RP, NP2)                                                                        \
+    do {                                                                                           \
+        __m512 lane[NP2][RP];                                                                      \
+        UNROLL for (int k = 0; k < NP2; k++)                                                       \
+            UNROLL for (int p = 0; p < RP; p++)                                                    \
+                lane[k][p] = _mm512_loadu_ps(acc + (k / 2) * quad + (p * 4 + 2 * (k % 2)) * 8);   \
+        for (int64_t i = 0; i < len; i += 8) {                                                     \
+            __m512 xv[RP];                                                                         \
+            UNROLL for (int p = 0; p < RP; p++)                                                    \
+                xv[p] = _mm512_castpd_ps(_mm512_broadcast_f64x4(                                   \
+                    _mm256_castps_pd(_mm256_loadu_ps(x + p * ldx + i))));                          \
+            UNROLL for (int k = 0; k < NP2; k++) {                                                 \
+                const __m512 wv = _mm512_load_ps(wf + k * 2 * TILE_KB + 2 * i);                    \
+                UNROLL for (int p = 0; p < RP; p++)                                                \
+                    lane[k][p] = _mm512_fmadd_ps(wv, xv[p], lane[k][p]);                           \
+            }                                                                                      \
+        }                                                                                          \
+        UNROLL for (int k = 0; k < NP2; k++)                                                       \
+            UNROLL for (int p = 0; p < RP; p++)                                                    \
+                _mm512_storeu_ps(acc + (k / 2) * quad + (p * 4 + 2 * (k % 2)) * 8, lane[k][p]);   \
+    } while (0)
+
+/* The widest tile of a call: four pairs (a K-slice's two quads) by four
+ * positions, or two pairs by six; 16 or 12 accumulators in registers. */
+static inline int tile_width(int nq, int rem)
+{
+    const int most = nq == 2 ? 4 : 6;
+    return rem < most ? rem : most;
+}
+
+static void tile_block(const float *wf, const float *x, int64_t ldx, int64_t len, int rp, int nq,
+                       float *acc, int64_t quad)
+{
+    if (nq == 2) {
+        switch (rp) {
+        case 4: BLOCK_BODY(4, 4); break;
+        case 3: BLOCK_BODY(3, 4); break;
+        case 2: BLOCK_BODY(2, 4); break;
+        default: BLOCK_BODY(1, 4); break;
+        }
+        return;
+    }
+    switch (rp) {
+    case 6: BLOCK_BODY(6, 2); break;
+    case 5: BLOCK_BODY(5, 2); break;
+    case 4: BLOCK_BODY(4, 2); break;
+    case 3: BLOCK_BODY(3, 2); break;
+    case 2: BLOCK_BODY(2, 2); break;
+    default: BLOCK_BODY(1, 2); break;
+    }
+}
+
+/* Every position of the block, in the widest tiles first. */
+static void pass_positions(const float *wf, const float *x, int64_t ldx, int64_t len, int np,
+                           int nq, float *acc, int64_t quad)
+{
+    for (int p = 0, rp; p < np; p += rp) {
+        rp = tile_width(nq, np - p);
+        tile_block(wf, x + p * ldx, ldx, len, rp, nq, acc + p * 4 * CKPT_VEC_TILE_LANES, quad);
+    }
+}
+
+/* rows 2k and 2k+1 interleaved eight floats at a time */
+#define PAIR_SLOT(r, i) (((r) / 2) * 2 * TILE_KB + 2 * (i) + ((r) % 2) * 8)
+
+/* The public tiles: the K-slice tile over two quads; the whole-row tile
+ * over one, a single position through the avx2 four-row kernel (a decode
+ * step reads the rows once: the memory, not the arithmetic, bounds it). */
+#define ROW_KERNELS(T, ES, LD, ONE)                                                                \
+    CK_TILE_K_ROWS(tile_k_rows_##T, ES, LD, ONE, PAIR_SLOT, pass_positions)                        \
+    void ckpt_vec_tile_k_##T##_avx512(const void *w, size_t row_bytes, const void *act,            \
+                                      size_t act_stride, int64_t n, int64_t k0, int64_t k1,        \
+                                      int np, float *acc, float *out)                              \
+    {                                                                                              \
+        tile_k_rows_##T(w, row_bytes, act, act_stride, n, k0, k1, np, CKPT_VEC_TILE_K_ROWS / 4,    \
+                        acc, out);                                                                 \
+    }                                                                                              \
+    void ckpt_vec_tile_##T##_avx512(const void *w, size_t row_bytes, const void *act,              \
+                                    size_t act_stride, int64_t n, int np, float *out)              \
+    {                                                                                              \
+        if (np == 1) {                                                                             \
+            ckpt_vec_tile_##T##_avx2(w, row_bytes, act, act_stride, n, np, out);                   \
+            return;                                                                                \
+        }                                                                                          \
+        float acc[CKPT_VEC_TILE_NP_MAX * 4 * CKPT_VEC_TILE_LANES];                                 \
+        memset(acc, 0, (size_t)np * 4 * CKPT_VEC_TILE_LANES * sizeof(float));                     \
+        tile_k_rows_##T(w, row_bytes, act, act_stride, n, 0, n, np, 1, acc, out);                  \
+    }
+
+ROW_KERNELS(f32, 4, ck_ld_f32, ck_one_f32)
+ROW_KERNELS(f16, 2, ck_ld_f16, ck_one_f16)
+ROW_KERNELS(bf16, 2, ck_ld_bf16, ck_one_bf16)
