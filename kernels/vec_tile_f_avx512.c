@@ -4,7 +4,7 @@
  * register holds the eight lanes of two rows at one position, so each
  * fused multiply-add advances two outputs: half the instructions of the
  * avx2 tile (vec_dot_avx2.c) for the same products, and 32 registers hold
- * a wider tile (two row pairs by up to six positions).  Each lane sees the
+ * a wider tile (tile_width).  Each lane sees the
  * avx2 tile's operations in its order, so every output has the single
  * dot's bits.  The staged block interleaves the rows of a pair eight
  * floats at a time, so one aligned load gives both rows' weights.
