@@ -31,7 +31,8 @@
  * fingerprint signed on one machine holds on another).  The environment
  * variable CKPT_ISA=ref|avx2|avx512|scalar|f64
  * overrides it (an unknown or unavailable name is ignored).  Decided once,
- * under pthread_once; the tables are constant, so every function here is
+ * under pthread_once, which also fills the avx512 table from the avx2 one;
+ * after it the tables are only read, so every function here is
  * thread-safe.
  */
 #ifndef CKPT_KERNELS_DISPATCH_H

@@ -8,7 +8,7 @@
  * avx2 tile's operations in its order, so every output has the single
  * dot's bits.  The staged block interleaves the rows of a pair eight
  * floats at a time, so one aligned load gives both rows' weights.
- * Compiled with -mavx512f beside the AVX2 flags; reached only through
+ * Compiled with -mavx512f -mavx512bw -mavx512vl beside the AVX2 flags; reached only through
  * dispatch.c's avx512 table, after its run-time CPU check.
  */
 #include "vec_dot.h"
