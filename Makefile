@@ -81,6 +81,8 @@ DEPS_STAMP = $(BUILD)/.deps-ok
 # SIMD siblings get their ISA flags per file; the rest stays baseline x86-64.
 $(BUILD)/kernels/%_avx2.o: CKPT_CFLAGS += -mavx2 -mfma -mf16c
 $(BUILD)/kernels/%_avx512.o: CKPT_CFLAGS += -mavx2 -mfma -mf16c -mavx512f -mavx512bw -mavx512vl
+$(BUILD)/kernels/%_vnni.o: CKPT_CFLAGS += -mavx2 -mfma -mf16c -mavx512f -mavx512bw -mavx512vl \
+                                          -mavx512vnni
 
 .SECONDARY:
 .PHONY: all test check unit cli interop asan clang fuzz bench bench-fidelity demo install uninstall clean deps options

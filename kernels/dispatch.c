@@ -129,10 +129,22 @@ static const struct ckpt_kernels ref_avx2 = {
     &ckpt_kq_ref, vec_dot_refx, NULL};
 
 /* avx512: the avx2 kernels with AVX-512 register tiles for the F32, F16
- * and BF16 rows (vec_tile_f_avx512.c): the same bits.  Filled once by
- * decide(), from the avx2 rows. */
+ * and BF16 rows (vec_tile_f_avx512.c) and, where the CPU has AVX512_VNNI,
+ * vpdpbusd K-slice tiles for the k-quants (vec_tile_k_vnni.c): the same
+ * bits.  Filled once by decide(), from the avx2 rows. */
 static struct ckpt_vec_dot vec_dot_avx512[CKPT_TYPE_COUNT];
 static struct ckpt_kernels avx512;
+
+/* AVX512_VNNI: asked only where the avx512 table is used (after
+ * cpu_runs(AVX512)), so a CPU without AVX-512 never reaches it. */
+static bool cpu_has_vnni(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    return __builtin_cpu_supports("avx512vnni");
+#else
+    return false;
+#endif
+}
 
 static void fill_avx512(void)
 {
@@ -143,6 +155,13 @@ static void fill_avx512(void)
     vec_dot_avx512[CKPT_TYPE_F16].tile_k = ckpt_vec_tile_k_f16_avx512;
     vec_dot_avx512[CKPT_TYPE_BF16].tile = ckpt_vec_tile_bf16_avx512;
     vec_dot_avx512[CKPT_TYPE_BF16].tile_k = ckpt_vec_tile_k_bf16_avx512;
+    if (cpu_has_vnni()) {
+        vec_dot_avx512[CKPT_TYPE_Q2_K].tile_k = ckpt_vec_tile_k_q2_K_q8_K_vnni;
+        vec_dot_avx512[CKPT_TYPE_Q3_K].tile_k = ckpt_vec_tile_k_q3_K_q8_K_vnni;
+        vec_dot_avx512[CKPT_TYPE_Q4_K].tile_k = ckpt_vec_tile_k_q4_K_q8_K_vnni;
+        vec_dot_avx512[CKPT_TYPE_Q5_K].tile_k = ckpt_vec_tile_k_q5_K_q8_K_vnni;
+        vec_dot_avx512[CKPT_TYPE_Q6_K].tile_k = ckpt_vec_tile_k_q6_K_q8_K_vnni;
+    }
     avx512 = tables[CKPT_ISA_AVX2];
     avx512.isa = CKPT_ISA_AVX512;
     avx512.vec_dot = vec_dot_avx512;

@@ -235,6 +235,26 @@ void ckpt_vec_tile_k_bf16_avx512(const void *w, size_t row_bytes, const void *ac
                                  size_t act_stride, int64_t n, int64_t k0, int64_t k1, int np,
                                  float *acc, float *out);
 
+/* ==== K-slice tiles of the k-quants with AVX-512 VNNI (vec_tile_k_vnni.c;
+ * only in the avx512 table, on a CPU with AVX512_VNNI): the avx2 tiles'
+ * values, eight rows in the lanes of one register ==== */
+
+void ckpt_vec_tile_k_q2_K_q8_K_vnni(const void *w, size_t row_bytes, const void *act,
+                                    size_t act_stride, int64_t n, int64_t k0, int64_t k1, int np,
+                                    float *acc, float *out);
+void ckpt_vec_tile_k_q3_K_q8_K_vnni(const void *w, size_t row_bytes, const void *act,
+                                    size_t act_stride, int64_t n, int64_t k0, int64_t k1, int np,
+                                    float *acc, float *out);
+void ckpt_vec_tile_k_q4_K_q8_K_vnni(const void *w, size_t row_bytes, const void *act,
+                                    size_t act_stride, int64_t n, int64_t k0, int64_t k1, int np,
+                                    float *acc, float *out);
+void ckpt_vec_tile_k_q5_K_q8_K_vnni(const void *w, size_t row_bytes, const void *act,
+                                    size_t act_stride, int64_t n, int64_t k0, int64_t k1, int np,
+                                    float *acc, float *out);
+void ckpt_vec_tile_k_q6_K_q8_K_vnni(const void *w, size_t row_bytes, const void *act,
+                                    size_t act_stride, int64_t n, int64_t k0, int64_t k1, int np,
+                                    float *acc, float *out);
+
 /* ==== k-quant tiles (vec_tile_k_avx2.c; only when ckpt_isa_available(AVX2)) ==== */
 
 /* ckpt_vec_tile_fn of the k-quants against q8_K: each block of the four

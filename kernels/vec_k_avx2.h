@@ -48,4 +48,62 @@ static inline void ck_q6k_half(const uint8_t *ql, const uint8_t *qh, __m256i q[4
                            _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(bh, 6), m2), 4));
 }
 
+/* dword i of x0..x3 (per 128-bit lane) into out[i]: [x0 x1 x2 x3] dword i
+ * in the low lane, dword i+4 in the high lane. */
+static inline void ck_transpose4(__m256i x0, __m256i x1, __m256i x2, __m256i x3, __m256i out[4])
+{
+    const __m256i a = _mm256_unpacklo_epi32(x0, x1), b = _mm256_unpacklo_epi32(x2, x3);
+    const __m256i c = _mm256_unpackhi_epi32(x0, x1), d = _mm256_unpackhi_epi32(x2, x3);
+    out[0] = _mm256_unpacklo_epi64(a, b);
+    out[1] = _mm256_unpackhi_epi64(a, b);
+    out[2] = _mm256_unpacklo_epi64(c, d);
+    out[3] = _mm256_unpackhi_epi64(c, d);
+}
+
+/* The two chunks 2j and 2j+1 (32 values each, in element order) of one
+ * q4_K/q5_K block: the low and high nibbles of qs[32j..32j+31]; with qh
+ * (q5_K), bit 2j / 2j+1 of qh[l] is the fifth bit of element l. */
+static inline void ck_k4_chunks(const uint8_t *qs, const uint8_t *qh, int j, __m256i *lo,
+                                __m256i *hi)
+{
+    const __m256i m4 = _mm256_set1_epi8(0xF), one = _mm256_set1_epi8(1);
+    const __m256i q = ck_load256(qs + 32 * j);
+    __m256i l = _mm256_and_si256(q, m4), h = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
+    if (qh) {
+        const __m256i b = ck_load256(qh);
+        l = _mm256_or_si256(l, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(b, 2 * j), one), 4));
+        h = _mm256_or_si256(h,
+                            _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(b, 2 * j + 1), one), 4));
+    }
+    *lo = l;
+    *hi = h;
+}
+
+/* Chunk 4h+k of a two-bit block: (qs[32h + l] >> 2k) & 3, plus bit 4h+k of
+ * hmask[l] as 4 when hmask is given (q3_K). */
+static inline __m256i ck_2bit_chunk(const uint8_t *qs, const uint8_t *hmask, int h, int k)
+{
+    const __m256i m3 = _mm256_set1_epi8(3), one = _mm256_set1_epi8(1);
+    __m256i u = _mm256_and_si256(_mm256_srli_epi16(ck_load256(qs + 32 * h), 2 * k), m3);
+    if (hmask) {
+        const __m256i hb = _mm256_and_si256(_mm256_srli_epi16(ck_load256(hmask), 4 * h + k), one);
+        u = _mm256_or_si256(u, _mm256_slli_epi16(hb, 2));
+    }
+    return u;
+}
+
+/* The 16 signed 6-bit scales of a q3_K block (scales[12], quant_blocks.h)
+ * as int8: the low four bits from bytes 0..7 (nibble j / j-8), the top two
+ * from bytes 8..11, minus 32. */
+static inline __m128i ck_q3k_scales(const uint8_t *sc)
+{
+    int8_t b[16];
+    for (int j = 0; j < 16; j++) {
+        const int lo = j < 8 ? sc[j] & 0xF : sc[j - 8] >> 4;
+        const int hi = (sc[8 + j % 4] >> (2 * (j / 4))) & 3;
+        b[j] = (int8_t)((lo | hi << 4) - 32);
+    }
+    return _mm_loadu_si128((const __m128i *)(const void *)b);
+}
+
 #endif

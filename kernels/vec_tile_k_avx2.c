@@ -48,17 +48,6 @@ struct kstage {
     __m128 d, dmin;  /* rows 0..3 */
 };
 
-/* dword i of x0..x3 (per lane) into out[i]: [x0 x1 x2 x3] dword i | dword i+4 */
-INLINE void transpose4(__m256i x0, __m256i x1, __m256i x2, __m256i x3, __m256i out[4])
-{
-    const __m256i a = _mm256_unpacklo_epi32(x0, x1), b = _mm256_unpacklo_epi32(x2, x3);
-    const __m256i c = _mm256_unpackhi_epi32(x0, x1), d = _mm256_unpackhi_epi32(x2, x3);
-    out[0] = _mm256_unpacklo_epi64(a, b);
-    out[1] = _mm256_unpackhi_epi64(a, b);
-    out[2] = _mm256_unpacklo_epi64(c, d);
-    out[3] = _mm256_unpackhi_epi64(c, d);
-}
-
 /* v[r] lane c (int16, c < 8) to out[c] = [v0 v0 v1 v1 v2 v2 v3 v3] lane c */
 INLINE void spread4(const __m128i v[4], __m128i out[8])
 {
@@ -111,7 +100,7 @@ INLINE void stage_scales16(const __m128i v[4], struct kstage *s)
 /* The bsums weights of four rows (m[r] lane l: sub-block l) into s->m. */
 INLINE void stage_bsums(const __m256i m[4], struct kstage *s)
 {
-    transpose4(m[0], m[1], m[2], m[3], s->m);
+    ck_transpose4(m[0], m[1], m[2], m[3], s->m);
 }
 
 /* One k-quant: its block, how its values are read (group g of chunks
@@ -145,40 +134,27 @@ INLINE void scales_q4_K(const uint8_t *w, size_t rb, struct kstage *s)
     s->dmin = four_f16(w, rb, 2);
 }
 
-/* chunks 2j, 2j+1 of q4_K (qh NULL) or q5_K (qh: bit 2j / 2j+1 of qh[l]
- * is the fifth bit of element l of the chunk) */
-INLINE void group_k4(const uint8_t *w, size_t rb, size_t qs_off, const uint8_t *qh, int j,
+/* chunks 2j, 2j+1 of q4_K (qh_off 0) or q5_K (its qh at qh_off) */
+INLINE void group_k4(const uint8_t *w, size_t rb, size_t qs_off, size_t qh_off, int j,
                      __m256i x[][4])
 {
-    const __m256i m4 = _mm256_set1_epi8(0xF), one = _mm256_set1_epi8(1);
     __m256i lo[4], hi[4];
-    UNROLL for (int r = 0; r < 4; r++) {
-        const __m256i q = ck_load256(w + r * rb + qs_off + 32 * j);
-        lo[r] = _mm256_and_si256(q, m4);
-        hi[r] = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
-        if (qh) {
-            const __m256i h = ck_load256(qh + r * rb);
-            lo[r] = _mm256_or_si256(
-                lo[r], _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 2 * j), one), 4));
-            hi[r] = _mm256_or_si256(
-                hi[r],
-                _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 2 * j + 1), one), 4));
-        }
-    }
-    transpose4(lo[0], lo[1], lo[2], lo[3], x[0]);
-    transpose4(hi[0], hi[1], hi[2], hi[3], x[1]);
+    UNROLL for (int r = 0; r < 4; r++)
+        ck_k4_chunks(w + r * rb + qs_off, qh_off ? w + r * rb + qh_off : NULL, j, &lo[r], &hi[r]);
+    ck_transpose4(lo[0], lo[1], lo[2], lo[3], x[0]);
+    ck_transpose4(hi[0], hi[1], hi[2], hi[3], x[1]);
 }
 
 INLINE void group_q4_K(const uint8_t *w, size_t rb, int j, __m256i x[][4])
 {
-    group_k4(w, rb, 16, NULL, j, x);
+    group_k4(w, rb, 16, 0, j, x);
 }
 
 /* q5_K (d, dmin, scales[12], qh[32], qs[128]): q4_K's scales and nibbles,
  * plus the fifth bits (values 0..31) */
 INLINE void group_q5_K(const uint8_t *w, size_t rb, int j, __m256i x[][4])
 {
-    group_k4(w, rb, 48, w + 16, j, x);
+    group_k4(w, rb, 48, 16, j, x);
 }
 
 /* q6_K (ql[128], qh[64], scales[16] int8, d): values 0..63 and one scale
@@ -205,7 +181,7 @@ INLINE void group_q6_K(const uint8_t *w, size_t rb, int h, __m256i x[][4])
     UNROLL for (int r = 0; r < 4; r++)
         ck_q6k_half(w + r * rb + 64 * h, w + r * rb + 128 + 32 * h, q[r]);
     UNROLL for (int g = 0; g < 4; g++)
-        transpose4(q[0][g], q[1][g], q[2][g], q[3][g], x[g]);
+        ck_transpose4(q[0][g], q[1][g], q[2][g], q[3][g], x[g]);
 }
 
 /* q3_K (hmask[32], qs[64], scales[12], d): u = low2 | high << 2 in 0..7,
@@ -216,14 +192,7 @@ INLINE void scales_q3_K(const uint8_t *w, size_t rb, struct kstage *s)
     __m128i v[4];
     __m256i off[4];
     UNROLL for (int r = 0; r < 4; r++) {
-        const uint8_t *sc = w + r * rb + 96;
-        int8_t b[16];
-        for (int j = 0; j < 16; j++) {
-            const int lo = j < 8 ? sc[j] & 0xF : sc[j - 8] >> 4;
-            const int hi = (sc[8 + j % 4] >> (2 * (j / 4))) & 3;
-            b[j] = (int8_t)((lo | hi << 4) - 32);
-        }
-        v[r] = _mm_loadu_si128((const __m128i *)(const void *)b);
+        v[r] = ck_q3k_scales(w + r * rb + 96);
         off[r] = _mm256_slli_epi16(_mm256_cvtepi8_epi16(v[r]), 2);
     }
     stage_scales16(v, s);
@@ -234,28 +203,20 @@ INLINE void scales_q3_K(const uint8_t *w, size_t rb, struct kstage *s)
 
 /* two-bit fields of the 128-element half h: chunk 4h + k is
  * (qs[32h + l] >> 2k) & 3; q3_K adds bit 4h + k of hmask[l] as 4 */
-INLINE void group_2bit(const uint8_t *w, size_t rb, size_t qs_off, const uint8_t *hmask, int h,
+INLINE void group_2bit(const uint8_t *w, size_t rb, size_t qs_off, bool hmask, int h,
                        __m256i x[][4])
 {
-    const __m256i m3 = _mm256_set1_epi8(3), one = _mm256_set1_epi8(1);
     UNROLL for (int k = 0; k < 4; k++) {
         __m256i u[4];
-        UNROLL for (int r = 0; r < 4; r++) {
-            const __m256i q = ck_load256(w + r * rb + qs_off + 32 * h);
-            u[r] = _mm256_and_si256(_mm256_srli_epi16(q, 2 * k), m3);
-            if (hmask) {
-                const __m256i hb = _mm256_and_si256(
-                    _mm256_srli_epi16(ck_load256(hmask + r * rb), 4 * h + k), one);
-                u[r] = _mm256_or_si256(u[r], _mm256_slli_epi16(hb, 2));
-            }
-        }
-        transpose4(u[0], u[1], u[2], u[3], x[k]);
+        UNROLL for (int r = 0; r < 4; r++)
+            u[r] = ck_2bit_chunk(w + r * rb + qs_off, hmask ? w + r * rb : NULL, h, k);
+        ck_transpose4(u[0], u[1], u[2], u[3], x[k]);
     }
 }
 
 INLINE void group_q3_K(const uint8_t *w, size_t rb, int h, __m256i x[][4])
 {
-    group_2bit(w, rb, 32, w, h, x);
+    group_2bit(w, rb, 32, true, h, x);
 }
 
 /* q2_K (scales[16]: scale low nibble, min high nibble; qs[64]; d, dmin):
@@ -278,7 +239,7 @@ INLINE void scales_q2_K(const uint8_t *w, size_t rb, struct kstage *s)
 
 INLINE void group_q2_K(const uint8_t *w, size_t rb, int h, __m256i x[][4])
 {
-    group_2bit(w, rb, 16, NULL, h, x);
+    group_2bit(w, rb, 16, false, h, x);
 }
 
 /* The int32 sums of one chunk (its four transposed groups x) with a

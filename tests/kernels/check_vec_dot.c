@@ -400,49 +400,77 @@ static void kt_act(block_q8_K *y, int kase)
     }
 }
 
-/* Every k-quant tile against the scalar twin itself, on hostile blocks:
- * four independent rows, of one block and of the longest rows (14336),
- * for every tile width; each value the twin's bits. */
+/* Every k-quant tile of every vector ISA against the scalar twin itself,
+ * on hostile blocks: eight independent rows, of one block and of the
+ * longest rows (14336); the four-row tile at every width and the K-slice
+ * tile over the eight rows at widths up to a whole step, in slices of one
+ * and of three blocks; each value the twin's bits. */
 START_TEST(k_tiles_equal_scalar_twin)
 {
     const int kase = _i % KT_CASES;
     const int64_t n = _i / KT_CASES ? 14336 : 256;
     const int64_t nb = n / 256;
+    const int R = CKPT_VEC_TILE_K_ROWS, NPK = CKPT_VEC_TILE_K_NP_MAX;
     for (size_t k = 0; k < sizeof k_scales / sizeof k_scales[0]; k++) {
         const ckpt_type t = k_scales[k].t;
-        const struct ckpt_vec_dot *fast = avx2_row(t);
-        if (!fast || !fast->tile)
-            continue;
         rng = 4321u + (uint32_t)_i;
         const size_t bb = ckpt_type_traits(t)->block_bytes, rb = bb * (size_t)nb;
         const size_t ar = sizeof(block_q8_K) * (size_t)nb + 3; /* rows at odd offsets */
-        uint8_t *w = malloc(4 * rb + 1), *a = malloc(ar * CKPT_VEC_TILE_NP_MAX);
-        float *v = malloc(sizeof(float) * 4 * CKPT_VEC_TILE_NP_MAX);
-        for (int r = 0; r < 4; r++)
+        uint8_t *w = malloc((size_t)R * rb + 1), *a = malloc(ar * (size_t)NPK);
+        float *v = malloc(sizeof(float) * (size_t)R * (size_t)NPK);
+        float *acc = malloc(sizeof(float) * (size_t)R * (size_t)NPK * CKPT_VEC_TILE_LANES);
+        float *want = malloc(sizeof(float) * (size_t)R * (size_t)NPK);
+        for (int r = 0; r < R; r++)
             for (int64_t b = 0; b < nb; b++)
                 kt_weights(w + 1 + r * rb + (size_t)b * bb, bb, k_scales[k].d, k_scales[k].dmin,
                            kase);
-        for (int p = 0; p < CKPT_VEC_TILE_NP_MAX; p++)
+        for (int p = 0; p < NPK; p++)
             for (int64_t b = 0; b < nb; b++) {
                 block_q8_K y;
                 kt_act(&y, kase);
                 memcpy(a + (size_t)p * ar + (size_t)b * sizeof y, &y, sizeof y);
             }
-        for (size_t c = 0; c < sizeof tile_np / sizeof tile_np[0]; c++) {
-            const int np = tile_np[c];
-            fast->tile(w + 1, rb, a, ar, n, np, v);
-            for (int r = 0; r < 4; r++)
-                for (int p = 0; p < np; p++) {
-                    const float want = ckpt_vec_dot_table_ref[t].dot(w + 1 + r * rb, a + p * ar, n);
-                    ck_assert_msg(ckpt_f32_bits(v[r * np + p]) == ckpt_f32_bits(want),
-                                  "%s case %d n=%lld tile %d row %d pos %d: %.9g vs %.9g",
-                                  ckpt_type_name(t), kase, (long long)n, np, r, p,
-                                  (double)v[r * np + p], (double)want);
+        for (int r = 0; r < R; r++)
+            for (int p = 0; p < NPK; p++)
+                want[r * NPK + p] = ckpt_vec_dot_table_ref[t].dot(w + 1 + r * rb, a + p * ar, n);
+        for (size_t vi = 0; vi < sizeof vector_isas / sizeof vector_isas[0]; vi++) {
+            const struct ckpt_vec_dot *fast = isa_row(vector_isas[vi], t);
+            const char *isa = ckpt_isa_name(vector_isas[vi]);
+            for (size_t c = 0; fast && fast->tile && c < sizeof tile_np / sizeof tile_np[0]; c++) {
+                const int np = tile_np[c];
+                fast->tile(w + 1, rb, a, ar, n, np, v);
+                for (int r = 0; r < 4; r++)
+                    for (int p = 0; p < np; p++)
+                        ck_assert_msg(ckpt_f32_bits(v[r * np + p]) ==
+                                          ckpt_f32_bits(want[r * NPK + p]),
+                                      "%s %s case %d n=%lld tile %d row %d pos %d: %.9g vs %.9g",
+                                      isa, ckpt_type_name(t), kase, (long long)n, np, r, p,
+                                      (double)v[r * np + p], (double)want[r * NPK + p]);
+            }
+            static const int k_np[] = {1, 2, 3, 4, 5, 7, 8, 9, 13, CKPT_VEC_TILE_K_NP_MAX};
+            for (size_t c = 0; fast && fast->tile_k && c < sizeof k_np / sizeof k_np[0]; c++)
+                for (int64_t slice = 256; slice <= 768; slice += 512) {
+                    const int np = k_np[c];
+                    memset(acc, 0, sizeof(float) * (size_t)R * (size_t)np * CKPT_VEC_TILE_LANES);
+                    for (int64_t k0 = 0; k0 < n; k0 += slice)
+                        fast->tile_k(w + 1, rb, a, ar, n, k0, n - k0 <= slice ? n : k0 + slice, np,
+                                     acc, v);
+                    for (int r = 0; r < R; r++)
+                        for (int p = 0; p < np; p++)
+                            ck_assert_msg(ckpt_f32_bits(v[r * np + p]) ==
+                                              ckpt_f32_bits(want[r * NPK + p]),
+                                          "%s %s case %d n=%lld tile_k %d slice %lld row %d pos "
+                                          "%d: %.9g vs %.9g",
+                                          isa, ckpt_type_name(t), kase, (long long)n, np,
+                                          (long long)slice, r, p, (double)v[r * np + p],
+                                          (double)want[r * NPK + p]);
                 }
         }
         free(w);
         free(a);
         free(v);
+        free(acc);
+        free(want);
     }
 }
 END_TEST
