@@ -19,8 +19,9 @@
 # shards from the page cache, as they were just written.  Each line also
 # gives the MB/s written (the output's bytes over the median): an f32
 # output is twice the input, so where the copy is bound by the disk's write
-# rate (cp + sync is), f32 cannot pass about 0.5x cp, and its written MB/s
-# is the figure to hold against cp's.  Lines start with "bench_convert:";
+# rate (cp + sync is), f32 cannot pass about 0.5x cp: each round also
+# copies the f32 output (cp + sync, "cp of the f32 bytes"), and the f32 line
+# gives its ratio to that copy too.  Lines start with "bench_convert:";
 # figures, not a pass/fail test of speed.
 set -eu
 build=${1:?usage: bench_convert.sh BUILD_DIR}
@@ -86,6 +87,10 @@ for r in $(seq "$runs"); do
     for t in bf16 f32 f16; do
         drop "$tmp/out.gguf"
         convert "$t" "$t"
+        if [ "$t" = f32 ]; then
+            job cp-f32 sh -c 'cp "$1" "$1.copy" && sync "$1.copy"' sh "$tmp/out.gguf"
+            drop "$tmp/out.gguf.copy"
+        fi
     done
     convert f16-f f16 -f # over the f16 output just written
     drop "$tmp/out.gguf"
@@ -99,11 +104,16 @@ stats() {
 
 printf 'bench_convert: %d-layer 7B-shaped BF16 checkpoint, %s MB in 2 shards, %s rounds\n' \
     "$layers" "$mb" "$runs"
-for name in cp cp-over; do
-    case $name in cp) what="cp + sync" ;; *) what="cp over it + sync" ;; esac
+for name in cp cp-over cp-f32; do
+    in_mb=$mb
+    case $name in
+    cp) what="cp + sync" ;;
+    cp-over) what="cp over it + sync" ;;
+    *) what="cp of the f32 bytes" && in_mb=$(echo "$(cat "$tmp/f32.bytes") / 1000000" | bc) ;;
+    esac
     set -- $(stats "$name")
     printf 'bench_convert:   %-19s %6.2f / %6.2f s  %5.0f MB/s  %5.0f MB/s written\n' "$what" \
-        "$1" "$2" "$(echo "$mb / $2" | bc -l)" "$(echo "$mb / $2" | bc -l)"
+        "$1" "$2" "$(echo "$in_mb / $2" | bc -l)" "$(echo "$in_mb / $2" | bc -l)"
 done
 for name in f16 bf16 f32 f16-f; do
     set -- $(stats cp)
@@ -115,9 +125,12 @@ for name in f16 bf16 f32 f16-f; do
     set -- $(stats "$name")
     rss=$(sort -n "$tmp/$name.rss" | tail -n 1)
     out_mb=$(echo "$(cat "$tmp/$name.bytes") / 1000000" | bc)
-    printf 'bench_convert:   %-19s %6.2f / %6.2f s  %5.0f MB/s  %5.0f MB/s written  %.2fx cp  peak RSS %d MiB\n' \
+    same=
+    [ "$name" = f32 ] && same=$(printf '  %.2fx cp of the f32 bytes' \
+        "$(echo "$(stats cp-f32 | cut -d' ' -f2) / $2" | bc -l)")
+    printf 'bench_convert:   %-19s %6.2f / %6.2f s  %5.0f MB/s  %5.0f MB/s written  %.2fx cp%s  peak RSS %d MiB\n' \
         "$what" "$1" "$2" "$(echo "$mb / $2" | bc -l)" "$(echo "$out_mb / $2" | bc -l)" \
-        "$(echo "$cp_med / $2" | bc -l)" $((rss / 1024))
+        "$(echo "$cp_med / $2" | bc -l)" "$same" $((rss / 1024))
 done
 echo "bench_convert:   (min / median wall time; MB/s of input, MB/s written and ratio from the medians)"
 if [ "$maxrss" -ge 1048576 ]; then
