@@ -11,7 +11,8 @@
 # generation, min and median, the ratio of the medians, and what fraction
 # of the memory read bound decoding reached (ckpt-run -v's probe); with
 # llama.cpp's llama-bench built from source (found as llama-imatrix is,
-# below) also its prefill and decode rates on the same files.  Then
+# below) also its prefill and decode rates on the same files (its decode
+# at a depth of BENCH_PROMPT tokens of context, as ours, where it has -d).  Then
 # ckpt-verify --against (F16 source, Q4_K_M artifact): wall time and peak
 # RSS beside the bound 1.2 x artifact + 1 GiB; and, in BENCH_RUNS
 # interleaved rounds, ckpt-quant --calib (F16 model, 2 chunks of 512
@@ -62,8 +63,15 @@ peer_bin() {
 }
 imatrix=$(peer_bin llama-imatrix)
 lbench=$(peer_bin llama-bench)
-[ -n "$lbench" ] && echo "bench_forward: also llama-bench ($lbench, one repetition per round;" \
-    "its decode runs from an empty context)"
+ldepth=
+if [ -n "$lbench" ] && "$lbench" --help 2>&1 | grep -q -- --n-depth; then
+    ldepth=yes
+    echo "bench_forward: also llama-bench ($lbench, one repetition per round;" \
+        "its decode after $np tokens of context, -d $np)"
+elif [ -n "$lbench" ]; then
+    echo "bench_forward: also llama-bench ($lbench, one repetition per round;" \
+        "its decode runs from an empty context)"
+fi
 
 # summary JOB CKPT PEER RATIO GOAL: one line of the closing table
 summary() {
@@ -90,10 +98,18 @@ llama() {
     sed 's/[{}"]//g; s/[a-z_]*://g; s/,/ /g' "$tmp/out" | awk '{ print $1, $2 }' >>"$tmp/$1.llama"
 }
 
-# lbench TYPE: one llama-bench run; appends "prefill decode" to TYPE.lbench
+# lbench TYPE: one llama-bench round; appends "prefill decode" to TYPE.lbench.
+# Where llama-bench knows --n-depth, its decode runs after np tokens of
+# context, as ours does (two runs: prefill from empty, decode at depth np);
+# an older one decodes from an empty context.
 lbench() {
-    "$lbench" -m "$tmp/$1.gguf" -p "$np" -n "$ng" -t "$threads" -r 1 -o csv >"$tmp/out" 2>"$tmp/err" ||
-        { echo "bench_forward: llama-bench $1 failed:"; tail -n 3 "$tmp/err"; return 1; }
+    if [ -n "$ldepth" ]; then
+        { "$lbench" -m "$tmp/$1.gguf" -p "$np" -n 0 -t "$threads" -r 1 -o csv &&
+            "$lbench" -m "$tmp/$1.gguf" -p 0 -n "$ng" -d "$np" -t "$threads" -r 1 -o csv |
+            tail -n +2; } >"$tmp/out" 2>"$tmp/err"
+    else
+        "$lbench" -m "$tmp/$1.gguf" -p "$np" -n "$ng" -t "$threads" -r 1 -o csv >"$tmp/out" 2>"$tmp/err"
+    fi || { echo "bench_forward: llama-bench $1 failed:"; tail -n 3 "$tmp/err"; return 1; }
     awk -F, '{ gsub(/"/, "") }
         NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
         $c["n_prompt"] > 0 { p = $c["avg_ts"] }
