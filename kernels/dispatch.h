@@ -25,7 +25,9 @@
  *           bits of avx2 for every weight type, on any CPU;
  *   f64     scalar, dot products and attention sums in double;
  *   avx512  avx2 with AVX-512F register tiles for the F32/F16/BF16 rows of
- *           a prefill (vec_tile_f_avx512.c): the avx2 semantic and bits.
+ *           a prefill (vec_tile_f_avx512.c) and, where the CPU has
+ *           AVX512_VNNI, vpdpbusd K-slice tiles for the k-quants
+ *           (vec_tile_k_vnni.c): the avx2 semantic and bits.
  * The default is avx512 when the CPU has AVX-512F/BW/VL, else avx2 when
  * it has AVX2+FMA+F16C, else scalar: one result on every CPU (a
  * fingerprint signed on one machine holds on another).  The environment
