@@ -1,10 +1,12 @@
 /*
  * check_pool.c - the thread pool: every item processed exactly once, by the
  * owner the static split assigns, for any thread count; with dynamic
- * chunks, every item exactly once whatever the grain.
+ * chunks, every item exactly once whatever the grain; runs back to back
+ * and apart, with spinning and with sleeping waiters.
  */
 #include <check.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "kernels/pool.h"
 
@@ -76,12 +78,56 @@ START_TEST(dynamic_every_item_once)
 }
 END_TEST
 
+/* Runs back to back, as a decode step gives them, and runs apart by more
+ * than a waiter spins (pool.c: the caller's and the workers' spin, then
+ * their sleep on the condition variable): no run lost or doubled, with
+ * waiters that spin (threads <= CPUs) and with more threads than CPUs. */
+static void mark_slowly(void *ctx, int64_t begin, int64_t end, int thread)
+{
+    mark(ctx, begin, end, thread);
+    if (thread == 0 && begin == 0) {
+        const struct timespec t = {0, 300000}; /* 300 us: past the spin */
+        nanosleep(&t, NULL);
+    }
+}
+
+START_TEST(hand_over_between_runs)
+{
+    static const int threads[] = {2, 16};
+    for (size_t t = 0; t < sizeof threads / sizeof threads[0]; t++) {
+        ckpt_pool *p;
+        ck_assert_int_eq(ckpt_pool_new(&p, threads[t], NULL), CKPT_OK);
+        const int64_t n = 37;
+        struct counts c = {calloc((size_t)n, sizeof(int)), calloc((size_t)n, sizeof(int))};
+        const int reps = 3000;
+        for (int rep = 0; rep < reps; rep++) {
+            if (rep % 100 == 99)
+                ckpt_pool_run(p, mark_slowly, &c, n);
+            else if (rep % 2)
+                ckpt_pool_run_dynamic(p, mark, &c, n, 3);
+            else
+                ckpt_pool_run(p, mark, &c, n);
+            if (rep % 500 == 250) { /* the workers asleep before the next run */
+                const struct timespec pause = {0, 2000000};
+                nanosleep(&pause, NULL);
+            }
+        }
+        for (int64_t i = 0; i < n; i++)
+            ck_assert_int_eq(c.hits[i], reps);
+        free(c.hits);
+        free(c.owner);
+        ckpt_pool_free(p);
+    }
+}
+END_TEST
+
 Suite *pool_suite(void)
 {
     Suite *s = suite_create("pool");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, every_item_once);
     tcase_add_test(tc, dynamic_every_item_once);
+    tcase_add_test(tc, hand_over_between_runs);
     suite_add_tcase(s, tc);
     return s;
 }
