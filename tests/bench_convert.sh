@@ -21,7 +21,12 @@
 # output is twice the input, so where the copy is bound by the disk's write
 # rate (cp + sync is), f32 cannot pass about 0.5x cp: each round also
 # copies the f32 output (cp + sync, "cp of the f32 bytes"), and the f32 line
-# gives its ratio to that copy too.  Lines start with "bench_convert:";
+# gives its ratio to that copy too.  Read that one with care: a copy of
+# that size can pass the kernel's dirty-page limit and then wait on
+# write-back at the disk's own rate (250-270 MB/s against cp's 900-950 for
+# the input on the AVX-512 machine), where the converter's writer starts
+# write-back as it goes (formats/outfile.c); the ratio to cp of the input
+# is the one to hold to the goal.  Lines start with "bench_convert:";
 # figures, not a pass/fail test of speed.
 set -eu
 build=${1:?usage: bench_convert.sh BUILD_DIR}
