@@ -140,12 +140,8 @@ static inline __m256i q4k_sums(const __m256i lo[4], const __m256i hi[4], const u
 
 static inline void q4k_nibbles(const uint8_t *qs, __m256i lo[4], __m256i hi[4])
 {
-    const __m256i m4 = _mm256_set1_epi8(0xF);
-    UNROLL for (int j = 0; j < 4; j++) {
-        const __m256i q = load256(qs + 32 * j);
-        lo[j] = _mm256_and_si256(q, m4);
-        hi[j] = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
-    }
+    UNROLL for (int j = 0; j < 4; j++)
+        ck_k4_chunks(qs, NULL, j, &lo[j], &hi[j]);
 }
 
 float ckpt_vec_dot_q4_K_q8_K_avx2(const void *vw, const void *va, int64_t n)
@@ -170,22 +166,16 @@ float ckpt_vec_dot_q4_K_q8_K_avx2(const void *vw, const void *va, int64_t n)
 float ckpt_vec_dot_q5_K_q8_K_avx2(const void *vw, const void *va, int64_t n)
 {
     const uint8_t *w = vw, *a = va;
-    const __m256i m4 = _mm256_set1_epi8(0xF), one = _mm256_set1_epi8(1);
     float sumf = 0.0f;
     for (int64_t i = 0; i < n / QK_K; i++, w += sizeof(block_q5_K), a += sizeof(block_q8_K)) {
         prefetch_ahead(w, sizeof(block_q5_K));
         const uint8_t *qh = w + 16, *qs = w + 48, *y = a + Q8K_QS;
         struct k4_scales u;
         k4_unpack(w + 4, &u);
-        const __m256i h = load256(qh);
         __m256i acc = _mm256_setzero_si256();
         for (int j = 0; j < 4; j++) {
-            const __m256i q = load256(qs + 32 * j);
-            const __m256i h0 = _mm256_and_si256(_mm256_srli_epi16(h, 2 * j), one);
-            const __m256i h1 = _mm256_and_si256(_mm256_srli_epi16(h, 2 * j + 1), one);
-            const __m256i lo = _mm256_or_si256(_mm256_and_si256(q, m4), _mm256_slli_epi16(h0, 4));
-            const __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 4), m4),
-                                               _mm256_slli_epi16(h1, 4));
+            __m256i lo, hi;
+            ck_k4_chunks(qs, qh, j, &lo, &hi);
             __m256i p0 = _mm256_maddubs_epi16(lo, load256(y + 64 * j));
             __m256i p1 = _mm256_maddubs_epi16(hi, load256(y + 64 * j + 32));
             p0 = _mm256_madd_epi16(p0, k4_scale(&u, 2 * j));
@@ -251,16 +241,15 @@ float ckpt_vec_dot_q6_K_q8_K_avx2(const void *vw, const void *va, int64_t n)
     return sumf;
 }
 
-/* Integer sum of one 128-element half of a q2_K block: four groups of 32
- * two-bit values (qs >> 2j & 3) times the activations y, each 16-element
+/* Integer sum of half h of a q2_K block (its qs at qs): four groups of 32
+ * two-bit values (ck_2bit_chunk) times the activations y, each 16-element
  * sub-block g times its scale: pairs[4*h + j] holds the scales of
  * sub-blocks 8h+2j, 8h+2j+1. */
-static inline __m256i q2k_half(__m256i qs, const uint8_t *y, const __m256i *pairs)
+static inline __m256i q2k_half(const uint8_t *qs, int h, const uint8_t *y, const __m256i *pairs)
 {
-    const __m256i m3 = _mm256_set1_epi8(3);
     __m256i acc = _mm256_setzero_si256();
     UNROLL for (int j = 0; j < 4; j++) {
-        const __m256i q = _mm256_and_si256(_mm256_srli_epi16(qs, 2 * j), m3);
+        const __m256i q = ck_2bit_chunk(qs, NULL, h, j);
         const __m256i p = _mm256_maddubs_epi16(q, load256(y + 32 * j));
         acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p, pairs[j]));
     }
@@ -281,8 +270,8 @@ float ckpt_vec_dot_q2_K_q8_K_avx2(const void *vw, const void *va, int64_t n)
         __m256i pairs[8];
         scale_pairs(_mm256_cvtepu8_epi16(_mm_and_si128(sc8, m4)), pairs);
         const __m256i acc =
-            _mm256_add_epi32(q2k_half(load256(w + 16), a + Q8K_QS, pairs),
-                             q2k_half(load256(w + 48), a + Q8K_QS + 128, pairs + 4));
+            _mm256_add_epi32(q2k_half(w + 16, 0, a + Q8K_QS, pairs),
+                             q2k_half(w + 16, 1, a + Q8K_QS + 128, pairs + 4));
         const int32_t sumi = hsum_i32(acc), summ = bsums_dot(a, mins);
         const float dy = q8k_d(a);
         const float d = f16_at(w + 80) * dy, dmin = f16_at(w + 82) * dy;
@@ -298,21 +287,10 @@ float ckpt_vec_dot_q2_K_q8_K_avx2(const void *vw, const void *va, int64_t n)
  * groups of 32 u values, the scale pairs and the 16 scales. */
 static inline void q3k_prepare(const uint8_t *w, __m256i u[8], __m256i pairs[8], __m256i *all)
 {
-    const uint8_t *scales = w + 96;
-    int16_t sc[16];
-    for (int j = 0; j < 16; j++) {
-        const int lo = j < 8 ? scales[j] & 0xF : scales[j - 8] >> 4;
-        const int hi = (scales[8 + j % 4] >> (2 * (j / 4))) & 3;
-        sc[j] = (int16_t)((lo | hi << 4) - 32);
-    }
-    *all = _mm256_loadu_si256((const __m256i *)(const void *)sc);
+    *all = _mm256_cvtepi8_epi16(ck_q3k_scales(w + 96));
     scale_pairs(*all, pairs);
-    const __m256i hm = load256(w), one = _mm256_set1_epi8(1), m3 = _mm256_set1_epi8(3);
-    UNROLL for (int G = 0; G < 8; G++) { /* group G = 4h + j: bit G of hmask, as 4 */
-        const __m256i hb = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hm, G), one), 2);
-        const __m256i qs = load256(w + 32 + 32 * (G / 4));
-        u[G] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(qs, 2 * (G % 4)), m3), hb);
-    }
+    UNROLL for (int G = 0; G < 8; G++) /* group G = 4h + j: bit G of hmask, as 4 */
+        u[G] = ck_2bit_chunk(w + 32, w, G / 4, G % 4);
 }
 
 /* sumi of one q3_K block with the q8_K block at a */

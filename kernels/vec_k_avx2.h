@@ -1,8 +1,10 @@
 /*
  * vec_k_avx2.h - unpacking helpers of the k-quant blocks in AVX2
- * registers, shared by the single dots (vec_dot_avx2.c) and the four-row
- * tiles (vec_tile_k_avx2.c), so each packing is decoded in one place.
- * Included only by files compiled with -mavx2 -mfma -mf16c (*_avx2.c).
+ * registers, shared by the single dots (vec_dot_avx2.c), the four-row
+ * tiles (vec_tile_k_avx2.c) and the VNNI K-slice tiles
+ * (vec_tile_k_vnni.c), so each packing is decoded in one place.
+ * Included only by files compiled with at least -mavx2 -mfma -mf16c
+ * (*_avx2.c, *_vnni.c).
  */
 #ifndef CKPT_KERNELS_VEC_K_AVX2_H
 #define CKPT_KERNELS_VEC_K_AVX2_H
