@@ -3,9 +3,14 @@
  * share as 64-bit words in four independent chains, each over its own
  * quarter of the share: four streams of misses in flight per thread, as
  * the decode kernels keep (one stream measured 28-30 GB/s here where an
- * F16 decode step read 38, so the bound it gave was no bound), each a
- * line ahead of itself (AHEAD_WORDS).  The sums
- * are kept so that the compiler cannot drop the reads.
+ * F16 decode step read 38, so the bound it gave was no bound).  The
+ * probe must read at least as fast as the kernels it bounds, on every
+ * machine, so it reads the buffer in each of three ways and keeps the
+ * fastest: the streams' lines asked for as the decode kernels ask
+ * (prefetch.h: 31.9 GB/s on the AVX-512 machine, 39-46 on the AMD one),
+ * with a near hint alone (28.2 there, 54-60 here), and with the hardware
+ * prefetcher alone (21-23 there).  The sums are kept so that the compiler
+ * cannot drop the reads.
  */
 #include "membw.h"
 
@@ -14,16 +19,17 @@
 #include <string.h>
 #include <time.h>
 
+#include "prefetch.h"
+
 #define PASSES 3
-/* Each stream asks for its line 1 KiB on, once a line, as the F16 decode
- * tile does (vec_dot_avx2.c, FOUR_AHEAD): the probe must read at least as
- * fast as the kernels it bounds (without, it read 21-23 GB/s on the
- * AVX-512 machine where a decode step read 23-26). */
 #define LINE_WORDS 8
-#define AHEAD_WORDS 128
 #define MAX_THREADS 1024
 
+/* how a probe pass asks for its lines ahead */
+enum ahead { AHEAD_KERNELS, AHEAD_NEAR, AHEAD_NONE, AHEAD_COUNT };
+
 struct probe {
+    enum ahead ahead;
     const uint64_t *words;
     int64_t n_words;
     uint64_t sums[MAX_THREADS];
@@ -37,10 +43,17 @@ static void read_share(void *ctx, int64_t begin, int64_t end, int thread)
     const uint64_t *a = p->words + begin, *b = a + q, *c = b + q, *d = c + q;
     int64_t i = 0;
     for (; i + LINE_WORDS <= q; i += LINE_WORDS) {
-        __builtin_prefetch(a + i + AHEAD_WORDS);
-        __builtin_prefetch(b + i + AHEAD_WORDS);
-        __builtin_prefetch(c + i + AHEAD_WORDS);
-        __builtin_prefetch(d + i + AHEAD_WORDS);
+        if (p->ahead == AHEAD_KERNELS) {
+            ck_prefetch_stream(a + i);
+            ck_prefetch_stream(b + i);
+            ck_prefetch_stream(c + i);
+            ck_prefetch_stream(d + i);
+        } else if (p->ahead == AHEAD_NEAR) {
+            __builtin_prefetch(a + i + CK_AHEAD_NEAR / 8, 0, 3);
+            __builtin_prefetch(b + i + CK_AHEAD_NEAR / 8, 0, 3);
+            __builtin_prefetch(c + i + CK_AHEAD_NEAR / 8, 0, 3);
+            __builtin_prefetch(d + i + CK_AHEAD_NEAR / 8, 0, 3);
+        }
         for (int k = 0; k < LINE_WORDS; k++) {
             s0 += a[i + k];
             s1 += b[i + k];
@@ -80,7 +93,8 @@ ckpt_status ckpt_membw_read(ckpt_pool *pool, size_t bytes, double *out, ckpt_err
     p->words = w;
     p->n_words = (int64_t)(bytes / sizeof *w);
     double best = 0;
-    for (int k = 0; k < PASSES; k++) {
+    for (int k = 0; k < PASSES * AHEAD_COUNT; k++) {
+        p->ahead = (enum ahead)(k % AHEAD_COUNT);
         double t0 = now();
         ckpt_pool_run(pool, read_share, p, p->n_words);
         double dt = now() - t0;

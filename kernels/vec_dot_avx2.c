@@ -14,6 +14,7 @@
 
 #include "dot.h"
 #include "fp16.h"
+#include "prefetch.h"
 #include "quant_blocks.h"
 #include "quant_k_common.h"
 #include "vec_f_avx2.h"
@@ -63,16 +64,14 @@ static inline float f16_at(const uint8_t *p)
 #define Q8K_BSUMS 260
 
 /* Single dots (decode: one position per weight row) read each row from
- * memory once: each block asks for the lines DOT_AHEAD bytes on, so the
+ * memory once: each block asks for its lines ahead (prefetch.h), so the
  * loads meet lines already on their way (the hardware prefetcher alone
- * kept Q4_K_M decode near 60% of the read bandwidth here, this at 95%).
- * A prefetch past the row's end is harmless. */
-#define DOT_AHEAD 2048
-
+ * kept Q4_K_M decode near 60% of the read bandwidth on the AVX2 machine).
+ * The rows of a decode step follow one another, so ahead of a row's end
+ * is the next row. */
 static inline void prefetch_ahead(const uint8_t *w, size_t block)
 {
-    for (size_t o = 0; o < block; o += 64)
-        _mm_prefetch((const char *)w + DOT_AHEAD + o, _MM_HINT_T0);
+    ck_prefetch_block(w, (unsigned)block);
 }
 
 static inline float q8k_d(const uint8_t *a)
@@ -542,13 +541,13 @@ PASS_FN(pass_ref, tile_block_ref)
  * and widened in registers, without the staging a shared block pays for:
  * four streams of the weights in flight (38 GB/s of an F16 decode on the
  * AVX2 machine, where the staged tile drew 23) and four chains of MACs to
- * hide their latency.  Each row's line FOUR_AHEAD bytes on is asked for
- * once per line: on the AVX-512 machine an F16 decode went from 18.4-19.2
- * to 20.3-23.0 tok/s with it (512 to 2048 bytes measured alike, 4096
- * worse); on the AVX2 machine an earlier software prefetch had measured
- * slower (17 against 33 tok/s), and this one is not measured there.  Each
- * lane sees the single dot's operations in its order: the same bits. */
-#define FOUR_AHEAD 1024
+ * hide their latency.  Each row asks for its line ahead and for the same
+ * line of the next quad (prefetch.h), once per line: on the AVX-512
+ * machine an F16 decode went from 18.4-19.2 to 20.3-23.0 tok/s with a
+ * near hint alone (512 to 2048 bytes on measured alike, 4096 worse); on
+ * the AVX2 machine an earlier software prefetch had measured slower (17
+ * against 33 tok/s), and these are not measured there.  Each lane sees
+ * the single dot's operations in its order: the same bits. */
 
 #define FOUR_ROWS_DEF(FOUR_ROWS, ES, LD, ONE, MAC)                                                 \
     static void FOUR_ROWS(const uint8_t *w, size_t rb, const float *x, int64_t n, float *out)      \
@@ -561,8 +560,7 @@ PASS_FN(pass_ref, tile_block_ref)
             const __m256 xv = _mm256_loadu_ps(x + i);                                              \
             if ((i * ES) % 64 == 0)                                                                \
                 UNROLL for (int r = 0; r < 4; r++)                                                 \
-                    _mm_prefetch((const char *)w + r * rb + (size_t)i * ES + FOUR_AHEAD,           \
-                                 _MM_HINT_T0);                                                     \
+                    ck_prefetch_quad(w + r * rb + (size_t)i * ES, 4 * rb);                         \
             UNROLL for (int r = 0; r < 4; r++)                                                     \
                 lane[r] = MAC(lane[r], LD(w + r * rb + (size_t)i * ES), xv);                       \
         }                                                                                          \
