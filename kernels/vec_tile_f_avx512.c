@@ -16,6 +16,7 @@
 #include <immintrin.h>
 #include <string.h>
 
+#include "prefetch.h"
 #include "vec_f_avx2.h"
 
 #define UNROLL _Pragma("GCC unroll 16")
@@ -92,9 +93,64 @@ static void pass_positions(const float *wf, const float *x, int64_t ldx, int64_t
 /* rows 2k and 2k+1 interleaved eight floats at a time */
 #define PAIR_SLOT(r, i) (((r) / 2) * 2 * TILE_KB + 2 * (i) + ((r) % 2) * 8)
 
+/* Eight values of rows p and p + rb in the halves of one register */
+static inline __m512 two_f32(const uint8_t *p, size_t rb)
+{
+    return _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castpd256_pd512(_mm256_castps_pd(
+                                                   ck_ld_f32(p))),
+                                               _mm256_castps_pd(ck_ld_f32(p + rb)), 1));
+}
+
+static inline __m256i two_halves(const uint8_t *p, size_t rb)
+{
+    return _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)p)),
+                                   _mm_loadu_si128((const __m128i *)(p + rb)), 1);
+}
+
+static inline __m512 two_f16(const uint8_t *p, size_t rb) { return _mm512_cvtph_ps(two_halves(p, rb)); }
+
+static inline __m512 two_bf16(const uint8_t *p, size_t rb)
+{
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(two_halves(p, rb)), 16));
+}
+
+/* Four rows against one position (a decode step): the avx2 four-row
+ * kernel's (vec_dot_avx2.c) lanes, two rows to a register, so half its
+ * multiply-adds and conversions (with the memory's lines on their way,
+ * prefetch.h, the arithmetic bounded it: 23 GB/s of F16 rows on one thread
+ * of the AMD machine, where the probe read 26-31).  Each lane sees the
+ * single dot's operations in its order: the same bits. */
+#define FOUR_ROWS_DEF(NAME, ES, TWO, ONE)                                                          \
+    static void NAME(const uint8_t *w, size_t rb, const float *x, int64_t n, float *out)           \
+    {                                                                                              \
+        __m512 lane01 = _mm512_setzero_ps(), lane23 = _mm512_setzero_ps();                         \
+        int64_t i = 0;                                                                             \
+        for (; i + 8 <= n; i += 8) {                                                               \
+            const __m512 xv =                                                                      \
+                _mm512_castpd_ps(_mm512_broadcast_f64x4(_mm256_castps_pd(_mm256_loadu_ps(x + i)))); \
+            if ((i * ES) % 64 == 0)                                                                \
+                UNROLL for (int r = 0; r < 4; r++)                                                 \
+                    ck_prefetch_quad(w + r * rb + (size_t)i * ES, 4 * rb);                         \
+            lane01 = _mm512_fmadd_ps(TWO(w + (size_t)i * ES, rb), xv, lane01);                     \
+            lane23 = _mm512_fmadd_ps(TWO(w + 2 * rb + (size_t)i * ES, rb), xv, lane23);            \
+        }                                                                                          \
+        float l[32];                                                                               \
+        _mm512_storeu_ps(l, lane01);                                                               \
+        _mm512_storeu_ps(l + 16, lane23);                                                          \
+        for (int r = 0; r < 4; r++) {                                                              \
+            float *lr = l + 8 * r;                                                                 \
+            for (int64_t k = i; k < n; k++)                                                        \
+                lr[k - i] += ONE(w + r * rb + (size_t)k * ES) * x[k];                              \
+            out[r] = ((lr[0] + lr[4]) + (lr[2] + lr[6])) + ((lr[1] + lr[5]) + (lr[3] + lr[7]));   \
+        }                                                                                          \
+    }
+FOUR_ROWS_DEF(four_f32, 4, two_f32, ck_one_f32)
+FOUR_ROWS_DEF(four_f16, 2, two_f16, ck_one_f16)
+FOUR_ROWS_DEF(four_bf16, 2, two_bf16, ck_one_bf16)
+#undef FOUR_ROWS_DEF
+
 /* The public tiles: the K-slice tile over two quads; the whole-row tile
- * over one, a single position through the avx2 four-row kernel (a decode
- * step reads the rows once: the memory, not the arithmetic, bounds it). */
+ * over one, a single position through the four-row kernel above. */
 #define ROW_KERNELS(T, ES, LD, ONE)                                                                \
     CK_TILE_K_ROWS(tile_k_rows_##T, ES, LD, ONE, PAIR_SLOT, pass_positions)                        \
     void ckpt_vec_tile_k_##T##_avx512(const void *w, size_t row_bytes, const void *act,            \
@@ -108,7 +164,7 @@ static void pass_positions(const float *wf, const float *x, int64_t ldx, int64_t
                                     size_t act_stride, int64_t n, int np, float *out)              \
     {                                                                                              \
         if (np == 1) {                                                                             \
-            ckpt_vec_tile_##T##_avx2(w, row_bytes, act, act_stride, n, np, out);                   \
+            four_##T(w, row_bytes, act, n, out);                                                   \
             return;                                                                                \
         }                                                                                          \
         float acc[CKPT_VEC_TILE_NP_MAX * 4 * CKPT_VEC_TILE_LANES];                                 \

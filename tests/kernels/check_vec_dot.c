@@ -552,6 +552,50 @@ START_TEST(tile32_edges)
 }
 END_TEST
 
+/* Every vector ISA's F32/F16/BF16 tiles (the decode kernels at a single
+ * position among them) over lengths with tails and short rows: each value
+ * the bits of the same table's single dot. */
+START_TEST(float_tiles_with_tails)
+{
+    static const ckpt_type ft[] = {CKPT_TYPE_F32, CKPT_TYPE_F16, CKPT_TYPE_BF16};
+    static const int64_t fn[] = {1, 13, 1000, 4099};
+    const ckpt_type t = ft[_i % 3];
+    const int64_t n = fn[_i / 3];
+    rng = 991u + (uint32_t)_i;
+    float *w = malloc(sizeof(float) * (size_t)(4 * n));
+    float *x = malloc(sizeof(float) * (size_t)(CKPT_VEC_TILE_NP_MAX * n));
+    float *v = malloc(sizeof(float) * 4 * CKPT_VEC_TILE_NP_MAX);
+    for (int64_t i = 0; i < 4 * n; i++)
+        w[i] = frand() * (i % 7 == 5 ? 16.0f : 0.25f);
+    for (int64_t i = 0; i < CKPT_VEC_TILE_NP_MAX * n; i++)
+        x[i] = frand();
+    size_t rb;
+    ck_assert(ckpt_type_row_bytes(t, n, &rb));
+    uint8_t *wq = malloc(4 * rb);
+    ck_assert_uint_eq(ckpt_quantize_rows_unchecked(t, w, wq, 4, n, NULL), 4 * rb);
+    for (size_t vi = 0; vi < sizeof vector_isas / sizeof vector_isas[0]; vi++) {
+        const struct ckpt_vec_dot *fast = isa_row(vector_isas[vi], t);
+        if (!fast || !fast->tile)
+            continue;
+        for (size_t c = 0; c < sizeof tile_np / sizeof tile_np[0]; c++) {
+            const int np = tile_np[c];
+            fast->tile(wq, rb, x, sizeof(float) * (size_t)n, n, np, v);
+            for (int r = 0; r < 4; r++)
+                for (int p = 0; p < np; p++)
+                    ck_assert_msg(ckpt_f32_bits(v[r * np + p]) ==
+                                      ckpt_f32_bits(fast->dot(wq + r * rb, x + p * n, n)),
+                                  "%s %s n=%lld tile %d: row %d position %d",
+                                  ckpt_isa_name(vector_isas[vi]), ckpt_type_name(t),
+                                  (long long)n, np, r, p);
+        }
+    }
+    free(w);
+    free(x);
+    free(v);
+    free(wq);
+}
+END_TEST
+
 Suite *vec_dot_suite(void)
 {
     Suite *s = suite_create("vec_dot");
@@ -559,6 +603,7 @@ Suite *vec_dot_suite(void)
     tcase_add_loop_test(tc, avx2_equals_ref_and_bounds_hold, 0, 4 * N_TYPES);
     tcase_add_test(tc, avx2_act_quant_bytes);
     tcase_add_loop_test(tc, refx_equals_scalar_ref, 0, 12);
+    tcase_add_loop_test(tc, float_tiles_with_tails, 0, 12);
     tcase_add_test(tc, act_row_bytes);
     tcase_add_loop_test(tc, k_tiles_equal_scalar_twin, 0, 2 * KT_CASES);
     tcase_add_test(tc, scalar_isa_has_every_twin);
