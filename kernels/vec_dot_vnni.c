@@ -1,22 +1,24 @@
 /*
  * vec_dot_vnni.c - the single dots of q4_K, q5_K and q6_K against q8_K
- * with AVX-512 VNNI on 256-bit registers, and the four-row tiles that use
- * them for a single position (a decode step).
+ * with AVX-512 VNNI, the four-row tiles that use them for a single
+ * position (a decode step), and q8_0's four-row decode kernel.
  *
  * A decode step reads each weight once, and on two threads the block's
  * arithmetic, not the memory, bounded the avx2 dots (vec_dot_avx2.c):
  * q4_K 10.4 ns a block from L2, q6_K 11.9.  Here vpdpbusd sums four
  * products of the unsigned weights and signed activations into an int32
  * lane at once, where maddubs + madd took two operations and a multiply
- * by the scale a third; the int32 sums of a sub-block's lanes fit int16
+ * by the scale a third, on 64 elements of a block at a time (512-bit
+ * registers, the elements as they lie); the int32 sums of a sub-block's
+ * lanes fit int16
  * (q4_K: 4 * 15 * 128, q5_K: 4 * 31 * 128, q6_K: 4 * 63 * 128, all under
  * 32767), so two chunks are packed into one register and weighted by
  * their scales in one vpdpwssd.  The scales and mins of a q4_K block are
  * unpacked with byte shuffles, and the block's two integer sums (scaled
  * quants, mins against bsums) reduced together.  Measured on the AVX-512
- * machine, one thread, block from L2: q4_K 10.4 -> 7.0 ns, q6_K 11.9 ->
- * 9.7; streaming from memory (prefetch.h): q4_K 12.9 -> 10.4-10.7, q6_K
- * 17.9 -> 14.5-15.4.
+ * machine with 256-bit registers, one thread, block from L2: q4_K 10.4 ->
+ * 7.0 ns, q6_K 11.9 -> 9.7; on the AMD machine with 512-bit registers,
+ * from memory: q4_K 8.3 -> 7.1 ns, q6_K 11.0 -> 9.7.
  *
  * Every integer sum is exact and the float combination is the scalar
  * twin's (vec_dot.c), per block in block order: the bits of
@@ -236,6 +238,68 @@ float ckpt_vec_dot_q6_K_q8_K_vnni(const void *vw, const void *va, int64_t n)
         sumf += _cvtsh_ss(dh) * q8k_d(a) * (float)_mm_cvtsi128_si32(t);
     }
     return sumf;
+}
+
+/* ==== q8_0 x q8_0, four rows against one position (a decode step) ====
+ * The avx2 decode kernel's lanes (vec_tile_q8_avx2.c), two rows to a
+ * 512-bit register: each block of a row is eight int32 lane sums of four
+ * products, here by one vpdpbusd of |w| with y signed by w (the sums of
+ * maddubs and madd there: exact either way), times the float d_w * d_y
+ * (the four rows' scales widened at once), added to the lane: the same
+ * operations per lane in the same order, so the same bits. */
+static inline void q8_0_pair(const uint8_t *p, size_t rb, __m512i y, __m512 scale, __m512 *lane)
+{
+    const __m512i x = _mm512_inserti64x4(_mm512_castsi256_si512(ck_load256(p + 2)),
+                                         ck_load256(p + rb + 2), 1);
+    const __m512i sy = _mm512_mask_sub_epi8(y, _mm512_movepi8_mask(x), _mm512_setzero_si512(), y);
+    const __m512i d = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_abs_epi8(x), sy);
+    *lane = _mm512_add_ps(*lane, _mm512_mul_ps(scale, _mm512_cvtepi32_ps(d)));
+}
+
+static inline uint16_t u16_at(const uint8_t *p)
+{
+    uint16_t h;
+    memcpy(&h, p, 2);
+    return h;
+}
+
+#define Q8_0_BYTES 34
+
+static void decode_q8_0(const uint8_t *w, size_t rb, const uint8_t *act, int64_t n, float out[4])
+{
+    const __m512i pick01 = halves(_mm256_set1_epi32(0), _mm256_set1_epi32(1));
+    const __m512i pick23 = halves(_mm256_set1_epi32(2), _mm256_set1_epi32(3));
+    __m512 lane01 = _mm512_setzero_ps(), lane23 = _mm512_setzero_ps();
+    for (int64_t j = 0; j < n / 32; j++, w += Q8_0_BYTES, act += Q8_0_BYTES) {
+        if ((j * Q8_0_BYTES) % 64 < Q8_0_BYTES) /* once per line of each row */
+            UNROLL for (int r = 0; r < 4; r++)
+                ck_prefetch_quad(w + r * rb, 4 * rb);
+        const __m512i y = _mm512_broadcast_i64x4(ck_load256(act + 2));
+        __m128i h = _mm_cvtsi32_si128(u16_at(w));
+        h = _mm_insert_epi16(h, u16_at(w + rb), 1);
+        h = _mm_insert_epi16(h, u16_at(w + 2 * rb), 2);
+        h = _mm_insert_epi16(h, u16_at(w + 3 * rb), 3);
+        const __m128 d = _mm_mul_ps(_mm_cvtph_ps(h), _mm_set1_ps(_cvtsh_ss(u16_at(act))));
+        q8_0_pair(w, rb, y, _mm512_permutexvar_ps(pick01, _mm512_castps128_ps512(d)), &lane01);
+        q8_0_pair(w + 2 * rb, rb, y, _mm512_permutexvar_ps(pick23, _mm512_castps128_ps512(d)),
+                  &lane23);
+    }
+    float l[32];
+    _mm512_storeu_ps(l, lane01);
+    _mm512_storeu_ps(l + 16, lane23);
+    for (int r = 0; r < 4; r++) {
+        const float *lr = l + 8 * r;
+        out[r] = ((lr[0] + lr[4]) + (lr[2] + lr[6])) + ((lr[1] + lr[5]) + (lr[3] + lr[7]));
+    }
+}
+
+void ckpt_vec_tile_q8_0_q8_0_vnni(const void *w, size_t row_bytes, const void *act,
+                                  size_t act_stride, int64_t n, int np, float *out)
+{
+    if (np > 1)
+        ckpt_vec_tile_q8_0_q8_0_avx2(w, row_bytes, act, act_stride, n, np, out);
+    else
+        decode_q8_0(w, row_bytes, act, n, out);
 }
 
 /* The four-row tiles: a single position through the dots above (each
