@@ -47,6 +47,13 @@ static inline float q8k_d(const uint8_t *a)
     return d;
 }
 
+static inline uint16_t u16_at(const uint8_t *p)
+{
+    uint16_t h;
+    memcpy(&h, p, 2);
+    return h;
+}
+
 /* lanes 0 and 1 of a block's two f16 at p (d, dmin) as floats, times dy */
 static inline __m128 f16_pair_times(const uint8_t *p, float dy)
 {
@@ -125,10 +132,11 @@ static inline __m512i k4_pair_scales(__m512i sb, int k)
     return _mm512_shuffle_epi8(sb, halves(lo, hi));
 }
 
-/* One q4_K or q5_K block (qh NULL: q4_K) against its q8_K block:
- * sumf += d * sumi - dmin * summ, the twin's operations in its order. */
-static inline float k4_block(const uint8_t *w, const uint8_t *qs, const uint8_t *qh,
-                             const uint8_t *a, float sumf)
+/* The integer sums of one q4_K or q5_K block (qh NULL: q4_K) against its
+ * q8_K block, lanes to be added: the scaled quants (*sq) and the mins
+ * against the bsums (*sm). */
+static inline void k4_sums(const uint8_t *w, const uint8_t *qs, const uint8_t *qh,
+                           const uint8_t *a, __m256i *sq, __m256i *sm)
 {
     const __m128i sb128 = k4_scale_bytes(w + 4);
     const __m512i sb = _mm512_broadcast_i32x4(sb128);
@@ -153,10 +161,19 @@ static inline float k4_block(const uint8_t *w, const uint8_t *qs, const uint8_t 
     UNROLL for (int k = 0; k < 2; k++)
         acc = _mm512_dpwssd_epi32(acc, _mm512_packs_epi32(d[2 * k], d[2 * k + 1]),
                                   k4_pair_scales(sb, k));
-    const __m256i mins =
-        _mm256_madd_epi16(ck_load256(a + Q8K_BSUMS), k4_bsum_mins(_mm512_castsi512_si256(sb)));
+    *sq = fold512(acc);
+    *sm = _mm256_madd_epi16(ck_load256(a + Q8K_BSUMS), k4_bsum_mins(_mm512_castsi512_si256(sb)));
+}
+
+/* One block: sumf += d * sumi - dmin * summ, the twin's operations in its
+ * order. */
+static inline float k4_block(const uint8_t *w, const uint8_t *qs, const uint8_t *qh,
+                             const uint8_t *a, float sumf)
+{
+    __m256i sq, sm;
+    k4_sums(w, qs, qh, a, &sq, &sm);
     /* (sumi, summ) * (d * dy, dmin * dy), then the difference */
-    const __m128 t = _mm_mul_ps(f16_pair_times(w, q8k_d(a)), sums_pair(fold512(acc), mins));
+    const __m128 t = _mm_mul_ps(f16_pair_times(w, q8k_d(a)), sums_pair(sq, sm));
     return sumf + _mm_cvtss_f32(_mm_sub_ss(t, _mm_movehdup_ps(t)));
 }
 
@@ -198,44 +215,75 @@ static inline __m512i q6k_pick(void)
 #undef P
 }
 
-float ckpt_vec_dot_q6_K_q8_K_vnni(const void *vw, const void *va, int64_t n)
+/* The exact integer sum of one q6_K block against its q8_K block, in
+ * lanes to be added. */
+static inline __m256i q6k_sums(const uint8_t *w, const uint8_t *a)
 {
-    const uint8_t *w = vw, *a = va;
     const __m512i m4 = _mm512_set1_epi8(0xF), m3 = _mm512_set1_epi8(3), pick = q6k_pick();
     /* qh's two-bit fields of groups 0 and 1 (low half, high half), 2 and 3 */
     const __m512i at01 = halves(_mm256_setzero_si256(), _mm256_set1_epi16(2));
     const __m512i at23 = halves(_mm256_set1_epi16(4), _mm256_set1_epi16(6));
+    const __m256i all = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(w + 192)));
+    __m512i acc = _mm512_setzero_si512();
+    UNROLL for (int h = 0; h < 2; h++) {
+        const __m512i ql = load512(w + 64 * h);
+        const __m512i qh = _mm512_broadcast_i64x4(ck_load256(w + 128 + 32 * h));
+        const __m512i hi01 = _mm512_and_si512(_mm512_srlv_epi16(qh, at01), m3);
+        const __m512i hi23 = _mm512_and_si512(_mm512_srlv_epi16(qh, at23), m3);
+        const __m512i q01 = _mm512_or_si512(_mm512_and_si512(ql, m4), _mm512_slli_epi16(hi01, 4));
+        const __m512i q23 = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(ql, 4), m4),
+                                            _mm512_slli_epi16(hi23, 4));
+        const uint8_t *y = a + Q8K_QS + 128 * h;
+        const __m512i d01 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), q01, load512(y));
+        const __m512i d23 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), q23, load512(y + 64));
+        /* the scales of sub-blocks 8h..8h+7 in every 128-bit lane */
+        const __m512i s16 = _mm512_broadcast_i32x4(h ? _mm256_extracti128_si256(all, 1)
+                                                      : _mm256_castsi256_si128(all));
+        acc = _mm512_dpwssd_epi32(acc, _mm512_packs_epi32(d01, d23),
+                                  _mm512_shuffle_epi8(s16, pick));
+    }
+    /* q - 32: 32 * the scaled sums of the activations, from bsums */
+    const __m256i off = _mm256_slli_epi32(_mm256_madd_epi16(ck_load256(a + Q8K_BSUMS), all), 5);
+    return _mm256_sub_epi32(fold512(acc), off);
+}
+
+float ckpt_vec_dot_q6_K_q8_K_vnni(const void *vw, const void *va, int64_t n)
+{
+    const uint8_t *w = vw, *a = va;
+    const int64_t nb = n / QK_K;
+    const size_t bw = sizeof(block_q6_K), ba = sizeof(block_q8_K);
     float sumf = 0.0f;
-    for (int64_t i = 0; i < n / QK_K; i++, w += sizeof(block_q6_K), a += sizeof(block_q8_K)) {
+    int64_t i = 0;
+    /* four blocks at once: their sums reduced together and the four
+     * products (d * dy) * sumi formed in the lanes of one register, each
+     * the twin's operations, added to sumf in block order (one thread of
+     * the AMD machine: 10.4 -> 9.5 ns a block; the same for q4_K measured
+     * slower) */
+    for (; i + 4 <= nb; i += 4, w += 4 * bw, a += 4 * ba) {
+        ck_prefetch_block(w, 4 * sizeof(block_q6_K));
+        __m256i s[4];
+        UNROLL for (int b = 0; b < 4; b++)
+            s[b] = q6k_sums(w + b * bw, a + b * ba);
+        const __m256i g = _mm256_hadd_epi32(_mm256_hadd_epi32(s[0], s[1]),
+                                            _mm256_hadd_epi32(s[2], s[3]));
+        const __m128i sums = _mm_add_epi32(_mm256_castsi256_si128(g), _mm256_extracti128_si256(g, 1));
+        const __m128i dh = _mm_setr_epi16((short)u16_at(w + 208), (short)u16_at(w + bw + 208),
+                                          (short)u16_at(w + 2 * bw + 208),
+                                          (short)u16_at(w + 3 * bw + 208), 0, 0, 0, 0);
+        const __m128 dy = _mm_setr_ps(q8k_d(a), q8k_d(a + ba), q8k_d(a + 2 * ba), q8k_d(a + 3 * ba));
+        const __m128 t = _mm_mul_ps(_mm_mul_ps(_mm_cvtph_ps(dh), dy), _mm_cvtepi32_ps(sums));
+        sumf += _mm_cvtss_f32(t);
+        sumf += _mm_cvtss_f32(_mm_shuffle_ps(t, t, 1));
+        sumf += _mm_cvtss_f32(_mm_movehl_ps(t, t));
+        sumf += _mm_cvtss_f32(_mm_shuffle_ps(t, t, 3));
+    }
+    for (; i < nb; i++, w += bw, a += ba) {
         ck_prefetch_block(w, sizeof(block_q6_K));
-        const __m256i all = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(w + 192)));
-        __m512i acc = _mm512_setzero_si512();
-        UNROLL for (int h = 0; h < 2; h++) {
-            const __m512i ql = load512(w + 64 * h);
-            const __m512i qh = _mm512_broadcast_i64x4(ck_load256(w + 128 + 32 * h));
-            const __m512i hi01 = _mm512_and_si512(_mm512_srlv_epi16(qh, at01), m3);
-            const __m512i hi23 = _mm512_and_si512(_mm512_srlv_epi16(qh, at23), m3);
-            const __m512i q01 = _mm512_or_si512(_mm512_and_si512(ql, m4), _mm512_slli_epi16(hi01, 4));
-            const __m512i q23 = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(ql, 4), m4),
-                                                _mm512_slli_epi16(hi23, 4));
-            const uint8_t *y = a + Q8K_QS + 128 * h;
-            const __m512i d01 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), q01, load512(y));
-            const __m512i d23 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), q23, load512(y + 64));
-            /* the scales of sub-blocks 8h..8h+7 in every 128-bit lane */
-            const __m512i s16 = _mm512_broadcast_i32x4(
-                h ? _mm256_extracti128_si256(all, 1) : _mm256_castsi256_si128(all));
-            acc = _mm512_dpwssd_epi32(acc, _mm512_packs_epi32(d01, d23),
-                                      _mm512_shuffle_epi8(s16, pick));
-        }
-        /* q - 32: 32 * the scaled sums of the activations, from bsums */
-        const __m256i off = _mm256_slli_epi32(_mm256_madd_epi16(ck_load256(a + Q8K_BSUMS), all), 5);
-        const __m256i s = _mm256_sub_epi32(fold512(acc), off);
+        const __m256i s = q6k_sums(w, a);
         __m128i t = _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
         t = _mm_add_epi32(t, _mm_unpackhi_epi64(t, t));
         t = _mm_add_epi32(t, _mm_shuffle_epi32(t, 0x1));
-        uint16_t dh;
-        memcpy(&dh, w + 208, 2);
-        sumf += _cvtsh_ss(dh) * q8k_d(a) * (float)_mm_cvtsi128_si32(t);
+        sumf += _cvtsh_ss(u16_at(w + 208)) * q8k_d(a) * (float)_mm_cvtsi128_si32(t);
     }
     return sumf;
 }
@@ -254,13 +302,6 @@ static inline void q8_0_pair(const uint8_t *p, size_t rb, __m512i y, __m512 scal
     const __m512i sy = _mm512_mask_sub_epi8(y, _mm512_movepi8_mask(x), _mm512_setzero_si512(), y);
     const __m512i d = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_abs_epi8(x), sy);
     *lane = _mm512_add_ps(*lane, _mm512_mul_ps(scale, _mm512_cvtepi32_ps(d)));
-}
-
-static inline uint16_t u16_at(const uint8_t *p)
-{
-    uint16_t h;
-    memcpy(&h, p, 2);
-    return h;
 }
 
 #define Q8_0_BYTES 34
