@@ -234,6 +234,21 @@ void ckpt_map_release_ptr(const void *p, size_t n)
         madvise((void *)lo, hi - lo, MADV_DONTNEED); /* advice: a failure changes nothing */
 }
 
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22 /* Linux 5.14; older headers lack the name */
+#endif
+
+void ckpt_map_populate_ptr(const void *p, size_t n)
+{
+    long page = sysconf(_SC_PAGESIZE);
+    if (page <= 0 || n == 0)
+        return;
+    /* outward: the pages holding the first and the last byte are mapped */
+    uintptr_t lo = (uintptr_t)p / (uintptr_t)page * (uintptr_t)page;
+    uintptr_t hi = ((uintptr_t)p + n + (uintptr_t)page - 1) / (uintptr_t)page * (uintptr_t)page;
+    madvise((void *)lo, hi - lo, MADV_POPULATE_READ); /* advice: a failure changes nothing */
+}
+
 void ckpt_map_advise_sequential(const ckpt_map *m)
 {
     if (m && m->data)

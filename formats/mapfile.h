@@ -65,6 +65,14 @@ void ckpt_map_close(ckpt_map *m);
 void ckpt_map_release_ptr(const void *p, size_t n);
 
 /*
+ * Map the pages of [p, p + n) of a mapping made by ckpt_map_open into this
+ * process's page tables now, reading them in where the page cache lacks
+ * them (madvise MADV_POPULATE_READ, Linux 5.14 on): advice, so a kernel
+ * without it changes nothing but when the pages fault in.
+ */
+void ckpt_map_populate_ptr(const void *p, size_t n);
+
+/*
  * Register [base, base+size) as a mapping of `path` (borrowed: it must stay
  * valid until ckpt_map_guard_remove) for the SIGBUS guard above.  Returns a
  * slot for ckpt_map_guard_remove, or -1 when the table is full (the fault is

@@ -56,29 +56,43 @@ void ckpt_weights_release_bytes(void *ctx, const void *data, size_t bytes)
         ckpt_map_release_ptr(data, bytes);
 }
 
-static void release_view(const ckpt_weights *w, const struct ckpt_wview *v)
-{
-    ckpt_weights_release_bytes((void *)w, v->data, v->mat_bytes * (size_t)v->ne[2]);
-}
-
-void ckpt_weights_release(const ckpt_weights *w)
+/* fn(w, view) for every weight matrix a forward pass multiplies by, and
+ * the token embedding when `embedding` */
+static void each_matrix(const ckpt_weights *w, bool embedding,
+                        void (*fn)(const ckpt_weights *, const struct ckpt_wview *))
 {
     const struct ckpt_model_weights *mw = &w->w;
-    release_view(w, &mw->tok_embd);
-    release_view(w, &mw->output);
+    if (embedding)
+        fn(w, &mw->tok_embd);
+    fn(w, &mw->output);
     for (int64_t l = 0; l < w->cfg.n_layers; l++) {
         const struct ckpt_layer_views *L = &mw->layers[l];
         const struct ckpt_wview *v[] = {&L->wq, &L->wk, &L->wv, &L->wo, &L->ffn.gate,
                                         &L->ffn.up, &L->ffn.down, &L->router};
         for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
-            release_view(w, v[i]);
+            fn(w, v[i]);
         for (int64_t e = 0; L->experts && e < w->cfg.n_experts; e++) {
-            release_view(w, &L->experts[e].gate);
-            release_view(w, &L->experts[e].up);
-            release_view(w, &L->experts[e].down);
+            fn(w, &L->experts[e].gate);
+            fn(w, &L->experts[e].up);
+            fn(w, &L->experts[e].down);
         }
     }
 }
+
+static void release_view(const ckpt_weights *w, const struct ckpt_wview *v)
+{
+    ckpt_weights_release_bytes((void *)w, v->data, v->mat_bytes * (size_t)v->ne[2]);
+}
+
+void ckpt_weights_release(const ckpt_weights *w) { each_matrix(w, true, release_view); }
+
+static void populate_view(const ckpt_weights *w, const struct ckpt_wview *v)
+{
+    if (v->data && !owned(w, v->data))
+        ckpt_map_populate_ptr(v->data, v->mat_bytes * (size_t)v->ne[2]);
+}
+
+void ckpt_weights_populate(const ckpt_weights *w) { each_matrix(w, false, populate_view); }
 
 void ckpt_weights_close(ckpt_weights *w)
 {

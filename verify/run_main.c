@@ -271,6 +271,7 @@ static int run(struct ckpt_cli *cli, const char *model_path, const struct params
     struct ckpt_weights_opts wo = {.sliding_window = p->swa};
     if (ckpt_weights_open(&w, model_path, &wo, &err) != CKPT_OK)
         goto fail;
+    ckpt_weights_populate(w); /* every step reads every matrix: no first-touch faults in them */
     const struct ckpt_model_config *cfg = ckpt_weights_config(w);
     size_t plen = strlen(prompt), cap = ids_mode ? plen / 2 + 2 : ckpt_tok_encode_max(plen);
     if (cap == SIZE_MAX || !(seq = malloc(sizeof(int32_t) * (cap + (size_t)n_new + 1)))) {
