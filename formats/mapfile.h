@@ -67,8 +67,9 @@ void ckpt_map_release_ptr(const void *p, size_t n);
 /*
  * Map the pages of [p, p + n) of a mapping made by ckpt_map_open into this
  * process's page tables now, reading them in where the page cache lacks
- * them (madvise MADV_POPULATE_READ, Linux 5.14 on): advice, so a kernel
- * without it changes nothing but when the pages fault in.
+ * them (madvise MADV_POPULATE_READ, Linux 5.14 on: advice, so a kernel
+ * without it changes nothing but when the pages fault in), and read a
+ * byte of each (a hypervisor's shadow page tables fill on first use).
  */
 void ckpt_map_populate_ptr(const void *p, size_t n);
 

@@ -67,11 +67,14 @@ void ckpt_weights_release(const ckpt_weights *w);
 /* Map the pages of every matrix a forward pass multiplies by (all but the
  * token embedding, whose rows the tokens pick) into this process now
  * (ckpt_map_populate_ptr), reading them from the file where the page
- * cache lacks them: for a run that will read them all at every step
- * (ckpt-run), so that the timed steps meet no first-touch page faults
- * (about 8% of a 512-token F16 prefill on the AMD machine), as llama.cpp
- * maps a model populated.  Not for a comparison, whose memory bound
- * needs the pages released and faulted in a tensor at a time. */
+ * cache lacks them, and touch each: for a run that will read them all at
+ * every step (ckpt-run), so that the timed steps meet no first-touch
+ * cost (on the AMD machine, a VM, the last step of a 512-token F16
+ * prefill read its first-touched matrices at 2.7 GB/s a thread where a
+ * decode step reads them at 20), as llama.cpp maps a model populated and
+ * warms it up before it times anything.  Not for a comparison, whose
+ * memory bound needs the pages released and faulted in a tensor at a
+ * time. */
 void ckpt_weights_populate(const ckpt_weights *w);
 
 /* A ckpt_model_opts.release hook, ctx the ckpt_weights the bytes belong to:
