@@ -595,7 +595,8 @@ PASS_FN(pass_ref, tile_block_ref)
         const float *x = va;                                                                       \
         DOT_BODY(ES, LD, ONE, MAC);                                                                \
     }                                                                                              \
-    CK_TILE_K_ROWS(TILE_K##_rows, ES, LD, ONE, ROW_SLOT, PASS)                                     \
+    CK_STAGE_ROWS_DEF(TILE_K##_stage, ES, LD, ROW_SLOT)                                            \
+    CK_TILE_K_ROWS(TILE_K##_rows, ES, TILE_K##_stage, ONE, PASS)                                   \
     TILE_K_PUB(TILE_K, TILE_K##_rows)                                                              \
     FOUR_ROWS_DEF(TILE##_four, ES, LD, ONE, MAC)                                                   \
     TILE_DEF(TILE, TILE_K##_rows, TILE##_four)

@@ -58,17 +58,28 @@ static inline float ck_one_bf16(const uint8_t *p)
  * given. */
 #define CK_TILE_KB 512
 
+/* Stage len elements (a multiple of 8) of rows rows (w + r*row_bytes)
+ * as aligned floats, eight elements of row r from element i at wf +
+ * SLOT(r, i), loaded eight at a time by LD. */
+#define CK_STAGE_ROWS_DEF(NAME, ES, LD, SLOT)                                                      \
+    static inline void NAME(float *wf, const uint8_t *w, size_t row_bytes, int rows, int64_t len)  \
+    {                                                                                              \
+        for (int r = 0; r < rows; r++)                                                             \
+            for (int64_t i = 0; i < len; i += 8)                                                   \
+                _mm256_store_ps(wf + SLOT(r, i), LD(w + r * row_bytes + (size_t)i * ES));          \
+    }
+
 /* The lanes of nq quads of rows (4*nq rows) over elements [k0, k1)
  * (vec_dot.h, ckpt_vec_tile_k_fn): that range in blocks of CK_TILE_KB,
  * each block of the rows widened once (F16C, or the bf16 shift: exact) to
- * aligned floats, eight elements of row r from element i at wf + SLOT(r,
- * i) (the register tile's layout), then PASS(wf, x, ldx, len, np, nq,
+ * aligned floats by STAGE(wf, rows, row_bytes, 4*nq, len) (the register
+ * tile's layout: CK_STAGE_ROWS_DEF), then PASS(wf, x, ldx, len, np, nq,
  * acc, quad) passes every position over it in register tiles, the lanes
  * carried in acc between blocks and between calls; at k1 == n, per output
  * the tail and the reduction of the single dot.  The same operations on
  * each lane as the dot, in the same order: the same bits, however the
  * caller slices the row, groups the rows or tiles the positions. */
-#define CK_TILE_K_ROWS(NAME, ES, LD, ONE, SLOT, PASS)                                              \
+#define CK_TILE_K_ROWS(NAME, ES, STAGE, ONE, PASS)                                              \
     static void NAME(const void *vw, size_t row_bytes, const void *act, size_t act_stride,         \
                      int64_t n, int64_t k0, int64_t k1, int np, int nq, float *acc, float *out)    \
     {                                                                                              \
@@ -80,10 +91,7 @@ static inline float ck_one_bf16(const uint8_t *p)
         const int64_t n8 = n / 8 * 8, e8 = k1 < n8 ? k1 : n8;                                      \
         for (int64_t kb = k0; kb < e8; kb += CK_TILE_KB) {                                         \
             const int64_t len = e8 - kb < CK_TILE_KB ? e8 - kb : CK_TILE_KB;                       \
-            for (int r = 0; r < 4 * nq; r++)                                                       \
-                for (int64_t i = 0; i < len; i += 8)                                               \
-                    _mm256_store_ps(wf + SLOT(r, i),                                               \
-                                    LD(w + r * row_bytes + (size_t)(kb + i) * ES));                \
+            STAGE(wf, w + (size_t)kb * ES, row_bytes, 4 * nq, len);                                \
             /* the next block's lines on their way while this one computes:   \
              * after the range's last block, the range of the next rows (a     \
              * GEMM's next call; a prefetch past the rows is harmless) */      \

@@ -114,6 +114,21 @@ static inline __m512 two_bf16(const uint8_t *p, size_t rb)
     return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(two_halves(p, rb)), 16));
 }
 
+/* The block of the rows in the tile's layout, a pair of rows sixteen
+ * floats (one register, one aligned store) at a time: half the
+ * conversions and stores of staging row by row. */
+#define STAGE_PAIRS_DEF(NAME, ES, TWO)                                                             \
+    static inline void NAME(float *wf, const uint8_t *w, size_t rb, int rows, int64_t len)         \
+    {                                                                                              \
+        for (int r = 0; r < rows; r += 2)                                                          \
+            for (int64_t i = 0; i < len; i += 8)                                                   \
+                _mm512_store_ps(wf + PAIR_SLOT(r, i), TWO(w + r * rb + (size_t)i * ES, rb));       \
+    }
+STAGE_PAIRS_DEF(stage_f32, 4, two_f32)
+STAGE_PAIRS_DEF(stage_f16, 2, two_f16)
+STAGE_PAIRS_DEF(stage_bf16, 2, two_bf16)
+#undef STAGE_PAIRS_DEF
+
 /* Four rows against one position (a decode step): the avx2 four-row
  * kernel's (vec_dot_avx2.c) lanes, two rows to a register, so half its
  * multiply-adds and conversions (with the memory's lines on their way,
@@ -151,8 +166,8 @@ FOUR_ROWS_DEF(four_bf16, 2, two_bf16, ck_one_bf16)
 
 /* The public tiles: the K-slice tile over two quads; the whole-row tile
  * over one, a single position through the four-row kernel above. */
-#define ROW_KERNELS(T, ES, LD, ONE)                                                                \
-    CK_TILE_K_ROWS(tile_k_rows_##T, ES, LD, ONE, PAIR_SLOT, pass_positions)                        \
+#define ROW_KERNELS(T, ES, ONE)                                                                \
+    CK_TILE_K_ROWS(tile_k_rows_##T, ES, stage_##T, ONE, pass_positions)                            \
     void ckpt_vec_tile_k_##T##_avx512(const void *w, size_t row_bytes, const void *act,            \
                                       size_t act_stride, int64_t n, int64_t k0, int64_t k1,        \
                                       int np, float *acc, float *out)                              \
@@ -172,6 +187,6 @@ FOUR_ROWS_DEF(four_bf16, 2, two_bf16, ck_one_bf16)
         tile_k_rows_##T(w, row_bytes, act, act_stride, n, 0, n, np, 1, acc, out);                  \
     }
 
-ROW_KERNELS(f32, 4, ck_ld_f32, ck_one_f32)
-ROW_KERNELS(f16, 2, ck_ld_f16, ck_one_f16)
-ROW_KERNELS(bf16, 2, ck_ld_bf16, ck_one_bf16)
+ROW_KERNELS(f32, 4, ck_one_f32)
+ROW_KERNELS(f16, 2, ck_one_f16)
+ROW_KERNELS(bf16, 2, ck_one_bf16)
