@@ -235,6 +235,21 @@ static void *alloc_f(int64_t n, bool *ok)
     return p;
 }
 
+/* Map a fresh buffer's pages now, one write per page, so that the first
+ * step does not take a fault per page of the buffers it fills (calloc
+ * maps them lazily): under shadow page tables (a VM) a fault costs
+ * microseconds, and the other threads wait for the one that takes it at
+ * the next product.  On the AMD machine a 512-token prefill went from
+ * 462-483 to 510-541 tok/s (F16) and from 702-741 to 839-896 (Q4_K_M).
+ * The step's buffers only, sized by max_batch: the KV cache and the
+ * scores (n_ctx long) are mapped as positions fill. */
+static void map_now(void *p, size_t bytes)
+{
+    volatile unsigned char *c = p;
+    for (size_t o = 0; o < bytes; o += 4096)
+        c[o] = 0;
+}
+
 /* The longest row of any weight matrix: the widest input of a product. */
 static int64_t widest_input(const struct ckpt_model_config *c, int64_t q_dim)
 {
@@ -348,6 +363,17 @@ ckpt_status ckpt_model_new(ckpt_model **out, const struct ckpt_model_config *cfg
         if (ok && k->vec_dot)
             ok = alloc_act(&m->act_q8_0, CKPT_TYPE_Q8_0, B, widest_input(cfg, m->q_dim)) &&
                  alloc_act(&m->act_q8_K, CKPT_TYPE_Q8_K, B, widest_input(cfg, m->q_dim));
+    }
+    if (ok) {
+        float *step_bufs[] = {m->x, m->xn, m->q, m->att, m->proj, m->ffn_a, m->ffn_b, m->moe_x,
+                              m->moe_y, m->tile_acc};
+        const int64_t floats[] = {B * d, B * d, B * m->q_dim, B * m->q_dim, B * d,
+                                  B * cfg->ffn_dim, B * cfg->ffn_dim, E ? B * d : 1, E ? B * d : 1,
+                                  (int64_t)m->n_threads * MM_ACC_FLOATS};
+        for (size_t i = 0; i < sizeof step_bufs / sizeof step_bufs[0]; i++)
+            map_now(step_bufs[i], (size_t)floats[i] * sizeof(float));
+        map_now(m->act_q8_0.data, m->act_q8_0.cap);
+        map_now(m->act_q8_K.data, m->act_q8_K.cap);
     }
     if (!ok) {
         ckpt_model_free(m);
