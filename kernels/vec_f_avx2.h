@@ -72,14 +72,14 @@ static inline float ck_one_bf16(const uint8_t *p)
 /* The lanes of nq quads of rows (4*nq rows) over elements [k0, k1)
  * (vec_dot.h, ckpt_vec_tile_k_fn): that range in blocks of CK_TILE_KB,
  * each block of the rows widened once (F16C, or the bf16 shift: exact) to
- * aligned floats by STAGE(wf, rows, row_bytes, 4*nq, len) (the register
- * tile's layout: CK_STAGE_ROWS_DEF), then PASS(wf, x, ldx, len, np, nq,
+ * aligned floats by STAGE(wf, the rows at the block, row_bytes, 4*nq, len)
+ * (the register tile's layout; CK_STAGE_ROWS_DEF), then PASS(wf, x, ldx, len, np, nq,
  * acc, quad) passes every position over it in register tiles, the lanes
  * carried in acc between blocks and between calls; at k1 == n, per output
  * the tail and the reduction of the single dot.  The same operations on
  * each lane as the dot, in the same order: the same bits, however the
  * caller slices the row, groups the rows or tiles the positions. */
-#define CK_TILE_K_ROWS(NAME, ES, STAGE, ONE, PASS)                                              \
+#define CK_TILE_K_ROWS(NAME, ES, STAGE, ONE, PASS)                                                 \
     static void NAME(const void *vw, size_t row_bytes, const void *act, size_t act_stride,         \
                      int64_t n, int64_t k0, int64_t k1, int np, int nq, float *acc, float *out)    \
     {                                                                                              \

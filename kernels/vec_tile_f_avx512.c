@@ -166,7 +166,7 @@ FOUR_ROWS_DEF(four_bf16, 2, two_bf16, ck_one_bf16)
 
 /* The public tiles: the K-slice tile over two quads; the whole-row tile
  * over one, a single position through the four-row kernel above. */
-#define ROW_KERNELS(T, ES, ONE)                                                                \
+#define ROW_KERNELS(T, ES, ONE)                                                                    \
     CK_TILE_K_ROWS(tile_k_rows_##T, ES, stage_##T, ONE, pass_positions)                            \
     void ckpt_vec_tile_k_##T##_avx512(const void *w, size_t row_bytes, const void *act,            \
                                       size_t act_stride, int64_t n, int64_t k0, int64_t k1,        \
