@@ -11,18 +11,16 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
 
 #include "../kernels/pool.h"
-#include "mapfile.h"
 #include "outfile.h"
 
-#define CHUNK ((size_t)8 << 20)  /* bytes hashed between madvise calls */
-#define AHEAD 4                  /* chunks the kernel is asked to read ahead */
+#define CHUNK ((size_t)8 << 20) /* bytes hashed between progress reports */
+#define READ_BYTES ((size_t)256 << 10) /* one read: the buffer stays in L2 while it is hashed */
 
 ckpt_status ckpt_sha256_buf(const void *data, size_t n, uint8_t out[CKPT_SHA256_LEN],
                             ckpt_err *err)
@@ -35,50 +33,45 @@ ckpt_status ckpt_sha256_buf(const void *data, size_t n, uint8_t out[CKPT_SHA256_
     return CKPT_OK;
 }
 
-static void advise(const uint8_t *base, size_t size, size_t off, size_t len, int how)
-{
-    if (off >= size)
-        return;
-    if (len > size - off)
-        len = size - off;
-    size_t pg = (size_t)sysconf(_SC_PAGESIZE);
-    size_t a = off / pg * pg, b = off + len;
-    if (how == MADV_DONTNEED) /* only whole pages that are fully consumed */
-        a = (off + pg - 1) / pg * pg, b = b / pg * pg;
-    if (b > a)
-        madvise((void *)(base + a), b - a, how);
-}
-
 /* Hash an open regular file of `size` bytes with ctx (already initialised
- * by the caller); report each chunk through step(). */
+ * by the caller), read in READ_BYTES pieces; report every CHUNK through
+ * step().  A file that ends before `size` (it shrank while being read) is
+ * an error. */
 static ckpt_status hash_fd(int fd, const char *path, uint64_t size, EVP_MD_CTX *ctx,
                            void (*step)(void *, uint64_t), void *step_ctx, ckpt_err *err)
 {
     if (size == 0)
         return CKPT_OK;
-    if (size > SIZE_MAX)
-        return ckpt_err_set(err, CKPT_E_RANGE, "%s: file too large to map", path);
-    uint8_t *base = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (base == MAP_FAILED)
-        return ckpt_err_errno(err, CKPT_E_IO, errno, "%s: mmap", path);
-    int guard = ckpt_map_guard_add(base, (size_t)size, path);
-    madvise(base, (size_t)size, MADV_SEQUENTIAL);
-    advise(base, (size_t)size, 0, CHUNK * AHEAD, MADV_WILLNEED);
+    uint8_t *buf = malloc(READ_BYTES);
+    if (!buf)
+        return ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory", path);
+    (void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
     ckpt_status s = CKPT_OK;
-    for (size_t off = 0; off < size; off += CHUNK) {
-        size_t n = size - off < CHUNK ? (size_t)(size - off) : CHUNK;
-        /* keep the read-ahead window AHEAD chunks in front of us */
-        advise(base, (size_t)size, off + CHUNK * AHEAD, CHUNK, MADV_WILLNEED);
-        if (!EVP_DigestUpdate(ctx, base + off, n)) {
+    uint64_t off = 0, reported = 0;
+    while (off < size) {
+        size_t want = size - off < READ_BYTES ? (size_t)(size - off) : READ_BYTES;
+        ssize_t k = pread(fd, buf, want, (off_t)off);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k < 0) {
+            s = ckpt_err_errno(err, CKPT_E_IO, errno, "%s: read", path);
+            break;
+        }
+        if (k == 0) {
+            s = ckpt_err_set(err, CKPT_E_IO, "%s: file shrank while being read", path);
+            break;
+        }
+        if (!EVP_DigestUpdate(ctx, buf, (size_t)k)) {
             s = ckpt_err_set(err, CKPT_E_INTERNAL, "%s: sha256 update failed", path);
             break;
         }
-        advise(base, (size_t)size, off, n, MADV_DONTNEED);
-        if (step)
-            step(step_ctx, n);
+        off += (uint64_t)k;
+        if (step && (off - reported >= CHUNK || off == size)) {
+            step(step_ctx, off - reported);
+            reported = off;
+        }
     }
-    ckpt_map_guard_remove(guard);
-    munmap(base, (size_t)size);
+    free(buf);
     return s;
 }
 
