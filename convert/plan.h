@@ -113,6 +113,25 @@ void ckpt_plan_read_f32(const struct ckpt_plan *plan, const struct ckpt_plan_ten
  * ckpt_plan_read_f32 and narrowed instead. */
 const uint8_t *ckpt_plan_row_bytes(const struct ckpt_plan_tensor *t, int64_t row);
 
+/*
+ * Reading a run of rows by pread instead of through the mapping (a
+ * streaming converter touches each source byte once; see ckpt_map_read).
+ * For rows [row0, row1) of one source tensor, whole row groups, of a
+ * tensor whose rows are plain F32/F16/BF16 values (not F8, not
+ * compressed-tensors, not a 1-D Q/K bias): the shard's map and the byte
+ * range of the source rows behind them, which start at source row
+ * *src_row0; NULL for any other tensor.  In that range, GGUF row `row`
+ * lies at (ckpt_plan_src_row(t, row) - *src_row0) source rows of
+ * ckpt_plan_src_row_bytes(t) bytes; ckpt_plan_widen_row reads it as f32
+ * and ckpt_plan_copies_rows tells whether its bytes are the output's.
+ */
+const ckpt_map *ckpt_plan_src_span(const struct ckpt_plan_tensor *t, int64_t row0, int64_t row1,
+                                   size_t *off, size_t *len, int64_t *src_row0);
+int64_t ckpt_plan_src_row(const struct ckpt_plan_tensor *t, int64_t row);
+size_t ckpt_plan_src_row_bytes(const struct ckpt_plan_tensor *t);
+void ckpt_plan_widen_row(const struct ckpt_plan_tensor *t, const uint8_t *src, float *dst);
+bool ckpt_plan_copies_rows(const struct ckpt_plan_tensor *t);
+
 /* Hint that rows [row0, row1) will be read soon / drop their pages now that
  * they are consumed (best effort: reading them again still works). */
 void ckpt_plan_prefetch(const struct ckpt_plan_tensor *t, int64_t row0, int64_t row1);

@@ -80,12 +80,17 @@ void ckpt_plan_read_f32(const struct ckpt_plan *plan, const struct ckpt_plan_ten
         widen(t->dtype, ps->t->data + (size_t)r * (size_t)t->cols * es, dst, t->cols);
 }
 
-const uint8_t *ckpt_plan_row_bytes(const struct ckpt_plan_tensor *t, int64_t row)
+bool ckpt_plan_copies_rows(const struct ckpt_plan_tensor *t)
 {
     bool same = (t->type == CKPT_TYPE_F32 && t->dtype == CKPT_DT_F32) ||
                 (t->type == CKPT_TYPE_F16 && t->dtype == CKPT_DT_F16) ||
                 (t->type == CKPT_TYPE_BF16 && t->dtype == CKPT_DT_BF16);
-    if (!same || (t->src_rows == 1 && t->permute_heads))
+    return same && !(t->src_rows == 1 && t->permute_heads);
+}
+
+const uint8_t *ckpt_plan_row_bytes(const struct ckpt_plan_tensor *t, int64_t row)
+{
+    if (!ckpt_plan_copies_rows(t))
         return NULL;
     int64_t r;
     const struct ckpt_plan_src *ps = locate(t, row, &r);
@@ -114,6 +119,40 @@ static const ckpt_map *span(const struct ckpt_plan_tensor *t, int64_t row0, int6
     *off = (size_t)(ckpt_st_data_offset(ps->shard) + ps->t->begin) + (size_t)r0 * rb;
     *len = (size_t)(r1 - r0) * rb;
     return ckpt_st_map(ps->shard);
+}
+
+const ckpt_map *ckpt_plan_src_span(const struct ckpt_plan_tensor *t, int64_t row0, int64_t row1,
+                                   size_t *off, size_t *len, int64_t *src_row0)
+{
+    if (row1 <= row0 || (t->src_rows == 1 && t->permute_heads))
+        return NULL;
+    const struct ckpt_plan_src *ps = &t->src[row0 / t->src_rows];
+    if (ps->fp8 || (t->dtype != CKPT_DT_F32 && t->dtype != CKPT_DT_F16 &&
+                    t->dtype != CKPT_DT_BF16))
+        return NULL;
+    const ckpt_map *m = span(t, row0, row1, off, len);
+    if (m) {
+        int64_t g = ckpt_plan_row_group(t);
+        *src_row0 = t->src_rows == 1 ? 0 : row0 % t->src_rows / g * g;
+    }
+    return m;
+}
+
+int64_t ckpt_plan_src_row(const struct ckpt_plan_tensor *t, int64_t row)
+{
+    int64_t r;
+    locate(t, row, &r);
+    return r;
+}
+
+size_t ckpt_plan_src_row_bytes(const struct ckpt_plan_tensor *t)
+{
+    return (size_t)t->cols * elem_size(t->dtype);
+}
+
+void ckpt_plan_widen_row(const struct ckpt_plan_tensor *t, const uint8_t *src, float *dst)
+{
+    widen(t->dtype, src, dst, t->cols);
 }
 
 void ckpt_plan_prefetch(const struct ckpt_plan_tensor *t, int64_t row0, int64_t row1)

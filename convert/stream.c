@@ -23,6 +23,8 @@ struct bad {
     int64_t row, col;
     float value;
     bool nonfinite;
+    ckpt_status io; /* a failed read of the source rows (err), else CKPT_OK */
+    ckpt_err err;
 };
 
 struct job {
@@ -35,6 +37,12 @@ struct job {
     int64_t cols;
     struct bad *bad;   /* per thread */
     bool check_finite; /* NaN and ±Inf are errors */
+    /* with stage: the pool's items are row groups of `group` rows, each
+     * thread reads its groups' source rows into stage by pread (plan.h:
+     * ckpt_plan_src_span), source row stage_row0 at stage[0] */
+    uint8_t *stage;
+    int64_t group, stage_row0;
+    size_t src_rb;
 };
 
 /*
@@ -122,14 +130,42 @@ static int64_t first_nonfinite(const float *x, int64_t n)
     return -1;
 }
 
+/* Read the source rows behind chunk rows [begin, end) (whole groups) into
+ * the stage; false (the error in j->bad[thread]) if the read fails. */
+static bool stage_rows(struct job *j, int64_t begin, int64_t end, int thread)
+{
+    size_t off, len;
+    int64_t sr0;
+    const ckpt_map *m = ckpt_plan_src_span(j->t, j->row0 + begin, j->row0 + end, &off, &len, &sr0);
+    struct bad *b = &j->bad[thread];
+    ckpt_err_clear(&b->err);
+    b->io = ckpt_map_read(m, off, j->stage + (size_t)(sr0 - j->stage_row0) * j->src_rb, len,
+                          &b->err);
+    if (b->io == CKPT_OK)
+        return true;
+    b->row = j->row0 + begin;
+    return false;
+}
+
 static void convert_rows(void *ctx, int64_t begin, int64_t end, int thread)
 {
     struct job *j = ctx;
     const bool f32 = j->t->type == CKPT_TYPE_F32;
+    if (begin >= end)
+        return;
+    if (j->stage) { /* items are groups */
+        begin *= j->group, end *= j->group;
+        if (!stage_rows(j, begin, end, thread))
+            return;
+    }
+    const bool copies = ckpt_plan_copies_rows(j->t);
     for (int64_t r = begin; r < end; r++) {
         int64_t row = j->row0 + r;
         uint8_t *out = j->out + (size_t)r * j->row_bytes;
-        const uint8_t *raw = ckpt_plan_row_bytes(j->t, row);
+        const uint8_t *src = j->stage ? j->stage + (size_t)(ckpt_plan_src_row(j->t, row) -
+                                                            j->stage_row0) * j->src_rb
+                                      : NULL;
+        const uint8_t *raw = !j->stage ? ckpt_plan_row_bytes(j->t, row) : copies ? src : NULL;
         int64_t c;
         float v;
         if (raw) {
@@ -143,7 +179,8 @@ static void convert_rows(void *ctx, int64_t begin, int64_t end, int thread)
             } else {
                 if (j->check_finite &&
                     (c = first_nonfinite_raw(j->t->type, out, j->cols, &v)) >= 0) {
-                    j->bad[thread] = (struct bad){row, c, v, true};
+                    j->bad[thread] =
+                        (struct bad){.row = row, .col = c, .value = v, .nonfinite = true};
                     return;
                 }
                 continue;
@@ -152,14 +189,17 @@ static void convert_rows(void *ctx, int64_t begin, int64_t end, int thread)
         /* f32 rows are read straight into the output (the buffer is
          * malloc'd and rows are whole floats, so they are aligned) */
         float *x = f32 ? (float *)(void *)out : j->scratch + (size_t)thread * (size_t)j->cols;
-        ckpt_plan_read_f32(j->plan, j->t, row, x);
+        if (src)
+            ckpt_plan_widen_row(j->t, src, x);
+        else
+            ckpt_plan_read_f32(j->plan, j->t, row, x);
         if (j->check_finite && (c = first_nonfinite(x, j->cols)) >= 0) {
-            j->bad[thread] = (struct bad){row, c, x[c], true};
+            j->bad[thread] = (struct bad){.row = row, .col = c, .value = x[c], .nonfinite = true};
             return;
         }
         c = f32 ? -1 : narrow(j->t->type, x, out, j->cols);
         if (c >= 0) {
-            j->bad[thread] = (struct bad){row, c, x[c], false};
+            j->bad[thread] = (struct bad){.row = row, .col = c, .value = x[c]};
             return;
         }
     }
@@ -211,7 +251,7 @@ ckpt_status ckpt_stream_write(ckpt_gguf_writer *w, const struct ckpt_plan *plan,
                               bool allow_nonfinite, ckpt_progress_fn progress,
                               void *progress_ctx, ckpt_err *err)
 {
-    size_t buf_bytes = 0;
+    size_t buf_bytes = 0, stage_bytes = 0;
     int64_t max_cols = 1;
     for (size_t i = 0; i < plan->n; i++) {
         const struct ckpt_plan_tensor *t = &plan->t[i];
@@ -226,6 +266,8 @@ ckpt_status ckpt_stream_write(ckpt_gguf_writer *w, const struct ckpt_plan *plan,
             n = ckpt_plan_rows(t);
         if ((size_t)n * rb > buf_bytes)
             buf_bytes = (size_t)n * rb;
+        if ((size_t)n * ckpt_plan_src_row_bytes(t) > stage_bytes)
+            stage_bytes = (size_t)n * ckpt_plan_src_row_bytes(t);
         if (t->cols > max_cols)
             max_cols = t->cols;
     }
@@ -234,8 +276,11 @@ ckpt_status ckpt_stream_write(ckpt_gguf_writer *w, const struct ckpt_plan *plan,
     uint8_t *bufs[2] = {malloc(buf_bytes ? buf_bytes : 1), malloc(buf_bytes ? buf_bytes : 1)};
     float *scratch = malloc((size_t)nth * (size_t)max_cols * sizeof *scratch);
     struct bad *bad = malloc((size_t)nth * sizeof *bad);
+    /* the source rows of a chunk, read rather than touched through the
+     * mapping (plan.h, ckpt_plan_src_span) */
+    uint8_t *stage = malloc(stage_bytes ? stage_bytes : 1);
     ckpt_behind *q = NULL;
-    ckpt_status s = !bufs[0] || !bufs[1] || !scratch || !bad
+    ckpt_status s = !bufs[0] || !bufs[1] || !scratch || !bad || !stage
                         ? ckpt_err_set(err, CKPT_E_NOMEM, "out of memory (%zu bytes of buffers)",
                                        2 * buf_bytes)
                         : ckpt_behind_start(&q, write_chunk, NULL, sizeof(struct chunk), err);
@@ -244,6 +289,7 @@ ckpt_status ckpt_stream_write(ckpt_gguf_writer *w, const struct ckpt_plan *plan,
         free(bufs[1]);
         free(scratch);
         free(bad);
+        free(stage);
         return s;
     }
     uint64_t done = 0, pending = 0; /* bytes written; bytes of the chunk handed over */
@@ -253,7 +299,8 @@ ckpt_status ckpt_stream_write(ckpt_gguf_writer *w, const struct ckpt_plan *plan,
         size_t rb;
         ckpt_type_row_bytes(t->type, t->ne[0], &rb);
         int64_t rows = ckpt_plan_rows(t), per = chunk_rows(t, rb);
-        struct job j = {plan, t, 0, rb, NULL, scratch, t->cols, bad, !allow_nonfinite};
+        struct job j = {plan, t, 0, rb, NULL, scratch, t->cols, bad, !allow_nonfinite,
+                        NULL, ckpt_plan_row_group(t), 0, ckpt_plan_src_row_bytes(t)};
         for (int64_t r0 = 0; r0 < rows && s == CKPT_OK;) {
             /* never across two stacked experts: one source tensor per chunk */
             int64_t src_end = (r0 / t->src_rows + 1) * t->src_rows;
@@ -263,10 +310,12 @@ ckpt_status ckpt_stream_write(ckpt_gguf_writer *w, const struct ckpt_plan *plan,
             if (r1 < rows)
                 ckpt_plan_prefetch(t, r1, r1 + per < rows ? r1 + per : rows);
             for (int k = 0; k < nth; k++)
-                bad[k].row = -1;
+                bad[k].row = -1, bad[k].io = CKPT_OK;
             j.row0 = r0;
             j.out = bufs[cur];
-            ckpt_pool_run(pool, convert_rows, &j, r1 - r0);
+            size_t off, len;
+            j.stage = ckpt_plan_src_span(t, r0, r1, &off, &len, &j.stage_row0) ? stage : NULL;
+            ckpt_pool_run(pool, convert_rows, &j, j.stage ? (r1 - r0) / j.group : r1 - r0);
             ckpt_plan_release(t, r0, r1); /* the chunk buffer holds what is needed */
             const struct bad *first = NULL;
             for (int k = 0; k < nth; k++)
@@ -279,6 +328,12 @@ ckpt_status ckpt_stream_write(ckpt_gguf_writer *w, const struct ckpt_plan *plan,
             if (pending && progress)
                 progress(progress_ctx, "converting", done, plan->data_bytes, CKPT_PROGRESS_BYTES);
             pending = 0;
+            if (first && first->io != CKPT_OK) {
+                s = first->io;
+                if (err)
+                    *err = first->err;
+                break;
+            }
             if (first) {
                 s = overflow_error(t, first, err);
                 break;
@@ -302,5 +357,6 @@ ckpt_status ckpt_stream_write(ckpt_gguf_writer *w, const struct ckpt_plan *plan,
     free(bufs[1]);
     free(scratch);
     free(bad);
+    free(stage);
     return s;
 }

@@ -163,6 +163,7 @@ ckpt_status ckpt_map_open(ckpt_map **out, const char *path, ckpt_err *err)
         return ckpt_err_set(err, CKPT_E_NOMEM, "%s: out of memory", path);
     }
     m->guard_slot = -1;
+    m->fd = -1;
     int fd;
     if (strcmp(path, "-") == 0)
         fd = ckpt_map_spool_stdin(err);
@@ -201,7 +202,7 @@ ckpt_status ckpt_map_open(ckpt_map **out, const char *path, ckpt_err *err)
         m->data = p;
         m->guard_slot = ckpt_map_guard_add(p, m->size, m->path);
     }
-    close(fd);
+    m->fd = fd;
     *out = m;
     return CKPT_OK;
 fail:
@@ -218,8 +219,29 @@ void ckpt_map_close(ckpt_map *m)
     ckpt_out_unprotect_id(m->dev, m->ino);
     if (m->data)
         munmap((void *)m->data, m->size);
+    if (m->fd >= 0)
+        close(m->fd);
     free(m->path);
     free(m);
+}
+
+ckpt_status ckpt_map_read(const ckpt_map *m, size_t off, void *dst, size_t len, ckpt_err *err)
+{
+    if (off > m->size || len > m->size - off)
+        return ckpt_err_set(err, CKPT_E_RANGE, "%s: bytes %zu..%zu past the end (%zu)", m->path,
+                            off, off + len, m->size);
+    uint8_t *d = dst;
+    while (len > 0) {
+        ssize_t k = pread(m->fd, d, len, (off_t)off);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k < 0)
+            return ckpt_err_errno(err, CKPT_E_IO, errno, "%s: read", m->path);
+        if (k == 0)
+            return ckpt_err_set(err, CKPT_E_IO, "%s: file shrank while being read", m->path);
+        d += k, off += (size_t)k, len -= (size_t)k;
+    }
+    return CKPT_OK;
 }
 
 void ckpt_map_release_ptr(const void *p, size_t n)
