@@ -230,16 +230,22 @@ ckpt_status ckpt_map_read(const ckpt_map *m, size_t off, void *dst, size_t len, 
     if (off > m->size || len > m->size - off)
         return ckpt_err_set(err, CKPT_E_RANGE, "%s: bytes %zu..%zu past the end (%zu)", m->path,
                             off, off + len, m->size);
+    return ckpt_pread_all(m->fd, m->path, off, dst, len, err);
+}
+
+ckpt_status ckpt_pread_all(int fd, const char *path, uint64_t off, void *dst, size_t len,
+                           ckpt_err *err)
+{
     uint8_t *d = dst;
     while (len > 0) {
-        ssize_t k = pread(m->fd, d, len, (off_t)off);
+        ssize_t k = pread(fd, d, len, (off_t)off);
         if (k < 0 && errno == EINTR)
             continue;
         if (k < 0)
-            return ckpt_err_errno(err, CKPT_E_IO, errno, "%s: read", m->path);
+            return ckpt_err_errno(err, CKPT_E_IO, errno, "%s: read", path);
         if (k == 0)
-            return ckpt_err_set(err, CKPT_E_IO, "%s: file shrank while being read", m->path);
-        d += k, off += (size_t)k, len -= (size_t)k;
+            return ckpt_err_set(err, CKPT_E_IO, "%s: file shrank while being read", path);
+        d += k, off += (uint64_t)k, len -= (size_t)k;
     }
     return CKPT_OK;
 }

@@ -103,6 +103,12 @@ void ckpt_map_guard_remove(int slot);
  */
 ckpt_status ckpt_map_read(const ckpt_map *m, size_t off, void *dst, size_t len, ckpt_err *err);
 
+/* The same for any open file: all len bytes at off, retried on EINTR and
+ * short reads; an end of file before them is "file shrank while being
+ * read" (CKPT_E_IO, naming path). */
+ckpt_status ckpt_pread_all(int fd, const char *path, uint64_t off, void *dst, size_t len,
+                           ckpt_err *err);
+
 /* Hint the kernel about the access pattern (best effort, no error). */
 void ckpt_map_advise_sequential(const ckpt_map *m);
 void ckpt_map_advise_willneed(const ckpt_map *m, size_t off, size_t len);

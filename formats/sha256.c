@@ -17,6 +17,7 @@
 #include <openssl/evp.h>
 
 #include "../kernels/pool.h"
+#include "mapfile.h"
 #include "outfile.h"
 
 #define CHUNK ((size_t)8 << 20) /* bytes hashed between progress reports */
@@ -49,23 +50,14 @@ static ckpt_status hash_fd(int fd, const char *path, uint64_t size, EVP_MD_CTX *
     ckpt_status s = CKPT_OK;
     uint64_t off = 0, reported = 0;
     while (off < size) {
-        size_t want = size - off < READ_BYTES ? (size_t)(size - off) : READ_BYTES;
-        ssize_t k = pread(fd, buf, want, (off_t)off);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k < 0) {
-            s = ckpt_err_errno(err, CKPT_E_IO, errno, "%s: read", path);
+        size_t n = size - off < READ_BYTES ? (size_t)(size - off) : READ_BYTES;
+        if ((s = ckpt_pread_all(fd, path, off, buf, n, err)) != CKPT_OK)
             break;
-        }
-        if (k == 0) {
-            s = ckpt_err_set(err, CKPT_E_IO, "%s: file shrank while being read", path);
-            break;
-        }
-        if (!EVP_DigestUpdate(ctx, buf, (size_t)k)) {
+        if (!EVP_DigestUpdate(ctx, buf, n)) {
             s = ckpt_err_set(err, CKPT_E_INTERNAL, "%s: sha256 update failed", path);
             break;
         }
-        off += (uint64_t)k;
+        off += n;
         if (step && (off - reported >= CHUNK || off == size)) {
             step(step_ctx, off - reported);
             reported = off;
