@@ -250,6 +250,16 @@ static void map_now(void *p, size_t bytes)
         c[o] = 0;
 }
 
+/* alloc_f for a buffer every step fills (sized by max_batch), its pages
+ * mapped now */
+static void *alloc_step_f(int64_t n, bool *ok)
+{
+    float *p = alloc_f(n, ok);
+    if (p)
+        map_now(p, (size_t)(n > 0 ? n : 1) * sizeof(float));
+    return p;
+}
+
 /* The longest row of any weight matrix: the widest input of a product. */
 static int64_t widest_input(const struct ckpt_model_config *c, int64_t q_dim)
 {
@@ -266,6 +276,8 @@ static bool alloc_act(struct act_buf *a, ckpt_type act, int64_t B, int64_t ncols
     if (!row || __builtin_mul_overflow(row, (size_t)B, &a->cap))
         return false;
     a->data = malloc(a->cap);
+    if (a->data)
+        map_now(a->data, a->cap);
     return a->data != NULL;
 }
 
@@ -341,15 +353,15 @@ ckpt_status ckpt_model_new(ckpt_model **out, const struct ckpt_model_config *cfg
         m->inv_freq = alloc_f(half, &ok);
         m->k_cache = alloc_f(cache, &ok);
         m->v_cache = alloc_f(cache, &ok);
-        m->x = alloc_f(B * d, &ok);
-        m->xn = alloc_f(B * d, &ok);
-        m->q = alloc_f(B * m->q_dim, &ok);
-        m->att = alloc_f(B * m->q_dim, &ok);
-        m->proj = alloc_f(B * d, &ok);
-        m->ffn_a = alloc_f(B * cfg->ffn_dim, &ok);
-        m->ffn_b = alloc_f(B * cfg->ffn_dim, &ok);
-        m->moe_x = alloc_f(E ? B * d : 1, &ok);
-        m->moe_y = alloc_f(E ? B * d : 1, &ok);
+        m->x = alloc_step_f(B * d, &ok);
+        m->xn = alloc_step_f(B * d, &ok);
+        m->q = alloc_step_f(B * m->q_dim, &ok);
+        m->att = alloc_step_f(B * m->q_dim, &ok);
+        m->proj = alloc_step_f(B * d, &ok);
+        m->ffn_a = alloc_step_f(B * cfg->ffn_dim, &ok);
+        m->ffn_b = alloc_step_f(B * cfg->ffn_dim, &ok);
+        m->moe_x = alloc_step_f(E ? B * d : 1, &ok);
+        m->moe_y = alloc_step_f(E ? B * d : 1, &ok);
         m->router = alloc_f(B * E, &ok);
         m->sel = calloc((size_t)(B * K + 1), sizeof(int32_t));
         m->sel_w = alloc_f(B * K, &ok);
@@ -358,22 +370,11 @@ ckpt_status ckpt_model_new(ckpt_model **out, const struct ckpt_model_config *cfg
         m->rope_cos = alloc_f(B * half, &ok);
         m->rope_sin = alloc_f(B * half, &ok);
         m->scores = alloc_f((int64_t)m->n_threads * m->n_ctx, &ok);
-        m->tile_acc = alloc_f((int64_t)m->n_threads * MM_ACC_FLOATS, &ok);
+        m->tile_acc = alloc_step_f((int64_t)m->n_threads * MM_ACC_FLOATS, &ok);
         ok = ok && m->sel && m->rows;
         if (ok && k->vec_dot)
             ok = alloc_act(&m->act_q8_0, CKPT_TYPE_Q8_0, B, widest_input(cfg, m->q_dim)) &&
                  alloc_act(&m->act_q8_K, CKPT_TYPE_Q8_K, B, widest_input(cfg, m->q_dim));
-    }
-    if (ok) {
-        float *step_bufs[] = {m->x, m->xn, m->q, m->att, m->proj, m->ffn_a, m->ffn_b, m->moe_x,
-                              m->moe_y, m->tile_acc};
-        const int64_t floats[] = {B * d, B * d, B * m->q_dim, B * m->q_dim, B * d,
-                                  B * cfg->ffn_dim, B * cfg->ffn_dim, E ? B * d : 1, E ? B * d : 1,
-                                  (int64_t)m->n_threads * MM_ACC_FLOATS};
-        for (size_t i = 0; i < sizeof step_bufs / sizeof step_bufs[0]; i++)
-            map_now(step_bufs[i], (size_t)floats[i] * sizeof(float));
-        map_now(m->act_q8_0.data, m->act_q8_0.cap);
-        map_now(m->act_q8_K.data, m->act_q8_K.cap);
     }
     if (!ok) {
         ckpt_model_free(m);
