@@ -4,7 +4,9 @@
  * A named output is written to a temporary file in the target directory
  * (so the final rename stays on one filesystem), fsynced, and renamed into
  * place by ckpt_out_commit; its write-back to the disk is started every
- * 64 MiB as it is written, so the fsync does not wait for all of it.  ckpt_out_abort (or a failed commit) unlinks
+ * 64 MiB as it is written, so the fsync does not wait for all of it, and
+ * past its first 64 MiB its buffers are written around the page cache
+ * (O_DIRECT) where the filesystem allows.  ckpt_out_abort (or a failed commit) unlinks
  * the temporary, so a failure never leaves a partial file behind and
  * never touches an existing output.  An existing output is replaced only
  * with `force`.  "-" writes to stdout, where nothing can be taken back;

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -169,13 +170,53 @@ START_TEST(second_writer_does_not_replace)
 }
 END_TEST
 
+/* The byte at offset i of large_output_whole's file. */
+static uint8_t big_byte(size_t i) { return (uint8_t)(i * 2654435761u >> 24); }
+
+/* Whether the filesystem of dir takes O_DIRECT writes. */
+static bool dir_takes_direct(const char *dir)
+{
+    char *probe = tu_fmt("%s/direct.probe", dir);
+    int fd = open(probe, O_WRONLY | O_CREAT | O_DIRECT, 0600);
+    bool ok = fd >= 0;
+    if (fd >= 0)
+        close(fd);
+    unlink(probe);
+    free(probe);
+    return ok;
+}
+
+/* Pages of path's bytes [from, to) in the page cache (from page-aligned). */
+static size_t cached_pages(const char *path, size_t from, size_t to)
+{
+    int fd = open(path, O_RDONLY);
+    ck_assert_int_ge(fd, 0);
+    void *p = mmap(NULL, to - from, PROT_READ, MAP_SHARED, fd, (off_t)from);
+    ck_assert_ptr_ne(p, MAP_FAILED);
+    size_t n = (to - from + 4095) / 4096, hits = 0;
+    unsigned char *v = malloc(n);
+    ck_assert_int_eq(mincore(p, to - from, v), 0);
+    for (size_t i = 0; i < n; i++)
+        hits += v[i] & 1;
+    free(v);
+    munmap(p, to - from);
+    close(fd);
+    return hits;
+}
+
 /* An output of 150 MiB, written in pieces of odd sizes (its write-back is
- * started every 64 MiB while it is made): every byte where it belongs. */
+ * started every 64 MiB while it is made, and past 64 MiB its whole buffers
+ * are written around the page cache), then patched before, across and
+ * after that line and in its unwritten tail: every byte where it belongs,
+ * and where the filesystem takes direct writes, no page of the direct part
+ * left in the cache. */
 START_TEST(large_output_whole)
 {
     char *dir = tu_tmpdir();
     char *path = tu_fmt("%s/big.gguf", dir);
     const size_t total = (size_t)150 << 20, piece = 999983; /* a prime: pieces straddle */
+    const size_t patch_at[] = {5, ((size_t)64 << 20) - 7, ((size_t)100 << 20) + 1, total - 11};
+    const char patch[] = "patched-bytes";
     uint8_t *buf = malloc(piece);
     ck_assert_ptr_nonnull(buf);
     ckpt_out *o;
@@ -184,16 +225,26 @@ START_TEST(large_output_whole)
     for (size_t at = 0; at < total; at += piece) {
         size_t n = total - at < piece ? total - at : piece;
         for (size_t i = 0; i < n; i++)
-            buf[i] = (uint8_t)((at + i) * 2654435761u >> 24);
+            buf[i] = big_byte(at + i);
         ck_assert_int_eq(ckpt_out_write(o, buf, n, &err), CKPT_OK);
     }
+    for (size_t k = 0; k < sizeof patch_at / sizeof *patch_at; k++)
+        ck_assert_int_eq(ckpt_out_patch(o, patch_at[k], patch, 10, &err), CKPT_OK);
     ck_assert_int_eq(ckpt_out_commit(o, &err), CKPT_OK);
+    if (dir_takes_direct(dir)) /* from 68 MiB to the patch at 100: never cached */
+        ck_assert_uint_eq(cached_pages(path, (size_t)68 << 20, (size_t)100 << 20), 0);
     size_t size;
     uint8_t *got = tu_read_file(path, &size);
     ck_assert_uint_eq(size, total);
+    for (size_t k = 0; k < sizeof patch_at / sizeof *patch_at; k++)
+        ck_assert_mem_eq(got + patch_at[k], patch, 10);
     size_t bad = 0;
-    for (size_t i = 0; i < total; i++)
-        bad += got[i] != (uint8_t)(i * 2654435761u >> 24);
+    for (size_t i = 0; i < total; i++) {
+        bool patched = false;
+        for (size_t k = 0; k < sizeof patch_at / sizeof *patch_at; k++)
+            patched |= i >= patch_at[k] && i < patch_at[k] + 10;
+        bad += !patched && got[i] != big_byte(i);
+    }
     ck_assert_uint_eq(bad, 0);
     ck_assert_int_eq(tu_temps_in(dir), 0);
     free(got), free(buf);
