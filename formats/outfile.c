@@ -518,9 +518,9 @@ ckpt_status ckpt_out_patch(ckpt_out *o, uint64_t at, const void *buf, size_t n, 
         memcpy(o->buf + (from - flushed), p + (from - at), (size_t)(at + n - from));
         n = (size_t)(from - at);
     }
-    /* a patch is small and unaligned: through the cache */
-    const bool direct = o->direct;
-    if (direct && !set_direct(o, false))
+    /* a patch is small and unaligned: through the cache (the next whole
+     * buffer turns direct writes back on, choose_direct) */
+    if (o->direct && !set_direct(o, false))
         return ckpt_err_errno(err, CKPT_E_IO, errno, "%s: fcntl", o->path);
     size_t done = 0;
     while (done < n) {
@@ -531,8 +531,6 @@ ckpt_status ckpt_out_patch(ckpt_out *o, uint64_t at, const void *buf, size_t n, 
             return ckpt_err_errno(err, CKPT_E_IO, k < 0 ? errno : EIO, "%s: write", o->path);
         done += (size_t)k;
     }
-    if (direct && !set_direct(o, true))
-        o->no_direct = true;
     return CKPT_OK;
 }
 
