@@ -5,29 +5,42 @@
 # Writes a Mistral-7B-shaped BF16 checkpoint with the fixture generator
 # (hidden 4096, 32 heads, 8 KV heads, FFN 14336, vocab 32000;
 # CKPT_BENCH_LAYERS layers, default 6: about 3.2 GB in 2 shards) under
-# $TMPDIR.  Then BENCH_RUNS (default 2) interleaved rounds of: cp of the
-# shards (+ sync, as the converter fsyncs its output), cp once more over
-# that copy, and ckpt-convert to each of f16, bf16 and f32 under
+# $TMPDIR.  Then BENCH_RUNS (default 2) rounds of: cp of the shards
+# (+ sync, as the converter fsyncs its output), cp once more over that
+# copy, and ckpt-convert to each of f16, bf16 and f32 under
 # /usr/bin/time -v, then f16 once more with -f over the f16 output (of the
 # size of the copy).  Replacing a file frees its blocks, which costs what
 # the filesystem makes it cost (seconds per GB with online discard), in
 # cp's O_TRUNC as in the converter's rename: so -f is set beside cp over an
-# existing copy, the rest beside cp to a new file.  Prints per job the wall
-# time, min / median over the rounds, MB/s of input, the ratio to cp
-# (median over median; the goal is 0.8 or more) and the peak resident
-# memory, which must stay under 1 GiB (exit 1 otherwise).  All read the
-# shards from the page cache, as they were just written.  Each line also
-# gives the MB/s written (the output's bytes over the median): an f32
-# output is twice the input, so where the copy is bound by the disk's write
-# rate (cp + sync is), f32 cannot pass about 0.5x cp: each round also
-# copies the f32 output (cp + sync, "cp of the f32 bytes"), and the f32 line
-# gives its ratio to that copy too.  Read that one with care: a copy of
-# that size can pass the kernel's dirty-page limit and then wait on
-# write-back at the disk's own rate (250-270 MB/s against cp's 900-950 for
-# the input on the AVX-512 machine), where the converter's writer starts
-# write-back as it goes (formats/outfile.c); the ratio to cp of the input
-# is the one to hold to the goal.  Lines start with "bench_convert:";
-# figures, not a pass/fail test of speed.
+# existing copy, the rest beside cp to a new file.  cp over a file
+# truncates it and writes its blocks again in place, which an interrupted
+# run leaves half written; the converter writes new blocks beside the old
+# file and renames over it, so -f is also set beside a copy made that way
+# (cp to a temporary, sync, mv over): on the AMD machine cp over took
+# 2.0-2.5 s, that copy and rename 3.2-4.0 s (new blocks are slower to
+# write there than blocks written just before).
+#
+# Every timed job starts from the same state: the previous job's files
+# removed, everything synced, then CKPT_BENCH_SETTLE seconds (default 5)
+# idle; and the jobs' order turns by one each round.  Why: a disk behind a
+# virtual machine (the host's cache) writes the first GB after a pause
+# faster than the next: on the AMD machine a 1.4 GB cp + sync took
+# 0.8-1.7 s after a pause and 3.2-3.4 s right after a conversion, the
+# converter 1.9-2.6 s in that same loop; with 8 s idle before each, both
+# 2.4-2.9 s.  In a fixed order without the pause, cp always came first in
+# a round, after the pause of the previous round's summary, and f16 always
+# came after 5.6 GB of f32 writes: the ratio measured the order.
+#
+# Prints per job the wall time, min / median over the rounds, MB/s of
+# input, the ratio to cp (median over median; the goal is 0.8 or more) and
+# the peak resident memory, which must stay under 1 GiB (exit 1
+# otherwise).  All read the shards from the page cache, as they were just
+# written.  Each line also gives the MB/s written (the output's bytes over
+# the median): an f32 output is twice the input, so where the copy is bound
+# by the disk's write rate (cp + sync is), f32 cannot pass about 0.5x cp:
+# each round also copies the f32 output (cp + sync, "cp of the f32
+# bytes"), and the f32 line gives its ratio to that copy too.  Lines start
+# with "bench_convert:"; figures, not a pass/fail test of speed.
 set -eu
 build=${1:?usage: bench_convert.sh BUILD_DIR}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -76,6 +89,18 @@ copy() {
     sync "$tmp/copy"/*
 }
 
+# copy_replace: the copy made anew beside itself and renamed over it, as
+# the converter publishes (an interrupted run loses nothing)
+copy_replace() {
+    for f in "$tmp/m7b"/model-*.safetensors; do
+        b=$(basename "$f")
+        cp "$f" "$tmp/copy/.$b.tmp"
+        sync "$tmp/copy/.$b.tmp"
+        mv "$tmp/copy/.$b.tmp" "$tmp/copy/$b"
+    done
+    sync "$tmp/copy"
+}
+
 # drop NAME...: remove files and let the file system settle the freed
 # blocks before the next job, so that no job pays for its predecessor's
 # deletion (3-6 GB here)
@@ -84,22 +109,56 @@ drop() {
     sync
 }
 
+# settle: the disk idle before a timed job (see the top)
+settle() {
+    sync
+    sleep "${CKPT_BENCH_SETTLE:-5}"
+}
+
+# round_job NAME: one step of a round, each timed job after settle
+round_job() {
+    drop "$tmp/out.gguf" "$tmp/copy" "$tmp/out.gguf.copy"
+    case $1 in
+    cp)
+        mkdir "$tmp/copy"
+        settle
+        job cp copy
+        settle
+        job cp-over copy
+        settle
+        job cp-mv copy_replace
+        ;;
+    f32)
+        settle
+        convert f32 f32
+        settle
+        job cp-f32 sh -c 'cp "$1" "$1.copy" && sync "$1.copy"' sh "$tmp/out.gguf"
+        ;;
+    f16)
+        settle
+        convert f16 f16
+        settle
+        convert f16-f f16 -f # over the f16 output just written
+        ;;
+    *)
+        settle
+        convert "$1" "$1"
+        ;;
+    esac
+}
+
+order="cp bf16 f32 f16"
 for r in $(seq "$runs"); do
-    mkdir "$tmp/copy"
-    job cp copy
-    job cp-over copy
-    drop "$tmp/copy"
-    for t in bf16 f32 f16; do
-        drop "$tmp/out.gguf"
-        convert "$t" "$t"
-        if [ "$t" = f32 ]; then
-            job cp-f32 sh -c 'cp "$1" "$1.copy" && sync "$1.copy"' sh "$tmp/out.gguf"
-            drop "$tmp/out.gguf.copy"
-        fi
+    for name in $order; do
+        round_job "$name"
     done
-    convert f16-f f16 -f # over the f16 output just written
-    drop "$tmp/out.gguf"
+    # the next round starts one job later
+    set -- $order
+    first=$1
+    shift
+    order="$* $first"
 done
+drop "$tmp/out.gguf" "$tmp/copy" "$tmp/out.gguf.copy"
 
 # stats NAME: "min median" of NAME.s
 stats() {
@@ -109,11 +168,12 @@ stats() {
 
 printf 'bench_convert: %d-layer 7B-shaped BF16 checkpoint, %s MB in 2 shards, %s rounds\n' \
     "$layers" "$mb" "$runs"
-for name in cp cp-over cp-f32; do
+for name in cp cp-over cp-mv cp-f32; do
     in_mb=$mb
     case $name in
     cp) what="cp + sync" ;;
     cp-over) what="cp over it + sync" ;;
+    cp-mv) what="cp + sync + mv over" ;;
     *) what="cp of the f32 bytes" && in_mb=$(echo "$(cat "$tmp/f32.bytes") / 1000000" | bc) ;;
     esac
     set -- $(stats "$name")
@@ -133,6 +193,8 @@ for name in f16 bf16 f32 f16-f; do
     same=
     [ "$name" = f32 ] && same=$(printf '  %.2fx cp of the f32 bytes' \
         "$(echo "$(stats cp-f32 | cut -d' ' -f2) / $2" | bc -l)")
+    [ "$name" = f16-f ] && same=$(printf '  %.2fx cp + mv over' \
+        "$(echo "$(stats cp-mv | cut -d' ' -f2) / $2" | bc -l)")
     printf 'bench_convert:   %-19s %6.2f / %6.2f s  %5.0f MB/s  %5.0f MB/s written  %.2fx cp%s  peak RSS %d MiB\n' \
         "$what" "$1" "$2" "$(echo "$mb / $2" | bc -l)" "$(echo "$out_mb / $2" | bc -l)" \
         "$(echo "$cp_med / $2" | bc -l)" "$same" $((rss / 1024))
