@@ -61,10 +61,18 @@ jflag=
 [ "$threads" -gt 0 ] && jflag="-j $threads"
 maxrss=0
 
-# job NAME CMD...: time CMD (wall clock), append the seconds to NAME.s
+# settle: the disk idle before a timed job (see the top)
+settle() {
+    sync
+    sleep "${CKPT_BENCH_SETTLE:-5}"
+}
+
+# job NAME CMD...: settle, then time CMD (wall clock), append the seconds
+# to NAME.s
 job() {
     name=$1
     shift
+    settle
     t0=$(now)
     "$@"
     t1=$(now)
@@ -109,39 +117,25 @@ drop() {
     sync
 }
 
-# settle: the disk idle before a timed job (see the top)
-settle() {
-    sync
-    sleep "${CKPT_BENCH_SETTLE:-5}"
-}
-
-# round_job NAME: one step of a round, each timed job after settle
+# round_job NAME: one step of a round (job settles before each timing)
 round_job() {
     drop "$tmp/out.gguf" "$tmp/copy" "$tmp/out.gguf.copy"
     case $1 in
     cp)
         mkdir "$tmp/copy"
-        settle
         job cp copy
-        settle
         job cp-over copy
-        settle
         job cp-mv copy_replace
         ;;
     f32)
-        settle
         convert f32 f32
-        settle
         job cp-f32 sh -c 'cp "$1" "$1.copy" && sync "$1.copy"' sh "$tmp/out.gguf"
         ;;
     f16)
-        settle
         convert f16 f16
-        settle
         convert f16-f f16 -f # over the f16 output just written
         ;;
     *)
-        settle
         convert "$1" "$1"
         ;;
     esac
