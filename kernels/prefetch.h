@@ -50,4 +50,19 @@ static inline void ck_prefetch_quad(const void *p, size_t quad_bytes)
     __builtin_prefetch((const char *)p + CK_AHEAD_NEAR, 0, 3);
 }
 
+/* ck_prefetch_quad for the `bytes` at p in each of four rows rb bytes
+ * apart, from rows of four side by side: the hints in a loop left rolled,
+ * for a burst of them back to back held the demand loads back (the AMD
+ * machine, two threads streaming from memory, the same hints in the same
+ * order: F16 four-row decode 36 -> 42 GB/s, q4_K 31 -> 34, q6_K 35 -> 43).
+ * Inlined always: as a function of its own it has no effect GCC can see,
+ * so GCC 12 marks it const and drops the calls. */
+static inline __attribute__((always_inline)) void ck_prefetch_rows(const void *p, size_t rb,
+                                                                   size_t bytes)
+{
+    _Pragma("GCC unroll 1") for (int r = 0; r < 4; r++)
+        _Pragma("GCC unroll 1") for (size_t o = 0; o < bytes; o += 64)
+            ck_prefetch_quad((const char *)p + r * rb + o, 4 * rb);
+}
+
 #endif

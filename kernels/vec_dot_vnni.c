@@ -313,8 +313,7 @@ static void decode_q8_0(const uint8_t *w, size_t rb, const uint8_t *act, int64_t
     __m512 lane01 = _mm512_setzero_ps(), lane23 = _mm512_setzero_ps();
     for (int64_t j = 0; j < n / 32; j++, w += Q8_0_BYTES, act += Q8_0_BYTES) {
         if ((j * Q8_0_BYTES) % 64 < Q8_0_BYTES) /* once per line of each row */
-            UNROLL for (int r = 0; r < 4; r++)
-                ck_prefetch_quad(w + r * rb, 4 * rb);
+            ck_prefetch_rows(w, rb, 1);
         const __m512i y = _mm512_broadcast_i64x4(ck_load256(act + 2));
         __m128i h = _mm_cvtsi32_si128(u16_at(w));
         h = _mm_insert_epi16(h, u16_at(w + rb), 1);
@@ -343,21 +342,105 @@ void ckpt_vec_tile_q8_0_q8_0_vnni(const void *w, size_t row_bytes, const void *a
         decode_q8_0(w, row_bytes, act, n, out);
 }
 
-/* The four-row tiles: a single position through the dots above (each
- * weight read once, the rows one after another as the avx2 tile does),
- * more than one through the avx2 tile, whose values are the same. */
-#define TILE_VNNI(name)                                                                           \
-    void ckpt_vec_tile_##name##_q8_K_vnni(const void *w, size_t row_bytes, const void *act,        \
-                                          size_t act_stride, int64_t n, int np, float *out)        \
-    {                                                                                              \
-        if (np > 1) {                                                                              \
-            ckpt_vec_tile_##name##_q8_K_avx2(w, row_bytes, act, act_stride, n, np, out);           \
-            return;                                                                                \
-        }                                                                                          \
-        for (int r = 0; r < 4; r++)                                                                \
-            out[r] = ckpt_vec_dot_##name##_q8_K_vnni((const uint8_t *)w + r * row_bytes, act, n);  \
+/* ==== k-quants, four rows against one position (a decode step) ====
+ * The four rows advance side by side, a block of each at a time: four
+ * streams of the memory's lines in flight where a row after a row kept
+ * one, and the activation block read once for the four.  The int32 sums
+ * of the four blocks are reduced together (integer sums: exact in any
+ * order) and each row's float steps are the single dot's, in the lanes of
+ * one register, added to that row's sum in block order: every output has
+ * the single dot's bits. */
+
+/* four rows' 32-bit words at p, rb bytes apart (a block's d and dmin) */
+static inline __m128i four_u32(const uint8_t *p, size_t rb)
+{
+    uint32_t v[4];
+    for (int r = 0; r < 4; r++)
+        memcpy(&v[r], p + r * rb, 4);
+    return _mm_loadu_si128((const __m128i *)(const void *)v);
+}
+
+/* The lanes of s[r] and m[r] summed: (s0, m0, s1, m1 | s2, m2, s3, m3) */
+static inline __m256 four_sums_pairs(const __m256i s[4], const __m256i m[4])
+{
+    const __m256i g01 = _mm256_hadd_epi32(_mm256_hadd_epi32(s[0], m[0]), _mm256_hadd_epi32(s[1], m[1]));
+    const __m256i g23 = _mm256_hadd_epi32(_mm256_hadd_epi32(s[2], m[2]), _mm256_hadd_epi32(s[3], m[3]));
+    return _mm256_cvtepi32_ps(_mm256_add_epi32(_mm256_permute2x128_si256(g01, g23, 0x20),
+                                               _mm256_permute2x128_si256(g01, g23, 0x31)));
+}
+
+/* q4_K (qh_at < 0) and q5_K: the quants at qs_at, the fifth bits at qh_at
+ * of each bs-byte block */
+static void decode_k4(const uint8_t *w, size_t rb, const uint8_t *a, int64_t n, size_t bs,
+                      int qs_at, int qh_at, float out[4])
+{
+    __m256 sumf = _mm256_setzero_ps(); /* row r in lane 2r */
+    for (int64_t i = 0; i < n / QK_K; i++, w += bs, a += sizeof(block_q8_K)) {
+        __m256i sq[4], sm[4];
+        ck_prefetch_rows(w, rb, bs);
+        UNROLL for (int r = 0; r < 4; r++) {
+            const uint8_t *b = w + r * rb;
+            k4_sums(b, b + qs_at, qh_at < 0 ? NULL : b + qh_at, a, &sq[r], &sm[r]);
+        }
+        /* (sumi, summ) * (d * dy, dmin * dy) per row, then the difference */
+        const __m256 dd = _mm256_mul_ps(_mm256_cvtph_ps(four_u32(w, rb)), _mm256_set1_ps(q8k_d(a)));
+        const __m256 t = _mm256_mul_ps(dd, four_sums_pairs(sq, sm));
+        sumf = _mm256_add_ps(sumf, _mm256_sub_ps(t, _mm256_movehdup_ps(t)));
     }
-TILE_VNNI(q4_K)
-TILE_VNNI(q5_K)
-TILE_VNNI(q6_K)
-#undef TILE_VNNI
+    float l[8];
+    _mm256_storeu_ps(l, sumf);
+    for (int r = 0; r < 4; r++)
+        out[r] = l[2 * r];
+}
+
+static void decode_q6_K(const uint8_t *w, size_t rb, const uint8_t *a, int64_t n, float out[4])
+{
+    const size_t bs = sizeof(block_q6_K);
+    __m128 sumf = _mm_setzero_ps(); /* row r in lane r */
+    for (int64_t i = 0; i < n / QK_K; i++, w += bs, a += sizeof(block_q8_K)) {
+        __m256i s[4];
+        ck_prefetch_rows(w, rb, bs);
+        UNROLL for (int r = 0; r < 4; r++)
+            s[r] = q6k_sums(w + r * rb, a);
+        const __m256i g = _mm256_hadd_epi32(_mm256_hadd_epi32(s[0], s[1]),
+                                            _mm256_hadd_epi32(s[2], s[3]));
+        const __m128i sums = _mm_add_epi32(_mm256_castsi256_si128(g), _mm256_extracti128_si256(g, 1));
+        const __m128i dh = _mm_setr_epi16((short)u16_at(w + 208), (short)u16_at(w + rb + 208),
+                                          (short)u16_at(w + 2 * rb + 208),
+                                          (short)u16_at(w + 3 * rb + 208), 0, 0, 0, 0);
+        /* (d * dy) * sumi, as the single dot */
+        const __m128 t = _mm_mul_ps(_mm_mul_ps(_mm_cvtph_ps(dh), _mm_set1_ps(q8k_d(a))),
+                                    _mm_cvtepi32_ps(sums));
+        sumf = _mm_add_ps(sumf, t);
+    }
+    _mm_storeu_ps(out, sumf);
+}
+
+/* The four-row tiles: a single position through the decode kernels above,
+ * more than one through the avx2 tile, whose values are the same. */
+void ckpt_vec_tile_q4_K_q8_K_vnni(const void *w, size_t row_bytes, const void *act,
+                                  size_t act_stride, int64_t n, int np, float *out)
+{
+    if (np > 1)
+        ckpt_vec_tile_q4_K_q8_K_avx2(w, row_bytes, act, act_stride, n, np, out);
+    else
+        decode_k4(w, row_bytes, act, n, sizeof(block_q4_K), 16, -1, out);
+}
+
+void ckpt_vec_tile_q5_K_q8_K_vnni(const void *w, size_t row_bytes, const void *act,
+                                  size_t act_stride, int64_t n, int np, float *out)
+{
+    if (np > 1)
+        ckpt_vec_tile_q5_K_q8_K_avx2(w, row_bytes, act, act_stride, n, np, out);
+    else
+        decode_k4(w, row_bytes, act, n, sizeof(block_q5_K), 48, 16, out);
+}
+
+void ckpt_vec_tile_q6_K_q8_K_vnni(const void *w, size_t row_bytes, const void *act,
+                                  size_t act_stride, int64_t n, int np, float *out)
+{
+    if (np > 1)
+        ckpt_vec_tile_q6_K_q8_K_avx2(w, row_bytes, act, act_stride, n, np, out);
+    else
+        decode_q6_K(w, row_bytes, act, n, out);
+}
