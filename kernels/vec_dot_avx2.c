@@ -559,7 +559,7 @@ PASS_FN(pass_ref, tile_block_ref)
         for (; i + 8 <= n; i += 8) {                                                               \
             const __m256 xv = _mm256_loadu_ps(x + i);                                              \
             if ((i * ES) % 64 == 0)                                                                \
-                ck_prefetch_rows(w + (size_t)i * ES, rb, 1);                         \
+                ck_prefetch_rows(w + (size_t)i * ES, rb, 1);                                       \
             UNROLL for (int r = 0; r < 4; r++)                                                     \
                 lane[r] = MAC(lane[r], LD(w + r * rb + (size_t)i * ES), xv);                       \
         }                                                                                          \

@@ -363,16 +363,20 @@ static inline __m128i four_u32(const uint8_t *p, size_t rb)
 /* The lanes of s[r] and m[r] summed: (s0, m0, s1, m1 | s2, m2, s3, m3) */
 static inline __m256 four_sums_pairs(const __m256i s[4], const __m256i m[4])
 {
-    const __m256i g01 = _mm256_hadd_epi32(_mm256_hadd_epi32(s[0], m[0]), _mm256_hadd_epi32(s[1], m[1]));
-    const __m256i g23 = _mm256_hadd_epi32(_mm256_hadd_epi32(s[2], m[2]), _mm256_hadd_epi32(s[3], m[3]));
+    const __m256i g01 = _mm256_hadd_epi32(_mm256_hadd_epi32(s[0], m[0]),
+                                          _mm256_hadd_epi32(s[1], m[1]));
+    const __m256i g23 = _mm256_hadd_epi32(_mm256_hadd_epi32(s[2], m[2]),
+                                          _mm256_hadd_epi32(s[3], m[3]));
     return _mm256_cvtepi32_ps(_mm256_add_epi32(_mm256_permute2x128_si256(g01, g23, 0x20),
                                                _mm256_permute2x128_si256(g01, g23, 0x31)));
 }
 
 /* q4_K (qh_at < 0) and q5_K: the quants at qs_at, the fifth bits at qh_at
- * of each bs-byte block */
-static void decode_k4(const uint8_t *w, size_t rb, const uint8_t *a, int64_t n, size_t bs,
-                      int qs_at, int qh_at, float out[4])
+ * of each bs-byte block (inlined into each: the q4_K loop without q5_K's
+ * tests) */
+static inline __attribute__((always_inline)) void
+decode_k4(const uint8_t *w, size_t rb, const uint8_t *a, int64_t n, size_t bs, int qs_at,
+          int qh_at, float out[4])
 {
     __m256 sumf = _mm256_setzero_ps(); /* row r in lane 2r */
     for (int64_t i = 0; i < n / QK_K; i++, w += bs, a += sizeof(block_q8_K)) {

@@ -144,7 +144,7 @@ STAGE_PAIRS_DEF(stage_bf16, 2, two_bf16)
             const __m512 xv =                                                                      \
                 _mm512_castpd_ps(_mm512_broadcast_f64x4(_mm256_castps_pd(_mm256_loadu_ps(x + i)))); \
             if ((i * ES) % 64 == 0)                                                                \
-                ck_prefetch_rows(w + (size_t)i * ES, rb, 1);                         \
+                ck_prefetch_rows(w + (size_t)i * ES, rb, 1);                                       \
             lane01 = _mm512_fmadd_ps(TWO(w + (size_t)i * ES, rb), xv, lane01);                     \
             lane23 = _mm512_fmadd_ps(TWO(w + 2 * rb + (size_t)i * ES, rb), xv, lane23);            \
         }                                                                                          \
