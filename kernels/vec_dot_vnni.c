@@ -120,13 +120,15 @@ static inline __m256i fold512(__m512i v)
  * loaded as they lie: int32 lanes 0-7 hold sub-block 2j's sums, 8-15 those
  * of 2j+1.  Two such sums packed to int16 (_mm512_packs_epi32 interleaves
  * 128-bit lanes: lanes 0-1 of the result sub-blocks 2j and 2j+2, lanes 2-3
- * 2j+1 and 2j+3) are weighted by their scales in one vpdpwssd; pick k is
- * the byte shuffle of the scale bytes (in every 128-bit lane of sb) that
- * gives those weights, for j = 2k. */
-static inline __m512i k4_pair_scales(__m512i sb, int k)
+ * 2j+1 and 2j+3) are weighted by their scales in one vpdpwssd; the byte
+ * shuffle of the scale bytes (in every 128-bit lane of sb) that gives
+ * those weights is k4_scales_of(sb, 4k, 4k + 2, 4k + 1, 4k + 3) for j = 2k:
+ * int16 lanes 0-3 and 4-7 of 128-bit lanes 0-1 weighted by the scales of
+ * sub-blocks s0 and s1, of lanes 2-3 by those of s2 and s3. */
+static inline __m512i k4_scales_of(__m512i sb, int s0, int s1, int s2, int s3)
 {
-    const short a = (short)(4 * k | 0x8000), b = (short)((4 * k + 2) | 0x8000),
-                c = (short)((4 * k + 1) | 0x8000), d = (short)((4 * k + 3) | 0x8000);
+    const short a = (short)(s0 | 0x8000), b = (short)(s1 | 0x8000), c = (short)(s2 | 0x8000),
+                d = (short)(s3 | 0x8000);
     const __m256i lo = _mm256_setr_epi16(a, a, a, a, b, b, b, b, a, a, a, a, b, b, b, b);
     const __m256i hi = _mm256_setr_epi16(c, c, c, c, d, d, d, d, c, c, c, c, d, d, d, d);
     return _mm512_shuffle_epi8(sb, halves(lo, hi));
@@ -160,7 +162,45 @@ static inline void k4_sums(const uint8_t *w, const uint8_t *qs, const uint8_t *q
     __m512i acc = _mm512_setzero_si512();
     UNROLL for (int k = 0; k < 2; k++)
         acc = _mm512_dpwssd_epi32(acc, _mm512_packs_epi32(d[2 * k], d[2 * k + 1]),
-                                  k4_pair_scales(sb, k));
+                                  k4_scales_of(sb, 4 * k, 4 * k + 2, 4 * k + 1, 4 * k + 3));
+    *sq = fold512(acc);
+    *sm = _mm256_madd_epi16(ck_load256(a + Q8K_BSUMS), k4_bsum_mins(_mm512_castsi512_si256(sb)));
+}
+
+/* The activations of a q8_K block as a decode step's q4_K sums want
+ * them (k4_sums_split): y[2k] holds elements 128k..128k+31 and
+ * 128k+64..128k+95, y[2k+1] 128k+32..128k+63 and 128k+96..128k+127. */
+static inline void q8k_split(const uint8_t *a, __m512i y[4])
+{
+    const uint8_t *q = a + Q8K_QS;
+    UNROLL for (int k = 0; k < 2; k++) {
+        y[2 * k] = halves(ck_load256(q + 128 * k), ck_load256(q + 128 * k + 64));
+        y[2 * k + 1] = halves(ck_load256(q + 128 * k + 32), ck_load256(q + 128 * k + 96));
+    }
+}
+
+/* k4_sums of a q4_K block against activations split by q8k_split: 64
+ * bytes of qs at once, whose low nibbles are sub-blocks 4k and 4k+2 and
+ * high nibbles 4k+1 and 4k+3, so a block takes two loads and two
+ * shifts where k4_sums takes four of each and four masks more.  The
+ * integer sums are the same, only gathered in other lanes. */
+static inline void k4_sums_split(const uint8_t *w, const __m512i y[4], const uint8_t *a,
+                                 __m256i *sq, __m256i *sm)
+{
+    const __m128i sb128 = k4_scale_bytes(w + 4);
+    const __m512i sb = _mm512_broadcast_i32x4(sb128);
+    const __m512i m4 = _mm512_set1_epi8(0xF);
+    __m512i acc = _mm512_setzero_si512();
+    UNROLL for (int k = 0; k < 2; k++) {
+        const __m512i q = load512(w + 16 + 64 * k);
+        const __m512i lo = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_and_si512(q, m4),
+                                               y[2 * k]);
+        const __m512i hi = _mm512_dpbusd_epi32(_mm512_setzero_si512(),
+                                               _mm512_and_si512(_mm512_srli_epi16(q, 4), m4),
+                                               y[2 * k + 1]);
+        acc = _mm512_dpwssd_epi32(acc, _mm512_packs_epi32(lo, hi),
+                                  k4_scales_of(sb, 4 * k, 4 * k + 1, 4 * k + 2, 4 * k + 3));
+    }
     *sq = fold512(acc);
     *sm = _mm256_madd_epi16(ck_load256(a + Q8K_BSUMS), k4_bsum_mins(_mm512_castsi512_si256(sb)));
 }
@@ -382,9 +422,16 @@ decode_k4(const uint8_t *w, size_t rb, const uint8_t *a, int64_t n, size_t bs, i
     for (int64_t i = 0; i < n / QK_K; i++, w += bs, a += sizeof(block_q8_K)) {
         __m256i sq[4], sm[4];
         ck_prefetch_rows(w, rb, bs);
-        UNROLL for (int r = 0; r < 4; r++) {
-            const uint8_t *b = w + r * rb;
-            k4_sums(b, b + qs_at, qh_at < 0 ? NULL : b + qh_at, a, &sq[r], &sm[r]);
+        if (qh_at < 0) { /* q4_K: the activations split once for the four rows */
+            __m512i y[4];
+            q8k_split(a, y);
+            UNROLL for (int r = 0; r < 4; r++)
+                k4_sums_split(w + r * rb, y, a, &sq[r], &sm[r]);
+        } else {
+            UNROLL for (int r = 0; r < 4; r++) {
+                const uint8_t *b = w + r * rb;
+                k4_sums(b, b + qs_at, b + qh_at, a, &sq[r], &sm[r]);
+            }
         }
         /* (sumi, summ) * (d * dy, dmin * dy) per row, then the difference */
         const __m256 dd = _mm256_mul_ps(_mm256_cvtph_ps(four_u32(w, rb)), _mm256_set1_ps(q8k_d(a)));
