@@ -259,20 +259,22 @@ static inline __m512i q6k_pick(void)
  * lanes to be added. */
 static inline __m256i q6k_sums(const uint8_t *w, const uint8_t *a)
 {
-    const __m512i m4 = _mm512_set1_epi8(0xF), m3 = _mm512_set1_epi8(3), pick = q6k_pick();
-    /* qh's two-bit fields of groups 0 and 1 (low half, high half), 2 and 3 */
-    const __m512i at01 = halves(_mm256_setzero_si256(), _mm256_set1_epi16(2));
-    const __m512i at23 = halves(_mm256_set1_epi16(4), _mm256_set1_epi16(6));
+    const __m512i m4 = _mm512_set1_epi8(0xF), m30 = _mm512_set1_epi8(0x30), pick = q6k_pick();
+    /* qh's two-bit fields of groups 0 and 1 (low half, high half), 2 and 3,
+     * shifted to bits 4-5 of their byte: 16-bit shifts, whose bits carried
+     * over from the neighbouring byte never reach bits 4-5 */
+    const __m512i up01 = halves(_mm256_set1_epi16(4), _mm256_set1_epi16(2));
+    const __m512i down23 = halves(_mm256_setzero_si256(), _mm256_set1_epi16(2));
     const __m256i all = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(w + 192)));
     __m512i acc = _mm512_setzero_si512();
     UNROLL for (int h = 0; h < 2; h++) {
         const __m512i ql = load512(w + 64 * h);
         const __m512i qh = _mm512_broadcast_i64x4(ck_load256(w + 128 + 32 * h));
-        const __m512i hi01 = _mm512_and_si512(_mm512_srlv_epi16(qh, at01), m3);
-        const __m512i hi23 = _mm512_and_si512(_mm512_srlv_epi16(qh, at23), m3);
-        const __m512i q01 = _mm512_or_si512(_mm512_and_si512(ql, m4), _mm512_slli_epi16(hi01, 4));
-        const __m512i q23 = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(ql, 4), m4),
-                                            _mm512_slli_epi16(hi23, 4));
+        const __m512i hi01 = _mm512_and_si512(_mm512_sllv_epi16(qh, up01), m30);
+        const __m512i hi23 = _mm512_and_si512(_mm512_srlv_epi16(qh, down23), m30);
+        /* (low nibble & 0xF) | hi in one ternary-logic operation: m4 ? a : hi */
+        const __m512i q01 = _mm512_ternarylogic_epi32(m4, ql, hi01, 0xCA);
+        const __m512i q23 = _mm512_ternarylogic_epi32(m4, _mm512_srli_epi16(ql, 4), hi23, 0xCA);
         const uint8_t *y = a + Q8K_QS + 128 * h;
         const __m512i d01 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), q01, load512(y));
         const __m512i d23 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), q23, load512(y + 64));
