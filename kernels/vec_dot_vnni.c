@@ -378,15 +378,6 @@ static void decode_q8_0(const uint8_t *w, size_t rb, const uint8_t *act, int64_t
     }
 }
 
-void ckpt_vec_tile_q8_0_q8_0_vnni(const void *w, size_t row_bytes, const void *act,
-                                  size_t act_stride, int64_t n, int np, float *out)
-{
-    if (np > 1)
-        ckpt_vec_tile_q8_0_q8_0_avx2(w, row_bytes, act, act_stride, n, np, out);
-    else
-        decode_q8_0(w, row_bytes, act, n, out);
-}
-
 /* ==== k-quants, four rows against one position (a decode step) ====
  * The four rows advance side by side, a block of each at a time: four
  * streams of the memory's lines in flight where a row after a row kept
@@ -472,31 +463,29 @@ static void decode_q6_K(const uint8_t *w, size_t rb, const uint8_t *a, int64_t n
     _mm_storeu_ps(out, sumf);
 }
 
+static void decode_q4_K(const uint8_t *w, size_t rb, const uint8_t *a, int64_t n, float out[4])
+{
+    decode_k4(w, rb, a, n, sizeof(block_q4_K), 16, -1, out);
+}
+
+static void decode_q5_K(const uint8_t *w, size_t rb, const uint8_t *a, int64_t n, float out[4])
+{
+    decode_k4(w, rb, a, n, sizeof(block_q5_K), 48, 16, out);
+}
+
 /* The four-row tiles: a single position through the decode kernels above,
  * more than one through the avx2 tile, whose values are the same. */
-void ckpt_vec_tile_q4_K_q8_K_vnni(const void *w, size_t row_bytes, const void *act,
-                                  size_t act_stride, int64_t n, int np, float *out)
-{
-    if (np > 1)
-        ckpt_vec_tile_q4_K_q8_K_avx2(w, row_bytes, act, act_stride, n, np, out);
-    else
-        decode_k4(w, row_bytes, act, n, sizeof(block_q4_K), 16, -1, out);
-}
-
-void ckpt_vec_tile_q5_K_q8_K_vnni(const void *w, size_t row_bytes, const void *act,
-                                  size_t act_stride, int64_t n, int np, float *out)
-{
-    if (np > 1)
-        ckpt_vec_tile_q5_K_q8_K_avx2(w, row_bytes, act, act_stride, n, np, out);
-    else
-        decode_k4(w, row_bytes, act, n, sizeof(block_q5_K), 48, 16, out);
-}
-
-void ckpt_vec_tile_q6_K_q8_K_vnni(const void *w, size_t row_bytes, const void *act,
-                                  size_t act_stride, int64_t n, int np, float *out)
-{
-    if (np > 1)
-        ckpt_vec_tile_q6_K_q8_K_avx2(w, row_bytes, act, act_stride, n, np, out);
-    else
-        decode_q6_K(w, row_bytes, act, n, out);
-}
+#define TILE_VNNI(T, ACT)                                                                          \
+    void ckpt_vec_tile_##T##_##ACT##_vnni(const void *w, size_t row_bytes, const void *act,        \
+                                          size_t act_stride, int64_t n, int np, float *out)        \
+    {                                                                                              \
+        if (np > 1)                                                                                \
+            ckpt_vec_tile_##T##_##ACT##_avx2(w, row_bytes, act, act_stride, n, np, out);           \
+        else                                                                                       \
+            decode_##T(w, row_bytes, act, n, out);                                                 \
+    }
+TILE_VNNI(q4_K, q8_K)
+TILE_VNNI(q5_K, q8_K)
+TILE_VNNI(q6_K, q8_K)
+TILE_VNNI(q8_0, q8_0)
+#undef TILE_VNNI
