@@ -292,6 +292,20 @@ static inline __m256i q6k_sums(const uint8_t *w, const uint8_t *a)
     return _mm256_sub_epi32(fold512(acc), off);
 }
 
+/* The products (d * dy) * sumi of four q6_K blocks `stride` bytes apart
+ * (w the first) with integer sums s[0..3], in lanes 0-3: each the twin's
+ * operations */
+static inline __m128 q6k_four(const uint8_t *w, size_t stride, const __m256i s[4], __m128 dy)
+{
+    const __m256i g = _mm256_hadd_epi32(_mm256_hadd_epi32(s[0], s[1]),
+                                        _mm256_hadd_epi32(s[2], s[3]));
+    const __m128i sums = _mm_add_epi32(_mm256_castsi256_si128(g), _mm256_extracti128_si256(g, 1));
+    const __m128i dh = _mm_setr_epi16((short)u16_at(w + 208), (short)u16_at(w + stride + 208),
+                                      (short)u16_at(w + 2 * stride + 208),
+                                      (short)u16_at(w + 3 * stride + 208), 0, 0, 0, 0);
+    return _mm_mul_ps(_mm_mul_ps(_mm_cvtph_ps(dh), dy), _mm_cvtepi32_ps(sums));
+}
+
 float ckpt_vec_dot_q6_K_q8_K_vnni(const void *vw, const void *va, int64_t n)
 {
     const uint8_t *w = vw, *a = va;
@@ -309,14 +323,8 @@ float ckpt_vec_dot_q6_K_q8_K_vnni(const void *vw, const void *va, int64_t n)
         __m256i s[4];
         UNROLL for (int b = 0; b < 4; b++)
             s[b] = q6k_sums(w + b * bw, a + b * ba);
-        const __m256i g = _mm256_hadd_epi32(_mm256_hadd_epi32(s[0], s[1]),
-                                            _mm256_hadd_epi32(s[2], s[3]));
-        const __m128i sums = _mm_add_epi32(_mm256_castsi256_si128(g), _mm256_extracti128_si256(g, 1));
-        const __m128i dh = _mm_setr_epi16((short)u16_at(w + 208), (short)u16_at(w + bw + 208),
-                                          (short)u16_at(w + 2 * bw + 208),
-                                          (short)u16_at(w + 3 * bw + 208), 0, 0, 0, 0);
         const __m128 dy = _mm_setr_ps(q8k_d(a), q8k_d(a + ba), q8k_d(a + 2 * ba), q8k_d(a + 3 * ba));
-        const __m128 t = _mm_mul_ps(_mm_mul_ps(_mm_cvtph_ps(dh), dy), _mm_cvtepi32_ps(sums));
+        const __m128 t = q6k_four(w, bw, s, dy);
         sumf += _mm_cvtss_f32(t);
         sumf += _mm_cvtss_f32(_mm_shuffle_ps(t, t, 1));
         sumf += _mm_cvtss_f32(_mm_movehl_ps(t, t));
@@ -449,16 +457,8 @@ static void decode_q6_K(const uint8_t *w, size_t rb, const uint8_t *a, int64_t n
         ck_prefetch_rows(w, rb, bs);
         UNROLL for (int r = 0; r < 4; r++)
             s[r] = q6k_sums(w + r * rb, a);
-        const __m256i g = _mm256_hadd_epi32(_mm256_hadd_epi32(s[0], s[1]),
-                                            _mm256_hadd_epi32(s[2], s[3]));
-        const __m128i sums = _mm_add_epi32(_mm256_castsi256_si128(g), _mm256_extracti128_si256(g, 1));
-        const __m128i dh = _mm_setr_epi16((short)u16_at(w + 208), (short)u16_at(w + rb + 208),
-                                          (short)u16_at(w + 2 * rb + 208),
-                                          (short)u16_at(w + 3 * rb + 208), 0, 0, 0, 0);
-        /* (d * dy) * sumi, as the single dot */
-        const __m128 t = _mm_mul_ps(_mm_mul_ps(_mm_cvtph_ps(dh), _mm_set1_ps(q8k_d(a))),
-                                    _mm_cvtepi32_ps(sums));
-        sumf = _mm_add_ps(sumf, t);
+        /* the four rows' blocks against one activation block */
+        sumf = _mm_add_ps(sumf, q6k_four(w, rb, s, _mm_set1_ps(q8k_d(a))));
     }
     _mm_storeu_ps(out, sumf);
 }
