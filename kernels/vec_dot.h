@@ -255,12 +255,28 @@ void ckpt_vec_tile_k_q6_K_q8_K_vnni(const void *w, size_t row_bytes, const void 
                                     size_t act_stride, int64_t n, int64_t k0, int64_t k1, int np,
                                     float *acc, float *out);
 
-/* Q8_0's K-slice tile with AVX-512 VNNI (vec_tile_q8_vnni.c; only in the
- * avx512 table, on a CPU with AVX512_VNNI): the avx2 tile's values, two
- * rows in the lanes of one register */
+/* The K-slice tiles of the 32-element types with AVX-512 VNNI
+ * (vec_tile_q8_vnni.c; only in the avx512 table, on a CPU with
+ * AVX512_VNNI): the avx2 tiles' values, two rows in the lanes of one
+ * register */
 void ckpt_vec_tile_k_q8_0_q8_0_vnni(const void *w, size_t row_bytes, const void *act,
                                     size_t act_stride, int64_t n, int64_t k0, int64_t k1, int np,
                                     float *acc, float *out);
+void ckpt_vec_tile_k_q4_0_q8_0_vnni(const void *w, size_t row_bytes, const void *act,
+                                    size_t act_stride, int64_t n, int64_t k0, int64_t k1, int np,
+                                    float *acc, float *out);
+void ckpt_vec_tile_k_q4_1_q8_0_vnni(const void *w, size_t row_bytes, const void *act,
+                                    size_t act_stride, int64_t n, int64_t k0, int64_t k1, int np,
+                                    float *acc, float *out);
+void ckpt_vec_tile_k_q5_0_q8_0_vnni(const void *w, size_t row_bytes, const void *act,
+                                    size_t act_stride, int64_t n, int64_t k0, int64_t k1, int np,
+                                    float *acc, float *out);
+void ckpt_vec_tile_k_q5_1_q8_0_vnni(const void *w, size_t row_bytes, const void *act,
+                                    size_t act_stride, int64_t n, int64_t k0, int64_t k1, int np,
+                                    float *acc, float *out);
+void ckpt_vec_tile_k_iq4_nl_q8_0_vnni(const void *w, size_t row_bytes, const void *act,
+                                      size_t act_stride, int64_t n, int64_t k0, int64_t k1, int np,
+                                      float *acc, float *out);
 
 /* ==== single dots and four-row tiles of q4_K, q5_K and q6_K with AVX-512
  * VNNI (vec_dot_vnni.c; only in the avx512 table, on a CPU with

@@ -327,67 +327,26 @@ static inline __m256 lane_sums(__m256i x, __m256i y)
     return _mm256_cvtepi32_ps(p);
 }
 
-float ckpt_vec_dot_q8_0_q8_0_avx2(const void *vw, const void *va, int64_t n)
-{
-    const uint8_t *w = vw, *a = va;
-    __m256 acc = _mm256_setzero_ps();
-    for (int64_t i = 0; i < n / 32; i++, w += sizeof(block_q8_0), a += sizeof(block_q8_0)) {
-        prefetch_ahead(w, sizeof(block_q8_0));
-        const __m256 dd = _mm256_set1_ps(f16_at(w) * f16_at(a));
-        acc = _mm256_add_ps(acc, _mm256_mul_ps(dd, lane_sums(load256(w + 2), load256(a + 2))));
+/* Symmetric 32-blocks (q8_0, q4_0, q5_0, iq4_nl): per block the signed
+ * values (vec_q32_avx2.h), then per lane acc += (d_w * d_a) * lane_sum, as
+ * the scalar twin. */
+#define SYMMETRIC_DOT(T)                                                                           \
+    float ckpt_vec_dot_##T##_q8_0_avx2(const void *vw, const void *va, int64_t n)                 \
+    {                                                                                              \
+        const uint8_t *w = vw, *a = va;                                                            \
+        __m256 acc = _mm256_setzero_ps();                                                          \
+        for (int64_t i = 0; i < n / 32; i++, w += sizeof(block_##T), a += sizeof(block_q8_0)) {    \
+            prefetch_ahead(w, sizeof(block_##T));                                                  \
+            const __m256 dd = _mm256_set1_ps(f16_at(w) * f16_at(a));                               \
+            acc = _mm256_add_ps(acc, _mm256_mul_ps(dd, lane_sums(values_##T(w), load256(a + 2)))); \
+        }                                                                                          \
+        return reduce_lanes(acc);                                                                  \
     }
-    return reduce_lanes(acc);
-}
-
-float ckpt_vec_dot_q4_0_q8_0_avx2(const void *vw, const void *va, int64_t n)
-{
-    const uint8_t *w = vw, *a = va;
-    const __m128i m4 = _mm_set1_epi8(0xF);
-    const __m256i eight = _mm256_set1_epi8(8);
-    __m256 acc = _mm256_setzero_ps();
-    for (int64_t i = 0; i < n / 32; i++, w += sizeof(block_q4_0), a += sizeof(block_q8_0)) {
-        prefetch_ahead(w, sizeof(block_q4_0));
-        const __m128i b = _mm_loadu_si128((const __m128i *)(w + 2));
-        const __m256i q = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(b, 4), m4),
-                                           _mm_and_si128(b, m4));
-        const __m256 dd = _mm256_set1_ps(f16_at(w) * f16_at(a));
-        acc = _mm256_add_ps(
-            acc, _mm256_mul_ps(dd, lane_sums(_mm256_sub_epi8(q, eight), load256(a + 2))));
-    }
-    return reduce_lanes(acc);
-}
-
-/* Symmetric 32-blocks (q5_0, iq4_nl): per block the signed values q, then
- * per lane acc += (d_w * d_a) * lane_sum, as q4_0 and the scalar twin. */
-float ckpt_vec_dot_q5_0_q8_0_avx2(const void *vw, const void *va, int64_t n)
-{
-    const uint8_t *w = vw, *a = va;
-    const __m256i sixteen = _mm256_set1_epi8(16);
-    __m256 acc = _mm256_setzero_ps();
-    for (int64_t i = 0; i < n / 32; i++, w += sizeof(block_q5_0), a += sizeof(block_q8_0)) {
-        prefetch_ahead(w, sizeof(block_q5_0));
-        const __m256i q = _mm256_sub_epi8(_mm256_or_si256(nibbles32(w + 6), fifth_bits(w + 2)),
-                                          sixteen);
-        const __m256 dd = _mm256_set1_ps(f16_at(w) * f16_at(a));
-        acc = _mm256_add_ps(acc, _mm256_mul_ps(dd, lane_sums(q, load256(a + 2))));
-    }
-    return reduce_lanes(acc);
-}
-
-float ckpt_vec_dot_iq4_nl_q8_0_avx2(const void *vw, const void *va, int64_t n)
-{
-    const uint8_t *w = vw, *a = va;
-    const __m256i levels =
-        _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)ckpt_kvalues_iq4nl));
-    __m256 acc = _mm256_setzero_ps();
-    for (int64_t i = 0; i < n / 32; i++, w += sizeof(block_iq4_nl), a += sizeof(block_q8_0)) {
-        prefetch_ahead(w, sizeof(block_iq4_nl));
-        const __m256i q = _mm256_shuffle_epi8(levels, nibbles32(w + 2));
-        const __m256 dd = _mm256_set1_ps(f16_at(w) * f16_at(a));
-        acc = _mm256_add_ps(acc, _mm256_mul_ps(dd, lane_sums(q, load256(a + 2))));
-    }
-    return reduce_lanes(acc);
-}
+SYMMETRIC_DOT(q8_0)
+SYMMETRIC_DOT(q4_0)
+SYMMETRIC_DOT(q5_0)
+SYMMETRIC_DOT(iq4_nl)
+#undef SYMMETRIC_DOT
 
 /* Blocks with an offset (q4_1, q5_1): unsigned q, so per lane
  * acc += (d_w * d_a) * sum(q y) + (m_w * d_a) * sum(y), the scalar twin's
@@ -409,7 +368,7 @@ float ckpt_vec_dot_q4_1_q8_0_avx2(const void *vw, const void *va, int64_t n)
     __m256 acc = _mm256_setzero_ps();
     for (int64_t i = 0; i < n / 32; i++, w += sizeof(block_q4_1), a += sizeof(block_q8_0)) {
         prefetch_ahead(w, sizeof(block_q4_1));
-        acc = offset_block(acc, nibbles32(w + 4), w, a);
+        acc = offset_block(acc, values_q4_1(w), w, a);
     }
     return reduce_lanes(acc);
 }
@@ -420,7 +379,7 @@ float ckpt_vec_dot_q5_1_q8_0_avx2(const void *vw, const void *va, int64_t n)
     __m256 acc = _mm256_setzero_ps();
     for (int64_t i = 0; i < n / 32; i++, w += sizeof(block_q5_1), a += sizeof(block_q8_0)) {
         prefetch_ahead(w, sizeof(block_q5_1));
-        acc = offset_block(acc, _mm256_or_si256(nibbles32(w + 8), fifth_bits(w + 4)), w, a);
+        acc = offset_block(acc, values_q5_1(w), w, a);
     }
     return reduce_lanes(acc);
 }

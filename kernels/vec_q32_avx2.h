@@ -1,8 +1,8 @@
 /*
  * vec_q32_avx2.h - the weight values of the 32-element block types in AVX2
  * registers, for the single dots (vec_dot_avx2.c) and the tiles
- * (vec_tile_q8_avx2.c) alike.  Private to kernels/; only for files built
- * with -mavx2.
+ * (vec_tile_q8_avx2.c, vec_tile_q8_vnni.c) alike.  Private to kernels/;
+ * only for files built with -mavx2.
  */
 #ifndef CKPT_KERNELS_VEC_Q32_AVX2_H
 #define CKPT_KERNELS_VEC_Q32_AVX2_H
@@ -10,6 +10,8 @@
 #include <immintrin.h>
 #include <stdint.h>
 #include <string.h>
+
+#include "quant_blocks.h"
 
 /* The 32 nibbles of a 16-byte q4-style block in element order: low
  * nibbles are elements 0..15, high nibbles 16..31. */
@@ -31,6 +33,33 @@ static inline __m256i fifth_bits(const uint8_t *p)
     const __m256i bit = _mm256_set1_epi64x((long long)0x8040201008040201ull);
     const __m256i b = _mm256_and_si256(_mm256_shuffle_epi8(_mm256_set1_epi32((int)x), spread), bit);
     return _mm256_and_si256(_mm256_cmpeq_epi8(b, bit), _mm256_set1_epi8(0x10));
+}
+
+/* The values of one block, as the single dots of vec_dot_avx2.c form them:
+ * signed for q8_0, q4_0, q5_0 and iq4_nl, unsigned for q4_1 and q5_1. */
+static inline __m256i values_q8_0(const uint8_t *b)
+{
+    return _mm256_loadu_si256((const __m256i *)(b + 2));
+}
+static inline __m256i values_q4_0(const uint8_t *b)
+{
+    return _mm256_sub_epi8(nibbles32(b + 2), _mm256_set1_epi8(8));
+}
+static inline __m256i values_q4_1(const uint8_t *b) { return nibbles32(b + 4); }
+static inline __m256i values_q5_0(const uint8_t *b)
+{
+    return _mm256_sub_epi8(_mm256_or_si256(nibbles32(b + 6), fifth_bits(b + 2)),
+                           _mm256_set1_epi8(16));
+}
+static inline __m256i values_q5_1(const uint8_t *b)
+{
+    return _mm256_or_si256(nibbles32(b + 8), fifth_bits(b + 4));
+}
+static inline __m256i values_iq4_nl(const uint8_t *b)
+{
+    const __m256i levels =
+        _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)ckpt_kvalues_iq4nl));
+    return _mm256_shuffle_epi8(levels, nibbles32(b + 2));
 }
 
 #endif

@@ -294,29 +294,6 @@ static void prepare_q8_0(const uint8_t *w, size_t row_bytes, int64_t b0, int kb,
 
 /* ==== the packed types: unpacked once per chunk into rows->buf; decode ==== */
 
-/* The values of one block, as the single dots of vec_dot_avx2.c form them:
- * signed for q4_0, q5_0 and iq4_nl, unsigned for q4_1 and q5_1. */
-static inline __m256i values_q4_0(const uint8_t *b)
-{
-    return _mm256_sub_epi8(nibbles32(b + 2), _mm256_set1_epi8(8));
-}
-static inline __m256i values_q4_1(const uint8_t *b) { return nibbles32(b + 4); }
-static inline __m256i values_q5_0(const uint8_t *b)
-{
-    return _mm256_sub_epi8(_mm256_or_si256(nibbles32(b + 6), fifth_bits(b + 2)),
-                           _mm256_set1_epi8(16));
-}
-static inline __m256i values_q5_1(const uint8_t *b)
-{
-    return _mm256_or_si256(nibbles32(b + 8), fifth_bits(b + 4));
-}
-static inline __m256i values_iq4_nl(const uint8_t *b)
-{
-    const __m256i levels =
-        _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)ckpt_kvalues_iq4nl));
-    return _mm256_shuffle_epi8(levels, nibbles32(b + 2));
-}
-
 /* A decode step has nothing to reuse but the activation block: the four
  * rows are read side by side, block by block, each with the single dot's
  * operations (its scale product formed as a scalar, as the single dot
@@ -361,7 +338,6 @@ static inline __m256i values_iq4_nl(const uint8_t *b)
         }                                                                                          \
     }
 
-static inline __m256i values_q8_0(const uint8_t *b) { return load256(b + 2); }
 TQ_DECODE(decode_q8_0, block_q8_0, values_q8_0, 0)
 TQ_DECODE(decode_q4_0, block_q4_0, values_q4_0, 0)
 TQ_DECODE(decode_q4_1, block_q4_1, values_q4_1, 2)
