@@ -132,8 +132,8 @@ static const struct ckpt_kernels ref_avx2 = {
  * and BF16 rows (vec_tile_f_avx512.c) and, where the CPU has AVX512_VNNI,
  * vpdpbusd K-slice tiles for the k-quants (vec_tile_k_vnni.c) and the
  * 32-element types (vec_tile_q8_vnni.c), and vpdpbusd single dots of
- * q4_K, q5_K and q6_K with their decode tiles and q8_0's decode tile
- * (vec_dot_vnni.c): the same bits.  Filled once by decide(), from the avx2 rows. */
+ * q4_K, q5_K and q6_K with their decode tiles and the 32-element types'
+ * decode tiles (vec_dot_vnni.c): the same bits.  Filled once by decide(), from the avx2 rows. */
 static struct ckpt_vec_dot vec_dot_avx512[CKPT_TYPE_COUNT];
 static struct ckpt_kernels avx512;
 
@@ -170,6 +170,11 @@ static void fill_avx512(void)
         vec_dot_avx512[CKPT_TYPE_Q6_K].dot = ckpt_vec_dot_q6_K_q8_K_vnni;
         vec_dot_avx512[CKPT_TYPE_Q6_K].tile = ckpt_vec_tile_q6_K_q8_K_vnni;
         vec_dot_avx512[CKPT_TYPE_Q8_0].tile = ckpt_vec_tile_q8_0_q8_0_vnni;
+        vec_dot_avx512[CKPT_TYPE_Q4_0].tile = ckpt_vec_tile_q4_0_q8_0_vnni;
+        vec_dot_avx512[CKPT_TYPE_Q4_1].tile = ckpt_vec_tile_q4_1_q8_0_vnni;
+        vec_dot_avx512[CKPT_TYPE_Q5_0].tile = ckpt_vec_tile_q5_0_q8_0_vnni;
+        vec_dot_avx512[CKPT_TYPE_Q5_1].tile = ckpt_vec_tile_q5_1_q8_0_vnni;
+        vec_dot_avx512[CKPT_TYPE_IQ4_NL].tile = ckpt_vec_tile_iq4_nl_q8_0_vnni;
         vec_dot_avx512[CKPT_TYPE_Q8_0].tile_k = ckpt_vec_tile_k_q8_0_q8_0_vnni;
         vec_dot_avx512[CKPT_TYPE_Q4_0].tile_k = ckpt_vec_tile_k_q4_0_q8_0_vnni;
         vec_dot_avx512[CKPT_TYPE_Q4_1].tile_k = ckpt_vec_tile_k_q4_1_q8_0_vnni;

@@ -292,10 +292,20 @@ void ckpt_vec_tile_q5_K_q8_K_vnni(const void *w, size_t row_bytes, const void *a
                                   size_t act_stride, int64_t n, int np, float *out);
 void ckpt_vec_tile_q6_K_q8_K_vnni(const void *w, size_t row_bytes, const void *act,
                                   size_t act_stride, int64_t n, int np, float *out);
-/* q8_0's four-row tile: a single position with vpdpbusd, two rows to a
- * register; more through the avx2 tile */
+/* The 32-element types' four-row tiles: a single position with vpdpbusd,
+ * two rows to a register; more through the avx2 tile */
 void ckpt_vec_tile_q8_0_q8_0_vnni(const void *w, size_t row_bytes, const void *act,
                                   size_t act_stride, int64_t n, int np, float *out);
+void ckpt_vec_tile_q4_0_q8_0_vnni(const void *w, size_t row_bytes, const void *act,
+                                  size_t act_stride, int64_t n, int np, float *out);
+void ckpt_vec_tile_q4_1_q8_0_vnni(const void *w, size_t row_bytes, const void *act,
+                                  size_t act_stride, int64_t n, int np, float *out);
+void ckpt_vec_tile_q5_0_q8_0_vnni(const void *w, size_t row_bytes, const void *act,
+                                  size_t act_stride, int64_t n, int np, float *out);
+void ckpt_vec_tile_q5_1_q8_0_vnni(const void *w, size_t row_bytes, const void *act,
+                                  size_t act_stride, int64_t n, int np, float *out);
+void ckpt_vec_tile_iq4_nl_q8_0_vnni(const void *w, size_t row_bytes, const void *act,
+                                    size_t act_stride, int64_t n, int np, float *out);
 
 /* ==== k-quant tiles (vec_tile_k_avx2.c; only when ckpt_isa_available(AVX2)) ==== */
 

@@ -1,8 +1,8 @@
 /*
  * vec_dot_vnni.c - the single dots of q4_K, q5_K and q6_K against q8_K
- * with AVX-512 VNNI, and the four-row tiles of q4_K, q5_K, q6_K and q8_0
- * for a single position (a decode step), which read four rows side by
- * side.
+ * with AVX-512 VNNI, and the four-row tiles of q4_K, q5_K, q6_K and the
+ * 32-element types (q8_0, the legacy types, iq4_nl) for a single position
+ * (a decode step), which read four rows side by side.
  *
  * A decode step reads each weight once, and on two threads the block's
  * arithmetic, not the memory, bounded the avx2 dots (vec_dot_avx2.c):
@@ -32,16 +32,19 @@
 #include "vec_dot.h"
 
 #include <immintrin.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "prefetch.h"
 #include "quant_blocks.h"
 #include "vec_k_avx2.h"
+#include "vec_q32_avx2.h"
 
 #define QK_K 256
 #define Q8K_QS 4
 #define Q8K_BSUMS 260
 #define UNROLL _Pragma("GCC unroll 16")
+#define Q8_0_BYTES 34 /* a q8_0 activation block */
 
 static inline float q8k_d(const uint8_t *a)
 {
@@ -341,41 +344,72 @@ float ckpt_vec_dot_q6_K_q8_K_vnni(const void *vw, const void *va, int64_t n)
     return sumf;
 }
 
-/* ==== q8_0 x q8_0, four rows against one position (a decode step) ====
+/* ==== 32-element types x q8_0, four rows against one position (a decode
+ * step) ====
  * The avx2 decode kernel's lanes (vec_tile_q8_avx2.c), two rows to a
  * 512-bit register: each block of a row is eight int32 lane sums of four
- * products, here by one vpdpbusd of |w| with y signed by w (the sums of
- * maddubs and madd there: exact either way), times the float d_w * d_y
- * (the four rows' scales widened at once), added to the lane: the same
- * operations per lane in the same order, so the same bits. */
-static inline void q8_0_pair(const uint8_t *p, size_t rb, __m512i y, __m512 scale, __m512 *lane)
+ * products, here by one vpdpbusd of |w| with y signed by w (the offset
+ * types q4_1 and q5_1: w, unsigned, with y; the sums of maddubs and madd
+ * there: exact either way), times the float d_w * d_y (the four rows'
+ * scales widened at once), for the offset types plus (m_w * d_y) times
+ * the lane sums of y, added to the lane: the same operations per lane in
+ * the same order, so the same bits.  The values of a block come from
+ * vec_q32_avx2.h, as the avx2 kernels take them. */
+
+typedef __m256i (*q32_values_fn)(const uint8_t *b);
+
+/* a row pair's block p (and p + rb) against y: lane += scale * sum
+ * [+ mscale * ysum] */
+static inline __attribute__((always_inline)) void
+q32_pair(q32_values_fn values, bool offset, const uint8_t *p, size_t rb, __m512i y, __m512 scale,
+         __m512 mscale, __m512 ysum, __m512 *lane)
 {
-    const __m512i x = _mm512_inserti64x4(_mm512_castsi256_si512(ck_load256(p + 2)),
-                                         ck_load256(p + rb + 2), 1);
-    const __m512i sy = _mm512_mask_sub_epi8(y, _mm512_movepi8_mask(x), _mm512_setzero_si512(), y);
-    const __m512i d = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_abs_epi8(x), sy);
-    *lane = _mm512_add_ps(*lane, _mm512_mul_ps(scale, _mm512_cvtepi32_ps(d)));
+    const __m512i x = _mm512_inserti64x4(_mm512_castsi256_si512(values(p)), values(p + rb), 1);
+    const __m512i d =
+        offset ? _mm512_dpbusd_epi32(_mm512_setzero_si512(), x, y)
+               : _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_abs_epi8(x),
+                                     _mm512_mask_sub_epi8(y, _mm512_movepi8_mask(x),
+                                                          _mm512_setzero_si512(), y));
+    __m512 t = _mm512_mul_ps(scale, _mm512_cvtepi32_ps(d));
+    if (offset)
+        t = _mm512_add_ps(t, _mm512_mul_ps(mscale, ysum));
+    *lane = _mm512_add_ps(*lane, t);
 }
 
-#define Q8_0_BYTES 34
-
-static void decode_q8_0(const uint8_t *w, size_t rb, const uint8_t *act, int64_t n, float out[4])
+/* the f16 at p of four rows rb bytes apart, as floats times dy */
+static inline __m128 four_f16_times(const uint8_t *p, size_t rb, float dy)
 {
+    __m128i h = _mm_cvtsi32_si128(u16_at(p));
+    h = _mm_insert_epi16(h, u16_at(p + rb), 1);
+    h = _mm_insert_epi16(h, u16_at(p + 2 * rb), 2);
+    h = _mm_insert_epi16(h, u16_at(p + 3 * rb), 3);
+    return _mm_mul_ps(_mm_cvtph_ps(h), _mm_set1_ps(dy));
+}
+
+/* blocks of bs bytes, d at byte 0, m at byte m_at (0: a signed type) */
+static inline __attribute__((always_inline)) void
+decode_q32(q32_values_fn values, size_t bs, int m_at, const uint8_t *w, size_t rb,
+           const uint8_t *act, int64_t n, float out[4])
+{
+    const bool offset = m_at != 0;
     const __m512i pick01 = halves(_mm256_set1_epi32(0), _mm256_set1_epi32(1));
     const __m512i pick23 = halves(_mm256_set1_epi32(2), _mm256_set1_epi32(3));
     __m512 lane01 = _mm512_setzero_ps(), lane23 = _mm512_setzero_ps();
-    for (int64_t j = 0; j < n / 32; j++, w += Q8_0_BYTES, act += Q8_0_BYTES) {
-        if ((j * Q8_0_BYTES) % 64 < Q8_0_BYTES) /* once per line of each row */
+    for (int64_t j = 0; j < n / 32; j++, w += bs, act += Q8_0_BYTES) {
+        if ((j * bs) % 64 < bs) /* once per line of each row */
             ck_prefetch_rows(w, rb, 1);
         const __m512i y = _mm512_broadcast_i64x4(ck_load256(act + 2));
-        __m128i h = _mm_cvtsi32_si128(u16_at(w));
-        h = _mm_insert_epi16(h, u16_at(w + rb), 1);
-        h = _mm_insert_epi16(h, u16_at(w + 2 * rb), 2);
-        h = _mm_insert_epi16(h, u16_at(w + 3 * rb), 3);
-        const __m128 d = _mm_mul_ps(_mm_cvtph_ps(h), _mm_set1_ps(_cvtsh_ss(u16_at(act))));
-        q8_0_pair(w, rb, y, _mm512_permutexvar_ps(pick01, _mm512_castps128_ps512(d)), &lane01);
-        q8_0_pair(w + 2 * rb, rb, y, _mm512_permutexvar_ps(pick23, _mm512_castps128_ps512(d)),
-                  &lane23);
+        const float dy = _cvtsh_ss(u16_at(act));
+        const __m512 d = _mm512_castps128_ps512(four_f16_times(w, rb, dy));
+        const __m512 m = offset ? _mm512_castps128_ps512(four_f16_times(w + m_at, rb, dy))
+                                : _mm512_setzero_ps();
+        const __m512 ysum = offset ? _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(
+                                         _mm512_setzero_si512(), _mm512_set1_epi8(1), y))
+                                   : _mm512_setzero_ps();
+        q32_pair(values, offset, w, rb, y, _mm512_permutexvar_ps(pick01, d),
+                 _mm512_permutexvar_ps(pick01, m), ysum, &lane01);
+        q32_pair(values, offset, w + 2 * rb, rb, y, _mm512_permutexvar_ps(pick23, d),
+                 _mm512_permutexvar_ps(pick23, m), ysum, &lane23);
     }
     float l[32];
     _mm512_storeu_ps(l, lane01);
@@ -385,6 +419,20 @@ static void decode_q8_0(const uint8_t *w, size_t rb, const uint8_t *act, int64_t
         out[r] = ((lr[0] + lr[4]) + (lr[2] + lr[6])) + ((lr[1] + lr[5]) + (lr[3] + lr[7]));
     }
 }
+
+#define DECODE_Q32(T, M_AT)                                                                        \
+    static void decode_##T(const uint8_t *w, size_t rb, const uint8_t *act, int64_t n,            \
+                           float out[4])                                                           \
+    {                                                                                              \
+        decode_q32(values_##T, sizeof(block_##T), M_AT, w, rb, act, n, out);                       \
+    }
+DECODE_Q32(q8_0, 0)
+DECODE_Q32(q4_0, 0)
+DECODE_Q32(q4_1, 2)
+DECODE_Q32(q5_0, 0)
+DECODE_Q32(q5_1, 2)
+DECODE_Q32(iq4_nl, 0)
+#undef DECODE_Q32
 
 /* ==== k-quants, four rows against one position (a decode step) ====
  * The four rows advance side by side, a block of each at a time: four
@@ -488,4 +536,9 @@ TILE_VNNI(q4_K, q8_K)
 TILE_VNNI(q5_K, q8_K)
 TILE_VNNI(q6_K, q8_K)
 TILE_VNNI(q8_0, q8_0)
+TILE_VNNI(q4_0, q8_0)
+TILE_VNNI(q4_1, q8_0)
+TILE_VNNI(q5_0, q8_0)
+TILE_VNNI(q5_1, q8_0)
+TILE_VNNI(iq4_nl, q8_0)
 #undef TILE_VNNI
