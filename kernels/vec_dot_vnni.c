@@ -166,11 +166,11 @@ static inline __m512i k4_scales_of(__m512i sb, int s0, int s1, int s2, int s3)
 
 /* The integer sums of one q4_K or q5_K block (qh NULL: q4_K) against its
  * q8_K block, lanes to be added: the scaled quants (*sq) and the mins
- * against the bsums (*sm). */
-static inline void k4_sums(const uint8_t *w, const uint8_t *qs, const uint8_t *qh,
-                           const uint8_t *a, __m256i *sq, __m256i *sm)
+ * against the bsums (*sm).  sb: the block's scale bytes in every 128-bit
+ * lane (k4_scale_bytes). */
+static inline void k4_sums(__m512i sb, const uint8_t *qs, const uint8_t *qh, const uint8_t *a,
+                           __m256i *sq, __m256i *sm)
 {
-    const __m512i sb = k4_scale_bytes(w + 4);
     const uint8_t *y = a + Q8K_QS;
     const __m512i m4 = _mm512_set1_epi8(0xF), one = _mm512_set1_epi8(1);
     /* the low half keeps the low nibbles, the high half shifts in the high */
@@ -212,8 +212,8 @@ static inline void q8k_split(const uint8_t *a, __m512i y[4])
  * bytes of qs at once, whose low nibbles are sub-blocks 4k and 4k+2 and
  * high nibbles 4k+1 and 4k+3, so a block takes two loads and two
  * shifts where k4_sums takes four of each and four masks more.  The
- * integer sums are the same, only gathered in other lanes.  sb: the
- * block's scale bytes in every 128-bit lane (k4_scale_bytes). */
+ * integer sums are the same, only gathered in other lanes.  sb as for
+ * k4_sums. */
 static inline void k4_sums_split(const uint8_t *w, __m512i sb, const __m512i y[4],
                                  const uint8_t *a, __m256i *sq, __m256i *sm)
 {
@@ -239,7 +239,7 @@ static inline float k4_block(const uint8_t *w, const uint8_t *qs, const uint8_t 
                              const uint8_t *a, float sumf)
 {
     __m256i sq, sm;
-    k4_sums(w, qs, qh, a, &sq, &sm);
+    k4_sums(k4_scale_bytes(w + 4), qs, qh, a, &sq, &sm);
     /* (sumi, summ) * (d * dy, dmin * dy), then the difference */
     const __m128 t = _mm_mul_ps(f16_pair_times(w, q8k_d(a)), sums_pair(sq, sm));
     return sumf + _mm_cvtss_f32(_mm_sub_ss(t, _mm_movehdup_ps(t)));
@@ -496,20 +496,20 @@ decode_k4(const uint8_t *w, size_t rb, const uint8_t *a, int64_t n, size_t bs, i
     for (int64_t i = 0; i < n / QK_K; i++, w += bs, a += sizeof(block_q8_K)) {
         __m256i sq[4], sm[4];
         ck_prefetch_rows(w, rb, bs);
+        /* the four rows' scales unpacked at once, then row r's spread to
+         * every lane of sb[r] */
+        const __m512i s4 = k4_scale_bytes4(w + 4, rb);
+        const __m512i sb[4] = {_mm512_shuffle_i32x4(s4, s4, 0x00), _mm512_shuffle_i32x4(s4, s4, 0x55),
+                               _mm512_shuffle_i32x4(s4, s4, 0xAA), _mm512_shuffle_i32x4(s4, s4, 0xFF)};
         if (qh_at < 0) { /* q4_K: the activations split once for the four rows */
             __m512i y[4];
             q8k_split(a, y);
-            /* the four rows' scales unpacked at once, then row r's spread
-             * to every lane */
-            const __m512i s4 = k4_scale_bytes4(w + 4, rb);
-            k4_sums_split(w, _mm512_shuffle_i32x4(s4, s4, 0x00), y, a, &sq[0], &sm[0]);
-            k4_sums_split(w + rb, _mm512_shuffle_i32x4(s4, s4, 0x55), y, a, &sq[1], &sm[1]);
-            k4_sums_split(w + 2 * rb, _mm512_shuffle_i32x4(s4, s4, 0xAA), y, a, &sq[2], &sm[2]);
-            k4_sums_split(w + 3 * rb, _mm512_shuffle_i32x4(s4, s4, 0xFF), y, a, &sq[3], &sm[3]);
+            UNROLL for (int r = 0; r < 4; r++)
+                k4_sums_split(w + r * rb, sb[r], y, a, &sq[r], &sm[r]);
         } else {
             UNROLL for (int r = 0; r < 4; r++) {
                 const uint8_t *b = w + r * rb;
-                k4_sums(b, b + qs_at, b + qh_at, a, &sq[r], &sm[r]);
+                k4_sums(sb[r], b + qs_at, b + qh_at, a, &sq[r], &sm[r]);
             }
         }
         /* (sumi, summ) * (d * dy, dmin * dy) per row, then the difference */
