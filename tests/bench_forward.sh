@@ -26,8 +26,9 @@
 #   git clone build/interop/node_modules/node-llama-cpp/llama/gitRelease.bundle L
 #   cmake -S L -B L/build -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=ON -DLLAMA_CURL=OFF
 #   cmake --build L/build -j2 --target llama-bench llama-imatrix
-#   LLAMA_CPP_BIN=L/build/bin BENCH_ONLY=forward BENCH_RUNS=3 make bench  Then convert vs cp (bench_convert.sh with BENCH_LAYERS
-# layers), unless bench.sh runs that one itself.  Ends with a summary of
+#   LLAMA_CPP_BIN=L/build/bin BENCH_ONLY=forward BENCH_RUNS=3 make bench
+# Then convert vs cp (bench_convert.sh with BENCH_LAYERS layers), unless
+# bench.sh runs that one itself.  Ends with a summary of
 # every job: ckpt, llama.cpp (or cp), the ratio and the goal.
 # Figures, never a pass/fail test; the machine's other load shows in them.
 set -u
