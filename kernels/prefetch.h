@@ -56,7 +56,20 @@ static inline void ck_prefetch_quad(const void *p, size_t quad_bytes)
  * machine, two threads streaming from memory, the same hints in the same
  * order: F16 four-row decode 36 -> 42 GB/s, q4_K 31 -> 34, q6_K 35 -> 43).
  * Inlined always: as a function of its own it has no effect GCC can see,
- * so GCC 12 marks it const and drops the calls. */
+ * so GCC 12 marks it const and drops the calls.
+ *
+ * Tried against these hints on the AMD machine (two threads from memory,
+ * medians of interleaved rounds) and not kept:
+ * - a tile's rows a quarter of the thread's chunk apart, so that its four
+ *   streams run on for the whole chunk, with the near hint alone: reading
+ *   alone, from anonymous memory, 1.3x faster; an F16 decode of the mapped
+ *   file, 0.7x;
+ * - one sweep of hints through the next quad in address order (each line
+ *   asked for once): the q4_K and q6_K tiles 0.74-0.93x;
+ * - the far hint two or more quads ahead where rows are short (q4_K rows
+ *   of 4096, 2304 bytes): 0.86-1.06x;
+ * - the weights copied to anonymous memory on 2 MiB pages: no change
+ *   beyond the rounds' spread. */
 static inline __attribute__((always_inline)) void ck_prefetch_rows(const void *p, size_t rb,
                                                                    size_t bytes)
 {

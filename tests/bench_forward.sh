@@ -129,6 +129,14 @@ stats() {
         END { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.1f %.1f", v[1], m }'
 }
 
+# share FILE: the median decode in FILE (tok/s, column 2) as a share of
+# the bound bw (GB/s) at gb GB a token; "-" without a peer's file
+share() {
+    [ -s "$1" ] || { echo -; return; }
+    set -- $(stats "$1" 2)
+    awk -v gb="$gb" -v bw="$bw" -v r="$2" 'BEGIN { if (bw > 0) printf "%.0f%%", 100 * gb * r / bw; else print "-" }'
+}
+
 for t in F16 Q8_0 Q4_K_M; do
     for r in $(seq "$runs"); do
         ckpt "$t" || break
@@ -166,16 +174,16 @@ for t in F16 Q8_0 Q4_K_M; do
         END { printf "bench_forward: %-6s decode reads %s GB/token: ckpt at%s of the read bound (probe:%s GB/s)\n", t, gb, f, b }' "$tmp/$t.ckpt"
     pct=$(awk '{ print $3 }' "$tmp/$t.ckpt" | sort -g | awk '{ v[NR] = $1 }
         END { print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
-    llpct=-
-    if [ -s "$tmp/$t.llama" ]; then
-        gb=$(awk 'NR == 1 { print $4 }' "$tmp/$t.ckpt")
-        bw=$(awk 'NR == 1 { print $5 }' "$tmp/$t.ckpt")
-        set -- $(stats "$tmp/$t.llama" 2)
-        awk -v t="$t" -v gb="$gb" -v bw="$bw" -v r="$2" 'BEGIN {
-            if (bw > 0) printf "bench_forward: %-6s llama.cpp decode at %.0f%% of that bound (median)\n", t, 100 * gb * r / bw }'
-        llpct=$(awk -v gb="$gb" -v bw="$bw" -v r="$2" 'BEGIN { if (bw > 0) printf "%.0f%%", 100 * gb * r / bw }')
-    fi
-    summary "decode $t, share of read bound" "$pct%" "${llpct:--}" "-" ">= 80%"
+    # each peer's median decode against the median of the rounds' probes
+    # (the peers' rounds sit between ours)
+    gb=$(awk 'NR == 1 { print $4 }' "$tmp/$t.ckpt")
+    set -- $(stats "$tmp/$t.ckpt" 5)
+    bw=$2
+    llpct=$(share "$tmp/$t.llama")
+    lbpct=$(share "$tmp/$t.lbench")
+    echo "bench_forward: $t decode, share of the median bound: node-llama-cpp $llpct, llama-bench $lbpct"
+    summary "decode $t, share of read bound" "$pct%" "$llpct" "-" ">= 80%"
+    [ "$lbpct" = - ] || summary "decode $t, share (llama-bench)" "$pct%" "$lbpct" "-" ">= 80%"
 done
 
 # timed NAME CMD...: sets secs (wall) and rss (MiB) of CMD and prints them
