@@ -252,17 +252,20 @@ all) echo "bench_forward: convert vs cp: see bench_convert" ;;
 *)
     CKPT_BENCH_LAYERS=$layers BENCH_RUNS=$runs sh "$here/bench_convert.sh" "$build" >"$tmp/convert" 2>&1
     grep '^bench_convert:' "$tmp/convert" | sed 's/^bench_convert:/bench_forward: convert:/'
-    # the ratio to cp of the input; for f32 also to a copy of its own bytes
+    # the ratio to cp of the input; for f32 also to a copy of its own
+    # bytes, for -f also to a copy renamed over the file (as -f publishes)
     awk '/ckpt-convert/ {
              name = $3; if ($4 == "-f") name = name " -f"
-             r = ""; same = ""
+             r = ""; same = ""; over = ""
              for (i = 2; i <= NF; i++)
                  if ($i == "cp" && $(i - 1) ~ /x$/) {
                      if (r == "") r = $(i - 1)
                      else if ($(i + 1) == "of") same = $(i - 1)
+                     else if ($(i + 1) == "+") over = $(i - 1)
                  }
              printf "convert BF16 -> %s|cp|%s\n", name, r
              if (same != "") printf "convert BF16 -> %s|cp of as many bytes|%s\n", name, same
+             if (over != "") printf "convert BF16 -> %s|cp + mv over|%s\n", name, over
          }' "$tmp/convert" |
         while IFS='|' read -r job peer ratio; do
             summary "$job" "-" "$peer" "$ratio" ">= 0.8x"
