@@ -62,8 +62,9 @@ static inline void ck_prefetch_quad(const void *p, size_t quad_bytes)
  * medians of interleaved rounds) and not kept:
  * - a tile's rows a quarter of the thread's chunk apart, so that its four
  *   streams run on for the whole chunk, with the near hint alone: aligned
- *   loads alone 1.3x faster, but the q4_K tile 0.66-0.89x, and the F16
- *   and Q4_K_M decode steps 0.7-0.8x;
+ *   loads alone 1.3x faster over a whole half of the rows per thread, but
+ *   0.9-1.07x in chunks; the q4_K tile 0.71-0.93x, and the F16 and Q4_K_M
+ *   decode steps 0.7-0.8x;
  * - one sweep of hints through the next quad in address order (each line
  *   asked for once): the q4_K and q6_K tiles 0.74-0.93x;
  * - the far hint two or more quads ahead where rows are short (q4_K rows
