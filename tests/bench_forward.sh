@@ -9,7 +9,8 @@
 # (default 512) and generate BENCH_GEN tokens (default 128) with
 # BENCH_THREADS threads (default 2); printed: tok/s of the prompt and of
 # generation, min and median, the ratio of the medians, and what fraction
-# of the memory read bound decoding reached (ckpt-run -v's probe); with
+# of the memory read bound decoding reached (ckpt-run -v's probe after
+# each of our runs; the peers' medians against the median probe); with
 # llama.cpp's llama-bench built from source (found as llama-imatrix is,
 # below) also its prefill and decode rates on the same files (its decode
 # at a depth of BENCH_PROMPT tokens of context, as ours, where it has -d).  Then
@@ -123,6 +124,11 @@ lbench() {
         END { print p, g }' "$tmp/out" >>"$tmp/$1.lbench"
 }
 
+# med FILE: the median of a column of numbers (FILE - : standard input)
+med() {
+    sort -g "$1" | awk '{ v[NR] = $1 } END { print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
 # stats FILE COLUMN: "min median"
 stats() {
     awk -v c="$2" '{ print $c }' "$1" | sort -g | awk '{ v[NR] = $1 }
@@ -172,8 +178,7 @@ for t in F16 Q8_0 Q4_K_M; do
     done
     awk -v t="$t" 'NR == 1 { gb = $4 } { f = f " " $3 "%"; b = b " " $5 }
         END { printf "bench_forward: %-6s decode reads %s GB/token: ckpt at%s of the read bound (probe:%s GB/s)\n", t, gb, f, b }' "$tmp/$t.ckpt"
-    pct=$(awk '{ print $3 }' "$tmp/$t.ckpt" | sort -g | awk '{ v[NR] = $1 }
-        END { print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
+    pct=$(awk '{ print $3 }' "$tmp/$t.ckpt" | med -)
     # each peer's median decode against the median of the rounds' probes
     # (the peers' rounds sit between ours)
     gb=$(awk 'NR == 1 { print $4 }' "$tmp/$t.ckpt")
@@ -197,11 +202,6 @@ timed() {
     rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$tmp/time" |
           awk '{ printf "%.0f", $1 / 1024 }')
     printf 'bench_forward: %-13s %7.1f s  peak RSS %6s MiB  (exit %d)\n' "$name" "$secs" "$rss" "$rc"
-}
-
-# med FILE: the median of a column of numbers
-med() {
-    sort -g "$1" | awk '{ v[NR] = $1 } END { print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
 if [ -x /usr/bin/time ]; then
