@@ -5,11 +5,12 @@
  * the decode kernels keep (one stream measured 28-30 GB/s here where an
  * F16 decode step read 38, so the bound it gave was no bound).  The
  * probe must read at least as fast as the kernels it bounds, on every
- * machine, so it reads the buffer in each of three ways and keeps the
- * fastest: the streams' lines asked for as the decode kernels ask
+ * machine, so it reads the buffer in each of four ways and keeps the
+ * fastest: the streams' lines asked for as the single dots ask
  * (prefetch.h: 31.9 GB/s on the AVX-512 machine, 39-46 on the AMD one),
- * with a near hint alone (28.2 there, 54-60 here), and with the hardware
- * prefetcher alone (21-23 there).  The sums are kept so that the compiler
+ * as the decode tiles ask (ck_prefetch_row), with a near hint alone
+ * (28.2 there, 54-60 here), and with the hardware prefetcher alone
+ * (21-23 there).  The sums are kept so that the compiler
  * cannot drop the reads.
  */
 #include "membw.h"
@@ -26,7 +27,7 @@
 #define MAX_THREADS 1024
 
 /* how a probe pass asks for its lines ahead */
-enum ahead { AHEAD_KERNELS, AHEAD_NEAR, AHEAD_NONE, AHEAD_COUNT };
+enum ahead { AHEAD_DOTS, AHEAD_ROWS, AHEAD_NEAR, AHEAD_NONE, AHEAD_COUNT };
 
 struct probe {
     enum ahead ahead;
@@ -43,11 +44,16 @@ static void read_share(void *ctx, int64_t begin, int64_t end, int thread)
     const uint64_t *a = p->words + begin, *b = a + q, *c = b + q, *d = c + q;
     int64_t i = 0;
     for (; i + LINE_WORDS <= q; i += LINE_WORDS) {
-        if (p->ahead == AHEAD_KERNELS) {
+        if (p->ahead == AHEAD_DOTS) {
             ck_prefetch_stream(a + i);
             ck_prefetch_stream(b + i);
             ck_prefetch_stream(c + i);
             ck_prefetch_stream(d + i);
+        } else if (p->ahead == AHEAD_ROWS) {
+            ck_prefetch_row(a + i);
+            ck_prefetch_row(b + i);
+            ck_prefetch_row(c + i);
+            ck_prefetch_row(d + i);
         } else if (p->ahead == AHEAD_NEAR) {
             __builtin_prefetch(a + i + CK_AHEAD_NEAR / 8, 0, 3);
             __builtin_prefetch(b + i + CK_AHEAD_NEAR / 8, 0, 3);

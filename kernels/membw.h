@@ -14,7 +14,7 @@
 /*
  * Read `bytes` of freshly written memory with the pool's threads (each its
  * contiguous share, as a decode step reads its rows), three times in
- * each of three ways of prefetching (membw.c); return the best rate in
+ * each of four ways of prefetching (membw.c); return the best rate in
  * bytes per second in *out.  Errors: CKPT_E_NOMEM.
  */
 ckpt_status ckpt_membw_read(ckpt_pool *pool, size_t bytes, double *out, ckpt_err *err);

@@ -456,6 +456,7 @@ struct mm_job {
     ckpt_vec_dot_fn dot;  /* non-NULL: vec_dot.h kernel on act */
     ckpt_vec_tile_fn tile; /* with dot: its four-row tiles, or NULL */
     ckpt_vec_tile_k_fn tile_k; /* with dot: its K-slice tiles, or NULL */
+    bool spread;          /* with tile: a decode step spreads its rows */
     float *acc;           /* with tile_k: (n_threads, MM_ACC_FLOATS) scratch */
     const uint8_t *act;   /* (nx, act_stride bytes): x, quantized or as is */
     size_t act_stride;
@@ -532,6 +533,34 @@ static void mm_tile_rows(const struct mm_job *j, int64_t r0, int64_t r1)
     }
 }
 
+/* Rows r0..r1 of w against one position (a decode step), for the tiles
+ * that read their four rows side by side (struct ckpt_vec_dot.spread):
+ * the tile takes rows a quarter of the range apart (r, r + q, r + 2q,
+ * r + 3q for r in [r0, r0 + q)), so its rows are four streams that run
+ * on, row after row, through the whole range; the rows a quarter leaves
+ * over go to single dots.  Four neighbouring rows (a quad) end their
+ * streams every four rows, and on rows of 4096 q4_K weights (2304 bytes)
+ * the memory's prefetchers and the hints never caught up: the decode
+ * steps of the bench models ran 1.1-1.2x faster spread (prefetch.h,
+ * ck_prefetch_row, has the figures).  A tile that reads its rows one
+ * after another keeps the quads: spread, its single dots ran a Q4_K_M
+ * decode 0.8x.  Every value is the row's single dot: which rows share a
+ * tile changes no bit. */
+static void mm_decode_rows(const struct mm_job *j, int64_t r0, int64_t r1)
+{
+    const struct ckpt_wview *w = j->w;
+    const uint8_t *base = w->data;
+    const int64_t q = (r1 - r0) / 4;
+    float v[4];
+    for (int64_t r = r0; r < r0 + q; r++) {
+        j->tile(base + (size_t)r * w->row_bytes, (size_t)q * w->row_bytes, j->act,
+                j->act_stride, w->ne[0], 1, v);
+        for (int k = 0; k < 4; k++)
+            j->out[out_row(w, r + k * q)] = v[k];
+    }
+    single_dots(j, r0 + 4 * q, r1, 0, 1);
+}
+
 /* The same with the K-slice tile, blocked as a GEMM: for a panel of up to
  * MM_PANEL_POS positions and a block of rows whose running sums fit
  * MM_ACC_FLOATS, the rows' length in slices whose activations for the
@@ -588,6 +617,10 @@ static void mm_rows_vec(void *ctx, int64_t begin, int64_t end, int thread)
     /* One position (a decode step) has no activation panel to keep in L2:
      * the whole-row tile reads the rows as fast, without the K-slices'
      * running sums (about 10% of an F16 decode step). */
+    if (j->tile && j->nx == 1 && j->spread) {
+        mm_decode_rows(j, begin, end);
+        return;
+    }
     if (j->tile_k && !(j->nx == 1 && j->tile)) {
         mm_slice_rows(j, begin, end, thread);
         return;
@@ -701,6 +734,7 @@ static struct mm_job mm_prepare(ckpt_model *m, const struct ckpt_wview *w, const
             j.dot = vd->dot;
             j.tile = vd->tile;
             j.tile_k = vd->tile_k;
+            j.spread = vd->spread;
             j.acc = m->tile_acc;
         }
     }

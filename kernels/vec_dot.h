@@ -37,7 +37,8 @@
  * row in the paired type (n elements, the same block grid). */
 typedef float (*ckpt_vec_dot_fn)(const void *w, const void *act, int64_t n);
 
-/* Dots of four consecutive weight rows (w + r*row_bytes) with np
+/* Dots of four weight rows w + r*row_bytes (row_bytes: the rows' stride,
+ * their length or, in a decode step, a multiple of it; model.c) with np
  * (1..CKPT_VEC_TILE_NP_MAX) activation rows act + p*act_stride (bytes), in
  * the row's paired activation type (f32, q8_0 or q8_K), into
  * out[r*np + p]; each value bit for bit what the row's dot gives.  This is
@@ -84,6 +85,10 @@ struct ckpt_vec_dot {
     ckpt_vec_dot_fn dot; /* NULL: no kernel for this weight type */
     ckpt_vec_tile_fn tile; /* four rows by a panel of positions; NULL: dot */
     ckpt_vec_tile_k_fn tile_k; /* tile over row slices; NULL: tile on whole rows */
+    bool spread; /* the tile with np = 1 reads its four rows side by side, a
+                  * block of each in turn, so a decode step hands it rows far
+                  * apart (model.c); false: it reads them one after another,
+                  * and takes neighbouring rows */
 };
 
 /* Activation quantizers of one ISA, by activation type (q8_0 and q8_K:

@@ -500,12 +500,12 @@ PASS_FN(pass_ref, tile_block_ref)
  * and widened in registers, without the staging a shared block pays for:
  * four streams of the weights in flight (38 GB/s of an F16 decode on the
  * AVX2 machine, where the staged tile drew 23) and four chains of MACs to
- * hide their latency.  Each row asks for its line ahead and for the same
- * line of the next quad (prefetch.h), once per line: on the AVX-512
- * machine an F16 decode went from 18.4-19.2 to 20.3-23.0 tok/s with a
- * near hint alone (512 to 2048 bytes on measured alike, 4096 worse); on
- * the AVX2 machine an earlier software prefetch had measured slower (17
- * against 33 tok/s), and these are not measured there.  Each lane sees
+ * hide their latency.  Each row asks for its line ahead in its stream
+ * (prefetch.h, ck_prefetch_row), once per line: on the AVX-512 machine an
+ * F16 decode went from 18.4-19.2 to 20.3-23.0 tok/s with a near hint
+ * (512 to 2048 bytes on measured alike, 4096 worse); on the AVX2 machine
+ * an earlier software prefetch had measured slower (17 against 33
+ * tok/s), and these are not measured there.  Each lane sees
  * the single dot's operations in its order: the same bits. */
 
 #define FOUR_ROWS_DEF(FOUR_ROWS, ES, LD, ONE, MAC)                                                 \
@@ -517,10 +517,12 @@ PASS_FN(pass_ref, tile_block_ref)
         int64_t i = 0;                                                                             \
         for (; i + 8 <= n; i += 8) {                                                               \
             const __m256 xv = _mm256_loadu_ps(x + i);                                              \
-            if ((i * ES) % 64 == 0)                                                                \
-                ck_prefetch_rows(w + (size_t)i * ES, rb, 1);                                       \
-            UNROLL for (int r = 0; r < 4; r++)                                                     \
+            const int ahead = (i * ES) % 64 == 0; /* once per line of each row */                  \
+            UNROLL for (int r = 0; r < 4; r++) {                                                   \
+                if (ahead)                                                                         \
+                    ck_prefetch_row(w + r * rb + (size_t)i * ES);                                  \
                 lane[r] = MAC(lane[r], LD(w + r * rb + (size_t)i * ES), xv);                       \
+            }                                                                                      \
         }                                                                                          \
         for (int r = 0; r < 4; r++) {                                                              \
             float l[8];                                                                            \

@@ -418,8 +418,11 @@ decode_q32(q32_values_fn values, size_t bs, int m_at, const uint8_t *w, size_t r
     const __m512i pick23 = halves(_mm256_set1_epi32(2), _mm256_set1_epi32(3));
     __m512 lane01 = _mm512_setzero_ps(), lane23 = _mm512_setzero_ps();
     for (int64_t j = 0; j < n / 32; j++, w += bs, act += Q8_0_BYTES) {
-        if ((j * bs) % 64 < bs) /* once per line of each row */
-            ck_prefetch_rows(w, rb, 1);
+        const bool ahead = (j * bs) % 64 < bs; /* once per line of each row */
+        if (ahead) {
+            ck_prefetch_row(w);
+            ck_prefetch_row(w + rb);
+        }
         const __m512i y = _mm512_broadcast_i64x4(ck_load256(act + 2));
         const float dy = _cvtsh_ss(u16_at(act));
         const __m512 d = _mm512_castps128_ps512(four_f16_times(w, rb, dy));
@@ -430,6 +433,10 @@ decode_q32(q32_values_fn values, size_t bs, int m_at, const uint8_t *w, size_t r
                                    : _mm512_setzero_ps();
         q32_pair(values, offset, w, rb, y, _mm512_permutexvar_ps(pick01, d),
                  _mm512_permutexvar_ps(pick01, m), ysum, &lane01);
+        if (ahead) {
+            ck_prefetch_row(w + 2 * rb);
+            ck_prefetch_row(w + 3 * rb);
+        }
         q32_pair(values, offset, w + 2 * rb, rb, y, _mm512_permutexvar_ps(pick23, d),
                  _mm512_permutexvar_ps(pick23, m), ysum, &lane23);
     }
@@ -495,7 +502,6 @@ decode_k4(const uint8_t *w, size_t rb, const uint8_t *a, int64_t n, size_t bs, i
     __m256 sumf = _mm256_setzero_ps(); /* row r in lane 2r */
     for (int64_t i = 0; i < n / QK_K; i++, w += bs, a += sizeof(block_q8_K)) {
         __m256i sq[4], sm[4];
-        ck_prefetch_rows(w, rb, bs);
         /* the four rows' scales unpacked at once, then row r's spread to
          * every lane of sb[r] */
         const __m512i s4 = k4_scale_bytes4(w + 4, rb);
@@ -504,11 +510,14 @@ decode_k4(const uint8_t *w, size_t rb, const uint8_t *a, int64_t n, size_t bs, i
         if (qh_at < 0) { /* q4_K: the activations split once for the four rows */
             __m512i y[4];
             q8k_split(a, y);
-            UNROLL for (int r = 0; r < 4; r++)
+            UNROLL for (int r = 0; r < 4; r++) {
+                ck_prefetch_row_block(w + r * rb, bs);
                 k4_sums_split(w + r * rb, sb[r], y, a, &sq[r], &sm[r]);
+            }
         } else {
             UNROLL for (int r = 0; r < 4; r++) {
                 const uint8_t *b = w + r * rb;
+                ck_prefetch_row_block(b, bs);
                 k4_sums(sb[r], b + qs_at, b + qh_at, a, &sq[r], &sm[r]);
             }
         }
@@ -529,9 +538,10 @@ static void decode_q6_K(const uint8_t *w, size_t rb, const uint8_t *a, int64_t n
     __m128 sumf = _mm_setzero_ps(); /* row r in lane r */
     for (int64_t i = 0; i < n / QK_K; i++, w += bs, a += sizeof(block_q8_K)) {
         __m256i s[4];
-        ck_prefetch_rows(w, rb, bs);
-        UNROLL for (int r = 0; r < 4; r++)
+        UNROLL for (int r = 0; r < 4; r++) {
+            ck_prefetch_row_block(w + r * rb, bs);
             s[r] = q6k_sums(w + r * rb, a);
+        }
         /* the four rows' blocks against one activation block */
         sumf = _mm_add_ps(sumf, q6k_four(w, rb, s, _mm_set1_ps(q8k_d(a))));
     }

@@ -300,8 +300,8 @@ static void prepare_q8_0(const uint8_t *w, size_t row_bytes, int64_t b0, int kb,
  * forms it), so four streams are in flight where the single dot has one
  * (in a one-thread measurement of 8192 rows of 4096 Q8_0 weights, out of
  * cache, 1.4x to 1.6x the single dot); each block of a row asks for
- * its row's lines ahead and the next quad's (prefetch.h: with 256 bytes
- * ahead alone, four rows kept 1 KiB in flight per thread, and a Q8_0
+ * its row's line ahead in its stream (prefetch.h, ck_prefetch_row: with
+ * 256 bytes ahead, four rows kept 1 KiB in flight per thread, and a Q8_0
  * decode read 19 GB/s of the AMD machine's 50). */
 #define TQ_DECODE(NAME, BLK, VALUES, M_AT)                                                         \
     static void NAME(const uint8_t *w, size_t row_bytes, const uint8_t *act, int64_t n,           \
@@ -318,7 +318,7 @@ static void prepare_q8_0(const uint8_t *w, size_t row_bytes, int64_t b0, int kb,
                 _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi8(1), y), ones16));          \
             UNROLL for (int r = 0; r < 4; r++) {                                                   \
                 const uint8_t *b = w + r * row_bytes;                                              \
-                ck_prefetch_quad(b, 4 * row_bytes);                                                \
+                ck_prefetch_row(b);                                                                \
                 const __m256i x = VALUES(b);                                                       \
                 const __m256i ax = M_AT ? x : _mm256_sign_epi8(x, x);                              \
                 const __m256i s = M_AT ? y : _mm256_sign_epi8(y, x);                               \
