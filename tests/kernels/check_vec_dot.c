@@ -192,6 +192,17 @@ START_TEST(avx2_equals_ref_and_bounds_hold)
             if (fast->tile_k) /* the widest K-slice tile: a whole step */
                 assert_tile_k(fast, w4, wb, a3, ar, n, CKPT_VEC_TILE_K_NP_MAX,
                               CKPT_VEC_TILE_K_STEP);
+            { /* a decode step's spread tile: rows three row lengths apart */
+                uint8_t *ws = calloc(10, wb);
+                for (int r = 0; r < 4; r++)
+                    memcpy(ws + (size_t)(3 * r) * wb, w4 + r * wb, wb);
+                fast->tile(ws, 3 * wb, a3, ar, n, 1, v);
+                for (int r = 0; r < 4; r++)
+                    ck_assert_msg(ckpt_f32_bits(v[r]) ==
+                                      ckpt_f32_bits(fast->dot(w4 + r * wb, a3, n)),
+                                  "%s %s spread tile: row %d", isa, ckpt_type_name(t), r);
+                free(ws);
+            }
             free(xk);
             free(a3);
             free(v);
