@@ -184,12 +184,11 @@ static inline __m512i k4_scales_of(__m512i sb, int s0, int s1, int s2, int s3)
     return _mm512_shuffle_epi8(sb, halves(lo, hi));
 }
 
-/* The integer sums of one q4_K or q5_K block (qh NULL: q4_K) against its
- * q8_K block, lanes to be added: the scaled quants (*sq) and the mins
- * against the bsums (*sm).  sb: the block's scale bytes in every 128-bit
- * lane (k4_scale_bytes). */
-static inline void k4_sums(__m512i sb, const uint8_t *qs, const uint8_t *qh, const uint8_t *a,
-                           __m256i *sq, __m256i *sm)
+/* The scaled quant sums of one q4_K or q5_K block (qh NULL: q4_K)
+ * against its q8_K block, lanes to be added.  sb: the block's scale bytes
+ * in every 128-bit lane (k4_scale_bytes). */
+static inline __m512i k4_scaled(__m512i sb, const uint8_t *qs, const uint8_t *qh,
+                                const uint8_t *a)
 {
     const uint8_t *y = a + Q8K_QS;
     const __m512i m4 = _mm512_set1_epi8(0xF), one = _mm512_set1_epi8(1);
@@ -212,7 +211,15 @@ static inline void k4_sums(__m512i sb, const uint8_t *qs, const uint8_t *qh, con
     UNROLL for (int k = 0; k < 2; k++)
         acc = _mm512_dpwssd_epi32(acc, _mm512_packs_epi32(d[2 * k], d[2 * k + 1]),
                                   k4_scales_of(sb, 4 * k, 4 * k + 2, 4 * k + 1, 4 * k + 3));
-    *sq = fold512(acc);
+    return acc;
+}
+
+/* The integer sums of the block, lanes to be added: the scaled quants
+ * (*sq) and the mins against the bsums (*sm). */
+static inline void k4_sums(__m512i sb, const uint8_t *qs, const uint8_t *qh, const uint8_t *a,
+                           __m256i *sq, __m256i *sm)
+{
+    *sq = fold512(k4_scaled(sb, qs, qh, a));
     *sm = _mm256_madd_epi16(ck_load256(a + Q8K_BSUMS), k4_bsum_mins(_mm512_castsi512_si256(sb)));
 }
 
@@ -228,14 +235,12 @@ static inline void q8k_split(const uint8_t *a, __m512i y[4])
     }
 }
 
-/* k4_sums of a q4_K block against activations split by q8k_split: 64
+/* k4_scaled of a q4_K block against activations split by q8k_split: 64
  * bytes of qs at once, whose low nibbles are sub-blocks 4k and 4k+2 and
  * high nibbles 4k+1 and 4k+3, so a block takes two loads and two
- * shifts where k4_sums takes four of each and four masks more.  The
- * integer sums are the same, only gathered in other lanes.  sb as for
- * k4_sums. */
-static inline void k4_sums_split(const uint8_t *w, __m512i sb, const __m512i y[4],
-                                 const uint8_t *a, __m256i *sq, __m256i *sm)
+ * shifts where k4_scaled takes four of each and four masks more.  The
+ * integer sums are the same, only gathered in other lanes. */
+static inline __m512i k4_scaled_split(const uint8_t *w, __m512i sb, const __m512i y[4])
 {
     const __m512i m4 = _mm512_set1_epi8(0xF);
     __m512i acc = _mm512_setzero_si512();
@@ -249,8 +254,7 @@ static inline void k4_sums_split(const uint8_t *w, __m512i sb, const __m512i y[4
         acc = _mm512_dpwssd_epi32(acc, _mm512_packs_epi32(lo, hi),
                                   k4_scales_of(sb, 4 * k, 4 * k + 1, 4 * k + 2, 4 * k + 3));
     }
-    *sq = fold512(acc);
-    *sm = _mm256_madd_epi16(ck_load256(a + Q8K_BSUMS), k4_bsum_mins(_mm512_castsi512_si256(sb)));
+    return acc;
 }
 
 /* One block: sumf += d * sumi - dmin * summ, the twin's operations in its
@@ -492,15 +496,46 @@ DECODE_Q32(iq4_nl, 0)
  * one register, added to that row's sum in block order: every output has
  * the single dot's bits. */
 
-/* The lanes of s[r] and m[r] summed: (s0, m0, s1, m1 | s2, m2, s3, m3) */
-static inline __m256 four_sums_pairs(const __m256i s[4], const __m256i m[4])
+/* The integer sums of four rows' blocks as the float steps want them:
+ * (sumi_0, summ_0, sumi_1, summ_1 | sumi_2, summ_2, sumi_3, summ_3).
+ * acc[r]: row r's scaled quant sums (k4_scaled, any lanes); s4: the
+ * rows' scale bytes (k4_scale_bytes4); a: the q8_K block.  The mins of
+ * the four meet the bsums' pair sums (a sub-block's two; at most 2 * 16 *
+ * 128 each, an int16) in one multiply, whose 128-bit lane L holds rows
+ * 0-3's terms of sub-blocks 2L and 2L+1 in its dwords: the layout the
+ * transposing adds leave the quant sums in, so one fold of the 128-bit
+ * lanes reduces both.  Exact integer sums, so the same values as a row at
+ * a time (there, one register's sum per row and two hadd trees: the q4_K
+ * decode tile from L1 1.05x). */
+static inline __m256 k4_four_sums(const __m512i acc[4], __m512i s4, const uint8_t *a)
 {
-    const __m256i g01 = _mm256_hadd_epi32(_mm256_hadd_epi32(s[0], m[0]),
-                                          _mm256_hadd_epi32(s[1], m[1]));
-    const __m256i g23 = _mm256_hadd_epi32(_mm256_hadd_epi32(s[2], m[2]),
-                                          _mm256_hadd_epi32(s[3], m[3]));
-    return _mm256_cvtepi32_ps(_mm256_add_epi32(_mm256_permute2x128_si256(g01, g23, 0x20),
-                                               _mm256_permute2x128_si256(g01, g23, 0x31)));
+    const __m512i mins16 = _mm512_broadcast_i32x4(
+        _mm_setr_epi8(8, -1, 9, -1, 10, -1, 11, -1, 12, -1, 13, -1, 14, -1, 15, -1));
+    const __m512i transpose =
+        _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    const __m512i spread = _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
+    /* int16 pair L of lane r: row r's mins 2L, 2L+1; moved to dword 4L + r */
+    const __m512i mins = _mm512_permutexvar_epi32(transpose, _mm512_shuffle_epi8(s4, mins16));
+    const __m256i pair = _mm256_madd_epi16(ck_load256(a + Q8K_BSUMS), _mm256_set1_epi16(1));
+    const __m128i b2 =
+        _mm_packs_epi32(_mm256_castsi256_si128(pair), _mm256_extracti128_si256(pair, 1));
+    const __m512i m =
+        _mm512_madd_epi16(mins, _mm512_permutexvar_epi32(spread, _mm512_castsi128_si512(b2)));
+    /* dword r of each 128-bit lane: a part of row r's quant sum */
+    const __m512i t01 = _mm512_add_epi32(_mm512_unpacklo_epi32(acc[0], acc[1]),
+                                         _mm512_unpackhi_epi32(acc[0], acc[1]));
+    const __m512i t23 = _mm512_add_epi32(_mm512_unpacklo_epi32(acc[2], acc[3]),
+                                         _mm512_unpackhi_epi32(acc[2], acc[3]));
+    const __m512i s =
+        _mm512_add_epi32(_mm512_unpacklo_epi64(t01, t23), _mm512_unpackhi_epi64(t01, t23));
+    /* the 128-bit lanes folded: [s (rows 0-3), m (rows 0-3)] */
+    const __m512i z = _mm512_add_epi32(_mm512_shuffle_i32x4(s, m, _MM_SHUFFLE(1, 0, 1, 0)),
+                                       _mm512_shuffle_i32x4(s, m, _MM_SHUFFLE(3, 2, 3, 2)));
+    const __m512i zz = _mm512_shuffle_i32x4(z, z, _MM_SHUFFLE(3, 1, 2, 0));
+    const __m256i sm =
+        _mm256_add_epi32(_mm512_castsi512_si256(zz), _mm512_extracti64x4_epi64(zz, 1));
+    return _mm256_cvtepi32_ps(
+        _mm256_permutevar8x32_epi32(sm, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7)));
 }
 
 /* q4_K (qh_at < 0) and q5_K: the quants at qs_at, the fifth bits at qh_at
@@ -512,7 +547,7 @@ decode_k4(const uint8_t *w, size_t rb, const uint8_t *a, int64_t n, size_t bs, i
 {
     __m256 sumf = _mm256_setzero_ps(); /* row r in lane 2r */
     for (int64_t i = 0; i < n / QK_K; i++, w += bs, a += sizeof(block_q8_K)) {
-        __m256i sq[4], sm[4];
+        __m512i acc[4];
         /* the four rows' scales unpacked at once, then row r's spread to
          * every lane of sb[r] */
         const __m512i heads = k4_heads4(w, rb);
@@ -524,19 +559,19 @@ decode_k4(const uint8_t *w, size_t rb, const uint8_t *a, int64_t n, size_t bs, i
             q8k_split(a, y);
             UNROLL for (int r = 0; r < 4; r++) {
                 ck_prefetch_row_block(w + r * rb, bs);
-                k4_sums_split(w + r * rb, sb[r], y, a, &sq[r], &sm[r]);
+                acc[r] = k4_scaled_split(w + r * rb, sb[r], y);
             }
         } else {
             UNROLL for (int r = 0; r < 4; r++) {
                 const uint8_t *b = w + r * rb;
                 ck_prefetch_row_block(b, bs);
-                k4_sums(sb[r], b + qs_at, b + qh_at, a, &sq[r], &sm[r]);
+                acc[r] = k4_scaled(sb[r], b + qs_at, b + qh_at, a);
             }
         }
         /* (sumi, summ) * (d * dy, dmin * dy) per row, then the difference */
         const __m256 dd =
             _mm256_mul_ps(_mm256_cvtph_ps(k4_d_dmin4(heads)), _mm256_set1_ps(q8k_d(a)));
-        const __m256 t = _mm256_mul_ps(dd, four_sums_pairs(sq, sm));
+        const __m256 t = _mm256_mul_ps(dd, k4_four_sums(acc, s4, a));
         sumf = _mm256_add_ps(sumf, _mm256_sub_ps(t, _mm256_movehdup_ps(t)));
     }
     float l[8];
