@@ -196,6 +196,7 @@ static void fill_avx512(void)
     }
     avx512 = tables[CKPT_ISA_AVX2];
     avx512.isa = CKPT_ISA_AVX512;
+    avx512.weighted_sum = ckpt_weighted_sum_f32_avx512;
     avx512.vec_dot = vec_dot_avx512;
 }
 

@@ -45,9 +45,12 @@ void ckpt_weighted_sum_f32(float *o, const float *s, const float *v, int64_t n, 
                            int64_t hd);
 void ckpt_weighted_sum_f64(float *o, const float *s, const float *v, int64_t n, int64_t ldv,
                            int64_t hd);
-/* The f32 weighted sum in AVX2 registers: its bits (dot_avx2.c). */
+/* The f32 weighted sum in AVX2 and in AVX-512 registers: its bits
+ * (dot_avx2.c, dot_avx512.c). */
 void ckpt_weighted_sum_f32_avx2(float *o, const float *s, const float *v, int64_t n, int64_t ldv,
                                 int64_t hd);
+void ckpt_weighted_sum_f32_avx512(float *o, const float *s, const float *v, int64_t n,
+                                  int64_t ldv, int64_t hd);
 
 /* Widening of n little-endian f16 / bf16 values (exact): scalar (fp16.c)
  * and F16C / AVX2. */

@@ -374,14 +374,16 @@ START_TEST(scalar_fma_dot_is_the_avx2_bits)
 }
 END_TEST
 
-/* Attention's weighted sum in AVX2 registers gives the scalar loop's bits
- * for head sizes of whole registers, of 64-column passes and of odd
- * tails, with strided value rows and large and tiny weights. */
+/* Attention's weighted sum in AVX2 and AVX-512 registers gives the
+ * scalar loop's bits for head sizes of whole registers, of 64- and
+ * 128-column passes and of odd tails, with strided value rows and large
+ * and tiny weights. */
 START_TEST(avx2_weighted_sum_is_the_scalar_bits)
 {
     if (!ckpt_isa_available(CKPT_ISA_AVX2))
         return;
-    static const int64_t hds[] = {1, 8, 13, 64, 72, 128, 131};
+    const struct ckpt_kernels *avx512 = ckpt_kernels_of(CKPT_ISA_AVX512);
+    static const int64_t hds[] = {1, 8, 13, 16, 64, 72, 128, 131, 160};
     static float s[300], v[300 * 160], a[160], b[160];
     for (int i = 0; i < 300; i++)
         s[i] = frand() * (i % 7 == 3 ? 1e4f : 1.0f) * (i % 5 == 1 ? 1e-4f : 1.0f);
@@ -395,6 +397,13 @@ START_TEST(avx2_weighted_sum_is_the_scalar_bits)
                 ck_assert_msg(ckpt_f32_bits(a[d]) == ckpt_f32_bits(b[d]),
                               "hd=%lld n=%lld column %lld", (long long)hds[h], (long long)n,
                               (long long)d);
+            if (!avx512)
+                continue;
+            avx512->weighted_sum(b, s, v, n, 160, hds[h]);
+            for (int64_t d = 0; d < hds[h]; d++)
+                ck_assert_msg(ckpt_f32_bits(a[d]) == ckpt_f32_bits(b[d]),
+                              "avx512 hd=%lld n=%lld column %lld", (long long)hds[h],
+                              (long long)n, (long long)d);
         }
 }
 END_TEST
