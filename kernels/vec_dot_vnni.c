@@ -164,6 +164,19 @@ static inline __m256i fold512(__m512i v)
     return _mm256_add_epi32(_mm512_castsi512_si256(v), _mm512_extracti64x4_epi64(v, 1));
 }
 
+/* Four 512-bit sums s[0..3] added across: dword r of each 128-bit lane of
+ * the result holds a part of s[r]'s sum (six adds and unpacks of
+ * neighbouring registers where hadd trees take three times the operations
+ * for the same integers, exact in any order). */
+static inline __m512i sum_lanes4(const __m512i s[4])
+{
+    const __m512i t01 = _mm512_add_epi32(_mm512_unpacklo_epi32(s[0], s[1]),
+                                         _mm512_unpackhi_epi32(s[0], s[1]));
+    const __m512i t23 = _mm512_add_epi32(_mm512_unpacklo_epi32(s[2], s[3]),
+                                         _mm512_unpackhi_epi32(s[2], s[3]));
+    return _mm512_add_epi32(_mm512_unpacklo_epi64(t01, t23), _mm512_unpackhi_epi64(t01, t23));
+}
+
 /* A 512-bit register holds the 64 values of chunks 2j and 2j+1 of a
  * q4_K/q5_K block (the low and the high nibbles of qs[32j..32j+31]), the
  * elements 64j..64j+63 in order, so one vpdpbusd meets 64 activations
@@ -309,7 +322,7 @@ static inline __m512i q6k_pick(void)
 
 /* The exact integer sum of one q6_K block against its q8_K block, in
  * lanes to be added. */
-static inline __m256i q6k_sums(const uint8_t *w, const uint8_t *a)
+static inline __m512i q6k_sums(const uint8_t *w, const uint8_t *a)
 {
     const __m512i m4 = _mm512_set1_epi8(0xF), m30 = _mm512_set1_epi8(0x30), pick = q6k_pick();
     /* qh's two-bit fields of groups 0 and 1 (low half, high half), 2 and 3,
@@ -338,17 +351,17 @@ static inline __m256i q6k_sums(const uint8_t *w, const uint8_t *a)
     }
     /* q - 32: 32 * the scaled sums of the activations, from bsums */
     const __m256i off = _mm256_slli_epi32(_mm256_madd_epi16(ck_load256(a + Q8K_BSUMS), all), 5);
-    return _mm256_sub_epi32(fold512(acc), off);
+    return _mm512_sub_epi32(acc, _mm512_zextsi256_si512(off));
 }
 
 /* The products (d * dy) * sumi of four q6_K blocks `stride` bytes apart
  * (w the first) with integer sums s[0..3], in lanes 0-3: each the twin's
  * operations */
-static inline __m128 q6k_four(const uint8_t *w, size_t stride, const __m256i s[4], __m128 dy)
+static inline __m128 q6k_four(const uint8_t *w, size_t stride, const __m512i s[4], __m128 dy)
 {
-    const __m256i g = _mm256_hadd_epi32(_mm256_hadd_epi32(s[0], s[1]),
-                                        _mm256_hadd_epi32(s[2], s[3]));
-    const __m128i sums = _mm_add_epi32(_mm256_castsi256_si128(g), _mm256_extracti128_si256(g, 1));
+    const __m512i t = sum_lanes4(s);
+    const __m256i h = fold512(t);
+    const __m128i sums = _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
     const __m128i dh = _mm_setr_epi16((short)u16_at(w + 208), (short)u16_at(w + stride + 208),
                                       (short)u16_at(w + 2 * stride + 208),
                                       (short)u16_at(w + 3 * stride + 208), 0, 0, 0, 0);
@@ -369,7 +382,7 @@ float ckpt_vec_dot_q6_K_q8_K_vnni(const void *vw, const void *va, int64_t n)
      * slower) */
     for (; i + 4 <= nb; i += 4, w += 4 * bw, a += 4 * ba) {
         ck_prefetch_block(w, 4 * sizeof(block_q6_K));
-        __m256i s[4];
+        __m512i s[4];
         UNROLL for (int b = 0; b < 4; b++)
             s[b] = q6k_sums(w + b * bw, a + b * ba);
         const __m128 dy = _mm_setr_ps(q8k_d(a), q8k_d(a + ba), q8k_d(a + 2 * ba), q8k_d(a + 3 * ba));
@@ -381,11 +394,8 @@ float ckpt_vec_dot_q6_K_q8_K_vnni(const void *vw, const void *va, int64_t n)
     }
     for (; i < nb; i++, w += bw, a += ba) {
         ck_prefetch_block(w, sizeof(block_q6_K));
-        const __m256i s = q6k_sums(w, a);
-        __m128i t = _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
-        t = _mm_add_epi32(t, _mm_unpackhi_epi64(t, t));
-        t = _mm_add_epi32(t, _mm_shuffle_epi32(t, 0x1));
-        sumf += _cvtsh_ss(u16_at(w + 208)) * q8k_d(a) * (float)_mm_cvtsi128_si32(t);
+        const int32_t sumi = _mm512_reduce_add_epi32(q6k_sums(w, a));
+        sumf += _cvtsh_ss(u16_at(w + 208)) * q8k_d(a) * (float)sumi;
     }
     return sumf;
 }
@@ -503,7 +513,7 @@ DECODE_Q32(iq4_nl, 0)
  * the four meet the bsums' pair sums (a sub-block's two; at most 2 * 16 *
  * 128 each, an int16) in one multiply, whose 128-bit lane L holds rows
  * 0-3's terms of sub-blocks 2L and 2L+1 in its dwords: the layout the
- * transposing adds leave the quant sums in, so one fold of the 128-bit
+ * quant sums are left in by sum_lanes4, so one fold of the 128-bit
  * lanes reduces both.  Exact integer sums, so the same values as a row at
  * a time (there, one register's sum per row and two hadd trees: the q4_K
  * decode tile from L1 1.05x). */
@@ -522,12 +532,7 @@ static inline __m256 k4_four_sums(const __m512i acc[4], __m512i s4, const uint8_
     const __m512i m =
         _mm512_madd_epi16(mins, _mm512_permutexvar_epi32(spread, _mm512_castsi128_si512(b2)));
     /* dword r of each 128-bit lane: a part of row r's quant sum */
-    const __m512i t01 = _mm512_add_epi32(_mm512_unpacklo_epi32(acc[0], acc[1]),
-                                         _mm512_unpackhi_epi32(acc[0], acc[1]));
-    const __m512i t23 = _mm512_add_epi32(_mm512_unpacklo_epi32(acc[2], acc[3]),
-                                         _mm512_unpackhi_epi32(acc[2], acc[3]));
-    const __m512i s =
-        _mm512_add_epi32(_mm512_unpacklo_epi64(t01, t23), _mm512_unpackhi_epi64(t01, t23));
+    const __m512i s = sum_lanes4(acc);
     /* the 128-bit lanes folded: [s (rows 0-3), m (rows 0-3)] */
     const __m512i z = _mm512_add_epi32(_mm512_shuffle_i32x4(s, m, _MM_SHUFFLE(1, 0, 1, 0)),
                                        _mm512_shuffle_i32x4(s, m, _MM_SHUFFLE(3, 2, 3, 2)));
@@ -585,7 +590,7 @@ static void decode_q6_K(const uint8_t *w, size_t rb, const uint8_t *a, int64_t n
     const size_t bs = sizeof(block_q6_K);
     __m128 sumf = _mm_setzero_ps(); /* row r in lane r */
     for (int64_t i = 0; i < n / QK_K; i++, w += bs, a += sizeof(block_q8_K)) {
-        __m256i s[4];
+        __m512i s[4];
         UNROLL for (int r = 0; r < 4; r++) {
             ck_prefetch_row_block(w + r * rb, bs);
             s[r] = q6k_sums(w + r * rb, a);
