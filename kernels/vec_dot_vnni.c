@@ -21,7 +21,7 @@
  * 7.0 ns, q6_K 11.9 -> 9.7; on the AMD machine with 512-bit registers,
  * from memory: q4_K 8.3 -> 7.1 ns, q6_K 11.0 -> 9.7.  The four-row q4_K
  * decode tile, from L2 on the AMD machine: 6.1 ns a block with the single
- * dot's sums, 4.7 with k4_sums_split's.
+ * dot's sums, 4.7 with k4_scaled_split's.
  *
  * Every integer sum is exact and the float combination is the scalar
  * twin's (vec_dot.c), per block in block order: the bits of
@@ -237,7 +237,7 @@ static inline void k4_sums(__m512i sb, const uint8_t *qs, const uint8_t *qh, con
 }
 
 /* The activations of a q8_K block as a decode step's q4_K sums want
- * them (k4_sums_split): y[2k] holds elements 128k..128k+31 and
+ * them (k4_scaled_split): y[2k] holds elements 128k..128k+31 and
  * 128k+64..128k+95, y[2k+1] 128k+32..128k+63 and 128k+96..128k+127. */
 static inline void q8k_split(const uint8_t *a, __m512i y[4])
 {
