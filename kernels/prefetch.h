@@ -8,12 +8,13 @@
  * and the level matter.  A single dot (one stream) asks, per 64-byte line
  * of the stream, one hint at CK_AHEAD_FAR bytes on into L2 and one at
  * CK_AHEAD_NEAR bytes on into L1 (by then, an L2 hit); the decode tiles
- * (four streams) one hint, ck_prefetch_row below.  Measured on the AVX-512 machine, a q4_K
- * single dot streaming from memory: one L1 hint 512 bytes on 15.3
- * ns/block, 1 KiB 13.2, 2 KiB 11.6, 4 KiB 11.2; far L2 hint 8 KiB on plus
- * near L1 hint 1 KiB on 10.4-10.7 (the VNNI dot), 4 KiB far about the
- * same; a non-temporal hint much slower.  The probe's four streams per
- * thread read 28.2 GB/s with one L1 hint 1 KiB on, 31.9 with these.
+ * (four streams) one hint, ck_prefetch_row below.  Measured on the
+ * AVX-512 machine, a q4_K single dot streaming from memory: one L1 hint
+ * 512 bytes on 15.3 ns/block, 1 KiB 13.2, 2 KiB 11.6, 4 KiB 11.2; far L2
+ * hint 8 KiB on plus near L1 hint 1 KiB on 10.4-10.7 (the VNNI dot), 4
+ * KiB far about the same; a non-temporal hint much slower.  The probe's
+ * four streams per thread read 28.2 GB/s with one L1 hint 1 KiB on, 31.9
+ * with these.
  *
  * Prefetches never fault: a hint past the end of a mapping is harmless.
  * Portable (__builtin_prefetch: locality 2 is prefetcht1, 3 prefetcht0).
@@ -42,7 +43,7 @@ static inline void ck_prefetch_block(const void *p, unsigned bytes)
 }
 
 /* The decode tiles' hint: a decode step hands a tile four rows a
- * quarter of the thread's chunk apart (model.c, mm_tile_rows), so each
+ * quarter of the thread's chunk apart (model.c, mm_decode_rows), so each
  * row is one of four streams that run on through the chunk, row after
  * row; each asks for its line CK_AHEAD_ROW bytes on into L1, once per 64
  * bytes read, in the loop that reads the row (one hint, not a far and a
@@ -59,7 +60,10 @@ static inline void ck_prefetch_block(const void *p, unsigned bytes)
  * weights copied to anonymous memory on 2 MiB pages read no faster.) */
 #define CK_AHEAD_ROW 2048
 
-static inline void ck_prefetch_row(const void *p)
+/* Inlined always, as ck_prefetch_row_block: as a function of its own a
+ * hint has no effect GCC can see, so GCC 12 marks it const and drops the
+ * calls. */
+static inline __attribute__((always_inline)) void ck_prefetch_row(const void *p)
 {
     __builtin_prefetch((const char *)p + CK_AHEAD_ROW, 0, 3);
 }
