@@ -12,7 +12,8 @@
  * zero, so the same bits as the scalar loop and the avx2 kernel.  A head
  * of 128 columns stays in eight registers over all n rows, so each value
  * row is read once, whole, in order (the avx2 kernel passes over the rows
- * once per 64 columns). */
+ * once per 64 columns).  Columns past the last 128 go to the avx2 kernel,
+ * whose bits are the same. */
 void ckpt_weighted_sum_f32_avx512(float *o, const float *s, const float *v, int64_t n,
                                   int64_t ldv, int64_t hd)
 {
@@ -33,18 +34,6 @@ void ckpt_weighted_sum_f32_avx512(float *o, const float *s, const float *v, int6
         for (int i = 0; i < 8; i++)
             _mm512_storeu_ps(o + d0 + 16 * i, a[i]);
     }
-    for (; d0 + 16 <= hd; d0 += 16) {
-        __m512 a = _mm512_setzero_ps();
-        for (int64_t k = 0; k < n; k++) {
-            const __m512 vk = _mm512_loadu_ps(v + k * ldv + d0);
-            a = _mm512_add_ps(a, _mm512_mul_ps(_mm512_set1_ps(s[k]), vk));
-        }
-        _mm512_storeu_ps(o + d0, a);
-    }
-    for (; d0 < hd; d0++) {
-        float a = 0.0f;
-        for (int64_t k = 0; k < n; k++)
-            a += s[k] * v[k * ldv + d0];
-        o[d0] = a;
-    }
+    if (d0 < hd)
+        ckpt_weighted_sum_f32_avx2(o + d0, s, v + d0, n, ldv, hd - d0);
 }

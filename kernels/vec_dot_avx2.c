@@ -517,7 +517,7 @@ PASS_FN(pass_ref, tile_block_ref)
         int64_t i = 0;                                                                             \
         for (; i + 8 <= n; i += 8) {                                                               \
             const __m256 xv = _mm256_loadu_ps(x + i);                                              \
-            const int ahead = (i * ES) % 64 == 0; /* once per line of each row */                  \
+            const bool ahead = (i * ES) % 64 == 0; /* once per line of each row */                 \
             UNROLL for (int r = 0; r < 4; r++) {                                                   \
                 if (ahead)                                                                         \
                     ck_prefetch_row(w + r * rb + (size_t)i * ES);                                  \

@@ -143,7 +143,7 @@ STAGE_PAIRS_DEF(stage_bf16, 2, two_bf16)
         for (; i + 8 <= n; i += 8) {                                                               \
             const __m512 xv =                                                                      \
                 _mm512_castpd_ps(_mm512_broadcast_f64x4(_mm256_castps_pd(_mm256_loadu_ps(x + i)))); \
-            const int ahead = (i * ES) % 64 == 0; /* once per line of each row */                  \
+            const bool ahead = (i * ES) % 64 == 0; /* once per line of each row */                 \
             if (ahead) {                                                                           \
                 ck_prefetch_row(w + (size_t)i * ES);                                               \
                 ck_prefetch_row(w + rb + (size_t)i * ES);                                          \
