@@ -477,17 +477,27 @@ static void mm_rows(void *ctx, int64_t begin, int64_t end, int thread)
                       w->ne[0], j->x, j->ldx, j->nx, j->out + out_row(w, r), j->ldo);
 }
 
-/* The tile's values v[r*np + p] of rows r0..r0+3 and positions p0.. into
- * out, position by position (four neighbouring floats of each output row). */
-static void scatter4(const struct mm_job *j, int64_t r0, int64_t p0, int np, const float *v)
+/* The tile's values v[r*np + p] of rows r0..r0+nr-1 (nr <= 8) and
+ * positions p0.. into out, position by position: nr neighbouring floats of
+ * each output row, so the K-slice tile's eight rows touch each output
+ * line once where two scatters of four touched it twice (a 2048-position
+ * Q4_K_M prefill: 3.6% of its samples in the scatter). */
+static void scatter_rows(const struct mm_job *j, int64_t r0, int nr, int64_t p0, int np,
+                         const float *v)
 {
-    int64_t dst[4];
-    for (int r = 0; r < 4; r++)
+    int64_t dst[8];
+    for (int r = 0; r < nr; r++)
         dst[r] = out_row(j->w, r0 + r);
+    const bool in_order = j->w->qk_heads <= 0; /* dst[r] = r0 + r */
     for (int p = 0; p < np; p++) {
         float *o = j->out + (p0 + p) * j->ldo;
-        for (int r = 0; r < 4; r++)
-            o[dst[r]] = v[r * np + p];
+        if (in_order) {
+            for (int r = 0; r < nr; r++)
+                o[r0 + r] = v[r * np + p];
+        } else {
+            for (int r = 0; r < nr; r++)
+                o[dst[r]] = v[r * np + p];
+        }
     }
 }
 
@@ -527,7 +537,7 @@ static void mm_tile_rows(const struct mm_job *j, int64_t r0, int64_t r1)
         for (; r + 4 <= r1; r += 4) {
             j->tile(base + (size_t)r * w->row_bytes, w->row_bytes, act + (size_t)p0 * j->act_stride,
                     j->act_stride, w->ne[0], np, v);
-            scatter4(j, r, p0, np, v);
+            scatter_rows(j, r, 4, p0, np, v);
         }
         single_dots(j, r, r1, p0, p0 + np);
     }
@@ -597,8 +607,8 @@ static void mm_slice_rows(const struct mm_job *j, int64_t r0, int64_t r1, int th
                     j->tile_k(base + (size_t)r * w->row_bytes, w->row_bytes,
                               j->act + (size_t)p0 * j->act_stride, j->act_stride, n, k0, k1, np,
                               acc + (r - b0) * per_row, v);
-                    for (int q = 0; k1 == n && q < R; q += 4)
-                        scatter4(j, r + q, p0, np, v + q * np);
+                    if (k1 == n)
+                        scatter_rows(j, r, R, p0, np, v);
                 }
             }
         }
