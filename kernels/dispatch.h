@@ -71,6 +71,11 @@ struct ckpt_kernels {
     float (*dot_sum)(const struct ckpt_dot_acc *acc);
     /* a[0..n) . b[0..n) in one go (attention scores) */
     float (*dot_f32)(const float *a, const float *b, int64_t n);
+    /* s[d*lds + j] = dot_f32(q + d*ldq, k + j*ldk, n) / div for the four
+     * heads d < 4 and the nk keys j, the same bits (the scores of four
+     * heads that share their keys); NULL: dot_f32 calls */
+    void (*scores4)(const float *q, int64_t ldq, const float *k, int64_t ldk, int64_t nk,
+                    int64_t n, float div, float *s, int64_t lds);
     /* o[d] = sum over k < n of s[k] * v[k*ldv + d], for d < hd, k in order
      * (attention's weighted sum of values) */
     void (*weighted_sum)(float *o, const float *s, const float *v, int64_t n, int64_t ldv,

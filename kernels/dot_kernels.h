@@ -52,6 +52,12 @@ void ckpt_weighted_sum_f32_avx2(float *o, const float *s, const float *v, int64_
 void ckpt_weighted_sum_f32_avx512(float *o, const float *s, const float *v, int64_t n,
                                   int64_t ldv, int64_t hd);
 
+/* Attention's scores of four heads against nk keys (struct
+ * ckpt_kernels.scores4), each dot with ckpt_dot_f32_avx2's bits, in
+ * AVX-512 registers (dot_avx512.c). */
+void ckpt_scores4_f32_avx512(const float *q, int64_t ldq, const float *k, int64_t ldk,
+                             int64_t nk, int64_t n, float div, float *s, int64_t lds);
+
 /* Widening of n little-endian f16 / bf16 values (exact): scalar (fp16.c)
  * and F16C / AVX2. */
 void ckpt_f16_to_f32_ref(const void *src, float *dst, int64_t n);

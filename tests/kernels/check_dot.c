@@ -408,6 +408,42 @@ START_TEST(avx2_weighted_sum_is_the_scalar_bits)
 }
 END_TEST
 
+/* The scores of four heads against a run of keys (the avx512 table's
+ * scores4) are its dot_f32's bits divided once, head by head and key by
+ * key: head sizes below, at and past one and four registers and past the
+ * kernel's largest, with odd tails, strided heads and keys, odd and even
+ * key counts, values spanning many exponents, and a NaN that stays in its
+ * own head. */
+START_TEST(scores4_is_the_dots_bits)
+{
+    const struct ckpt_kernels *avx512 = ckpt_kernels_of(CKPT_ISA_AVX512);
+    if (!avx512 || !avx512->scores4)
+        return;
+    enum { NMAX = 300, KEYS = 5 };
+    static float q[4 * (NMAX + 3)], k[KEYS * (NMAX + 3)], s[4 * 8];
+    for (int i = 0; i < 4 * (NMAX + 3); i++)
+        q[i] = frand() * (i % 11 == 2 ? 1e5f : 1.0f) * (i % 13 == 5 ? 1e-5f : 1.0f);
+    for (int i = 0; i < KEYS * (NMAX + 3); i++)
+        k[i] = frand() * (i % 7 == 1 ? 1e3f : 1.0f);
+    for (int64_t n = 0; n <= NMAX; n += n < 40 ? 1 : 37)
+        for (int64_t ld = n; ld <= n + 3; ld += 3)
+            for (int64_t nk = 1; nk <= KEYS; nk += 3) {
+                avx512->scores4(q, ld, k, ld, nk, n, 11.3137f, s, 8);
+                for (int d = 0; d < 4; d++)
+                    for (int64_t j = 0; j < nk; j++)
+                        ck_assert_msg(ckpt_f32_bits(s[d * 8 + j]) ==
+                                          ckpt_f32_bits(avx512->dot_f32(q + d * ld, k + j * ld, n) /
+                                                        11.3137f),
+                                      "n=%lld ld=%lld keys %lld head %d key %lld", (long long)n,
+                                      (long long)ld, (long long)nk, d, (long long)j);
+            }
+    q[128 + 5] = NAN;
+    avx512->scores4(q, 128, k, 128, 2, 128, 1.0f, s, 8);
+    for (int j = 0; j < 2; j++)
+        ck_assert(!isnan(s[j]) && isnan(s[8 + j]) && !isnan(s[16 + j]) && !isnan(s[24 + j]));
+}
+END_TEST
+
 START_TEST(avx2_within_bound_of_ref)
 {
     if (!ckpt_isa_available(CKPT_ISA_AVX2))
@@ -458,6 +494,7 @@ Suite *dot_suite(void)
     tcase_add_test(tc, avx2_within_bound_of_ref);
     tcase_add_test(tc, scalar_fma_dot_is_the_avx2_bits);
     tcase_add_test(tc, avx2_weighted_sum_is_the_scalar_bits);
+    tcase_add_test(tc, scores4_is_the_dots_bits);
     suite_add_tcase(s, tc);
     tc = tcase_create("limits");
     tcase_add_test(tc, dot_row_rejects);
