@@ -6,6 +6,7 @@
  */
 #include <check.h>
 #include <math.h>
+#include <string.h>
 
 #include "kernels/ops.h"
 
@@ -69,6 +70,62 @@ START_TEST(softmax_silu)
 }
 END_TEST
 
+/* softmax as its definition reads, one element after another: the
+ * largest by x[i] > m from x[0], expf(x - m), their sum in order, the
+ * quotients.  The four-chain maximum and vector division must give its
+ * bits. */
+static void softmax_one_chain(float *x, int64_t n)
+{
+    float m = x[0], sum = 0.0f;
+    for (int64_t i = 1; i < n; i++)
+        if (x[i] > m)
+            m = x[i];
+    for (int64_t i = 0; i < n; i++) {
+        x[i] = expf(x[i] - m);
+        sum += x[i];
+    }
+    for (int64_t i = 0; i < n; i++)
+        x[i] = x[i] / sum;
+}
+
+/* every length 1..41, with the maximum in each chain and the tail, a zero
+ * of either sign as the maximum, -inf, and a NaN first or later */
+START_TEST(softmax_is_its_definition_bits)
+{
+    unsigned seed = 7;
+    for (int64_t n = 1; n <= 41; n++)
+        for (int kind = 0; kind < 5; kind++) {
+            float a[41], b[41];
+            for (int64_t i = 0; i < n; i++) {
+                seed = seed * 1103515245u + 12345u;
+                a[i] = ((float)(seed >> 8) / 16777216.0f - 0.5f) * 20.0f;
+            }
+            const int64_t at = (n * 7 + kind) % n;
+            if (kind == 1)
+                a[at] = 30.0f;
+            if (kind == 2) { /* zeros of both signs the largest */
+                for (int64_t i = 0; i < n; i++)
+                    a[i] = -fabsf(a[i]) - 1.0f;
+                a[at] = -0.0f;
+                a[n - 1 - at] = 0.0f;
+            }
+            if (kind == 3)
+                a[at] = -INFINITY;
+            if (kind == 4)
+                a[at] = NAN;
+            for (int64_t i = 0; i < n; i++)
+                b[i] = a[i];
+            ckpt_ops_softmax(a, n);
+            softmax_one_chain(b, n);
+            for (int64_t i = 0; i < n; i++)
+                ck_assert_msg(memcmp(&a[i], &b[i], sizeof(float)) == 0 ||
+                                  (isnan(a[i]) && isnan(b[i])),
+                              "n=%lld kind %d element %lld: %a against %a", (long long)n, kind,
+                              (long long)i, (double)a[i], (double)b[i]);
+        }
+}
+END_TEST
+
 START_TEST(topk_ties_lowest_index)
 {
     float x[6] = {1, 3, 3, 2, NAN, 3};
@@ -96,6 +153,7 @@ Suite *ops_suite(void)
     tcase_add_test(tc, rmsnorm_values);
     tcase_add_test(tc, rope_frequencies_and_rotation);
     tcase_add_test(tc, softmax_silu);
+    tcase_add_test(tc, softmax_is_its_definition_bits);
     tcase_add_test(tc, topk_ties_lowest_index);
     suite_add_tcase(s, tc);
     return s;
