@@ -178,7 +178,11 @@ static void fill_avx512(void)
         vec_dot_avx512[CKPT_TYPE_Q5_K].tile = ckpt_vec_tile_q5_K_q8_K_vnni;
         vec_dot_avx512[CKPT_TYPE_Q6_K].dot = ckpt_vec_dot_q6_K_q8_K_vnni;
         vec_dot_avx512[CKPT_TYPE_Q6_K].tile = ckpt_vec_tile_q6_K_q8_K_vnni;
-        vec_dot_avx512[CKPT_TYPE_Q4_K].spread = true; /* rows side by side */
+        vec_dot_avx512[CKPT_TYPE_Q2_K].tile = ckpt_vec_tile_q2_K_q8_K_vnni;
+        vec_dot_avx512[CKPT_TYPE_Q3_K].tile = ckpt_vec_tile_q3_K_q8_K_vnni;
+        vec_dot_avx512[CKPT_TYPE_Q2_K].spread = true; /* rows side by side */
+        vec_dot_avx512[CKPT_TYPE_Q3_K].spread = true;
+        vec_dot_avx512[CKPT_TYPE_Q4_K].spread = true;
         vec_dot_avx512[CKPT_TYPE_Q5_K].spread = true;
         vec_dot_avx512[CKPT_TYPE_Q6_K].spread = true;
         vec_dot_avx512[CKPT_TYPE_Q8_0].tile = ckpt_vec_tile_q8_0_q8_0_vnni;

@@ -283,14 +283,18 @@ void ckpt_vec_tile_k_iq4_nl_q8_0_vnni(const void *w, size_t row_bytes, const voi
                                       size_t act_stride, int64_t n, int64_t k0, int64_t k1, int np,
                                       float *acc, float *out);
 
-/* ==== single dots and four-row tiles of q4_K, q5_K and q6_K with AVX-512
- * VNNI (vec_dot_vnni.c; only in the avx512 table, on a CPU with
+/* ==== single dots of q4_K, q5_K and q6_K and four-row tiles of the
+ * k-quants with AVX-512 VNNI (vec_dot_vnni.c; only in the avx512 table, on a CPU with
  * AVX512_VNNI): the bits of the scalar twins; the tiles take a single
  * position through these dots, more through the avx2 tiles ==== */
 
 float ckpt_vec_dot_q4_K_q8_K_vnni(const void *w, const void *a, int64_t n);
 float ckpt_vec_dot_q5_K_q8_K_vnni(const void *w, const void *a, int64_t n);
 float ckpt_vec_dot_q6_K_q8_K_vnni(const void *w, const void *a, int64_t n);
+void ckpt_vec_tile_q2_K_q8_K_vnni(const void *w, size_t row_bytes, const void *act,
+                                  size_t act_stride, int64_t n, int np, float *out);
+void ckpt_vec_tile_q3_K_q8_K_vnni(const void *w, size_t row_bytes, const void *act,
+                                  size_t act_stride, int64_t n, int np, float *out);
 void ckpt_vec_tile_q4_K_q8_K_vnni(const void *w, size_t row_bytes, const void *act,
                                   size_t act_stride, int64_t n, int np, float *out);
 void ckpt_vec_tile_q5_K_q8_K_vnni(const void *w, size_t row_bytes, const void *act,

@@ -354,17 +354,18 @@ static inline __m512i q6k_sums(const uint8_t *w, const uint8_t *a)
     return _mm512_sub_epi32(acc, _mm512_zextsi256_si512(off));
 }
 
-/* The products (d * dy) * sumi of four q6_K blocks `stride` bytes apart
- * (w the first) with integer sums s[0..3], in lanes 0-3: each the twin's
- * operations */
-static inline __m128 q6k_four(const uint8_t *w, size_t stride, const __m512i s[4], __m128 dy)
+/* The products (d * dy) * sumi of four blocks `stride` bytes apart (w the
+ * first; d the f16 at d_at of each) with integer sums s[0..3], in lanes
+ * 0-3: each the twin's operations (q6_K, q3_K) */
+static inline __m128 d_sumi4(const uint8_t *w, size_t stride, size_t d_at, const __m512i s[4],
+                             __m128 dy)
 {
     const __m512i t = sum_lanes4(s);
     const __m256i h = fold512(t);
     const __m128i sums = _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
-    const __m128i dh = _mm_setr_epi16((short)u16_at(w + 208), (short)u16_at(w + stride + 208),
-                                      (short)u16_at(w + 2 * stride + 208),
-                                      (short)u16_at(w + 3 * stride + 208), 0, 0, 0, 0);
+    const __m128i dh = _mm_setr_epi16((short)u16_at(w + d_at), (short)u16_at(w + stride + d_at),
+                                      (short)u16_at(w + 2 * stride + d_at),
+                                      (short)u16_at(w + 3 * stride + d_at), 0, 0, 0, 0);
     return _mm_mul_ps(_mm_mul_ps(_mm_cvtph_ps(dh), dy), _mm_cvtepi32_ps(sums));
 }
 
@@ -386,7 +387,7 @@ float ckpt_vec_dot_q6_K_q8_K_vnni(const void *vw, const void *va, int64_t n)
         UNROLL for (int b = 0; b < 4; b++)
             s[b] = q6k_sums(w + b * bw, a + b * ba);
         const __m128 dy = _mm_setr_ps(q8k_d(a), q8k_d(a + ba), q8k_d(a + 2 * ba), q8k_d(a + 3 * ba));
-        const __m128 t = q6k_four(w, bw, s, dy);
+        const __m128 t = d_sumi4(w, bw, 208, s, dy);
         sumf += _mm_cvtss_f32(t);
         sumf += _mm_cvtss_f32(_mm_shuffle_ps(t, t, 1));
         sumf += _mm_cvtss_f32(_mm_movehl_ps(t, t));
@@ -506,6 +507,22 @@ DECODE_Q32(iq4_nl, 0)
  * one register, added to that row's sum in block order: every output has
  * the single dot's bits. */
 
+/* (sumi_0, summ_0, sumi_1, summ_1 | sumi_2, summ_2, sumi_3, summ_3) as
+ * floats, from s and m whose 128-bit lanes each hold a part of row r's
+ * sumi (s) and summ (m) in dword r (the layout sum_lanes4 leaves): the
+ * 128-bit lanes folded, then the two interleaved. */
+static inline __m256 sums_mins4(__m512i s, __m512i m)
+{
+    /* the 128-bit lanes folded: [s (rows 0-3), m (rows 0-3)] */
+    const __m512i z = _mm512_add_epi32(_mm512_shuffle_i32x4(s, m, _MM_SHUFFLE(1, 0, 1, 0)),
+                                       _mm512_shuffle_i32x4(s, m, _MM_SHUFFLE(3, 2, 3, 2)));
+    const __m512i zz = _mm512_shuffle_i32x4(z, z, _MM_SHUFFLE(3, 1, 2, 0));
+    const __m256i sm =
+        _mm256_add_epi32(_mm512_castsi512_si256(zz), _mm512_extracti64x4_epi64(zz, 1));
+    return _mm256_cvtepi32_ps(
+        _mm256_permutevar8x32_epi32(sm, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7)));
+}
+
 /* The integer sums of four rows' blocks as the float steps want them:
  * (sumi_0, summ_0, sumi_1, summ_1 | sumi_2, summ_2, sumi_3, summ_3).
  * acc[r]: row r's scaled quant sums (k4_scaled, any lanes); s4: the
@@ -532,15 +549,7 @@ static inline __m256 k4_four_sums(const __m512i acc[4], __m512i s4, const uint8_
     const __m512i m =
         _mm512_madd_epi16(mins, _mm512_permutexvar_epi32(spread, _mm512_castsi128_si512(b2)));
     /* dword r of each 128-bit lane: a part of row r's quant sum */
-    const __m512i s = sum_lanes4(acc);
-    /* the 128-bit lanes folded: [s (rows 0-3), m (rows 0-3)] */
-    const __m512i z = _mm512_add_epi32(_mm512_shuffle_i32x4(s, m, _MM_SHUFFLE(1, 0, 1, 0)),
-                                       _mm512_shuffle_i32x4(s, m, _MM_SHUFFLE(3, 2, 3, 2)));
-    const __m512i zz = _mm512_shuffle_i32x4(z, z, _MM_SHUFFLE(3, 1, 2, 0));
-    const __m256i sm =
-        _mm256_add_epi32(_mm512_castsi512_si256(zz), _mm512_extracti64x4_epi64(zz, 1));
-    return _mm256_cvtepi32_ps(
-        _mm256_permutevar8x32_epi32(sm, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7)));
+    return sums_mins4(sum_lanes4(acc), m);
 }
 
 /* q4_K (qh_at < 0) and q5_K: the quants at qs_at, the fifth bits at qh_at
@@ -596,9 +605,149 @@ static void decode_q6_K(const uint8_t *w, size_t rb, const uint8_t *a, int64_t n
             s[r] = q6k_sums(w + r * rb, a);
         }
         /* the four rows' blocks against one activation block */
-        sumf = _mm_add_ps(sumf, q6k_four(w, rb, s, _mm_set1_ps(q8k_d(a))));
+        sumf = _mm_add_ps(sumf, d_sumi4(w, rb, 208, s, _mm_set1_ps(q8k_d(a))));
     }
     _mm_storeu_ps(out, sumf);
+}
+
+/* ---- q2_K and q3_K: sixteen sub-blocks of 16 two-bit values ----
+ * Chunk s of half h (elements 128h + 32s .. +31) is (qs[32h + l] >> 2s) &
+ * 3; a 512-bit register holds chunks 2j and 2j+1, elements 128h + 64j ..
+ * +63 in order, so one vpdpbusd meets 64 activations as they lie: int32
+ * lane i holds four products of sub-block 8h + 4j + i/4.  Packed to int16
+ * (each lane at most 4 * 7 * 128), the two registers of a half put
+ * sub-blocks 8h + L and 8h + 4 + L in 128-bit lane L, weighted by their
+ * scales (k16_scales_of) in one vpdpwssd.  Exact integer sums: the twins'
+ * values in any order. */
+
+/* int16 lane w of 128-bit lane L: the word of sc16 (one per sub-block)
+ * for sub-block 8h + L + 4 * (w / 4) */
+static inline __m512i k16_scales_of(__m512i sc16, int h)
+{
+#define A(L) (short)(8 * h + (L))
+#define B(L) (short)(8 * h + 4 + (L))
+#define LANE(L) A(L), A(L), A(L), A(L), B(L), B(L), B(L), B(L)
+    const __m512i idx = halves(_mm256_setr_epi16(LANE(0), LANE(1)), _mm256_setr_epi16(LANE(2), LANE(3)));
+#undef LANE
+#undef B
+#undef A
+    return _mm512_permutexvar_epi16(idx, sc16);
+}
+
+/* chunks 2j and 2j+1 of the two-bit half q (qs[32h..32h+31] in both
+ * 256-bit halves), one per half */
+static inline __m512i two_bit_pair(__m512i q, int j)
+{
+    const __m512i shift = halves(_mm256_set1_epi16((short)(4 * j)), _mm256_set1_epi16((short)(4 * j + 2)));
+    return _mm512_and_si512(_mm512_srlv_epi16(q, shift), _mm512_set1_epi8(3));
+}
+
+/* The scaled sums of a two-bit block's values u (two_bit_pair, plus
+ * whatever extra_bits adds) against its q8_K block y: lanes to be added */
+static inline __m512i k16_scaled(const uint8_t *qs, const __m512i *hm, __m512i sc16,
+                                 const uint8_t *y)
+{
+    __m512i acc = _mm512_setzero_si512();
+    UNROLL for (int h = 0; h < 2; h++) {
+        const __m512i q = _mm512_broadcast_i64x4(ck_load256(qs + 32 * h));
+        __m512i d[2];
+        UNROLL for (int j = 0; j < 2; j++) {
+            __m512i u = two_bit_pair(q, j);
+            if (hm) { /* q3_K: bit G = 4h + 2j (+1 in the high half) of hmask[l], as 4 */
+                const int G = 4 * h + 2 * j;
+                const __m512i b =
+                    G >= 2 ? _mm512_srlv_epi16(*hm, halves(_mm256_set1_epi16((short)(G - 2)),
+                                                           _mm256_set1_epi16((short)(G - 1))))
+                           : _mm512_sllv_epi16(*hm, halves(_mm256_set1_epi16((short)(2 - G)),
+                                                           _mm256_set1_epi16((short)(1 - G))));
+                u = _mm512_ternarylogic_epi32(u, b, _mm512_set1_epi8(4), 0xF8); /* u | (b & 4) */
+            }
+            d[j] = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u, load512(y + 128 * h + 64 * j));
+        }
+        acc = _mm512_dpwssd_epi32(acc, _mm512_packs_epi32(d[0], d[1]), k16_scales_of(sc16, h));
+    }
+    return acc;
+}
+
+/* The sixteen signed scales of a q3_K block (its scales[12] at p;
+ * quant_blocks.h) as int16: low four bits from bytes 0-7 (nibble j, j - 8),
+ * top two from bytes 8-11 (byte j % 4, bits 2(j / 4)), minus 32.  Reads
+ * the twelve bytes only. */
+static inline __m256i q3k_scales16(const uint8_t *p)
+{
+    const __m128i m4 = _mm_set1_epi8(0xF);
+    const __m128i lo8 = _mm_loadl_epi64((const __m128i *)(const void *)p);
+    const __m128i lo = _mm_unpacklo_epi64(_mm_and_si128(lo8, m4),
+                                          _mm_and_si128(_mm_srli_epi16(lo8, 4), m4));
+    uint32_t top;
+    memcpy(&top, p + 8, 4);
+    /* dword g: the four bytes shifted by 2g, so byte 4g + b holds bits
+     * 2g, 2g+1 of byte b in its bits 0-1 */
+    const __m128i hi = _mm_and_si128(_mm_srlv_epi32(_mm_set1_epi32((int)top), _mm_setr_epi32(0, 2, 4, 6)),
+                                     _mm_set1_epi8(3));
+    const __m128i s8 = _mm_sub_epi8(_mm_or_si128(lo, _mm_slli_epi16(hi, 4)), _mm_set1_epi8(32));
+    return _mm256_cvtepi8_epi16(s8);
+}
+
+/* One q3_K block's exact sum, lanes to be added: with u = low2 | high << 2
+ * (0..7) and q = u - 4, sum_g sc_g (u . y)_g - 4 sum_g sc_g bsums_g */
+static inline __m512i q3k_sums(const uint8_t *b, const uint8_t *a)
+{
+    const __m256i sc = q3k_scales16(b + 96);
+    const __m512i hm = _mm512_broadcast_i64x4(ck_load256(b));
+    const __m512i acc = k16_scaled(b + 32, &hm, _mm512_castsi256_si512(sc), a + Q8K_QS);
+    const __m256i off = _mm256_slli_epi32(_mm256_madd_epi16(ck_load256(a + Q8K_BSUMS), sc), 2);
+    return _mm512_sub_epi32(acc, _mm512_zextsi256_si512(off));
+}
+
+static void decode_q3_K(const uint8_t *w, size_t rb, const uint8_t *a, int64_t n, float out[4])
+{
+    const size_t bs = sizeof(block_q3_K);
+    __m128 sumf = _mm_setzero_ps(); /* row r in lane r */
+    for (int64_t i = 0; i < n / QK_K; i++, w += bs, a += sizeof(block_q8_K)) {
+        __m512i s[4];
+        UNROLL for (int r = 0; r < 4; r++) {
+            ck_prefetch_row_block(w + r * rb, bs);
+            s[r] = q3k_sums(w + r * rb, a);
+        }
+        sumf = _mm_add_ps(sumf, d_sumi4(w, rb, 108, s, _mm_set1_ps(q8k_d(a))));
+    }
+    _mm_storeu_ps(out, sumf);
+}
+
+/* q2_K: the scales in the low nibbles of bytes 0-15, the mins in the high
+ * ones; sumi against the values, summ = sum_g m_g bsums_g, then the twin's
+ * (d * dy) * sumi - (dmin * dy) * summ, four rows in the lanes of one
+ * register (as decode_k4) */
+static void decode_q2_K(const uint8_t *w, size_t rb, const uint8_t *a, int64_t n, float out[4])
+{
+    const size_t bs = sizeof(block_q2_K);
+    const __m128i m4 = _mm_set1_epi8(0xF);
+    __m256 sumf = _mm256_setzero_ps(); /* row r in lane 2r */
+    for (int64_t i = 0; i < n / QK_K; i++, w += bs, a += sizeof(block_q8_K)) {
+        const __m256i bsums = ck_load256(a + Q8K_BSUMS);
+        __m512i acc[4], mins[4];
+        UNROLL for (int r = 0; r < 4; r++) {
+            const uint8_t *b = w + r * rb;
+            ck_prefetch_row_block(b, bs);
+            const __m128i sc8 = _mm_loadu_si128((const __m128i *)(const void *)b);
+            const __m256i sc = _mm256_cvtepu8_epi16(_mm_and_si128(sc8, m4));
+            const __m256i mn = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(sc8, 4), m4));
+            mins[r] = _mm512_zextsi256_si512(_mm256_madd_epi16(bsums, mn));
+            acc[r] = k16_scaled(b + 16, NULL, _mm512_castsi256_si512(sc), a + Q8K_QS);
+        }
+        __m128i dd16 = _mm_cvtsi32_si128((int)(u16_at(w + 80) | (uint32_t)u16_at(w + 82) << 16));
+        dd16 = _mm_insert_epi32(dd16, (int)(u16_at(w + rb + 80) | (uint32_t)u16_at(w + rb + 82) << 16), 1);
+        dd16 = _mm_insert_epi32(dd16, (int)(u16_at(w + 2 * rb + 80) | (uint32_t)u16_at(w + 2 * rb + 82) << 16), 2);
+        dd16 = _mm_insert_epi32(dd16, (int)(u16_at(w + 3 * rb + 80) | (uint32_t)u16_at(w + 3 * rb + 82) << 16), 3);
+        const __m256 dd = _mm256_mul_ps(_mm256_cvtph_ps(dd16), _mm256_set1_ps(q8k_d(a)));
+        const __m256 t = _mm256_mul_ps(dd, sums_mins4(sum_lanes4(acc), sum_lanes4(mins)));
+        sumf = _mm256_add_ps(sumf, _mm256_sub_ps(t, _mm256_movehdup_ps(t)));
+    }
+    float l[8];
+    _mm256_storeu_ps(l, sumf);
+    for (int r = 0; r < 4; r++)
+        out[r] = l[2 * r];
 }
 
 static void decode_q4_K(const uint8_t *w, size_t rb, const uint8_t *a, int64_t n, float out[4])
@@ -622,6 +771,8 @@ static void decode_q5_K(const uint8_t *w, size_t rb, const uint8_t *a, int64_t n
         else                                                                                       \
             decode_##T(w, row_bytes, act, n, out);                                                 \
     }
+TILE_VNNI(q2_K, q8_K)
+TILE_VNNI(q3_K, q8_K)
 TILE_VNNI(q4_K, q8_K)
 TILE_VNNI(q5_K, q8_K)
 TILE_VNNI(q6_K, q8_K)
