@@ -620,12 +620,12 @@ static void decode_q6_K(const uint8_t *w, size_t rb, const uint8_t *a, int64_t n
  * scales (k16_scales_of) in one vpdpwssd.  Exact integer sums: the twins'
  * values in any order. */
 
-/* int16 lane w of 128-bit lane L: the word of sc16 (one per sub-block)
- * for sub-block 8h + L + 4 * (w / 4) */
-static inline __m512i k16_scales_of(__m512i sc16, int h)
+/* int16 lane w of 128-bit lane L: the word of sc16 (a row's sixteen, one
+ * per sub-block, from word base on) for sub-block 8h + L + 4 * (w / 4) */
+static inline __m512i k16_scales_of(__m512i sc16, int base, int h)
 {
-#define A(L) (short)(8 * h + (L))
-#define B(L) (short)(8 * h + 4 + (L))
+#define A(L) (short)(base + 8 * h + (L))
+#define B(L) (short)(base + 8 * h + 4 + (L))
 #define LANE(L) A(L), A(L), A(L), A(L), B(L), B(L), B(L), B(L)
     const __m512i idx = halves(_mm256_setr_epi16(LANE(0), LANE(1)), _mm256_setr_epi16(LANE(2), LANE(3)));
 #undef LANE
@@ -642,9 +642,10 @@ static inline __m512i two_bit_pair(__m512i q, int j)
     return _mm512_and_si512(_mm512_srlv_epi16(q, shift), _mm512_set1_epi8(3));
 }
 
-/* The scaled sums of a two-bit block's values u (two_bit_pair, plus
- * whatever extra_bits adds) against its q8_K block y: lanes to be added */
-static inline __m512i k16_scaled(const uint8_t *qs, const __m512i *hm, __m512i sc16,
+/* The scaled sums of a two-bit block's values u (two_bit_pair; with hm,
+ * q3_K's high bits as 4) against its q8_K block y, the scales the words
+ * base.. of sc16: lanes to be added */
+static inline __m512i k16_scaled(const uint8_t *qs, const __m512i *hm, __m512i sc16, int base,
                                  const uint8_t *y)
 {
     __m512i acc = _mm512_setzero_si512();
@@ -664,51 +665,59 @@ static inline __m512i k16_scaled(const uint8_t *qs, const __m512i *hm, __m512i s
             }
             d[j] = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u, load512(y + 128 * h + 64 * j));
         }
-        acc = _mm512_dpwssd_epi32(acc, _mm512_packs_epi32(d[0], d[1]), k16_scales_of(sc16, h));
+        acc = _mm512_dpwssd_epi32(acc, _mm512_packs_epi32(d[0], d[1]), k16_scales_of(sc16, base, h));
     }
     return acc;
 }
 
-/* The sixteen signed scales of a q3_K block (its scales[12] at p;
- * quant_blocks.h) as int16: low four bits from bytes 0-7 (nibble j, j - 8),
- * top two from bytes 8-11 (byte j % 4, bits 2(j / 4)), minus 32.  Reads
- * the twelve bytes only. */
-static inline __m256i q3k_scales16(const uint8_t *p)
+/* The sixteen signed scales of four q3_K blocks rb bytes apart (w the
+ * first) as int16: rows 0 and 1 in words 0-15 and 16-31 of sc[0], rows 2
+ * and 3 of sc[1].  Each row's scales[12] (quant_blocks.h) in a 128-bit
+ * lane: the low four bits from bytes 0-7 (nibble j, j - 8), the top two
+ * from bytes 8-11 (byte j % 4, bits 2(j / 4)), minus 32.  The loads stay
+ * inside the blocks (bytes 94-109, the scales at 2-13). */
+static inline void q3k_scales4(const uint8_t *w, size_t rb, __m512i sc[2])
 {
-    const __m128i m4 = _mm_set1_epi8(0xF);
-    const __m128i lo8 = _mm_loadl_epi64((const __m128i *)(const void *)p);
-    const __m128i lo = _mm_unpacklo_epi64(_mm_and_si128(lo8, m4),
-                                          _mm_and_si128(_mm_srli_epi16(lo8, 4), m4));
-    uint32_t top;
-    memcpy(&top, p + 8, 4);
-    /* dword g: the four bytes shifted by 2g, so byte 4g + b holds bits
-     * 2g, 2g+1 of byte b in its bits 0-1 */
-    const __m128i hi = _mm_and_si128(_mm_srlv_epi32(_mm_set1_epi32((int)top), _mm_setr_epi32(0, 2, 4, 6)),
-                                     _mm_set1_epi8(3));
-    const __m128i s8 = _mm_sub_epi8(_mm_or_si128(lo, _mm_slli_epi16(hi, 4)), _mm_set1_epi8(32));
-    return _mm256_cvtepi8_epi16(s8);
+    __m512i v = _mm512_castsi128_si512(_mm_loadu_si128((const __m128i *)(const void *)(w + 94)));
+    v = _mm512_inserti32x4(v, _mm_loadu_si128((const __m128i *)(const void *)(w + rb + 94)), 1);
+    v = _mm512_inserti32x4(v, _mm_loadu_si128((const __m128i *)(const void *)(w + 2 * rb + 94)), 2);
+    v = _mm512_inserti32x4(v, _mm_loadu_si128((const __m128i *)(const void *)(w + 3 * rb + 94)), 3);
+    v = _mm512_bsrli_epi128(v, 2);
+    const __m512i m4 = _mm512_set1_epi8(0xF);
+    const __m512i lo = _mm512_unpacklo_epi64(_mm512_and_si512(v, m4),
+                                             _mm512_and_si512(_mm512_srli_epi16(v, 4), m4));
+    /* dword g of a lane: bytes 8-11 shifted by 2g, so byte 4g + b holds
+     * bits 2g, 2g+1 of byte 8 + b in its bits 0-1 */
+    const __m512i top = _mm512_shuffle_epi32(v, _MM_PERM_CCCC);
+    const __m512i hi = _mm512_and_si512(
+        _mm512_srlv_epi32(top, _mm512_broadcast_i32x4(_mm_setr_epi32(0, 2, 4, 6))), _mm512_set1_epi8(3));
+    const __m512i s8 = _mm512_sub_epi8(_mm512_or_si512(lo, _mm512_slli_epi16(hi, 4)), _mm512_set1_epi8(32));
+    sc[0] = _mm512_cvtepi8_epi16(_mm512_castsi512_si256(s8));
+    sc[1] = _mm512_cvtepi8_epi16(_mm512_extracti64x4_epi64(s8, 1));
 }
 
-/* One q3_K block's exact sum, lanes to be added: with u = low2 | high << 2
- * (0..7) and q = u - 4, sum_g sc_g (u . y)_g - 4 sum_g sc_g bsums_g */
-static inline __m512i q3k_sums(const uint8_t *b, const uint8_t *a)
-{
-    const __m256i sc = q3k_scales16(b + 96);
-    const __m512i hm = _mm512_broadcast_i64x4(ck_load256(b));
-    const __m512i acc = k16_scaled(b + 32, &hm, _mm512_castsi256_si512(sc), a + Q8K_QS);
-    const __m256i off = _mm256_slli_epi32(_mm256_madd_epi16(ck_load256(a + Q8K_BSUMS), sc), 2);
-    return _mm512_sub_epi32(acc, _mm512_zextsi256_si512(off));
-}
-
+/* q3_K: with u = low2 | high << 2 (0..7) and q = u - 4, a block's sum is
+ * sum_g sc_g (u . y)_g - 4 sum_g sc_g bsums_g; the four rows' scales are
+ * unpacked at once (q3k_scales4; the tile on rows of 4096 from L2, two
+ * threads, 1.1x against a row at a time), and the second term of two rows
+ * in one multiply-add, each row's eight dwords subtracted from its sums
+ * under a mask. */
 static void decode_q3_K(const uint8_t *w, size_t rb, const uint8_t *a, int64_t n, float out[4])
 {
     const size_t bs = sizeof(block_q3_K);
     __m128 sumf = _mm_setzero_ps(); /* row r in lane r */
     for (int64_t i = 0; i < n / QK_K; i++, w += bs, a += sizeof(block_q8_K)) {
-        __m512i s[4];
+        __m512i sc[2], off[2], s[4];
+        q3k_scales4(w, rb, sc);
+        const __m512i bsums = _mm512_broadcast_i64x4(ck_load256(a + Q8K_BSUMS));
+        UNROLL for (int k = 0; k < 2; k++) /* rows 2k, 2k+1 in dwords 0-7, 8-15 */
+            off[k] = _mm512_slli_epi32(_mm512_madd_epi16(bsums, sc[k]), 2);
         UNROLL for (int r = 0; r < 4; r++) {
-            ck_prefetch_row_block(w + r * rb, bs);
-            s[r] = q3k_sums(w + r * rb, a);
+            const uint8_t *b = w + r * rb;
+            ck_prefetch_row_block(b, bs);
+            const __m512i hm = _mm512_broadcast_i64x4(ck_load256(b));
+            const __m512i acc = k16_scaled(b + 32, &hm, sc[r / 2], 16 * (r % 2), a + Q8K_QS);
+            s[r] = _mm512_mask_sub_epi32(acc, r % 2 ? 0xFF00 : 0x00FF, acc, off[r / 2]);
         }
         sumf = _mm_add_ps(sumf, d_sumi4(w, rb, 108, s, _mm_set1_ps(q8k_d(a))));
     }
@@ -718,23 +727,32 @@ static void decode_q3_K(const uint8_t *w, size_t rb, const uint8_t *a, int64_t n
 /* q2_K: the scales in the low nibbles of bytes 0-15, the mins in the high
  * ones; sumi against the values, summ = sum_g m_g bsums_g, then the twin's
  * (d * dy) * sumi - (dmin * dy) * summ, four rows in the lanes of one
- * register (as decode_k4) */
+ * register (as decode_k4).  The four rows' scale bytes are unpacked at
+ * once (k4_heads4: the first sixteen bytes of each block), two rows to a
+ * register of int16. */
 static void decode_q2_K(const uint8_t *w, size_t rb, const uint8_t *a, int64_t n, float out[4])
 {
     const size_t bs = sizeof(block_q2_K);
-    const __m128i m4 = _mm_set1_epi8(0xF);
+    const __m512i m4 = _mm512_set1_epi8(0xF);
     __m256 sumf = _mm256_setzero_ps(); /* row r in lane 2r */
     for (int64_t i = 0; i < n / QK_K; i++, w += bs, a += sizeof(block_q8_K)) {
-        const __m256i bsums = ck_load256(a + Q8K_BSUMS);
+        const __m512i heads = k4_heads4(w, rb);
+        const __m512i sc8 = _mm512_and_si512(heads, m4);
+        const __m512i mn8 = _mm512_and_si512(_mm512_srli_epi16(heads, 4), m4);
+        /* rows 2k, 2k+1: scales in words 0-15, 16-31 of sc[k]; their
+         * mins against the bsums in dwords 0-7, 8-15 of mm[k] */
+        const __m512i sc[2] = {_mm512_cvtepu8_epi16(_mm512_castsi512_si256(sc8)),
+                               _mm512_cvtepu8_epi16(_mm512_extracti64x4_epi64(sc8, 1))};
+        const __m512i bsums = _mm512_broadcast_i64x4(ck_load256(a + Q8K_BSUMS));
+        const __m512i mm[2] = {
+            _mm512_madd_epi16(bsums, _mm512_cvtepu8_epi16(_mm512_castsi512_si256(mn8))),
+            _mm512_madd_epi16(bsums, _mm512_cvtepu8_epi16(_mm512_extracti64x4_epi64(mn8, 1)))};
         __m512i acc[4], mins[4];
         UNROLL for (int r = 0; r < 4; r++) {
             const uint8_t *b = w + r * rb;
             ck_prefetch_row_block(b, bs);
-            const __m128i sc8 = _mm_loadu_si128((const __m128i *)(const void *)b);
-            const __m256i sc = _mm256_cvtepu8_epi16(_mm_and_si128(sc8, m4));
-            const __m256i mn = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(sc8, 4), m4));
-            mins[r] = _mm512_zextsi256_si512(_mm256_madd_epi16(bsums, mn));
-            acc[r] = k16_scaled(b + 16, NULL, _mm512_castsi256_si512(sc), a + Q8K_QS);
+            mins[r] = _mm512_maskz_mov_epi32(r % 2 ? 0xFF00 : 0x00FF, mm[r / 2]);
+            acc[r] = k16_scaled(b + 16, NULL, sc[r / 2], 16 * (r % 2), a + Q8K_QS);
         }
         __m128i dd16 = _mm_cvtsi32_si128((int)(u16_at(w + 80) | (uint32_t)u16_at(w + 82) << 16));
         dd16 = _mm_insert_epi32(dd16, (int)(u16_at(w + rb + 80) | (uint32_t)u16_at(w + rb + 82) << 16), 1);
