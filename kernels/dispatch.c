@@ -141,8 +141,10 @@ static const struct ckpt_kernels ref_avx2 = {
  * and BF16 rows (vec_tile_f_avx512.c) and, where the CPU has AVX512_VNNI,
  * vpdpbusd K-slice tiles for the k-quants (vec_tile_k_vnni.c) and the
  * 32-element types (vec_tile_q8_vnni.c), and vpdpbusd single dots of
- * q4_K, q5_K and q6_K with their decode tiles and the 32-element types'
- * decode tiles (vec_dot_vnni.c): the same bits.  Filled once by decide(), from the avx2 rows. */
+ * q4_K, q5_K and q6_K, the decode tiles of the k-quants and of the
+ * 32-element types (vec_dot_vnni.c); attention's scores of four heads and
+ * its weighted sum in AVX-512 registers (dot_avx512.c): the same bits.
+ * Filled once by decide(), from the avx2 rows. */
 static struct ckpt_vec_dot vec_dot_avx512[CKPT_TYPE_COUNT];
 static struct ckpt_kernels avx512;
 

@@ -1,6 +1,6 @@
 /*
  * vec_dot_vnni.c - the single dots of q4_K, q5_K and q6_K against q8_K
- * with AVX-512 VNNI, and the four-row tiles of q4_K, q5_K, q6_K and the
+ * with AVX-512 VNNI, and the four-row tiles of the k-quants and the
  * 32-element types (q8_0, the legacy types, iq4_nl) for a single position
  * (a decode step), which read four rows side by side.
  *
