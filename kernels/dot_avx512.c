@@ -61,6 +61,7 @@ static inline __m128 reduce4(__m512 acc[2][4])
 }
 
 #define SCORES_MAX_N 256
+#define SCORES_AHEAD 16 /* keys */
 
 /* s[d*lds + j] = (q_d . k_j) / div for the four heads q_d = q + d*ldq and
  * the nk keys k_j = k + j*ldk, each dot with the bits of
@@ -96,6 +97,15 @@ void ckpt_scores4_f32_avx512(const float *q, int64_t ldq, const float *k, int64_
     for (int64_t j = 0; j < nk; j += 2) {
         const int nj = nk - j < 2 ? 1 : 2;
         const float *k0 = k + j * ldk, *k1 = k + (j + nj - 1) * ldk;
+        /* the keys SCORES_AHEAD on asked for: a decode step's keys come
+         * from memory (the cache of every layer and head outgrows L3),
+         * and there, without the hints, pairs of keys read at 10 GB/s on
+         * one thread of the AMD machine, with them at 35 (four dot_f32
+         * calls a key: 19); from L2 (a prefill's keys) the same either
+         * way.  A hint past the keys is harmless. */
+        for (int t = 0; t < 2; t++)
+            for (int64_t o = 0; o < n; o += 16)
+                __builtin_prefetch(k + (j + t + SCORES_AHEAD) * ldk + o, 0, 3);
         __m512 acc[2][2][4]; /* key, pair, accumulator */
         UNROLL for (int t = 0; t < 2; t++)
             UNROLL for (int p = 0; p < 2; p++)
