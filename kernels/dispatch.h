@@ -80,6 +80,10 @@ struct ckpt_kernels {
      * (attention's weighted sum of values) */
     void (*weighted_sum)(float *o, const float *s, const float *v, int64_t n, int64_t ldv,
                          int64_t hd);
+    /* weighted_sum of oa from sa and of ob from sb over the same v, the
+     * same bits; NULL: two weighted_sum calls */
+    void (*weighted_sum2)(float *oa, float *ob, const float *sa, const float *sb, const float *v,
+                          int64_t n, int64_t ldv, int64_t hd);
     /* n little-endian f16 / bf16 values to f32: exact, the same floats in
      * every ISA (F16C quiets a signalling NaN) */
     void (*f16_to_f32)(const void *src, float *dst, int64_t n);

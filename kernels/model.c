@@ -808,7 +808,8 @@ struct att_job {
 /* Items are (position, kv head) pairs, kv-head-major: the query heads
  * that share a kv head go together on one thread, scored four at a time
  * against each key where the table has scores4 (else one dot_f32 call
- * each), and each head's values summed in turn; consecutive items (taken
+ * each), and their values summed two heads at a time where it has
+ * weighted_sum2 (else one by one); consecutive items (taken
  * by both threads) read the same kv head's keys and values, so a run that
  * fits L2 is read from memory once for many positions (position-major, a
  * thread's next item read another head's: a 2048-position Q4_K_M prefill
@@ -838,10 +839,14 @@ static void att_items(void *ctx, int64_t begin, int64_t end, int thread)
             for (int64_t h = h4; h < rep; h++)
                 s[h * m->n_ctx + k - lo] = m->k->dot_f32(q + h * hd, kc + k * hd, hd) / scale;
         float *o = m->att + t * m->q_dim + kvh * rep * hd;
-        for (int64_t h = 0; h < rep; h++) {
+        for (int64_t h = 0; h < rep; h++)
             ckpt_ops_softmax(s + h * m->n_ctx, n);
+        int64_t h2 = 0; /* heads summed two at a time */
+        for (; m->k->weighted_sum2 && h2 + 2 <= rep; h2 += 2)
+            m->k->weighted_sum2(o + h2 * hd, o + (h2 + 1) * hd, s + h2 * m->n_ctx,
+                                s + (h2 + 1) * m->n_ctx, vc + lo * hd, n, hd, hd);
+        for (int64_t h = h2; h < rep; h++)
             m->k->weighted_sum(o + h * hd, s + h * m->n_ctx, vc + lo * hd, n, hd, hd);
-        }
     }
 }
 

@@ -374,8 +374,9 @@ START_TEST(scalar_fma_dot_is_the_avx2_bits)
 }
 END_TEST
 
-/* Attention's weighted sum in AVX2 and AVX-512 registers gives the
- * scalar loop's bits for head sizes of whole registers, of 64- and
+/* Attention's weighted sum in AVX2 and AVX-512 registers, and the
+ * AVX-512 sum of two heads over the same values, give the scalar loop's
+ * bits for head sizes of whole registers, of 64- and
  * 128-column passes and of odd tails, with strided value rows and large
  * and tiny weights. */
 START_TEST(avx2_weighted_sum_is_the_scalar_bits)
@@ -403,6 +404,18 @@ START_TEST(avx2_weighted_sum_is_the_scalar_bits)
             for (int64_t d = 0; d < hds[h]; d++)
                 ck_assert_msg(ckpt_f32_bits(a[d]) == ckpt_f32_bits(b[d]),
                               "avx512 hd=%lld n=%lld column %lld", (long long)hds[h],
+                              (long long)n, (long long)d);
+            /* two heads over the same values: the second head's weights
+             * are the first's, reversed */
+            static float s2[300], a2[160], b2[2][160];
+            for (int64_t k = 0; k < n; k++)
+                s2[k] = s[n - 1 - k];
+            ckpt_weighted_sum_f32(a2, s2, v, n, 160, hds[h]);
+            avx512->weighted_sum2(b2[0], b2[1], s, s2, v, n, 160, hds[h]);
+            for (int64_t d = 0; d < hds[h]; d++)
+                ck_assert_msg(ckpt_f32_bits(a[d]) == ckpt_f32_bits(b2[0][d]) &&
+                                  ckpt_f32_bits(a2[d]) == ckpt_f32_bits(b2[1][d]),
+                              "avx512 two heads hd=%lld n=%lld column %lld", (long long)hds[h],
                               (long long)n, (long long)d);
         }
 }
