@@ -9,74 +9,66 @@
 
 #include <immintrin.h>
 
-/* ckpt_weighted_sum_f32's operations with sixteen columns a register: per
- * column, s[k] * v[k][d] rounded and then added, in increasing k, from
+/* ckpt_weighted_sum_f32's operations with sixteen columns a register, for
+ * nh heads (1 or 2, a constant where it is inlined) that share the values:
+ * per column, s[k] * v[k][d] rounded and then added, in increasing k, from
  * zero, so the same bits as the scalar loop and the avx2 kernel.  A head
  * of 128 columns stays in eight registers over all n rows, so each value
- * row is read once, whole, in order (the avx2 kernel passes over the rows
- * once per 64 columns).  Columns past the last 128 go to the avx2 kernel,
- * whose bits are the same. */
-void ckpt_weighted_sum_f32_avx512(float *o, const float *s, const float *v, int64_t n,
-                                  int64_t ldv, int64_t hd)
+ * row is read once, whole, in order, for all nh heads (the avx2 kernel
+ * passes over the rows once per 64 columns and head).  Columns past the
+ * last 128 go to the avx2 kernel, whose bits are the same. */
+static inline __attribute__((always_inline)) void
+weighted_sums(int nh, float *const o[2], const float *const s[2], const float *v, int64_t n,
+              int64_t ldv, int64_t hd)
 {
     int64_t d0 = 0;
     for (; d0 + 128 <= hd; d0 += 128) {
-        __m512 a[8];
-#pragma GCC unroll 8
-        for (int i = 0; i < 8; i++)
-            a[i] = _mm512_setzero_ps();
-        for (int64_t k = 0; k < n; k++) {
-            const __m512 sk = _mm512_set1_ps(s[k]);
-            const float *vk = v + k * ldv + d0;
+        __m512 a[2][8];
+#pragma GCC unroll 2
+        for (int h = 0; h < nh; h++)
 #pragma GCC unroll 8
             for (int i = 0; i < 8; i++)
-                a[i] = _mm512_add_ps(a[i], _mm512_mul_ps(sk, _mm512_loadu_ps(vk + 16 * i)));
-        }
-#pragma GCC unroll 8
-        for (int i = 0; i < 8; i++)
-            _mm512_storeu_ps(o + d0 + 16 * i, a[i]);
-    }
-    if (d0 < hd)
-        ckpt_weighted_sum_f32_avx2(o + d0, s, v + d0, n, ldv, hd - d0);
-}
-
-
-/* ckpt_weighted_sum_f32_avx512 for two heads that share their values
- * (oa from sa, ob from sb): each value row read once for the two, each
- * column's operations those of one head's sum, so the same bits.  Sixteen
- * registers hold the two heads' 128 columns.  Four heads of a kv head,
- * two at a time, on one thread of the AMD machine: values from L2 1.27x,
- * from L3 1.6x, from memory 1.17x against a head at a time (four at a
- * time spilled: slower). */
-void ckpt_weighted_sum2_f32_avx512(float *oa, float *ob, const float *sa, const float *sb,
-                                   const float *v, int64_t n, int64_t ldv, int64_t hd)
-{
-    int64_t d0 = 0;
-    for (; d0 + 128 <= hd; d0 += 128) {
-        __m512 a[8], b[8];
-#pragma GCC unroll 8
-        for (int i = 0; i < 8; i++)
-            a[i] = b[i] = _mm512_setzero_ps();
+                a[h][i] = _mm512_setzero_ps();
         for (int64_t k = 0; k < n; k++) {
-            const __m512 xa = _mm512_set1_ps(sa[k]), xb = _mm512_set1_ps(sb[k]);
             const float *vk = v + k * ldv + d0;
 #pragma GCC unroll 8
             for (int i = 0; i < 8; i++) {
                 const __m512 vv = _mm512_loadu_ps(vk + 16 * i);
-                a[i] = _mm512_add_ps(a[i], _mm512_mul_ps(xa, vv));
-                b[i] = _mm512_add_ps(b[i], _mm512_mul_ps(xb, vv));
+#pragma GCC unroll 2
+                for (int h = 0; h < nh; h++)
+                    a[h][i] = _mm512_add_ps(a[h][i], _mm512_mul_ps(_mm512_set1_ps(s[h][k]), vv));
             }
         }
+#pragma GCC unroll 2
+        for (int h = 0; h < nh; h++)
 #pragma GCC unroll 8
-        for (int i = 0; i < 8; i++) {
-            _mm512_storeu_ps(oa + d0 + 16 * i, a[i]);
-            _mm512_storeu_ps(ob + d0 + 16 * i, b[i]);
-        }
+            for (int i = 0; i < 8; i++)
+                _mm512_storeu_ps(o[h] + d0 + 16 * i, a[h][i]);
     }
-    if (d0 < hd) {
-        ckpt_weighted_sum_f32_avx2(oa + d0, sa, v + d0, n, ldv, hd - d0);
-        ckpt_weighted_sum_f32_avx2(ob + d0, sb, v + d0, n, ldv, hd - d0);
-    }
+    for (int h = 0; d0 < hd && h < nh; h++)
+        ckpt_weighted_sum_f32_avx2(o[h] + d0, s[h], v + d0, n, ldv, hd - d0);
+}
+
+void ckpt_weighted_sum_f32_avx512(float *o, const float *s, const float *v, int64_t n,
+                                  int64_t ldv, int64_t hd)
+{
+    float *const out[2] = {o, o};
+    const float *const w[2] = {s, s};
+    weighted_sums(1, out, w, v, n, ldv, hd);
+}
+
+/* Two heads that share their values (oa from sa, ob from sb): each value
+ * row read once for the two, each column's operations those of one head's
+ * sum, so the same bits; sixteen registers hold the two heads' 128
+ * columns.  Four heads of a kv head, two at a time, on one thread of the
+ * AMD machine: values from L2 1.27x, from L3 1.6x, from memory 1.17x
+ * against a head at a time (four at a time spilled: slower). */
+void ckpt_weighted_sum2_f32_avx512(float *oa, float *ob, const float *sa, const float *sb,
+                                   const float *v, int64_t n, int64_t ldv, int64_t hd)
+{
+    float *const out[2] = {oa, ob};
+    const float *const w[2] = {sa, sb};
+    weighted_sums(2, out, w, v, n, ldv, hd);
 }
 
 /* The dots of dot 2p and 2p+1's accumulators acc[p][0..3] (eight lanes of
