@@ -782,6 +782,22 @@ static void decode_q3_K(const uint8_t *w, size_t rb, const uint8_t *a, int64_t n
     _mm_storeu_ps(out, sumf);
 }
 
+/* The f16 pairs (d, dmin) at `at` of four blocks rb bytes apart, row r's
+ * in dword r (one 32-bit load a row, into the register: no stores for a
+ * later load to wait on, as k4_heads4 explains) */
+static inline __m128i d_dmin4(const uint8_t *w, size_t rb, size_t at)
+{
+    uint32_t p0, p1, p2, p3;
+    memcpy(&p0, w + at, 4);
+    memcpy(&p1, w + rb + at, 4);
+    memcpy(&p2, w + 2 * rb + at, 4);
+    memcpy(&p3, w + 3 * rb + at, 4);
+    __m128i v = _mm_cvtsi32_si128((int)p0);
+    v = _mm_insert_epi32(v, (int)p1, 1);
+    v = _mm_insert_epi32(v, (int)p2, 2);
+    return _mm_insert_epi32(v, (int)p3, 3);
+}
+
 /* q2_K: the scales in the low nibbles of bytes 0-15, the mins in the high
  * ones; sumi against the values, summ = sum_g m_g bsums_g, then the twin's
  * (d * dy) * sumi - (dmin * dy) * summ, four rows in the lanes of one
@@ -812,11 +828,7 @@ static void decode_q2_K(const uint8_t *w, size_t rb, const uint8_t *a, int64_t n
             mins[r] = _mm512_maskz_mov_epi32(r % 2 ? 0xFF00 : 0x00FF, mm[r / 2]);
             acc[r] = k16_scaled(b + 16, NULL, sc[r / 2], 16 * (r % 2), a + Q8K_QS);
         }
-        __m128i dd16 = _mm_cvtsi32_si128((int)(u16_at(w + 80) | (uint32_t)u16_at(w + 82) << 16));
-        dd16 = _mm_insert_epi32(dd16, (int)(u16_at(w + rb + 80) | (uint32_t)u16_at(w + rb + 82) << 16), 1);
-        dd16 = _mm_insert_epi32(dd16, (int)(u16_at(w + 2 * rb + 80) | (uint32_t)u16_at(w + 2 * rb + 82) << 16), 2);
-        dd16 = _mm_insert_epi32(dd16, (int)(u16_at(w + 3 * rb + 80) | (uint32_t)u16_at(w + 3 * rb + 82) << 16), 3);
-        const __m256 dd = _mm256_mul_ps(_mm256_cvtph_ps(dd16), _mm256_set1_ps(q8k_d(a)));
+        const __m256 dd = _mm256_mul_ps(_mm256_cvtph_ps(d_dmin4(w, rb, 80)), _mm256_set1_ps(q8k_d(a)));
         const __m256 t = _mm256_mul_ps(dd, sums_mins4(sum_lanes4(acc), sum_lanes4(mins)));
         sumf = _mm256_add_ps(sumf, _mm256_sub_ps(t, _mm256_movehdup_ps(t)));
     }
