@@ -488,16 +488,10 @@ static void scatter_rows(const struct mm_job *j, int64_t r0, int nr, int64_t p0,
     int64_t dst[8];
     for (int r = 0; r < nr; r++)
         dst[r] = out_row(j->w, r0 + r);
-    const bool in_order = j->w->qk_heads <= 0; /* dst[r] = r0 + r */
     for (int p = 0; p < np; p++) {
         float *o = j->out + (p0 + p) * j->ldo;
-        if (in_order) {
-            for (int r = 0; r < nr; r++)
-                o[r0 + r] = v[r * np + p];
-        } else {
-            for (int r = 0; r < nr; r++)
-                o[dst[r]] = v[r * np + p];
-        }
+        for (int r = 0; r < nr; r++)
+            o[dst[r]] = v[r * np + p];
     }
 }
 
