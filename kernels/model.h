@@ -112,7 +112,8 @@ struct ckpt_model_opts {
     int64_t n_ctx;     /* KV cache capacity in positions (> 0) */
     int64_t max_batch; /* positions computed per step; <= 0: 128 (one K-slice panel) */
     int n_threads;     /* threads when pool is NULL; <= 0: all CPUs */
-    ckpt_pool *pool;   /* borrowed; NULL: the model starts its own */
+    ckpt_pool *pool;   /* borrowed, its spin set to a decode step's (pool.h,
+                          ckpt_pool_set_spin); NULL: the model starts its own */
     int isa;           /* a ckpt_isa, or -1 for ckpt_isa_default() */
     /* NULL, or called on the calling thread after each matrix product with
      * the weight bytes it read, which the caller may drop from memory

@@ -1,16 +1,28 @@
 /*
- * pool.c - the worker pool (see pool.h).  One mutex and two condition
- * variables: workers wait for a new generation of work, the caller waits
- * for the count of finished workers.  The caller runs slice 0 itself (or,
- * dynamic, takes chunks like the workers, from one atomic counter).
+ * pool.c - the worker pool (see pool.h).  The caller publishes a run by
+ * bumping an atomic generation and waits for an atomic count of busy
+ * workers; the caller runs slice 0 itself (or, dynamic, takes chunks like
+ * the workers, from one atomic counter).
  *
- * Before sleeping on a condition variable, a waiter spins for up to
- * SPIN_NS watching the atomic it waits on: a decode step is some twenty
- * runs of a few hundred microseconds each, and a futex wake-up between
- * every two of them cost 5-10% of a Q4_K_M decode (44-50 against 49-55
- * tok/s at 2 threads).  No spinning when the pool has more threads than
- * the machine has CPUs: a spinner would then hold the CPU its partner
- * needs.
+ * A waiter spins (ckpt_pool_set_spin: 100 us unless its owner says
+ * otherwise) watching the atomic it waits on before it sleeps on a
+ * condition variable: a decode step is some twenty runs of a few hundred
+ * microseconds each, and a futex wake-up between every two of them cost
+ * 5-10% of a Q4_K_M decode (44-50 against 49-55 tok/s at 2 threads).  The
+ * mutex is taken only around sleeping and waking a sleeper: a run where
+ * nobody sleeps makes no system call.  (With the mutex taken on every
+ * run, a worker that saw the new generation while the caller still held
+ * it slept on the mutex's futex: 10 futex calls a decoded token, 4 without
+ * it; 1-2% of a Q4_K_M decode, measured by alternating the two from token
+ * to token in one process.)  No spinning when the pool has more threads
+ * than the machine has CPUs: a spinner would then hold the CPU its
+ * partner needs.
+ *
+ * Why no wake-up is lost: a sleeper announces itself (sleepers, caller_
+ * sleeping) before it tests the atomic it waits on, and the waker changes
+ * that atomic before it tests the announcement, all sequentially
+ * consistent, so one of the two sees the other; the test and the wait of
+ * a sleeper and the wake-up are under the mutex.
  */
 #include "pool.h"
 
@@ -21,7 +33,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SPIN_NS 100000 /* 100 us */
+#define SPIN_NS 100000 /* 100 us: the default of ckpt_pool_set_spin */
+#define STOP UINT64_MAX   /* the generation that tells the workers to end */
 
 struct ckpt_pool {
     int n_threads;
@@ -29,10 +42,12 @@ struct ckpt_pool {
     pthread_mutex_t lock;
     pthread_cond_t work_ready;
     pthread_cond_t work_done;
-    atomic_ullong generation; /* bumped for each run, under lock */
+    atomic_ullong generation; /* bumped for each run */
     atomic_int pending;       /* workers still busy in this generation */
+    atomic_int sleepers;      /* workers asleep on work_ready, or about to be */
+    atomic_bool caller_sleeping; /* the caller is asleep on work_done, or about to be */
     bool spin;                /* waiters spin before sleeping */
-    int stopping;
+    atomic_llong spin_ns;     /* ... for up to this long (ckpt_pool_set_spin) */
     ckpt_pool_fn fn;
     void *ctx;
     int64_t n_items;
@@ -87,12 +102,12 @@ static inline void cpu_relax(void)
 #endif
 }
 
-/* Spin while no new generation has come, at most SPIN_NS. */
+/* Spin while no new generation has come, at most spin_ns. */
 static void spin_for_work(ckpt_pool *p, uint64_t seen)
 {
     if (!p->spin)
         return;
-    const int64_t until = now_ns() + SPIN_NS;
+    const int64_t until = now_ns() + atomic_load_explicit(&p->spin_ns, memory_order_relaxed);
     for (unsigned i = 1; atomic_load(&p->generation) == seen; i++) {
         cpu_relax();
         if (i % 64 == 0 && now_ns() > until)
@@ -100,17 +115,31 @@ static void spin_for_work(ckpt_pool *p, uint64_t seen)
     }
 }
 
-/* Spin while workers of this generation are busy, at most SPIN_NS. */
+/* Spin while workers of this generation are busy, at most spin_ns. */
 static void spin_for_workers(ckpt_pool *p)
 {
     if (!p->spin)
         return;
-    const int64_t until = now_ns() + SPIN_NS;
+    const int64_t until = now_ns() + atomic_load_explicit(&p->spin_ns, memory_order_relaxed);
     for (unsigned i = 1; atomic_load(&p->pending) > 0; i++) {
         cpu_relax();
         if (i % 64 == 0 && now_ns() > until)
             return;
     }
+}
+
+/* The worker's wait for a generation other than seen (or the end). */
+static void wait_for_work(ckpt_pool *p, uint64_t seen)
+{
+    spin_for_work(p, seen);
+    if (atomic_load(&p->generation) != seen)
+        return;
+    pthread_mutex_lock(&p->lock);
+    atomic_fetch_add(&p->sleepers, 1);
+    while (atomic_load(&p->generation) == seen)
+        pthread_cond_wait(&p->work_ready, &p->lock);
+    atomic_fetch_sub(&p->sleepers, 1);
+    pthread_mutex_unlock(&p->lock);
 }
 
 static void *worker_main(void *arg)
@@ -121,22 +150,18 @@ static void *worker_main(void *arg)
     free(wa);
     uint64_t seen = 0;
     for (;;) {
-        spin_for_work(p, seen);
-        pthread_mutex_lock(&p->lock);
-        while (!p->stopping && atomic_load(&p->generation) == seen)
-            pthread_cond_wait(&p->work_ready, &p->lock);
-        if (p->stopping)
-            break;
+        wait_for_work(p, seen);
         seen = atomic_load(&p->generation);
-        pthread_mutex_unlock(&p->lock);
+        if (seen == STOP)
+            return NULL;
         run_slice(p, index);
-        pthread_mutex_lock(&p->lock);
-        if (atomic_fetch_sub(&p->pending, 1) == 1)
+        /* the last one out wakes the caller if it sleeps */
+        if (atomic_fetch_sub(&p->pending, 1) == 1 && atomic_load(&p->caller_sleeping)) {
+            pthread_mutex_lock(&p->lock);
             pthread_cond_signal(&p->work_done);
-        pthread_mutex_unlock(&p->lock);
+            pthread_mutex_unlock(&p->lock);
+        }
     }
-    pthread_mutex_unlock(&p->lock);
-    return NULL;
 }
 
 ckpt_status ckpt_pool_new(ckpt_pool **out, int n_threads, ckpt_err *err)
@@ -151,9 +176,12 @@ ckpt_status ckpt_pool_new(ckpt_pool **out, int n_threads, ckpt_err *err)
         return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory creating thread pool");
     p->n_threads = n_threads;
     p->spin = n_threads <= ckpt_pool_default_threads();
+    atomic_init(&p->spin_ns, SPIN_NS);
     atomic_init(&p->next_chunk, 0);
     atomic_init(&p->generation, 0);
     atomic_init(&p->pending, 0);
+    atomic_init(&p->sleepers, 0);
+    atomic_init(&p->caller_sleeping, false);
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->work_ready, NULL);
     pthread_cond_init(&p->work_done, NULL);
@@ -181,6 +209,11 @@ ckpt_status ckpt_pool_new(ckpt_pool **out, int n_threads, ckpt_err *err)
 
 int ckpt_pool_size(const ckpt_pool *p) { return p->n_threads; }
 
+void ckpt_pool_set_spin(ckpt_pool *p, int64_t ns)
+{
+    atomic_store_explicit(&p->spin_ns, ns > 0 ? ns : 0, memory_order_relaxed);
+}
+
 static void run(ckpt_pool *p, ckpt_pool_fn fn, void *ctx, int64_t n_items, int64_t grain)
 {
     if (n_items <= 0)
@@ -189,7 +222,7 @@ static void run(ckpt_pool *p, ckpt_pool_fn fn, void *ctx, int64_t n_items, int64
         fn(ctx, 0, n_items, 0);
         return;
     }
-    pthread_mutex_lock(&p->lock);
+    /* the workers read these after they see the new generation */
     p->fn = fn;
     p->ctx = ctx;
     p->n_items = n_items;
@@ -197,16 +230,23 @@ static void run(ckpt_pool *p, ckpt_pool_fn fn, void *ctx, int64_t n_items, int64
     atomic_store(&p->next_chunk, 0);
     atomic_store(&p->pending, p->n_threads - 1);
     atomic_fetch_add(&p->generation, 1);
-    pthread_cond_broadcast(&p->work_ready);
-    pthread_mutex_unlock(&p->lock);
+    if (atomic_load(&p->sleepers) > 0) {
+        pthread_mutex_lock(&p->lock);
+        pthread_cond_broadcast(&p->work_ready);
+        pthread_mutex_unlock(&p->lock);
+    }
 
     run_slice(p, 0);
 
     spin_for_workers(p);
-    pthread_mutex_lock(&p->lock);
-    while (atomic_load(&p->pending) > 0)
-        pthread_cond_wait(&p->work_done, &p->lock);
-    pthread_mutex_unlock(&p->lock);
+    if (atomic_load(&p->pending) > 0) {
+        pthread_mutex_lock(&p->lock);
+        atomic_store(&p->caller_sleeping, true);
+        while (atomic_load(&p->pending) > 0)
+            pthread_cond_wait(&p->work_done, &p->lock);
+        atomic_store(&p->caller_sleeping, false);
+        pthread_mutex_unlock(&p->lock);
+    }
 }
 
 void ckpt_pool_run(ckpt_pool *p, ckpt_pool_fn fn, void *ctx, int64_t n_items)
@@ -226,7 +266,7 @@ void ckpt_pool_free(ckpt_pool *p)
         return;
     if (p->workers) {
         pthread_mutex_lock(&p->lock);
-        p->stopping = 1;
+        atomic_store(&p->generation, STOP);
         pthread_cond_broadcast(&p->work_ready);
         pthread_mutex_unlock(&p->lock);
         for (int i = 1; i < p->n_threads; i++)

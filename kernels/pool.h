@@ -32,6 +32,16 @@ ckpt_status ckpt_pool_new(ckpt_pool **out, int n_threads, ckpt_err *err);
 /* Threads in the pool (including the caller). */
 int ckpt_pool_size(const ckpt_pool *p);
 
+/*
+ * How long a waiting thread spins before it sleeps (ns; default 100 us):
+ * a run that starts within it costs no wake-up.  A caller whose runs come
+ * with gaps of up to a millisecond between them (the forward pass, whose
+ * decode step ends with serial work) sets more, one whose gaps are long
+ * (a converter waiting for its writer) keeps the default, as a spinner
+ * holds a CPU the others could use.
+ */
+void ckpt_pool_set_spin(ckpt_pool *p, int64_t ns);
+
 /* Run fn over [0, n_items) split across the pool; returns when all done.
  * Not reentrant: one run at a time per pool. */
 void ckpt_pool_run(ckpt_pool *p, ckpt_pool_fn fn, void *ctx, int64_t n_items);

@@ -79,14 +79,27 @@ START_TEST(dynamic_every_item_once)
 END_TEST
 
 /* Runs back to back, as a decode step gives them, and runs apart by more
- * than a waiter spins (pool.c: the caller's and the workers' spin, then
- * their sleep on the condition variable): no run lost or doubled, with
- * waiters that spin (threads <= CPUs) and with more threads than CPUs. */
+ * than a waiter spins (pool.c, SPIN_NS: the caller's and the workers' spin,
+ * then their sleep on the condition variable): no run lost or doubled,
+ * with waiters that spin (threads <= CPUs) and with more threads than
+ * CPUs.  mark_slowly keeps the caller (thread 0) past the spin, so the
+ * workers go to sleep for the next run; mark_late keeps a worker past it,
+ * so the caller sleeps until that worker is done. */
+#define PAST_THE_SPIN 3000000 /* ns */
 static void mark_slowly(void *ctx, int64_t begin, int64_t end, int thread)
 {
     mark(ctx, begin, end, thread);
     if (thread == 0 && begin == 0) {
-        const struct timespec t = {0, 300000}; /* 300 us: past the spin */
+        const struct timespec t = {0, PAST_THE_SPIN};
+        nanosleep(&t, NULL);
+    }
+}
+
+static void mark_late(void *ctx, int64_t begin, int64_t end, int thread)
+{
+    mark(ctx, begin, end, thread);
+    if (thread == 1) { /* a static run: one call per thread */
+        const struct timespec t = {0, PAST_THE_SPIN};
         nanosleep(&t, NULL);
     }
 }
@@ -103,12 +116,14 @@ START_TEST(hand_over_between_runs)
         for (int rep = 0; rep < reps; rep++) {
             if (rep % 100 == 99)
                 ckpt_pool_run(p, mark_slowly, &c, n);
+            else if (rep % 100 == 49)
+                ckpt_pool_run(p, mark_late, &c, n);
             else if (rep % 2)
                 ckpt_pool_run_dynamic(p, mark, &c, n, 3);
             else
                 ckpt_pool_run(p, mark, &c, n);
             if (rep % 500 == 250) { /* the workers asleep before the next run */
-                const struct timespec pause = {0, 2000000};
+                const struct timespec pause = {0, PAST_THE_SPIN};
                 nanosleep(&pause, NULL);
             }
         }
