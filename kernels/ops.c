@@ -122,11 +122,29 @@ void ckpt_ops_topk(const float *x, int64_t n, int k, int32_t *idx)
     }
 }
 
+/* The first index of the largest value that is not NaN (0 when all are):
+ * the index the loop "best = i where beats(x[i], x[best])" ends on, found
+ * as the largest value in eight independent lanes (a compare that a NaN
+ * never wins, which compilers turn into a vector max), then its first
+ * index.  That loop compared each value with the best so far, a chain of
+ * dependent loads and branches: 25-33 us a decoded token over 32000
+ * logits. */
 int32_t ckpt_ops_argmax(const float *x, int64_t n)
 {
-    int32_t best = 0;
-    for (int64_t i = 1; i < n; i++)
-        if (beats(x[i], x[best]))
-            best = (int32_t)i;
-    return best;
+    float lane[8];
+    for (int l = 0; l < 8; l++)
+        lane[l] = -INFINITY;
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int l = 0; l < 8; l++)
+            lane[l] = x[i + l] > lane[l] ? x[i + l] : lane[l];
+    float top = -INFINITY;
+    for (; i < n; i++)
+        top = x[i] > top ? x[i] : top;
+    for (int l = 0; l < 8; l++)
+        top = lane[l] > top ? lane[l] : top;
+    for (i = 0; i < n; i++) /* -inf is found only where one is */
+        if (x[i] == top)
+            return (int32_t)i;
+    return 0;
 }

@@ -107,6 +107,26 @@ static ckpt_status check_logits(const float *lg, int64_t n, int64_t pos, ckpt_er
     return CKPT_OK;
 }
 
+/* h = h * 5 + bits, over the n logits in order (mod 2^32): four
+ * interleaved chains weighted by 5^4 a step, joined by 5^3 .. 5^0, give
+ * each logit the weight 5^(n-1-i) the one chain gives it, so the same
+ * value in a quarter of the dependent steps (the one chain took 26 us of
+ * each decoded token's 7-8 ms, for 32000 logits). */
+static uint32_t hash_logits(uint32_t h, const float *lg, int64_t n)
+{
+    uint32_t a[4] = {0, 0, 0, 0}, pow = 1; /* pow: 5^(4 * steps) */
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        for (int l = 0; l < 4; l++)
+            a[l] = a[l] * 625u + ckpt_f32_bits(lg[i + l]);
+        pow *= 625u;
+    }
+    h = h * pow + a[0] * 125u + a[1] * 25u + a[2] * 5u + a[3];
+    for (; i < n; i++)
+        h = h * 5u + ckpt_f32_bits(lg[i]);
+    return h;
+}
+
 ckpt_status ckpt_run_generate(ckpt_model *m, const int32_t *prompt, int64_t n_prompt,
                               const struct ckpt_run_opts *o, ckpt_run_emit_fn emit, void *ctx,
                               struct ckpt_run_stats *stats, ckpt_err *err)
@@ -131,8 +151,7 @@ ckpt_status ckpt_run_generate(ckpt_model *m, const int32_t *prompt, int64_t n_pr
     s.prompt_s = now() - t0;
     t0 = now();
     for (int64_t k = 0; k < o->n_new; k++) {
-        for (int64_t i = 0; i < V; i++)
-            s.logits_hash = s.logits_hash * 5 + ckpt_f32_bits(lg[i]);
+        s.logits_hash = hash_logits(s.logits_hash, lg, V);
         int32_t tok = ckpt_run_pick(lg, V, o, &rng, order);
         s.n_gen++;
         bool go_on = emit ? emit(ctx, tok) : true;

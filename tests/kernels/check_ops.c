@@ -126,6 +126,60 @@ START_TEST(softmax_is_its_definition_bits)
 }
 END_TEST
 
+/* The first index the one-chain definition ends on, over every length
+ * 1..41 with the largest value in each lane and the tail, ties, zeros of
+ * either sign, -inf alone, NaNs (first, later, all) */
+static int32_t argmax_one_chain(const float *x, int64_t n)
+{
+    int32_t best = 0;
+    for (int64_t i = 1; i < n; i++)
+        if (x[i] > x[best] || (x[i] == x[i] && x[best] != x[best]))
+            best = (int32_t)i;
+    return best;
+}
+
+START_TEST(argmax_is_its_definition)
+{
+    unsigned seed = 11;
+    for (int64_t n = 1; n <= 41; n++)
+        for (int kind = 0; kind < 8; kind++)
+            for (int64_t at = 0; at < n; at++) {
+                float a[41];
+                for (int64_t i = 0; i < n; i++) {
+                    seed = seed * 1103515245u + 12345u;
+                    a[i] = (float)((seed >> 20) % 9) - 4.0f; /* small integers: ties */
+                }
+                if (kind == 1)
+                    a[at] = 30.0f;
+                if (kind == 2) { /* zeros of both signs the largest */
+                    for (int64_t i = 0; i < n; i++)
+                        a[i] = -fabsf(a[i]) - 1.0f;
+                    a[at] = -0.0f;
+                    a[n - 1 - at] = 0.0f;
+                }
+                if (kind == 3)
+                    a[at] = NAN;
+                if (kind == 4) { /* -inf and NaN only */
+                    for (int64_t i = 0; i < n; i++)
+                        a[i] = i % 3 ? NAN : -INFINITY;
+                    a[at] = NAN;
+                }
+                if (kind == 5)
+                    for (int64_t i = 0; i < n; i++)
+                        a[i] = NAN;
+                if (kind == 6) { /* a NaN first, the largest after */
+                    a[0] = NAN;
+                    a[at] = 9.0f;
+                }
+                if (kind == 7)
+                    a[at] = INFINITY;
+                ck_assert_msg(ckpt_ops_argmax(a, n) == argmax_one_chain(a, n),
+                              "n=%lld kind %d at %lld: %d against %d", (long long)n, kind,
+                              (long long)at, ckpt_ops_argmax(a, n), argmax_one_chain(a, n));
+            }
+}
+END_TEST
+
 START_TEST(topk_ties_lowest_index)
 {
     float x[6] = {1, 3, 3, 2, NAN, 3};
@@ -154,6 +208,7 @@ Suite *ops_suite(void)
     tcase_add_test(tc, rope_frequencies_and_rotation);
     tcase_add_test(tc, softmax_silu);
     tcase_add_test(tc, softmax_is_its_definition_bits);
+    tcase_add_test(tc, argmax_is_its_definition);
     tcase_add_test(tc, topk_ties_lowest_index);
     suite_add_tcase(s, tc);
     return s;
