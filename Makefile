@@ -85,7 +85,7 @@ $(BUILD)/kernels/%_vnni.o: CKPT_CFLAGS += -mavx2 -mfma -mf16c -mavx512f -mavx512
                                           -mavx512vnni
 
 .SECONDARY:
-.PHONY: all test check unit cli interop asan clang fuzz bench bench-fidelity demo install uninstall clean deps options
+.PHONY: all test check unit cli interop asan clang fuzz expf-check bench bench-fidelity demo install uninstall clean deps options
 all: $(TOOLS) $(TEST_TOOLS)
 
 options:
@@ -147,6 +147,9 @@ $(BUILD)/tests/check_all: $(TEST_OBJS) $(LIB)
 $(BUILD)/tests/gen_%: $(BUILD)/tests/gen_%.o $(LIB)
 	$(CC) $(CFLAGS) $(SAN_LDFLAGS) -pthread $< $(LIB) $(LDLIBS_ALL) -o $@
 
+$(BUILD)/tests/expf_exhaustive: $(BUILD)/tests/expf_exhaustive.o $(LIB)
+	$(CC) $(CFLAGS) $(SAN_LDFLAGS) -pthread $< $(LIB) $(LDLIBS_ALL) -o $@
+
 $(BUILD)/tests/fuzz/fuzz_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/replay_main.o $(LIB)
 	$(CC) $(CFLAGS) $(SAN_LDFLAGS) -pthread $^ $(LDLIBS_ALL) -o $@
 
@@ -192,6 +195,11 @@ fuzz: | $(DEPS_STAMP)
 	    $(FUZZ_BUILD)/libckpt.a $(LDLIBS_ALL) -o $(FUZZ_BUILD)/$$(basename $$f .c); \
 	done
 	sh tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_JOBS) $(notdir $(FUZZ_SRCS:.c=))
+
+# every one of the 2^32 floats through kernels/expf.h's exponential, against
+# libm's and between its kernels (a minute on two cores; check_ops.c samples it)
+expf-check: $(BUILD)/tests/expf_exhaustive
+	$(BUILD)/tests/expf_exhaustive
 
 # ---- benchmark (prints figures; never a pass/fail test) ----
 bench: all

@@ -17,6 +17,7 @@
 
 #include "dot.h"
 #include "dot_kernels.h"
+#include "expf.h"
 #include "quant_k_common.h"
 #include "vec_dot.h"
 
@@ -117,25 +118,28 @@ static const struct ckpt_act_quant act_quant_avx2 = {ckpt_act_quant_q8_0_avx2,
 static const struct ckpt_kernels tables[CKPT_ISA_COUNT] = {
     [CKPT_ISA_REF] = {CKPT_ISA_REF, ckpt_dot_chunk_ref, ckpt_dot_sum_ref, ckpt_vec_dot_f32, NULL,
                       ckpt_weighted_sum_f32, NULL, ckpt_f16_to_f32_ref, ckpt_bf16_to_f32_ref,
-                      ckpt_f32_to_f16_ref, ckpt_f32_to_bf16_ref, &ckpt_kq_ref, NULL, NULL},
+                      ckpt_f32_to_f16_ref, ckpt_f32_to_bf16_ref, &ckpt_kq_ref, NULL, NULL,
+                      ckpt_exp_sub_ref, ckpt_silu_mul_ref},
     [CKPT_ISA_AVX2] = {CKPT_ISA_AVX2, ckpt_dot_chunk_avx2, ckpt_dot_sum_avx2, ckpt_dot_f32_avx2, NULL,
                        ckpt_weighted_sum_f32_avx2, NULL, ckpt_f16_to_f32_avx2, ckpt_bf16_to_f32_avx2,
                        ckpt_f32_to_f16_avx2, ckpt_f32_to_bf16_avx2, &ckpt_kq_avx2, vec_dot_avx2,
-                       &act_quant_avx2},
+                       &act_quant_avx2, ckpt_exp_sub_avx2, ckpt_silu_mul_avx2},
     [CKPT_ISA_F64] = {CKPT_ISA_F64, ckpt_dot_chunk_f64, ckpt_dot_sum_f64, ckpt_dot_f32_f64_f, NULL,
                       ckpt_weighted_sum_f64, NULL, ckpt_f16_to_f32_ref, ckpt_bf16_to_f32_ref,
-                      ckpt_f32_to_f16_ref, ckpt_f32_to_bf16_ref, &ckpt_kq_ref, NULL, NULL},
+                      ckpt_f32_to_f16_ref, ckpt_f32_to_bf16_ref, &ckpt_kq_ref, NULL, NULL,
+                      ckpt_exp_sub_ref, ckpt_silu_mul_ref},
     [CKPT_ISA_SCALAR] = {CKPT_ISA_SCALAR, ckpt_dot_chunk_fma, ckpt_dot_sum_fma, ckpt_dot_f32_fma, NULL,
                          ckpt_weighted_sum_f32, NULL, ckpt_f16_to_f32_ref, ckpt_bf16_to_f32_ref,
                          ckpt_f32_to_f16_ref, ckpt_f32_to_bf16_ref, &ckpt_kq_ref,
-                         ckpt_vec_dot_table_ref, &ckpt_act_quant_ref},
+                         ckpt_vec_dot_table_ref, &ckpt_act_quant_ref, ckpt_exp_sub_ref,
+                         ckpt_silu_mul_ref},
 };
 
 /* ref with its F32/F16/BF16 row dots in AVX2 registers (same bits) */
 static const struct ckpt_kernels ref_avx2 = {
     CKPT_ISA_REF, ckpt_dot_chunk_ref, ckpt_dot_sum_ref, ckpt_vec_dot_f32, NULL, ckpt_weighted_sum_f32, NULL,
     ckpt_f16_to_f32_ref, ckpt_bf16_to_f32_ref, ckpt_f32_to_f16_ref, ckpt_f32_to_bf16_ref,
-    &ckpt_kq_ref, vec_dot_refx, NULL};
+    &ckpt_kq_ref, vec_dot_refx, NULL, ckpt_exp_sub_avx2, ckpt_silu_mul_avx2};
 
 /* avx512: the avx2 kernels with AVX-512 register tiles for the F32, F16
  * and BF16 rows (vec_tile_f_avx512.c) and, where the CPU has AVX512_VNNI,
@@ -205,6 +209,8 @@ static void fill_avx512(void)
     avx512.scores4 = ckpt_scores4_f32_avx512;
     avx512.weighted_sum = ckpt_weighted_sum_f32_avx512;
     avx512.weighted_sum2 = ckpt_weighted_sum2_f32_avx512;
+    avx512.exp_sub = ckpt_exp_sub_avx512;
+    avx512.silu_mul = ckpt_silu_mul_avx512;
     avx512.vec_dot = vec_dot_avx512;
 }
 

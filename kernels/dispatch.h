@@ -101,6 +101,11 @@ struct ckpt_kernels {
      * vec_dot.h */
     const struct ckpt_vec_dot *vec_dot;
     const struct ckpt_act_quant *act_quant; /* with vec_dot */
+    /* x[i] = exp(x[i] - m), softmax's exponentials, and a[i] = silu(a[i])
+     * * b[i], the FFN's SwiGLU: the bits of expf.h's ckpt_expf in every
+     * ISA */
+    void (*exp_sub)(float *x, int64_t n, float m);
+    void (*silu_mul)(float *a, const float *b, int64_t n);
 };
 
 /* The table of the default ISA (see above).  Never NULL. */

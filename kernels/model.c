@@ -848,7 +848,7 @@ static void att_items(void *ctx, int64_t begin, int64_t end, int thread)
                 s[h * m->n_ctx + k - lo] = m->k->dot_f32(q + h * hd, kc + k * hd, hd) / scale;
         float *o = m->att + t * m->q_dim + kvh * rep * hd;
         for (int64_t h = 0; h < rep; h++)
-            ckpt_ops_softmax(s + h * m->n_ctx, n);
+            ckpt_ops_softmax_with(s + h * m->n_ctx, n, m->k->exp_sub);
         int64_t h2 = 0; /* heads summed two at a time */
         for (; m->k->weighted_sum2 && h2 + 2 <= rep; h2 += 2)
             m->k->weighted_sum2(o + h2 * hd, o + (h2 + 1) * hd, s + h2 * m->n_ctx,
@@ -966,14 +966,14 @@ static void attention_block(ckpt_model *m, int64_t l, int64_t pos0, int64_t firs
 struct glu_job {
     float *a;       /* gate, then silu(gate) * up */
     const float *b; /* up */
+    void (*silu_mul)(float *a, const float *b, int64_t n); /* the ISA's */
 };
 
 /* Items are elements of the (nx, ffn_dim) gate and up. */
 static void glu_items(void *ctx, int64_t begin, int64_t end, int thread)
 {
     const struct glu_job *g = ctx;
-    for (int64_t i = begin; i < end; i++)
-        g->a[i] = ckpt_ops_silu(g->a[i]) * g->b[i];
+    g->silu_mul(g->a + begin, g->b + begin, end - begin);
 }
 
 /* down(silu(gate(x)) * up(x)) for nx rows of x into y (nx, dim): the FFN
@@ -988,7 +988,7 @@ static void swiglu(ckpt_model *m, const struct ckpt_ffn_views *f, int64_t l, int
                                       mm_prepare(m, &f->up, x, d, nx, m->ffn_b, F, true)};
     matmuls(m, gate_up, 2);
     /* an exp per element, nx * 14336 of them: split across the pool */
-    struct glu_job g = {m->ffn_a, m->ffn_b};
+    struct glu_job g = {m->ffn_a, m->ffn_b, m->k->silu_mul};
     ckpt_pool_run(m->pool, glu_items, &g, nx * F);
     observe(m, CKPT_MM_FFN_DOWN, l, e, m->ffn_a, nx, F);
     matmul(m, &f->down, m->ffn_a, F, nx, y, d, false);
@@ -1001,7 +1001,7 @@ static void route(ckpt_model *m, int64_t first, int64_t nt)
         float *p = m->router + t * E;
         int32_t *sel = m->sel + t * K;
         float *w = m->sel_w + t * K;
-        ckpt_ops_softmax(p, E);
+        ckpt_ops_softmax_with(p, E, m->k->exp_sub);
         ckpt_ops_topk(p, E, (int)K, sel);
         float sum = 0.0f;
         for (int64_t k = 0; k < K; k++)

@@ -8,6 +8,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "expf.h"
+
 void ckpt_ops_rmsnorm(float *out, const float *x, const float *w, int64_t n, float eps)
 {
     float ss = 0.0f;
@@ -53,7 +55,7 @@ void ckpt_ops_rope_apply(float *v, const float *cos_h, const float *sin_h, int64
  * -O2 left the loop scalar */
 typedef float f32x4 __attribute__((vector_size(16)));
 
-void ckpt_ops_softmax(float *x, int64_t n)
+void ckpt_ops_softmax_with(float *x, int64_t n, void (*exp_sub)(float *x, int64_t n, float m))
 {
     if (n <= 0)
         return;
@@ -63,7 +65,7 @@ void ckpt_ops_softmax(float *x, int64_t n)
      * no x - m: +0 and -0 subtracted alike) and the chains' latency
      * overlaps.  With the vector division and the sum out of the expf
      * loop: 4.5 -> 4.0 ns an element of 1024 (one thread, the AMD
-     * machine); what is left is expf's. */
+     * machine), most of it libm's expf, now expf.h's vector kernels. */
     float m[4] = {x[0], x[0], x[0], x[0]};
     int64_t i = 1;
     for (; i + 4 <= n; i += 4)
@@ -77,9 +79,8 @@ void ckpt_ops_softmax(float *x, int64_t n)
         if (m[c] > m[0])
             m[0] = m[c];
     /* the exponentials, then their sum in order: in one loop the sum went
-     * through memory around each expf call */
-    for (i = 0; i < n; i++)
-        x[i] = expf(x[i] - m[0]);
+     * through memory around each exponential */
+    exp_sub(x, n, m[0]);
     float sum = 0.0f;
     for (i = 0; i < n; i++)
         sum += x[i];
@@ -94,9 +95,14 @@ void ckpt_ops_softmax(float *x, int64_t n)
         x[i] = x[i] / sum;
 }
 
+void ckpt_ops_softmax(float *x, int64_t n)
+{
+    ckpt_ops_softmax_with(x, n, ckpt_exp_sub_ref);
+}
+
 float ckpt_ops_silu(float x)
 {
-    return x / (1.0f + expf(-x));
+    return x / (1.0f + ckpt_expf(-x));
 }
 
 /* a beats b: greater, or a number against NaN. */

@@ -36,10 +36,16 @@ void ckpt_ops_rope_cos_sin(float *cos_out, float *sin_out, const float *inv_freq
  */
 void ckpt_ops_rope_apply(float *v, const float *cos_h, const float *sin_h, int64_t half);
 
-/* Softmax in place: m = max, e_i = exp(x_i - m), x_i = e_i / sum(e). */
+/* Softmax in place: m = max, e_i = exp(x_i - m), x_i = e_i / sum(e), the
+ * sum in index order; exp is expf.h's ckpt_expf. */
 void ckpt_ops_softmax(float *x, int64_t n);
 
-/* SiLU: x / (1 + exp(-x)). */
+/* The same with the exponentials of exp_sub (a dispatch table's, x[i] =
+ * exp(x[i] - m): the same bits in every ISA). */
+void ckpt_ops_softmax_with(float *x, int64_t n, void (*exp_sub)(float *x, int64_t n, float m));
+
+/* SiLU: x / (1 + exp(-x)), exp as above (the forward pass takes its
+ * tables' silu_mul, the same bits). */
 float ckpt_ops_silu(float x);
 
 /*

@@ -2,12 +2,17 @@
  * check_ops.c - the per-vector operations of the forward pass against
  * values worked out by hand or in double precision: RMSNorm, RoPE
  * frequencies and rotation, softmax, SiLU, top-k (ties to the lowest
- * index) and argmax.
+ * index) and argmax; the exponential of expf.h against libm's and its
+ * vector kernels against the scalar one.
  */
 #include <check.h>
 #include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "kernels/dispatch.h"
+#include "kernels/expf.h"
 #include "kernels/ops.h"
 
 START_TEST(rmsnorm_values)
@@ -180,6 +185,110 @@ START_TEST(argmax_is_its_definition)
 }
 END_TEST
 
+static uint32_t f32_bits(float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    return u;
+}
+
+/* units in the last place between two finite floats of one sign, or
+ * between 0 and a subnormal */
+static int64_t ulps(float a, float b)
+{
+    int64_t d = (int64_t)f32_bits(a) - (int64_t)f32_bits(b);
+    return d < 0 ? -d : d;
+}
+
+/* Every 4099th bit pattern (a million floats of every exponent, both
+ * signs, NaNs among them) and the edges of expf.h's special cases:
+ * against libm's expf to 1 ulp (exactly, where libm is glibc 2.27 or
+ * later: tests/expf_exhaustive.c checks all 2^32), and each ISA's
+ * exp_sub and silu_mul against the scalar kernels bit for bit, for
+ * lengths that leave every tail. */
+START_TEST(expf_libm_and_every_isa)
+{
+    const float edges[] = {
+        0.0f, -0.0f, INFINITY, -INFINITY, NAN, -NAN, 88.0f, -88.0f, CKPT_EXPF_OVER,
+        nextafterf(CKPT_EXPF_OVER, 100.0f), CKPT_EXPF_UNDER, nextafterf(CKPT_EXPF_UNDER, -200.0f),
+        nextafterf(CKPT_EXPF_UNDER, 0.0f), CKPT_EXPF_TINY, nextafterf(CKPT_EXPF_TINY, -200.0f),
+        nextafterf(CKPT_EXPF_TINY, 0.0f), 0x1p-149f, -0x1p-149f, 1e-30f, 1.0f, -1.0f, 10.5f};
+    const int64_t n_edge = (int64_t)(sizeof edges / sizeof edges[0]);
+    const int64_t n_edges = 2 * n_edge; /* and their negations: silu's exp(-x) */
+    const int64_t n = 1048576 + n_edges;
+    float *x = malloc((size_t)n * sizeof *x), *ref = malloc((size_t)n * sizeof *ref),
+          *got = malloc((size_t)n * sizeof *got), *ones = malloc((size_t)n * sizeof *ones);
+    ck_assert(x && ref && got && ones);
+    for (int64_t i = 0; i < n; i++) {
+        if (i < n_edges) {
+            x[i] = i < n_edge ? edges[i] : -edges[i - n_edge];
+        } else {
+            uint32_t u = (uint32_t)((uint64_t)(i - n_edges) * 4099u);
+            memcpy(&x[i], &u, sizeof u);
+        }
+        ones[i] = 1.0f;
+    }
+    /* one assertion for the loop: Check records every ck_assert it passes */
+    int64_t bad = -1;
+    for (int64_t i = 0; i < n && bad < 0; i++) {
+        const float e = ckpt_expf(x[i]), l = expf(x[i]);
+        if (isnan(l) ? !isnan(e) : ulps(e, l) > 1)
+            bad = i;
+    }
+    ck_assert_msg(bad < 0, "expf(%a): %a, libm %a", bad < 0 ? 0.0 : (double)x[bad],
+                  bad < 0 ? 0.0 : (double)ckpt_expf(x[bad]), bad < 0 ? 0.0 : (double)expf(x[bad]));
+    memcpy(ref, x, (size_t)n * sizeof *x);
+    ckpt_exp_sub_ref(ref, n, 0.0f);
+    for (int64_t i = 0; i < n && bad < 0; i++)
+        if (f32_bits(ref[i]) != f32_bits(ckpt_expf(x[i])) && !(isnan(ref[i]) && isnan(x[i])))
+            bad = i;
+    ck_assert_msg(bad < 0, "exp_sub_ref at %lld", (long long)bad);
+    float *sref = malloc((size_t)n * sizeof *sref);
+    ck_assert(sref != NULL);
+    memcpy(ref, x, (size_t)n * sizeof *x);
+    ckpt_exp_sub_ref(ref, n, 0.0f); /* m = 0: the edges as they are */
+    memcpy(sref, x, (size_t)n * sizeof *x);
+    ckpt_silu_mul_ref(sref, ones, n);
+    for (int isa = 0; isa < CKPT_ISA_COUNT; isa++) {
+        const struct ckpt_kernels *k = ckpt_kernels_of((ckpt_isa)isa);
+        if (!k || k->exp_sub == ckpt_exp_sub_ref)
+            continue;
+        /* every tail of 16, 8 and 4: the first len as the scalar kernel,
+         * the rest untouched */
+        for (int64_t len = n - 16; len <= n; len++) {
+            memcpy(got, x, (size_t)n * sizeof *x);
+            k->exp_sub(got, len, 0.0f);
+            ck_assert_msg(memcmp(ref, got, (size_t)len * sizeof *x) == 0 &&
+                              memcmp(x + len, got + len, (size_t)(n - len) * sizeof *x) == 0,
+                          "%s exp_sub, length %lld", ckpt_isa_name((ckpt_isa)isa), (long long)len);
+            memcpy(got, x, (size_t)n * sizeof *x);
+            k->silu_mul(got, ones, len);
+            ck_assert_msg(memcmp(sref, got, (size_t)len * sizeof *x) == 0 &&
+                              memcmp(x + len, got + len, (size_t)(n - len) * sizeof *x) == 0,
+                          "%s silu_mul, length %lld", ckpt_isa_name((ckpt_isa)isa), (long long)len);
+        }
+        for (int64_t len = 0; len <= 40; len++) { /* short rows, m != 0, b not all ones */
+            float r[40], g[40];
+            memcpy(r, x + 7, (size_t)len * sizeof *x);
+            memcpy(g, x + 7, (size_t)len * sizeof *x);
+            ckpt_silu_mul_ref(r, x + 300, len);
+            k->silu_mul(g, x + 300, len);
+            ck_assert(memcmp(r, g, (size_t)len * sizeof *x) == 0);
+            memcpy(r, x + 1000, (size_t)len * sizeof *x);
+            memcpy(g, x + 1000, (size_t)len * sizeof *x);
+            ckpt_exp_sub_ref(r, len, 0.75f);
+            k->exp_sub(g, len, 0.75f);
+            ck_assert(memcmp(r, g, (size_t)len * sizeof *x) == 0);
+        }
+    }
+    free(sref);
+    free(x);
+    free(ref);
+    free(got);
+    free(ones);
+}
+END_TEST
+
 START_TEST(topk_ties_lowest_index)
 {
     float x[6] = {1, 3, 3, 2, NAN, 3};
@@ -209,6 +318,7 @@ Suite *ops_suite(void)
     tcase_add_test(tc, softmax_silu);
     tcase_add_test(tc, softmax_is_its_definition_bits);
     tcase_add_test(tc, argmax_is_its_definition);
+    tcase_add_test(tc, expf_libm_and_every_isa);
     tcase_add_test(tc, topk_ties_lowest_index);
     suite_add_tcase(s, tc);
     return s;
