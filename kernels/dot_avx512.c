@@ -125,18 +125,22 @@ void ckpt_scores4_f32_avx512(const float *q, int64_t ldq, const float *k, int64_
                 _mm256_castps_pd(_mm256_loadu_ps(q + (2 * p + 1) * ldq + 8 * c)), 1));
 #define KEY(kj, i) _mm512_castpd_ps(_mm512_broadcast_f64x4(_mm256_castps_pd(_mm256_loadu_ps((kj) + (i)))))
 #define UNROLL _Pragma("GCC unroll 4")
-    for (int64_t j = 0; j < nk; j += 2) {
-        const int nj = nk - j < 2 ? 1 : 2;
-        const float *k0 = k + j * ldk, *k1 = k + (j + nj - 1) * ldk;
-        /* the keys SCORES_AHEAD on asked for: a decode step's keys come
-         * from memory (the cache of every layer and head outgrows L3),
-         * and there, without the hints, pairs of keys read at 10 GB/s on
-         * one thread of the AMD machine, with them at 35 (four dot_f32
-         * calls a key: 19); from L2 (a prefill's keys) the same either
-         * way.  A hint past the keys is harmless. */
+    /* the two keys of a step are j and j + half: two streams of keys, where
+     * neighbouring keys made one (a thread streaming one run from memory
+     * keeps too few of its lines in flight) */
+    const int64_t half = (nk + 1) / 2;
+    for (int64_t j = 0; j < half; j++) {
+        const int nj = j + half < nk ? 2 : 1;
+        const float *k0 = k + j * ldk, *k1 = k + (j + (nj - 1) * half) * ldk;
+        /* the keys SCORES_AHEAD on asked for, in both streams: a decode
+         * step's keys come from memory (the cache of every layer and head
+         * outgrows L3), and there, without the hints, pairs of keys read
+         * at 10 GB/s on one thread of the AMD machine, with them at 35
+         * (four dot_f32 calls a key: 19); from L2 (a prefill's keys) the
+         * same either way.  A hint past the keys is harmless. */
         for (int t = 0; t < 2; t++)
             for (int64_t o = 0; o < n; o += 16)
-                __builtin_prefetch(k + (j + t + SCORES_AHEAD) * ldk + o, 0, 3);
+                __builtin_prefetch(k + (j + t * half + SCORES_AHEAD) * ldk + o, 0, 3);
         __m512 acc[2][2][4]; /* key, pair, accumulator */
         UNROLL for (int t = 0; t < 2; t++)
             UNROLL for (int p = 0; p < 2; p++)
@@ -160,19 +164,15 @@ void ckpt_scores4_f32_avx512(const float *q, int64_t ldq, const float *k, int64_
             acc[1][0][0] = _mm512_fmadd_ps(qp[0][i / 8], x1, acc[1][0][0]);
             acc[1][1][0] = _mm512_fmadd_ps(qp[1][i / 8], x1, acc[1][1][0]);
         }
-        if (n8 == n && nj == 2) {
-            /* both keys' dots divided at once: lanes 2d and 2d + 1 of q01
-             * hold head d's scores of keys j and j + 1, neighbours in s */
-            const __m128 d0 = _mm_div_ps(reduce4(acc[0]), _mm_set1_ps(div));
-            const __m128 d1 = _mm_div_ps(reduce4(acc[1]), _mm_set1_ps(div));
-            const __m128 lo = _mm_unpacklo_ps(d0, d1), hi = _mm_unpackhi_ps(d0, d1);
-            _mm_storel_pi((__m64 *)(void *)(s + j), lo);
-            _mm_storeh_pi((__m64 *)(void *)(s + lds + j), lo);
-            _mm_storel_pi((__m64 *)(void *)(s + 2 * lds + j), hi);
-            _mm_storeh_pi((__m64 *)(void *)(s + 3 * lds + j), hi);
+        float dot[2][4];
+        if (n8 == n) { /* both keys' dots divided at once */
+            _mm_storeu_ps(dot[0], _mm_div_ps(reduce4(acc[0]), _mm_set1_ps(div)));
+            _mm_storeu_ps(dot[1], _mm_div_ps(reduce4(acc[1]), _mm_set1_ps(div)));
+            for (int t = 0; t < nj; t++)
+                for (int d = 0; d < 4; d++)
+                    s[d * lds + j + t * half] = dot[t][d];
             continue;
         }
-        float dot[2][4];
         _mm_storeu_ps(dot[0], reduce4(acc[0]));
         _mm_storeu_ps(dot[1], reduce4(acc[1]));
         for (int t = 0; t < nj; t++) {
@@ -180,7 +180,7 @@ void ckpt_scores4_f32_avx512(const float *q, int64_t ldq, const float *k, int64_
             for (int d = 0; d < 4; d++) {
                 for (int64_t e = n8; e < n; e++)
                     dot[t][d] += q[d * ldq + e] * kt[e];
-                s[d * lds + j + t] = dot[t][d] / div;
+                s[d * lds + j + t * half] = dot[t][d] / div;
             }
         }
     }
