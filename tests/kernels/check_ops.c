@@ -93,6 +93,47 @@ static void softmax_one_chain(float *x, int64_t n)
         x[i] = x[i] / sum;
 }
 
+/* A hostile value planted in a row of n at `at`: kind 1 the largest, 2
+ * zeros of both signs the largest (at and its mirror), 3 -inf, 4 NaN, 5
+ * only -inf and NaN, 6 all NaN, 7 a NaN first and the largest at `at`, 8
+ * +inf; 0 leaves the row as it is. */
+static void plant(float *a, int64_t n, int kind, int64_t at)
+{
+    switch (kind) {
+    case 1:
+        a[at] = 30.0f;
+        break;
+    case 2:
+        for (int64_t i = 0; i < n; i++)
+            a[i] = -fabsf(a[i]) - 1.0f;
+        a[at] = -0.0f;
+        a[n - 1 - at] = 0.0f;
+        break;
+    case 3:
+        a[at] = -INFINITY;
+        break;
+    case 4:
+        a[at] = NAN;
+        break;
+    case 5:
+        for (int64_t i = 0; i < n; i++)
+            a[i] = i % 3 ? NAN : -INFINITY;
+        a[at] = NAN;
+        break;
+    case 6:
+        for (int64_t i = 0; i < n; i++)
+            a[i] = NAN;
+        break;
+    case 7:
+        a[0] = NAN;
+        a[at] = 9.0f;
+        break;
+    case 8:
+        a[at] = INFINITY;
+        break;
+    }
+}
+
 /* every length 1..41, with the maximum in each chain and the tail, a zero
  * of either sign as the maximum, -inf, and a NaN first or later */
 START_TEST(softmax_is_its_definition_bits)
@@ -105,19 +146,7 @@ START_TEST(softmax_is_its_definition_bits)
                 seed = seed * 1103515245u + 12345u;
                 a[i] = ((float)(seed >> 8) / 16777216.0f - 0.5f) * 20.0f;
             }
-            const int64_t at = (n * 7 + kind) % n;
-            if (kind == 1)
-                a[at] = 30.0f;
-            if (kind == 2) { /* zeros of both signs the largest */
-                for (int64_t i = 0; i < n; i++)
-                    a[i] = -fabsf(a[i]) - 1.0f;
-                a[at] = -0.0f;
-                a[n - 1 - at] = 0.0f;
-            }
-            if (kind == 3)
-                a[at] = -INFINITY;
-            if (kind == 4)
-                a[at] = NAN;
+            plant(a, n, kind, (n * 7 + kind) % n);
             for (int64_t i = 0; i < n; i++)
                 b[i] = a[i];
             ckpt_ops_softmax(a, n);
@@ -147,37 +176,14 @@ START_TEST(argmax_is_its_definition)
 {
     unsigned seed = 11;
     for (int64_t n = 1; n <= 41; n++)
-        for (int kind = 0; kind < 8; kind++)
+        for (int kind = 0; kind <= 8; kind++)
             for (int64_t at = 0; at < n; at++) {
                 float a[41];
                 for (int64_t i = 0; i < n; i++) {
                     seed = seed * 1103515245u + 12345u;
                     a[i] = (float)((seed >> 20) % 9) - 4.0f; /* small integers: ties */
                 }
-                if (kind == 1)
-                    a[at] = 30.0f;
-                if (kind == 2) { /* zeros of both signs the largest */
-                    for (int64_t i = 0; i < n; i++)
-                        a[i] = -fabsf(a[i]) - 1.0f;
-                    a[at] = -0.0f;
-                    a[n - 1 - at] = 0.0f;
-                }
-                if (kind == 3)
-                    a[at] = NAN;
-                if (kind == 4) { /* -inf and NaN only */
-                    for (int64_t i = 0; i < n; i++)
-                        a[i] = i % 3 ? NAN : -INFINITY;
-                    a[at] = NAN;
-                }
-                if (kind == 5)
-                    for (int64_t i = 0; i < n; i++)
-                        a[i] = NAN;
-                if (kind == 6) { /* a NaN first, the largest after */
-                    a[0] = NAN;
-                    a[at] = 9.0f;
-                }
-                if (kind == 7)
-                    a[at] = INFINITY;
+                plant(a, n, kind, at);
                 ck_assert_msg(ckpt_ops_argmax(a, n) == argmax_one_chain(a, n),
                               "n=%lld kind %d at %lld: %d against %d", (long long)n, kind,
                               (long long)at, ckpt_ops_argmax(a, n), argmax_one_chain(a, n));
