@@ -81,15 +81,18 @@ static const struct ckpt_vec_dot vec_dot_avx2[CKPT_TYPE_COUNT] = {
     [CKPT_TYPE_Q4_K] = {.act = CKPT_TYPE_Q8_K,
                        .dot = ckpt_vec_dot_q4_K_q8_K_avx2,
                        .tile = ckpt_vec_tile_q4_K_q8_K_avx2,
-                       .tile_k = ckpt_vec_tile_k_q4_K_q8_K_avx2},
+                       .tile_k = ckpt_vec_tile_k_q4_K_q8_K_avx2,
+                       .spread = true},
     [CKPT_TYPE_Q5_K] = {.act = CKPT_TYPE_Q8_K,
                        .dot = ckpt_vec_dot_q5_K_q8_K_avx2,
                        .tile = ckpt_vec_tile_q5_K_q8_K_avx2,
-                       .tile_k = ckpt_vec_tile_k_q5_K_q8_K_avx2},
+                       .tile_k = ckpt_vec_tile_k_q5_K_q8_K_avx2,
+                       .spread = true},
     [CKPT_TYPE_Q6_K] = {.act = CKPT_TYPE_Q8_K,
                        .dot = ckpt_vec_dot_q6_K_q8_K_avx2,
                        .tile = ckpt_vec_tile_q6_K_q8_K_avx2,
-                       .tile_k = ckpt_vec_tile_k_q6_K_q8_K_avx2},
+                       .tile_k = ckpt_vec_tile_k_q6_K_q8_K_avx2,
+                       .spread = true},
 };
 
 /* The ref table's rows on a CPU with AVX2: the reference's order, in

@@ -139,6 +139,14 @@ float ckpt_vec_dot_q3_K_q8_K_avx2(const void *w, const void *a, int64_t n);
 float ckpt_vec_dot_q4_K_q8_K_avx2(const void *w, const void *a, int64_t n);
 float ckpt_vec_dot_q5_K_q8_K_avx2(const void *w, const void *a, int64_t n);
 float ckpt_vec_dot_q6_K_q8_K_avx2(const void *w, const void *a, int64_t n);
+/* the dots of four rows rb bytes apart against one q8_K row, side by side
+ * (a decode step's spread tile, vec_tile_k_avx2.c): each the dot's bits */
+void ckpt_vec_decode4_q4_K_q8_K_avx2(const void *w, size_t rb, const void *a, int64_t n,
+                                     float out[4]);
+void ckpt_vec_decode4_q5_K_q8_K_avx2(const void *w, size_t rb, const void *a, int64_t n,
+                                     float out[4]);
+void ckpt_vec_decode4_q6_K_q8_K_avx2(const void *w, size_t rb, const void *a, int64_t n,
+                                     float out[4]);
 float ckpt_vec_dot_q8_0_q8_0_avx2(const void *w, const void *a, int64_t n);
 float ckpt_vec_dot_q4_0_q8_0_avx2(const void *w, const void *a, int64_t n);
 float ckpt_vec_dot_q4_1_q8_0_avx2(const void *w, const void *a, int64_t n);

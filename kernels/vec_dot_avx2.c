@@ -143,21 +143,51 @@ static inline void q4k_nibbles(const uint8_t *qs, __m256i lo[4], __m256i hi[4])
         ck_k4_chunks(qs, NULL, j, &lo[j], &hi[j]);
 }
 
+/* One block's term of the q4_K and q5_K dots: d * sumi - dmin * summ, the
+ * twin's float steps (added to the row's sum by the caller, in block
+ * order) */
+static inline float q4k_block(const uint8_t *w, const uint8_t *a)
+{
+    struct k4_scales u;
+    k4_unpack(w + 4, &u);
+    __m256i lo[4], hi[4];
+    q4k_nibbles(w + 16, lo, hi);
+    const int32_t sumi = hsum_i32(q4k_sums(lo, hi, a + Q8K_QS, &u));
+    const int32_t summ = k4_mins_dot(a, &u);
+    const float dy = q8k_d(a);
+    const float d = f16_at(w) * dy, dmin = f16_at(w + 2) * dy;
+    return d * (float)sumi - dmin * (float)summ;
+}
+
+static inline float q5k_block(const uint8_t *w, const uint8_t *a)
+{
+    const uint8_t *qh = w + 16, *qs = w + 48, *y = a + Q8K_QS;
+    struct k4_scales u;
+    k4_unpack(w + 4, &u);
+    __m256i acc = _mm256_setzero_si256();
+    for (int j = 0; j < 4; j++) {
+        __m256i lo, hi;
+        ck_k4_chunks(qs, qh, j, &lo, &hi);
+        __m256i p0 = _mm256_maddubs_epi16(lo, load256(y + 64 * j));
+        __m256i p1 = _mm256_maddubs_epi16(hi, load256(y + 64 * j + 32));
+        p0 = _mm256_madd_epi16(p0, k4_scale(&u, 2 * j));
+        p1 = _mm256_madd_epi16(p1, k4_scale(&u, 2 * j + 1));
+        acc = _mm256_add_epi32(acc, _mm256_add_epi32(p0, p1));
+    }
+    const int32_t sumi = hsum_i32(acc);
+    const int32_t summ = k4_mins_dot(a, &u);
+    const float dy = q8k_d(a);
+    const float d = f16_at(w) * dy, dmin = f16_at(w + 2) * dy;
+    return d * (float)sumi - dmin * (float)summ;
+}
+
 float ckpt_vec_dot_q4_K_q8_K_avx2(const void *vw, const void *va, int64_t n)
 {
     const uint8_t *w = vw, *a = va;
     float sumf = 0.0f;
     for (int64_t i = 0; i < n / QK_K; i++, w += sizeof(block_q4_K), a += sizeof(block_q8_K)) {
         prefetch_ahead(w, sizeof(block_q4_K));
-        struct k4_scales u;
-        k4_unpack(w + 4, &u);
-        __m256i lo[4], hi[4];
-        q4k_nibbles(w + 16, lo, hi);
-        const int32_t sumi = hsum_i32(q4k_sums(lo, hi, a + Q8K_QS, &u));
-        const int32_t summ = k4_mins_dot(a, &u);
-        const float dy = q8k_d(a);
-        const float d = f16_at(w) * dy, dmin = f16_at(w + 2) * dy;
-        sumf += d * (float)sumi - dmin * (float)summ;
+        sumf += q4k_block(w, a);
     }
     return sumf;
 }
@@ -168,24 +198,7 @@ float ckpt_vec_dot_q5_K_q8_K_avx2(const void *vw, const void *va, int64_t n)
     float sumf = 0.0f;
     for (int64_t i = 0; i < n / QK_K; i++, w += sizeof(block_q5_K), a += sizeof(block_q8_K)) {
         prefetch_ahead(w, sizeof(block_q5_K));
-        const uint8_t *qh = w + 16, *qs = w + 48, *y = a + Q8K_QS;
-        struct k4_scales u;
-        k4_unpack(w + 4, &u);
-        __m256i acc = _mm256_setzero_si256();
-        for (int j = 0; j < 4; j++) {
-            __m256i lo, hi;
-            ck_k4_chunks(qs, qh, j, &lo, &hi);
-            __m256i p0 = _mm256_maddubs_epi16(lo, load256(y + 64 * j));
-            __m256i p1 = _mm256_maddubs_epi16(hi, load256(y + 64 * j + 32));
-            p0 = _mm256_madd_epi16(p0, k4_scale(&u, 2 * j));
-            p1 = _mm256_madd_epi16(p1, k4_scale(&u, 2 * j + 1));
-            acc = _mm256_add_epi32(acc, _mm256_add_epi32(p0, p1));
-        }
-        const int32_t sumi = hsum_i32(acc);
-        const int32_t summ = k4_mins_dot(a, &u);
-        const float dy = q8k_d(a);
-        const float d = f16_at(w) * dy, dmin = f16_at(w + 2) * dy;
-        sumf += d * (float)sumi - dmin * (float)summ;
+        sumf += q5k_block(w, a);
     }
     return sumf;
 }
@@ -215,30 +228,58 @@ static inline void q6k_scales(const uint8_t *w, __m256i pairs[8], __m256i *all)
     scale_pairs(*all, pairs);
 }
 
+static inline float q6k_block(const uint8_t *w, const uint8_t *a)
+{
+    __m256i pairs[8], all;
+    q6k_scales(w, pairs, &all);
+    __m256i acc = _mm256_setzero_si256();
+    UNROLL for (int h = 0; h < 2; h++) { /* unrolled: q and pairs stay in registers */
+        __m256i q[4];
+        ck_q6k_half(w + 64 * h, w + 128 + 32 * h, q);
+        UNROLL for (int g = 0; g < 4; g++) {
+            const __m256i y = load256(a + Q8K_QS + 128 * h + 32 * g);
+            const __m256i p = _mm256_maddubs_epi16(q[g], y);
+            acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p, pairs[4 * h + g]));
+        }
+    }
+    /* q - 32: 32 * the scaled sums of the activations, from bsums */
+    const int32_t sumi = hsum_i32(acc) - 32 * bsums_dot(a, all);
+    return f16_at(w + 208) * q8k_d(a) * (float)sumi;
+}
+
 float ckpt_vec_dot_q6_K_q8_K_avx2(const void *vw, const void *va, int64_t n)
 {
     const uint8_t *w = vw, *a = va;
     float sumf = 0.0f;
     for (int64_t i = 0; i < n / QK_K; i++, w += sizeof(block_q6_K), a += sizeof(block_q8_K)) {
         prefetch_ahead(w, sizeof(block_q6_K));
-        __m256i pairs[8], all;
-        q6k_scales(w, pairs, &all);
-        __m256i acc = _mm256_setzero_si256();
-        UNROLL for (int h = 0; h < 2; h++) { /* unrolled: q and pairs stay in registers */
-            __m256i q[4];
-            ck_q6k_half(w + 64 * h, w + 128 + 32 * h, q);
-            UNROLL for (int g = 0; g < 4; g++) {
-                const __m256i y = load256(a + Q8K_QS + 128 * h + 32 * g);
-                const __m256i p = _mm256_maddubs_epi16(q[g], y);
-                acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p, pairs[4 * h + g]));
-            }
-        }
-        /* q - 32: 32 * the scaled sums of the activations, from bsums */
-        const int32_t sumi = hsum_i32(acc) - 32 * bsums_dot(a, all);
-        sumf += f16_at(w + 208) * q8k_d(a) * (float)sumi;
+        sumf += q6k_block(w, a);
     }
     return sumf;
 }
+
+/* Four rows rb bytes apart against one position (a decode step), block by
+ * block side by side: four streams of the weights in flight where a row
+ * after a row kept one, each row's line asked for ahead in its stream
+ * (prefetch.h, ck_prefetch_row), and each row's sum the single dot's, in
+ * its block order: the same bits. */
+#define DECODE4(NAME, BLOCK, BODY)                                                                 \
+    void NAME(const void *vw, size_t rb, const void *va, int64_t n, float out[4])               \
+    {                                                                                              \
+        const uint8_t *w = vw, *a = va;                                                            \
+        float sumf[4] = {0.0f, 0.0f, 0.0f, 0.0f};                                                  \
+        for (int64_t i = 0; i < n / QK_K; i++, w += sizeof(BLOCK), a += sizeof(block_q8_K))       \
+            UNROLL for (int r = 0; r < 4; r++) {                                                   \
+                ck_prefetch_row_block(w + r * rb, sizeof(BLOCK));                                  \
+                sumf[r] += BODY(w + r * rb, a);                                                    \
+            }                                                                                      \
+        for (int r = 0; r < 4; r++)                                                                \
+            out[r] = sumf[r];                                                                      \
+    }
+DECODE4(ckpt_vec_decode4_q4_K_q8_K_avx2, block_q4_K, q4k_block)
+DECODE4(ckpt_vec_decode4_q5_K_q8_K_avx2, block_q5_K, q5k_block)
+DECODE4(ckpt_vec_decode4_q6_K_q8_K_avx2, block_q6_K, q6k_block)
+#undef DECODE4
 
 /* Integer sum of half h of a q2_K block (its qs at qs): four groups of 32
  * two-bit values (ck_2bit_chunk) times the activations y, each 16-element

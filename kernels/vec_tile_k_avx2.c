@@ -114,6 +114,8 @@ struct kquant {
     void (*scales)(const uint8_t *w, size_t rb, struct kstage *s);
     void (*group)(const uint8_t *w, size_t rb, int g, __m256i x[][4]);
     ckpt_vec_dot_fn dot; /* its single dot (vec_dot_avx2.c) */
+    /* its four dots side by side (vec_dot_avx2.c), or NULL */
+    void (*decode4)(const void *w, size_t rb, const void *a, int64_t n, float out[4]);
 };
 
 /* q4_K (d, dmin, scales[12], qs[128]): chunk 2j takes the low nibbles of
@@ -356,11 +358,16 @@ INLINE void tile_rows(const struct kquant q, const void *vw, size_t rb, const vo
 {
     const uint8_t *w = vw;
     /* A single position (a decode step) reads each weight byte once
-     * whatever the kernel: staging would only add work, and four rows
-     * side by side measured slower than one after the other (58 against
-     * 42 tok/s of a Q4_K_M decode: the block's arithmetic, not the
-     * memory, bounds a k-quant's single dot here). */
+     * whatever the kernel: staging would only add work.  Where the type
+     * has them, its four dots side by side (the table spreads its rows,
+     * dispatch.c: four streams of the weights); else the dots one after
+     * the other (four neighbouring rows side by side had measured slower
+     * on the AVX2 machine, 42 against 58 tok/s of a Q4_K_M decode). */
     if (np == 1) {
+        if (q.decode4) {
+            q.decode4(w, rb, va, n, out);
+            return;
+        }
         for (int r = 0; r < 4; r++)
             out[r] = q.dot(w + r * rb, va, n);
         return;
@@ -390,9 +397,9 @@ INLINE void tile_slice(const struct kquant q, const void *w, size_t rb, const vo
             out[r * np + p] = acc[(r / 4) * quad + 4 * p + r % 4];
 }
 
-#define TILE_K(name, blk, cpg, wide, sep, scales, dot)                                            \
+#define TILE_K(name, blk, cpg, wide, sep, scales, dot, decode4)                                   \
     static const struct kquant kq_##name = {sizeof(blk), cpg, wide, sep, scales, group_##name,     \
-                                            dot};                                                  \
+                                            dot, decode4};                                         \
     void ckpt_vec_tile_##name##_q8_K_avx2(const void *w, size_t row_bytes, const void *act,        \
                                           size_t act_stride, int64_t n, int np, float *out)        \
     {                                                                                              \
@@ -404,10 +411,13 @@ INLINE void tile_slice(const struct kquant q, const void *w, size_t rb, const vo
     {                                                                                              \
         tile_slice(kq_##name, w, row_bytes, act, act_stride, n, k0, k1, np, acc, out);             \
     }
-TILE_K(q2_K, block_q2_K, 4, false, true, scales_q2_K, ckpt_vec_dot_q2_K_q8_K_avx2)
-TILE_K(q3_K, block_q3_K, 4, false, false, scales_q3_K, ckpt_vec_dot_q3_K_q8_K_avx2)
-TILE_K(q4_K, block_q4_K, 2, false, true, scales_q4_K, ckpt_vec_dot_q4_K_q8_K_avx2)
+TILE_K(q2_K, block_q2_K, 4, false, true, scales_q2_K, ckpt_vec_dot_q2_K_q8_K_avx2, NULL)
+TILE_K(q3_K, block_q3_K, 4, false, false, scales_q3_K, ckpt_vec_dot_q3_K_q8_K_avx2, NULL)
+TILE_K(q4_K, block_q4_K, 2, false, true, scales_q4_K, ckpt_vec_dot_q4_K_q8_K_avx2,
+       ckpt_vec_decode4_q4_K_q8_K_avx2)
 /* q5_K: q4_K's scales and mins */
-TILE_K(q5_K, block_q5_K, 2, false, true, scales_q4_K, ckpt_vec_dot_q5_K_q8_K_avx2)
-TILE_K(q6_K, block_q6_K, 4, true, false, scales_q6_K, ckpt_vec_dot_q6_K_q8_K_avx2)
+TILE_K(q5_K, block_q5_K, 2, false, true, scales_q4_K, ckpt_vec_dot_q5_K_q8_K_avx2,
+       ckpt_vec_decode4_q5_K_q8_K_avx2)
+TILE_K(q6_K, block_q6_K, 4, true, false, scales_q6_K, ckpt_vec_dot_q6_K_q8_K_avx2,
+       ckpt_vec_decode4_q6_K_q8_K_avx2)
 #undef TILE_K
