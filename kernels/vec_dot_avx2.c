@@ -262,24 +262,109 @@ float ckpt_vec_dot_q6_K_q8_K_avx2(const void *vw, const void *va, int64_t n)
  * block side by side: four streams of the weights in flight where a row
  * after a row kept one, each row's line asked for ahead in its stream
  * (prefetch.h, ck_prefetch_row), and each row's sum the single dot's, in
- * its block order: the same bits. */
-#define DECODE4(NAME, BLOCK, BODY)                                                                 \
-    void NAME(const void *vw, size_t rb, const void *va, int64_t n, float out[4])               \
-    {                                                                                              \
-        const uint8_t *w = vw, *a = va;                                                            \
-        float sumf[4] = {0.0f, 0.0f, 0.0f, 0.0f};                                                  \
-        for (int64_t i = 0; i < n / QK_K; i++, w += sizeof(BLOCK), a += sizeof(block_q8_K))       \
-            UNROLL for (int r = 0; r < 4; r++) {                                                   \
-                ck_prefetch_row_block(w + r * rb, sizeof(BLOCK));                                  \
-                sumf[r] += BODY(w + r * rb, a);                                                    \
-            }                                                                                      \
-        for (int r = 0; r < 4; r++)                                                                \
-            out[r] = sumf[r];                                                                      \
+ * its block order: the same bits.  q4_K and q6_K reduce the four rows'
+ * integer sums together (exact in any order) and take the float steps of
+ * the four in the lanes of one register (the dot's operations, lane by
+ * lane); q5_K runs its dot's block body per row. */
+
+/* the sums of v[0..3]'s int32 lanes, row r in lane r */
+static inline __m128i hsum4_i32(const __m256i v[4])
+{
+    const __m256i t = _mm256_hadd_epi32(_mm256_hadd_epi32(v[0], v[1]), _mm256_hadd_epi32(v[2], v[3]));
+    return _mm_add_epi32(_mm256_castsi256_si128(t), _mm256_extracti128_si256(t, 1));
+}
+
+/* the same for four vectors of four int32 lanes */
+static inline __m128i hsum4_i32x4(const __m128i v[4])
+{
+    return _mm_hadd_epi32(_mm_hadd_epi32(v[0], v[1]), _mm_hadd_epi32(v[2], v[3]));
+}
+
+/* the four rows' f16 at byte `at` of their blocks, as floats (exact) */
+static inline __m128 f16_at4(const uint8_t *w, size_t rb, size_t at)
+{
+    uint16_t h[4];
+    for (int r = 0; r < 4; r++)
+        memcpy(&h[r], w + (size_t)r * rb + at, 2);
+    return _mm_cvtph_ps(_mm_loadl_epi64((const __m128i *)(const void *)h));
+}
+
+void ckpt_vec_decode4_q4_K_q8_K_avx2(const void *vw, size_t rb, const void *va, int64_t n,
+                                     float out[4])
+{
+    const uint8_t *w = vw, *a = va;
+    __m128 sumf = _mm_setzero_ps();
+    for (int64_t i = 0; i < n / QK_K; i++, w += sizeof(block_q4_K), a += sizeof(block_q8_K)) {
+        __m256i acc[4];
+        __m128i m[4];
+        const __m256i b = load256(a + Q8K_BSUMS);
+        const __m128i pairs =
+            _mm_hadd_epi16(_mm256_castsi256_si128(b), _mm256_extracti128_si256(b, 1));
+        UNROLL for (int r = 0; r < 4; r++) {
+            const uint8_t *wr = w + (size_t)r * rb;
+            ck_prefetch_row_block(wr, sizeof(block_q4_K));
+            struct k4_scales u;
+            k4_unpack(wr + 4, &u);
+            __m256i lo[4], hi[4];
+            q4k_nibbles(wr + 16, lo, hi);
+            acc[r] = q4k_sums(lo, hi, a + Q8K_QS, &u);
+            m[r] = _mm_madd_epi16(pairs, u.mins); /* k4_mins_dot's terms */
+        }
+        const __m128 dy = _mm_set1_ps(q8k_d(a));
+        const __m128 d = _mm_mul_ps(f16_at4(w, rb, 0), dy), dmin = _mm_mul_ps(f16_at4(w, rb, 2), dy);
+        const __m128 t = _mm_sub_ps(_mm_mul_ps(d, _mm_cvtepi32_ps(hsum4_i32(acc))),
+                                    _mm_mul_ps(dmin, _mm_cvtepi32_ps(hsum4_i32x4(m))));
+        sumf = _mm_add_ps(sumf, t);
     }
-DECODE4(ckpt_vec_decode4_q4_K_q8_K_avx2, block_q4_K, q4k_block)
-DECODE4(ckpt_vec_decode4_q5_K_q8_K_avx2, block_q5_K, q5k_block)
-DECODE4(ckpt_vec_decode4_q6_K_q8_K_avx2, block_q6_K, q6k_block)
-#undef DECODE4
+    _mm_storeu_ps(out, sumf);
+}
+
+void ckpt_vec_decode4_q5_K_q8_K_avx2(const void *vw, size_t rb, const void *va, int64_t n,
+                                     float out[4])
+{
+    const uint8_t *w = vw, *a = va;
+    float sumf[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+    for (int64_t i = 0; i < n / QK_K; i++, w += sizeof(block_q5_K), a += sizeof(block_q8_K))
+        UNROLL for (int r = 0; r < 4; r++) {
+            ck_prefetch_row_block(w + r * rb, sizeof(block_q5_K));
+            sumf[r] += q5k_block(w + r * rb, a);
+        }
+    for (int r = 0; r < 4; r++)
+        out[r] = sumf[r];
+}
+
+void ckpt_vec_decode4_q6_K_q8_K_avx2(const void *vw, size_t rb, const void *va, int64_t n,
+                                     float out[4])
+{
+    const uint8_t *w = vw, *a = va;
+    __m128 sumf = _mm_setzero_ps();
+    for (int64_t i = 0; i < n / QK_K; i++, w += sizeof(block_q6_K), a += sizeof(block_q8_K)) {
+        __m256i acc[4], bs[4];
+        const __m256i bsums = load256(a + Q8K_BSUMS);
+        UNROLL for (int r = 0; r < 4; r++) {
+            const uint8_t *wr = w + (size_t)r * rb;
+            ck_prefetch_row_block(wr, sizeof(block_q6_K));
+            __m256i pairs[8], all;
+            q6k_scales(wr, pairs, &all);
+            acc[r] = _mm256_setzero_si256();
+            UNROLL for (int h = 0; h < 2; h++) {
+                __m256i q[4];
+                ck_q6k_half(wr + 64 * h, wr + 128 + 32 * h, q);
+                UNROLL for (int g = 0; g < 4; g++) {
+                    const __m256i y = load256(a + Q8K_QS + 128 * h + 32 * g);
+                    const __m256i p = _mm256_maddubs_epi16(q[g], y);
+                    acc[r] = _mm256_add_epi32(acc[r], _mm256_madd_epi16(p, pairs[4 * h + g]));
+                }
+            }
+            bs[r] = _mm256_madd_epi16(bsums, all); /* bsums_dot's terms */
+        }
+        /* q - 32: the dot's hsum(acc) - 32 * bsums_dot, row by row in the lanes */
+        const __m128i sumi = _mm_sub_epi32(hsum4_i32(acc), _mm_slli_epi32(hsum4_i32(bs), 5));
+        const __m128 d = _mm_mul_ps(f16_at4(w, rb, 208), _mm_set1_ps(q8k_d(a)));
+        sumf = _mm_add_ps(sumf, _mm_mul_ps(d, _mm_cvtepi32_ps(sumi)));
+    }
+    _mm_storeu_ps(out, sumf);
+}
 
 /* Integer sum of half h of a q2_K block (its qs at qs): four groups of 32
  * two-bit values (ck_2bit_chunk) times the activations y, each 16-element
