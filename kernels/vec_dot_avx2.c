@@ -262,10 +262,10 @@ float ckpt_vec_dot_q6_K_q8_K_avx2(const void *vw, const void *va, int64_t n)
  * block side by side: four streams of the weights in flight where a row
  * after a row kept one, each row's line asked for ahead in its stream
  * (prefetch.h, ck_prefetch_row), and each row's sum the single dot's, in
- * its block order: the same bits.  q4_K and q6_K reduce the four rows'
- * integer sums together (exact in any order) and take the float steps of
- * the four in the lanes of one register (the dot's operations, lane by
- * lane); q5_K runs its dot's block body per row. */
+ * its block order: the same bits.  The four rows' integer sums are
+ * reduced together (exact in any order) and the float steps of the four
+ * taken in the lanes of one register (the dot's operations, lane by
+ * lane). */
 
 /* the sums of v[0..3]'s int32 lanes, row r in lane r */
 static inline __m128i hsum4_i32(const __m256i v[4])
@@ -289,12 +289,14 @@ static inline __m128 f16_at4(const uint8_t *w, size_t rb, size_t at)
     return _mm_cvtph_ps(_mm_loadl_epi64((const __m128i *)(const void *)h));
 }
 
-void ckpt_vec_decode4_q4_K_q8_K_avx2(const void *vw, size_t rb, const void *va, int64_t n,
-                                     float out[4])
+/* q4_K (q5 false) and q5_K: inlined into each, the q4_K loop without the
+ * fifth bits */
+static inline __attribute__((always_inline)) void
+decode4_k4(const uint8_t *w, size_t rb, const uint8_t *a, int64_t n, size_t bs, bool q5,
+           float out[4])
 {
-    const uint8_t *w = vw, *a = va;
     __m128 sumf = _mm_setzero_ps();
-    for (int64_t i = 0; i < n / QK_K; i++, w += sizeof(block_q4_K), a += sizeof(block_q8_K)) {
+    for (int64_t i = 0; i < n / QK_K; i++, w += bs, a += sizeof(block_q8_K)) {
         __m256i acc[4];
         __m128i m[4];
         const __m256i b = load256(a + Q8K_BSUMS);
@@ -302,11 +304,12 @@ void ckpt_vec_decode4_q4_K_q8_K_avx2(const void *vw, size_t rb, const void *va, 
             _mm_hadd_epi16(_mm256_castsi256_si128(b), _mm256_extracti128_si256(b, 1));
         UNROLL for (int r = 0; r < 4; r++) {
             const uint8_t *wr = w + (size_t)r * rb;
-            ck_prefetch_row_block(wr, sizeof(block_q4_K));
+            ck_prefetch_row_block(wr, bs);
             struct k4_scales u;
             k4_unpack(wr + 4, &u);
             __m256i lo[4], hi[4];
-            q4k_nibbles(wr + 16, lo, hi);
+            UNROLL for (int j = 0; j < 4; j++) /* qs after q5_K's fifth bits */
+                ck_k4_chunks(wr + (q5 ? 48 : 16), q5 ? wr + 16 : NULL, j, &lo[j], &hi[j]);
             acc[r] = q4k_sums(lo, hi, a + Q8K_QS, &u);
             m[r] = _mm_madd_epi16(pairs, u.mins); /* k4_mins_dot's terms */
         }
@@ -319,18 +322,16 @@ void ckpt_vec_decode4_q4_K_q8_K_avx2(const void *vw, size_t rb, const void *va, 
     _mm_storeu_ps(out, sumf);
 }
 
-void ckpt_vec_decode4_q5_K_q8_K_avx2(const void *vw, size_t rb, const void *va, int64_t n,
+void ckpt_vec_decode4_q4_K_q8_K_avx2(const void *w, size_t rb, const void *a, int64_t n,
                                      float out[4])
 {
-    const uint8_t *w = vw, *a = va;
-    float sumf[4] = {0.0f, 0.0f, 0.0f, 0.0f};
-    for (int64_t i = 0; i < n / QK_K; i++, w += sizeof(block_q5_K), a += sizeof(block_q8_K))
-        UNROLL for (int r = 0; r < 4; r++) {
-            ck_prefetch_row_block(w + r * rb, sizeof(block_q5_K));
-            sumf[r] += q5k_block(w + r * rb, a);
-        }
-    for (int r = 0; r < 4; r++)
-        out[r] = sumf[r];
+    decode4_k4(w, rb, a, n, sizeof(block_q4_K), false, out);
+}
+
+void ckpt_vec_decode4_q5_K_q8_K_avx2(const void *w, size_t rb, const void *a, int64_t n,
+                                     float out[4])
+{
+    decode4_k4(w, rb, a, n, sizeof(block_q5_K), true, out);
 }
 
 void ckpt_vec_decode4_q6_K_q8_K_avx2(const void *vw, size_t rb, const void *va, int64_t n,
