@@ -877,9 +877,10 @@ static void rmsnorm_rows(const ckpt_model *m, const float *w, int64_t first, int
  * writes them, more at a time as positions fill (64, then doubling, up to
  * n_ctx): the cache is calloc'd and its pages mapped as written, and a
  * decode step's first write to a page of a run was a fault, 13 us each
- * under this VM's shadow page tables, 2 a layer every 8 positions taken
- * on the caller while the workers waited (36 us a layer a token: 1% of a
- * Q4_K_M decode step of the bench model).  MADV_POPULATE_WRITE maps a
+ * under this VM's shadow page tables: a layer's 16 runs (kv heads, keys
+ * and values) each reach a new page every 8 positions, 2 faults a layer a
+ * token, taken on the caller while the workers waited (36 us a layer a
+ * token: 1% of a Q4_K_M decode step of the bench model).  MADV_POPULATE_WRITE maps a
  * range in one call at 4.4 us a page; where the kernel has no such advice
  * the pages keep being mapped as written.  Page-aligned inward, as the
  * runs are not: a page shared with the previous position is mapped
