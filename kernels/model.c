@@ -34,14 +34,6 @@
 #define MM_SLICE_BYTES 262144
 #define MM_ACC_FLOATS 32768
 
-/* How long the pool's waiting threads spin (pool.h, ckpt_pool_set_spin):
- * a decode step's runs are a few hundred microseconds apart at most, but
- * the caller's work between two tokens (logits out, the next token in)
- * took 100-200 us, past the pool's default spin, and a worker that slept
- * there had to be woken by a system call.  At 1 ms, a Q4_K_M decode made
- * 0.1 futex calls a token where it had made 4, and ran 1.5-3% faster
- * (alternated token by token with 100 us in one process). */
-#define MODEL_SPIN_NS 1000000
 
 /* Activations quantized for the dots of vec_dot.h: one buffer per
  * activation type, reused by consecutive products of the same input. */
@@ -356,8 +348,8 @@ ckpt_status ckpt_model_new(ckpt_model **out, const struct ckpt_model_config *cfg
             return st;
         }
         m->own_pool = true;
+        ckpt_pool_set_spin(m->pool, CKPT_MODEL_SPIN_NS);
     }
-    ckpt_pool_set_spin(m->pool, MODEL_SPIN_NS);
     m->n_threads = ckpt_pool_size(m->pool);
 
     int64_t d = cfg->dim, L = cfg->n_layers, B = m->max_batch, half = cfg->head_dim / 2;

@@ -108,12 +108,24 @@ struct ckpt_model_weights {
     struct ckpt_layer_views *layers;  /* n_layers entries; borrowed */
 };
 
+/* How long the waiting threads of a pool that decodes should spin (pool.h,
+ * ckpt_pool_set_spin; the model sets it on a pool of its own): a decode
+ * step's runs are a few hundred microseconds apart at most, but the
+ * caller's work between two tokens (logits out, the next token in) took
+ * 100-200 us, past the pool's default spin, and a worker that slept there
+ * had to be woken by a system call.  At 1 ms a Q4_K_M decode made 0.1
+ * futex calls a token where it had made 4, and ran 1.5-3% faster
+ * (alternated token by token with 100 us in one process).  A borrowed
+ * pool keeps its owner's setting: a pool that also runs other work with
+ * long gaps (a quantizer's) would spin through them. */
+#define CKPT_MODEL_SPIN_NS 1000000
+
 struct ckpt_model_opts {
     int64_t n_ctx;     /* KV cache capacity in positions (> 0) */
     int64_t max_batch; /* positions computed per step; <= 0: 128 (one K-slice panel) */
     int n_threads;     /* threads when pool is NULL; <= 0: all CPUs */
-    ckpt_pool *pool;   /* borrowed, its spin set to a decode step's (pool.h,
-                          ckpt_pool_set_spin); NULL: the model starts its own */
+    ckpt_pool *pool;   /* borrowed (its owner sets its spin: CKPT_MODEL_SPIN_NS
+                          for a decode loop); NULL: the model starts its own */
     int isa;           /* a ckpt_isa, or -1 for ckpt_isa_default() */
     /* NULL, or called on the calling thread after each matrix product with
      * the weight bytes it read, which the caller may drop from memory

@@ -182,7 +182,9 @@ static ckpt_status open_all(struct ctx *c)
     if ((int64_t)ckpt_tok_n_vocab(c->tok) > c->V)
         return ckpt_err_set(c->err, CKPT_E_FORMAT, "%s: the tokenizer has %u tokens, the model "
                             "%lld", o->source, ckpt_tok_n_vocab(c->tok), (long long)c->V);
-    return ckpt_pool_new(&c->pool, o->threads, c->err);
+    if ((st = ckpt_pool_new(&c->pool, o->threads, c->err)) == CKPT_OK)
+        ckpt_pool_set_spin(c->pool, CKPT_MODEL_SPIN_NS); /* it serves the two models alone */
+    return st;
 }
 
 static ckpt_status new_models(struct ctx *c)
