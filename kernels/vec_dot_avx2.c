@@ -137,70 +137,48 @@ static inline __m256i q4k_sums(const __m256i lo[4], const __m256i hi[4], const u
     return acc;
 }
 
-static inline void q4k_nibbles(const uint8_t *qs, __m256i lo[4], __m256i hi[4])
+/* A q4_K (q5 false) or q5_K block's scales and mins unpacked into *u and
+ * its scaled quant sums against the q8_K block a (the quants after q5_K's
+ * fifth bits, which it adds as 16): the integer part of the block's term,
+ * shared by the dot and the four-row decode kernel, and inlined into
+ * each (as a call it also tested q5 at run time: the q5_K decode 5%
+ * slower). */
+static inline __attribute__((always_inline)) __m256i
+k4_quant_sums(const uint8_t *w, const uint8_t *a, bool q5, struct k4_scales *u)
 {
-    UNROLL for (int j = 0; j < 4; j++)
-        ck_k4_chunks(qs, NULL, j, &lo[j], &hi[j]);
-}
-
-/* One block's term of the q4_K and q5_K dots: d * sumi - dmin * summ, the
- * twin's float steps (added to the row's sum by the caller, in block
- * order) */
-static inline float q4k_block(const uint8_t *w, const uint8_t *a)
-{
-    struct k4_scales u;
-    k4_unpack(w + 4, &u);
+    k4_unpack(w + 4, u);
     __m256i lo[4], hi[4];
-    q4k_nibbles(w + 16, lo, hi);
-    const int32_t sumi = hsum_i32(q4k_sums(lo, hi, a + Q8K_QS, &u));
-    const int32_t summ = k4_mins_dot(a, &u);
-    const float dy = q8k_d(a);
-    const float d = f16_at(w) * dy, dmin = f16_at(w + 2) * dy;
-    return d * (float)sumi - dmin * (float)summ;
+    UNROLL for (int j = 0; j < 4; j++)
+        ck_k4_chunks(w + (q5 ? 48 : 16), q5 ? w + 16 : NULL, j, &lo[j], &hi[j]);
+    return q4k_sums(lo, hi, a + Q8K_QS, u);
 }
 
-static inline float q5k_block(const uint8_t *w, const uint8_t *a)
+/* The q4_K and q5_K dots: per block d * sumi - dmin * summ, added in block
+ * order (the twin's float steps); inlined into each. */
+static inline __attribute__((always_inline)) float k4_dot(const uint8_t *w, const uint8_t *a,
+                                                          int64_t n, size_t bs, bool q5)
 {
-    const uint8_t *qh = w + 16, *qs = w + 48, *y = a + Q8K_QS;
-    struct k4_scales u;
-    k4_unpack(w + 4, &u);
-    __m256i acc = _mm256_setzero_si256();
-    for (int j = 0; j < 4; j++) {
-        __m256i lo, hi;
-        ck_k4_chunks(qs, qh, j, &lo, &hi);
-        __m256i p0 = _mm256_maddubs_epi16(lo, load256(y + 64 * j));
-        __m256i p1 = _mm256_maddubs_epi16(hi, load256(y + 64 * j + 32));
-        p0 = _mm256_madd_epi16(p0, k4_scale(&u, 2 * j));
-        p1 = _mm256_madd_epi16(p1, k4_scale(&u, 2 * j + 1));
-        acc = _mm256_add_epi32(acc, _mm256_add_epi32(p0, p1));
-    }
-    const int32_t sumi = hsum_i32(acc);
-    const int32_t summ = k4_mins_dot(a, &u);
-    const float dy = q8k_d(a);
-    const float d = f16_at(w) * dy, dmin = f16_at(w + 2) * dy;
-    return d * (float)sumi - dmin * (float)summ;
-}
-
-float ckpt_vec_dot_q4_K_q8_K_avx2(const void *vw, const void *va, int64_t n)
-{
-    const uint8_t *w = vw, *a = va;
     float sumf = 0.0f;
-    for (int64_t i = 0; i < n / QK_K; i++, w += sizeof(block_q4_K), a += sizeof(block_q8_K)) {
-        prefetch_ahead(w, sizeof(block_q4_K));
-        sumf += q4k_block(w, a);
+    for (int64_t i = 0; i < n / QK_K; i++, w += bs, a += sizeof(block_q8_K)) {
+        prefetch_ahead(w, bs);
+        struct k4_scales u;
+        const int32_t sumi = hsum_i32(k4_quant_sums(w, a, q5, &u));
+        const int32_t summ = k4_mins_dot(a, &u);
+        const float dy = q8k_d(a);
+        const float d = f16_at(w) * dy, dmin = f16_at(w + 2) * dy;
+        sumf += d * (float)sumi - dmin * (float)summ;
     }
     return sumf;
 }
 
-float ckpt_vec_dot_q5_K_q8_K_avx2(const void *vw, const void *va, int64_t n)
+float ckpt_vec_dot_q4_K_q8_K_avx2(const void *w, const void *a, int64_t n)
 {
-    const uint8_t *w = vw, *a = va;
-    float sumf = 0.0f;
-    for (int64_t i = 0; i < n / QK_K; i++, w += sizeof(block_q5_K), a += sizeof(block_q8_K)) {
-        prefetch_ahead(w, sizeof(block_q5_K));
-        sumf += q5k_block(w, a);
-    }
-    return sumf;
+    return k4_dot(w, a, n, sizeof(block_q4_K), false);
+}
+
+float ckpt_vec_dot_q5_K_q8_K_avx2(const void *w, const void *a, int64_t n)
+{
+    return k4_dot(w, a, n, sizeof(block_q5_K), true);
 }
 
 /* The scale pairs of the sixteen int16 scales in all: per group of 32
@@ -228,10 +206,14 @@ static inline void q6k_scales(const uint8_t *w, __m256i pairs[8], __m256i *all)
     scale_pairs(*all, pairs);
 }
 
-static inline float q6k_block(const uint8_t *w, const uint8_t *a)
+/* A q6_K block's scaled quant sums against the q8_K block a, and its
+ * sixteen scales as int16 in *all (for the bsums term of q - 32): shared
+ * by the dot and the four-row decode kernel, inlined into each. */
+static inline __attribute__((always_inline)) __m256i
+q6k_quant_sums(const uint8_t *w, const uint8_t *a, __m256i *all)
 {
-    __m256i pairs[8], all;
-    q6k_scales(w, pairs, &all);
+    __m256i pairs[8];
+    q6k_scales(w, pairs, all);
     __m256i acc = _mm256_setzero_si256();
     UNROLL for (int h = 0; h < 2; h++) { /* unrolled: q and pairs stay in registers */
         __m256i q[4];
@@ -242,9 +224,7 @@ static inline float q6k_block(const uint8_t *w, const uint8_t *a)
             acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p, pairs[4 * h + g]));
         }
     }
-    /* q - 32: 32 * the scaled sums of the activations, from bsums */
-    const int32_t sumi = hsum_i32(acc) - 32 * bsums_dot(a, all);
-    return f16_at(w + 208) * q8k_d(a) * (float)sumi;
+    return acc;
 }
 
 float ckpt_vec_dot_q6_K_q8_K_avx2(const void *vw, const void *va, int64_t n)
@@ -253,7 +233,11 @@ float ckpt_vec_dot_q6_K_q8_K_avx2(const void *vw, const void *va, int64_t n)
     float sumf = 0.0f;
     for (int64_t i = 0; i < n / QK_K; i++, w += sizeof(block_q6_K), a += sizeof(block_q8_K)) {
         prefetch_ahead(w, sizeof(block_q6_K));
-        sumf += q6k_block(w, a);
+        __m256i all;
+        const __m256i acc = q6k_quant_sums(w, a, &all);
+        /* q - 32: 32 * the scaled sums of the activations, from bsums */
+        const int32_t sumi = hsum_i32(acc) - 32 * bsums_dot(a, all);
+        sumf += f16_at(w + 208) * q8k_d(a) * (float)sumi;
     }
     return sumf;
 }
@@ -306,11 +290,7 @@ decode4_k4(const uint8_t *w, size_t rb, const uint8_t *a, int64_t n, size_t bs, 
             const uint8_t *wr = w + (size_t)r * rb;
             ck_prefetch_row_block(wr, bs);
             struct k4_scales u;
-            k4_unpack(wr + 4, &u);
-            __m256i lo[4], hi[4];
-            UNROLL for (int j = 0; j < 4; j++) /* qs after q5_K's fifth bits */
-                ck_k4_chunks(wr + (q5 ? 48 : 16), q5 ? wr + 16 : NULL, j, &lo[j], &hi[j]);
-            acc[r] = q4k_sums(lo, hi, a + Q8K_QS, &u);
+            acc[r] = k4_quant_sums(wr, a, q5, &u);
             m[r] = _mm_madd_epi16(pairs, u.mins); /* k4_mins_dot's terms */
         }
         const __m128 dy = _mm_set1_ps(q8k_d(a));
@@ -345,18 +325,8 @@ void ckpt_vec_decode4_q6_K_q8_K_avx2(const void *vw, size_t rb, const void *va, 
         UNROLL for (int r = 0; r < 4; r++) {
             const uint8_t *wr = w + (size_t)r * rb;
             ck_prefetch_row_block(wr, sizeof(block_q6_K));
-            __m256i pairs[8], all;
-            q6k_scales(wr, pairs, &all);
-            acc[r] = _mm256_setzero_si256();
-            UNROLL for (int h = 0; h < 2; h++) {
-                __m256i q[4];
-                ck_q6k_half(wr + 64 * h, wr + 128 + 32 * h, q);
-                UNROLL for (int g = 0; g < 4; g++) {
-                    const __m256i y = load256(a + Q8K_QS + 128 * h + 32 * g);
-                    const __m256i p = _mm256_maddubs_epi16(q[g], y);
-                    acc[r] = _mm256_add_epi32(acc[r], _mm256_madd_epi16(p, pairs[4 * h + g]));
-                }
-            }
+            __m256i all;
+            acc[r] = q6k_quant_sums(wr, a, &all);
             bs[r] = _mm256_madd_epi16(bsums, all); /* bsums_dot's terms */
         }
         /* q - 32: the dot's hsum(acc) - 32 * bsums_dot, row by row in the lanes */
