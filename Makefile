@@ -197,7 +197,7 @@ fuzz: | $(DEPS_STAMP)
 	sh tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_JOBS) $(notdir $(FUZZ_SRCS:.c=))
 
 # every one of the 2^32 floats through kernels/expf.h's exponential, against
-# libm's and between its kernels (a minute on two cores; check_ops.c samples it)
+# libm's and between its kernels (two minutes on two cores; check_ops.c samples it)
 expf-check: $(BUILD)/tests/expf_exhaustive
 	$(BUILD)/tests/expf_exhaustive
 

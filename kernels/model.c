@@ -34,7 +34,6 @@
 #define MM_SLICE_BYTES 262144
 #define MM_ACC_FLOATS 32768
 
-
 /* Activations quantized for the dots of vec_dot.h: one buffer per
  * activation type, reused by consecutive products of the same input. */
 struct act_buf {
@@ -872,9 +871,9 @@ static void rmsnorm_rows(const ckpt_model *m, const float *w, int64_t first, int
  * under this VM's shadow page tables: a layer's 16 runs (kv heads, keys
  * and values) each reach a new page every 8 positions, 2 faults a layer a
  * token, taken on the caller while the workers waited (36 us a layer a
- * token: 1% of a Q4_K_M decode step of the bench model).  MADV_POPULATE_WRITE maps a
- * range in one call at 4.4 us a page; where the kernel has no such advice
- * the pages keep being mapped as written.  Page-aligned inward, as the
+ * token: 1% of a Q4_K_M decode step of the bench model).
+ * MADV_POPULATE_WRITE maps a range in one call at 4.4 us a page; where
+ * the kernel has no such advice the pages keep being mapped as written.  Page-aligned inward, as the
  * runs are not: a page shared with the previous position is mapped
  * already, one shared with the next is left to a write.
  */

@@ -3,7 +3,7 @@
  * exponential: the scalar ckpt_expf against libm's expf (equal bits, NaN
  * for NaN, on glibc 2.27 or later, whose algorithm it writes out), and
  * every vector kernel of this CPU (exp_sub, silu_mul) against the scalar
- * kernels.  About a minute on two cores: `make expf-check`, not part of
+ * kernels.  About two minutes on two cores: `make expf-check`, not part of
  * `make test` (check_ops.c samples a million of them).  Exit 1 on any
  * difference.
  */
