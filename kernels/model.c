@@ -708,12 +708,14 @@ static void observe(const ckpt_model *m, enum ckpt_mm_weight wt, int64_t layer, 
     m->observer(m->observer_ctx, &in);
 }
 
-/* Rows per chunk handed to a thread: about 32 chunks per thread (a
- * thread slowed by other load leaves its later chunks to the others, and
- * the last chunk, which one thread computes while the others wait, is
- * 1/64 of gate and up at 2 threads: 3.5 ms of a 64-position F16 step of
- * Mistral-7B width where 1/16 was 14 ms), in multiples of the K-slice
- * tile's rows (the four-row tiles take them as two quads). */
+/* The grain of a product's rows, the smallest chunk a thread is handed
+ * (the pool's chunks shrink to it): 1/32 of a thread's share (a thread
+ * slowed by other load leaves its later chunks to the others, and the
+ * last chunk, which one thread computes while the others wait, is 1/64 of
+ * gate and up at 2 threads: 3.5 ms of a 64-position F16 step of
+ * Mistral-7B width where 1/16 was 14 ms; 1/16 and 1/64 of a share decoded
+ * no faster), in multiples of the K-slice tile's rows (the four-row tiles
+ * take them as two quads). */
 static int64_t mm_grain(int64_t rows, int n_threads)
 {
     const int64_t g = rows / (32 * (int64_t)n_threads);

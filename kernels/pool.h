@@ -50,11 +50,14 @@ void ckpt_pool_run(ckpt_pool *p, ckpt_pool_fn fn, void *ctx, int64_t n_items);
 void ckpt_pool_free(ckpt_pool *p);
 
 /*
- * Like ckpt_pool_run, but the items go in chunks of `grain` (>= 1) to
- * whichever thread asks next: a thread the machine's other load has
- * descheduled does not hold the others up.  Which thread computes an item
- * varies from run to run, so fn must make each item's result depend on
- * the item alone (per-thread scratch is fine; per-thread sums are not).
+ * Like ckpt_pool_run, but the items go in chunks to whichever thread asks
+ * next: a thread the machine's other load has descheduled does not hold
+ * the others up.  Chunks start at multiples of `grain` (>= 1) and hold a
+ * whole number of grains (the last one may end early, at n_items); they
+ * shrink from a share of the run to one grain as the run goes (pool.c).
+ * Which thread computes an item, and in which chunk, varies from run to
+ * run, so fn must make each item's result depend on the item alone
+ * (per-thread scratch is fine; per-thread sums are not).
  */
 void ckpt_pool_run_dynamic(ckpt_pool *p, ckpt_pool_fn fn, void *ctx, int64_t n_items,
                            int64_t grain);
