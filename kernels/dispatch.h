@@ -84,6 +84,10 @@ struct ckpt_kernels {
      * same bits; NULL: two weighted_sum calls */
     void (*weighted_sum2)(float *oa, float *ob, const float *sa, const float *sb, const float *v,
                           int64_t n, int64_t ldv, int64_t hd);
+    /* weighted_sum of o[h] from s[h], h < 4, over the same v, the same
+     * bits; NULL: weighted_sum2 (or weighted_sum) calls */
+    void (*weighted_sum4)(float *const o[4], const float *const s[4], const float *v, int64_t n,
+                          int64_t ldv, int64_t hd);
     /* n little-endian f16 / bf16 values to f32: exact, the same floats in
      * every ISA (F16C quiets a signalling NaN) */
     void (*f16_to_f32)(const void *src, float *dst, int64_t n);

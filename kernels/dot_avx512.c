@@ -1,7 +1,8 @@
 /*
  * dot_avx512.c - attention's scores of four heads against a run of keys
  * (struct ckpt_kernels.scores4) and its weighted sums of values, of one
- * head and of two that share the values (.weighted_sum, .weighted_sum2),
+ * head and of two and four that share the values (.weighted_sum,
+ * .weighted_sum2, .weighted_sum4),
  * in AVX-512 registers.  Compiled with the
  * avx512 flags; reached only through dispatch.c's avx512 table.
  */
@@ -10,41 +11,56 @@
 #include <immintrin.h>
 
 /* ckpt_weighted_sum_f32's operations with sixteen columns a register, for
- * nh heads (1 or 2, a constant where it is inlined) that share the values:
- * per column, s[k] * v[k][d] rounded and then added, in increasing k, from
- * zero, so the same bits as the scalar loop and the avx2 kernel.  A head
- * of 128 columns stays in eight registers over all n rows, so each value
- * row is read once, whole, in order, for all nh heads (the avx2 kernel
- * passes over the rows once per 64 columns and head).  Columns past the
- * last 128 go to the avx2 kernel, whose bits are the same. */
+ * nh heads (1, 2 or 4; a constant where it is inlined) that share the
+ * values: per column, s[k] * v[k][d] rounded and then added, in
+ * increasing k, from zero, so the same bits as the scalar loop and the
+ * avx2 kernel, however the columns are grouped.  A pass holds R registers
+ * of columns for each head over all n rows, so each value row is read
+ * once a pass, in order, for all nh heads (the avx2 kernel passes over the
+ * rows once per 64 columns and head). */
 static inline __attribute__((always_inline)) void
-weighted_sums(int nh, float *const o[2], const float *const s[2], const float *v, int64_t n,
+sums_pass(int nh, int R, float *const o[4], const float *const s[4], const float *v, int64_t n,
+          int64_t ldv, int64_t d0)
+{
+    __m512 a[4][8];
+#pragma GCC unroll 4
+    for (int h = 0; h < nh; h++)
+#pragma GCC unroll 8
+        for (int i = 0; i < R; i++)
+            a[h][i] = _mm512_setzero_ps();
+    for (int64_t k = 0; k < n; k++) {
+        const float *vk = v + k * ldv + d0;
+#pragma GCC unroll 8
+        for (int i = 0; i < R; i++) {
+            const __m512 vv = _mm512_loadu_ps(vk + 16 * i);
+#pragma GCC unroll 4
+            for (int h = 0; h < nh; h++)
+                a[h][i] = _mm512_add_ps(a[h][i], _mm512_mul_ps(_mm512_set1_ps(s[h][k]), vv));
+        }
+    }
+#pragma GCC unroll 4
+    for (int h = 0; h < nh; h++)
+#pragma GCC unroll 8
+        for (int i = 0; i < R; i++)
+            _mm512_storeu_ps(o[h] + d0 + 16 * i, a[h][i]);
+}
+
+/* The passes of nh heads: 128 columns (eight registers a head) for one or
+ * two heads, 112 (seven) for four (28 accumulators, two of which GCC keeps
+ * on the stack beside the four weights and the value; six a head with a
+ * pass of two after measured the same); then passes of sixteen columns;
+ * columns past the last sixteen go to the avx2 kernel, whose bits are the
+ * same. */
+static inline __attribute__((always_inline)) void
+weighted_sums(int nh, float *const o[4], const float *const s[4], const float *v, int64_t n,
               int64_t ldv, int64_t hd)
 {
+    const int R = nh == 4 ? 7 : 8;
     int64_t d0 = 0;
-    for (; d0 + 128 <= hd; d0 += 128) {
-        __m512 a[2][8];
-#pragma GCC unroll 2
-        for (int h = 0; h < nh; h++)
-#pragma GCC unroll 8
-            for (int i = 0; i < 8; i++)
-                a[h][i] = _mm512_setzero_ps();
-        for (int64_t k = 0; k < n; k++) {
-            const float *vk = v + k * ldv + d0;
-#pragma GCC unroll 8
-            for (int i = 0; i < 8; i++) {
-                const __m512 vv = _mm512_loadu_ps(vk + 16 * i);
-#pragma GCC unroll 2
-                for (int h = 0; h < nh; h++)
-                    a[h][i] = _mm512_add_ps(a[h][i], _mm512_mul_ps(_mm512_set1_ps(s[h][k]), vv));
-            }
-        }
-#pragma GCC unroll 2
-        for (int h = 0; h < nh; h++)
-#pragma GCC unroll 8
-            for (int i = 0; i < 8; i++)
-                _mm512_storeu_ps(o[h] + d0 + 16 * i, a[h][i]);
-    }
+    for (; d0 + 16 * R <= hd; d0 += 16 * R)
+        sums_pass(nh, R, o, s, v, n, ldv, d0);
+    for (; d0 + 16 <= hd; d0 += 16)
+        sums_pass(nh, 1, o, s, v, n, ldv, d0);
     for (int h = 0; d0 < hd && h < nh; h++)
         ckpt_weighted_sum_f32_avx2(o[h] + d0, s[h], v + d0, n, ldv, hd - d0);
 }
@@ -52,23 +68,33 @@ weighted_sums(int nh, float *const o[2], const float *const s[2], const float *v
 void ckpt_weighted_sum_f32_avx512(float *o, const float *s, const float *v, int64_t n,
                                   int64_t ldv, int64_t hd)
 {
-    float *const out[2] = {o, o};
-    const float *const w[2] = {s, s};
+    float *const out[4] = {o};
+    const float *const w[4] = {s};
     weighted_sums(1, out, w, v, n, ldv, hd);
 }
 
 /* Two heads that share their values (oa from sa, ob from sb): each value
- * row read once for the two, each column's operations those of one head's
- * sum, so the same bits; sixteen registers hold the two heads' 128
- * columns.  Four heads of a kv head, two at a time, on one thread of the
- * AMD machine: values from L2 1.27x, from L3 1.6x, from memory 1.17x
- * against a head at a time (four at a time spilled: slower). */
+ * row read once a pass for the two.  Four heads of a kv head, two at a
+ * time, on one thread of the AMD machine: values from L2 1.27x, from L3
+ * 1.6x, from memory 1.17x against a head at a time. */
 void ckpt_weighted_sum2_f32_avx512(float *oa, float *ob, const float *sa, const float *sb,
                                    const float *v, int64_t n, int64_t ldv, int64_t hd)
 {
-    float *const out[2] = {oa, ob};
-    const float *const w[2] = {sa, sb};
+    float *const out[4] = {oa, ob};
+    const float *const w[4] = {sa, sb};
     weighted_sums(2, out, w, v, n, ldv, hd);
+}
+
+/* Four heads that share their values (o[h] from s[h]), as Mistral's
+ * groups of four query heads to a kv head do: the values read once for the
+ * four (twice, the second time from cache, two at a time).  A Q4_K_M
+ * decode step of the bench model, alternated against two at a time:
+ * 1.03-1.06x at 3000 positions (a kv head's values, 1.5 MB, no longer fit
+ * L2 for the second pair), about 1.01x at 600. */
+void ckpt_weighted_sum4_f32_avx512(float *const o[4], const float *const s[4], const float *v,
+                                   int64_t n, int64_t ldv, int64_t hd)
+{
+    weighted_sums(4, o, s, v, n, ldv, hd);
 }
 
 /* The dots of dot 2p and 2p+1's accumulators acc[p][0..3] (eight lanes of

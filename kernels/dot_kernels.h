@@ -55,6 +55,9 @@ void ckpt_weighted_sum_f32_avx512(float *o, const float *s, const float *v, int6
  * ckpt_kernels.weighted_sum2), each with the bits of one (dot_avx512.c). */
 void ckpt_weighted_sum2_f32_avx512(float *oa, float *ob, const float *sa, const float *sb,
                                    const float *v, int64_t n, int64_t ldv, int64_t hd);
+/* The same for four heads (struct ckpt_kernels.weighted_sum4). */
+void ckpt_weighted_sum4_f32_avx512(float *const o[4], const float *const s[4], const float *v,
+                                   int64_t n, int64_t ldv, int64_t hd);
 
 /* Attention's scores of four heads against nk keys (struct
  * ckpt_kernels.scores4), each dot with ckpt_dot_f32_avx2's bits, in

@@ -842,7 +842,14 @@ static void att_items(void *ctx, int64_t begin, int64_t end, int thread)
         float *o = m->att + t * m->q_dim + kvh * rep * hd;
         for (int64_t h = 0; h < rep; h++)
             ckpt_ops_softmax_with(s + h * m->n_ctx, n, m->k->exp_sub);
-        int64_t h2 = 0; /* heads summed two at a time */
+        int64_t h2 = 0; /* heads summed four, then two at a time */
+        for (; m->k->weighted_sum4 && h2 + 4 <= rep; h2 += 4) {
+            float *const o4[4] = {o + h2 * hd, o + (h2 + 1) * hd, o + (h2 + 2) * hd,
+                                  o + (h2 + 3) * hd};
+            const float *const s4[4] = {s + h2 * m->n_ctx, s + (h2 + 1) * m->n_ctx,
+                                        s + (h2 + 2) * m->n_ctx, s + (h2 + 3) * m->n_ctx};
+            m->k->weighted_sum4(o4, s4, vc + lo * hd, n, hd, hd);
+        }
         for (; m->k->weighted_sum2 && h2 + 2 <= rep; h2 += 2)
             m->k->weighted_sum2(o + h2 * hd, o + (h2 + 1) * hd, s + h2 * m->n_ctx,
                                 s + (h2 + 1) * m->n_ctx, vc + lo * hd, n, hd, hd);

@@ -375,16 +375,16 @@ START_TEST(scalar_fma_dot_is_the_avx2_bits)
 END_TEST
 
 /* Attention's weighted sum in AVX2 and AVX-512 registers, and the
- * AVX-512 sum of two heads over the same values, give the scalar loop's
- * bits for head sizes of whole registers, of 64- and
- * 128-column passes and of odd tails, with strided value rows and large
- * and tiny weights. */
+ * AVX-512 sums of two and four heads over the same values, give the
+ * scalar loop's bits for head sizes of whole registers, of 64-, 112- and
+ * 128-column passes, of 16-column passes after them and of odd tails,
+ * with strided value rows and large and tiny weights. */
 START_TEST(avx2_weighted_sum_is_the_scalar_bits)
 {
     if (!ckpt_isa_available(CKPT_ISA_AVX2))
         return;
     const struct ckpt_kernels *avx512 = ckpt_kernels_of(CKPT_ISA_AVX512);
-    static const int64_t hds[] = {1, 8, 13, 16, 64, 72, 128, 131, 160};
+    static const int64_t hds[] = {1, 8, 13, 16, 64, 72, 112, 128, 131, 144, 160};
     static float s[300], v[300 * 160], a[160], b[160];
     for (int i = 0; i < 300; i++)
         s[i] = frand() * (i % 7 == 3 ? 1e4f : 1.0f) * (i % 5 == 1 ? 1e-4f : 1.0f);
@@ -417,6 +417,26 @@ START_TEST(avx2_weighted_sum_is_the_scalar_bits)
                                   ckpt_f32_bits(a2[d]) == ckpt_f32_bits(b2[1][d]),
                               "avx512 two heads hd=%lld n=%lld column %lld", (long long)hds[h],
                               (long long)n, (long long)d);
+            /* four heads: the two above, then the first's weights times
+             * -1e-3 and the second's halved */
+            static float s4[2][300], a4[2][160], b4[4][160];
+            for (int64_t k = 0; k < n; k++) {
+                s4[0][k] = s[k] * -1e-3f;
+                s4[1][k] = s2[k] * 0.5f;
+            }
+            ckpt_weighted_sum_f32(a4[0], s4[0], v, n, 160, hds[h]);
+            ckpt_weighted_sum_f32(a4[1], s4[1], v, n, 160, hds[h]);
+            float *const o4[4] = {b4[0], b4[1], b4[2], b4[3]};
+            const float *const w4[4] = {s, s2, s4[0], s4[1]};
+            avx512->weighted_sum4(o4, w4, v, n, 160, hds[h]);
+            int64_t wrong = 0; /* one assertion a case: Check writes each */
+            for (int64_t d = 0; d < hds[h]; d++)
+                wrong += ckpt_f32_bits(a[d]) != ckpt_f32_bits(b4[0][d]) ||
+                         ckpt_f32_bits(a2[d]) != ckpt_f32_bits(b4[1][d]) ||
+                         ckpt_f32_bits(a4[0][d]) != ckpt_f32_bits(b4[2][d]) ||
+                         ckpt_f32_bits(a4[1][d]) != ckpt_f32_bits(b4[3][d]);
+            ck_assert_msg(wrong == 0, "avx512 four heads hd=%lld n=%lld: %lld columns differ",
+                          (long long)hds[h], (long long)n, (long long)wrong);
         }
 }
 END_TEST
